@@ -1,0 +1,283 @@
+package dev.vecoptim;
+
+import dev.vecoptim.kernel.AdamFlags;
+import dev.vecoptim.kernel.AdamKernel;
+import dev.vecoptim.kernel.Kernels;
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+
+/**
+ * Adam, with optional AMSGrad and either L2 weight decay (PyTorch's {@code torch.optim.Adam}) or decoupled
+ * weight decay (PyTorch's {@code torch.optim.AdamW}, built with {@link #adamWBuilder()}), bit for bit equal
+ * to PyTorch 1.13's CPU result on float32.
+ *
+ * <p>For step t (from 1), in double: bc1 = 1 − β1^t, bc2 = 1 − β2^t, step_size = lr / bc1. For each
+ * element, with p the parameter, g the gradient, m the {@code exp_avg}, v the {@code exp_avg_sq}, vmax the
+ * {@code max_exp_avg_sq}, {@code rn} one rounding to float, {@code fma} one rounding and {@code f(x)} the
+ * double expression x rounded once to float:
+ * <pre>
+ * if maximize:               g = −g
+ * if AdamW:                  p = rn(p · f(1 − lr · weight_decay))
+ * else if weight_decay ≠ 0:  g = fma(p, f(weight_decay), g)
+ * m = fma(g, f(1 − β1), rn(m · f(β1)))
+ * v = fma(rn(f(1 − β2) · g), g, rn(v · f(β2)))
+ * if amsgrad:                vmax = max(vmax, v)   (NaN wins);  v̂ = vmax
+ * else:                      v̂ = v
+ * denom = rn(rn(rn(sqrt(v̂)) / f(sqrt(bc2))) + f(eps))
+ * p = rn(p + rn(rn(f(−step_size) · m) / denom))
+ * </pre>
+ * The state buffers start at zero, as PyTorch's do. PyTorch 2.x computes m with a {@code lerp}, which
+ * differs from 1.13 by an ulp now and then; vecoptim follows 1.13.
+ *
+ * <p>Defaults as in PyTorch: lr 1e-3, betas (0.9, 0.999), eps 1e-8, amsgrad and maximize off; weight_decay
+ * 0 for Adam and 1e-2 for AdamW. Instances are thread-safe; a step must not run concurrently with another
+ * step on the same buffers.
+ */
+public final class Adam {
+    private static final String EXP_AVG = "exp_avg";
+    private static final String EXP_AVG_SQ = "exp_avg_sq";
+    private static final String MAX_EXP_AVG_SQ = "max_exp_avg_sq";
+
+    private final double lr;
+    private final double beta1;
+    private final double beta2;
+    private final double eps;
+    private final double weightDecay;
+    private final boolean amsgrad;
+    private final boolean maximize;
+    private final boolean decoupledWeightDecay;
+    private final VectorWidth vectorWidth;
+    private final int vectorBits;
+    private final AdamKernel kernel;
+
+    private Adam(Builder builder) {
+        lr = builder.lr;
+        beta1 = builder.beta1;
+        beta2 = builder.beta2;
+        eps = builder.eps;
+        weightDecay = builder.weightDecay;
+        amsgrad = builder.amsgrad;
+        maximize = builder.maximize;
+        decoupledWeightDecay = builder.decoupledWeightDecay;
+        vectorWidth = builder.vectorWidth;
+        if (!(lr >= 0)) {
+            throw new IllegalArgumentException("Invalid learning rate: " + PythonFloat.repr(lr));
+        }
+        if (!(eps >= 0)) {
+            throw new IllegalArgumentException("Invalid epsilon value: " + PythonFloat.repr(eps));
+        }
+        if (!(beta1 >= 0 && beta1 < 1)) {
+            throw new IllegalArgumentException("Invalid beta parameter at index 0: " + PythonFloat.repr(beta1));
+        }
+        if (!(beta2 >= 0 && beta2 < 1)) {
+            throw new IllegalArgumentException("Invalid beta parameter at index 1: " + PythonFloat.repr(beta2));
+        }
+        if (!(weightDecay >= 0)) {
+            throw new IllegalArgumentException("Invalid weight_decay value: " + PythonFloat.repr(weightDecay));
+        }
+        vectorBits = vectorWidth.resolveBits();
+        AdamFlags.WeightDecay decay = weightDecay == 0 ? AdamFlags.WeightDecay.NONE
+                : decoupledWeightDecay ? AdamFlags.WeightDecay.DECOUPLED
+                : AdamFlags.WeightDecay.L2;
+        kernel = Kernels.adam(vectorBits, new AdamFlags(maximize, decay, amsgrad));
+    }
+
+    /** Starts Adam hyper-parameters at PyTorch's defaults ({@code torch.optim.Adam}). */
+    public static Builder builder() {
+        return new Builder(false, 0);
+    }
+
+    /** Starts AdamW hyper-parameters at PyTorch's defaults ({@code torch.optim.AdamW}: weight_decay 1e-2). */
+    public static Builder adamWBuilder() {
+        return new Builder(true, 1e-2);
+    }
+
+    /** A builder holding these hyper-parameters, to change some of them. */
+    public Builder toBuilder() {
+        return new Builder(decoupledWeightDecay, weightDecay).lr(lr).betas(beta1, beta2).eps(eps)
+                .amsgrad(amsgrad).maximize(maximize).vectorWidth(vectorWidth);
+    }
+
+    /**
+     * Applies step number {@code step} of Adam to one parameter, in place.
+     *
+     * @param param the parameter, updated in place
+     * @param grad its gradient, only read
+     * @param expAvg PyTorch's {@code exp_avg}, as many floats as param, updated in place
+     * @param expAvgSq PyTorch's {@code exp_avg_sq}, as many floats as param, updated in place
+     * @param maxExpAvgSq PyTorch's {@code max_exp_avg_sq}: needed with amsgrad, else neither read nor
+     *     written (may be null)
+     * @param step this step's number t, counting from 1: the bias corrections use it
+     * @throws IllegalArgumentException if step &lt; 1, or the buffers differ in size, are not whole floats,
+     *     overlap, or a written one is read-only
+     * @throws IllegalStateException if a buffer's arena is closed
+     * @throws WrongThreadException if a buffer is confined to another thread
+     * @throws NullPointerException if a needed buffer is null
+     */
+    public void step(MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expAvgSq,
+                     MemorySegment maxExpAvgSq, long step) {
+        StepChecks.required(expAvg, EXP_AVG, "");
+        StepChecks.required(expAvgSq, EXP_AVG_SQ, "");
+        MemorySegment usedMax = amsgrad ? StepChecks.required(maxExpAvgSq, MAX_EXP_AVG_SQ, " with amsgrad") : null;
+        long elements = StepChecks.elements(step, param, grad, EXP_AVG, expAvg, EXP_AVG_SQ, expAvgSq,
+                MAX_EXP_AVG_SQ, usedMax);
+        stepRange(param, grad, expAvg, expAvgSq, usedMax, step, 0, elements);
+    }
+
+    /** The update over elements [from, to) of buffers already checked. */
+    void stepRange(MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expAvgSq,
+                   MemorySegment maxExpAvgSq, long step, long from, long to) {
+        // StrictMath: Math.pow may differ by an ulp from one JVM or CPU to another; StrictMath never does.
+        double biasCorrection1 = 1 - StrictMath.pow(beta1, step);
+        double biasCorrection2 = 1 - StrictMath.pow(beta2, step);
+        double stepSize = lr / biasCorrection1;
+        kernel.step(param, grad, expAvg, expAvgSq, maxExpAvgSq, (float) weightDecay, (float) (1 - lr * weightDecay),
+                (float) beta1, (float) (1 - beta1), (float) beta2, (float) (1 - beta2),
+                (float) Math.sqrt(biasCorrection2), (float) eps, (float) -stepSize, from, to);
+    }
+
+    /** The loop this optimizer runs on this JVM. */
+    public Implementation implementation() {
+        return Implementation.of(vectorBits);
+    }
+
+    public double lr() {
+        return lr;
+    }
+
+    /** The first of PyTorch's {@code betas}: the decay of the first moment. */
+    public double beta1() {
+        return beta1;
+    }
+
+    /** The second of PyTorch's {@code betas}: the decay of the second moment. */
+    public double beta2() {
+        return beta2;
+    }
+
+    public double eps() {
+        return eps;
+    }
+
+    /** PyTorch's {@code weight_decay}: L2 for Adam, decoupled for AdamW. */
+    public double weightDecay() {
+        return weightDecay;
+    }
+
+    public boolean amsgrad() {
+        return amsgrad;
+    }
+
+    public boolean maximize() {
+        return maximize;
+    }
+
+    /** True for AdamW: weight decay scales the parameter instead of adding to the gradient. */
+    public boolean decoupledWeightDecay() {
+        return decoupledWeightDecay;
+    }
+
+    public VectorWidth vectorWidth() {
+        return vectorWidth;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof Adam that
+                && Double.compare(lr, that.lr) == 0
+                && Double.compare(beta1, that.beta1) == 0
+                && Double.compare(beta2, that.beta2) == 0
+                && Double.compare(eps, that.eps) == 0
+                && Double.compare(weightDecay, that.weightDecay) == 0
+                && amsgrad == that.amsgrad
+                && maximize == that.maximize
+                && decoupledWeightDecay == that.decoupledWeightDecay
+                && vectorWidth == that.vectorWidth;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(lr, beta1, beta2, eps, weightDecay, amsgrad, maximize, decoupledWeightDecay,
+                vectorWidth);
+    }
+
+    /** PyTorch's names and Python's notation, e.g. {@code Adam(lr=0.001, betas=(0.9, 0.999), ...)}. */
+    @Override
+    public String toString() {
+        return (decoupledWeightDecay ? "AdamW" : "Adam") + "(lr=" + PythonFloat.repr(lr)
+                + ", betas=(" + PythonFloat.repr(beta1) + ", " + PythonFloat.repr(beta2)
+                + "), eps=" + PythonFloat.repr(eps) + ", weight_decay=" + PythonFloat.repr(weightDecay)
+                + ", amsgrad=" + PythonFloat.bool(amsgrad) + ", maximize=" + PythonFloat.bool(maximize)
+                + ", vector_width=" + vectorWidth + ")";
+    }
+
+    /** Collects Adam's or AdamW's hyper-parameters; {@link #build()} validates them with PyTorch's messages. */
+    public static final class Builder {
+        private final boolean decoupledWeightDecay;
+        private double lr = 1e-3;
+        private double beta1 = 0.9;
+        private double beta2 = 0.999;
+        private double eps = 1e-8;
+        private double weightDecay;
+        private boolean amsgrad;
+        private boolean maximize;
+        private VectorWidth vectorWidth = VectorWidth.PREFERRED;
+
+        private Builder(boolean decoupledWeightDecay, double weightDecay) {
+            this.decoupledWeightDecay = decoupledWeightDecay;
+            this.weightDecay = weightDecay;
+        }
+
+        /** The learning rate, ≥ 0; default 1e-3. */
+        public Builder lr(double lr) {
+            this.lr = lr;
+            return this;
+        }
+
+        /** PyTorch's {@code betas}: the moments' decay rates, each in [0, 1); default (0.9, 0.999). */
+        public Builder betas(double beta1, double beta2) {
+            this.beta1 = beta1;
+            this.beta2 = beta2;
+            return this;
+        }
+
+        /** Added to the denominator for numerical stability, ≥ 0; default 1e-8. */
+        public Builder eps(double eps) {
+            this.eps = eps;
+            return this;
+        }
+
+        /** Weight decay, ≥ 0: L2 for Adam (default 0), decoupled for AdamW (default 1e-2). */
+        public Builder weightDecay(double weightDecay) {
+            this.weightDecay = weightDecay;
+            return this;
+        }
+
+        /** Normalise by the running maximum of the second moment (AMSGrad). */
+        public Builder amsgrad(boolean amsgrad) {
+            this.amsgrad = amsgrad;
+            return this;
+        }
+
+        /** Maximize the objective instead of minimizing it. */
+        public Builder maximize(boolean maximize) {
+            this.maximize = maximize;
+            return this;
+        }
+
+        /** The vector width to run at; default {@link VectorWidth#PREFERRED}. */
+        public Builder vectorWidth(VectorWidth vectorWidth) {
+            this.vectorWidth = Objects.requireNonNull(vectorWidth, "vectorWidth");
+            return this;
+        }
+
+        /**
+         * @throws IllegalArgumentException with PyTorch's message for an invalid hyper-parameter, or for a
+         *     vector width wider than the machine's
+         * @throws IllegalStateException for an explicit vector width when SIMD is unavailable
+         */
+        public Adam build() {
+            return new Adam(this);
+        }
+    }
+}

@@ -1,0 +1,262 @@
+package dev.vecoptim;
+
+import dev.vecoptim.kernel.Kernels;
+import dev.vecoptim.kernel.RmsPropFlags;
+import dev.vecoptim.kernel.RmsPropKernel;
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+
+/**
+ * RMSProp, plain or centered, with optional momentum and weight decay: PyTorch's
+ * {@code torch.optim.RMSprop}, bit for bit equal to PyTorch 1.13's CPU result on float32.
+ *
+ * <p>For each element, with p the parameter, g the gradient, sq the {@code square_avg}, ga the
+ * {@code grad_avg}, buf the {@code momentum_buffer}, {@code rn} one rounding to float, {@code fma} one
+ * rounding and {@code f(x)} the double expression x rounded once to float:
+ * <pre>
+ * if maximize:          g = −g
+ * if weight_decay ≠ 0:  g = fma(p, f(weight_decay), g)
+ * sq = fma(rn(f(1 − alpha) · g), g, rn(sq · f(alpha)))
+ * if centered:          ga  = fma(g, f(1 − alpha), rn(ga · f(alpha)))
+ *                       avg = rn(sqrt(fma(−ga, ga, sq)))
+ * else:                 avg = rn(sqrt(sq))
+ * avg = rn(avg + f(eps))
+ * if momentum &gt; 0:      buf = rn(rn(buf · f(momentum)) + rn(g / avg))
+ *                       p = fma(buf, f(−lr), p)
+ * else:                 p = rn(p + rn(rn(f(−lr) · g) / avg))
+ * </pre>
+ * The state buffers start at zero, as PyTorch's do.
+ *
+ * <p>Defaults as in PyTorch: lr 1e-2, alpha 0.99, eps 1e-8, weight_decay 0, momentum 0, centered and
+ * maximize off. Instances are thread-safe; a step must not run concurrently with another step on the same
+ * buffers.
+ */
+public final class RmsProp {
+    private static final String SQUARE_AVG = "square_avg";
+    private static final String GRAD_AVG = "grad_avg";
+    private static final String MOMENTUM_BUFFER = "momentum_buffer";
+
+    private final double lr;
+    private final double alpha;
+    private final double eps;
+    private final double weightDecay;
+    private final double momentum;
+    private final boolean centered;
+    private final boolean maximize;
+    private final VectorWidth vectorWidth;
+    private final int vectorBits;
+    private final RmsPropKernel kernel;
+
+    private RmsProp(Builder builder) {
+        lr = builder.lr;
+        alpha = builder.alpha;
+        eps = builder.eps;
+        weightDecay = builder.weightDecay;
+        momentum = builder.momentum;
+        centered = builder.centered;
+        maximize = builder.maximize;
+        vectorWidth = builder.vectorWidth;
+        if (!(lr >= 0)) {
+            throw new IllegalArgumentException("Invalid learning rate: " + PythonFloat.repr(lr));
+        }
+        if (!(eps >= 0)) {
+            throw new IllegalArgumentException("Invalid epsilon value: " + PythonFloat.repr(eps));
+        }
+        if (!(momentum >= 0)) {
+            throw new IllegalArgumentException("Invalid momentum value: " + PythonFloat.repr(momentum));
+        }
+        if (!(weightDecay >= 0)) {
+            throw new IllegalArgumentException("Invalid weight_decay value: " + PythonFloat.repr(weightDecay));
+        }
+        if (!(alpha >= 0)) {
+            throw new IllegalArgumentException("Invalid alpha value: " + PythonFloat.repr(alpha));
+        }
+        vectorBits = vectorWidth.resolveBits();
+        kernel = Kernels.rmsProp(vectorBits, new RmsPropFlags(maximize, weightDecay != 0, centered, momentum > 0));
+    }
+
+    /** Starts RMSProp hyper-parameters at PyTorch's defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding these hyper-parameters, to change some of them. */
+    public Builder toBuilder() {
+        return new Builder().lr(lr).alpha(alpha).eps(eps).weightDecay(weightDecay).momentum(momentum)
+                .centered(centered).maximize(maximize).vectorWidth(vectorWidth);
+    }
+
+    /**
+     * Applies one RMSProp step to one parameter, in place.
+     *
+     * @param param the parameter, updated in place
+     * @param grad its gradient, only read
+     * @param squareAvg PyTorch's {@code square_avg}, as many floats as param, updated in place
+     * @param gradAvg PyTorch's {@code grad_avg}: needed when centered, else neither read nor written (may
+     *     be null)
+     * @param momentumBuffer PyTorch's {@code momentum_buffer}: needed when momentum &gt; 0, else neither
+     *     read nor written (may be null)
+     * @param step this step's number, counting from 1 (RMSProp's formula does not use it)
+     * @throws IllegalArgumentException if step &lt; 1, or the buffers differ in size, are not whole floats,
+     *     overlap, or a written one is read-only
+     * @throws IllegalStateException if a buffer's arena is closed
+     * @throws WrongThreadException if a buffer is confined to another thread
+     * @throws NullPointerException if a needed buffer is null
+     */
+    public void step(MemorySegment param, MemorySegment grad, MemorySegment squareAvg, MemorySegment gradAvg,
+                     MemorySegment momentumBuffer, long step) {
+        StepChecks.required(squareAvg, SQUARE_AVG, "");
+        MemorySegment usedGradAvg = centered ? StepChecks.required(gradAvg, GRAD_AVG, " when centered") : null;
+        MemorySegment usedMomentumBuffer = momentum > 0
+                ? StepChecks.required(momentumBuffer, MOMENTUM_BUFFER, " when momentum > 0")
+                : null;
+        long elements = StepChecks.elements(step, param, grad, SQUARE_AVG, squareAvg, GRAD_AVG, usedGradAvg,
+                MOMENTUM_BUFFER, usedMomentumBuffer);
+        stepRange(param, grad, squareAvg, usedGradAvg, usedMomentumBuffer, 0, elements);
+    }
+
+    /** The update over elements [from, to) of buffers already checked. */
+    void stepRange(MemorySegment param, MemorySegment grad, MemorySegment squareAvg, MemorySegment gradAvg,
+                   MemorySegment momentumBuffer, long from, long to) {
+        kernel.step(param, grad, squareAvg, gradAvg, momentumBuffer, (float) weightDecay, (float) alpha,
+                (float) (1 - alpha), (float) eps, (float) momentum, (float) -lr, from, to);
+    }
+
+    /** The loop this optimizer runs on this JVM. */
+    public Implementation implementation() {
+        return Implementation.of(vectorBits);
+    }
+
+    public double lr() {
+        return lr;
+    }
+
+    /** The smoothing constant of the running averages. */
+    public double alpha() {
+        return alpha;
+    }
+
+    public double eps() {
+        return eps;
+    }
+
+    /** PyTorch's {@code weight_decay}. */
+    public double weightDecay() {
+        return weightDecay;
+    }
+
+    public double momentum() {
+        return momentum;
+    }
+
+    public boolean centered() {
+        return centered;
+    }
+
+    public boolean maximize() {
+        return maximize;
+    }
+
+    public VectorWidth vectorWidth() {
+        return vectorWidth;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof RmsProp that
+                && Double.compare(lr, that.lr) == 0
+                && Double.compare(alpha, that.alpha) == 0
+                && Double.compare(eps, that.eps) == 0
+                && Double.compare(weightDecay, that.weightDecay) == 0
+                && Double.compare(momentum, that.momentum) == 0
+                && centered == that.centered
+                && maximize == that.maximize
+                && vectorWidth == that.vectorWidth;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(lr, alpha, eps, weightDecay, momentum, centered, maximize, vectorWidth);
+    }
+
+    /** PyTorch's names and Python's notation, e.g. {@code RMSprop(lr=0.01, alpha=0.99, ...)}. */
+    @Override
+    public String toString() {
+        return "RMSprop(lr=" + PythonFloat.repr(lr) + ", alpha=" + PythonFloat.repr(alpha)
+                + ", eps=" + PythonFloat.repr(eps) + ", weight_decay=" + PythonFloat.repr(weightDecay)
+                + ", momentum=" + PythonFloat.repr(momentum) + ", centered=" + PythonFloat.bool(centered)
+                + ", maximize=" + PythonFloat.bool(maximize) + ", vector_width=" + vectorWidth + ")";
+    }
+
+    /** Collects RMSProp's hyper-parameters; {@link #build()} validates them with PyTorch's messages. */
+    public static final class Builder {
+        private double lr = 1e-2;
+        private double alpha = 0.99;
+        private double eps = 1e-8;
+        private double weightDecay;
+        private double momentum;
+        private boolean centered;
+        private boolean maximize;
+        private VectorWidth vectorWidth = VectorWidth.PREFERRED;
+
+        private Builder() {
+        }
+
+        /** The learning rate, ≥ 0; default 1e-2. */
+        public Builder lr(double lr) {
+            this.lr = lr;
+            return this;
+        }
+
+        /** The smoothing constant, ≥ 0; default 0.99. */
+        public Builder alpha(double alpha) {
+            this.alpha = alpha;
+            return this;
+        }
+
+        /** Added to the denominator for numerical stability, ≥ 0; default 1e-8. */
+        public Builder eps(double eps) {
+            this.eps = eps;
+            return this;
+        }
+
+        /** L2 penalty added to the gradient, ≥ 0; default 0. */
+        public Builder weightDecay(double weightDecay) {
+            this.weightDecay = weightDecay;
+            return this;
+        }
+
+        /** The momentum factor, ≥ 0; default 0 (no momentum buffer). */
+        public Builder momentum(double momentum) {
+            this.momentum = momentum;
+            return this;
+        }
+
+        /** Normalise by the estimated variance of the gradient instead of its second moment. */
+        public Builder centered(boolean centered) {
+            this.centered = centered;
+            return this;
+        }
+
+        /** Maximize the objective instead of minimizing it. */
+        public Builder maximize(boolean maximize) {
+            this.maximize = maximize;
+            return this;
+        }
+
+        /** The vector width to run at; default {@link VectorWidth#PREFERRED}. */
+        public Builder vectorWidth(VectorWidth vectorWidth) {
+            this.vectorWidth = Objects.requireNonNull(vectorWidth, "vectorWidth");
+            return this;
+        }
+
+        /**
+         * @throws IllegalArgumentException with PyTorch's message for an invalid hyper-parameter, or for a
+         *     vector width wider than the machine's
+         * @throws IllegalStateException for an explicit vector width when SIMD is unavailable
+         */
+        public RmsProp build() {
+            return new RmsProp(this);
+        }
+    }
+}

@@ -1,0 +1,246 @@
+package dev.vecoptim;
+
+import dev.vecoptim.kernel.Kernels;
+import dev.vecoptim.kernel.SgdFlags;
+import dev.vecoptim.kernel.SgdKernel;
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+
+/**
+ * Stochastic gradient descent with optional momentum (heavy-ball or Nesterov), weight decay and dampening:
+ * PyTorch's {@code torch.optim.SGD}, bit for bit equal to PyTorch 1.13's CPU result on float32.
+ *
+ * <p>Immutable hyper-parameters plus the update itself. For each element, with p the parameter, g the
+ * gradient, buf the {@code momentum_buffer}, {@code fma} one rounding and {@code f(x)} the double
+ * expression x rounded once to float:
+ * <pre>
+ * if maximize:          g = −g
+ * if weight_decay ≠ 0:  g = fma(p, f(weight_decay), g)
+ * if momentum ≠ 0:
+ *     if step = 1:      buf = g
+ *     else:             buf = fma(g, f(1 − dampening), rn(buf · f(momentum)))
+ *     if nesterov:      g = fma(buf, f(momentum), g)
+ *     else:             g = buf
+ * p = fma(g, f(−lr), p)
+ * </pre>
+ *
+ * <p>Defaults as in PyTorch: no default learning rate; momentum 0, dampening 0, weight_decay 0, nesterov
+ * and maximize off. Instances are thread-safe; a step must not run concurrently with another step on the
+ * same buffers.
+ */
+public final class Sgd {
+    private static final String MOMENTUM_BUFFER = "momentum_buffer";
+
+    private final double lr;
+    private final double momentum;
+    private final double dampening;
+    private final double weightDecay;
+    private final boolean nesterov;
+    private final boolean maximize;
+    private final VectorWidth vectorWidth;
+    private final int vectorBits;
+    private final SgdKernel firstStepKernel;
+    private final SgdKernel kernel;
+
+    private Sgd(Builder builder) {
+        lr = builder.lr;
+        momentum = builder.momentum;
+        dampening = builder.dampening;
+        weightDecay = builder.weightDecay;
+        nesterov = builder.nesterov;
+        maximize = builder.maximize;
+        vectorWidth = builder.vectorWidth;
+        if (!(lr >= 0)) {
+            throw new IllegalArgumentException("Invalid learning rate: " + PythonFloat.repr(lr));
+        }
+        if (!(momentum >= 0)) {
+            throw new IllegalArgumentException("Invalid momentum value: " + PythonFloat.repr(momentum));
+        }
+        if (Double.isNaN(dampening)) {
+            throw new IllegalArgumentException("Invalid dampening value: " + PythonFloat.repr(dampening));
+        }
+        if (!(weightDecay >= 0)) {
+            throw new IllegalArgumentException("Invalid weight_decay value: " + PythonFloat.repr(weightDecay));
+        }
+        if (nesterov && (momentum <= 0 || dampening != 0)) {
+            throw new IllegalArgumentException("Nesterov momentum requires a momentum and zero dampening");
+        }
+        vectorBits = vectorWidth.resolveBits();
+        boolean withMomentum = momentum != 0;
+        kernel = Kernels.sgd(vectorBits, new SgdFlags(maximize, weightDecay != 0, withMomentum, nesterov, false));
+        firstStepKernel = withMomentum
+                ? Kernels.sgd(vectorBits, new SgdFlags(maximize, weightDecay != 0, true, nesterov, true))
+                : kernel;
+    }
+
+    /**
+     * Starts SGD hyper-parameters; PyTorch has no default learning rate either.
+     *
+     * @param lr the learning rate, ≥ 0
+     */
+    public static Builder builder(double lr) {
+        return new Builder(lr);
+    }
+
+    /** A builder holding these hyper-parameters, to change some of them. */
+    public Builder toBuilder() {
+        return new Builder(lr).momentum(momentum).dampening(dampening).weightDecay(weightDecay)
+                .nesterov(nesterov).maximize(maximize).vectorWidth(vectorWidth);
+    }
+
+    /**
+     * Applies one SGD step to one parameter, in place.
+     *
+     * @param param the parameter, updated in place
+     * @param grad its gradient, only read
+     * @param momentumBuffer PyTorch's {@code momentum_buffer}, as many floats as param, updated in place;
+     *     needed when momentum ≠ 0 (its content is ignored on step 1, where it is set to the gradient), and
+     *     neither read nor written (it may be null) when momentum = 0
+     * @param step this step's number, counting from 1
+     * @throws IllegalArgumentException if step &lt; 1, or the buffers differ in size, are not whole floats,
+     *     overlap, or a written one is read-only
+     * @throws IllegalStateException if a buffer's arena is closed
+     * @throws WrongThreadException if a buffer is confined to another thread
+     * @throws NullPointerException if a needed buffer is null
+     */
+    public void step(MemorySegment param, MemorySegment grad, MemorySegment momentumBuffer, long step) {
+        MemorySegment buffer = momentum != 0
+                ? StepChecks.required(momentumBuffer, MOMENTUM_BUFFER, " when momentum != 0")
+                : null;
+        long elements = StepChecks.elements(step, param, grad, MOMENTUM_BUFFER, buffer, null, null, null, null);
+        stepRange(param, grad, buffer, step, 0, elements);
+    }
+
+    /** The update over elements [from, to) of buffers already checked. */
+    void stepRange(MemorySegment param, MemorySegment grad, MemorySegment momentumBuffer, long step,
+                   long from, long to) {
+        (step == 1 ? firstStepKernel : kernel).step(param, grad, momentumBuffer, (float) weightDecay,
+                (float) momentum, (float) (1 - dampening), (float) -lr, from, to);
+    }
+
+    /** The loop this optimizer runs on this JVM. */
+    public Implementation implementation() {
+        return Implementation.of(vectorBits);
+    }
+
+    public double lr() {
+        return lr;
+    }
+
+    public double momentum() {
+        return momentum;
+    }
+
+    public double dampening() {
+        return dampening;
+    }
+
+    /** PyTorch's {@code weight_decay}. */
+    public double weightDecay() {
+        return weightDecay;
+    }
+
+    public boolean nesterov() {
+        return nesterov;
+    }
+
+    public boolean maximize() {
+        return maximize;
+    }
+
+    public VectorWidth vectorWidth() {
+        return vectorWidth;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof Sgd that
+                && Double.compare(lr, that.lr) == 0
+                && Double.compare(momentum, that.momentum) == 0
+                && Double.compare(dampening, that.dampening) == 0
+                && Double.compare(weightDecay, that.weightDecay) == 0
+                && nesterov == that.nesterov
+                && maximize == that.maximize
+                && vectorWidth == that.vectorWidth;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(lr, momentum, dampening, weightDecay, nesterov, maximize, vectorWidth);
+    }
+
+    /** PyTorch's names and Python's notation, e.g. {@code SGD(lr=0.1, momentum=0.9, ...)}. */
+    @Override
+    public String toString() {
+        return "SGD(lr=" + PythonFloat.repr(lr) + ", momentum=" + PythonFloat.repr(momentum)
+                + ", dampening=" + PythonFloat.repr(dampening) + ", weight_decay=" + PythonFloat.repr(weightDecay)
+                + ", nesterov=" + PythonFloat.bool(nesterov) + ", maximize=" + PythonFloat.bool(maximize)
+                + ", vector_width=" + vectorWidth + ")";
+    }
+
+    /** Collects SGD's hyper-parameters; {@link #build()} validates them with PyTorch's messages. */
+    public static final class Builder {
+        private double lr;
+        private double momentum;
+        private double dampening;
+        private double weightDecay;
+        private boolean nesterov;
+        private boolean maximize;
+        private VectorWidth vectorWidth = VectorWidth.PREFERRED;
+
+        private Builder(double lr) {
+            this.lr = lr;
+        }
+
+        /** The learning rate, ≥ 0. */
+        public Builder lr(double lr) {
+            this.lr = lr;
+            return this;
+        }
+
+        /** The momentum factor μ, ≥ 0; 0 (the default) keeps no momentum buffer. */
+        public Builder momentum(double momentum) {
+            this.momentum = momentum;
+            return this;
+        }
+
+        /** Dampening of the gradient's contribution to the momentum buffer; default 0. */
+        public Builder dampening(double dampening) {
+            this.dampening = dampening;
+            return this;
+        }
+
+        /** L2 penalty added to the gradient, ≥ 0; default 0. */
+        public Builder weightDecay(double weightDecay) {
+            this.weightDecay = weightDecay;
+            return this;
+        }
+
+        /** Nesterov momentum; needs momentum &gt; 0 and dampening 0. */
+        public Builder nesterov(boolean nesterov) {
+            this.nesterov = nesterov;
+            return this;
+        }
+
+        /** Maximize the objective instead of minimizing it. */
+        public Builder maximize(boolean maximize) {
+            this.maximize = maximize;
+            return this;
+        }
+
+        /** The vector width to run at; default {@link VectorWidth#PREFERRED}. */
+        public Builder vectorWidth(VectorWidth vectorWidth) {
+            this.vectorWidth = Objects.requireNonNull(vectorWidth, "vectorWidth");
+            return this;
+        }
+
+        /**
+         * @throws IllegalArgumentException with PyTorch's message for an invalid hyper-parameter, or for a
+         *     vector width wider than the machine's
+         * @throws IllegalStateException for an explicit vector width when SIMD is unavailable
+         */
+        public Sgd build() {
+            return new Sgd(this);
+        }
+    }
+}

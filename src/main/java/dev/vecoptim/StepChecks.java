@@ -1,0 +1,89 @@
+package dev.vecoptim;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The checks every step makes before its first write, so that a refused step changes nothing. Fixed
+ * arity rather than varargs: a step allocates nothing. A null state buffer is one the step does not use.
+ */
+final class StepChecks {
+    private StepChecks() {
+    }
+
+    /** Fails if a buffer the step needs is missing. */
+    static MemorySegment required(MemorySegment buffer, String name, String because) {
+        if (buffer == null) {
+            throw new NullPointerException(name + " must not be null" + because);
+        }
+        return buffer;
+    }
+
+    /**
+     * Checks the step number and every buffer (alive, accessible from this thread, whole floats, as long as
+     * {@code param}, writable when written, disjoint from every other) and returns the element count.
+     */
+    static long elements(long step, MemorySegment param, MemorySegment grad,
+                         String name1, MemorySegment state1, String name2, MemorySegment state2,
+                         String name3, MemorySegment state3) {
+        if (step < 1) {
+            throw new IllegalArgumentException("step must be >= 1 (PyTorch counts steps from 1), was " + step);
+        }
+        required(param, "param", "");
+        required(grad, "grad", "");
+        long bytes = usable("param", param, true);
+        sameSize("grad", usable("grad", grad, false), bytes);
+        if (state1 != null) {
+            sameSize(name1, usable(name1, state1, true), bytes);
+        }
+        if (state2 != null) {
+            sameSize(name2, usable(name2, state2, true), bytes);
+        }
+        if (state3 != null) {
+            sameSize(name3, usable(name3, state3, true), bytes);
+        }
+        disjoint("param", param, "grad", grad);
+        disjoint("param", param, name1, state1);
+        disjoint("param", param, name2, state2);
+        disjoint("param", param, name3, state3);
+        disjoint("grad", grad, name1, state1);
+        disjoint("grad", grad, name2, state2);
+        disjoint("grad", grad, name3, state3);
+        disjoint(name1, state1, name2, state2);
+        disjoint(name1, state1, name3, state3);
+        disjoint(name2, state2, name3, state3);
+        return bytes / Float.BYTES;
+    }
+
+    private static long usable(String name, MemorySegment buffer, boolean written) {
+        if (!buffer.scope().isAlive()) {
+            throw new IllegalStateException(name + " cannot be used: its arena is closed");
+        }
+        if (!buffer.isAccessibleBy(Thread.currentThread())) {
+            throw new WrongThreadException(name + " is confined to another thread than "
+                    + Thread.currentThread().getName());
+        }
+        if (written && buffer.isReadOnly()) {
+            throw new IllegalArgumentException(name + " is read-only, but the step writes it");
+        }
+        long bytes = buffer.byteSize();
+        if (bytes % Float.BYTES != 0) {
+            throw new IllegalArgumentException(name + " has " + bytes + " bytes, not a whole number of floats");
+        }
+        return bytes;
+    }
+
+    private static void sameSize(String name, long bytes, long paramBytes) {
+        if (bytes != paramBytes) {
+            throw new IllegalArgumentException(name + " has " + bytes / Float.BYTES + " floats (" + bytes
+                    + " bytes) but param has " + paramBytes / Float.BYTES + " floats (" + paramBytes
+                    + " bytes); every buffer of a parameter must have param's size");
+        }
+    }
+
+    private static void disjoint(String name, MemorySegment buffer, String otherName, MemorySegment other) {
+        if (buffer != null && other != null && buffer.asOverlappingSlice(other).isPresent()) {
+            throw new IllegalArgumentException(name + " and " + otherName
+                    + " overlap; every buffer of a parameter must be separate memory");
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package dev.vecoptim;
+
+import dev.vecoptim.kernel.Kernels;
+import dev.vecoptim.kernel.Vectorization;
+
+/**
+ * The vector width an optimizer's update loop runs at. Every width gives the same bits; only speed
+ * differs.
+ *
+ * <p>{@link #PREFERRED}, the default, is the widest the CPU runs natively (for example 512 bits with
+ * AVX-512, 256 with AVX2, 128 with NEON), or the scalar loops when SIMD is unavailable: the
+ * {@code jdk.incubator.vector} module not resolved, C2 off, or a preferred shape under 128 bits.
+ * An explicit width is refused when SIMD is unavailable or when it is wider than the preferred shape
+ * (the Vector API would run it 10–100× slower, in Java).
+ */
+public enum VectorWidth {
+    /** The widest the CPU runs natively, or scalar when SIMD is unavailable. */
+    PREFERRED(-1),
+    /** The scalar reference loops, one element at a time. */
+    SCALAR(0),
+    /** 64-bit vectors: 2 float lanes. */
+    BITS_64(64),
+    /** 128-bit vectors: 4 float lanes (SSE, NEON). */
+    BITS_128(128),
+    /** 256-bit vectors: 8 float lanes (AVX2). */
+    BITS_256(256),
+    /** 512-bit vectors: 16 float lanes (AVX-512). */
+    BITS_512(512);
+
+    private final int bits;
+
+    VectorWidth(int bits) {
+        this.bits = bits;
+    }
+
+    /**
+     * The width in bits that this choice runs at on this JVM: 0 for the scalar loops.
+     *
+     * @throws IllegalStateException if an explicit width is asked for and SIMD is unavailable
+     * @throws IllegalArgumentException if the width is wider than the machine's preferred vectors
+     */
+    public int resolveBits() {
+        Vectorization vectorization = Kernels.vectorization();
+        if (this == PREFERRED) {
+            return vectorization.preferredBits();
+        }
+        if (this == SCALAR) {
+            return 0;
+        }
+        if (!vectorization.enabled()) {
+            throw new IllegalStateException("vector width " + bits + " bits is unavailable: "
+                    + vectorization.scalarReason());
+        }
+        if (bits > vectorization.preferredBits()) {
+            throw new IllegalArgumentException("vector width " + bits + " bits is wider than this machine's "
+                    + vectorization.preferredBits() + "-bit vectors; the Vector API would run it 10-100x"
+                    + " slower, in Java");
+        }
+        return bits;
+    }
+}

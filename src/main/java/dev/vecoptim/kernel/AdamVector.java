@@ -1,0 +1,63 @@
+package dev.vecoptim.kernel;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Adam's fused vector loop (Adam, AdamW, AMSGrad), defined by {@link PanamaKernels} once per
+ * (width, flags) as a hidden class whose class data makes the species and the {@link AdamFlags}
+ * constants to C2.
+ */
+final class AdamVector implements AdamKernel {
+    private static final VectorSpecies<Float> SPECIES = PanamaKernels.species(MethodHandles.lookup());
+    private static final AdamFlags FLAGS = PanamaKernels.flags(MethodHandles.lookup(), AdamFlags.class);
+    private static final boolean MAXIMIZE = FLAGS.maximize();
+    private static final boolean L2_WEIGHT_DECAY = FLAGS.weightDecay() == AdamFlags.WeightDecay.L2;
+    private static final boolean DECOUPLED_WEIGHT_DECAY = FLAGS.weightDecay() == AdamFlags.WeightDecay.DECOUPLED;
+    private static final boolean AMSGRAD = FLAGS.amsgrad();
+    private static final AdamKernel TAIL = new AdamScalar(FLAGS);
+
+    @Override
+    public void step(MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expAvgSq,
+                     MemorySegment maxExpAvgSq, float weightDecay, float decayFactor, float beta1,
+                     float beta1Complement, float beta2, float beta2Complement, float biasCorrection2Sqrt,
+                     float eps, float negativeStepSize, long from, long to) {
+        FloatVector weightDecays = FloatVector.broadcast(SPECIES, weightDecay);
+        FloatVector decayFactors = FloatVector.broadcast(SPECIES, decayFactor);
+        FloatVector beta1s = FloatVector.broadcast(SPECIES, beta1);
+        FloatVector beta1Complements = FloatVector.broadcast(SPECIES, beta1Complement);
+        FloatVector beta2s = FloatVector.broadcast(SPECIES, beta2);
+        FloatVector beta2Complements = FloatVector.broadcast(SPECIES, beta2Complement);
+        FloatVector biasCorrection2Sqrts = FloatVector.broadcast(SPECIES, biasCorrection2Sqrt);
+        FloatVector epss = FloatVector.broadcast(SPECIES, eps);
+        FloatVector negativeStepSizes = FloatVector.broadcast(SPECIES, negativeStepSize);
+        long vectorEnd = from + SPECIES.loopBound(to - from);
+        for (long i = from; i < vectorEnd; i += SPECIES.length()) {
+            FloatVector p = Lanes.load(SPECIES, param, i);
+            FloatVector g = Lanes.load(SPECIES, grad, i);
+            if (MAXIMIZE) {
+                g = g.neg();
+            }
+            if (L2_WEIGHT_DECAY) {
+                g = p.fma(weightDecays, g);
+            }
+            if (DECOUPLED_WEIGHT_DECAY) {
+                p = p.mul(decayFactors);
+            }
+            FloatVector m = g.fma(beta1Complements, Lanes.load(SPECIES, expAvg, i).mul(beta1s));
+            Lanes.store(m, expAvg, i);
+            FloatVector v = beta2Complements.mul(g).fma(g, Lanes.load(SPECIES, expAvgSq, i).mul(beta2s));
+            Lanes.store(v, expAvgSq, i);
+            if (AMSGRAD) {
+                v = Lanes.load(SPECIES, maxExpAvgSq, i).max(v);
+                Lanes.store(v, maxExpAvgSq, i);
+            }
+            FloatVector denom = v.sqrt().div(biasCorrection2Sqrts).add(epss);
+            Lanes.store(p.add(negativeStepSizes.mul(m).div(denom)), param, i);
+        }
+        TAIL.step(param, grad, expAvg, expAvgSq, maxExpAvgSq, weightDecay, decayFactor, beta1, beta1Complement,
+                beta2, beta2Complement, biasCorrection2Sqrt, eps, negativeStepSize, vectorEnd, to);
+    }
+}

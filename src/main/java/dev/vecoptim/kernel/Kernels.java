@@ -1,0 +1,140 @@
+package dev.vecoptim.kernel;
+
+import com.sun.management.HotSpotDiagnosticMXBean;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.management.ManagementFactory;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * Hands out kernels: the scalar reference ({@code bits = 0}) or a vector kernel of the given width. Decides
+ * once per JVM, through an ordered list of checks, whether vector kernels can run at full speed, and says so
+ * in one log line. Never refuses a width the machine lacks (tests run them through the Vector API's slow
+ * Java path); the public API does.
+ */
+public final class Kernels {
+    private static final System.Logger LOG = System.getLogger("dev.vecoptim");
+    private static final Map<KernelKey, Object> VECTOR_KERNELS = new ConcurrentHashMap<>();
+
+    private record KernelKey(String template, int bits, Record flags) {
+    }
+
+    /** Holder: the checks run on first use, not when the class is loaded. */
+    private static final class Detected {
+        static final VectorKernelFactory FACTORY;
+        static final Vectorization VECTORIZATION;
+
+        static {
+            String reason = whyNotVector();
+            VectorKernelFactory factory = null;
+            if (reason == null) {
+                try {
+                    factory = loadPanamaKernels();
+                } catch (UnsupportedOperationException | LinkageError e) {
+                    reason = e.getMessage();
+                }
+            }
+            FACTORY = factory;
+            VECTORIZATION = new Vectorization(factory == null ? 0 : factory.preferredBits(), reason);
+            if (factory == null) {
+                LOG.log(System.Logger.Level.WARNING, "vecoptim runs its scalar loops: " + reason);
+            } else {
+                LOG.log(System.Logger.Level.INFO, "vecoptim runs its vector kernels; preferred width "
+                        + factory.preferredBits() + " bits");
+            }
+        }
+    }
+
+    private Kernels() {
+    }
+
+    public static Vectorization vectorization() {
+        return Detected.VECTORIZATION;
+    }
+
+    public static SgdKernel sgd(int bits, SgdFlags flags) {
+        return kernel("SgdVector", SgdKernel.class, bits, flags, () -> new SgdScalar(flags));
+    }
+
+    public static RmsPropKernel rmsProp(int bits, RmsPropFlags flags) {
+        return kernel("RmsPropVector", RmsPropKernel.class, bits, flags, () -> new RmsPropScalar(flags));
+    }
+
+    public static AdamKernel adam(int bits, AdamFlags flags) {
+        return kernel("AdamVector", AdamKernel.class, bits, flags, () -> new AdamScalar(flags));
+    }
+
+    private static <K> K kernel(String template, Class<K> type, int bits, Record flags, Supplier<K> scalar) {
+        if (bits == 0) {
+            return scalar.get();
+        }
+        VectorKernelFactory factory = Detected.FACTORY;
+        if (factory == null) {
+            throw new IllegalStateException("no " + bits + "-bit kernel: " + Detected.VECTORIZATION.scalarReason());
+        }
+        return type.cast(VECTOR_KERNELS.computeIfAbsent(new KernelKey(template, bits, flags),
+                key -> factory.kernel(template, type, bits, flags)));
+    }
+
+    /** The first reason found why vector kernels would not run at full speed, or null. */
+    private static String whyNotVector() {
+        Optional<Module> vectorModule = Optional.ofNullable(Kernels.class.getModule().getLayer())
+                .orElse(ModuleLayer.boot())
+                .findModule("jdk.incubator.vector");
+        if (vectorModule.isEmpty()) {
+            return "the jdk.incubator.vector module is not resolved;"
+                    + " start java with --add-modules jdk.incubator.vector to enable SIMD";
+        }
+        String vmInfo = System.getProperty("java.vm.info", "");
+        if (vmInfo.contains("interpreted mode")) {
+            return "the JVM interprets only (-Xint), and the Vector API is 10-100x slower without C2";
+        }
+        if (vmInfo.contains("emulated-client")) {
+            return "C2 is off (-XX:TieredStopAtLevel=1 or a client mode),"
+                    + " and the Vector API is 10-100x slower without it";
+        }
+        return whyNotC2();
+    }
+
+    private static String whyNotC2() {
+        HotSpotDiagnosticMXBean hotSpot = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+        if (hotSpot == null) {
+            return null;
+        }
+        if ("false".equals(vmOption(hotSpot, "UseCompiler"))) {
+            return "the JIT compiler is off (-XX:-UseCompiler), and the Vector API is 10-100x slower without C2";
+        }
+        String stopAt = vmOption(hotSpot, "TieredStopAtLevel");
+        if ("true".equals(vmOption(hotSpot, "TieredCompilation")) && stopAt != null && !stopAt.equals("4")) {
+            return "C2 is off (-XX:TieredStopAtLevel=" + stopAt + "), and the Vector API is 10-100x slower"
+                    + " without it";
+        }
+        if ("true".equals(vmOption(hotSpot, "UseJVMCICompiler"))) {
+            return "a JVMCI compiler replaces C2, and does not compile the Vector API to SIMD instructions";
+        }
+        return null;
+    }
+
+    private static String vmOption(HotSpotDiagnosticMXBean hotSpot, String name) {
+        try {
+            return hotSpot.getVMOption(name).getValue();
+        } catch (IllegalArgumentException notInThisVm) {
+            return null;
+        }
+    }
+
+    private static VectorKernelFactory loadPanamaKernels() {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            Class<?> panama = lookup.findClass(Kernels.class.getPackageName() + ".PanamaKernels");
+            return (VectorKernelFactory) lookup.findConstructor(panama, MethodType.methodType(void.class)).invoke();
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("cannot load the vector kernels", t);
+        }
+    }
+}

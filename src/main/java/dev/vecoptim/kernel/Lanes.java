@@ -1,0 +1,23 @@
+package dev.vecoptim.kernel;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/** Loads and stores of float lanes at element indices, in the platform's byte order. */
+final class Lanes {
+    // Always the native order: any other makes the Vector API swap bytes on every access.
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+    private Lanes() {
+    }
+
+    static FloatVector load(VectorSpecies<Float> species, MemorySegment segment, long index) {
+        return FloatVector.fromMemorySegment(species, segment, index * Float.BYTES, ORDER);
+    }
+
+    static void store(FloatVector lanes, MemorySegment segment, long index) {
+        lanes.intoMemorySegment(segment, index * Float.BYTES, ORDER);
+    }
+}

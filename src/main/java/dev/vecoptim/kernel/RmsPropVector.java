@@ -1,0 +1,64 @@
+package dev.vecoptim.kernel;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * RMSProp's fused vector loop, defined by {@link PanamaKernels} once per (width, flags) as a hidden class
+ * whose class data makes the species and the {@link RmsPropFlags} constants to C2.
+ */
+final class RmsPropVector implements RmsPropKernel {
+    private static final VectorSpecies<Float> SPECIES = PanamaKernels.species(MethodHandles.lookup());
+    private static final RmsPropFlags FLAGS = PanamaKernels.flags(MethodHandles.lookup(), RmsPropFlags.class);
+    private static final boolean MAXIMIZE = FLAGS.maximize();
+    private static final boolean WEIGHT_DECAY = FLAGS.weightDecay();
+    private static final boolean CENTERED = FLAGS.centered();
+    private static final boolean MOMENTUM = FLAGS.momentum();
+    private static final RmsPropKernel TAIL = new RmsPropScalar(FLAGS);
+
+    @Override
+    public void step(MemorySegment param, MemorySegment grad, MemorySegment squareAvg, MemorySegment gradAvg,
+                     MemorySegment momentumBuffer, float weightDecay, float alpha, float alphaComplement, float eps,
+                     float momentum, float negativeLr, long from, long to) {
+        FloatVector weightDecays = FloatVector.broadcast(SPECIES, weightDecay);
+        FloatVector alphas = FloatVector.broadcast(SPECIES, alpha);
+        FloatVector alphaComplements = FloatVector.broadcast(SPECIES, alphaComplement);
+        FloatVector epss = FloatVector.broadcast(SPECIES, eps);
+        FloatVector momenta = FloatVector.broadcast(SPECIES, momentum);
+        FloatVector negativeLrs = FloatVector.broadcast(SPECIES, negativeLr);
+        long vectorEnd = from + SPECIES.loopBound(to - from);
+        for (long i = from; i < vectorEnd; i += SPECIES.length()) {
+            FloatVector p = Lanes.load(SPECIES, param, i);
+            FloatVector g = Lanes.load(SPECIES, grad, i);
+            if (MAXIMIZE) {
+                g = g.neg();
+            }
+            if (WEIGHT_DECAY) {
+                g = p.fma(weightDecays, g);
+            }
+            FloatVector sq = alphaComplements.mul(g).fma(g, Lanes.load(SPECIES, squareAvg, i).mul(alphas));
+            Lanes.store(sq, squareAvg, i);
+            FloatVector avg;
+            if (CENTERED) {
+                FloatVector ga = g.fma(alphaComplements, Lanes.load(SPECIES, gradAvg, i).mul(alphas));
+                Lanes.store(ga, gradAvg, i);
+                avg = ga.neg().fma(ga, sq).sqrt();
+            } else {
+                avg = sq.sqrt();
+            }
+            avg = avg.add(epss);
+            if (MOMENTUM) {
+                FloatVector buf = Lanes.load(SPECIES, momentumBuffer, i).mul(momenta).add(g.div(avg));
+                Lanes.store(buf, momentumBuffer, i);
+                p = buf.fma(negativeLrs, p);
+            } else {
+                p = p.add(negativeLrs.mul(g).div(avg));
+            }
+            Lanes.store(p, param, i);
+        }
+        TAIL.step(param, grad, squareAvg, gradAvg, momentumBuffer, weightDecay, alpha, alphaComplement, eps,
+                momentum, negativeLr, vectorEnd, to);
+    }
+}

@@ -1,0 +1,53 @@
+package dev.vecoptim.kernel;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * SGD's fused vector loop. Never loaded as itself: {@link PanamaKernels} defines its bytes once per
+ * (width, flags) as a hidden class whose class data holds the species and the {@link SgdFlags}, so that
+ * both are {@code static final} constants to C2 while the loop exists once in the source.
+ */
+final class SgdVector implements SgdKernel {
+    private static final VectorSpecies<Float> SPECIES = PanamaKernels.species(MethodHandles.lookup());
+    private static final SgdFlags FLAGS = PanamaKernels.flags(MethodHandles.lookup(), SgdFlags.class);
+    private static final boolean MAXIMIZE = FLAGS.maximize();
+    private static final boolean WEIGHT_DECAY = FLAGS.weightDecay();
+    private static final boolean MOMENTUM = FLAGS.momentum();
+    private static final boolean NESTEROV = FLAGS.nesterov();
+    private static final boolean FIRST_STEP = FLAGS.firstStep();
+    private static final SgdKernel TAIL = new SgdScalar(FLAGS);
+
+    @Override
+    public void step(MemorySegment param, MemorySegment grad, MemorySegment momentumBuffer,
+                     float weightDecay, float momentum, float dampeningComplement, float negativeLr,
+                     long from, long to) {
+        FloatVector weightDecays = FloatVector.broadcast(SPECIES, weightDecay);
+        FloatVector momenta = FloatVector.broadcast(SPECIES, momentum);
+        FloatVector dampeningComplements = FloatVector.broadcast(SPECIES, dampeningComplement);
+        FloatVector negativeLrs = FloatVector.broadcast(SPECIES, negativeLr);
+        long vectorEnd = from + SPECIES.loopBound(to - from);
+        for (long i = from; i < vectorEnd; i += SPECIES.length()) {
+            FloatVector p = Lanes.load(SPECIES, param, i);
+            FloatVector g = Lanes.load(SPECIES, grad, i);
+            if (MAXIMIZE) {
+                g = g.neg();
+            }
+            if (WEIGHT_DECAY) {
+                g = p.fma(weightDecays, g);
+            }
+            if (MOMENTUM) {
+                FloatVector buf = FIRST_STEP
+                        ? g
+                        : g.fma(dampeningComplements, Lanes.load(SPECIES, momentumBuffer, i).mul(momenta));
+                Lanes.store(buf, momentumBuffer, i);
+                g = NESTEROV ? buf.fma(momenta, g) : buf;
+            }
+            Lanes.store(g.fma(negativeLrs, p), param, i);
+        }
+        TAIL.step(param, grad, momentumBuffer, weightDecay, momentum, dampeningComplement, negativeLr,
+                vectorEnd, to);
+    }
+}

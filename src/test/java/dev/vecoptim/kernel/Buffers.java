@@ -1,0 +1,73 @@
+package dev.vecoptim.kernel;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+
+/**
+ * A parameter's buffers for kernel tests: param, grad and state, each {@code length} floats, sliced at
+ * {@code byteOffset} from a 64-byte aligned base so that tests reach every misalignment.
+ */
+public record Buffers(MemorySegment param, MemorySegment grad, MemorySegment[] state) {
+
+    public MemorySegment state(int index) {
+        return state[index];
+    }
+
+    /** Native buffers filled from {@code seed}: the same seed gives the same values. */
+    public static Buffers nativeFilled(Arena arena, int length, int stateCount, int byteOffset, long seed) {
+        Buffers buffers = allocate(stateCount, () -> arena.allocate(length * 4L + byteOffset, 64)
+                .asSlice(byteOffset, length * 4L));
+        buffers.fill(seed);
+        return buffers;
+    }
+
+    /** Heap buffers (over float[]) filled from {@code seed}, sliced at a whole number of floats. */
+    public static Buffers heapFilled(int length, int stateCount, int floatOffset, long seed) {
+        Buffers buffers = allocate(stateCount, () -> MemorySegment.ofArray(new float[length + floatOffset])
+                .asSlice(floatOffset * 4L, length * 4L));
+        buffers.fill(seed);
+        return buffers;
+    }
+
+    private static Buffers allocate(int stateCount, java.util.function.Supplier<MemorySegment> segment) {
+        MemorySegment[] state = new MemorySegment[stateCount];
+        for (int i = 0; i < stateCount; i++) {
+            state[i] = segment.get();
+        }
+        return new Buffers(segment.get(), segment.get(), state);
+    }
+
+    private void fill(long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        TestFloats.fill(param, random, 12);
+        TestFloats.fill(grad, random, 8);
+        for (MemorySegment s : state) {
+            TestFloats.fill(s, random, 12);
+        }
+    }
+
+    /** A copy in fresh native memory at the same misalignment. */
+    public Buffers copy(Arena arena) {
+        MemorySegment[] stateCopy = new MemorySegment[state.length];
+        for (int i = 0; i < state.length; i++) {
+            stateCopy[i] = copy(arena, state[i]);
+        }
+        return new Buffers(copy(arena, param), copy(arena, grad), stateCopy);
+    }
+
+    private static MemorySegment copy(Arena arena, MemorySegment source) {
+        long misalignment = source.isNative() ? source.address() % 64 : 0;
+        MemorySegment target = arena.allocate(source.byteSize() + misalignment, 64)
+                .asSlice(misalignment, source.byteSize());
+        return target.copyFrom(source);
+    }
+
+    public void assertSameBits(String what, Buffers expected) {
+        TestFloats.assertSameBits(what + " param", expected.param, param);
+        TestFloats.assertSameBits(what + " grad", expected.grad, grad);
+        for (int i = 0; i < state.length; i++) {
+            TestFloats.assertSameBits(what + " state " + i, expected.state[i], state[i]);
+        }
+    }
+}

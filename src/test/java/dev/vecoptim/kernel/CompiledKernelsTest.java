@@ -1,0 +1,35 @@
+package dev.vecoptim.kernel;
+
+import java.lang.foreign.Arena;
+import java.util.SplittableRandom;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The properties mostly run kernels before C2 compiles them (each flag combination is its own class).
+ * Here a few kernels run long enough for C2 to compile their loops with the SIMD intrinsics, and every
+ * call is still compared with the scalar reference: C2's code must give the same bits as the
+ * interpreter's.
+ */
+class CompiledKernelsTest {
+    private static final int CALLS = 30_000;
+    private static final int LENGTH = 67;
+
+    @ParameterizedTest(name = "{0}-bit")
+    @ValueSource(ints = {64, 128, 256, 512})
+    void c2CompiledVectorKernelsEqualTheScalarReference(int bits) {
+        SplittableRandom random = new SplittableRandom(bits);
+        Update[] updates = {Update.Sgd.random(random), Update.RmsProp.random(random), Update.Adam.random(random)};
+        for (Update update : updates) {
+            for (int call = 0; call < CALLS; call++) {
+                try (Arena arena = Arena.ofConfined()) {
+                    Buffers scalar = Buffers.nativeFilled(arena, LENGTH, update.stateBuffers(), call % 64, call);
+                    Buffers vector = scalar.copy(arena);
+                    update.apply(0, scalar, 2, 0, LENGTH);
+                    update.apply(bits, vector, 2, 0, LENGTH);
+                    vector.assertSameBits(update + " call " + call, scalar);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+package dev.vecoptim.kernel;
+
+import static org.quicktheories.QuickTheory.qt;
+
+import java.lang.foreign.Arena;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The kernel contract: every vector kernel equals the scalar reference bit for bit, for every width,
+ * length, misalignment, flag combination, coefficient, chunking and kind of segment.
+ */
+class VectorKernelProperties {
+
+    @Test
+    void vectorEqualsScalarBitwiseForEveryWidth() {
+        qt().withExamples(1000).forAll(KernelCase.any()).checkAssert(c -> {
+            try (Arena arena = Arena.ofConfined()) {
+                Buffers scalar = c.buffers(arena);
+                Buffers[] vector = new Buffers[KernelCase.WIDTHS.size()];
+                for (int w = 0; w < vector.length; w++) {
+                    vector[w] = scalar.copy(arena);
+                }
+                for (int step = 1; step <= c.steps(); step++) {
+                    c.update().apply(0, scalar, step, 0, c.length());
+                    for (int w = 0; w < vector.length; w++) {
+                        int bits = KernelCase.WIDTHS.get(w);
+                        c.update().apply(bits, vector[w], step, 0, c.length());
+                        vector[w].assertSameBits(bits + "-bit step " + step, scalar);
+                    }
+                }
+            }
+        });
+    }
+
+    @Test
+    void anyChunkingGivesTheBitsOfOneCall() {
+        qt().withExamples(500).forAll(KernelCase.any()).checkAssert(c -> {
+            try (Arena arena = Arena.ofConfined()) {
+                Buffers whole = c.buffers(arena);
+                Buffers chunked = whole.copy(arena);
+                SplittableRandom random = new SplittableRandom(c.dataSeed());
+                for (int step = 1; step <= c.steps(); step++) {
+                    c.update().apply(0, whole, step, 0, c.length());
+                    long from = 0;
+                    while (from < c.length()) {
+                        long to = Math.min(c.length(), from + 1 + random.nextInt(Math.max(1, c.length() / 3)));
+                        int bits = random.nextInt(5) == 0 ? 0 : KernelCase.WIDTHS.get(random.nextInt(4));
+                        c.update().apply(bits, chunked, step, from, to);
+                        from = to;
+                    }
+                    chunked.assertSameBits("chunked step " + step, whole);
+                }
+            }
+        });
+    }
+
+    @Test
+    void heapSegmentsGiveTheBitsOfNativeOnes() {
+        qt().withExamples(300).forAll(KernelCase.any()).checkAssert(c -> {
+            try (Arena arena = Arena.ofConfined()) {
+                Buffers heap = Buffers.heapFilled(c.length(), c.update().stateBuffers(), c.byteOffset() % 16,
+                        c.dataSeed());
+                Buffers nativeCopy = heap.copy(arena);
+                int bits = KernelCase.WIDTHS.get(c.byteOffset() % 4);
+                for (int step = 1; step <= c.steps(); step++) {
+                    c.update().apply(bits, heap, step, 0, c.length());
+                    c.update().apply(bits, nativeCopy, step, 0, c.length());
+                    heap.assertSameBits(bits + "-bit heap step " + step, nativeCopy);
+                }
+            }
+        });
+    }
+}
