@@ -2,6 +2,8 @@ package dev.vecoptim;
 
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.Vectorization;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The vector width an optimizer's update loop runs at. Every width gives the same bits; only speed
@@ -31,6 +33,21 @@ public enum VectorWidth {
 
     VectorWidth(int bits) {
         this.bits = bits;
+    }
+
+    /**
+     * The widths this JVM accepts: {@link #SCALAR}, {@link #PREFERRED}, and each explicit width up to the
+     * preferred one when SIMD is available.
+     */
+    public static List<VectorWidth> available() {
+        List<VectorWidth> available = new ArrayList<>(List.of(SCALAR, PREFERRED));
+        int preferredBits = Kernels.vectorization().preferredBits();
+        for (VectorWidth width : values()) {
+            if (width.bits > 0 && width.bits <= preferredBits) {
+                available.add(width);
+            }
+        }
+        return List.copyOf(available);
     }
 
     /**

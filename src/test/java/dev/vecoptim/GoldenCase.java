@@ -1,0 +1,100 @@
+package dev.vecoptim;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One case recorded from PyTorch by {@code src/test/python/make_golden.py}: hyper-parameters, the initial
+ * parameter, and per step the gradient given and the parameter and state buffers PyTorch produced.
+ */
+record GoldenCase(String name, String optimizer, Map<String, Double> hyperParameters, float[] initialParam,
+                  List<Step> steps) {
+
+    record Step(float[] grad, float[] param, Map<String, float[]> state) {
+    }
+
+    static final String RESOURCE = "/golden/pytorch-1.13.bin";
+
+    static List<GoldenCase> readAll() {
+        try (InputStream in = GoldenCase.class.getResourceAsStream(RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException(RESOURCE + " is missing; run src/test/python/make_golden.py");
+            }
+            ByteBuffer data = ByteBuffer.wrap(in.readAllBytes()).order(ByteOrder.LITTLE_ENDIAN);
+            byte[] magic = new byte[8];
+            data.get(magic);
+            if (!new String(magic, StandardCharsets.US_ASCII).equals("VOGOLD01")) {
+                throw new IllegalStateException(RESOURCE + " is not a golden-vector file");
+            }
+            int count = data.getInt();
+            List<GoldenCase> cases = new ArrayList<>(count);
+            for (int c = 0; c < count; c++) {
+                cases.add(read(data));
+            }
+            return cases;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static GoldenCase read(ByteBuffer data) {
+        String name = string(data);
+        String optimizer = string(data);
+        Map<String, Double> hyperParameters = new LinkedHashMap<>();
+        for (int h = data.getShort(); h > 0; h--) {
+            hyperParameters.put(string(data), data.getDouble());
+        }
+        int n = data.getInt();
+        int stepCount = data.getShort();
+        float[] initialParam = floats(data, n);
+        List<Step> steps = new ArrayList<>(stepCount);
+        for (int s = 0; s < stepCount; s++) {
+            float[] grad = floats(data, n);
+            float[] param = floats(data, n);
+            Map<String, float[]> state = new LinkedHashMap<>();
+            for (int k = data.getShort(); k > 0; k--) {
+                state.put(string(data), floats(data, n));
+            }
+            steps.add(new Step(grad, param, state));
+        }
+        return new GoldenCase(name, optimizer, hyperParameters, initialParam, steps);
+    }
+
+    private static String string(ByteBuffer data) {
+        byte[] bytes = new byte[Short.toUnsignedInt(data.getShort())];
+        data.get(bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    private static float[] floats(ByteBuffer data, int n) {
+        float[] values = new float[n];
+        data.asFloatBuffer().get(values);
+        data.position(data.position() + n * Float.BYTES);
+        return values;
+    }
+
+    double hp(String key) {
+        Double value = hyperParameters.get(key);
+        if (value == null) {
+            throw new IllegalStateException(name + " has no " + key);
+        }
+        return value;
+    }
+
+    boolean flag(String key) {
+        return hp(key) != 0;
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}

@@ -1,0 +1,106 @@
+package dev.vecoptim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vecoptim.kernel.TestFloats;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * PyTorch parity: every case recorded from PyTorch 1.13.1 (Debian's build, its AVX2 kernels) is replayed
+ * through the public API at every width this machine runs, and every parameter and state buffer must equal
+ * PyTorch's bit for bit after every step (any NaN equal to any NaN).
+ */
+class GoldenVectorsTest {
+
+    static Stream<Arguments> casesAndWidths() {
+        List<VectorWidth> widths = VectorWidth.available();
+        return GoldenCase.readAll().stream().flatMap(c -> widths.stream().map(w -> Arguments.of(c, w)));
+    }
+
+    @ParameterizedTest(name = "{1} {0}")
+    @MethodSource("casesAndWidths")
+    void equalsPyTorchBitForBit(GoldenCase golden, VectorWidth width) {
+        try (Arena arena = Arena.ofConfined()) {
+            int n = golden.initialParam().length;
+            MemorySegment param = arena.allocateFrom(java.lang.foreign.ValueLayout.JAVA_FLOAT, golden.initialParam());
+            MemorySegment grad = arena.allocate(4L * n, 64);
+            Map<String, MemorySegment> state = new LinkedHashMap<>();
+            Stepper stepper = stepper(golden, width, arena, n, state);
+            for (int s = 0; s < golden.steps().size(); s++) {
+                GoldenCase.Step expected = golden.steps().get(s);
+                MemorySegment.copy(expected.grad(), 0, grad, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, n);
+                stepper.step(param, grad, s + 1);
+                String at = width + " step " + (s + 1) + " ";
+                TestFloats.assertSameBits(at + "param", MemorySegment.ofArray(expected.param()), param);
+                assertEquals(expected.state().keySet(), state.keySet(), at + "state buffers");
+                for (Map.Entry<String, float[]> buffer : expected.state().entrySet()) {
+                    TestFloats.assertSameBits(at + buffer.getKey(), MemorySegment.ofArray(buffer.getValue()),
+                            state.get(buffer.getKey()));
+                }
+            }
+        }
+    }
+
+    private interface Stepper {
+        void step(MemorySegment param, MemorySegment grad, long step);
+    }
+
+    /** Builds the optimizer the case names and allocates the state buffers PyTorch would have. */
+    private static Stepper stepper(GoldenCase c, VectorWidth width, Arena arena, int n,
+                                   Map<String, MemorySegment> state) {
+        switch (c.optimizer()) {
+            case "sgd" -> {
+                Sgd sgd = Sgd.builder(c.hp("lr")).momentum(c.hp("momentum")).dampening(c.hp("dampening"))
+                        .weightDecay(c.hp("weight_decay")).nesterov(c.flag("nesterov")).maximize(c.flag("maximize"))
+                        .vectorWidth(width).build();
+                MemorySegment buf = sgd.momentum() != 0 ? buffer(arena, n, state, "momentum_buffer") : null;
+                return (p, g, t) -> sgd.step(p, g, buf, t);
+            }
+            case "rmsprop" -> {
+                RmsProp rms = RmsProp.builder().lr(c.hp("lr")).alpha(c.hp("alpha")).eps(c.hp("eps"))
+                        .weightDecay(c.hp("weight_decay")).momentum(c.hp("momentum")).centered(c.flag("centered"))
+                        .maximize(c.flag("maximize")).vectorWidth(width).build();
+                MemorySegment buf = rms.momentum() > 0 ? buffer(arena, n, state, "momentum_buffer") : null;
+                MemorySegment sq = buffer(arena, n, state, "square_avg");
+                MemorySegment ga = rms.centered() ? buffer(arena, n, state, "grad_avg") : null;
+                return (p, g, t) -> rms.step(p, g, sq, ga, buf, t);
+            }
+            case "adam", "adamw" -> {
+                Adam.Builder builder = c.optimizer().equals("adam") ? Adam.builder() : Adam.adamWBuilder();
+                Adam adam = builder.lr(c.hp("lr")).betas(c.hp("beta1"), c.hp("beta2")).eps(c.hp("eps"))
+                        .weightDecay(c.hp("weight_decay")).amsgrad(c.flag("amsgrad")).maximize(c.flag("maximize"))
+                        .vectorWidth(width).build();
+                MemorySegment m = buffer(arena, n, state, "exp_avg");
+                MemorySegment v = buffer(arena, n, state, "exp_avg_sq");
+                MemorySegment vmax = adam.amsgrad() ? buffer(arena, n, state, "max_exp_avg_sq") : null;
+                return (p, g, t) -> adam.step(p, g, m, v, vmax, t);
+            }
+            default -> throw new IllegalStateException("unknown optimizer " + c.optimizer());
+        }
+    }
+
+    private static MemorySegment buffer(Arena arena, int n, Map<String, MemorySegment> state, String name) {
+        MemorySegment segment = arena.allocate(4L * n, 64);
+        state.put(name, segment);
+        return segment;
+    }
+
+    @org.junit.jupiter.api.Test
+    void theRecordingCoversEveryOptimizerAndFlag() {
+        List<GoldenCase> cases = GoldenCase.readAll();
+        assertTrue(cases.stream().anyMatch(c -> c.optimizer().equals("sgd") && c.flag("nesterov")));
+        assertTrue(cases.stream().anyMatch(c -> c.optimizer().equals("rmsprop") && c.flag("centered")
+                && c.hp("momentum") > 0 && c.hp("weight_decay") > 0 && c.flag("maximize")));
+        assertTrue(cases.stream().anyMatch(c -> c.optimizer().equals("adamw") && c.flag("amsgrad")));
+        assertTrue(cases.stream().allMatch(c -> c.initialParam().length % 16 != 0), "lengths off 16");
+    }
+}

@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""Writes src/test/resources/golden/pytorch-1.13.bin: PyTorch's own results for every optimizer and flag.
+
+Run by hand, not by the build, with Debian's PyTorch 1.13.1 (apt-get install python3-torch):
+
+    /usr/bin/python3 src/test/python/make_golden.py
+
+Each case starts from a parameter of random floats (lengths that are not multiples of 16, special values
+at some indices), zero state as PyTorch creates it, and runs a few steps of torch.optim's single-tensor path
+(foreach=False) with a fresh gradient each step, recording the parameter and every state buffer after each
+step. GoldenVectorsTest replays them and demands equal bits (any NaN equal to any NaN).
+
+PyTorch picks its CPU kernels at start-up: AVX2 on any x86-64 CPU since 2013 (and on AVX-512 CPUs, whose
+kernels give the same bits). Its pre-AVX2 "default" kernels round differently, because without FMA
+instructions nothing is fused; the script pins AVX2 so that the file does not depend on the machine.
+
+Format, little-endian: b"VOGOLD01", u32 case count, then per case: str name, str optimizer,
+u16 hyper-parameter count and (str name, f64 value) pairs (booleans as 0/1), u32 n, u16 steps,
+f32[n] initial parameter, then per step: f32[n] gradient, f32[n] parameter after the step,
+u16 state count and (str name, f32[n]) pairs. A str is a u16 byte length and UTF-8 bytes.
+"""
+import itertools
+import os
+import random
+import struct
+import sys
+
+os.environ["ATEN_CPU_CAPABILITY"] = "avx2"  # read when torch is imported
+
+import torch  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(__file__), "..", "resources", "golden", "pytorch-1.13.bin")
+STEPS = 4
+
+# Index -> value, placed in the gradient of one step: zeros of both signs, subnormals, values whose square
+# overflows or underflows to zero, and non-finite values that then propagate through the state.
+SPECIAL_GRADS = {
+    0: 0.0, 1: -0.0, 2: 1e-40, 3: -3e-39, 4: 2e19, 5: -3e38, 6: 1e-23,
+    7: float("nan"), 8: float("inf"), 9: float("-inf"),
+}
+
+
+def values(rng, n, scale):
+    return [rng.gauss(0.0, 1.0) * scale for _ in range(n)]
+
+
+def grad_for(rng, n, step):
+    grad = values(rng, n, 10.0 ** rng.randint(-4, 1))
+    for index, value in SPECIAL_GRADS.items():
+        # Each special value in a different step, so the state has finite history before it arrives.
+        if index < n and index % STEPS == step:
+            grad[index] = value
+    return grad
+
+
+def cases():
+    sgd_grid = itertools.product([0.0, 0.9], [0.0, 0.25], [0.0, 0.013], [False, True], [False, True])
+    for momentum, dampening, weight_decay, nesterov, maximize in sgd_grid:
+        if nesterov and (momentum == 0 or dampening != 0):
+            continue
+        yield "sgd", dict(lr=0.0123, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                          nesterov=nesterov, maximize=maximize)
+    rms_grid = itertools.product([0.0, 0.013], [0.0, 0.85], [False, True], [False, True])
+    for weight_decay, momentum, centered, maximize in rms_grid:
+        yield "rmsprop", dict(lr=0.0071, alpha=0.93, eps=1e-6, weight_decay=weight_decay, momentum=momentum,
+                              centered=centered, maximize=maximize)
+    for kind in ("adam", "adamw"):
+        for weight_decay, amsgrad, maximize in itertools.product([0.0, 0.021], [False, True], [False, True]):
+            yield kind, dict(lr=0.0029, beta1=0.87, beta2=0.9951, eps=3e-7, weight_decay=weight_decay,
+                             amsgrad=amsgrad, maximize=maximize)
+    # PyTorch's defaults, the values users actually run.
+    yield "adam", dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False)
+    yield "adamw", dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2, amsgrad=False, maximize=False)
+    yield "rmsprop", dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
+                          maximize=False)
+
+
+def optimizer(kind, params, hp):
+    if kind == "sgd":
+        return torch.optim.SGD(params, foreach=False, **hp)
+    if kind == "rmsprop":
+        return torch.optim.RMSprop(params, foreach=False, **hp)
+    other = {k: v for k, v in hp.items() if k not in ("beta1", "beta2")}
+    cls = torch.optim.Adam if kind == "adam" else torch.optim.AdamW
+    return cls(params, betas=(hp["beta1"], hp["beta2"]), foreach=False, **other)
+
+
+STATE_NAMES = ["momentum_buffer", "square_avg", "grad_avg", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"]
+
+
+def pack_str(text):
+    data = text.encode()
+    return struct.pack("<H", len(data)) + data
+
+
+def pack_floats(tensor):
+    return struct.pack("<%df" % tensor.numel(), *tensor.tolist())
+
+
+def main():
+    if not torch.__version__.startswith("1.13"):
+        sys.exit("PyTorch 1.13 is the reference; this is " + torch.__version__)
+    rng = random.Random(20261125)
+    out = bytearray(b"VOGOLD01")
+    body = bytearray()
+    count = 0
+    for kind, hp in cases():
+        n = rng.choice([19, 37, 53, 77, 101])
+        name = kind + "(" + ", ".join("%s=%r" % item for item in hp.items()) + ")"
+        param = torch.tensor(values(rng, n, 1.0), dtype=torch.float32, requires_grad=True)
+        opt = optimizer(kind, [param], hp)
+        body += pack_str(name) + pack_str(kind) + struct.pack("<H", len(hp))
+        for key, value in hp.items():
+            body += pack_str(key) + struct.pack("<d", float(value))
+        body += struct.pack("<IH", n, STEPS) + pack_floats(param.detach())
+        for step in range(STEPS):
+            grad = torch.tensor(grad_for(rng, n, step), dtype=torch.float32)
+            param.grad = grad.clone()
+            opt.step()
+            state = opt.state[param]
+            buffers = [(key, state[key]) for key in STATE_NAMES if state.get(key) is not None]
+            body += pack_floats(grad) + pack_floats(param.detach()) + struct.pack("<H", len(buffers))
+            for key, tensor in buffers:
+                body += pack_str(key) + pack_floats(tensor)
+        count += 1
+    out += struct.pack("<I", count) + body
+    os.makedirs(os.path.dirname(OUT), exist_ok=True)
+    with open(OUT, "wb") as f:
+        f.write(out)
+    print("wrote %d cases, %d bytes, torch %s, to %s" % (count, len(out), torch.__version__, os.path.normpath(OUT)),
+          file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
