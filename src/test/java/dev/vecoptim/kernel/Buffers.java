@@ -47,6 +47,33 @@ public record Buffers(MemorySegment param, MemorySegment grad, MemorySegment[] s
         }
     }
 
+    /** Zeroes the state buffers, as PyTorch creates them. */
+    public Buffers zeroState() {
+        for (MemorySegment s : state) {
+            s.fill((byte) 0);
+        }
+        return this;
+    }
+
+    /** Negates every gradient element (flips its sign bit, NaN included). */
+    public Buffers negateGrad() {
+        for (long i = 0; i < grad.byteSize() / Float.BYTES; i++) {
+            grad.setAtIndex(TestFloats.FLOAT, i, -grad.getAtIndex(TestFloats.FLOAT, i));
+        }
+        return this;
+    }
+
+    /** Makes param and grad finite and at most {@code limit} in magnitude (NaN becomes 0). */
+    public Buffers finiteInputs(float limit) {
+        for (MemorySegment segment : new MemorySegment[] {param, grad}) {
+            for (long i = 0; i < segment.byteSize() / Float.BYTES; i++) {
+                float x = segment.getAtIndex(TestFloats.FLOAT, i);
+                segment.setAtIndex(TestFloats.FLOAT, i, Float.isNaN(x) ? 0 : Math.clamp(x, -limit, limit));
+            }
+        }
+        return this;
+    }
+
     /** A copy in fresh native memory at the same misalignment. */
     public Buffers copy(Arena arena) {
         MemorySegment[] stateCopy = new MemorySegment[state.length];

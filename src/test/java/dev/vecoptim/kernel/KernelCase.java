@@ -30,7 +30,7 @@ public record KernelCase(Update update, int length, int byteOffset, int steps, l
      * Mostly below a few vectors, where tails and lane counts meet; some up to a few thousand; a few at
      * exact multiples of 16 lanes and one off them.
      */
-    static Gen<Integer> lengths() {
+    public static Gen<Integer> lengths() {
         Gen<Integer> nearMultiples = range(1, 40).zip(range(-1, 1), (k, d) -> Math.max(0, 16 * k + d));
         return frequency(List.of(
                 Pair.of(1, constant(0)),
