@@ -25,14 +25,10 @@ public final class AdamScalar implements AdamKernel {
                      float eps, float negativeStepSize, long from, long to) {
         for (long i = from; i < to; i++) {
             float p = param.getAtIndex(FLOAT, i);
-            float g = grad.getAtIndex(FLOAT, i);
-            if (flags.maximize()) {
-                g = -g;
-            }
-            switch (flags.weightDecay()) {
-                case L2 -> g = Math.fma(p, weightDecay, g);
-                case DECOUPLED -> p *= decayFactor;
-                case NONE -> { }
+            float g = Gradient.effective(grad.getAtIndex(FLOAT, i), p, flags.maximize(),
+                    flags.weightDecay() == AdamFlags.WeightDecay.L2, weightDecay);
+            if (flags.weightDecay() == AdamFlags.WeightDecay.DECOUPLED) {
+                p *= decayFactor;
             }
             float m = Math.fma(g, beta1Complement, expAvg.getAtIndex(FLOAT, i) * beta1);
             expAvg.setAtIndex(FLOAT, i, m);

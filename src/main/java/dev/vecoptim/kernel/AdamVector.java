@@ -36,13 +36,8 @@ final class AdamVector implements AdamKernel {
         long vectorEnd = from + SPECIES.loopBound(to - from);
         for (long i = from; i < vectorEnd; i += SPECIES.length()) {
             FloatVector p = Lanes.load(SPECIES, param, i);
-            FloatVector g = Lanes.load(SPECIES, grad, i);
-            if (MAXIMIZE) {
-                g = g.neg();
-            }
-            if (L2_WEIGHT_DECAY) {
-                g = p.fma(weightDecays, g);
-            }
+            FloatVector g = Lanes.effectiveGradient(Lanes.load(SPECIES, grad, i), p, MAXIMIZE, L2_WEIGHT_DECAY,
+                    weightDecays);
             if (DECOUPLED_WEIGHT_DECAY) {
                 p = p.mul(decayFactors);
             }

@@ -20,4 +20,11 @@ final class Lanes {
     static void store(FloatVector lanes, MemorySegment segment, long index) {
         lanes.intoMemorySegment(segment, index * Float.BYTES, ORDER);
     }
+
+    /** {@link Gradient#effective} on lanes; the flags are constants where it is inlined. */
+    static FloatVector effectiveGradient(FloatVector grad, FloatVector param, boolean maximize, boolean weightDecay,
+                                         FloatVector weightDecays) {
+        FloatVector g = maximize ? grad.neg() : grad;
+        return weightDecay ? param.fma(weightDecays, g) : g;
+    }
 }

@@ -24,13 +24,8 @@ public final class RmsPropScalar implements RmsPropKernel {
                      float momentum, float negativeLr, long from, long to) {
         for (long i = from; i < to; i++) {
             float p = param.getAtIndex(FLOAT, i);
-            float g = grad.getAtIndex(FLOAT, i);
-            if (flags.maximize()) {
-                g = -g;
-            }
-            if (flags.weightDecay()) {
-                g = Math.fma(p, weightDecay, g);
-            }
+            float g = Gradient.effective(grad.getAtIndex(FLOAT, i), p, flags.maximize(), flags.weightDecay(),
+                    weightDecay);
             float sq = Math.fma(alphaComplement * g, g, squareAvg.getAtIndex(FLOAT, i) * alpha);
             squareAvg.setAtIndex(FLOAT, i, sq);
             float avg;

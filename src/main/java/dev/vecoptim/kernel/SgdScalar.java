@@ -23,13 +23,8 @@ public final class SgdScalar implements SgdKernel {
                      long from, long to) {
         for (long i = from; i < to; i++) {
             float p = param.getAtIndex(FLOAT, i);
-            float g = grad.getAtIndex(FLOAT, i);
-            if (flags.maximize()) {
-                g = -g;
-            }
-            if (flags.weightDecay()) {
-                g = Math.fma(p, weightDecay, g);
-            }
+            float g = Gradient.effective(grad.getAtIndex(FLOAT, i), p, flags.maximize(), flags.weightDecay(),
+                    weightDecay);
             if (flags.momentum()) {
                 float buf = flags.firstStep()
                         ? g

@@ -31,13 +31,8 @@ final class SgdVector implements SgdKernel {
         long vectorEnd = from + SPECIES.loopBound(to - from);
         for (long i = from; i < vectorEnd; i += SPECIES.length()) {
             FloatVector p = Lanes.load(SPECIES, param, i);
-            FloatVector g = Lanes.load(SPECIES, grad, i);
-            if (MAXIMIZE) {
-                g = g.neg();
-            }
-            if (WEIGHT_DECAY) {
-                g = p.fma(weightDecays, g);
-            }
+            FloatVector g = Lanes.effectiveGradient(Lanes.load(SPECIES, grad, i), p, MAXIMIZE, WEIGHT_DECAY,
+                    weightDecays);
             if (MOMENTUM) {
                 FloatVector buf = FIRST_STEP
                         ? g

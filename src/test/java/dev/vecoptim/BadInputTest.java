@@ -1,0 +1,190 @@
+package dev.vecoptim;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.DynamicTest.dynamicTest;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.function.Executable;
+
+/**
+ * Every refused step is refused before its first write: each case checks the exception, that its message
+ * names the offending buffer, and that every buffer still holds its bytes.
+ */
+class BadInputTest {
+    private static final int N = 37;
+    private static final ExecutorService OWNER = Executors.newSingleThreadExecutor();
+    private static final Arena FOREIGN = onOwner(Arena::ofConfined);
+
+    /** One optimizer with every state buffer in use, and PyTorch's names for its buffers in order. */
+    private record Family(String name, List<String> buffers, Step step) {
+    }
+
+    private interface Step {
+        void apply(MemorySegment[] buffers, long step);
+    }
+
+    private static final List<Family> FAMILIES = List.of(
+            new Family("SGD with momentum", List.of("param", "grad", "momentum_buffer"),
+                    (b, t) -> Sgd.builder(0.1).momentum(0.9).build().step(b[0], b[1], b[2], t)),
+            new Family("centered RMSProp with momentum", List.of("param", "grad", "square_avg", "grad_avg",
+                    "momentum_buffer"),
+                    (b, t) -> RmsProp.builder().centered(true).momentum(0.9).build().step(b[0], b[1], b[2], b[3], b[4], t)),
+            new Family("AMSGrad", List.of("param", "grad", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+                    (b, t) -> Adam.builder().amsgrad(true).build().step(b[0], b[1], b[2], b[3], b[4], t)));
+
+    @TestFactory
+    Stream<DynamicTest> everyBadBufferIsRefusedBeforeAnyWrite() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Family family : FAMILIES) {
+            for (int bad = 0; bad < family.buffers().size(); bad++) {
+                int b = bad;
+                String name = family.buffers().get(b);
+                String at = family.name() + ", " + name + " ";
+                tests.add(dynamicTest(at + "one float short", () -> refused(family, IllegalArgumentException.class,
+                        name, arena -> buffers -> replace(buffers, b, buffers[b].asSlice(0, 4L * (N - 1))))));
+                tests.add(dynamicTest(at + "not whole floats", () -> refused(family, IllegalArgumentException.class,
+                        name, arena -> buffers -> replace(buffers, b, floats(arena, N).asSlice(0, 4L * N - 2)))));
+                tests.add(dynamicTest(at + "arena closed", () -> refused(family, IllegalStateException.class,
+                        name, arena -> buffers -> replace(buffers, b, closedSegment()))));
+                tests.add(dynamicTest(at + "confined to another thread", () -> refused(family,
+                        WrongThreadException.class, name, arena -> buffers -> replace(buffers, b, foreignSegment()))));
+                tests.add(dynamicTest(at + "null", () -> refused(family, NullPointerException.class, name,
+                        arena -> buffers -> replace(buffers, b, null))));
+                int other = b == 0 ? family.buffers().size() - 1 : b - 1;
+                tests.add(dynamicTest(at + "overlaps " + family.buffers().get(other), () -> refused(family,
+                        IllegalArgumentException.class, name, arena -> buffers -> overlapping(arena, buffers, b, other))));
+                if (b != 1) {
+                    tests.add(dynamicTest(at + "read-only", () -> refused(family, IllegalArgumentException.class,
+                            name, arena -> buffers -> replace(buffers, b, buffers[b].asReadOnly()))));
+                }
+            }
+            tests.add(dynamicTest(family.name() + ", step 0", () -> refusedStep(family, 0)));
+            tests.add(dynamicTest(family.name() + ", step -1", () -> refusedStep(family, -1)));
+        }
+        return tests.stream();
+    }
+
+    @Test
+    void aReadOnlyGradientIsAccepted() {
+        for (Family family : FAMILIES) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment[] buffers = filled(arena, family.buffers().size());
+                byte[] param = buffers[0].toArray(ValueLayout.JAVA_BYTE);
+                buffers[1] = buffers[1].asReadOnly();
+                family.step().apply(buffers, 1);
+                assertNotEquals(Arrays.toString(param), Arrays.toString(buffers[0].toArray(ValueLayout.JAVA_BYTE)),
+                        family.name() + " did not step");
+            }
+        }
+    }
+
+    private static void refusedStep(Family family, long step) {
+        refused(family, IllegalArgumentException.class, "step", arena -> buffers -> buffers, step);
+    }
+
+    private static void refused(Family family, Class<? extends RuntimeException> expected, String named,
+                                java.util.function.Function<Arena, UnaryOperator<MemorySegment[]>> spoil) {
+        refused(family, expected, named, spoil, 2);
+    }
+
+    /**
+     * Fills valid buffers, spoils them, checks that the step throws {@code expected} naming {@code named},
+     * and that every buffer that can still be read holds the same bytes as before.
+     */
+    private static void refused(Family family, Class<? extends RuntimeException> expected, String named,
+                                java.util.function.Function<Arena, UnaryOperator<MemorySegment[]>> spoil, long step) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment[] buffers = spoil.apply(arena).apply(filled(arena, family.buffers().size()));
+            byte[][] before = snapshot(buffers);
+            Executable call = () -> family.step().apply(buffers, step);
+            RuntimeException thrown = assertThrows(expected, call);
+            assertTrue(thrown.getMessage().contains(named), () -> "'" + thrown.getMessage() + "' names no " + named);
+            assertArrayEquals(before, snapshot(buffers), "a refused step wrote");
+        }
+    }
+
+    private static MemorySegment[] filled(Arena arena, int count) {
+        MemorySegment[] buffers = new MemorySegment[count];
+        for (int i = 0; i < count; i++) {
+            buffers[i] = floats(arena, N);
+            for (int j = 0; j < N; j++) {
+                buffers[i].setAtIndex(ValueLayout.JAVA_FLOAT, j, 0.25f * (i + 1) + j);
+            }
+        }
+        return buffers;
+    }
+
+    private static MemorySegment floats(Arena arena, int n) {
+        return arena.allocate(4L * n, 64);
+    }
+
+    private static MemorySegment[] replace(MemorySegment[] buffers, int index, MemorySegment replacement) {
+        buffers[index] = replacement;
+        return buffers;
+    }
+
+    /** Buffers {@code a} and {@code b} become two views of one allocation, a float apart. */
+    private static MemorySegment[] overlapping(Arena arena, MemorySegment[] buffers, int a, int b) {
+        MemorySegment shared = floats(arena, N + 1);
+        buffers[a] = shared.asSlice(0, 4L * N);
+        buffers[b] = shared.asSlice(4, 4L * N);
+        return buffers;
+    }
+
+    private static MemorySegment closedSegment() {
+        Arena closed = Arena.ofConfined();
+        MemorySegment segment = floats(closed, N);
+        closed.close();
+        return segment;
+    }
+
+    /** A segment of a confined arena that another thread owns. */
+    private static MemorySegment foreignSegment() {
+        return onOwner(() -> floats(FOREIGN, N));
+    }
+
+    @AfterAll
+    static void closeTheForeignArena() {
+        onOwner(() -> {
+            FOREIGN.close();
+            return null;
+        });
+        OWNER.shutdown();
+    }
+
+    private static <T> T onOwner(Callable<T> task) {
+        try {
+            return OWNER.submit(task).get();
+        } catch (InterruptedException | ExecutionException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static byte[][] snapshot(MemorySegment[] buffers) {
+        byte[][] bytes = new byte[buffers.length][];
+        for (int i = 0; i < buffers.length; i++) {
+            MemorySegment b = buffers[i];
+            boolean readable = b != null && b.scope().isAlive() && b.isAccessibleBy(Thread.currentThread());
+            bytes[i] = readable ? b.toArray(ValueLayout.JAVA_BYTE) : null;
+        }
+        return bytes;
+    }
+}

@@ -1,0 +1,217 @@
+package dev.vecoptim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Expected values worked out independently of vecoptim's float roundings: a few by hand, the rest by the
+ * textbook algorithms (PyTorch's documentation) evaluated in double. vecoptim rounds to float after every
+ * operation, so the two agree to a relative {@value #TOLERANCE} over three steps, not bit for bit; the bits
+ * are proven against PyTorch itself by {@link GoldenVectorsTest}.
+ */
+class HandComputedExamplesTest {
+    static final double TOLERANCE = 1e-5;
+
+    private static final double[] START = {1.0, -2.0, 0.5};
+    private static final double[][] GRADS = {{0.5, -0.2, 0.3}, {0.25, 0.1, -0.4}, {-0.5, 0.2, 0.1}};
+
+    // ---- worked by hand --------------------------------------------------------------------------------
+
+    @Test
+    void sgdWithMomentumByHand() {
+        // lr 0.1, momentum 0.9, p = 1, g = 0.5, 0.25, -0.5:
+        // t1: buf = 0.5                          p = 1    - 0.1·0.5  = 0.95
+        // t2: buf = 0.9·0.5  + 0.25 = 0.7        p = 0.95 - 0.1·0.7  = 0.88
+        // t3: buf = 0.9·0.7  - 0.5  = 0.13       p = 0.88 - 0.1·0.13 = 0.867
+        double[] p = run(Sgd.builder(0.1).momentum(0.9).build());
+        assertEquals(0.867, p[0], 0.867 * TOLERANCE);
+    }
+
+    @Test
+    void sgdWithNesterovMomentumByHand() {
+        // t1: buf = 0.5    g = 0.5  + 0.9·0.5  = 0.95     p = 1     - 0.095  = 0.905
+        // t2: buf = 0.7    g = 0.25 + 0.9·0.7  = 0.88     p = 0.905 - 0.088  = 0.817
+        // t3: buf = 0.13   g = -0.5 + 0.9·0.13 = -0.383   p = 0.817 + 0.0383 = 0.8553
+        double[] p = run(Sgd.builder(0.1).momentum(0.9).nesterov(true).build());
+        assertEquals(0.8553, p[0], 0.8553 * TOLERANCE);
+    }
+
+    @Test
+    void adamFirstStepMovesByLrAgainstTheGradientsSign() {
+        // t1: m̂ = g and v̂ = g², so p -= lr · g / (|g| + eps):
+        // p[0] = 1  - 0.1 · 0.5 / (0.5 + 1e-8) = 1  - 0.0999999980 = 0.9000000020
+        // p[1] = -2 + 0.1 · 0.2 / (0.2 + 1e-8) = -2 + 0.0999999950 = -1.9000000050
+        double[] p = run(Adam.builder().lr(0.1).build(), 1);
+        assertEquals(0.9000000020, p[0], 1e-7);
+        assertEquals(-1.9000000050, p[1], 1e-7);
+    }
+
+    @Test
+    void rmsPropFirstStepMovesByTenLr() {
+        // t1: sq = 0.01·g², sqrt(sq) = 0.1·|g|, so p -= lr · g / (0.1·|g| + eps), 10·lr against g's sign:
+        // p[0] = 1  - 0.01 · 0.5 / (0.05 + 1e-8) = 1  - 0.0999999800 = 0.9000000200
+        // p[1] = -2 + 0.01 · 0.2 / (0.02 + 1e-8) = -2 + 0.0999999500 = -1.9000000500
+        double[] p = run(RmsProp.builder().lr(0.01).build(), 1);
+        assertEquals(0.9000000200, p[0], 1e-7);
+        assertEquals(-1.9000000500, p[1], 1e-7);
+    }
+
+    // ---- textbook algorithms in double, for every flag ---------------------------------------------------
+
+    static Stream<Sgd> sgds() {
+        return Stream.of(
+                Sgd.builder(0.1).build(),
+                Sgd.builder(0.1).weightDecay(0.05).build(),
+                Sgd.builder(0.1).maximize(true).build(),
+                Sgd.builder(0.1).momentum(0.9).build(),
+                Sgd.builder(0.1).momentum(0.9).dampening(0.3).build(),
+                Sgd.builder(0.1).momentum(0.8).nesterov(true).build(),
+                Sgd.builder(0.07).momentum(0.8).nesterov(true).weightDecay(0.02).maximize(true).build());
+    }
+
+    @ParameterizedTest
+    @MethodSource("sgds")
+    void sgdFollowsTheTextbook(Sgd sgd) {
+        double[] p = START.clone();
+        double[] buf = new double[p.length];
+        for (int t = 1; t <= GRADS.length; t++) {
+            for (int i = 0; i < p.length; i++) {
+                double g = sgd.maximize() ? -GRADS[t - 1][i] : GRADS[t - 1][i];
+                g += sgd.weightDecay() * p[i];
+                if (sgd.momentum() != 0) {
+                    buf[i] = t == 1 ? g : sgd.momentum() * buf[i] + (1 - sgd.dampening()) * g;
+                    g = sgd.nesterov() ? g + sgd.momentum() * buf[i] : buf[i];
+                }
+                p[i] -= sgd.lr() * g;
+            }
+        }
+        assertClose(p, run(sgd));
+    }
+
+    static Stream<RmsProp> rmsProps() {
+        return Stream.of(
+                RmsProp.builder().lr(0.01).alpha(0.9).eps(1e-6).build(),
+                RmsProp.builder().lr(0.01).alpha(0.9).eps(1e-6).weightDecay(0.05).build(),
+                RmsProp.builder().lr(0.01).alpha(0.9).eps(1e-6).maximize(true).build(),
+                RmsProp.builder().lr(0.01).alpha(0.9).eps(1e-6).centered(true).build(),
+                RmsProp.builder().lr(0.01).alpha(0.9).eps(1e-6).momentum(0.8).build(),
+                RmsProp.builder().lr(0.01).alpha(0.9).eps(1e-6).centered(true).momentum(0.8).weightDecay(0.05)
+                        .maximize(true).build());
+    }
+
+    @ParameterizedTest
+    @MethodSource("rmsProps")
+    void rmsPropFollowsTheTextbook(RmsProp rms) {
+        double[] p = START.clone();
+        double[] v = new double[p.length];
+        double[] gAvg = new double[p.length];
+        double[] buf = new double[p.length];
+        for (int t = 1; t <= GRADS.length; t++) {
+            for (int i = 0; i < p.length; i++) {
+                double g = rms.maximize() ? -GRADS[t - 1][i] : GRADS[t - 1][i];
+                g += rms.weightDecay() * p[i];
+                v[i] = rms.alpha() * v[i] + (1 - rms.alpha()) * g * g;
+                double variance = v[i];
+                if (rms.centered()) {
+                    gAvg[i] = rms.alpha() * gAvg[i] + (1 - rms.alpha()) * g;
+                    variance -= gAvg[i] * gAvg[i];
+                }
+                double normalized = g / (Math.sqrt(variance) + rms.eps());
+                if (rms.momentum() > 0) {
+                    buf[i] = rms.momentum() * buf[i] + normalized;
+                    p[i] -= rms.lr() * buf[i];
+                } else {
+                    p[i] -= rms.lr() * normalized;
+                }
+            }
+        }
+        assertClose(p, run(rms));
+    }
+
+    static Stream<Adam> adams() {
+        return Stream.of(
+                Adam.builder().lr(0.01).build(),
+                Adam.builder().lr(0.01).weightDecay(0.05).build(),
+                Adam.builder().lr(0.01).maximize(true).build(),
+                Adam.builder().lr(0.01).amsgrad(true).build(),
+                Adam.adamWBuilder().lr(0.01).build(),
+                Adam.adamWBuilder().lr(0.01).weightDecay(0.1).amsgrad(true).maximize(true).betas(0.8, 0.99).build());
+    }
+
+    @ParameterizedTest
+    @MethodSource("adams")
+    void adamFollowsTheTextbook(Adam adam) {
+        double[] p = START.clone();
+        double[] m = new double[p.length];
+        double[] v = new double[p.length];
+        double[] vMax = new double[p.length];
+        for (int t = 1; t <= GRADS.length; t++) {
+            for (int i = 0; i < p.length; i++) {
+                double g = adam.maximize() ? -GRADS[t - 1][i] : GRADS[t - 1][i];
+                if (adam.decoupledWeightDecay()) {
+                    p[i] *= 1 - adam.lr() * adam.weightDecay();
+                } else {
+                    g += adam.weightDecay() * p[i];
+                }
+                m[i] = adam.beta1() * m[i] + (1 - adam.beta1()) * g;
+                v[i] = adam.beta2() * v[i] + (1 - adam.beta2()) * g * g;
+                // PyTorch keeps the maximum of the raw second moment, then bias-corrects it.
+                vMax[i] = Math.max(vMax[i], v[i]);
+                double mHat = m[i] / (1 - Math.pow(adam.beta1(), t));
+                double vHat = (adam.amsgrad() ? vMax[i] : v[i]) / (1 - Math.pow(adam.beta2(), t));
+                p[i] -= adam.lr() * mHat / (Math.sqrt(vHat) + adam.eps());
+            }
+        }
+        assertClose(p, run(adam));
+    }
+
+    // ---- running vecoptim ------------------------------------------------------------------------------
+
+    private static double[] run(Object optimizer) {
+        return run(optimizer, GRADS.length);
+    }
+
+    /** Steps {@code optimizer} through the first {@code steps} gradients from START and zero state. */
+    private static double[] run(Object optimizer, int steps) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment p = arena.allocate(4L * START.length, 64);
+            MemorySegment g = arena.allocate(4L * START.length, 64);
+            MemorySegment[] state = {arena.allocate(4L * START.length, 64), arena.allocate(4L * START.length, 64),
+                    arena.allocate(4L * START.length, 64)};
+            set(p, START);
+            for (int t = 1; t <= steps; t++) {
+                set(g, GRADS[t - 1]);
+                switch (optimizer) {
+                    case Sgd sgd -> sgd.step(p, g, state[0], t);
+                    case RmsProp rms -> rms.step(p, g, state[0], state[1], state[2], t);
+                    case Adam adam -> adam.step(p, g, state[0], state[1], state[2], t);
+                    default -> throw new IllegalArgumentException(String.valueOf(optimizer));
+                }
+            }
+            double[] result = new double[START.length];
+            for (int i = 0; i < result.length; i++) {
+                result[i] = p.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+            }
+            return result;
+        }
+    }
+
+    private static void set(MemorySegment segment, double[] values) {
+        for (int i = 0; i < values.length; i++) {
+            segment.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) values[i]);
+        }
+    }
+
+    private static void assertClose(double[] expected, double[] actual) {
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], actual[i], Math.abs(expected[i]) * TOLERANCE, "param[" + i + "]");
+        }
+    }
+}

@@ -1,0 +1,116 @@
+package dev.vecoptim;
+
+import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+
+/** PyTorch's defaults, validation messages and names. */
+class HyperParametersTest {
+
+    @Test
+    void defaultsArePyTorchs() {
+        RmsProp rms = RmsProp.builder().build();
+        Adam adam = Adam.builder().build();
+        Adam adamW = Adam.adamWBuilder().build();
+        Sgd sgd = Sgd.builder(0.1).build();
+        assertAll(
+                () -> assertEquals(1e-2, rms.lr()), () -> assertEquals(0.99, rms.alpha()),
+                () -> assertEquals(1e-8, rms.eps()), () -> assertEquals(0, rms.weightDecay()),
+                () -> assertEquals(0, rms.momentum()), () -> assertFalse(rms.centered()),
+                () -> assertEquals(1e-3, adam.lr()), () -> assertEquals(0.9, adam.beta1()),
+                () -> assertEquals(0.999, adam.beta2()), () -> assertEquals(1e-8, adam.eps()),
+                () -> assertEquals(0, adam.weightDecay()), () -> assertFalse(adam.amsgrad()),
+                () -> assertFalse(adam.decoupledWeightDecay()),
+                () -> assertEquals(1e-2, adamW.weightDecay()), () -> assertTrue(adamW.decoupledWeightDecay()),
+                () -> assertEquals(0, sgd.momentum()), () -> assertEquals(0, sgd.dampening()),
+                () -> assertEquals(0, sgd.weightDecay()), () -> assertFalse(sgd.nesterov()),
+                () -> assertEquals(VectorWidth.PREFERRED, sgd.vectorWidth()));
+    }
+
+    @Test
+    void sgdIsValidatedWithPyTorchsMessages() {
+        assertRefused("Invalid learning rate: -1.0", () -> Sgd.builder(-1).build());
+        assertRefused("Invalid learning rate: nan", () -> Sgd.builder(Double.NaN).build());
+        assertRefused("Invalid momentum value: -0.5", () -> Sgd.builder(0.1).momentum(-0.5).build());
+        assertRefused("Invalid weight_decay value: -1e-05", () -> Sgd.builder(0.1).weightDecay(-1e-5).build());
+        assertRefused("Invalid dampening value: nan", () -> Sgd.builder(0.1).dampening(Double.NaN).build());
+        assertRefused("Nesterov momentum requires a momentum and zero dampening",
+                () -> Sgd.builder(0.1).nesterov(true).build());
+        assertRefused("Nesterov momentum requires a momentum and zero dampening",
+                () -> Sgd.builder(0.1).momentum(0.9).dampening(0.1).nesterov(true).build());
+    }
+
+    @Test
+    void rmsPropIsValidatedWithPyTorchsMessages() {
+        assertRefused("Invalid learning rate: -0.01", () -> RmsProp.builder().lr(-0.01).build());
+        assertRefused("Invalid epsilon value: -1e-08", () -> RmsProp.builder().eps(-1e-8).build());
+        assertRefused("Invalid momentum value: -0.9", () -> RmsProp.builder().momentum(-0.9).build());
+        assertRefused("Invalid weight_decay value: nan", () -> RmsProp.builder().weightDecay(Double.NaN).build());
+        assertRefused("Invalid alpha value: -0.99", () -> RmsProp.builder().alpha(-0.99).build());
+    }
+
+    @Test
+    void adamIsValidatedWithPyTorchsMessages() {
+        assertRefused("Invalid learning rate: -0.001", () -> Adam.builder().lr(-1e-3).build());
+        assertRefused("Invalid epsilon value: -1e-08", () -> Adam.adamWBuilder().eps(-1e-8).build());
+        assertRefused("Invalid beta parameter at index 0: 1.0", () -> Adam.builder().betas(1, 0.999).build());
+        assertRefused("Invalid beta parameter at index 0: -0.1", () -> Adam.builder().betas(-0.1, 0.999).build());
+        assertRefused("Invalid beta parameter at index 1: 1.0", () -> Adam.builder().betas(0.9, 1).build());
+        assertRefused("Invalid beta parameter at index 1: nan", () -> Adam.builder().betas(0.9, Double.NaN).build());
+        assertRefused("Invalid weight_decay value: -0.01", () -> Adam.adamWBuilder().weightDecay(-0.01).build());
+    }
+
+    @Test
+    void toStringUsesPyTorchsNamesAndPythonsNotation() {
+        assertEquals("Adam(lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0, amsgrad=False, "
+                + "maximize=False, vector_width=PREFERRED)", Adam.builder().build().toString());
+        assertEquals("AdamW(lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.01, amsgrad=True, "
+                + "maximize=False, vector_width=SCALAR)",
+                Adam.adamWBuilder().amsgrad(true).vectorWidth(VectorWidth.SCALAR).build().toString());
+        assertEquals("SGD(lr=0.1, momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=True, maximize=False, "
+                + "vector_width=PREFERRED)", Sgd.builder(0.1).momentum(0.9).nesterov(true).build().toString());
+        assertEquals("RMSprop(lr=0.01, alpha=0.99, eps=1e-08, weight_decay=0.0, momentum=0.0, centered=True, "
+                + "maximize=True, vector_width=PREFERRED)",
+                RmsProp.builder().centered(true).maximize(true).build().toString());
+    }
+
+    @Test
+    void toBuilderRoundTripsAndEqualityFollowsEveryHyperParameter() {
+        Sgd sgd = Sgd.builder(0.1).momentum(0.9).dampening(0.1).weightDecay(1e-4).maximize(true).build();
+        RmsProp rms = RmsProp.builder().lr(0.02).alpha(0.9).eps(1e-6).momentum(0.5).centered(true).build();
+        Adam adamW = Adam.adamWBuilder().lr(0.003).betas(0.8, 0.99).eps(1e-7).amsgrad(true).build();
+        assertEquals(sgd, sgd.toBuilder().build());
+        assertEquals(sgd.hashCode(), sgd.toBuilder().build().hashCode());
+        assertEquals(rms, rms.toBuilder().build());
+        assertEquals(adamW, adamW.toBuilder().build());
+        assertNotEquals(sgd, sgd.toBuilder().lr(0.2).build());
+        assertNotEquals(rms, rms.toBuilder().centered(false).build());
+        assertNotEquals(adamW, Adam.builder().lr(0.003).betas(0.8, 0.99).eps(1e-7).amsgrad(true)
+                .weightDecay(0.01).build(), "Adam with the same numbers is not AdamW");
+    }
+
+    @Test
+    void implementationReportsTheWidthThatRuns() {
+        assertFalse(Sgd.builder(0.1).vectorWidth(VectorWidth.SCALAR).build().implementation().vectorized());
+        Implementation preferred = Adam.builder().build().implementation();
+        assertEquals(VectorWidth.PREFERRED.resolveBits(), preferred.vectorBits());
+        for (VectorWidth width : VectorWidth.available()) {
+            Implementation implementation = RmsProp.builder().vectorWidth(width).build().implementation();
+            assertEquals(width.resolveBits(), implementation.vectorBits(), width.name());
+            assertEquals(Math.max(1, width.resolveBits() / 32), implementation.lanes(), width.name());
+            assertTrue(implementation.description().contains(implementation.vectorized()
+                    ? implementation.vectorBits() + "-bit" : "scalar"), implementation.description());
+        }
+    }
+
+    private static void assertRefused(String message, Supplier<?> build) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, build::get);
+        assertEquals(message, e.getMessage());
+    }
+}

@@ -1,0 +1,59 @@
+package dev.vecoptim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Runs a tool of the JDK that runs the tests ({@code java}, {@code javac}) as a process of its own. */
+final class JdkTool {
+    static final String CLASSES = System.getProperty("vecoptim.classes", "target/classes");
+    static final String TEST_CLASSES = System.getProperty("vecoptim.testClasses", "target/test-classes");
+
+    private JdkTool() {
+    }
+
+    record Output(String stdout, String stderr) {
+    }
+
+    static String classPath(String... entries) {
+        return String.join(File.pathSeparator, entries);
+    }
+
+    /** Runs {@code tool} with {@code arguments}, fails unless it exits with 0, and returns what it printed. */
+    static Output run(String tool, String... arguments) {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", tool).toString());
+        command.addAll(List.of(arguments));
+        try {
+            Path stdout = Files.createTempFile(tool, ".out");
+            Path stderr = Files.createTempFile(tool, ".err");
+            try {
+                Process process = new ProcessBuilder(command).redirectOutput(stdout.toFile())
+                        .redirectError(stderr.toFile()).start();
+                if (!process.waitFor(120, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                    throw new AssertionError("timed out: " + command);
+                }
+                String out = Files.readString(stdout);
+                String err = Files.readString(stderr);
+                assertEquals(0, process.exitValue(), () -> command + " failed:\n" + out + err);
+                return new Output(out, err);
+            } finally {
+                Files.delete(stdout);
+                Files.delete(stderr);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+}
