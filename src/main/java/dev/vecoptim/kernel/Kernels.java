@@ -68,9 +68,15 @@ public final class Kernels {
     }
 
     private static <K> K kernel(String template, Class<K> type, int bits, Record flags, Supplier<K> scalar) {
-        if (bits == 0) {
-            return scalar.get();
-        }
+        return bits == 0 ? scalar.get() : vector(template, type, bits, flags);
+    }
+
+    /**
+     * The vector kernel of width {@code bits} defined from {@code template}, a class of this package read
+     * as a template (see {@link PanamaKernels}); made once per (template, width, flags). The benchmarks
+     * define their roofline loop this way, so that it is compiled exactly as the kernels are.
+     */
+    public static <K> K vector(String template, Class<K> type, int bits, Record flags) {
         VectorKernelFactory factory = Detected.FACTORY;
         if (factory == null) {
             throw new IllegalStateException("no " + bits + "-bit kernel: " + Detected.VECTORIZATION.scalarReason());

@@ -1,0 +1,66 @@
+package dev.vecoptim.bench;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A parameter's buffers for one benchmark: param, grad and up to three state buffers, native (64-byte
+ * aligned, as the library recommends) or on the heap over {@code float[]}, filled with values of an
+ * optimizer in mid-training: parameters near ±0.1, gradients near ±0.01, state near 1e-4 (or, for the
+ * subnormal case, gradients and state below {@link Float#MIN_NORMAL}).
+ */
+public final class BenchmarkBuffers {
+    public final MemorySegment param;
+    public final MemorySegment grad;
+    /** State 0, 1, 2; null where the workload keeps fewer. */
+    public final MemorySegment[] state = new MemorySegment[3];
+    public final float[][] arrays;
+
+    /**
+     * @param heap over {@code float[]} (kept in {@link #arrays}: param, grad, state...) instead of native memory
+     * @param subnormal gradients and state in the subnormal range, where some CPUs slow down
+     */
+    public BenchmarkBuffers(Arena arena, Workload workload, int elements, boolean heap, boolean subnormal) {
+        int count = 1 + workload.writtenBuffers();
+        arrays = heap ? new float[count][elements] : null;
+        MemorySegment[] all = new MemorySegment[count];
+        for (int b = 0; b < count; b++) {
+            all[b] = heap ? MemorySegment.ofArray(arrays[b]) : arena.allocate((long) elements * Float.BYTES, 64);
+            float scale = b == 0 ? 0.1f : b == 1 ? 0.01f : 1e-4f;
+            fill(all[b], subnormal && b > 0 ? scale * 1e-37f : scale, b, b > 1);
+        }
+        param = all[0];
+        grad = all[1];
+        System.arraycopy(all, 2, state, 0, count - 2);
+    }
+
+    /** Cheap deterministic values in [−scale, scale), or [0, scale) when nonNegative: no RNG on 64M floats. */
+    private static void fill(MemorySegment segment, float scale, int seed, boolean nonNegative) {
+        long n = segment.byteSize() / Float.BYTES;
+        for (long i = 0; i < n; i++) {
+            long hash = (i + 1) * 0x9E3779B97F4A7C15L + seed * 0xBF58476D1CE4E5B9L;
+            float unit = (hash >>> 40) * 0x1p-24f;
+            segment.setAtIndex(ValueLayout.JAVA_FLOAT, i, scale * (nonNegative ? unit : 2 * unit - 1));
+        }
+    }
+
+    /** This parameter's buffers in the order of {@link Workload#writtenBuffers()}: param, state 0, 1, 2. */
+    public MemorySegment written(int index) {
+        return index == 0 ? param : state[index - 1];
+    }
+
+    /** A copy in fresh native memory, for checking a benchmark's result against the reference. */
+    public BenchmarkBuffers(Arena arena, BenchmarkBuffers source) {
+        arrays = null;
+        param = copy(arena, source.param);
+        grad = copy(arena, source.grad);
+        for (int s = 0; s < state.length; s++) {
+            state[s] = source.state[s] == null ? null : copy(arena, source.state[s]);
+        }
+    }
+
+    private static MemorySegment copy(Arena arena, MemorySegment source) {
+        return arena.allocate(source.byteSize(), 64).copyFrom(source);
+    }
+}

@@ -1,0 +1,112 @@
+package dev.vecoptim.bench;
+
+import dev.vecoptim.VectorWidth;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.List;
+
+/**
+ * Runs every benchmark body once, outside JMH, and checks what it computed, so that no benchmark can
+ * measure wrong code: vecoptim at every width and memory, the hand-written static final loops and the plain
+ * {@code float[]} loops must equal the scalar reference bit for bit, and the roofline must have added the
+ * gradient to every buffer it claims to move. Run by the unit tests in a JVM of its own (class path, like
+ * the benchmarks); prints how many bodies it checked and exits with 1 on the first wrong one.
+ */
+public final class BenchmarkSelfCheck {
+    private static final int ELEMENTS = 4096;
+    private static int checked;
+
+    private BenchmarkSelfCheck() {
+    }
+
+    public static void main(String[] args) {
+        try (Arena arena = Arena.ofConfined()) {
+            for (Workload workload : Workload.values()) {
+                for (String width : widths()) {
+                    for (String memory : List.of("native", "heap")) {
+                        VecoptimBenchmark vecoptim = configure(new VecoptimBenchmark(), workload);
+                        vecoptim.width = width;
+                        vecoptim.memory = memory;
+                        checkStep("vecoptim " + width + " " + memory, arena, vecoptim, vecoptim::setUp, vecoptim::step);
+                    }
+                    checkRoofline(arena, workload, width);
+                }
+                ScalarReferenceBenchmark scalar = configure(new ScalarReferenceBenchmark(), workload);
+                checkStep("scalar reference", arena, scalar, scalar::setUp, scalar::step);
+                PlainArrayLoopBenchmark plain = configure(new PlainArrayLoopBenchmark(), workload);
+                checkStep("plain float[] loop", arena, plain, plain::setUp, plain::step);
+                StaticFinalSpeciesBenchmark staticFinal = configure(new StaticFinalSpeciesBenchmark(), workload);
+                checkStep("static final species", arena, staticFinal, staticFinal::setUp, staticFinal::step);
+            }
+        } catch (AssertionError e) {
+            System.err.println("benchmark body wrong: " + e.getMessage());
+            System.exit(1);
+        }
+        System.out.println("checked " + checked + " benchmark bodies");
+    }
+
+    private static List<String> widths() {
+        return VectorWidth.available().stream().filter(w -> w != VectorWidth.SCALAR)
+                .map(w -> w == VectorWidth.PREFERRED ? "preferred" : w.name().substring("BITS_".length()))
+                .toList();
+    }
+
+    private static <B extends OptimizerBenchmark> B configure(B benchmark, Workload workload) {
+        benchmark.optimizer = workload.id();
+        benchmark.elements = ELEMENTS;
+        return benchmark;
+    }
+
+    /** Sets the benchmark up, runs its body once, and compares with one step of the scalar reference. */
+    private static void checkStep(String name, Arena arena, OptimizerBenchmark benchmark, Runnable setUp,
+                                  Runnable body) {
+        setUp.run();
+        Workload workload = benchmark.workload();
+        BenchmarkBuffers expected = reference(arena, workload, benchmark.buffers);
+        body.run();
+        String what = name + " " + workload.id();
+        assertBytes(what + " grad", expected.grad, benchmark.buffers.grad);
+        for (int b = 0; b < workload.writtenBuffers(); b++) {
+            assertBytes(what + " buffer " + b, expected.written(b), benchmark.buffers.written(b));
+        }
+        checked++;
+        benchmark.tearDown();
+    }
+
+    private static void checkRoofline(Arena arena, Workload workload, String width) {
+        RooflineBenchmark benchmark = configure(new RooflineBenchmark(), workload);
+        benchmark.width = width;
+        benchmark.setUp();
+        BenchmarkBuffers before = new BenchmarkBuffers(arena, benchmark.buffers);
+        benchmark.touch();
+        String what = "roofline " + workload.id() + " " + width;
+        for (int b = 0; b < workload.writtenBuffers(); b++) {
+            for (long i = 0; i < ELEMENTS; i++) {
+                float expected = before.written(b).getAtIndex(ValueLayout.JAVA_FLOAT, i)
+                        + before.grad.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+                if (Float.compare(expected, benchmark.buffers.written(b).getAtIndex(ValueLayout.JAVA_FLOAT, i)) != 0) {
+                    throw new AssertionError(what + ": buffer " + b + " element " + i + " was not moved");
+                }
+            }
+        }
+        assertBytes(what + " grad", before.grad, benchmark.buffers.grad);
+        checked++;
+        benchmark.tearDown();
+    }
+
+    /** The buffers after one scalar-reference step from a copy of {@code before}. */
+    private static BenchmarkBuffers reference(Arena arena, Workload workload, BenchmarkBuffers before) {
+        BenchmarkBuffers copy = new BenchmarkBuffers(arena, before);
+        workload.stepper(VectorWidth.SCALAR).step(copy.param, copy.grad, copy.state[0], copy.state[1], copy.state[2],
+                Workload.STEP);
+        return copy;
+    }
+
+    private static void assertBytes(String what, MemorySegment expected, MemorySegment actual) {
+        long mismatch = MemorySegment.mismatch(expected, 0, expected.byteSize(), actual, 0, actual.byteSize());
+        if (mismatch >= 0) {
+            throw new AssertionError(what + " differs at byte " + mismatch);
+        }
+    }
+}

@@ -1,0 +1,20 @@
+package dev.vecoptim.bench;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.Setup;
+
+/** The baseline without vecoptim: a plain Java loop over {@code float[]}, which C2 auto-vectorizes. */
+public class PlainArrayLoopBenchmark extends OptimizerBenchmark {
+    private PlainArrayLoops.ArrayStepper stepper;
+
+    @Setup
+    public void setUp() {
+        stepper = PlainArrayLoops.stepper(workload());
+        allocate(true);
+    }
+
+    @Benchmark
+    public void step() {
+        stepper.step(buffers.arrays, Workload.STEP);
+    }
+}

@@ -1,0 +1,108 @@
+package dev.vecoptim.bench;
+
+import dev.vecoptim.Adam;
+import dev.vecoptim.RmsProp;
+import dev.vecoptim.Sgd;
+import dev.vecoptim.VectorWidth;
+
+/**
+ * The baseline a user would write without vecoptim: plain loops over {@code float[]}, same formulas and
+ * roundings as the library (the self-check demands equal bits), which C2 auto-vectorizes. Each loop is
+ * deliberately self-contained, a user's copy, not a call into the library. The flags are plain booleans:
+ * JMH forks one JVM per configuration, where C2 unswitches them.
+ */
+final class PlainArrayLoops {
+    private PlainArrayLoops() {
+    }
+
+    /** One step over heap arrays: param, grad, then state in the library's order. */
+    interface ArrayStepper {
+        void step(float[][] arrays, long step);
+    }
+
+    /** The plain loop of {@code workload}, whose hyper-parameters are read once, here. */
+    static ArrayStepper stepper(Workload workload) {
+        return switch (workload) {
+            case SGD_MOMENTUM, SGD_NESTEROV -> {
+                Sgd sgd = workload.sgd(VectorWidth.SCALAR);
+                yield (a, t) -> sgd(sgd, a[0], a[1], a[2]);
+            }
+            case RMSPROP, RMSPROP_CENTERED -> {
+                RmsProp rms = workload.rmsProp(VectorWidth.SCALAR);
+                yield (a, t) -> rmsProp(rms, a[0], a[1], a[2], rms.centered() ? a[3] : null);
+            }
+            case ADAM, AMSGRAD, ADAMW -> {
+                Adam adam = workload.adam(VectorWidth.SCALAR);
+                yield (a, t) -> adam(adam, t, a[0], a[1], a[2], a[3], adam.amsgrad() ? a[4] : null);
+            }
+        };
+    }
+
+    /** SGD with momentum (not the first step), Nesterov or not; no weight decay. */
+    static void sgd(Sgd sgd, float[] p, float[] g, float[] buf) {
+        float momentum = (float) sgd.momentum();
+        float dampeningComplement = (float) (1 - sgd.dampening());
+        float negativeLr = (float) -sgd.lr();
+        boolean nesterov = sgd.nesterov();
+        for (int i = 0; i < p.length; i++) {
+            float b = Math.fma(g[i], dampeningComplement, buf[i] * momentum);
+            buf[i] = b;
+            p[i] = Math.fma(nesterov ? Math.fma(b, momentum, g[i]) : b, negativeLr, p[i]);
+        }
+    }
+
+    /** RMSProp, centered or not; no momentum, no weight decay. */
+    static void rmsProp(RmsProp rms, float[] p, float[] g, float[] squareAvg, float[] gradAvg) {
+        float alpha = (float) rms.alpha();
+        float alphaComplement = (float) (1 - rms.alpha());
+        float eps = (float) rms.eps();
+        float negativeLr = (float) -rms.lr();
+        boolean centered = rms.centered();
+        for (int i = 0; i < p.length; i++) {
+            float gi = g[i];
+            float sq = Math.fma(alphaComplement * gi, gi, squareAvg[i] * alpha);
+            squareAvg[i] = sq;
+            float variance = sq;
+            if (centered) {
+                float ga = Math.fma(gi, alphaComplement, gradAvg[i] * alpha);
+                gradAvg[i] = ga;
+                variance = Math.fma(-ga, ga, sq);
+            }
+            p[i] += negativeLr * gi / ((float) Math.sqrt(variance) + eps);
+        }
+    }
+
+    /** Adam, AMSGrad (maxExpAvgSq not null) or AdamW; no maximize. */
+    static void adam(Adam adam, long step, float[] p, float[] g, float[] expAvg, float[] expAvgSq,
+                     float[] maxExpAvgSq) {
+        double biasCorrection1 = 1 - StrictMath.pow(adam.beta1(), step);
+        float biasCorrection2Sqrt = (float) Math.sqrt(1 - StrictMath.pow(adam.beta2(), step));
+        float negativeStepSize = (float) -(adam.lr() / biasCorrection1);
+        float beta1 = (float) adam.beta1();
+        float beta1Complement = (float) (1 - adam.beta1());
+        float beta2 = (float) adam.beta2();
+        float beta2Complement = (float) (1 - adam.beta2());
+        float eps = (float) adam.eps();
+        boolean decoupled = adam.decoupledWeightDecay() && adam.weightDecay() != 0;
+        float decayFactor = (float) (1 - adam.lr() * adam.weightDecay());
+        float weightDecay = (float) adam.weightDecay();
+        boolean l2 = !adam.decoupledWeightDecay() && adam.weightDecay() != 0;
+        boolean amsgrad = maxExpAvgSq != null;
+        for (int i = 0; i < p.length; i++) {
+            float pi = p[i];
+            float gi = l2 ? Math.fma(pi, weightDecay, g[i]) : g[i];
+            if (decoupled) {
+                pi *= decayFactor;
+            }
+            float m = Math.fma(gi, beta1Complement, expAvg[i] * beta1);
+            expAvg[i] = m;
+            float v = Math.fma(beta2Complement * gi, gi, expAvgSq[i] * beta2);
+            expAvgSq[i] = v;
+            if (amsgrad) {
+                v = Math.max(maxExpAvgSq[i], v);
+                maxExpAvgSq[i] = v;
+            }
+            p[i] = pi + negativeStepSize * m / ((float) Math.sqrt(v) / biasCorrection2Sqrt + eps);
+        }
+    }
+}

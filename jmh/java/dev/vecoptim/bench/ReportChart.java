@@ -1,0 +1,71 @@
+package dev.vecoptim.bench;
+
+import dev.vecoptim.bench.Measurements.Loop;
+import dev.vecoptim.bench.Measurements.Measurement;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.knowm.xchart.ChartEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.lines.SeriesLines;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/** One PNG per optimizer: throughput by size for each width, against the roofline of that width. */
+final class ReportChart {
+    private ReportChart() {
+    }
+
+    static Path write(Path dir, Workload workload, List<Integer> sizes, List<Integer> widths, Measurements m,
+                      String machine) throws IOException {
+        XYChart chart = new XYChartBuilder().width(900).height(560)
+                .title(workload.id() + " (" + workload.bytesPerElement() + " B/element) on " + machine)
+                .xAxisTitle("floats per buffer").yAxisTitle("Gelem/s").build();
+        chart.getStyler().setXAxisLogarithmic(true);
+        chart.getStyler().setYAxisLogarithmic(true);
+        chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideE);
+        for (int width : widths) {
+            series(chart, "vecoptim " + width + "-bit", sizes, false,
+                    elements -> m.get(Loop.VECOPTIM, workload, elements, width, "native"));
+            series(chart, "roofline " + width + "-bit", sizes, true,
+                    elements -> m.get(Loop.ROOFLINE, workload, elements, width, "native"));
+        }
+        series(chart, "scalar reference", sizes, false,
+                elements -> m.baseline(Loop.SCALAR_REFERENCE, workload, elements));
+        series(chart, "plain float[] loop", sizes, false,
+                elements -> m.baseline(Loop.PLAIN_ARRAY_LOOP, workload, elements));
+        Files.createDirectories(dir);
+        Path png = dir.resolve(workload.id() + ".png");
+        try (OutputStream out = Files.newOutputStream(png)) {
+            ChartEncoder.saveChart(chart, out, "png");
+        }
+        return png;
+    }
+
+    private interface Lookup {
+        Optional<Measurement> at(int elements);
+    }
+
+    private static void series(XYChart chart, String name, List<Integer> sizes, boolean dashed, Lookup lookup) {
+        List<Double> x = new ArrayList<>();
+        List<Double> y = new ArrayList<>();
+        for (int elements : sizes) {
+            lookup.at(elements).ifPresent(measured -> {
+                x.add((double) elements);
+                y.add(measured.gigaElementsPerSecond(elements));
+            });
+        }
+        if (!x.isEmpty()) {
+            XYSeries series = chart.addSeries(name, x, y);
+            if (dashed) {
+                series.setLineStyle(SeriesLines.DASH_DASH);
+                series.setMarker(SeriesMarkers.NONE);
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+package dev.vecoptim.bench;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * What the report measures and how long. The defaults make a sweep of about three minutes on two cores:
+ * SGD with momentum, RMSProp and Adam, at 4K and 64K floats (in cache) and 16M (beyond every cache), at
+ * every width from 128 bits up to the machine's.
+ */
+record ReportOptions(List<Workload> optimizers, List<Integer> sizes, List<String> widths, List<String> memory,
+                     int warmupIterations, int warmupMillis, int measureIterations, int measureMillis, Path out) {
+
+    static final String USAGE = """
+            Report options (each also as --name=value):
+              --optimizers LIST  of sgd-momentum, sgd-nesterov, rmsprop, rmsprop-centered, adam, amsgrad, adamw
+                                 (default sgd-momentum,rmsprop,adam)
+              --sizes LIST       floats per buffer, with K/M suffixes (default 4K,64K,16M; the suite has 1M, 64M)
+              --widths LIST      of 64, 128, 256, 512; wider than the machine's are skipped (default 128,256,512)
+              --memory LIST      native and/or heap segments for vecoptim (default native)
+              --warmup N:MS      warm-up iterations and milliseconds each (default 1:500)
+              --measure N:MS     measured iterations and milliseconds each (default 2:300)
+              --out DIR          where the JSON and the charts go (default target/report)
+            """;
+
+    static ReportOptions parse(String... args) {
+        List<Workload> optimizers = List.of(Workload.SGD_MOMENTUM, Workload.RMSPROP, Workload.ADAM);
+        List<Integer> sizes = List.of(4096, 65536, 16 << 20);
+        List<String> widths = List.of("128", "256", "512");
+        List<String> memory = List.of("native");
+        int[] warmup = {1, 500};
+        int[] measure = {2, 300};
+        Path out = Path.of("target", "report");
+        List<String> rest = new ArrayList<>();
+        for (String arg : args) {
+            rest.addAll(arg.startsWith("--") && arg.contains("=") ? List.of(arg.split("=", 2)) : List.of(arg));
+        }
+        for (int i = 0; i < rest.size(); i++) {
+            String name = rest.get(i);
+            if (name.equals("--help")) {
+                throw new IllegalArgumentException(USAGE);
+            }
+            if (i + 1 >= rest.size()) {
+                throw new IllegalArgumentException("no value after " + name + "\n" + USAGE);
+            }
+            String value = rest.get(++i);
+            switch (name) {
+                case "--optimizers" -> optimizers = list(value).stream().map(Workload::of).toList();
+                case "--sizes" -> sizes = list(value).stream().map(ReportOptions::size).toList();
+                case "--widths" -> widths = list(value).stream().map(ReportOptions::width).toList();
+                case "--memory" -> memory = list(value).stream().map(ReportOptions::memory).toList();
+                case "--warmup" -> warmup = iterations(value);
+                case "--measure" -> measure = iterations(value);
+                case "--out" -> out = Path.of(value);
+                default -> throw new IllegalArgumentException("unknown option " + name + "\n" + USAGE);
+            }
+        }
+        return new ReportOptions(optimizers, sizes, widths, memory, warmup[0], warmup[1], measure[0], measure[1],
+                out);
+    }
+
+    private static List<String> list(String value) {
+        return Arrays.stream(value.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+    }
+
+    /** 4096, 4K, 16M: a power of two, so that every width's vectors tile it. */
+    static int size(String text) {
+        String upper = text.toUpperCase(Locale.ROOT);
+        int scale = upper.endsWith("K") ? 1 << 10 : upper.endsWith("M") ? 1 << 20 : 1;
+        int size = Integer.parseInt(scale == 1 ? upper : upper.substring(0, upper.length() - 1)) * scale;
+        if (size < 16 || Integer.bitCount(size) != 1) {
+            throw new IllegalArgumentException("sizes are powers of two from 16, not " + text);
+        }
+        return size;
+    }
+
+    static String label(int size) {
+        return size >= 1 << 20 ? (size >> 20) + "M" : size >= 1 << 10 ? (size >> 10) + "K" : String.valueOf(size);
+    }
+
+    private static String width(String text) {
+        if (!List.of("64", "128", "256", "512").contains(text)) {
+            throw new IllegalArgumentException("widths are 64, 128, 256 or 512 bits, not " + text);
+        }
+        return text;
+    }
+
+    private static String memory(String text) {
+        if (!List.of("native", "heap").contains(text)) {
+            throw new IllegalArgumentException("memory is native or heap, not " + text);
+        }
+        return text;
+    }
+
+    private static int[] iterations(String text) {
+        String[] parts = text.split(":");
+        if (parts.length != 2) {
+            throw new IllegalArgumentException("iterations are N:MS, like 2:400, not " + text);
+        }
+        return new int[] {Integer.parseInt(parts[0]), Integer.parseInt(parts[1])};
+    }
+}

@@ -1,0 +1,24 @@
+package dev.vecoptim.bench;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.Setup;
+
+/**
+ * The library's loop hand-written with a hard-coded {@code static final SPECIES_PREFERRED}: what vecoptim at
+ * its preferred width must match.
+ */
+public class StaticFinalSpeciesBenchmark extends OptimizerBenchmark {
+    private Workload.Stepper stepper;
+
+    @Setup
+    public void setUp() {
+        stepper = StaticFinalSpeciesKernels.stepper(workload());
+        allocate(false);
+    }
+
+    @Benchmark
+    public void step() {
+        stepper.step(buffers.param, buffers.grad, buffers.state[0], buffers.state[1], buffers.state[2],
+                Workload.STEP);
+    }
+}

@@ -1,0 +1,134 @@
+package dev.vecoptim.bench;
+
+import dev.vecoptim.Adam;
+import dev.vecoptim.RmsProp;
+import dev.vecoptim.Sgd;
+import dev.vecoptim.VectorWidth;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * What "a width chosen at run time costs nothing" is measured against: the library's loops for the
+ * benchmarked configurations, hand-written with a hard-coded {@code static final SPECIES_PREFERRED}, the
+ * form the Vector API documentation recommends. Same roundings (the self-check demands equal bits). The
+ * few flags are plain booleans: JMH forks one JVM per configuration, where C2 unswitches them.
+ */
+final class StaticFinalSpeciesKernels {
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+    private StaticFinalSpeciesKernels() {
+    }
+
+    /** The hand-written loop of {@code workload}, whose hyper-parameters are read once, here. */
+    static Workload.Stepper stepper(Workload workload) {
+        return switch (workload) {
+            case SGD_MOMENTUM, SGD_NESTEROV -> {
+                Sgd sgd = workload.sgd(VectorWidth.SCALAR);
+                yield (p, g, s0, s1, s2, t) -> sgd(sgd, p, g, s0);
+            }
+            case RMSPROP, RMSPROP_CENTERED -> {
+                RmsProp rms = workload.rmsProp(VectorWidth.SCALAR);
+                yield (p, g, s0, s1, s2, t) -> rmsProp(rms, p, g, s0, s1);
+            }
+            case ADAM, AMSGRAD, ADAMW -> {
+                Adam adam = workload.adam(VectorWidth.SCALAR);
+                yield (p, g, s0, s1, s2, t) -> adam(adam, t, p, g, s0, s1, s2);
+            }
+        };
+    }
+
+    /** The benchmark sizes are powers of two, whole vectors at any width: these loops have no tail. */
+    private static long wholeVectors(MemorySegment param) {
+        long n = param.byteSize() / Float.BYTES;
+        if (n % SPECIES.length() != 0) {
+            throw new IllegalArgumentException(n + " floats are not whole " + SPECIES.length() + "-lane vectors");
+        }
+        return n;
+    }
+
+    private static FloatVector load(MemorySegment segment, long i) {
+        return FloatVector.fromMemorySegment(SPECIES, segment, i * Float.BYTES, ORDER);
+    }
+
+    private static void store(FloatVector lanes, MemorySegment segment, long i) {
+        lanes.intoMemorySegment(segment, i * Float.BYTES, ORDER);
+    }
+
+    private static FloatVector broadcast(double value) {
+        return FloatVector.broadcast(SPECIES, (float) value);
+    }
+
+    /** SGD with momentum past the first step, Nesterov or not. */
+    static void sgd(Sgd sgd, MemorySegment param, MemorySegment grad, MemorySegment momentumBuffer) {
+        FloatVector momentum = broadcast(sgd.momentum());
+        FloatVector dampeningComplement = broadcast(1 - sgd.dampening());
+        FloatVector negativeLr = broadcast(-sgd.lr());
+        boolean nesterov = sgd.nesterov();
+        long n = wholeVectors(param);
+        for (long i = 0; i < n; i += SPECIES.length()) {
+            FloatVector g = load(grad, i);
+            FloatVector buf = g.fma(dampeningComplement, load(momentumBuffer, i).mul(momentum));
+            store(buf, momentumBuffer, i);
+            store((nesterov ? buf.fma(momentum, g) : buf).fma(negativeLr, load(param, i)), param, i);
+        }
+    }
+
+    /** RMSProp, centered (gradAvg) or not. */
+    static void rmsProp(RmsProp rms, MemorySegment param, MemorySegment grad, MemorySegment squareAvg,
+                        MemorySegment gradAvg) {
+        FloatVector alpha = broadcast(rms.alpha());
+        FloatVector alphaComplement = broadcast(1 - rms.alpha());
+        FloatVector eps = broadcast(rms.eps());
+        FloatVector negativeLr = broadcast(-rms.lr());
+        boolean centered = rms.centered();
+        long n = wholeVectors(param);
+        for (long i = 0; i < n; i += SPECIES.length()) {
+            FloatVector g = load(grad, i);
+            FloatVector sq = alphaComplement.mul(g).fma(g, load(squareAvg, i).mul(alpha));
+            store(sq, squareAvg, i);
+            FloatVector variance = sq;
+            if (centered) {
+                FloatVector ga = g.fma(alphaComplement, load(gradAvg, i).mul(alpha));
+                store(ga, gradAvg, i);
+                variance = ga.neg().fma(ga, sq);
+            }
+            store(load(param, i).add(negativeLr.mul(g).div(variance.sqrt().add(eps))), param, i);
+        }
+    }
+
+    /** Adam, AMSGrad (maxExpAvgSq) or AdamW. */
+    static void adam(Adam adam, long step, MemorySegment param, MemorySegment grad, MemorySegment expAvg,
+                     MemorySegment expAvgSq, MemorySegment maxExpAvgSq) {
+        FloatVector negativeStepSize = broadcast(-(adam.lr() / (1 - StrictMath.pow(adam.beta1(), step))));
+        FloatVector biasCorrection2Sqrt = broadcast(Math.sqrt(1 - StrictMath.pow(adam.beta2(), step)));
+        FloatVector beta1 = broadcast(adam.beta1());
+        FloatVector beta1Complement = broadcast(1 - adam.beta1());
+        FloatVector beta2 = broadcast(adam.beta2());
+        FloatVector beta2Complement = broadcast(1 - adam.beta2());
+        FloatVector eps = broadcast(adam.eps());
+        FloatVector decayFactor = broadcast(1 - adam.lr() * adam.weightDecay());
+        boolean decoupled = adam.decoupledWeightDecay() && adam.weightDecay() != 0;
+        boolean amsgrad = adam.amsgrad();
+        long n = wholeVectors(param);
+        for (long i = 0; i < n; i += SPECIES.length()) {
+            FloatVector p = load(param, i);
+            if (decoupled) {
+                p = p.mul(decayFactor);
+            }
+            FloatVector g = load(grad, i);
+            FloatVector m = g.fma(beta1Complement, load(expAvg, i).mul(beta1));
+            store(m, expAvg, i);
+            FloatVector v = beta2Complement.mul(g).fma(g, load(expAvgSq, i).mul(beta2));
+            store(v, expAvgSq, i);
+            if (amsgrad) {
+                v = load(maxExpAvgSq, i).max(v);
+                store(v, maxExpAvgSq, i);
+            }
+            FloatVector denom = v.sqrt().div(biasCorrection2Sqrt).add(eps);
+            store(p.add(negativeStepSize.mul(m).div(denom)), param, i);
+        }
+    }
+}

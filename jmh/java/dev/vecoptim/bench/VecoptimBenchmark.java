@@ -1,0 +1,27 @@
+package dev.vecoptim.bench;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Setup;
+
+/** One step of vecoptim's public API, at a vector width, on native or heap segments. */
+public class VecoptimBenchmark extends OptimizerBenchmark {
+    @Param({"128", "256", "512", "preferred"})
+    public String width;
+    @Param({"native", "heap"})
+    public String memory;
+
+    private Workload.Stepper stepper;
+
+    @Setup
+    public void setUp() {
+        stepper = workload().stepper(Widths.parse(width));
+        allocate(memory.equals("heap"));
+    }
+
+    @Benchmark
+    public void step() {
+        stepper.step(buffers.param, buffers.grad, buffers.state[0], buffers.state[1], buffers.state[2],
+                Workload.STEP);
+    }
+}

@@ -1,0 +1,52 @@
+package dev.vecoptim.kernel;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The speed of memory for an optimizer step: the same buffers, read and written in place, at the same
+ * vector width, with one addition per buffer instead of the update's arithmetic. A template like the
+ * library's kernels (it lives in their package for that reason), defined per (width, shape) through
+ * {@link Kernels#vector}, so that it is compiled exactly as they are.
+ */
+final class RooflineVector implements RooflineKernel {
+    private static final VectorSpecies<Float> SPECIES = PanamaKernels.species(MethodHandles.lookup());
+    private static final int WRITTEN = PanamaKernels.flags(MethodHandles.lookup(), RooflineShape.class)
+            .writtenBuffers();
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    @Override
+    public void touch(MemorySegment grad, MemorySegment a, MemorySegment b, MemorySegment c, MemorySegment d,
+                      long from, long to) {
+        long vectorEnd = from + SPECIES.loopBound(to - from);
+        for (long i = from; i < vectorEnd; i += SPECIES.length()) {
+            FloatVector g = Lanes.load(SPECIES, grad, i);
+            Lanes.store(Lanes.load(SPECIES, a, i).add(g), a, i);
+            if (WRITTEN > 1) {
+                Lanes.store(Lanes.load(SPECIES, b, i).add(g), b, i);
+            }
+            if (WRITTEN > 2) {
+                Lanes.store(Lanes.load(SPECIES, c, i).add(g), c, i);
+            }
+            if (WRITTEN > 3) {
+                Lanes.store(Lanes.load(SPECIES, d, i).add(g), d, i);
+            }
+        }
+        for (long i = vectorEnd; i < to; i++) {
+            float g = grad.getAtIndex(FLOAT, i);
+            a.setAtIndex(FLOAT, i, a.getAtIndex(FLOAT, i) + g);
+            if (WRITTEN > 1) {
+                b.setAtIndex(FLOAT, i, b.getAtIndex(FLOAT, i) + g);
+            }
+            if (WRITTEN > 2) {
+                c.setAtIndex(FLOAT, i, c.getAtIndex(FLOAT, i) + g);
+            }
+            if (WRITTEN > 3) {
+                d.setAtIndex(FLOAT, i, d.getAtIndex(FLOAT, i) + g);
+            }
+        }
+    }
+}
