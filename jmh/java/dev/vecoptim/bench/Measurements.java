@@ -82,6 +82,21 @@ final class Measurements {
 
     /** {@code a / b} in steps per second, when both were measured. */
     static Optional<Double> ratio(Optional<Measurement> a, Optional<Measurement> b) {
-        return a.flatMap(x -> b.map(y -> x.opsPerSecond() / y.opsPerSecond()));
+        return uncertainRatio(a, b).map(Ratio::value);
+    }
+
+    /**
+     * A ratio of two measurements and its uncertainty, from JMH's 99.9% confidence half-intervals of both
+     * (relative errors added in quadrature).
+     */
+    record Ratio(double value, double error) {
+    }
+
+    static Optional<Ratio> uncertainRatio(Optional<Measurement> a, Optional<Measurement> b) {
+        return a.flatMap(x -> b.map(y -> {
+            double value = x.opsPerSecond() / y.opsPerSecond();
+            double relative = Math.hypot(x.error() / x.opsPerSecond(), y.error() / y.opsPerSecond());
+            return new Ratio(value, Double.isFinite(relative) ? value * relative : Double.POSITIVE_INFINITY);
+        }));
     }
 }

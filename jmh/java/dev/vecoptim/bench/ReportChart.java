@@ -2,6 +2,7 @@ package dev.vecoptim.bench;
 
 import dev.vecoptim.bench.Measurements.Loop;
 import dev.vecoptim.bench.Measurements.Measurement;
+import java.awt.Color;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -18,6 +19,10 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /** One PNG per optimizer: throughput by size for each width, against the roofline of that width. */
 final class ReportChart {
+    /** One color per width, shared by its vecoptim line (solid) and its roofline (dashed). */
+    private static final Color[] WIDTH_COLORS = {new Color(0x1f77b4), new Color(0x2ca02c), new Color(0xd62728),
+        new Color(0x9467bd)};
+
     private ReportChart() {
     }
 
@@ -29,15 +34,17 @@ final class ReportChart {
         chart.getStyler().setXAxisLogarithmic(true);
         chart.getStyler().setYAxisLogarithmic(true);
         chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideE);
-        for (int width : widths) {
-            series(chart, "vecoptim " + width + "-bit", sizes, false,
+        for (int w = 0; w < widths.size(); w++) {
+            int width = widths.get(w);
+            Color color = WIDTH_COLORS[w % WIDTH_COLORS.length];
+            series(chart, "vecoptim " + width + "-bit", sizes, color, false,
                     elements -> m.get(Loop.VECOPTIM, workload, elements, width, "native"));
-            series(chart, "roofline " + width + "-bit", sizes, true,
+            series(chart, "roofline " + width + "-bit", sizes, color, true,
                     elements -> m.get(Loop.ROOFLINE, workload, elements, width, "native"));
         }
-        series(chart, "scalar reference", sizes, false,
+        series(chart, "scalar reference", sizes, Color.GRAY, false,
                 elements -> m.baseline(Loop.SCALAR_REFERENCE, workload, elements));
-        series(chart, "plain float[] loop", sizes, false,
+        series(chart, "plain float[] loop", sizes, Color.BLACK, false,
                 elements -> m.baseline(Loop.PLAIN_ARRAY_LOOP, workload, elements));
         Files.createDirectories(dir);
         Path png = dir.resolve(workload.id() + ".png");
@@ -51,7 +58,8 @@ final class ReportChart {
         Optional<Measurement> at(int elements);
     }
 
-    private static void series(XYChart chart, String name, List<Integer> sizes, boolean dashed, Lookup lookup) {
+    private static void series(XYChart chart, String name, List<Integer> sizes, Color color, boolean dashed,
+                               Lookup lookup) {
         List<Double> x = new ArrayList<>();
         List<Double> y = new ArrayList<>();
         for (int elements : sizes) {
@@ -62,6 +70,8 @@ final class ReportChart {
         }
         if (!x.isEmpty()) {
             XYSeries series = chart.addSeries(name, x, y);
+            series.setLineColor(color);
+            series.setMarkerColor(color);
             if (dashed) {
                 series.setLineStyle(SeriesLines.DASH_DASH);
                 series.setMarker(SeriesMarkers.NONE);

