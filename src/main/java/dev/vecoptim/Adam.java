@@ -4,6 +4,7 @@ import dev.vecoptim.kernel.AdamFlags;
 import dev.vecoptim.kernel.AdamKernel;
 import dev.vecoptim.kernel.Kernels;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -33,7 +34,7 @@ import java.util.Objects;
  * 0 for Adam and 1e-2 for AdamW. Instances are thread-safe; a step must not run concurrently with another
  * step on the same buffers.
  */
-public final class Adam {
+public final class Adam implements Algorithm {
     private static final String EXP_AVG = "exp_avg";
     private static final String EXP_AVG_SQ = "exp_avg_sq";
     private static final String MAX_EXP_AVG_SQ = "max_exp_avg_sq";
@@ -121,12 +122,12 @@ public final class Adam {
         MemorySegment usedMax = amsgrad ? StepChecks.required(maxExpAvgSq, MAX_EXP_AVG_SQ, " with amsgrad") : null;
         long elements = StepChecks.elements(step, param, grad, EXP_AVG, expAvg, EXP_AVG_SQ, expAvgSq,
                 MAX_EXP_AVG_SQ, usedMax);
-        stepRange(param, grad, expAvg, expAvgSq, usedMax, step, 0, elements);
+        stepRange(lr, param, grad, expAvg, expAvgSq, usedMax, step, 0, elements);
     }
 
-    /** The update over elements [from, to) of buffers already checked. */
-    void stepRange(MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expAvgSq,
-                   MemorySegment maxExpAvgSq, long step, long from, long to) {
+    /** The update at learning rate {@code lr} over elements [from, to) of buffers already checked. */
+    void stepRange(double lr, MemorySegment param, MemorySegment grad, MemorySegment expAvg,
+                   MemorySegment expAvgSq, MemorySegment maxExpAvgSq, long step, long from, long to) {
         // StrictMath: Math.pow may differ by an ulp from one JVM or CPU to another; StrictMath never does.
         double biasCorrection1 = 1 - StrictMath.pow(beta1, step);
         double biasCorrection2 = 1 - StrictMath.pow(beta2, step);
@@ -136,11 +137,35 @@ public final class Adam {
                 (float) Math.sqrt(biasCorrection2), (float) eps, (float) -stepSize, from, to);
     }
 
-    /** The loop this optimizer runs on this JVM. */
+    /** {@link #stepRange} with the state buffers in {@link #stateNames()} order. */
+    void stepState(double lr, MemorySegment param, MemorySegment grad, MemorySegment[] state, long step,
+                   long from, long to) {
+        stepRange(lr, param, grad, state[0], state[1], amsgrad ? state[2] : null, step, from, to);
+    }
+
+    /** {@code Adam}, or {@code AdamW} with decoupled weight decay. */
+    @Override
+    public String name() {
+        return decoupledWeightDecay ? "AdamW" : "Adam";
+    }
+
+    @Override
+    public Adam withLr(double lr) {
+        return toBuilder().lr(lr).build();
+    }
+
+    /** {@code exp_avg}, {@code exp_avg_sq}, then {@code max_exp_avg_sq} with amsgrad. */
+    @Override
+    public List<String> stateNames() {
+        return amsgrad ? List.of(EXP_AVG, EXP_AVG_SQ, MAX_EXP_AVG_SQ) : List.of(EXP_AVG, EXP_AVG_SQ);
+    }
+
+    @Override
     public Implementation implementation() {
         return Implementation.of(vectorBits);
     }
 
+    @Override
     public double lr() {
         return lr;
     }
@@ -177,6 +202,7 @@ public final class Adam {
         return decoupledWeightDecay;
     }
 
+    @Override
     public VectorWidth vectorWidth() {
         return vectorWidth;
     }
@@ -204,7 +230,7 @@ public final class Adam {
     /** PyTorch's names and Python's notation, e.g. {@code Adam(lr=0.001, betas=(0.9, 0.999), ...)}. */
     @Override
     public String toString() {
-        return (decoupledWeightDecay ? "AdamW" : "Adam") + "(lr=" + PythonFloat.repr(lr)
+        return name() + "(lr=" + PythonFloat.repr(lr)
                 + ", betas=(" + PythonFloat.repr(beta1) + ", " + PythonFloat.repr(beta2)
                 + "), eps=" + PythonFloat.repr(eps) + ", weight_decay=" + PythonFloat.repr(weightDecay)
                 + ", amsgrad=" + PythonFloat.bool(amsgrad) + ", maximize=" + PythonFloat.bool(maximize)

@@ -4,6 +4,8 @@ import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.RmsPropFlags;
 import dev.vecoptim.kernel.RmsPropKernel;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -31,7 +33,7 @@ import java.util.Objects;
  * maximize off. Instances are thread-safe; a step must not run concurrently with another step on the same
  * buffers.
  */
-public final class RmsProp {
+public final class RmsProp implements Algorithm {
     private static final String SQUARE_AVG = "square_avg";
     private static final String GRAD_AVG = "grad_avg";
     private static final String MOMENTUM_BUFFER = "momentum_buffer";
@@ -112,21 +114,52 @@ public final class RmsProp {
                 : null;
         long elements = StepChecks.elements(step, param, grad, SQUARE_AVG, squareAvg, GRAD_AVG, usedGradAvg,
                 MOMENTUM_BUFFER, usedMomentumBuffer);
-        stepRange(param, grad, squareAvg, usedGradAvg, usedMomentumBuffer, 0, elements);
+        stepRange(lr, param, grad, squareAvg, usedGradAvg, usedMomentumBuffer, 0, elements);
     }
 
-    /** The update over elements [from, to) of buffers already checked. */
-    void stepRange(MemorySegment param, MemorySegment grad, MemorySegment squareAvg, MemorySegment gradAvg,
-                   MemorySegment momentumBuffer, long from, long to) {
+    /** The update at learning rate {@code lr} over elements [from, to) of buffers already checked. */
+    void stepRange(double lr, MemorySegment param, MemorySegment grad, MemorySegment squareAvg,
+                   MemorySegment gradAvg, MemorySegment momentumBuffer, long from, long to) {
         kernel.step(param, grad, squareAvg, gradAvg, momentumBuffer, (float) weightDecay, (float) alpha,
                 (float) (1 - alpha), (float) eps, (float) momentum, (float) -lr, from, to);
     }
 
-    /** The loop this optimizer runs on this JVM. */
+    /** {@link #stepRange} with the state buffers in {@link #stateNames()} order. */
+    void stepState(double lr, MemorySegment param, MemorySegment grad, MemorySegment[] state, long step,
+                   long from, long to) {
+        stepRange(lr, param, grad, state[0], centered ? state[1] : null,
+                momentum > 0 ? state[centered ? 2 : 1] : null, from, to);
+    }
+
+    @Override
+    public String name() {
+        return "RMSprop";
+    }
+
+    @Override
+    public RmsProp withLr(double lr) {
+        return toBuilder().lr(lr).build();
+    }
+
+    /** {@code square_avg}, then {@code grad_avg} when centered, then {@code momentum_buffer} with momentum. */
+    @Override
+    public List<String> stateNames() {
+        List<String> names = new ArrayList<>(List.of(SQUARE_AVG));
+        if (centered) {
+            names.add(GRAD_AVG);
+        }
+        if (momentum > 0) {
+            names.add(MOMENTUM_BUFFER);
+        }
+        return List.copyOf(names);
+    }
+
+    @Override
     public Implementation implementation() {
         return Implementation.of(vectorBits);
     }
 
+    @Override
     public double lr() {
         return lr;
     }
@@ -157,6 +190,7 @@ public final class RmsProp {
         return maximize;
     }
 
+    @Override
     public VectorWidth vectorWidth() {
         return vectorWidth;
     }
@@ -182,7 +216,7 @@ public final class RmsProp {
     /** PyTorch's names and Python's notation, e.g. {@code RMSprop(lr=0.01, alpha=0.99, ...)}. */
     @Override
     public String toString() {
-        return "RMSprop(lr=" + PythonFloat.repr(lr) + ", alpha=" + PythonFloat.repr(alpha)
+        return name() + "(lr=" + PythonFloat.repr(lr) + ", alpha=" + PythonFloat.repr(alpha)
                 + ", eps=" + PythonFloat.repr(eps) + ", weight_decay=" + PythonFloat.repr(weightDecay)
                 + ", momentum=" + PythonFloat.repr(momentum) + ", centered=" + PythonFloat.bool(centered)
                 + ", maximize=" + PythonFloat.bool(maximize) + ", vector_width=" + vectorWidth + ")";

@@ -4,6 +4,7 @@ import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.SgdFlags;
 import dev.vecoptim.kernel.SgdKernel;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -28,7 +29,7 @@ import java.util.Objects;
  * and maximize off. Instances are thread-safe; a step must not run concurrently with another step on the
  * same buffers.
  */
-public final class Sgd {
+public final class Sgd implements Algorithm {
     private static final String MOMENTUM_BUFFER = "momentum_buffer";
 
     private final double lr;
@@ -108,21 +109,44 @@ public final class Sgd {
                 ? StepChecks.required(momentumBuffer, MOMENTUM_BUFFER, " when momentum != 0")
                 : null;
         long elements = StepChecks.elements(step, param, grad, MOMENTUM_BUFFER, buffer, null, null, null, null);
-        stepRange(param, grad, buffer, step, 0, elements);
+        stepRange(lr, param, grad, buffer, step, 0, elements);
     }
 
-    /** The update over elements [from, to) of buffers already checked. */
-    void stepRange(MemorySegment param, MemorySegment grad, MemorySegment momentumBuffer, long step,
+    /** The update at learning rate {@code lr} over elements [from, to) of buffers already checked. */
+    void stepRange(double lr, MemorySegment param, MemorySegment grad, MemorySegment momentumBuffer, long step,
                    long from, long to) {
         (step == 1 ? firstStepKernel : kernel).step(param, grad, momentumBuffer, (float) weightDecay,
                 (float) momentum, (float) (1 - dampening), (float) -lr, from, to);
     }
 
-    /** The loop this optimizer runs on this JVM. */
+    /** {@link #stepRange} with the state buffers in {@link #stateNames()} order. */
+    void stepState(double lr, MemorySegment param, MemorySegment grad, MemorySegment[] state, long step,
+                   long from, long to) {
+        stepRange(lr, param, grad, momentum != 0 ? state[0] : null, step, from, to);
+    }
+
+    @Override
+    public String name() {
+        return "SGD";
+    }
+
+    @Override
+    public Sgd withLr(double lr) {
+        return toBuilder().lr(lr).build();
+    }
+
+    /** {@code [momentum_buffer]} with momentum, else none. */
+    @Override
+    public List<String> stateNames() {
+        return momentum != 0 ? List.of(MOMENTUM_BUFFER) : List.of();
+    }
+
+    @Override
     public Implementation implementation() {
         return Implementation.of(vectorBits);
     }
 
+    @Override
     public double lr() {
         return lr;
     }
@@ -148,6 +172,7 @@ public final class Sgd {
         return maximize;
     }
 
+    @Override
     public VectorWidth vectorWidth() {
         return vectorWidth;
     }
@@ -172,7 +197,7 @@ public final class Sgd {
     /** PyTorch's names and Python's notation, e.g. {@code SGD(lr=0.1, momentum=0.9, ...)}. */
     @Override
     public String toString() {
-        return "SGD(lr=" + PythonFloat.repr(lr) + ", momentum=" + PythonFloat.repr(momentum)
+        return name() + "(lr=" + PythonFloat.repr(lr) + ", momentum=" + PythonFloat.repr(momentum)
                 + ", dampening=" + PythonFloat.repr(dampening) + ", weight_decay=" + PythonFloat.repr(weightDecay)
                 + ", nesterov=" + PythonFloat.bool(nesterov) + ", maximize=" + PythonFloat.bool(maximize)
                 + ", vector_width=" + vectorWidth + ")";

@@ -5,20 +5,20 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * A validated optimizer of any of the three families, as the public-API properties need it: random valid
+ * A validated configuration of any of the three families, as the public-API properties need it: random valid
  * hyper-parameters, a few of them changeable, and a step over {@link Buffers} (state 0, 1, 2 are, for SGD:
  * momentum_buffer; RMSProp: square_avg, grad_avg, momentum_buffer; Adam: exp_avg, exp_avg_sq, max_exp_avg_sq).
  */
-sealed interface Optimizer {
+sealed interface AnyAlgorithm {
 
     void step(Buffers buffers, long step);
 
-    Optimizer withMaximize(boolean maximize);
+    AnyAlgorithm withMaximize(boolean maximize);
 
-    Optimizer withLr(double lr);
+    AnyAlgorithm withLr(double lr);
 
     /** Random valid hyper-parameters of a random family, at a random width this JVM accepts. */
-    static Optimizer random(SplittableRandom r) {
+    static AnyAlgorithm random(SplittableRandom r) {
         List<VectorWidth> widths = VectorWidth.available();
         VectorWidth width = widths.get(r.nextInt(widths.size()));
         return switch (r.nextInt(3)) {
@@ -53,53 +53,53 @@ sealed interface Optimizer {
                 .amsgrad(r.nextBoolean()).maximize(r.nextBoolean());
     }
 
-    record OfSgd(Sgd sgd) implements Optimizer {
+    record OfSgd(Sgd sgd) implements AnyAlgorithm {
         @Override
         public void step(Buffers b, long step) {
             sgd.step(b.param(), b.grad(), b.state(0), step);
         }
 
         @Override
-        public Optimizer withMaximize(boolean maximize) {
+        public AnyAlgorithm withMaximize(boolean maximize) {
             return new OfSgd(sgd.toBuilder().maximize(maximize).build());
         }
 
         @Override
-        public Optimizer withLr(double lr) {
+        public AnyAlgorithm withLr(double lr) {
             return new OfSgd(sgd.toBuilder().lr(lr).build());
         }
     }
 
-    record OfRmsProp(RmsProp rmsProp) implements Optimizer {
+    record OfRmsProp(RmsProp rmsProp) implements AnyAlgorithm {
         @Override
         public void step(Buffers b, long step) {
             rmsProp.step(b.param(), b.grad(), b.state(0), b.state(1), b.state(2), step);
         }
 
         @Override
-        public Optimizer withMaximize(boolean maximize) {
+        public AnyAlgorithm withMaximize(boolean maximize) {
             return new OfRmsProp(rmsProp.toBuilder().maximize(maximize).build());
         }
 
         @Override
-        public Optimizer withLr(double lr) {
+        public AnyAlgorithm withLr(double lr) {
             return new OfRmsProp(rmsProp.toBuilder().lr(lr).build());
         }
     }
 
-    record OfAdam(Adam adam) implements Optimizer {
+    record OfAdam(Adam adam) implements AnyAlgorithm {
         @Override
         public void step(Buffers b, long step) {
             adam.step(b.param(), b.grad(), b.state(0), b.state(1), b.state(2), step);
         }
 
         @Override
-        public Optimizer withMaximize(boolean maximize) {
+        public AnyAlgorithm withMaximize(boolean maximize) {
             return new OfAdam(adam.toBuilder().maximize(maximize).build());
         }
 
         @Override
-        public Optimizer withLr(double lr) {
+        public AnyAlgorithm withLr(double lr) {
             return new OfAdam(adam.toBuilder().lr(lr).build());
         }
     }

@@ -22,8 +22,8 @@ import org.quicktheories.core.Gen;
 class OptimizerProperties {
 
     record Case(long optimizerSeed, int length, int steps, long dataSeed) {
-        Optimizer optimizer() {
-            return Optimizer.random(new SplittableRandom(optimizerSeed));
+        AnyAlgorithm optimizer() {
+            return AnyAlgorithm.random(new SplittableRandom(optimizerSeed));
         }
 
         Buffers buffers(Arena arena) {
@@ -40,8 +40,8 @@ class OptimizerProperties {
     void maximizeWithGradEqualsMinimizeWithNegatedGradBitwise() {
         qt().withExamples(300).forAll(cases()).checkAssert(c -> {
             try (Arena arena = Arena.ofConfined()) {
-                Optimizer maximizing = c.optimizer().withMaximize(true);
-                Optimizer minimizing = maximizing.withMaximize(false);
+                AnyAlgorithm maximizing = c.optimizer().withMaximize(true);
+                AnyAlgorithm minimizing = maximizing.withMaximize(false);
                 Buffers maximized = c.buffers(arena);
                 Buffers minimized = maximized.copy(arena).negateGrad();
                 for (int step = 1; step <= c.steps(); step++) {
@@ -60,7 +60,7 @@ class OptimizerProperties {
     void zeroLearningRateLeavesEveryParameterUnchanged() {
         qt().withExamples(300).forAll(cases()).checkAssert(c -> {
             try (Arena arena = Arena.ofConfined()) {
-                Optimizer frozen = c.optimizer().withLr(0);
+                AnyAlgorithm frozen = c.optimizer().withLr(0);
                 // Finite inputs: with lr = 0 an infinite gradient still makes 0 · ∞ = NaN, in PyTorch too.
                 Buffers buffers = c.buffers(arena).finiteInputs(1e30f);
                 MemorySegment before = arena.allocate(buffers.param().byteSize()).copyFrom(buffers.param());
@@ -84,8 +84,8 @@ class OptimizerProperties {
     void amsgradMaximumNeverDecreases() {
         qt().withExamples(200).forAll(cases()).checkAssert(c -> {
             try (Arena arena = Arena.ofConfined()) {
-                Adam adam = Optimizer.randomAdam(new SplittableRandom(c.optimizerSeed())).amsgrad(true).build();
-                Optimizer amsgrad = new Optimizer.OfAdam(adam);
+                Adam adam = AnyAlgorithm.randomAdam(new SplittableRandom(c.optimizerSeed())).amsgrad(true).build();
+                AnyAlgorithm amsgrad = new AnyAlgorithm.OfAdam(adam);
                 Buffers buffers = c.buffers(arena);
                 MemorySegment max = buffers.state(2);
                 float[] previous = new float[c.length()];
@@ -112,13 +112,13 @@ class OptimizerProperties {
     void squaredAveragesStayNonNegative() {
         qt().withExamples(300).forAll(cases()).checkAssert(c -> {
             try (Arena arena = Arena.ofConfined()) {
-                Optimizer optimizer = c.optimizer();
+                AnyAlgorithm optimizer = c.optimizer();
                 Buffers buffers = c.buffers(arena);
                 for (int step = 1; step <= c.steps(); step++) {
                     optimizer.step(buffers, step);
-                    if (optimizer instanceof Optimizer.OfRmsProp) {
+                    if (optimizer instanceof AnyAlgorithm.OfRmsProp) {
                         assertNotNegative(optimizer + " square_avg", buffers.state(0));
-                    } else if (optimizer instanceof Optimizer.OfAdam) {
+                    } else if (optimizer instanceof AnyAlgorithm.OfAdam) {
                         assertNotNegative(optimizer + " exp_avg_sq", buffers.state(1));
                         assertNotNegative(optimizer + " max_exp_avg_sq", buffers.state(2));
                     }

@@ -67,6 +67,14 @@ public final class Kernels {
         return kernel("AdamVector", AdamKernel.class, bits, flags, () -> new AdamScalar(flags));
     }
 
+    /**
+     * The gradient-norm kernel: scalar for {@code bits = 0}, else vector at {@code bits} but at least 128
+     * (its 16 partial sums take up to 8 accumulators below that); every width gives the same bits.
+     */
+    public static NormKernel norm(int bits) {
+        return bits == 0 ? new NormScalar() : vector("NormVector", NormKernel.class, Math.max(bits, 128), new NoFlags());
+    }
+
     private static <K> K kernel(String template, Class<K> type, int bits, Record flags, Supplier<K> scalar) {
         return bits == 0 ? scalar.get() : vector(template, type, bits, flags);
     }

@@ -14,7 +14,7 @@ class VectorKernelProperties {
 
     @Test
     void vectorEqualsScalarBitwiseForEveryWidth() {
-        qt().withExamples(1000).forAll(KernelCase.any()).checkAssert(c -> {
+        qt().withExamples(3000).forAll(KernelCase.any()).checkAssert(c -> {
             try (Arena arena = Arena.ofConfined()) {
                 Buffers scalar = c.buffers(arena);
                 Buffers[] vector = new Buffers[KernelCase.WIDTHS.size()];
@@ -35,7 +35,7 @@ class VectorKernelProperties {
 
     @Test
     void anyChunkingGivesTheBitsOfOneCall() {
-        qt().withExamples(500).forAll(KernelCase.any()).checkAssert(c -> {
+        qt().withExamples(1500).forAll(KernelCase.any()).checkAssert(c -> {
             try (Arena arena = Arena.ofConfined()) {
                 Buffers whole = c.buffers(arena);
                 Buffers chunked = whole.copy(arena);
@@ -57,7 +57,7 @@ class VectorKernelProperties {
 
     @Test
     void heapSegmentsGiveTheBitsOfNativeOnes() {
-        qt().withExamples(300).forAll(KernelCase.any()).checkAssert(c -> {
+        qt().withExamples(1000).forAll(KernelCase.any()).checkAssert(c -> {
             try (Arena arena = Arena.ofConfined()) {
                 Buffers heap = Buffers.heapFilled(c.length(), c.update().stateBuffers(), c.byteOffset() % 16,
                         c.dataSeed());

@@ -1,0 +1,104 @@
+package dev.vecoptim;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Runs chunks of work on the calling thread and on up to {@code helpers} threads of an executor. Chunks of a
+ * parameter whose memory is confined to the calling thread run on it; the others go to whichever thread is
+ * free, the calling thread included, so nothing waits on a helper that never starts. Small work stays on
+ * the calling thread.
+ */
+final class ChunkRunner {
+    interface Action {
+        void run(Chunk chunk);
+    }
+
+    private final Executor executor;
+    private final int helpers;
+    private final long threshold;
+
+    ChunkRunner(Executor executor, int helpers, long threshold) {
+        this.executor = executor;
+        this.helpers = helpers;
+        this.threshold = threshold;
+    }
+
+    /** The chunk length parameters are cut into: the threshold, in whole 64-float blocks. */
+    long chunkLength() {
+        return Math.max(64, threshold / 64 * 64);
+    }
+
+    void run(List<Chunk> chunks, long totalElements, Action action) {
+        if (helpers == 0 || chunks.size() < 2 || totalElements < threshold) {
+            for (Chunk chunk : chunks) {
+                action.run(chunk);
+            }
+            return;
+        }
+        List<Chunk> shared = new ArrayList<>(chunks.size());
+        List<Chunk> confined = new ArrayList<>();
+        for (Chunk chunk : chunks) {
+            (chunk.parameter().confined() ? confined : shared).add(chunk);
+        }
+        AtomicInteger next = new AtomicInteger();
+        CountDownLatch done = new CountDownLatch(shared.size());
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Runnable drain = () -> {
+            for (int i = next.getAndIncrement(); i < shared.size(); i = next.getAndIncrement()) {
+                runCapturing(action, shared.get(i), failure);
+                done.countDown();
+            }
+        };
+        for (int h = 0; h < Math.min(helpers, shared.size() - 1); h++) {
+            try {
+                executor.execute(drain);
+            } catch (RejectedExecutionException busy) {
+                break;
+            }
+        }
+        for (Chunk chunk : confined) {
+            runCapturing(action, chunk, failure);
+        }
+        drain.run();
+        awaitUninterruptibly(done);
+        Throwable thrown = failure.get();
+        if (thrown instanceof RuntimeException runtime) {
+            throw runtime;
+        }
+        if (thrown instanceof Error error) {
+            throw error;
+        }
+    }
+
+    private static void runCapturing(Action action, Chunk chunk, AtomicReference<Throwable> failure) {
+        try {
+            if (failure.get() == null) {
+                action.run(chunk);
+            }
+        } catch (RuntimeException | Error e) {
+            failure.compareAndSet(null, e);
+        }
+    }
+
+    /** Waits for the chunks that helpers took; an interrupt is kept for the caller, not lost. */
+    private static void awaitUninterruptibly(CountDownLatch done) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                done.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package dev.vecoptim;
+
+import dev.vecoptim.kernel.Kernels;
+import dev.vecoptim.kernel.NormKernel;
+import java.util.List;
+
+/**
+ * The global L2 norm of all gradients and clipping by it, as {@code torch.nn.utils.clip_grad_norm_}
+ * (norm type 2) but computed in double, in an order fixed by the data alone: each parameter is cut into
+ * blocks of {@value #BLOCK} floats, each block's sum of squares is the {@link NormKernel}'s, and the block
+ * sums are added parameter by parameter, block by block. Threads, thresholds and vector widths therefore
+ * never change the result.
+ */
+final class GradientNorm {
+    static final long BLOCK = 1 << 16;
+
+    private final NormKernel kernel = Kernels.norm(VectorWidth.PREFERRED.resolveBits());
+
+    /** Σ g² over every gradient; each parameter's block sums are left in its {@link Parameter#blockSums()}. */
+    double sumOfSquares(List<Parameter> parameters, List<Chunk> blocks, long elements, ChunkRunner runner) {
+        runner.run(blocks, elements, block -> block.parameter().blockSums()[block.block()] =
+                kernel.sumOfSquares(block.parameter().grad(), block.from(), block.to()));
+        double total = 0;
+        for (Parameter parameter : parameters) {
+            for (double blockSum : parameter.blockSums()) {
+                total += blockSum;
+            }
+        }
+        return total;
+    }
+
+    /** The first parameter, in order, whose gradient is not finite, after {@link #sumOfSquares}; or null. */
+    static Parameter firstNonFinite(List<Parameter> parameters) {
+        for (Parameter parameter : parameters) {
+            for (double blockSum : parameter.blockSums()) {
+                if (!Double.isFinite(blockSum)) {
+                    return parameter;
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * PyTorch's clipping coefficient {@code max_norm / (total_norm + 1e-6)}, clamped to at most 1: NaN stays
+     * NaN and an infinite norm gives 0, as PyTorch's do.
+     */
+    static double clipCoefficient(double norm, double maxNorm) {
+        double coefficient = maxNorm / (norm + 1e-6);
+        return coefficient > 1 ? 1 : coefficient;
+    }
+
+    /** {@code g = rn(g · factor)} for every gradient. */
+    void scale(List<Chunk> chunks, long elements, float factor, ChunkRunner runner) {
+        runner.run(chunks, elements, chunk -> kernel.scale(chunk.parameter().grad(), factor, chunk.from(), chunk.to()));
+    }
+}

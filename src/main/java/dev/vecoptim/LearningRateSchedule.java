@@ -1,0 +1,82 @@
+package dev.vecoptim;
+
+/**
+ * The learning rate as a function of the number of optimizer steps already completed (PyTorch's
+ * {@code last_epoch} when its scheduler is stepped once per optimizer step): the first step uses
+ * {@code lr(0)}. Set on a {@link ParameterGroup}, it sets the group's learning rate before every step.
+ *
+ * <p>The factories use PyTorch's closed forms ({@code _get_closed_form_lr}); PyTorch's default, chained
+ * form can differ from them by an ulp of the learning rate.
+ */
+@FunctionalInterface
+public interface LearningRateSchedule {
+
+    /** The learning rate of the step that follows {@code completedSteps} steps; finite and ≥ 0. */
+    double lr(long completedSteps);
+
+    /** {@code lr} at every step. */
+    static LearningRateSchedule constant(double lr) {
+        requireLr(lr);
+        return completed -> lr;
+    }
+
+    /** PyTorch's {@code StepLR}: {@code lr · gamma^⌊t / stepSize⌋}. */
+    static LearningRateSchedule stepDecay(double lr, long stepSize, double gamma) {
+        requireLr(lr);
+        requirePositive("stepSize", stepSize);
+        requireGamma(gamma);
+        return completed -> lr * Math.pow(gamma, Math.floorDiv(completed, stepSize));
+    }
+
+    /** PyTorch's {@code ExponentialLR}: {@code lr · gamma^t}. */
+    static LearningRateSchedule exponential(double lr, double gamma) {
+        requireLr(lr);
+        requireGamma(gamma);
+        return completed -> lr * Math.pow(gamma, completed);
+    }
+
+    /**
+     * PyTorch's {@code CosineAnnealingLR}: {@code etaMin + (lr − etaMin) · (1 + cos(π t / tMax)) / 2},
+     * from {@code lr} at t = 0 down to {@code etaMin} at t = tMax (and back up after, as PyTorch's).
+     */
+    static LearningRateSchedule cosineAnnealing(double lr, long tMax, double etaMin) {
+        requireLr(lr);
+        requirePositive("tMax", tMax);
+        requireLr(etaMin);
+        return completed -> etaMin + (lr - etaMin) * (1 + Math.cos(Math.PI * completed / tMax)) / 2;
+    }
+
+    /**
+     * A linear warm-up (PyTorch's {@code LinearLR} followed by {@code SequentialLR}): for the first
+     * {@code warmupSteps} steps, {@code then.lr(0)} scaled from {@code startFactor} up towards 1; after
+     * them, {@code then} from its own step 0.
+     */
+    static LearningRateSchedule linearWarmup(long warmupSteps, double startFactor, LearningRateSchedule then) {
+        requirePositive("warmupSteps", warmupSteps);
+        if (!(startFactor > 0 && startFactor <= 1)) {
+            throw new IllegalArgumentException("startFactor must be in (0, 1], was " + startFactor);
+        }
+        java.util.Objects.requireNonNull(then, "then");
+        return completed -> completed < warmupSteps
+                ? then.lr(0) * (startFactor + (1 - startFactor) * completed / warmupSteps)
+                : then.lr(completed - warmupSteps);
+    }
+
+    private static void requireLr(double lr) {
+        if (!(lr >= 0) || Double.isInfinite(lr)) {
+            throw new IllegalArgumentException("Invalid learning rate: " + PythonFloat.repr(lr));
+        }
+    }
+
+    private static void requirePositive(String name, long value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(name + " must be >= 1, was " + value);
+        }
+    }
+
+    private static void requireGamma(double gamma) {
+        if (!(gamma > 0) || Double.isInfinite(gamma)) {
+            throw new IllegalArgumentException("gamma must be positive and finite, was " + gamma);
+        }
+    }
+}

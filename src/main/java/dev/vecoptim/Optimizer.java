@@ -1,0 +1,352 @@
+package dev.vecoptim;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+import java.util.OptionalDouble;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+
+/**
+ * What {@code torch.optim} gives Python users, on off-heap memory: an object that owns the optimizer state
+ * of many parameters, in one or more {@link ParameterGroup}s with their own hyper-parameters, and steps them
+ * all in one call.
+ *
+ * <pre>{@code
+ * try (Optimizer optimizer = Optimizer.builder().maxGradNorm(1.0).build()) {
+ *     ParameterGroup weights = optimizer.addGroup(Adam.adamWBuilder().lr(1e-3).build());
+ *     ParameterGroup biases = optimizer.addGroup(Adam.adamWBuilder().lr(1e-3).weightDecay(0).build());
+ *     weights.add(w, dw);
+ *     biases.add(b, db);
+ *     weights.schedule(LearningRateSchedule.linearWarmup(100, 0.01, LearningRateSchedule.cosineAnnealing(1e-3, 10_000, 0)));
+ *     for (...) {
+ *         optimizer.zeroGrad();
+ *         // ... fill dw and db ...
+ *         StepReport report = optimizer.step();
+ *     }
+ *     optimizer.save(Path.of("checkpoint.bin"));
+ * }
+ * }</pre>
+ *
+ * <p>A step: every group's learning rate is set from its schedule; when clipping or checking gradients, the
+ * global gradient norm is computed (one read of every gradient) and, as the {@link NonFiniteGradients} policy
+ * says, a step with a NaN or infinite gradient is skipped or refused; the gradients are clipped; then every
+ * parameter is updated. Large parameters are cut into chunks stepped in parallel on an executor (the common
+ * fork-join pool by default) and the calling thread; the result is bit for bit that of one thread.
+ *
+ * <p>All groups use the same optimizer (SGD, RMSProp, or Adam/AdamW), as in PyTorch. Not thread-safe: one
+ * thread at a time calls its methods. Closing it frees the state buffers.
+ */
+public final class Optimizer implements AutoCloseable {
+    private final NonFiniteGradients nonFiniteGradients;
+    private final double maxGradNorm;
+    private final ChunkRunner runner;
+    private final GradientNorm gradientNorm = new GradientNorm();
+    private final Arena stateArena = Arena.ofShared();
+    private final Footprints footprints = new Footprints();
+    private final List<ParameterGroup> groups = new ArrayList<>();
+    private final List<Parameter> parameters = new ArrayList<>();
+    private final List<Chunk> stepChunks = new ArrayList<>();
+    private final List<Chunk> normBlocks = new ArrayList<>();
+    private long elements;
+    private long steps;
+    private boolean closed;
+
+    private Optimizer(Builder builder) {
+        nonFiniteGradients = builder.nonFiniteGradients;
+        maxGradNorm = builder.maxGradNorm;
+        runner = new ChunkRunner(builder.executor, builder.helpers, builder.parallelThreshold);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Adds a group of parameters with these hyper-parameters.
+     *
+     * @throws IllegalArgumentException if another group uses another optimizer
+     */
+    public ParameterGroup addGroup(Algorithm hyperParameters) {
+        checkOpen();
+        checkFamily(Objects.requireNonNull(hyperParameters, "hyperParameters"));
+        ParameterGroup group = new ParameterGroup(this, groups.size(), hyperParameters);
+        groups.add(group);
+        return group;
+    }
+
+    public List<ParameterGroup> groups() {
+        return Collections.unmodifiableList(groups);
+    }
+
+    /** Steps completed (not skipped) so far; schedules are functions of it. */
+    public long stepCount() {
+        return steps;
+    }
+
+    /**
+     * Applies one step to every parameter.
+     *
+     * @throws IllegalStateException if a buffer's arena is closed, or the optimizer is
+     * @throws WrongThreadException if a buffer is confined to another thread
+     * @throws IllegalArgumentException if a schedule gives an invalid learning rate
+     * @throws ArithmeticException with {@link NonFiniteGradients#THROW}, if a gradient is not finite
+     */
+    public StepReport step() {
+        checkUsable(false);
+        double[] lrs = new double[groups.size()];
+        for (ParameterGroup group : groups) {
+            lrs[group.index()] = group.lrForStep(steps);
+        }
+        for (ParameterGroup group : groups) {
+            group.setLrForStep(lrs[group.index()]);
+        }
+        OptionalDouble norm = OptionalDouble.empty();
+        if (maxGradNorm > 0 || nonFiniteGradients != NonFiniteGradients.PROPAGATE) {
+            double sumOfSquares = gradientNorm.sumOfSquares(parameters, normBlocks, elements, runner);
+            norm = OptionalDouble.of(Math.sqrt(sumOfSquares));
+            if (!Double.isFinite(sumOfSquares) && nonFiniteGradients == NonFiniteGradients.SKIP) {
+                return new StepReport(steps, true, norm);
+            }
+            if (!Double.isFinite(sumOfSquares) && nonFiniteGradients == NonFiniteGradients.THROW) {
+                throw new ArithmeticException(GradientNorm.firstNonFinite(parameters).label()
+                        + " has a NaN or infinite gradient at step " + (steps + 1) + "; nothing was changed");
+            }
+            if (maxGradNorm > 0) {
+                clip(norm.getAsDouble(), maxGradNorm);
+            }
+        }
+        runner.run(stepChunks, elements, chunk -> {
+            Parameter parameter = chunk.parameter();
+            ParameterGroup group = parameter.group();
+            update(group.algorithm(), group.lr(), parameter, parameter.stepCount() + 1, chunk.from(), chunk.to());
+        });
+        for (Parameter parameter : parameters) {
+            parameter.stepCount(parameter.stepCount() + 1);
+        }
+        steps++;
+        return new StepReport(steps, false, norm);
+    }
+
+    private static void update(Algorithm algorithm, double lr, Parameter p, long step, long from, long to) {
+        switch (algorithm) {
+            case Sgd sgd -> sgd.stepState(lr, p.value(), p.grad(), p.stateBuffers(), step, from, to);
+            case RmsProp rmsProp -> rmsProp.stepState(lr, p.value(), p.grad(), p.stateBuffers(), step, from, to);
+            case Adam adam -> adam.stepState(lr, p.value(), p.grad(), p.stateBuffers(), step, from, to);
+        }
+    }
+
+    /**
+     * Clips the gradients of every parameter by their global L2 norm, as
+     * {@code torch.nn.utils.clip_grad_norm_(parameters, maxNorm)}: when the norm exceeds {@code maxNorm},
+     * every gradient is multiplied by {@code maxNorm / (norm + 1e-6)} (rounded to float). The norm is computed
+     * in double, in an order that threads and vector widths do not change. A NaN or infinite gradient makes
+     * every gradient NaN or zero, as in PyTorch.
+     *
+     * @return the norm of all gradients before clipping
+     * @throws IllegalArgumentException if maxNorm is not positive
+     */
+    public double clipGradNorm(double maxNorm) {
+        if (!(maxNorm > 0)) {
+            throw new IllegalArgumentException("maxNorm must be positive, was " + maxNorm);
+        }
+        checkUsable(true);
+        double norm = Math.sqrt(gradientNorm.sumOfSquares(parameters, normBlocks, elements, runner));
+        clip(norm, maxNorm);
+        return norm;
+    }
+
+    private void clip(double norm, double maxNorm) {
+        double coefficient = GradientNorm.clipCoefficient(norm, maxNorm);
+        if (!(coefficient >= 1)) {
+            checkUsable(true);
+            gradientNorm.scale(stepChunks, elements, (float) coefficient, runner);
+        }
+    }
+
+    /** Sets every gradient to +0.0, as PyTorch's {@code zero_grad(set_to_none=False)}. */
+    public void zeroGrad() {
+        checkUsable(true);
+        for (Parameter parameter : parameters) {
+            parameter.grad().fill((byte) 0);
+        }
+    }
+
+    /**
+     * Saves every group's hyper-parameters, every step count and every state buffer to {@code file},
+     * atomically: a temporary file beside it is written, forced to disk and moved over it, so that a crash
+     * leaves the previous checkpoint whole. See {@link #load(Path)}.
+     */
+    public void save(Path file) throws IOException {
+        checkOpen();
+        Checkpoint.save(this, file);
+    }
+
+    /**
+     * Loads a checkpoint written by {@link #save(Path)} into this optimizer, which must have the same
+     * structure: the same optimizer, groups, parameter sizes and state buffers. The file is memory-mapped and
+     * checked whole (header, sizes, CRC32C) before anything is changed.
+     *
+     * @throws CheckpointException if the file is damaged, truncated, of another format version, or does not
+     *     match this optimizer; nothing is loaded then
+     */
+    public void load(Path file) throws IOException {
+        checkOpen();
+        Checkpoint.load(this, file);
+    }
+
+    /** Frees the state buffers; the optimizer cannot be used afterwards. */
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            stateArena.close();
+        }
+    }
+
+    Parameter register(ParameterGroup group, MemorySegment value, MemorySegment grad) {
+        checkOpen();
+        String label = "group " + group.index() + " parameter " + group.parameters().size();
+        checkReachable(label + " value", value);
+        checkReachable(label + " grad", grad);
+        if (value.isReadOnly()) {
+            throw new IllegalArgumentException(label + " value is read-only, but steps write it");
+        }
+        if (value.byteSize() % Float.BYTES != 0) {
+            throw new IllegalArgumentException(label + " value has " + value.byteSize()
+                    + " bytes, not a whole number of floats");
+        }
+        if (grad.byteSize() != value.byteSize()) {
+            throw new IllegalArgumentException(label + " grad has " + grad.byteSize() / Float.BYTES + " floats ("
+                    + grad.byteSize() + " bytes) but its value has " + value.byteSize() / Float.BYTES + " ("
+                    + value.byteSize() + " bytes)");
+        }
+        if (value.asOverlappingSlice(grad).isPresent()) {
+            throw new IllegalArgumentException(label + " value and grad overlap");
+        }
+        for (MemorySegment segment : List.of(value, grad)) {
+            String owner = footprints.overlapping(segment);
+            if (owner != null) {
+                throw new IllegalArgumentException(label + (segment == value ? " value" : " grad") + " overlaps "
+                        + owner + "; every buffer must be separate memory");
+            }
+        }
+        Parameter parameter = new Parameter(group, group.parameters().size(), value, grad, stateArena,
+                runner.chunkLength());
+        footprints.add(value, label + " value");
+        footprints.add(grad, label + " grad");
+        group.mutableParameters().add(parameter);
+        parameters.add(parameter);
+        stepChunks.addAll(parameter.stepChunks());
+        normBlocks.addAll(parameter.normBlocks());
+        elements += parameter.elementCount();
+        return parameter;
+    }
+
+    void checkFamily(Algorithm hyperParameters) {
+        if (!groups.isEmpty() && groups.getFirst().algorithm().getClass() != hyperParameters.getClass()) {
+            throw new IllegalArgumentException("this optimizer runs " + groups.getFirst().algorithm().name()
+                    + "; " + hyperParameters.name() + " needs an optimizer of its own");
+        }
+    }
+
+    void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("the optimizer is closed");
+        }
+    }
+
+    /** Before a step: every buffer alive and reachable from this thread; gradients writable if written. */
+    private void checkUsable(boolean writesGradients) {
+        checkOpen();
+        for (Parameter parameter : parameters) {
+            checkReachable(parameter.label() + " value", parameter.value());
+            checkReachable(parameter.label() + " grad", parameter.grad());
+            if (writesGradients && parameter.grad().isReadOnly()) {
+                throw new IllegalArgumentException(parameter.label() + " grad is read-only, and would be written");
+            }
+        }
+    }
+
+    private static void checkReachable(String name, MemorySegment segment) {
+        if (!segment.scope().isAlive()) {
+            throw new IllegalStateException(name + " cannot be used: its arena is closed");
+        }
+        if (!segment.isAccessibleBy(Thread.currentThread())) {
+            throw new WrongThreadException(name + " is confined to another thread than "
+                    + Thread.currentThread().getName());
+        }
+    }
+
+    List<Parameter> parameters() {
+        return parameters;
+    }
+
+    void stepCount(long steps) {
+        this.steps = steps;
+    }
+
+    /** How the optimizer treats non-finite gradients, clips, and spreads work over threads. */
+    public static final class Builder {
+        private NonFiniteGradients nonFiniteGradients = NonFiniteGradients.PROPAGATE;
+        private double maxGradNorm;
+        private Executor executor = ForkJoinPool.commonPool();
+        private int helpers = ForkJoinPool.getCommonPoolParallelism();
+        private long parallelThreshold = 1 << 18;
+
+        private Builder() {
+        }
+
+        /** What a step does with a NaN or infinite gradient; default {@link NonFiniteGradients#PROPAGATE}. */
+        public Builder nonFiniteGradients(NonFiniteGradients policy) {
+            this.nonFiniteGradients = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /**
+         * Clips the gradients by their global norm before every step, as {@link Optimizer#clipGradNorm(double)};
+         * the step's report carries the norm. Default: no clipping.
+         */
+        public Builder maxGradNorm(double maxNorm) {
+            if (!(maxNorm > 0) || Double.isInfinite(maxNorm)) {
+                throw new IllegalArgumentException("maxGradNorm must be positive and finite, was " + maxNorm);
+            }
+            this.maxGradNorm = maxNorm;
+            return this;
+        }
+
+        /**
+         * Where parallel chunks run besides the calling thread, and how many of its threads to use at most;
+         * {@code helpers = 0} keeps every step on the calling thread. Default: the common fork-join pool.
+         */
+        public Builder executor(Executor executor, int helpers) {
+            if (helpers < 0) {
+                throw new IllegalArgumentException("helpers must be >= 0, was " + helpers);
+            }
+            this.executor = Objects.requireNonNull(executor, "executor");
+            this.helpers = helpers;
+            return this;
+        }
+
+        /**
+         * Steps over fewer floats than this (all parameters together) stay on the calling thread, and larger
+         * parameters are cut into chunks of about this many floats. Default 262144 (1 MiB per buffer).
+         */
+        public Builder parallelThreshold(long floats) {
+            if (floats < 1) {
+                throw new IllegalArgumentException("parallelThreshold must be >= 1, was " + floats);
+            }
+            this.parallelThreshold = floats;
+            return this;
+        }
+
+        public Optimizer build() {
+            return new Optimizer(this);
+        }
+    }
+}

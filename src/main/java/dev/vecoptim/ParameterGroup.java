@@ -1,0 +1,126 @@
+package dev.vecoptim;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Parameters that share hyper-parameters, as in PyTorch's {@code param_groups} (for example, biases without
+ * weight decay). The hyper-parameters may change between steps, the learning rate in particular, directly or
+ * through a {@link LearningRateSchedule}; a change that would add or drop a state buffer (momentum on or off,
+ * centered, amsgrad) is refused once the group has parameters.
+ */
+public final class ParameterGroup {
+    private final Optimizer optimizer;
+    private final int index;
+    private final List<Parameter> parameters = new ArrayList<>();
+    private Algorithm hyperParameters;
+    private double lr;
+    private LearningRateSchedule schedule;
+
+    ParameterGroup(Optimizer optimizer, int index, Algorithm hyperParameters) {
+        this.optimizer = optimizer;
+        this.index = index;
+        this.hyperParameters = hyperParameters;
+        this.lr = hyperParameters.lr();
+    }
+
+    /**
+     * Registers a parameter: its value and gradient, as many floats each. The optimizer allocates its
+     * state buffers (zeroed, 64-byte aligned) and frees them when it is closed; value and gradient stay the
+     * caller's. A segment of a confined arena is stepped on its owner thread only.
+     *
+     * @throws IllegalArgumentException if the sizes differ or are not whole floats, the value is read-only,
+     *     or either overlaps itself or a buffer already registered
+     * @throws IllegalStateException if a segment's arena is closed, or the optimizer is
+     * @throws WrongThreadException if a segment is confined to another thread
+     */
+    public Parameter add(MemorySegment value, MemorySegment grad) {
+        return optimizer.register(this, Objects.requireNonNull(value, "value"), Objects.requireNonNull(grad, "grad"));
+    }
+
+    /** This group's parameters, in the order they were added. */
+    public List<Parameter> parameters() {
+        return Collections.unmodifiableList(parameters);
+    }
+
+    /** Its position among the optimizer's groups, from 0. */
+    public int index() {
+        return index;
+    }
+
+    /** The hyper-parameters the next step uses, with the current learning rate. */
+    public Algorithm hyperParameters() {
+        return lr == hyperParameters.lr() ? hyperParameters : hyperParameters.withLr(lr);
+    }
+
+    /**
+     * Replaces the hyper-parameters from the next step on.
+     *
+     * @throws IllegalArgumentException if they are of another optimizer, or keep other state buffers than
+     *     this group's parameters already have
+     */
+    public void hyperParameters(Algorithm replacement) {
+        optimizer.checkOpen();
+        optimizer.checkFamily(replacement);
+        if (!parameters.isEmpty() && !replacement.stateNames().equals(hyperParameters.stateNames())) {
+            throw new IllegalArgumentException("group " + index + "'s parameters keep "
+                    + hyperParameters.stateNames() + ", and " + replacement + " would keep "
+                    + replacement.stateNames() + "; such a change needs a new optimizer");
+        }
+        hyperParameters = replacement;
+        lr = replacement.lr();
+    }
+
+    /** The learning rate of the next step. */
+    public double lr() {
+        return lr;
+    }
+
+    /** Sets the learning rate from the next step on (a schedule, if any, overrides it at every step). */
+    public void lr(double lr) {
+        this.lr = validLr(lr, "");
+    }
+
+    /** Sets the learning rate before every step to {@code schedule.lr(steps completed)}; null removes it. */
+    public void schedule(LearningRateSchedule schedule) {
+        this.schedule = schedule;
+    }
+
+    public Optional<LearningRateSchedule> schedule() {
+        return Optional.ofNullable(schedule);
+    }
+
+    /** The learning rate the step after {@code completedSteps} uses: the schedule's, checked, or the set one. */
+    double lrForStep(long completedSteps) {
+        return schedule == null ? lr : validLr(schedule.lr(completedSteps), " from group " + index
+                + "'s schedule at step " + (completedSteps + 1));
+    }
+
+    private static double validLr(double lr, String source) {
+        if (!(lr >= 0) || Double.isInfinite(lr)) {
+            throw new IllegalArgumentException("Invalid learning rate: " + PythonFloat.repr(lr) + source);
+        }
+        return lr;
+    }
+
+    void setLrForStep(double lr) {
+        this.lr = lr;
+    }
+
+    Algorithm algorithm() {
+        return hyperParameters;
+    }
+
+    List<Parameter> mutableParameters() {
+        return parameters;
+    }
+
+    @Override
+    public String toString() {
+        return "group " + index + ": " + hyperParameters() + ", " + parameters.size() + " parameters";
+    }
+}

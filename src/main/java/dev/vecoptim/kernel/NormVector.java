@@ -1,0 +1,88 @@
+package dev.vecoptim.kernel;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The vector {@link NormKernel}, defined per width (128 bits or more) by {@link PanamaKernels}. Each group of
+ * 16 floats is widened to doubles of the same vector shape, in as many accumulators as that takes (2 at 512
+ * bits, 4 at 256, 8 at 128); lane l of accumulator a holds partial sum {@code a · doubleLanes + l}, so the
+ * partial sums are those of the definition whatever the width.
+ */
+final class NormVector implements NormKernel {
+    private static final VectorSpecies<Float> FLOATS = PanamaKernels.species(MethodHandles.lookup());
+    private static final VectorSpecies<Double> DOUBLES = VectorSpecies.of(double.class, FLOATS.vectorShape());
+    private static final int ACCUMULATORS = PARTIAL_SUMS / DOUBLES.length();
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final NormKernel TAIL = new NormScalar();
+
+    @Override
+    public double sumOfSquares(MemorySegment grad, long from, long to) {
+        DoubleVector a0 = DoubleVector.zero(DOUBLES);
+        DoubleVector a1 = a0;
+        DoubleVector a2 = a0;
+        DoubleVector a3 = a0;
+        DoubleVector a4 = a0;
+        DoubleVector a5 = a0;
+        DoubleVector a6 = a0;
+        DoubleVector a7 = a0;
+        long groupsEnd = from + (to - from) / PARTIAL_SUMS * PARTIAL_SUMS;
+        for (long group = from; group < groupsEnd; group += PARTIAL_SUMS) {
+            a0 = accumulate(a0, grad, group, 0);
+            a1 = accumulate(a1, grad, group, 1);
+            if (ACCUMULATORS > 2) {
+                a2 = accumulate(a2, grad, group, 2);
+                a3 = accumulate(a3, grad, group, 3);
+            }
+            if (ACCUMULATORS > 4) {
+                a4 = accumulate(a4, grad, group, 4);
+                a5 = accumulate(a5, grad, group, 5);
+                a6 = accumulate(a6, grad, group, 6);
+                a7 = accumulate(a7, grad, group, 7);
+            }
+        }
+        double total = 0;
+        for (int partial = 0; partial < PARTIAL_SUMS; partial++) {
+            DoubleVector accumulator = switch (partial / DOUBLES.length()) {
+                case 0 -> a0;
+                case 1 -> a1;
+                case 2 -> a2;
+                case 3 -> a3;
+                case 4 -> a4;
+                case 5 -> a5;
+                case 6 -> a6;
+                default -> a7;
+            };
+            double sum = accumulator.lane(partial % DOUBLES.length());
+            long tail = groupsEnd + partial;
+            if (tail < to) {
+                double g = grad.getAtIndex(FLOAT, tail);
+                sum = Math.fma(g, g, sum);
+            }
+            total += sum;
+        }
+        return total;
+    }
+
+    /** Adds the exact squares of partial sums {@code [accumulator · doubleLanes, +doubleLanes)} of a group. */
+    private static DoubleVector accumulate(DoubleVector sums, MemorySegment grad, long group, int accumulator) {
+        FloatVector floats = Lanes.load(FLOATS, grad, group + (long) (accumulator / 2) * FLOATS.length());
+        DoubleVector g = (DoubleVector) floats.convertShape(VectorOperators.F2D, DOUBLES, accumulator % 2);
+        return g.fma(g, sums);
+    }
+
+    @Override
+    public void scale(MemorySegment grad, float factor, long from, long to) {
+        FloatVector factors = FloatVector.broadcast(FLOATS, factor);
+        long vectorEnd = from + FLOATS.loopBound(to - from);
+        for (long i = from; i < vectorEnd; i += FLOATS.length()) {
+            Lanes.store(Lanes.load(FLOATS, grad, i).mul(factors), grad, i);
+        }
+        TAIL.scale(grad, factor, vectorEnd, to);
+    }
+}

@@ -1,0 +1,214 @@
+package dev.vecoptim;
+
+import dev.vecoptim.kernel.NormScalar;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * The reference an {@link Optimizer} is checked against: every parameter and state buffer as plain arrays,
+ * stepped one parameter at a time by the scalar reference kernels through the low-level public API (at
+ * {@link VectorWidth#SCALAR}), without threads, chunks, checkpoints or the optimizer's own bookkeeping.
+ * Its equality is bitwise (any NaN equal to any NaN).
+ */
+final class OptimizerModel {
+    /** The structure of the optimizers under test: groups, their parameters' sizes, and the options. */
+    record Structure(List<Algorithm> groups, List<List<Integer>> sizes, NonFiniteGradients policy, int helpers,
+                     long threshold) {
+
+        static Structure random(SplittableRandom r) {
+            int family = r.nextInt(3);
+            List<Algorithm> groups = new ArrayList<>();
+            List<List<Integer>> sizes = new ArrayList<>();
+            for (int g = 0, count = 1 + r.nextInt(3); g < count; g++) {
+                groups.add(randomAlgorithm(r, family));
+                List<Integer> groupSizes = new ArrayList<>();
+                for (int p = 0, params = r.nextInt(4); p < params; p++) {
+                    groupSizes.add(r.nextInt(8) == 0 ? 0 : r.nextBoolean() ? r.nextInt(1, 100) : r.nextInt(100, 3000));
+                }
+                sizes.add(groupSizes);
+            }
+            NonFiniteGradients[] policies = {NonFiniteGradients.PROPAGATE, NonFiniteGradients.SKIP};
+            return new Structure(groups, sizes, policies[r.nextInt(2)], r.nextInt(3), 1L << r.nextInt(4, 12));
+        }
+
+        private static Algorithm randomAlgorithm(SplittableRandom r, int family) {
+            List<VectorWidth> widths = VectorWidth.available();
+            VectorWidth width = widths.get(r.nextInt(widths.size()));
+            return switch (family) {
+                case 0 -> AnyAlgorithm.randomSgd(r).vectorWidth(width).build();
+                case 1 -> AnyAlgorithm.randomRmsProp(r).vectorWidth(width).build();
+                default -> AnyAlgorithm.randomAdam(r).vectorWidth(width).build();
+            };
+        }
+
+        int parameterCount() {
+            return sizes.stream().mapToInt(List::size).sum();
+        }
+
+        /** Registers every parameter's value and gradient, in order, in a new optimizer. */
+        Optimizer build(List<MemorySegment> values, List<MemorySegment> grads) {
+            Optimizer optimizer = Optimizer.builder().nonFiniteGradients(policy)
+                    .executor(java.util.concurrent.ForkJoinPool.commonPool(), helpers).parallelThreshold(threshold)
+                    .build();
+            int p = 0;
+            for (int g = 0; g < groups.size(); g++) {
+                ParameterGroup group = optimizer.addGroup(groups.get(g));
+                for (int i = 0; i < sizes.get(g).size(); i++, p++) {
+                    group.add(values.get(p), grads.get(p));
+                }
+            }
+            return optimizer;
+        }
+    }
+
+    final Structure structure;
+    final float[][] values;
+    final float[][][] states;
+    final long[] parameterSteps;
+    final double[] lrs;
+    /** The schedules set on the groups, null where none; not part of the state compared. */
+    final LearningRateSchedule[] schedules;
+    long steps;
+
+    OptimizerModel(Structure structure, float[][] initialValues) {
+        this.structure = structure;
+        this.values = initialValues;
+        this.states = new float[values.length][][];
+        this.parameterSteps = new long[values.length];
+        this.lrs = structure.groups().stream().mapToDouble(Algorithm::lr).toArray();
+        this.schedules = new LearningRateSchedule[lrs.length];
+        int p = 0;
+        for (int g = 0; g < structure.groups().size(); g++) {
+            for (int i = 0; i < structure.sizes().get(g).size(); i++, p++) {
+                states[p] = new float[structure.groups().get(g).stateNames().size()][values[p].length];
+            }
+        }
+    }
+
+    /** Reads an optimizer's state into a model, for comparison. */
+    static OptimizerModel of(Structure structure, Optimizer optimizer) {
+        List<Parameter> parameters = new ArrayList<>();
+        optimizer.groups().forEach(group -> parameters.addAll(group.parameters()));
+        float[][] values = new float[parameters.size()][];
+        for (int p = 0; p < values.length; p++) {
+            values[p] = parameters.get(p).value().toArray(ValueLayout.JAVA_FLOAT);
+        }
+        OptimizerModel model = new OptimizerModel(structure, values);
+        for (int p = 0; p < values.length; p++) {
+            Parameter parameter = parameters.get(p);
+            for (int s = 0; s < parameter.stateNames().size(); s++) {
+                model.states[p][s] = parameter.state(parameter.stateNames().get(s)).toArray(ValueLayout.JAVA_FLOAT);
+            }
+            model.parameterSteps[p] = parameter.stepCount();
+        }
+        for (ParameterGroup group : optimizer.groups()) {
+            model.lrs[group.index()] = group.lr();
+        }
+        model.steps = optimizer.stepCount();
+        return model;
+    }
+
+    /** One optimizer step on these gradients, after {@code clipGradNorm(maxNorm)} when maxNorm &gt; 0. */
+    void step(float[][] grads, double maxNorm) {
+        for (int g = 0; g < lrs.length; g++) {
+            if (schedules[g] != null) {
+                lrs[g] = schedules[g].lr(steps);
+            }
+        }
+        if (maxNorm > 0) {
+            double coefficient = GradientNorm.clipCoefficient(Math.sqrt(sumOfSquares(grads)), maxNorm);
+            if (!(coefficient >= 1)) {
+                for (float[] grad : grads) {
+                    for (int i = 0; i < grad.length; i++) {
+                        grad[i] *= (float) coefficient;
+                    }
+                }
+            }
+        }
+        if (structure.policy() == NonFiniteGradients.SKIP && !Double.isFinite(sumOfSquares(grads))) {
+            return;
+        }
+        int p = 0;
+        for (int g = 0; g < structure.groups().size(); g++) {
+            for (int i = 0; i < structure.sizes().get(g).size(); i++, p++) {
+                MemorySegment[] state = new MemorySegment[states[p].length];
+                for (int s = 0; s < state.length; s++) {
+                    state[s] = MemorySegment.ofArray(states[p][s]);
+                }
+                parameterSteps[p]++;
+                ScalarReference.step(structure.groups().get(g), lrs[g], MemorySegment.ofArray(values[p]),
+                        MemorySegment.ofArray(grads[p]), state, parameterSteps[p]);
+            }
+        }
+        steps++;
+    }
+
+    /** The optimizer's definition: each parameter in blocks of 65536 floats, block sums added in order. */
+    static double sumOfSquares(float[][] grads) {
+        double total = 0;
+        for (float[] grad : grads) {
+            MemorySegment segment = MemorySegment.ofArray(grad);
+            for (long from = 0; from < grad.length; from += GradientNorm.BLOCK) {
+                total += new NormScalar().sumOfSquares(segment, from, Math.min(grad.length, from + GradientNorm.BLOCK));
+            }
+        }
+        return total;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        if (!(other instanceof OptimizerModel that) || steps != that.steps
+                || !Arrays.equals(parameterSteps, that.parameterSteps) || !Arrays.equals(lrs, that.lrs)) {
+            return false;
+        }
+        for (int p = 0; p < values.length; p++) {
+            if (!sameBits(values[p], that.values[p])) {
+                return false;
+            }
+            for (int s = 0; s < states[p].length; s++) {
+                if (!sameBits(states[p][s], that.states[p][s])) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private static boolean sameBits(float[] a, float[] b) {
+        if (a.length != b.length) {
+            return false;
+        }
+        for (int i = 0; i < a.length; i++) {
+            if (Float.floatToIntBits(a[i]) != Float.floatToIntBits(b[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public int hashCode() {
+        return Long.hashCode(steps);
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder text = new StringBuilder("steps " + steps + ", lrs " + Arrays.toString(lrs) + ", parameter steps "
+                + Arrays.toString(parameterSteps));
+        for (int p = 0; p < values.length; p++) {
+            text.append("\n  p").append(p).append(" ").append(head(values[p]));
+            for (float[] state : states[p]) {
+                text.append(" | ").append(head(state));
+            }
+        }
+        return text.toString();
+    }
+
+    private static String head(float[] values) {
+        return Arrays.toString(Arrays.copyOf(values, Math.min(4, values.length)));
+    }
+}

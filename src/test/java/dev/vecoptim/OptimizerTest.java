@@ -1,0 +1,267 @@
+package dev.vecoptim;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.Generate.longRange;
+import static org.quicktheories.generators.Generate.range;
+
+import dev.vecoptim.kernel.TestFloats;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.Test;
+
+/** The optimizer object's behaviour: threads, policies, registration and its errors. */
+class OptimizerTest {
+
+    /** Values and gradients for every parameter of a structure, filled from a seed, in a shared arena. */
+    private record Memory(List<MemorySegment> values, List<MemorySegment> grads) {
+        /** With special values (NaN, infinities, subnormals...) one time in 50. */
+        static Memory of(Arena arena, OptimizerModel.Structure structure, long seed) {
+            return of(arena, structure, seed, 50);
+        }
+
+        static Memory of(Arena arena, OptimizerModel.Structure structure, long seed, int specialOdds) {
+            SplittableRandom random = new SplittableRandom(seed);
+            List<MemorySegment> values = new ArrayList<>();
+            List<MemorySegment> grads = new ArrayList<>();
+            for (List<Integer> group : structure.sizes()) {
+                for (int size : group) {
+                    MemorySegment value = arena.allocate(4L * size, 64);
+                    MemorySegment grad = arena.allocate(4L * size, 64);
+                    TestFloats.fill(value, random, specialOdds);
+                    TestFloats.fill(grad, random, specialOdds);
+                    values.add(value);
+                    grads.add(grad);
+                }
+            }
+            return new Memory(values, grads);
+        }
+
+        byte[][] snapshot(Optimizer optimizer) {
+            List<byte[]> bytes = new ArrayList<>();
+            for (ParameterGroup group : optimizer.groups()) {
+                for (Parameter parameter : group.parameters()) {
+                    bytes.add(parameter.value().toArray(ValueLayout.JAVA_BYTE));
+                    bytes.add(parameter.grad().toArray(ValueLayout.JAVA_BYTE));
+                    for (String name : parameter.stateNames()) {
+                        bytes.add(parameter.state(name).toArray(ValueLayout.JAVA_BYTE));
+                    }
+                }
+            }
+            return bytes.toArray(byte[][]::new);
+        }
+    }
+
+    @Test
+    void aMultiThreadedStepEqualsASingleThreadedOneBitForBit() {
+        qt().withExamples(60).forAll(longRange(Long.MIN_VALUE, Long.MAX_VALUE), range(1, 4), range(4, 14))
+                .checkAssert((seed, steps, thresholdLog) -> {
+                    OptimizerModel.Structure structure = OptimizerModel.Structure.random(new SplittableRandom(seed));
+                    try (Arena arena = Arena.ofShared()) {
+                        Memory single = Memory.of(arena, structure, seed);
+                        Memory parallel = Memory.of(arena, structure, seed);
+                        try (Optimizer one = withThreads(structure, single, 0, 1L << 30);
+                             Optimizer many = withThreads(structure, parallel, 3, 1L << thresholdLog)) {
+                            for (int s = 0; s < steps; s++) {
+                                one.step();
+                                many.step();
+                                assertArrayEquals(single.snapshot(one), parallel.snapshot(many),
+                                        "step " + (s + 1) + " of " + structure);
+                            }
+                        }
+                    }
+                });
+    }
+
+    private static Optimizer withThreads(OptimizerModel.Structure structure, Memory memory, int helpers,
+                                         long threshold) {
+        OptimizerModel.Structure threaded = new OptimizerModel.Structure(structure.groups(), structure.sizes(),
+                structure.policy(), helpers, threshold);
+        return threaded.build(memory.values(), memory.grads());
+    }
+
+    @Test
+    void segmentsOfAConfinedArenaAreSteppedOnTheirOwnThread() {
+        OptimizerModel.Structure structure = new OptimizerModel.Structure(
+                List.of(Adam.builder().build()), List.of(List.of(5000, 7000)), NonFiniteGradients.SKIP, 2, 64);
+        try (Arena confined = Arena.ofConfined(); Arena shared = Arena.ofShared()) {
+            Memory mine = Memory.of(confined, structure, 7);
+            Memory reference = Memory.of(shared, structure, 7);
+            try (Optimizer threaded = structure.build(mine.values(), mine.grads());
+                 Optimizer single = withThreads(structure, reference, 0, 1L << 30)) {
+                for (int s = 0; s < 3; s++) {
+                    threaded.step();
+                    single.step();
+                }
+                assertArrayEquals(reference.snapshot(single), mine.snapshot(threaded));
+            }
+        }
+    }
+
+    @Test
+    void skippingANonFiniteStepLeavesEveryBitAsItWas() {
+        OptimizerModel.Structure structure = new OptimizerModel.Structure(
+                List.of(Adam.builder().amsgrad(true).build(), Adam.builder().lr(0.1).build()),
+                List.of(List.of(100, 3000), List.of(70_000)), NonFiniteGradients.SKIP, 2, 1024);
+        try (Arena arena = Arena.ofShared()) {
+            Memory memory = Memory.of(arena, structure, 11, Integer.MAX_VALUE);
+            try (Optimizer optimizer = structure.build(memory.values(), memory.grads())) {
+                optimizer.step();
+                optimizer.step();
+                memory.grads().get(2).setAtIndex(ValueLayout.JAVA_FLOAT, 69_999, Float.POSITIVE_INFINITY);
+                byte[][] before = memory.snapshot(optimizer);
+                StepReport report = optimizer.step();
+                assertTrue(report.skipped());
+                assertEquals(2, report.step());
+                assertEquals(Double.POSITIVE_INFINITY, report.gradNorm().orElseThrow());
+                assertArrayEquals(before, memory.snapshot(optimizer), "a skipped step changed something");
+                assertEquals(2, optimizer.stepCount());
+                optimizer.groups().forEach(g -> g.parameters().forEach(p -> assertEquals(2, p.stepCount())));
+            }
+        }
+    }
+
+    @Test
+    void theThrowPolicyNamesTheParameterAndChangesNothing() {
+        try (Arena arena = Arena.ofShared();
+             Optimizer optimizer = Optimizer.builder().nonFiniteGradients(NonFiniteGradients.THROW).build()) {
+            ParameterGroup group = optimizer.addGroup(Sgd.builder(0.1).momentum(0.9).build());
+            group.add(arena.allocate(40), arena.allocate(40));
+            MemorySegment grad = arena.allocate(40);
+            group.add(arena.allocate(40), grad);
+            grad.setAtIndex(ValueLayout.JAVA_FLOAT, 3, Float.NaN);
+            ArithmeticException thrown = assertThrows(ArithmeticException.class, optimizer::step);
+            assertEquals("group 0 parameter 1 has a NaN or infinite gradient at step 1; nothing was changed",
+                    thrown.getMessage());
+            assertEquals(0, optimizer.stepCount());
+        }
+    }
+
+    @Test
+    void theReportCarriesTheNormWhenTheStepComputedIt() {
+        try (Arena arena = Arena.ofShared();
+             Optimizer plain = Optimizer.builder().build();
+             Optimizer clipping = Optimizer.builder().maxGradNorm(100).build()) {
+            MemorySegment grad = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 3, 4);
+            plain.addGroup(Sgd.builder(0.1).build()).add(arena.allocate(8), grad);
+            clipping.addGroup(Sgd.builder(0.1).build()).add(arena.allocate(8), arena.allocate(8).copyFrom(grad));
+            StepReport report = plain.step();
+            assertFalse(report.gradNorm().isPresent());
+            assertEquals(1, report.step());
+            assertEquals(5.0, clipping.step().gradNorm().orElseThrow());
+        }
+    }
+
+    @Test
+    void zeroGradSetsEveryGradientToPositiveZero() {
+        try (Arena arena = Arena.ofShared(); Optimizer optimizer = Optimizer.builder().build()) {
+            ParameterGroup group = optimizer.addGroup(RmsProp.builder().build());
+            MemorySegment grad = arena.allocateFrom(ValueLayout.JAVA_FLOAT, -0f, Float.NaN, 3f);
+            group.add(arena.allocate(12), grad);
+            optimizer.zeroGrad();
+            assertArrayEquals(new float[3], grad.toArray(ValueLayout.JAVA_FLOAT));
+            assertEquals(0, Float.floatToRawIntBits(grad.getAtIndex(ValueLayout.JAVA_FLOAT, 0)));
+        }
+    }
+
+    @Test
+    void registrationRefusesWhatWouldCorruptTheState() {
+        try (Arena arena = Arena.ofShared(); Optimizer optimizer = Optimizer.builder().build()) {
+            ParameterGroup group = optimizer.addGroup(Adam.builder().build());
+            MemorySegment shared = arena.allocate(400);
+            group.add(shared.asSlice(0, 100), arena.allocate(100));
+            assertMessage(IllegalArgumentException.class, "group 0 parameter 1 value overlaps group 0 parameter 0 value",
+                    () -> group.add(shared.asSlice(96, 100), arena.allocate(100)));
+            assertMessage(IllegalArgumentException.class, "group 0 parameter 1 grad has 24 floats (96 bytes) but its "
+                    + "value has 25 (100 bytes)", () -> group.add(arena.allocate(100), arena.allocate(96)));
+            assertMessage(IllegalArgumentException.class, "group 0 parameter 1 value is read-only",
+                    () -> group.add(arena.allocate(100).asReadOnly(), arena.allocate(100)));
+            assertMessage(IllegalArgumentException.class, "not a whole number of floats",
+                    () -> group.add(arena.allocate(10), arena.allocate(10)));
+            assertMessage(IllegalArgumentException.class, "value and grad overlap",
+                    () -> group.add(shared.asSlice(200, 100), shared.asSlice(260, 100)));
+            Arena closed = Arena.ofConfined();
+            MemorySegment dead = closed.allocate(100);
+            closed.close();
+            assertMessage(IllegalStateException.class, "group 0 parameter 1 value cannot be used: its arena is closed",
+                    () -> group.add(dead, arena.allocate(100)));
+            assertMessage(IllegalArgumentException.class, "this optimizer runs Adam; SGD needs an optimizer of its own",
+                    () -> optimizer.addGroup(Sgd.builder(0.1).build()));
+            assertMessage(IllegalArgumentException.class, "group 0's parameters keep [exp_avg, exp_avg_sq]",
+                    () -> group.hyperParameters(Adam.builder().amsgrad(true).build()));
+            group.hyperParameters(Adam.builder().lr(0.5).betas(0.8, 0.9).build());
+            assertEquals(0.5, group.lr());
+            assertEquals(1, group.parameters().size(), "a refused parameter was registered");
+        }
+    }
+
+    @Test
+    void aStepNamesAParameterWhoseMemoryWentAway() throws Exception {
+        try (Arena arena = Arena.ofShared(); Optimizer optimizer = Optimizer.builder().build()) {
+            ParameterGroup group = optimizer.addGroup(Sgd.builder(0.1).build());
+            MemorySegment value = arena.allocate(40);
+            group.add(value, arena.allocate(40));
+            Arena temporary = Arena.ofShared();
+            group.add(temporary.allocate(40), temporary.allocate(40));
+            temporary.close();
+            assertMessage(IllegalStateException.class, "group 0 parameter 1 value cannot be used", optimizer::step);
+            try (ExecutorService other = Executors.newSingleThreadExecutor()) {
+                Arena confined = other.submit(Arena::ofConfined).get();
+                try (Optimizer another = Optimizer.builder().build()) {
+                    MemorySegment foreign = other.submit(() -> confined.allocate(40)).get();
+                    ParameterGroup g = another.addGroup(Sgd.builder(0.1).build());
+                    assertMessage(WrongThreadException.class, "group 0 parameter 0 value is confined to another thread",
+                            () -> g.add(foreign, arena.allocate(40)));
+                }
+                other.submit(confined::close).get();
+            }
+        }
+    }
+
+    @Test
+    void aClosedOptimizerRefusesEverything() {
+        Optimizer optimizer = Optimizer.builder().build();
+        ParameterGroup group = optimizer.addGroup(Sgd.builder(0.1).build());
+        optimizer.close();
+        optimizer.close();
+        assertMessage(IllegalStateException.class, "the optimizer is closed", optimizer::step);
+        assertMessage(IllegalStateException.class, "the optimizer is closed", optimizer::zeroGrad);
+        assertMessage(IllegalStateException.class, "the optimizer is closed",
+                () -> group.add(MemorySegment.ofArray(new float[2]), MemorySegment.ofArray(new float[2])));
+    }
+
+    @Test
+    void optionsAreValidated() {
+        assertMessage(IllegalArgumentException.class, "maxGradNorm must be positive and finite, was -1.0",
+                () -> Optimizer.builder().maxGradNorm(-1));
+        assertMessage(IllegalArgumentException.class, "parallelThreshold must be >= 1, was 0",
+                () -> Optimizer.builder().parallelThreshold(0));
+        assertMessage(IllegalArgumentException.class, "helpers must be >= 0, was -2",
+                () -> Optimizer.builder().executor(Runnable::run, -2));
+        try (Optimizer optimizer = Optimizer.builder().build()) {
+            assertMessage(IllegalArgumentException.class, "maxNorm must be positive, was NaN",
+                    () -> optimizer.clipGradNorm(Double.NaN));
+            ParameterGroup group = optimizer.addGroup(Sgd.builder(0.1).build());
+            assertMessage(IllegalArgumentException.class, "Invalid learning rate: -0.1", () -> group.lr(-0.1));
+            group.schedule(completed -> -1);
+            assertMessage(IllegalArgumentException.class,
+                    "Invalid learning rate: -1.0 from group 0's schedule at step 1", optimizer::step);
+        }
+    }
+
+    static void assertMessage(Class<? extends RuntimeException> type, String part,
+                              org.junit.jupiter.api.function.Executable call) {
+        RuntimeException thrown = assertThrows(type, call);
+        assertTrue(thrown.getMessage().contains(part), () -> "'" + thrown.getMessage() + "' lacks '" + part + "'");
+    }
+}

@@ -1,0 +1,84 @@
+package dev.vecoptim.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.Generate.longRange;
+import static org.quicktheories.generators.Generate.range;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** The gradient-norm kernels agree bit for bit at every width, length and misalignment. */
+class NormKernelProperties {
+
+    @Test
+    void sumOfSquaresIsTheSameBitsAtEveryWidth() {
+        qt().withExamples(500).forAll(KernelCase.lengths(), range(0, 63), longRange(Long.MIN_VALUE, Long.MAX_VALUE))
+                .checkAssert((length, offset, seed) -> {
+                    try (Arena arena = Arena.ofConfined()) {
+                        MemorySegment grad = arena.allocate(4L * length + offset, 64).asSlice(offset, 4L * length);
+                        // Special values one time in 64 at most, so that most sums stay finite and meaningful.
+                        TestFloats.fill(grad, new SplittableRandom(seed), seed % 2 == 0 ? 64 : Integer.MAX_VALUE);
+                        int from = length == 0 ? 0 : (int) Math.floorMod(seed, (long) length);
+                        double expected = new NormScalar().sumOfSquares(grad, from, length);
+                        for (int bits : KernelCase.WIDTHS) {
+                            double actual = Kernels.norm(bits).sumOfSquares(grad, from, length);
+                            assertEquals(Double.doubleToLongBits(expected), Double.doubleToLongBits(actual),
+                                    bits + "-bit sum of squares " + actual + ", scalar " + expected);
+                        }
+                    }
+                });
+    }
+
+    @Test
+    void scaleIsTheSameBitsAtEveryWidth() {
+        qt().withExamples(300).forAll(KernelCase.lengths(), range(0, 63), longRange(Long.MIN_VALUE, Long.MAX_VALUE))
+                .checkAssert((length, offset, seed) -> {
+                    try (Arena arena = Arena.ofConfined()) {
+                        SplittableRandom random = new SplittableRandom(seed);
+                        MemorySegment expected = arena.allocate(4L * length + offset, 64).asSlice(offset, 4L * length);
+                        TestFloats.fill(expected, random, 8);
+                        float factor = TestFloats.coefficient(random);
+                        MemorySegment original = arena.allocate(expected.byteSize()).copyFrom(expected);
+                        new NormScalar().scale(expected, factor, 0, length);
+                        for (int bits : KernelCase.WIDTHS) {
+                            MemorySegment actual = arena.allocate(expected.byteSize() + offset, 64)
+                                    .asSlice(offset, expected.byteSize()).copyFrom(original);
+                            Kernels.norm(bits).scale(actual, factor, 0, length);
+                            TestFloats.assertSameBits(bits + "-bit scale by " + factor, expected, actual);
+                        }
+                    }
+                });
+    }
+
+    @Test
+    void sumOfSquaresFollowsItsDefinition() {
+        // 20 elements: partial sum i mod 16; 1² + 17² for partial 0 ... added in order, squares exact.
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment grad = arena.allocate(4 * 20);
+            double expected = 0;
+            double[] partial = new double[16];
+            for (int i = 0; i < 20; i++) {
+                float g = (i + 1) * 0.1f;
+                grad.setAtIndex(TestFloats.FLOAT, i, g);
+                partial[i % 16] += (double) g * g;
+            }
+            for (double sum : partial) {
+                expected += sum;
+            }
+            assertEquals(expected, new NormScalar().sumOfSquares(grad, 0, 20));
+            assertEquals(expected, Kernels.norm(256).sumOfSquares(grad, 0, 20));
+            // A float's square never overflows a double: only NaN and infinities make the sum non-finite.
+            grad.setAtIndex(TestFloats.FLOAT, 3, Float.MAX_VALUE);
+            double withHuge = Kernels.norm(512).sumOfSquares(grad, 0, 20);
+            assertTrue(Double.isFinite(withHuge) && withHuge >= (double) Float.MAX_VALUE * Float.MAX_VALUE);
+            grad.setAtIndex(TestFloats.FLOAT, 3, Float.NEGATIVE_INFINITY);
+            assertEquals(Double.POSITIVE_INFINITY, Kernels.norm(512).sumOfSquares(grad, 0, 20));
+            grad.setAtIndex(TestFloats.FLOAT, 19, Float.NaN);
+            assertTrue(Double.isNaN(Kernels.norm(128).sumOfSquares(grad, 0, 20)));
+        }
+    }
+}
