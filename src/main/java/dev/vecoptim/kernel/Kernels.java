@@ -72,7 +72,8 @@ public final class Kernels {
      * (its 16 partial sums take up to 8 accumulators below that); every width gives the same bits.
      */
     public static NormKernel norm(int bits) {
-        return bits == 0 ? new NormScalar() : vector("NormVector", NormKernel.class, Math.max(bits, 128), new NoFlags());
+        return kernel("NormVector", NormKernel.class, bits == 0 ? 0 : Math.max(bits, 128), new NoFlags(),
+                NormScalar::new);
     }
 
     private static <K> K kernel(String template, Class<K> type, int bits, Record flags, Supplier<K> scalar) {
