@@ -109,11 +109,18 @@ final class ReportTable {
         return lines;
     }
 
-    /** Met; within the noise when the goal lies inside the ratio's uncertainty; else missed. */
+    /**
+     * Met; within the noise when the goal lies inside the ratio's uncertainty; else missed. A single
+     * measured iteration gives JMH no error estimate, and the ratio stands alone.
+     */
     private static void target(List<String> lines, String at, String what, double goal,
                                Optional<Measurements.Ratio> ratio) {
-        ratio.ifPresent(r -> lines.add(String.format(Locale.ROOT, "[%s] %s: %.2fx ± %.2f %s (target >= %sx)",
-                r.value() >= goal ? "met" : r.value() + r.error() >= goal ? "within noise" : "MISSED", at, r.value(),
-                r.error(), what, goal)));
+        ratio.ifPresent(r -> {
+            boolean known = Double.isFinite(r.error());
+            String status = r.value() >= goal ? "met" : known && r.value() + r.error() >= goal ? "within noise" : "MISSED";
+            String uncertainty = known ? String.format(Locale.ROOT, " ± %.2f", r.error()) : "";
+            lines.add(String.format(Locale.ROOT, "[%s] %s: %.2fx%s %s (target >= %sx)", status, at, r.value(),
+                    uncertainty, what, goal));
+        });
     }
 }
