@@ -98,7 +98,7 @@ public final class Optimizer implements AutoCloseable {
      * @throws ArithmeticException with {@link NonFiniteGradients#THROW}, if a gradient is not finite
      */
     public StepReport step() {
-        checkUsable(false);
+        checkUsable(maxGradNorm > 0);
         double[] lrs = new double[groups.size()];
         for (ParameterGroup group : groups) {
             lrs[group.index()] = group.lrForStep(steps);
@@ -161,10 +161,10 @@ public final class Optimizer implements AutoCloseable {
         return norm;
     }
 
+    /** Scales the gradients, already checked writable, when their norm exceeds maxNorm. */
     private void clip(double norm, double maxNorm) {
         double coefficient = GradientNorm.clipCoefficient(norm, maxNorm);
         if (!(coefficient >= 1)) {
-            checkUsable(true);
             gradientNorm.scale(stepChunks, elements, (float) coefficient, runner);
         }
     }

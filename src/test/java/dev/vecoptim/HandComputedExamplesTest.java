@@ -174,12 +174,12 @@ class HandComputedExamplesTest {
 
     // ---- running vecoptim ------------------------------------------------------------------------------
 
-    private static double[] run(Object optimizer) {
+    private static double[] run(Algorithm optimizer) {
         return run(optimizer, GRADS.length);
     }
 
     /** Steps {@code optimizer} through the first {@code steps} gradients from START and zero state. */
-    private static double[] run(Object optimizer, int steps) {
+    private static double[] run(Algorithm optimizer, int steps) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment p = arena.allocate(4L * START.length, 64);
             MemorySegment g = arena.allocate(4L * START.length, 64);
@@ -192,7 +192,6 @@ class HandComputedExamplesTest {
                     case Sgd sgd -> sgd.step(p, g, state[0], t);
                     case RmsProp rms -> rms.step(p, g, state[0], state[1], state[2], t);
                     case Adam adam -> adam.step(p, g, state[0], state[1], state[2], t);
-                    default -> throw new IllegalArgumentException(String.valueOf(optimizer));
                 }
             }
             double[] result = new double[START.length];
