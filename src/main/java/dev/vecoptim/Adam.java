@@ -61,21 +61,15 @@ public final class Adam implements Algorithm {
         maximize = builder.maximize;
         decoupledWeightDecay = builder.decoupledWeightDecay;
         vectorWidth = builder.vectorWidth;
-        if (!(lr >= 0)) {
-            throw new IllegalArgumentException("Invalid learning rate: " + PythonFloat.repr(lr));
-        }
-        if (!(eps >= 0)) {
-            throw new IllegalArgumentException("Invalid epsilon value: " + PythonFloat.repr(eps));
-        }
+        HyperParameterChecks.lr(lr);
+        HyperParameterChecks.finiteNonNegative("epsilon value", eps);
         if (!(beta1 >= 0 && beta1 < 1)) {
             throw new IllegalArgumentException("Invalid beta parameter at index 0: " + PythonFloat.repr(beta1));
         }
         if (!(beta2 >= 0 && beta2 < 1)) {
             throw new IllegalArgumentException("Invalid beta parameter at index 1: " + PythonFloat.repr(beta2));
         }
-        if (!(weightDecay >= 0)) {
-            throw new IllegalArgumentException("Invalid weight_decay value: " + PythonFloat.repr(weightDecay));
-        }
+        HyperParameterChecks.finiteNonNegative("weight_decay value", weightDecay);
         vectorBits = vectorWidth.resolveBits();
         AdamFlags.WeightDecay decay = weightDecay == 0 ? AdamFlags.WeightDecay.NONE
                 : decoupledWeightDecay ? AdamFlags.WeightDecay.DECOUPLED

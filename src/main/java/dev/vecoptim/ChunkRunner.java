@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -13,8 +14,14 @@ import java.util.concurrent.atomic.AtomicReference;
  * parameter whose memory is confined to the calling thread run on it; the others go to whichever thread is
  * free, the calling thread included, so nothing waits on a helper that never starts. Small work stays on
  * the calling thread.
+ *
+ * <p>{@link #run} returns, or throws, only once every chunk it was given has run or been skipped: no helper is
+ * left writing behind it. An executor that refuses work, by {@code RejectedExecutionException} or by any other
+ * exception, only costs speed: the calling thread does the chunks no helper took.
  */
 final class ChunkRunner {
+    private static final System.Logger LOG = System.getLogger("dev.vecoptim");
+
     interface Action {
         void run(Chunk chunk);
     }
@@ -22,6 +29,7 @@ final class ChunkRunner {
     private final Executor executor;
     private final int helpers;
     private final long threshold;
+    private final AtomicBoolean executorFailureLogged = new AtomicBoolean();
 
     ChunkRunner(Executor executor, int helpers, long threshold) {
         this.executor = executor;
@@ -59,6 +67,12 @@ final class ChunkRunner {
             try {
                 executor.execute(drain);
             } catch (RejectedExecutionException busy) {
+                break;
+            } catch (RuntimeException | Error broken) {
+                if (!executorFailureLogged.getAndSet(true)) {
+                    LOG.log(System.Logger.Level.WARNING, "the optimizer's executor threw instead of taking work;"
+                            + " the calling thread does the work no helper took (logged once)", broken);
+                }
                 break;
             }
         }

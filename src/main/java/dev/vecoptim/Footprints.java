@@ -12,7 +12,11 @@ import java.util.TreeMap;
  * one by one.
  */
 final class Footprints {
-    private record Footprint(MemorySegment segment, String owner) {
+    /** A parameter's value or grad ({@code role}). */
+    private record Footprint(MemorySegment segment, Parameter owner, String role) {
+        String name() {
+            return owner.label() + " " + role;
+        }
     }
 
     private final TreeMap<Long, Footprint> nativeMemory = new TreeMap<>();
@@ -23,7 +27,7 @@ final class Footprints {
         if (!segment.isNative()) {
             for (Footprint held : heapMemory) {
                 if (held.segment().asOverlappingSlice(segment).isPresent()) {
-                    return held.owner();
+                    return held.name();
                 }
             }
             return null;
@@ -34,20 +38,33 @@ final class Footprints {
         long start = segment.address();
         Map.Entry<Long, Footprint> before = nativeMemory.floorEntry(start);
         if (before != null && before.getKey() + before.getValue().segment().byteSize() > start) {
-            return before.getValue().owner();
+            return before.getValue().name();
         }
         Map.Entry<Long, Footprint> after = nativeMemory.ceilingEntry(start);
         if (after != null && after.getKey() < start + segment.byteSize()) {
-            return after.getValue().owner();
+            return after.getValue().name();
         }
         return null;
     }
 
-    void add(MemorySegment segment, String owner) {
+    /** Holds a parameter's value and grad. */
+    void add(Parameter parameter) {
+        add(new Footprint(parameter.value(), parameter, "value"));
+        add(new Footprint(parameter.grad(), parameter, "grad"));
+    }
+
+    private void add(Footprint footprint) {
+        MemorySegment segment = footprint.segment();
         if (!segment.isNative()) {
-            heapMemory.add(new Footprint(segment, owner));
+            heapMemory.add(footprint);
         } else if (segment.byteSize() > 0) {
-            nativeMemory.put(segment.address(), new Footprint(segment, owner));
+            nativeMemory.put(segment.address(), footprint);
         }
+    }
+
+    /** Lets go of a parameter's value and grad, which may be reused or freed from now on. */
+    void remove(Parameter parameter) {
+        nativeMemory.values().removeIf(footprint -> footprint.owner() == parameter);
+        heapMemory.removeIf(footprint -> footprint.owner() == parameter);
     }
 }

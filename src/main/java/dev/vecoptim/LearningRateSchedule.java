@@ -16,13 +16,13 @@ public interface LearningRateSchedule {
 
     /** {@code lr} at every step. */
     static LearningRateSchedule constant(double lr) {
-        requireLr(lr);
+        HyperParameterChecks.lr(lr);
         return completed -> lr;
     }
 
     /** PyTorch's {@code StepLR}: {@code lr · gamma^⌊t / stepSize⌋}. */
     static LearningRateSchedule stepDecay(double lr, long stepSize, double gamma) {
-        requireLr(lr);
+        HyperParameterChecks.lr(lr);
         requirePositive("stepSize", stepSize);
         requireGamma(gamma);
         return completed -> lr * Math.pow(gamma, Math.floorDiv(completed, stepSize));
@@ -30,7 +30,7 @@ public interface LearningRateSchedule {
 
     /** PyTorch's {@code ExponentialLR}: {@code lr · gamma^t}. */
     static LearningRateSchedule exponential(double lr, double gamma) {
-        requireLr(lr);
+        HyperParameterChecks.lr(lr);
         requireGamma(gamma);
         return completed -> lr * Math.pow(gamma, completed);
     }
@@ -40,9 +40,9 @@ public interface LearningRateSchedule {
      * from {@code lr} at t = 0 down to {@code etaMin} at t = tMax (and back up after, as PyTorch's).
      */
     static LearningRateSchedule cosineAnnealing(double lr, long tMax, double etaMin) {
-        requireLr(lr);
+        HyperParameterChecks.lr(lr);
         requirePositive("tMax", tMax);
-        requireLr(etaMin);
+        HyperParameterChecks.lr(etaMin);
         return completed -> etaMin + (lr - etaMin) * (1 + Math.cos(Math.PI * completed / tMax)) / 2;
     }
 
@@ -60,12 +60,6 @@ public interface LearningRateSchedule {
         return completed -> completed < warmupSteps
                 ? then.lr(0) * (startFactor + (1 - startFactor) * completed / warmupSteps)
                 : then.lr(completed - warmupSteps);
-    }
-
-    private static void requireLr(double lr) {
-        if (!(lr >= 0) || Double.isInfinite(lr)) {
-            throw new IllegalArgumentException("Invalid learning rate: " + PythonFloat.repr(lr));
-        }
     }
 
     private static void requirePositive(String name, long value) {

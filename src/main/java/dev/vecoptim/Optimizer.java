@@ -40,12 +40,15 @@ import java.util.concurrent.ForkJoinPool;
  * fork-join pool by default) and the calling thread; the result is bit for bit that of one thread.
  *
  * <p>All groups use the same optimizer (SGD, RMSProp, or Adam/AdamW), as in PyTorch. Not thread-safe: one
- * thread at a time calls its methods. Closing it frees the state buffers.
+ * thread at a time calls its methods (and those of its groups); a call that overlaps another thread's throws
+ * a {@link java.util.ConcurrentModificationException} and changes nothing. Closing it frees the state
+ * buffers.
  */
 public final class Optimizer implements AutoCloseable {
     private final NonFiniteGradients nonFiniteGradients;
     private final double maxGradNorm;
     private final ChunkRunner runner;
+    private final OneThreadAtATime guard = new OneThreadAtATime();
     private final GradientNorm gradientNorm = new GradientNorm();
     private final Arena stateArena = Arena.ofShared();
     private final Footprints footprints = new Footprints();
@@ -73,11 +76,17 @@ public final class Optimizer implements AutoCloseable {
      * @throws IllegalArgumentException if another group uses another optimizer
      */
     public ParameterGroup addGroup(Algorithm hyperParameters) {
-        checkOpen();
-        checkFamily(Objects.requireNonNull(hyperParameters, "hyperParameters"));
-        ParameterGroup group = new ParameterGroup(this, groups.size(), hyperParameters);
-        groups.add(group);
-        return group;
+        Objects.requireNonNull(hyperParameters, "hyperParameters");
+        enter("addGroup()");
+        try {
+            checkOpen();
+            checkFamily(hyperParameters);
+            ParameterGroup group = new ParameterGroup(this, groups.size(), hyperParameters);
+            groups.add(group);
+            return group;
+        } finally {
+            exit();
+        }
     }
 
     public List<ParameterGroup> groups() {
@@ -90,15 +99,31 @@ public final class Optimizer implements AutoCloseable {
     }
 
     /**
-     * Applies one step to every parameter.
+     * Applies one step to every parameter. Every check happens before the first write, so a step refused by a
+     * check has changed nothing; and when it returns or throws, no work of it is still running.
      *
-     * @throws IllegalStateException if a buffer's arena is closed, or the optimizer is
+     * @throws IllegalStateException if a buffer's arena is closed, or the optimizer is, or its step count
+     *     reached {@link Long#MAX_VALUE}
      * @throws WrongThreadException if a buffer is confined to another thread
      * @throws IllegalArgumentException if a schedule gives an invalid learning rate
      * @throws ArithmeticException with {@link NonFiniteGradients#THROW}, if a gradient is not finite
      */
     public StepReport step() {
+        enter("step()");
+        try {
+            return stepAlone();
+        } finally {
+            exit();
+        }
+    }
+
+    private StepReport stepAlone() {
         checkUsable(maxGradNorm > 0);
+        if (steps == Long.MAX_VALUE) {
+            // Every parameter has made at most as many steps as the optimizer, so none can overflow first.
+            throw new IllegalStateException("the optimizer has made " + steps + " steps, as many as a long"
+                    + " counts; nothing was changed");
+        }
         double[] lrs = new double[groups.size()];
         for (ParameterGroup group : groups) {
             lrs[group.index()] = group.lrForStep(steps);
@@ -155,10 +180,15 @@ public final class Optimizer implements AutoCloseable {
         if (!(maxNorm > 0)) {
             throw new IllegalArgumentException("maxNorm must be positive, was " + maxNorm);
         }
-        checkUsable(true);
-        double norm = Math.sqrt(gradientNorm.sumOfSquares(parameters, normBlocks, elements, runner));
-        clip(norm, maxNorm);
-        return norm;
+        enter("clipGradNorm()");
+        try {
+            checkUsable(true);
+            double norm = Math.sqrt(gradientNorm.sumOfSquares(parameters, normBlocks, elements, runner));
+            clip(norm, maxNorm);
+            return norm;
+        } finally {
+            exit();
+        }
     }
 
     /** Scales the gradients, already checked writable, when their norm exceeds maxNorm. */
@@ -171,47 +201,99 @@ public final class Optimizer implements AutoCloseable {
 
     /** Sets every gradient to +0.0, as PyTorch's {@code zero_grad(set_to_none=False)}. */
     public void zeroGrad() {
-        checkUsable(true);
-        for (Parameter parameter : parameters) {
-            parameter.grad().fill((byte) 0);
+        enter("zeroGrad()");
+        try {
+            checkUsable(true);
+            for (Parameter parameter : parameters) {
+                parameter.grad().fill((byte) 0);
+            }
+        } finally {
+            exit();
         }
     }
 
     /**
      * Saves every group's hyper-parameters, every step count and every state buffer to {@code file},
-     * atomically: a temporary file beside it is written, forced to disk and moved over it, so that a crash
-     * leaves the previous checkpoint whole. See {@link #load(Path)}.
+     * atomically: a temporary file beside it ({@code <name>.<digits>.tmp}) is written, forced to disk and moved
+     * over it, so that a crash leaves the previous checkpoint whole. A symbolic link is written through (the
+     * file it points to is replaced, the link stays); a replaced file keeps its permissions, a new one gets
+     * the process's default ones. Temporary files that a crashed save left beside the same target are
+     * deleted by the next save, once nothing has written them for a minute and no process holds them
+     * (each is locked while written). The layout is described in the README; see {@link #load(Path)}.
+     *
+     * @throws java.nio.file.FileSystemException naming the file, if it is a directory or another non-regular
+     *     file, or cannot be created or written; other I/O errors (a full disk) name it in their message
      */
     public void save(Path file) throws IOException {
-        checkOpen();
-        Checkpoint.save(this, file);
+        Objects.requireNonNull(file, "file");
+        enter("save()");
+        try {
+            checkOpen();
+            Checkpoint.save(this, file);
+        } finally {
+            exit();
+        }
     }
 
     /**
      * Loads a checkpoint written by {@link #save(Path)} into this optimizer, which must have the same
-     * structure: the same optimizer, groups, parameter sizes and state buffers. The file is memory-mapped and
-     * checked whole (header, sizes, CRC32C) before anything is changed.
+     * structure: the same groups, each of the same optimizer with the same flags ({@code nesterov},
+     * {@code centered}, {@code amsgrad}, {@code maximize}), the same parameters with the same sizes and state
+     * buffers. The numbers of each group's hyper-parameters (lr, betas, eps, weight_decay, ...) are restored from
+     * the file, as are every state buffer and step count. The file is read once into memory of its own and
+     * checked whole (header, sizes, CRC32C) before anything is changed, so a file that another process
+     * truncates or overwrites meanwhile is refused, never half loaded. Loading needs memory for a copy of the
+     * state while it runs.
      *
-     * @throws CheckpointException if the file is damaged, truncated, of another format version, or does not
-     *     match this optimizer; nothing is loaded then
+     * @throws CheckpointException if the file is not a regular file, is damaged, truncated, changed while read,
+     *     of another format version, or does not match this optimizer; nothing is loaded then
      */
     public void load(Path file) throws IOException {
-        checkOpen();
-        Checkpoint.load(this, file);
+        Objects.requireNonNull(file, "file");
+        enter("load()");
+        try {
+            checkOpen();
+            Checkpoint.load(this, file);
+        } finally {
+            exit();
+        }
     }
 
     /** Frees the state buffers; the optimizer cannot be used afterwards. */
     @Override
     public void close() {
-        if (!closed) {
-            closed = true;
-            stateArena.close();
+        enter("close()");
+        try {
+            if (!closed) {
+                closed = true;
+                stateArena.close();
+            }
+        } finally {
+            exit();
         }
     }
 
     Parameter register(ParameterGroup group, MemorySegment value, MemorySegment grad) {
-        checkOpen();
-        String label = "group " + group.index() + " parameter " + group.parameters().size();
+        enter("add()");
+        try {
+            checkOpen();
+            String label = "group " + group.index() + " parameter " + group.parameters().size();
+            checkRegistrable(label, value, grad);
+            Parameter parameter = new Parameter(group, group.parameters().size(), value, grad, stateArena,
+                    runner.chunkLength());
+            footprints.add(parameter);
+            group.mutableParameters().add(parameter);
+            parameters.add(parameter);
+            stepChunks.addAll(parameter.stepChunks());
+            normBlocks.addAll(parameter.normBlocks());
+            elements += parameter.elementCount();
+            return parameter;
+        } finally {
+            exit();
+        }
+    }
+
+    private void checkRegistrable(String label, MemorySegment value, MemorySegment grad) {
         checkReachable(label + " value", value);
         checkReachable(label + " grad", grad);
         if (value.isReadOnly()) {
@@ -236,16 +318,36 @@ public final class Optimizer implements AutoCloseable {
                         + owner + "; every buffer must be separate memory");
             }
         }
-        Parameter parameter = new Parameter(group, group.parameters().size(), value, grad, stateArena,
-                runner.chunkLength());
-        footprints.add(value, label + " value");
-        footprints.add(grad, label + " grad");
-        group.mutableParameters().add(parameter);
-        parameters.add(parameter);
-        stepChunks.addAll(parameter.stepChunks());
-        normBlocks.addAll(parameter.normBlocks());
-        elements += parameter.elementCount();
-        return parameter;
+    }
+
+    void unregister(ParameterGroup group, Parameter parameter) {
+        enter("remove()");
+        try {
+            checkOpen();
+            if (parameter.group() != group || !group.parameters().contains(parameter)) {
+                throw new IllegalArgumentException(parameter + " is not a parameter of group " + group.index());
+            }
+            footprints.remove(parameter);
+            parameters.remove(parameter);
+            stepChunks.removeIf(chunk -> chunk.parameter() == parameter);
+            normBlocks.removeIf(chunk -> chunk.parameter() == parameter);
+            elements -= parameter.elementCount();
+            List<Parameter> inGroup = group.mutableParameters();
+            inGroup.remove(parameter);
+            for (int p = parameter.index(); p < inGroup.size(); p++) {
+                inGroup.get(p).index(p);
+            }
+        } finally {
+            exit();
+        }
+    }
+
+    void enter(String call) {
+        guard.enter(call);
+    }
+
+    void exit() {
+        guard.exit();
     }
 
     void checkFamily(Algorithm hyperParameters) {

@@ -15,7 +15,7 @@ public final class Parameter {
     private static final Thread ANY_OTHER_THREAD = new Thread(() -> { });
 
     private final ParameterGroup group;
-    private final int index;
+    private int index;
     private final MemorySegment value;
     private final MemorySegment grad;
     private final long elements;
@@ -95,9 +95,13 @@ public final class Parameter {
         return group;
     }
 
-    /** Its position in its group, from 0. */
+    /** Its position in its group, from 0; it moves up when a parameter before it is removed. */
     public int index() {
         return index;
+    }
+
+    void index(int index) {
+        this.index = index;
     }
 
     String label() {

@@ -42,6 +42,19 @@ public final class ParameterGroup {
         return optimizer.register(this, Objects.requireNonNull(value, "value"), Objects.requireNonNull(grad, "grad"));
     }
 
+    /**
+     * Removes a parameter of this group: the optimizer no longer steps, clips, checks or saves it, and no
+     * longer touches its value and gradient, so they may be freed. The parameters after it move up one
+     * place. Its state buffers stay readable until the optimizer is closed, which is also when their memory
+     * is freed (it shares one arena with every other state buffer).
+     *
+     * @throws IllegalArgumentException if it is not a parameter of this group
+     * @throws IllegalStateException if the optimizer is closed
+     */
+    public void remove(Parameter parameter) {
+        optimizer.unregister(this, Objects.requireNonNull(parameter, "parameter"));
+    }
+
     /** This group's parameters, in the order they were added. */
     public List<Parameter> parameters() {
         return Collections.unmodifiableList(parameters);
@@ -64,15 +77,20 @@ public final class ParameterGroup {
      *     this group's parameters already have
      */
     public void hyperParameters(Algorithm replacement) {
-        optimizer.checkOpen();
-        optimizer.checkFamily(replacement);
-        if (!parameters.isEmpty() && !replacement.stateNames().equals(hyperParameters.stateNames())) {
-            throw new IllegalArgumentException("group " + index + "'s parameters keep "
-                    + hyperParameters.stateNames() + ", and " + replacement + " would keep "
-                    + replacement.stateNames() + "; such a change needs a new optimizer");
+        Objects.requireNonNull(replacement, "replacement");
+        optimizer.enter("hyperParameters()");
+        try {
+            optimizer.checkOpen();
+            optimizer.checkFamily(replacement);
+            if (!parameters.isEmpty() && !replacement.stateNames().equals(hyperParameters.stateNames())) {
+                throw new IllegalArgumentException("group " + index + "'s parameters keep "
+                        + hyperParameters.stateNames() + ", and " + replacement + " would keep "
+                        + replacement.stateNames() + "; such a change needs a new optimizer");
+            }
+            restore(replacement);
+        } finally {
+            optimizer.exit();
         }
-        hyperParameters = replacement;
-        lr = replacement.lr();
     }
 
     /** The learning rate of the next step. */
@@ -80,14 +98,29 @@ public final class ParameterGroup {
         return lr;
     }
 
-    /** Sets the learning rate from the next step on (a schedule, if any, overrides it at every step). */
+    /**
+     * Sets the learning rate from the next step on (a schedule, if any, overrides it at every step).
+     *
+     * @throws IllegalArgumentException if it is negative, NaN or infinite
+     */
     public void lr(double lr) {
-        this.lr = validLr(lr, "");
+        HyperParameterChecks.lr(lr);
+        optimizer.enter("lr()");
+        try {
+            this.lr = lr;
+        } finally {
+            optimizer.exit();
+        }
     }
 
     /** Sets the learning rate before every step to {@code schedule.lr(steps completed)}; null removes it. */
     public void schedule(LearningRateSchedule schedule) {
-        this.schedule = schedule;
+        optimizer.enter("schedule()");
+        try {
+            this.schedule = schedule;
+        } finally {
+            optimizer.exit();
+        }
     }
 
     public Optional<LearningRateSchedule> schedule() {
@@ -96,19 +129,26 @@ public final class ParameterGroup {
 
     /** The learning rate the step after {@code completedSteps} uses: the schedule's, checked, or the set one. */
     double lrForStep(long completedSteps) {
-        return schedule == null ? lr : validLr(schedule.lr(completedSteps), " from group " + index
-                + "'s schedule at step " + (completedSteps + 1));
-    }
-
-    private static double validLr(double lr, String source) {
-        if (!(lr >= 0) || Double.isInfinite(lr)) {
-            throw new IllegalArgumentException("Invalid learning rate: " + PythonFloat.repr(lr) + source);
+        if (schedule == null) {
+            return lr;
         }
-        return lr;
+        double scheduled = schedule.lr(completedSteps);
+        try {
+            return HyperParameterChecks.lr(scheduled);
+        } catch (IllegalArgumentException invalid) {
+            throw new IllegalArgumentException(invalid.getMessage() + " from group " + index + "'s schedule at step "
+                    + (completedSteps + 1), invalid);
+        }
     }
 
     void setLrForStep(double lr) {
         this.lr = lr;
+    }
+
+    /** Sets hyper-parameters already checked against this group's, and their learning rate. */
+    void restore(Algorithm replacement) {
+        hyperParameters = replacement;
+        lr = replacement.lr();
     }
 
     Algorithm algorithm() {

@@ -1,6 +1,8 @@
 package dev.vecoptim;
 
 import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
 
 /** Formats doubles and booleans as Python's {@code repr} does, so that messages quote values exactly as PyTorch's. */
 final class PythonFloat {
@@ -17,8 +19,7 @@ final class PythonFloat {
         if (value == 0) {
             return 1 / value > 0 ? "0.0" : "-0.0";
         }
-        // Java and Python both print the shortest digits that round-trip; only the layout differs.
-        BigDecimal shortest = new BigDecimal(Double.toString(value)).stripTrailingZeros();
+        BigDecimal shortest = shortestRoundTrip(value);
         String digits = shortest.unscaledValue().abs().toString();
         int exponent = digits.length() - 1 - shortest.scale();
         String sign = value < 0 ? "-" : "";
@@ -28,6 +29,27 @@ final class PythonFloat {
         }
         String plain = shortest.abs().toPlainString();
         return sign + (plain.contains(".") ? plain : plain + ".0");
+    }
+
+    /**
+     * The decimal with the fewest digits that parses back to {@code value}, the closer one when two do: what
+     * Python prints. Java's {@code Double.toString} prints at least two digits, and for the smallest subnormals
+     * their closest two-digit decimal is not the one-digit one ({@code 4.9E-324} where Python says {@code 5e-324}).
+     */
+    private static BigDecimal shortestRoundTrip(double value) {
+        BigDecimal exact = new BigDecimal(value);
+        for (int digits = 1; ; digits++) {
+            BigDecimal down = exact.round(new MathContext(digits, RoundingMode.DOWN));
+            BigDecimal up = exact.round(new MathContext(digits, RoundingMode.UP));
+            boolean downWorks = down.doubleValue() == value;
+            boolean upWorks = up.doubleValue() == value;
+            if (downWorks && upWorks) {
+                return (exact.subtract(down).abs().compareTo(up.subtract(exact).abs()) <= 0 ? down : up).stripTrailingZeros();
+            }
+            if (downWorks || upWorks) {
+                return (downWorks ? down : up).stripTrailingZeros();
+            }
+        }
     }
 
     static String bool(boolean value) {

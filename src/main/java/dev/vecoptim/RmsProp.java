@@ -58,21 +58,11 @@ public final class RmsProp implements Algorithm {
         centered = builder.centered;
         maximize = builder.maximize;
         vectorWidth = builder.vectorWidth;
-        if (!(lr >= 0)) {
-            throw new IllegalArgumentException("Invalid learning rate: " + PythonFloat.repr(lr));
-        }
-        if (!(eps >= 0)) {
-            throw new IllegalArgumentException("Invalid epsilon value: " + PythonFloat.repr(eps));
-        }
-        if (!(momentum >= 0)) {
-            throw new IllegalArgumentException("Invalid momentum value: " + PythonFloat.repr(momentum));
-        }
-        if (!(weightDecay >= 0)) {
-            throw new IllegalArgumentException("Invalid weight_decay value: " + PythonFloat.repr(weightDecay));
-        }
-        if (!(alpha >= 0)) {
-            throw new IllegalArgumentException("Invalid alpha value: " + PythonFloat.repr(alpha));
-        }
+        HyperParameterChecks.lr(lr);
+        HyperParameterChecks.finiteNonNegative("epsilon value", eps);
+        HyperParameterChecks.finiteNonNegative("momentum value", momentum);
+        HyperParameterChecks.finiteNonNegative("weight_decay value", weightDecay);
+        HyperParameterChecks.finiteNonNegative("alpha value", alpha);
         vectorBits = vectorWidth.resolveBits();
         kernel = Kernels.rmsProp(vectorBits, new RmsPropFlags(maximize, weightDecay != 0, centered, momentum > 0));
     }

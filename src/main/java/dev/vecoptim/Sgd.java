@@ -51,18 +51,10 @@ public final class Sgd implements Algorithm {
         nesterov = builder.nesterov;
         maximize = builder.maximize;
         vectorWidth = builder.vectorWidth;
-        if (!(lr >= 0)) {
-            throw new IllegalArgumentException("Invalid learning rate: " + PythonFloat.repr(lr));
-        }
-        if (!(momentum >= 0)) {
-            throw new IllegalArgumentException("Invalid momentum value: " + PythonFloat.repr(momentum));
-        }
-        if (Double.isNaN(dampening)) {
-            throw new IllegalArgumentException("Invalid dampening value: " + PythonFloat.repr(dampening));
-        }
-        if (!(weightDecay >= 0)) {
-            throw new IllegalArgumentException("Invalid weight_decay value: " + PythonFloat.repr(weightDecay));
-        }
+        HyperParameterChecks.lr(lr);
+        HyperParameterChecks.finiteNonNegative("momentum value", momentum);
+        HyperParameterChecks.finite("dampening value", dampening);
+        HyperParameterChecks.finiteNonNegative("weight_decay value", weightDecay);
         if (nesterov && (momentum <= 0 || dampening != 0)) {
             throw new IllegalArgumentException("Nesterov momentum requires a momentum and zero dampening");
         }

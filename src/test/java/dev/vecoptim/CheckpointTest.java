@@ -1,99 +1,139 @@
 package dev.vecoptim;
 
+import static dev.vecoptim.CheckpointFiles.rewriteHeader;
+import static dev.vecoptim.CheckpointFiles.state;
+import static dev.vecoptim.CheckpointFiles.trained;
+import static dev.vecoptim.CheckpointFiles.withHyperParameter;
+import static dev.vecoptim.CheckpointFiles.withParameterSteps;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.Generate.longRange;
 import static org.quicktheories.generators.Generate.range;
 
+import dev.vecoptim.CheckpointFixtures.Recipe;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** Checkpoints: exact round trips, atomic replacement, and refusal of every damaged or mismatched file. */
+/** Checkpoints: exact round trips, the committed formats, and refusal of every damaged or mismatched file. */
 class CheckpointTest {
     @TempDir
     Path directory;
-
-    /** An AMSGrad optimizer over three parameters in two groups, stepped a few times. */
-    private static Optimizer trained(Arena arena, int steps) {
-        Optimizer optimizer = Optimizer.builder().build();
-        ParameterGroup weights = optimizer.addGroup(Adam.adamWBuilder().amsgrad(true).lr(3e-3).build());
-        ParameterGroup biases = optimizer.addGroup(Adam.adamWBuilder().amsgrad(true).weightDecay(0).build());
-        SplittableRandom random = new SplittableRandom(5);
-        for (int size : new int[] {1000, 37}) {
-            weights.add(filled(arena, size, random), filled(arena, size, random));
-        }
-        biases.add(filled(arena, 11, random), filled(arena, 11, random));
-        for (int s = 0; s < steps; s++) {
-            optimizer.step();
-        }
-        return optimizer;
-    }
-
-    private static MemorySegment filled(Arena arena, int size, SplittableRandom random) {
-        MemorySegment segment = arena.allocate(4L * size, 64);
-        for (int i = 0; i < size; i++) {
-            segment.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) random.nextGaussian());
-        }
-        return segment;
-    }
-
-    /** Everything a checkpoint restores, as bytes and numbers. */
-    private static List<Object> state(Optimizer optimizer) {
-        List<Object> state = new ArrayList<>(List.of(optimizer.stepCount()));
-        for (ParameterGroup group : optimizer.groups()) {
-            state.add(group.hyperParameters().toString());
-            for (Parameter parameter : group.parameters()) {
-                state.add(parameter.stepCount());
-                for (String name : parameter.stateNames()) {
-                    state.add(java.util.Arrays.toString(parameter.state(name).toArray(ValueLayout.JAVA_BYTE)));
-                }
-            }
-        }
-        return state;
-    }
 
     @Test
     void saveLoadThenStepEqualsStepWithoutTheSave() throws IOException {
         try (Arena arena = Arena.ofShared(); Arena other = Arena.ofShared();
              Optimizer uninterrupted = trained(arena, 3); Optimizer resumed = trained(other, 0)) {
             uninterrupted.groups().getFirst().lr(0.01);
-            Path file = directory.resolve("adam.ckpt");
-            uninterrupted.save(file);
-            resumed.load(file);
-            assertEquals(state(uninterrupted), state(resumed));
-            // The parameters themselves are the caller's: copy them across, as a training program would.
-            for (int g = 0; g < 2; g++) {
-                for (int p = 0; p < uninterrupted.groups().get(g).parameters().size(); p++) {
-                    resumed.groups().get(g).parameters().get(p).value()
-                            .copyFrom(uninterrupted.groups().get(g).parameters().get(p).value());
-                }
-            }
-            uninterrupted.step();
-            resumed.step();
-            assertEquals(state(uninterrupted), state(resumed));
+            assertResumesExactly(uninterrupted, resumed);
             assertEquals(0.01, resumed.groups().getFirst().lr());
             try (Stream<Path> files = Files.list(directory)) {
-                assertEquals(List.of(file), files.toList(), "a temporary file was left behind");
+                assertEquals(List.of(directory.resolve("resumed.ckpt")), files.toList(), "a temporary file was left behind");
             }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Recipe.class)
+    void groupsRegisteredLayerByLayerLoadIntoTheirOwnParameters(Recipe recipe) throws IOException {
+        try (Arena arena = Arena.ofShared(); Optimizer trained = CheckpointFixtures.trained(arena, recipe, 3);
+             Optimizer fresh = CheckpointFixtures.trained(arena, recipe, 0)) {
+            assertResumesExactly(trained, fresh);
+        }
+    }
+
+    /**
+     * Saves {@code trained}, loads the file into {@code fresh}, gives it the same values and gradients, as a
+     * training program would (they are the caller's), and checks that both are and stay equal after a step.
+     */
+    private void assertResumesExactly(Optimizer trained, Optimizer fresh) throws IOException {
+        Path file = directory.resolve("resumed.ckpt");
+        trained.save(file);
+        fresh.load(file);
+        assertEquals(state(trained), state(fresh));
+        for (ParameterGroup group : trained.groups()) {
+            for (Parameter parameter : group.parameters()) {
+                Parameter twin = fresh.groups().get(group.index()).parameters().get(parameter.index());
+                twin.value().copyFrom(parameter.value());
+                twin.grad().copyFrom(parameter.grad());
+            }
+        }
+        trained.step();
+        fresh.step();
+        assertEquals(state(trained), state(fresh));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Recipe.class)
+    void filesOfFormat1StillLoadIntoTheirOwnParameters(Recipe recipe) throws IOException {
+        Path file = fixture(recipe.resource(1));
+        try (Arena arena = Arena.ofShared();
+             Optimizer trained = CheckpointFixtures.trained(arena, recipe, CheckpointFixtures.STEPS);
+             Optimizer fresh = CheckpointFixtures.trained(arena, recipe, 0)) {
+            fresh.load(file);
+            assertEquals(state(trained), state(fresh));
+        }
+    }
+
+    /**
+     * The committed files of format 2 pin it: saving their recipe gives the same bytes, and loading them gives the
+     * same state. To write them anew after a deliberate change of format, run this test with
+     * {@code -Dvecoptim.writeCheckpointFixtures=src/test/resources/checkpoints}.
+     */
+    @ParameterizedTest
+    @EnumSource(Recipe.class)
+    void theCommittedFilesOfFormat2AreWhatSaveWrites(Recipe recipe) throws IOException {
+        try (Arena arena = Arena.ofShared();
+             Optimizer trained = CheckpointFixtures.trained(arena, recipe, CheckpointFixtures.STEPS);
+             Optimizer fresh = CheckpointFixtures.trained(arena, recipe, 0)) {
+            String rewrite = System.getProperty("vecoptim.writeCheckpointFixtures");
+            if (rewrite != null) {
+                trained.save(Path.of(rewrite).resolve(Path.of(recipe.resource(2)).getFileName()));
+            }
+            Path file = directory.resolve("saved.ckpt");
+            trained.save(file);
+            assertArrayEquals(Files.readAllBytes(fixture(recipe.resource(2))), Files.readAllBytes(file));
+            fresh.load(fixture(recipe.resource(2)));
+            assertEquals(state(trained), state(fresh));
+        }
+    }
+
+    private Path fixture(String resource) throws IOException {
+        try (InputStream in = CheckpointTest.class.getResourceAsStream(resource)) {
+            assertTrue(in != null, resource + " is missing");
+            Path file = directory.resolve(Path.of(resource).getFileName().toString());
+            Files.write(file, in.readAllBytes());
+            return file;
+        }
+    }
+
+    @Test
+    void aParameterLongerThanOneCopyBufferRoundTrips() throws IOException {
+        int floats = Checkpoint.COPY_FLOATS * 2 + 3;
+        try (Arena arena = Arena.ofShared(); Optimizer trained = trained(arena, 2, floats, 5);
+             Optimizer fresh = trained(arena, 0, floats, 5)) {
+            Path file = directory.resolve("large.ckpt");
+            trained.save(file);
+            fresh.load(file);
+            assertEquals(state(trained), state(fresh));
         }
     }
 
@@ -120,10 +160,13 @@ class CheckpointTest {
             Path file = directory.resolve("adam.ckpt");
             adam.save(file);
             try (Optimizer sgd = Optimizer.builder().build()) {
-                ParameterGroup group = sgd.addGroup(Sgd.builder(0.1).build());
+                sgd.addGroup(Sgd.builder(0.1).build()).add(arena.allocate(4000), arena.allocate(4000));
                 sgd.addGroup(Sgd.builder(0.1).build());
-                group.add(arena.allocate(4000), arena.allocate(4000));
-                assertRefused(sgd, file, "the checkpoint is of Adam/AdamW; this optimizer runs SGD");
+                assertRefused(sgd, file, "group 0 is AdamW in the checkpoint and SGD here");
+            }
+            try (Optimizer oneGroup = Optimizer.builder().build()) {
+                oneGroup.addGroup(Adam.adamWBuilder().amsgrad(true).build());
+                assertRefused(oneGroup, file, "the checkpoint has 2 parameter groups and this optimizer 1");
             }
             try (Optimizer smaller = Optimizer.builder().build()) {
                 ParameterGroup w = smaller.addGroup(Adam.adamWBuilder().amsgrad(true).build());
@@ -132,12 +175,61 @@ class CheckpointTest {
                 w.add(arena.allocate(144), arena.allocate(144));
                 assertRefused(smaller, file, "group 0 parameter 1 has 37 floats in the checkpoint and 36 here");
             }
-            try (Optimizer withoutAmsgrad = Optimizer.builder().build()) {
-                withoutAmsgrad.addGroup(Adam.adamWBuilder().build()).add(arena.allocate(4000), arena.allocate(4000));
-                withoutAmsgrad.addGroup(Adam.adamWBuilder().build());
-                assertRefused(withoutAmsgrad, file, "group 0 has 2 parameters in the checkpoint and 1 here");
+            try (Optimizer fewer = Optimizer.builder().build()) {
+                fewer.addGroup(Adam.adamWBuilder().amsgrad(true).build()).add(arena.allocate(4000), arena.allocate(4000));
+                fewer.addGroup(Adam.adamWBuilder().amsgrad(true).build());
+                assertRefused(fewer, file, "group 0 has 2 parameters in the checkpoint and 1 here");
             }
         }
+    }
+
+    @Test
+    void aCheckpointRestoresNumbersButNeverTurnsOneOptimizerIntoAnother() throws IOException {
+        try (Arena arena = Arena.ofShared()) {
+            Path adamW = saved(arena, Adam.adamWBuilder().lr(3e-3).betas(0.8, 0.9).weightDecay(0.05).build());
+            assertRefused(arena, Adam.builder().build(), adamW, "group 0 is AdamW in the checkpoint and Adam here");
+            assertRefused(arena, Adam.adamWBuilder().maximize(true).build(), adamW,
+                    "group 0 has maximize=False in the checkpoint and maximize=True here; a checkpoint restores"
+                            + " numbers, not flags");
+            assertRefused(arena, Adam.adamWBuilder().amsgrad(true).build(), adamW,
+                    "group 0 has amsgrad=False in the checkpoint and amsgrad=True here");
+            try (Optimizer numbers = single(arena, Adam.adamWBuilder().build())) {
+                numbers.load(adamW);
+                assertEquals(Adam.adamWBuilder().lr(3e-3).betas(0.8, 0.9).weightDecay(0.05).build(),
+                        numbers.groups().getFirst().hyperParameters());
+            }
+            Path nesterov = saved(arena, Sgd.builder(0.1).momentum(0.9).nesterov(true).build());
+            assertRefused(arena, Sgd.builder(0.1).momentum(0.9).build(), nesterov,
+                    "group 0 has nesterov=True in the checkpoint and nesterov=False here");
+            Path centered = saved(arena, RmsProp.builder().centered(true).build());
+            assertRefused(arena, RmsProp.builder().build(), centered,
+                    "group 0 has centered=True in the checkpoint and centered=False here");
+            Path withMomentum = saved(arena, Sgd.builder(0.1).momentum(0.9).build());
+            assertRefused(arena, Sgd.builder(0.1).build(), withMomentum,
+                    "group 0 parameter 0 keeps [momentum_buffer] in the checkpoint and [] here");
+        }
+    }
+
+    /** An optimizer of one group and one parameter of 10 floats, in {@code arena}. */
+    private static Optimizer single(Arena arena, Algorithm hyperParameters) {
+        Optimizer optimizer = Optimizer.builder().build();
+        optimizer.addGroup(hyperParameters).add(arena.allocate(40), arena.allocate(40));
+        return optimizer;
+    }
+
+    private static void assertRefused(Arena arena, Algorithm hyperParameters, Path file, String message) {
+        try (Optimizer optimizer = single(arena, hyperParameters)) {
+            assertRefused(optimizer, file, message);
+        }
+    }
+
+    private Path saved(Arena arena, Algorithm hyperParameters) throws IOException {
+        Path file = Files.createTempFile(directory, hyperParameters.name(), ".ckpt");
+        try (Optimizer optimizer = single(arena, hyperParameters)) {
+            optimizer.step();
+            optimizer.save(file);
+        }
+        return file;
     }
 
     @Test
@@ -164,7 +256,7 @@ class CheckpointTest {
                 });
     }
 
-    /** 0: one flipped bit; 1: truncated; 2: random bytes; 3: another format version. */
+    /** 0: one flipped bit; 1: truncated; 2: random bytes; 3: another format version, 1 included. */
     private static byte[] damaged(byte[] original, int damage, SplittableRandom random) {
         byte[] bytes = original.clone();
         switch (damage) {
@@ -177,36 +269,82 @@ class CheckpointTest {
                     System.arraycopy(original, 0, bytes, 0, 8);
                 }
             }
-            default -> ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 2 + random.nextInt(100));
+            default -> {
+                int version = random.nextInt(-1, 100);
+                ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putInt(8, version == 2 ? 1 : version);
+            }
         }
         return bytes;
     }
 
     @Test
-    void aReaderNeverSeesAHalfWrittenCheckpoint() throws Exception {
-        Path file = directory.resolve("live.ckpt");
-        try (Arena arena = Arena.ofShared(); Optimizer writer = trained(arena, 1); Arena readerArena = Arena.ofShared()) {
-            writer.save(file);
-            AtomicBoolean writing = new AtomicBoolean(true);
-            AtomicReference<Throwable> seen = new AtomicReference<>();
-            Thread reader = Thread.ofPlatform().start(() -> {
-                try (Optimizer probe = trained(readerArena, 0)) {
-                    while (writing.get()) {
-                        probe.load(file);
-                    }
-                } catch (Throwable t) {
-                    seen.set(t);
-                }
+    void infiniteOrInvalidHyperParametersInAFileAreRefused() throws IOException {
+        try (Arena arena = Arena.ofShared(); Optimizer source = trained(arena, 1); Optimizer target = trained(arena, 0)) {
+            Path file = directory.resolve("crafted.ckpt");
+            List<Object> before = state(target);
+            for (var entry : Map.of("lr", "Invalid learning rate: inf", "weight_decay", "Invalid weight_decay value: inf",
+                    "eps", "Invalid epsilon value: inf").entrySet()) {
+                source.save(file);
+                rewriteHeader(file, header -> withHyperParameter(header, 1, entry.getKey(), Double.POSITIVE_INFINITY));
+                assertRefused(target, file, "group 1 holds invalid hyper-parameters: " + entry.getValue());
+                assertEquals(before, state(target));
+            }
+            source.save(file);
+            rewriteHeader(file, header -> withHyperParameter(header, 0, "betas", new double[] {0.9}));
+            assertRefused(target, file, "AdamW's betas must be a tuple of two numbers, not (0.9)");
+            source.save(file);
+            rewriteHeader(file, header -> withHyperParameter(header, 0, "momentum", 0.9));
+            assertRefused(target, file, "group 0 has the hyper-parameters [lr, betas, eps, weight_decay, amsgrad, maximize,"
+                    + " momentum] in the checkpoint and [lr, betas, eps, weight_decay, amsgrad, maximize] here");
+            source.save(file);
+            rewriteHeader(file, header -> withHyperParameter(header, 0, "lr", Boolean.TRUE));
+            assertRefused(target, file, "AdamW's lr must be a number, not True");
+            assertEquals(before, state(target));
+        }
+    }
+
+    @Test
+    void stepCountsThatCannotGoOnAreRefused() throws IOException {
+        try (Arena arena = Arena.ofShared(); Optimizer source = trained(arena, 2); Optimizer target = trained(arena, 0)) {
+            Path file = directory.resolve("steps.ckpt");
+            List<Object> before = state(target);
+            source.save(file);
+            rewriteHeader(file, header -> new CheckpointHeader(-1, header.groups()));
+            assertRefused(target, file, "its step count 18446744073709551615 is beyond 2^63 - 1");
+            source.save(file);
+            rewriteHeader(file, header -> withParameterSteps(header, 0, 1, 3));
+            assertRefused(target, file, "group 0 parameter 1 has made 3 steps in the checkpoint, more than the"
+                    + " optimizer's 2");
+            assertEquals(before, state(target));
+
+            source.save(file);
+            rewriteHeader(file, header -> withParameterSteps(withParameterSteps(withParameterSteps(
+                    new CheckpointHeader(Long.MAX_VALUE, header.groups()), 0, 0, Long.MAX_VALUE), 0, 1, 5), 1, 0, 0));
+            target.load(file);
+            assertEquals(Long.MAX_VALUE, target.stepCount());
+            List<Object> loaded = state(target);
+            IllegalStateException refused = assertThrows(IllegalStateException.class, target::step);
+            assertEquals("the optimizer has made 9223372036854775807 steps, as many as a long counts; nothing was"
+                    + " changed", refused.getMessage());
+            assertEquals(loaded, state(target));
+        }
+    }
+
+    @Test
+    void scalarsThatNoParameterKeepsAreRefused() throws IOException {
+        try (Arena arena = Arena.ofShared(); Optimizer source = trained(arena, 1); Optimizer target = trained(arena, 0)) {
+            Path file = directory.resolve("scalars.ckpt");
+            source.save(file);
+            rewriteHeader(file, header -> {
+                CheckpointHeader.Group group = header.groups().get(1);
+                CheckpointHeader.Entry entry = group.parameters().getFirst();
+                CheckpointHeader.Entry withScalar = new CheckpointHeader.Entry(entry.floats(), entry.steps(),
+                        entry.stateNames(), Map.of("mu_product", 0.5));
+                return new CheckpointHeader(header.steps(), List.of(header.groups().getFirst(),
+                        new CheckpointHeader.Group(group.optimizer(), group.hyperParameters(), List.of(withScalar))));
             });
-            for (int s = 0; s < 30; s++) {
-                writer.step();
-                writer.save(file);
-            }
-            writing.set(false);
-            reader.join();
-            if (seen.get() != null) {
-                fail("a reader saw a partial checkpoint", seen.get());
-            }
+            assertRefused(target, file, "group 1 parameter 0 keeps the scalars [mu_product] in the checkpoint, which"
+                    + " AdamW does not keep");
         }
     }
 
@@ -218,20 +356,37 @@ class CheckpointTest {
             ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
             byte[] magic = new byte[8];
             bytes.get(magic);
-            assertArrayEquals("VECOPTIM".getBytes(java.nio.charset.StandardCharsets.US_ASCII), magic);
-            assertEquals(1, bytes.getInt());
-            bytes.getInt();
-            assertEquals(3, bytes.get(), "Adam's code");
+            assertArrayEquals("VECOPTIM".getBytes(StandardCharsets.US_ASCII), magic);
+            assertEquals(2, bytes.getInt(), "format version");
+            int headerLength = bytes.getInt();
             assertEquals(4, bytes.getLong(), "optimizer steps");
             assertEquals(2, bytes.getInt(), "groups");
+            assertEquals("AdamW", string(bytes), "group 0's optimizer");
+            assertEquals(6, bytes.getInt(), "group 0's hyper-parameters");
+            assertEquals("lr", string(bytes));
+            assertEquals(1, bytes.get(), "a number");
             assertEquals(3e-3, bytes.getDouble(), "group 0 lr");
+            assertEquals("betas", string(bytes));
+            assertEquals(3, bytes.get(), "a tuple");
+            assertEquals(2, bytes.getInt());
+            assertEquals(0.9, bytes.getDouble());
+            assertEquals(0.999, bytes.getDouble());
             long payload = 3L * 4 * (1000 + 37 + 11);
-            assertEquals(0, (bytes.capacity() - Integer.BYTES - payload) % 64, "the payload starts 64-byte aligned");
+            long payloadStart = (16 + headerLength + 63) / 64 * 64;
+            assertEquals(payloadStart + payload + 4, bytes.capacity(), "the payload starts 64-byte aligned");
+            assertNotEquals(0, headerLength);
         }
+    }
+
+    private static String string(ByteBuffer bytes) {
+        byte[] utf8 = new byte[bytes.getShort()];
+        bytes.get(utf8);
+        return new String(utf8, StandardCharsets.UTF_8);
     }
 
     private static void assertRefused(Optimizer optimizer, Path file, String message) {
         CheckpointException thrown = assertThrows(CheckpointException.class, () -> optimizer.load(file));
         assertTrue(thrown.getMessage().contains(message), () -> "'" + thrown.getMessage() + "' lacks '" + message + "'");
+        assertTrue(thrown.getMessage().contains(file.toString()), () -> "'" + thrown.getMessage() + "' names no file");
     }
 }

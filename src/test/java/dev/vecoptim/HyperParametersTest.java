@@ -67,6 +67,47 @@ class HyperParametersTest {
     }
 
     @Test
+    void infiniteValuesAreRefusedBeforeTheyReachAParameter() {
+        double inf = Double.POSITIVE_INFINITY;
+        assertRefused("Invalid learning rate: inf", () -> Adam.builder().lr(inf).build());
+        assertRefused("Invalid weight_decay value: inf", () -> Adam.adamWBuilder().weightDecay(inf).build());
+        assertRefused("Invalid epsilon value: inf", () -> Adam.builder().eps(inf).build());
+        assertRefused("Invalid learning rate: inf", () -> Sgd.builder(inf).build());
+        assertRefused("Invalid momentum value: inf", () -> Sgd.builder(0.1).momentum(inf).build());
+        assertRefused("Invalid dampening value: -inf", () -> Sgd.builder(0.1).dampening(-inf).build());
+        assertRefused("Invalid weight_decay value: inf", () -> Sgd.builder(0.1).weightDecay(inf).build());
+        assertRefused("Invalid learning rate: inf", () -> RmsProp.builder().lr(inf).build());
+        assertRefused("Invalid alpha value: inf", () -> RmsProp.builder().alpha(inf).build());
+        assertRefused("Invalid momentum value: inf", () -> RmsProp.builder().momentum(inf).build());
+        assertRefused("Invalid weight_decay value: inf", () -> RmsProp.builder().weightDecay(inf).build());
+        assertRefused("Invalid epsilon value: inf", () -> RmsProp.builder().eps(inf).build());
+        try (Optimizer optimizer = Optimizer.builder().build()) {
+            ParameterGroup group = optimizer.addGroup(Adam.builder().build());
+            assertRefused("Invalid learning rate: inf", () -> {
+                group.lr(inf);
+                return null;
+            });
+            assertEquals(1e-3, group.lr());
+        }
+    }
+
+    @Test
+    void theEdgesOfEachRangeAreAcceptedAsPyTorchAcceptsThem() {
+        Adam edges = Adam.builder().lr(0).betas(0, Math.nextDown(1.0)).eps(0).weightDecay(0).build();
+        assertEquals(0, edges.beta1());
+        assertEquals(Math.nextDown(1.0), edges.beta2());
+        assertEquals(0.5, Adam.builder().betas(0.5, 0).build().beta1());
+        RmsProp rms = RmsProp.builder().lr(0).alpha(0).eps(0).momentum(0).weightDecay(0).build();
+        assertEquals(0, rms.alpha());
+        assertEquals(1.0, RmsProp.builder().alpha(1).build().alpha(), "alpha = 1 is allowed: square_avg never moves");
+        Sgd sgd = Sgd.builder(0).momentum(0).dampening(-0.5).weightDecay(0).build();
+        assertEquals(-0.5, sgd.dampening(), "PyTorch checks no sign of dampening");
+        assertTrue(Sgd.builder(0.1).momentum(Double.MIN_VALUE).nesterov(true).build().nesterov());
+        assertRefused("Invalid beta parameter at index 1: -1e-300", () -> Adam.builder().betas(0.9, -1e-300).build());
+        assertRefused("Invalid momentum value: -5e-324", () -> Sgd.builder(0.1).momentum(-Double.MIN_VALUE).build());
+    }
+
+    @Test
     void toStringUsesPyTorchsNamesAndPythonsNotation() {
         assertEquals("Adam(lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0, amsgrad=False, "
                 + "maximize=False, vector_width=PREFERRED)", Adam.builder().build().toString());

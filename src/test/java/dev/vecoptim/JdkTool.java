@@ -26,11 +26,17 @@ final class JdkTool {
         return String.join(File.pathSeparator, entries);
     }
 
-    /** Runs {@code tool} with {@code arguments}, fails unless it exits with 0, and returns what it printed. */
-    static Output run(String tool, String... arguments) {
+    /** The command line that runs {@code tool} of this JDK with {@code arguments}. */
+    static List<String> command(String tool, String... arguments) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", tool).toString());
         command.addAll(List.of(arguments));
+        return command;
+    }
+
+    /** Runs {@code tool} with {@code arguments}, fails unless it exits with 0, and returns what it printed. */
+    static Output run(String tool, String... arguments) {
+        List<String> command = command(tool, arguments);
         try {
             Path stdout = Files.createTempFile(tool, ".out");
             Path stderr = Files.createTempFile(tool, ".err");

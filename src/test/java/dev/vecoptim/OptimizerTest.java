@@ -10,9 +10,12 @@ import static org.quicktheories.generators.Generate.longRange;
 import static org.quicktheories.generators.Generate.range;
 
 import dev.vecoptim.kernel.TestFloats;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -238,6 +241,14 @@ class OptimizerTest {
         assertMessage(IllegalStateException.class, "the optimizer is closed", optimizer::zeroGrad);
         assertMessage(IllegalStateException.class, "the optimizer is closed",
                 () -> group.add(MemorySegment.ofArray(new float[2]), MemorySegment.ofArray(new float[2])));
+        assertMessage(IllegalStateException.class, "the optimizer is closed", () -> optimizer.clipGradNorm(1));
+        assertMessage(IllegalStateException.class, "the optimizer is closed",
+                () -> optimizer.addGroup(Sgd.builder(0.1).build()));
+        assertMessage(IllegalStateException.class, "the optimizer is closed",
+                () -> group.hyperParameters(Sgd.builder(0.2).build()));
+        assertThrows(IllegalStateException.class, () -> optimizer.save(Path.of("never.ckpt")));
+        assertThrows(IllegalStateException.class, () -> optimizer.load(Path.of("never.ckpt")));
+        assertFalse(Files.exists(Path.of("never.ckpt")));
     }
 
     @Test
@@ -256,6 +267,139 @@ class OptimizerTest {
             group.schedule(completed -> -1);
             assertMessage(IllegalArgumentException.class,
                     "Invalid learning rate: -1.0 from group 0's schedule at step 1", optimizer::step);
+        }
+    }
+
+    @Test
+    void anExecutorThatThrowsOnlyCostsSpeedAndLeavesNothingRunning() throws Exception {
+        OptimizerModel.Structure structure = new OptimizerModel.Structure(
+                List.of(Adam.builder().amsgrad(true).build()), List.of(List.of(9000, 7000)), NonFiniteGradients.PROPAGATE,
+                0, 1L << 30);
+        try (Arena arena = Arena.ofShared(); ExecutorService pool = Executors.newFixedThreadPool(2)) {
+            Memory flakyMemory = Memory.of(arena, structure, 3);
+            Memory reference = Memory.of(arena, structure, 3);
+            java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+            // Every other call refuses as a broken executor does; the others start their task late, so that it
+            // would still be running if the step gave up early.
+            java.util.concurrent.Executor flaky = task -> {
+                if (calls.incrementAndGet() % 2 == 0) {
+                    throw new IllegalStateException("this executor is shutting down");
+                }
+                pool.execute(() -> {
+                    java.util.concurrent.locks.LockSupport.parkNanos(50_000_000);
+                    task.run();
+                });
+            };
+            Optimizer threaded = Optimizer.builder().executor(flaky, 3).parallelThreshold(1000).build();
+            ParameterGroup group = threaded.addGroup(structure.groups().getFirst());
+            for (int p = 0; p < flakyMemory.values().size(); p++) {
+                group.add(flakyMemory.values().get(p), flakyMemory.grads().get(p));
+            }
+            try (threaded; Optimizer single = withThreads(structure, reference, 0, 1L << 30)) {
+                for (int s = 0; s < 3; s++) {
+                    threaded.step();
+                    byte[][] whenItReturned = flakyMemory.snapshot(threaded);
+                    pool.submit(() -> { }).get();
+                    java.util.concurrent.locks.LockSupport.parkNanos(120_000_000);
+                    assertArrayEquals(whenItReturned, flakyMemory.snapshot(threaded), "a helper wrote after step() returned");
+                    single.step();
+                    assertArrayEquals(reference.snapshot(single), flakyMemory.snapshot(threaded), "step " + (s + 1));
+                }
+                assertTrue(calls.get() >= 2, "the executor was never asked twice in one step");
+            }
+        }
+    }
+
+    @Test
+    void aParameterCanBeRemovedEvenWhenItsMemoryIsGone() throws IOException {
+        try (Arena arena = Arena.ofShared(); Optimizer optimizer = Optimizer.builder().build()) {
+            ParameterGroup group = optimizer.addGroup(Sgd.builder(0.5).momentum(0.9).build());
+            ParameterGroup other = optimizer.addGroup(Sgd.builder(0.5).momentum(0.9).build());
+            MemorySegment keptValue = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 1, 2);
+            MemorySegment removedValue = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 5, 5);
+            MemorySegment removedGrad = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 1, 1);
+            Parameter removed = group.add(removedValue, removedGrad);
+            Arena temporary = Arena.ofShared();
+            Parameter dead = group.add(temporary.allocate(8), temporary.allocate(8));
+            Parameter kept = group.add(keptValue, arena.allocateFrom(ValueLayout.JAVA_FLOAT, 1, 1));
+            temporary.close();
+            assertMessage(IllegalStateException.class, "group 0 parameter 1 value cannot be used", optimizer::step);
+            group.remove(dead);
+            group.remove(removed);
+            assertEquals(List.of(kept), group.parameters());
+            assertEquals(0, kept.index());
+            assertMessage(IllegalArgumentException.class, "is not a parameter of group 0", () -> group.remove(removed));
+            assertMessage(IllegalArgumentException.class, "is not a parameter of group 1", () -> other.remove(kept));
+
+            optimizer.step();
+            assertArrayEquals(new float[] {0.5f, 1.5f}, keptValue.toArray(ValueLayout.JAVA_FLOAT));
+            assertArrayEquals(new float[] {5, 5}, removedValue.toArray(ValueLayout.JAVA_FLOAT), "a removed parameter moved");
+            assertEquals(0, removed.stepCount());
+            assertEquals(1, kept.stepCount());
+
+            Parameter again = other.add(removedValue, removedGrad);
+            assertEquals("group 1 parameter 0", again.label(), "its memory was free to register again");
+            optimizer.step();
+            assertArrayEquals(new float[] {4.5f, 4.5f}, removedValue.toArray(ValueLayout.JAVA_FLOAT));
+        }
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void aSecondThreadIsRefusedWhileAStepRuns() throws Exception {
+        try (Arena arena = Arena.ofShared(); Optimizer optimizer = Optimizer.builder().build();
+             ExecutorService other = Executors.newSingleThreadExecutor()) {
+            ParameterGroup group = optimizer.addGroup(Sgd.builder(0.5).build());
+            MemorySegment value = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 1, 2);
+            group.add(value, arena.allocateFrom(ValueLayout.JAVA_FLOAT, 1, 1));
+            java.util.concurrent.CountDownLatch inside = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            group.schedule(completed -> {
+                inside.countDown();
+                try {
+                    assertTrue(release.await(30, java.util.concurrent.TimeUnit.SECONDS), "never released");
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return 0.5;
+            });
+            java.util.concurrent.Future<StepReport> stepping = other.submit(optimizer::step);
+            assertTrue(inside.await(30, java.util.concurrent.TimeUnit.SECONDS));
+            List<org.junit.jupiter.api.function.Executable> calls = List.of(optimizer::step, optimizer::zeroGrad,
+                    () -> optimizer.clipGradNorm(1), () -> optimizer.save(Path.of("never.ckpt")),
+                    () -> optimizer.load(Path.of("never.ckpt")), optimizer::close,
+                    () -> optimizer.addGroup(Sgd.builder(0.1).build()), () -> group.lr(0.1), () -> group.schedule(null),
+                    () -> group.hyperParameters(Sgd.builder(0.1).build()),
+                    () -> group.add(arena.allocate(8), arena.allocate(8)));
+            for (org.junit.jupiter.api.function.Executable call : calls) {
+                java.util.ConcurrentModificationException refused =
+                        assertThrows(java.util.ConcurrentModificationException.class, call);
+                assertTrue(refused.getMessage().contains("while step() runs on thread"), refused.getMessage());
+            }
+            release.countDown();
+            assertEquals(1, stepping.get().step());
+            assertArrayEquals(new float[] {0.5f, 1.5f}, value.toArray(ValueLayout.JAVA_FLOAT), "a refused call changed the step");
+            group.schedule(null);
+            optimizer.step();
+            assertEquals(2, optimizer.stepCount());
+        }
+    }
+
+    @Test
+    void aScheduleThatCallsBackIntoTheOptimizerIsRefusedBeforeAnyChange() {
+        try (Arena arena = Arena.ofShared(); Optimizer optimizer = Optimizer.builder().build()) {
+            ParameterGroup group = optimizer.addGroup(Sgd.builder(0.5).build());
+            MemorySegment value = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 1, 2);
+            group.add(value, arena.allocateFrom(ValueLayout.JAVA_FLOAT, 1, 1));
+            group.schedule(completed -> {
+                group.lr(0.25);
+                return 0.25;
+            });
+            assertMessage(IllegalStateException.class, "lr() was called from inside step()", optimizer::step);
+            assertArrayEquals(new float[] {1, 2}, value.toArray(ValueLayout.JAVA_FLOAT));
+            assertEquals(0, optimizer.stepCount());
+            group.schedule(null);
+            assertEquals(1, optimizer.step().step(), "the optimizer stayed usable");
         }
     }
 

@@ -1,0 +1,314 @@
+package dev.vecoptim;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a checkpoint's header says: the optimizer's step count and, per group, its optimizer, hyper-parameters
+ * and parameters. Written in format 2; format 1 is still read. All numbers little-endian; a string is a u16
+ * byte length and its UTF-8 bytes.
+ *
+ * <pre>
+ * format 2:  u64 optimizer steps, u32 groups, and per group:
+ *              string optimizer (PyTorch's class name: SGD, RMSprop, Adam, AdamW)
+ *              u32 hyper-parameters, each: string name (PyTorch's), u8 type and value:
+ *                  1 f64 | 2 u8 boolean (0 or 1) | 3 u32 count and that many f64 (a tuple, e.g. betas)
+ *              u32 parameters, each: u64 floats, u64 steps,
+ *                  u32 state buffers, each: string name (PyTorch's, e.g. exp_avg), in payload order
+ *                  u32 scalars, each: string name, f64 value (none of today's optimizers keeps any)
+ * format 1:  u8 optimizer (1 SGD, 2 RMSprop, 3 Adam/AdamW), u64 optimizer steps, u32 groups, and per group:
+ *              six f64 and three u8 whose meaning depends on the optimizer (see {@link #readVersion1}),
+ *              u32 parameters, each: u64 floats, u64 steps
+ * </pre>
+ */
+record CheckpointHeader(long steps, List<Group> groups) {
+    private static final byte NUMBER = 1;
+    private static final byte FLAG = 2;
+    private static final byte TUPLE = 3;
+    /** Format 1's six numbers and three flags per group, by optimizer code 1, 2, 3; the rest unused. */
+    private static final String[][] VERSION_1_NUMBERS = {
+        {"lr", "momentum", "dampening", "weight_decay"},
+        {"lr", "alpha", "eps", "weight_decay", "momentum"},
+        {"lr", "beta1", "beta2", "eps", "weight_decay"},
+    };
+    private static final String[][] VERSION_1_FLAGS = {{"nesterov", "maximize"}, {"centered", "maximize"},
+        {"amsgrad", "maximize"}};
+
+    /** A parameter group as the file holds it. */
+    record Group(String optimizer, Map<String, Object> hyperParameters, List<Entry> parameters) {
+    }
+
+    /** A parameter as the file holds it: its size, its step count, and its state buffers' names. */
+    record Entry(long floats, long steps, List<String> stateNames, Map<String, Double> scalars) {
+    }
+
+    /** A header that cannot be read: the message says why. */
+    static final class MalformedException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        MalformedException(String message) {
+            super(message);
+        }
+    }
+
+    static CheckpointHeader of(Optimizer optimizer) {
+        List<Group> groups = new ArrayList<>();
+        for (ParameterGroup group : optimizer.groups()) {
+            Algorithm algorithm = group.hyperParameters();
+            List<Entry> parameters = new ArrayList<>();
+            for (Parameter parameter : group.parameters()) {
+                parameters.add(new Entry(parameter.elementCount(), parameter.stepCount(), parameter.stateNames(),
+                        Map.of()));
+            }
+            groups.add(new Group(algorithm.name(), NamedHyperParameters.of(algorithm), parameters));
+        }
+        return new CheckpointHeader(optimizer.stepCount(), groups);
+    }
+
+    /** The bytes of every state buffer the header describes. */
+    long payloadBytes() {
+        long bytes = 0;
+        for (Group group : groups) {
+            for (Entry parameter : group.parameters()) {
+                bytes = Math.addExact(bytes, Math.multiplyExact(Math.multiplyExact(parameter.floats(),
+                        (long) parameter.stateNames().size()), Float.BYTES));
+            }
+        }
+        return bytes;
+    }
+
+    /** This header in format 2. */
+    ByteBuffer write() {
+        Writer out = new Writer();
+        out.u64(steps);
+        out.u32(groups.size());
+        for (Group group : groups) {
+            out.string(group.optimizer());
+            out.u32(group.hyperParameters().size());
+            group.hyperParameters().forEach((name, value) -> {
+                out.string(name);
+                out.value(value);
+            });
+            out.u32(group.parameters().size());
+            for (Entry parameter : group.parameters()) {
+                out.u64(parameter.floats());
+                out.u64(parameter.steps());
+                out.u32(parameter.stateNames().size());
+                parameter.stateNames().forEach(out::string);
+                out.u32(parameter.scalars().size());
+                parameter.scalars().forEach((name, value) -> {
+                    out.string(name);
+                    out.f64(value);
+                });
+            }
+        }
+        return out.bytes.flip();
+    }
+
+    /**
+     * Reads a header of format {@code version} (1 or 2) that fills {@code in} exactly.
+     *
+     * @throws MalformedException if it is not a well-formed header
+     */
+    static CheckpointHeader read(int version, ByteBuffer in) throws MalformedException {
+        in.order(ByteOrder.LITTLE_ENDIAN);
+        try {
+            CheckpointHeader header = version == 1 ? readVersion1(in) : readVersion2(in);
+            if (in.hasRemaining()) {
+                throw new MalformedException(in.remaining() + " header bytes are left over");
+            }
+            header.payloadBytes();
+            return header;
+        } catch (java.nio.BufferUnderflowException truncated) {
+            throw new MalformedException("its header ends too early");
+        } catch (ArithmeticException overflow) {
+            throw new MalformedException("its header describes more than 2^63 bytes");
+        }
+    }
+
+    private static CheckpointHeader readVersion2(ByteBuffer in) throws MalformedException {
+        long steps = in.getLong();
+        int groupCount = count(in, "groups");
+        List<Group> groups = new ArrayList<>();
+        for (int g = 0; g < groupCount; g++) {
+            String optimizer = string(in);
+            Map<String, Object> hyperParameters = new LinkedHashMap<>();
+            for (int h = count(in, "hyper-parameters"); h > 0; h--) {
+                String name = string(in);
+                if (hyperParameters.put(name, value(in)) != null) {
+                    throw new MalformedException("group " + g + " names " + name + " twice");
+                }
+            }
+            List<Entry> parameters = new ArrayList<>();
+            for (int p = count(in, "parameters"); p > 0; p--) {
+                long floats = in.getLong();
+                long parameterSteps = in.getLong();
+                List<String> stateNames = new ArrayList<>();
+                for (int s = count(in, "state buffers"); s > 0; s--) {
+                    stateNames.add(string(in));
+                }
+                Map<String, Double> scalars = new LinkedHashMap<>();
+                for (int s = count(in, "scalars"); s > 0; s--) {
+                    scalars.put(string(in), in.getDouble());
+                }
+                if (floats < 0) {
+                    throw new MalformedException("a parameter of group " + g + " has a negative size");
+                }
+                parameters.add(new Entry(floats, parameterSteps, List.copyOf(stateNames), Map.copyOf(scalars)));
+            }
+            groups.add(new Group(optimizer, hyperParameters, parameters));
+        }
+        return new CheckpointHeader(steps, groups);
+    }
+
+    /**
+     * Format 1 stored six f64 and three u8 per group by position: SGD lr, momentum, dampening, weight_decay,
+     * 0, 0, nesterov, maximize, 0; RMSprop lr, alpha, eps, weight_decay, momentum, 0, centered, maximize, 0;
+     * Adam lr, beta1, beta2, eps, weight_decay, 0, amsgrad, maximize, decoupled (AdamW). It named no state
+     * buffer: they are those the hyper-parameters keep.
+     */
+    private static CheckpointHeader readVersion1(ByteBuffer in) throws MalformedException {
+        int family = in.get();
+        long steps = in.getLong();
+        int groupCount = count(in, "groups");
+        if (family == 0 && groupCount > 0 || family < 0 || family > 3) {
+            throw new MalformedException("its optimizer code " + family + " is unknown");
+        }
+        List<Group> groups = new ArrayList<>();
+        for (int g = 0; g < groupCount; g++) {
+            double[] numbers = new double[6];
+            for (int i = 0; i < numbers.length; i++) {
+                numbers[i] = in.getDouble();
+            }
+            boolean[] flags = {flag(in), flag(in), flag(in)};
+            String optimizer = family == 3 ? (flags[2] ? "AdamW" : "Adam") : family == 2 ? "RMSprop" : "SGD";
+            Map<String, Object> named = new LinkedHashMap<>();
+            String[] numberNames = VERSION_1_NUMBERS[family - 1];
+            for (int i = 0; i < numberNames.length; i++) {
+                named.put(numberNames[i], numbers[i]);
+            }
+            String[] flagNames = VERSION_1_FLAGS[family - 1];
+            for (int i = 0; i < flagNames.length; i++) {
+                named.put(flagNames[i], flags[i]);
+            }
+            if (named.containsKey("beta1")) {
+                named.put("betas", new double[] {(double) named.remove("beta1"), (double) named.remove("beta2")});
+            }
+            List<String> stateNames = stateNames(optimizer, named, g);
+            List<Entry> parameters = new ArrayList<>();
+            for (int p = count(in, "parameters"); p > 0; p--) {
+                long floats = in.getLong();
+                if (floats < 0) {
+                    throw new MalformedException("a parameter of group " + g + " has a negative size");
+                }
+                parameters.add(new Entry(floats, in.getLong(), stateNames, Map.of()));
+            }
+            groups.add(new Group(optimizer, named, parameters));
+        }
+        return new CheckpointHeader(steps, groups);
+    }
+
+    private static List<String> stateNames(String optimizer, Map<String, Object> named, int group)
+            throws MalformedException {
+        try {
+            return NamedHyperParameters.build(optimizer, named, VectorWidth.SCALAR).stateNames();
+        } catch (IllegalArgumentException invalid) {
+            throw new MalformedException("group " + group + " holds invalid hyper-parameters: " + invalid.getMessage());
+        }
+    }
+
+    private static int count(ByteBuffer in, String what) throws MalformedException {
+        int count = in.getInt();
+        if (count < 0) {
+            throw new MalformedException("it counts " + Integer.toUnsignedString(count) + " " + what);
+        }
+        return count;
+    }
+
+    private static boolean flag(ByteBuffer in) throws MalformedException {
+        byte flag = in.get();
+        if (flag != 0 && flag != 1) {
+            throw new MalformedException("it holds a boolean byte of " + flag + ", not 0 or 1");
+        }
+        return flag == 1;
+    }
+
+    private static String string(ByteBuffer in) {
+        byte[] utf8 = new byte[Short.toUnsignedInt(in.getShort())];
+        in.get(utf8);
+        return new String(utf8, StandardCharsets.UTF_8);
+    }
+
+    private static Object value(ByteBuffer in) throws MalformedException {
+        byte type = in.get();
+        return switch (type) {
+            case NUMBER -> in.getDouble();
+            case FLAG -> flag(in);
+            case TUPLE -> {
+                int count = count(in, "tuple entries");
+                if (count > in.remaining() / Double.BYTES) {
+                    throw new java.nio.BufferUnderflowException();
+                }
+                double[] tuple = new double[count];
+                for (int i = 0; i < count; i++) {
+                    tuple[i] = in.getDouble();
+                }
+                yield tuple;
+            }
+            default -> throw new MalformedException("it holds a value of unknown type " + type);
+        };
+    }
+
+    /** Grows as written: the header's size is known only once it is. */
+    private static final class Writer {
+        private ByteBuffer bytes = ByteBuffer.allocate(256).order(ByteOrder.LITTLE_ENDIAN);
+
+        void u32(int value) {
+            room(Integer.BYTES).putInt(value);
+        }
+
+        void u64(long value) {
+            room(Long.BYTES).putLong(value);
+        }
+
+        void f64(double value) {
+            room(Double.BYTES).putDouble(value);
+        }
+
+        void string(String text) {
+            byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+            room(Short.BYTES + utf8.length).putShort((short) utf8.length).put(utf8);
+        }
+
+        void value(Object value) {
+            switch (value) {
+                case Double number -> {
+                    room(1).put(NUMBER);
+                    f64(number);
+                }
+                case Boolean flag -> room(2).put(FLAG).put((byte) (flag ? 1 : 0));
+                case double[] tuple -> {
+                    room(1).put(TUPLE);
+                    u32(tuple.length);
+                    for (double entry : tuple) {
+                        f64(entry);
+                    }
+                }
+                default -> throw new IllegalArgumentException("no encoding for " + value);
+            }
+        }
+
+        private ByteBuffer room(int more) {
+            if (bytes.remaining() < more) {
+                bytes = ByteBuffer.allocate(Math.max(2 * bytes.capacity(), bytes.position() + more))
+                        .order(ByteOrder.LITTLE_ENDIAN).put(bytes.flip());
+            }
+            return bytes;
+        }
+    }
+}

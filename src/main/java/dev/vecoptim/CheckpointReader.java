@@ -1,0 +1,203 @@
+package dev.vecoptim;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Arrays;
+import java.util.zip.CRC32C;
+
+/**
+ * Reads a checkpoint file once, into memory it owns, and checks it there: what a load copies is exactly
+ * what was checked. The file is never memory-mapped, because a mapped file that another process truncates
+ * kills the JVM (SIGBUS) on the next access, and one that is overwritten in place changes under the reader
+ * between the check and the copy. Here, a file truncated or overwritten while it is read fails its CRC32C
+ * (or ends early) and is refused.
+ *
+ * <p>Every refusal after the first 16 bytes first checks the file's CRC32C, so that a damaged file is
+ * called damaged rather than, say, of another optimizer.
+ */
+final class CheckpointReader implements AutoCloseable {
+    static final byte[] MAGIC = {'V', 'E', 'C', 'O', 'P', 'T', 'I', 'M'};
+    static final int VERSION = 2;
+    static final int PREAMBLE = MAGIC.length + 2 * Integer.BYTES;
+    static final int ALIGNMENT = 64;
+    private static final int CRC_BYTES = Integer.BYTES;
+    /** The largest read at once: a ByteBuffer holds at most 2^31 − 1 bytes. */
+    private static final int READ_BYTES = 1 << 30;
+
+    private final Path file;
+    private final FileChannel channel;
+    private final long size;
+    private final byte[] preamble;
+    private int version;
+    private int headerLength;
+    private byte[] headerBytes;
+    private CheckpointHeader header;
+
+    private CheckpointReader(Path file, FileChannel channel) throws IOException {
+        this.file = file;
+        this.channel = channel;
+        this.size = channel.size();
+        if (size < PREAMBLE + CRC_BYTES) {
+            throw new CheckpointException(file + " is not a vecoptim checkpoint: it has " + size + " bytes");
+        }
+        preamble = readBytes(0, PREAMBLE);
+    }
+
+    /**
+     * Opens a checkpoint and reads its header.
+     *
+     * @throws CheckpointException if it is not a regular file, not a checkpoint, of an unknown format version,
+     *     or damaged
+     */
+    static CheckpointReader open(Path path) throws IOException {
+        Path file = path.toAbsolutePath();
+        BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+        if (!attributes.isRegularFile()) {
+            throw new CheckpointException(file + (attributes.isDirectory() ? " is a directory" : " is not a regular file")
+                    + ", not a checkpoint");
+        }
+        FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+        try {
+            CheckpointReader reader = new CheckpointReader(file, channel);
+            reader.readHeader();
+            return reader;
+        } catch (IOException | RuntimeException | Error e) {
+            channel.close();
+            throw e;
+        }
+    }
+
+    private void readHeader() throws IOException {
+        if (!Arrays.equals(preamble, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+            throw new CheckpointException(file + " is not a vecoptim checkpoint (no VECOPTIM magic)");
+        }
+        ByteBuffer numbers = ByteBuffer.wrap(preamble, MAGIC.length, 2 * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        version = numbers.getInt();
+        if (version != 1 && version != VERSION) {
+            throw new CheckpointException(file + " is format version " + Integer.toUnsignedString(version)
+                    + "; this vecoptim reads versions 1 and " + VERSION);
+        }
+        headerLength = numbers.getInt();
+        if (headerLength < 0 || headerLength > size - PREAMBLE - CRC_BYTES) {
+            throw refusal("its header length " + Integer.toUnsignedString(headerLength) + " does not fit in " + size
+                    + " bytes");
+        }
+        headerBytes = readBytes(PREAMBLE, headerLength);
+        try {
+            header = CheckpointHeader.read(version, ByteBuffer.wrap(headerBytes));
+        } catch (CheckpointHeader.MalformedException malformed) {
+            throw refusal(malformed.getMessage());
+        }
+        // payloadBytes() < 2^63 was checked; the header and its padding add less than 2^32.
+        long described = payloadStart() + header.payloadBytes() + CRC_BYTES;
+        if (described < 0 || size != described) {
+            throw refusal("it has " + size + " bytes, but its header describes "
+                    + (described < 0 ? "more than 2^63" : described));
+        }
+    }
+
+    int version() {
+        return version;
+    }
+
+    CheckpointHeader header() {
+        return header;
+    }
+
+    /** Why the file is refused: {@code reason} if its CRC32C is right, else that it is damaged. */
+    CheckpointException refusal(String reason) throws IOException {
+        return crcMatches() ? new CheckpointException(file + ": " + reason) : damaged();
+    }
+
+    /**
+     * Reads the rest of the file into memory of {@code arena}, checks the CRC32C of the whole file, and returns
+     * the payload: every state buffer, little-endian, in the header's order.
+     *
+     * @throws CheckpointException if the file is damaged, or changed while it was read
+     */
+    MemorySegment payload(Arena arena) throws IOException {
+        long restStart = PREAMBLE + (long) headerLength;
+        MemorySegment rest = arena.allocate(size - restStart, ALIGNMENT);
+        for (long from = 0; from < rest.byteSize(); ) {
+            ByteBuffer window = rest.asSlice(from, Math.min(READ_BYTES, rest.byteSize() - from)).asByteBuffer();
+            while (window.hasRemaining()) {
+                if (channel.read(window, restStart + from + window.position()) < 0) {
+                    throw new CheckpointException(file + " became shorter while it was read; nothing was loaded");
+                }
+            }
+            from += window.capacity();
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(preamble);
+        crc.update(headerBytes);
+        long checked = rest.byteSize() - CRC_BYTES;
+        for (long from = 0; from < checked; from += READ_BYTES) {
+            crc.update(rest.asSlice(from, Math.min(READ_BYTES, checked - from)).asByteBuffer());
+        }
+        if (rest.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), checked) != (int) crc.getValue()) {
+            throw damaged();
+        }
+        long padding = payloadStart() - restStart;
+        return rest.asSlice(padding, checked - padding);
+    }
+
+    private long payloadStart() {
+        return align(PREAMBLE + (long) headerLength);
+    }
+
+    static long align(long offset) {
+        return (offset + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
+    }
+
+    private CheckpointException damaged() {
+        return new CheckpointException(file + " is damaged, truncated, or was changed while it was read: its CRC32C"
+                + " does not match its contents");
+    }
+
+    /** The CRC32C of the file as it is now, read in pieces: bounded memory, whatever the file's size. */
+    private boolean crcMatches() throws IOException {
+        CRC32C crc = new CRC32C();
+        ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
+        long checked = size - CRC_BYTES;
+        for (long position = 0; position < checked; ) {
+            buffer.clear().limit((int) Math.min(buffer.capacity(), checked - position));
+            int read = channel.read(buffer, position);
+            if (read < 0) {
+                return false;
+            }
+            crc.update(buffer.flip());
+            position += read;
+        }
+        ByteBuffer stored = ByteBuffer.allocate(CRC_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        while (stored.hasRemaining()) {
+            if (channel.read(stored, checked + stored.position()) < 0) {
+                return false;
+            }
+        }
+        return stored.getInt(0) == (int) crc.getValue();
+    }
+
+    private byte[] readBytes(long position, int length) throws IOException {
+        ByteBuffer bytes = ByteBuffer.allocate(length);
+        while (bytes.hasRemaining()) {
+            if (channel.read(bytes, position + bytes.position()) < 0) {
+                throw new CheckpointException(file + " became shorter while it was read; nothing was loaded");
+            }
+        }
+        return bytes.array();
+    }
+
+    @Override
+    public void close() throws IOException {
+        channel.close();
+    }
+}

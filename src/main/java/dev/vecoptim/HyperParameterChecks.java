@@ -1,0 +1,40 @@
+package dev.vecoptim;
+
+/**
+ * The checks hyper-parameters share, with PyTorch's messages ({@code "Invalid learning rate: -1.0"}). Stricter
+ * than PyTorch in one way: an infinite value is refused too, since PyTorch accepts {@code lr=inf} and then
+ * turns every parameter into ±inf or NaN at the first step.
+ */
+final class HyperParameterChecks {
+    private HyperParameterChecks() {
+    }
+
+    /** A learning rate: finite and ≥ 0. */
+    static double lr(double lr) {
+        return finiteNonNegative("learning rate", lr);
+    }
+
+    /**
+     * A value that must be finite and ≥ 0, named as PyTorch's message names it ({@code "weight_decay value"}).
+     *
+     * @throws IllegalArgumentException {@code "Invalid <what>: <value>"}
+     */
+    static double finiteNonNegative(String what, double value) {
+        if (!(value >= 0) || value == Double.POSITIVE_INFINITY) {
+            throw invalid(what, value);
+        }
+        return value;
+    }
+
+    /** A value that must be finite, of any sign. */
+    static double finite(String what, double value) {
+        if (!Double.isFinite(value)) {
+            throw invalid(what, value);
+        }
+        return value;
+    }
+
+    static IllegalArgumentException invalid(String what, double value) {
+        return new IllegalArgumentException("Invalid " + what + ": " + PythonFloat.repr(value));
+    }
+}

@@ -1,0 +1,74 @@
+package dev.vecoptim;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+
+/**
+ * The optimizers behind the checkpoint files committed under {@code src/test/resources/checkpoints}: two
+ * groups (with and without weight decay) whose parameters are registered the common way, layer by layer,
+ * so that the groups interleave: layer 1 weight (group 0), layer 1 bias (group 1), layer 2 weight (group 0),
+ * layer 2 bias (group 1). Values and gradients come from fixed seeds, so the same recipe trained the same
+ * number of steps gives the same bits in any JVM.
+ */
+final class CheckpointFixtures {
+    /** Floats of layer 1's weight, layer 1's bias, layer 2's weight, layer 2's bias. */
+    private static final int[] SIZES = {48, 8, 24, 8};
+
+    enum Recipe {
+        SGD(Sgd.builder(0.05).momentum(0.9).nesterov(true).weightDecay(1e-3).build(),
+                Sgd.builder(0.05).momentum(0.9).nesterov(true).build()),
+        RMSPROP(RmsProp.builder().lr(0.01).centered(true).momentum(0.5).weightDecay(1e-3).build(),
+                RmsProp.builder().lr(0.01).centered(true).momentum(0.5).build()),
+        ADAMW(Adam.adamWBuilder().lr(0.01).amsgrad(true).weightDecay(0.05).build(),
+                Adam.adamWBuilder().lr(0.01).amsgrad(true).weightDecay(0).build());
+
+        final Algorithm decayed;
+        final Algorithm plain;
+
+        Recipe(Algorithm decayed, Algorithm plain) {
+            this.decayed = decayed;
+            this.plain = plain;
+        }
+
+        /** Where the committed file of this recipe, in format {@code version}, is, on the class path. */
+        String resource(int version) {
+            return "/checkpoints/v" + version + "-" + name().toLowerCase(java.util.Locale.ROOT) + ".ckpt";
+        }
+    }
+
+    /** Steps every committed file was written after. */
+    static final int STEPS = 3;
+
+    private CheckpointFixtures() {
+    }
+
+    /** The recipe's optimizer, its memory in {@code arena}, trained {@code steps} steps. */
+    static Optimizer trained(Arena arena, Recipe recipe, int steps) {
+        Optimizer optimizer = Optimizer.builder().build();
+        ParameterGroup[] groups = {optimizer.addGroup(recipe.decayed), optimizer.addGroup(recipe.plain)};
+        SplittableRandom values = new SplittableRandom(17);
+        MemorySegment[] grads = new MemorySegment[SIZES.length];
+        for (int p = 0; p < SIZES.length; p++) {
+            MemorySegment value = arena.allocate(4L * SIZES[p], 64);
+            fill(value, values);
+            grads[p] = arena.allocate(4L * SIZES[p], 64);
+            groups[p % 2].add(value, grads[p]);
+        }
+        SplittableRandom gradients = new SplittableRandom(29);
+        for (int s = 0; s < steps; s++) {
+            for (MemorySegment grad : grads) {
+                fill(grad, gradients);
+            }
+            optimizer.step();
+        }
+        return optimizer;
+    }
+
+    private static void fill(MemorySegment segment, SplittableRandom random) {
+        for (long i = 0; i < segment.byteSize() / Float.BYTES; i++) {
+            segment.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) random.nextGaussian());
+        }
+    }
+}
