@@ -75,7 +75,10 @@ final class Checkpoint {
         } catch (FileSystemException namesItsFile) {
             throw namesItsFile;
         } catch (IOException e) {
-            throw new IOException("cannot save a checkpoint to " + file.toAbsolutePath() + ": " + e.getMessage(), e);
+            // A full disk says only "No space left on device"; an interrupt closes the channel and says nothing.
+            String why = Thread.currentThread().isInterrupted() ? "the thread was interrupted"
+                    : e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+            throw new IOException("cannot save a checkpoint to " + file.toAbsolutePath() + ": " + why, e);
         }
     }
 
@@ -97,7 +100,12 @@ final class Checkpoint {
     }
 
     static void load(Optimizer optimizer, Path file) throws IOException {
-        try (CheckpointReader reader = CheckpointReader.open(file); Arena staging = Arena.ofConfined()) {
+        load(optimizer, file, CheckpointReader.READ_BYTES);
+    }
+
+    /** {@link #load(Optimizer, Path)}, reading at most {@code readBytes} at once. */
+    static void load(Optimizer optimizer, Path file, int readBytes) throws IOException {
+        try (CheckpointReader reader = CheckpointReader.open(file, readBytes); Arena staging = Arena.ofConfined()) {
             CheckpointHeader header = reader.header();
             String mismatch = mismatch(optimizer, header);
             if (mismatch != null) {

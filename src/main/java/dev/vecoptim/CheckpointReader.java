@@ -31,10 +31,13 @@ final class CheckpointReader implements AutoCloseable {
     static final int ALIGNMENT = 64;
     private static final int CRC_BYTES = Integer.BYTES;
     /** The largest read at once: a ByteBuffer holds at most 2^31 − 1 bytes. */
-    private static final int READ_BYTES = 1 << 30;
+    static final int READ_BYTES = 1 << 30;
+    /** The buffer a refusal checks the CRC32C through, so that it needs no memory the size of the file. */
+    private static final int CHECK_BYTES = 1 << 16;
 
     private final Path file;
     private final FileChannel channel;
+    private final int readBytes;
     private final long size;
     private final byte[] preamble;
     private int version;
@@ -42,23 +45,25 @@ final class CheckpointReader implements AutoCloseable {
     private byte[] headerBytes;
     private CheckpointHeader header;
 
-    private CheckpointReader(Path file, FileChannel channel) throws IOException {
+    private CheckpointReader(Path file, FileChannel channel, int readBytes) throws IOException {
         this.file = file;
         this.channel = channel;
+        this.readBytes = readBytes;
         this.size = channel.size();
         if (size < PREAMBLE + CRC_BYTES) {
             throw new CheckpointException(file + " is not a vecoptim checkpoint: it has " + size + " bytes");
         }
-        preamble = readBytes(0, PREAMBLE);
+        preamble = readAt(0, PREAMBLE);
     }
 
     /**
-     * Opens a checkpoint and reads its header.
+     * Opens a checkpoint and reads its header; {@link #payload} will read at most {@code readBytes} at once
+     * ({@link #READ_BYTES}; tests read in small pieces to reach every piece of the loops).
      *
      * @throws CheckpointException if it is not a regular file, not a checkpoint, of an unknown format version,
      *     or damaged
      */
-    static CheckpointReader open(Path path) throws IOException {
+    static CheckpointReader open(Path path, int readBytes) throws IOException {
         Path file = path.toAbsolutePath();
         BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
         if (!attributes.isRegularFile()) {
@@ -67,7 +72,7 @@ final class CheckpointReader implements AutoCloseable {
         }
         FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
         try {
-            CheckpointReader reader = new CheckpointReader(file, channel);
+            CheckpointReader reader = new CheckpointReader(file, channel, readBytes);
             reader.readHeader();
             return reader;
         } catch (IOException | RuntimeException | Error e) {
@@ -91,7 +96,7 @@ final class CheckpointReader implements AutoCloseable {
             throw refusal("its header length " + Integer.toUnsignedString(headerLength) + " does not fit in " + size
                     + " bytes");
         }
-        headerBytes = readBytes(PREAMBLE, headerLength);
+        headerBytes = readAt(PREAMBLE, headerLength);
         try {
             header = CheckpointHeader.read(version, ByteBuffer.wrap(headerBytes));
         } catch (CheckpointHeader.MalformedException malformed) {
@@ -128,7 +133,7 @@ final class CheckpointReader implements AutoCloseable {
         long restStart = PREAMBLE + (long) headerLength;
         MemorySegment rest = arena.allocate(size - restStart, ALIGNMENT);
         for (long from = 0; from < rest.byteSize(); ) {
-            ByteBuffer window = rest.asSlice(from, Math.min(READ_BYTES, rest.byteSize() - from)).asByteBuffer();
+            ByteBuffer window = rest.asSlice(from, Math.min(readBytes, rest.byteSize() - from)).asByteBuffer();
             while (window.hasRemaining()) {
                 if (channel.read(window, restStart + from + window.position()) < 0) {
                     throw new CheckpointException(file + " became shorter while it was read; nothing was loaded");
@@ -140,8 +145,8 @@ final class CheckpointReader implements AutoCloseable {
         crc.update(preamble);
         crc.update(headerBytes);
         long checked = rest.byteSize() - CRC_BYTES;
-        for (long from = 0; from < checked; from += READ_BYTES) {
-            crc.update(rest.asSlice(from, Math.min(READ_BYTES, checked - from)).asByteBuffer());
+        for (long from = 0; from < checked; from += readBytes) {
+            crc.update(rest.asSlice(from, Math.min(readBytes, checked - from)).asByteBuffer());
         }
         if (rest.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), checked) != (int) crc.getValue()) {
             throw damaged();
@@ -166,7 +171,7 @@ final class CheckpointReader implements AutoCloseable {
     /** The CRC32C of the file as it is now, read in pieces: bounded memory, whatever the file's size. */
     private boolean crcMatches() throws IOException {
         CRC32C crc = new CRC32C();
-        ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
+        ByteBuffer buffer = ByteBuffer.allocate(Math.min(readBytes, CHECK_BYTES));
         long checked = size - CRC_BYTES;
         for (long position = 0; position < checked; ) {
             buffer.clear().limit((int) Math.min(buffer.capacity(), checked - position));
@@ -186,7 +191,7 @@ final class CheckpointReader implements AutoCloseable {
         return stored.getInt(0) == (int) crc.getValue();
     }
 
-    private byte[] readBytes(long position, int length) throws IOException {
+    private byte[] readAt(long position, int length) throws IOException {
         ByteBuffer bytes = ByteBuffer.allocate(length);
         while (bytes.hasRemaining()) {
             if (channel.read(bytes, position + bytes.position()) < 0) {

@@ -1,6 +1,7 @@
 package dev.vecoptim;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -86,6 +87,16 @@ class BadInputTest {
             tests.add(dynamicTest(family.name() + ", step -1", () -> refusedStep(family, -1)));
         }
         return tests.stream();
+    }
+
+    @Test
+    void aSizeMismatchIsReportedInFloatsAndBytes() {
+        try (Arena arena = Arena.ofConfined()) {
+            IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+                    () -> Sgd.builder(0.1).build().step(floats(arena, N), floats(arena, N - 1), null, 1));
+            assertEquals("grad has 36 floats (144 bytes) but param has 37 floats (148 bytes); every buffer of a "
+                    + "parameter must have param's size", refused.getMessage());
+        }
     }
 
     @Test

@@ -83,6 +83,37 @@ class CheckpointFileTest {
     }
 
     @Test
+    void aLoopOfSymbolicLinksIsRefused() throws IOException {
+        Path a = directory.resolve("a.ckpt");
+        Files.createSymbolicLink(a, Path.of("b.ckpt"));
+        Files.createSymbolicLink(directory.resolve("b.ckpt"), Path.of("a.ckpt"));
+        try (Arena arena = Arena.ofShared(); Optimizer optimizer = trained(arena, 1)) {
+            FileSystemException refused = assertThrows(FileSystemException.class, () -> optimizer.save(a));
+            assertEquals(a + ": too many levels of symbolic links", refused.getMessage());
+        }
+    }
+
+    @Test
+    void anInterruptedSaveLeavesThePreviousCheckpointAndNoTemporaryFile() throws IOException {
+        Path file = directory.resolve("model.ckpt");
+        try (Arena arena = Arena.ofShared(); Optimizer optimizer = trained(arena, 1)) {
+            optimizer.save(file);
+            byte[] previous = Files.readAllBytes(file);
+            optimizer.step();
+            Thread.currentThread().interrupt();
+            IOException failed;
+            try {
+                failed = assertThrows(IOException.class, () -> optimizer.save(file));
+            } finally {
+                assertTrue(Thread.interrupted(), "the interrupt was swallowed");
+            }
+            assertEquals("cannot save a checkpoint to " + file + ": the thread was interrupted", failed.getMessage());
+            assertArrayEquals(previous, Files.readAllBytes(file));
+            assertEquals(Set.of("model.ckpt"), names(directory), "a temporary file stayed");
+        }
+    }
+
+    @Test
     void aReplacedFileKeepsItsPermissionsAndANewOneGetsTheDefaultOnes() throws IOException {
         try (Arena arena = Arena.ofShared(); Optimizer optimizer = trained(arena, 1)) {
             Path kept = directory.resolve("kept.ckpt");

@@ -97,14 +97,24 @@ final class CheckpointFiles {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
         ByteBuffer newHeader = change.apply(header).write();
-        int newLength = newHeader.remaining();
-        int payloadStart = (int) CheckpointReader.align(16 + newLength);
+        byte[] headerBytes = new byte[newHeader.remaining()];
+        newHeader.get(headerBytes);
+        Files.write(file, crafted(2, headerBytes, payload));
+    }
+
+    /**
+     * A file laid out as a checkpoint of format {@code version} (magic, version, header length, header,
+     * padding, payload) with a right CRC32C, whatever the header and payload say.
+     */
+    static byte[] crafted(int version, byte[] header, byte[] payload) {
+        int payloadStart = (int) CheckpointReader.align(16 + header.length);
         ByteBuffer out = ByteBuffer.allocate(payloadStart + payload.length + 4).order(ByteOrder.LITTLE_ENDIAN);
-        out.put(bytes.array(), 0, 12).putInt(newLength).put(newHeader).position(payloadStart).put(payload);
+        out.put(CheckpointReader.MAGIC).putInt(version).putInt(header.length).put(header).position(payloadStart)
+                .put(payload);
         CRC32C crc = new CRC32C();
         crc.update(out.array(), 0, out.position());
         out.putInt((int) crc.getValue());
-        Files.write(file, out.array());
+        return out.array();
     }
 
     /** A header whose group {@code g} has {@code name} set to {@code value}. */

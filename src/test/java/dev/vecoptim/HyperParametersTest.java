@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
@@ -129,11 +130,48 @@ class HyperParametersTest {
         assertEquals(sgd, sgd.toBuilder().build());
         assertEquals(sgd.hashCode(), sgd.toBuilder().build().hashCode());
         assertEquals(rms, rms.toBuilder().build());
+        assertEquals(rms.hashCode(), rms.toBuilder().build().hashCode());
         assertEquals(adamW, adamW.toBuilder().build());
+        assertEquals(adamW.hashCode(), adamW.toBuilder().build().hashCode());
+        assertNotEquals(sgd.hashCode(), sgd.toBuilder().lr(0.2).build().hashCode());
+        assertNotEquals(rms.hashCode(), rms.toBuilder().lr(0.2).build().hashCode());
+        assertNotEquals(adamW.hashCode(), adamW.toBuilder().lr(0.2).build().hashCode());
         assertNotEquals(sgd, sgd.toBuilder().lr(0.2).build());
         assertNotEquals(rms, rms.toBuilder().centered(false).build());
         assertNotEquals(adamW, Adam.builder().lr(0.003).betas(0.8, 0.99).eps(1e-7).amsgrad(true)
                 .weightDecay(0.01).build(), "Adam with the same numbers is not AdamW");
+    }
+
+    @Test
+    void stateNamesFollowTheFlagsThatNeedThem() {
+        assertEquals(List.of("square_avg"), RmsProp.builder().build().stateNames());
+        assertEquals(List.of("square_avg", "grad_avg", "momentum_buffer"),
+                RmsProp.builder().centered(true).momentum(0.1).build().stateNames());
+        assertEquals(List.of(), Sgd.builder(0.1).build().stateNames());
+        assertEquals(List.of("exp_avg", "exp_avg_sq", "max_exp_avg_sq"), Adam.builder().amsgrad(true).build().stateNames());
+    }
+
+    @Test
+    void availableWidthsAreExactlyThoseThatResolve() {
+        for (VectorWidth width : VectorWidth.values()) {
+            boolean resolves;
+            try {
+                int bits = width.resolveBits();
+                resolves = true;
+                if (width.name().startsWith("BITS_")) {
+                    assertEquals(Integer.parseInt(width.name().substring(5)), bits, width.name());
+                }
+            } catch (IllegalArgumentException | IllegalStateException refused) {
+                resolves = false;
+            }
+            assertEquals(resolves, VectorWidth.available().contains(width), width.name());
+        }
+        assertEquals(0, VectorWidth.SCALAR.resolveBits());
+        assertTrue(VectorWidth.available().contains(VectorWidth.BITS_128), "the tests run with 128-bit vectors or more");
+        assertEquals("fused jdk.incubator.vector loop, 128-bit (4 float lanes)",
+                Sgd.builder(0.1).vectorWidth(VectorWidth.BITS_128).build().implementation().description());
+        assertEquals("scalar loop (asked for)",
+                Sgd.builder(0.1).vectorWidth(VectorWidth.SCALAR).build().implementation().description());
     }
 
     @Test

@@ -67,6 +67,20 @@ class LearningRateScheduleTest {
                 () -> LearningRateSchedule.cosineAnnealing(0.1, -3, 0));
         OptimizerTest.assertMessage(IllegalArgumentException.class, "startFactor must be in (0, 1], was 0.0",
                 () -> LearningRateSchedule.linearWarmup(10, 0, LearningRateSchedule.constant(1)));
+        OptimizerTest.assertMessage(IllegalArgumentException.class, "startFactor must be in (0, 1], was 1.5",
+                () -> LearningRateSchedule.linearWarmup(10, 1.5, LearningRateSchedule.constant(1)));
+        OptimizerTest.assertMessage(IllegalArgumentException.class, "warmupSteps must be >= 1, was 0",
+                () -> LearningRateSchedule.linearWarmup(0, 0.5, LearningRateSchedule.constant(1)));
+        OptimizerTest.assertMessage(IllegalArgumentException.class, "gamma must be positive and finite, was 0.0",
+                () -> LearningRateSchedule.stepDecay(0.1, 3, 0));
+        OptimizerTest.assertMessage(IllegalArgumentException.class, "gamma must be positive and finite, was Infinity",
+                () -> LearningRateSchedule.exponential(0.1, Double.POSITIVE_INFINITY));
+        OptimizerTest.assertMessage(IllegalArgumentException.class, "Invalid learning rate: inf",
+                () -> LearningRateSchedule.cosineAnnealing(0.1, 3, Double.POSITIVE_INFINITY));
+        OptimizerTest.assertMessage(NullPointerException.class, "then",
+                () -> LearningRateSchedule.linearWarmup(3, 0.5, null));
+        assertEquals(0.25, LearningRateSchedule.linearWarmup(1, 1, LearningRateSchedule.constant(0.25)).lr(0),
+                "a start factor of 1 is no warm-up");
     }
 
     @Test

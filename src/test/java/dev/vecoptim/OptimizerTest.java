@@ -25,10 +25,15 @@ import org.junit.jupiter.api.Test;
 
 /** The optimizer object's behaviour: threads, policies, registration and its errors. */
 class OptimizerTest {
+    @org.junit.jupiter.api.io.TempDir
+    Path directory;
 
     /** Values and gradients for every parameter of a structure, filled from a seed, in a shared arena. */
     private record Memory(List<MemorySegment> values, List<MemorySegment> grads) {
-        /** With special values (NaN, infinities, subnormals...) one time in 50. */
+        /**
+         * With special values (NaN, infinities, subnormals...) one time in 50; none in the gradients when the
+         * structure skips non-finite steps, or it would skip them all.
+         */
         static Memory of(Arena arena, OptimizerModel.Structure structure, long seed) {
             return of(arena, structure, seed, 50);
         }
@@ -42,7 +47,8 @@ class OptimizerTest {
                     MemorySegment value = arena.allocate(4L * size, 64);
                     MemorySegment grad = arena.allocate(4L * size, 64);
                     TestFloats.fill(value, random, specialOdds);
-                    TestFloats.fill(grad, random, specialOdds);
+                    TestFloats.fill(grad, random,
+                            structure.policy() == NonFiniteGradients.SKIP ? Integer.MAX_VALUE : specialOdds);
                     values.add(value);
                     grads.add(grad);
                 }
@@ -102,11 +108,13 @@ class OptimizerTest {
             Memory reference = Memory.of(shared, structure, 7);
             try (Optimizer threaded = structure.build(mine.values(), mine.grads());
                  Optimizer single = withThreads(structure, reference, 0, 1L << 30)) {
+                byte[][] before = mine.snapshot(threaded);
                 for (int s = 0; s < 3; s++) {
-                    threaded.step();
+                    assertFalse(threaded.step().skipped());
                     single.step();
                 }
                 assertArrayEquals(reference.snapshot(single), mine.snapshot(threaded));
+                assertFalse(java.util.Arrays.deepEquals(before, mine.snapshot(threaded)), "nothing was stepped");
             }
         }
     }
@@ -209,6 +217,102 @@ class OptimizerTest {
     }
 
     @Test
+    void memoryIsRefusedOnlyWhereItOverlapsHeldMemory() {
+        try (Arena arena = Arena.ofShared(); Optimizer optimizer = Optimizer.builder().build()) {
+            ParameterGroup group = optimizer.addGroup(Sgd.builder(0.1).build());
+            MemorySegment block = arena.allocate(800, 64);
+            Parameter middle = group.add(block.asSlice(200, 100), block.asSlice(400, 100));
+            group.add(block.asSlice(100, 100), block.asSlice(300, 100));
+            group.add(block.asSlice(500, 100), block.asSlice(700, 100));
+            assertMessage(IllegalArgumentException.class, "group 0 parameter 3 value overlaps group 0 parameter 1 value",
+                    () -> group.add(block.asSlice(196, 8), arena.allocate(8)));
+            assertMessage(IllegalArgumentException.class, "group 0 parameter 3 value overlaps group 0 parameter 0 value",
+                    () -> group.add(block.asSlice(296, 8), arena.allocate(8)));
+            assertMessage(IllegalArgumentException.class, "group 0 parameter 3 grad overlaps group 0 parameter 0 grad",
+                    () -> group.add(arena.allocate(4), block.asSlice(496, 4)));
+            Parameter empty = group.add(block.asSlice(0, 0), block.asSlice(100, 0));
+            Parameter touching = group.add(block.asSlice(0, 100), block.asSlice(600, 100));
+            assertEquals(List.of(3, 4), List.of(empty.index(), touching.index()), "touching memory was refused");
+
+            group.remove(touching);
+            assertMessage(IllegalArgumentException.class, "overlaps group 0 parameter 0 value",
+                    () -> group.add(block.asSlice(250, 4), arena.allocate(4)));
+            group.remove(middle);
+            group.add(block.asSlice(250, 4), block.asSlice(480, 4));
+
+            float[] heap = new float[100];
+            group.add(MemorySegment.ofArray(heap).asSlice(0, 40), MemorySegment.ofArray(heap).asSlice(40, 40));
+            assertMessage(IllegalArgumentException.class, "grad overlaps group 0 parameter 4 grad",
+                    () -> group.add(MemorySegment.ofArray(heap).asSlice(200, 40), MemorySegment.ofArray(heap).asSlice(76, 40)));
+            Parameter heapKept = group.add(MemorySegment.ofArray(heap).asSlice(80, 40),
+                    MemorySegment.ofArray(heap).asSlice(120, 40));
+            group.remove(heapKept);
+            group.add(MemorySegment.ofArray(heap).asSlice(80, 40), MemorySegment.ofArray(heap).asSlice(120, 40));
+        }
+    }
+
+    @Test
+    void aReadOnlyGradientIsRefusedOnlyWhenTheStepWouldWriteIt() {
+        try (Arena arena = Arena.ofShared(); Optimizer plain = Optimizer.builder().build();
+             Optimizer clipping = Optimizer.builder().maxGradNorm(1).build()) {
+            MemorySegment grad = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 3, 4).asReadOnly();
+            MemorySegment value = arena.allocate(8);
+            plain.addGroup(Sgd.builder(0.5).build()).add(value, grad);
+            plain.step();
+            assertArrayEquals(new float[] {-1.5f, -2}, value.toArray(ValueLayout.JAVA_FLOAT));
+            clipping.addGroup(Sgd.builder(0.5).build()).add(arena.allocate(8), grad);
+            assertMessage(IllegalArgumentException.class, "group 0 parameter 0 grad is read-only, and would be written",
+                    clipping::step);
+            assertMessage(IllegalArgumentException.class, "grad is read-only", plain::zeroGrad);
+        }
+    }
+
+    @Test
+    void theBuildersClippingClipsBeforeEveryStep() {
+        try (Arena arena = Arena.ofShared(); Optimizer clipping = Optimizer.builder().maxGradNorm(1).build();
+             Optimizer byHand = Optimizer.builder().build()) {
+            MemorySegment clippedGrad = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 3, 4);
+            MemorySegment handGrad = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 3, 4);
+            MemorySegment clippedValue = arena.allocate(8);
+            MemorySegment handValue = arena.allocate(8);
+            clipping.addGroup(Adam.builder().lr(0.1).build()).add(clippedValue, clippedGrad);
+            byHand.addGroup(Adam.builder().lr(0.1).build()).add(handValue, handGrad);
+            assertEquals(5.0, clipping.step().gradNorm().orElseThrow());
+            assertEquals(5.0, byHand.clipGradNorm(1));
+            byHand.step();
+            float coefficient = (float) (1 / (5 + 1e-6));
+            assertArrayEquals(new float[] {3 * coefficient, 4 * coefficient}, clippedGrad.toArray(ValueLayout.JAVA_FLOAT));
+            assertArrayEquals(handGrad.toArray(ValueLayout.JAVA_FLOAT), clippedGrad.toArray(ValueLayout.JAVA_FLOAT));
+            assertArrayEquals(handValue.toArray(ValueLayout.JAVA_FLOAT), clippedValue.toArray(ValueLayout.JAVA_FLOAT));
+        }
+    }
+
+    @Test
+    void aRemovedParametersGradientLeavesTheNorm() {
+        try (Arena arena = Arena.ofShared(); Optimizer optimizer = Optimizer.builder().build()) {
+            ParameterGroup group = optimizer.addGroup(Sgd.builder(0.1).build());
+            group.add(arena.allocate(8), arena.allocateFrom(ValueLayout.JAVA_FLOAT, 3, 4));
+            Parameter large = group.add(arena.allocate(4), arena.allocateFrom(ValueLayout.JAVA_FLOAT, 100));
+            group.remove(large);
+            assertEquals(5.0, optimizer.clipGradNorm(10));
+        }
+    }
+
+    @Test
+    void aGroupKeepsItsOptimizerAndSaysWhatItHolds() {
+        try (Arena arena = Arena.ofShared(); Optimizer optimizer = Optimizer.builder().build()) {
+            ParameterGroup group = optimizer.addGroup(Sgd.builder(0.1).momentum(0.9).build());
+            assertMessage(IllegalArgumentException.class, "this optimizer runs SGD; Adam needs an optimizer of its own",
+                    () -> group.hyperParameters(Adam.builder().build()));
+            Parameter parameter = group.add(arena.allocate(12), arena.allocate(12));
+            optimizer.step();
+            assertEquals("group 0 parameter 0 (3 floats, 1 steps, state [momentum_buffer])", parameter.toString());
+            assertEquals("group 0: SGD(lr=0.1, momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=False, "
+                    + "maximize=False, vector_width=PREFERRED), 1 parameters", group.toString());
+        }
+    }
+
+    @Test
     void aStepNamesAParameterWhoseMemoryWentAway() throws Exception {
         try (Arena arena = Arena.ofShared(); Optimizer optimizer = Optimizer.builder().build()) {
             ParameterGroup group = optimizer.addGroup(Sgd.builder(0.1).build());
@@ -218,6 +322,11 @@ class OptimizerTest {
             group.add(temporary.allocate(40), temporary.allocate(40));
             temporary.close();
             assertMessage(IllegalStateException.class, "group 0 parameter 1 value cannot be used", optimizer::step);
+            Arena gradOnly = Arena.ofShared();
+            MemorySegment deadGrad = gradOnly.allocate(40);
+            gradOnly.close();
+            assertMessage(IllegalStateException.class, "group 0 parameter 2 grad cannot be used: its arena is closed",
+                    () -> group.add(arena.allocate(40), deadGrad));
             try (ExecutorService other = Executors.newSingleThreadExecutor()) {
                 Arena confined = other.submit(Arena::ofConfined).get();
                 try (Optimizer another = Optimizer.builder().build()) {
@@ -235,6 +344,7 @@ class OptimizerTest {
     void aClosedOptimizerRefusesEverything() {
         Optimizer optimizer = Optimizer.builder().build();
         ParameterGroup group = optimizer.addGroup(Sgd.builder(0.1).build());
+        Parameter kept = group.add(MemorySegment.ofArray(new float[1]), MemorySegment.ofArray(new float[1]));
         optimizer.close();
         optimizer.close();
         assertMessage(IllegalStateException.class, "the optimizer is closed", optimizer::step);
@@ -246,17 +356,23 @@ class OptimizerTest {
                 () -> optimizer.addGroup(Sgd.builder(0.1).build()));
         assertMessage(IllegalStateException.class, "the optimizer is closed",
                 () -> group.hyperParameters(Sgd.builder(0.2).build()));
-        assertThrows(IllegalStateException.class, () -> optimizer.save(Path.of("never.ckpt")));
-        assertThrows(IllegalStateException.class, () -> optimizer.load(Path.of("never.ckpt")));
-        assertFalse(Files.exists(Path.of("never.ckpt")));
+        assertMessage(IllegalStateException.class, "the optimizer is closed", () -> group.remove(kept));
+        assertThrows(IllegalStateException.class, () -> optimizer.save(directory.resolve("never.ckpt")));
+        assertThrows(IllegalStateException.class, () -> optimizer.load(directory.resolve("never.ckpt")));
+        assertFalse(Files.exists(directory.resolve("never.ckpt")));
     }
 
     @Test
     void optionsAreValidated() {
         assertMessage(IllegalArgumentException.class, "maxGradNorm must be positive and finite, was -1.0",
                 () -> Optimizer.builder().maxGradNorm(-1));
+        assertMessage(IllegalArgumentException.class, "maxGradNorm must be positive and finite, was 0.0",
+                () -> Optimizer.builder().maxGradNorm(0));
+        assertMessage(IllegalArgumentException.class, "maxGradNorm must be positive and finite, was Infinity",
+                () -> Optimizer.builder().maxGradNorm(Double.POSITIVE_INFINITY));
         assertMessage(IllegalArgumentException.class, "parallelThreshold must be >= 1, was 0",
                 () -> Optimizer.builder().parallelThreshold(0));
+        Optimizer.builder().parallelThreshold(1).maxGradNorm(Double.MIN_VALUE).executor(Runnable::run, 0).build().close();
         assertMessage(IllegalArgumentException.class, "helpers must be >= 0, was -2",
                 () -> Optimizer.builder().executor(Runnable::run, -2));
         try (Optimizer optimizer = Optimizer.builder().build()) {
@@ -366,11 +482,12 @@ class OptimizerTest {
             java.util.concurrent.Future<StepReport> stepping = other.submit(optimizer::step);
             assertTrue(inside.await(30, java.util.concurrent.TimeUnit.SECONDS));
             List<org.junit.jupiter.api.function.Executable> calls = List.of(optimizer::step, optimizer::zeroGrad,
-                    () -> optimizer.clipGradNorm(1), () -> optimizer.save(Path.of("never.ckpt")),
-                    () -> optimizer.load(Path.of("never.ckpt")), optimizer::close,
+                    () -> optimizer.clipGradNorm(1), () -> optimizer.save(directory.resolve("never.ckpt")),
+                    () -> optimizer.load(directory.resolve("never.ckpt")), optimizer::close,
                     () -> optimizer.addGroup(Sgd.builder(0.1).build()), () -> group.lr(0.1), () -> group.schedule(null),
                     () -> group.hyperParameters(Sgd.builder(0.1).build()),
-                    () -> group.add(arena.allocate(8), arena.allocate(8)));
+                    () -> group.add(arena.allocate(8), arena.allocate(8)),
+                    () -> group.remove(group.parameters().getFirst()));
             for (org.junit.jupiter.api.function.Executable call : calls) {
                 java.util.ConcurrentModificationException refused =
                         assertThrows(java.util.ConcurrentModificationException.class, call);

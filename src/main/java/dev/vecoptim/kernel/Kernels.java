@@ -7,6 +7,7 @@ import java.lang.management.ManagementFactory;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -28,7 +29,7 @@ public final class Kernels {
         static final Vectorization VECTORIZATION;
 
         static {
-            String reason = whyNotVector();
+            String reason = whyNotVector(vectorModuleResolved(), System.getProperty("java.vm.info", ""), vmOptions());
             VectorKernelFactory factory = null;
             if (reason == null) {
                 try {
@@ -94,16 +95,16 @@ public final class Kernels {
                 key -> factory.kernel(template, type, bits, flags)));
     }
 
-    /** The first reason found why vector kernels would not run at full speed, or null. */
-    private static String whyNotVector() {
-        Optional<Module> vectorModule = Optional.ofNullable(Kernels.class.getModule().getLayer())
-                .orElse(ModuleLayer.boot())
-                .findModule("jdk.incubator.vector");
-        if (vectorModule.isEmpty()) {
+    /**
+     * The first reason found why vector kernels would not run at full speed, or null, from what the JVM says of
+     * itself: whether {@code jdk.incubator.vector} is resolved, its {@code java.vm.info}, and its HotSpot
+     * options by name ({@code vmOption} gives null for an option it does not have).
+     */
+    static String whyNotVector(boolean vectorModuleResolved, String vmInfo, Function<String, String> vmOption) {
+        if (!vectorModuleResolved) {
             return "the jdk.incubator.vector module is not resolved;"
                     + " start java with --add-modules jdk.incubator.vector to enable SIMD";
         }
-        String vmInfo = System.getProperty("java.vm.info", "");
         if (vmInfo.contains("interpreted mode")) {
             return "the JVM interprets only (-Xint), and the Vector API is 10-100x slower without C2";
         }
@@ -111,34 +112,35 @@ public final class Kernels {
             return "C2 is off (-XX:TieredStopAtLevel=1 or a client mode),"
                     + " and the Vector API is 10-100x slower without it";
         }
-        return whyNotC2();
-    }
-
-    private static String whyNotC2() {
-        HotSpotDiagnosticMXBean hotSpot = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
-        if (hotSpot == null) {
-            return null;
-        }
-        if ("false".equals(vmOption(hotSpot, "UseCompiler"))) {
+        if ("false".equals(vmOption.apply("UseCompiler"))) {
             return "the JIT compiler is off (-XX:-UseCompiler), and the Vector API is 10-100x slower without C2";
         }
-        String stopAt = vmOption(hotSpot, "TieredStopAtLevel");
-        if ("true".equals(vmOption(hotSpot, "TieredCompilation")) && stopAt != null && !stopAt.equals("4")) {
+        String stopAt = vmOption.apply("TieredStopAtLevel");
+        if ("true".equals(vmOption.apply("TieredCompilation")) && stopAt != null && !stopAt.equals("4")) {
             return "C2 is off (-XX:TieredStopAtLevel=" + stopAt + "), and the Vector API is 10-100x slower"
                     + " without it";
         }
-        if ("true".equals(vmOption(hotSpot, "UseJVMCICompiler"))) {
+        if ("true".equals(vmOption.apply("UseJVMCICompiler"))) {
             return "a JVMCI compiler replaces C2, and does not compile the Vector API to SIMD instructions";
         }
         return null;
     }
 
-    private static String vmOption(HotSpotDiagnosticMXBean hotSpot, String name) {
-        try {
-            return hotSpot.getVMOption(name).getValue();
-        } catch (IllegalArgumentException notInThisVm) {
-            return null;
-        }
+    private static boolean vectorModuleResolved() {
+        return Optional.ofNullable(Kernels.class.getModule().getLayer()).orElse(ModuleLayer.boot())
+                .findModule("jdk.incubator.vector").isPresent();
+    }
+
+    /** This JVM's HotSpot options by name: their value, or null for an option it does not have. */
+    static Function<String, String> vmOptions() {
+        HotSpotDiagnosticMXBean hotSpot = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+        return name -> {
+            try {
+                return hotSpot == null ? null : hotSpot.getVMOption(name).getValue();
+            } catch (IllegalArgumentException notInThisVm) {
+                return null;
+            }
+        };
     }
 
     private static VectorKernelFactory loadPanamaKernels() {

@@ -38,8 +38,12 @@ final class PanamaKernels implements VectorKernelFactory {
 
     @Override
     public <K> K kernel(String template, Class<K> kernelType, int bits, Record flags) {
+        return define(templateBytes.computeIfAbsent(template, PanamaKernels::readTemplate), kernelType, bits, flags);
+    }
+
+    /** Defines {@code bytes}, a template's class file, as a kernel of width {@code bits} with {@code flags}. */
+    <K> K define(byte[] bytes, Class<K> kernelType, int bits, Record flags) {
         VectorSpecies<Float> species = VectorSpecies.of(float.class, VectorShape.forBitSize(bits));
-        byte[] bytes = templateBytes.computeIfAbsent(template, PanamaKernels::readTemplate);
         try {
             MethodHandles.Lookup kernel =
                     MethodHandles.lookup().defineHiddenClassWithClassData(bytes, List.of(species, flags), true);
@@ -48,7 +52,7 @@ final class PanamaKernels implements VectorKernelFactory {
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
-            throw new IllegalStateException("cannot define the " + bits + "-bit " + template + " kernel", t);
+            throw new IllegalStateException("cannot define a " + bits + "-bit " + kernelType.getSimpleName(), t);
         }
     }
 

@@ -90,6 +90,19 @@ public record Buffers(MemorySegment param, MemorySegment grad, MemorySegment[] s
         return target.copyFrom(source);
     }
 
+    /** Whether every buffer holds the same bits as {@code other}'s (any NaN equal to any NaN). */
+    public boolean sameBits(Buffers other) {
+        if (!TestFloats.sameBits(param, other.param) || !TestFloats.sameBits(grad, other.grad)) {
+            return false;
+        }
+        for (int i = 0; i < state.length; i++) {
+            if (!TestFloats.sameBits(state[i], other.state[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public void assertSameBits(String what, Buffers expected) {
         TestFloats.assertSameBits(what + " param", expected.param, param);
         TestFloats.assertSameBits(what + " grad", expected.grad, grad);

@@ -48,6 +48,16 @@ public final class TestFloats {
         return Float.floatToIntBits(a) == Float.floatToIntBits(b);
     }
 
+    public static boolean sameBits(MemorySegment expected, MemorySegment actual) {
+        long n = expected.byteSize() / Float.BYTES;
+        for (long i = 0; i < n; i++) {
+            if (!sameBits(expected.getAtIndex(FLOAT, i), actual.getAtIndex(FLOAT, i))) {
+                return false;
+            }
+        }
+        return actual.byteSize() == expected.byteSize();
+    }
+
     public static void assertSameBits(String what, MemorySegment expected, MemorySegment actual) {
         long n = expected.byteSize() / Float.BYTES;
         if (actual.byteSize() != expected.byteSize()) {

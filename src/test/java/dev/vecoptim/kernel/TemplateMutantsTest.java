@@ -1,0 +1,117 @@
+package dev.vecoptim.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The vector templates' own mutation test: every mutant {@link TemplateMutants} makes of them is defined
+ * through the same factory as the real kernels and compared, at every width and flag combination, with the
+ * scalar reference on the inputs the kernel properties use. A mutant that gives other bits, or throws, is
+ * killed; the few that survive must be the equivalent ones listed here, each with the reason it computes the
+ * same bits.
+ */
+class TemplateMutantsTest {
+    private static final List<String> UPDATES = List.of("SgdVector", "RmsPropVector", "AdamVector");
+    private static final List<Integer> LENGTHS = List.of(1, 3, 8, 16, 17, 37, 70);
+    private static final int STEPS = 2;
+
+    /** Mutants that cannot change a bit, and why. */
+    private static final Map<String, String> EQUIVALENT = Map.of(
+            "NormVector.accumulate: 1st DoubleVector.fma → mul then add",
+            "a float's square is exact in double (24-bit significands, 48-bit product), so g·g rounds to itself",
+            "NormVector.sumOfSquares: 1st Math.fma → mul then add",
+            "the same exact square, for the tail");
+
+    private final PanamaKernels factory = new PanamaKernels();
+
+    @Test
+    void everyMutantOfTheTemplatesIsKilledOrProvedEquivalent() {
+        Map<String, String> survivors = new TreeMap<>();
+        int mutants = 0;
+        for (String template : UPDATES) {
+            assertFalse(updateKilled(template, TemplateMutants.read(template)), "the unmutated " + template + " differs");
+            for (TemplateMutants.Mutant mutant : TemplateMutants.of(template)) {
+                mutants++;
+                if (!updateKilled(template, mutant.bytes())) {
+                    survivors.put(mutant.toString(), "survived");
+                }
+            }
+        }
+        assertFalse(normKilled(TemplateMutants.read("NormVector")), "the unmutated NormVector differs");
+        for (TemplateMutants.Mutant mutant : TemplateMutants.of("NormVector")) {
+            mutants++;
+            if (!normKilled(mutant.bytes())) {
+                survivors.put(mutant.toString(), "survived");
+            }
+        }
+        System.out.println(mutants + " template mutants, " + survivors.size() + " equivalent");
+        assertEquals(EQUIVALENT.keySet(), survivors.keySet());
+    }
+
+    /** Whether a mutated update template gives other bits than the scalar reference anywhere. */
+    private boolean updateKilled(String template, byte[] bytes) {
+        SplittableRandom random = new SplittableRandom(template.hashCode());
+        for (Update update : Update.everyFlagCombination(template, random)) {
+            for (int bits : KernelCase.WIDTHS) {
+                Object[] kernels = new Object[STEPS + 1];
+                for (int step = 1; step <= STEPS; step++) {
+                    kernels[step] = factory.define(bytes, update.kernelType(), bits, update.flags(step));
+                }
+                for (int length : LENGTHS) {
+                    try (Arena arena = Arena.ofConfined()) {
+                        Buffers expected = Buffers.nativeFilled(arena, length, update.stateBuffers(), 4 * (length % 3),
+                                random.nextLong());
+                        Buffers actual = expected.copy(arena);
+                        for (int step = 1; step <= STEPS; step++) {
+                            update.apply(0, expected, step, 0, length);
+                            update.run(kernels[step], actual, 0, length);
+                        }
+                        if (!actual.sameBits(expected)) {
+                            return true;
+                        }
+                    } catch (RuntimeException | AssertionError failed) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Whether a mutated norm template gives another sum of squares or other scaled bits anywhere. */
+    private boolean normKilled(byte[] bytes) {
+        SplittableRandom random = new SplittableRandom(17);
+        NormKernel reference = new NormScalar();
+        for (int bits : List.of(128, 256, 512)) {
+            NormKernel mutant = factory.define(bytes, NormKernel.class, bits, new NoFlags());
+            for (int length : List.of(0, 5, 16, 31, 33, 100)) {
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment expected = arena.allocate(4L * length, 64);
+                    TestFloats.fill(expected, random, 20);
+                    MemorySegment actual = arena.allocate(4L * length, 64).copyFrom(expected);
+                    if (Double.doubleToLongBits(mutant.sumOfSquares(actual, 0, length))
+                            != Double.doubleToLongBits(reference.sumOfSquares(expected, 0, length))) {
+                        return true;
+                    }
+                    float factor = TestFloats.coefficient(random);
+                    mutant.scale(actual, factor, 0, length);
+                    reference.scale(expected, factor, 0, length);
+                    if (!TestFloats.sameBits(expected, actual)) {
+                        return true;
+                    }
+                } catch (RuntimeException | AssertionError failed) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,69 @@
+package dev.vecoptim.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import java.util.function.Function;
+import jdk.incubator.vector.VectorShape;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The checks that choose vector or scalar kernels, fed with what each kind of JVM says of itself: the same
+ * checks the child JVMs of {@code FallbackTest} run for real, here one by one and in this JVM, where a mutation
+ * test can see them.
+ */
+class VectorizationChecksTest {
+    private static final String SERVER = "mixed mode, sharing";
+
+    private static Function<String, String> options(Map<String, String> values) {
+        return values::get;
+    }
+
+    @Test
+    void aServerJvmWithTheModuleRunsVectorKernels() {
+        assertNull(Kernels.whyNotVector(true, SERVER, options(Map.of("UseCompiler", "true", "TieredCompilation", "true",
+                "TieredStopAtLevel", "4", "UseJVMCICompiler", "false"))));
+        assertNull(Kernels.whyNotVector(true, SERVER, options(Map.of())), "a JVM without HotSpot's options");
+        assertNull(Kernels.whyNotVector(true, SERVER, options(Map.of("TieredCompilation", "false",
+                "TieredStopAtLevel", "1"))), "without tiers, C2 compiles everything");
+    }
+
+    @Test
+    void eachReasonToRunScalarIsFoundAndNamesItsFix() {
+        assertEquals("the jdk.incubator.vector module is not resolved; start java with --add-modules "
+                + "jdk.incubator.vector to enable SIMD", Kernels.whyNotVector(false, SERVER, options(Map.of())));
+        assertEquals("the JVM interprets only (-Xint), and the Vector API is 10-100x slower without C2",
+                Kernels.whyNotVector(true, "interpreted mode, sharing", options(Map.of())));
+        assertEquals("C2 is off (-XX:TieredStopAtLevel=1 or a client mode), and the Vector API is 10-100x slower "
+                + "without it", Kernels.whyNotVector(true, "mixed mode, emulated-client, sharing", options(Map.of())));
+        assertEquals("the JIT compiler is off (-XX:-UseCompiler), and the Vector API is 10-100x slower without C2",
+                Kernels.whyNotVector(true, SERVER, options(Map.of("UseCompiler", "false"))));
+        assertEquals("C2 is off (-XX:TieredStopAtLevel=3), and the Vector API is 10-100x slower without it",
+                Kernels.whyNotVector(true, SERVER, options(Map.of("TieredCompilation", "true", "TieredStopAtLevel", "3"))));
+        assertEquals("a JVMCI compiler replaces C2, and does not compile the Vector API to SIMD instructions",
+                Kernels.whyNotVector(true, SERVER, options(Map.of("UseJVMCICompiler", "true"))));
+    }
+
+    @Test
+    void thisJvmsOptionsAreRead() {
+        Function<String, String> options = Kernels.vmOptions();
+        assertEquals("true", options.apply("UseCompiler"));
+        assertNull(options.apply("NoSuchOptionInAnyJvm"));
+        assertTrue(Kernels.vectorization().enabled(), "the tests run with the module and C2");
+        assertFalse(new Vectorization(0, "no module").enabled());
+    }
+
+    @Test
+    void theFactoryReportsTheMachinesWidthAndTheNormIsNeverNarrowerThan128Bits() {
+        PanamaKernels factory = new PanamaKernels();
+        assertEquals(VectorShape.preferredShape().vectorBitSize(), factory.preferredBits());
+        assertEquals(factory.preferredBits(), Kernels.vectorization().preferredBits());
+        assertInstanceOf(NormScalar.class, Kernels.norm(0));
+        assertFalse(Kernels.norm(64) instanceof NormScalar, "the norm runs 64 bits as 128");
+        assertFalse(Kernels.norm(256) instanceof NormScalar);
+    }
+}
