@@ -11,7 +11,8 @@ final class HyperParameterChecks {
 
     /** A learning rate: finite and ≥ 0. */
     static double lr(double lr) {
-        return finiteNonNegative("learning rate", lr);
+        finiteNonNegative("learning rate", lr);
+        return lr;
     }
 
     /**
@@ -19,19 +20,17 @@ final class HyperParameterChecks {
      *
      * @throws IllegalArgumentException {@code "Invalid <what>: <value>"}
      */
-    static double finiteNonNegative(String what, double value) {
+    static void finiteNonNegative(String what, double value) {
         if (!(value >= 0) || value == Double.POSITIVE_INFINITY) {
             throw invalid(what, value);
         }
-        return value;
     }
 
     /** A value that must be finite, of any sign. */
-    static double finite(String what, double value) {
+    static void finite(String what, double value) {
         if (!Double.isFinite(value)) {
             throw invalid(what, value);
         }
-        return value;
     }
 
     static IllegalArgumentException invalid(String what, double value) {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -135,6 +136,13 @@ class CheckpointReaderTest {
         assertRefused(version1(h -> h.put((byte) 1).putLong(1).putInt(1).putDouble(-0.1).putDouble(0).putDouble(0)
                 .putDouble(0).putDouble(0).putDouble(0).put((byte) 0).put((byte) 0).put((byte) 0).putInt(0)),
                 "group 0 holds invalid hyper-parameters: Invalid learning rate: -0.1");
+        try (Optimizer sgd = Optimizer.builder().build()) {
+            sgd.addGroup(Sgd.builder(0.1).build()).add(MemorySegment.ofArray(new float[0]), MemorySegment.ofArray(new float[0]));
+            Path file = directory.resolve("empty-parameter-v1.ckpt");
+            Files.write(file, crafted(1, header(h -> version1Sgd(h).putInt(1).putLong(0).putLong(1)), new byte[0]));
+            sgd.load(file);
+            assertEquals(1, sgd.groups().getFirst().parameters().getFirst().stepCount());
+        }
         try (Optimizer empty = Optimizer.builder().build()) {
             Path file = directory.resolve("empty-v1.ckpt");
             Files.write(file, crafted(1, header(h -> h.put((byte) 0).putLong(7).putInt(0)), new byte[0]));

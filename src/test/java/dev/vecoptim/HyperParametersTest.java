@@ -167,6 +167,8 @@ class HyperParametersTest {
             assertEquals(resolves, VectorWidth.available().contains(width), width.name());
         }
         assertEquals(0, VectorWidth.SCALAR.resolveBits());
+        assertTrue(VectorWidth.PREFERRED.resolveBits() >= 128, "the tests run with SIMD");
+        assertEquals(VectorWidth.available().size(), java.util.Set.copyOf(VectorWidth.available()).size(), "a width twice");
         assertTrue(VectorWidth.available().contains(VectorWidth.BITS_128), "the tests run with 128-bit vectors or more");
         assertEquals("fused jdk.incubator.vector loop, 128-bit (4 float lanes)",
                 Sgd.builder(0.1).vectorWidth(VectorWidth.BITS_128).build().implementation().description());

@@ -237,6 +237,8 @@ class OptimizerTest {
             group.remove(touching);
             assertMessage(IllegalArgumentException.class, "overlaps group 0 parameter 0 value",
                     () -> group.add(block.asSlice(250, 4), arena.allocate(4)));
+            assertMessage(IllegalArgumentException.class, "value overlaps group 0 parameter 2 grad",
+                    () -> group.add(block.asSlice(620, 100), arena.allocate(100)));
             group.remove(middle);
             group.add(block.asSlice(250, 4), block.asSlice(480, 4));
 
@@ -246,6 +248,9 @@ class OptimizerTest {
                     () -> group.add(MemorySegment.ofArray(heap).asSlice(200, 40), MemorySegment.ofArray(heap).asSlice(76, 40)));
             Parameter heapKept = group.add(MemorySegment.ofArray(heap).asSlice(80, 40),
                     MemorySegment.ofArray(heap).asSlice(120, 40));
+            group.remove(group.parameters().getFirst());
+            assertMessage(IllegalArgumentException.class, "value overlaps", () -> group.add(
+                    MemorySegment.ofArray(heap).asSlice(0, 40), MemorySegment.ofArray(heap).asSlice(200, 40)));
             group.remove(heapKept);
             group.add(MemorySegment.ofArray(heap).asSlice(80, 40), MemorySegment.ofArray(heap).asSlice(120, 40));
         }
@@ -284,6 +289,31 @@ class OptimizerTest {
             assertArrayEquals(new float[] {3 * coefficient, 4 * coefficient}, clippedGrad.toArray(ValueLayout.JAVA_FLOAT));
             assertArrayEquals(handGrad.toArray(ValueLayout.JAVA_FLOAT), clippedGrad.toArray(ValueLayout.JAVA_FLOAT));
             assertArrayEquals(handValue.toArray(ValueLayout.JAVA_FLOAT), clippedValue.toArray(ValueLayout.JAVA_FLOAT));
+        }
+    }
+
+    @Test
+    void anInterruptedCallerFinishesItsStepAndKeepsItsInterrupt() {
+        OptimizerModel.Structure structure = new OptimizerModel.Structure(List.of(Sgd.builder(0.1).build()),
+                List.of(List.of(5000, 5000)), NonFiniteGradients.PROPAGATE, 0, 1L << 30);
+        try (Arena arena = Arena.ofShared(); ExecutorService pool = Executors.newFixedThreadPool(2)) {
+            Memory threaded = Memory.of(arena, structure, 5);
+            Memory reference = Memory.of(arena, structure, 5);
+            Optimizer parallel = Optimizer.builder().executor(pool, 2).parallelThreshold(100).build();
+            ParameterGroup group = parallel.addGroup(structure.groups().getFirst());
+            for (int p = 0; p < 2; p++) {
+                group.add(threaded.values().get(p), threaded.grads().get(p));
+            }
+            try (parallel; Optimizer single = withThreads(structure, reference, 0, 1L << 30)) {
+                Thread.currentThread().interrupt();
+                try {
+                    parallel.step();
+                } finally {
+                    assertTrue(Thread.interrupted(), "the interrupt was lost");
+                }
+                single.step();
+                assertArrayEquals(reference.snapshot(single), threaded.snapshot(parallel));
+            }
         }
     }
 
@@ -327,6 +357,12 @@ class OptimizerTest {
             gradOnly.close();
             assertMessage(IllegalStateException.class, "group 0 parameter 2 grad cannot be used: its arena is closed",
                     () -> group.add(arena.allocate(40), deadGrad));
+            Arena gradLater = Arena.ofShared();
+            group.add(arena.allocate(40), gradLater.allocate(40));
+            group.remove(group.parameters().get(1));
+            gradLater.close();
+            assertMessage(IllegalStateException.class, "group 0 parameter 1 grad cannot be used: its arena is closed",
+                    optimizer::step);
             try (ExecutorService other = Executors.newSingleThreadExecutor()) {
                 Arena confined = other.submit(Arena::ofConfined).get();
                 try (Optimizer another = Optimizer.builder().build()) {
@@ -345,7 +381,11 @@ class OptimizerTest {
         Optimizer optimizer = Optimizer.builder().build();
         ParameterGroup group = optimizer.addGroup(Sgd.builder(0.1).build());
         Parameter kept = group.add(MemorySegment.ofArray(new float[1]), MemorySegment.ofArray(new float[1]));
+        ParameterGroup withState = optimizer.addGroup(Sgd.builder(0.1).momentum(0.9).build());
+        MemorySegment buffer = withState.add(MemorySegment.ofArray(new float[1]), MemorySegment.ofArray(new float[1]))
+                .state("momentum_buffer");
         optimizer.close();
+        assertMessage(IllegalStateException.class, "closed", () -> buffer.get(ValueLayout.JAVA_FLOAT, 0));
         optimizer.close();
         assertMessage(IllegalStateException.class, "the optimizer is closed", optimizer::step);
         assertMessage(IllegalStateException.class, "the optimizer is closed", optimizer::zeroGrad);
@@ -378,6 +418,8 @@ class OptimizerTest {
         try (Optimizer optimizer = Optimizer.builder().build()) {
             assertMessage(IllegalArgumentException.class, "maxNorm must be positive, was NaN",
                     () -> optimizer.clipGradNorm(Double.NaN));
+            assertMessage(IllegalArgumentException.class, "maxNorm must be positive, was 0.0",
+                    () -> optimizer.clipGradNorm(0));
             ParameterGroup group = optimizer.addGroup(Sgd.builder(0.1).build());
             assertMessage(IllegalArgumentException.class, "Invalid learning rate: -0.1", () -> group.lr(-0.1));
             group.schedule(completed -> -1);

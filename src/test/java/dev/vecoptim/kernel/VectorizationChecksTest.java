@@ -1,11 +1,15 @@
 package dev.vecoptim.kernel;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Map;
 import java.util.function.Function;
 import jdk.incubator.vector.VectorShape;
@@ -63,6 +67,13 @@ class VectorizationChecksTest {
         assertEquals(VectorShape.preferredShape().vectorBitSize(), factory.preferredBits());
         assertEquals(factory.preferredBits(), Kernels.vectorization().preferredBits());
         assertInstanceOf(NormScalar.class, Kernels.norm(0));
+        SgdKernel fresh = factory.kernel("SgdVector", SgdKernel.class, 128, new SgdFlags(false, false, false, false, false));
+        MemorySegment param = MemorySegment.ofArray(new float[] {1, 2, 3, 4, 5});
+        fresh.step(param, MemorySegment.ofArray(new float[] {1, 1, 1, 1, 1}), null, 0, 0, 1, -0.5f, 0, 5);
+        assertArrayEquals(new float[] {0.5f, 1.5f, 2.5f, 3.5f, 4.5f}, param.toArray(ValueLayout.JAVA_FLOAT));
+        IllegalStateException missing = assertThrows(IllegalStateException.class,
+                () -> factory.kernel("NoSuchVector", SgdKernel.class, 128, new NoFlags()));
+        assertEquals("the kernel template NoSuchVector.class is missing", missing.getMessage());
         assertFalse(Kernels.norm(64) instanceof NormScalar, "the norm runs 64 bits as 128");
         assertFalse(Kernels.norm(256) instanceof NormScalar);
     }
