@@ -257,6 +257,27 @@ class OptimizerTest {
     }
 
     @Test
+    void memoryFreedWithItsArenaCanBeRegisteredAgain() {
+        try (Arena arena = Arena.ofShared(); Optimizer optimizer = Optimizer.builder().build()) {
+            ParameterGroup group = optimizer.addGroup(Sgd.builder(0.1).build());
+            Arena temporary = Arena.ofShared();
+            MemorySegment deadValue = temporary.allocate(48);
+            group.add(deadValue, temporary.allocate(48));
+            long deadAddress = deadValue.address();
+            temporary.close();
+            // The allocator hands freed memory out again; keep allocating until it does so for the dead value's.
+            MemorySegment reused = null;
+            for (int attempt = 0; attempt < 1000 && reused == null; attempt++) {
+                MemorySegment candidate = arena.allocate(48);
+                reused = candidate.address() == deadAddress ? candidate : null;
+            }
+            assertTrue(reused != null, "the allocator never reused the freed memory");
+            Parameter live = group.add(reused, arena.allocate(48));
+            assertEquals(1, live.index(), "memory of a closed arena was taken for a held buffer");
+        }
+    }
+
+    @Test
     void aReadOnlyGradientIsRefusedOnlyWhenTheStepWouldWriteIt() {
         try (Arena arena = Arena.ofShared(); Optimizer plain = Optimizer.builder().build();
              Optimizer clipping = Optimizer.builder().maxGradNorm(1).build()) {
