@@ -47,8 +47,7 @@ public final class BenchmarkSelfCheck {
     }
 
     private static List<String> widths() {
-        return VectorWidth.available().stream().filter(w -> w != VectorWidth.SCALAR)
-                .map(w -> w == VectorWidth.PREFERRED ? "preferred" : w.name().substring("BITS_".length()))
+        return VectorWidth.available().stream().filter(w -> w != VectorWidth.SCALAR).map(VectorWidth::shortName)
                 .toList();
     }
 

@@ -1,5 +1,6 @@
 package dev.vecoptim.bench;
 
+import dev.vecoptim.VectorWidth;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -58,7 +59,7 @@ final class Measurements {
             int elements = Integer.parseInt(result.getParams().getParam("elements"));
             String width = result.getParams().getParam("width");
             String memory = result.getParams().getParam("memory");
-            Key key = new Key(loop, workload, elements, width == null ? 0 : Widths.bits(width),
+            Key key = new Key(loop, workload, elements, width == null ? 0 : VectorWidth.parse(width).resolveBits(),
                     memory == null ? "native" : memory);
             double allocated = Double.NaN;
             for (String label : result.getSecondaryResults().keySet()) {

@@ -1,5 +1,6 @@
 package dev.vecoptim.bench;
 
+import dev.vecoptim.VectorWidth;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.RooflineKernel;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -18,7 +19,7 @@ public class RooflineBenchmark extends OptimizerBenchmark {
 
     @Setup
     public void setUp() {
-        roofline = Kernels.vector("RooflineVector", RooflineKernel.class, Widths.bits(width),
+        roofline = Kernels.vector(RooflineKernel.FAMILY, VectorWidth.parse(width).resolveBits(),
                 workload().rooflineShape());
         allocate(false);
     }

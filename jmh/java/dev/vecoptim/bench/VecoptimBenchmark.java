@@ -1,5 +1,6 @@
 package dev.vecoptim.bench;
 
+import dev.vecoptim.VectorWidth;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
@@ -15,7 +16,7 @@ public class VecoptimBenchmark extends OptimizerBenchmark {
 
     @Setup
     public void setUp() {
-        stepper = workload().stepper(Widths.parse(width));
+        stepper = workload().stepper(VectorWidth.parse(width));
         allocate(memory.equals("heap"));
     }
 

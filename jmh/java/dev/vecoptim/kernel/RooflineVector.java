@@ -23,16 +23,16 @@ final class RooflineVector implements RooflineKernel {
                       long from, long to) {
         long vectorEnd = from + SPECIES.loopBound(to - from);
         for (long i = from; i < vectorEnd; i += SPECIES.length()) {
-            FloatVector g = Lanes.load(SPECIES, grad, i);
-            Lanes.store(Lanes.load(SPECIES, a, i).add(g), a, i);
+            FloatVector g = PanamaLanes.load(SPECIES, grad, i);
+            PanamaLanes.store(PanamaLanes.load(SPECIES, a, i).add(g), a, i);
             if (WRITTEN > 1) {
-                Lanes.store(Lanes.load(SPECIES, b, i).add(g), b, i);
+                PanamaLanes.store(PanamaLanes.load(SPECIES, b, i).add(g), b, i);
             }
             if (WRITTEN > 2) {
-                Lanes.store(Lanes.load(SPECIES, c, i).add(g), c, i);
+                PanamaLanes.store(PanamaLanes.load(SPECIES, c, i).add(g), c, i);
             }
             if (WRITTEN > 3) {
-                Lanes.store(Lanes.load(SPECIES, d, i).add(g), d, i);
+                PanamaLanes.store(PanamaLanes.load(SPECIES, d, i).add(g), d, i);
             }
         }
         for (long i = vectorEnd; i < to; i++) {

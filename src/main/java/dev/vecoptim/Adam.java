@@ -1,6 +1,5 @@
 package dev.vecoptim;
 
-import dev.vecoptim.kernel.AdamFlags;
 import dev.vecoptim.kernel.AdamKernel;
 import dev.vecoptim.kernel.Kernels;
 import java.lang.foreign.MemorySegment;
@@ -71,10 +70,10 @@ public final class Adam implements Algorithm {
         }
         HyperParameterChecks.finiteNonNegative("weight_decay value", weightDecay);
         vectorBits = vectorWidth.resolveBits();
-        AdamFlags.WeightDecay decay = weightDecay == 0 ? AdamFlags.WeightDecay.NONE
-                : decoupledWeightDecay ? AdamFlags.WeightDecay.DECOUPLED
-                : AdamFlags.WeightDecay.L2;
-        kernel = Kernels.adam(vectorBits, new AdamFlags(maximize, decay, amsgrad));
+        AdamKernel.WeightDecay decay = weightDecay == 0 ? AdamKernel.WeightDecay.NONE
+                : decoupledWeightDecay ? AdamKernel.WeightDecay.DECOUPLED
+                : AdamKernel.WeightDecay.L2;
+        kernel = Kernels.kernel(AdamKernel.FAMILY, vectorBits, new AdamKernel.Flags(maximize, decay, amsgrad));
     }
 
     /** Starts Adam hyper-parameters at PyTorch's defaults ({@code torch.optim.Adam}). */

@@ -1,7 +1,9 @@
 package dev.vecoptim;
 
 import dev.vecoptim.kernel.Kernels;
+import dev.vecoptim.kernel.NoFlags;
 import dev.vecoptim.kernel.NormKernel;
+import dev.vecoptim.kernel.Vectorization;
 import java.util.List;
 
 /**
@@ -14,7 +16,8 @@ import java.util.List;
 final class GradientNorm {
     static final long BLOCK = 1 << 16;
 
-    private final NormKernel kernel = Kernels.norm(VectorWidth.PREFERRED.resolveBits());
+    private final NormKernel kernel = Kernels.kernel(NormKernel.FAMILY,
+            Vectorization.normBits(VectorWidth.PREFERRED.resolveBits()), new NoFlags());
 
     /** Σ g² over every gradient; each parameter's block sums are left in its {@link Parameter#blockSums()}. */
     double sumOfSquares(List<Parameter> parameters, List<Chunk> blocks, long elements, ChunkRunner runner) {

@@ -1,6 +1,6 @@
 package dev.vecoptim;
 
-import dev.vecoptim.kernel.Kernels;
+import dev.vecoptim.kernel.Vectorization;
 
 /**
  * Which loop an optimizer runs: a fused vector loop of some width, or the scalar reference loop.
@@ -11,12 +11,7 @@ import dev.vecoptim.kernel.Kernels;
 public record Implementation(int vectorBits, String description) {
 
     static Implementation of(int vectorBits) {
-        if (vectorBits > 0) {
-            return new Implementation(vectorBits, "fused jdk.incubator.vector loop, " + vectorBits + "-bit ("
-                    + vectorBits / Float.SIZE + " float lanes)");
-        }
-        String reason = Kernels.vectorization().scalarReason();
-        return new Implementation(0, "scalar loop" + (reason == null ? " (asked for)" : ": " + reason));
+        return new Implementation(vectorBits, Vectorization.thisJvm().describe(vectorBits));
     }
 
     /** Whether the update runs on SIMD lanes. */

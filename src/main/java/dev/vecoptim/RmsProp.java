@@ -1,7 +1,6 @@
 package dev.vecoptim;
 
 import dev.vecoptim.kernel.Kernels;
-import dev.vecoptim.kernel.RmsPropFlags;
 import dev.vecoptim.kernel.RmsPropKernel;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -64,7 +63,8 @@ public final class RmsProp implements Algorithm {
         HyperParameterChecks.finiteNonNegative("weight_decay value", weightDecay);
         HyperParameterChecks.finiteNonNegative("alpha value", alpha);
         vectorBits = vectorWidth.resolveBits();
-        kernel = Kernels.rmsProp(vectorBits, new RmsPropFlags(maximize, weightDecay != 0, centered, momentum > 0));
+        kernel = Kernels.kernel(RmsPropKernel.FAMILY, vectorBits,
+                new RmsPropKernel.Flags(maximize, weightDecay != 0, centered, momentum > 0));
     }
 
     /** Starts RMSProp hyper-parameters at PyTorch's defaults. */

@@ -1,7 +1,6 @@
 package dev.vecoptim;
 
 import dev.vecoptim.kernel.Kernels;
-import dev.vecoptim.kernel.SgdFlags;
 import dev.vecoptim.kernel.SgdKernel;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
@@ -60,9 +59,11 @@ public final class Sgd implements Algorithm {
         }
         vectorBits = vectorWidth.resolveBits();
         boolean withMomentum = momentum != 0;
-        kernel = Kernels.sgd(vectorBits, new SgdFlags(maximize, weightDecay != 0, withMomentum, nesterov, false));
+        kernel = Kernels.kernel(SgdKernel.FAMILY, vectorBits,
+                new SgdKernel.Flags(maximize, weightDecay != 0, withMomentum, nesterov, false));
         firstStepKernel = withMomentum
-                ? Kernels.sgd(vectorBits, new SgdFlags(maximize, weightDecay != 0, true, nesterov, true))
+                ? Kernels.kernel(SgdKernel.FAMILY, vectorBits, new SgdKernel.Flags(maximize, weightDecay != 0, true,
+                        nesterov, true))
                 : kernel;
     }
 

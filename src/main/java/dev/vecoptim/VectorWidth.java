@@ -1,6 +1,5 @@
 package dev.vecoptim;
 
-import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.Vectorization;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,9 +16,9 @@ import java.util.List;
  */
 public enum VectorWidth {
     /** The widest the CPU runs natively, or scalar when SIMD is unavailable. */
-    PREFERRED(-1),
+    PREFERRED(Vectorization.PREFERRED),
     /** The scalar reference loops, one element at a time. */
-    SCALAR(0),
+    SCALAR(Vectorization.SCALAR),
     /** 64-bit vectors: 2 float lanes. */
     BITS_64(64),
     /** 128-bit vectors: 4 float lanes (SSE, NEON). */
@@ -41,13 +40,32 @@ public enum VectorWidth {
      */
     public static List<VectorWidth> available() {
         List<VectorWidth> available = new ArrayList<>(List.of(SCALAR, PREFERRED));
-        int preferredBits = Kernels.vectorization().preferredBits();
-        for (VectorWidth width : values()) {
-            if (width.bits > 0 && width.bits <= preferredBits) {
-                available.add(width);
-            }
+        for (int bits : Vectorization.thisJvm().explicitWidths()) {
+            available.add(valueOf("BITS_" + bits));
         }
         return List.copyOf(available);
+    }
+
+    /**
+     * The width a name means, as configuration files and command lines write it: {@code preferred},
+     * {@code scalar} or a number of bits ({@code 64}, {@code 128}, {@code 256}, {@code 512}), or the constant's
+     * own name ({@code BITS_256}), in any case.
+     *
+     * @throws IllegalArgumentException naming the accepted names, for any other
+     */
+    public static VectorWidth parse(String name) {
+        for (VectorWidth width : values()) {
+            if (width.shortName().equalsIgnoreCase(name) || width.name().equalsIgnoreCase(name)) {
+                return width;
+            }
+        }
+        throw new IllegalArgumentException("no vector width " + name + "; one of "
+                + java.util.Arrays.stream(values()).map(VectorWidth::shortName).toList());
+    }
+
+    /** {@code preferred}, {@code scalar}, or the number of bits. */
+    public String shortName() {
+        return bits > 0 ? String.valueOf(bits) : name().toLowerCase(java.util.Locale.ROOT);
     }
 
     /**
@@ -57,22 +75,6 @@ public enum VectorWidth {
      * @throws IllegalArgumentException if the width is wider than the machine's preferred vectors
      */
     public int resolveBits() {
-        Vectorization vectorization = Kernels.vectorization();
-        if (this == PREFERRED) {
-            return vectorization.preferredBits();
-        }
-        if (this == SCALAR) {
-            return 0;
-        }
-        if (!vectorization.enabled()) {
-            throw new IllegalStateException("vector width " + bits + " bits is unavailable: "
-                    + vectorization.scalarReason());
-        }
-        if (bits > vectorization.preferredBits()) {
-            throw new IllegalArgumentException("vector width " + bits + " bits is wider than this machine's "
-                    + vectorization.preferredBits() + "-bit vectors; the Vector API would run it 10-100x"
-                    + " slower, in Java");
-        }
-        return bits;
+        return Vectorization.thisJvm().resolve(bits);
     }
 }

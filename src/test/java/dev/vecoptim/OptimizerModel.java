@@ -1,6 +1,6 @@
 package dev.vecoptim;
 
-import dev.vecoptim.kernel.NormScalar;
+import dev.vecoptim.kernel.NormKernel;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
@@ -153,7 +153,7 @@ final class OptimizerModel {
         for (float[] grad : grads) {
             MemorySegment segment = MemorySegment.ofArray(grad);
             for (long from = 0; from < grad.length; from += GradientNorm.BLOCK) {
-                total += new NormScalar().sumOfSquares(segment, from, Math.min(grad.length, from + GradientNorm.BLOCK));
+                total += new NormKernel.Scalar().sumOfSquares(segment, from, Math.min(grad.length, from + GradientNorm.BLOCK));
             }
         }
         return total;

@@ -1,13 +1,17 @@
 package dev.vecoptim.kernel;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * Adam's update (also AdamW's and AMSGrad's) over the elements {@code [from, to)} of float32 segments,
- * in place, with the flags fixed when the kernel is made ({@link AdamFlags}) and coefficients already
- * rounded to float. Kernels assume valid input.
+ * in place, with the flags fixed when the kernel is made ({@link Flags}) and coefficients already
+ * rounded to float. Kernels assume valid input. The vector loop is {@code AdamVector}; the scalar reference
+ * is {@link Scalar}.
  */
 public interface AdamKernel {
+
+    KernelFamily<AdamKernel, Flags> FAMILY = new KernelFamily<>("AdamVector", AdamKernel.class, Scalar::new);
 
     /**
      * @param maxExpAvgSq read and written only with AMSGrad
@@ -25,4 +29,68 @@ public interface AdamKernel {
               MemorySegment maxExpAvgSq, float weightDecay, float decayFactor, float beta1, float beta1Complement,
               float beta2, float beta2Complement, float biasCorrection2Sqrt, float eps, float negativeStepSize,
               long from, long to);
+
+    /**
+     * Which branches of Adam's update a kernel takes (constants to C2 in a vector kernel).
+     *
+     * @param maximize negate the gradient first
+     * @param weightDecay none, L2 (Adam: added to the gradient) or decoupled (AdamW: the parameter is scaled)
+     * @param amsgrad keep the running maximum of the second moment and normalise by it
+     */
+    record Flags(boolean maximize, WeightDecay weightDecay, boolean amsgrad) {
+        public Flags {
+            java.util.Objects.requireNonNull(weightDecay, "weightDecay");
+        }
+    }
+
+    /** How weight decay enters Adam's update. */
+    enum WeightDecay {
+        /** {@code weight_decay = 0}. */
+        NONE,
+        /** Adam: {@code g = fma(p, wd, g)}. */
+        L2,
+        /** AdamW: {@code p = rn(p · (1 − lr·wd))} before the update. */
+        DECOUPLED
+    }
+
+    /**
+     * Adam's scalar reference: PyTorch 1.13's {@code _single_tensor_adam} and {@code _single_tensor_adamw},
+     * one element at a time, one rounding per ATen operation. Also the tail of every Adam vector kernel, and
+     * the whole update when SIMD is off.
+     */
+    final class Scalar implements AdamKernel {
+        // Unaligned: callers may slice segments at any byte offset.
+        private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+        private final Flags flags;
+
+        public Scalar(Flags flags) {
+            this.flags = flags;
+        }
+
+        @Override
+        public void step(MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expAvgSq,
+                         MemorySegment maxExpAvgSq, float weightDecay, float decayFactor, float beta1,
+                         float beta1Complement, float beta2, float beta2Complement, float biasCorrection2Sqrt,
+                         float eps, float negativeStepSize, long from, long to) {
+            for (long i = from; i < to; i++) {
+                float p = param.getAtIndex(FLOAT, i);
+                float g = Gradient.effective(grad.getAtIndex(FLOAT, i), p, flags.maximize(),
+                        flags.weightDecay() == WeightDecay.L2, weightDecay);
+                if (flags.weightDecay() == WeightDecay.DECOUPLED) {
+                    p *= decayFactor;
+                }
+                float m = Math.fma(g, beta1Complement, expAvg.getAtIndex(FLOAT, i) * beta1);
+                expAvg.setAtIndex(FLOAT, i, m);
+                float v = Math.fma(beta2Complement * g, g, expAvgSq.getAtIndex(FLOAT, i) * beta2);
+                expAvgSq.setAtIndex(FLOAT, i, v);
+                if (flags.amsgrad()) {
+                    v = Math.max(maxExpAvgSq.getAtIndex(FLOAT, i), v);
+                    maxExpAvgSq.setAtIndex(FLOAT, i, v);
+                }
+                float denom = (float) Math.sqrt(v) / biasCorrection2Sqrt + eps;
+                param.setAtIndex(FLOAT, i, p + negativeStepSize * m / denom);
+            }
+        }
+    }
 }

@@ -7,17 +7,17 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Adam's fused vector loop (Adam, AdamW, AMSGrad), defined by {@link PanamaKernels} once per
- * (width, flags) as a hidden class whose class data makes the species and the {@link AdamFlags}
+ * (width, flags) as a hidden class whose class data makes the species and the {@link Flags}
  * constants to C2.
  */
 final class AdamVector implements AdamKernel {
     private static final VectorSpecies<Float> SPECIES = PanamaKernels.species(MethodHandles.lookup());
-    private static final AdamFlags FLAGS = PanamaKernels.flags(MethodHandles.lookup(), AdamFlags.class);
+    private static final Flags FLAGS = PanamaKernels.flags(MethodHandles.lookup(), Flags.class);
     private static final boolean MAXIMIZE = FLAGS.maximize();
-    private static final boolean L2_WEIGHT_DECAY = FLAGS.weightDecay() == AdamFlags.WeightDecay.L2;
-    private static final boolean DECOUPLED_WEIGHT_DECAY = FLAGS.weightDecay() == AdamFlags.WeightDecay.DECOUPLED;
+    private static final boolean L2_WEIGHT_DECAY = FLAGS.weightDecay() == WeightDecay.L2;
+    private static final boolean DECOUPLED_WEIGHT_DECAY = FLAGS.weightDecay() == WeightDecay.DECOUPLED;
     private static final boolean AMSGRAD = FLAGS.amsgrad();
-    private static final AdamKernel TAIL = new AdamScalar(FLAGS);
+    private static final AdamKernel TAIL = new Scalar(FLAGS);
 
     @Override
     public void step(MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expAvgSq,
@@ -35,22 +35,22 @@ final class AdamVector implements AdamKernel {
         FloatVector negativeStepSizes = FloatVector.broadcast(SPECIES, negativeStepSize);
         long vectorEnd = from + SPECIES.loopBound(to - from);
         for (long i = from; i < vectorEnd; i += SPECIES.length()) {
-            FloatVector p = Lanes.load(SPECIES, param, i);
-            FloatVector g = Lanes.effectiveGradient(Lanes.load(SPECIES, grad, i), p, MAXIMIZE, L2_WEIGHT_DECAY,
+            FloatVector p = PanamaLanes.load(SPECIES, param, i);
+            FloatVector g = PanamaLanes.effectiveGradient(PanamaLanes.load(SPECIES, grad, i), p, MAXIMIZE, L2_WEIGHT_DECAY,
                     weightDecays);
             if (DECOUPLED_WEIGHT_DECAY) {
                 p = p.mul(decayFactors);
             }
-            FloatVector m = g.fma(beta1Complements, Lanes.load(SPECIES, expAvg, i).mul(beta1s));
-            Lanes.store(m, expAvg, i);
-            FloatVector v = beta2Complements.mul(g).fma(g, Lanes.load(SPECIES, expAvgSq, i).mul(beta2s));
-            Lanes.store(v, expAvgSq, i);
+            FloatVector m = g.fma(beta1Complements, PanamaLanes.load(SPECIES, expAvg, i).mul(beta1s));
+            PanamaLanes.store(m, expAvg, i);
+            FloatVector v = beta2Complements.mul(g).fma(g, PanamaLanes.load(SPECIES, expAvgSq, i).mul(beta2s));
+            PanamaLanes.store(v, expAvgSq, i);
             if (AMSGRAD) {
-                v = Lanes.load(SPECIES, maxExpAvgSq, i).max(v);
-                Lanes.store(v, maxExpAvgSq, i);
+                v = PanamaLanes.load(SPECIES, maxExpAvgSq, i).max(v);
+                PanamaLanes.store(v, maxExpAvgSq, i);
             }
             FloatVector denom = v.sqrt().div(biasCorrection2Sqrts).add(epss);
-            Lanes.store(p.add(negativeStepSizes.mul(m).div(denom)), param, i);
+            PanamaLanes.store(p.add(negativeStepSizes.mul(m).div(denom)), param, i);
         }
         // Whole vectors are the common case; skipping the empty scalar loop took SGD at 4K floats from 0.95x
         // to 0.99x of a hand-written static final species loop.

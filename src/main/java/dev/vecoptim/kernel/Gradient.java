@@ -1,6 +1,6 @@
 package dev.vecoptim.kernel;
 
-/** The gradient every PyTorch optimizer starts from; the scalar side of {@link Lanes#effectiveGradient}. */
+/** The gradient every PyTorch optimizer starts from; the scalar side of {@link PanamaLanes#effectiveGradient}. */
 final class Gradient {
     private Gradient() {
     }

@@ -19,7 +19,7 @@ final class NormVector implements NormKernel {
     private static final VectorSpecies<Double> DOUBLES = VectorSpecies.of(double.class, FLOATS.vectorShape());
     private static final int ACCUMULATORS = PARTIAL_SUMS / DOUBLES.length();
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
-    private static final NormKernel TAIL = new NormScalar();
+    private static final NormKernel TAIL = new Scalar();
 
     @Override
     public double sumOfSquares(MemorySegment grad, long from, long to) {
@@ -71,7 +71,7 @@ final class NormVector implements NormKernel {
 
     /** Adds the exact squares of partial sums {@code [accumulator · doubleLanes, +doubleLanes)} of a group. */
     private static DoubleVector accumulate(DoubleVector sums, MemorySegment grad, long group, int accumulator) {
-        FloatVector floats = Lanes.load(FLOATS, grad, group + (long) (accumulator / 2) * FLOATS.length());
+        FloatVector floats = PanamaLanes.load(FLOATS, grad, group + (long) (accumulator / 2) * FLOATS.length());
         DoubleVector g = (DoubleVector) floats.convertShape(VectorOperators.F2D, DOUBLES, accumulator % 2);
         return g.fma(g, sums);
     }
@@ -81,7 +81,7 @@ final class NormVector implements NormKernel {
         FloatVector factors = FloatVector.broadcast(FLOATS, factor);
         long vectorEnd = from + FLOATS.loopBound(to - from);
         for (long i = from; i < vectorEnd; i += FLOATS.length()) {
-            Lanes.store(Lanes.load(FLOATS, grad, i).mul(factors), grad, i);
+            PanamaLanes.store(PanamaLanes.load(FLOATS, grad, i).mul(factors), grad, i);
         }
         TAIL.scale(grad, factor, vectorEnd, to);
     }

@@ -21,19 +21,11 @@ import jdk.incubator.vector.VectorSpecies;
  * has seen two combinations) while the loop exists once in the source.
  */
 final class PanamaKernels implements VectorKernelFactory {
-    private final int preferredBits = VectorShape.preferredShape().vectorBitSize();
     private final Map<String, byte[]> templateBytes = new ConcurrentHashMap<>();
-
-    PanamaKernels() {
-        if (preferredBits < 128) {
-            throw new UnsupportedOperationException("the CPU's preferred vector size is " + preferredBits
-                    + " bits; below 128 the Vector API is slower than the scalar loops");
-        }
-    }
 
     @Override
     public int preferredBits() {
-        return preferredBits;
+        return VectorShape.preferredShape().vectorBitSize();
     }
 
     @Override

@@ -1,13 +1,16 @@
 package dev.vecoptim.kernel;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * RMSProp's update over the elements {@code [from, to)} of float32 segments, in place, with the flags
- * fixed when the kernel is made ({@link RmsPropFlags}) and coefficients already rounded to float.
- * Kernels assume valid input.
+ * fixed when the kernel is made ({@link Flags}) and coefficients already rounded to float.
+ * Kernels assume valid input. The vector loop is {@code RmsPropVector}; the scalar reference is {@link Scalar}.
  */
 public interface RmsPropKernel {
+
+    KernelFamily<RmsPropKernel, Flags> FAMILY = new KernelFamily<>("RmsPropVector", RmsPropKernel.class, Scalar::new);
 
     /**
      * @param gradAvg read and written only when centered
@@ -22,4 +25,61 @@ public interface RmsPropKernel {
     void step(MemorySegment param, MemorySegment grad, MemorySegment squareAvg, MemorySegment gradAvg,
               MemorySegment momentumBuffer, float weightDecay, float alpha, float alphaComplement, float eps,
               float momentum, float negativeLr, long from, long to);
+
+    /**
+     * Which branches of RMSProp's update a kernel takes (constants to C2 in a vector kernel).
+     *
+     * @param maximize negate the gradient first
+     * @param weightDecay add {@code weight_decay · p} to the gradient
+     * @param centered keep a running average of the gradient and subtract its square
+     * @param momentum keep a momentum buffer of the normalised gradient
+     */
+    record Flags(boolean maximize, boolean weightDecay, boolean centered, boolean momentum) {
+    }
+
+    /**
+     * RMSProp's scalar reference: PyTorch 1.13's {@code _single_tensor_rmsprop}, one element at a time, one
+     * rounding per ATen operation. Also the tail of every RMSProp vector kernel, and the whole update when
+     * SIMD is off.
+     */
+    final class Scalar implements RmsPropKernel {
+        // Unaligned: callers may slice segments at any byte offset.
+        private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+        private final Flags flags;
+
+        public Scalar(Flags flags) {
+            this.flags = flags;
+        }
+
+        @Override
+        public void step(MemorySegment param, MemorySegment grad, MemorySegment squareAvg, MemorySegment gradAvg,
+                         MemorySegment momentumBuffer, float weightDecay, float alpha, float alphaComplement, float eps,
+                         float momentum, float negativeLr, long from, long to) {
+            for (long i = from; i < to; i++) {
+                float p = param.getAtIndex(FLOAT, i);
+                float g = Gradient.effective(grad.getAtIndex(FLOAT, i), p, flags.maximize(), flags.weightDecay(),
+                        weightDecay);
+                float sq = Math.fma(alphaComplement * g, g, squareAvg.getAtIndex(FLOAT, i) * alpha);
+                squareAvg.setAtIndex(FLOAT, i, sq);
+                float avg;
+                if (flags.centered()) {
+                    float ga = Math.fma(g, alphaComplement, gradAvg.getAtIndex(FLOAT, i) * alpha);
+                    gradAvg.setAtIndex(FLOAT, i, ga);
+                    avg = (float) Math.sqrt(Math.fma(-ga, ga, sq));
+                } else {
+                    avg = (float) Math.sqrt(sq);
+                }
+                avg += eps;
+                if (flags.momentum()) {
+                    float buf = momentumBuffer.getAtIndex(FLOAT, i) * momentum + g / avg;
+                    momentumBuffer.setAtIndex(FLOAT, i, buf);
+                    p = Math.fma(buf, negativeLr, p);
+                } else {
+                    p += negativeLr * g / avg;
+                }
+                param.setAtIndex(FLOAT, i, p);
+            }
+        }
+    }
 }

@@ -7,16 +7,16 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * RMSProp's fused vector loop, defined by {@link PanamaKernels} once per (width, flags) as a hidden class
- * whose class data makes the species and the {@link RmsPropFlags} constants to C2.
+ * whose class data makes the species and the {@link Flags} constants to C2.
  */
 final class RmsPropVector implements RmsPropKernel {
     private static final VectorSpecies<Float> SPECIES = PanamaKernels.species(MethodHandles.lookup());
-    private static final RmsPropFlags FLAGS = PanamaKernels.flags(MethodHandles.lookup(), RmsPropFlags.class);
+    private static final Flags FLAGS = PanamaKernels.flags(MethodHandles.lookup(), Flags.class);
     private static final boolean MAXIMIZE = FLAGS.maximize();
     private static final boolean WEIGHT_DECAY = FLAGS.weightDecay();
     private static final boolean CENTERED = FLAGS.centered();
     private static final boolean MOMENTUM = FLAGS.momentum();
-    private static final RmsPropKernel TAIL = new RmsPropScalar(FLAGS);
+    private static final RmsPropKernel TAIL = new Scalar(FLAGS);
 
     @Override
     public void step(MemorySegment param, MemorySegment grad, MemorySegment squareAvg, MemorySegment gradAvg,
@@ -30,28 +30,28 @@ final class RmsPropVector implements RmsPropKernel {
         FloatVector negativeLrs = FloatVector.broadcast(SPECIES, negativeLr);
         long vectorEnd = from + SPECIES.loopBound(to - from);
         for (long i = from; i < vectorEnd; i += SPECIES.length()) {
-            FloatVector p = Lanes.load(SPECIES, param, i);
-            FloatVector g = Lanes.effectiveGradient(Lanes.load(SPECIES, grad, i), p, MAXIMIZE, WEIGHT_DECAY,
+            FloatVector p = PanamaLanes.load(SPECIES, param, i);
+            FloatVector g = PanamaLanes.effectiveGradient(PanamaLanes.load(SPECIES, grad, i), p, MAXIMIZE, WEIGHT_DECAY,
                     weightDecays);
-            FloatVector sq = alphaComplements.mul(g).fma(g, Lanes.load(SPECIES, squareAvg, i).mul(alphas));
-            Lanes.store(sq, squareAvg, i);
+            FloatVector sq = alphaComplements.mul(g).fma(g, PanamaLanes.load(SPECIES, squareAvg, i).mul(alphas));
+            PanamaLanes.store(sq, squareAvg, i);
             FloatVector avg;
             if (CENTERED) {
-                FloatVector ga = g.fma(alphaComplements, Lanes.load(SPECIES, gradAvg, i).mul(alphas));
-                Lanes.store(ga, gradAvg, i);
+                FloatVector ga = g.fma(alphaComplements, PanamaLanes.load(SPECIES, gradAvg, i).mul(alphas));
+                PanamaLanes.store(ga, gradAvg, i);
                 avg = ga.neg().fma(ga, sq).sqrt();
             } else {
                 avg = sq.sqrt();
             }
             avg = avg.add(epss);
             if (MOMENTUM) {
-                FloatVector buf = Lanes.load(SPECIES, momentumBuffer, i).mul(momenta).add(g.div(avg));
-                Lanes.store(buf, momentumBuffer, i);
+                FloatVector buf = PanamaLanes.load(SPECIES, momentumBuffer, i).mul(momenta).add(g.div(avg));
+                PanamaLanes.store(buf, momentumBuffer, i);
                 p = buf.fma(negativeLrs, p);
             } else {
                 p = p.add(negativeLrs.mul(g).div(avg));
             }
-            Lanes.store(p, param, i);
+            PanamaLanes.store(p, param, i);
         }
         // Whole vectors are the common case; skipping the empty scalar loop took SGD at 4K floats from 0.95x
         // to 0.99x of a hand-written static final species loop.

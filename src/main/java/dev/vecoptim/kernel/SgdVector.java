@@ -7,18 +7,18 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * SGD's fused vector loop. Never loaded as itself: {@link PanamaKernels} defines its bytes once per
- * (width, flags) as a hidden class whose class data holds the species and the {@link SgdFlags}, so that
+ * (width, flags) as a hidden class whose class data holds the species and the {@link Flags}, so that
  * both are {@code static final} constants to C2 while the loop exists once in the source.
  */
 final class SgdVector implements SgdKernel {
     private static final VectorSpecies<Float> SPECIES = PanamaKernels.species(MethodHandles.lookup());
-    private static final SgdFlags FLAGS = PanamaKernels.flags(MethodHandles.lookup(), SgdFlags.class);
+    private static final Flags FLAGS = PanamaKernels.flags(MethodHandles.lookup(), Flags.class);
     private static final boolean MAXIMIZE = FLAGS.maximize();
     private static final boolean WEIGHT_DECAY = FLAGS.weightDecay();
     private static final boolean MOMENTUM = FLAGS.momentum();
     private static final boolean NESTEROV = FLAGS.nesterov();
     private static final boolean FIRST_STEP = FLAGS.firstStep();
-    private static final SgdKernel TAIL = new SgdScalar(FLAGS);
+    private static final SgdKernel TAIL = new Scalar(FLAGS);
 
     @Override
     public void step(MemorySegment param, MemorySegment grad, MemorySegment momentumBuffer,
@@ -30,17 +30,17 @@ final class SgdVector implements SgdKernel {
         FloatVector negativeLrs = FloatVector.broadcast(SPECIES, negativeLr);
         long vectorEnd = from + SPECIES.loopBound(to - from);
         for (long i = from; i < vectorEnd; i += SPECIES.length()) {
-            FloatVector p = Lanes.load(SPECIES, param, i);
-            FloatVector g = Lanes.effectiveGradient(Lanes.load(SPECIES, grad, i), p, MAXIMIZE, WEIGHT_DECAY,
+            FloatVector p = PanamaLanes.load(SPECIES, param, i);
+            FloatVector g = PanamaLanes.effectiveGradient(PanamaLanes.load(SPECIES, grad, i), p, MAXIMIZE, WEIGHT_DECAY,
                     weightDecays);
             if (MOMENTUM) {
                 FloatVector buf = FIRST_STEP
                         ? g
-                        : g.fma(dampeningComplements, Lanes.load(SPECIES, momentumBuffer, i).mul(momenta));
-                Lanes.store(buf, momentumBuffer, i);
+                        : g.fma(dampeningComplements, PanamaLanes.load(SPECIES, momentumBuffer, i).mul(momenta));
+                PanamaLanes.store(buf, momentumBuffer, i);
                 g = NESTEROV ? buf.fma(momenta, g) : buf;
             }
-            Lanes.store(g.fma(negativeLrs, p), param, i);
+            PanamaLanes.store(g.fma(negativeLrs, p), param, i);
         }
         // Whole vectors are the common case; skipping the empty scalar loop took SGD at 4K floats from 0.95x
         // to 0.99x of a hand-written static final species loop.

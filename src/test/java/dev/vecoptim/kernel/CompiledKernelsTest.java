@@ -3,7 +3,7 @@ package dev.vecoptim.kernel;
 import java.lang.foreign.Arena;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The properties mostly run kernels before C2 compiles them (each flag combination is its own class).
@@ -16,11 +16,11 @@ class CompiledKernelsTest {
     private static final int LENGTH = 67;
 
     @ParameterizedTest(name = "{0}-bit")
-    @ValueSource(ints = {64, 128, 256, 512})
+    @MethodSource("dev.vecoptim.kernel.KernelCase#widths")
     void c2CompiledVectorKernelsEqualTheScalarReference(int bits) {
         SplittableRandom random = new SplittableRandom(bits);
-        Update[] updates = {Update.Sgd.random(random), Update.RmsProp.random(random), Update.Adam.random(random)};
-        for (Update update : updates) {
+        for (Update.Family family : Update.FAMILIES) {
+            Update<?, ?> update = family.random().apply(random);
             for (int call = 0; call < CALLS; call++) {
                 try (Arena arena = Arena.ofConfined()) {
                     Buffers scalar = Buffers.nativeFilled(arena, LENGTH, update.stateBuffers(), call % 64, call);

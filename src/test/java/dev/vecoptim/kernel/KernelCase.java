@@ -14,13 +14,17 @@ import org.quicktheories.core.Gen;
  * A generated kernel test: an update (flags and coefficients), a length, a misalignment, a number of
  * consecutive steps, and the seed of the buffers' contents.
  */
-public record KernelCase(Update update, int length, int byteOffset, int steps, long dataSeed) {
+public record KernelCase(Update<?, ?> update, int length, int byteOffset, int steps, long dataSeed) {
 
     /** Every vector width the kernels have; the tests run them all, whatever the CPU. */
-    public static final List<Integer> WIDTHS = List.of(64, 128, 256, 512);
+    public static final List<Integer> WIDTHS = Vectorization.WIDTHS;
+
+    static List<Integer> widths() {
+        return WIDTHS;
+    }
 
     public static Gen<KernelCase> any() {
-        Gen<Update> updates = longRange(Long.MIN_VALUE, Long.MAX_VALUE)
+        Gen<Update<?, ?>> updates = longRange(Long.MIN_VALUE, Long.MAX_VALUE)
                 .map(seed -> Update.random(new SplittableRandom(seed)));
         return updates.zip(lengths(), range(0, 63), range(1, 4), longRange(Long.MIN_VALUE, Long.MAX_VALUE),
                 KernelCase::new);

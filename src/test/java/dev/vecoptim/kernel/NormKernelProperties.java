@@ -23,9 +23,9 @@ class NormKernelProperties {
                         // Special values one time in 64 at most, so that most sums stay finite and meaningful.
                         TestFloats.fill(grad, new SplittableRandom(seed), seed % 2 == 0 ? 64 : Integer.MAX_VALUE);
                         int from = length == 0 ? 0 : (int) Math.floorMod(seed, (long) length);
-                        double expected = new NormScalar().sumOfSquares(grad, from, length);
+                        double expected = new NormKernel.Scalar().sumOfSquares(grad, from, length);
                         for (int bits : KernelCase.WIDTHS) {
-                            double actual = Kernels.norm(bits).sumOfSquares(grad, from, length);
+                            double actual = norm(bits).sumOfSquares(grad, from, length);
                             assertEquals(Double.doubleToLongBits(expected), Double.doubleToLongBits(actual),
                                     bits + "-bit sum of squares " + actual + ", scalar " + expected);
                         }
@@ -43,11 +43,11 @@ class NormKernelProperties {
                         TestFloats.fill(expected, random, 8);
                         float factor = TestFloats.coefficient(random);
                         MemorySegment original = arena.allocate(expected.byteSize()).copyFrom(expected);
-                        new NormScalar().scale(expected, factor, 0, length);
+                        new NormKernel.Scalar().scale(expected, factor, 0, length);
                         for (int bits : KernelCase.WIDTHS) {
                             MemorySegment actual = arena.allocate(expected.byteSize() + offset, 64)
                                     .asSlice(offset, expected.byteSize()).copyFrom(original);
-                            Kernels.norm(bits).scale(actual, factor, 0, length);
+                            norm(bits).scale(actual, factor, 0, length);
                             TestFloats.assertSameBits(bits + "-bit scale by " + factor, expected, actual);
                         }
                     }
@@ -69,16 +69,21 @@ class NormKernelProperties {
             for (double sum : partial) {
                 expected += sum;
             }
-            assertEquals(expected, new NormScalar().sumOfSquares(grad, 0, 20));
-            assertEquals(expected, Kernels.norm(256).sumOfSquares(grad, 0, 20));
+            assertEquals(expected, new NormKernel.Scalar().sumOfSquares(grad, 0, 20));
+            assertEquals(expected, norm(256).sumOfSquares(grad, 0, 20));
             // A float's square never overflows a double: only NaN and infinities make the sum non-finite.
             grad.setAtIndex(TestFloats.FLOAT, 3, Float.MAX_VALUE);
-            double withHuge = Kernels.norm(512).sumOfSquares(grad, 0, 20);
+            double withHuge = norm(512).sumOfSquares(grad, 0, 20);
             assertTrue(Double.isFinite(withHuge) && withHuge >= (double) Float.MAX_VALUE * Float.MAX_VALUE);
             grad.setAtIndex(TestFloats.FLOAT, 3, Float.NEGATIVE_INFINITY);
-            assertEquals(Double.POSITIVE_INFINITY, Kernels.norm(512).sumOfSquares(grad, 0, 20));
+            assertEquals(Double.POSITIVE_INFINITY, norm(512).sumOfSquares(grad, 0, 20));
             grad.setAtIndex(TestFloats.FLOAT, 19, Float.NaN);
-            assertTrue(Double.isNaN(Kernels.norm(128).sumOfSquares(grad, 0, 20)));
+            assertTrue(Double.isNaN(norm(128).sumOfSquares(grad, 0, 20)));
         }
+    }
+
+    /** The norm kernel that runs next to updates of width {@code bits}. */
+    static NormKernel norm(int bits) {
+        return Kernels.kernel(NormKernel.FAMILY, Vectorization.normBits(bits), new NoFlags());
     }
 }

@@ -30,13 +30,13 @@ import java.util.Map;
  * <li>a vector operation becomes its opposite: add ↔ sub, mul ↔ div, max ↔ min;
  * <li>a fused multiply-add (vector or {@code Math.fma}) becomes a multiply then an add, rounded twice;
  * <li>a unary vector operation ({@code neg}, {@code sqrt}, {@code abs}) is dropped;
- * <li>a store ({@code Lanes.store}) is dropped;
+ * <li>a store ({@code PanamaLanes.store}) is dropped;
  * <li>a conditional branch is negated.
  * </ul>
  */
 final class TemplateMutants {
     private static final ClassDesc OPERATIONS = ClassDesc.of(MutantOperations.class.getName());
-    private static final ClassDesc LANES = ClassDesc.of(Lanes.class.getName());
+    private static final ClassDesc LANES = ClassDesc.of(PanamaLanes.class.getName());
     private static final Map<String, String> OPPOSITES = Map.of("add", "sub", "sub", "add", "mul", "div",
             "div", "mul", "max", "min", "min", "max");
     private static final List<String> UNARY = List.of("neg", "sqrt", "abs");
@@ -103,7 +103,7 @@ final class TemplateMutants {
             return owner + "." + method + " dropped";
         }
         if (invoke.owner().asSymbol().equals(LANES) && method.equals("store")) {
-            return "Lanes.store dropped";
+            return "PanamaLanes.store dropped";
         }
         return null;
     }
@@ -139,7 +139,7 @@ final class TemplateMutants {
             } else if (method.equals("fma")) {
                 builder.invokestatic(OPERATIONS, "mulThenAdd", type);
             } else if (method.equals("store")) {
-                // Lanes.store(FloatVector lanes, MemorySegment segment, long index): drop the arguments instead.
+                // PanamaLanes.store(FloatVector lanes, MemorySegment segment, long index): drop the arguments instead.
                 builder.pop2().pop().pop();
             }
             // A unary operation is dropped: its receiver stays on the stack as its result.

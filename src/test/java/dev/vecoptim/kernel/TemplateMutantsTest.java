@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -19,7 +20,6 @@ import org.junit.jupiter.api.Test;
  * same bits.
  */
 class TemplateMutantsTest {
-    private static final List<String> UPDATES = List.of("SgdVector", "RmsPropVector", "AdamVector");
     private static final List<Integer> LENGTHS = List.of(1, 3, 8, 16, 17, 37, 70);
     private static final int STEPS = 2;
 
@@ -36,17 +36,19 @@ class TemplateMutantsTest {
     void everyMutantOfTheTemplatesIsKilledOrProvedEquivalent() {
         Map<String, String> survivors = new TreeMap<>();
         int mutants = 0;
-        for (String template : UPDATES) {
-            assertFalse(updateKilled(template, TemplateMutants.read(template)), "the unmutated " + template + " differs");
+        for (Update.Family family : Update.FAMILIES) {
+            String template = family.kernels().template();
+            assertFalse(updateKilled(family, TemplateMutants.read(template)), "the unmutated " + template + " differs");
             for (TemplateMutants.Mutant mutant : TemplateMutants.of(template)) {
                 mutants++;
-                if (!updateKilled(template, mutant.bytes())) {
+                if (!updateKilled(family, mutant.bytes())) {
                     survivors.put(mutant.toString(), "survived");
                 }
             }
         }
-        assertFalse(normKilled(TemplateMutants.read("NormVector")), "the unmutated NormVector differs");
-        for (TemplateMutants.Mutant mutant : TemplateMutants.of("NormVector")) {
+        String norm = NormKernel.FAMILY.template();
+        assertFalse(normKilled(TemplateMutants.read(norm)), "the unmutated " + norm + " differs");
+        for (TemplateMutants.Mutant mutant : TemplateMutants.of(norm)) {
             mutants++;
             if (!normKilled(mutant.bytes())) {
                 survivors.put(mutant.toString(), "survived");
@@ -57,29 +59,36 @@ class TemplateMutantsTest {
     }
 
     /** Whether a mutated update template gives other bits than the scalar reference anywhere. */
-    private boolean updateKilled(String template, byte[] bytes) {
-        SplittableRandom random = new SplittableRandom(template.hashCode());
-        for (Update update : Update.everyFlagCombination(template, random)) {
-            for (int bits : KernelCase.WIDTHS) {
-                Object[] kernels = new Object[STEPS + 1];
-                for (int step = 1; step <= STEPS; step++) {
-                    kernels[step] = factory.define(bytes, update.kernelType(), bits, update.flags(step));
-                }
-                for (int length : LENGTHS) {
-                    try (Arena arena = Arena.ofConfined()) {
-                        Buffers expected = Buffers.nativeFilled(arena, length, update.stateBuffers(), 4 * (length % 3),
-                                random.nextLong());
-                        Buffers actual = expected.copy(arena);
-                        for (int step = 1; step <= STEPS; step++) {
-                            update.apply(0, expected, step, 0, length);
-                            update.run(kernels[step], actual, 0, length);
-                        }
-                        if (!actual.sameBits(expected)) {
-                            return true;
-                        }
-                    } catch (RuntimeException | AssertionError failed) {
+    private boolean updateKilled(Update.Family family, byte[] bytes) {
+        SplittableRandom random = new SplittableRandom(family.kernels().template().hashCode());
+        for (Update<?, ?> update : family.everyFlagCombination().apply(random)) {
+            if (killed(update, bytes, random)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private <K, F extends Record> boolean killed(Update<K, F> update, byte[] bytes, SplittableRandom random) {
+        for (int bits : KernelCase.WIDTHS) {
+            List<K> kernels = new ArrayList<>();
+            for (int step = 1; step <= STEPS; step++) {
+                kernels.add(factory.define(bytes, update.family().type(), bits, update.flags(step)));
+            }
+            for (int length : LENGTHS) {
+                try (Arena arena = Arena.ofConfined()) {
+                    Buffers expected = Buffers.nativeFilled(arena, length, update.stateBuffers(), 4 * (length % 3),
+                            random.nextLong());
+                    Buffers actual = expected.copy(arena);
+                    for (int step = 1; step <= STEPS; step++) {
+                        update.apply(0, expected, step, 0, length);
+                        update.run(kernels.get(step - 1), actual, 0, length);
+                    }
+                    if (!actual.sameBits(expected)) {
                         return true;
                     }
+                } catch (RuntimeException | AssertionError failed) {
+                    return true;
                 }
             }
         }
@@ -89,7 +98,7 @@ class TemplateMutantsTest {
     /** Whether a mutated norm template gives another sum of squares or other scaled bits anywhere. */
     private boolean normKilled(byte[] bytes) {
         SplittableRandom random = new SplittableRandom(17);
-        NormKernel reference = new NormScalar();
+        NormKernel reference = new NormKernel.Scalar();
         for (int bits : List.of(128, 256, 512)) {
             NormKernel mutant = factory.define(bytes, NormKernel.class, bits, new NoFlags());
             for (int length : List.of(0, 5, 16, 31, 33, 100)) {

@@ -3,7 +3,6 @@ package dev.vecoptim.kernel;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,52 +28,52 @@ class VectorizationChecksTest {
 
     @Test
     void aServerJvmWithTheModuleRunsVectorKernels() {
-        assertNull(Kernels.whyNotVector(true, SERVER, options(Map.of("UseCompiler", "true", "TieredCompilation", "true",
+        assertNull(Vectorization.whyNotVector(true, SERVER, options(Map.of("UseCompiler", "true", "TieredCompilation", "true",
                 "TieredStopAtLevel", "4", "UseJVMCICompiler", "false"))));
-        assertNull(Kernels.whyNotVector(true, SERVER, options(Map.of())), "a JVM without HotSpot's options");
-        assertNull(Kernels.whyNotVector(true, SERVER, options(Map.of("TieredCompilation", "false",
+        assertNull(Vectorization.whyNotVector(true, SERVER, options(Map.of())), "a JVM without HotSpot's options");
+        assertNull(Vectorization.whyNotVector(true, SERVER, options(Map.of("TieredCompilation", "false",
                 "TieredStopAtLevel", "1"))), "without tiers, C2 compiles everything");
     }
 
     @Test
     void eachReasonToRunScalarIsFoundAndNamesItsFix() {
         assertEquals("the jdk.incubator.vector module is not resolved; start java with --add-modules "
-                + "jdk.incubator.vector to enable SIMD", Kernels.whyNotVector(false, SERVER, options(Map.of())));
+                + "jdk.incubator.vector to enable SIMD", Vectorization.whyNotVector(false, SERVER, options(Map.of())));
         assertEquals("the JVM interprets only (-Xint), and the Vector API is 10-100x slower without C2",
-                Kernels.whyNotVector(true, "interpreted mode, sharing", options(Map.of())));
+                Vectorization.whyNotVector(true, "interpreted mode, sharing", options(Map.of())));
         assertEquals("C2 is off (-XX:TieredStopAtLevel=1 or a client mode), and the Vector API is 10-100x slower "
-                + "without it", Kernels.whyNotVector(true, "mixed mode, emulated-client, sharing", options(Map.of())));
+                + "without it", Vectorization.whyNotVector(true, "mixed mode, emulated-client, sharing", options(Map.of())));
         assertEquals("the JIT compiler is off (-XX:-UseCompiler), and the Vector API is 10-100x slower without C2",
-                Kernels.whyNotVector(true, SERVER, options(Map.of("UseCompiler", "false"))));
+                Vectorization.whyNotVector(true, SERVER, options(Map.of("UseCompiler", "false"))));
         assertEquals("C2 is off (-XX:TieredStopAtLevel=3), and the Vector API is 10-100x slower without it",
-                Kernels.whyNotVector(true, SERVER, options(Map.of("TieredCompilation", "true", "TieredStopAtLevel", "3"))));
+                Vectorization.whyNotVector(true, SERVER, options(Map.of("TieredCompilation", "true", "TieredStopAtLevel", "3"))));
         assertEquals("a JVMCI compiler replaces C2, and does not compile the Vector API to SIMD instructions",
-                Kernels.whyNotVector(true, SERVER, options(Map.of("UseJVMCICompiler", "true"))));
+                Vectorization.whyNotVector(true, SERVER, options(Map.of("UseJVMCICompiler", "true"))));
     }
 
     @Test
     void thisJvmsOptionsAreRead() {
-        Function<String, String> options = Kernels.vmOptions();
+        Function<String, String> options = Vectorization.vmOptions();
         assertEquals("true", options.apply("UseCompiler"));
         assertNull(options.apply("NoSuchOptionInAnyJvm"));
-        assertTrue(Kernels.vectorization().enabled(), "the tests run with the module and C2");
-        assertFalse(new Vectorization(0, "no module").enabled());
+        assertTrue(Vectorization.thisJvm().enabled(), "the tests run with the module and C2");
     }
 
     @Test
     void theFactoryReportsTheMachinesWidthAndTheNormIsNeverNarrowerThan128Bits() {
         PanamaKernels factory = new PanamaKernels();
         assertEquals(VectorShape.preferredShape().vectorBitSize(), factory.preferredBits());
-        assertEquals(factory.preferredBits(), Kernels.vectorization().preferredBits());
-        assertInstanceOf(NormScalar.class, Kernels.norm(0));
-        SgdKernel fresh = factory.kernel("SgdVector", SgdKernel.class, 128, new SgdFlags(false, false, false, false, false));
+        assertEquals(factory.preferredBits(), Vectorization.thisJvm().preferredBits());
+        assertEquals(0, Vectorization.normBits(0));
+        assertEquals(128, Vectorization.normBits(64), "the norm runs 64 bits as 128");
+        assertEquals(256, Vectorization.normBits(256));
+        SgdKernel fresh = factory.kernel("SgdVector", SgdKernel.class, 128,
+                new SgdKernel.Flags(false, false, false, false, false));
         MemorySegment param = MemorySegment.ofArray(new float[] {1, 2, 3, 4, 5});
         fresh.step(param, MemorySegment.ofArray(new float[] {1, 1, 1, 1, 1}), null, 0, 0, 1, -0.5f, 0, 5);
         assertArrayEquals(new float[] {0.5f, 1.5f, 2.5f, 3.5f, 4.5f}, param.toArray(ValueLayout.JAVA_FLOAT));
         IllegalStateException missing = assertThrows(IllegalStateException.class,
                 () -> factory.kernel("NoSuchVector", SgdKernel.class, 128, new NoFlags()));
         assertEquals("the kernel template NoSuchVector.class is missing", missing.getMessage());
-        assertFalse(Kernels.norm(64) instanceof NormScalar, "the norm runs 64 bits as 128");
-        assertFalse(Kernels.norm(256) instanceof NormScalar);
     }
 }

@@ -6,11 +6,11 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Loads and stores of float lanes at element indices, in the platform's byte order. */
-final class Lanes {
+final class PanamaLanes {
     // Always the native order: any other makes the Vector API swap bytes on every access.
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
-    private Lanes() {
+    private PanamaLanes() {
     }
 
     static FloatVector load(VectorSpecies<Float> species, MemorySegment segment, long index) {
