@@ -13,8 +13,8 @@ import java.lang.foreign.ValueLayout;
 public final class BenchmarkBuffers {
     public final MemorySegment param;
     public final MemorySegment grad;
-    /** State 0, 1, 2; null where the workload keeps fewer. */
-    public final MemorySegment[] state = new MemorySegment[3];
+    /** The workload's state buffers, in {@code Algorithm.stateNames()} order. */
+    public final MemorySegment[] state;
     public final float[][] arrays;
 
     /**
@@ -32,7 +32,7 @@ public final class BenchmarkBuffers {
         }
         param = all[0];
         grad = all[1];
-        System.arraycopy(all, 2, state, 0, count - 2);
+        state = java.util.Arrays.copyOfRange(all, 2, count);
     }
 
     /** Cheap deterministic values in [−scale, scale), or [0, scale) when nonNegative: no RNG on 64M floats. */
@@ -45,9 +45,14 @@ public final class BenchmarkBuffers {
         }
     }
 
-    /** This parameter's buffers in the order of {@link Workload#writtenBuffers()}: param, state 0, 1, 2. */
+    /** This parameter's buffers in the order of {@link Workload#writtenBuffers()}: param, then each state buffer. */
     public MemorySegment written(int index) {
         return index == 0 ? param : state[index - 1];
+    }
+
+    /** Written buffer {@code index}, or null past the last: the roofline takes four, used or not. */
+    public MemorySegment writtenOrNull(int index) {
+        return index <= state.length ? written(index) : null;
     }
 
     /** A copy in fresh native memory, for checking a benchmark's result against the reference. */
@@ -55,8 +60,9 @@ public final class BenchmarkBuffers {
         arrays = null;
         param = copy(arena, source.param);
         grad = copy(arena, source.grad);
+        state = new MemorySegment[source.state.length];
         for (int s = 0; s < state.length; s++) {
-            state[s] = source.state[s] == null ? null : copy(arena, source.state[s]);
+            state[s] = copy(arena, source.state[s]);
         }
     }
 

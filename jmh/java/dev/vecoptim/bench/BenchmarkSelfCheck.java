@@ -5,6 +5,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
+import org.openjdk.jmh.annotations.Param;
 
 /**
  * Runs every benchmark body once, outside JMH, and checks what it computed, so that no benchmark can
@@ -20,7 +21,14 @@ public final class BenchmarkSelfCheck {
     private BenchmarkSelfCheck() {
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws NoSuchFieldException {
+        List<String> declared = List.of(OptimizerBenchmark.class.getField("optimizer").getAnnotation(Param.class)
+                .value());
+        List<String> workloads = java.util.Arrays.stream(Workload.values()).map(Workload::id).toList();
+        if (!declared.equals(workloads)) {
+            System.err.println("the benchmarks' @Param optimizer " + declared + " is not the workloads " + workloads);
+            System.exit(1);
+        }
         try (Arena arena = Arena.ofConfined()) {
             for (Workload workload : Workload.values()) {
                 for (String width : widths()) {
@@ -43,7 +51,8 @@ public final class BenchmarkSelfCheck {
             System.err.println("benchmark body wrong: " + e.getMessage());
             System.exit(1);
         }
-        System.out.println("checked " + checked + " benchmark bodies");
+        System.out.println("checked " + checked + " benchmark bodies of " + workloads.size() + " workloads at "
+                + widths().size() + " widths");
     }
 
     private static List<String> widths() {
@@ -97,8 +106,7 @@ public final class BenchmarkSelfCheck {
     /** The buffers after one scalar-reference step from a copy of {@code before}. */
     private static BenchmarkBuffers reference(Arena arena, Workload workload, BenchmarkBuffers before) {
         BenchmarkBuffers copy = new BenchmarkBuffers(arena, before);
-        workload.stepper(VectorWidth.SCALAR).step(copy.param, copy.grad, copy.state[0], copy.state[1], copy.state[2],
-                Workload.STEP);
+        workload.stepper(VectorWidth.SCALAR).step(copy.param, copy.grad, copy.state, Workload.STEP);
         return copy;
     }
 

@@ -9,7 +9,7 @@ public class PlainArrayLoopBenchmark extends OptimizerBenchmark {
 
     @Setup
     public void setUp() {
-        stepper = PlainArrayLoops.stepper(workload());
+        stepper = workload().plainArrayLoop();
         allocate(true);
     }
 

@@ -3,7 +3,6 @@ package dev.vecoptim.bench;
 import dev.vecoptim.Adam;
 import dev.vecoptim.RmsProp;
 import dev.vecoptim.Sgd;
-import dev.vecoptim.VectorWidth;
 
 /**
  * The baseline a user would write without vecoptim: plain loops over {@code float[]}, same formulas and
@@ -20,26 +19,12 @@ final class PlainArrayLoops {
         void step(float[][] arrays, long step);
     }
 
-    /** The plain loop of {@code workload}, whose hyper-parameters are read once, here. */
-    static ArrayStepper stepper(Workload workload) {
-        return switch (workload) {
-            case SGD_MOMENTUM, SGD_NESTEROV -> {
-                Sgd sgd = workload.sgd(VectorWidth.SCALAR);
-                yield (a, t) -> sgd(sgd, a[0], a[1], a[2]);
-            }
-            case RMSPROP, RMSPROP_CENTERED -> {
-                RmsProp rms = workload.rmsProp(VectorWidth.SCALAR);
-                yield (a, t) -> rmsProp(rms, a[0], a[1], a[2], rms.centered() ? a[3] : null);
-            }
-            case ADAM, AMSGRAD, ADAMW -> {
-                Adam adam = workload.adam(VectorWidth.SCALAR);
-                yield (a, t) -> adam(adam, t, a[0], a[1], a[2], a[3], adam.amsgrad() ? a[4] : null);
-            }
-        };
+    /** SGD with momentum (not the first step), Nesterov or not; no weight decay. */
+    static ArrayStepper sgd(Sgd sgd) {
+        return (a, t) -> sgd(sgd, a[0], a[1], a[2]);
     }
 
-    /** SGD with momentum (not the first step), Nesterov or not; no weight decay. */
-    static void sgd(Sgd sgd, float[] p, float[] g, float[] buf) {
+    private static void sgd(Sgd sgd, float[] p, float[] g, float[] buf) {
         float momentum = (float) sgd.momentum();
         float dampeningComplement = (float) (1 - sgd.dampening());
         float negativeLr = (float) -sgd.lr();
@@ -52,7 +37,11 @@ final class PlainArrayLoops {
     }
 
     /** RMSProp, centered or not; no momentum, no weight decay. */
-    static void rmsProp(RmsProp rms, float[] p, float[] g, float[] squareAvg, float[] gradAvg) {
+    static ArrayStepper rmsProp(RmsProp rms) {
+        return (a, t) -> rmsProp(rms, a[0], a[1], a[2], rms.centered() ? a[3] : null);
+    }
+
+    private static void rmsProp(RmsProp rms, float[] p, float[] g, float[] squareAvg, float[] gradAvg) {
         float alpha = (float) rms.alpha();
         float alphaComplement = (float) (1 - rms.alpha());
         float eps = (float) rms.eps();
@@ -72,9 +61,13 @@ final class PlainArrayLoops {
         }
     }
 
-    /** Adam, AMSGrad (maxExpAvgSq not null) or AdamW; no maximize. */
-    static void adam(Adam adam, long step, float[] p, float[] g, float[] expAvg, float[] expAvgSq,
-                     float[] maxExpAvgSq) {
+    /** Adam, AMSGrad or AdamW; no maximize. */
+    static ArrayStepper adam(Adam adam) {
+        return (a, t) -> adam(adam, t, a[0], a[1], a[2], a[3], adam.amsgrad() ? a[4] : null);
+    }
+
+    private static void adam(Adam adam, long step, float[] p, float[] g, float[] expAvg, float[] expAvgSq,
+                             float[] maxExpAvgSq) {
         double biasCorrection1 = 1 - StrictMath.pow(adam.beta1(), step);
         float biasCorrection2Sqrt = (float) Math.sqrt(1 - StrictMath.pow(adam.beta2(), step));
         float negativeStepSize = (float) -(adam.lr() / biasCorrection1);

@@ -39,7 +39,7 @@ public final class Report {
         int preferred = VectorWidth.PREFERRED.resolveBits();
         if (preferred == 0) {
             System.err.println("No SIMD here: " + VectorWidth.PREFERRED.name() + " runs "
-                    + dev.vecoptim.Adam.builder().build().implementation().description());
+                    + dev.vecoptim.kernel.Vectorization.thisJvm().describe(0));
             System.exit(1);
         }
         List<String> widths = options.widths().stream().filter(w -> Integer.parseInt(w) <= preferred).toList();

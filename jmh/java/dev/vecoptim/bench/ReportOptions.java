@@ -27,7 +27,7 @@ record ReportOptions(List<Workload> optimizers, List<Integer> sizes, List<String
             """;
 
     static ReportOptions parse(String... args) {
-        List<Workload> optimizers = List.of(Workload.SGD_MOMENTUM, Workload.RMSPROP, Workload.ADAM);
+        List<Workload> optimizers = Workload.onePerOptimizer();
         List<Integer> sizes = List.of(4096, 65536, 16 << 20);
         List<String> widths = List.of("128", "256", "512");
         List<String> memory = List.of("native");

@@ -96,8 +96,7 @@ final class ReportTable {
                             m.get(Loop.ROOFLINE, workload, elements, width, "native")));
                 }
                 if (elements <= IN_CACHE) {
-                    boolean sgd = workload == Workload.SGD_MOMENTUM || workload == Workload.SGD_NESTEROV;
-                    target(lines, at, "the scalar reference, in cache", sgd ? 3 : 4, Measurements.uncertainRatio(
+                    target(lines, at, "the scalar reference, in cache", workload.scalarTarget(), Measurements.uncertainRatio(
                             vecoptim, m.baseline(Loop.SCALAR_REFERENCE, workload, elements)));
                     target(lines, at, "the plain float[] loop, in cache", 1, Measurements.uncertainRatio(vecoptim,
                             m.baseline(Loop.PLAIN_ARRAY_LOOP, workload, elements)));

@@ -26,7 +26,7 @@ public class RooflineBenchmark extends OptimizerBenchmark {
 
     @Benchmark
     public void touch() {
-        roofline.touch(buffers.grad, buffers.param, buffers.state[0], buffers.state[1], buffers.state[2], 0,
-                elements);
+        roofline.touch(buffers.grad, buffers.param, buffers.writtenOrNull(1), buffers.writtenOrNull(2),
+                buffers.writtenOrNull(3), 0, elements);
     }
 }

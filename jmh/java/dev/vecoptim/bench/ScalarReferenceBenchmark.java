@@ -16,7 +16,6 @@ public class ScalarReferenceBenchmark extends OptimizerBenchmark {
 
     @Benchmark
     public void step() {
-        stepper.step(buffers.param, buffers.grad, buffers.state[0], buffers.state[1], buffers.state[2],
-                Workload.STEP);
+        stepper.step(buffers.param, buffers.grad, buffers.state, Workload.STEP);
     }
 }

@@ -12,13 +12,12 @@ public class StaticFinalSpeciesBenchmark extends OptimizerBenchmark {
 
     @Setup
     public void setUp() {
-        stepper = StaticFinalSpeciesKernels.stepper(workload());
+        stepper = workload().staticFinalSpecies();
         allocate(false);
     }
 
     @Benchmark
     public void step() {
-        stepper.step(buffers.param, buffers.grad, buffers.state[0], buffers.state[1], buffers.state[2],
-                Workload.STEP);
+        stepper.step(buffers.param, buffers.grad, buffers.state, Workload.STEP);
     }
 }

@@ -3,7 +3,6 @@ package dev.vecoptim.bench;
 import dev.vecoptim.Adam;
 import dev.vecoptim.RmsProp;
 import dev.vecoptim.Sgd;
-import dev.vecoptim.VectorWidth;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
@@ -20,24 +19,6 @@ final class StaticFinalSpeciesKernels {
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
     private StaticFinalSpeciesKernels() {
-    }
-
-    /** The hand-written loop of {@code workload}, whose hyper-parameters are read once, here. */
-    static Workload.Stepper stepper(Workload workload) {
-        return switch (workload) {
-            case SGD_MOMENTUM, SGD_NESTEROV -> {
-                Sgd sgd = workload.sgd(VectorWidth.SCALAR);
-                yield (p, g, s0, s1, s2, t) -> sgd(sgd, p, g, s0);
-            }
-            case RMSPROP, RMSPROP_CENTERED -> {
-                RmsProp rms = workload.rmsProp(VectorWidth.SCALAR);
-                yield (p, g, s0, s1, s2, t) -> rmsProp(rms, p, g, s0, s1);
-            }
-            case ADAM, AMSGRAD, ADAMW -> {
-                Adam adam = workload.adam(VectorWidth.SCALAR);
-                yield (p, g, s0, s1, s2, t) -> adam(adam, t, p, g, s0, s1, s2);
-            }
-        };
     }
 
     /** The benchmark sizes are powers of two, whole vectors at any width: these loops have no tail. */
@@ -61,12 +42,18 @@ final class StaticFinalSpeciesKernels {
         return FloatVector.broadcast(SPECIES, (float) value);
     }
 
-    /** SGD with momentum past the first step, Nesterov or not. */
-    static void sgd(Sgd sgd, MemorySegment param, MemorySegment grad, MemorySegment momentumBuffer) {
+    /** SGD with momentum past the first step, Nesterov or not: state is the momentum buffer. */
+    static Workload.Stepper sgd(Sgd sgd) {
         FloatVector momentum = broadcast(sgd.momentum());
         FloatVector dampeningComplement = broadcast(1 - sgd.dampening());
         FloatVector negativeLr = broadcast(-sgd.lr());
         boolean nesterov = sgd.nesterov();
+        return (param, grad, state, step) -> sgd(momentum, dampeningComplement, negativeLr, nesterov, param, grad,
+                state[0]);
+    }
+
+    private static void sgd(FloatVector momentum, FloatVector dampeningComplement, FloatVector negativeLr,
+                            boolean nesterov, MemorySegment param, MemorySegment grad, MemorySegment momentumBuffer) {
         long n = wholeVectors(param);
         for (long i = 0; i < n; i += SPECIES.length()) {
             FloatVector g = load(grad, i);
@@ -76,14 +63,20 @@ final class StaticFinalSpeciesKernels {
         }
     }
 
-    /** RMSProp, centered (gradAvg) or not. */
-    static void rmsProp(RmsProp rms, MemorySegment param, MemorySegment grad, MemorySegment squareAvg,
-                        MemorySegment gradAvg) {
+    /** RMSProp, centered or not: state is the square average, then the gradient average. */
+    static Workload.Stepper rmsProp(RmsProp rms) {
         FloatVector alpha = broadcast(rms.alpha());
         FloatVector alphaComplement = broadcast(1 - rms.alpha());
         FloatVector eps = broadcast(rms.eps());
         FloatVector negativeLr = broadcast(-rms.lr());
         boolean centered = rms.centered();
+        return (param, grad, state, step) -> rmsProp(alpha, alphaComplement, eps, negativeLr, centered, param, grad,
+                state[0], centered ? state[1] : null);
+    }
+
+    private static void rmsProp(FloatVector alpha, FloatVector alphaComplement, FloatVector eps,
+                                FloatVector negativeLr, boolean centered, MemorySegment param, MemorySegment grad,
+                                MemorySegment squareAvg, MemorySegment gradAvg) {
         long n = wholeVectors(param);
         for (long i = 0; i < n; i += SPECIES.length()) {
             FloatVector g = load(grad, i);
@@ -99,9 +92,14 @@ final class StaticFinalSpeciesKernels {
         }
     }
 
-    /** Adam, AMSGrad (maxExpAvgSq) or AdamW. */
-    static void adam(Adam adam, long step, MemorySegment param, MemorySegment grad, MemorySegment expAvg,
-                     MemorySegment expAvgSq, MemorySegment maxExpAvgSq) {
+    /** Adam, AMSGrad or AdamW: state is exp_avg, exp_avg_sq, then max_exp_avg_sq with AMSGrad. */
+    static Workload.Stepper adam(Adam adam) {
+        return (param, grad, state, step) -> adam(adam, step, param, grad, state[0], state[1],
+                adam.amsgrad() ? state[2] : null);
+    }
+
+    private static void adam(Adam adam, long step, MemorySegment param, MemorySegment grad, MemorySegment expAvg,
+                             MemorySegment expAvgSq, MemorySegment maxExpAvgSq) {
         FloatVector negativeStepSize = broadcast(-(adam.lr() / (1 - StrictMath.pow(adam.beta1(), step))));
         FloatVector biasCorrection2Sqrt = broadcast(Math.sqrt(1 - StrictMath.pow(adam.beta2(), step)));
         FloatVector beta1 = broadcast(adam.beta1());

@@ -1,36 +1,55 @@
 package dev.vecoptim.bench;
 
 import dev.vecoptim.Adam;
+import dev.vecoptim.Algorithm;
 import dev.vecoptim.RmsProp;
 import dev.vecoptim.Sgd;
 import dev.vecoptim.VectorWidth;
 import dev.vecoptim.kernel.RooflineShape;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.List;
+import java.util.function.Function;
 
 /**
  * The optimizer configurations the benchmarks measure, with the hyper-parameters users run (PyTorch's
- * defaults, momentum 0.9). Each knows how to step through the public API, how many buffers it writes, and
- * so how many bytes one step moves per element.
+ * defaults, momentum 0.9): the benchmarks' one list of optimizers. Each entry holds how to build it, its
+ * hand-written static final species loop and its plain {@code float[]} loop (the baselines), and the speed-up
+ * over the scalar reference it should reach in cache.
  */
 public enum Workload {
-    SGD_MOMENTUM("sgd-momentum", 2),
-    SGD_NESTEROV("sgd-nesterov", 2),
-    RMSPROP("rmsprop", 2),
-    RMSPROP_CENTERED("rmsprop-centered", 3),
-    ADAM("adam", 3),
-    AMSGRAD("amsgrad", 4),
-    ADAMW("adamw", 3);
+    SGD_MOMENTUM("sgd-momentum", 3, width -> Sgd.builder(0.01).momentum(0.9).vectorWidth(width).build(),
+            sgd -> StaticFinalSpeciesKernels.sgd((Sgd) sgd), sgd -> PlainArrayLoops.sgd((Sgd) sgd)),
+    SGD_NESTEROV("sgd-nesterov", 3, width -> Sgd.builder(0.01).momentum(0.9).nesterov(true).vectorWidth(width).build(),
+            sgd -> StaticFinalSpeciesKernels.sgd((Sgd) sgd), sgd -> PlainArrayLoops.sgd((Sgd) sgd)),
+    RMSPROP("rmsprop", 4, width -> RmsProp.builder().vectorWidth(width).build(),
+            rms -> StaticFinalSpeciesKernels.rmsProp((RmsProp) rms), rms -> PlainArrayLoops.rmsProp((RmsProp) rms)),
+    RMSPROP_CENTERED("rmsprop-centered", 4, width -> RmsProp.builder().centered(true).vectorWidth(width).build(),
+            rms -> StaticFinalSpeciesKernels.rmsProp((RmsProp) rms), rms -> PlainArrayLoops.rmsProp((RmsProp) rms)),
+    ADAM("adam", 4, width -> Adam.builder().vectorWidth(width).build(),
+            adam -> StaticFinalSpeciesKernels.adam((Adam) adam), adam -> PlainArrayLoops.adam((Adam) adam)),
+    AMSGRAD("amsgrad", 4, width -> Adam.builder().amsgrad(true).vectorWidth(width).build(),
+            adam -> StaticFinalSpeciesKernels.adam((Adam) adam), adam -> PlainArrayLoops.adam((Adam) adam)),
+    ADAMW("adamw", 4, width -> Adam.adamWBuilder().vectorWidth(width).build(),
+            adam -> StaticFinalSpeciesKernels.adam((Adam) adam), adam -> PlainArrayLoops.adam((Adam) adam));
 
     /** The step number every benchmark applies: past the first, so SGD runs its momentum path. */
     public static final long STEP = 10;
 
     private final String id;
-    private final int writtenBuffers;
+    private final double scalarTarget;
+    private final Function<VectorWidth, Algorithm> algorithm;
+    private final Function<Algorithm, Stepper> staticFinalSpecies;
+    private final Function<Algorithm, PlainArrayLoops.ArrayStepper> plainArrayLoop;
 
-    Workload(String id, int writtenBuffers) {
+    Workload(String id, double scalarTarget, Function<VectorWidth, Algorithm> algorithm,
+             Function<Algorithm, Stepper> staticFinalSpecies,
+             Function<Algorithm, PlainArrayLoops.ArrayStepper> plainArrayLoop) {
         this.id = id;
-        this.writtenBuffers = writtenBuffers;
+        this.scalarTarget = scalarTarget;
+        this.algorithm = algorithm;
+        this.staticFinalSpecies = staticFinalSpecies;
+        this.plainArrayLoop = plainArrayLoop;
     }
 
     public String id() {
@@ -43,13 +62,30 @@ public enum Workload {
                         + Arrays.stream(values()).map(Workload::id).toList()));
     }
 
-    /** The parameter and the state buffers the step writes: param, then state 0, 1, 2 in order. */
+    /** The first workload of each optimizer: what the report measures unless told otherwise. */
+    static List<Workload> onePerOptimizer() {
+        return Arrays.stream(values()).filter(w -> Arrays.stream(values())
+                .filter(other -> other.algorithm(VectorWidth.SCALAR).getClass() == w.algorithm(VectorWidth.SCALAR)
+                        .getClass()).findFirst().orElseThrow() == w).toList();
+    }
+
+    /** This optimizer at a width. */
+    public Algorithm algorithm(VectorWidth width) {
+        return algorithm.apply(width);
+    }
+
+    /** The speed-up over the scalar reference it should reach in cache: less for SGD, which computes little. */
+    double scalarTarget() {
+        return scalarTarget;
+    }
+
+    /** The parameter and the state buffers the step writes: param, then each state buffer in order. */
     public int writtenBuffers() {
-        return writtenBuffers;
+        return 1 + algorithm(VectorWidth.SCALAR).stateNames().size();
     }
 
     public RooflineShape rooflineShape() {
-        return new RooflineShape(writtenBuffers);
+        return new RooflineShape(writtenBuffers());
     }
 
     /** Bytes one step reads and writes per element: the gradient once, every written buffer twice. */
@@ -57,39 +93,24 @@ public enum Workload {
         return rooflineShape().bytesPerElement();
     }
 
-    /** One step of this optimizer through the public API, with buffers param, grad, state 0..2. */
+    /** One step over a parameter, its gradient and its state buffers in {@link Algorithm#stateNames()} order. */
     public interface Stepper {
-        void step(MemorySegment param, MemorySegment grad, MemorySegment s0, MemorySegment s1, MemorySegment s2,
-                  long step);
+        void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, long step);
     }
 
+    /** One step of vecoptim's public API at a width. */
     public Stepper stepper(VectorWidth width) {
-        return switch (this) {
-            case SGD_MOMENTUM, SGD_NESTEROV -> {
-                Sgd sgd = sgd(width);
-                yield (p, g, s0, s1, s2, t) -> sgd.step(p, g, s0, t);
-            }
-            case RMSPROP, RMSPROP_CENTERED -> {
-                RmsProp rmsProp = rmsProp(width);
-                yield (p, g, s0, s1, s2, t) -> rmsProp.step(p, g, s0, s1, null, t);
-            }
-            case ADAM, AMSGRAD, ADAMW -> {
-                Adam adam = adam(width);
-                yield (p, g, s0, s1, s2, t) -> adam.step(p, g, s0, s1, s2, t);
-            }
-        };
+        Algorithm optimizer = algorithm(width);
+        return (param, grad, state, step) -> optimizer.step(step, param, grad, state);
     }
 
-    Sgd sgd(VectorWidth width) {
-        return Sgd.builder(0.01).momentum(0.9).nesterov(this == SGD_NESTEROV).vectorWidth(width).build();
+    /** The hand-written loop with a static final species, its hyper-parameters read once, here. */
+    Stepper staticFinalSpecies() {
+        return staticFinalSpecies.apply(algorithm(VectorWidth.SCALAR));
     }
 
-    RmsProp rmsProp(VectorWidth width) {
-        return RmsProp.builder().centered(this == RMSPROP_CENTERED).vectorWidth(width).build();
-    }
-
-    Adam adam(VectorWidth width) {
-        Adam.Builder builder = this == ADAMW ? Adam.adamWBuilder() : Adam.builder();
-        return builder.amsgrad(this == AMSGRAD).vectorWidth(width).build();
+    /** The plain loop over {@code float[]}, its hyper-parameters read once, here. */
+    PlainArrayLoops.ArrayStepper plainArrayLoop() {
+        return plainArrayLoop.apply(algorithm(VectorWidth.SCALAR));
     }
 }

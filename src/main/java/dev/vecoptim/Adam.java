@@ -3,7 +3,9 @@ package dev.vecoptim;
 import dev.vecoptim.kernel.AdamKernel;
 import dev.vecoptim.kernel.Kernels;
 import java.lang.foreign.MemorySegment;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -33,7 +35,7 @@ import java.util.Objects;
  * 0 for Adam and 1e-2 for AdamW. Instances are thread-safe; a step must not run concurrently with another
  * step on the same buffers.
  */
-public final class Adam implements Algorithm {
+public final class Adam extends Algorithm {
     private static final String EXP_AVG = "exp_avg";
     private static final String EXP_AVG_SQ = "exp_avg_sq";
     private static final String MAX_EXP_AVG_SQ = "max_exp_avg_sq";
@@ -46,11 +48,19 @@ public final class Adam implements Algorithm {
     private final boolean amsgrad;
     private final boolean maximize;
     private final boolean decoupledWeightDecay;
-    private final VectorWidth vectorWidth;
-    private final int vectorBits;
     private final AdamKernel kernel;
 
     private Adam(Builder builder) {
+        HyperParameterChecks.lr(builder.lr);
+        HyperParameterChecks.finiteNonNegative("epsilon value", builder.eps);
+        if (!(builder.beta1 >= 0 && builder.beta1 < 1)) {
+            throw HyperParameterChecks.invalid("beta parameter at index 0", builder.beta1);
+        }
+        if (!(builder.beta2 >= 0 && builder.beta2 < 1)) {
+            throw HyperParameterChecks.invalid("beta parameter at index 1", builder.beta2);
+        }
+        HyperParameterChecks.finiteNonNegative("weight_decay value", builder.weightDecay);
+        super(builder.vectorWidth);
         lr = builder.lr;
         beta1 = builder.beta1;
         beta2 = builder.beta2;
@@ -59,21 +69,10 @@ public final class Adam implements Algorithm {
         amsgrad = builder.amsgrad;
         maximize = builder.maximize;
         decoupledWeightDecay = builder.decoupledWeightDecay;
-        vectorWidth = builder.vectorWidth;
-        HyperParameterChecks.lr(lr);
-        HyperParameterChecks.finiteNonNegative("epsilon value", eps);
-        if (!(beta1 >= 0 && beta1 < 1)) {
-            throw new IllegalArgumentException("Invalid beta parameter at index 0: " + PythonFloat.repr(beta1));
-        }
-        if (!(beta2 >= 0 && beta2 < 1)) {
-            throw new IllegalArgumentException("Invalid beta parameter at index 1: " + PythonFloat.repr(beta2));
-        }
-        HyperParameterChecks.finiteNonNegative("weight_decay value", weightDecay);
-        vectorBits = vectorWidth.resolveBits();
         AdamKernel.WeightDecay decay = weightDecay == 0 ? AdamKernel.WeightDecay.NONE
                 : decoupledWeightDecay ? AdamKernel.WeightDecay.DECOUPLED
                 : AdamKernel.WeightDecay.L2;
-        kernel = Kernels.kernel(AdamKernel.FAMILY, vectorBits, new AdamKernel.Flags(maximize, decay, amsgrad));
+        kernel = Kernels.kernel(AdamKernel.FAMILY, vectorBits(), new AdamKernel.Flags(maximize, decay, amsgrad));
     }
 
     /** Starts Adam hyper-parameters at PyTorch's defaults ({@code torch.optim.Adam}). */
@@ -89,7 +88,7 @@ public final class Adam implements Algorithm {
     /** A builder holding these hyper-parameters, to change some of them. */
     public Builder toBuilder() {
         return new Builder(decoupledWeightDecay, weightDecay).lr(lr).betas(beta1, beta2).eps(eps)
-                .amsgrad(amsgrad).maximize(maximize).vectorWidth(vectorWidth);
+                .amsgrad(amsgrad).maximize(maximize).vectorWidth(vectorWidth());
     }
 
     /**
@@ -130,10 +129,31 @@ public final class Adam implements Algorithm {
                 (float) Math.sqrt(biasCorrection2), (float) eps, (float) -stepSize, from, to);
     }
 
-    /** {@link #stepRange} with the state buffers in {@link #stateNames()} order. */
-    void stepState(double lr, MemorySegment param, MemorySegment grad, MemorySegment[] state, long step,
-                   long from, long to) {
+    @Override
+    void update(double lr, MemorySegment param, MemorySegment grad, MemorySegment[] state, long step, long from,
+                long to) {
         stepRange(lr, param, grad, state[0], state[1], amsgrad ? state[2] : null, step, from, to);
+    }
+
+    @Override
+    Map<String, Object> namedHyperParameters() {
+        Map<String, Object> named = new LinkedHashMap<>();
+        named.put("lr", lr);
+        named.put("betas", new double[] {beta1, beta2});
+        named.put("eps", eps);
+        named.put("weight_decay", weightDecay);
+        named.put("amsgrad", amsgrad);
+        named.put("maximize", maximize);
+        return named;
+    }
+
+    @Override
+    Adam withNamedHyperParameters(Map<String, Object> named) {
+        NamedValues values = new NamedValues(name(), named);
+        double[] betas = values.pair("betas");
+        return values.allRead(new Builder(decoupledWeightDecay, 0).lr(values.number("lr")).betas(betas[0], betas[1])
+                .eps(values.number("eps")).weightDecay(values.number("weight_decay")).amsgrad(values.flag("amsgrad"))
+                .maximize(values.flag("maximize")).vectorWidth(vectorWidth()).build());
     }
 
     /** {@code Adam}, or {@code AdamW} with decoupled weight decay. */
@@ -147,15 +167,15 @@ public final class Adam implements Algorithm {
         return toBuilder().lr(lr).build();
     }
 
+    @Override
+    public Adam withVectorWidth(VectorWidth vectorWidth) {
+        return toBuilder().vectorWidth(vectorWidth).build();
+    }
+
     /** {@code exp_avg}, {@code exp_avg_sq}, then {@code max_exp_avg_sq} with amsgrad. */
     @Override
     public List<String> stateNames() {
         return amsgrad ? List.of(EXP_AVG, EXP_AVG_SQ, MAX_EXP_AVG_SQ) : List.of(EXP_AVG, EXP_AVG_SQ);
-    }
-
-    @Override
-    public Implementation implementation() {
-        return Implementation.of(vectorBits);
     }
 
     @Override
@@ -196,11 +216,6 @@ public final class Adam implements Algorithm {
     }
 
     @Override
-    public VectorWidth vectorWidth() {
-        return vectorWidth;
-    }
-
-    @Override
     public boolean equals(Object other) {
         return other instanceof Adam that
                 && Double.compare(lr, that.lr) == 0
@@ -211,13 +226,13 @@ public final class Adam implements Algorithm {
                 && amsgrad == that.amsgrad
                 && maximize == that.maximize
                 && decoupledWeightDecay == that.decoupledWeightDecay
-                && vectorWidth == that.vectorWidth;
+                && vectorWidth() == that.vectorWidth();
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(lr, beta1, beta2, eps, weightDecay, amsgrad, maximize, decoupledWeightDecay,
-                vectorWidth);
+                vectorWidth());
     }
 
     /** PyTorch's names and Python's notation, e.g. {@code Adam(lr=0.001, betas=(0.9, 0.999), ...)}. */
@@ -227,7 +242,7 @@ public final class Adam implements Algorithm {
                 + ", betas=(" + PythonFloat.repr(beta1) + ", " + PythonFloat.repr(beta2)
                 + "), eps=" + PythonFloat.repr(eps) + ", weight_decay=" + PythonFloat.repr(weightDecay)
                 + ", amsgrad=" + PythonFloat.bool(amsgrad) + ", maximize=" + PythonFloat.bool(maximize)
-                + ", vector_width=" + vectorWidth + ")";
+                + ", vector_width=" + vectorWidth() + ")";
     }
 
     /** Collects Adam's or AdamW's hyper-parameters; {@link #build()} validates them with PyTorch's messages. */

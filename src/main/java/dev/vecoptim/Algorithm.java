@@ -1,32 +1,110 @@
 package dev.vecoptim;
 
+import java.lang.foreign.MemorySegment;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 
 /**
- * The hyper-parameters of one of vecoptim's optimizers: {@link Sgd}, {@link RmsProp} or {@link Adam}
- * (AdamW included). Immutable; each applies its update to one parameter with its own {@code step} method,
- * and an {@link Optimizer} applies it to every parameter of a {@link ParameterGroup}.
+ * The hyper-parameters of one of vecoptim's optimizers ({@link Sgd}, {@link RmsProp}, {@link Adam} with AdamW):
+ * immutable, validated when built, and able to apply their update to one parameter ({@link #step}) or, inside
+ * an {@link Optimizer}, to every parameter of a {@link ParameterGroup}. Each optimizer's class holds all that
+ * is particular to it: its hyper-parameters and their checks, its formula, its state buffers and how they
+ * start, and its hyper-parameters by PyTorch's names for checkpoints. Only this package defines optimizers.
  */
-public sealed interface Algorithm permits Sgd, RmsProp, Adam {
+public abstract class Algorithm {
+    private final VectorWidth vectorWidth;
+    private final int vectorBits;
+
+    /**
+     * @throws IllegalArgumentException for a width wider than the machine's
+     * @throws IllegalStateException for an explicit width when SIMD is unavailable
+     */
+    Algorithm(VectorWidth vectorWidth) {
+        this.vectorWidth = Objects.requireNonNull(vectorWidth, "vectorWidth");
+        this.vectorBits = vectorWidth.resolveBits();
+    }
 
     /** PyTorch's class name: {@code SGD}, {@code RMSprop}, {@code Adam} or {@code AdamW}. */
-    String name();
+    public abstract String name();
 
     /** The learning rate. */
-    double lr();
+    public abstract double lr();
 
     /** The same hyper-parameters with another learning rate, validated as {@code build()} does. */
-    Algorithm withLr(double lr);
+    public abstract Algorithm withLr(double lr);
+
+    /**
+     * The same hyper-parameters at another vector width: the same bits, at another speed.
+     *
+     * @throws IllegalArgumentException for a width wider than the machine's
+     * @throws IllegalStateException for an explicit width when SIMD is unavailable
+     */
+    public abstract Algorithm withVectorWidth(VectorWidth vectorWidth);
 
     /**
      * The state buffers this configuration keeps per parameter, by PyTorch's names and in the order the
      * optimizer allocates them, e.g. {@code [exp_avg, exp_avg_sq]} for Adam.
      */
-    List<String> stateNames();
+    public abstract List<String> stateNames();
 
     /** The vector width asked for. */
-    VectorWidth vectorWidth();
+    public final VectorWidth vectorWidth() {
+        return vectorWidth;
+    }
 
     /** The loop this configuration runs on this JVM. */
-    Implementation implementation();
+    public final Implementation implementation() {
+        return Implementation.of(vectorBits);
+    }
+
+    /**
+     * Applies step number {@code step} to one parameter, in place, with its state buffers in
+     * {@link #stateNames()} order: what each optimizer's own {@code step} method does, for code that handles any
+     * optimizer, e.g. {@code algorithm.step(t, param, grad, expAvg, expAvgSq)}.
+     *
+     * @param step this step's number, counting from 1
+     * @param state as many buffers as {@link #stateNames()} names, each as many floats as param (an array
+     *     passed here is not kept)
+     * @throws IllegalArgumentException if step &lt; 1, there are not as many state buffers as state names, or the
+     *     buffers differ in size, are not whole floats, overlap, or a written one is read-only
+     * @throws IllegalStateException if a buffer's arena is closed
+     * @throws WrongThreadException if a buffer is confined to another thread
+     * @throws NullPointerException if a buffer is null
+     */
+    public final void step(long step, MemorySegment param, MemorySegment grad, MemorySegment... state) {
+        long elements = StepChecks.elements(step, param, grad, stateNames(), state);
+        update(lr(), param, grad, state, step, 0, elements);
+    }
+
+    /** The width the kernels of this configuration run at: 0 for the scalar loops. */
+    final int vectorBits() {
+        return vectorBits;
+    }
+
+    /**
+     * The update of step number {@code step} at learning rate {@code lr}, over elements {@code [from, to)} of
+     * buffers already checked, the state in {@link #stateNames()} order.
+     */
+    abstract void update(double lr, MemorySegment param, MemorySegment grad, MemorySegment[] state, long step,
+                         long from, long to);
+
+    /** The value the state buffer {@code name} starts at, PyTorch's; 0 unless the optimizer says otherwise. */
+    float initialState(String name) {
+        return 0;
+    }
+
+    /**
+     * These hyper-parameters as PyTorch's {@code param_groups} entries, in PyTorch's order: a {@link Double}, a
+     * {@link Boolean}, or a {@code double[]} for a tuple such as {@code betas}. Checkpoints store them so.
+     */
+    abstract Map<String, Object> namedHyperParameters();
+
+    /**
+     * Hyper-parameters of the same optimizer and vector width with exactly the entries {@code named}, of the
+     * types {@link #namedHyperParameters()} gives, validated as {@code build()} does.
+     *
+     * @throws IllegalArgumentException if an entry is missing, extra or of another type, or a value is invalid
+     */
+    abstract Algorithm withNamedHyperParameters(Map<String, Object> named);
 }

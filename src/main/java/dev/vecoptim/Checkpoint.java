@@ -116,8 +116,7 @@ final class Checkpoint {
             for (ParameterGroup group : optimizer.groups()) {
                 CheckpointHeader.Group saved = header.groups().get(group.index());
                 try {
-                    hyperParameters.add(NamedHyperParameters.build(saved.optimizer(), saved.hyperParameters(),
-                            group.hyperParameters().vectorWidth()));
+                    hyperParameters.add(group.algorithm().withNamedHyperParameters(saved.hyperParameters()));
                 } catch (IllegalArgumentException invalid) {
                     throw new CheckpointException(file + ": group " + group.index() + " holds invalid hyper-parameters: "
                             + invalid.getMessage(), invalid);
@@ -146,16 +145,16 @@ final class Checkpoint {
             if (!saved.optimizer().equals(mine.name())) {
                 return at + " is " + saved.optimizer() + " in the checkpoint and " + mine.name() + " here";
             }
-            Map<String, Object> named = NamedHyperParameters.of(mine);
+            Map<String, Object> named = mine.namedHyperParameters();
             if (!saved.hyperParameters().keySet().equals(named.keySet())) {
                 return at + " has the hyper-parameters " + saved.hyperParameters().keySet() + " in the checkpoint and "
                         + named.keySet() + " here";
             }
-            for (Map.Entry<String, Boolean> flag : NamedHyperParameters.flags(named).entrySet()) {
+            for (Map.Entry<String, Boolean> flag : NamedValues.flags(named).entrySet()) {
                 Object savedFlag = saved.hyperParameters().get(flag.getKey());
                 if (!flag.getValue().equals(savedFlag)) {
-                    return at + " has " + flag.getKey() + "=" + NamedHyperParameters.repr(savedFlag)
-                            + " in the checkpoint and " + flag.getKey() + "=" + NamedHyperParameters.repr(flag.getValue())
+                    return at + " has " + flag.getKey() + "=" + NamedValues.repr(savedFlag)
+                            + " in the checkpoint and " + flag.getKey() + "=" + NamedValues.repr(flag.getValue())
                             + " here; a checkpoint restores numbers, not flags";
                 }
             }

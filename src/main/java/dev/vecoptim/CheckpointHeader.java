@@ -65,7 +65,7 @@ record CheckpointHeader(long steps, List<Group> groups) {
                 parameters.add(new Entry(parameter.elementCount(), parameter.stepCount(), parameter.stateNames(),
                         Map.of()));
             }
-            groups.add(new Group(algorithm.name(), NamedHyperParameters.of(algorithm), parameters));
+            groups.add(new Group(algorithm.name(), algorithm.namedHyperParameters(), parameters));
         }
         return new CheckpointHeader(optimizer.stepCount(), groups);
     }
@@ -213,10 +213,17 @@ record CheckpointHeader(long steps, List<Group> groups) {
         return new CheckpointHeader(steps, groups);
     }
 
+    /** The state buffers that format 1's hyper-parameters keep: format 1 knew only these three optimizers. */
     private static List<String> stateNames(String optimizer, Map<String, Object> named, int group)
             throws MalformedException {
+        Algorithm prototype = switch (optimizer) {
+            case "SGD" -> Sgd.builder(0).vectorWidth(VectorWidth.SCALAR).build();
+            case "RMSprop" -> RmsProp.builder().vectorWidth(VectorWidth.SCALAR).build();
+            case "Adam" -> Adam.builder().vectorWidth(VectorWidth.SCALAR).build();
+            default -> Adam.adamWBuilder().vectorWidth(VectorWidth.SCALAR).build();
+        };
         try {
-            return NamedHyperParameters.build(optimizer, named, VectorWidth.SCALAR).stateNames();
+            return prototype.withNamedHyperParameters(named).stateNames();
         } catch (IllegalArgumentException invalid) {
             throw new MalformedException("group " + group + " holds invalid hyper-parameters: " + invalid.getMessage());
         }

@@ -21,6 +21,8 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class ChunkRunner {
     private static final System.Logger LOG = System.getLogger("dev.vecoptim");
+    /** A thread that is no segment's owner: a segment it may access is not confined to one thread. */
+    private static final Thread ANY_OTHER_THREAD = new Thread(() -> { });
 
     interface Action {
         void run(Chunk chunk);
@@ -37,9 +39,21 @@ final class ChunkRunner {
         this.threshold = threshold;
     }
 
-    /** The chunk length parameters are cut into: the threshold, in whole 64-float blocks. */
-    long chunkLength() {
-        return Math.max(64, threshold / 64 * 64);
+    /** A parameter cut into the chunks a step runs: the threshold's length, in whole 64-float blocks. */
+    List<Chunk> stepChunks(Parameter parameter) {
+        return cut(parameter, Math.max(64, threshold / 64 * 64), 0);
+    }
+
+    /** {@code parameter} cut into pieces of {@code length} floats, numbered from {@code firstIndex}. */
+    static List<Chunk> cut(Parameter parameter, long length, int firstIndex) {
+        boolean confined = !parameter.value().isAccessibleBy(ANY_OTHER_THREAD)
+                || !parameter.grad().isAccessibleBy(ANY_OTHER_THREAD);
+        List<Chunk> chunks = new ArrayList<>();
+        for (long from = 0; from < parameter.elementCount(); from += length) {
+            chunks.add(new Chunk(parameter, from, Math.min(parameter.elementCount(), from + length),
+                    firstIndex + chunks.size(), confined));
+        }
+        return chunks;
     }
 
     void run(List<Chunk> chunks, long totalElements, Action action) {
@@ -52,7 +66,7 @@ final class ChunkRunner {
         List<Chunk> shared = new ArrayList<>(chunks.size());
         List<Chunk> confined = new ArrayList<>();
         for (Chunk chunk : chunks) {
-            (chunk.parameter().confined() ? confined : shared).add(chunk);
+            (chunk.confined() ? confined : shared).add(chunk);
         }
         AtomicInteger next = new AtomicInteger();
         CountDownLatch done = new CountDownLatch(shared.size());

@@ -4,6 +4,7 @@ import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.NoFlags;
 import dev.vecoptim.kernel.NormKernel;
 import dev.vecoptim.kernel.Vectorization;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -19,26 +20,45 @@ final class GradientNorm {
     private final NormKernel kernel = Kernels.kernel(NormKernel.FAMILY,
             Vectorization.normBits(VectorWidth.PREFERRED.resolveBits()), new NoFlags());
 
-    /** Σ g² over every gradient; each parameter's block sums are left in its {@link Parameter#blockSums()}. */
-    double sumOfSquares(List<Parameter> parameters, List<Chunk> blocks, long elements, ChunkRunner runner) {
-        runner.run(blocks, elements, block -> block.parameter().blockSums()[block.block()] =
-                kernel.sumOfSquares(block.parameter().grad(), block.from(), block.to()));
-        double total = 0;
-        for (Parameter parameter : parameters) {
-            for (double blockSum : parameter.blockSums()) {
-                total += blockSum;
+    /** Every parameter cut into blocks, in registration order; block {@code i}'s sum of squares is sums[i]. */
+    private final List<Chunk> blocks = new ArrayList<>();
+    private double[] sums = new double[0];
+
+    /** Adds a parameter's blocks after the others'. */
+    void add(Parameter parameter) {
+        blocks.addAll(ChunkRunner.cut(parameter, BLOCK, blocks.size()));
+        sums = new double[blocks.size()];
+    }
+
+    /** Forgets a parameter's blocks and numbers the others again. */
+    void remove(Parameter parameter) {
+        List<Chunk> kept = new ArrayList<>();
+        for (Chunk block : blocks) {
+            if (block.parameter() != parameter) {
+                kept.add(new Chunk(block.parameter(), block.from(), block.to(), kept.size(), block.confined()));
             }
+        }
+        blocks.clear();
+        blocks.addAll(kept);
+        sums = new double[blocks.size()];
+    }
+
+    /** Σ g² over every gradient; each block's sum is kept for {@link #firstNonFinite}. */
+    double sumOfSquares(long elements, ChunkRunner runner) {
+        runner.run(blocks, elements, block ->
+                sums[block.index()] = kernel.sumOfSquares(block.parameter().grad(), block.from(), block.to()));
+        double total = 0;
+        for (double sum : sums) {
+            total += sum;
         }
         return total;
     }
 
     /** The first parameter, in order, whose gradient is not finite, after {@link #sumOfSquares}; or null. */
-    static Parameter firstNonFinite(List<Parameter> parameters) {
-        for (Parameter parameter : parameters) {
-            for (double blockSum : parameter.blockSums()) {
-                if (!Double.isFinite(blockSum)) {
-                    return parameter;
-                }
+    Parameter firstNonFinite() {
+        for (int b = 0; b < sums.length; b++) {
+            if (!Double.isFinite(sums[b])) {
+                return blocks.get(b).parameter();
             }
         }
         return null;

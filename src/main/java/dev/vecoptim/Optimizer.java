@@ -55,7 +55,6 @@ public final class Optimizer implements AutoCloseable {
     private final List<ParameterGroup> groups = new ArrayList<>();
     private final List<Parameter> parameters = new ArrayList<>();
     private final List<Chunk> stepChunks = new ArrayList<>();
-    private final List<Chunk> normBlocks = new ArrayList<>();
     private long elements;
     private long steps;
     private boolean closed;
@@ -133,13 +132,13 @@ public final class Optimizer implements AutoCloseable {
         }
         OptionalDouble norm = OptionalDouble.empty();
         if (maxGradNorm > 0 || nonFiniteGradients != NonFiniteGradients.PROPAGATE) {
-            double sumOfSquares = gradientNorm.sumOfSquares(parameters, normBlocks, elements, runner);
+            double sumOfSquares = gradientNorm.sumOfSquares(elements, runner);
             norm = OptionalDouble.of(Math.sqrt(sumOfSquares));
             if (!Double.isFinite(sumOfSquares) && nonFiniteGradients == NonFiniteGradients.SKIP) {
                 return new StepReport(steps, true, norm);
             }
             if (!Double.isFinite(sumOfSquares) && nonFiniteGradients == NonFiniteGradients.THROW) {
-                throw new ArithmeticException(GradientNorm.firstNonFinite(parameters).label()
+                throw new ArithmeticException(gradientNorm.firstNonFinite().label()
                         + " has a NaN or infinite gradient at step " + (steps + 1) + "; nothing was changed");
             }
             if (maxGradNorm > 0) {
@@ -149,21 +148,14 @@ public final class Optimizer implements AutoCloseable {
         runner.run(stepChunks, elements, chunk -> {
             Parameter parameter = chunk.parameter();
             ParameterGroup group = parameter.group();
-            update(group.algorithm(), group.lr(), parameter, parameter.stepCount() + 1, chunk.from(), chunk.to());
+            group.algorithm().update(group.lr(), parameter.value(), parameter.grad(), parameter.stateBuffers(),
+                    parameter.stepCount() + 1, chunk.from(), chunk.to());
         });
         for (Parameter parameter : parameters) {
             parameter.stepCount(parameter.stepCount() + 1);
         }
         steps++;
         return new StepReport(steps, false, norm);
-    }
-
-    private static void update(Algorithm algorithm, double lr, Parameter p, long step, long from, long to) {
-        switch (algorithm) {
-            case Sgd sgd -> sgd.stepState(lr, p.value(), p.grad(), p.stateBuffers(), step, from, to);
-            case RmsProp rmsProp -> rmsProp.stepState(lr, p.value(), p.grad(), p.stateBuffers(), step, from, to);
-            case Adam adam -> adam.stepState(lr, p.value(), p.grad(), p.stateBuffers(), step, from, to);
-        }
     }
 
     /**
@@ -183,7 +175,7 @@ public final class Optimizer implements AutoCloseable {
         enter("clipGradNorm()");
         try {
             checkUsable(true);
-            double norm = Math.sqrt(gradientNorm.sumOfSquares(parameters, normBlocks, elements, runner));
+            double norm = Math.sqrt(gradientNorm.sumOfSquares(elements, runner));
             clip(norm, maxNorm);
             return norm;
         } finally {
@@ -279,13 +271,12 @@ public final class Optimizer implements AutoCloseable {
             checkOpen();
             String label = "group " + group.index() + " parameter " + group.parameters().size();
             checkRegistrable(label, value, grad);
-            Parameter parameter = new Parameter(group, group.parameters().size(), value, grad, stateArena,
-                    runner.chunkLength());
+            Parameter parameter = new Parameter(group, group.parameters().size(), value, grad, stateArena);
             footprints.add(parameter);
             group.mutableParameters().add(parameter);
             parameters.add(parameter);
-            stepChunks.addAll(parameter.stepChunks());
-            normBlocks.addAll(parameter.normBlocks());
+            stepChunks.addAll(runner.stepChunks(parameter));
+            gradientNorm.add(parameter);
             elements += parameter.elementCount();
             return parameter;
         } finally {
@@ -330,7 +321,7 @@ public final class Optimizer implements AutoCloseable {
             footprints.remove(parameter);
             parameters.remove(parameter);
             stepChunks.removeIf(chunk -> chunk.parameter() == parameter);
-            normBlocks.removeIf(chunk -> chunk.parameter() == parameter);
+            gradientNorm.remove(parameter);
             elements -= parameter.elementCount();
             List<Parameter> inGroup = group.mutableParameters();
             inGroup.remove(parameter);

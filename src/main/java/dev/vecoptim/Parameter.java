@@ -2,7 +2,7 @@ package dev.vecoptim;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
+import java.lang.foreign.ValueLayout;
 import java.util.List;
 
 /**
@@ -11,9 +11,6 @@ import java.util.List;
  * counts the steps applied to it (PyTorch's {@code state['step']}).
  */
 public final class Parameter {
-    /** A thread that is no segment's owner: a segment it may access is not confined to one thread. */
-    private static final Thread ANY_OTHER_THREAD = new Thread(() -> { });
-
     private final ParameterGroup group;
     private int index;
     private final MemorySegment value;
@@ -21,14 +18,10 @@ public final class Parameter {
     private final long elements;
     private final List<String> stateNames;
     private final MemorySegment[] state;
-    private final boolean confined;
-    private final List<Chunk> stepChunks;
-    private final List<Chunk> normBlocks;
-    private final double[] blockSums;
     private long steps;
 
-    Parameter(ParameterGroup group, int index, MemorySegment value, MemorySegment grad, Arena stateArena,
-              long chunkLength) {
+    /** Allocates the state buffers in {@code stateArena}, 64-byte aligned, at their initial values. */
+    Parameter(ParameterGroup group, int index, MemorySegment value, MemorySegment grad, Arena stateArena) {
         this.group = group;
         this.index = index;
         this.value = value;
@@ -38,19 +31,11 @@ public final class Parameter {
         this.state = new MemorySegment[stateNames.size()];
         for (int s = 0; s < state.length; s++) {
             state[s] = stateArena.allocate(value.byteSize(), 64);
+            float initial = group.algorithm().initialState(stateNames.get(s));
+            for (long i = 0; initial != 0 && i < elements; i++) {
+                state[s].setAtIndex(ValueLayout.JAVA_FLOAT, i, initial);
+            }
         }
-        this.confined = !value.isAccessibleBy(ANY_OTHER_THREAD) || !grad.isAccessibleBy(ANY_OTHER_THREAD);
-        this.stepChunks = chunks(chunkLength);
-        this.normBlocks = chunks(GradientNorm.BLOCK);
-        this.blockSums = new double[normBlocks.size()];
-    }
-
-    private List<Chunk> chunks(long length) {
-        List<Chunk> chunks = new ArrayList<>();
-        for (long from = 0; from < elements; from += length) {
-            chunks.add(new Chunk(this, from, Math.min(elements, from + length), chunks.size()));
-        }
-        return List.copyOf(chunks);
     }
 
     /** The parameter's values, updated in place by each step. */
@@ -110,22 +95,6 @@ public final class Parameter {
 
     MemorySegment[] stateBuffers() {
         return state;
-    }
-
-    boolean confined() {
-        return confined;
-    }
-
-    List<Chunk> stepChunks() {
-        return stepChunks;
-    }
-
-    List<Chunk> normBlocks() {
-        return normBlocks;
-    }
-
-    double[] blockSums() {
-        return blockSums;
     }
 
     void stepCount(long steps) {

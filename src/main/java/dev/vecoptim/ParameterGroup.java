@@ -19,6 +19,8 @@ public final class ParameterGroup {
     private final List<Parameter> parameters = new ArrayList<>();
     private Algorithm hyperParameters;
     private double lr;
+    /** {@link #hyperParameters()}'s answer, made again only when the learning rate has changed since. */
+    private Algorithm atLr;
     private LearningRateSchedule schedule;
 
     ParameterGroup(Optimizer optimizer, int index, Algorithm hyperParameters) {
@@ -67,7 +69,10 @@ public final class ParameterGroup {
 
     /** The hyper-parameters the next step uses, with the current learning rate. */
     public Algorithm hyperParameters() {
-        return lr == hyperParameters.lr() ? hyperParameters : hyperParameters.withLr(lr);
+        if (atLr == null || atLr.lr() != lr) {
+            atLr = lr == hyperParameters.lr() ? hyperParameters : hyperParameters.withLr(lr);
+        }
+        return atLr;
     }
 
     /**
@@ -149,6 +154,7 @@ public final class ParameterGroup {
     void restore(Algorithm replacement) {
         hyperParameters = replacement;
         lr = replacement.lr();
+        atLr = null;
     }
 
     Algorithm algorithm() {

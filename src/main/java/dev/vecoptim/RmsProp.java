@@ -4,7 +4,9 @@ import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.RmsPropKernel;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -32,7 +34,7 @@ import java.util.Objects;
  * maximize off. Instances are thread-safe; a step must not run concurrently with another step on the same
  * buffers.
  */
-public final class RmsProp implements Algorithm {
+public final class RmsProp extends Algorithm {
     private static final String SQUARE_AVG = "square_avg";
     private static final String GRAD_AVG = "grad_avg";
     private static final String MOMENTUM_BUFFER = "momentum_buffer";
@@ -44,11 +46,15 @@ public final class RmsProp implements Algorithm {
     private final double momentum;
     private final boolean centered;
     private final boolean maximize;
-    private final VectorWidth vectorWidth;
-    private final int vectorBits;
     private final RmsPropKernel kernel;
 
     private RmsProp(Builder builder) {
+        HyperParameterChecks.lr(builder.lr);
+        HyperParameterChecks.finiteNonNegative("epsilon value", builder.eps);
+        HyperParameterChecks.finiteNonNegative("momentum value", builder.momentum);
+        HyperParameterChecks.finiteNonNegative("weight_decay value", builder.weightDecay);
+        HyperParameterChecks.finiteNonNegative("alpha value", builder.alpha);
+        super(builder.vectorWidth);
         lr = builder.lr;
         alpha = builder.alpha;
         eps = builder.eps;
@@ -56,14 +62,7 @@ public final class RmsProp implements Algorithm {
         momentum = builder.momentum;
         centered = builder.centered;
         maximize = builder.maximize;
-        vectorWidth = builder.vectorWidth;
-        HyperParameterChecks.lr(lr);
-        HyperParameterChecks.finiteNonNegative("epsilon value", eps);
-        HyperParameterChecks.finiteNonNegative("momentum value", momentum);
-        HyperParameterChecks.finiteNonNegative("weight_decay value", weightDecay);
-        HyperParameterChecks.finiteNonNegative("alpha value", alpha);
-        vectorBits = vectorWidth.resolveBits();
-        kernel = Kernels.kernel(RmsPropKernel.FAMILY, vectorBits,
+        kernel = Kernels.kernel(RmsPropKernel.FAMILY, vectorBits(),
                 new RmsPropKernel.Flags(maximize, weightDecay != 0, centered, momentum > 0));
     }
 
@@ -75,7 +74,7 @@ public final class RmsProp implements Algorithm {
     /** A builder holding these hyper-parameters, to change some of them. */
     public Builder toBuilder() {
         return new Builder().lr(lr).alpha(alpha).eps(eps).weightDecay(weightDecay).momentum(momentum)
-                .centered(centered).maximize(maximize).vectorWidth(vectorWidth);
+                .centered(centered).maximize(maximize).vectorWidth(vectorWidth());
     }
 
     /**
@@ -114,11 +113,33 @@ public final class RmsProp implements Algorithm {
                 (float) (1 - alpha), (float) eps, (float) momentum, (float) -lr, from, to);
     }
 
-    /** {@link #stepRange} with the state buffers in {@link #stateNames()} order. */
-    void stepState(double lr, MemorySegment param, MemorySegment grad, MemorySegment[] state, long step,
-                   long from, long to) {
+    @Override
+    void update(double lr, MemorySegment param, MemorySegment grad, MemorySegment[] state, long step, long from,
+                long to) {
         stepRange(lr, param, grad, state[0], centered ? state[1] : null,
                 momentum > 0 ? state[centered ? 2 : 1] : null, from, to);
+    }
+
+    @Override
+    Map<String, Object> namedHyperParameters() {
+        Map<String, Object> named = new LinkedHashMap<>();
+        named.put("lr", lr);
+        named.put("alpha", alpha);
+        named.put("eps", eps);
+        named.put("weight_decay", weightDecay);
+        named.put("momentum", momentum);
+        named.put("centered", centered);
+        named.put("maximize", maximize);
+        return named;
+    }
+
+    @Override
+    RmsProp withNamedHyperParameters(Map<String, Object> named) {
+        NamedValues values = new NamedValues(name(), named);
+        return values.allRead(builder().lr(values.number("lr")).alpha(values.number("alpha"))
+                .eps(values.number("eps")).weightDecay(values.number("weight_decay"))
+                .momentum(values.number("momentum")).centered(values.flag("centered"))
+                .maximize(values.flag("maximize")).vectorWidth(vectorWidth()).build());
     }
 
     @Override
@@ -129,6 +150,11 @@ public final class RmsProp implements Algorithm {
     @Override
     public RmsProp withLr(double lr) {
         return toBuilder().lr(lr).build();
+    }
+
+    @Override
+    public RmsProp withVectorWidth(VectorWidth vectorWidth) {
+        return toBuilder().vectorWidth(vectorWidth).build();
     }
 
     /** {@code square_avg}, then {@code grad_avg} when centered, then {@code momentum_buffer} with momentum. */
@@ -142,11 +168,6 @@ public final class RmsProp implements Algorithm {
             names.add(MOMENTUM_BUFFER);
         }
         return List.copyOf(names);
-    }
-
-    @Override
-    public Implementation implementation() {
-        return Implementation.of(vectorBits);
     }
 
     @Override
@@ -181,11 +202,6 @@ public final class RmsProp implements Algorithm {
     }
 
     @Override
-    public VectorWidth vectorWidth() {
-        return vectorWidth;
-    }
-
-    @Override
     public boolean equals(Object other) {
         return other instanceof RmsProp that
                 && Double.compare(lr, that.lr) == 0
@@ -195,12 +211,12 @@ public final class RmsProp implements Algorithm {
                 && Double.compare(momentum, that.momentum) == 0
                 && centered == that.centered
                 && maximize == that.maximize
-                && vectorWidth == that.vectorWidth;
+                && vectorWidth() == that.vectorWidth();
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(lr, alpha, eps, weightDecay, momentum, centered, maximize, vectorWidth);
+        return Objects.hash(lr, alpha, eps, weightDecay, momentum, centered, maximize, vectorWidth());
     }
 
     /** PyTorch's names and Python's notation, e.g. {@code RMSprop(lr=0.01, alpha=0.99, ...)}. */
@@ -209,7 +225,7 @@ public final class RmsProp implements Algorithm {
         return name() + "(lr=" + PythonFloat.repr(lr) + ", alpha=" + PythonFloat.repr(alpha)
                 + ", eps=" + PythonFloat.repr(eps) + ", weight_decay=" + PythonFloat.repr(weightDecay)
                 + ", momentum=" + PythonFloat.repr(momentum) + ", centered=" + PythonFloat.bool(centered)
-                + ", maximize=" + PythonFloat.bool(maximize) + ", vector_width=" + vectorWidth + ")";
+                + ", maximize=" + PythonFloat.bool(maximize) + ", vector_width=" + vectorWidth() + ")";
     }
 
     /** Collects RMSProp's hyper-parameters; {@link #build()} validates them with PyTorch's messages. */

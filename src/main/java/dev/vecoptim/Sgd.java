@@ -3,7 +3,9 @@ package dev.vecoptim;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.SgdKernel;
 import java.lang.foreign.MemorySegment;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -28,7 +30,7 @@ import java.util.Objects;
  * and maximize off. Instances are thread-safe; a step must not run concurrently with another step on the
  * same buffers.
  */
-public final class Sgd implements Algorithm {
+public final class Sgd extends Algorithm {
     private static final String MOMENTUM_BUFFER = "momentum_buffer";
 
     private final double lr;
@@ -37,32 +39,29 @@ public final class Sgd implements Algorithm {
     private final double weightDecay;
     private final boolean nesterov;
     private final boolean maximize;
-    private final VectorWidth vectorWidth;
-    private final int vectorBits;
     private final SgdKernel firstStepKernel;
     private final SgdKernel kernel;
 
     private Sgd(Builder builder) {
+        HyperParameterChecks.lr(builder.lr);
+        HyperParameterChecks.finiteNonNegative("momentum value", builder.momentum);
+        HyperParameterChecks.finite("dampening value", builder.dampening);
+        HyperParameterChecks.finiteNonNegative("weight_decay value", builder.weightDecay);
+        if (builder.nesterov && (builder.momentum <= 0 || builder.dampening != 0)) {
+            throw new IllegalArgumentException("Nesterov momentum requires a momentum and zero dampening");
+        }
+        super(builder.vectorWidth);
         lr = builder.lr;
         momentum = builder.momentum;
         dampening = builder.dampening;
         weightDecay = builder.weightDecay;
         nesterov = builder.nesterov;
         maximize = builder.maximize;
-        vectorWidth = builder.vectorWidth;
-        HyperParameterChecks.lr(lr);
-        HyperParameterChecks.finiteNonNegative("momentum value", momentum);
-        HyperParameterChecks.finite("dampening value", dampening);
-        HyperParameterChecks.finiteNonNegative("weight_decay value", weightDecay);
-        if (nesterov && (momentum <= 0 || dampening != 0)) {
-            throw new IllegalArgumentException("Nesterov momentum requires a momentum and zero dampening");
-        }
-        vectorBits = vectorWidth.resolveBits();
         boolean withMomentum = momentum != 0;
-        kernel = Kernels.kernel(SgdKernel.FAMILY, vectorBits,
+        kernel = Kernels.kernel(SgdKernel.FAMILY, vectorBits(),
                 new SgdKernel.Flags(maximize, weightDecay != 0, withMomentum, nesterov, false));
         firstStepKernel = withMomentum
-                ? Kernels.kernel(SgdKernel.FAMILY, vectorBits, new SgdKernel.Flags(maximize, weightDecay != 0, true,
+                ? Kernels.kernel(SgdKernel.FAMILY, vectorBits(), new SgdKernel.Flags(maximize, weightDecay != 0, true,
                         nesterov, true))
                 : kernel;
     }
@@ -79,7 +78,7 @@ public final class Sgd implements Algorithm {
     /** A builder holding these hyper-parameters, to change some of them. */
     public Builder toBuilder() {
         return new Builder(lr).momentum(momentum).dampening(dampening).weightDecay(weightDecay)
-                .nesterov(nesterov).maximize(maximize).vectorWidth(vectorWidth);
+                .nesterov(nesterov).maximize(maximize).vectorWidth(vectorWidth());
     }
 
     /**
@@ -112,10 +111,31 @@ public final class Sgd implements Algorithm {
                 (float) momentum, (float) (1 - dampening), (float) -lr, from, to);
     }
 
-    /** {@link #stepRange} with the state buffers in {@link #stateNames()} order. */
-    void stepState(double lr, MemorySegment param, MemorySegment grad, MemorySegment[] state, long step,
-                   long from, long to) {
+    @Override
+    void update(double lr, MemorySegment param, MemorySegment grad, MemorySegment[] state, long step, long from,
+                long to) {
         stepRange(lr, param, grad, momentum != 0 ? state[0] : null, step, from, to);
+    }
+
+    @Override
+    Map<String, Object> namedHyperParameters() {
+        Map<String, Object> named = new LinkedHashMap<>();
+        named.put("lr", lr);
+        named.put("momentum", momentum);
+        named.put("dampening", dampening);
+        named.put("weight_decay", weightDecay);
+        named.put("nesterov", nesterov);
+        named.put("maximize", maximize);
+        return named;
+    }
+
+    @Override
+    Sgd withNamedHyperParameters(Map<String, Object> named) {
+        NamedValues values = new NamedValues(name(), named);
+        return values.allRead(builder(values.number("lr")).momentum(values.number("momentum"))
+                .dampening(values.number("dampening")).weightDecay(values.number("weight_decay"))
+                .nesterov(values.flag("nesterov")).maximize(values.flag("maximize")).vectorWidth(vectorWidth())
+                .build());
     }
 
     @Override
@@ -128,15 +148,15 @@ public final class Sgd implements Algorithm {
         return toBuilder().lr(lr).build();
     }
 
+    @Override
+    public Sgd withVectorWidth(VectorWidth vectorWidth) {
+        return toBuilder().vectorWidth(vectorWidth).build();
+    }
+
     /** {@code [momentum_buffer]} with momentum, else none. */
     @Override
     public List<String> stateNames() {
         return momentum != 0 ? List.of(MOMENTUM_BUFFER) : List.of();
-    }
-
-    @Override
-    public Implementation implementation() {
-        return Implementation.of(vectorBits);
     }
 
     @Override
@@ -166,11 +186,6 @@ public final class Sgd implements Algorithm {
     }
 
     @Override
-    public VectorWidth vectorWidth() {
-        return vectorWidth;
-    }
-
-    @Override
     public boolean equals(Object other) {
         return other instanceof Sgd that
                 && Double.compare(lr, that.lr) == 0
@@ -179,12 +194,12 @@ public final class Sgd implements Algorithm {
                 && Double.compare(weightDecay, that.weightDecay) == 0
                 && nesterov == that.nesterov
                 && maximize == that.maximize
-                && vectorWidth == that.vectorWidth;
+                && vectorWidth() == that.vectorWidth();
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(lr, momentum, dampening, weightDecay, nesterov, maximize, vectorWidth);
+        return Objects.hash(lr, momentum, dampening, weightDecay, nesterov, maximize, vectorWidth());
     }
 
     /** PyTorch's names and Python's notation, e.g. {@code SGD(lr=0.1, momentum=0.9, ...)}. */
@@ -193,7 +208,7 @@ public final class Sgd implements Algorithm {
         return name() + "(lr=" + PythonFloat.repr(lr) + ", momentum=" + PythonFloat.repr(momentum)
                 + ", dampening=" + PythonFloat.repr(dampening) + ", weight_decay=" + PythonFloat.repr(weightDecay)
                 + ", nesterov=" + PythonFloat.bool(nesterov) + ", maximize=" + PythonFloat.bool(maximize)
-                + ", vector_width=" + vectorWidth + ")";
+                + ", vector_width=" + vectorWidth() + ")";
     }
 
     /** Collects SGD's hyper-parameters; {@link #build()} validates them with PyTorch's messages. */

@@ -1,6 +1,7 @@
 package dev.vecoptim;
 
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 
 /**
  * The checks every step makes before its first write, so that a refused step changes nothing. Fixed
@@ -11,7 +12,7 @@ final class StepChecks {
     }
 
     /** Fails if a buffer the step needs is missing. */
-    static MemorySegment required(MemorySegment buffer, String name, String because) {
+    static <T> T required(T buffer, String name, String because) {
         if (buffer == null) {
             throw new NullPointerException(name + " must not be null" + because);
         }
@@ -52,6 +53,32 @@ final class StepChecks {
         disjoint(name1, state1, name3, state3);
         disjoint(name2, state2, name3, state3);
         return bytes / Float.BYTES;
+    }
+
+    /**
+     * {@link #elements(long, MemorySegment, MemorySegment, String, MemorySegment, String, MemorySegment, String,
+     * MemorySegment)} for any number of state buffers, named by {@code names}.
+     */
+    static long elements(long step, MemorySegment param, MemorySegment grad, List<String> names,
+                         MemorySegment[] state) {
+        required(state, "state", "");
+        if (state.length != names.size()) {
+            throw new IllegalArgumentException(state.length + " state buffers were given for " + names.size() + " "
+                    + names);
+        }
+        for (int s = 0; s < state.length; s++) {
+            required(state[s], names.get(s), "");
+        }
+        long elements = elements(step, param, grad, null, null, null, null, null, null);
+        for (int s = 0; s < state.length; s++) {
+            sameSize(names.get(s), usable(names.get(s), state[s], true), elements * Float.BYTES);
+            disjoint("param", param, names.get(s), state[s]);
+            disjoint("grad", grad, names.get(s), state[s]);
+            for (int t = 0; t < s; t++) {
+                disjoint(names.get(t), state[t], names.get(s), state[s]);
+            }
+        }
+        return elements;
     }
 
     private static long usable(String name, MemorySegment buffer, boolean written) {

@@ -36,7 +36,7 @@ class BadInputTest {
     private static ExecutorService owner;
     private static Arena foreign;
 
-    /** One optimizer with every state buffer in use, and PyTorch's names for its buffers in order. */
+    /** An optimizer with every state buffer in use, a way to step it, and the names of its buffers in order. */
     private record Family(String name, List<String> buffers, Step step) {
     }
 
@@ -44,14 +44,21 @@ class BadInputTest {
         void apply(MemorySegment[] buffers, long step);
     }
 
-    private static final List<Family> FAMILIES = List.of(
-            new Family("SGD with momentum", List.of("param", "grad", "momentum_buffer"),
-                    (b, t) -> Sgd.builder(0.1).momentum(0.9).build().step(b[0], b[1], b[2], t)),
-            new Family("centered RMSProp with momentum", List.of("param", "grad", "square_avg", "grad_avg",
-                    "momentum_buffer"),
-                    (b, t) -> RmsProp.builder().centered(true).momentum(0.9).build().step(b[0], b[1], b[2], b[3], b[4], t)),
-            new Family("AMSGrad", List.of("param", "grad", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
-                    (b, t) -> Adam.builder().amsgrad(true).build().step(b[0], b[1], b[2], b[3], b[4], t)));
+    /** Each optimizer's every-buffer configuration, stepped by its own typed method and by the generic one. */
+    private static final List<Family> FAMILIES = families();
+
+    private static List<Family> families() {
+        List<Family> families = new ArrayList<>();
+        for (TestedOptimizers.Kind kind : TestedOptimizers.ALL) {
+            Algorithm algorithm = kind.everyBuffer();
+            List<String> buffers = new ArrayList<>(List.of("param", "grad"));
+            buffers.addAll(algorithm.stateNames());
+            families.add(new Family(algorithm + ", typed", buffers, (b, t) -> kind.typedStep().step(algorithm, b, t)));
+            families.add(new Family(algorithm + ", generic", buffers,
+                    (b, t) -> algorithm.step(t, b[0], b[1], Arrays.copyOfRange(b, 2, b.length))));
+        }
+        return families;
+    }
 
     @TestFactory
     Stream<DynamicTest> everyBadBufferIsRefusedBeforeAnyWrite() {

@@ -101,11 +101,11 @@ class CheckpointReaderTest {
     @Test
     void aHeaderDescribingMoreThan2To63BytesIsRefused() throws IOException {
         CheckpointHeader huge = new CheckpointHeader(1, List.of(new CheckpointHeader.Group("SGD",
-                NamedHyperParameters.of(Sgd.builder(0.1).momentum(0.9).build()),
+                Sgd.builder(0.1).momentum(0.9).build().namedHyperParameters(),
                 List.of(new CheckpointHeader.Entry((1L << 61) - 1, 1, List.of("momentum_buffer"), Map.of())))));
         assertRefused(crafted(2, bytes(huge.write()), new byte[8]), "but its header describes more than 2^63");
         CheckpointHeader tooHuge = new CheckpointHeader(1, List.of(new CheckpointHeader.Group("SGD",
-                NamedHyperParameters.of(Sgd.builder(0.1).momentum(0.9).build()),
+                Sgd.builder(0.1).momentum(0.9).build().namedHyperParameters(),
                 List.of(new CheckpointHeader.Entry(1L << 61, 1, List.of("momentum_buffer"), Map.of())))));
         assertRefused(crafted(2, bytes(tooHuge.write()), new byte[8]), "its header describes more than 2^63 bytes");
     }

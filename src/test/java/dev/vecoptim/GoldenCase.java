@@ -93,6 +93,22 @@ record GoldenCase(String name, String optimizer, Map<String, Double> hyperParame
         return hp(key) != 0;
     }
 
+    /**
+     * The recorded optimizer with its hyper-parameters, at the preferred width: each of PyTorch's names read from
+     * the recording ({@code betas} as {@code beta1} and {@code beta2}).
+     */
+    Algorithm algorithm() {
+        Algorithm prototype = TestedOptimizers.ALL.stream().filter(kind -> kind.goldenName().equals(optimizer))
+                .findFirst().orElseThrow(() -> new IllegalStateException("unknown optimizer " + optimizer)).prototype();
+        Map<String, Object> named = new java.util.LinkedHashMap<>();
+        prototype.namedHyperParameters().forEach((key, value) -> named.put(key, switch (value) {
+            case Boolean flag -> flag(key);
+            case double[] tuple -> new double[] {hp("beta1"), hp("beta2")};
+            default -> hp(key);
+        }));
+        return prototype.withNamedHyperParameters(named);
+    }
+
     @Override
     public String toString() {
         return name;

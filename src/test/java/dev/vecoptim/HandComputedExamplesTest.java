@@ -183,16 +183,14 @@ class HandComputedExamplesTest {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment p = arena.allocate(4L * START.length, 64);
             MemorySegment g = arena.allocate(4L * START.length, 64);
-            MemorySegment[] state = {arena.allocate(4L * START.length, 64), arena.allocate(4L * START.length, 64),
-                    arena.allocate(4L * START.length, 64)};
+            MemorySegment[] state = new MemorySegment[optimizer.stateNames().size()];
+            for (int s = 0; s < state.length; s++) {
+                state[s] = arena.allocate(4L * START.length, 64);
+            }
             set(p, START);
             for (int t = 1; t <= steps; t++) {
                 set(g, GRADS[t - 1]);
-                switch (optimizer) {
-                    case Sgd sgd -> sgd.step(p, g, state[0], t);
-                    case RmsProp rms -> rms.step(p, g, state[0], state[1], state[2], t);
-                    case Adam adam -> adam.step(p, g, state[0], state[1], state[2], t);
-                }
+                optimizer.step(t, p, g, state);
             }
             double[] result = new double[START.length];
             for (int i = 0; i < result.length; i++) {

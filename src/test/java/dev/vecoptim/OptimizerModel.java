@@ -20,7 +20,7 @@ final class OptimizerModel {
                      long threshold) {
 
         static Structure random(SplittableRandom r) {
-            int family = r.nextInt(3);
+            TestedOptimizers.Kind family = TestedOptimizers.ALL.get(r.nextInt(TestedOptimizers.ALL.size()));
             List<Algorithm> groups = new ArrayList<>();
             List<List<Integer>> sizes = new ArrayList<>();
             for (int g = 0, count = 1 + r.nextInt(3); g < count; g++) {
@@ -35,14 +35,9 @@ final class OptimizerModel {
             return new Structure(groups, sizes, policies[r.nextInt(2)], r.nextInt(3), 1L << r.nextInt(4, 12));
         }
 
-        private static Algorithm randomAlgorithm(SplittableRandom r, int family) {
-            List<VectorWidth> widths = VectorWidth.available();
-            VectorWidth width = widths.get(r.nextInt(widths.size()));
-            return switch (family) {
-                case 0 -> AnyAlgorithm.randomSgd(r).vectorWidth(width).build();
-                case 1 -> AnyAlgorithm.randomRmsProp(r).vectorWidth(width).build();
-                default -> AnyAlgorithm.randomAdam(r).vectorWidth(width).build();
-            };
+        /** A group of the structure's optimizer, at a random width. */
+        private static Algorithm randomAlgorithm(SplittableRandom r, TestedOptimizers.Kind family) {
+            return family.random().apply(r).withVectorWidth(TestedOptimizers.randomWidth(r));
         }
 
         int parameterCount() {

@@ -1,0 +1,102 @@
+package dev.vecoptim;
+
+import dev.vecoptim.kernel.Buffers;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+
+/**
+ * Every optimizer the tests know, with random valid hyper-parameters for each: the one list that the
+ * properties, the model, the golden replay and the checkpoint tests derive theirs from. An optimizer added to
+ * vecoptim is tested everywhere once it has an entry here.
+ */
+final class TestedOptimizers {
+
+    /**
+     * One optimizer: PyTorch's class name, the name {@code make_golden.py} gives it, a prototype at default
+     * hyper-parameters, random valid hyper-parameters, a configuration that keeps every state buffer the
+     * optimizer has, and that configuration's own typed {@code step} method.
+     */
+    record Kind(String name, String goldenName, Algorithm prototype, Function<SplittableRandom, Algorithm> random,
+                Algorithm everyBuffer, TypedStep typedStep) {
+    }
+
+    /** An optimizer's own {@code step(param, grad, state..., step)}, with its buffers in that order. */
+    interface TypedStep {
+        void step(Algorithm algorithm, MemorySegment[] buffers, long step);
+    }
+
+    static final List<Kind> ALL = List.of(
+            new Kind("SGD", "sgd", Sgd.builder(0.1).build(), TestedOptimizers::sgd,
+                    Sgd.builder(0.1).momentum(0.9).build(), (a, b, t) -> ((Sgd) a).step(b[0], b[1], b[2], t)),
+            new Kind("RMSprop", "rmsprop", RmsProp.builder().build(), TestedOptimizers::rmsProp,
+                    RmsProp.builder().centered(true).momentum(0.9).build(),
+                    (a, b, t) -> ((RmsProp) a).step(b[0], b[1], b[2], b[3], b[4], t)),
+            new Kind("Adam", "adam", Adam.builder().build(), r -> adam(r, Adam.builder()),
+                    Adam.builder().amsgrad(true).build(), (a, b, t) -> ((Adam) a).step(b[0], b[1], b[2], b[3], b[4], t)),
+            new Kind("AdamW", "adamw", Adam.adamWBuilder().build(), r -> adam(r, Adam.adamWBuilder()),
+                    Adam.adamWBuilder().amsgrad(true).build(),
+                    (a, b, t) -> ((Adam) a).step(b[0], b[1], b[2], b[3], b[4], t)));
+
+    /** The state buffers holding squares or their maximum, which never go negative. */
+    static final List<String> SQUARED_STATE = List.of("square_avg", "exp_avg_sq", "max_exp_avg_sq");
+
+    private TestedOptimizers() {
+    }
+
+    /** Random valid hyper-parameters of a random optimizer, at a random width this JVM accepts. */
+    static Algorithm random(SplittableRandom r) {
+        return ALL.get(r.nextInt(ALL.size())).random().apply(r).withVectorWidth(randomWidth(r));
+    }
+
+    static VectorWidth randomWidth(SplittableRandom r) {
+        List<VectorWidth> widths = VectorWidth.available();
+        return widths.get(r.nextInt(widths.size()));
+    }
+
+    static Kind kind(String name) {
+        return ALL.stream().filter(kind -> kind.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    /** The same hyper-parameters with another value of a flag, e.g. {@code maximize}. */
+    static Algorithm withFlag(Algorithm algorithm, String flag, boolean value) {
+        Map<String, Object> named = new LinkedHashMap<>(algorithm.namedHyperParameters());
+        named.put(flag, value);
+        return algorithm.withNamedHyperParameters(named);
+    }
+
+    /** One step over a kernel test's buffers: its first state buffers, as many as the algorithm keeps. */
+    static void step(Algorithm algorithm, Buffers buffers, long step) {
+        MemorySegment[] state = Arrays.copyOf(buffers.state(), algorithm.stateNames().size());
+        algorithm.step(step, buffers.param(), buffers.grad(), state);
+    }
+
+    private static double maybeZero(SplittableRandom r, double value) {
+        return r.nextBoolean() ? 0 : value;
+    }
+
+    private static Algorithm sgd(SplittableRandom r) {
+        double momentum = maybeZero(r, r.nextDouble(0.5, 0.99));
+        boolean nesterov = momentum > 0 && r.nextBoolean();
+        return Sgd.builder(r.nextDouble(1e-4, 0.5)).momentum(momentum)
+                .dampening(nesterov ? 0 : maybeZero(r, r.nextDouble(0, 0.5))).nesterov(nesterov)
+                .weightDecay(maybeZero(r, r.nextDouble(1e-4, 0.1))).maximize(r.nextBoolean()).build();
+    }
+
+    private static Algorithm rmsProp(SplittableRandom r) {
+        return RmsProp.builder().lr(r.nextDouble(1e-4, 0.1)).alpha(r.nextDouble(0.5, 0.999))
+                .eps(r.nextDouble(1e-9, 1e-3)).weightDecay(maybeZero(r, r.nextDouble(1e-4, 0.1)))
+                .momentum(maybeZero(r, r.nextDouble(0.5, 0.99))).centered(r.nextBoolean()).maximize(r.nextBoolean())
+                .build();
+    }
+
+    private static Algorithm adam(SplittableRandom r, Adam.Builder builder) {
+        return builder.lr(r.nextDouble(1e-5, 0.1)).betas(r.nextDouble(0.5, 0.99), r.nextDouble(0.9, 0.9999))
+                .eps(r.nextDouble(1e-9, 1e-3)).weightDecay(maybeZero(r, r.nextDouble(1e-4, 0.1)))
+                .amsgrad(r.nextBoolean()).maximize(r.nextBoolean()).build();
+    }
+}
