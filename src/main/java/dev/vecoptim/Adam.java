@@ -48,6 +48,7 @@ public final class Adam extends Algorithm {
     private final boolean amsgrad;
     private final boolean maximize;
     private final boolean decoupledWeightDecay;
+    private final List<String> stateNames;
     private final AdamKernel kernel;
 
     private Adam(Builder builder) {
@@ -69,6 +70,7 @@ public final class Adam extends Algorithm {
         amsgrad = builder.amsgrad;
         maximize = builder.maximize;
         decoupledWeightDecay = builder.decoupledWeightDecay;
+        stateNames = amsgrad ? List.of(EXP_AVG, EXP_AVG_SQ, MAX_EXP_AVG_SQ) : List.of(EXP_AVG, EXP_AVG_SQ);
         AdamKernel.WeightDecay decay = weightDecay == 0 ? AdamKernel.WeightDecay.NONE
                 : decoupledWeightDecay ? AdamKernel.WeightDecay.DECOUPLED
                 : AdamKernel.WeightDecay.L2;
@@ -175,7 +177,7 @@ public final class Adam extends Algorithm {
     /** {@code exp_avg}, {@code exp_avg_sq}, then {@code max_exp_avg_sq} with amsgrad. */
     @Override
     public List<String> stateNames() {
-        return amsgrad ? List.of(EXP_AVG, EXP_AVG_SQ, MAX_EXP_AVG_SQ) : List.of(EXP_AVG, EXP_AVG_SQ);
+        return stateNames;
     }
 
     @Override

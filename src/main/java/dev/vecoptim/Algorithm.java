@@ -44,7 +44,8 @@ public abstract class Algorithm {
 
     /**
      * The state buffers this configuration keeps per parameter, by PyTorch's names and in the order the
-     * optimizer allocates them, e.g. {@code [exp_avg, exp_avg_sq]} for Adam.
+     * optimizer allocates them, e.g. {@code [exp_avg, exp_avg_sq]} for Adam. The same list at every call: a
+     * step allocates nothing.
      */
     public abstract List<String> stateNames();
 

@@ -46,6 +46,7 @@ public final class RmsProp extends Algorithm {
     private final double momentum;
     private final boolean centered;
     private final boolean maximize;
+    private final List<String> stateNames;
     private final RmsPropKernel kernel;
 
     private RmsProp(Builder builder) {
@@ -62,6 +63,14 @@ public final class RmsProp extends Algorithm {
         momentum = builder.momentum;
         centered = builder.centered;
         maximize = builder.maximize;
+        List<String> names = new ArrayList<>(List.of(SQUARE_AVG));
+        if (centered) {
+            names.add(GRAD_AVG);
+        }
+        if (momentum > 0) {
+            names.add(MOMENTUM_BUFFER);
+        }
+        stateNames = List.copyOf(names);
         kernel = Kernels.kernel(RmsPropKernel.FAMILY, vectorBits(),
                 new RmsPropKernel.Flags(maximize, weightDecay != 0, centered, momentum > 0));
     }
@@ -160,14 +169,7 @@ public final class RmsProp extends Algorithm {
     /** {@code square_avg}, then {@code grad_avg} when centered, then {@code momentum_buffer} with momentum. */
     @Override
     public List<String> stateNames() {
-        List<String> names = new ArrayList<>(List.of(SQUARE_AVG));
-        if (centered) {
-            names.add(GRAD_AVG);
-        }
-        if (momentum > 0) {
-            names.add(MOMENTUM_BUFFER);
-        }
-        return List.copyOf(names);
+        return stateNames;
     }
 
     @Override

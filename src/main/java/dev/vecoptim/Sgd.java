@@ -39,6 +39,7 @@ public final class Sgd extends Algorithm {
     private final double weightDecay;
     private final boolean nesterov;
     private final boolean maximize;
+    private final List<String> stateNames;
     private final SgdKernel firstStepKernel;
     private final SgdKernel kernel;
 
@@ -58,6 +59,7 @@ public final class Sgd extends Algorithm {
         nesterov = builder.nesterov;
         maximize = builder.maximize;
         boolean withMomentum = momentum != 0;
+        stateNames = withMomentum ? List.of(MOMENTUM_BUFFER) : List.of();
         kernel = Kernels.kernel(SgdKernel.FAMILY, vectorBits(),
                 new SgdKernel.Flags(maximize, weightDecay != 0, withMomentum, nesterov, false));
         firstStepKernel = withMomentum
@@ -156,7 +158,7 @@ public final class Sgd extends Algorithm {
     /** {@code [momentum_buffer]} with momentum, else none. */
     @Override
     public List<String> stateNames() {
-        return momentum != 0 ? List.of(MOMENTUM_BUFFER) : List.of();
+        return stateNames;
     }
 
     @Override
