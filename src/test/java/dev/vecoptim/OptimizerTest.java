@@ -349,6 +349,71 @@ class OptimizerTest {
         }
     }
 
+    /** SGD with momentum whose buffer starts at 1, as Adagrad's sum starts at its initial_accumulator_value. */
+    private static final class StartsAtOne extends Algorithm {
+        private final Sgd sgd = Sgd.builder(0.5).momentum(0.5).build();
+
+        StartsAtOne() {
+            super(VectorWidth.PREFERRED);
+        }
+
+        @Override
+        float initialState(String name) {
+            return 1;
+        }
+
+        @Override
+        public String name() {
+            return "StartsAtOne";
+        }
+
+        @Override
+        public double lr() {
+            return sgd.lr();
+        }
+
+        @Override
+        public Algorithm withLr(double lr) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Algorithm withVectorWidth(VectorWidth vectorWidth) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public List<String> stateNames() {
+            return sgd.stateNames();
+        }
+
+        @Override
+        void update(double lr, MemorySegment param, MemorySegment grad, MemorySegment[] state, long step, long from,
+                    long to) {
+            sgd.update(lr, param, grad, state, step, from, to);
+        }
+
+        @Override
+        java.util.Map<String, Object> namedHyperParameters() {
+            return sgd.namedHyperParameters();
+        }
+
+        @Override
+        Algorithm withNamedHyperParameters(java.util.Map<String, Object> named) {
+            throw new UnsupportedOperationException();
+        }
+    }
+
+    @Test
+    void stateBuffersStartWhereTheOptimizerSays() {
+        try (Arena arena = Arena.ofShared(); Optimizer optimizer = Optimizer.builder().build()) {
+            Parameter parameter = optimizer.addGroup(new StartsAtOne()).add(arena.allocate(12), arena.allocate(12));
+            assertArrayEquals(new float[] {1, 1, 1}, parameter.state("momentum_buffer").toArray(ValueLayout.JAVA_FLOAT));
+            Parameter plain = optimizer.groups().getFirst().add(arena.allocate(0), arena.allocate(0));
+            assertEquals(0, plain.state("momentum_buffer").byteSize());
+        }
+    }
+
     @Test
     void aGroupKeepsItsOptimizerAndSaysWhatItHolds() {
         try (Arena arena = Arena.ofShared(); Optimizer optimizer = Optimizer.builder().build()) {
