@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Every rule about vector widths, in one place: which widths this JVM runs, found once through an ordered
@@ -112,18 +113,27 @@ public final class Vectorization {
     }
 
     private static Vectorization detect() {
-        String reason = whyNotVector(vectorModuleResolved(), System.getProperty("java.vm.info", ""), vmOptions());
-        VectorKernelFactory factory = reason == null ? loadPanamaKernels() : null;
+        return decide(whyNotVector(vectorModuleResolved(), System.getProperty("java.vm.info", ""), vmOptions()),
+                Vectorization::loadPanamaKernels, LOG);
+    }
+
+    /**
+     * What a JVM offers, given the first reason found not to run vector kernels ({@link #whyNotVector}, null for
+     * none) and how to load their factory (only asked for when there is no reason): the vector kernels stay off
+     * too on a CPU whose preferred vectors are under 128 bits. Says what it decided in one line of {@code log}.
+     */
+    static Vectorization decide(String reason, Supplier<VectorKernelFactory> factories, System.Logger log) {
+        VectorKernelFactory factory = reason == null ? factories.get() : null;
         if (factory != null && factory.preferredBits() < MINIMUM_PREFERRED_BITS) {
             reason = "the CPU's preferred vector size is " + factory.preferredBits() + " bits; below "
                     + MINIMUM_PREFERRED_BITS + " the Vector API is slower than the scalar loops";
             factory = null;
         }
         if (factory == null) {
-            LOG.log(System.Logger.Level.WARNING, "vecoptim runs its scalar loops: " + reason);
+            log.log(System.Logger.Level.WARNING, "vecoptim runs its scalar loops: " + reason);
             return new Vectorization(0, reason, null);
         }
-        LOG.log(System.Logger.Level.INFO, "vecoptim runs its vector kernels; preferred width "
+        log.log(System.Logger.Level.INFO, "vecoptim runs its vector kernels; preferred width "
                 + factory.preferredBits() + " bits");
         return new Vectorization(factory.preferredBits(), null, factory);
     }
@@ -159,7 +169,7 @@ public final class Vectorization {
         return null;
     }
 
-    private static boolean vectorModuleResolved() {
+    static boolean vectorModuleResolved() {
         return Optional.ofNullable(Vectorization.class.getModule().getLayer()).orElse(ModuleLayer.boot())
                 .findModule("jdk.incubator.vector").isPresent();
     }
@@ -177,7 +187,7 @@ public final class Vectorization {
     }
 
     /** Loaded by name, so that nothing on the scalar path links a {@code jdk.incubator.vector} class. */
-    private static VectorKernelFactory loadPanamaKernels() {
+    static VectorKernelFactory loadPanamaKernels() {
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
             Class<?> panama = lookup.findClass(Vectorization.class.getPackageName() + ".PanamaKernels");

@@ -3,13 +3,17 @@ package dev.vecoptim.kernel;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.ResourceBundle;
 import java.util.function.Function;
 import jdk.incubator.vector.VectorShape;
 import org.junit.jupiter.api.Test;
@@ -51,12 +55,73 @@ class VectorizationChecksTest {
                 Vectorization.whyNotVector(true, SERVER, options(Map.of("UseJVMCICompiler", "true"))));
     }
 
+    /** A factory whose CPU prefers vectors of {@code bits}; it makes no kernel. */
+    private record Factory(int preferredBits) implements VectorKernelFactory {
+        @Override
+        public <K> K kernel(String template, Class<K> kernelType, int bits, Record flags) {
+            throw new UnsupportedOperationException();
+        }
+    }
+
+    /** Keeps what is logged, one "LEVEL message" line each. */
+    private static final class Log implements System.Logger {
+        final List<String> lines = new ArrayList<>();
+
+        @Override
+        public String getName() {
+            return "test";
+        }
+
+        @Override
+        public boolean isLoggable(Level level) {
+            return true;
+        }
+
+        @Override
+        public void log(Level level, ResourceBundle bundle, String message, Throwable thrown) {
+            lines.add(level + " " + message);
+        }
+
+        @Override
+        public void log(Level level, ResourceBundle bundle, String format, Object... parameters) {
+            lines.add(level + " " + format);
+        }
+    }
+
+    @Test
+    void theDecisionIsSaidOnceAndNeedsVectorsOf128BitsOrMore() {
+        Log log = new Log();
+        Vectorization vectors = Vectorization.decide(null, () -> new Factory(256), log);
+        assertEquals(256, vectors.preferredBits());
+        assertTrue(vectors.enabled());
+        assertNull(vectors.scalarReason());
+        assertEquals(256, vectors.factory().preferredBits());
+        assertEquals(List.of("INFO vecoptim runs its vector kernels; preferred width 256 bits"), log.lines);
+
+        Log narrow = new Log();
+        Vectorization scalar = Vectorization.decide(null, () -> new Factory(64), narrow);
+        assertEquals(0, scalar.preferredBits());
+        assertEquals("the CPU's preferred vector size is 64 bits; below 128 the Vector API is slower than the scalar"
+                + " loops", scalar.scalarReason());
+        assertEquals(List.of("WARNING vecoptim runs its scalar loops: " + scalar.scalarReason()), narrow.lines);
+        assertEquals(128, Vectorization.decide(null, () -> new Factory(128), new Log()).preferredBits());
+
+        Vectorization refused = Vectorization.decide("no module", () -> {
+            throw new AssertionError("a factory was loaded though vectors are off");
+        }, new Log());
+        assertEquals("no module", refused.scalarReason());
+        assertEquals("scalar loop: no module", refused.describe(0));
+        assertEquals(List.of(), refused.explicitWidths());
+    }
+
     @Test
     void thisJvmsOptionsAreRead() {
         Function<String, String> options = Vectorization.vmOptions();
         assertEquals("true", options.apply("UseCompiler"));
         assertNull(options.apply("NoSuchOptionInAnyJvm"));
         assertTrue(Vectorization.thisJvm().enabled(), "the tests run with the module and C2");
+        assertTrue(Vectorization.vectorModuleResolved());
+        assertEquals(VectorShape.preferredShape().vectorBitSize(), Vectorization.loadPanamaKernels().preferredBits());
     }
 
     @Test
@@ -65,6 +130,7 @@ class VectorizationChecksTest {
         assertEquals(VectorShape.preferredShape().vectorBitSize(), factory.preferredBits());
         assertEquals(factory.preferredBits(), Vectorization.thisJvm().preferredBits());
         assertEquals(0, Vectorization.normBits(0));
+        assertInstanceOf(NormKernel.Scalar.class, Kernels.kernel(NormKernel.FAMILY, 0, new NoFlags()));
         assertEquals(128, Vectorization.normBits(64), "the norm runs 64 bits as 128");
         assertEquals(256, Vectorization.normBits(256));
         SgdKernel fresh = factory.kernel("SgdVector", SgdKernel.class, 128,
