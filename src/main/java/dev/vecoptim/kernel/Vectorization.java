@@ -120,10 +120,17 @@ public final class Vectorization {
     /**
      * What a JVM offers, given the first reason found not to run vector kernels ({@link #whyNotVector}, null for
      * none) and how to load their factory (only asked for when there is no reason): the vector kernels stay off
-     * too on a CPU whose preferred vectors are under 128 bits. Says what it decided in one line of {@code log}.
+     * too when the factory cannot be loaded, or on a CPU whose preferred vectors are under 128 bits. Says what it decided in one line of {@code log}.
      */
     static Vectorization decide(String reason, Supplier<VectorKernelFactory> factories, System.Logger log) {
-        VectorKernelFactory factory = reason == null ? factories.get() : null;
+        VectorKernelFactory factory = null;
+        if (reason == null) {
+            try {
+                factory = factories.get();
+            } catch (RuntimeException | LinkageError cannotLoad) {
+                reason = "the vector kernels cannot be loaded: " + cannotLoad;
+            }
+        }
         if (factory != null && factory.preferredBits() < MINIMUM_PREFERRED_BITS) {
             reason = "the CPU's preferred vector size is " + factory.preferredBits() + " bits; below "
                     + MINIMUM_PREFERRED_BITS + " the Vector API is slower than the scalar loops";

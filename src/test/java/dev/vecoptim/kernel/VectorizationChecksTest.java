@@ -106,6 +106,13 @@ class VectorizationChecksTest {
         assertEquals(List.of("WARNING vecoptim runs its scalar loops: " + scalar.scalarReason()), narrow.lines);
         assertEquals(128, Vectorization.decide(null, () -> new Factory(128), new Log()).preferredBits());
 
+        Vectorization unloadable = Vectorization.decide(null, () -> {
+            throw new NoClassDefFoundError("jdk/incubator/vector/VectorSpecies");
+        }, new Log());
+        assertEquals("the vector kernels cannot be loaded: java.lang.NoClassDefFoundError: "
+                + "jdk/incubator/vector/VectorSpecies", unloadable.scalarReason());
+        assertEquals(0, unloadable.preferredBits());
+
         Vectorization refused = Vectorization.decide("no module", () -> {
             throw new AssertionError("a factory was loaded though vectors are off");
         }, new Log());
