@@ -1,7 +1,7 @@
 /**
  * vecoptim: fused SIMD update loops of SGD (momentum, Nesterov), RMSProp and Adam (AdamW, AMSGrad) over
  * float32 parameters in off-heap {@link java.lang.foreign.MemorySegment}s, bit for bit equal to
- * PyTorch 1.13's CPU results.
+ * PyTorch's CPU results (2.x's, or 1.13's).
  *
  * <p>Only {@code dev.vecoptim} is exported; the kernels live in a package of their own, the only one that
  * touches {@code jdk.incubator.vector}.

@@ -1,9 +1,13 @@
 #!/usr/bin/python3
-"""Writes src/test/resources/golden/pytorch-1.13.bin: PyTorch's own results for every optimizer and flag.
+"""Writes src/test/resources/golden/pytorch-<version>.bin: PyTorch's own results for every optimizer and flag.
 
-Run by hand, not by the build, with Debian's PyTorch 1.13.1 (apt-get install python3-torch):
+Run by hand, not by the build, once with each PyTorch whose bits vecoptim matches: Debian 12's 1.13.1
+(apt-get install python3-torch) and Debian 13's 2.6 (in the chroot that ../shared/tools/pytorch2-chroot.sh
+builds, with /proc mounted):
 
-    /usr/bin/python3 src/test/python/make_golden.py
+    /usr/bin/python3 src/test/python/make_golden.py                      # writes pytorch-1.13.bin
+    cp src/test/python/make_golden.py /tmp/trixie/tmp/ && chroot /tmp/trixie python3 /tmp/make_golden.py \
+        && cp /tmp/trixie/resources/golden/pytorch-2.6.bin src/test/resources/golden/
 
 Each case starts from a parameter of random floats (lengths that are not multiples of 16, special values
 at some indices), zero state as PyTorch creates it, and runs a few steps of torch.optim's single-tensor path
@@ -12,7 +16,12 @@ step. GoldenVectorsTest replays them and demands equal bits (any NaN equal to an
 
 PyTorch picks its CPU kernels at start-up: AVX2 on any x86-64 CPU since 2013 (and on AVX-512 CPUs, whose
 kernels give the same bits). Its pre-AVX2 "default" kernels round differently, because without FMA
-instructions nothing is fused; the script pins AVX2 so that the file does not depend on the machine.
+instructions nothing is fused; the script pins AVX2 so that the file does not depend on the machine, and
+refuses to write when PyTorch 2.x says it runs anything else (it silently falls back to the default kernels
+when /proc is not mounted in a chroot).
+
+Both versions record the same cases from the same random seed; cases were only ever appended, so that every
+case keeps its inputs when the list grows.
 
 Format, little-endian: b"VOGOLD01", u32 case count, then per case: str name, str optimizer,
 u16 hyper-parameter count and (str name, f64 value) pairs (booleans as 0/1), u32 n, u16 steps,
@@ -29,7 +38,8 @@ os.environ["ATEN_CPU_CAPABILITY"] = "avx2"  # read when torch is imported
 
 import torch  # noqa: E402
 
-OUT = os.path.join(os.path.dirname(__file__), "..", "resources", "golden", "pytorch-1.13.bin")
+VERSION = ".".join(torch.__version__.split("+")[0].split(".")[:2])
+OUT = os.path.join(os.path.dirname(__file__), "..", "resources", "golden", "pytorch-%s.bin" % VERSION)
 STEPS = 4
 
 # Index -> value, placed in the gradient of one step: zeros of both signs, subnormals, values whose square
@@ -44,13 +54,21 @@ def values(rng, n, scale):
     return [rng.gauss(0.0, 1.0) * scale for _ in range(n)]
 
 
-def grad_for(rng, n, step):
+def grad_for(rng, n, step, overrides):
     grad = values(rng, n, 10.0 ** rng.randint(-4, 1))
     for index, value in SPECIAL_GRADS.items():
         # Each special value in a different step, so the state has finite history before it arrives.
         if index < n and index % STEPS == step:
             grad[index] = value
+    for index, value in overrides.get(step, {}).items():
+        grad[index] = value
     return grad
+
+
+# Gradients at index 12 that make PyTorch 2.x's lerp overflow: a first moment near -5.7e37 (with a weight of
+# 0.5, half of the first gradient), then a gradient of 3e38, whose difference with it is beyond float's range;
+# then finite gradients, through which an infinite moment becomes NaN.
+LERP_OVERFLOW = {0: {12: -1.14e38}, 1: {12: 3e38}, 2: {12: 1.0}, 3: {12: -2.0}}
 
 
 def cases():
@@ -73,6 +91,18 @@ def cases():
     yield "adamw", dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2, amsgrad=False, maximize=False)
     yield "rmsprop", dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
                           maximize=False)
+    # Appended for PyTorch 2.x's lerp: weights 1 - beta1 and 1 - alpha on both sides of 0.5 (its two
+    # branches), beta1 = 0 (the moment is the gradient), and the overflow of the difference it takes.
+    for kind, beta1, amsgrad in itertools.product(("adam", "adamw"), (0.0, 0.3, 0.5, 0.62), (False, True)):
+        yield kind, dict(lr=0.0029, beta1=beta1, beta2=0.9951, eps=3e-7, weight_decay=0.021, amsgrad=amsgrad,
+                         maximize=amsgrad)
+    for alpha, momentum in itertools.product((0.3, 0.5, 0.62), (0.0, 0.85)):
+        yield "rmsprop", dict(lr=0.0071, alpha=alpha, eps=1e-6, weight_decay=0.013, momentum=momentum,
+                              centered=True, maximize=False)
+    yield "adam", dict(lr=0.0029, beta1=0.5, beta2=0.9951, eps=3e-7, weight_decay=0.0, amsgrad=False,
+                       maximize=False), LERP_OVERFLOW
+    yield "rmsprop", dict(lr=0.0071, alpha=0.5, eps=1e-6, weight_decay=0.0, momentum=0.0, centered=True,
+                          maximize=False), LERP_OVERFLOW
 
 
 def optimizer(kind, params, hp):
@@ -98,13 +128,18 @@ def pack_floats(tensor):
 
 
 def main():
-    if not torch.__version__.startswith("1.13"):
-        sys.exit("PyTorch 1.13 is the reference; this is " + torch.__version__)
+    if VERSION not in ("1.13", "2.6"):
+        sys.exit("vecoptim matches PyTorch 1.13 and 2.6; this is " + torch.__version__)
+    if VERSION != "1.13" and torch.backends.cpu.get_cpu_capability() not in ("AVX2", "AVX512"):
+        sys.exit("PyTorch runs its %s kernels, which do not fuse: mount /proc in the chroot"
+                 % torch.backends.cpu.get_cpu_capability())
     rng = random.Random(20261125)
     out = bytearray(b"VOGOLD01")
     body = bytearray()
     count = 0
-    for kind, hp in cases():
+    for case in cases():
+        kind, hp = case[0], case[1]
+        overrides = case[2] if len(case) > 2 else {}
         n = rng.choice([19, 37, 53, 77, 101])
         name = kind + "(" + ", ".join("%s=%r" % item for item in hp.items()) + ")"
         param = torch.tensor(values(rng, n, 1.0), dtype=torch.float32, requires_grad=True)
@@ -114,7 +149,7 @@ def main():
             body += pack_str(key) + struct.pack("<d", float(value))
         body += struct.pack("<IH", n, STEPS) + pack_floats(param.detach())
         for step in range(STEPS):
-            grad = torch.tensor(grad_for(rng, n, step), dtype=torch.float32)
+            grad = torch.tensor(grad_for(rng, n, step, overrides), dtype=torch.float32)
             param.grad = grad.clone()
             opt.step()
             state = opt.state[param]

@@ -2,6 +2,7 @@ package dev.vecoptim.bench;
 
 import dev.vecoptim.Adam;
 import dev.vecoptim.RmsProp;
+import dev.vecoptim.Semantics;
 import dev.vecoptim.Sgd;
 
 /**
@@ -47,13 +48,14 @@ final class PlainArrayLoops {
         float eps = (float) rms.eps();
         float negativeLr = (float) -rms.lr();
         boolean centered = rms.centered();
+        boolean lerp = rms.semantics() == Semantics.PYTORCH_2;
         for (int i = 0; i < p.length; i++) {
             float gi = g[i];
             float sq = Math.fma(alphaComplement * gi, gi, squareAvg[i] * alpha);
             squareAvg[i] = sq;
             float variance = sq;
             if (centered) {
-                float ga = Math.fma(gi, alphaComplement, gradAvg[i] * alpha);
+                float ga = lerp ? lerp(gradAvg[i], gi, alphaComplement) : Math.fma(gi, alphaComplement, gradAvg[i] * alpha);
                 gradAvg[i] = ga;
                 variance = Math.fma(-ga, ga, sq);
             }
@@ -81,13 +83,14 @@ final class PlainArrayLoops {
         float weightDecay = (float) adam.weightDecay();
         boolean l2 = !adam.decoupledWeightDecay() && adam.weightDecay() != 0;
         boolean amsgrad = maxExpAvgSq != null;
+        boolean lerp = adam.semantics() == Semantics.PYTORCH_2;
         for (int i = 0; i < p.length; i++) {
             float pi = p[i];
             float gi = l2 ? Math.fma(pi, weightDecay, g[i]) : g[i];
             if (decoupled) {
                 pi *= decayFactor;
             }
-            float m = Math.fma(gi, beta1Complement, expAvg[i] * beta1);
+            float m = lerp ? lerp(expAvg[i], gi, beta1Complement) : Math.fma(gi, beta1Complement, expAvg[i] * beta1);
             expAvg[i] = m;
             float v = Math.fma(beta2Complement * gi, gi, expAvgSq[i] * beta2);
             expAvgSq[i] = v;
@@ -97,5 +100,11 @@ final class PlainArrayLoops {
             }
             p[i] = pi + negativeStepSize * m / ((float) Math.sqrt(v) / biasCorrection2Sqrt + eps);
         }
+    }
+
+    /** PyTorch 2.x's {@code start.lerp_(end, weight)}: its two roundings, chosen by the weight. */
+    private static float lerp(float start, float end, float weight) {
+        float difference = end - start;
+        return Math.abs(weight) < 0.5f ? Math.fma(weight, difference, start) : Math.fma(weight - 1, difference, end);
     }
 }

@@ -16,15 +16,16 @@ record ReportOptions(List<Workload> optimizers, List<Integer> sizes, List<String
 
     static final String USAGE = """
             Report options (each also as --name=value):
-              --optimizers LIST  of sgd-momentum, sgd-nesterov, rmsprop, rmsprop-centered, adam, amsgrad, adamw
-                                 (default sgd-momentum,rmsprop,adam)
+              --optimizers LIST  of %s
+                                 (default %s)
               --sizes LIST       floats per buffer, with K/M suffixes (default 4K,64K,16M; the suite has 1M, 64M)
               --widths LIST      of 64, 128, 256, 512; wider than the machine's are skipped (default 128,256,512)
               --memory LIST      native and/or heap segments for vecoptim (default native)
               --warmup N:MS      warm-up iterations and milliseconds each (default 1:500)
               --measure N:MS     measured iterations and milliseconds each (default 2:300)
               --out DIR          where the JSON and the charts go (default target/report)
-            """;
+            """.formatted(String.join(", ", java.util.Arrays.stream(Workload.values()).map(Workload::id).toList()),
+            String.join(",", Workload.onePerOptimizer().stream().map(Workload::id).toList()));
 
     static ReportOptions parse(String... args) {
         List<Workload> optimizers = Workload.onePerOptimizer();

@@ -2,6 +2,7 @@ package dev.vecoptim.bench;
 
 import dev.vecoptim.Adam;
 import dev.vecoptim.RmsProp;
+import dev.vecoptim.Semantics;
 import dev.vecoptim.Sgd;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
@@ -70,13 +71,26 @@ final class StaticFinalSpeciesKernels {
         FloatVector eps = broadcast(rms.eps());
         FloatVector negativeLr = broadcast(-rms.lr());
         boolean centered = rms.centered();
-        return (param, grad, state, step) -> rmsProp(alpha, alphaComplement, eps, negativeLr, centered, param, grad,
-                state[0], centered ? state[1] : null);
+        Lerp lerp = rms.semantics() == Semantics.PYTORCH_2 ? new Lerp((float) (1 - rms.alpha())) : null;
+        return (param, grad, state, step) -> rmsProp(alpha, alphaComplement, eps, negativeLr, centered, lerp, param,
+                grad, state[0], centered ? state[1] : null);
+    }
+
+    /** PyTorch 2.x's {@code start.lerp_(end, weight)}: its two roundings, chosen by the weight. */
+    private record Lerp(FloatVector weight, FloatVector weightMinusOne, boolean low) {
+        Lerp(float weight) {
+            this(broadcast(weight), broadcast(weight - 1), Math.abs(weight) < 0.5f);
+        }
+
+        FloatVector of(FloatVector start, FloatVector end) {
+            FloatVector difference = end.sub(start);
+            return low ? difference.fma(weight, start) : difference.fma(weightMinusOne, end);
+        }
     }
 
     private static void rmsProp(FloatVector alpha, FloatVector alphaComplement, FloatVector eps,
-                                FloatVector negativeLr, boolean centered, MemorySegment param, MemorySegment grad,
-                                MemorySegment squareAvg, MemorySegment gradAvg) {
+                                FloatVector negativeLr, boolean centered, Lerp lerp, MemorySegment param,
+                                MemorySegment grad, MemorySegment squareAvg, MemorySegment gradAvg) {
         long n = wholeVectors(param);
         for (long i = 0; i < n; i += SPECIES.length()) {
             FloatVector g = load(grad, i);
@@ -84,7 +98,8 @@ final class StaticFinalSpeciesKernels {
             store(sq, squareAvg, i);
             FloatVector variance = sq;
             if (centered) {
-                FloatVector ga = g.fma(alphaComplement, load(gradAvg, i).mul(alpha));
+                FloatVector previous = load(gradAvg, i);
+                FloatVector ga = lerp != null ? lerp.of(previous, g) : g.fma(alphaComplement, previous.mul(alpha));
                 store(ga, gradAvg, i);
                 variance = ga.neg().fma(ga, sq);
             }
@@ -110,6 +125,7 @@ final class StaticFinalSpeciesKernels {
         FloatVector decayFactor = broadcast(1 - adam.lr() * adam.weightDecay());
         boolean decoupled = adam.decoupledWeightDecay() && adam.weightDecay() != 0;
         boolean amsgrad = adam.amsgrad();
+        Lerp lerp = adam.semantics() == Semantics.PYTORCH_2 ? new Lerp((float) (1 - adam.beta1())) : null;
         long n = wholeVectors(param);
         for (long i = 0; i < n; i += SPECIES.length()) {
             FloatVector p = load(param, i);
@@ -117,7 +133,8 @@ final class StaticFinalSpeciesKernels {
                 p = p.mul(decayFactor);
             }
             FloatVector g = load(grad, i);
-            FloatVector m = g.fma(beta1Complement, load(expAvg, i).mul(beta1));
+            FloatVector previous = load(expAvg, i);
+            FloatVector m = lerp != null ? lerp.of(previous, g) : g.fma(beta1Complement, previous.mul(beta1));
             store(m, expAvg, i);
             FloatVector v = beta2Complement.mul(g).fma(g, load(expAvgSq, i).mul(beta2));
             store(v, expAvgSq, i);

@@ -3,6 +3,7 @@ package dev.vecoptim.bench;
 import dev.vecoptim.Adam;
 import dev.vecoptim.Algorithm;
 import dev.vecoptim.RmsProp;
+import dev.vecoptim.Semantics;
 import dev.vecoptim.Sgd;
 import dev.vecoptim.VectorWidth;
 import dev.vecoptim.kernel.RooflineShape;
@@ -13,7 +14,8 @@ import java.util.function.Function;
 
 /**
  * The optimizer configurations the benchmarks measure, with the hyper-parameters users run (PyTorch's
- * defaults, momentum 0.9): the benchmarks' one list of optimizers. Each entry holds how to build it, its
+ * defaults, momentum 0.9) under PyTorch 2.x's semantics, and the two that 1.13's round differently: the
+ * benchmarks' one list of optimizers. Each entry holds how to build it, its
  * hand-written static final species loop and its plain {@code float[]} loop (the baselines), and the speed-up
  * over the scalar reference it should reach in cache.
  */
@@ -26,7 +28,12 @@ public enum Workload {
             rms -> StaticFinalSpeciesKernels.rmsProp((RmsProp) rms), rms -> PlainArrayLoops.rmsProp((RmsProp) rms)),
     RMSPROP_CENTERED("rmsprop-centered", 4, width -> RmsProp.builder().centered(true).vectorWidth(width).build(),
             rms -> StaticFinalSpeciesKernels.rmsProp((RmsProp) rms), rms -> PlainArrayLoops.rmsProp((RmsProp) rms)),
+    RMSPROP_CENTERED_1_13("rmsprop-centered-1.13", 4, width -> RmsProp.builder().centered(true)
+            .semantics(Semantics.PYTORCH_1_13).vectorWidth(width).build(),
+            rms -> StaticFinalSpeciesKernels.rmsProp((RmsProp) rms), rms -> PlainArrayLoops.rmsProp((RmsProp) rms)),
     ADAM("adam", 4, width -> Adam.builder().vectorWidth(width).build(),
+            adam -> StaticFinalSpeciesKernels.adam((Adam) adam), adam -> PlainArrayLoops.adam((Adam) adam)),
+    ADAM_1_13("adam-1.13", 4, width -> Adam.builder().semantics(Semantics.PYTORCH_1_13).vectorWidth(width).build(),
             adam -> StaticFinalSpeciesKernels.adam((Adam) adam), adam -> PlainArrayLoops.adam((Adam) adam)),
     AMSGRAD("amsgrad", 4, width -> Adam.builder().amsgrad(true).vectorWidth(width).build(),
             adam -> StaticFinalSpeciesKernels.adam((Adam) adam), adam -> PlainArrayLoops.adam((Adam) adam)),

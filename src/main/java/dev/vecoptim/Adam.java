@@ -11,7 +11,7 @@ import java.util.Objects;
 /**
  * Adam, with optional AMSGrad and either L2 weight decay (PyTorch's {@code torch.optim.Adam}) or decoupled
  * weight decay (PyTorch's {@code torch.optim.AdamW}, built with {@link #adamWBuilder()}), bit for bit equal
- * to PyTorch 1.13's CPU result on float32.
+ * to PyTorch's CPU result on float32: 2.x's by default, or 1.13's ({@link Semantics}).
  *
  * <p>For step t (from 1), in double: bc1 = 1 − β1^t, bc2 = 1 − β2^t, step_size = lr / bc1. For each
  * element, with p the parameter, g the gradient, m the {@code exp_avg}, v the {@code exp_avg_sq}, vmax the
@@ -21,15 +21,15 @@ import java.util.Objects;
  * if maximize:               g = −g
  * if AdamW:                  p = rn(p · f(1 − lr · weight_decay))
  * else if weight_decay ≠ 0:  g = fma(p, f(weight_decay), g)
- * m = fma(g, f(1 − β1), rn(m · f(β1)))
+ * m = lerp(m, g, f(1 − β1))                    (PyTorch 2.x: see {@link Semantics})
+ * m = fma(g, f(1 − β1), rn(m · f(β1)))         (PyTorch 1.13)
  * v = fma(rn(f(1 − β2) · g), g, rn(v · f(β2)))
  * if amsgrad:                vmax = max(vmax, v)   (NaN wins);  v̂ = vmax
  * else:                      v̂ = v
  * denom = rn(rn(rn(sqrt(v̂)) / f(sqrt(bc2))) + f(eps))
  * p = rn(p + rn(rn(f(−step_size) · m) / denom))
  * </pre>
- * The state buffers start at zero, as PyTorch's do. PyTorch 2.x computes m with a {@code lerp}, which
- * differs from 1.13 by an ulp now and then; vecoptim follows 1.13.
+ * The state buffers start at zero, as PyTorch's do.
  *
  * <p>Defaults as in PyTorch: lr 1e-3, betas (0.9, 0.999), eps 1e-8, amsgrad and maximize off; weight_decay
  * 0 for Adam and 1e-2 for AdamW. Instances are thread-safe; a step must not run concurrently with another
@@ -61,7 +61,7 @@ public final class Adam extends Algorithm {
             throw HyperParameterChecks.invalid("beta parameter at index 1", builder.beta2);
         }
         HyperParameterChecks.finiteNonNegative("weight_decay value", builder.weightDecay);
-        super(builder.vectorWidth);
+        super(builder.vectorWidth, builder.semantics);
         lr = builder.lr;
         beta1 = builder.beta1;
         beta2 = builder.beta2;
@@ -74,7 +74,8 @@ public final class Adam extends Algorithm {
         AdamKernel.WeightDecay decay = weightDecay == 0 ? AdamKernel.WeightDecay.NONE
                 : decoupledWeightDecay ? AdamKernel.WeightDecay.DECOUPLED
                 : AdamKernel.WeightDecay.L2;
-        kernel = Kernels.kernel(AdamKernel.FAMILY, vectorBits(), new AdamKernel.Flags(maximize, decay, amsgrad));
+        kernel = Kernels.kernel(AdamKernel.FAMILY, vectorBits(), new AdamKernel.Flags(maximize, decay, amsgrad,
+                semantics().lerp()));
     }
 
     /** Starts Adam hyper-parameters at PyTorch's defaults ({@code torch.optim.Adam}). */
@@ -90,7 +91,8 @@ public final class Adam extends Algorithm {
     /** A builder holding these hyper-parameters, to change some of them. */
     public Builder toBuilder() {
         return new Builder(decoupledWeightDecay, weightDecay).lr(lr).betas(beta1, beta2).eps(eps)
-                .amsgrad(amsgrad).maximize(maximize).vectorWidth(vectorWidth());
+                .amsgrad(amsgrad).maximize(maximize).vectorWidth(vectorWidth())
+                .semantics(semantics());
     }
 
     /**
@@ -155,7 +157,7 @@ public final class Adam extends Algorithm {
         double[] betas = values.pair("betas");
         return values.allRead(new Builder(decoupledWeightDecay, 0).lr(values.number("lr")).betas(betas[0], betas[1])
                 .eps(values.number("eps")).weightDecay(values.number("weight_decay")).amsgrad(values.flag("amsgrad"))
-                .maximize(values.flag("maximize")).vectorWidth(vectorWidth()).build());
+                .maximize(values.flag("maximize")).vectorWidth(vectorWidth()).semantics(semantics()).build());
     }
 
     /** {@code Adam}, or {@code AdamW} with decoupled weight decay. */
@@ -172,6 +174,11 @@ public final class Adam extends Algorithm {
     @Override
     public Adam withVectorWidth(VectorWidth vectorWidth) {
         return toBuilder().vectorWidth(vectorWidth).build();
+    }
+
+    @Override
+    public Adam withSemantics(Semantics semantics) {
+        return toBuilder().semantics(semantics).build();
     }
 
     /** {@code exp_avg}, {@code exp_avg_sq}, then {@code max_exp_avg_sq} with amsgrad. */
@@ -228,13 +235,14 @@ public final class Adam extends Algorithm {
                 && amsgrad == that.amsgrad
                 && maximize == that.maximize
                 && decoupledWeightDecay == that.decoupledWeightDecay
-                && vectorWidth() == that.vectorWidth();
+                && vectorWidth() == that.vectorWidth()
+                && semantics() == that.semantics();
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(lr, beta1, beta2, eps, weightDecay, amsgrad, maximize, decoupledWeightDecay,
-                vectorWidth());
+                vectorWidth(), semantics());
     }
 
     /** PyTorch's names and Python's notation, e.g. {@code Adam(lr=0.001, betas=(0.9, 0.999), ...)}. */
@@ -244,7 +252,7 @@ public final class Adam extends Algorithm {
                 + ", betas=(" + PythonFloat.repr(beta1) + ", " + PythonFloat.repr(beta2)
                 + "), eps=" + PythonFloat.repr(eps) + ", weight_decay=" + PythonFloat.repr(weightDecay)
                 + ", amsgrad=" + PythonFloat.bool(amsgrad) + ", maximize=" + PythonFloat.bool(maximize)
-                + ", vector_width=" + vectorWidth() + ")";
+                + ", vector_width=" + vectorWidth() + ", semantics=" + semantics() + ")";
     }
 
     /** Collects Adam's or AdamW's hyper-parameters; {@link #build()} validates them with PyTorch's messages. */
@@ -258,6 +266,7 @@ public final class Adam extends Algorithm {
         private boolean amsgrad;
         private boolean maximize;
         private VectorWidth vectorWidth = VectorWidth.PREFERRED;
+        private Semantics semantics = Semantics.PYTORCH_2;
 
         private Builder(boolean decoupledWeightDecay, double weightDecay) {
             this.decoupledWeightDecay = decoupledWeightDecay;
@@ -304,6 +313,12 @@ public final class Adam extends Algorithm {
         /** The vector width to run at; default {@link VectorWidth#PREFERRED}. */
         public Builder vectorWidth(VectorWidth vectorWidth) {
             this.vectorWidth = Objects.requireNonNull(vectorWidth, "vectorWidth");
+            return this;
+        }
+
+        /** Which PyTorch's bits to reproduce; default {@link Semantics#PYTORCH_2}. */
+        public Builder semantics(Semantics semantics) {
+            this.semantics = Objects.requireNonNull(semantics, "semantics");
             return this;
         }
 

@@ -14,14 +14,16 @@ import java.util.Objects;
  */
 public abstract class Algorithm {
     private final VectorWidth vectorWidth;
+    private final Semantics semantics;
     private final int vectorBits;
 
     /**
      * @throws IllegalArgumentException for a width wider than the machine's
      * @throws IllegalStateException for an explicit width when SIMD is unavailable
      */
-    Algorithm(VectorWidth vectorWidth) {
+    Algorithm(VectorWidth vectorWidth, Semantics semantics) {
         this.vectorWidth = Objects.requireNonNull(vectorWidth, "vectorWidth");
+        this.semantics = Objects.requireNonNull(semantics, "semantics");
         this.vectorBits = vectorWidth.resolveBits();
     }
 
@@ -42,6 +44,9 @@ public abstract class Algorithm {
      */
     public abstract Algorithm withVectorWidth(VectorWidth vectorWidth);
 
+    /** The same hyper-parameters, reproducing another PyTorch's bits. */
+    public abstract Algorithm withSemantics(Semantics semantics);
+
     /**
      * The state buffers this configuration keeps per parameter, by PyTorch's names and in the order the
      * optimizer allocates them, e.g. {@code [exp_avg, exp_avg_sq]} for Adam. The same list at every call: a
@@ -54,9 +59,14 @@ public abstract class Algorithm {
         return vectorWidth;
     }
 
-    /** The loop this configuration runs on this JVM. */
+    /** Which PyTorch's bits the update reproduces. */
+    public final Semantics semantics() {
+        return semantics;
+    }
+
+    /** The loop this configuration runs on this JVM, and which PyTorch's bits it gives. */
     public final Implementation implementation() {
-        return Implementation.of(vectorBits);
+        return Implementation.of(vectorBits, semantics);
     }
 
     /**

@@ -145,6 +145,10 @@ final class Checkpoint {
             if (!saved.optimizer().equals(mine.name())) {
                 return at + " is " + saved.optimizer() + " in the checkpoint and " + mine.name() + " here";
             }
+            if (!saved.semantics().equals(mine.semantics().name())) {
+                return at + " was saved with " + saved.semantics() + " semantics and runs " + mine.semantics().name()
+                        + " here; build it with .semantics(Semantics." + saved.semantics() + ") to load this file";
+            }
             Map<String, Object> named = mine.namedHyperParameters();
             if (!saved.hyperParameters().keySet().equals(named.keySet())) {
                 return at + " has the hyper-parameters " + saved.hyperParameters().keySet() + " in the checkpoint and "

@@ -16,6 +16,7 @@ import java.util.Map;
  * <pre>
  * format 2:  u64 optimizer steps, u32 groups, and per group:
  *              string optimizer (PyTorch's class name: SGD, RMSprop, Adam, AdamW)
+ *              string semantics (PYTORCH_2 or PYTORCH_1_13: whose bits its updates reproduce)
  *              u32 hyper-parameters, each: string name (PyTorch's), u8 type and value:
  *                  1 f64 | 2 u8 boolean (0 or 1) | 3 u32 count and that many f64 (a tuple, e.g. betas)
  *              u32 parameters, each: u64 floats, u64 steps,
@@ -23,7 +24,7 @@ import java.util.Map;
  *                  u32 scalars, each: string name, f64 value (none of today's optimizers keeps any)
  * format 1:  u8 optimizer (1 SGD, 2 RMSprop, 3 Adam/AdamW), u64 optimizer steps, u32 groups, and per group:
  *              six f64 and three u8 whose meaning depends on the optimizer (see {@link #readVersion1}),
- *              u32 parameters, each: u64 floats, u64 steps
+ *              u32 parameters, each: u64 floats, u64 steps; every group is of PYTORCH_1_13's semantics
  * </pre>
  */
 record CheckpointHeader(long steps, List<Group> groups) {
@@ -40,7 +41,7 @@ record CheckpointHeader(long steps, List<Group> groups) {
         {"amsgrad", "maximize"}};
 
     /** A parameter group as the file holds it. */
-    record Group(String optimizer, Map<String, Object> hyperParameters, List<Entry> parameters) {
+    record Group(String optimizer, String semantics, Map<String, Object> hyperParameters, List<Entry> parameters) {
     }
 
     /** A parameter as the file holds it: its size, its step count, and its state buffers' names. */
@@ -65,7 +66,8 @@ record CheckpointHeader(long steps, List<Group> groups) {
                 parameters.add(new Entry(parameter.elementCount(), parameter.stepCount(), parameter.stateNames(),
                         Map.of()));
             }
-            groups.add(new Group(algorithm.name(), algorithm.namedHyperParameters(), parameters));
+            groups.add(new Group(algorithm.name(), algorithm.semantics().name(), algorithm.namedHyperParameters(),
+                    parameters));
         }
         return new CheckpointHeader(optimizer.stepCount(), groups);
     }
@@ -89,6 +91,7 @@ record CheckpointHeader(long steps, List<Group> groups) {
         out.u32(groups.size());
         for (Group group : groups) {
             out.string(group.optimizer());
+            out.string(group.semantics());
             out.u32(group.hyperParameters().size());
             group.hyperParameters().forEach((name, value) -> {
                 out.string(name);
@@ -137,6 +140,7 @@ record CheckpointHeader(long steps, List<Group> groups) {
         List<Group> groups = new ArrayList<>();
         for (int g = 0; g < groupCount; g++) {
             String optimizer = string(in);
+            String semantics = string(in);
             Map<String, Object> hyperParameters = new LinkedHashMap<>();
             for (int h = count(in, "hyper-parameters"); h > 0; h--) {
                 String name = string(in);
@@ -161,7 +165,7 @@ record CheckpointHeader(long steps, List<Group> groups) {
                 }
                 parameters.add(new Entry(floats, parameterSteps, List.copyOf(stateNames), Map.copyOf(scalars)));
             }
-            groups.add(new Group(optimizer, hyperParameters, parameters));
+            groups.add(new Group(optimizer, semantics, hyperParameters, parameters));
         }
         return new CheckpointHeader(steps, groups);
     }
@@ -208,7 +212,7 @@ record CheckpointHeader(long steps, List<Group> groups) {
                 }
                 parameters.add(new Entry(floats, in.getLong(), stateNames, Map.of()));
             }
-            groups.add(new Group(optimizer, named, parameters));
+            groups.add(new Group(optimizer, Semantics.PYTORCH_1_13.name(), named, parameters));
         }
         return new CheckpointHeader(steps, groups);
     }
@@ -217,7 +221,7 @@ record CheckpointHeader(long steps, List<Group> groups) {
     private static List<String> stateNames(String optimizer, Map<String, Object> named, int group)
             throws MalformedException {
         Algorithm prototype = switch (optimizer) {
-            case "SGD" -> Sgd.builder(0).vectorWidth(VectorWidth.SCALAR).build();
+            case "SGD" -> Sgd.builder().vectorWidth(VectorWidth.SCALAR).build();
             case "RMSprop" -> RmsProp.builder().vectorWidth(VectorWidth.SCALAR).build();
             case "Adam" -> Adam.builder().vectorWidth(VectorWidth.SCALAR).build();
             default -> Adam.adamWBuilder().vectorWidth(VectorWidth.SCALAR).build();

@@ -6,12 +6,14 @@ import dev.vecoptim.kernel.Vectorization;
  * Which loop an optimizer runs: a fused vector loop of some width, or the scalar reference loop.
  *
  * @param vectorBits the vector width in bits, or 0 for the scalar loop
- * @param description one line for logs: the loop, its width, and why it is scalar when it is
+ * @param description one line for logs: the loop, its width, why it is scalar when it is, and which PyTorch's
+ *     bits it gives
  */
 public record Implementation(int vectorBits, String description) {
 
-    static Implementation of(int vectorBits) {
-        return new Implementation(vectorBits, Vectorization.thisJvm().describe(vectorBits));
+    static Implementation of(int vectorBits, Semantics semantics) {
+        return new Implementation(vectorBits, Vectorization.thisJvm().describe(vectorBits) + ", bit for bit with "
+                + semantics.version());
     }
 
     /** Whether the update runs on SIMD lanes. */

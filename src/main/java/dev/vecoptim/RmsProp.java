@@ -11,7 +11,8 @@ import java.util.Objects;
 
 /**
  * RMSProp, plain or centered, with optional momentum and weight decay: PyTorch's
- * {@code torch.optim.RMSprop}, bit for bit equal to PyTorch 1.13's CPU result on float32.
+ * {@code torch.optim.RMSprop}, bit for bit equal to PyTorch's CPU result on float32: 2.x's by default, or
+ * 1.13's ({@link Semantics}).
  *
  * <p>For each element, with p the parameter, g the gradient, sq the {@code square_avg}, ga the
  * {@code grad_avg}, buf the {@code momentum_buffer}, {@code rn} one rounding to float, {@code fma} one
@@ -20,7 +21,8 @@ import java.util.Objects;
  * if maximize:          g = −g
  * if weight_decay ≠ 0:  g = fma(p, f(weight_decay), g)
  * sq = fma(rn(f(1 − alpha) · g), g, rn(sq · f(alpha)))
- * if centered:          ga  = fma(g, f(1 − alpha), rn(ga · f(alpha)))
+ * if centered:          ga  = lerp(ga, g, f(1 − alpha))                 (PyTorch 2.x: see {@link Semantics})
+ *                       ga  = fma(g, f(1 − alpha), rn(ga · f(alpha)))    (PyTorch 1.13)
  *                       avg = rn(sqrt(fma(−ga, ga, sq)))
  * else:                 avg = rn(sqrt(sq))
  * avg = rn(avg + f(eps))
@@ -55,7 +57,7 @@ public final class RmsProp extends Algorithm {
         HyperParameterChecks.finiteNonNegative("momentum value", builder.momentum);
         HyperParameterChecks.finiteNonNegative("weight_decay value", builder.weightDecay);
         HyperParameterChecks.finiteNonNegative("alpha value", builder.alpha);
-        super(builder.vectorWidth);
+        super(builder.vectorWidth, builder.semantics);
         lr = builder.lr;
         alpha = builder.alpha;
         eps = builder.eps;
@@ -72,7 +74,8 @@ public final class RmsProp extends Algorithm {
         }
         stateNames = List.copyOf(names);
         kernel = Kernels.kernel(RmsPropKernel.FAMILY, vectorBits(),
-                new RmsPropKernel.Flags(maximize, weightDecay != 0, centered, momentum > 0));
+                new RmsPropKernel.Flags(maximize, weightDecay != 0, centered, momentum > 0,
+                        centered && semantics().lerp()));
     }
 
     /** Starts RMSProp hyper-parameters at PyTorch's defaults. */
@@ -83,7 +86,8 @@ public final class RmsProp extends Algorithm {
     /** A builder holding these hyper-parameters, to change some of them. */
     public Builder toBuilder() {
         return new Builder().lr(lr).alpha(alpha).eps(eps).weightDecay(weightDecay).momentum(momentum)
-                .centered(centered).maximize(maximize).vectorWidth(vectorWidth());
+                .centered(centered).maximize(maximize).vectorWidth(vectorWidth())
+                .semantics(semantics());
     }
 
     /**
@@ -148,7 +152,8 @@ public final class RmsProp extends Algorithm {
         return values.allRead(builder().lr(values.number("lr")).alpha(values.number("alpha"))
                 .eps(values.number("eps")).weightDecay(values.number("weight_decay"))
                 .momentum(values.number("momentum")).centered(values.flag("centered"))
-                .maximize(values.flag("maximize")).vectorWidth(vectorWidth()).build());
+                .maximize(values.flag("maximize")).vectorWidth(vectorWidth()).semantics(semantics())
+                .build());
     }
 
     @Override
@@ -164,6 +169,11 @@ public final class RmsProp extends Algorithm {
     @Override
     public RmsProp withVectorWidth(VectorWidth vectorWidth) {
         return toBuilder().vectorWidth(vectorWidth).build();
+    }
+
+    @Override
+    public RmsProp withSemantics(Semantics semantics) {
+        return toBuilder().semantics(semantics).build();
     }
 
     /** {@code square_avg}, then {@code grad_avg} when centered, then {@code momentum_buffer} with momentum. */
@@ -213,12 +223,13 @@ public final class RmsProp extends Algorithm {
                 && Double.compare(momentum, that.momentum) == 0
                 && centered == that.centered
                 && maximize == that.maximize
-                && vectorWidth() == that.vectorWidth();
+                && vectorWidth() == that.vectorWidth()
+                && semantics() == that.semantics();
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(lr, alpha, eps, weightDecay, momentum, centered, maximize, vectorWidth());
+        return Objects.hash(lr, alpha, eps, weightDecay, momentum, centered, maximize, vectorWidth(), semantics());
     }
 
     /** PyTorch's names and Python's notation, e.g. {@code RMSprop(lr=0.01, alpha=0.99, ...)}. */
@@ -227,7 +238,8 @@ public final class RmsProp extends Algorithm {
         return name() + "(lr=" + PythonFloat.repr(lr) + ", alpha=" + PythonFloat.repr(alpha)
                 + ", eps=" + PythonFloat.repr(eps) + ", weight_decay=" + PythonFloat.repr(weightDecay)
                 + ", momentum=" + PythonFloat.repr(momentum) + ", centered=" + PythonFloat.bool(centered)
-                + ", maximize=" + PythonFloat.bool(maximize) + ", vector_width=" + vectorWidth() + ")";
+                + ", maximize=" + PythonFloat.bool(maximize) + ", vector_width=" + vectorWidth()
+                + ", semantics=" + semantics() + ")";
     }
 
     /** Collects RMSProp's hyper-parameters; {@link #build()} validates them with PyTorch's messages. */
@@ -240,6 +252,7 @@ public final class RmsProp extends Algorithm {
         private boolean centered;
         private boolean maximize;
         private VectorWidth vectorWidth = VectorWidth.PREFERRED;
+        private Semantics semantics = Semantics.PYTORCH_2;
 
         private Builder() {
         }
@@ -289,6 +302,12 @@ public final class RmsProp extends Algorithm {
         /** The vector width to run at; default {@link VectorWidth#PREFERRED}. */
         public Builder vectorWidth(VectorWidth vectorWidth) {
             this.vectorWidth = Objects.requireNonNull(vectorWidth, "vectorWidth");
+            return this;
+        }
+
+        /** Which PyTorch's bits to reproduce; default {@link Semantics#PYTORCH_2}. */
+        public Builder semantics(Semantics semantics) {
+            this.semantics = Objects.requireNonNull(semantics, "semantics");
             return this;
         }
 

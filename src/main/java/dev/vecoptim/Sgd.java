@@ -10,7 +10,8 @@ import java.util.Objects;
 
 /**
  * Stochastic gradient descent with optional momentum (heavy-ball or Nesterov), weight decay and dampening:
- * PyTorch's {@code torch.optim.SGD}, bit for bit equal to PyTorch 1.13's CPU result on float32.
+ * PyTorch's {@code torch.optim.SGD}, bit for bit equal to PyTorch's CPU result on float32 (2.x and 1.13 give
+ * the same bits; see {@link Semantics}).
  *
  * <p>Immutable hyper-parameters plus the update itself. For each element, with p the parameter, g the
  * gradient, buf the {@code momentum_buffer}, {@code fma} one rounding and {@code f(x)} the double
@@ -26,8 +27,8 @@ import java.util.Objects;
  * p = fma(g, f(−lr), p)
  * </pre>
  *
- * <p>Defaults as in PyTorch: no default learning rate; momentum 0, dampening 0, weight_decay 0, nesterov
- * and maximize off. Instances are thread-safe; a step must not run concurrently with another step on the
+ * <p>Defaults as in PyTorch 2.x: lr 1e-3 ({@link #builder()}; 1.13 had no default, {@link #builder(double)});
+ * momentum 0, dampening 0, weight_decay 0, nesterov and maximize off. Instances are thread-safe; a step must not run concurrently with another step on the
  * same buffers.
  */
 public final class Sgd extends Algorithm {
@@ -51,7 +52,7 @@ public final class Sgd extends Algorithm {
         if (builder.nesterov && (builder.momentum <= 0 || builder.dampening != 0)) {
             throw new IllegalArgumentException("Nesterov momentum requires a momentum and zero dampening");
         }
-        super(builder.vectorWidth);
+        super(builder.vectorWidth, builder.semantics);
         lr = builder.lr;
         momentum = builder.momentum;
         dampening = builder.dampening;
@@ -68,8 +69,13 @@ public final class Sgd extends Algorithm {
                 : kernel;
     }
 
+    /** Starts SGD hyper-parameters at PyTorch 2.x's defaults: lr 1e-3. */
+    public static Builder builder() {
+        return new Builder(1e-3);
+    }
+
     /**
-     * Starts SGD hyper-parameters; PyTorch has no default learning rate either.
+     * Starts SGD hyper-parameters with a learning rate, as PyTorch 1.13 demanded.
      *
      * @param lr the learning rate, ≥ 0
      */
@@ -80,7 +86,8 @@ public final class Sgd extends Algorithm {
     /** A builder holding these hyper-parameters, to change some of them. */
     public Builder toBuilder() {
         return new Builder(lr).momentum(momentum).dampening(dampening).weightDecay(weightDecay)
-                .nesterov(nesterov).maximize(maximize).vectorWidth(vectorWidth());
+                .nesterov(nesterov).maximize(maximize).vectorWidth(vectorWidth())
+                .semantics(semantics());
     }
 
     /**
@@ -137,7 +144,7 @@ public final class Sgd extends Algorithm {
         return values.allRead(builder(values.number("lr")).momentum(values.number("momentum"))
                 .dampening(values.number("dampening")).weightDecay(values.number("weight_decay"))
                 .nesterov(values.flag("nesterov")).maximize(values.flag("maximize")).vectorWidth(vectorWidth())
-                .build());
+                .semantics(semantics()).build());
     }
 
     @Override
@@ -153,6 +160,11 @@ public final class Sgd extends Algorithm {
     @Override
     public Sgd withVectorWidth(VectorWidth vectorWidth) {
         return toBuilder().vectorWidth(vectorWidth).build();
+    }
+
+    @Override
+    public Sgd withSemantics(Semantics semantics) {
+        return toBuilder().semantics(semantics).build();
     }
 
     /** {@code [momentum_buffer]} with momentum, else none. */
@@ -196,12 +208,13 @@ public final class Sgd extends Algorithm {
                 && Double.compare(weightDecay, that.weightDecay) == 0
                 && nesterov == that.nesterov
                 && maximize == that.maximize
-                && vectorWidth() == that.vectorWidth();
+                && vectorWidth() == that.vectorWidth()
+                && semantics() == that.semantics();
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(lr, momentum, dampening, weightDecay, nesterov, maximize, vectorWidth());
+        return Objects.hash(lr, momentum, dampening, weightDecay, nesterov, maximize, vectorWidth(), semantics());
     }
 
     /** PyTorch's names and Python's notation, e.g. {@code SGD(lr=0.1, momentum=0.9, ...)}. */
@@ -210,7 +223,7 @@ public final class Sgd extends Algorithm {
         return name() + "(lr=" + PythonFloat.repr(lr) + ", momentum=" + PythonFloat.repr(momentum)
                 + ", dampening=" + PythonFloat.repr(dampening) + ", weight_decay=" + PythonFloat.repr(weightDecay)
                 + ", nesterov=" + PythonFloat.bool(nesterov) + ", maximize=" + PythonFloat.bool(maximize)
-                + ", vector_width=" + vectorWidth() + ")";
+                + ", vector_width=" + vectorWidth() + ", semantics=" + semantics() + ")";
     }
 
     /** Collects SGD's hyper-parameters; {@link #build()} validates them with PyTorch's messages. */
@@ -222,6 +235,7 @@ public final class Sgd extends Algorithm {
         private boolean nesterov;
         private boolean maximize;
         private VectorWidth vectorWidth = VectorWidth.PREFERRED;
+        private Semantics semantics = Semantics.PYTORCH_2;
 
         private Builder(double lr) {
             this.lr = lr;
@@ -266,6 +280,12 @@ public final class Sgd extends Algorithm {
         /** The vector width to run at; default {@link VectorWidth#PREFERRED}. */
         public Builder vectorWidth(VectorWidth vectorWidth) {
             this.vectorWidth = Objects.requireNonNull(vectorWidth, "vectorWidth");
+            return this;
+        }
+
+        /** Which PyTorch's bits to reproduce; default {@link Semantics#PYTORCH_2}. */
+        public Builder semantics(Semantics semantics) {
+            this.semantics = Objects.requireNonNull(semantics, "semantics");
             return this;
         }
 

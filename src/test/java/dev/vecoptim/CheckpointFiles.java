@@ -123,7 +123,7 @@ final class CheckpointFiles {
         CheckpointHeader.Group group = groups.get(g);
         java.util.Map<String, Object> named = new java.util.LinkedHashMap<>(group.hyperParameters());
         named.put(name, value);
-        groups.set(g, new CheckpointHeader.Group(group.optimizer(), named, group.parameters()));
+        groups.set(g, new CheckpointHeader.Group(group.optimizer(), group.semantics(), named, group.parameters()));
         return new CheckpointHeader(header.steps(), groups);
     }
 
@@ -134,7 +134,8 @@ final class CheckpointFiles {
         List<CheckpointHeader.Entry> parameters = new ArrayList<>(group.parameters());
         CheckpointHeader.Entry entry = parameters.get(p);
         parameters.set(p, new CheckpointHeader.Entry(entry.floats(), steps, entry.stateNames(), entry.scalars()));
-        groups.set(g, new CheckpointHeader.Group(group.optimizer(), group.hyperParameters(), parameters));
+        groups.set(g, new CheckpointHeader.Group(group.optimizer(), group.semantics(), group.hyperParameters(),
+                parameters));
         return new CheckpointHeader(header.steps(), groups);
     }
 }

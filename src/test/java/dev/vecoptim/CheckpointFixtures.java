@@ -44,10 +44,16 @@ final class CheckpointFixtures {
     private CheckpointFixtures() {
     }
 
-    /** The recipe's optimizer, its memory in {@code arena}, trained {@code steps} steps. */
+    /** The recipe's optimizer, its memory in {@code arena}, trained {@code steps} steps with PyTorch 2.x's bits. */
     static Optimizer trained(Arena arena, Recipe recipe, int steps) {
+        return trained(arena, recipe, steps, Semantics.PYTORCH_2);
+    }
+
+    /** The same under {@code semantics}: format 1 was written under PyTorch 1.13's. */
+    static Optimizer trained(Arena arena, Recipe recipe, int steps, Semantics semantics) {
         Optimizer optimizer = Optimizer.builder().build();
-        ParameterGroup[] groups = {optimizer.addGroup(recipe.decayed), optimizer.addGroup(recipe.plain)};
+        ParameterGroup[] groups = {optimizer.addGroup(recipe.decayed.withSemantics(semantics)),
+            optimizer.addGroup(recipe.plain.withSemantics(semantics))};
         SplittableRandom values = new SplittableRandom(17);
         MemorySegment[] grads = new MemorySegment[SIZES.length];
         for (int p = 0; p < SIZES.length; p++) {

@@ -100,11 +100,11 @@ class CheckpointReaderTest {
 
     @Test
     void aHeaderDescribingMoreThan2To63BytesIsRefused() throws IOException {
-        CheckpointHeader huge = new CheckpointHeader(1, List.of(new CheckpointHeader.Group("SGD",
+        CheckpointHeader huge = new CheckpointHeader(1, List.of(new CheckpointHeader.Group("SGD", "PYTORCH_2",
                 Sgd.builder(0.1).momentum(0.9).build().namedHyperParameters(),
                 List.of(new CheckpointHeader.Entry((1L << 61) - 1, 1, List.of("momentum_buffer"), Map.of())))));
         assertRefused(crafted(2, bytes(huge.write()), new byte[8]), "but its header describes more than 2^63");
-        CheckpointHeader tooHuge = new CheckpointHeader(1, List.of(new CheckpointHeader.Group("SGD",
+        CheckpointHeader tooHuge = new CheckpointHeader(1, List.of(new CheckpointHeader.Group("SGD", "PYTORCH_2",
                 Sgd.builder(0.1).momentum(0.9).build().namedHyperParameters(),
                 List.of(new CheckpointHeader.Entry(1L << 61, 1, List.of("momentum_buffer"), Map.of())))));
         assertRefused(crafted(2, bytes(tooHuge.write()), new byte[8]), "its header describes more than 2^63 bytes");
@@ -137,7 +137,8 @@ class CheckpointReaderTest {
                 .putDouble(0).putDouble(0).putDouble(0).put((byte) 0).put((byte) 0).put((byte) 0).putInt(0)),
                 "group 0 holds invalid hyper-parameters: Invalid learning rate: -0.1");
         try (Optimizer sgd = Optimizer.builder().build()) {
-            sgd.addGroup(Sgd.builder(0.1).build()).add(MemorySegment.ofArray(new float[0]), MemorySegment.ofArray(new float[0]));
+            sgd.addGroup(Sgd.builder(0.1).semantics(Semantics.PYTORCH_1_13).build())
+                    .add(MemorySegment.ofArray(new float[0]), MemorySegment.ofArray(new float[0]));
             Path file = directory.resolve("empty-parameter-v1.ckpt");
             Files.write(file, crafted(1, header(h -> version1Sgd(h).putInt(1).putLong(0).putLong(1)), new byte[0]));
             sgd.load(file);
@@ -159,7 +160,7 @@ class CheckpointReaderTest {
 
     /** Steps 1, one group of {@code optimizer} with {@code hyperParameters} entries to follow. */
     private static ByteBuffer group(ByteBuffer header, String optimizer, int hyperParameters) {
-        return header.putLong(1).putInt(1).put(utf8(optimizer)).putInt(hyperParameters);
+        return header.putLong(1).putInt(1).put(utf8(optimizer)).put(utf8("PYTORCH_2")).putInt(hyperParameters);
     }
 
     private static byte[] utf8(String text) {

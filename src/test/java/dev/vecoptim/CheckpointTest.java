@@ -86,10 +86,14 @@ class CheckpointTest {
     void filesOfFormat1StillLoadIntoTheirOwnParameters(Recipe recipe) throws IOException {
         Path file = fixture(recipe.resource(1));
         try (Arena arena = Arena.ofShared();
-             Optimizer trained = CheckpointFixtures.trained(arena, recipe, CheckpointFixtures.STEPS);
-             Optimizer fresh = CheckpointFixtures.trained(arena, recipe, 0)) {
+             Optimizer trained = CheckpointFixtures.trained(arena, recipe, CheckpointFixtures.STEPS,
+                     Semantics.PYTORCH_1_13);
+             Optimizer fresh = CheckpointFixtures.trained(arena, recipe, 0, Semantics.PYTORCH_1_13);
+             Optimizer other = CheckpointFixtures.trained(arena, recipe, 0)) {
             fresh.load(file);
             assertEquals(state(trained), state(fresh));
+            assertRefused(other, file, "group 0 was saved with PYTORCH_1_13 semantics and runs PYTORCH_2 here; build it"
+                    + " with .semantics(Semantics.PYTORCH_1_13) to load this file");
         }
     }
 
@@ -341,7 +345,8 @@ class CheckpointTest {
                 CheckpointHeader.Entry withScalar = new CheckpointHeader.Entry(entry.floats(), entry.steps(),
                         entry.stateNames(), Map.of("mu_product", 0.5));
                 return new CheckpointHeader(header.steps(), List.of(header.groups().getFirst(),
-                        new CheckpointHeader.Group(group.optimizer(), group.hyperParameters(), List.of(withScalar))));
+                        new CheckpointHeader.Group(group.optimizer(), group.semantics(), group.hyperParameters(),
+                                List.of(withScalar))));
             });
             assertRefused(target, file, "group 1 parameter 0 keeps the scalars [mu_product] in the checkpoint, which"
                     + " AdamW does not keep");
@@ -362,6 +367,7 @@ class CheckpointTest {
             assertEquals(4, bytes.getLong(), "optimizer steps");
             assertEquals(2, bytes.getInt(), "groups");
             assertEquals("AdamW", string(bytes), "group 0's optimizer");
+            assertEquals("PYTORCH_2", string(bytes), "group 0's semantics");
             assertEquals(6, bytes.getInt(), "group 0's hyper-parameters");
             assertEquals("lr", string(bytes));
             assertEquals(1, bytes.get(), "a number");

@@ -15,29 +15,39 @@ import java.util.Map;
  * One case recorded from PyTorch by {@code src/test/python/make_golden.py}: hyper-parameters, the initial
  * parameter, and per step the gradient given and the parameter and state buffers PyTorch produced.
  */
-record GoldenCase(String name, String optimizer, Map<String, Double> hyperParameters, float[] initialParam,
-                  List<Step> steps) {
+record GoldenCase(String name, Semantics semantics, String optimizer, Map<String, Double> hyperParameters,
+                  float[] initialParam, List<Step> steps) {
 
     record Step(float[] grad, float[] param, Map<String, float[]> state) {
     }
 
-    static final String RESOURCE = "/golden/pytorch-1.13.bin";
+    /** The recordings, each of one PyTorch, by the semantics that reproduce it. */
+    static final Map<Semantics, String> RESOURCES = Map.of(Semantics.PYTORCH_1_13, "/golden/pytorch-1.13.bin",
+            Semantics.PYTORCH_2, "/golden/pytorch-2.6.bin");
 
+    /** Every case of every recording, 1.13's first. */
     static List<GoldenCase> readAll() {
-        try (InputStream in = GoldenCase.class.getResourceAsStream(RESOURCE)) {
+        List<GoldenCase> cases = new ArrayList<>(read(Semantics.PYTORCH_1_13));
+        cases.addAll(read(Semantics.PYTORCH_2));
+        return cases;
+    }
+
+    static List<GoldenCase> read(Semantics semantics) {
+        String resource = RESOURCES.get(semantics);
+        try (InputStream in = GoldenCase.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new IllegalStateException(RESOURCE + " is missing; run src/test/python/make_golden.py");
+                throw new IllegalStateException(resource + " is missing; run src/test/python/make_golden.py");
             }
             ByteBuffer data = ByteBuffer.wrap(in.readAllBytes()).order(ByteOrder.LITTLE_ENDIAN);
             byte[] magic = new byte[8];
             data.get(magic);
             if (!new String(magic, StandardCharsets.US_ASCII).equals("VOGOLD01")) {
-                throw new IllegalStateException(RESOURCE + " is not a golden-vector file");
+                throw new IllegalStateException(resource + " is not a golden-vector file");
             }
             int count = data.getInt();
             List<GoldenCase> cases = new ArrayList<>(count);
             for (int c = 0; c < count; c++) {
-                cases.add(read(data));
+                cases.add(read(semantics, data));
             }
             return cases;
         } catch (IOException e) {
@@ -45,7 +55,7 @@ record GoldenCase(String name, String optimizer, Map<String, Double> hyperParame
         }
     }
 
-    private static GoldenCase read(ByteBuffer data) {
+    private static GoldenCase read(Semantics semantics, ByteBuffer data) {
         String name = string(data);
         String optimizer = string(data);
         Map<String, Double> hyperParameters = new LinkedHashMap<>();
@@ -65,7 +75,7 @@ record GoldenCase(String name, String optimizer, Map<String, Double> hyperParame
             }
             steps.add(new Step(grad, param, state));
         }
-        return new GoldenCase(name, optimizer, hyperParameters, initialParam, steps);
+        return new GoldenCase(name, semantics, optimizer, hyperParameters, initialParam, steps);
     }
 
     private static String string(ByteBuffer data) {
@@ -106,11 +116,11 @@ record GoldenCase(String name, String optimizer, Map<String, Double> hyperParame
             case double[] tuple -> new double[] {hp("beta1"), hp("beta2")};
             default -> hp(key);
         }));
-        return prototype.withNamedHyperParameters(named);
+        return prototype.withSemantics(semantics).withNamedHyperParameters(named);
     }
 
     @Override
     public String toString() {
-        return name;
+        return semantics.version() + " " + name;
     }
 }

@@ -15,9 +15,10 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * PyTorch parity: every case recorded from PyTorch 1.13.1 (Debian's build, its AVX2 kernels) is replayed
- * through the public API at every width this machine runs, and every parameter and state buffer must equal
- * PyTorch's bit for bit after every step (any NaN equal to any NaN).
+ * PyTorch parity: every case recorded from PyTorch 1.13.1 and 2.6.0 (Debian's builds, their AVX2 kernels) is
+ * replayed through the public API, under the semantics of the PyTorch that recorded it, at every width this
+ * machine runs, and every parameter and state buffer must equal PyTorch's bit for bit after every step (any NaN
+ * equal to any NaN).
  */
 class GoldenVectorsTest {
 
@@ -66,9 +67,10 @@ class GoldenVectorsTest {
         return (p, g, t) -> algorithm.step(t, p, g, buffers);
     }
 
-    @org.junit.jupiter.api.Test
-    void theRecordingCoversEveryOptimizerAndEachOfItsFlags() {
-        List<GoldenCase> cases = GoldenCase.readAll();
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(Semantics.class)
+    void eachRecordingCoversEveryOptimizerAndEachOfItsFlags(Semantics semantics) {
+        List<GoldenCase> cases = GoldenCase.read(semantics);
         for (TestedOptimizers.Kind kind : TestedOptimizers.ALL) {
             List<GoldenCase> ofKind = cases.stream().filter(c -> c.optimizer().equals(kind.goldenName())).toList();
             assertTrue(!ofKind.isEmpty(), "no case of " + kind.name());
@@ -81,5 +83,35 @@ class GoldenVectorsTest {
         assertTrue(cases.stream().anyMatch(c -> c.optimizer().equals("rmsprop") && c.flag("centered")
                 && c.hp("momentum") > 0 && c.hp("weight_decay") > 0 && c.flag("maximize")));
         assertTrue(cases.stream().allMatch(c -> c.initialParam().length % 16 != 0), "lengths off 16");
+        for (String lerped : List.of("beta1", "alpha")) {
+            assertTrue(cases.stream().anyMatch(c -> c.hyperParameters().getOrDefault(lerped, 1.0) > 0.5), lerped);
+            assertTrue(cases.stream().anyMatch(c -> c.hyperParameters().getOrDefault(lerped, 1.0) <= 0.5),
+                    lerped + " at or under 0.5, the other rounding of lerp");
+        }
+        assertTrue(cases.stream().anyMatch(c -> c.hyperParameters().getOrDefault("beta1", 1.0) == 0), "beta1 = 0");
+    }
+
+    @org.junit.jupiter.api.Test
+    void theRecordingsDifferWhereThePyTorchVersionsDo() {
+        List<GoldenCase> old = GoldenCase.read(Semantics.PYTORCH_1_13);
+        List<GoldenCase> now = GoldenCase.read(Semantics.PYTORCH_2);
+        assertEquals(old.size(), now.size(), "the same cases");
+        int differing = 0;
+        for (int c = 0; c < old.size(); c++) {
+            assertEquals(old.get(c).name(), now.get(c).name());
+            GoldenCase.Step last = old.get(c).steps().getLast();
+            GoldenCase.Step lastNow = now.get(c).steps().getLast();
+            boolean same = java.util.Arrays.equals(last.param(), lastNow.param());
+            for (String buffer : last.state().keySet()) {
+                same &= java.util.Arrays.equals(last.state().get(buffer), lastNow.state().get(buffer));
+            }
+            String optimizer = old.get(c).optimizer();
+            boolean lerps = optimizer.startsWith("adam") || optimizer.equals("rmsprop") && old.get(c).flag("centered");
+            if (!lerps) {
+                assertTrue(same, old.get(c) + ": the versions differ only where 2.x lerps");
+            }
+            differing += same ? 0 : 1;
+        }
+        assertTrue(differing > old.size() / 2, "only " + differing + " cases differ");
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -23,6 +24,53 @@ class HandComputedExamplesTest {
     private static final double[][] GRADS = {{0.5, -0.2, 0.3}, {0.25, 0.1, -0.4}, {-0.5, 0.2, 0.1}};
 
     // ---- worked by hand --------------------------------------------------------------------------------
+
+    @Test
+    void pyTorch2sLerpOverflowsToInfinityThenNaNWhere113StaysFinite() {
+        // beta1 = 0.9, so W = f(1 - 0.9) = 0.1f, under 0.5: lerp(m, g, W) = fma(W, rn(g - m), m).
+        float weight = (float) (1 - 0.9);
+        float[] grads = {-3e38f, 3.3e38f, 1};
+        float m1 = weight * grads[0];
+        // 2.x: rn(3.3e38 + 3e37) overflows, 0.1·inf + m1 is +inf; then rn(1 − inf) = −inf and 0.1·(−inf) + inf is NaN.
+        assertEquals(List.of(m1, Float.POSITIVE_INFINITY, Float.NaN), firstMoments(Semantics.PYTORCH_2, grads));
+        // 1.13: m = fma(g, W, rn(m · 0.9)) never leaves float's range here.
+        float m2 = Math.fma(grads[1], weight, m1 * 0.9f);
+        assertEquals(List.of(m1, m2, Math.fma(grads[2], weight, m2 * 0.9f)), firstMoments(Semantics.PYTORCH_1_13, grads));
+    }
+
+    @Test
+    void aLerpWeightOfAtLeastOneHalfTakesItsSecondRounding() {
+        // beta1 = 0.3: W = f(0.7) = 0.7f, not under 0.5: lerp(m, g, W) = fma(W − 1, rn(g − m), g), W − 1 exact.
+        float weight = (float) (1 - 0.3);
+        float[] grads = {0.1f, 0.123456789f};
+        float m1 = Math.fma(weight - 1, grads[0], grads[0]);
+        float m2 = Math.fma(weight - 1, grads[1] - m1, grads[1]);
+        assertEquals(List.of(m1, m2), firstMoments(Semantics.PYTORCH_2, 0.3, grads));
+        // beta1 = 0 (W = 1): the moment is the gradient, exactly.
+        assertEquals(List.of(grads[0], grads[1]), firstMoments(Semantics.PYTORCH_2, 0, grads));
+    }
+
+    /** Adam's exp_avg after each of the steps with these gradients, from a parameter of 0; beta1 0.9. */
+    private static List<Float> firstMoments(Semantics semantics, float... grads) {
+        return firstMoments(semantics, 0.9, grads);
+    }
+
+    private static List<Float> firstMoments(Semantics semantics, double beta1, float... grads) {
+        Adam adam = Adam.builder().betas(beta1, 0.999).semantics(semantics).build();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment p = arena.allocate(4);
+            MemorySegment g = arena.allocate(4);
+            MemorySegment m = arena.allocate(4);
+            MemorySegment v = arena.allocate(4);
+            List<Float> moments = new java.util.ArrayList<>();
+            for (int t = 1; t <= grads.length; t++) {
+                g.set(ValueLayout.JAVA_FLOAT, 0, grads[t - 1]);
+                adam.step(p, g, m, v, null, t);
+                moments.add(m.get(ValueLayout.JAVA_FLOAT, 0));
+            }
+            return moments;
+        }
+    }
 
     @Test
     void sgdWithMomentumByHand() {

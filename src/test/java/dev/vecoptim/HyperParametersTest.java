@@ -111,14 +111,14 @@ class HyperParametersTest {
     @Test
     void toStringUsesPyTorchsNamesAndPythonsNotation() {
         assertEquals("Adam(lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0, amsgrad=False, "
-                + "maximize=False, vector_width=PREFERRED)", Adam.builder().build().toString());
+                + "maximize=False, vector_width=PREFERRED, semantics=PYTORCH_2)", Adam.builder().build().toString());
         assertEquals("AdamW(lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.01, amsgrad=True, "
-                + "maximize=False, vector_width=SCALAR)",
+                + "maximize=False, vector_width=SCALAR, semantics=PYTORCH_2)",
                 Adam.adamWBuilder().amsgrad(true).vectorWidth(VectorWidth.SCALAR).build().toString());
         assertEquals("SGD(lr=0.1, momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=True, maximize=False, "
-                + "vector_width=PREFERRED)", Sgd.builder(0.1).momentum(0.9).nesterov(true).build().toString());
+                + "vector_width=PREFERRED, semantics=PYTORCH_2)", Sgd.builder(0.1).momentum(0.9).nesterov(true).build().toString());
         assertEquals("RMSprop(lr=0.01, alpha=0.99, eps=1e-08, weight_decay=0.0, momentum=0.0, centered=True, "
-                + "maximize=True, vector_width=PREFERRED)",
+                + "maximize=True, vector_width=PREFERRED, semantics=PYTORCH_2)",
                 RmsProp.builder().centered(true).maximize(true).build().toString());
     }
 
@@ -170,10 +170,10 @@ class HyperParametersTest {
         assertTrue(VectorWidth.PREFERRED.resolveBits() >= 128, "the tests run with SIMD");
         assertEquals(VectorWidth.available().size(), java.util.Set.copyOf(VectorWidth.available()).size(), "a width twice");
         assertTrue(VectorWidth.available().contains(VectorWidth.BITS_128), "the tests run with 128-bit vectors or more");
-        assertEquals("fused jdk.incubator.vector loop, 128-bit (4 float lanes)",
+        assertEquals("fused jdk.incubator.vector loop, 128-bit (4 float lanes), bit for bit with PyTorch 2.x",
                 Sgd.builder(0.1).vectorWidth(VectorWidth.BITS_128).build().implementation().description());
-        assertEquals("scalar loop (asked for)",
-                Sgd.builder(0.1).vectorWidth(VectorWidth.SCALAR).build().implementation().description());
+        assertEquals("scalar loop (asked for), bit for bit with PyTorch 1.13", Sgd.builder(0.1)
+                .vectorWidth(VectorWidth.SCALAR).semantics(Semantics.PYTORCH_1_13).build().implementation().description());
     }
 
     @Test

@@ -35,9 +35,9 @@ final class OptimizerModel {
             return new Structure(groups, sizes, policies[r.nextInt(2)], r.nextInt(3), 1L << r.nextInt(4, 12));
         }
 
-        /** A group of the structure's optimizer, at a random width. */
+        /** A group of the structure's optimizer, at a random width and semantics. */
         private static Algorithm randomAlgorithm(SplittableRandom r, TestedOptimizers.Kind family) {
-            return family.random().apply(r).withVectorWidth(TestedOptimizers.randomWidth(r));
+            return TestedOptimizers.randomized(family.random().apply(r), r);
         }
 
         int parameterCount() {

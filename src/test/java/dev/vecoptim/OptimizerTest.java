@@ -354,7 +354,7 @@ class OptimizerTest {
         private final Sgd sgd = Sgd.builder(0.5).momentum(0.5).build();
 
         StartsAtOne() {
-            super(VectorWidth.PREFERRED);
+            super(VectorWidth.PREFERRED, Semantics.PYTORCH_2);
         }
 
         @Override
@@ -379,6 +379,11 @@ class OptimizerTest {
 
         @Override
         public Algorithm withVectorWidth(VectorWidth vectorWidth) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Algorithm withSemantics(Semantics semantics) {
             throw new UnsupportedOperationException();
         }
 
@@ -424,7 +429,7 @@ class OptimizerTest {
             optimizer.step();
             assertEquals("group 0 parameter 0 (3 floats, 1 steps, state [momentum_buffer])", parameter.toString());
             assertEquals("group 0: SGD(lr=0.1, momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=False, "
-                    + "maximize=False, vector_width=PREFERRED), 1 parameters", group.toString());
+                    + "maximize=False, vector_width=PREFERRED, semantics=PYTORCH_2), 1 parameters", group.toString());
         }
     }
 

@@ -48,9 +48,15 @@ final class TestedOptimizers {
     private TestedOptimizers() {
     }
 
-    /** Random valid hyper-parameters of a random optimizer, at a random width this JVM accepts. */
+    /** Random valid hyper-parameters of a random optimizer, at a random width and semantics. */
     static Algorithm random(SplittableRandom r) {
-        return ALL.get(r.nextInt(ALL.size())).random().apply(r).withVectorWidth(randomWidth(r));
+        return randomized(ALL.get(r.nextInt(ALL.size())).random().apply(r), r);
+    }
+
+    /** {@code algorithm} at a random width this JVM accepts, under a random semantics. */
+    static Algorithm randomized(Algorithm algorithm, SplittableRandom r) {
+        Semantics[] semantics = Semantics.values();
+        return algorithm.withVectorWidth(randomWidth(r)).withSemantics(semantics[r.nextInt(semantics.length)]);
     }
 
     static VectorWidth randomWidth(SplittableRandom r) {

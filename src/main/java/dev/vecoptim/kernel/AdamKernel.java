@@ -18,7 +18,7 @@ public interface AdamKernel {
      * @param weightDecay {@code f(weight_decay)}, used with L2 weight decay
      * @param decayFactor {@code f(1 − lr·weight_decay)}, used with decoupled weight decay
      * @param beta1 {@code f(β1)}
-     * @param beta1Complement {@code f(1 − β1)}
+     * @param beta1Complement {@code f(1 − β1)}, also the lerp's weight
      * @param beta2 {@code f(β2)}
      * @param beta2Complement {@code f(1 − β2)}
      * @param biasCorrection2Sqrt {@code f(sqrt(1 − β2^t))}
@@ -36,8 +36,9 @@ public interface AdamKernel {
      * @param maximize negate the gradient first
      * @param weightDecay none, L2 (Adam: added to the gradient) or decoupled (AdamW: the parameter is scaled)
      * @param amsgrad keep the running maximum of the second moment and normalise by it
+     * @param lerp PyTorch 2.x: the first moment is {@code exp_avg.lerp_(grad, 1 − β1)} ({@link Lerp})
      */
-    record Flags(boolean maximize, WeightDecay weightDecay, boolean amsgrad) {
+    record Flags(boolean maximize, WeightDecay weightDecay, boolean amsgrad, boolean lerp) {
         public Flags {
             java.util.Objects.requireNonNull(weightDecay, "weightDecay");
         }
@@ -54,9 +55,9 @@ public interface AdamKernel {
     }
 
     /**
-     * Adam's scalar reference: PyTorch 1.13's {@code _single_tensor_adam} and {@code _single_tensor_adamw},
-     * one element at a time, one rounding per ATen operation. Also the tail of every Adam vector kernel, and
-     * the whole update when SIMD is off.
+     * Adam's scalar reference: PyTorch's {@code _single_tensor_adam} and {@code _single_tensor_adamw} (1.13's,
+     * or 2.x's with {@code lerp}), one element at a time, one rounding per ATen operation. Also the tail of
+     * every Adam vector kernel, and the whole update when SIMD is off.
      */
     final class Scalar implements AdamKernel {
         // Unaligned: callers may slice segments at any byte offset.
@@ -80,7 +81,9 @@ public interface AdamKernel {
                 if (flags.weightDecay() == WeightDecay.DECOUPLED) {
                     p *= decayFactor;
                 }
-                float m = Math.fma(g, beta1Complement, expAvg.getAtIndex(FLOAT, i) * beta1);
+                float previous = expAvg.getAtIndex(FLOAT, i);
+                float m = flags.lerp() ? Lerp.of(previous, g, beta1Complement)
+                        : Math.fma(g, beta1Complement, previous * beta1);
                 expAvg.setAtIndex(FLOAT, i, m);
                 float v = Math.fma(beta2Complement * g, g, expAvgSq.getAtIndex(FLOAT, i) * beta2);
                 expAvgSq.setAtIndex(FLOAT, i, v);

@@ -17,6 +17,7 @@ final class AdamVector implements AdamKernel {
     private static final boolean L2_WEIGHT_DECAY = FLAGS.weightDecay() == WeightDecay.L2;
     private static final boolean DECOUPLED_WEIGHT_DECAY = FLAGS.weightDecay() == WeightDecay.DECOUPLED;
     private static final boolean AMSGRAD = FLAGS.amsgrad();
+    private static final boolean LERP = FLAGS.lerp();
     private static final AdamKernel TAIL = new Scalar(FLAGS);
 
     @Override
@@ -28,6 +29,8 @@ final class AdamVector implements AdamKernel {
         FloatVector decayFactors = FloatVector.broadcast(SPECIES, decayFactor);
         FloatVector beta1s = FloatVector.broadcast(SPECIES, beta1);
         FloatVector beta1Complements = FloatVector.broadcast(SPECIES, beta1Complement);
+        FloatVector beta1ComplementsMinusOne = FloatVector.broadcast(SPECIES, beta1Complement - 1);
+        boolean lowWeight = Lerp.lowWeight(beta1Complement);
         FloatVector beta2s = FloatVector.broadcast(SPECIES, beta2);
         FloatVector beta2Complements = FloatVector.broadcast(SPECIES, beta2Complement);
         FloatVector biasCorrection2Sqrts = FloatVector.broadcast(SPECIES, biasCorrection2Sqrt);
@@ -41,7 +44,9 @@ final class AdamVector implements AdamKernel {
             if (DECOUPLED_WEIGHT_DECAY) {
                 p = p.mul(decayFactors);
             }
-            FloatVector m = g.fma(beta1Complements, PanamaLanes.load(SPECIES, expAvg, i).mul(beta1s));
+            FloatVector previous = PanamaLanes.load(SPECIES, expAvg, i);
+            FloatVector m = LERP ? PanamaLanes.lerp(previous, g, beta1Complements, beta1ComplementsMinusOne, lowWeight)
+                    : g.fma(beta1Complements, previous.mul(beta1s));
             PanamaLanes.store(m, expAvg, i);
             FloatVector v = beta2Complements.mul(g).fma(g, PanamaLanes.load(SPECIES, expAvgSq, i).mul(beta2s));
             PanamaLanes.store(v, expAvgSq, i);

@@ -27,4 +27,11 @@ final class PanamaLanes {
         FloatVector g = maximize ? grad.neg() : grad;
         return weightDecay ? param.fma(weightDecays, g) : g;
     }
+
+    /** {@link Lerp#of} on lanes: {@code weights} and {@code weightsMinusOne} hold W and W − 1. */
+    static FloatVector lerp(FloatVector start, FloatVector end, FloatVector weights, FloatVector weightsMinusOne,
+                            boolean lowWeight) {
+        FloatVector difference = end.sub(start);
+        return lowWeight ? difference.fma(weights, start) : difference.fma(weightsMinusOne, end);
+    }
 }

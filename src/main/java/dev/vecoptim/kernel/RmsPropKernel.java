@@ -17,7 +17,7 @@ public interface RmsPropKernel {
      * @param momentumBuffer read and written only with momentum
      * @param weightDecay {@code f(weight_decay)}
      * @param alpha {@code f(alpha)}
-     * @param alphaComplement {@code f(1 − alpha)}
+     * @param alphaComplement {@code f(1 − alpha)}, also the lerp's weight
      * @param eps {@code f(eps)}
      * @param momentum {@code f(momentum)}
      * @param negativeLr {@code f(−lr)}
@@ -33,13 +33,14 @@ public interface RmsPropKernel {
      * @param weightDecay add {@code weight_decay · p} to the gradient
      * @param centered keep a running average of the gradient and subtract its square
      * @param momentum keep a momentum buffer of the normalised gradient
+     * @param lerp PyTorch 2.x: the gradient average is {@code grad_avg.lerp_(grad, 1 − alpha)} ({@link Lerp})
      */
-    record Flags(boolean maximize, boolean weightDecay, boolean centered, boolean momentum) {
+    record Flags(boolean maximize, boolean weightDecay, boolean centered, boolean momentum, boolean lerp) {
     }
 
     /**
-     * RMSProp's scalar reference: PyTorch 1.13's {@code _single_tensor_rmsprop}, one element at a time, one
-     * rounding per ATen operation. Also the tail of every RMSProp vector kernel, and the whole update when
+     * RMSProp's scalar reference: PyTorch's {@code _single_tensor_rmsprop} (1.13's, or 2.x's with {@code lerp}),
+     * one element at a time, one rounding per ATen operation. Also the tail of every RMSProp vector kernel, and the whole update when
      * SIMD is off.
      */
     final class Scalar implements RmsPropKernel {
@@ -64,7 +65,9 @@ public interface RmsPropKernel {
                 squareAvg.setAtIndex(FLOAT, i, sq);
                 float avg;
                 if (flags.centered()) {
-                    float ga = Math.fma(g, alphaComplement, gradAvg.getAtIndex(FLOAT, i) * alpha);
+                    float previous = gradAvg.getAtIndex(FLOAT, i);
+                    float ga = flags.lerp() ? Lerp.of(previous, g, alphaComplement)
+                            : Math.fma(g, alphaComplement, previous * alpha);
                     gradAvg.setAtIndex(FLOAT, i, ga);
                     avg = (float) Math.sqrt(Math.fma(-ga, ga, sq));
                 } else {

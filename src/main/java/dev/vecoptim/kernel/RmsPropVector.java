@@ -16,6 +16,7 @@ final class RmsPropVector implements RmsPropKernel {
     private static final boolean WEIGHT_DECAY = FLAGS.weightDecay();
     private static final boolean CENTERED = FLAGS.centered();
     private static final boolean MOMENTUM = FLAGS.momentum();
+    private static final boolean LERP = FLAGS.lerp();
     private static final RmsPropKernel TAIL = new Scalar(FLAGS);
 
     @Override
@@ -25,6 +26,8 @@ final class RmsPropVector implements RmsPropKernel {
         FloatVector weightDecays = FloatVector.broadcast(SPECIES, weightDecay);
         FloatVector alphas = FloatVector.broadcast(SPECIES, alpha);
         FloatVector alphaComplements = FloatVector.broadcast(SPECIES, alphaComplement);
+        FloatVector alphaComplementsMinusOne = FloatVector.broadcast(SPECIES, alphaComplement - 1);
+        boolean lowWeight = Lerp.lowWeight(alphaComplement);
         FloatVector epss = FloatVector.broadcast(SPECIES, eps);
         FloatVector momenta = FloatVector.broadcast(SPECIES, momentum);
         FloatVector negativeLrs = FloatVector.broadcast(SPECIES, negativeLr);
@@ -37,7 +40,10 @@ final class RmsPropVector implements RmsPropKernel {
             PanamaLanes.store(sq, squareAvg, i);
             FloatVector avg;
             if (CENTERED) {
-                FloatVector ga = g.fma(alphaComplements, PanamaLanes.load(SPECIES, gradAvg, i).mul(alphas));
+                FloatVector previous = PanamaLanes.load(SPECIES, gradAvg, i);
+                FloatVector ga = LERP
+                        ? PanamaLanes.lerp(previous, g, alphaComplements, alphaComplementsMinusOne, lowWeight)
+                        : g.fma(alphaComplements, previous.mul(alphas));
                 PanamaLanes.store(ga, gradAvg, i);
                 avg = ga.neg().fma(ga, sq).sqrt();
             } else {

@@ -44,8 +44,9 @@ public interface SgdKernel {
     }
 
     /**
-     * SGD's scalar reference: PyTorch 1.13's {@code _single_tensor_sgd}, one element at a time, one rounding
-     * per ATen operation. Also the tail of every SGD vector kernel, and the whole update when SIMD is off.
+     * SGD's scalar reference: PyTorch's {@code _single_tensor_sgd} (1.13's and 2.x's alike), one element at a
+     * time, one rounding per ATen operation. Also the tail of every SGD vector kernel, and the whole update when
+     * SIMD is off.
      */
     final class Scalar implements SgdKernel {
         // Unaligned: callers may slice segments at any byte offset.

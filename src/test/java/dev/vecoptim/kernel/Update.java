@@ -43,6 +43,12 @@ public sealed interface Update<K, F extends Record> {
         return FAMILIES.get(random.nextInt(FAMILIES.size())).random().apply(random);
     }
 
+    /** A weight for PyTorch 2.x's lerp on the side of 0.5 where it takes its second rounding, or its first. */
+    private static float lerpWeight(SplittableRandom random, boolean high) {
+        float weight = (float) random.nextDouble(0.5);
+        return high ? 0.5f + weight : weight;
+    }
+
     /** The bits of {@code combination} as booleans, lowest first. */
     private static boolean bit(int combination, int index) {
         return (combination & 1 << index) != 0;
@@ -99,18 +105,19 @@ public sealed interface Update<K, F extends Record> {
 
         static RmsProp random(SplittableRandom r) {
             return new RmsProp(new RmsPropKernel.Flags(r.nextBoolean(), r.nextBoolean(), r.nextBoolean(),
-                    r.nextBoolean()),
+                    r.nextBoolean(), r.nextBoolean()),
                     TestFloats.coefficient(r), TestFloats.coefficient(r), TestFloats.coefficient(r),
                     TestFloats.coefficient(r), TestFloats.coefficient(r), -TestFloats.coefficient(r));
         }
 
         static List<Update<?, ?>> everyFlagCombination(SplittableRandom r) {
             List<Update<?, ?>> updates = new ArrayList<>();
-            for (int combination = 0; combination < 16; combination++) {
+            for (int combination = 0; combination < 64; combination++) {
                 RmsProp random = random(r);
                 updates.add(new RmsProp(new RmsPropKernel.Flags(bit(combination, 0), bit(combination, 1),
-                        bit(combination, 2), bit(combination, 3)), random.weightDecay, random.alpha,
-                        random.alphaComplement, random.eps, random.momentum, random.negativeLr));
+                        bit(combination, 2), bit(combination, 3), bit(combination, 4)), random.weightDecay,
+                        random.alpha, lerpWeight(r, bit(combination, 5)), random.eps, random.momentum,
+                        random.negativeLr));
             }
             return updates;
         }
@@ -143,7 +150,8 @@ public sealed interface Update<K, F extends Record> {
 
         static Adam random(SplittableRandom r) {
             AdamKernel.WeightDecay[] decays = AdamKernel.WeightDecay.values();
-            return new Adam(new AdamKernel.Flags(r.nextBoolean(), decays[r.nextInt(decays.length)], r.nextBoolean()),
+            return new Adam(new AdamKernel.Flags(r.nextBoolean(), decays[r.nextInt(decays.length)], r.nextBoolean(),
+                    r.nextBoolean()),
                     TestFloats.coefficient(r), 1 - TestFloats.coefficient(r), TestFloats.coefficient(r),
                     TestFloats.coefficient(r), TestFloats.coefficient(r), TestFloats.coefficient(r),
                     TestFloats.coefficient(r), TestFloats.coefficient(r), -TestFloats.coefficient(r));
@@ -152,11 +160,12 @@ public sealed interface Update<K, F extends Record> {
         static List<Update<?, ?>> everyFlagCombination(SplittableRandom r) {
             List<Update<?, ?>> updates = new ArrayList<>();
             for (AdamKernel.WeightDecay decay : AdamKernel.WeightDecay.values()) {
-                for (int combination = 0; combination < 4; combination++) {
+                for (int combination = 0; combination < 16; combination++) {
                     Adam random = random(r);
-                    updates.add(new Adam(new AdamKernel.Flags(bit(combination, 0), decay, bit(combination, 1)),
-                            random.weightDecay, random.decayFactor, random.beta1, random.beta1Complement, random.beta2,
-                            random.beta2Complement, random.biasCorrection2Sqrt, random.eps, random.negativeStepSize));
+                    updates.add(new Adam(new AdamKernel.Flags(bit(combination, 0), decay, bit(combination, 1),
+                            bit(combination, 2)), random.weightDecay, random.decayFactor, random.beta1,
+                            lerpWeight(r, bit(combination, 3)), random.beta2, random.beta2Complement,
+                            random.biasCorrection2Sqrt, random.eps, random.negativeStepSize));
                 }
             }
             return updates;
