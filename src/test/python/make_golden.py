@@ -10,7 +10,7 @@ builds, with /proc mounted):
         && cp /tmp/trixie/resources/golden/pytorch-2.6.bin src/test/resources/golden/
 
 Each case starts from a parameter of random floats (lengths that are not multiples of 16, special values
-at some indices), zero state as PyTorch creates it, and runs a few steps of torch.optim's single-tensor path
+at some indices), state as PyTorch creates it, and runs a few steps of torch.optim's single-tensor path
 (foreach=False) with a fresh gradient each step, recording the parameter and every state buffer after each
 step. GoldenVectorsTest replays them and demands equal bits (any NaN equal to any NaN).
 
@@ -103,6 +103,13 @@ def cases():
                        maximize=False), LERP_OVERFLOW
     yield "rmsprop", dict(lr=0.0071, alpha=0.5, eps=1e-6, weight_decay=0.0, momentum=0.0, centered=True,
                           maximize=False), LERP_OVERFLOW
+    # Appended for Adagrad: every flag, a decaying learning rate, a sum that starts above zero; then defaults.
+    for lr_decay, weight_decay, initial, maximize in itertools.product([0.0, 0.07], [0.0, 0.013], [0.0, 0.1],
+                                                                      [False, True]):
+        yield "adagrad", dict(lr=0.0213, lr_decay=lr_decay, eps=1e-7, weight_decay=weight_decay,
+                              initial_accumulator_value=initial, maximize=maximize)
+    yield "adagrad", dict(lr=1e-2, lr_decay=0.0, eps=1e-10, weight_decay=0.0, initial_accumulator_value=0.0,
+                          maximize=False)
 
 
 def optimizer(kind, params, hp):
@@ -110,12 +117,14 @@ def optimizer(kind, params, hp):
         return torch.optim.SGD(params, foreach=False, **hp)
     if kind == "rmsprop":
         return torch.optim.RMSprop(params, foreach=False, **hp)
+    if kind == "adagrad":
+        return torch.optim.Adagrad(params, foreach=False, **hp)
     other = {k: v for k, v in hp.items() if k not in ("beta1", "beta2")}
     cls = torch.optim.Adam if kind == "adam" else torch.optim.AdamW
     return cls(params, betas=(hp["beta1"], hp["beta2"]), foreach=False, **other)
 
 
-STATE_NAMES = ["momentum_buffer", "square_avg", "grad_avg", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"]
+STATE_NAMES = ["momentum_buffer", "square_avg", "grad_avg", "exp_avg", "exp_avg_sq", "max_exp_avg_sq", "sum"]
 
 
 def pack_str(text):

@@ -1,5 +1,6 @@
 package dev.vecoptim.bench;
 
+import dev.vecoptim.Adagrad;
 import dev.vecoptim.Adam;
 import dev.vecoptim.RmsProp;
 import dev.vecoptim.Semantics;
@@ -99,6 +100,22 @@ final class PlainArrayLoops {
                 maxExpAvgSq[i] = v;
             }
             p[i] = pi + negativeStepSize * m / ((float) Math.sqrt(v) / biasCorrection2Sqrt + eps);
+        }
+    }
+
+    /** Adagrad without weight decay or maximize. */
+    static ArrayStepper adagrad(Adagrad adagrad) {
+        return (a, t) -> adagrad(adagrad, t, a[0], a[1], a[2]);
+    }
+
+    private static void adagrad(Adagrad adagrad, long step, float[] p, float[] g, float[] sum) {
+        float negativeClr = (float) -(adagrad.lr() / (1 + (step - 1) * adagrad.lrDecay()));
+        float eps = (float) adagrad.eps();
+        for (int i = 0; i < p.length; i++) {
+            float gi = g[i];
+            float s = Math.fma(gi, gi, sum[i]);
+            sum[i] = s;
+            p[i] += negativeClr * gi / ((float) Math.sqrt(s) + eps);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.vecoptim.bench;
 
+import dev.vecoptim.Adagrad;
 import dev.vecoptim.Adam;
 import dev.vecoptim.RmsProp;
 import dev.vecoptim.Semantics;
@@ -144,6 +145,24 @@ final class StaticFinalSpeciesKernels {
             }
             FloatVector denom = v.sqrt().div(biasCorrection2Sqrt).add(eps);
             store(p.add(negativeStepSize.mul(m).div(denom)), param, i);
+        }
+    }
+
+    /** Adagrad without weight decay: state is the sum of squared gradients. */
+    static Workload.Stepper adagrad(Adagrad adagrad) {
+        FloatVector eps = broadcast(adagrad.eps());
+        return (param, grad, state, step) -> adagrad(broadcast(-adagrad.lr() / (1 + (step - 1) * adagrad.lrDecay())),
+                eps, param, grad, state[0]);
+    }
+
+    private static void adagrad(FloatVector negativeClr, FloatVector eps, MemorySegment param, MemorySegment grad,
+                                MemorySegment sum) {
+        long n = wholeVectors(param);
+        for (long i = 0; i < n; i += SPECIES.length()) {
+            FloatVector g = load(grad, i);
+            FloatVector s = g.fma(g, load(sum, i));
+            store(s, sum, i);
+            store(load(param, i).add(negativeClr.mul(g).div(s.sqrt().add(eps))), param, i);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.vecoptim.bench;
 
+import dev.vecoptim.Adagrad;
 import dev.vecoptim.Adam;
 import dev.vecoptim.Algorithm;
 import dev.vecoptim.RmsProp;
@@ -38,7 +39,10 @@ public enum Workload {
     AMSGRAD("amsgrad", 4, width -> Adam.builder().amsgrad(true).vectorWidth(width).build(),
             adam -> StaticFinalSpeciesKernels.adam((Adam) adam), adam -> PlainArrayLoops.adam((Adam) adam)),
     ADAMW("adamw", 4, width -> Adam.adamWBuilder().vectorWidth(width).build(),
-            adam -> StaticFinalSpeciesKernels.adam((Adam) adam), adam -> PlainArrayLoops.adam((Adam) adam));
+            adam -> StaticFinalSpeciesKernels.adam((Adam) adam), adam -> PlainArrayLoops.adam((Adam) adam)),
+    ADAGRAD("adagrad", 4, width -> Adagrad.builder().vectorWidth(width).build(),
+            adagrad -> StaticFinalSpeciesKernels.adagrad((Adagrad) adagrad),
+            adagrad -> PlainArrayLoops.adagrad((Adagrad) adagrad));
 
     /** The step number every benchmark applies: past the first, so SGD runs its momentum path. */
     public static final long STEP = 10;

@@ -6,7 +6,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The hyper-parameters of one of vecoptim's optimizers ({@link Sgd}, {@link RmsProp}, {@link Adam} with AdamW):
+ * The hyper-parameters of one of vecoptim's optimizers ({@link Sgd}, {@link RmsProp}, {@link Adam} with AdamW,
+ * {@link Adagrad}):
  * immutable, validated when built, and able to apply their update to one parameter ({@link #step}) or, inside
  * an {@link Optimizer}, to every parameter of a {@link ParameterGroup}. Each optimizer's class holds all that
  * is particular to it: its hyper-parameters and their checks, its formula, its state buffers and how they
@@ -27,7 +28,7 @@ public abstract class Algorithm {
         this.vectorBits = vectorWidth.resolveBits();
     }
 
-    /** PyTorch's class name: {@code SGD}, {@code RMSprop}, {@code Adam} or {@code AdamW}. */
+    /** PyTorch's class name: {@code SGD}, {@code RMSprop}, {@code Adam}, {@code AdamW} or {@code Adagrad}. */
     public abstract String name();
 
     /** The learning rate. */

@@ -22,7 +22,9 @@ final class CheckpointFixtures {
         RMSPROP(RmsProp.builder().lr(0.01).centered(true).momentum(0.5).weightDecay(1e-3).build(),
                 RmsProp.builder().lr(0.01).centered(true).momentum(0.5).build()),
         ADAMW(Adam.adamWBuilder().lr(0.01).amsgrad(true).weightDecay(0.05).build(),
-                Adam.adamWBuilder().lr(0.01).amsgrad(true).weightDecay(0).build());
+                Adam.adamWBuilder().lr(0.01).amsgrad(true).weightDecay(0).build()),
+        ADAGRAD(Adagrad.builder().lr(0.05).lrDecay(0.01).initialAccumulatorValue(0.1).weightDecay(1e-3).build(),
+                Adagrad.builder().lr(0.05).lrDecay(0.01).initialAccumulatorValue(0.1).build());
 
         final Algorithm decayed;
         final Algorithm plain;

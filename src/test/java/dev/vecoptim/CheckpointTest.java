@@ -81,8 +81,9 @@ class CheckpointTest {
         assertEquals(state(trained), state(fresh));
     }
 
+    /** Format 1 was written before Adagrad. */
     @ParameterizedTest
-    @EnumSource(Recipe.class)
+    @EnumSource(names = {"SGD", "RMSPROP", "ADAMW"})
     void filesOfFormat1StillLoadIntoTheirOwnParameters(Recipe recipe) throws IOException {
         Path file = fixture(recipe.resource(1));
         try (Arena arena = Arena.ofShared();

@@ -111,6 +111,39 @@ class HandComputedExamplesTest {
         assertEquals(-1.9000000500, p[1], 1e-7);
     }
 
+    @Test
+    void adagradFirstStepMovesByLrAgainstTheGradientsSign() {
+        // t1 from sum 0: sum = g², std = |g| + eps, so p -= lr · g / (|g| + 1e-10), lr against g's sign:
+        // p[0] = 1  - 0.01 · 0.5 / 0.5000000001 = 0.99
+        // p[1] = -2 + 0.01 · 0.2 / 0.2000000001 = -1.99
+        double[] p = run(Adagrad.builder().build(), 1);
+        assertEquals(0.99, p[0], 1e-7);
+        assertEquals(-1.99, p[1], 1e-7);
+    }
+
+    @Test
+    void adagradsLearningRateStopsDecayingWherePyTorchsFloatStepCounterStops() {
+        // PyTorch's step is a float32 tensor: 2^24 + 1 rounds back to 2^24, so every later step runs at
+        // clr = lr / (1 + (2^24 − 1) · lr_decay), as step 2^24 does; a step before it runs at a larger clr.
+        Adagrad adagrad = Adagrad.builder().lr(1).lrDecay(1e-6).build();
+        long last = 1L << 24;
+        // From p = 0, g = 1, sum = 0: sum = 1, std = rn(1 + f(1e-10)) = 1, p = −f(clr).
+        float atLast = adagradParamAfter(adagrad, last);
+        assertEquals((float) (-1 / (1 + (last - 1) * 1e-6)), atLast);
+        assertEquals(atLast, adagradParamAfter(adagrad, 1L << 40), "clr at step 2^40, had it kept decaying, is 2^-16 of this");
+        assertEquals((float) (-1 / (1 + (last / 2 - 1) * 1e-6)), adagradParamAfter(adagrad, last / 2));
+    }
+
+    /** The parameter after one Adagrad step numbered {@code step} from p = 0, g = 1 and sum = 0. */
+    private static float adagradParamAfter(Adagrad adagrad, long step) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment p = arena.allocate(4);
+            MemorySegment sum = arena.allocate(4);
+            adagrad.step(p, arena.allocateFrom(ValueLayout.JAVA_FLOAT, 1f), sum, step);
+            return p.get(ValueLayout.JAVA_FLOAT, 0);
+        }
+    }
+
     // ---- textbook algorithms in double, for every flag ---------------------------------------------------
 
     static Stream<Sgd> sgds() {
@@ -220,13 +253,42 @@ class HandComputedExamplesTest {
         assertClose(p, run(adam));
     }
 
+    static Stream<Adagrad> adagrads() {
+        return Stream.of(
+                Adagrad.builder().lr(0.05).build(),
+                Adagrad.builder().lr(0.05).weightDecay(0.05).build(),
+                Adagrad.builder().lr(0.05).maximize(true).build(),
+                Adagrad.builder().lr(0.05).lrDecay(0.3).build(),
+                Adagrad.builder().lr(0.05).initialAccumulatorValue(0.4).eps(1e-3).build(),
+                Adagrad.builder().lr(0.05).lrDecay(0.1).weightDecay(0.02).initialAccumulatorValue(0.1).maximize(true)
+                        .build());
+    }
+
+    @ParameterizedTest
+    @MethodSource("adagrads")
+    void adagradFollowsTheTextbook(Adagrad adagrad) {
+        double[] p = START.clone();
+        double[] sum = new double[p.length];
+        java.util.Arrays.fill(sum, adagrad.initialAccumulatorValue());
+        for (int t = 1; t <= GRADS.length; t++) {
+            double clr = adagrad.lr() / (1 + (t - 1) * adagrad.lrDecay());
+            for (int i = 0; i < p.length; i++) {
+                double g = adagrad.maximize() ? -GRADS[t - 1][i] : GRADS[t - 1][i];
+                g += adagrad.weightDecay() * p[i];
+                sum[i] += g * g;
+                p[i] -= clr * g / (Math.sqrt(sum[i]) + adagrad.eps());
+            }
+        }
+        assertClose(p, run(adagrad));
+    }
+
     // ---- running vecoptim ------------------------------------------------------------------------------
 
     private static double[] run(Algorithm optimizer) {
         return run(optimizer, GRADS.length);
     }
 
-    /** Steps {@code optimizer} through the first {@code steps} gradients from START and zero state. */
+    /** Steps {@code optimizer} through the first {@code steps} gradients from START and state as it starts. */
     private static double[] run(Algorithm optimizer, int steps) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment p = arena.allocate(4L * START.length, 64);
@@ -234,6 +296,8 @@ class HandComputedExamplesTest {
             MemorySegment[] state = new MemorySegment[optimizer.stateNames().size()];
             for (int s = 0; s < state.length; s++) {
                 state[s] = arena.allocate(4L * START.length, 64);
+                double initial = optimizer.initialState(optimizer.stateNames().get(s));
+                set(state[s], new double[] {initial, initial, initial});
             }
             set(p, START);
             for (int t = 1; t <= steps; t++) {

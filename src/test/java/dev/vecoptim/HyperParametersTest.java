@@ -20,7 +20,11 @@ class HyperParametersTest {
         Adam adam = Adam.builder().build();
         Adam adamW = Adam.adamWBuilder().build();
         Sgd sgd = Sgd.builder(0.1).build();
+        Adagrad adagrad = Adagrad.builder().build();
         assertAll(
+                () -> assertEquals(1e-2, adagrad.lr()), () -> assertEquals(0, adagrad.lrDecay()),
+                () -> assertEquals(0, adagrad.weightDecay()), () -> assertEquals(0, adagrad.initialAccumulatorValue()),
+                () -> assertEquals(1e-10, adagrad.eps()), () -> assertFalse(adagrad.maximize()),
                 () -> assertEquals(1e-2, rms.lr()), () -> assertEquals(0.99, rms.alpha()),
                 () -> assertEquals(1e-8, rms.eps()), () -> assertEquals(0, rms.weightDecay()),
                 () -> assertEquals(0, rms.momentum()), () -> assertFalse(rms.centered()),
@@ -68,6 +72,19 @@ class HyperParametersTest {
     }
 
     @Test
+    void adagradIsValidatedWithPyTorchsMessages() {
+        assertRefused("Invalid learning rate: -0.01", () -> Adagrad.builder().lr(-0.01).build());
+        assertRefused("Invalid lr_decay value: -0.1", () -> Adagrad.builder().lrDecay(-0.1).build());
+        assertRefused("Invalid weight_decay value: nan", () -> Adagrad.builder().weightDecay(Double.NaN).build());
+        assertRefused("Invalid initial_accumulator_value value: -1.0",
+                () -> Adagrad.builder().initialAccumulatorValue(-1).build());
+        assertRefused("Invalid epsilon value: -1e-10", () -> Adagrad.builder().eps(-1e-10).build());
+        // Checked in PyTorch's order: lr, lr_decay, weight_decay, initial_accumulator_value, eps.
+        assertRefused("Invalid initial_accumulator_value value: -1.0",
+                () -> Adagrad.builder().initialAccumulatorValue(-1).eps(-1).build());
+    }
+
+    @Test
     void infiniteValuesAreRefusedBeforeTheyReachAParameter() {
         double inf = Double.POSITIVE_INFINITY;
         assertRefused("Invalid learning rate: inf", () -> Adam.builder().lr(inf).build());
@@ -82,6 +99,9 @@ class HyperParametersTest {
         assertRefused("Invalid momentum value: inf", () -> RmsProp.builder().momentum(inf).build());
         assertRefused("Invalid weight_decay value: inf", () -> RmsProp.builder().weightDecay(inf).build());
         assertRefused("Invalid epsilon value: inf", () -> RmsProp.builder().eps(inf).build());
+        assertRefused("Invalid lr_decay value: inf", () -> Adagrad.builder().lrDecay(inf).build());
+        assertRefused("Invalid initial_accumulator_value value: inf",
+                () -> Adagrad.builder().initialAccumulatorValue(inf).build());
         try (Optimizer optimizer = Optimizer.builder().build()) {
             ParameterGroup group = optimizer.addGroup(Adam.builder().build());
             assertRefused("Invalid learning rate: inf", () -> {
@@ -120,6 +140,9 @@ class HyperParametersTest {
         assertEquals("RMSprop(lr=0.01, alpha=0.99, eps=1e-08, weight_decay=0.0, momentum=0.0, centered=True, "
                 + "maximize=True, vector_width=PREFERRED, semantics=PYTORCH_2)",
                 RmsProp.builder().centered(true).maximize(true).build().toString());
+        assertEquals("Adagrad(lr=0.01, lr_decay=0.0, eps=1e-10, weight_decay=0.0, initial_accumulator_value=0.1, "
+                + "maximize=False, vector_width=PREFERRED, semantics=PYTORCH_2)",
+                Adagrad.builder().initialAccumulatorValue(0.1).build().toString());
     }
 
     @Test
@@ -138,6 +161,12 @@ class HyperParametersTest {
         assertNotEquals(adamW.hashCode(), adamW.toBuilder().lr(0.2).build().hashCode());
         assertNotEquals(sgd, sgd.toBuilder().lr(0.2).build());
         assertNotEquals(rms, rms.toBuilder().centered(false).build());
+        Adagrad adagrad = Adagrad.builder().lr(0.03).lrDecay(0.01).weightDecay(1e-4).initialAccumulatorValue(0.1)
+                .eps(1e-8).maximize(true).build();
+        assertEquals(adagrad, adagrad.toBuilder().build());
+        assertEquals(adagrad.hashCode(), adagrad.toBuilder().build().hashCode());
+        assertNotEquals(adagrad, adagrad.toBuilder().initialAccumulatorValue(0.2).build());
+        assertNotEquals(adagrad, adagrad.toBuilder().lrDecay(0).build());
         assertNotEquals(adamW, Adam.builder().lr(0.003).betas(0.8, 0.99).eps(1e-7).amsgrad(true)
                 .weightDecay(0.01).build(), "Adam with the same numbers is not AdamW");
     }
@@ -148,6 +177,7 @@ class HyperParametersTest {
         assertEquals(List.of("square_avg", "grad_avg", "momentum_buffer"),
                 RmsProp.builder().centered(true).momentum(0.1).build().stateNames());
         assertEquals(List.of(), Sgd.builder(0.1).build().stateNames());
+        assertEquals(List.of("sum"), Adagrad.builder().build().stateNames());
         assertEquals(List.of("exp_avg", "exp_avg_sq", "max_exp_avg_sq"), Adam.builder().amsgrad(true).build().stateNames());
     }
 

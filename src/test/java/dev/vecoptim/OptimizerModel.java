@@ -79,7 +79,11 @@ final class OptimizerModel {
         int p = 0;
         for (int g = 0; g < structure.groups().size(); g++) {
             for (int i = 0; i < structure.sizes().get(g).size(); i++, p++) {
-                states[p] = new float[structure.groups().get(g).stateNames().size()][values[p].length];
+                Algorithm algorithm = structure.groups().get(g);
+                states[p] = new float[algorithm.stateNames().size()][values[p].length];
+                for (int s = 0; s < states[p].length; s++) {
+                    Arrays.fill(states[p][s], algorithm.initialState(algorithm.stateNames().get(s)));
+                }
             }
         }
     }

@@ -349,73 +349,15 @@ class OptimizerTest {
         }
     }
 
-    /** SGD with momentum whose buffer starts at 1, as Adagrad's sum starts at its initial_accumulator_value. */
-    private static final class StartsAtOne extends Algorithm {
-        private final Sgd sgd = Sgd.builder(0.5).momentum(0.5).build();
-
-        StartsAtOne() {
-            super(VectorWidth.PREFERRED, Semantics.PYTORCH_2);
-        }
-
-        @Override
-        float initialState(String name) {
-            return 1;
-        }
-
-        @Override
-        public String name() {
-            return "StartsAtOne";
-        }
-
-        @Override
-        public double lr() {
-            return sgd.lr();
-        }
-
-        @Override
-        public Algorithm withLr(double lr) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Algorithm withVectorWidth(VectorWidth vectorWidth) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Algorithm withSemantics(Semantics semantics) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public List<String> stateNames() {
-            return sgd.stateNames();
-        }
-
-        @Override
-        void update(double lr, MemorySegment param, MemorySegment grad, MemorySegment[] state, long step, long from,
-                    long to) {
-            sgd.update(lr, param, grad, state, step, from, to);
-        }
-
-        @Override
-        java.util.Map<String, Object> namedHyperParameters() {
-            return sgd.namedHyperParameters();
-        }
-
-        @Override
-        Algorithm withNamedHyperParameters(java.util.Map<String, Object> named) {
-            throw new UnsupportedOperationException();
-        }
-    }
-
     @Test
     void stateBuffersStartWhereTheOptimizerSays() {
         try (Arena arena = Arena.ofShared(); Optimizer optimizer = Optimizer.builder().build()) {
-            Parameter parameter = optimizer.addGroup(new StartsAtOne()).add(arena.allocate(12), arena.allocate(12));
-            assertArrayEquals(new float[] {1, 1, 1}, parameter.state("momentum_buffer").toArray(ValueLayout.JAVA_FLOAT));
-            Parameter plain = optimizer.groups().getFirst().add(arena.allocate(0), arena.allocate(0));
-            assertEquals(0, plain.state("momentum_buffer").byteSize());
+            ParameterGroup group = optimizer.addGroup(Adagrad.builder().initialAccumulatorValue(0.1).build());
+            Parameter parameter = group.add(arena.allocate(12), arena.allocate(12));
+            assertArrayEquals(new float[] {0.1f, 0.1f, 0.1f}, parameter.state("sum").toArray(ValueLayout.JAVA_FLOAT));
+            assertEquals(0, group.add(arena.allocate(0), arena.allocate(0)).state("sum").byteSize());
+            Parameter zero = optimizer.addGroup(Adagrad.builder().build()).add(arena.allocate(8), arena.allocate(8));
+            assertArrayEquals(new float[2], zero.state("sum").toArray(ValueLayout.JAVA_FLOAT));
         }
     }
 

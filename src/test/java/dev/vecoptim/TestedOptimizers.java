@@ -40,10 +40,12 @@ final class TestedOptimizers {
                     Adam.builder().amsgrad(true).build(), (a, b, t) -> ((Adam) a).step(b[0], b[1], b[2], b[3], b[4], t)),
             new Kind("AdamW", "adamw", Adam.adamWBuilder().build(), r -> adam(r, Adam.adamWBuilder()),
                     Adam.adamWBuilder().amsgrad(true).build(),
-                    (a, b, t) -> ((Adam) a).step(b[0], b[1], b[2], b[3], b[4], t)));
+                    (a, b, t) -> ((Adam) a).step(b[0], b[1], b[2], b[3], b[4], t)),
+            new Kind("Adagrad", "adagrad", Adagrad.builder().build(), TestedOptimizers::adagrad,
+                    Adagrad.builder().build(), (a, b, t) -> ((Adagrad) a).step(b[0], b[1], b[2], t)));
 
     /** The state buffers holding squares or their maximum, which never go negative. */
-    static final List<String> SQUARED_STATE = List.of("square_avg", "exp_avg_sq", "max_exp_avg_sq");
+    static final List<String> SQUARED_STATE = List.of("square_avg", "exp_avg_sq", "max_exp_avg_sq", "sum");
 
     private TestedOptimizers() {
     }
@@ -104,5 +106,12 @@ final class TestedOptimizers {
         return builder.lr(r.nextDouble(1e-5, 0.1)).betas(r.nextDouble(0.5, 0.99), r.nextDouble(0.9, 0.9999))
                 .eps(r.nextDouble(1e-9, 1e-3)).weightDecay(maybeZero(r, r.nextDouble(1e-4, 0.1)))
                 .amsgrad(r.nextBoolean()).maximize(r.nextBoolean()).build();
+    }
+
+    private static Algorithm adagrad(SplittableRandom r) {
+        return Adagrad.builder().lr(r.nextDouble(1e-4, 0.5)).lrDecay(maybeZero(r, r.nextDouble(1e-4, 0.1)))
+                .weightDecay(maybeZero(r, r.nextDouble(1e-4, 0.1)))
+                .initialAccumulatorValue(maybeZero(r, r.nextDouble(1e-3, 1))).eps(r.nextDouble(1e-11, 1e-3))
+                .maximize(r.nextBoolean()).build();
     }
 }

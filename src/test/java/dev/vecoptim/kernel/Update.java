@@ -15,7 +15,8 @@ public sealed interface Update<K, F extends Record> {
     List<Family> FAMILIES = List.of(
             new Family(SgdKernel.FAMILY, Sgd::random, Sgd::everyFlagCombination),
             new Family(RmsPropKernel.FAMILY, RmsProp::random, RmsProp::everyFlagCombination),
-            new Family(AdamKernel.FAMILY, Adam::random, Adam::everyFlagCombination));
+            new Family(AdamKernel.FAMILY, Adam::random, Adam::everyFlagCombination),
+            new Family(AdagradKernel.FAMILY, Adagrad::random, Adagrad::everyFlagCombination));
 
     /** A kernel family, a random update of it, and one update of each of its flag combinations. */
     record Family(KernelFamily<?, ?> kernels, Function<SplittableRandom, Update<?, ?>> random,
@@ -191,6 +192,45 @@ public sealed interface Update<K, F extends Record> {
             kernel.step(b.param(), b.grad(), b.state(0), b.state(1), b.state(2), weightDecay,
                     decayFactor, beta1, beta1Complement, beta2, beta2Complement, biasCorrection2Sqrt, eps,
                     negativeStepSize, from, to);
+        }
+    }
+
+    record Adagrad(AdagradKernel.Flags flags, float weightDecay, float eps, float negativeClr)
+            implements Update<AdagradKernel, AdagradKernel.Flags> {
+
+        static Adagrad random(SplittableRandom r) {
+            return new Adagrad(new AdagradKernel.Flags(r.nextBoolean(), r.nextBoolean()), TestFloats.coefficient(r),
+                    TestFloats.coefficient(r), -TestFloats.coefficient(r));
+        }
+
+        static List<Update<?, ?>> everyFlagCombination(SplittableRandom r) {
+            List<Update<?, ?>> updates = new ArrayList<>();
+            for (int combination = 0; combination < 4; combination++) {
+                Adagrad random = random(r);
+                updates.add(new Adagrad(new AdagradKernel.Flags(bit(combination, 0), bit(combination, 1)),
+                        random.weightDecay, random.eps, random.negativeClr));
+            }
+            return updates;
+        }
+
+        @Override
+        public int stateBuffers() {
+            return 1;
+        }
+
+        @Override
+        public KernelFamily<AdagradKernel, AdagradKernel.Flags> family() {
+            return AdagradKernel.FAMILY;
+        }
+
+        @Override
+        public AdagradKernel.Flags flags(long step) {
+            return flags;
+        }
+
+        @Override
+        public void run(AdagradKernel kernel, Buffers b, long from, long to) {
+            kernel.step(b.param(), b.grad(), b.state(0), weightDecay, eps, negativeClr, from, to);
         }
     }
 }

@@ -1,0 +1,287 @@
+package dev.vecoptim;
+
+import dev.vecoptim.kernel.AdagradKernel;
+import dev.vecoptim.kernel.Kernels;
+import java.lang.foreign.MemorySegment;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Adagrad with optional learning-rate decay and weight decay: PyTorch's {@code torch.optim.Adagrad}, bit for
+ * bit equal to PyTorch's CPU result on float32 (2.x and 1.13 give the same bits; see {@link Semantics}).
+ *
+ * <p>For step t (from 1), in double: clr = lr / (1 + (min(t, 2^24) − 1) · lr_decay). PyTorch counts steps
+ * in a float32 tensor, which stops at 2^24; so does clr here. For each element, with p the parameter, g the
+ * gradient, sum the {@code sum}, {@code rn} one rounding to float, {@code fma} one rounding and {@code f(x)}
+ * the double expression x rounded once to float:
+ * <pre>
+ * if maximize:          g = −g
+ * if weight_decay ≠ 0:  g = fma(p, f(weight_decay), g)
+ * sum = fma(g, g, sum)
+ * std = rn(rn(sqrt(sum)) + f(eps))
+ * p = rn(p + rn(rn(f(−clr) · g) / std))
+ * </pre>
+ * The {@code sum} starts at {@code f(initial_accumulator_value)}, as PyTorch's does.
+ *
+ * <p>Defaults as in PyTorch: lr 1e-2, lr_decay 0, weight_decay 0, initial_accumulator_value 0, eps 1e-10,
+ * maximize off. Instances are thread-safe; a step must not run concurrently with another step on the same
+ * buffers.
+ */
+public final class Adagrad extends Algorithm {
+    private static final String SUM = "sum";
+    private static final List<String> STATE_NAMES = List.of(SUM);
+    /** Where PyTorch's float32 step counter stops: 2^24 + 1 rounds to 2^24. */
+    private static final long LAST_COUNTED_STEP = 1L << 24;
+
+    private final double lr;
+    private final double lrDecay;
+    private final double weightDecay;
+    private final double initialAccumulatorValue;
+    private final double eps;
+    private final boolean maximize;
+    private final AdagradKernel kernel;
+
+    private Adagrad(Builder builder) {
+        HyperParameterChecks.lr(builder.lr);
+        HyperParameterChecks.finiteNonNegative("lr_decay value", builder.lrDecay);
+        HyperParameterChecks.finiteNonNegative("weight_decay value", builder.weightDecay);
+        HyperParameterChecks.finiteNonNegative("initial_accumulator_value value", builder.initialAccumulatorValue);
+        HyperParameterChecks.finiteNonNegative("epsilon value", builder.eps);
+        super(builder.vectorWidth, builder.semantics);
+        lr = builder.lr;
+        lrDecay = builder.lrDecay;
+        weightDecay = builder.weightDecay;
+        initialAccumulatorValue = builder.initialAccumulatorValue;
+        eps = builder.eps;
+        maximize = builder.maximize;
+        kernel = Kernels.kernel(AdagradKernel.FAMILY, vectorBits(), new AdagradKernel.Flags(maximize, weightDecay != 0));
+    }
+
+    /** Starts Adagrad hyper-parameters at PyTorch's defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding these hyper-parameters, to change some of them. */
+    public Builder toBuilder() {
+        return new Builder().lr(lr).lrDecay(lrDecay).weightDecay(weightDecay)
+                .initialAccumulatorValue(initialAccumulatorValue).eps(eps).maximize(maximize)
+                .vectorWidth(vectorWidth()).semantics(semantics());
+    }
+
+    /**
+     * Applies step number {@code step} of Adagrad to one parameter, in place.
+     *
+     * @param param the parameter, updated in place
+     * @param grad its gradient, only read
+     * @param sum PyTorch's {@code sum}, as many floats as param, updated in place; start it at
+     *     {@code f(initial_accumulator_value)}
+     * @param step this step's number, counting from 1: the learning-rate decay uses it
+     * @throws IllegalArgumentException if step &lt; 1, or the buffers differ in size, are not whole floats,
+     *     overlap, or a written one is read-only
+     * @throws IllegalStateException if a buffer's arena is closed
+     * @throws WrongThreadException if a buffer is confined to another thread
+     * @throws NullPointerException if a buffer is null
+     */
+    public void step(MemorySegment param, MemorySegment grad, MemorySegment sum, long step) {
+        StepChecks.required(sum, SUM, "");
+        long elements = StepChecks.elements(step, param, grad, SUM, sum, null, null, null, null);
+        stepRange(lr, param, grad, sum, step, 0, elements);
+    }
+
+    /** The update of step {@code step} at learning rate {@code lr} over elements [from, to) of buffers checked. */
+    void stepRange(double lr, MemorySegment param, MemorySegment grad, MemorySegment sum, long step, long from,
+                   long to) {
+        double clr = lr / (1 + (Math.min(step, LAST_COUNTED_STEP) - 1) * lrDecay);
+        kernel.step(param, grad, sum, (float) weightDecay, (float) eps, (float) -clr, from, to);
+    }
+
+    @Override
+    void update(double lr, MemorySegment param, MemorySegment grad, MemorySegment[] state, long step, long from,
+                long to) {
+        stepRange(lr, param, grad, state[0], step, from, to);
+    }
+
+    @Override
+    float initialState(String name) {
+        return (float) initialAccumulatorValue;
+    }
+
+    @Override
+    Map<String, Object> namedHyperParameters() {
+        Map<String, Object> named = new LinkedHashMap<>();
+        named.put("lr", lr);
+        named.put("lr_decay", lrDecay);
+        named.put("eps", eps);
+        named.put("weight_decay", weightDecay);
+        named.put("initial_accumulator_value", initialAccumulatorValue);
+        named.put("maximize", maximize);
+        return named;
+    }
+
+    @Override
+    Adagrad withNamedHyperParameters(Map<String, Object> named) {
+        NamedValues values = new NamedValues(name(), named);
+        return values.allRead(builder().lr(values.number("lr")).lrDecay(values.number("lr_decay"))
+                .eps(values.number("eps")).weightDecay(values.number("weight_decay"))
+                .initialAccumulatorValue(values.number("initial_accumulator_value"))
+                .maximize(values.flag("maximize")).vectorWidth(vectorWidth()).semantics(semantics()).build());
+    }
+
+    @Override
+    public String name() {
+        return "Adagrad";
+    }
+
+    @Override
+    public Adagrad withLr(double lr) {
+        return toBuilder().lr(lr).build();
+    }
+
+    @Override
+    public Adagrad withVectorWidth(VectorWidth vectorWidth) {
+        return toBuilder().vectorWidth(vectorWidth).build();
+    }
+
+    @Override
+    public Adagrad withSemantics(Semantics semantics) {
+        return toBuilder().semantics(semantics).build();
+    }
+
+    /** {@code [sum]}. */
+    @Override
+    public List<String> stateNames() {
+        return STATE_NAMES;
+    }
+
+    @Override
+    public double lr() {
+        return lr;
+    }
+
+    /** PyTorch's {@code lr_decay}: step t runs at lr / (1 + (t − 1) · lr_decay). */
+    public double lrDecay() {
+        return lrDecay;
+    }
+
+    /** PyTorch's {@code weight_decay}. */
+    public double weightDecay() {
+        return weightDecay;
+    }
+
+    /** PyTorch's {@code initial_accumulator_value}: where each {@code sum} starts. */
+    public double initialAccumulatorValue() {
+        return initialAccumulatorValue;
+    }
+
+    public double eps() {
+        return eps;
+    }
+
+    public boolean maximize() {
+        return maximize;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof Adagrad that
+                && Double.compare(lr, that.lr) == 0
+                && Double.compare(lrDecay, that.lrDecay) == 0
+                && Double.compare(weightDecay, that.weightDecay) == 0
+                && Double.compare(initialAccumulatorValue, that.initialAccumulatorValue) == 0
+                && Double.compare(eps, that.eps) == 0
+                && maximize == that.maximize
+                && vectorWidth() == that.vectorWidth()
+                && semantics() == that.semantics();
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(lr, lrDecay, weightDecay, initialAccumulatorValue, eps, maximize, vectorWidth(),
+                semantics());
+    }
+
+    /** PyTorch's names and Python's notation, e.g. {@code Adagrad(lr=0.01, lr_decay=0.0, ...)}. */
+    @Override
+    public String toString() {
+        return name() + "(lr=" + PythonFloat.repr(lr) + ", lr_decay=" + PythonFloat.repr(lrDecay)
+                + ", eps=" + PythonFloat.repr(eps) + ", weight_decay=" + PythonFloat.repr(weightDecay)
+                + ", initial_accumulator_value=" + PythonFloat.repr(initialAccumulatorValue)
+                + ", maximize=" + PythonFloat.bool(maximize) + ", vector_width=" + vectorWidth()
+                + ", semantics=" + semantics() + ")";
+    }
+
+    /** Collects Adagrad's hyper-parameters; {@link #build()} validates them with PyTorch's messages. */
+    public static final class Builder {
+        private double lr = 1e-2;
+        private double lrDecay;
+        private double weightDecay;
+        private double initialAccumulatorValue;
+        private double eps = 1e-10;
+        private boolean maximize;
+        private VectorWidth vectorWidth = VectorWidth.PREFERRED;
+        private Semantics semantics = Semantics.PYTORCH_2;
+
+        private Builder() {
+        }
+
+        /** The learning rate, ≥ 0; default 1e-2. */
+        public Builder lr(double lr) {
+            this.lr = lr;
+            return this;
+        }
+
+        /** The learning-rate decay, ≥ 0; default 0. */
+        public Builder lrDecay(double lrDecay) {
+            this.lrDecay = lrDecay;
+            return this;
+        }
+
+        /** L2 penalty added to the gradient, ≥ 0; default 0. */
+        public Builder weightDecay(double weightDecay) {
+            this.weightDecay = weightDecay;
+            return this;
+        }
+
+        /** Where each {@code sum} starts, ≥ 0; default 0. */
+        public Builder initialAccumulatorValue(double initialAccumulatorValue) {
+            this.initialAccumulatorValue = initialAccumulatorValue;
+            return this;
+        }
+
+        /** Added to the denominator for numerical stability, ≥ 0; default 1e-10. */
+        public Builder eps(double eps) {
+            this.eps = eps;
+            return this;
+        }
+
+        /** Maximize the objective instead of minimizing it. */
+        public Builder maximize(boolean maximize) {
+            this.maximize = maximize;
+            return this;
+        }
+
+        /** The vector width to run at; default {@link VectorWidth#PREFERRED}. */
+        public Builder vectorWidth(VectorWidth vectorWidth) {
+            this.vectorWidth = Objects.requireNonNull(vectorWidth, "vectorWidth");
+            return this;
+        }
+
+        /** Which PyTorch's bits to reproduce; default {@link Semantics#PYTORCH_2} (Adagrad's are the same). */
+        public Builder semantics(Semantics semantics) {
+            this.semantics = Objects.requireNonNull(semantics, "semantics");
+            return this;
+        }
+
+        /**
+         * @throws IllegalArgumentException with PyTorch's message for an invalid hyper-parameter, or for a
+         *     vector width wider than the machine's
+         * @throws IllegalStateException for an explicit vector width when SIMD is unavailable
+         */
+        public Adagrad build() {
+            return new Adagrad(this);
+        }
+    }
+}

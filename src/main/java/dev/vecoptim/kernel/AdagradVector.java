@@ -1,0 +1,41 @@
+package dev.vecoptim.kernel;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Adagrad's fused vector loop, defined by {@link PanamaKernels} once per (width, flags) as a hidden class
+ * whose class data makes the species and the {@link Flags} constants to C2.
+ */
+final class AdagradVector implements AdagradKernel {
+    private static final VectorSpecies<Float> SPECIES = PanamaKernels.species(MethodHandles.lookup());
+    private static final Flags FLAGS = PanamaKernels.flags(MethodHandles.lookup(), Flags.class);
+    private static final boolean MAXIMIZE = FLAGS.maximize();
+    private static final boolean WEIGHT_DECAY = FLAGS.weightDecay();
+    private static final AdagradKernel TAIL = new Scalar(FLAGS);
+
+    @Override
+    public void step(MemorySegment param, MemorySegment grad, MemorySegment sum, float weightDecay, float eps,
+                     float negativeClr, long from, long to) {
+        FloatVector weightDecays = FloatVector.broadcast(SPECIES, weightDecay);
+        FloatVector epss = FloatVector.broadcast(SPECIES, eps);
+        FloatVector negativeClrs = FloatVector.broadcast(SPECIES, negativeClr);
+        long vectorEnd = from + SPECIES.loopBound(to - from);
+        for (long i = from; i < vectorEnd; i += SPECIES.length()) {
+            FloatVector p = PanamaLanes.load(SPECIES, param, i);
+            FloatVector g = PanamaLanes.effectiveGradient(PanamaLanes.load(SPECIES, grad, i), p, MAXIMIZE,
+                    WEIGHT_DECAY, weightDecays);
+            FloatVector s = g.fma(g, PanamaLanes.load(SPECIES, sum, i));
+            PanamaLanes.store(s, sum, i);
+            FloatVector std = s.sqrt().add(epss);
+            PanamaLanes.store(p.add(negativeClrs.mul(g).div(std)), param, i);
+        }
+        // Whole vectors are the common case; skipping the empty scalar loop took SGD at 4K floats from 0.95x
+        // to 0.99x of a hand-written static final species loop.
+        if (vectorEnd < to) {
+            TAIL.step(param, grad, sum, weightDecay, eps, negativeClr, vectorEnd, to);
+        }
+    }
+}
