@@ -20,8 +20,8 @@ instructions nothing is fused; the script pins AVX2 so that the file does not de
 refuses to write when PyTorch 2.x says it runs anything else (it silently falls back to the default kernels
 when /proc is not mounted in a chroot).
 
-Both versions record the same cases from the same random seed; cases were only ever appended, so that every
-case keeps its inputs when the list grows.
+Both versions record the same cases from the same random seed (1.13 leaves out those with a hyper-parameter
+it lacks); cases were only ever appended, so that every case keeps its inputs when the list grows.
 
 Format, little-endian: b"VOGOLD01", u32 case count, then per case: str name, str optimizer,
 u16 hyper-parameter count and (str name, f64 value) pairs (booleans as 0/1), u32 n, u16 steps,
@@ -110,6 +110,27 @@ def cases():
                               initial_accumulator_value=initial, maximize=maximize)
     yield "adagrad", dict(lr=1e-2, lr_decay=0.0, eps=1e-10, weight_decay=0.0, initial_accumulator_value=0.0,
                           maximize=False)
+    # Appended for Adadelta, Adamax, Rprop and RAdam: every flag, 2.x's lerp on both sides of 0.5, PyTorch's
+    # defaults; Rprop's factors that round to 0 and to 1, and step sizes held at their bounds; RAdam for 8 steps,
+    # across its switch to the rectified update at step 6.
+    for weight_decay, maximize in itertools.product([0.0, 0.013], [False, True]):
+        yield "adadelta", dict(lr=0.7, rho=0.87, eps=1e-6, weight_decay=weight_decay, maximize=maximize)
+    yield "adadelta", dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False)
+    for beta1, weight_decay, maximize in itertools.product([0.87, 0.3], [0.0, 0.021], [False, True]):
+        yield "adamax", dict(lr=0.0029, beta1=beta1, beta2=0.9951, eps=3e-7, weight_decay=weight_decay,
+                             maximize=maximize)
+    yield "adamax", dict(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, maximize=False)
+    rprop_grid = [(0.5, 1.2, 1e-6, 50.0), (0.37, 1.9, 1e-6, 0.02), (0.5, 1.2, 0.005, 50.0),
+                  (1e-50, 1.2, 1e-6, 50.0), (0.99999999, 1.00000001, 1e-6, 50.0)]
+    for (etaminus, etaplus, step_size_min, step_size_max), maximize in itertools.product(rprop_grid, [False, True]):
+        yield "rprop", dict(lr=0.0113, etaminus=etaminus, etaplus=etaplus, step_size_min=step_size_min,
+                            step_size_max=step_size_max, maximize=maximize)
+    radam_grid = itertools.product([0.87, 0.3], [0.0, 0.021], [False, True], [False, True])
+    for beta1, weight_decay, decoupled, maximize in radam_grid:
+        yield "radam", dict(lr=0.0029, beta1=beta1, beta2=0.9951, eps=3e-7, weight_decay=weight_decay,
+                            decoupled_weight_decay=decoupled, maximize=maximize), {}, 8
+    yield "radam", dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False,
+                        maximize=False), {}, 8
 
 
 def optimizer(kind, params, hp):
@@ -119,12 +140,29 @@ def optimizer(kind, params, hp):
         return torch.optim.RMSprop(params, foreach=False, **hp)
     if kind == "adagrad":
         return torch.optim.Adagrad(params, foreach=False, **hp)
+    if kind == "adadelta":
+        return torch.optim.Adadelta(params, foreach=False, **hp)
+    if kind == "rprop":
+        return torch.optim.Rprop(params, lr=hp["lr"], etas=(hp["etaminus"], hp["etaplus"]),
+                                 step_sizes=(hp["step_size_min"], hp["step_size_max"]), foreach=False,
+                                 maximize=hp["maximize"])
+    if kind == "radam" and VERSION == "1.13":
+        # 1.13's RAdam has neither flag; cases that set one are not recorded there (see recorded()).
+        hp = {k: v for k, v in hp.items() if k not in ("maximize", "decoupled_weight_decay")}
     other = {k: v for k, v in hp.items() if k not in ("beta1", "beta2")}
-    cls = torch.optim.Adam if kind == "adam" else torch.optim.AdamW
+    cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "adamax": torch.optim.Adamax,
+           "radam": torch.optim.RAdam}[kind]
     return cls(params, betas=(hp["beta1"], hp["beta2"]), foreach=False, **other)
 
 
-STATE_NAMES = ["momentum_buffer", "square_avg", "grad_avg", "exp_avg", "exp_avg_sq", "max_exp_avg_sq", "sum"]
+def recorded(kind, hp):
+    """Whether this PyTorch has every hyper-parameter of the case: 1.13's RAdam and NAdam lack two flags."""
+    return not (VERSION == "1.13" and kind in ("radam", "nadam")
+                and (hp.get("maximize") or hp.get("decoupled_weight_decay")))
+
+
+STATE_NAMES = ["momentum_buffer", "square_avg", "grad_avg", "exp_avg", "exp_avg_sq", "max_exp_avg_sq", "sum",
+               "acc_delta", "exp_inf", "prev", "step_size"]
 
 
 def pack_str(text):
@@ -149,16 +187,19 @@ def main():
     for case in cases():
         kind, hp = case[0], case[1]
         overrides = case[2] if len(case) > 2 else {}
+        steps = case[3] if len(case) > 3 else STEPS
         n = rng.choice([19, 37, 53, 77, 101])
         name = kind + "(" + ", ".join("%s=%r" % item for item in hp.items()) + ")"
         param = torch.tensor(values(rng, n, 1.0), dtype=torch.float32, requires_grad=True)
+        grads = [torch.tensor(grad_for(rng, n, step, overrides), dtype=torch.float32) for step in range(steps)]
+        if not recorded(kind, hp):
+            continue  # its random numbers are drawn all the same, so that later cases keep theirs
         opt = optimizer(kind, [param], hp)
         body += pack_str(name) + pack_str(kind) + struct.pack("<H", len(hp))
         for key, value in hp.items():
             body += pack_str(key) + struct.pack("<d", float(value))
-        body += struct.pack("<IH", n, STEPS) + pack_floats(param.detach())
-        for step in range(STEPS):
-            grad = torch.tensor(grad_for(rng, n, step, overrides), dtype=torch.float32)
+        body += struct.pack("<IH", n, steps) + pack_floats(param.detach())
+        for grad in grads:
             param.grad = grad.clone()
             opt.step()
             state = opt.state[param]

@@ -1,8 +1,12 @@
 package dev.vecoptim.bench;
 
+import dev.vecoptim.Adadelta;
 import dev.vecoptim.Adagrad;
 import dev.vecoptim.Adam;
+import dev.vecoptim.Adamax;
+import dev.vecoptim.RAdam;
 import dev.vecoptim.RmsProp;
+import dev.vecoptim.Rprop;
 import dev.vecoptim.Semantics;
 import dev.vecoptim.Sgd;
 
@@ -116,6 +120,102 @@ final class PlainArrayLoops {
             float s = Math.fma(gi, gi, sum[i]);
             sum[i] = s;
             p[i] += negativeClr * gi / ((float) Math.sqrt(s) + eps);
+        }
+    }
+
+    /** Adadelta without weight decay or maximize. */
+    static ArrayStepper adadelta(Adadelta adadelta) {
+        return (a, t) -> adadelta(adadelta, a[0], a[1], a[2], a[3]);
+    }
+
+    private static void adadelta(Adadelta adadelta, float[] p, float[] g, float[] squareAvg, float[] accDelta) {
+        float rho = (float) adadelta.rho();
+        float rhoComplement = (float) (1 - adadelta.rho());
+        float eps = (float) adadelta.eps();
+        float negativeLr = (float) -adadelta.lr();
+        for (int i = 0; i < p.length; i++) {
+            float gi = g[i];
+            float sq = Math.fma(rhoComplement * gi, gi, squareAvg[i] * rho);
+            squareAvg[i] = sq;
+            float acc = accDelta[i];
+            float delta = (float) Math.sqrt(acc + eps) / (float) Math.sqrt(sq + eps) * gi;
+            accDelta[i] = Math.fma(rhoComplement * delta, delta, acc * rho);
+            p[i] = Math.fma(delta, negativeLr, p[i]);
+        }
+    }
+
+    /** Adamax without weight decay or maximize. */
+    static ArrayStepper adamax(Adamax adamax) {
+        return (a, t) -> adamax(adamax, t, a[0], a[1], a[2], a[3]);
+    }
+
+    private static void adamax(Adamax adamax, long step, float[] p, float[] g, float[] expAvg, float[] expInf) {
+        float negativeClr = (float) -(adamax.lr() / (1 - StrictMath.pow(adamax.beta1(), step)));
+        float beta1 = (float) adamax.beta1();
+        float beta1Complement = (float) (1 - adamax.beta1());
+        float beta2 = (float) adamax.beta2();
+        float eps = (float) adamax.eps();
+        boolean lerp = adamax.semantics() == Semantics.PYTORCH_2;
+        for (int i = 0; i < p.length; i++) {
+            float gi = g[i];
+            float m = lerp ? lerp(expAvg[i], gi, beta1Complement) : Math.fma(gi, beta1Complement, expAvg[i] * beta1);
+            expAvg[i] = m;
+            float u = Math.max(expInf[i] * beta2, Math.abs(gi) + eps);
+            expInf[i] = u;
+            p[i] += negativeClr * m / u;
+        }
+    }
+
+    /** Rprop past its first step, without maximize. */
+    static ArrayStepper rprop(Rprop rprop) {
+        return (a, t) -> rprop(rprop, a[0], a[1], a[2], a[3]);
+    }
+
+    private static void rprop(Rprop rprop, float[] p, float[] g, float[] prev, float[] stepSize) {
+        float etaMinus = (float) rprop.etaMinus();
+        float etaPlus = (float) rprop.etaPlus();
+        float stepSizeMin = (float) rprop.stepSizeMin();
+        float stepSizeMax = (float) rprop.stepSizeMax();
+        for (int i = 0; i < p.length; i++) {
+            float gi = g[i];
+            float product = gi * prev[i];
+            float factor = product > 0 ? etaPlus : product < 0 ? etaMinus : 1;
+            float size = Math.min(Math.max(stepSize[i] * factor, stepSizeMin), stepSizeMax);
+            stepSize[i] = size;
+            float kept = product < 0 ? 0 : gi;
+            prev[i] = kept;
+            float sign = (kept > 0 ? 1f : 0f) - (kept < 0 ? 1f : 0f);
+            p[i] = Math.fma(-sign, size, p[i]);
+        }
+    }
+
+    /** RAdam without weight decay or maximize, rectified (as from step 6 with default betas). */
+    static ArrayStepper radam(RAdam radam) {
+        return (a, t) -> radam(radam, t, a[0], a[1], a[2], a[3]);
+    }
+
+    private static void radam(RAdam radam, long step, float[] p, float[] g, float[] expAvg, float[] expAvgSq) {
+        double beta2PowT = StrictMath.pow(radam.beta2(), step);
+        double rhoInf = 2 / (1 - radam.beta2()) - 1;
+        double rhoT = rhoInf - 2 * step * beta2PowT / (1 - beta2PowT);
+        float rect = (float) Math.sqrt((rhoT - 4) * (rhoT - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rhoT));
+        float biasCorrection1 = (float) (1 - StrictMath.pow(radam.beta1(), step));
+        float biasCorrection2Sqrt = (float) Math.sqrt(1 - beta2PowT);
+        float lr = (float) radam.lr();
+        float beta1 = (float) radam.beta1();
+        float beta1Complement = (float) (1 - radam.beta1());
+        float beta2 = (float) radam.beta2();
+        float beta2Complement = (float) (1 - radam.beta2());
+        float eps = (float) radam.eps();
+        boolean lerp = radam.semantics() == Semantics.PYTORCH_2;
+        for (int i = 0; i < p.length; i++) {
+            float gi = g[i];
+            float m = lerp ? lerp(expAvg[i], gi, beta1Complement) : Math.fma(gi, beta1Complement, expAvg[i] * beta1);
+            expAvg[i] = m;
+            float v = Math.fma(beta2Complement * gi, gi, expAvgSq[i] * beta2);
+            expAvgSq[i] = v;
+            float adaptiveLr = 1 / ((float) Math.sqrt(v) + eps) * biasCorrection2Sqrt;
+            p[i] -= m / biasCorrection1 * lr * adaptiveLr * rect;
         }
     }
 

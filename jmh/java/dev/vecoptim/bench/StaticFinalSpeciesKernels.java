@@ -1,13 +1,18 @@
 package dev.vecoptim.bench;
 
+import dev.vecoptim.Adadelta;
 import dev.vecoptim.Adagrad;
 import dev.vecoptim.Adam;
+import dev.vecoptim.Adamax;
+import dev.vecoptim.RAdam;
 import dev.vecoptim.RmsProp;
+import dev.vecoptim.Rprop;
 import dev.vecoptim.Semantics;
 import dev.vecoptim.Sgd;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -163,6 +168,118 @@ final class StaticFinalSpeciesKernels {
             FloatVector s = g.fma(g, load(sum, i));
             store(s, sum, i);
             store(load(param, i).add(negativeClr.mul(g).div(s.sqrt().add(eps))), param, i);
+        }
+    }
+
+    /** Adadelta without weight decay: state is square_avg, then acc_delta. */
+    static Workload.Stepper adadelta(Adadelta adadelta) {
+        FloatVector rho = broadcast(adadelta.rho());
+        FloatVector rhoComplement = broadcast(1 - adadelta.rho());
+        FloatVector eps = broadcast(adadelta.eps());
+        FloatVector negativeLr = broadcast(-adadelta.lr());
+        return (param, grad, state, step) -> adadelta(rho, rhoComplement, eps, negativeLr, param, grad, state[0],
+                state[1]);
+    }
+
+    private static void adadelta(FloatVector rho, FloatVector rhoComplement, FloatVector eps, FloatVector negativeLr,
+                                 MemorySegment param, MemorySegment grad, MemorySegment squareAvg,
+                                 MemorySegment accDelta) {
+        long n = wholeVectors(param);
+        for (long i = 0; i < n; i += SPECIES.length()) {
+            FloatVector g = load(grad, i);
+            FloatVector sq = rhoComplement.mul(g).fma(g, load(squareAvg, i).mul(rho));
+            store(sq, squareAvg, i);
+            FloatVector acc = load(accDelta, i);
+            FloatVector delta = acc.add(eps).sqrt().div(sq.add(eps).sqrt()).mul(g);
+            store(rhoComplement.mul(delta).fma(delta, acc.mul(rho)), accDelta, i);
+            store(delta.fma(negativeLr, load(param, i)), param, i);
+        }
+    }
+
+    /** Adamax without weight decay, PyTorch 2.x's lerp: state is exp_avg, then exp_inf. */
+    static Workload.Stepper adamax(Adamax adamax) {
+        Lerp lerp = new Lerp((float) (1 - adamax.beta1()));
+        FloatVector beta2 = broadcast(adamax.beta2());
+        FloatVector eps = broadcast(adamax.eps());
+        return (param, grad, state, step) -> adamax(lerp, beta2, eps,
+                broadcast(-(adamax.lr() / (1 - StrictMath.pow(adamax.beta1(), step)))), param, grad, state[0],
+                state[1]);
+    }
+
+    private static void adamax(Lerp lerp, FloatVector beta2, FloatVector eps, FloatVector negativeClr,
+                               MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expInf) {
+        long n = wholeVectors(param);
+        for (long i = 0; i < n; i += SPECIES.length()) {
+            FloatVector g = load(grad, i);
+            FloatVector m = lerp.of(load(expAvg, i), g);
+            store(m, expAvg, i);
+            FloatVector u = load(expInf, i).mul(beta2).max(g.abs().add(eps));
+            store(u, expInf, i);
+            store(load(param, i).add(negativeClr.mul(m).div(u)), param, i);
+        }
+    }
+
+    /** Rprop past its first step: state is prev, then step_size. */
+    static Workload.Stepper rprop(Rprop rprop) {
+        FloatVector etaMinus = broadcast(rprop.etaMinus());
+        FloatVector etaPlus = broadcast(rprop.etaPlus());
+        FloatVector stepSizeMin = broadcast(rprop.stepSizeMin());
+        FloatVector stepSizeMax = broadcast(rprop.stepSizeMax());
+        return (param, grad, state, step) -> rprop(etaMinus, etaPlus, stepSizeMin, stepSizeMax, param, grad,
+                state[0], state[1]);
+    }
+
+    private static void rprop(FloatVector etaMinus, FloatVector etaPlus, FloatVector stepSizeMin,
+                              FloatVector stepSizeMax, MemorySegment param, MemorySegment grad, MemorySegment prev,
+                              MemorySegment stepSize) {
+        FloatVector zero = broadcast(0);
+        FloatVector one = broadcast(1);
+        long n = wholeVectors(param);
+        for (long i = 0; i < n; i += SPECIES.length()) {
+            FloatVector g = load(grad, i);
+            FloatVector product = g.mul(load(prev, i));
+            var flipped = product.compare(VectorOperators.LT, 0);
+            FloatVector factor = one.blend(etaMinus, flipped).blend(etaPlus, product.compare(VectorOperators.GT, 0));
+            FloatVector size = load(stepSize, i).mul(factor).max(stepSizeMin).min(stepSizeMax);
+            store(size, stepSize, i);
+            FloatVector kept = g.blend(zero, flipped);
+            store(kept, prev, i);
+            FloatVector sign = zero.blend(one, kept.compare(VectorOperators.GT, 0))
+                    .sub(zero.blend(one, kept.compare(VectorOperators.LT, 0)));
+            store(sign.neg().fma(size, load(param, i)), param, i);
+        }
+    }
+
+    /** RAdam without weight decay, PyTorch 2.x's lerp, rectified (as from step 6 with default betas). */
+    static Workload.Stepper radam(RAdam radam) {
+        Lerp lerp = new Lerp((float) (1 - radam.beta1()));
+        FloatVector beta2 = broadcast(radam.beta2());
+        FloatVector beta2Complement = broadcast(1 - radam.beta2());
+        FloatVector lr = broadcast(radam.lr());
+        FloatVector eps = broadcast(radam.eps());
+        return (param, grad, state, step) -> {
+            double beta2PowT = StrictMath.pow(radam.beta2(), step);
+            double rhoInf = 2 / (1 - radam.beta2()) - 1;
+            double rhoT = rhoInf - 2 * step * beta2PowT / (1 - beta2PowT);
+            double rect = Math.sqrt((rhoT - 4) * (rhoT - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rhoT));
+            radam(lerp, beta2, beta2Complement, broadcast(1 - StrictMath.pow(radam.beta1(), step)), lr,
+                    broadcast(Math.sqrt(1 - beta2PowT)), eps, broadcast(rect), param, grad, state[0], state[1]);
+        };
+    }
+
+    private static void radam(Lerp lerp, FloatVector beta2, FloatVector beta2Complement, FloatVector biasCorrection1,
+                              FloatVector lr, FloatVector biasCorrection2Sqrt, FloatVector eps, FloatVector rect,
+                              MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expAvgSq) {
+        FloatVector one = broadcast(1);
+        long n = wholeVectors(param);
+        for (long i = 0; i < n; i += SPECIES.length()) {
+            FloatVector g = load(grad, i);
+            FloatVector m = lerp.of(load(expAvg, i), g);
+            store(m, expAvg, i);
+            FloatVector v = beta2Complement.mul(g).fma(g, load(expAvgSq, i).mul(beta2));
+            store(v, expAvgSq, i);
+            FloatVector adaptiveLr = one.div(v.sqrt().add(eps)).mul(biasCorrection2Sqrt);
+            store(load(param, i).sub(m.div(biasCorrection1).mul(lr).mul(adaptiveLr).mul(rect)), param, i);
         }
     }
 }

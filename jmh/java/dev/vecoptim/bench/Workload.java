@@ -1,9 +1,13 @@
 package dev.vecoptim.bench;
 
+import dev.vecoptim.Adadelta;
 import dev.vecoptim.Adagrad;
 import dev.vecoptim.Adam;
+import dev.vecoptim.Adamax;
+import dev.vecoptim.RAdam;
 import dev.vecoptim.Algorithm;
 import dev.vecoptim.RmsProp;
+import dev.vecoptim.Rprop;
 import dev.vecoptim.Semantics;
 import dev.vecoptim.Sgd;
 import dev.vecoptim.VectorWidth;
@@ -42,7 +46,17 @@ public enum Workload {
             adam -> StaticFinalSpeciesKernels.adam((Adam) adam), adam -> PlainArrayLoops.adam((Adam) adam)),
     ADAGRAD("adagrad", 4, width -> Adagrad.builder().vectorWidth(width).build(),
             adagrad -> StaticFinalSpeciesKernels.adagrad((Adagrad) adagrad),
-            adagrad -> PlainArrayLoops.adagrad((Adagrad) adagrad));
+            adagrad -> PlainArrayLoops.adagrad((Adagrad) adagrad)),
+    ADADELTA("adadelta", 4, width -> Adadelta.builder().vectorWidth(width).build(),
+            adadelta -> StaticFinalSpeciesKernels.adadelta((Adadelta) adadelta),
+            adadelta -> PlainArrayLoops.adadelta((Adadelta) adadelta)),
+    ADAMAX("adamax", 4, width -> Adamax.builder().vectorWidth(width).build(),
+            adamax -> StaticFinalSpeciesKernels.adamax((Adamax) adamax),
+            adamax -> PlainArrayLoops.adamax((Adamax) adamax)),
+    RPROP("rprop", 4, width -> Rprop.builder().vectorWidth(width).build(),
+            rprop -> StaticFinalSpeciesKernels.rprop((Rprop) rprop), rprop -> PlainArrayLoops.rprop((Rprop) rprop)),
+    RADAM("radam", 4, width -> RAdam.builder().vectorWidth(width).build(),
+            radam -> StaticFinalSpeciesKernels.radam((RAdam) radam), radam -> PlainArrayLoops.radam((RAdam) radam));
 
     /** The step number every benchmark applies: past the first, so SGD runs its momentum path. */
     public static final long STEP = 10;

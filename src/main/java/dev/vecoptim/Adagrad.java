@@ -12,8 +12,8 @@ import java.util.Objects;
  * Adagrad with optional learning-rate decay and weight decay: PyTorch's {@code torch.optim.Adagrad}, bit for
  * bit equal to PyTorch's CPU result on float32 (2.x and 1.13 give the same bits; see {@link Semantics}).
  *
- * <p>For step t (from 1), in double: clr = lr / (1 + (min(t, 2^24) − 1) · lr_decay). PyTorch counts steps
- * in a float32 tensor, which stops at 2^24; so does clr here. For each element, with p the parameter, g the
+ * <p>For step t (from 1; every step after 2^24 is 2^24, as in PyTorch's float32 step counter), in double:
+ * clr = lr / (1 + (t − 1) · lr_decay). For each element, with p the parameter, g the
  * gradient, sum the {@code sum}, {@code rn} one rounding to float, {@code fma} one rounding and {@code f(x)}
  * the double expression x rounded once to float:
  * <pre>
@@ -32,8 +32,6 @@ import java.util.Objects;
 public final class Adagrad extends Algorithm {
     private static final String SUM = "sum";
     private static final List<String> STATE_NAMES = List.of(SUM);
-    /** Where PyTorch's float32 step counter stops: 2^24 + 1 rounds to 2^24. */
-    private static final long LAST_COUNTED_STEP = 1L << 24;
 
     private final double lr;
     private final double lrDecay;
@@ -94,7 +92,7 @@ public final class Adagrad extends Algorithm {
     /** The update of step {@code step} at learning rate {@code lr} over elements [from, to) of buffers checked. */
     void stepRange(double lr, MemorySegment param, MemorySegment grad, MemorySegment sum, long step, long from,
                    long to) {
-        double clr = lr / (1 + (Math.min(step, LAST_COUNTED_STEP) - 1) * lrDecay);
+        double clr = lr / (1 + (countedStep(step) - 1) * lrDecay);
         kernel.step(param, grad, sum, (float) weightDecay, (float) eps, (float) -clr, from, to);
     }
 

@@ -2,6 +2,7 @@ package dev.vecoptim;
 
 import dev.vecoptim.kernel.AdamKernel;
 import dev.vecoptim.kernel.Kernels;
+import dev.vecoptim.kernel.WeightDecay;
 import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,10 +14,10 @@ import java.util.Objects;
  * weight decay (PyTorch's {@code torch.optim.AdamW}, built with {@link #adamWBuilder()}), bit for bit equal
  * to PyTorch's CPU result on float32: 2.x's by default, or 1.13's ({@link Semantics}).
  *
- * <p>For step t (from 1), in double: bc1 = 1 − β1^t, bc2 = 1 − β2^t, step_size = lr / bc1. For each
- * element, with p the parameter, g the gradient, m the {@code exp_avg}, v the {@code exp_avg_sq}, vmax the
- * {@code max_exp_avg_sq}, {@code rn} one rounding to float, {@code fma} one rounding and {@code f(x)} the
- * double expression x rounded once to float:
+ * <p>For step t (from 1; every step after 2^24 is 2^24, as in PyTorch's float32 step counter), in double:
+ * bc1 = 1 − β1^t, bc2 = 1 − β2^t, step_size = lr / bc1. For each element, with p the parameter, g the
+ * gradient, m the {@code exp_avg}, v the {@code exp_avg_sq}, vmax the {@code max_exp_avg_sq}, {@code rn} one
+ * rounding to float, {@code fma} one rounding and {@code f(x)} the double expression x rounded once to float:
  * <pre>
  * if maximize:               g = −g
  * if AdamW:                  p = rn(p · f(1 − lr · weight_decay))
@@ -54,12 +55,7 @@ public final class Adam extends Algorithm {
     private Adam(Builder builder) {
         HyperParameterChecks.lr(builder.lr);
         HyperParameterChecks.finiteNonNegative("epsilon value", builder.eps);
-        if (!(builder.beta1 >= 0 && builder.beta1 < 1)) {
-            throw HyperParameterChecks.invalid("beta parameter at index 0", builder.beta1);
-        }
-        if (!(builder.beta2 >= 0 && builder.beta2 < 1)) {
-            throw HyperParameterChecks.invalid("beta parameter at index 1", builder.beta2);
-        }
+        HyperParameterChecks.betas(builder.beta1, builder.beta2);
         HyperParameterChecks.finiteNonNegative("weight_decay value", builder.weightDecay);
         super(builder.vectorWidth, builder.semantics);
         lr = builder.lr;
@@ -71,11 +67,8 @@ public final class Adam extends Algorithm {
         maximize = builder.maximize;
         decoupledWeightDecay = builder.decoupledWeightDecay;
         stateNames = amsgrad ? List.of(EXP_AVG, EXP_AVG_SQ, MAX_EXP_AVG_SQ) : List.of(EXP_AVG, EXP_AVG_SQ);
-        AdamKernel.WeightDecay decay = weightDecay == 0 ? AdamKernel.WeightDecay.NONE
-                : decoupledWeightDecay ? AdamKernel.WeightDecay.DECOUPLED
-                : AdamKernel.WeightDecay.L2;
-        kernel = Kernels.kernel(AdamKernel.FAMILY, vectorBits(), new AdamKernel.Flags(maximize, decay, amsgrad,
-                semantics().lerp()));
+        kernel = Kernels.kernel(AdamKernel.FAMILY, vectorBits(), new AdamKernel.Flags(maximize,
+                WeightDecay.of(weightDecay, decoupledWeightDecay), amsgrad, semantics().lerp()));
     }
 
     /** Starts Adam hyper-parameters at PyTorch's defaults ({@code torch.optim.Adam}). */
@@ -125,8 +118,8 @@ public final class Adam extends Algorithm {
     void stepRange(double lr, MemorySegment param, MemorySegment grad, MemorySegment expAvg,
                    MemorySegment expAvgSq, MemorySegment maxExpAvgSq, long step, long from, long to) {
         // StrictMath: Math.pow may differ by an ulp from one JVM or CPU to another; StrictMath never does.
-        double biasCorrection1 = 1 - StrictMath.pow(beta1, step);
-        double biasCorrection2 = 1 - StrictMath.pow(beta2, step);
+        double biasCorrection1 = 1 - StrictMath.pow(beta1, countedStep(step));
+        double biasCorrection2 = 1 - StrictMath.pow(beta2, countedStep(step));
         double stepSize = lr / biasCorrection1;
         kernel.step(param, grad, expAvg, expAvgSq, maxExpAvgSq, (float) weightDecay, (float) (1 - lr * weightDecay),
                 (float) beta1, (float) (1 - beta1), (float) beta2, (float) (1 - beta2),

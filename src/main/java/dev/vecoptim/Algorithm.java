@@ -14,6 +14,8 @@ import java.util.Objects;
  * start, and its hyper-parameters by PyTorch's names for checkpoints. Only this package defines optimizers.
  */
 public abstract class Algorithm {
+    private static final long LAST_COUNTED_STEP = 1L << 24;
+
     private final VectorWidth vectorWidth;
     private final Semantics semantics;
     private final int vectorBits;
@@ -87,6 +89,14 @@ public abstract class Algorithm {
     public final void step(long step, MemorySegment param, MemorySegment grad, MemorySegment... state) {
         long elements = StepChecks.elements(step, param, grad, stateNames(), state);
         update(lr(), param, grad, state, step, 0, elements);
+    }
+
+    /**
+     * The step number PyTorch's formulas see at step {@code step}: PyTorch counts in a float32 tensor, where
+     * 2^24 + 1 rounds back to 2^24, so from there on every step is step 2^24 to them.
+     */
+    static double countedStep(long step) {
+        return Math.min(step, LAST_COUNTED_STEP);
     }
 
     /** The width the kernels of this configuration run at: 0 for the scalar loops. */

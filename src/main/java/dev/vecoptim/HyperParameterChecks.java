@@ -33,6 +33,16 @@ final class HyperParameterChecks {
         }
     }
 
+    /** Adam's and its relatives' {@code betas}: each in [0, 1), checked in order. */
+    static void betas(double beta1, double beta2) {
+        if (!(beta1 >= 0 && beta1 < 1)) {
+            throw invalid("beta parameter at index 0", beta1);
+        }
+        if (!(beta2 >= 0 && beta2 < 1)) {
+            throw invalid("beta parameter at index 1", beta2);
+        }
+    }
+
     static IllegalArgumentException invalid(String what, double value) {
         return new IllegalArgumentException("Invalid " + what + ": " + PythonFloat.repr(value));
     }

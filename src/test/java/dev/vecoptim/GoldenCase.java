@@ -103,9 +103,13 @@ record GoldenCase(String name, Semantics semantics, String optimizer, Map<String
         return hp(key) != 0;
     }
 
+    /** How the recordings spell each tuple: one number per element, by the names PyTorch's code gives them. */
+    private static final Map<String, List<String>> TUPLES = Map.of("betas", List.of("beta1", "beta2"),
+            "etas", List.of("etaminus", "etaplus"), "step_sizes", List.of("step_size_min", "step_size_max"));
+
     /**
      * The recorded optimizer with its hyper-parameters, at the preferred width: each of PyTorch's names read from
-     * the recording ({@code betas} as {@code beta1} and {@code beta2}).
+     * the recording (a tuple such as {@code betas} from its elements, {@code beta1} and {@code beta2}).
      */
     Algorithm algorithm() {
         Algorithm prototype = TestedOptimizers.ALL.stream().filter(kind -> kind.goldenName().equals(optimizer))
@@ -113,7 +117,7 @@ record GoldenCase(String name, Semantics semantics, String optimizer, Map<String
         Map<String, Object> named = new java.util.LinkedHashMap<>();
         prototype.namedHyperParameters().forEach((key, value) -> named.put(key, switch (value) {
             case Boolean flag -> flag(key);
-            case double[] tuple -> new double[] {hp("beta1"), hp("beta2")};
+            case double[] tuple -> TUPLES.get(key).stream().mapToDouble(this::hp).toArray();
             default -> hp(key);
         }));
         return prototype.withSemantics(semantics).withNamedHyperParameters(named);

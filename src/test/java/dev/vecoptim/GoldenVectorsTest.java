@@ -70,6 +70,11 @@ class GoldenVectorsTest {
         return (p, g, t) -> algorithm.step(t, p, g, buffers);
     }
 
+    /** The flags PyTorch 1.13's optimizers did not have yet, by recorded optimizer: no 1.13 case sets them. */
+    private static final Map<String, List<String>> FLAGS_NEW_IN_2 = Map.of(
+            "radam", List.of("maximize", "decoupled_weight_decay"),
+            "nadam", List.of("maximize", "decoupled_weight_decay"));
+
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.EnumSource(Semantics.class)
     void eachRecordingCoversEveryOptimizerAndEachOfItsFlags(Semantics semantics) {
@@ -77,9 +82,14 @@ class GoldenVectorsTest {
         for (TestedOptimizers.Kind kind : TestedOptimizers.ALL) {
             List<GoldenCase> ofKind = cases.stream().filter(c -> c.optimizer().equals(kind.goldenName())).toList();
             assertTrue(!ofKind.isEmpty(), "no case of " + kind.name());
+            List<String> absent = semantics == Semantics.PYTORCH_1_13
+                    ? FLAGS_NEW_IN_2.getOrDefault(kind.goldenName(), List.of())
+                    : List.of();
             kind.prototype().namedHyperParameters().forEach((name, value) -> {
-                if (value instanceof Boolean) {
+                if (value instanceof Boolean && !absent.contains(name)) {
                     assertTrue(ofKind.stream().anyMatch(c -> c.flag(name)), kind.name() + " never with " + name);
+                } else if (value instanceof Boolean) {
+                    assertTrue(ofKind.stream().noneMatch(c -> c.flag(name)), kind.name() + " 1.13 with " + name);
                 }
             });
         }
@@ -97,20 +107,27 @@ class GoldenVectorsTest {
     @org.junit.jupiter.api.Test
     void theRecordingsDifferWhereThePyTorchVersionsDo() {
         List<GoldenCase> old = GoldenCase.read(Semantics.PYTORCH_1_13);
-        List<GoldenCase> now = GoldenCase.read(Semantics.PYTORCH_2);
-        assertEquals(old.size(), now.size(), "the same cases");
+        Map<String, GoldenCase> now = new LinkedHashMap<>();
+        GoldenCase.read(Semantics.PYTORCH_2).forEach(c -> now.put(c.name(), c));
+        List<String> oldNames = old.stream().map(GoldenCase::name).toList();
+        for (GoldenCase c : now.values()) {
+            assertTrue(oldNames.contains(c.name())
+                    || FLAGS_NEW_IN_2.getOrDefault(c.optimizer(), List.of()).stream().anyMatch(c::flag),
+                    c + " is missing from 1.13's recording, which has every case 1.13 can express");
+        }
         int lerping = 0;
         int differing = 0;
         for (int c = 0; c < old.size(); c++) {
-            assertEquals(old.get(c).name(), now.get(c).name());
             GoldenCase.Step last = old.get(c).steps().getLast();
-            GoldenCase.Step lastNow = now.get(c).steps().getLast();
+            GoldenCase.Step lastNow = java.util.Objects.requireNonNull(now.get(old.get(c).name()), old.get(c).name())
+                    .steps().getLast();
             boolean same = java.util.Arrays.equals(last.param(), lastNow.param());
             for (String buffer : last.state().keySet()) {
                 same &= java.util.Arrays.equals(last.state().get(buffer), lastNow.state().get(buffer));
             }
             String optimizer = old.get(c).optimizer();
-            boolean lerps = optimizer.startsWith("adam") || optimizer.equals("rmsprop") && old.get(c).flag("centered");
+            boolean lerps = optimizer.startsWith("adam") || optimizer.equals("radam") || optimizer.equals("nadam")
+                    || optimizer.equals("rmsprop") && old.get(c).flag("centered");
             if (!lerps) {
                 assertTrue(same, old.get(c) + ": the versions differ only where 2.x lerps");
             }

@@ -1,6 +1,7 @@
 package dev.vecoptim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -282,13 +283,154 @@ class HandComputedExamplesTest {
         assertClose(p, run(adagrad));
     }
 
+    static Stream<Adadelta> adadeltas() {
+        return Stream.of(
+                Adadelta.builder().build(),
+                Adadelta.builder().lr(0.5).rho(0.8).eps(1e-4).build(),
+                Adadelta.builder().weightDecay(0.05).build(),
+                Adadelta.builder().lr(2).weightDecay(0.02).maximize(true).build());
+    }
+
+    @ParameterizedTest
+    @MethodSource("adadeltas")
+    void adadeltaFollowsTheTextbook(Adadelta adadelta) {
+        double rho = adadelta.rho();
+        double eps = adadelta.eps();
+        double[] p = START.clone();
+        double[] sq = new double[p.length];
+        double[] acc = new double[p.length];
+        for (int t = 1; t <= GRADS.length; t++) {
+            for (int i = 0; i < p.length; i++) {
+                double g = adadelta.maximize() ? -GRADS[t - 1][i] : GRADS[t - 1][i];
+                g += adadelta.weightDecay() * p[i];
+                sq[i] = rho * sq[i] + (1 - rho) * g * g;
+                double delta = Math.sqrt(acc[i] + eps) / Math.sqrt(sq[i] + eps) * g;
+                acc[i] = rho * acc[i] + (1 - rho) * delta * delta;
+                p[i] -= adadelta.lr() * delta;
+            }
+        }
+        assertClose(p, run(adadelta));
+    }
+
+    static Stream<Adamax> adamaxes() {
+        return Stream.of(
+                Adamax.builder().lr(0.01).build(),
+                Adamax.builder().lr(0.01).betas(0.3, 0.5).build(),
+                Adamax.builder().lr(0.01).weightDecay(0.05).build(),
+                Adamax.builder().lr(0.01).weightDecay(0.02).maximize(true).eps(1e-3).build());
+    }
+
+    @ParameterizedTest
+    @MethodSource("adamaxes")
+    void adamaxFollowsTheTextbook(Adamax adamax) {
+        double[] p = START.clone();
+        double[] m = new double[p.length];
+        double[] u = new double[p.length];
+        for (int t = 1; t <= GRADS.length; t++) {
+            for (int i = 0; i < p.length; i++) {
+                double g = adamax.maximize() ? -GRADS[t - 1][i] : GRADS[t - 1][i];
+                g += adamax.weightDecay() * p[i];
+                m[i] = adamax.beta1() * m[i] + (1 - adamax.beta1()) * g;
+                u[i] = Math.max(adamax.beta2() * u[i], Math.abs(g) + adamax.eps());
+                p[i] -= adamax.lr() / (1 - Math.pow(adamax.beta1(), t)) * m[i] / u[i];
+            }
+        }
+        assertClose(p, run(adamax));
+    }
+
+    @Test
+    void rpropMovesEachParameterByItsStepSizeAgainstTheGradientsSign() {
+        // Step 1: every step size is lr, so p -= 0.01 · sign(g): {0.99, -1.99, 0.49}.
+        assertClose(new double[] {0.99, -1.99, 0.49}, run(Rprop.builder().build(), 1));
+        // Step 2, grads {0.25, 0.1, -0.4} after {0.5, -0.2, 0.3}: p[0] keeps its sign (0.01 · 1.2 = 0.012), p[1]
+        // and p[2] flip theirs (0.01 · 0.5 = 0.005) and do not move, their gradient taken as 0.
+        assertClose(new double[] {0.99 - 0.012, -1.99, 0.49}, run(Rprop.builder().build(), 2));
+    }
+
+    static Stream<Rprop> rprops() {
+        return Stream.of(
+                Rprop.builder().build(),
+                Rprop.builder().lr(0.05).etas(0.3, 1.7).build(),
+                Rprop.builder().lr(0.05).stepSizes(0.02, 0.06).maximize(true).build());
+    }
+
+    @ParameterizedTest
+    @MethodSource("rprops")
+    void rpropFollowsTheTextbook(Rprop rprop) {
+        double[] p = START.clone();
+        double[] prev = new double[p.length];
+        double[] size = new double[p.length];
+        java.util.Arrays.fill(size, rprop.lr());
+        int steps = 7;
+        for (int t = 1; t <= steps; t++) {
+            for (int i = 0; i < p.length; i++) {
+                double g = GRADS[(t - 1) % GRADS.length][i] * (rprop.maximize() ? -1 : 1);
+                double product = g * prev[i];
+                double factor = product > 0 ? rprop.etaPlus() : product < 0 ? rprop.etaMinus() : 1;
+                size[i] = Math.min(Math.max(size[i] * factor, rprop.stepSizeMin()), rprop.stepSizeMax());
+                if (product < 0) {
+                    g = 0;
+                }
+                p[i] -= Math.signum(g) * size[i];
+                prev[i] = g;
+            }
+        }
+        assertClose(p, run(rprop, steps));
+    }
+
+    static Stream<RAdam> radams() {
+        return Stream.of(
+                RAdam.builder().lr(0.01).build(),
+                RAdam.builder().lr(0.01).betas(0.8, 0.99).eps(1e-6).build(),
+                RAdam.builder().lr(0.01).weightDecay(0.05).build(),
+                RAdam.builder().lr(0.01).weightDecay(0.05).decoupledWeightDecay(true).maximize(true).build());
+    }
+
+    /** Eight steps: the rectified update starts at step 6 with the default betas. */
+    @ParameterizedTest
+    @MethodSource("radams")
+    void radamFollowsTheTextbook(RAdam radam) {
+        double beta1 = radam.beta1();
+        double beta2 = radam.beta2();
+        double[] p = START.clone();
+        double[] m = new double[p.length];
+        double[] v = new double[p.length];
+        int steps = 8;
+        int rectifiedSteps = 0;
+        double rhoInf = 2 / (1 - beta2) - 1;
+        for (int t = 1; t <= steps; t++) {
+            double rhoT = rhoInf - 2 * t * Math.pow(beta2, t) / (1 - Math.pow(beta2, t));
+            rectifiedSteps += rhoT > 5 ? 1 : 0;
+            for (int i = 0; i < p.length; i++) {
+                double g = GRADS[(t - 1) % GRADS.length][i] * (radam.maximize() ? -1 : 1);
+                if (radam.decoupledWeightDecay()) {
+                    p[i] *= 1 - radam.lr() * radam.weightDecay();
+                } else {
+                    g += radam.weightDecay() * p[i];
+                }
+                m[i] = beta1 * m[i] + (1 - beta1) * g;
+                v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+                double mHat = m[i] / (1 - Math.pow(beta1, t));
+                if (rhoT > 5) {
+                    double rect = Math.sqrt((rhoT - 4) * (rhoT - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rhoT));
+                    double adaptiveLr = Math.sqrt(1 - Math.pow(beta2, t)) / (Math.sqrt(v[i]) + radam.eps());
+                    p[i] -= radam.lr() * mHat * adaptiveLr * rect;
+                } else {
+                    p[i] -= radam.lr() * mHat;
+                }
+            }
+        }
+        assertTrue(rectifiedSteps > 0 && rectifiedSteps < steps, rectifiedSteps + " of 8 steps rectified");
+        assertClose(p, run(radam, steps));
+    }
+
     // ---- running vecoptim ------------------------------------------------------------------------------
 
     private static double[] run(Algorithm optimizer) {
         return run(optimizer, GRADS.length);
     }
 
-    /** Steps {@code optimizer} through the first {@code steps} gradients from START and state as it starts. */
+    /** Steps {@code optimizer} {@code steps} times through GRADS, round and round, from START and state as it starts. */
     private static double[] run(Algorithm optimizer, int steps) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment p = arena.allocate(4L * START.length, 64);
@@ -301,7 +443,7 @@ class HandComputedExamplesTest {
             }
             set(p, START);
             for (int t = 1; t <= steps; t++) {
-                set(g, GRADS[t - 1]);
+                set(g, GRADS[(t - 1) % GRADS.length]);
                 optimizer.step(t, p, g, state);
             }
             double[] result = new double[START.length];

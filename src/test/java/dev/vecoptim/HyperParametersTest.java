@@ -85,6 +85,52 @@ class HyperParametersTest {
     }
 
     @Test
+    void adadeltaAdamaxRpropAndRAdamStartAtPyTorchsDefaults() {
+        Adadelta adadelta = Adadelta.builder().build();
+        Adamax adamax = Adamax.builder().build();
+        Rprop rprop = Rprop.builder().build();
+        RAdam radam = RAdam.builder().build();
+        assertAll(
+                () -> assertEquals(1.0, adadelta.lr()), () -> assertEquals(0.9, adadelta.rho()),
+                () -> assertEquals(1e-6, adadelta.eps()), () -> assertEquals(0, adadelta.weightDecay()),
+                () -> assertEquals(2e-3, adamax.lr()), () -> assertEquals(0.9, adamax.beta1()),
+                () -> assertEquals(0.999, adamax.beta2()), () -> assertEquals(1e-8, adamax.eps()),
+                () -> assertEquals(0, adamax.weightDecay()),
+                () -> assertEquals(1e-2, rprop.lr()), () -> assertEquals(0.5, rprop.etaMinus()),
+                () -> assertEquals(1.2, rprop.etaPlus()), () -> assertEquals(1e-6, rprop.stepSizeMin()),
+                () -> assertEquals(50, rprop.stepSizeMax()),
+                () -> assertEquals(1e-3, radam.lr()), () -> assertEquals(0.9, radam.beta1()),
+                () -> assertEquals(0.999, radam.beta2()), () -> assertEquals(1e-8, radam.eps()),
+                () -> assertEquals(0, radam.weightDecay()), () -> assertFalse(radam.decoupledWeightDecay()),
+                () -> assertFalse(adadelta.maximize() || adamax.maximize() || rprop.maximize() || radam.maximize()));
+    }
+
+    @Test
+    void adadeltaAdamaxRpropAndRAdamAreValidatedWithPyTorchsMessages() {
+        assertRefused("Invalid learning rate: -1.0", () -> Adadelta.builder().lr(-1).build());
+        assertRefused("Invalid rho value: 1.5", () -> Adadelta.builder().rho(1.5).build());
+        assertRefused("Invalid rho value: nan", () -> Adadelta.builder().rho(Double.NaN).build());
+        assertRefused("Invalid epsilon value: -1e-06", () -> Adadelta.builder().eps(-1e-6).build());
+        assertRefused("Invalid weight_decay value: -0.1", () -> Adadelta.builder().weightDecay(-0.1).build());
+        assertEquals(1.0, Adadelta.builder().rho(1).build().rho(), "rho = 1 is allowed, as in PyTorch");
+        assertRefused("Invalid epsilon value: -1e-08", () -> Adamax.builder().eps(-1e-8).build());
+        assertRefused("Invalid beta parameter at index 0: 1.0", () -> Adamax.builder().betas(1, 0.999).build());
+        assertRefused("Invalid beta parameter at index 1: -0.5", () -> RAdam.builder().betas(0.9, -0.5).build());
+        assertRefused("Invalid weight_decay value: inf",
+                () -> RAdam.builder().weightDecay(Double.POSITIVE_INFINITY).build());
+        assertRefused("Invalid eta values: 1.0, 1.2", () -> Rprop.builder().etas(1, 1.2).build());
+        assertRefused("Invalid eta values: 0.5, 1.0", () -> Rprop.builder().etas(0.5, 1).build());
+        assertRefused("Invalid eta values: 0.0, 1.2", () -> Rprop.builder().etas(0, 1.2).build());
+        assertRefused("Invalid eta values: 0.5, inf", () -> Rprop.builder().etas(0.5, Double.POSITIVE_INFINITY).build());
+        assertRefused("Invalid step_sizes values: 1.0, 0.5 (need 0 <= min <= max, min finite)",
+                () -> Rprop.builder().stepSizes(1, 0.5).build());
+        assertRefused("Invalid step_sizes values: -1e-06, 50.0 (need 0 <= min <= max, min finite)",
+                () -> Rprop.builder().stepSizes(-1e-6, 50).build());
+        assertEquals(Double.POSITIVE_INFINITY, Rprop.builder().stepSizes(0, Double.POSITIVE_INFINITY).build()
+                .stepSizeMax(), "no largest step size");
+    }
+
+    @Test
     void infiniteValuesAreRefusedBeforeTheyReachAParameter() {
         double inf = Double.POSITIVE_INFINITY;
         assertRefused("Invalid learning rate: inf", () -> Adam.builder().lr(inf).build());
@@ -143,6 +189,16 @@ class HyperParametersTest {
         assertEquals("Adagrad(lr=0.01, lr_decay=0.0, eps=1e-10, weight_decay=0.0, initial_accumulator_value=0.1, "
                 + "maximize=False, vector_width=PREFERRED, semantics=PYTORCH_2)",
                 Adagrad.builder().initialAccumulatorValue(0.1).build().toString());
+        assertEquals("Adadelta(lr=1.0, rho=0.9, eps=1e-06, weight_decay=0.0, maximize=False, vector_width=PREFERRED, "
+                + "semantics=PYTORCH_2)", Adadelta.builder().build().toString());
+        assertEquals("Adamax(lr=0.002, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0, maximize=True, "
+                + "vector_width=PREFERRED, semantics=PYTORCH_1_13)",
+                Adamax.builder().maximize(true).semantics(Semantics.PYTORCH_1_13).build().toString());
+        assertEquals("Rprop(lr=0.01, etas=(0.5, 1.2), step_sizes=(1e-06, 50.0), maximize=False, "
+                + "vector_width=PREFERRED, semantics=PYTORCH_2)", Rprop.builder().build().toString());
+        assertEquals("RAdam(lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.01, maximize=False, "
+                + "decoupled_weight_decay=True, vector_width=PREFERRED, semantics=PYTORCH_2)",
+                RAdam.builder().weightDecay(0.01).decoupledWeightDecay(true).build().toString());
     }
 
     @Test
@@ -167,6 +223,20 @@ class HyperParametersTest {
         assertEquals(adagrad.hashCode(), adagrad.toBuilder().build().hashCode());
         assertNotEquals(adagrad, adagrad.toBuilder().initialAccumulatorValue(0.2).build());
         assertNotEquals(adagrad, adagrad.toBuilder().lrDecay(0).build());
+        for (Algorithm algorithm : List.of(Adadelta.builder().rho(0.8).eps(1e-5).weightDecay(0.1).maximize(true).build(),
+                Adamax.builder().lr(0.1).betas(0.5, 0.6).eps(1e-3).weightDecay(0.1).maximize(true).build(),
+                Rprop.builder().lr(0.1).etas(0.2, 3).stepSizes(1e-3, 2).maximize(true).build(),
+                RAdam.builder().lr(0.1).betas(0.5, 0.6).eps(1e-3).weightDecay(0.1).decoupledWeightDecay(true)
+                        .maximize(true).build())) {
+            Algorithm same = algorithm.withNamedHyperParameters(algorithm.namedHyperParameters());
+            assertEquals(algorithm, same);
+            assertEquals(algorithm.hashCode(), same.hashCode());
+            assertNotEquals(algorithm, algorithm.withLr(0.2));
+            assertNotEquals(algorithm, TestedOptimizers.withFlag(algorithm, "maximize", false));
+        }
+        assertEquals(Rprop.builder().etas(0.2, 3).build(), Rprop.builder().etas(0.2, 3).build().toBuilder().build());
+        assertNotEquals(Rprop.builder().stepSizes(0, 1).build(), Rprop.builder().stepSizes(0, 2).build());
+        assertNotEquals(Adamax.builder().betas(0.5, 0.6).build(), Adamax.builder().betas(0.5, 0.7).build());
         assertNotEquals(adamW, Adam.builder().lr(0.003).betas(0.8, 0.99).eps(1e-7).amsgrad(true)
                 .weightDecay(0.01).build(), "Adam with the same numbers is not AdamW");
     }
@@ -178,6 +248,10 @@ class HyperParametersTest {
                 RmsProp.builder().centered(true).momentum(0.1).build().stateNames());
         assertEquals(List.of(), Sgd.builder(0.1).build().stateNames());
         assertEquals(List.of("sum"), Adagrad.builder().build().stateNames());
+        assertEquals(List.of("square_avg", "acc_delta"), Adadelta.builder().build().stateNames());
+        assertEquals(List.of("exp_avg", "exp_inf"), Adamax.builder().build().stateNames());
+        assertEquals(List.of("prev", "step_size"), Rprop.builder().build().stateNames());
+        assertEquals(List.of("exp_avg", "exp_avg_sq"), RAdam.builder().build().stateNames());
         assertEquals(List.of("exp_avg", "exp_avg_sq", "max_exp_avg_sq"), Adam.builder().amsgrad(true).build().stateNames());
     }
 

@@ -42,10 +42,19 @@ final class TestedOptimizers {
                     Adam.adamWBuilder().amsgrad(true).build(),
                     (a, b, t) -> ((Adam) a).step(b[0], b[1], b[2], b[3], b[4], t)),
             new Kind("Adagrad", "adagrad", Adagrad.builder().build(), TestedOptimizers::adagrad,
-                    Adagrad.builder().build(), (a, b, t) -> ((Adagrad) a).step(b[0], b[1], b[2], t)));
+                    Adagrad.builder().build(), (a, b, t) -> ((Adagrad) a).step(b[0], b[1], b[2], t)),
+            new Kind("Adadelta", "adadelta", Adadelta.builder().build(), TestedOptimizers::adadelta,
+                    Adadelta.builder().build(), (a, b, t) -> ((Adadelta) a).step(b[0], b[1], b[2], b[3], t)),
+            new Kind("Adamax", "adamax", Adamax.builder().build(), TestedOptimizers::adamax,
+                    Adamax.builder().build(), (a, b, t) -> ((Adamax) a).step(b[0], b[1], b[2], b[3], t)),
+            new Kind("Rprop", "rprop", Rprop.builder().build(), TestedOptimizers::rprop,
+                    Rprop.builder().build(), (a, b, t) -> ((Rprop) a).step(b[0], b[1], b[2], b[3], t)),
+            new Kind("RAdam", "radam", RAdam.builder().build(), TestedOptimizers::radam,
+                    RAdam.builder().build(), (a, b, t) -> ((RAdam) a).step(b[0], b[1], b[2], b[3], t)));
 
     /** The state buffers holding squares or their maximum, which never go negative. */
-    static final List<String> SQUARED_STATE = List.of("square_avg", "exp_avg_sq", "max_exp_avg_sq", "sum");
+    static final List<String> SQUARED_STATE = List.of("square_avg", "exp_avg_sq", "max_exp_avg_sq", "sum",
+            "acc_delta", "exp_inf");
 
     private TestedOptimizers() {
     }
@@ -74,6 +83,16 @@ final class TestedOptimizers {
     static Algorithm withFlag(Algorithm algorithm, String flag, boolean value) {
         Map<String, Object> named = new LinkedHashMap<>(algorithm.namedHyperParameters());
         named.put(flag, value);
+        return algorithm.withNamedHyperParameters(named);
+    }
+
+    /**
+     * The same hyper-parameters at lr = 0, and for Rprop, whose lr is only where its step sizes start, a minimum
+     * step size of 0 too: a configuration that must leave every parameter as it is.
+     */
+    static Algorithm frozen(Algorithm algorithm) {
+        Map<String, Object> named = new LinkedHashMap<>(algorithm.withLr(0).namedHyperParameters());
+        named.computeIfPresent("step_sizes", (name, sizes) -> new double[] {0, ((double[]) sizes)[1]});
         return algorithm.withNamedHyperParameters(named);
     }
 
@@ -113,5 +132,28 @@ final class TestedOptimizers {
                 .weightDecay(maybeZero(r, r.nextDouble(1e-4, 0.1)))
                 .initialAccumulatorValue(maybeZero(r, r.nextDouble(1e-3, 1))).eps(r.nextDouble(1e-11, 1e-3))
                 .maximize(r.nextBoolean()).build();
+    }
+
+    private static Algorithm adadelta(SplittableRandom r) {
+        return Adadelta.builder().lr(r.nextDouble(0.1, 2)).rho(r.nextDouble(0.5, 0.99)).eps(r.nextDouble(1e-8, 1e-4))
+                .weightDecay(maybeZero(r, r.nextDouble(1e-4, 0.1))).maximize(r.nextBoolean()).build();
+    }
+
+    private static Algorithm adamax(SplittableRandom r) {
+        return Adamax.builder().lr(r.nextDouble(1e-4, 0.1)).betas(r.nextDouble(0.3, 0.99), r.nextDouble(0.9, 0.9999))
+                .eps(r.nextDouble(1e-9, 1e-3)).weightDecay(maybeZero(r, r.nextDouble(1e-4, 0.1)))
+                .maximize(r.nextBoolean()).build();
+    }
+
+    private static Algorithm rprop(SplittableRandom r) {
+        double stepSizeMin = maybeZero(r, r.nextDouble(1e-7, 1e-4));
+        return Rprop.builder().lr(r.nextDouble(1e-4, 0.1)).etas(r.nextDouble(0.1, 0.9), r.nextDouble(1.05, 2))
+                .stepSizes(stepSizeMin, stepSizeMin + r.nextDouble(0.01, 50)).maximize(r.nextBoolean()).build();
+    }
+
+    private static Algorithm radam(SplittableRandom r) {
+        return RAdam.builder().lr(r.nextDouble(1e-5, 0.1)).betas(r.nextDouble(0.3, 0.99), r.nextDouble(0.5, 0.9999))
+                .eps(r.nextDouble(1e-9, 1e-3)).weightDecay(maybeZero(r, r.nextDouble(1e-4, 0.1)))
+                .decoupledWeightDecay(r.nextBoolean()).maximize(r.nextBoolean()).build();
     }
 }

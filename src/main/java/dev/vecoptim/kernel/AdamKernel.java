@@ -44,16 +44,6 @@ public interface AdamKernel {
         }
     }
 
-    /** How weight decay enters Adam's update. */
-    enum WeightDecay {
-        /** {@code weight_decay = 0}. */
-        NONE,
-        /** Adam: {@code g = fma(p, wd, g)}. */
-        L2,
-        /** AdamW: {@code p = rn(p · (1 − lr·wd))} before the update. */
-        DECOUPLED
-    }
-
     /**
      * Adam's scalar reference: PyTorch's {@code _single_tensor_adam} and {@code _single_tensor_adamw} (1.13's,
      * or 2.x's with {@code lerp}), one element at a time, one rounding per ATen operation. Also the tail of

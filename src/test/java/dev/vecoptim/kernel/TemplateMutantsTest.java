@@ -28,7 +28,9 @@ class TemplateMutantsTest {
             "NormVector.accumulate: 1st DoubleVector.fma → mul then add",
             "a float's square is exact in double (24-bit significands, 48-bit product), so g·g rounds to itself",
             "NormVector.sumOfSquares: 1st Math.fma → mul then add",
-            "the same exact square, for the tail");
+            "the same exact square, for the tail",
+            "RpropVector.step: 1st FloatVector.fma → mul then add",
+            "−sign(g) is ±1 or −0, so its product with the step size is exact and fusing cannot round it");
 
     private final PanamaKernels factory = new PanamaKernels();
 

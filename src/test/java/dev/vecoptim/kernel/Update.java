@@ -16,7 +16,11 @@ public sealed interface Update<K, F extends Record> {
             new Family(SgdKernel.FAMILY, Sgd::random, Sgd::everyFlagCombination),
             new Family(RmsPropKernel.FAMILY, RmsProp::random, RmsProp::everyFlagCombination),
             new Family(AdamKernel.FAMILY, Adam::random, Adam::everyFlagCombination),
-            new Family(AdagradKernel.FAMILY, Adagrad::random, Adagrad::everyFlagCombination));
+            new Family(AdagradKernel.FAMILY, Adagrad::random, Adagrad::everyFlagCombination),
+            new Family(AdadeltaKernel.FAMILY, Adadelta::random, Adadelta::everyFlagCombination),
+            new Family(AdamaxKernel.FAMILY, Adamax::random, Adamax::everyFlagCombination),
+            new Family(RpropKernel.FAMILY, Rprop::random, Rprop::everyFlagCombination),
+            new Family(RAdamKernel.FAMILY, RAdam::random, RAdam::everyFlagCombination));
 
     /** A kernel family, a random update of it, and one update of each of its flag combinations. */
     record Family(KernelFamily<?, ?> kernels, Function<SplittableRandom, Update<?, ?>> random,
@@ -150,7 +154,7 @@ public sealed interface Update<K, F extends Record> {
             implements Update<AdamKernel, AdamKernel.Flags> {
 
         static Adam random(SplittableRandom r) {
-            AdamKernel.WeightDecay[] decays = AdamKernel.WeightDecay.values();
+            WeightDecay[] decays = WeightDecay.values();
             return new Adam(new AdamKernel.Flags(r.nextBoolean(), decays[r.nextInt(decays.length)], r.nextBoolean(),
                     r.nextBoolean()),
                     TestFloats.coefficient(r), 1 - TestFloats.coefficient(r), TestFloats.coefficient(r),
@@ -160,7 +164,7 @@ public sealed interface Update<K, F extends Record> {
 
         static List<Update<?, ?>> everyFlagCombination(SplittableRandom r) {
             List<Update<?, ?>> updates = new ArrayList<>();
-            for (AdamKernel.WeightDecay decay : AdamKernel.WeightDecay.values()) {
+            for (WeightDecay decay : WeightDecay.values()) {
                 for (int combination = 0; combination < 16; combination++) {
                     Adam random = random(r);
                     updates.add(new Adam(new AdamKernel.Flags(bit(combination, 0), decay, bit(combination, 1),
@@ -231,6 +235,189 @@ public sealed interface Update<K, F extends Record> {
         @Override
         public void run(AdagradKernel kernel, Buffers b, long from, long to) {
             kernel.step(b.param(), b.grad(), b.state(0), weightDecay, eps, negativeClr, from, to);
+        }
+    }
+
+    record Adadelta(AdadeltaKernel.Flags flags, float weightDecay, float rho, float rhoComplement, float eps,
+                    float negativeLr) implements Update<AdadeltaKernel, AdadeltaKernel.Flags> {
+
+        static Adadelta random(SplittableRandom r) {
+            return new Adadelta(new AdadeltaKernel.Flags(r.nextBoolean(), r.nextBoolean()), TestFloats.coefficient(r),
+                    TestFloats.coefficient(r), TestFloats.coefficient(r), TestFloats.coefficient(r),
+                    -TestFloats.coefficient(r));
+        }
+
+        static List<Update<?, ?>> everyFlagCombination(SplittableRandom r) {
+            List<Update<?, ?>> updates = new ArrayList<>();
+            for (int combination = 0; combination < 4; combination++) {
+                Adadelta random = random(r);
+                updates.add(new Adadelta(new AdadeltaKernel.Flags(bit(combination, 0), bit(combination, 1)),
+                        random.weightDecay, random.rho, random.rhoComplement, random.eps, random.negativeLr));
+            }
+            return updates;
+        }
+
+        @Override
+        public int stateBuffers() {
+            return 2;
+        }
+
+        @Override
+        public KernelFamily<AdadeltaKernel, AdadeltaKernel.Flags> family() {
+            return AdadeltaKernel.FAMILY;
+        }
+
+        @Override
+        public AdadeltaKernel.Flags flags(long step) {
+            return flags;
+        }
+
+        @Override
+        public void run(AdadeltaKernel kernel, Buffers b, long from, long to) {
+            kernel.step(b.param(), b.grad(), b.state(0), b.state(1), weightDecay, rho, rhoComplement, eps, negativeLr,
+                    from, to);
+        }
+    }
+
+    record Adamax(AdamaxKernel.Flags flags, float weightDecay, float beta1, float beta1Complement, float beta2,
+                  float eps, float negativeClr) implements Update<AdamaxKernel, AdamaxKernel.Flags> {
+
+        static Adamax random(SplittableRandom r) {
+            return new Adamax(new AdamaxKernel.Flags(r.nextBoolean(), r.nextBoolean(), r.nextBoolean()),
+                    TestFloats.coefficient(r), TestFloats.coefficient(r), TestFloats.coefficient(r),
+                    TestFloats.coefficient(r), TestFloats.coefficient(r), -TestFloats.coefficient(r));
+        }
+
+        static List<Update<?, ?>> everyFlagCombination(SplittableRandom r) {
+            List<Update<?, ?>> updates = new ArrayList<>();
+            for (int combination = 0; combination < 16; combination++) {
+                Adamax random = random(r);
+                updates.add(new Adamax(new AdamaxKernel.Flags(bit(combination, 0), bit(combination, 1),
+                        bit(combination, 2)), random.weightDecay, random.beta1, lerpWeight(r, bit(combination, 3)),
+                        random.beta2, random.eps, random.negativeClr));
+            }
+            return updates;
+        }
+
+        @Override
+        public int stateBuffers() {
+            return 2;
+        }
+
+        @Override
+        public KernelFamily<AdamaxKernel, AdamaxKernel.Flags> family() {
+            return AdamaxKernel.FAMILY;
+        }
+
+        @Override
+        public AdamaxKernel.Flags flags(long step) {
+            return flags;
+        }
+
+        @Override
+        public void run(AdamaxKernel kernel, Buffers b, long from, long to) {
+            kernel.step(b.param(), b.grad(), b.state(0), b.state(1), weightDecay, beta1, beta1Complement, beta2, eps,
+                    negativeClr, from, to);
+        }
+    }
+
+    /** Rprop's factors as validated ones are (etaminus below 1, etaplus above), or any coefficient. */
+    record Rprop(boolean maximize, float etaMinus, float etaPlus, float stepSizeMin, float stepSizeMax,
+                 float initialStepSize) implements Update<RpropKernel, RpropKernel.Flags> {
+
+        static Rprop random(SplittableRandom r) {
+            return random(r, r.nextBoolean());
+        }
+
+        private static Rprop random(SplittableRandom r, boolean valid) {
+            float etaMinus = TestFloats.coefficient(r);
+            float etaPlus = valid ? 1 + 4 * TestFloats.coefficient(r) : TestFloats.coefficient(r);
+            float stepSizeMin = valid ? TestFloats.coefficient(r) * 1e-3f : TestFloats.coefficient(r);
+            return new Rprop(r.nextBoolean(), etaMinus, etaPlus, stepSizeMin,
+                    valid ? stepSizeMin + 100 * TestFloats.coefficient(r) : TestFloats.coefficient(r),
+                    TestFloats.coefficient(r));
+        }
+
+        static List<Update<?, ?>> everyFlagCombination(SplittableRandom r) {
+            List<Update<?, ?>> updates = new ArrayList<>();
+            for (int combination = 0; combination < 4; combination++) {
+                Rprop random = random(r, bit(combination, 1));
+                updates.add(new Rprop(bit(combination, 0), random.etaMinus, random.etaPlus, random.stepSizeMin,
+                        random.stepSizeMax, random.initialStepSize));
+            }
+            return updates;
+        }
+
+        @Override
+        public int stateBuffers() {
+            return 2;
+        }
+
+        @Override
+        public KernelFamily<RpropKernel, RpropKernel.Flags> family() {
+            return RpropKernel.FAMILY;
+        }
+
+        @Override
+        public RpropKernel.Flags flags(long step) {
+            return new RpropKernel.Flags(maximize, step == 1);
+        }
+
+        @Override
+        public void run(RpropKernel kernel, Buffers b, long from, long to) {
+            kernel.step(b.param(), b.grad(), b.state(0), b.state(1), etaMinus, etaPlus, stepSizeMin, stepSizeMax,
+                    initialStepSize, from, to);
+        }
+    }
+
+    record RAdam(RAdamKernel.Flags flags, float weightDecay, float decayFactor, float beta1, float beta1Complement,
+                 float beta2, float beta2Complement, float biasCorrection1, float lr, float biasCorrection2Sqrt,
+                 float eps, float rect) implements Update<RAdamKernel, RAdamKernel.Flags> {
+
+        static RAdam random(SplittableRandom r) {
+            WeightDecay[] decays = WeightDecay.values();
+            return new RAdam(new RAdamKernel.Flags(r.nextBoolean(), decays[r.nextInt(decays.length)], r.nextBoolean(),
+                    r.nextBoolean()),
+                    TestFloats.coefficient(r), 1 - TestFloats.coefficient(r), TestFloats.coefficient(r),
+                    TestFloats.coefficient(r), TestFloats.coefficient(r), TestFloats.coefficient(r),
+                    TestFloats.coefficient(r), TestFloats.coefficient(r), TestFloats.coefficient(r),
+                    TestFloats.coefficient(r), TestFloats.coefficient(r));
+        }
+
+        static List<Update<?, ?>> everyFlagCombination(SplittableRandom r) {
+            List<Update<?, ?>> updates = new ArrayList<>();
+            for (WeightDecay decay : WeightDecay.values()) {
+                for (int combination = 0; combination < 16; combination++) {
+                    RAdam random = random(r);
+                    updates.add(new RAdam(new RAdamKernel.Flags(bit(combination, 0), decay, bit(combination, 1),
+                            bit(combination, 2)), random.weightDecay, random.decayFactor, random.beta1,
+                            lerpWeight(r, bit(combination, 3)), random.beta2, random.beta2Complement,
+                            random.biasCorrection1, random.lr, random.biasCorrection2Sqrt, random.eps, random.rect));
+                }
+            }
+            return updates;
+        }
+
+        @Override
+        public int stateBuffers() {
+            return 2;
+        }
+
+        @Override
+        public KernelFamily<RAdamKernel, RAdamKernel.Flags> family() {
+            return RAdamKernel.FAMILY;
+        }
+
+        @Override
+        public RAdamKernel.Flags flags(long step) {
+            return flags;
+        }
+
+        @Override
+        public void run(RAdamKernel kernel, Buffers b, long from, long to) {
+            kernel.step(b.param(), b.grad(), b.state(0), b.state(1), weightDecay, decayFactor, beta1,
+                    beta1Complement, beta2, beta2Complement, biasCorrection1, lr, biasCorrection2Sqrt, eps, rect,
+                    from, to);
         }
     }
 }

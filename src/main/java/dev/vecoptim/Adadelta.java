@@ -1,0 +1,266 @@
+package dev.vecoptim;
+
+import dev.vecoptim.kernel.AdadeltaKernel;
+import dev.vecoptim.kernel.Kernels;
+import java.lang.foreign.MemorySegment;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Adadelta with optional weight decay: PyTorch's {@code torch.optim.Adadelta}, bit for bit equal to PyTorch's
+ * CPU result on float32 (2.x and 1.13 give the same bits; see {@link Semantics}).
+ *
+ * <p>For each element, with p the parameter, g the gradient, sq the {@code square_avg}, acc the
+ * {@code acc_delta}, {@code rn} one rounding to float, {@code fma} one rounding and {@code f(x)} the double
+ * expression x rounded once to float:
+ * <pre>
+ * if maximize:          g = −g
+ * if weight_decay ≠ 0:  g = fma(p, f(weight_decay), g)
+ * sq = fma(rn(f(1 − rho) · g), g, rn(sq · f(rho)))
+ * std = rn(sqrt(rn(sq + f(eps))))
+ * delta = rn(rn(rn(sqrt(rn(acc + f(eps)))) / std) · g)
+ * acc = fma(rn(f(1 − rho) · delta), delta, rn(acc · f(rho)))
+ * p = fma(delta, f(−lr), p)
+ * </pre>
+ * The state buffers start at zero, as PyTorch's do.
+ *
+ * <p>Defaults as in PyTorch: lr 1.0, rho 0.9, eps 1e-6, weight_decay 0, maximize off. Instances are
+ * thread-safe; a step must not run concurrently with another step on the same buffers.
+ */
+public final class Adadelta extends Algorithm {
+    private static final String SQUARE_AVG = "square_avg";
+    private static final String ACC_DELTA = "acc_delta";
+    private static final List<String> STATE_NAMES = List.of(SQUARE_AVG, ACC_DELTA);
+
+    private final double lr;
+    private final double rho;
+    private final double eps;
+    private final double weightDecay;
+    private final boolean maximize;
+    private final AdadeltaKernel kernel;
+
+    private Adadelta(Builder builder) {
+        HyperParameterChecks.lr(builder.lr);
+        if (!(builder.rho >= 0 && builder.rho <= 1)) {
+            throw HyperParameterChecks.invalid("rho value", builder.rho);
+        }
+        HyperParameterChecks.finiteNonNegative("epsilon value", builder.eps);
+        HyperParameterChecks.finiteNonNegative("weight_decay value", builder.weightDecay);
+        super(builder.vectorWidth, builder.semantics);
+        lr = builder.lr;
+        rho = builder.rho;
+        eps = builder.eps;
+        weightDecay = builder.weightDecay;
+        maximize = builder.maximize;
+        kernel = Kernels.kernel(AdadeltaKernel.FAMILY, vectorBits(),
+                new AdadeltaKernel.Flags(maximize, weightDecay != 0));
+    }
+
+    /** Starts Adadelta hyper-parameters at PyTorch's defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding these hyper-parameters, to change some of them. */
+    public Builder toBuilder() {
+        return new Builder().lr(lr).rho(rho).eps(eps).weightDecay(weightDecay).maximize(maximize)
+                .vectorWidth(vectorWidth()).semantics(semantics());
+    }
+
+    /**
+     * Applies one Adadelta step to one parameter, in place.
+     *
+     * @param param the parameter, updated in place
+     * @param grad its gradient, only read
+     * @param squareAvg PyTorch's {@code square_avg}, as many floats as param, updated in place
+     * @param accDelta PyTorch's {@code acc_delta}, as many floats as param, updated in place
+     * @param step this step's number, counting from 1 (Adadelta's formula does not use it)
+     * @throws IllegalArgumentException if step &lt; 1, or the buffers differ in size, are not whole floats,
+     *     overlap, or a written one is read-only
+     * @throws IllegalStateException if a buffer's arena is closed
+     * @throws WrongThreadException if a buffer is confined to another thread
+     * @throws NullPointerException if a buffer is null
+     */
+    public void step(MemorySegment param, MemorySegment grad, MemorySegment squareAvg, MemorySegment accDelta,
+                     long step) {
+        StepChecks.required(squareAvg, SQUARE_AVG, "");
+        StepChecks.required(accDelta, ACC_DELTA, "");
+        long elements = StepChecks.elements(step, param, grad, SQUARE_AVG, squareAvg, ACC_DELTA, accDelta, null, null);
+        stepRange(lr, param, grad, squareAvg, accDelta, 0, elements);
+    }
+
+    /** The update at learning rate {@code lr} over elements [from, to) of buffers already checked. */
+    void stepRange(double lr, MemorySegment param, MemorySegment grad, MemorySegment squareAvg,
+                   MemorySegment accDelta, long from, long to) {
+        kernel.step(param, grad, squareAvg, accDelta, (float) weightDecay, (float) rho, (float) (1 - rho),
+                (float) eps, (float) -lr, from, to);
+    }
+
+    @Override
+    void update(double lr, MemorySegment param, MemorySegment grad, MemorySegment[] state, long step, long from,
+                long to) {
+        stepRange(lr, param, grad, state[0], state[1], from, to);
+    }
+
+    @Override
+    Map<String, Object> namedHyperParameters() {
+        Map<String, Object> named = new LinkedHashMap<>();
+        named.put("lr", lr);
+        named.put("rho", rho);
+        named.put("eps", eps);
+        named.put("weight_decay", weightDecay);
+        named.put("maximize", maximize);
+        return named;
+    }
+
+    @Override
+    Adadelta withNamedHyperParameters(Map<String, Object> named) {
+        NamedValues values = new NamedValues(name(), named);
+        return values.allRead(builder().lr(values.number("lr")).rho(values.number("rho"))
+                .eps(values.number("eps")).weightDecay(values.number("weight_decay"))
+                .maximize(values.flag("maximize")).vectorWidth(vectorWidth()).semantics(semantics()).build());
+    }
+
+    @Override
+    public String name() {
+        return "Adadelta";
+    }
+
+    @Override
+    public Adadelta withLr(double lr) {
+        return toBuilder().lr(lr).build();
+    }
+
+    @Override
+    public Adadelta withVectorWidth(VectorWidth vectorWidth) {
+        return toBuilder().vectorWidth(vectorWidth).build();
+    }
+
+    @Override
+    public Adadelta withSemantics(Semantics semantics) {
+        return toBuilder().semantics(semantics).build();
+    }
+
+    /** {@code [square_avg, acc_delta]}. */
+    @Override
+    public List<String> stateNames() {
+        return STATE_NAMES;
+    }
+
+    /** The factor that scales each update; PyTorch's default of 1.0 leaves Adadelta's own step size. */
+    @Override
+    public double lr() {
+        return lr;
+    }
+
+    /** The smoothing constant of both running averages. */
+    public double rho() {
+        return rho;
+    }
+
+    public double eps() {
+        return eps;
+    }
+
+    /** PyTorch's {@code weight_decay}. */
+    public double weightDecay() {
+        return weightDecay;
+    }
+
+    public boolean maximize() {
+        return maximize;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof Adadelta that
+                && Double.compare(lr, that.lr) == 0
+                && Double.compare(rho, that.rho) == 0
+                && Double.compare(eps, that.eps) == 0
+                && Double.compare(weightDecay, that.weightDecay) == 0
+                && maximize == that.maximize
+                && vectorWidth() == that.vectorWidth()
+                && semantics() == that.semantics();
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(lr, rho, eps, weightDecay, maximize, vectorWidth(), semantics());
+    }
+
+    /** PyTorch's names and Python's notation, e.g. {@code Adadelta(lr=1.0, rho=0.9, ...)}. */
+    @Override
+    public String toString() {
+        return name() + "(lr=" + PythonFloat.repr(lr) + ", rho=" + PythonFloat.repr(rho)
+                + ", eps=" + PythonFloat.repr(eps) + ", weight_decay=" + PythonFloat.repr(weightDecay)
+                + ", maximize=" + PythonFloat.bool(maximize) + ", vector_width=" + vectorWidth()
+                + ", semantics=" + semantics() + ")";
+    }
+
+    /** Collects Adadelta's hyper-parameters; {@link #build()} validates them with PyTorch's messages. */
+    public static final class Builder {
+        private double lr = 1.0;
+        private double rho = 0.9;
+        private double eps = 1e-6;
+        private double weightDecay;
+        private boolean maximize;
+        private VectorWidth vectorWidth = VectorWidth.PREFERRED;
+        private Semantics semantics = Semantics.PYTORCH_2;
+
+        private Builder() {
+        }
+
+        /** The factor that scales each update, ≥ 0; default 1.0. */
+        public Builder lr(double lr) {
+            this.lr = lr;
+            return this;
+        }
+
+        /** The smoothing constant, in [0, 1]; default 0.9. */
+        public Builder rho(double rho) {
+            this.rho = rho;
+            return this;
+        }
+
+        /** Added inside both square roots for numerical stability, ≥ 0; default 1e-6. */
+        public Builder eps(double eps) {
+            this.eps = eps;
+            return this;
+        }
+
+        /** L2 penalty added to the gradient, ≥ 0; default 0. */
+        public Builder weightDecay(double weightDecay) {
+            this.weightDecay = weightDecay;
+            return this;
+        }
+
+        /** Maximize the objective instead of minimizing it. */
+        public Builder maximize(boolean maximize) {
+            this.maximize = maximize;
+            return this;
+        }
+
+        /** The vector width to run at; default {@link VectorWidth#PREFERRED}. */
+        public Builder vectorWidth(VectorWidth vectorWidth) {
+            this.vectorWidth = Objects.requireNonNull(vectorWidth, "vectorWidth");
+            return this;
+        }
+
+        /** Which PyTorch's bits to reproduce; default {@link Semantics#PYTORCH_2} (Adadelta's are the same). */
+        public Builder semantics(Semantics semantics) {
+            this.semantics = Objects.requireNonNull(semantics, "semantics");
+            return this;
+        }
+
+        /**
+         * @throws IllegalArgumentException with PyTorch's message for an invalid hyper-parameter, or for a
+         *     vector width wider than the machine's
+         * @throws IllegalStateException for an explicit vector width when SIMD is unavailable
+         */
+        public Adadelta build() {
+            return new Adadelta(this);
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package dev.vecoptim.kernel;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Adadelta's fused vector loop, defined by {@link PanamaKernels} once per (width, flags) as a hidden class
+ * whose class data makes the species and the {@link Flags} constants to C2.
+ */
+final class AdadeltaVector implements AdadeltaKernel {
+    private static final VectorSpecies<Float> SPECIES = PanamaKernels.species(MethodHandles.lookup());
+    private static final Flags FLAGS = PanamaKernels.flags(MethodHandles.lookup(), Flags.class);
+    private static final boolean MAXIMIZE = FLAGS.maximize();
+    private static final boolean WEIGHT_DECAY = FLAGS.weightDecay();
+    private static final AdadeltaKernel TAIL = new Scalar(FLAGS);
+
+    @Override
+    public void step(MemorySegment param, MemorySegment grad, MemorySegment squareAvg, MemorySegment accDelta,
+                     float weightDecay, float rho, float rhoComplement, float eps, float negativeLr, long from,
+                     long to) {
+        FloatVector weightDecays = FloatVector.broadcast(SPECIES, weightDecay);
+        FloatVector rhos = FloatVector.broadcast(SPECIES, rho);
+        FloatVector rhoComplements = FloatVector.broadcast(SPECIES, rhoComplement);
+        FloatVector epss = FloatVector.broadcast(SPECIES, eps);
+        FloatVector negativeLrs = FloatVector.broadcast(SPECIES, negativeLr);
+        long vectorEnd = from + SPECIES.loopBound(to - from);
+        for (long i = from; i < vectorEnd; i += SPECIES.length()) {
+            FloatVector p = PanamaLanes.load(SPECIES, param, i);
+            FloatVector g = PanamaLanes.effectiveGradient(PanamaLanes.load(SPECIES, grad, i), p, MAXIMIZE,
+                    WEIGHT_DECAY, weightDecays);
+            FloatVector sq = rhoComplements.mul(g).fma(g, PanamaLanes.load(SPECIES, squareAvg, i).mul(rhos));
+            PanamaLanes.store(sq, squareAvg, i);
+            FloatVector std = sq.add(epss).sqrt();
+            FloatVector acc = PanamaLanes.load(SPECIES, accDelta, i);
+            FloatVector delta = acc.add(epss).sqrt().div(std).mul(g);
+            PanamaLanes.store(rhoComplements.mul(delta).fma(delta, acc.mul(rhos)), accDelta, i);
+            PanamaLanes.store(delta.fma(negativeLrs, p), param, i);
+        }
+        // Whole vectors are the common case; skipping the empty scalar loop took SGD at 4K floats from 0.95x
+        // to 0.99x of a hand-written static final species loop.
+        if (vectorEnd < to) {
+            TAIL.step(param, grad, squareAvg, accDelta, weightDecay, rho, rhoComplement, eps, negativeLr, vectorEnd,
+                    to);
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package dev.vecoptim.kernel;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Adamax's fused vector loop, defined by {@link PanamaKernels} once per (width, flags) as a hidden class
+ * whose class data makes the species and the {@link Flags} constants to C2.
+ */
+final class AdamaxVector implements AdamaxKernel {
+    private static final VectorSpecies<Float> SPECIES = PanamaKernels.species(MethodHandles.lookup());
+    private static final Flags FLAGS = PanamaKernels.flags(MethodHandles.lookup(), Flags.class);
+    private static final boolean MAXIMIZE = FLAGS.maximize();
+    private static final boolean WEIGHT_DECAY = FLAGS.weightDecay();
+    private static final boolean LERP = FLAGS.lerp();
+    private static final AdamaxKernel TAIL = new Scalar(FLAGS);
+
+    @Override
+    public void step(MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expInf,
+                     float weightDecay, float beta1, float beta1Complement, float beta2, float eps,
+                     float negativeClr, long from, long to) {
+        FloatVector weightDecays = FloatVector.broadcast(SPECIES, weightDecay);
+        FloatVector beta1s = FloatVector.broadcast(SPECIES, beta1);
+        FloatVector beta1Complements = FloatVector.broadcast(SPECIES, beta1Complement);
+        FloatVector beta1ComplementsMinusOne = FloatVector.broadcast(SPECIES, beta1Complement - 1);
+        boolean lowWeight = Lerp.lowWeight(beta1Complement);
+        FloatVector beta2s = FloatVector.broadcast(SPECIES, beta2);
+        FloatVector epss = FloatVector.broadcast(SPECIES, eps);
+        FloatVector negativeClrs = FloatVector.broadcast(SPECIES, negativeClr);
+        long vectorEnd = from + SPECIES.loopBound(to - from);
+        for (long i = from; i < vectorEnd; i += SPECIES.length()) {
+            FloatVector p = PanamaLanes.load(SPECIES, param, i);
+            FloatVector g = PanamaLanes.effectiveGradient(PanamaLanes.load(SPECIES, grad, i), p, MAXIMIZE,
+                    WEIGHT_DECAY, weightDecays);
+            FloatVector previous = PanamaLanes.load(SPECIES, expAvg, i);
+            FloatVector m = LERP ? PanamaLanes.lerp(previous, g, beta1Complements, beta1ComplementsMinusOne, lowWeight)
+                    : g.fma(beta1Complements, previous.mul(beta1s));
+            PanamaLanes.store(m, expAvg, i);
+            FloatVector u = PanamaLanes.load(SPECIES, expInf, i).mul(beta2s).max(g.abs().add(epss));
+            PanamaLanes.store(u, expInf, i);
+            PanamaLanes.store(p.add(negativeClrs.mul(m).div(u)), param, i);
+        }
+        // Whole vectors are the common case; skipping the empty scalar loop took SGD at 4K floats from 0.95x
+        // to 0.99x of a hand-written static final species loop.
+        if (vectorEnd < to) {
+            TAIL.step(param, grad, expAvg, expInf, weightDecay, beta1, beta1Complement, beta2, eps, negativeClr,
+                    vectorEnd, to);
+        }
+    }
+}
