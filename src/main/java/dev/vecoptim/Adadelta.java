@@ -116,31 +116,15 @@ public final class Adadelta extends Algorithm {
     }
 
     @Override
-    Adadelta withNamedHyperParameters(Map<String, Object> named) {
-        NamedValues values = new NamedValues(name(), named);
-        return values.allRead(builder().lr(values.number("lr")).rho(values.number("rho"))
+    Adadelta build(NamedValues values, VectorWidth vectorWidth, Semantics semantics) {
+        return builder().lr(values.number("lr")).rho(values.number("rho"))
                 .eps(values.number("eps")).weightDecay(values.number("weight_decay"))
-                .maximize(values.flag("maximize")).vectorWidth(vectorWidth()).semantics(semantics()).build());
+                .maximize(values.flag("maximize")).vectorWidth(vectorWidth).semantics(semantics).build();
     }
 
     @Override
     public String name() {
         return "Adadelta";
-    }
-
-    @Override
-    public Adadelta withLr(double lr) {
-        return toBuilder().lr(lr).build();
-    }
-
-    @Override
-    public Adadelta withVectorWidth(VectorWidth vectorWidth) {
-        return toBuilder().vectorWidth(vectorWidth).build();
-    }
-
-    @Override
-    public Adadelta withSemantics(Semantics semantics) {
-        return toBuilder().semantics(semantics).build();
     }
 
     /** {@code [square_avg, acc_delta]}. */
@@ -171,32 +155,6 @@ public final class Adadelta extends Algorithm {
 
     public boolean maximize() {
         return maximize;
-    }
-
-    @Override
-    public boolean equals(Object other) {
-        return other instanceof Adadelta that
-                && Double.compare(lr, that.lr) == 0
-                && Double.compare(rho, that.rho) == 0
-                && Double.compare(eps, that.eps) == 0
-                && Double.compare(weightDecay, that.weightDecay) == 0
-                && maximize == that.maximize
-                && vectorWidth() == that.vectorWidth()
-                && semantics() == that.semantics();
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(lr, rho, eps, weightDecay, maximize, vectorWidth(), semantics());
-    }
-
-    /** PyTorch's names and Python's notation, e.g. {@code Adadelta(lr=1.0, rho=0.9, ...)}. */
-    @Override
-    public String toString() {
-        return name() + "(lr=" + PythonFloat.repr(lr) + ", rho=" + PythonFloat.repr(rho)
-                + ", eps=" + PythonFloat.repr(eps) + ", weight_decay=" + PythonFloat.repr(weightDecay)
-                + ", maximize=" + PythonFloat.bool(maximize) + ", vector_width=" + vectorWidth()
-                + ", semantics=" + semantics() + ")";
     }
 
     /** Collects Adadelta's hyper-parameters; {@link #build()} validates them with PyTorch's messages. */

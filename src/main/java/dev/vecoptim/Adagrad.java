@@ -120,32 +120,16 @@ public final class Adagrad extends Algorithm {
     }
 
     @Override
-    Adagrad withNamedHyperParameters(Map<String, Object> named) {
-        NamedValues values = new NamedValues(name(), named);
-        return values.allRead(builder().lr(values.number("lr")).lrDecay(values.number("lr_decay"))
+    Adagrad build(NamedValues values, VectorWidth vectorWidth, Semantics semantics) {
+        return builder().lr(values.number("lr")).lrDecay(values.number("lr_decay"))
                 .eps(values.number("eps")).weightDecay(values.number("weight_decay"))
                 .initialAccumulatorValue(values.number("initial_accumulator_value"))
-                .maximize(values.flag("maximize")).vectorWidth(vectorWidth()).semantics(semantics()).build());
+                .maximize(values.flag("maximize")).vectorWidth(vectorWidth).semantics(semantics).build();
     }
 
     @Override
     public String name() {
         return "Adagrad";
-    }
-
-    @Override
-    public Adagrad withLr(double lr) {
-        return toBuilder().lr(lr).build();
-    }
-
-    @Override
-    public Adagrad withVectorWidth(VectorWidth vectorWidth) {
-        return toBuilder().vectorWidth(vectorWidth).build();
-    }
-
-    @Override
-    public Adagrad withSemantics(Semantics semantics) {
-        return toBuilder().semantics(semantics).build();
     }
 
     /** {@code [sum]}. */
@@ -180,35 +164,6 @@ public final class Adagrad extends Algorithm {
 
     public boolean maximize() {
         return maximize;
-    }
-
-    @Override
-    public boolean equals(Object other) {
-        return other instanceof Adagrad that
-                && Double.compare(lr, that.lr) == 0
-                && Double.compare(lrDecay, that.lrDecay) == 0
-                && Double.compare(weightDecay, that.weightDecay) == 0
-                && Double.compare(initialAccumulatorValue, that.initialAccumulatorValue) == 0
-                && Double.compare(eps, that.eps) == 0
-                && maximize == that.maximize
-                && vectorWidth() == that.vectorWidth()
-                && semantics() == that.semantics();
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(lr, lrDecay, weightDecay, initialAccumulatorValue, eps, maximize, vectorWidth(),
-                semantics());
-    }
-
-    /** PyTorch's names and Python's notation, e.g. {@code Adagrad(lr=0.01, lr_decay=0.0, ...)}. */
-    @Override
-    public String toString() {
-        return name() + "(lr=" + PythonFloat.repr(lr) + ", lr_decay=" + PythonFloat.repr(lrDecay)
-                + ", eps=" + PythonFloat.repr(eps) + ", weight_decay=" + PythonFloat.repr(weightDecay)
-                + ", initial_accumulator_value=" + PythonFloat.repr(initialAccumulatorValue)
-                + ", maximize=" + PythonFloat.bool(maximize) + ", vector_width=" + vectorWidth()
-                + ", semantics=" + semantics() + ")";
     }
 
     /** Collects Adagrad's hyper-parameters; {@link #build()} validates them with PyTorch's messages. */

@@ -145,33 +145,17 @@ public final class Adam extends Algorithm {
     }
 
     @Override
-    Adam withNamedHyperParameters(Map<String, Object> named) {
-        NamedValues values = new NamedValues(name(), named);
+    Adam build(NamedValues values, VectorWidth vectorWidth, Semantics semantics) {
         double[] betas = values.pair("betas");
-        return values.allRead(new Builder(decoupledWeightDecay, 0).lr(values.number("lr")).betas(betas[0], betas[1])
+        return new Builder(decoupledWeightDecay, 0).lr(values.number("lr")).betas(betas[0], betas[1])
                 .eps(values.number("eps")).weightDecay(values.number("weight_decay")).amsgrad(values.flag("amsgrad"))
-                .maximize(values.flag("maximize")).vectorWidth(vectorWidth()).semantics(semantics()).build());
+                .maximize(values.flag("maximize")).vectorWidth(vectorWidth).semantics(semantics).build();
     }
 
     /** {@code Adam}, or {@code AdamW} with decoupled weight decay. */
     @Override
     public String name() {
         return decoupledWeightDecay ? "AdamW" : "Adam";
-    }
-
-    @Override
-    public Adam withLr(double lr) {
-        return toBuilder().lr(lr).build();
-    }
-
-    @Override
-    public Adam withVectorWidth(VectorWidth vectorWidth) {
-        return toBuilder().vectorWidth(vectorWidth).build();
-    }
-
-    @Override
-    public Adam withSemantics(Semantics semantics) {
-        return toBuilder().semantics(semantics).build();
     }
 
     /** {@code exp_avg}, {@code exp_avg_sq}, then {@code max_exp_avg_sq} with amsgrad. */
@@ -215,37 +199,6 @@ public final class Adam extends Algorithm {
     /** True for AdamW: weight decay scales the parameter instead of adding to the gradient. */
     public boolean decoupledWeightDecay() {
         return decoupledWeightDecay;
-    }
-
-    @Override
-    public boolean equals(Object other) {
-        return other instanceof Adam that
-                && Double.compare(lr, that.lr) == 0
-                && Double.compare(beta1, that.beta1) == 0
-                && Double.compare(beta2, that.beta2) == 0
-                && Double.compare(eps, that.eps) == 0
-                && Double.compare(weightDecay, that.weightDecay) == 0
-                && amsgrad == that.amsgrad
-                && maximize == that.maximize
-                && decoupledWeightDecay == that.decoupledWeightDecay
-                && vectorWidth() == that.vectorWidth()
-                && semantics() == that.semantics();
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(lr, beta1, beta2, eps, weightDecay, amsgrad, maximize, decoupledWeightDecay,
-                vectorWidth(), semantics());
-    }
-
-    /** PyTorch's names and Python's notation, e.g. {@code Adam(lr=0.001, betas=(0.9, 0.999), ...)}. */
-    @Override
-    public String toString() {
-        return name() + "(lr=" + PythonFloat.repr(lr)
-                + ", betas=(" + PythonFloat.repr(beta1) + ", " + PythonFloat.repr(beta2)
-                + "), eps=" + PythonFloat.repr(eps) + ", weight_decay=" + PythonFloat.repr(weightDecay)
-                + ", amsgrad=" + PythonFloat.bool(amsgrad) + ", maximize=" + PythonFloat.bool(maximize)
-                + ", vector_width=" + vectorWidth() + ", semantics=" + semantics() + ")";
     }
 
     /** Collects Adam's or AdamW's hyper-parameters; {@link #build()} validates them with PyTorch's messages. */

@@ -117,32 +117,16 @@ public final class Adamax extends Algorithm {
     }
 
     @Override
-    Adamax withNamedHyperParameters(Map<String, Object> named) {
-        NamedValues values = new NamedValues(name(), named);
+    Adamax build(NamedValues values, VectorWidth vectorWidth, Semantics semantics) {
         double[] betas = values.pair("betas");
-        return values.allRead(builder().lr(values.number("lr")).betas(betas[0], betas[1])
+        return builder().lr(values.number("lr")).betas(betas[0], betas[1])
                 .eps(values.number("eps")).weightDecay(values.number("weight_decay"))
-                .maximize(values.flag("maximize")).vectorWidth(vectorWidth()).semantics(semantics()).build());
+                .maximize(values.flag("maximize")).vectorWidth(vectorWidth).semantics(semantics).build();
     }
 
     @Override
     public String name() {
         return "Adamax";
-    }
-
-    @Override
-    public Adamax withLr(double lr) {
-        return toBuilder().lr(lr).build();
-    }
-
-    @Override
-    public Adamax withVectorWidth(VectorWidth vectorWidth) {
-        return toBuilder().vectorWidth(vectorWidth).build();
-    }
-
-    @Override
-    public Adamax withSemantics(Semantics semantics) {
-        return toBuilder().semantics(semantics).build();
     }
 
     /** {@code [exp_avg, exp_inf]}. */
@@ -177,33 +161,6 @@ public final class Adamax extends Algorithm {
 
     public boolean maximize() {
         return maximize;
-    }
-
-    @Override
-    public boolean equals(Object other) {
-        return other instanceof Adamax that
-                && Double.compare(lr, that.lr) == 0
-                && Double.compare(beta1, that.beta1) == 0
-                && Double.compare(beta2, that.beta2) == 0
-                && Double.compare(eps, that.eps) == 0
-                && Double.compare(weightDecay, that.weightDecay) == 0
-                && maximize == that.maximize
-                && vectorWidth() == that.vectorWidth()
-                && semantics() == that.semantics();
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(lr, beta1, beta2, eps, weightDecay, maximize, vectorWidth(), semantics());
-    }
-
-    /** PyTorch's names and Python's notation, e.g. {@code Adamax(lr=0.002, betas=(0.9, 0.999), ...)}. */
-    @Override
-    public String toString() {
-        return name() + "(lr=" + PythonFloat.repr(lr) + ", betas=(" + PythonFloat.repr(beta1) + ", "
-                + PythonFloat.repr(beta2) + "), eps=" + PythonFloat.repr(eps) + ", weight_decay="
-                + PythonFloat.repr(weightDecay) + ", maximize=" + PythonFloat.bool(maximize) + ", vector_width="
-                + vectorWidth() + ", semantics=" + semantics() + ")";
     }
 
     /** Collects Adamax's hyper-parameters; {@link #build()} validates them with PyTorch's messages. */

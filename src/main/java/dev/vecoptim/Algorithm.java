@@ -1,17 +1,21 @@
 package dev.vecoptim;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.StringJoiner;
 
 /**
  * The hyper-parameters of one of vecoptim's optimizers ({@link Sgd}, {@link RmsProp}, {@link Adam} with AdamW,
- * {@link Adagrad}):
- * immutable, validated when built, and able to apply their update to one parameter ({@link #step}) or, inside
- * an {@link Optimizer}, to every parameter of a {@link ParameterGroup}. Each optimizer's class holds all that
- * is particular to it: its hyper-parameters and their checks, its formula, its state buffers and how they
- * start, and its hyper-parameters by PyTorch's names for checkpoints. Only this package defines optimizers.
+ * {@link Adagrad}, {@link Adadelta}, {@link Adamax}, {@link RAdam}, {@link Rprop}): immutable, validated when
+ * built, and able to apply their update to one parameter ({@link #step}) or, inside an {@link Optimizer}, to
+ * every parameter of a {@link ParameterGroup}. Each optimizer's class holds all that is particular to it: its
+ * hyper-parameters and their checks, its formula, its state buffers and how they start, and its
+ * hyper-parameters by PyTorch's names, from which this class derives equality, {@code toString} and the
+ * {@code with...} copies. Only this package defines optimizers.
  */
 public abstract class Algorithm {
     private static final long LAST_COUNTED_STEP = 1L << 24;
@@ -30,14 +34,21 @@ public abstract class Algorithm {
         this.vectorBits = vectorWidth.resolveBits();
     }
 
-    /** PyTorch's class name: {@code SGD}, {@code RMSprop}, {@code Adam}, {@code AdamW} or {@code Adagrad}. */
+    /** PyTorch's class name: {@code SGD}, {@code RMSprop}, {@code Adam}, {@code AdamW}, {@code Adagrad}, ... */
     public abstract String name();
 
     /** The learning rate. */
     public abstract double lr();
 
-    /** The same hyper-parameters with another learning rate, validated as {@code build()} does. */
-    public abstract Algorithm withLr(double lr);
+    /**
+     * The same optimizer and hyper-parameters with another learning rate, validated as {@code build()} does
+     * (each optimizer's {@code toBuilder()} gives a builder of its own type, to change anything else).
+     */
+    public final Algorithm withLr(double lr) {
+        Map<String, Object> named = new LinkedHashMap<>(namedHyperParameters());
+        named.put("lr", lr);
+        return withNamedHyperParameters(named);
+    }
 
     /**
      * The same hyper-parameters at another vector width: the same bits, at another speed.
@@ -45,10 +56,14 @@ public abstract class Algorithm {
      * @throws IllegalArgumentException for a width wider than the machine's
      * @throws IllegalStateException for an explicit width when SIMD is unavailable
      */
-    public abstract Algorithm withVectorWidth(VectorWidth vectorWidth);
+    public final Algorithm withVectorWidth(VectorWidth vectorWidth) {
+        return rebuilt(namedHyperParameters(), vectorWidth, semantics);
+    }
 
     /** The same hyper-parameters, reproducing another PyTorch's bits. */
-    public abstract Algorithm withSemantics(Semantics semantics);
+    public final Algorithm withSemantics(Semantics semantics) {
+        return rebuilt(namedHyperParameters(), vectorWidth, semantics);
+    }
 
     /**
      * The state buffers this configuration keeps per parameter, by PyTorch's names and in the order the
@@ -128,5 +143,49 @@ public abstract class Algorithm {
      *
      * @throws IllegalArgumentException if an entry is missing, extra or of another type, or a value is invalid
      */
-    abstract Algorithm withNamedHyperParameters(Map<String, Object> named);
+    final Algorithm withNamedHyperParameters(Map<String, Object> named) {
+        return rebuilt(named, vectorWidth, semantics);
+    }
+
+    private Algorithm rebuilt(Map<String, Object> named, VectorWidth vectorWidth, Semantics semantics) {
+        NamedValues values = new NamedValues(name(), named);
+        return values.allRead(build(values, Objects.requireNonNull(vectorWidth, "vectorWidth"),
+                Objects.requireNonNull(semantics, "semantics")));
+    }
+
+    /**
+     * The same optimizer (Adam or AdamW, say) built anew from every entry of {@code values}, read by PyTorch's
+     * names as {@link #namedHyperParameters()} gives them, at a width and under a semantics.
+     */
+    abstract Algorithm build(NamedValues values, VectorWidth vectorWidth, Semantics semantics);
+
+    /** Equal: the same optimizer, hyper-parameters (bit for bit), vector width and semantics. */
+    @Override
+    public final boolean equals(Object other) {
+        if (!(other instanceof Algorithm that) || getClass() != that.getClass() || !name().equals(that.name())
+                || vectorWidth != that.vectorWidth || semantics != that.semantics) {
+            return false;
+        }
+        Map<String, Object> named = namedHyperParameters();
+        Map<String, Object> thatNamed = that.namedHyperParameters();
+        return named.keySet().equals(thatNamed.keySet()) && named.entrySet().stream()
+                .allMatch(entry -> Objects.deepEquals(entry.getValue(), thatNamed.get(entry.getKey())));
+    }
+
+    @Override
+    public final int hashCode() {
+        return Objects.hash(name(), vectorWidth, semantics,
+                Arrays.deepHashCode(namedHyperParameters().values().toArray()));
+    }
+
+    /**
+     * PyTorch's name and hyper-parameters in Python's notation, then the width and semantics, e.g.
+     * {@code Adam(lr=0.001, betas=(0.9, 0.999), ..., vector_width=PREFERRED, semantics=PYTORCH_2)}.
+     */
+    @Override
+    public final String toString() {
+        StringJoiner text = new StringJoiner(", ", name() + "(", ")");
+        namedHyperParameters().forEach((name, value) -> text.add(name + "=" + NamedValues.repr(value)));
+        return text.add("vector_width=" + vectorWidth).add("semantics=" + semantics).toString();
+    }
 }

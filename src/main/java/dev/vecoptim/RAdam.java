@@ -145,33 +145,17 @@ public final class RAdam extends Algorithm {
     }
 
     @Override
-    RAdam withNamedHyperParameters(Map<String, Object> named) {
-        NamedValues values = new NamedValues(name(), named);
+    RAdam build(NamedValues values, VectorWidth vectorWidth, Semantics semantics) {
         double[] betas = values.pair("betas");
-        return values.allRead(builder().lr(values.number("lr")).betas(betas[0], betas[1])
+        return builder().lr(values.number("lr")).betas(betas[0], betas[1])
                 .eps(values.number("eps")).weightDecay(values.number("weight_decay"))
                 .maximize(values.flag("maximize")).decoupledWeightDecay(values.flag("decoupled_weight_decay"))
-                .vectorWidth(vectorWidth()).semantics(semantics()).build());
+                .vectorWidth(vectorWidth).semantics(semantics).build();
     }
 
     @Override
     public String name() {
         return "RAdam";
-    }
-
-    @Override
-    public RAdam withLr(double lr) {
-        return toBuilder().lr(lr).build();
-    }
-
-    @Override
-    public RAdam withVectorWidth(VectorWidth vectorWidth) {
-        return toBuilder().vectorWidth(vectorWidth).build();
-    }
-
-    @Override
-    public RAdam withSemantics(Semantics semantics) {
-        return toBuilder().semantics(semantics).build();
     }
 
     /** {@code [exp_avg, exp_avg_sq]}. */
@@ -211,36 +195,6 @@ public final class RAdam extends Algorithm {
 
     public boolean maximize() {
         return maximize;
-    }
-
-    @Override
-    public boolean equals(Object other) {
-        return other instanceof RAdam that
-                && Double.compare(lr, that.lr) == 0
-                && Double.compare(beta1, that.beta1) == 0
-                && Double.compare(beta2, that.beta2) == 0
-                && Double.compare(eps, that.eps) == 0
-                && Double.compare(weightDecay, that.weightDecay) == 0
-                && decoupledWeightDecay == that.decoupledWeightDecay
-                && maximize == that.maximize
-                && vectorWidth() == that.vectorWidth()
-                && semantics() == that.semantics();
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(lr, beta1, beta2, eps, weightDecay, decoupledWeightDecay, maximize, vectorWidth(),
-                semantics());
-    }
-
-    /** PyTorch's names and Python's notation, e.g. {@code RAdam(lr=0.001, betas=(0.9, 0.999), ...)}. */
-    @Override
-    public String toString() {
-        return name() + "(lr=" + PythonFloat.repr(lr) + ", betas=(" + PythonFloat.repr(beta1) + ", "
-                + PythonFloat.repr(beta2) + "), eps=" + PythonFloat.repr(eps) + ", weight_decay="
-                + PythonFloat.repr(weightDecay) + ", maximize=" + PythonFloat.bool(maximize)
-                + ", decoupled_weight_decay=" + PythonFloat.bool(decoupledWeightDecay) + ", vector_width="
-                + vectorWidth() + ", semantics=" + semantics() + ")";
     }
 
     /** Collects RAdam's hyper-parameters; {@link #build()} validates them with PyTorch's messages. */

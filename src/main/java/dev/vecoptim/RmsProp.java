@@ -147,33 +147,17 @@ public final class RmsProp extends Algorithm {
     }
 
     @Override
-    RmsProp withNamedHyperParameters(Map<String, Object> named) {
-        NamedValues values = new NamedValues(name(), named);
-        return values.allRead(builder().lr(values.number("lr")).alpha(values.number("alpha"))
+    RmsProp build(NamedValues values, VectorWidth vectorWidth, Semantics semantics) {
+        return builder().lr(values.number("lr")).alpha(values.number("alpha"))
                 .eps(values.number("eps")).weightDecay(values.number("weight_decay"))
                 .momentum(values.number("momentum")).centered(values.flag("centered"))
-                .maximize(values.flag("maximize")).vectorWidth(vectorWidth()).semantics(semantics())
-                .build());
+                .maximize(values.flag("maximize")).vectorWidth(vectorWidth).semantics(semantics)
+                .build();
     }
 
     @Override
     public String name() {
         return "RMSprop";
-    }
-
-    @Override
-    public RmsProp withLr(double lr) {
-        return toBuilder().lr(lr).build();
-    }
-
-    @Override
-    public RmsProp withVectorWidth(VectorWidth vectorWidth) {
-        return toBuilder().vectorWidth(vectorWidth).build();
-    }
-
-    @Override
-    public RmsProp withSemantics(Semantics semantics) {
-        return toBuilder().semantics(semantics).build();
     }
 
     /** {@code square_avg}, then {@code grad_avg} when centered, then {@code momentum_buffer} with momentum. */
@@ -211,35 +195,6 @@ public final class RmsProp extends Algorithm {
 
     public boolean maximize() {
         return maximize;
-    }
-
-    @Override
-    public boolean equals(Object other) {
-        return other instanceof RmsProp that
-                && Double.compare(lr, that.lr) == 0
-                && Double.compare(alpha, that.alpha) == 0
-                && Double.compare(eps, that.eps) == 0
-                && Double.compare(weightDecay, that.weightDecay) == 0
-                && Double.compare(momentum, that.momentum) == 0
-                && centered == that.centered
-                && maximize == that.maximize
-                && vectorWidth() == that.vectorWidth()
-                && semantics() == that.semantics();
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(lr, alpha, eps, weightDecay, momentum, centered, maximize, vectorWidth(), semantics());
-    }
-
-    /** PyTorch's names and Python's notation, e.g. {@code RMSprop(lr=0.01, alpha=0.99, ...)}. */
-    @Override
-    public String toString() {
-        return name() + "(lr=" + PythonFloat.repr(lr) + ", alpha=" + PythonFloat.repr(alpha)
-                + ", eps=" + PythonFloat.repr(eps) + ", weight_decay=" + PythonFloat.repr(weightDecay)
-                + ", momentum=" + PythonFloat.repr(momentum) + ", centered=" + PythonFloat.bool(centered)
-                + ", maximize=" + PythonFloat.bool(maximize) + ", vector_width=" + vectorWidth()
-                + ", semantics=" + semantics() + ")";
     }
 
     /** Collects RMSProp's hyper-parameters; {@link #build()} validates them with PyTorch's messages. */

@@ -131,33 +131,17 @@ public final class Rprop extends Algorithm {
     }
 
     @Override
-    Rprop withNamedHyperParameters(Map<String, Object> named) {
-        NamedValues values = new NamedValues(name(), named);
+    Rprop build(NamedValues values, VectorWidth vectorWidth, Semantics semantics) {
         double[] etas = values.pair("etas");
         double[] stepSizes = values.pair("step_sizes");
-        return values.allRead(builder().lr(values.number("lr")).etas(etas[0], etas[1])
-                .stepSizes(stepSizes[0], stepSizes[1]).maximize(values.flag("maximize")).vectorWidth(vectorWidth())
-                .semantics(semantics()).build());
+        return builder().lr(values.number("lr")).etas(etas[0], etas[1])
+                .stepSizes(stepSizes[0], stepSizes[1]).maximize(values.flag("maximize")).vectorWidth(vectorWidth)
+                .semantics(semantics).build();
     }
 
     @Override
     public String name() {
         return "Rprop";
-    }
-
-    @Override
-    public Rprop withLr(double lr) {
-        return toBuilder().lr(lr).build();
-    }
-
-    @Override
-    public Rprop withVectorWidth(VectorWidth vectorWidth) {
-        return toBuilder().vectorWidth(vectorWidth).build();
-    }
-
-    @Override
-    public Rprop withSemantics(Semantics semantics) {
-        return toBuilder().semantics(semantics).build();
     }
 
     /** {@code [prev, step_size]}. */
@@ -194,33 +178,6 @@ public final class Rprop extends Algorithm {
 
     public boolean maximize() {
         return maximize;
-    }
-
-    @Override
-    public boolean equals(Object other) {
-        return other instanceof Rprop that
-                && Double.compare(lr, that.lr) == 0
-                && Double.compare(etaMinus, that.etaMinus) == 0
-                && Double.compare(etaPlus, that.etaPlus) == 0
-                && Double.compare(stepSizeMin, that.stepSizeMin) == 0
-                && Double.compare(stepSizeMax, that.stepSizeMax) == 0
-                && maximize == that.maximize
-                && vectorWidth() == that.vectorWidth()
-                && semantics() == that.semantics();
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(lr, etaMinus, etaPlus, stepSizeMin, stepSizeMax, maximize, vectorWidth(), semantics());
-    }
-
-    /** PyTorch's names and Python's notation, e.g. {@code Rprop(lr=0.01, etas=(0.5, 1.2), ...)}. */
-    @Override
-    public String toString() {
-        return name() + "(lr=" + PythonFloat.repr(lr) + ", etas=(" + PythonFloat.repr(etaMinus) + ", "
-                + PythonFloat.repr(etaPlus) + "), step_sizes=(" + PythonFloat.repr(stepSizeMin) + ", "
-                + PythonFloat.repr(stepSizeMax) + "), maximize=" + PythonFloat.bool(maximize) + ", vector_width="
-                + vectorWidth() + ", semantics=" + semantics() + ")";
     }
 
     /** Collects Rprop's hyper-parameters; {@link #build()} validates them with PyTorch's messages. */

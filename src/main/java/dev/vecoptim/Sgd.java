@@ -139,32 +139,16 @@ public final class Sgd extends Algorithm {
     }
 
     @Override
-    Sgd withNamedHyperParameters(Map<String, Object> named) {
-        NamedValues values = new NamedValues(name(), named);
-        return values.allRead(builder(values.number("lr")).momentum(values.number("momentum"))
+    Sgd build(NamedValues values, VectorWidth vectorWidth, Semantics semantics) {
+        return builder(values.number("lr")).momentum(values.number("momentum"))
                 .dampening(values.number("dampening")).weightDecay(values.number("weight_decay"))
-                .nesterov(values.flag("nesterov")).maximize(values.flag("maximize")).vectorWidth(vectorWidth())
-                .semantics(semantics()).build());
+                .nesterov(values.flag("nesterov")).maximize(values.flag("maximize")).vectorWidth(vectorWidth)
+                .semantics(semantics).build();
     }
 
     @Override
     public String name() {
         return "SGD";
-    }
-
-    @Override
-    public Sgd withLr(double lr) {
-        return toBuilder().lr(lr).build();
-    }
-
-    @Override
-    public Sgd withVectorWidth(VectorWidth vectorWidth) {
-        return toBuilder().vectorWidth(vectorWidth).build();
-    }
-
-    @Override
-    public Sgd withSemantics(Semantics semantics) {
-        return toBuilder().semantics(semantics).build();
     }
 
     /** {@code [momentum_buffer]} with momentum, else none. */
@@ -197,33 +181,6 @@ public final class Sgd extends Algorithm {
 
     public boolean maximize() {
         return maximize;
-    }
-
-    @Override
-    public boolean equals(Object other) {
-        return other instanceof Sgd that
-                && Double.compare(lr, that.lr) == 0
-                && Double.compare(momentum, that.momentum) == 0
-                && Double.compare(dampening, that.dampening) == 0
-                && Double.compare(weightDecay, that.weightDecay) == 0
-                && nesterov == that.nesterov
-                && maximize == that.maximize
-                && vectorWidth() == that.vectorWidth()
-                && semantics() == that.semantics();
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(lr, momentum, dampening, weightDecay, nesterov, maximize, vectorWidth(), semantics());
-    }
-
-    /** PyTorch's names and Python's notation, e.g. {@code SGD(lr=0.1, momentum=0.9, ...)}. */
-    @Override
-    public String toString() {
-        return name() + "(lr=" + PythonFloat.repr(lr) + ", momentum=" + PythonFloat.repr(momentum)
-                + ", dampening=" + PythonFloat.repr(dampening) + ", weight_decay=" + PythonFloat.repr(weightDecay)
-                + ", nesterov=" + PythonFloat.bool(nesterov) + ", maximize=" + PythonFloat.bool(maximize)
-                + ", vector_width=" + vectorWidth() + ", semantics=" + semantics() + ")";
     }
 
     /** Collects SGD's hyper-parameters; {@link #build()} validates them with PyTorch's messages. */

@@ -1,11 +1,13 @@
 package dev.vecoptim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /** Hyper-parameters by PyTorch's names, as checkpoints store them: exact round trips and precise refusals. */
@@ -13,15 +15,15 @@ class NamedHyperParametersTest {
 
     @Test
     void everyOptimizerRoundTripsThroughItsNames() {
-        List<Algorithm> algorithms = List.of(
-                Sgd.builder(0.1).momentum(0.9).dampening(0.1).weightDecay(1e-4).maximize(true).build(),
-                Sgd.builder(0.2).momentum(0.8).nesterov(true).build(),
-                RmsProp.builder().lr(0.02).alpha(0.9).eps(1e-6).weightDecay(0.1).momentum(0.5).centered(true).build(),
-                Adam.builder().lr(0.003).betas(0.8, 0.99).eps(1e-7).weightDecay(0.2).amsgrad(true).build(),
-                Adam.adamWBuilder().maximize(true).build());
-        for (Algorithm algorithm : algorithms) {
-            Algorithm other = algorithm.withLr(0.5).withNamedHyperParameters(algorithm.namedHyperParameters());
-            assertEquals(algorithm, other);
+        SplittableRandom r = new SplittableRandom(11);
+        for (TestedOptimizers.Kind kind : TestedOptimizers.ALL) {
+            for (int trial = 0; trial < 20; trial++) {
+                Algorithm algorithm = TestedOptimizers.randomized(kind.random().apply(r), r);
+                Algorithm other = algorithm.withLr(0.5).withNamedHyperParameters(algorithm.namedHyperParameters());
+                assertEquals(algorithm, other);
+                assertEquals(algorithm.hashCode(), other.hashCode());
+                assertEquals(algorithm.toString(), other.toString());
+            }
         }
         assertEquals(List.of("lr", "betas", "eps", "weight_decay", "amsgrad", "maximize"),
                 List.copyOf(Adam.builder().build().namedHyperParameters().keySet()), "PyTorch's order");
@@ -29,6 +31,21 @@ class NamedHyperParametersTest {
                 NamedValues.flags(Adam.builder().amsgrad(true).build().namedHyperParameters()));
         assertEquals("AdamW", Adam.adamWBuilder().build().withNamedHyperParameters(
                 Adam.builder().build().namedHyperParameters()).name(), "the optimizer is the receiver's");
+    }
+
+    @Test
+    void equalMeansTheSameOptimizerHyperParametersWidthAndSemantics() {
+        Algorithm adam = Adam.builder().weightDecay(0.01).build();
+        Algorithm adamW = Adam.adamWBuilder().build();
+        assertEquals(adam.toString().substring("Adam".length()), adamW.toString().substring("AdamW".length()));
+        assertNotEquals(adam, adamW, "Adam and AdamW with the same numbers are different optimizers");
+        assertNotEquals(adam, adam.withLr(0.002));
+        assertNotEquals(adam, Adam.builder().weightDecay(0.01).betas(0.9, 0.99).build(), "tuples compare by value");
+        assertEquals(adam, Adam.builder().weightDecay(0.01).betas(0.9, 0.999).build());
+        assertNotEquals(adam, adam.withSemantics(Semantics.PYTORCH_1_13));
+        assertNotEquals(adam, adam.withVectorWidth(VectorWidth.SCALAR));
+        assertNotEquals(Sgd.builder(0.0).build(), Sgd.builder(-0.0).build(), "bit for bit: 0.0 and -0.0 differ");
+        assertEquals(Sgd.builder(-0.0).build().hashCode(), Sgd.builder(-0.0).build().hashCode());
     }
 
     @Test
