@@ -23,10 +23,12 @@ when /proc is not mounted in a chroot).
 Both versions record the same cases from the same random seed (1.13 leaves out those with a hyper-parameter
 it lacks); cases were only ever appended, so that every case keeps its inputs when the list grows.
 
-Format, little-endian: b"VOGOLD01", u32 case count, then per case: str name, str optimizer,
+Format, little-endian: b"VOGOLD02", u32 case count, then per case: str name, str optimizer,
 u16 hyper-parameter count and (str name, f64 value) pairs (booleans as 0/1), u32 n, u16 steps,
 f32[n] initial parameter, then per step: f32[n] gradient, f32[n] parameter after the step,
-u16 state count and (str name, f32[n]) pairs. A str is a u16 byte length and UTF-8 bytes.
+u16 state count and (str name, f32[n]) pairs, u16 scalar count and (str name, f32) pairs (the 0-dim state
+tensors besides step: NAdam's mu_product, ASGD's eta and mu). A str is a u16 byte length and UTF-8 bytes.
+Format 1 (VOGOLD01) had no scalars; the cases it held are byte for byte the same otherwise.
 """
 import itertools
 import os
@@ -131,6 +133,22 @@ def cases():
                             decoupled_weight_decay=decoupled, maximize=maximize), {}, 8
     yield "radam", dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False,
                         maximize=False), {}, 8
+    # Appended for NAdam and ASGD, whose per-parameter scalars are recorded too: every flag, a fast momentum
+    # schedule beside the default one, 2.x's lerp on both sides of 0.5; ASGD's step size decaying fast, and
+    # averaging that starts within the steps recorded (t0 2 and 0.5) or never (1e6); then PyTorch's defaults.
+    nadam_grid = itertools.product([0.87, 0.3], [0.0, 0.021], [False, True], [False, True])
+    for beta1, weight_decay, decoupled, maximize in nadam_grid:
+        yield "nadam", dict(lr=0.0029, beta1=beta1, beta2=0.9951, eps=3e-7, weight_decay=weight_decay,
+                            momentum_decay=4e-3 if beta1 == 0.87 else 0.07, decoupled_weight_decay=decoupled,
+                            maximize=maximize), {}, 6
+    yield "nadam", dict(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
+                        decoupled_weight_decay=False, maximize=False), {}, 6
+    asgd_grid = itertools.product([(1e-4, 0.75, 1e6), (0.3, 0.75, 2.0), (0.05, 1.3, 0.5)], [0.0, 0.013],
+                                  [False, True])
+    for (lambd, alpha, t0), weight_decay, maximize in asgd_grid:
+        yield "asgd", dict(lr=0.0213, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
+                           maximize=maximize), {}, 6
+    yield "asgd", dict(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, maximize=False), {}, 6
 
 
 def optimizer(kind, params, hp):
@@ -146,12 +164,14 @@ def optimizer(kind, params, hp):
         return torch.optim.Rprop(params, lr=hp["lr"], etas=(hp["etaminus"], hp["etaplus"]),
                                  step_sizes=(hp["step_size_min"], hp["step_size_max"]), foreach=False,
                                  maximize=hp["maximize"])
-    if kind == "radam" and VERSION == "1.13":
-        # 1.13's RAdam has neither flag; cases that set one are not recorded there (see recorded()).
+    if kind == "asgd":
+        return torch.optim.ASGD(params, foreach=False, **hp)
+    if kind in ("radam", "nadam") and VERSION == "1.13":
+        # 1.13's RAdam and NAdam have neither flag; cases that set one are not recorded there (see recorded()).
         hp = {k: v for k, v in hp.items() if k not in ("maximize", "decoupled_weight_decay")}
     other = {k: v for k, v in hp.items() if k not in ("beta1", "beta2")}
     cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "adamax": torch.optim.Adamax,
-           "radam": torch.optim.RAdam}[kind]
+           "radam": torch.optim.RAdam, "nadam": torch.optim.NAdam}[kind]
     return cls(params, betas=(hp["beta1"], hp["beta2"]), foreach=False, **other)
 
 
@@ -162,7 +182,8 @@ def recorded(kind, hp):
 
 
 STATE_NAMES = ["momentum_buffer", "square_avg", "grad_avg", "exp_avg", "exp_avg_sq", "max_exp_avg_sq", "sum",
-               "acc_delta", "exp_inf", "prev", "step_size"]
+               "acc_delta", "exp_inf", "prev", "step_size", "ax"]
+SCALAR_NAMES = ["mu_product", "eta", "mu"]
 
 
 def pack_str(text):
@@ -181,7 +202,7 @@ def main():
         sys.exit("PyTorch runs its %s kernels, which do not fuse: mount /proc in the chroot"
                  % torch.backends.cpu.get_cpu_capability())
     rng = random.Random(20261125)
-    out = bytearray(b"VOGOLD01")
+    out = bytearray(b"VOGOLD02")
     body = bytearray()
     count = 0
     for case in cases():
@@ -207,6 +228,13 @@ def main():
             body += pack_floats(grad) + pack_floats(param.detach()) + struct.pack("<H", len(buffers))
             for key, tensor in buffers:
                 body += pack_str(key) + pack_floats(tensor)
+            scalars = [(key, state[key]) for key in SCALAR_NAMES if key in state]
+            body += struct.pack("<H", len(scalars))
+            for key, tensor in scalars:
+                if tensor.dtype != torch.float32 or tensor.dim() != 0:
+                    sys.exit("%s's %s is a %s of %d dimensions, not a float32 scalar" % (kind, key, tensor.dtype,
+                                                                                         tensor.dim()))
+                body += pack_str(key) + pack_floats(tensor.reshape(1))
         count += 1
     out += struct.pack("<I", count) + body
     os.makedirs(os.path.dirname(OUT), exist_ok=True)

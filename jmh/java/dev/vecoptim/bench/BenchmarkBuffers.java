@@ -5,28 +5,35 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * A parameter's buffers for one benchmark: param, grad and up to three state buffers, native (64-byte
- * aligned, as the library recommends) or on the heap over {@code float[]}, filled with values of an
- * optimizer in mid-training: parameters near ±0.1, gradients near ±0.01, state near 1e-4 (or, for the
- * subnormal case, gradients and state below {@link Float#MIN_NORMAL}).
+ * A parameter's buffers for one benchmark: param, grad, up to three state buffers and the optimizer's scalars
+ * (one float each), native (64-byte aligned, as the library recommends) or on the heap over {@code float[]},
+ * filled with values of an optimizer in mid-training: parameters near ±0.1, gradients near ±0.01, state and
+ * scalars near 1e-4 (or, for the subnormal case, gradients and state below {@link Float#MIN_NORMAL}).
  */
 public final class BenchmarkBuffers {
     public final MemorySegment param;
     public final MemorySegment grad;
-    /** The workload's state buffers, in {@code Algorithm.stateNames()} order. */
+    /** The workload's state buffers in {@code Algorithm.stateNames()} order, then its scalars. */
     public final MemorySegment[] state;
     public final float[][] arrays;
+    /** Param and the state buffers: the buffers a step writes in full. */
+    private final int written;
 
     /**
      * @param heap over {@code float[]} (kept in {@link #arrays}: param, grad, state...) instead of native memory
      * @param subnormal gradients and state in the subnormal range, where some CPUs slow down
      */
     public BenchmarkBuffers(Arena arena, Workload workload, int elements, boolean heap, boolean subnormal) {
-        int count = 1 + workload.writtenBuffers();
-        arrays = heap ? new float[count][elements] : null;
+        written = workload.writtenBuffers();
+        int count = 1 + written + workload.scalars();
+        arrays = heap ? new float[count][] : null;
         MemorySegment[] all = new MemorySegment[count];
         for (int b = 0; b < count; b++) {
-            all[b] = heap ? MemorySegment.ofArray(arrays[b]) : arena.allocate((long) elements * Float.BYTES, 64);
+            int length = b <= written ? elements : 1;
+            if (heap) {
+                arrays[b] = new float[length];
+            }
+            all[b] = heap ? MemorySegment.ofArray(arrays[b]) : arena.allocate((long) length * Float.BYTES, 64);
             float scale = b == 0 ? 0.1f : b == 1 ? 0.01f : 1e-4f;
             fill(all[b], subnormal && b > 0 ? scale * 1e-37f : scale, b, b > 1);
         }
@@ -52,12 +59,13 @@ public final class BenchmarkBuffers {
 
     /** Written buffer {@code index}, or null past the last: the roofline takes four, used or not. */
     public MemorySegment writtenOrNull(int index) {
-        return index <= state.length ? written(index) : null;
+        return index < written ? written(index) : null;
     }
 
     /** A copy in fresh native memory, for checking a benchmark's result against the reference. */
     public BenchmarkBuffers(Arena arena, BenchmarkBuffers source) {
         arrays = null;
+        written = source.written;
         param = copy(arena, source.param);
         grad = copy(arena, source.grad);
         state = new MemorySegment[source.state.length];

@@ -78,6 +78,9 @@ public final class BenchmarkSelfCheck {
         for (int b = 0; b < workload.writtenBuffers(); b++) {
             assertBytes(what + " buffer " + b, expected.written(b), benchmark.buffers.written(b));
         }
+        for (int s = workload.writtenBuffers() - 1; s < expected.state.length; s++) {
+            assertBytes(what + " scalar " + s, expected.state[s], benchmark.buffers.state[s]);
+        }
         checked++;
         benchmark.tearDown();
     }

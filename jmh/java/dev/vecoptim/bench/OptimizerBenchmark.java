@@ -27,7 +27,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 public abstract class OptimizerBenchmark {
     @Param({"sgd-momentum", "sgd-nesterov", "rmsprop", "rmsprop-centered", "rmsprop-centered-1.13", "adam", "adam-1.13",
-        "amsgrad", "adamw", "adagrad", "adadelta", "adamax", "rprop", "radam"})
+        "amsgrad", "adamw", "adagrad", "adadelta", "adamax", "rprop", "radam", "nadam", "asgd"})
     public String optimizer;
     @Param({"4096", "65536", "1048576", "16777216", "67108864"})
     public int elements;

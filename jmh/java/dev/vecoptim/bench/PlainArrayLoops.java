@@ -4,6 +4,8 @@ import dev.vecoptim.Adadelta;
 import dev.vecoptim.Adagrad;
 import dev.vecoptim.Adam;
 import dev.vecoptim.Adamax;
+import dev.vecoptim.Asgd;
+import dev.vecoptim.NAdam;
 import dev.vecoptim.RAdam;
 import dev.vecoptim.RmsProp;
 import dev.vecoptim.Rprop;
@@ -217,6 +219,59 @@ final class PlainArrayLoops {
             float adaptiveLr = 1 / ((float) Math.sqrt(v) + eps) * biasCorrection2Sqrt;
             p[i] -= m / biasCorrection1 * lr * adaptiveLr * rect;
         }
+    }
+
+    /** NAdam without weight decay: param, grad, the two moments, then {@code mu_product} in an array of one. */
+    static ArrayStepper nadam(NAdam nadam) {
+        return (a, t) -> nadam(nadam, t, a[0], a[1], a[2], a[3], a[4]);
+    }
+
+    private static void nadam(NAdam nadam, long step, float[] p, float[] g, float[] expAvg, float[] expAvgSq,
+                              float[] muProduct) {
+        double mu = nadam.beta1() * (1 - 0.5 * StrictMath.pow(0.96, step * nadam.momentumDecay()));
+        double muNext = nadam.beta1() * (1 - 0.5 * StrictMath.pow(0.96, (step + 1) * nadam.momentumDecay()));
+        float product = muProduct[0] * (float) mu;
+        double productNext = nadam.semantics() == Semantics.PYTORCH_2 ? product * muNext
+                : product * (float) mu * (float) muNext;
+        float gradCoefficient = (float) (-nadam.lr() * (1 - mu) / (1 - (double) product));
+        float expAvgCoefficient = (float) (-nadam.lr() * muNext / (1 - productNext));
+        float biasCorrection2 = (float) (1 - StrictMath.pow(nadam.beta2(), step));
+        float beta1 = (float) nadam.beta1();
+        float beta1Complement = (float) (1 - nadam.beta1());
+        float beta2 = (float) nadam.beta2();
+        float beta2Complement = (float) (1 - nadam.beta2());
+        float eps = (float) nadam.eps();
+        boolean lerp = nadam.semantics() == Semantics.PYTORCH_2;
+        for (int i = 0; i < p.length; i++) {
+            float gi = g[i];
+            float m = lerp ? lerp(expAvg[i], gi, beta1Complement) : Math.fma(gi, beta1Complement, expAvg[i] * beta1);
+            expAvg[i] = m;
+            float v = Math.fma(beta2Complement * gi, gi, expAvgSq[i] * beta2);
+            expAvgSq[i] = v;
+            float denom = (float) Math.sqrt(v / biasCorrection2) + eps;
+            float updated = p[i] + gradCoefficient * gi / denom;
+            p[i] = updated + expAvgCoefficient * m / denom;
+        }
+        muProduct[0] = product;
+    }
+
+    /** ASGD without weight decay: param, grad, {@code ax}, then {@code eta} and {@code mu} in arrays of one. */
+    static ArrayStepper asgd(Asgd asgd) {
+        return (a, t) -> asgd(asgd, t, a[0], a[1], a[2], a[3], a[4]);
+    }
+
+    private static void asgd(Asgd asgd, long step, float[] p, float[] g, float[] ax, float[] eta, float[] mu) {
+        float decayFactor = (float) (1 - asgd.lambd() * eta[0]);
+        float negativeEta = -eta[0];
+        float weight = mu[0];
+        boolean averaging = weight != 1;
+        for (int i = 0; i < p.length; i++) {
+            float pi = Math.fma(g[i], negativeEta, p[i] * decayFactor);
+            p[i] = pi;
+            ax[i] = averaging ? ax[i] + (pi - ax[i]) * weight : pi;
+        }
+        eta[0] = (float) (asgd.lr() / StrictMath.pow(1 + asgd.lambd() * asgd.lr() * step, asgd.alpha()));
+        mu[0] = (float) (1 / Math.max(1, step - asgd.t0()));
     }
 
     /** PyTorch 2.x's {@code start.lerp_(end, weight)}: its two roundings, chosen by the weight. */

@@ -4,12 +4,15 @@ import dev.vecoptim.Adadelta;
 import dev.vecoptim.Adagrad;
 import dev.vecoptim.Adam;
 import dev.vecoptim.Adamax;
+import dev.vecoptim.Asgd;
+import dev.vecoptim.NAdam;
 import dev.vecoptim.RAdam;
 import dev.vecoptim.RmsProp;
 import dev.vecoptim.Rprop;
 import dev.vecoptim.Semantics;
 import dev.vecoptim.Sgd;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -280,6 +283,72 @@ final class StaticFinalSpeciesKernels {
             store(v, expAvgSq, i);
             FloatVector adaptiveLr = one.div(v.sqrt().add(eps)).mul(biasCorrection2Sqrt);
             store(load(param, i).sub(m.div(biasCorrection1).mul(lr).mul(adaptiveLr).mul(rect)), param, i);
+        }
+    }
+
+    /**
+     * NAdam without weight decay, PyTorch 2.x's lerp: state is the two moments, then {@code mu_product}, read
+     * before the loop and advanced after it.
+     */
+    static Workload.Stepper nadam(NAdam nadam) {
+        Lerp lerp = new Lerp((float) (1 - nadam.beta1()));
+        FloatVector beta2 = broadcast(nadam.beta2());
+        FloatVector beta2Complement = broadcast(1 - nadam.beta2());
+        FloatVector eps = broadcast(nadam.eps());
+        return (param, grad, state, step) -> {
+            double mu = nadam.beta1() * (1 - 0.5 * StrictMath.pow(0.96, step * nadam.momentumDecay()));
+            double muNext = nadam.beta1() * (1 - 0.5 * StrictMath.pow(0.96, (step + 1) * nadam.momentumDecay()));
+            float muProduct = state[2].get(ValueLayout.JAVA_FLOAT_UNALIGNED, 0) * (float) mu;
+            double muProductNext = muProduct * muNext;
+            nadam(lerp, beta2, beta2Complement, broadcast(1 - StrictMath.pow(nadam.beta2(), step)), eps,
+                    broadcast(-nadam.lr() * (1 - mu) / (1 - (double) muProduct)),
+                    broadcast(-nadam.lr() * muNext / (1 - muProductNext)), param, grad, state[0], state[1]);
+            state[2].set(ValueLayout.JAVA_FLOAT_UNALIGNED, 0, muProduct);
+        };
+    }
+
+    private static void nadam(Lerp lerp, FloatVector beta2, FloatVector beta2Complement, FloatVector biasCorrection2,
+                              FloatVector eps, FloatVector gradCoefficient, FloatVector expAvgCoefficient,
+                              MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expAvgSq) {
+        long n = wholeVectors(param);
+        for (long i = 0; i < n; i += SPECIES.length()) {
+            FloatVector g = load(grad, i);
+            FloatVector m = lerp.of(load(expAvg, i), g);
+            store(m, expAvg, i);
+            FloatVector v = beta2Complement.mul(g).fma(g, load(expAvgSq, i).mul(beta2));
+            store(v, expAvgSq, i);
+            FloatVector denom = v.div(biasCorrection2).sqrt().add(eps);
+            FloatVector p = load(param, i).add(gradCoefficient.mul(g).div(denom));
+            store(p.add(expAvgCoefficient.mul(m).div(denom)), param, i);
+        }
+    }
+
+    /** ASGD without weight decay: state is {@code ax}, then {@code eta} and {@code mu}, read and then set anew. */
+    static Workload.Stepper asgd(Asgd asgd) {
+        return (param, grad, state, step) -> {
+            float eta = state[1].get(ValueLayout.JAVA_FLOAT_UNALIGNED, 0);
+            float mu = state[2].get(ValueLayout.JAVA_FLOAT_UNALIGNED, 0);
+            asgd(broadcast(1 - asgd.lambd() * eta), broadcast(-eta), mu != 1 ? broadcast(mu) : null, param, grad,
+                    state[0]);
+            state[1].set(ValueLayout.JAVA_FLOAT_UNALIGNED, 0,
+                    (float) (asgd.lr() / StrictMath.pow(1 + asgd.lambd() * asgd.lr() * step, asgd.alpha())));
+            state[2].set(ValueLayout.JAVA_FLOAT_UNALIGNED, 0, (float) (1 / Math.max(1, step - asgd.t0())));
+        };
+    }
+
+    /** {@code mu} null: no averaging, ax is a copy of the parameter. */
+    private static void asgd(FloatVector decayFactor, FloatVector negativeEta, FloatVector mu, MemorySegment param,
+                             MemorySegment grad, MemorySegment ax) {
+        long n = wholeVectors(param);
+        for (long i = 0; i < n; i += SPECIES.length()) {
+            FloatVector p = load(grad, i).fma(negativeEta, load(param, i).mul(decayFactor));
+            store(p, param, i);
+            if (mu != null) {
+                FloatVector average = load(ax, i);
+                store(average.add(p.sub(average).mul(mu)), ax, i);
+            } else {
+                store(p, ax, i);
+            }
         }
     }
 }

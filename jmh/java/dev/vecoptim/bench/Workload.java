@@ -4,8 +4,10 @@ import dev.vecoptim.Adadelta;
 import dev.vecoptim.Adagrad;
 import dev.vecoptim.Adam;
 import dev.vecoptim.Adamax;
-import dev.vecoptim.RAdam;
 import dev.vecoptim.Algorithm;
+import dev.vecoptim.Asgd;
+import dev.vecoptim.NAdam;
+import dev.vecoptim.RAdam;
 import dev.vecoptim.RmsProp;
 import dev.vecoptim.Rprop;
 import dev.vecoptim.Semantics;
@@ -56,7 +58,11 @@ public enum Workload {
     RPROP("rprop", 4, width -> Rprop.builder().vectorWidth(width).build(),
             rprop -> StaticFinalSpeciesKernels.rprop((Rprop) rprop), rprop -> PlainArrayLoops.rprop((Rprop) rprop)),
     RADAM("radam", 4, width -> RAdam.builder().vectorWidth(width).build(),
-            radam -> StaticFinalSpeciesKernels.radam((RAdam) radam), radam -> PlainArrayLoops.radam((RAdam) radam));
+            radam -> StaticFinalSpeciesKernels.radam((RAdam) radam), radam -> PlainArrayLoops.radam((RAdam) radam)),
+    NADAM("nadam", 4, width -> NAdam.builder().vectorWidth(width).build(),
+            nadam -> StaticFinalSpeciesKernels.nadam((NAdam) nadam), nadam -> PlainArrayLoops.nadam((NAdam) nadam)),
+    ASGD("asgd", 3, width -> Asgd.builder().vectorWidth(width).build(),
+            asgd -> StaticFinalSpeciesKernels.asgd((Asgd) asgd), asgd -> PlainArrayLoops.asgd((Asgd) asgd));
 
     /** The step number every benchmark applies: past the first, so SGD runs its momentum path. */
     public static final long STEP = 10;
@@ -109,6 +115,11 @@ public enum Workload {
         return 1 + algorithm(VectorWidth.SCALAR).stateNames().size();
     }
 
+    /** The scalars the optimizer keeps per parameter, after the state buffers in a step's state array. */
+    public int scalars() {
+        return algorithm(VectorWidth.SCALAR).scalarNames().size();
+    }
+
     public RooflineShape rooflineShape() {
         return new RooflineShape(writtenBuffers());
     }
@@ -118,7 +129,10 @@ public enum Workload {
         return rooflineShape().bytesPerElement();
     }
 
-    /** One step over a parameter, its gradient and its state buffers in {@link Algorithm#stateNames()} order. */
+    /**
+     * One step over a parameter, its gradient and its state buffers in {@link Algorithm#stateNames()} order, then
+     * its scalars.
+     */
     public interface Stepper {
         void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, long step);
     }

@@ -1,6 +1,7 @@
 package dev.vecoptim;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -88,22 +89,37 @@ public abstract class Algorithm {
     }
 
     /**
+     * The scalars this optimizer keeps per parameter beside its state buffers, by PyTorch's names: where PyTorch
+     * keeps a 0-dimensional float32 tensor ({@code mu_product} for NAdam, {@code eta} and {@code mu} for ASGD),
+     * vecoptim keeps a segment of one float. Empty for most optimizers. At step 1 they are set to PyTorch's
+     * initial values before the update, whatever they hold, as PyTorch creates them at the first step.
+     */
+    public List<String> scalarNames() {
+        return List.of();
+    }
+
+    /**
      * Applies step number {@code step} to one parameter, in place, with its state buffers in
-     * {@link #stateNames()} order: what each optimizer's own {@code step} method does, for code that handles any
-     * optimizer, e.g. {@code algorithm.step(t, param, grad, expAvg, expAvgSq)}.
+     * {@link #stateNames()} order and then its scalars in {@link #scalarNames()} order: what each optimizer's own
+     * {@code step} method does, for code that handles any optimizer, e.g.
+     * {@code algorithm.step(t, param, grad, expAvg, expAvgSq)}.
      *
      * @param step this step's number, counting from 1
-     * @param state as many buffers as {@link #stateNames()} names, each as many floats as param (an array
-     *     passed here is not kept)
-     * @throws IllegalArgumentException if step &lt; 1, there are not as many state buffers as state names, or the
-     *     buffers differ in size, are not whole floats, overlap, or a written one is read-only
+     * @param state as many buffers as {@link #stateNames()} names, each as many floats as param, then one segment
+     *     of one float per name of {@link #scalarNames()} (an array passed here is not kept)
+     * @throws IllegalArgumentException if step &lt; 1, there are not as many state buffers as state and scalar
+     *     names, or the buffers differ in size, are not whole floats, overlap, or a written one is read-only
      * @throws IllegalStateException if a buffer's arena is closed
      * @throws WrongThreadException if a buffer is confined to another thread
      * @throws NullPointerException if a buffer is null
      */
     public final void step(long step, MemorySegment param, MemorySegment grad, MemorySegment... state) {
-        long elements = StepChecks.elements(step, param, grad, stateNames(), state);
+        long elements = StepChecks.elements(step, param, grad, stateNames(), scalarNames(), state);
+        if (step == 1) {
+            initializeScalars(lr(), state);
+        }
         update(lr(), param, grad, state, step, 0, elements);
+        advanceScalars(lr(), state, step);
     }
 
     /**
@@ -121,10 +137,29 @@ public abstract class Algorithm {
 
     /**
      * The update of step number {@code step} at learning rate {@code lr}, over elements {@code [from, to)} of
-     * buffers already checked, the state in {@link #stateNames()} order.
+     * buffers already checked, the state in {@link #stateNames()} order, then the scalars, which it only reads:
+     * they hold their values from before the step, and {@link #advanceScalars} moves them on once every chunk of
+     * the parameter is done.
      */
     abstract void update(double lr, MemorySegment param, MemorySegment grad, MemorySegment[] state, long step,
                          long from, long to);
+
+    /** Sets the scalars, after the state buffers in {@code state}, to the values PyTorch starts them at. */
+    void initializeScalars(double lr, MemorySegment[] state) {
+    }
+
+    /** Moves the scalars, after the state buffers in {@code state}, past step {@code step} at learning rate lr. */
+    void advanceScalars(double lr, MemorySegment[] state, long step) {
+    }
+
+    /** The float a scalar's segment holds. */
+    static float scalar(MemorySegment scalar) {
+        return scalar.get(ValueLayout.JAVA_FLOAT_UNALIGNED, 0);
+    }
+
+    static void scalar(MemorySegment scalar, float value) {
+        scalar.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 0, value);
+    }
 
     /** The value the state buffer {@code name} starts at, PyTorch's; 0 unless the optimizer says otherwise. */
     float initialState(String name) {

@@ -12,6 +12,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.zip.CRC32C;
 
 /**
@@ -21,7 +23,7 @@ import java.util.zip.CRC32C;
  * u32         format version (2)
  * u32         header length in bytes, from offset 16
  * header      steps, groups, their optimizers and hyper-parameters by PyTorch's names, parameters' sizes,
- *             step counts and state buffer names: see {@link CheckpointHeader}
+ *             step counts, state buffer names and scalars: see {@link CheckpointHeader}
  * zeros       up to the next multiple of 64 bytes
  * payload     group by group, each group's parameters in order, each parameter's state buffers in the
  *             header's order: their floats
@@ -60,7 +62,8 @@ final class Checkpoint {
             write(out, crc, ByteBuffer.allocate((int) (payloadStart - CheckpointReader.PREAMBLE - headerLength)));
             MemorySegment buffer = arena.allocate((long) COPY_FLOATS * Float.BYTES);
             for (Parameter parameter : inGroupOrder(optimizer)) {
-                for (MemorySegment state : parameter.stateBuffers()) {
+                for (int s = 0; s < parameter.stateNames().size(); s++) {
+                    MemorySegment state = parameter.stateBuffers()[s];
                     for (long from = 0; from < parameter.elementCount(); from += COPY_FLOATS) {
                         int floats = (int) Math.min(COPY_FLOATS, parameter.elementCount() - from);
                         MemorySegment.copy(state, ValueLayout.JAVA_FLOAT, from * Float.BYTES, buffer, FILE_FLOAT, 0,
@@ -176,9 +179,16 @@ final class Checkpoint {
                     return parameter.label() + " keeps " + entry.stateNames() + " in the checkpoint and "
                             + parameter.stateNames() + " here";
                 }
-                if (!entry.scalars().isEmpty()) {
-                    return parameter.label() + " keeps the scalars " + entry.scalars().keySet()
-                            + " in the checkpoint, which " + mine.name() + " does not keep";
+                if (!entry.scalars().keySet().equals(Set.copyOf(parameter.scalarNames()))) {
+                    return parameter.label() + " keeps the scalars " + new TreeSet<>(entry.scalars().keySet())
+                            + " in the checkpoint and " + new TreeSet<>(parameter.scalarNames()) + " here";
+                }
+                for (Map.Entry<String, Double> scalar : entry.scalars().entrySet()) {
+                    double value = scalar.getValue();
+                    if (Double.doubleToRawLongBits((float) value) != Double.doubleToRawLongBits(value)) {
+                        return parameter.label() + "'s " + scalar.getKey() + " is " + value
+                                + " in the checkpoint, which no float is: the file was not written by vecoptim";
+                    }
                 }
             }
         }
@@ -207,7 +217,8 @@ final class Checkpoint {
                               MemorySegment payload, List<Parameter> payloadOrder) {
         long offset = 0;
         for (Parameter parameter : payloadOrder) {
-            for (MemorySegment state : parameter.stateBuffers()) {
+            for (int s = 0; s < parameter.stateNames().size(); s++) {
+                MemorySegment state = parameter.stateBuffers()[s];
                 MemorySegment.copy(payload, FILE_FLOAT, offset, state, ValueLayout.JAVA_FLOAT, 0,
                         parameter.elementCount());
                 offset += state.byteSize();
@@ -216,7 +227,13 @@ final class Checkpoint {
         for (ParameterGroup group : optimizer.groups()) {
             group.restore(hyperParameters.get(group.index()));
             for (Parameter parameter : group.parameters()) {
-                parameter.stepCount(header.groups().get(group.index()).parameters().get(parameter.index()).steps());
+                CheckpointHeader.Entry entry = header.groups().get(group.index()).parameters().get(parameter.index());
+                parameter.stepCount(entry.steps());
+                List<String> scalarNames = parameter.scalarNames();
+                for (int s = 0; s < scalarNames.size(); s++) {
+                    Algorithm.scalar(parameter.stateBuffers()[parameter.stateNames().size() + s],
+                            (float) (double) entry.scalars().get(scalarNames.get(s)));
+                }
             }
         }
         optimizer.stepCount(header.steps());

@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,13 +16,13 @@ import java.util.Map;
  *
  * <pre>
  * format 2:  u64 optimizer steps, u32 groups, and per group:
- *              string optimizer (PyTorch's class name: SGD, RMSprop, Adam, AdamW)
+ *              string optimizer (PyTorch's class name: SGD, RMSprop, Adam, AdamW, Adagrad, NAdam, ASGD, ...)
  *              string semantics (PYTORCH_2 or PYTORCH_1_13: whose bits its updates reproduce)
  *              u32 hyper-parameters, each: string name (PyTorch's), u8 type and value:
  *                  1 f64 | 2 u8 boolean (0 or 1) | 3 u32 count and that many f64 (a tuple, e.g. betas)
  *              u32 parameters, each: u64 floats, u64 steps,
  *                  u32 state buffers, each: string name (PyTorch's, e.g. exp_avg), in payload order
- *                  u32 scalars, each: string name, f64 value (none of today's optimizers keeps any)
+ *                  u32 scalars, each: string name (PyTorch's, e.g. mu_product), f64 value (a float's)
  * format 1:  u8 optimizer (1 SGD, 2 RMSprop, 3 Adam/AdamW), u64 optimizer steps, u32 groups, and per group:
  *              six f64 and three u8 whose meaning depends on the optimizer (see {@link #readVersion1}),
  *              u32 parameters, each: u64 floats, u64 steps; every group is of PYTORCH_1_13's semantics
@@ -44,7 +45,7 @@ record CheckpointHeader(long steps, List<Group> groups) {
     record Group(String optimizer, String semantics, Map<String, Object> hyperParameters, List<Entry> parameters) {
     }
 
-    /** A parameter as the file holds it: its size, its step count, and its state buffers' names. */
+    /** A parameter as the file holds it: its size, its step count, its state buffers' names and its scalars. */
     record Entry(long floats, long steps, List<String> stateNames, Map<String, Double> scalars) {
     }
 
@@ -63,8 +64,12 @@ record CheckpointHeader(long steps, List<Group> groups) {
             Algorithm algorithm = group.hyperParameters();
             List<Entry> parameters = new ArrayList<>();
             for (Parameter parameter : group.parameters()) {
+                Map<String, Double> scalars = new LinkedHashMap<>();
+                for (String name : parameter.scalarNames()) {
+                    scalars.put(name, (double) parameter.scalar(name));
+                }
                 parameters.add(new Entry(parameter.elementCount(), parameter.stepCount(), parameter.stateNames(),
-                        Map.of()));
+                        scalars));
             }
             groups.add(new Group(algorithm.name(), algorithm.semantics().name(), algorithm.namedHyperParameters(),
                     parameters));
@@ -158,12 +163,16 @@ record CheckpointHeader(long steps, List<Group> groups) {
                 }
                 Map<String, Double> scalars = new LinkedHashMap<>();
                 for (int s = count(in, "scalars"); s > 0; s--) {
-                    scalars.put(string(in), in.getDouble());
+                    String name = string(in);
+                    if (scalars.put(name, in.getDouble()) != null) {
+                        throw new MalformedException("a parameter of group " + g + " holds the scalar " + name + " twice");
+                    }
                 }
                 if (floats < 0) {
                     throw new MalformedException("a parameter of group " + g + " has a negative size");
                 }
-                parameters.add(new Entry(floats, parameterSteps, List.copyOf(stateNames), Map.copyOf(scalars)));
+                parameters.add(new Entry(floats, parameterSteps, List.copyOf(stateNames),
+                        Collections.unmodifiableMap(scalars)));
             }
             groups.add(new Group(optimizer, semantics, hyperParameters, parameters));
         }

@@ -39,7 +39,7 @@ import java.util.concurrent.ForkJoinPool;
  * parameter is updated. Large parameters are cut into chunks stepped in parallel on an executor (the common
  * fork-join pool by default) and the calling thread; the result is bit for bit that of one thread.
  *
- * <p>All groups use the same optimizer (SGD, RMSProp, or Adam/AdamW), as in PyTorch. Not thread-safe: one
+ * <p>All groups use the same optimizer (SGD, RMSProp, Adam or AdamW, ...), as in PyTorch. Not thread-safe: one
  * thread at a time calls its methods (and those of its groups); a call that overlaps another thread's throws
  * a {@link java.util.ConcurrentModificationException} and changes nothing. Closing it frees the state
  * buffers.
@@ -145,6 +145,12 @@ public final class Optimizer implements AutoCloseable {
                 clip(norm.getAsDouble(), maxGradNorm);
             }
         }
+        for (Parameter parameter : parameters) {
+            if (parameter.stepCount() == 0) {
+                ParameterGroup group = parameter.group();
+                group.algorithm().initializeScalars(group.lr(), parameter.stateBuffers());
+            }
+        }
         runner.run(stepChunks, elements, chunk -> {
             Parameter parameter = chunk.parameter();
             ParameterGroup group = parameter.group();
@@ -152,7 +158,9 @@ public final class Optimizer implements AutoCloseable {
                     parameter.stepCount() + 1, chunk.from(), chunk.to());
         });
         for (Parameter parameter : parameters) {
+            ParameterGroup group = parameter.group();
             parameter.stepCount(parameter.stepCount() + 1);
+            group.algorithm().advanceScalars(group.lr(), parameter.stateBuffers(), parameter.stepCount());
         }
         steps++;
         return new StepReport(steps, false, norm);
@@ -205,7 +213,7 @@ public final class Optimizer implements AutoCloseable {
     }
 
     /**
-     * Saves every group's hyper-parameters, every step count and every state buffer to {@code file},
+     * Saves every group's hyper-parameters, every step count, every state buffer and scalar to {@code file},
      * atomically: a temporary file beside it ({@code <name>.<digits>.tmp}) is written, forced to disk and moved
      * over it, so that a crash leaves the previous checkpoint whole. A symbolic link is written through (the
      * file it points to is replaced, the link stays); a replaced file keeps its permissions, a new one gets

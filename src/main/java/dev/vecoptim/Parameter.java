@@ -7,7 +7,8 @@ import java.util.List;
 
 /**
  * A parameter registered in a {@link ParameterGroup}: the caller's value and gradient segments, the state
- * buffers the optimizer allocated for it (PyTorch's names, zero at first), and its own step count, which
+ * buffers the optimizer allocated for it (PyTorch's names, zero at first), the scalars some optimizers keep
+ * beside them (NAdam's {@code mu_product}, ASGD's {@code eta} and {@code mu}), and its own step count, which
  * counts the steps applied to it (PyTorch's {@code state['step']}).
  */
 public final class Parameter {
@@ -17,25 +18,36 @@ public final class Parameter {
     private final MemorySegment grad;
     private final long elements;
     private final List<String> stateNames;
+    private final List<String> scalarNames;
+    /** The state buffers in {@link #stateNames} order, then a float for each of the scalars. */
     private final MemorySegment[] state;
     private long steps;
 
-    /** Allocates the state buffers in {@code stateArena}, 64-byte aligned, at their initial values. */
+    /**
+     * Allocates the state buffers in {@code stateArena}, 64-byte aligned, at their initial values, and the
+     * scalars at those PyTorch would start them at now (the first step starts them again).
+     */
     Parameter(ParameterGroup group, int index, MemorySegment value, MemorySegment grad, Arena stateArena) {
         this.group = group;
         this.index = index;
         this.value = value;
         this.grad = grad;
         this.elements = value.byteSize() / Float.BYTES;
-        this.stateNames = group.algorithm().stateNames();
-        this.state = new MemorySegment[stateNames.size()];
-        for (int s = 0; s < state.length; s++) {
+        Algorithm algorithm = group.algorithm();
+        this.stateNames = algorithm.stateNames();
+        this.scalarNames = algorithm.scalarNames();
+        this.state = new MemorySegment[stateNames.size() + scalarNames.size()];
+        for (int s = 0; s < stateNames.size(); s++) {
             state[s] = stateArena.allocate(value.byteSize(), 64);
-            float initial = group.algorithm().initialState(stateNames.get(s));
+            float initial = algorithm.initialState(stateNames.get(s));
             for (long i = 0; initial != 0 && i < elements; i++) {
                 state[s].setAtIndex(ValueLayout.JAVA_FLOAT, i, initial);
             }
         }
+        for (int s = stateNames.size(); s < state.length; s++) {
+            state[s] = stateArena.allocate(ValueLayout.JAVA_FLOAT);
+        }
+        algorithm.initializeScalars(group.lr(), state);
     }
 
     /** The parameter's values, updated in place by each step. */
@@ -62,18 +74,40 @@ public final class Parameter {
         return stateNames;
     }
 
+    /** The names of its scalars, PyTorch's, e.g. {@code [mu_product]} for NAdam; most optimizers keep none. */
+    public List<String> scalarNames() {
+        return scalarNames;
+    }
+
     /**
-     * A read-only view of one state buffer, e.g. {@code state("exp_avg")}; valid until the optimizer is
-     * closed.
+     * A read-only view of one state buffer, e.g. {@code state("exp_avg")}, or of one scalar (a segment of one
+     * float), e.g. {@code state("mu_product")}; valid until the optimizer is closed.
      *
-     * @throws IllegalArgumentException if this parameter keeps no such buffer
+     * @throws IllegalArgumentException if this parameter keeps no such buffer or scalar
      */
     public MemorySegment state(String name) {
         int s = stateNames.indexOf(name);
+        if (s < 0 && scalarNames.contains(name)) {
+            s = stateNames.size() + scalarNames.indexOf(name);
+        }
         if (s < 0) {
-            throw new IllegalArgumentException(label() + " keeps no " + name + "; it keeps " + stateNames);
+            throw new IllegalArgumentException(label() + " keeps no " + name + "; it keeps " + stateNames
+                    + (scalarNames.isEmpty() ? "" : " and the scalars " + scalarNames));
         }
         return state[s].asReadOnly();
+    }
+
+    /**
+     * The value of one of its scalars, e.g. {@code scalar("mu_product")}.
+     *
+     * @throws IllegalArgumentException if this parameter keeps no such scalar
+     */
+    public float scalar(String name) {
+        if (!scalarNames.contains(name)) {
+            throw new IllegalArgumentException(label() + " keeps no scalar " + name + "; its scalars are "
+                    + scalarNames);
+        }
+        return Algorithm.scalar(state[stateNames.size() + scalarNames.indexOf(name)]);
     }
 
     public ParameterGroup group() {
@@ -93,6 +127,7 @@ public final class Parameter {
         return "group " + group.index() + " parameter " + index;
     }
 
+    /** The state buffers, then the scalars: what {@link Algorithm#update} takes. */
     MemorySegment[] stateBuffers() {
         return state;
     }

@@ -57,28 +57,61 @@ final class StepChecks {
 
     /**
      * {@link #elements(long, MemorySegment, MemorySegment, String, MemorySegment, String, MemorySegment, String,
-     * MemorySegment)} for any number of state buffers, named by {@code names}.
+     * MemorySegment)} for any number of state buffers, named by {@code names}, followed by one-float scalars named
+     * by {@code scalarNames}.
      */
     static long elements(long step, MemorySegment param, MemorySegment grad, List<String> names,
-                         MemorySegment[] state) {
+                         List<String> scalarNames, MemorySegment[] state) {
         required(state, "state", "");
-        if (state.length != names.size()) {
-            throw new IllegalArgumentException(state.length + " state buffers were given for " + names.size() + " "
-                    + names);
+        int buffers = names.size();
+        if (state.length != buffers + scalarNames.size()) {
+            throw new IllegalArgumentException(state.length + " state buffers were given for " + buffers + " "
+                    + names + (scalarNames.isEmpty() ? "" : " and " + scalarNames.size() + " scalars " + scalarNames));
         }
         for (int s = 0; s < state.length; s++) {
-            required(state[s], names.get(s), "");
+            required(state[s], name(names, scalarNames, s), "");
         }
         long elements = elements(step, param, grad, null, null, null, null, null, null);
         for (int s = 0; s < state.length; s++) {
-            sameSize(names.get(s), usable(names.get(s), state[s], true), elements * Float.BYTES);
-            disjoint("param", param, names.get(s), state[s]);
-            disjoint("grad", grad, names.get(s), state[s]);
+            String name = name(names, scalarNames, s);
+            long bytes = usable(name, state[s], true);
+            if (s < buffers) {
+                sameSize(name, bytes, elements * Float.BYTES);
+            } else {
+                oneFloat(name, bytes);
+            }
+            disjoint("param", param, name, state[s]);
+            disjoint("grad", grad, name, state[s]);
             for (int t = 0; t < s; t++) {
-                disjoint(names.get(t), state[t], names.get(s), state[s]);
+                disjoint(name(names, scalarNames, t), state[t], name, state[s]);
             }
         }
         return elements;
+    }
+
+    /**
+     * Checks a scalar of a typed step: one writable float, alive, accessible from this thread and disjoint from
+     * the other buffers of the step (null ones are those it does not use).
+     */
+    static void scalar(String name, MemorySegment scalar, MemorySegment param, MemorySegment grad,
+                       String otherName1, MemorySegment other1, String otherName2, MemorySegment other2) {
+        required(scalar, name, "");
+        oneFloat(name, usable(name, scalar, true));
+        disjoint("param", param, name, scalar);
+        disjoint("grad", grad, name, scalar);
+        disjoint(otherName1, other1, name, scalar);
+        disjoint(otherName2, other2, name, scalar);
+    }
+
+    private static String name(List<String> names, List<String> scalarNames, int s) {
+        return s < names.size() ? names.get(s) : scalarNames.get(s - names.size());
+    }
+
+    private static void oneFloat(String name, long bytes) {
+        if (bytes != Float.BYTES) {
+            throw new IllegalArgumentException(name + " has " + bytes + " bytes, but it is a scalar: one float ("
+                    + Float.BYTES + " bytes)");
+        }
     }
 
     private static long usable(String name, MemorySegment buffer, boolean written) {

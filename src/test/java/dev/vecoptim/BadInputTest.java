@@ -36,8 +36,14 @@ class BadInputTest {
     private static ExecutorService owner;
     private static Arena foreign;
 
-    /** An optimizer with every state buffer in use, a way to step it, and the names of its buffers in order. */
-    private record Family(String name, List<String> buffers, Step step) {
+    /**
+     * An optimizer with every state buffer in use, a way to step it, and the names of its buffers in order: param,
+     * grad, the state buffers (N floats each), then the scalars (one float each) from {@code firstScalar} on.
+     */
+    private record Family(String name, List<String> buffers, int firstScalar, Step step) {
+        int floats(int buffer) {
+            return buffer < firstScalar ? N : 1;
+        }
     }
 
     private interface Step {
@@ -53,8 +59,11 @@ class BadInputTest {
             Algorithm algorithm = kind.everyBuffer();
             List<String> buffers = new ArrayList<>(List.of("param", "grad"));
             buffers.addAll(algorithm.stateNames());
-            families.add(new Family(algorithm + ", typed", buffers, (b, t) -> kind.typedStep().step(algorithm, b, t)));
-            families.add(new Family(algorithm + ", generic", buffers,
+            int firstScalar = buffers.size();
+            buffers.addAll(algorithm.scalarNames());
+            families.add(new Family(algorithm + ", typed", buffers, firstScalar,
+                    (b, t) -> kind.typedStep().step(algorithm, b, t)));
+            families.add(new Family(algorithm + ", generic", buffers, firstScalar,
                     (b, t) -> algorithm.step(t, b[0], b[1], Arrays.copyOfRange(b, 2, b.length))));
         }
         return families;
@@ -68,21 +77,29 @@ class BadInputTest {
                 int b = bad;
                 String name = family.buffers().get(b);
                 String at = family.name() + ", " + name + " ";
+                int floats = family.floats(b);
                 tests.add(dynamicTest(at + "one float short", () -> refused(family, IllegalArgumentException.class,
-                        name, arena -> buffers -> replace(buffers, b, buffers[b].asSlice(0, 4L * (N - 1))))));
+                        name, arena -> buffers -> replace(buffers, b, buffers[b].asSlice(0, 4L * (floats - 1))))));
+                if (floats == 1) {
+                    tests.add(dynamicTest(at + "as long as param", () -> refused(family,
+                            IllegalArgumentException.class, name, arena -> buffers -> replace(buffers, b,
+                                    floats(arena, N)))));
+                }
                 tests.add(dynamicTest(at + "not whole floats", () -> refused(family, IllegalArgumentException.class,
-                        name, arena -> buffers -> replace(buffers, b, floats(arena, N).asSlice(0, 4L * N - 2)))));
+                        name, arena -> buffers -> replace(buffers, b, floats(arena, floats).asSlice(0, 4L * floats - 2)))));
                 tests.add(dynamicTest(at + "arena closed", () -> refused(family, IllegalStateException.class,
-                        name, arena -> buffers -> replace(buffers, b, closedSegment()))));
+                        name, arena -> buffers -> replace(buffers, b, closedSegment(floats)))));
                 tests.add(dynamicTest(at + "confined to another thread", () -> refused(family,
-                        WrongThreadException.class, name, arena -> buffers -> replace(buffers, b, foreignSegment()))));
+                        WrongThreadException.class, name, arena -> buffers -> replace(buffers, b,
+                                foreignSegment(floats)))));
                 tests.add(dynamicTest(at + "null", () -> refused(family, NullPointerException.class, name,
                         arena -> buffers -> replace(buffers, b, null))));
                 for (int other = 0; other < family.buffers().size(); other++) {
                     int o = other;
                     if (o != b) {
                         tests.add(dynamicTest(at + "overlaps " + family.buffers().get(o), () -> refused(family,
-                                IllegalArgumentException.class, name, arena -> buffers -> overlapping(arena, buffers, b, o))));
+                                IllegalArgumentException.class, name,
+                                arena -> buffers -> overlapping(arena, buffers, family.floats(b), b, family.floats(o), o))));
                     }
                 }
                 if (b != 1) {
@@ -110,7 +127,7 @@ class BadInputTest {
     void aReadOnlyGradientIsAccepted() {
         for (Family family : FAMILIES) {
             try (Arena arena = Arena.ofConfined()) {
-                MemorySegment[] buffers = filled(arena, family.buffers().size());
+                MemorySegment[] buffers = filled(arena, family);
                 byte[] param = buffers[0].toArray(ValueLayout.JAVA_BYTE);
                 buffers[1] = buffers[1].asReadOnly();
                 family.step().apply(buffers, 1);
@@ -136,7 +153,7 @@ class BadInputTest {
     private static void refused(Family family, Class<? extends RuntimeException> expected, String named,
                                 java.util.function.Function<Arena, UnaryOperator<MemorySegment[]>> spoil, long step) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment[] buffers = spoil.apply(arena).apply(filled(arena, family.buffers().size()));
+            MemorySegment[] buffers = spoil.apply(arena).apply(filled(arena, family));
             byte[][] before = snapshot(buffers);
             Executable call = () -> family.step().apply(buffers, step);
             RuntimeException thrown = assertThrows(expected, call);
@@ -145,11 +162,11 @@ class BadInputTest {
         }
     }
 
-    private static MemorySegment[] filled(Arena arena, int count) {
-        MemorySegment[] buffers = new MemorySegment[count];
-        for (int i = 0; i < count; i++) {
-            buffers[i] = floats(arena, N);
-            for (int j = 0; j < N; j++) {
+    private static MemorySegment[] filled(Arena arena, Family family) {
+        MemorySegment[] buffers = new MemorySegment[family.buffers().size()];
+        for (int i = 0; i < buffers.length; i++) {
+            buffers[i] = floats(arena, family.floats(i));
+            for (int j = 0; j < family.floats(i); j++) {
                 buffers[i].setAtIndex(ValueLayout.JAVA_FLOAT, j, 0.25f * (i + 1) + j);
             }
         }
@@ -165,24 +182,25 @@ class BadInputTest {
         return buffers;
     }
 
-    /** Buffers {@code a} and {@code b} become two views of one allocation, a float apart. */
-    private static MemorySegment[] overlapping(Arena arena, MemorySegment[] buffers, int a, int b) {
-        MemorySegment shared = floats(arena, N + 1);
-        buffers[a] = shared.asSlice(0, 4L * N);
-        buffers[b] = shared.asSlice(4, 4L * N);
+    /** Buffers {@code a} and {@code b}, of their sizes, become two views of one allocation sharing one float. */
+    private static MemorySegment[] overlapping(Arena arena, MemorySegment[] buffers, int aFloats, int a, int bFloats,
+                                               int b) {
+        MemorySegment shared = floats(arena, aFloats + bFloats - 1);
+        buffers[a] = shared.asSlice(0, 4L * aFloats);
+        buffers[b] = shared.asSlice(4L * (aFloats - 1), 4L * bFloats);
         return buffers;
     }
 
-    private static MemorySegment closedSegment() {
+    private static MemorySegment closedSegment(int floats) {
         Arena closed = Arena.ofConfined();
-        MemorySegment segment = floats(closed, N);
+        MemorySegment segment = floats(closed, floats);
         closed.close();
         return segment;
     }
 
     /** A segment of a confined arena that another thread owns. */
-    private static MemorySegment foreignSegment() {
-        return onOwner(() -> floats(foreign, N));
+    private static MemorySegment foreignSegment(int floats) {
+        return onOwner(() -> floats(foreign, floats));
     }
 
     @BeforeAll

@@ -75,6 +75,9 @@ final class CheckpointFiles {
                 for (String name : parameter.stateNames()) {
                     state.add(name + " " + stateBuffer.apply(parameter.state(name)));
                 }
+                for (String name : parameter.scalarNames()) {
+                    state.add(name + " " + Float.floatToRawIntBits(parameter.scalar(name)));
+                }
             }
         }
         return state;

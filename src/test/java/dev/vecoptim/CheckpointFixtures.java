@@ -24,7 +24,12 @@ final class CheckpointFixtures {
         ADAMW(Adam.adamWBuilder().lr(0.01).amsgrad(true).weightDecay(0.05).build(),
                 Adam.adamWBuilder().lr(0.01).amsgrad(true).weightDecay(0).build()),
         ADAGRAD(Adagrad.builder().lr(0.05).lrDecay(0.01).initialAccumulatorValue(0.1).weightDecay(1e-3).build(),
-                Adagrad.builder().lr(0.05).lrDecay(0.01).initialAccumulatorValue(0.1).build());
+                Adagrad.builder().lr(0.05).lrDecay(0.01).initialAccumulatorValue(0.1).build()),
+        NADAM(NAdam.builder().lr(0.01).weightDecay(0.05).decoupledWeightDecay(true).momentumDecay(0.05).build(),
+                NAdam.builder().lr(0.01).momentumDecay(0.05).build()),
+        /** Averaging from step 3 on (t0 = 1), so the file holds a mu below 1. */
+        ASGD(Asgd.builder().lr(0.05).lambd(0.1).t0(1).weightDecay(1e-3).build(),
+                Asgd.builder().lr(0.05).lambd(0.1).t0(1).build());
 
         final Algorithm decayed;
         final Algorithm plain;

@@ -336,22 +336,46 @@ class CheckpointTest {
     }
 
     @Test
-    void scalarsThatNoParameterKeepsAreRefused() throws IOException {
+    void scalarsMustBeThoseTheOptimizerKeepsAndFloats() throws IOException {
         try (Arena arena = Arena.ofShared(); Optimizer source = trained(arena, 1); Optimizer target = trained(arena, 0)) {
             Path file = directory.resolve("scalars.ckpt");
             source.save(file);
-            rewriteHeader(file, header -> {
-                CheckpointHeader.Group group = header.groups().get(1);
-                CheckpointHeader.Entry entry = group.parameters().getFirst();
-                CheckpointHeader.Entry withScalar = new CheckpointHeader.Entry(entry.floats(), entry.steps(),
-                        entry.stateNames(), Map.of("mu_product", 0.5));
-                return new CheckpointHeader(header.steps(), List.of(header.groups().getFirst(),
-                        new CheckpointHeader.Group(group.optimizer(), group.semantics(), group.hyperParameters(),
-                                List.of(withScalar))));
-            });
-            assertRefused(target, file, "group 1 parameter 0 keeps the scalars [mu_product] in the checkpoint, which"
-                    + " AdamW does not keep");
+            rewriteHeader(file, header -> withScalars(header, 1, Map.of("mu_product", 0.5)));
+            assertRefused(target, file, "group 1 parameter 0 keeps the scalars [mu_product] in the checkpoint and []"
+                    + " here");
         }
+        try (Arena arena = Arena.ofShared();
+             Optimizer source = CheckpointFixtures.trained(arena, Recipe.ASGD, 3);
+             Optimizer target = CheckpointFixtures.trained(arena, Recipe.ASGD, 0)) {
+            Path file = directory.resolve("asgd.ckpt");
+            List<Object> before = state(target);
+            source.save(file);
+            rewriteHeader(file, header -> withScalars(header, 1, Map.of("eta", 0.5)));
+            assertRefused(target, file, "group 1 parameter 0 keeps the scalars [eta] in the checkpoint and [eta, mu]"
+                    + " here");
+            source.save(file);
+            rewriteHeader(file, header -> withScalars(header, 1, Map.of("eta", 0.1, "mu", 0.5)));
+            assertRefused(target, file, "group 1 parameter 0's eta is 0.1 in the checkpoint, which no float is");
+            assertEquals(before, state(target));
+            source.save(file);
+            rewriteHeader(file, header -> withScalars(header, 1, Map.of("eta", (double) 0.1f, "mu", 0.5)));
+            target.load(file);
+            Parameter loaded = target.groups().get(1).parameters().getFirst();
+            assertEquals(0.1f, loaded.scalar("eta"));
+            assertEquals(0.5f, loaded.scalar("mu"));
+        }
+    }
+
+    /** The header with group {@code g}'s first parameter holding {@code scalars}. */
+    private static CheckpointHeader withScalars(CheckpointHeader header, int g, Map<String, Double> scalars) {
+        List<CheckpointHeader.Group> groups = new java.util.ArrayList<>(header.groups());
+        CheckpointHeader.Group group = groups.get(g);
+        List<CheckpointHeader.Entry> parameters = new java.util.ArrayList<>(group.parameters());
+        CheckpointHeader.Entry entry = parameters.getFirst();
+        parameters.set(0, new CheckpointHeader.Entry(entry.floats(), entry.steps(), entry.stateNames(), scalars));
+        groups.set(g, new CheckpointHeader.Group(group.optimizer(), group.semantics(), group.hyperParameters(),
+                parameters));
+        return new CheckpointHeader(header.steps(), groups);
     }
 
     @Test

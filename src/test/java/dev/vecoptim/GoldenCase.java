@@ -13,12 +13,12 @@ import java.util.Map;
 
 /**
  * One case recorded from PyTorch by {@code src/test/python/make_golden.py}: hyper-parameters, the initial
- * parameter, and per step the gradient given and the parameter and state buffers PyTorch produced.
+ * parameter, and per step the gradient given and the parameter, state buffers and scalars PyTorch produced.
  */
 record GoldenCase(String name, Semantics semantics, String optimizer, Map<String, Double> hyperParameters,
                   float[] initialParam, List<Step> steps) {
 
-    record Step(float[] grad, float[] param, Map<String, float[]> state) {
+    record Step(float[] grad, float[] param, Map<String, float[]> state, Map<String, Float> scalars) {
     }
 
     /** The recordings, each of one PyTorch, by the semantics that reproduce it. */
@@ -41,7 +41,7 @@ record GoldenCase(String name, Semantics semantics, String optimizer, Map<String
             ByteBuffer data = ByteBuffer.wrap(in.readAllBytes()).order(ByteOrder.LITTLE_ENDIAN);
             byte[] magic = new byte[8];
             data.get(magic);
-            if (!new String(magic, StandardCharsets.US_ASCII).equals("VOGOLD01")) {
+            if (!new String(magic, StandardCharsets.US_ASCII).equals("VOGOLD02")) {
                 throw new IllegalStateException(resource + " is not a golden-vector file");
             }
             int count = data.getInt();
@@ -73,7 +73,11 @@ record GoldenCase(String name, Semantics semantics, String optimizer, Map<String
             for (int k = data.getShort(); k > 0; k--) {
                 state.put(string(data), floats(data, n));
             }
-            steps.add(new Step(grad, param, state));
+            Map<String, Float> scalars = new LinkedHashMap<>();
+            for (int k = data.getShort(); k > 0; k--) {
+                scalars.put(string(data), data.getFloat());
+            }
+            steps.add(new Step(grad, param, state, scalars));
         }
         return new GoldenCase(name, semantics, optimizer, hyperParameters, initialParam, steps);
     }

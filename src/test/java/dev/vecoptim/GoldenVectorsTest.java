@@ -17,8 +17,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * PyTorch parity: every case recorded from PyTorch 1.13.1 and 2.6.0 (Debian's builds, their AVX2 kernels) is
  * replayed through the public API, under the semantics of the PyTorch that recorded it, at every width this
- * machine runs, and every parameter and state buffer must equal PyTorch's bit for bit after every step (any NaN
- * equal to any NaN).
+ * machine runs, and every parameter, state buffer and scalar must equal PyTorch's bit for bit after every step
+ * (any NaN equal to any NaN).
  */
 class GoldenVectorsTest {
 
@@ -35,7 +35,8 @@ class GoldenVectorsTest {
             MemorySegment param = arena.allocateFrom(java.lang.foreign.ValueLayout.JAVA_FLOAT, golden.initialParam());
             MemorySegment grad = arena.allocate(4L * n, 64);
             Map<String, MemorySegment> state = new LinkedHashMap<>();
-            Stepper stepper = stepper(golden, width, arena, n, state);
+            Map<String, MemorySegment> scalars = new LinkedHashMap<>();
+            Stepper stepper = stepper(golden, width, arena, n, state, scalars);
             for (int s = 0; s < golden.steps().size(); s++) {
                 GoldenCase.Step expected = golden.steps().get(s);
                 MemorySegment.copy(expected.grad(), 0, grad, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, n);
@@ -47,6 +48,11 @@ class GoldenVectorsTest {
                     TestFloats.assertSameBits(at + buffer.getKey(), MemorySegment.ofArray(buffer.getValue()),
                             state.get(buffer.getKey()));
                 }
+                assertEquals(expected.scalars().keySet(), scalars.keySet(), at + "scalars");
+                for (Map.Entry<String, Float> scalar : expected.scalars().entrySet()) {
+                    TestFloats.assertSameBits(at + scalar.getKey(), MemorySegment.ofArray(new float[] {scalar.getValue()}),
+                            scalars.get(scalar.getKey()));
+                }
             }
         }
     }
@@ -55,12 +61,20 @@ class GoldenVectorsTest {
         void step(MemorySegment param, MemorySegment grad, long step);
     }
 
-    /** Builds the optimizer the case names and allocates the state buffers PyTorch would have, as they start. */
+    /**
+     * Builds the optimizer the case names and allocates the state buffers PyTorch would have, as they start, and
+     * its scalars (garbage: the first step starts them).
+     */
     private static Stepper stepper(GoldenCase c, VectorWidth width, Arena arena, int n,
-                                   Map<String, MemorySegment> state) {
+                                   Map<String, MemorySegment> state, Map<String, MemorySegment> scalars) {
         Algorithm algorithm = c.algorithm().withVectorWidth(width);
-        MemorySegment[] buffers = new MemorySegment[algorithm.stateNames().size()];
-        for (int s = 0; s < buffers.length; s++) {
+        int kept = algorithm.stateNames().size();
+        MemorySegment[] buffers = new MemorySegment[kept + algorithm.scalarNames().size()];
+        for (int s = kept; s < buffers.length; s++) {
+            buffers[s] = arena.allocateFrom(java.lang.foreign.ValueLayout.JAVA_FLOAT, Float.NaN);
+            scalars.put(algorithm.scalarNames().get(s - kept), buffers[s]);
+        }
+        for (int s = 0; s < kept; s++) {
             buffers[s] = arena.allocate(4L * n, 64);
             float initial = algorithm.initialState(algorithm.stateNames().get(s));
             buffers[s].elements(java.lang.foreign.ValueLayout.JAVA_FLOAT).forEach(e -> e.set(

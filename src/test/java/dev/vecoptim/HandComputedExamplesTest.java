@@ -6,7 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -424,31 +428,147 @@ class HandComputedExamplesTest {
         assertClose(p, run(radam, steps));
     }
 
+    static Stream<NAdam> nadams() {
+        return Stream.of(
+                NAdam.builder().lr(0.01).build(),
+                NAdam.builder().lr(0.01).betas(0.8, 0.99).eps(1e-6).momentumDecay(0.3).build(),
+                NAdam.builder().lr(0.01).momentumDecay(0.3).semantics(Semantics.PYTORCH_1_13).build(),
+                NAdam.builder().lr(0.01).weightDecay(0.05).build(),
+                NAdam.builder().lr(0.01).weightDecay(0.05).decoupledWeightDecay(true).maximize(true).build());
+    }
+
+    /**
+     * Dozat's NAdam with PyTorch's momentum schedule μ_t and the product of the μ so far; PyTorch 1.13 multiplies
+     * μ_t into the next step's product twice.
+     */
+    @ParameterizedTest
+    @MethodSource("nadams")
+    void nadamFollowsTheTextbook(NAdam nadam) {
+        double beta1 = nadam.beta1();
+        double beta2 = nadam.beta2();
+        double[] p = START.clone();
+        double[] m = new double[p.length];
+        double[] v = new double[p.length];
+        double muProduct = 1;
+        int steps = 5;
+        for (int t = 1; t <= steps; t++) {
+            double mu = beta1 * (1 - 0.5 * Math.pow(0.96, t * nadam.momentumDecay()));
+            double muNext = beta1 * (1 - 0.5 * Math.pow(0.96, (t + 1) * nadam.momentumDecay()));
+            muProduct *= mu;
+            double muProductNext = muProduct * (nadam.semantics() == Semantics.PYTORCH_1_13 ? mu : 1) * muNext;
+            for (int i = 0; i < p.length; i++) {
+                double g = GRADS[(t - 1) % GRADS.length][i] * (nadam.maximize() ? -1 : 1);
+                if (nadam.decoupledWeightDecay()) {
+                    p[i] *= 1 - nadam.lr() * nadam.weightDecay();
+                } else {
+                    g += nadam.weightDecay() * p[i];
+                }
+                m[i] = beta1 * m[i] + (1 - beta1) * g;
+                v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+                double denom = Math.sqrt(v[i] / (1 - Math.pow(beta2, t))) + nadam.eps();
+                p[i] -= nadam.lr() * (1 - mu) / (1 - muProduct) * g / denom
+                        + nadam.lr() * muNext / (1 - muProductNext) * m[i] / denom;
+            }
+        }
+        Map<String, double[]> result = runAll(nadam, steps);
+        assertClose(p, result.get("param"));
+        assertClose(new double[] {muProduct}, result.get("mu_product"));
+    }
+
+    static Stream<Asgd> asgds() {
+        return Stream.of(
+                Asgd.builder().lr(0.05).build(),
+                Asgd.builder().lr(0.05).lambd(0.2).alpha(1.3).t0(2).build(),
+                Asgd.builder().lr(0.05).lambd(0.1).t0(0.5).weightDecay(0.05).maximize(true).build(),
+                Asgd.builder().lr(0.05).t0(Double.POSITIVE_INFINITY).build());
+    }
+
+    /** Polyak–Ruppert averaging of SGD with a decaying step size, as PyTorch's documentation gives it. */
+    @ParameterizedTest
+    @MethodSource("asgds")
+    void asgdFollowsTheTextbook(Asgd asgd) {
+        double[] p = START.clone();
+        double[] ax = new double[p.length];
+        double eta = asgd.lr();
+        double mu = 1;
+        int steps = 6;
+        boolean averaged = false;
+        for (int t = 1; t <= steps; t++) {
+            for (int i = 0; i < p.length; i++) {
+                double g = GRADS[(t - 1) % GRADS.length][i] * (asgd.maximize() ? -1 : 1) + asgd.weightDecay() * p[i];
+                p[i] = p[i] * (1 - asgd.lambd() * eta) - eta * g;
+                ax[i] = mu == 1 ? p[i] : ax[i] + mu * (p[i] - ax[i]);
+            }
+            averaged |= mu != 1;
+            eta = asgd.lr() / Math.pow(1 + asgd.lambd() * asgd.lr() * t, asgd.alpha());
+            mu = 1 / Math.max(1, t - asgd.t0());
+        }
+        assertEquals(asgd.t0() < steps - 1, averaged, "averaging within the steps exactly when t0 says");
+        Map<String, double[]> result = runAll(asgd, steps);
+        assertClose(p, result.get("param"));
+        assertClose(ax, result.get("ax"));
+        assertClose(new double[] {eta, mu}, new double[] {result.get("eta")[0], result.get("mu")[0]});
+    }
+
+    @Test
+    void asgdsStepSizeFollowsTheLearningRateOfTheStepBefore() {
+        try (Arena arena = Arena.ofConfined(); Optimizer optimizer = Optimizer.builder().build()) {
+            MemorySegment p = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 1f);
+            MemorySegment g = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 1f);
+            ParameterGroup group = optimizer.addGroup(Asgd.builder().lr(0.5).lambd(0).build());
+            Parameter parameter = group.add(p, g);
+            group.lr(0.25);
+            optimizer.step();
+            assertEquals(0.75f, p.get(ValueLayout.JAVA_FLOAT, 0), "step 1 at eta = lr of step 1, 0.25");
+            assertEquals(0.25f, parameter.scalar("eta"));
+            group.lr(0.125);
+            optimizer.step();
+            assertEquals(0.5f, p.get(ValueLayout.JAVA_FLOAT, 0), "step 2 at the eta step 1 set, 0.25");
+            assertEquals(0.125f, parameter.scalar("eta"));
+            assertEquals(1f, parameter.scalar("mu"));
+        }
+    }
+
     // ---- running vecoptim ------------------------------------------------------------------------------
 
     private static double[] run(Algorithm optimizer) {
         return run(optimizer, GRADS.length);
     }
 
-    /** Steps {@code optimizer} {@code steps} times through GRADS, round and round, from START and state as it starts. */
     private static double[] run(Algorithm optimizer, int steps) {
+        return runAll(optimizer, steps).get("param");
+    }
+
+    /**
+     * Steps {@code optimizer} {@code steps} times through GRADS, round and round, from START and state as it
+     * starts; gives the parameter ({@code "param"}), then each state buffer and scalar by its name.
+     */
+    private static Map<String, double[]> runAll(Algorithm optimizer, int steps) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment p = arena.allocate(4L * START.length, 64);
             MemorySegment g = arena.allocate(4L * START.length, 64);
-            MemorySegment[] state = new MemorySegment[optimizer.stateNames().size()];
-            for (int s = 0; s < state.length; s++) {
-                state[s] = arena.allocate(4L * START.length, 64);
-                double initial = optimizer.initialState(optimizer.stateNames().get(s));
-                set(state[s], new double[] {initial, initial, initial});
+            List<String> names = new ArrayList<>(List.of("param"));
+            names.addAll(optimizer.stateNames());
+            names.addAll(optimizer.scalarNames());
+            MemorySegment[] buffers = new MemorySegment[names.size()];
+            buffers[0] = p;
+            for (int s = 1; s < buffers.length; s++) {
+                boolean scalar = s > optimizer.stateNames().size();
+                buffers[s] = arena.allocate(scalar ? 4 : 4L * START.length, 64);
+                if (!scalar) {
+                    double initial = optimizer.initialState(names.get(s));
+                    set(buffers[s], new double[] {initial, initial, initial});
+                }
             }
             set(p, START);
             for (int t = 1; t <= steps; t++) {
                 set(g, GRADS[(t - 1) % GRADS.length]);
-                optimizer.step(t, p, g, state);
+                optimizer.step(t, p, g, Arrays.copyOfRange(buffers, 1, buffers.length));
             }
-            double[] result = new double[START.length];
-            for (int i = 0; i < result.length; i++) {
-                result[i] = p.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+            Map<String, double[]> result = new LinkedHashMap<>();
+            for (int s = 0; s < buffers.length; s++) {
+                result.put(names.get(s), buffers[s].elements(ValueLayout.JAVA_FLOAT)
+                        .mapToDouble(element -> element.get(ValueLayout.JAVA_FLOAT, 0)).toArray());
             }
             return result;
         }

@@ -131,6 +131,50 @@ class HyperParametersTest {
     }
 
     @Test
+    void nadamAndAsgdStartAtPyTorchsDefaultsAndAreValidated() {
+        NAdam nadam = NAdam.builder().build();
+        Asgd asgd = Asgd.builder().build();
+        assertAll(
+                () -> assertEquals(2e-3, nadam.lr()), () -> assertEquals(0.9, nadam.beta1()),
+                () -> assertEquals(0.999, nadam.beta2()), () -> assertEquals(1e-8, nadam.eps()),
+                () -> assertEquals(0, nadam.weightDecay()), () -> assertEquals(4e-3, nadam.momentumDecay()),
+                () -> assertFalse(nadam.decoupledWeightDecay()), () -> assertFalse(nadam.maximize()),
+                () -> assertEquals(List.of("exp_avg", "exp_avg_sq"), nadam.stateNames()),
+                () -> assertEquals(List.of("mu_product"), nadam.scalarNames()),
+                () -> assertEquals(1e-2, asgd.lr()), () -> assertEquals(1e-4, asgd.lambd()),
+                () -> assertEquals(0.75, asgd.alpha()), () -> assertEquals(1e6, asgd.t0()),
+                () -> assertEquals(0, asgd.weightDecay()), () -> assertFalse(asgd.maximize()),
+                () -> assertEquals(List.of("ax"), asgd.stateNames()),
+                () -> assertEquals(List.of("eta", "mu"), asgd.scalarNames()),
+                () -> assertEquals(List.of(), Adam.builder().build().scalarNames()));
+        assertRefused("Invalid learning rate: -0.002", () -> NAdam.builder().lr(-2e-3).build());
+        assertRefused("Invalid epsilon value: -1e-08", () -> NAdam.builder().eps(-1e-8).build());
+        assertRefused("Invalid beta parameter at index 1: 1.0", () -> NAdam.builder().betas(0.9, 1).build());
+        assertRefused("Invalid weight_decay value: nan", () -> NAdam.builder().weightDecay(Double.NaN).build());
+        assertRefused("Invalid momentum_decay value: -0.004", () -> NAdam.builder().momentumDecay(-4e-3).build());
+        assertRefused("Invalid momentum_decay value: inf",
+                () -> NAdam.builder().momentumDecay(Double.POSITIVE_INFINITY).build());
+        assertRefused("Invalid learning rate: -0.01", () -> Asgd.builder().lr(-0.01).build());
+        assertRefused("Invalid weight_decay value: -0.1", () -> Asgd.builder().weightDecay(-0.1).build());
+        assertRefused("Invalid lambd value: -0.0001", () -> Asgd.builder().lambd(-1e-4).build());
+        assertRefused("Invalid lambd value: inf", () -> Asgd.builder().lambd(Double.POSITIVE_INFINITY).build());
+        assertRefused("Invalid alpha value: -0.75", () -> Asgd.builder().alpha(-0.75).build());
+        assertRefused("Invalid alpha value: nan", () -> Asgd.builder().alpha(Double.NaN).build());
+        assertRefused("Invalid t0 value: nan", () -> Asgd.builder().t0(Double.NaN).build());
+        assertEquals(Double.NEGATIVE_INFINITY, Asgd.builder().t0(Double.NEGATIVE_INFINITY).build().t0(),
+                "t0 of any sign: averaging from the first step on");
+        assertEquals("NAdam(lr=0.002, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0, momentum_decay=0.004, "
+                + "decoupled_weight_decay=False, maximize=False, vector_width=PREFERRED, semantics=PYTORCH_2)",
+                nadam.toString());
+        assertEquals("ASGD(lr=0.01, lambd=0.0001, alpha=0.75, t0=1000000.0, weight_decay=0.0, maximize=False, "
+                + "vector_width=PREFERRED, semantics=PYTORCH_2)", asgd.toString());
+        assertEquals(nadam, nadam.toBuilder().build());
+        assertEquals(asgd, asgd.toBuilder().build());
+        assertNotEquals(nadam, nadam.toBuilder().momentumDecay(0.01).build());
+        assertNotEquals(asgd, asgd.toBuilder().t0(10).build());
+    }
+
+    @Test
     void infiniteValuesAreRefusedBeforeTheyReachAParameter() {
         double inf = Double.POSITIVE_INFINITY;
         assertRefused("Invalid learning rate: inf", () -> Adam.builder().lr(inf).build());

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * The reference an {@link Optimizer} is checked against: every parameter and state buffer as plain arrays,
+ * The reference an {@link Optimizer} is checked against: every parameter, state buffer and scalar as plain arrays,
  * stepped one parameter at a time by the scalar reference kernels through the low-level public API (at
  * {@link VectorWidth#SCALAR}), without threads, chunks, checkpoints or the optimizer's own bookkeeping.
  * Its equality is bitwise (any NaN equal to any NaN).
@@ -80,10 +80,18 @@ final class OptimizerModel {
         for (int g = 0; g < structure.groups().size(); g++) {
             for (int i = 0; i < structure.sizes().get(g).size(); i++, p++) {
                 Algorithm algorithm = structure.groups().get(g);
-                states[p] = new float[algorithm.stateNames().size()][values[p].length];
-                for (int s = 0; s < states[p].length; s++) {
+                int kept = algorithm.stateNames().size();
+                states[p] = new float[kept + algorithm.scalarNames().size()][];
+                for (int s = 0; s < kept; s++) {
+                    states[p][s] = new float[values[p].length];
                     Arrays.fill(states[p][s], algorithm.initialState(algorithm.stateNames().get(s)));
                 }
+                MemorySegment[] scalars = new MemorySegment[states[p].length];
+                for (int s = kept; s < states[p].length; s++) {
+                    states[p][s] = new float[1];
+                    scalars[s] = MemorySegment.ofArray(states[p][s]);
+                }
+                algorithm.initializeScalars(lrs[g], scalars);
             }
         }
     }
@@ -99,8 +107,10 @@ final class OptimizerModel {
         OptimizerModel model = new OptimizerModel(structure, values);
         for (int p = 0; p < values.length; p++) {
             Parameter parameter = parameters.get(p);
-            for (int s = 0; s < parameter.stateNames().size(); s++) {
-                model.states[p][s] = parameter.state(parameter.stateNames().get(s)).toArray(ValueLayout.JAVA_FLOAT);
+            List<String> names = new ArrayList<>(parameter.stateNames());
+            names.addAll(parameter.scalarNames());
+            for (int s = 0; s < names.size(); s++) {
+                model.states[p][s] = parameter.state(names.get(s)).toArray(ValueLayout.JAVA_FLOAT);
             }
             model.parameterSteps[p] = parameter.stepCount();
         }

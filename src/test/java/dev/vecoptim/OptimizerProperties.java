@@ -51,6 +51,7 @@ class OptimizerProperties {
                     for (int s = 0; s < 3; s++) {
                         TestFloats.assertSameBits("state " + s, minimized.state(s), maximized.state(s));
                     }
+                    TestFloats.assertSameBits("scalars", minimized.scalars(), maximized.scalars());
                 }
             }
         });

@@ -50,7 +50,11 @@ final class TestedOptimizers {
             new Kind("Rprop", "rprop", Rprop.builder().build(), TestedOptimizers::rprop,
                     Rprop.builder().build(), (a, b, t) -> ((Rprop) a).step(b[0], b[1], b[2], b[3], t)),
             new Kind("RAdam", "radam", RAdam.builder().build(), TestedOptimizers::radam,
-                    RAdam.builder().build(), (a, b, t) -> ((RAdam) a).step(b[0], b[1], b[2], b[3], t)));
+                    RAdam.builder().build(), (a, b, t) -> ((RAdam) a).step(b[0], b[1], b[2], b[3], t)),
+            new Kind("NAdam", "nadam", NAdam.builder().build(), TestedOptimizers::nadam,
+                    NAdam.builder().build(), (a, b, t) -> ((NAdam) a).step(b[0], b[1], b[2], b[3], b[4], t)),
+            new Kind("ASGD", "asgd", Asgd.builder().build(), TestedOptimizers::asgd,
+                    Asgd.builder().build(), (a, b, t) -> ((Asgd) a).step(b[0], b[1], b[2], b[3], b[4], t)));
 
     /** The state buffers holding squares or their maximum, which never go negative. */
     static final List<String> SQUARED_STATE = List.of("square_avg", "exp_avg_sq", "max_exp_avg_sq", "sum",
@@ -96,9 +100,13 @@ final class TestedOptimizers {
         return algorithm.withNamedHyperParameters(named);
     }
 
-    /** One step over a kernel test's buffers: its first state buffers, as many as the algorithm keeps. */
+    /** One step over a kernel test's buffers: its first state buffers, as many as the algorithm keeps, its scalars. */
     static void step(Algorithm algorithm, Buffers buffers, long step) {
-        MemorySegment[] state = Arrays.copyOf(buffers.state(), algorithm.stateNames().size());
+        int kept = algorithm.stateNames().size();
+        MemorySegment[] state = Arrays.copyOf(buffers.state(), kept + algorithm.scalarNames().size());
+        for (int s = kept; s < state.length; s++) {
+            state[s] = buffers.scalar(s - kept);
+        }
         algorithm.step(step, buffers.param(), buffers.grad(), state);
     }
 
@@ -149,6 +157,20 @@ final class TestedOptimizers {
         double stepSizeMin = maybeZero(r, r.nextDouble(1e-7, 1e-4));
         return Rprop.builder().lr(r.nextDouble(1e-4, 0.1)).etas(r.nextDouble(0.1, 0.9), r.nextDouble(1.05, 2))
                 .stepSizes(stepSizeMin, stepSizeMin + r.nextDouble(0.01, 50)).maximize(r.nextBoolean()).build();
+    }
+
+    private static Algorithm nadam(SplittableRandom r) {
+        return NAdam.builder().lr(r.nextDouble(1e-5, 0.1)).betas(r.nextDouble(0.3, 0.99), r.nextDouble(0.5, 0.9999))
+                .eps(r.nextDouble(1e-9, 1e-3)).weightDecay(maybeZero(r, r.nextDouble(1e-4, 0.1)))
+                .momentumDecay(r.nextDouble(0, 0.1)).decoupledWeightDecay(r.nextBoolean()).maximize(r.nextBoolean())
+                .build();
+    }
+
+    private static Algorithm asgd(SplittableRandom r) {
+        // t0 small enough that averaging starts within the few steps a test makes, or not at all.
+        return Asgd.builder().lr(r.nextDouble(1e-4, 0.5)).lambd(maybeZero(r, r.nextDouble(1e-5, 0.5)))
+                .alpha(r.nextDouble(0, 1.5)).t0(r.nextBoolean() ? r.nextInt(-2, 4) : 1e6)
+                .weightDecay(maybeZero(r, r.nextDouble(1e-4, 0.1))).maximize(r.nextBoolean()).build();
     }
 
     private static Algorithm radam(SplittableRandom r) {

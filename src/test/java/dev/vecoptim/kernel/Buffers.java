@@ -6,9 +6,17 @@ import java.util.SplittableRandom;
 
 /**
  * A parameter's buffers for kernel tests: param, grad and state, each {@code length} floats, sliced at
- * {@code byteOffset} from a 64-byte aligned base so that tests reach every misalignment.
+ * {@code byteOffset} from a 64-byte aligned base so that tests reach every misalignment; and {@link #SCALARS}
+ * floats for the per-parameter scalars of the public API's optimizers (NAdam's {@code mu_product}, ...).
  */
-public record Buffers(MemorySegment param, MemorySegment grad, MemorySegment[] state) {
+public record Buffers(MemorySegment param, MemorySegment grad, MemorySegment[] state, MemorySegment scalars) {
+    /** As many scalars as any optimizer keeps, and more. */
+    public static final int SCALARS = 4;
+
+    /** Scalar number {@code index}: a segment of one float. */
+    public MemorySegment scalar(int index) {
+        return scalars.asSlice((long) index * Float.BYTES, Float.BYTES);
+    }
 
     public MemorySegment state(int index) {
         return state[index];
@@ -35,7 +43,7 @@ public record Buffers(MemorySegment param, MemorySegment grad, MemorySegment[] s
         for (int i = 0; i < stateCount; i++) {
             state[i] = segment.get();
         }
-        return new Buffers(segment.get(), segment.get(), state);
+        return new Buffers(segment.get(), segment.get(), state, MemorySegment.ofArray(new float[SCALARS]));
     }
 
     private void fill(long seed) {
@@ -80,7 +88,7 @@ public record Buffers(MemorySegment param, MemorySegment grad, MemorySegment[] s
         for (int i = 0; i < state.length; i++) {
             stateCopy[i] = copy(arena, state[i]);
         }
-        return new Buffers(copy(arena, param), copy(arena, grad), stateCopy);
+        return new Buffers(copy(arena, param), copy(arena, grad), stateCopy, copy(arena, scalars));
     }
 
     private static MemorySegment copy(Arena arena, MemorySegment source) {
@@ -92,7 +100,8 @@ public record Buffers(MemorySegment param, MemorySegment grad, MemorySegment[] s
 
     /** Whether every buffer holds the same bits as {@code other}'s (any NaN equal to any NaN). */
     public boolean sameBits(Buffers other) {
-        if (!TestFloats.sameBits(param, other.param) || !TestFloats.sameBits(grad, other.grad)) {
+        if (!TestFloats.sameBits(param, other.param) || !TestFloats.sameBits(grad, other.grad)
+                || !TestFloats.sameBits(scalars, other.scalars)) {
             return false;
         }
         for (int i = 0; i < state.length; i++) {
@@ -106,6 +115,7 @@ public record Buffers(MemorySegment param, MemorySegment grad, MemorySegment[] s
     public void assertSameBits(String what, Buffers expected) {
         TestFloats.assertSameBits(what + " param", expected.param, param);
         TestFloats.assertSameBits(what + " grad", expected.grad, grad);
+        TestFloats.assertSameBits(what + " scalars", expected.scalars, scalars);
         for (int i = 0; i < state.length; i++) {
             TestFloats.assertSameBits(what + " state " + i, expected.state[i], state[i]);
         }

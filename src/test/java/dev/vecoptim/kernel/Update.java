@@ -20,7 +20,9 @@ public sealed interface Update<K, F extends Record> {
             new Family(AdadeltaKernel.FAMILY, Adadelta::random, Adadelta::everyFlagCombination),
             new Family(AdamaxKernel.FAMILY, Adamax::random, Adamax::everyFlagCombination),
             new Family(RpropKernel.FAMILY, Rprop::random, Rprop::everyFlagCombination),
-            new Family(RAdamKernel.FAMILY, RAdam::random, RAdam::everyFlagCombination));
+            new Family(RAdamKernel.FAMILY, RAdam::random, RAdam::everyFlagCombination),
+            new Family(NAdamKernel.FAMILY, NAdam::random, NAdam::everyFlagCombination),
+            new Family(AsgdKernel.FAMILY, Asgd::random, Asgd::everyFlagCombination));
 
     /** A kernel family, a random update of it, and one update of each of its flag combinations. */
     record Family(KernelFamily<?, ?> kernels, Function<SplittableRandom, Update<?, ?>> random,
@@ -418,6 +420,96 @@ public sealed interface Update<K, F extends Record> {
             kernel.step(b.param(), b.grad(), b.state(0), b.state(1), weightDecay, decayFactor, beta1,
                     beta1Complement, beta2, beta2Complement, biasCorrection1, lr, biasCorrection2Sqrt, eps, rect,
                     from, to);
+        }
+    }
+
+    record NAdam(NAdamKernel.Flags flags, float weightDecay, float decayFactor, float beta1, float beta1Complement,
+                 float beta2, float beta2Complement, float biasCorrection2, float eps, float gradCoefficient,
+                 float expAvgCoefficient) implements Update<NAdamKernel, NAdamKernel.Flags> {
+
+        static NAdam random(SplittableRandom r) {
+            WeightDecay[] decays = WeightDecay.values();
+            return new NAdam(new NAdamKernel.Flags(r.nextBoolean(), decays[r.nextInt(decays.length)], r.nextBoolean()),
+                    TestFloats.coefficient(r), 1 - TestFloats.coefficient(r), TestFloats.coefficient(r),
+                    TestFloats.coefficient(r), TestFloats.coefficient(r), TestFloats.coefficient(r),
+                    TestFloats.coefficient(r), TestFloats.coefficient(r), -TestFloats.coefficient(r),
+                    -TestFloats.coefficient(r));
+        }
+
+        static List<Update<?, ?>> everyFlagCombination(SplittableRandom r) {
+            List<Update<?, ?>> updates = new ArrayList<>();
+            for (WeightDecay decay : WeightDecay.values()) {
+                for (int combination = 0; combination < 8; combination++) {
+                    NAdam random = random(r);
+                    updates.add(new NAdam(new NAdamKernel.Flags(bit(combination, 0), decay, bit(combination, 1)),
+                            random.weightDecay, random.decayFactor, random.beta1, lerpWeight(r, bit(combination, 2)),
+                            random.beta2, random.beta2Complement, random.biasCorrection2, random.eps,
+                            random.gradCoefficient, random.expAvgCoefficient));
+                }
+            }
+            return updates;
+        }
+
+        @Override
+        public int stateBuffers() {
+            return 2;
+        }
+
+        @Override
+        public KernelFamily<NAdamKernel, NAdamKernel.Flags> family() {
+            return NAdamKernel.FAMILY;
+        }
+
+        @Override
+        public NAdamKernel.Flags flags(long step) {
+            return flags;
+        }
+
+        @Override
+        public void run(NAdamKernel kernel, Buffers b, long from, long to) {
+            kernel.step(b.param(), b.grad(), b.state(0), b.state(1), weightDecay, decayFactor, beta1,
+                    beta1Complement, beta2, beta2Complement, biasCorrection2, eps, gradCoefficient, expAvgCoefficient,
+                    from, to);
+        }
+    }
+
+    record Asgd(AsgdKernel.Flags flags, float weightDecay, float decayFactor, float negativeEta, float mu)
+            implements Update<AsgdKernel, AsgdKernel.Flags> {
+
+        static Asgd random(SplittableRandom r) {
+            return new Asgd(new AsgdKernel.Flags(r.nextBoolean(), r.nextBoolean(), r.nextBoolean()),
+                    TestFloats.coefficient(r), 1 - TestFloats.coefficient(r), -TestFloats.coefficient(r),
+                    TestFloats.coefficient(r));
+        }
+
+        static List<Update<?, ?>> everyFlagCombination(SplittableRandom r) {
+            List<Update<?, ?>> updates = new ArrayList<>();
+            for (int combination = 0; combination < 8; combination++) {
+                Asgd random = random(r);
+                updates.add(new Asgd(new AsgdKernel.Flags(bit(combination, 0), bit(combination, 1),
+                        bit(combination, 2)), random.weightDecay, random.decayFactor, random.negativeEta, random.mu));
+            }
+            return updates;
+        }
+
+        @Override
+        public int stateBuffers() {
+            return 1;
+        }
+
+        @Override
+        public KernelFamily<AsgdKernel, AsgdKernel.Flags> family() {
+            return AsgdKernel.FAMILY;
+        }
+
+        @Override
+        public AsgdKernel.Flags flags(long step) {
+            return flags;
+        }
+
+        @Override
+        public void run(AsgdKernel kernel, Buffers b, long from, long to) {
+            kernel.step(b.param(), b.grad(), b.state(0), weightDecay, decayFactor, negativeEta, mu, from, to);
         }
     }
 }

@@ -1,0 +1,326 @@
+package dev.vecoptim;
+
+import dev.vecoptim.kernel.Kernels;
+import dev.vecoptim.kernel.NAdamKernel;
+import dev.vecoptim.kernel.WeightDecay;
+import java.lang.foreign.MemorySegment;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Adam with Nesterov momentum, with L2 or decoupled weight decay: PyTorch's {@code torch.optim.NAdam}, bit for
+ * bit equal to PyTorch's CPU result on float32: 2.x's by default, or 1.13's ({@link Semantics}).
+ *
+ * <p>Besides its state buffers each parameter keeps the scalar {@code mu_product}, a float as in PyTorch's
+ * float32 tensor, which starts at 1. For step t (from 1; every step after 2^24 is 2^24, as in PyTorch's float32
+ * step counter), in double unless rounded: bc2 = 1 − β2^t, μ_t = β1·(1 − 0.5·0.96^(t·momentum_decay)),
+ * μ_{t+1} = β1·(1 − 0.5·0.96^((t + 1)·momentum_decay)), then
+ * <pre>
+ * mu_product = rn(mu_product · f(μ_t))                                     (the scalar kept)
+ * mu_product_next = mu_product · μ_{t+1}                                   (PyTorch 2.x, in double)
+ * mu_product_next = rn(rn(mu_product · f(μ_t)) · f(μ_{t+1}))              (PyTorch 1.13, which applies μ_t twice)
+ * c_g = −lr·(1 − μ_t) / (1 − mu_product),  c_m = −lr·μ_{t+1} / (1 − mu_product_next)
+ * </pre>
+ * For each element, with p the parameter, g the gradient, m the {@code exp_avg}, v the {@code exp_avg_sq},
+ * {@code rn} one rounding to float, {@code fma} one rounding and {@code f(x)} the double expression x rounded
+ * once to float:
+ * <pre>
+ * if maximize:                          g = −g
+ * if decoupled_weight_decay:            p = rn(p · f(1 − lr · weight_decay))
+ * else if weight_decay ≠ 0:             g = fma(p, f(weight_decay), g)
+ * m = lerp(m, g, f(1 − β1))                    (PyTorch 2.x: see {@link Semantics})
+ * m = fma(g, f(1 − β1), rn(m · f(β1)))         (PyTorch 1.13)
+ * v = fma(rn(f(1 − β2) · g), g, rn(v · f(β2)))
+ * denom = rn(rn(sqrt(rn(v / f(bc2)))) + f(eps))
+ * p = rn(p + rn(rn(f(c_g) · g) / denom))
+ * p = rn(p + rn(rn(f(c_m) · m) / denom))
+ * </pre>
+ * The state buffers start at zero, as PyTorch's do. PyTorch 1.13's NAdam had neither maximize nor
+ * decoupled_weight_decay; under {@link Semantics#PYTORCH_1_13} they do what they do in 2.x.
+ *
+ * <p>Defaults as in PyTorch: lr 2e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 0, momentum_decay 4e-3,
+ * decoupled_weight_decay and maximize off. Instances are thread-safe; a step must not run concurrently with
+ * another step on the same buffers.
+ */
+public final class NAdam extends Algorithm {
+    private static final String EXP_AVG = "exp_avg";
+    private static final String EXP_AVG_SQ = "exp_avg_sq";
+    private static final String MU_PRODUCT = "mu_product";
+    private static final List<String> STATE_NAMES = List.of(EXP_AVG, EXP_AVG_SQ);
+    private static final List<String> SCALAR_NAMES = List.of(MU_PRODUCT);
+
+    private final double lr;
+    private final double beta1;
+    private final double beta2;
+    private final double eps;
+    private final double weightDecay;
+    private final double momentumDecay;
+    private final boolean decoupledWeightDecay;
+    private final boolean maximize;
+    private final NAdamKernel kernel;
+
+    private NAdam(Builder builder) {
+        HyperParameterChecks.lr(builder.lr);
+        HyperParameterChecks.finiteNonNegative("epsilon value", builder.eps);
+        HyperParameterChecks.betas(builder.beta1, builder.beta2);
+        HyperParameterChecks.finiteNonNegative("weight_decay value", builder.weightDecay);
+        HyperParameterChecks.finiteNonNegative("momentum_decay value", builder.momentumDecay);
+        super(builder.vectorWidth, builder.semantics);
+        lr = builder.lr;
+        beta1 = builder.beta1;
+        beta2 = builder.beta2;
+        eps = builder.eps;
+        weightDecay = builder.weightDecay;
+        momentumDecay = builder.momentumDecay;
+        decoupledWeightDecay = builder.decoupledWeightDecay;
+        maximize = builder.maximize;
+        kernel = Kernels.kernel(NAdamKernel.FAMILY, vectorBits(), new NAdamKernel.Flags(maximize,
+                WeightDecay.of(weightDecay, decoupledWeightDecay), semantics().lerp()));
+    }
+
+    /** Starts NAdam hyper-parameters at PyTorch's defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding these hyper-parameters, to change some of them. */
+    public Builder toBuilder() {
+        return new Builder().lr(lr).betas(beta1, beta2).eps(eps).weightDecay(weightDecay).momentumDecay(momentumDecay)
+                .decoupledWeightDecay(decoupledWeightDecay).maximize(maximize).vectorWidth(vectorWidth())
+                .semantics(semantics());
+    }
+
+    /**
+     * Applies step number {@code step} of NAdam to one parameter, in place.
+     *
+     * @param param the parameter, updated in place
+     * @param grad its gradient, only read
+     * @param expAvg PyTorch's {@code exp_avg}, as many floats as param, updated in place
+     * @param expAvgSq PyTorch's {@code exp_avg_sq}, as many floats as param, updated in place
+     * @param muProduct PyTorch's {@code mu_product}: a segment of one float, updated in place (set to 1 first at
+     *     step 1)
+     * @param step this step's number t, counting from 1: the bias correction and the momentum schedule use it
+     * @throws IllegalArgumentException if step &lt; 1, or the buffers differ in size, are not whole floats,
+     *     overlap, or a written one is read-only, or muProduct is not one float
+     * @throws IllegalStateException if a buffer's arena is closed
+     * @throws WrongThreadException if a buffer is confined to another thread
+     * @throws NullPointerException if a buffer is null
+     */
+    public void step(MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expAvgSq,
+                     MemorySegment muProduct, long step) {
+        StepChecks.required(expAvg, EXP_AVG, "");
+        StepChecks.required(expAvgSq, EXP_AVG_SQ, "");
+        long elements = StepChecks.elements(step, param, grad, EXP_AVG, expAvg, EXP_AVG_SQ, expAvgSq, null, null);
+        StepChecks.scalar(MU_PRODUCT, muProduct, param, grad, EXP_AVG, expAvg, EXP_AVG_SQ, expAvgSq);
+        float before = step == 1 ? 1 : scalar(muProduct);
+        stepRange(lr, param, grad, expAvg, expAvgSq, before, step, 0, elements);
+        scalar(muProduct, advanced(before, step));
+    }
+
+    /**
+     * The update of step {@code step} at learning rate {@code lr} over elements [from, to) of buffers checked,
+     * with {@code mu_product} as it was before the step.
+     */
+    private void stepRange(double lr, MemorySegment param, MemorySegment grad, MemorySegment expAvg,
+                           MemorySegment expAvgSq, float muProductBefore, long step, long from, long to) {
+        double t = countedStep(step);
+        double mu = mu(t);
+        double muNext = mu(t + 1);
+        float muProductFloat = muProductBefore * (float) mu;
+        double muProduct = muProductFloat;
+        double muProductNext = semantics() == Semantics.PYTORCH_1_13 ? muProductFloat * (float) mu * (float) muNext
+                : muProduct * muNext;
+        // StrictMath: Math.pow may differ by an ulp from one JVM or CPU to another; StrictMath never does.
+        double biasCorrection2 = 1 - StrictMath.pow(beta2, t);
+        kernel.step(param, grad, expAvg, expAvgSq, (float) weightDecay, (float) (1 - lr * weightDecay),
+                (float) beta1, (float) (1 - beta1), (float) beta2, (float) (1 - beta2), (float) biasCorrection2,
+                (float) eps, (float) (-lr * (1 - mu) / (1 - muProduct)), (float) (-lr * muNext / (1 - muProductNext)),
+                from, to);
+    }
+
+    /** PyTorch's momentum schedule μ at step t. */
+    private double mu(double t) {
+        return beta1 * (1 - 0.5 * StrictMath.pow(0.96, t * momentumDecay));
+    }
+
+    /** {@code mu_product} after step {@code step}, from its value before. */
+    private float advanced(float muProductBefore, long step) {
+        return muProductBefore * (float) mu(countedStep(step));
+    }
+
+    @Override
+    void update(double lr, MemorySegment param, MemorySegment grad, MemorySegment[] state, long step, long from,
+                long to) {
+        stepRange(lr, param, grad, state[0], state[1], scalar(state[2]), step, from, to);
+    }
+
+    @Override
+    void initializeScalars(double lr, MemorySegment[] state) {
+        scalar(state[2], 1);
+    }
+
+    @Override
+    void advanceScalars(double lr, MemorySegment[] state, long step) {
+        scalar(state[2], advanced(scalar(state[2]), step));
+    }
+
+    @Override
+    Map<String, Object> namedHyperParameters() {
+        Map<String, Object> named = new LinkedHashMap<>();
+        named.put("lr", lr);
+        named.put("betas", new double[] {beta1, beta2});
+        named.put("eps", eps);
+        named.put("weight_decay", weightDecay);
+        named.put("momentum_decay", momentumDecay);
+        named.put("decoupled_weight_decay", decoupledWeightDecay);
+        named.put("maximize", maximize);
+        return named;
+    }
+
+    @Override
+    NAdam build(NamedValues values, VectorWidth vectorWidth, Semantics semantics) {
+        double[] betas = values.pair("betas");
+        return builder().lr(values.number("lr")).betas(betas[0], betas[1]).eps(values.number("eps"))
+                .weightDecay(values.number("weight_decay")).momentumDecay(values.number("momentum_decay"))
+                .decoupledWeightDecay(values.flag("decoupled_weight_decay")).maximize(values.flag("maximize"))
+                .vectorWidth(vectorWidth).semantics(semantics).build();
+    }
+
+    @Override
+    public String name() {
+        return "NAdam";
+    }
+
+    /** {@code [exp_avg, exp_avg_sq]}. */
+    @Override
+    public List<String> stateNames() {
+        return STATE_NAMES;
+    }
+
+    /** {@code [mu_product]}: the product of the momentum schedule's μ over the steps so far. */
+    @Override
+    public List<String> scalarNames() {
+        return SCALAR_NAMES;
+    }
+
+    @Override
+    public double lr() {
+        return lr;
+    }
+
+    /** The first of PyTorch's {@code betas}: the decay of the first moment. */
+    public double beta1() {
+        return beta1;
+    }
+
+    /** The second of PyTorch's {@code betas}: the decay of the second moment. */
+    public double beta2() {
+        return beta2;
+    }
+
+    public double eps() {
+        return eps;
+    }
+
+    /** PyTorch's {@code weight_decay}. */
+    public double weightDecay() {
+        return weightDecay;
+    }
+
+    /** PyTorch's {@code momentum_decay}: how fast the momentum schedule μ_t rises towards β1. */
+    public double momentumDecay() {
+        return momentumDecay;
+    }
+
+    /** PyTorch's {@code decoupled_weight_decay}: scale the parameter (as AdamW) instead of adding to the gradient. */
+    public boolean decoupledWeightDecay() {
+        return decoupledWeightDecay;
+    }
+
+    public boolean maximize() {
+        return maximize;
+    }
+
+    /** Collects NAdam's hyper-parameters; {@link #build()} validates them with PyTorch's messages. */
+    public static final class Builder {
+        private double lr = 2e-3;
+        private double beta1 = 0.9;
+        private double beta2 = 0.999;
+        private double eps = 1e-8;
+        private double weightDecay;
+        private double momentumDecay = 4e-3;
+        private boolean decoupledWeightDecay;
+        private boolean maximize;
+        private VectorWidth vectorWidth = VectorWidth.PREFERRED;
+        private Semantics semantics = Semantics.PYTORCH_2;
+
+        private Builder() {
+        }
+
+        /** The learning rate, ≥ 0; default 2e-3. */
+        public Builder lr(double lr) {
+            this.lr = lr;
+            return this;
+        }
+
+        /** PyTorch's {@code betas}: the moments' decay rates, each in [0, 1); default (0.9, 0.999). */
+        public Builder betas(double beta1, double beta2) {
+            this.beta1 = beta1;
+            this.beta2 = beta2;
+            return this;
+        }
+
+        /** Added to the denominator for numerical stability, ≥ 0; default 1e-8. */
+        public Builder eps(double eps) {
+            this.eps = eps;
+            return this;
+        }
+
+        /** The weight decay, ≥ 0; default 0. */
+        public Builder weightDecay(double weightDecay) {
+            this.weightDecay = weightDecay;
+            return this;
+        }
+
+        /** PyTorch's {@code momentum_decay}, ≥ 0; default 4e-3. */
+        public Builder momentumDecay(double momentumDecay) {
+            this.momentumDecay = momentumDecay;
+            return this;
+        }
+
+        /** Decay the parameter itself, as AdamW does, instead of adding an L2 term to the gradient. */
+        public Builder decoupledWeightDecay(boolean decoupledWeightDecay) {
+            this.decoupledWeightDecay = decoupledWeightDecay;
+            return this;
+        }
+
+        /** Maximize the objective instead of minimizing it. */
+        public Builder maximize(boolean maximize) {
+            this.maximize = maximize;
+            return this;
+        }
+
+        /** The vector width to run at; default {@link VectorWidth#PREFERRED}. */
+        public Builder vectorWidth(VectorWidth vectorWidth) {
+            this.vectorWidth = Objects.requireNonNull(vectorWidth, "vectorWidth");
+            return this;
+        }
+
+        /** Which PyTorch's bits to reproduce; default {@link Semantics#PYTORCH_2}. */
+        public Builder semantics(Semantics semantics) {
+            this.semantics = Objects.requireNonNull(semantics, "semantics");
+            return this;
+        }
+
+        /**
+         * @throws IllegalArgumentException with PyTorch's message for an invalid hyper-parameter, or for a
+         *     vector width wider than the machine's
+         * @throws IllegalStateException for an explicit vector width when SIMD is unavailable
+         */
+        public NAdam build() {
+            return new NAdam(this);
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package dev.vecoptim.kernel;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * NAdam's fused vector loop, defined by {@link PanamaKernels} once per (width, flags) as a hidden class whose
+ * class data makes the species and the {@link Flags} constants to C2.
+ */
+final class NAdamVector implements NAdamKernel {
+    private static final VectorSpecies<Float> SPECIES = PanamaKernels.species(MethodHandles.lookup());
+    private static final Flags FLAGS = PanamaKernels.flags(MethodHandles.lookup(), Flags.class);
+    private static final boolean MAXIMIZE = FLAGS.maximize();
+    private static final boolean L2_WEIGHT_DECAY = FLAGS.weightDecay() == WeightDecay.L2;
+    private static final boolean DECOUPLED_WEIGHT_DECAY = FLAGS.weightDecay() == WeightDecay.DECOUPLED;
+    private static final boolean LERP = FLAGS.lerp();
+    private static final NAdamKernel TAIL = new Scalar(FLAGS);
+
+    @Override
+    public void step(MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expAvgSq,
+                     float weightDecay, float decayFactor, float beta1, float beta1Complement, float beta2,
+                     float beta2Complement, float biasCorrection2, float eps, float gradCoefficient,
+                     float expAvgCoefficient, long from, long to) {
+        FloatVector weightDecays = FloatVector.broadcast(SPECIES, weightDecay);
+        FloatVector decayFactors = FloatVector.broadcast(SPECIES, decayFactor);
+        FloatVector beta1s = FloatVector.broadcast(SPECIES, beta1);
+        FloatVector beta1Complements = FloatVector.broadcast(SPECIES, beta1Complement);
+        FloatVector beta1ComplementsMinusOne = FloatVector.broadcast(SPECIES, beta1Complement - 1);
+        boolean lowWeight = Lerp.lowWeight(beta1Complement);
+        FloatVector beta2s = FloatVector.broadcast(SPECIES, beta2);
+        FloatVector beta2Complements = FloatVector.broadcast(SPECIES, beta2Complement);
+        FloatVector biasCorrection2s = FloatVector.broadcast(SPECIES, biasCorrection2);
+        FloatVector epss = FloatVector.broadcast(SPECIES, eps);
+        FloatVector gradCoefficients = FloatVector.broadcast(SPECIES, gradCoefficient);
+        FloatVector expAvgCoefficients = FloatVector.broadcast(SPECIES, expAvgCoefficient);
+        long vectorEnd = from + SPECIES.loopBound(to - from);
+        for (long i = from; i < vectorEnd; i += SPECIES.length()) {
+            FloatVector p = PanamaLanes.load(SPECIES, param, i);
+            FloatVector g = PanamaLanes.effectiveGradient(PanamaLanes.load(SPECIES, grad, i), p, MAXIMIZE,
+                    L2_WEIGHT_DECAY, weightDecays);
+            if (DECOUPLED_WEIGHT_DECAY) {
+                p = p.mul(decayFactors);
+            }
+            FloatVector previous = PanamaLanes.load(SPECIES, expAvg, i);
+            FloatVector m = LERP ? PanamaLanes.lerp(previous, g, beta1Complements, beta1ComplementsMinusOne, lowWeight)
+                    : g.fma(beta1Complements, previous.mul(beta1s));
+            PanamaLanes.store(m, expAvg, i);
+            FloatVector v = beta2Complements.mul(g).fma(g, PanamaLanes.load(SPECIES, expAvgSq, i).mul(beta2s));
+            PanamaLanes.store(v, expAvgSq, i);
+            FloatVector denom = v.div(biasCorrection2s).sqrt().add(epss);
+            p = p.add(gradCoefficients.mul(g).div(denom));
+            PanamaLanes.store(p.add(expAvgCoefficients.mul(m).div(denom)), param, i);
+        }
+        if (vectorEnd < to) {
+            TAIL.step(param, grad, expAvg, expAvgSq, weightDecay, decayFactor, beta1, beta1Complement, beta2,
+                    beta2Complement, biasCorrection2, eps, gradCoefficient, expAvgCoefficient, vectorEnd, to);
+        }
+    }
+}
