@@ -11,12 +11,12 @@ import java.util.StringJoiner;
 
 /**
  * The hyper-parameters of one of vecoptim's optimizers ({@link Sgd}, {@link RmsProp}, {@link Adam} with AdamW,
- * {@link Adagrad}, {@link Adadelta}, {@link Adamax}, {@link RAdam}, {@link Rprop}): immutable, validated when
- * built, and able to apply their update to one parameter ({@link #step}) or, inside an {@link Optimizer}, to
- * every parameter of a {@link ParameterGroup}. Each optimizer's class holds all that is particular to it: its
- * hyper-parameters and their checks, its formula, its state buffers and how they start, and its
- * hyper-parameters by PyTorch's names, from which this class derives equality, {@code toString} and the
- * {@code with...} copies. Only this package defines optimizers.
+ * {@link Adagrad}, {@link Adadelta}, {@link Adamax}, {@link NAdam}, {@link RAdam}, {@link Asgd}, {@link Rprop}):
+ * immutable, validated when built, and able to apply their update to one parameter ({@link #step}) or, inside
+ * an {@link Optimizer}, to every parameter of a {@link ParameterGroup}. Each optimizer's class holds all that
+ * is particular to it: its hyper-parameters and their checks, its formula, its state buffers and scalars and
+ * how they start, and its hyper-parameters by PyTorch's names, from which this class derives equality,
+ * {@code toString} and the {@code with...} copies. Only this package defines optimizers.
  */
 public abstract class Algorithm {
     private static final long LAST_COUNTED_STEP = 1L << 24;
