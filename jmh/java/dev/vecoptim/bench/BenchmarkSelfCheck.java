@@ -1,5 +1,7 @@
 package dev.vecoptim.bench;
 
+import dev.vecoptim.Algorithm;
+import dev.vecoptim.Parameter;
 import dev.vecoptim.VectorWidth;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -47,12 +49,13 @@ public final class BenchmarkSelfCheck {
                 StaticFinalSpeciesBenchmark staticFinal = configure(new StaticFinalSpeciesBenchmark(), workload);
                 checkStep("static final species", arena, staticFinal, staticFinal::setUp, staticFinal::step);
             }
+            checkWholeModel(arena);
         } catch (AssertionError e) {
             System.err.println("benchmark body wrong: " + e.getMessage());
             System.exit(1);
         }
         System.out.println("checked " + checked + " benchmark bodies of " + workloads.size() + " workloads at "
-                + widths().size() + " widths");
+                + widths().size() + " widths, and a whole model");
     }
 
     private static List<String> widths() {
@@ -80,6 +83,35 @@ public final class BenchmarkSelfCheck {
         }
         for (int s = workload.writtenBuffers() - 1; s < expected.state.length; s++) {
             assertBytes(what + " scalar " + s, expected.state[s], benchmark.buffers.state[s]);
+        }
+        checked++;
+        benchmark.tearDown();
+    }
+
+    /** A whole model of 16 parameters on two threads: its first step, parameter by parameter. */
+    private static void checkWholeModel(Arena arena) {
+        WholeModelBenchmark benchmark = new WholeModelBenchmark();
+        benchmark.optimizer = "adam";
+        benchmark.totalFloats = ELEMENTS;
+        benchmark.parameters = 16;
+        benchmark.threads = 2;
+        benchmark.setUp();
+        Algorithm algorithm = Workload.of(benchmark.optimizer).algorithm(VectorWidth.SCALAR);
+        List<MemorySegment[]> expected = new java.util.ArrayList<>();
+        for (Parameter parameter : benchmark.model.groups().getFirst().parameters()) {
+            MemorySegment[] buffers = new MemorySegment[2 + algorithm.stateNames().size()];
+            buffers[0] = arena.allocate(parameter.value().byteSize()).copyFrom(parameter.value());
+            buffers[1] = arena.allocate(parameter.grad().byteSize()).copyFrom(parameter.grad());
+            for (int s = 2; s < buffers.length; s++) {
+                buffers[s] = arena.allocate(parameter.value().byteSize());
+            }
+            algorithm.step(1, buffers[0], buffers[1], java.util.Arrays.copyOfRange(buffers, 2, buffers.length));
+            expected.add(buffers);
+        }
+        benchmark.step();
+        List<Parameter> parameters = benchmark.model.groups().getFirst().parameters();
+        for (int p = 0; p < parameters.size(); p++) {
+            assertBytes("whole model parameter " + p, expected.get(p)[0], parameters.get(p).value());
         }
         checked++;
         benchmark.tearDown();

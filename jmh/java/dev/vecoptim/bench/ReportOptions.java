@@ -7,9 +7,9 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * What the report measures and how long. The defaults make a sweep of about three minutes on two cores:
- * SGD with momentum, RMSProp and Adam, at 4K and 64K floats (in cache) and 16M (beyond every cache), at
- * every width from 128 bits up to the machine's.
+ * What the report measures and how long. The defaults make a sweep of about six minutes on two cores: one
+ * configuration of each optimizer, at 4K and 64K floats (in cache) and 16M (beyond every cache), at every
+ * width from 128 bits up to the machine's.
  */
 record ReportOptions(List<Workload> optimizers, List<Integer> sizes, List<String> widths, List<String> memory,
                      int warmupIterations, int warmupMillis, int measureIterations, int measureMillis, Path out) {

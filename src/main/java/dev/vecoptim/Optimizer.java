@@ -293,8 +293,8 @@ public final class Optimizer implements AutoCloseable {
     }
 
     private void checkRegistrable(String label, MemorySegment value, MemorySegment grad) {
-        checkReachable(label + " value", value);
-        checkReachable(label + " grad", grad);
+        checkReachable(label, "value", value);
+        checkReachable(label, "grad", grad);
         if (value.isReadOnly()) {
             throw new IllegalArgumentException(label + " value is read-only, but steps write it");
         }
@@ -366,21 +366,28 @@ public final class Optimizer implements AutoCloseable {
     private void checkUsable(boolean writesGradients) {
         checkOpen();
         for (Parameter parameter : parameters) {
-            checkReachable(parameter.label() + " value", parameter.value());
-            checkReachable(parameter.label() + " grad", parameter.grad());
+            checkReachable(parameter, "value", parameter.value());
+            checkReachable(parameter, "grad", parameter.grad());
             if (writesGradients && parameter.grad().isReadOnly()) {
                 throw new IllegalArgumentException(parameter.label() + " grad is read-only, and would be written");
             }
         }
     }
 
-    private static void checkReachable(String name, MemorySegment segment) {
+    private static void checkReachable(String label, String role, MemorySegment segment) {
         if (!segment.scope().isAlive()) {
-            throw new IllegalStateException(name + " cannot be used: its arena is closed");
+            throw new IllegalStateException(label + " " + role + " cannot be used: its arena is closed");
         }
         if (!segment.isAccessibleBy(Thread.currentThread())) {
-            throw new WrongThreadException(name + " is confined to another thread than "
+            throw new WrongThreadException(label + " " + role + " is confined to another thread than "
                     + Thread.currentThread().getName());
+        }
+    }
+
+    /** The same check, naming the parameter only when it fails: every step makes it for every parameter. */
+    private static void checkReachable(Parameter parameter, String role, MemorySegment segment) {
+        if (!segment.scope().isAlive() || !segment.isAccessibleBy(Thread.currentThread())) {
+            checkReachable(parameter.label(), role, segment);
         }
     }
 

@@ -1,0 +1,71 @@
+package dev.vecoptim.bench;
+
+import dev.vecoptim.Optimizer;
+import dev.vecoptim.ParameterGroup;
+import dev.vecoptim.StepReport;
+import dev.vecoptim.VectorWidth;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.ForkJoinPool;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * A whole model: {@code totalFloats} floats cut into {@code parameters} equal parameters of one group,
+ * stepped by {@link Optimizer#step()} on {@code threads} threads (the calling one and {@code threads − 1}
+ * helpers). Against {@link VecoptimBenchmark} on one buffer of the same size, it shows what each parameter
+ * costs beyond its arithmetic.
+ */
+public class WholeModelBenchmark extends ForkedBenchmark {
+    @Param({"adam"})
+    public String optimizer;
+    @Param({"16777216"})
+    public int totalFloats;
+    @Param({"1", "16", "256", "4096", "65536"})
+    public int parameters;
+    @Param({"1", "2"})
+    public int threads;
+
+    Optimizer model;
+    private Arena arena;
+    private ForkJoinPool helpers;
+
+    @Setup
+    public void setUp() {
+        if (totalFloats % parameters != 0) {
+            throw new IllegalArgumentException(totalFloats + " floats do not cut into " + parameters + " parameters");
+        }
+        arena = Arena.ofShared();
+        helpers = threads > 1 ? new ForkJoinPool(threads - 1) : null;
+        model = Optimizer.builder().executor(helpers != null ? helpers : ForkJoinPool.commonPool(), threads - 1)
+                .build();
+        ParameterGroup group = model.addGroup(Workload.of(optimizer).algorithm(VectorWidth.PREFERRED));
+        long floats = totalFloats / parameters;
+        for (int p = 0; p < parameters; p++) {
+            MemorySegment value = arena.allocate(floats * Float.BYTES, 64);
+            MemorySegment grad = arena.allocate(floats * Float.BYTES, 64);
+            for (long i = 0; i < floats; i++) {
+                value.setAtIndex(ValueLayout.JAVA_FLOAT, i, 0.1f * (float) Math.sin(p + i));
+                grad.setAtIndex(ValueLayout.JAVA_FLOAT, i, 0.01f * (float) Math.cos(p + 3 * i));
+            }
+            group.add(value, grad);
+        }
+    }
+
+    @Benchmark
+    public StepReport step() {
+        return model.step();
+    }
+
+    @TearDown
+    public void tearDown() {
+        model.close();
+        arena.close();
+        if (helpers != null) {
+            helpers.shutdown();
+        }
+    }
+}
