@@ -49,13 +49,14 @@ public final class BenchmarkSelfCheck {
                 StaticFinalSpeciesBenchmark staticFinal = configure(new StaticFinalSpeciesBenchmark(), workload);
                 checkStep("static final species", arena, staticFinal, staticFinal::setUp, staticFinal::step);
             }
-            checkWholeModel(arena);
+            checkWholeModel(arena, "user");
+            checkWholeModel(arena, "flat");
         } catch (AssertionError e) {
             System.err.println("benchmark body wrong: " + e.getMessage());
             System.exit(1);
         }
         System.out.println("checked " + checked + " benchmark bodies of " + workloads.size() + " workloads at "
-                + widths().size() + " widths, and a whole model");
+                + widths().size() + " widths, and whole models");
     }
 
     private static List<String> widths() {
@@ -89,12 +90,13 @@ public final class BenchmarkSelfCheck {
     }
 
     /** A whole model of 16 parameters on two threads: its first step, parameter by parameter. */
-    private static void checkWholeModel(Arena arena) {
+    private static void checkWholeModel(Arena arena, String storage) {
         WholeModelBenchmark benchmark = new WholeModelBenchmark();
         benchmark.optimizer = "adam";
         benchmark.totalFloats = ELEMENTS;
         benchmark.parameters = 16;
         benchmark.threads = 2;
+        benchmark.storage = storage;
         benchmark.setUp();
         Algorithm algorithm = Workload.of(benchmark.optimizer).algorithm(VectorWidth.SCALAR);
         List<MemorySegment[]> expected = new java.util.ArrayList<>();
@@ -111,7 +113,7 @@ public final class BenchmarkSelfCheck {
         benchmark.step();
         List<Parameter> parameters = benchmark.model.groups().getFirst().parameters();
         for (int p = 0; p < parameters.size(); p++) {
-            assertBytes("whole model parameter " + p, expected.get(p)[0], parameters.get(p).value());
+            assertBytes("whole model (" + storage + ") parameter " + p, expected.get(p)[0], parameters.get(p).value());
         }
         checked++;
         benchmark.tearDown();

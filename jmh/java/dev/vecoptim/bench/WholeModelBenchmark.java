@@ -1,12 +1,14 @@
 package dev.vecoptim.bench;
 
 import dev.vecoptim.Optimizer;
+import dev.vecoptim.Parameter;
 import dev.vecoptim.ParameterGroup;
 import dev.vecoptim.StepReport;
 import dev.vecoptim.VectorWidth;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.List;
 import java.util.concurrent.ForkJoinPool;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Param;
@@ -16,8 +18,9 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * A whole model: {@code totalFloats} floats cut into {@code parameters} equal parameters of one group,
  * stepped by {@link Optimizer#step()} on {@code threads} threads (the calling one and {@code threads − 1}
- * helpers). Against {@link VecoptimBenchmark} on one buffer of the same size, it shows what each parameter
- * costs beyond its arithmetic.
+ * helpers), in memory of the caller's ({@code user}: a segment per value and per gradient, added one by one)
+ * or the optimizer's ({@code flat}: {@code ParameterGroup.allocate}). Against {@link VecoptimBenchmark} on one
+ * buffer of the same size, it shows what each parameter costs beyond its arithmetic.
  */
 public class WholeModelBenchmark extends ForkedBenchmark {
     @Param({"adam"})
@@ -28,6 +31,8 @@ public class WholeModelBenchmark extends ForkedBenchmark {
     public int parameters;
     @Param({"1", "2"})
     public int threads;
+    @Param({"user", "flat"})
+    public String storage;
 
     Optimizer model;
     private Arena arena;
@@ -44,14 +49,19 @@ public class WholeModelBenchmark extends ForkedBenchmark {
                 .build();
         ParameterGroup group = model.addGroup(Workload.of(optimizer).algorithm(VectorWidth.PREFERRED));
         long floats = totalFloats / parameters;
+        long[] sizes = new long[parameters];
+        java.util.Arrays.fill(sizes, floats);
+        List<Parameter> allocated = storage.equals("flat") ? group.allocate(sizes) : null;
         for (int p = 0; p < parameters; p++) {
-            MemorySegment value = arena.allocate(floats * Float.BYTES, 64);
-            MemorySegment grad = arena.allocate(floats * Float.BYTES, 64);
+            MemorySegment value = allocated != null ? allocated.get(p).value() : arena.allocate(floats * Float.BYTES, 64);
+            MemorySegment grad = allocated != null ? allocated.get(p).grad() : arena.allocate(floats * Float.BYTES, 64);
             for (long i = 0; i < floats; i++) {
                 value.setAtIndex(ValueLayout.JAVA_FLOAT, i, 0.1f * (float) Math.sin(p + i));
                 grad.setAtIndex(ValueLayout.JAVA_FLOAT, i, 0.01f * (float) Math.cos(p + 3 * i));
             }
-            group.add(value, grad);
+            if (allocated == null) {
+                group.add(value, grad);
+            }
         }
     }
 

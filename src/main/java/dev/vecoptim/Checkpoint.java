@@ -236,6 +236,6 @@ final class Checkpoint {
                 }
             }
         }
-        optimizer.stepCount(header.steps());
+        optimizer.restored(header.steps());
     }
 }

@@ -54,6 +54,9 @@ public final class Optimizer implements AutoCloseable {
     private final Footprints footprints = new Footprints();
     private final List<ParameterGroup> groups = new ArrayList<>();
     private final List<Parameter> parameters = new ArrayList<>();
+    private final List<ParameterBlock> blocks = new ArrayList<>();
+    /** The blocks stepped whole, whose whole's step count follows its members'. */
+    private final List<ParameterBlock> wholeBlocks = new ArrayList<>();
     private final List<Chunk> stepChunks = new ArrayList<>();
     private long elements;
     private long steps;
@@ -161,6 +164,9 @@ public final class Optimizer implements AutoCloseable {
             ParameterGroup group = parameter.group();
             parameter.stepCount(parameter.stepCount() + 1);
             group.algorithm().advanceScalars(group.lr(), parameter.stateBuffers(), parameter.stepCount());
+        }
+        for (ParameterBlock block : wholeBlocks) {
+            block.whole().stepCount(block.whole().stepCount() + 1);
         }
         steps++;
         return new StepReport(steps, false, norm);
@@ -279,16 +285,65 @@ public final class Optimizer implements AutoCloseable {
             checkOpen();
             String label = "group " + group.index() + " parameter " + group.parameters().size();
             checkRegistrable(label, value, grad);
-            Parameter parameter = new Parameter(group, group.parameters().size(), value, grad, stateArena);
-            footprints.add(parameter);
-            group.mutableParameters().add(parameter);
-            parameters.add(parameter);
+            Parameter parameter = new Parameter(group, group.parameters().size(), value, grad,
+                    Parameter.newStateBuffers(group.algorithm(), value.byteSize() / Float.BYTES, stateArena),
+                    stateArena, null);
+            hold(parameter);
             stepChunks.addAll(runner.stepChunks(parameter));
-            gradientNorm.add(parameter);
-            elements += parameter.elementCount();
             return parameter;
         } finally {
             exit();
+        }
+    }
+
+    List<Parameter> allocate(ParameterGroup group, long[] floats) {
+        enter("allocate()");
+        try {
+            checkOpen();
+            for (int p = 0; p < floats.length; p++) {
+                if (floats[p] < 0) {
+                    throw new IllegalArgumentException("parameter " + p + " of the block would have " + floats[p]
+                            + " floats");
+                }
+            }
+            ParameterBlock block = ParameterBlock.allocate(group, group.parameters().size(), floats, stateArena);
+            block.members().forEach(this::hold);
+            blocks.add(block);
+            if (block.wholeStandsForMembers()) {
+                wholeBlocks.add(block);
+                stepChunks.addAll(runner.stepChunks(block.whole()));
+            }
+            return block.members();
+        } finally {
+            exit();
+        }
+    }
+
+    /** Holds a new parameter of its group: its memory, its gradient's norm, its elements. */
+    private void hold(Parameter parameter) {
+        footprints.add(parameter);
+        parameter.group().mutableParameters().add(parameter);
+        parameters.add(parameter);
+        gradientNorm.add(parameter);
+        elements += parameter.elementCount();
+    }
+
+    /**
+     * Cuts the parameters into the chunks a step runs again: each block whose parameters can be stepped as one
+     * range as one, every other parameter alone. After a change that may part a block's parameters (a removal,
+     * a load).
+     */
+    private void replanSteps() {
+        stepChunks.clear();
+        wholeBlocks.clear();
+        for (Parameter parameter : parameters) {
+            ParameterBlock block = parameter.block();
+            if (block == null || !block.wholeStandsForMembers()) {
+                stepChunks.addAll(runner.stepChunks(parameter));
+            } else if (block.members().getFirst() == parameter) {
+                wholeBlocks.add(block);
+                stepChunks.addAll(runner.stepChunks(block.whole()));
+            }
         }
     }
 
@@ -328,8 +383,13 @@ public final class Optimizer implements AutoCloseable {
             }
             footprints.remove(parameter);
             parameters.remove(parameter);
-            stepChunks.removeIf(chunk -> chunk.parameter() == parameter);
             gradientNorm.remove(parameter);
+            if (parameter.block() == null) {
+                stepChunks.removeIf(chunk -> chunk.parameter() == parameter);
+            } else {
+                parameter.block().breakUp();
+                replanSteps();
+            }
             elements -= parameter.elementCount();
             List<Parameter> inGroup = group.mutableParameters();
             inGroup.remove(parameter);
@@ -362,10 +422,16 @@ public final class Optimizer implements AutoCloseable {
         }
     }
 
-    /** Before a step: every buffer alive and reachable from this thread; gradients writable if written. */
+    /**
+     * Before a step: every buffer alive and reachable from this thread; gradients writable if written. Memory
+     * the optimizer allocated ({@link ParameterGroup#allocate}) is all of these while it is open.
+     */
     private void checkUsable(boolean writesGradients) {
         checkOpen();
         for (Parameter parameter : parameters) {
+            if (parameter.block() != null) {
+                continue;
+            }
             checkReachable(parameter, "value", parameter.value());
             checkReachable(parameter, "grad", parameter.grad());
             if (writesGradients && parameter.grad().isReadOnly()) {
@@ -395,8 +461,10 @@ public final class Optimizer implements AutoCloseable {
         return parameters;
     }
 
-    void stepCount(long steps) {
+    /** After a load: the step count, and the plan of the step, which the loaded per-parameter state may change. */
+    void restored(long steps) {
         this.steps = steps;
+        replanSteps();
     }
 
     /** How the optimizer treats non-finite gradients, clips, and spreads work over threads. */

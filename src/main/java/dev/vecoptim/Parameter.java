@@ -3,10 +3,12 @@ package dev.vecoptim;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.List;
 
 /**
- * A parameter registered in a {@link ParameterGroup}: the caller's value and gradient segments, the state
+ * A parameter registered in a {@link ParameterGroup}: its value and gradient segments (the caller's, or slices
+ * of memory the optimizer allocated, see {@link ParameterGroup#allocate}), the state
  * buffers the optimizer allocated for it (PyTorch's names, zero at first), the scalars some optimizers keep
  * beside them (NAdam's {@code mu_product}, ASGD's {@code eta} and {@code mu}), and its own step count, which
  * counts the steps applied to it (PyTorch's {@code state['step']}).
@@ -21,33 +23,58 @@ public final class Parameter {
     private final List<String> scalarNames;
     /** The state buffers in {@link #stateNames} order, then a float for each of the scalars. */
     private final MemorySegment[] state;
+    /** The block whose memory this parameter's buffers are slices of, or null for the caller's own memory. */
+    private final ParameterBlock block;
     private long steps;
 
     /**
-     * Allocates the state buffers in {@code stateArena}, 64-byte aligned, at their initial values, and the
-     * scalars at those PyTorch would start them at now (the first step starts them again).
+     * A parameter whose state buffers are {@code buffers} (its own, or its slices of a {@link ParameterBlock}'s),
+     * with scalars of its own in {@code stateArena} at the values PyTorch would start them at now (the first step
+     * starts them again).
      */
-    Parameter(ParameterGroup group, int index, MemorySegment value, MemorySegment grad, Arena stateArena) {
+    Parameter(ParameterGroup group, int index, MemorySegment value, MemorySegment grad, MemorySegment[] buffers,
+              Arena stateArena, ParameterBlock block) {
+        this(group, index, value, grad, withScalars(group.algorithm(), buffers, stateArena), block);
+        group.algorithm().initializeScalars(group.lr(), state);
+    }
+
+    /** A parameter whose state (buffers, then scalars) is {@code state} as it is. */
+    Parameter(ParameterGroup group, int index, MemorySegment value, MemorySegment grad, MemorySegment[] state,
+              ParameterBlock block) {
         this.group = group;
         this.index = index;
         this.value = value;
         this.grad = grad;
         this.elements = value.byteSize() / Float.BYTES;
-        Algorithm algorithm = group.algorithm();
-        this.stateNames = algorithm.stateNames();
-        this.scalarNames = algorithm.scalarNames();
-        this.state = new MemorySegment[stateNames.size() + scalarNames.size()];
-        for (int s = 0; s < stateNames.size(); s++) {
-            state[s] = stateArena.allocate(value.byteSize(), 64);
-            float initial = algorithm.initialState(stateNames.get(s));
+        this.stateNames = group.algorithm().stateNames();
+        this.scalarNames = group.algorithm().scalarNames();
+        this.state = state;
+        this.block = block;
+    }
+
+    /**
+     * {@code algorithm}'s state buffers for {@code elements} floats in {@code arena}, as they start: buffers 2, 3,
+     * ... of a step's ({@link StateMemory}).
+     */
+    static MemorySegment[] newStateBuffers(Algorithm algorithm, long elements, Arena arena) {
+        List<String> names = algorithm.stateNames();
+        MemorySegment[] buffers = new MemorySegment[names.size()];
+        for (int s = 0; s < buffers.length; s++) {
+            buffers[s] = StateMemory.allocate(arena, Math.multiplyExact(elements, Float.BYTES), 2 + s);
+            float initial = algorithm.initialState(names.get(s));
             for (long i = 0; initial != 0 && i < elements; i++) {
-                state[s].setAtIndex(ValueLayout.JAVA_FLOAT, i, initial);
+                buffers[s].setAtIndex(ValueLayout.JAVA_FLOAT, i, initial);
             }
         }
-        for (int s = stateNames.size(); s < state.length; s++) {
-            state[s] = stateArena.allocate(ValueLayout.JAVA_FLOAT);
+        return buffers;
+    }
+
+    private static MemorySegment[] withScalars(Algorithm algorithm, MemorySegment[] buffers, Arena arena) {
+        MemorySegment[] state = Arrays.copyOf(buffers, buffers.length + algorithm.scalarNames().size());
+        for (int s = buffers.length; s < state.length; s++) {
+            state[s] = arena.allocate(ValueLayout.JAVA_FLOAT);
         }
-        algorithm.initializeScalars(group.lr(), state);
+        return state;
     }
 
     /** The parameter's values, updated in place by each step. */
@@ -130,6 +157,10 @@ public final class Parameter {
     /** The state buffers, then the scalars: what {@link Algorithm#update} takes. */
     MemorySegment[] stateBuffers() {
         return state;
+    }
+
+    ParameterBlock block() {
+        return block;
     }
 
     void stepCount(long steps) {

@@ -15,9 +15,12 @@ import java.util.SplittableRandom;
  * Its equality is bitwise (any NaN equal to any NaN).
  */
 final class OptimizerModel {
-    /** The structure of the optimizers under test: groups, their parameters' sizes, and the options. */
+    /**
+     * The structure of the optimizers under test: groups, their parameters' sizes, and the options; with
+     * {@code flat}, each group's parameters are allocated by the optimizer, in one block per group.
+     */
     record Structure(List<Algorithm> groups, List<List<Integer>> sizes, NonFiniteGradients policy, int helpers,
-                     long threshold) {
+                     long threshold, boolean flat) {
 
         static Structure random(SplittableRandom r) {
             TestedOptimizers.Kind family = TestedOptimizers.ALL.get(r.nextInt(TestedOptimizers.ALL.size()));
@@ -32,7 +35,8 @@ final class OptimizerModel {
                 sizes.add(groupSizes);
             }
             NonFiniteGradients[] policies = {NonFiniteGradients.PROPAGATE, NonFiniteGradients.SKIP};
-            return new Structure(groups, sizes, policies[r.nextInt(2)], r.nextInt(3), 1L << r.nextInt(4, 12));
+            return new Structure(groups, sizes, policies[r.nextInt(2)], r.nextInt(3), 1L << r.nextInt(4, 12),
+                    r.nextBoolean());
         }
 
         /** A group of the structure's optimizer, at a random width and semantics. */
@@ -44,7 +48,10 @@ final class OptimizerModel {
             return sizes.stream().mapToInt(List::size).sum();
         }
 
-        /** Registers every parameter's value and gradient, in order, in a new optimizer. */
+        /**
+         * A new optimizer of this structure holding the parameters' values and gradients: the segments given,
+         * or, when flat, segments it allocates, which then replace those in the lists, the values copied over.
+         */
         Optimizer build(List<MemorySegment> values, List<MemorySegment> grads) {
             Optimizer optimizer = Optimizer.builder().nonFiniteGradients(policy)
                     .executor(java.util.concurrent.ForkJoinPool.commonPool(), helpers).parallelThreshold(threshold)
@@ -52,6 +59,13 @@ final class OptimizerModel {
             int p = 0;
             for (int g = 0; g < groups.size(); g++) {
                 ParameterGroup group = optimizer.addGroup(groups.get(g));
+                if (flat) {
+                    for (Parameter parameter : group.allocate(sizes.get(g).stream().mapToLong(i -> i).toArray())) {
+                        values.set(p, parameter.value().copyFrom(values.get(p)));
+                        grads.set(p++, parameter.grad());
+                    }
+                    continue;
+                }
                 for (int i = 0; i < sizes.get(g).size(); i++, p++) {
                     group.add(values.get(p), grads.get(p));
                 }

@@ -113,7 +113,7 @@ class OptimizerStatefulProperties {
         }
     }
 
-    /** The system under test: an optimizer over value and gradient segments it does not own. */
+    /** The system under test: an optimizer over value and gradient segments it does not own, or owns (flat). */
     final class UnderTest implements AutoCloseable {
         final OptimizerModel.Structure structure;
         final Arena arena = Arena.ofShared();
@@ -141,6 +141,11 @@ class OptimizerStatefulProperties {
                 optimizer.save(file);
                 List<LearningRateSchedule> schedules = optimizer.groups().stream()
                         .map(g -> g.schedule().orElse(null)).toList();
+                if (structure.flat()) {
+                    // The values live in the optimizer's memory, which closing it frees: keep a copy.
+                    values.replaceAll(value -> arena.allocate(Math.max(4, value.byteSize()), 64)
+                            .asSlice(0, value.byteSize()).copyFrom(value));
+                }
                 optimizer.close();
                 optimizer = structure.build(values, grads);
                 optimizer.load(file);

@@ -95,14 +95,14 @@ class OptimizerTest {
     private static Optimizer withThreads(OptimizerModel.Structure structure, Memory memory, int helpers,
                                          long threshold) {
         OptimizerModel.Structure threaded = new OptimizerModel.Structure(structure.groups(), structure.sizes(),
-                structure.policy(), helpers, threshold);
+                structure.policy(), helpers, threshold, structure.flat());
         return threaded.build(memory.values(), memory.grads());
     }
 
     @Test
     void segmentsOfAConfinedArenaAreSteppedOnTheirOwnThread() {
         OptimizerModel.Structure structure = new OptimizerModel.Structure(
-                List.of(Adam.builder().build()), List.of(List.of(5000, 7000)), NonFiniteGradients.SKIP, 2, 64);
+                List.of(Adam.builder().build()), List.of(List.of(5000, 7000)), NonFiniteGradients.SKIP, 2, 64, false);
         try (Arena confined = Arena.ofConfined(); Arena shared = Arena.ofShared()) {
             Memory mine = Memory.of(confined, structure, 7);
             Memory reference = Memory.of(shared, structure, 7);
@@ -123,7 +123,7 @@ class OptimizerTest {
     void skippingANonFiniteStepLeavesEveryBitAsItWas() {
         OptimizerModel.Structure structure = new OptimizerModel.Structure(
                 List.of(Adam.builder().amsgrad(true).build(), Adam.builder().lr(0.1).build()),
-                List.of(List.of(100, 3000), List.of(70_000)), NonFiniteGradients.SKIP, 2, 1024);
+                List.of(List.of(100, 3000), List.of(70_000)), NonFiniteGradients.SKIP, 2, 1024, false);
         try (Arena arena = Arena.ofShared()) {
             Memory memory = Memory.of(arena, structure, 11, Integer.MAX_VALUE);
             try (Optimizer optimizer = structure.build(memory.values(), memory.grads())) {
@@ -316,7 +316,7 @@ class OptimizerTest {
     @Test
     void anInterruptedCallerFinishesItsStepAndKeepsItsInterrupt() {
         OptimizerModel.Structure structure = new OptimizerModel.Structure(List.of(Sgd.builder(0.1).build()),
-                List.of(List.of(5000, 5000)), NonFiniteGradients.PROPAGATE, 0, 1L << 30);
+                List.of(List.of(5000, 5000)), NonFiniteGradients.PROPAGATE, 0, 1L << 30, false);
         try (Arena arena = Arena.ofShared(); ExecutorService pool = Executors.newFixedThreadPool(2)) {
             Memory threaded = Memory.of(arena, structure, 5);
             Memory reference = Memory.of(arena, structure, 5);
@@ -465,7 +465,7 @@ class OptimizerTest {
     void anExecutorThatThrowsOnlyCostsSpeedAndLeavesNothingRunning() throws Exception {
         OptimizerModel.Structure structure = new OptimizerModel.Structure(
                 List.of(Adam.builder().amsgrad(true).build()), List.of(List.of(9000, 7000)), NonFiniteGradients.PROPAGATE,
-                0, 1L << 30);
+                0, 1L << 30, false);
         try (Arena arena = Arena.ofShared(); ExecutorService pool = Executors.newFixedThreadPool(2)) {
             Memory flakyMemory = Memory.of(arena, structure, 3);
             Memory reference = Memory.of(arena, structure, 3);

@@ -30,7 +30,7 @@ class ReadmeExamplesTest {
             assertTrue(name.find(), "a README example declares no public class:\n" + source);
             tests.add(DynamicTest.dynamicTest(name.group(1), () -> compileAndRun(name.group(1), source)));
         }
-        assertEquals(4, tests.size(), "one example per optimizer, and the optimizer object's");
+        assertEquals(5, tests.size(), "the first optimizers', the optimizer object's and flat storage's");
         return tests.stream();
     }
 

@@ -1,0 +1,100 @@
+package dev.vecoptim;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * Parameters that {@link ParameterGroup#allocate} laid out one after another: the values are one segment,
+ * the gradients another, and each state buffer one more, every parameter a slice of each at the same offset.
+ * While its parameters have made the same steps and hold the same scalars, and none was removed, the block is
+ * stepped as one parameter ({@link #whole()}): one kernel call per chunk however many parameters it holds.
+ * Element by element that is the same update, so the bits are those of stepping each parameter alone.
+ */
+final class ParameterBlock {
+    private final List<Parameter> members;
+    /** The block as one parameter of the same group: its buffers, and the first member's scalars. */
+    private final Parameter whole;
+    /** A member was removed: its range belongs to no parameter any more, so the block is never stepped whole. */
+    private boolean broken;
+
+    private ParameterBlock(ParameterGroup group, int firstIndex, long[] floats, Arena arena) {
+        long total = 0;
+        for (long count : floats) {
+            total = Math.addExact(total, count);
+        }
+        MemorySegment values = StateMemory.allocate(arena, Math.multiplyExact(total, Float.BYTES), 0);
+        MemorySegment grads = StateMemory.allocate(arena, total * Float.BYTES, 1);
+        MemorySegment[] buffers = Parameter.newStateBuffers(group.algorithm(), total, arena);
+        List<Parameter> parameters = new ArrayList<>(floats.length);
+        long offset = 0;
+        for (long count : floats) {
+            long from = offset * Float.BYTES;
+            long bytes = count * Float.BYTES;
+            MemorySegment[] slices = new MemorySegment[buffers.length];
+            for (int s = 0; s < buffers.length; s++) {
+                slices[s] = buffers[s].asSlice(from, bytes);
+            }
+            parameters.add(new Parameter(group, firstIndex + parameters.size(), values.asSlice(from, bytes),
+                    grads.asSlice(from, bytes), slices, arena, this));
+            offset += count;
+        }
+        members = Collections.unmodifiableList(parameters);
+        MemorySegment[] wholeState = java.util.Arrays.copyOf(buffers, buffers.length + group.algorithm()
+                .scalarNames().size());
+        if (!parameters.isEmpty()) {
+            MemorySegment[] firstState = parameters.getFirst().stateBuffers();
+            System.arraycopy(firstState, buffers.length, wholeState, buffers.length, wholeState.length - buffers.length);
+        }
+        whole = new Parameter(group, -1, values, grads, wholeState, this);
+    }
+
+    /**
+     * Parameters of {@code floats[i]} floats each, numbered in their group from {@code firstIndex}, in memory of
+     * {@code arena}: values and gradients zero, state as it starts.
+     *
+     * @throws ArithmeticException if the sizes add up beyond what a segment can hold
+     */
+    static ParameterBlock allocate(ParameterGroup group, int firstIndex, long[] floats, Arena arena) {
+        return new ParameterBlock(group, firstIndex, floats, arena);
+    }
+
+    List<Parameter> members() {
+        return members;
+    }
+
+    Parameter whole() {
+        return whole;
+    }
+
+    void breakUp() {
+        broken = true;
+    }
+
+    /**
+     * Whether stepping {@link #whole()} is stepping each member: none removed, every one at the same step
+     * count with the same scalars (bit for bit). When it is, the whole is given the members' step count.
+     */
+    boolean wholeStandsForMembers() {
+        if (broken || members.isEmpty()) {
+            return false;
+        }
+        Parameter first = members.getFirst();
+        int buffers = first.stateNames().size();
+        for (Parameter member : members) {
+            if (member.stepCount() != first.stepCount()) {
+                return false;
+            }
+            for (int s = buffers; s < first.stateBuffers().length; s++) {
+                if (Float.floatToRawIntBits(Algorithm.scalar(member.stateBuffers()[s]))
+                        != Float.floatToRawIntBits(Algorithm.scalar(first.stateBuffers()[s]))) {
+                    return false;
+                }
+            }
+        }
+        whole.stepCount(first.stepCount());
+        return true;
+    }
+}
