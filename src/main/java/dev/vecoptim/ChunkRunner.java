@@ -63,21 +63,24 @@ final class ChunkRunner {
             }
             return;
         }
-        List<Chunk> shared = new ArrayList<>(chunks.size());
-        List<Chunk> confined = new ArrayList<>();
-        for (Chunk chunk : chunks) {
-            (chunk.confined() ? confined : shared).add(chunk);
+        // No list per run: a step of many parameters would allocate one as long as its chunks.
+        int shared = 0;
+        for (int c = 0; c < chunks.size(); c++) {
+            shared += chunks.get(c).confined() ? 0 : 1;
         }
         AtomicInteger next = new AtomicInteger();
-        CountDownLatch done = new CountDownLatch(shared.size());
+        CountDownLatch done = new CountDownLatch(shared);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Runnable drain = () -> {
-            for (int i = next.getAndIncrement(); i < shared.size(); i = next.getAndIncrement()) {
-                runCapturing(action, shared.get(i), failure);
-                done.countDown();
+            for (int i = next.getAndIncrement(); i < chunks.size(); i = next.getAndIncrement()) {
+                Chunk chunk = chunks.get(i);
+                if (!chunk.confined()) {
+                    runCapturing(action, chunk, failure);
+                    done.countDown();
+                }
             }
         };
-        for (int h = 0; h < Math.min(helpers, shared.size() - 1); h++) {
+        for (int h = 0; h < Math.min(helpers, shared - 1); h++) {
             try {
                 executor.execute(drain);
             } catch (RejectedExecutionException busy) {
@@ -90,8 +93,10 @@ final class ChunkRunner {
                 break;
             }
         }
-        for (Chunk chunk : confined) {
-            runCapturing(action, chunk, failure);
+        for (int c = 0; c < chunks.size(); c++) {
+            if (chunks.get(c).confined()) {
+                runCapturing(action, chunks.get(c), failure);
+            }
         }
         drain.run();
         awaitUninterruptibly(done);

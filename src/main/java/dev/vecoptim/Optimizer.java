@@ -58,6 +58,8 @@ public final class Optimizer implements AutoCloseable {
     /** The blocks stepped whole, whose whole's step count follows its members'. */
     private final List<ParameterBlock> wholeBlocks = new ArrayList<>();
     private final List<Chunk> stepChunks = new ArrayList<>();
+    /** Each group's learning rate for the step being made, by group index. */
+    private double[] stepLrs = new double[0];
     private long elements;
     private long steps;
     private boolean closed;
@@ -85,6 +87,7 @@ public final class Optimizer implements AutoCloseable {
             checkFamily(hyperParameters);
             ParameterGroup group = new ParameterGroup(this, groups.size(), hyperParameters);
             groups.add(group);
+            stepLrs = new double[groups.size()];
             return group;
         } finally {
             exit();
@@ -126,12 +129,12 @@ public final class Optimizer implements AutoCloseable {
             throw new IllegalStateException("the optimizer has made " + steps + " steps, as many as a long"
                     + " counts; nothing was changed");
         }
-        double[] lrs = new double[groups.size()];
+        // Every schedule is asked before any group changes, so a schedule that throws changes nothing.
         for (ParameterGroup group : groups) {
-            lrs[group.index()] = group.lrForStep(steps);
+            stepLrs[group.index()] = group.lrForStep(steps);
         }
         for (ParameterGroup group : groups) {
-            group.setLrForStep(lrs[group.index()]);
+            group.setLrForStep(stepLrs[group.index()]);
         }
         OptionalDouble norm = OptionalDouble.empty();
         if (maxGradNorm > 0 || nonFiniteGradients != NonFiniteGradients.PROPAGATE) {
