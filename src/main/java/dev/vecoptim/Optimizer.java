@@ -54,7 +54,6 @@ public final class Optimizer implements AutoCloseable {
     private final Footprints footprints = new Footprints();
     private final List<ParameterGroup> groups = new ArrayList<>();
     private final List<Parameter> parameters = new ArrayList<>();
-    private final List<ParameterBlock> blocks = new ArrayList<>();
     /** The blocks stepped whole, whose whole's step count follows its members'. */
     private final List<ParameterBlock> wholeBlocks = new ArrayList<>();
     private final List<Chunk> stepChunks = new ArrayList<>();
@@ -309,9 +308,8 @@ public final class Optimizer implements AutoCloseable {
                             + " floats");
                 }
             }
-            ParameterBlock block = ParameterBlock.allocate(group, group.parameters().size(), floats, stateArena);
+            ParameterBlock block = new ParameterBlock(group, group.parameters().size(), floats, stateArena);
             block.members().forEach(this::hold);
-            blocks.add(block);
             if (block.wholeStandsForMembers()) {
                 wholeBlocks.add(block);
                 stepChunks.addAll(runner.stepChunks(block.whole()));

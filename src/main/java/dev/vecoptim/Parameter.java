@@ -8,10 +8,10 @@ import java.util.List;
 
 /**
  * A parameter registered in a {@link ParameterGroup}: its value and gradient segments (the caller's, or slices
- * of memory the optimizer allocated, see {@link ParameterGroup#allocate}), the state
- * buffers the optimizer allocated for it (PyTorch's names, zero at first), the scalars some optimizers keep
- * beside them (NAdam's {@code mu_product}, ASGD's {@code eta} and {@code mu}), and its own step count, which
- * counts the steps applied to it (PyTorch's {@code state['step']}).
+ * of memory the optimizer allocated, see {@link ParameterGroup#allocate}), the state buffers the optimizer
+ * allocated for it (PyTorch's names, at PyTorch's initial values), the scalars some optimizers keep beside them
+ * (NAdam's {@code mu_product}, ASGD's {@code eta} and {@code mu}), and its own step count, which counts the
+ * steps applied to it (PyTorch's {@code state['step']}).
  */
 public final class Parameter {
     private final ParameterGroup group;

@@ -20,7 +20,13 @@ final class ParameterBlock {
     /** A member was removed: its range belongs to no parameter any more, so the block is never stepped whole. */
     private boolean broken;
 
-    private ParameterBlock(ParameterGroup group, int firstIndex, long[] floats, Arena arena) {
+    /**
+     * Parameters of {@code floats[i]} floats each, numbered in their group from {@code firstIndex}, in memory of
+     * {@code arena}: values and gradients zero, state as it starts.
+     *
+     * @throws ArithmeticException if the sizes add up beyond what a segment can hold
+     */
+    ParameterBlock(ParameterGroup group, int firstIndex, long[] floats, Arena arena) {
         long total = 0;
         for (long count : floats) {
             total = Math.addExact(total, count);
@@ -49,16 +55,6 @@ final class ParameterBlock {
             System.arraycopy(firstState, buffers.length, wholeState, buffers.length, wholeState.length - buffers.length);
         }
         whole = new Parameter(group, -1, values, grads, wholeState, this);
-    }
-
-    /**
-     * Parameters of {@code floats[i]} floats each, numbered in their group from {@code firstIndex}, in memory of
-     * {@code arena}: values and gradients zero, state as it starts.
-     *
-     * @throws ArithmeticException if the sizes add up beyond what a segment can hold
-     */
-    static ParameterBlock allocate(ParameterGroup group, int firstIndex, long[] floats, Arena arena) {
-        return new ParameterBlock(group, firstIndex, floats, arena);
     }
 
     List<Parameter> members() {
