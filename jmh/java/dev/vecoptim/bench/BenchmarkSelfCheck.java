@@ -51,12 +51,13 @@ public final class BenchmarkSelfCheck {
             }
             checkWholeModel(arena, "user");
             checkWholeModel(arena, "flat");
+            checkParallelRoofline(arena);
         } catch (AssertionError e) {
             System.err.println("benchmark body wrong: " + e.getMessage());
             System.exit(1);
         }
         System.out.println("checked " + checked + " benchmark bodies of " + workloads.size() + " workloads at "
-                + widths().size() + " widths, and whole models");
+                + widths().size() + " widths, whole models and the roofline on 2 threads");
     }
 
     private static List<String> widths() {
@@ -125,19 +126,36 @@ public final class BenchmarkSelfCheck {
         benchmark.setUp();
         BenchmarkBuffers before = new BenchmarkBuffers(arena, benchmark.buffers);
         benchmark.touch();
-        String what = "roofline " + workload.id() + " " + width;
+        assertMovedByTheGradient("roofline " + workload.id() + " " + width, workload, before, benchmark.buffers);
+        benchmark.tearDown();
+    }
+
+    /** The two-thread roofline: every element of every buffer moved once, by one of the threads. */
+    private static void checkParallelRoofline(Arena arena) {
+        ParallelRooflineBenchmark benchmark = new ParallelRooflineBenchmark();
+        benchmark.optimizer = "adam";
+        benchmark.totalFloats = ELEMENTS;
+        benchmark.threads = 2;
+        benchmark.setUp();
+        BenchmarkBuffers before = new BenchmarkBuffers(arena, benchmark.buffers());
+        benchmark.touch();
+        assertMovedByTheGradient("roofline on 2 threads", Workload.of("adam"), before, benchmark.buffers());
+        benchmark.tearDown();
+    }
+
+    private static void assertMovedByTheGradient(String what, Workload workload, BenchmarkBuffers before,
+                                                 BenchmarkBuffers after) {
         for (int b = 0; b < workload.writtenBuffers(); b++) {
             for (long i = 0; i < ELEMENTS; i++) {
                 float expected = before.written(b).getAtIndex(ValueLayout.JAVA_FLOAT, i)
                         + before.grad.getAtIndex(ValueLayout.JAVA_FLOAT, i);
-                if (Float.compare(expected, benchmark.buffers.written(b).getAtIndex(ValueLayout.JAVA_FLOAT, i)) != 0) {
+                if (Float.compare(expected, after.written(b).getAtIndex(ValueLayout.JAVA_FLOAT, i)) != 0) {
                     throw new AssertionError(what + ": buffer " + b + " element " + i + " was not moved");
                 }
             }
         }
-        assertBytes(what + " grad", before.grad, benchmark.buffers.grad);
+        assertBytes(what + " grad", before.grad, after.grad);
         checked++;
-        benchmark.tearDown();
     }
 
     /** The buffers after one scalar-reference step from a copy of {@code before}. */

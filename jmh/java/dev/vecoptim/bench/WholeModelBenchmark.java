@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.TearDown;
 public class WholeModelBenchmark extends ForkedBenchmark {
     @Param({"adam"})
     public String optimizer;
-    @Param({"16777216"})
+    @Param({"1048576", "16777216"})
     public int totalFloats;
     @Param({"1", "16", "256", "4096", "65536"})
     public int parameters;
