@@ -39,9 +39,13 @@ final class ChunkRunner {
         this.threshold = threshold;
     }
 
-    /** A parameter cut into the chunks a step runs: the threshold's length, in whole 64-float blocks. */
+    /**
+     * A parameter cut into the chunks a step runs: an eighth of the threshold, in whole 64-float blocks. Eight
+     * chunks to a threshold's worth let a helper that wakes late still take half the work: with chunks as long
+     * as the threshold, Adam over 1M floats ran 1.66x faster on two threads than on one; with an eighth, 1.84x.
+     */
     List<Chunk> stepChunks(Parameter parameter) {
-        return cut(parameter, Math.max(64, threshold / 64 * 64), 0);
+        return cut(parameter, Math.max(64, threshold / 8 / 64 * 64), 0);
     }
 
     /** {@code parameter} cut into pieces of {@code length} floats, numbered from {@code firstIndex}. */

@@ -512,7 +512,8 @@ public final class Optimizer implements AutoCloseable {
 
         /**
          * Steps over fewer floats than this (all parameters together) stay on the calling thread, and larger
-         * parameters are cut into chunks of about this many floats. Default 262144 (1 MiB per buffer).
+         * parameters are cut into chunks of about an eighth of this many floats, which the threads share.
+         * Default 262144 (1 MiB per buffer).
          */
         public Builder parallelThreshold(long floats) {
             if (floats < 1) {
