@@ -310,10 +310,7 @@ public final class Optimizer implements AutoCloseable {
             }
             ParameterBlock block = new ParameterBlock(group, group.parameters().size(), floats, stateArena);
             block.members().forEach(this::hold);
-            if (block.wholeStandsForMembers()) {
-                wholeBlocks.add(block);
-                stepChunks.addAll(runner.stepChunks(block.whole()));
-            }
+            planSteps(block.members());
             return block.members();
         } finally {
             exit();
@@ -337,13 +334,22 @@ public final class Optimizer implements AutoCloseable {
     private void replanSteps() {
         stepChunks.clear();
         wholeBlocks.clear();
-        for (Parameter parameter : parameters) {
+        planSteps(parameters);
+    }
+
+    /**
+     * Adds the chunks of {@code added}, parameters after all those already planned, in their order: a block's
+     * plan is made at its first member, which comes before the others unless it was removed (and the block with
+     * it broken up).
+     */
+    private void planSteps(List<Parameter> added) {
+        for (Parameter parameter : added) {
             ParameterBlock block = parameter.block();
-            if (block == null || !block.wholeStandsForMembers()) {
-                stepChunks.addAll(runner.stepChunks(parameter));
-            } else if (block.members().getFirst() == parameter) {
+            if (block != null && block.members().getFirst() == parameter && block.planWhole()) {
                 wholeBlocks.add(block);
                 stepChunks.addAll(runner.stepChunks(block.whole()));
+            } else if (block == null || !block.steppedWhole()) {
+                stepChunks.addAll(runner.stepChunks(parameter));
             }
         }
     }

@@ -19,6 +19,8 @@ final class ParameterBlock {
     private final Parameter whole;
     /** A member was removed: its range belongs to no parameter any more, so the block is never stepped whole. */
     private boolean broken;
+    /** Whether the step is planned to update {@link #whole()} rather than each member. */
+    private boolean steppedWhole;
 
     /**
      * Parameters of {@code floats[i]} floats each, numbered in their group from {@code firstIndex}, in memory of
@@ -67,13 +69,26 @@ final class ParameterBlock {
 
     void breakUp() {
         broken = true;
+        steppedWhole = false;
+    }
+
+    boolean steppedWhole() {
+        return steppedWhole;
     }
 
     /**
-     * Whether stepping {@link #whole()} is stepping each member: none removed, every one at the same step
-     * count with the same scalars (bit for bit). When it is, the whole is given the members' step count.
+     * Plans the step of this block: {@link #whole()} when stepping it is stepping each member (none removed,
+     * every one at the same step count with the same scalars, bit for bit), in which case the whole is given
+     * the members' step count; else each member alone.
+     *
+     * @return whether the whole is stepped
      */
-    boolean wholeStandsForMembers() {
+    boolean planWhole() {
+        steppedWhole = wholeStandsForMembers();
+        return steppedWhole;
+    }
+
+    private boolean wholeStandsForMembers() {
         if (broken || members.isEmpty()) {
             return false;
         }
