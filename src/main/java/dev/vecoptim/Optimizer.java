@@ -51,6 +51,7 @@ public final class Optimizer implements AutoCloseable {
     private final OneThreadAtATime guard = new OneThreadAtATime();
     private final GradientNorm gradientNorm = new GradientNorm();
     private final Arena stateArena = Arena.ofShared();
+    private final StateMemory stateMemory = new StateMemory(stateArena);
     private final Footprints footprints = new Footprints();
     private final List<ParameterGroup> groups = new ArrayList<>();
     private final List<Parameter> parameters = new ArrayList<>();
@@ -288,7 +289,7 @@ public final class Optimizer implements AutoCloseable {
             String label = "group " + group.index() + " parameter " + group.parameters().size();
             checkRegistrable(label, value, grad);
             Parameter parameter = new Parameter(group, group.parameters().size(), value, grad,
-                    Parameter.newStateBuffers(group.algorithm(), value.byteSize() / Float.BYTES, stateArena),
+                    Parameter.newStateBuffers(group.algorithm(), value.byteSize() / Float.BYTES, stateMemory),
                     stateArena, null);
             hold(parameter);
             stepChunks.addAll(runner.stepChunks(parameter));
@@ -308,7 +309,7 @@ public final class Optimizer implements AutoCloseable {
                             + " floats");
                 }
             }
-            ParameterBlock block = new ParameterBlock(group, group.parameters().size(), floats, stateArena);
+            ParameterBlock block = new ParameterBlock(group, group.parameters().size(), floats, stateMemory, stateArena);
             block.members().forEach(this::hold);
             planSteps(block.members());
             return block.members();

@@ -53,14 +53,14 @@ public final class Parameter {
     }
 
     /**
-     * {@code algorithm}'s state buffers for {@code elements} floats in {@code arena}, as they start: buffers 2, 3,
+     * {@code algorithm}'s state buffers for {@code elements} floats in {@code memory}, as they start: buffers 2, 3,
      * ... of a step's ({@link StateMemory}).
      */
-    static MemorySegment[] newStateBuffers(Algorithm algorithm, long elements, Arena arena) {
+    static MemorySegment[] newStateBuffers(Algorithm algorithm, long elements, StateMemory memory) {
         List<String> names = algorithm.stateNames();
         MemorySegment[] buffers = new MemorySegment[names.size()];
         for (int s = 0; s < buffers.length; s++) {
-            buffers[s] = StateMemory.allocate(arena, Math.multiplyExact(elements, Float.BYTES), 2 + s);
+            buffers[s] = memory.allocate(Math.multiplyExact(elements, Float.BYTES), 2 + s);
             float initial = algorithm.initialState(names.get(s));
             for (long i = 0; initial != 0 && i < elements; i++) {
                 buffers[s].setAtIndex(ValueLayout.JAVA_FLOAT, i, initial);

@@ -28,14 +28,14 @@ final class ParameterBlock {
      *
      * @throws ArithmeticException if the sizes add up beyond what a segment can hold
      */
-    ParameterBlock(ParameterGroup group, int firstIndex, long[] floats, Arena arena) {
+    ParameterBlock(ParameterGroup group, int firstIndex, long[] floats, StateMemory memory, Arena arena) {
         long total = 0;
         for (long count : floats) {
             total = Math.addExact(total, count);
         }
-        MemorySegment values = StateMemory.allocate(arena, Math.multiplyExact(total, Float.BYTES), 0);
-        MemorySegment grads = StateMemory.allocate(arena, total * Float.BYTES, 1);
-        MemorySegment[] buffers = Parameter.newStateBuffers(group.algorithm(), total, arena);
+        MemorySegment values = memory.allocate(Math.multiplyExact(total, Float.BYTES), 0);
+        MemorySegment grads = memory.allocate(total * Float.BYTES, 1);
+        MemorySegment[] buffers = Parameter.newStateBuffers(group.algorithm(), total, memory);
         List<Parameter> parameters = new ArrayList<>(floats.length);
         long offset = 0;
         for (long count : floats) {
