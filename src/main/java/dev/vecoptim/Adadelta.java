@@ -6,7 +6,6 @@ import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * Adadelta with optional weight decay: PyTorch's {@code torch.optim.Adadelta}, bit for bit equal to PyTorch's
@@ -158,14 +157,11 @@ public final class Adadelta extends Algorithm {
     }
 
     /** Collects Adadelta's hyper-parameters; {@link #build()} validates them with PyTorch's messages. */
-    public static final class Builder {
+    public static final class Builder extends AlgorithmBuilder<Builder> {
         private double lr = 1.0;
         private double rho = 0.9;
         private double eps = 1e-6;
         private double weightDecay;
-        private boolean maximize;
-        private VectorWidth vectorWidth = VectorWidth.PREFERRED;
-        private Semantics semantics = Semantics.PYTORCH_2;
 
         private Builder() {
         }
@@ -194,29 +190,7 @@ public final class Adadelta extends Algorithm {
             return this;
         }
 
-        /** Maximize the objective instead of minimizing it. */
-        public Builder maximize(boolean maximize) {
-            this.maximize = maximize;
-            return this;
-        }
-
-        /** The vector width to run at; default {@link VectorWidth#PREFERRED}. */
-        public Builder vectorWidth(VectorWidth vectorWidth) {
-            this.vectorWidth = Objects.requireNonNull(vectorWidth, "vectorWidth");
-            return this;
-        }
-
-        /** Which PyTorch's bits to reproduce; default {@link Semantics#PYTORCH_2} (Adadelta's are the same). */
-        public Builder semantics(Semantics semantics) {
-            this.semantics = Objects.requireNonNull(semantics, "semantics");
-            return this;
-        }
-
-        /**
-         * @throws IllegalArgumentException with PyTorch's message for an invalid hyper-parameter, or for a
-         *     vector width wider than the machine's
-         * @throws IllegalStateException for an explicit vector width when SIMD is unavailable
-         */
+        @Override
         public Adadelta build() {
             return new Adadelta(this);
         }

@@ -7,7 +7,6 @@ import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * Adam, with optional AMSGrad and either L2 weight decay (PyTorch's {@code torch.optim.Adam}) or decoupled
@@ -202,7 +201,7 @@ public final class Adam extends Algorithm {
     }
 
     /** Collects Adam's or AdamW's hyper-parameters; {@link #build()} validates them with PyTorch's messages. */
-    public static final class Builder {
+    public static final class Builder extends AlgorithmBuilder<Builder> {
         private final boolean decoupledWeightDecay;
         private double lr = 1e-3;
         private double beta1 = 0.9;
@@ -210,9 +209,6 @@ public final class Adam extends Algorithm {
         private double eps = 1e-8;
         private double weightDecay;
         private boolean amsgrad;
-        private boolean maximize;
-        private VectorWidth vectorWidth = VectorWidth.PREFERRED;
-        private Semantics semantics = Semantics.PYTORCH_2;
 
         private Builder(boolean decoupledWeightDecay, double weightDecay) {
             this.decoupledWeightDecay = decoupledWeightDecay;
@@ -250,29 +246,7 @@ public final class Adam extends Algorithm {
             return this;
         }
 
-        /** Maximize the objective instead of minimizing it. */
-        public Builder maximize(boolean maximize) {
-            this.maximize = maximize;
-            return this;
-        }
-
-        /** The vector width to run at; default {@link VectorWidth#PREFERRED}. */
-        public Builder vectorWidth(VectorWidth vectorWidth) {
-            this.vectorWidth = Objects.requireNonNull(vectorWidth, "vectorWidth");
-            return this;
-        }
-
-        /** Which PyTorch's bits to reproduce; default {@link Semantics#PYTORCH_2}. */
-        public Builder semantics(Semantics semantics) {
-            this.semantics = Objects.requireNonNull(semantics, "semantics");
-            return this;
-        }
-
-        /**
-         * @throws IllegalArgumentException with PyTorch's message for an invalid hyper-parameter, or for a
-         *     vector width wider than the machine's
-         * @throws IllegalStateException for an explicit vector width when SIMD is unavailable
-         */
+        @Override
         public Adam build() {
             return new Adam(this);
         }

@@ -6,7 +6,6 @@ import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * Averaged stochastic gradient descent: PyTorch's {@code torch.optim.ASGD}, bit for bit equal to PyTorch's CPU
@@ -216,15 +215,12 @@ public final class Asgd extends Algorithm {
     }
 
     /** Collects ASGD's hyper-parameters; {@link #build()} validates them. */
-    public static final class Builder {
+    public static final class Builder extends AlgorithmBuilder<Builder> {
         private double lr = 1e-2;
         private double lambd = 1e-4;
         private double alpha = 0.75;
         private double t0 = 1e6;
         private double weightDecay;
-        private boolean maximize;
-        private VectorWidth vectorWidth = VectorWidth.PREFERRED;
-        private Semantics semantics = Semantics.PYTORCH_2;
 
         private Builder() {
         }
@@ -259,29 +255,14 @@ public final class Asgd extends Algorithm {
             return this;
         }
 
-        /** Maximize the objective instead of minimizing it. */
-        public Builder maximize(boolean maximize) {
-            this.maximize = maximize;
-            return this;
-        }
-
-        /** The vector width to run at; default {@link VectorWidth#PREFERRED}. */
-        public Builder vectorWidth(VectorWidth vectorWidth) {
-            this.vectorWidth = Objects.requireNonNull(vectorWidth, "vectorWidth");
-            return this;
-        }
-
-        /** Which PyTorch's bits to reproduce (ASGD's are the same in both); default {@link Semantics#PYTORCH_2}. */
-        public Builder semantics(Semantics semantics) {
-            this.semantics = Objects.requireNonNull(semantics, "semantics");
-            return this;
-        }
-
         /**
+         * The ASGD these hyper-parameters make.
+         *
          * @throws IllegalArgumentException for an invalid hyper-parameter (PyTorch's message where PyTorch
          *     checks it), or for a vector width wider than the machine's
          * @throws IllegalStateException for an explicit vector width when SIMD is unavailable
          */
+        @Override
         public Asgd build() {
             return new Asgd(this);
         }

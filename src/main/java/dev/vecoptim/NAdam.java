@@ -7,7 +7,6 @@ import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * Adam with Nesterov momentum, with L2 or decoupled weight decay: PyTorch's {@code torch.optim.NAdam}, bit for
@@ -244,7 +243,7 @@ public final class NAdam extends Algorithm {
     }
 
     /** Collects NAdam's hyper-parameters; {@link #build()} validates them with PyTorch's messages. */
-    public static final class Builder {
+    public static final class Builder extends AlgorithmBuilder<Builder> {
         private double lr = 2e-3;
         private double beta1 = 0.9;
         private double beta2 = 0.999;
@@ -252,9 +251,6 @@ public final class NAdam extends Algorithm {
         private double weightDecay;
         private double momentumDecay = 4e-3;
         private boolean decoupledWeightDecay;
-        private boolean maximize;
-        private VectorWidth vectorWidth = VectorWidth.PREFERRED;
-        private Semantics semantics = Semantics.PYTORCH_2;
 
         private Builder() {
         }
@@ -296,29 +292,7 @@ public final class NAdam extends Algorithm {
             return this;
         }
 
-        /** Maximize the objective instead of minimizing it. */
-        public Builder maximize(boolean maximize) {
-            this.maximize = maximize;
-            return this;
-        }
-
-        /** The vector width to run at; default {@link VectorWidth#PREFERRED}. */
-        public Builder vectorWidth(VectorWidth vectorWidth) {
-            this.vectorWidth = Objects.requireNonNull(vectorWidth, "vectorWidth");
-            return this;
-        }
-
-        /** Which PyTorch's bits to reproduce; default {@link Semantics#PYTORCH_2}. */
-        public Builder semantics(Semantics semantics) {
-            this.semantics = Objects.requireNonNull(semantics, "semantics");
-            return this;
-        }
-
-        /**
-         * @throws IllegalArgumentException with PyTorch's message for an invalid hyper-parameter, or for a
-         *     vector width wider than the machine's
-         * @throws IllegalStateException for an explicit vector width when SIMD is unavailable
-         */
+        @Override
         public NAdam build() {
             return new NAdam(this);
         }

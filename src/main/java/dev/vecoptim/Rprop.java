@@ -6,7 +6,6 @@ import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * Resilient backpropagation: PyTorch's {@code torch.optim.Rprop}, bit for bit equal to PyTorch's CPU result on
@@ -181,15 +180,12 @@ public final class Rprop extends Algorithm {
     }
 
     /** Collects Rprop's hyper-parameters; {@link #build()} validates them with PyTorch's messages. */
-    public static final class Builder {
+    public static final class Builder extends AlgorithmBuilder<Builder> {
         private double lr = 1e-2;
         private double etaMinus = 0.5;
         private double etaPlus = 1.2;
         private double stepSizeMin = 1e-6;
         private double stepSizeMax = 50;
-        private boolean maximize;
-        private VectorWidth vectorWidth = VectorWidth.PREFERRED;
-        private Semantics semantics = Semantics.PYTORCH_2;
 
         private Builder() {
         }
@@ -214,29 +210,7 @@ public final class Rprop extends Algorithm {
             return this;
         }
 
-        /** Maximize the objective instead of minimizing it. */
-        public Builder maximize(boolean maximize) {
-            this.maximize = maximize;
-            return this;
-        }
-
-        /** The vector width to run at; default {@link VectorWidth#PREFERRED}. */
-        public Builder vectorWidth(VectorWidth vectorWidth) {
-            this.vectorWidth = Objects.requireNonNull(vectorWidth, "vectorWidth");
-            return this;
-        }
-
-        /** Which PyTorch's bits to reproduce; default {@link Semantics#PYTORCH_2} (Rprop's are the same). */
-        public Builder semantics(Semantics semantics) {
-            this.semantics = Objects.requireNonNull(semantics, "semantics");
-            return this;
-        }
-
-        /**
-         * @throws IllegalArgumentException with PyTorch's message for an invalid hyper-parameter, or for a
-         *     vector width wider than the machine's
-         * @throws IllegalStateException for an explicit vector width when SIMD is unavailable
-         */
+        @Override
         public Rprop build() {
             return new Rprop(this);
         }

@@ -57,12 +57,12 @@ public interface AdadeltaKernel {
                 float p = param.getAtIndex(FLOAT, i);
                 float g = Gradient.effective(grad.getAtIndex(FLOAT, i), p, flags.maximize(), flags.weightDecay(),
                         weightDecay);
-                float sq = Math.fma(rhoComplement * g, g, squareAvg.getAtIndex(FLOAT, i) * rho);
+                float sq = RunningAverage.ofSquares(squareAvg.getAtIndex(FLOAT, i), g, rho, rhoComplement);
                 squareAvg.setAtIndex(FLOAT, i, sq);
                 float std = (float) Math.sqrt(sq + eps);
                 float acc = accDelta.getAtIndex(FLOAT, i);
                 float delta = (float) Math.sqrt(acc + eps) / std * g;
-                accDelta.setAtIndex(FLOAT, i, Math.fma(rhoComplement * delta, delta, acc * rho));
+                accDelta.setAtIndex(FLOAT, i, RunningAverage.ofSquares(acc, delta, rho, rhoComplement));
                 param.setAtIndex(FLOAT, i, Math.fma(delta, negativeLr, p));
             }
         }

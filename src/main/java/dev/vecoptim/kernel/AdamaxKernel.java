@@ -59,8 +59,7 @@ public interface AdamaxKernel {
                 float g = Gradient.effective(grad.getAtIndex(FLOAT, i), p, flags.maximize(), flags.weightDecay(),
                         weightDecay);
                 float previous = expAvg.getAtIndex(FLOAT, i);
-                float m = flags.lerp() ? Lerp.of(previous, g, beta1Complement)
-                        : Math.fma(g, beta1Complement, previous * beta1);
+                float m = RunningAverage.of(previous, g, flags.lerp(), beta1, beta1Complement);
                 expAvg.setAtIndex(FLOAT, i, m);
                 float u = Math.max(expInf.getAtIndex(FLOAT, i) * beta2, Math.abs(g) + eps);
                 expInf.setAtIndex(FLOAT, i, u);

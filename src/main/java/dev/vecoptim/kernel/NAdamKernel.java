@@ -71,10 +71,9 @@ public interface NAdamKernel {
                     p *= decayFactor;
                 }
                 float previous = expAvg.getAtIndex(FLOAT, i);
-                float m = flags.lerp() ? Lerp.of(previous, g, beta1Complement)
-                        : Math.fma(g, beta1Complement, previous * beta1);
+                float m = RunningAverage.of(previous, g, flags.lerp(), beta1, beta1Complement);
                 expAvg.setAtIndex(FLOAT, i, m);
-                float v = Math.fma(beta2Complement * g, g, expAvgSq.getAtIndex(FLOAT, i) * beta2);
+                float v = RunningAverage.ofSquares(expAvgSq.getAtIndex(FLOAT, i), g, beta2, beta2Complement);
                 expAvgSq.setAtIndex(FLOAT, i, v);
                 float denom = (float) Math.sqrt(v / biasCorrection2) + eps;
                 // Two addcdiv_ calls, each rounding the parameter: (value · tensor1) / tensor2, then the sum.

@@ -61,13 +61,12 @@ public interface RmsPropKernel {
                 float p = param.getAtIndex(FLOAT, i);
                 float g = Gradient.effective(grad.getAtIndex(FLOAT, i), p, flags.maximize(), flags.weightDecay(),
                         weightDecay);
-                float sq = Math.fma(alphaComplement * g, g, squareAvg.getAtIndex(FLOAT, i) * alpha);
+                float sq = RunningAverage.ofSquares(squareAvg.getAtIndex(FLOAT, i), g, alpha, alphaComplement);
                 squareAvg.setAtIndex(FLOAT, i, sq);
                 float avg;
                 if (flags.centered()) {
                     float previous = gradAvg.getAtIndex(FLOAT, i);
-                    float ga = flags.lerp() ? Lerp.of(previous, g, alphaComplement)
-                            : Math.fma(g, alphaComplement, previous * alpha);
+                    float ga = RunningAverage.of(previous, g, flags.lerp(), alpha, alphaComplement);
                     gradAvg.setAtIndex(FLOAT, i, ga);
                     avg = (float) Math.sqrt(Math.fma(-ga, ga, sq));
                 } else {

@@ -1,0 +1,52 @@
+package dev.vecoptim;
+
+import java.util.Objects;
+
+/**
+ * What every optimizer's builder takes besides its own hyper-parameters: PyTorch's {@code maximize}, the vector
+ * width and which PyTorch's bits to reproduce. Each optimizer's {@code Builder} extends it; only this package
+ * defines builders.
+ *
+ * @param <B> the optimizer's own builder, which each setter returns
+ */
+public abstract class AlgorithmBuilder<B extends AlgorithmBuilder<B>> {
+    boolean maximize;
+    VectorWidth vectorWidth = VectorWidth.PREFERRED;
+    Semantics semantics = Semantics.PYTORCH_2;
+
+    AlgorithmBuilder() {
+    }
+
+    /** Maximize the objective instead of minimizing it. */
+    public final B maximize(boolean maximize) {
+        this.maximize = maximize;
+        return self();
+    }
+
+    /** The vector width to run at; default {@link VectorWidth#PREFERRED}. */
+    public final B vectorWidth(VectorWidth vectorWidth) {
+        this.vectorWidth = Objects.requireNonNull(vectorWidth, "vectorWidth");
+        return self();
+    }
+
+    /** Which PyTorch's bits to reproduce; default {@link Semantics#PYTORCH_2}. */
+    public final B semantics(Semantics semantics) {
+        this.semantics = Objects.requireNonNull(semantics, "semantics");
+        return self();
+    }
+
+    /**
+     * The optimizer these hyper-parameters make.
+     *
+     * @throws IllegalArgumentException with PyTorch's message for an invalid hyper-parameter, or for a vector
+     *     width wider than the machine's
+     * @throws IllegalStateException for an explicit vector width when SIMD is unavailable
+     */
+    public abstract Algorithm build();
+
+    // Safe: only this package's builders extend this class, each as AlgorithmBuilder<itself>.
+    @SuppressWarnings("unchecked")
+    private B self() {
+        return (B) this;
+    }
+}
