@@ -55,8 +55,12 @@ public final class Optimizer implements AutoCloseable {
     private final Footprints footprints = new Footprints();
     private final List<ParameterGroup> groups = new ArrayList<>();
     private final List<Parameter> parameters = new ArrayList<>();
-    /** The blocks stepped whole, whose whole's step count follows its members'. */
-    private final List<ParameterBlock> wholeBlocks = new ArrayList<>();
+    /**
+     * What a step updates, each with its own step count: the parameters in the caller's memory, and of each
+     * block its whole or, when that cannot stand for them, its members. Per-step work loops over these, so a
+     * block stepped whole costs the same whatever the number of its parameters.
+     */
+    private final List<Parameter> stepped = new ArrayList<>();
     private final List<Chunk> stepChunks = new ArrayList<>();
     /** Each group's learning rate for the step being made, by group index. */
     private double[] stepLrs = new double[0];
@@ -151,7 +155,7 @@ public final class Optimizer implements AutoCloseable {
                 clip(norm.getAsDouble(), maxGradNorm);
             }
         }
-        for (Parameter parameter : parameters) {
+        for (Parameter parameter : stepped) {
             if (parameter.stepCount() == 0) {
                 ParameterGroup group = parameter.group();
                 group.algorithm().initializeScalars(group.lr(), parameter.stateBuffers());
@@ -163,13 +167,13 @@ public final class Optimizer implements AutoCloseable {
             group.algorithm().update(group.lr(), parameter.value(), parameter.grad(), parameter.stateBuffers(),
                     parameter.stepCount() + 1, chunk.from(), chunk.to());
         });
-        for (Parameter parameter : parameters) {
+        for (Parameter parameter : stepped) {
             ParameterGroup group = parameter.group();
             parameter.stepCount(parameter.stepCount() + 1);
             group.algorithm().advanceScalars(group.lr(), parameter.stateBuffers(), parameter.stepCount());
-        }
-        for (ParameterBlock block : wholeBlocks) {
-            block.whole().stepCount(block.whole().stepCount() + 1);
+            if (parameter.isWholeBlock()) {
+                parameter.block().shareScalars();
+            }
         }
         steps++;
         return new StepReport(steps, false, norm);
@@ -213,7 +217,7 @@ public final class Optimizer implements AutoCloseable {
         enter("zeroGrad()");
         try {
             checkUsable(true);
-            for (Parameter parameter : parameters) {
+            for (Parameter parameter : stepped) {
                 parameter.grad().fill((byte) 0);
             }
         } finally {
@@ -292,7 +296,7 @@ public final class Optimizer implements AutoCloseable {
                     Parameter.newStateBuffers(group.algorithm(), value.byteSize() / Float.BYTES, stateMemory),
                     stateArena, null);
             hold(parameter);
-            stepChunks.addAll(runner.stepChunks(parameter));
+            planSteps(List.of(parameter));
             return parameter;
         } finally {
             exit();
@@ -334,7 +338,7 @@ public final class Optimizer implements AutoCloseable {
      */
     private void replanSteps() {
         stepChunks.clear();
-        wholeBlocks.clear();
+        stepped.clear();
         planSteps(parameters);
     }
 
@@ -347,9 +351,10 @@ public final class Optimizer implements AutoCloseable {
         for (Parameter parameter : added) {
             ParameterBlock block = parameter.block();
             if (block != null && block.members().getFirst() == parameter && block.planWhole()) {
-                wholeBlocks.add(block);
+                stepped.add(block.whole());
                 stepChunks.addAll(runner.stepChunks(block.whole()));
             } else if (block == null || !block.steppedWhole()) {
+                stepped.add(parameter);
                 stepChunks.addAll(runner.stepChunks(parameter));
             }
         }
@@ -393,6 +398,7 @@ public final class Optimizer implements AutoCloseable {
             parameters.remove(parameter);
             gradientNorm.remove(parameter);
             if (parameter.block() == null) {
+                stepped.remove(parameter);
                 stepChunks.removeIf(chunk -> chunk.parameter() == parameter);
             } else {
                 parameter.block().breakUp();
@@ -436,7 +442,7 @@ public final class Optimizer implements AutoCloseable {
      */
     private void checkUsable(boolean writesGradients) {
         checkOpen();
-        for (Parameter parameter : parameters) {
+        for (Parameter parameter : stepped) {
             if (parameter.block() != null) {
                 continue;
             }

@@ -93,7 +93,7 @@ public final class Parameter {
 
     /** The steps applied to this parameter; its next step is number {@code stepCount() + 1}. */
     public long stepCount() {
-        return steps;
+        return block != null && block.steppedWhole() && !isWholeBlock() ? block.whole().stepCount() : steps;
     }
 
     /** Its state buffers' names, in PyTorch's terms and order, e.g. {@code [exp_avg, exp_avg_sq]}. */
@@ -163,12 +163,21 @@ public final class Parameter {
         return block;
     }
 
+    /** Whether this is not a parameter of a group but the {@link ParameterBlock#whole()} of a block. */
+    boolean isWholeBlock() {
+        return block != null && block.whole() == this;
+    }
+
+    /** Sets the step count; a member of a block stepped whole parts the block from its whole first. */
     void stepCount(long steps) {
+        if (block != null && !isWholeBlock()) {
+            block.partFromWhole();
+        }
         this.steps = steps;
     }
 
     @Override
     public String toString() {
-        return label() + " (" + elements + " floats, " + steps + " steps, state " + stateNames + ")";
+        return label() + " (" + elements + " floats, " + stepCount() + " steps, state " + stateNames + ")";
     }
 }

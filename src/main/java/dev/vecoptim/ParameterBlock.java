@@ -68,8 +68,36 @@ final class ParameterBlock {
     }
 
     void breakUp() {
+        partFromWhole();
         broken = true;
-        steppedWhole = false;
+    }
+
+    /**
+     * Ends stepping the block whole, if it was: while it is, only {@link #whole()} counts the steps, and its
+     * members read their count from it; now each member keeps its own again.
+     */
+    void partFromWhole() {
+        if (steppedWhole) {
+            steppedWhole = false;
+            for (Parameter member : members) {
+                member.stepCount(whole.stepCount());
+            }
+        }
+    }
+
+    /**
+     * After a step of the whole: the first member's scalars, which the whole steps, copied to every other member,
+     * so that each member holds what stepping it alone would have given it (optimizers without scalars: nothing).
+     */
+    void shareScalars() {
+        MemorySegment[] stepped = whole.stateBuffers();
+        int first = whole.stateNames().size();
+        for (int m = 1; first < stepped.length && m < members.size(); m++) {
+            MemorySegment[] state = members.get(m).stateBuffers();
+            for (int s = first; s < stepped.length; s++) {
+                Algorithm.scalar(state[s], Algorithm.scalar(stepped[s]));
+            }
+        }
     }
 
     boolean steppedWhole() {
@@ -84,6 +112,7 @@ final class ParameterBlock {
      * @return whether the whole is stepped
      */
     boolean planWhole() {
+        partFromWhole();
         steppedWhole = wholeStandsForMembers();
         return steppedWhole;
     }
