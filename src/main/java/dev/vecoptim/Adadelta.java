@@ -98,8 +98,8 @@ public final class Adadelta extends Algorithm {
     }
 
     @Override
-    void update(double lr, MemorySegment param, MemorySegment grad, MemorySegment[] state, long step, long from,
-                long to) {
+    void update(double lr, double[] prepared, MemorySegment param, MemorySegment grad, MemorySegment[] state,
+                long step, long from, long to) {
         stepRange(lr, param, grad, state[0], state[1], from, to);
     }
 

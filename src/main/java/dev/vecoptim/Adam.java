@@ -110,15 +110,18 @@ public final class Adam extends Algorithm {
         MemorySegment usedMax = amsgrad ? StepChecks.required(maxExpAvgSq, MAX_EXP_AVG_SQ, " with amsgrad") : null;
         long elements = StepChecks.elements(step, param, grad, EXP_AVG, expAvg, EXP_AVG_SQ, expAvgSq,
                 MAX_EXP_AVG_SQ, usedMax);
-        stepRange(lr, param, grad, expAvg, expAvgSq, usedMax, step, 0, elements);
+        stepRange(lr, null, param, grad, expAvg, expAvgSq, usedMax, step, 0, elements);
     }
 
-    /** The update at learning rate {@code lr} over elements [from, to) of buffers already checked. */
-    void stepRange(double lr, MemorySegment param, MemorySegment grad, MemorySegment expAvg,
-                   MemorySegment expAvgSq, MemorySegment maxExpAvgSq, long step, long from, long to) {
-        // StrictMath: Math.pow may differ by an ulp from one JVM or CPU to another; StrictMath never does.
-        double biasCorrection1 = 1 - StrictMath.pow(beta1, countedStep(step));
-        double biasCorrection2 = 1 - StrictMath.pow(beta2, countedStep(step));
+    /**
+     * The update at learning rate {@code lr} over elements [from, to) of buffers already checked, with the bias
+     * corrections {@link #prepare}d for this step, if given.
+     */
+    private void stepRange(double lr, double[] prepared, MemorySegment param, MemorySegment grad,
+                           MemorySegment expAvg, MemorySegment expAvgSq, MemorySegment maxExpAvgSq, long step,
+                           long from, long to) {
+        double biasCorrection1 = prepared != null ? prepared[0] : 1 - power(beta1, step);
+        double biasCorrection2 = prepared != null ? prepared[1] : 1 - power(beta2, step);
         double stepSize = lr / biasCorrection1;
         kernel.step(param, grad, expAvg, expAvgSq, maxExpAvgSq, (float) weightDecay, (float) (1 - lr * weightDecay),
                 (float) beta1, (float) (1 - beta1), (float) beta2, (float) (1 - beta2),
@@ -126,9 +129,21 @@ public final class Adam extends Algorithm {
     }
 
     @Override
-    void update(double lr, MemorySegment param, MemorySegment grad, MemorySegment[] state, long step, long from,
-                long to) {
-        stepRange(lr, param, grad, state[0], state[1], amsgrad ? state[2] : null, step, from, to);
+    void update(double lr, double[] prepared, MemorySegment param, MemorySegment grad, MemorySegment[] state,
+                long step, long from, long to) {
+        stepRange(lr, prepared, param, grad, state[0], state[1], amsgrad ? state[2] : null, step, from, to);
+    }
+
+    @Override
+    int preparedCount() {
+        return 2;
+    }
+
+    /** The bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ. */
+    @Override
+    void prepare(long step, double[] prepared) {
+        prepared[0] = 1 - power(beta1, step);
+        prepared[1] = 1 - power(beta2, step);
     }
 
     @Override

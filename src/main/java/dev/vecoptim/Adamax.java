@@ -86,22 +86,35 @@ public final class Adamax extends Algorithm {
         StepChecks.required(expAvg, EXP_AVG, "");
         StepChecks.required(expInf, EXP_INF, "");
         long elements = StepChecks.elements(step, param, grad, EXP_AVG, expAvg, EXP_INF, expInf, null, null);
-        stepRange(lr, param, grad, expAvg, expInf, step, 0, elements);
+        stepRange(lr, null, param, grad, expAvg, expInf, step, 0, elements);
     }
 
-    /** The update of step {@code step} at learning rate {@code lr} over elements [from, to) of buffers checked. */
-    void stepRange(double lr, MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expInf,
-                   long step, long from, long to) {
-        // StrictMath: Math.pow may differ by an ulp from one JVM or CPU to another; StrictMath never does.
-        double clr = lr / (1 - StrictMath.pow(beta1, countedStep(step)));
+    /**
+     * The update of step {@code step} at learning rate {@code lr} over elements [from, to) of buffers checked,
+     * with the bias correction {@link #prepare}d for this step, if given.
+     */
+    private void stepRange(double lr, double[] prepared, MemorySegment param, MemorySegment grad,
+                           MemorySegment expAvg, MemorySegment expInf, long step, long from, long to) {
+        double clr = lr / (prepared != null ? prepared[0] : 1 - power(beta1, step));
         kernel.step(param, grad, expAvg, expInf, (float) weightDecay, (float) beta1, (float) (1 - beta1),
                 (float) beta2, (float) eps, (float) -clr, from, to);
     }
 
     @Override
-    void update(double lr, MemorySegment param, MemorySegment grad, MemorySegment[] state, long step, long from,
-                long to) {
-        stepRange(lr, param, grad, state[0], state[1], step, from, to);
+    void update(double lr, double[] prepared, MemorySegment param, MemorySegment grad, MemorySegment[] state,
+                long step, long from, long to) {
+        stepRange(lr, prepared, param, grad, state[0], state[1], step, from, to);
+    }
+
+    @Override
+    int preparedCount() {
+        return 1;
+    }
+
+    /** The bias correction 1 − β₁ᵗ. */
+    @Override
+    void prepare(long step, double[] prepared) {
+        prepared[0] = 1 - power(beta1, step);
     }
 
     @Override

@@ -118,7 +118,7 @@ public abstract class Algorithm {
         if (step == 1) {
             initializeScalars(lr(), state);
         }
-        update(lr(), param, grad, state, step, 0, elements);
+        update(lr(), null, param, grad, state, step, 0, elements);
         advanceScalars(lr(), state, step);
     }
 
@@ -128,6 +128,12 @@ public abstract class Algorithm {
      */
     static double countedStep(long step) {
         return Math.min(step, LAST_COUNTED_STEP);
+    }
+
+    /** {@code beta} to the power of the step number PyTorch's formulas see at step {@code step}. */
+    static double power(double beta, long step) {
+        // StrictMath: Math.pow may differ by an ulp from one JVM or CPU to another; StrictMath never does.
+        return StrictMath.pow(beta, countedStep(step));
     }
 
     /** The width the kernels of this configuration run at: 0 for the scalar loops. */
@@ -140,9 +146,24 @@ public abstract class Algorithm {
      * buffers already checked, the state in {@link #stateNames()} order, then the scalars, which it only reads:
      * they hold their values from before the step, and {@link #advanceScalars} moves them on once every chunk of
      * the parameter is done.
+     *
+     * @param prepared what {@link #prepare} gave for this step number, or null: the update then works it out
      */
-    abstract void update(double lr, MemorySegment param, MemorySegment grad, MemorySegment[] state, long step,
-                         long from, long to);
+    abstract void update(double lr, double[] prepared, MemorySegment param, MemorySegment grad,
+                         MemorySegment[] state, long step, long from, long to);
+
+    /** How many numbers {@link #prepare} gives. */
+    int preparedCount() {
+        return 0;
+    }
+
+    /**
+     * Works out into {@code prepared} what every update of step number {@code step} needs whatever its parameter
+     * and learning rate (powers of the betas, say), so that a step of many parameters works it out once, not
+     * once per chunk; the same numbers, so the same bits.
+     */
+    void prepare(long step, double[] prepared) {
+    }
 
     /** Sets the scalars, after the state buffers in {@code state}, to the values PyTorch starts them at. */
     void initializeScalars(double lr, MemorySegment[] state) {

@@ -134,8 +134,8 @@ public final class Asgd extends Algorithm {
     }
 
     @Override
-    void update(double lr, MemorySegment param, MemorySegment grad, MemorySegment[] state, long step, long from,
-                long to) {
+    void update(double lr, double[] prepared, MemorySegment param, MemorySegment grad, MemorySegment[] state,
+                long step, long from, long to) {
         stepRange(param, grad, state[0], scalar(state[1]), scalar(state[2]), from, to);
     }
 

@@ -114,25 +114,26 @@ public final class NAdam extends Algorithm {
         long elements = StepChecks.elements(step, param, grad, EXP_AVG, expAvg, EXP_AVG_SQ, expAvgSq, null, null);
         StepChecks.scalar(MU_PRODUCT, muProduct, param, grad, EXP_AVG, expAvg, EXP_AVG_SQ, expAvgSq);
         float before = step == 1 ? 1 : scalar(muProduct);
-        stepRange(lr, param, grad, expAvg, expAvgSq, before, step, 0, elements);
+        stepRange(lr, null, param, grad, expAvg, expAvgSq, before, step, 0, elements);
         scalar(muProduct, advanced(before, step));
     }
 
     /**
      * The update of step {@code step} at learning rate {@code lr} over elements [from, to) of buffers checked,
-     * with {@code mu_product} as it was before the step.
+     * with {@code mu_product} as it was before the step and the momentum schedule and bias correction
+     * {@link #prepare}d for this step, if given.
      */
-    private void stepRange(double lr, MemorySegment param, MemorySegment grad, MemorySegment expAvg,
-                           MemorySegment expAvgSq, float muProductBefore, long step, long from, long to) {
+    private void stepRange(double lr, double[] prepared, MemorySegment param, MemorySegment grad,
+                           MemorySegment expAvg, MemorySegment expAvgSq, float muProductBefore, long step, long from,
+                           long to) {
         double t = countedStep(step);
-        double mu = mu(t);
-        double muNext = mu(t + 1);
+        double mu = prepared != null ? prepared[0] : mu(t);
+        double muNext = prepared != null ? prepared[1] : mu(t + 1);
         float muProductFloat = muProductBefore * (float) mu;
         double muProduct = muProductFloat;
         double muProductNext = semantics() == Semantics.PYTORCH_1_13 ? muProductFloat * (float) mu * (float) muNext
                 : muProduct * muNext;
-        // StrictMath: Math.pow may differ by an ulp from one JVM or CPU to another; StrictMath never does.
-        double biasCorrection2 = 1 - StrictMath.pow(beta2, t);
+        double biasCorrection2 = prepared != null ? prepared[2] : 1 - power(beta2, step);
         kernel.step(param, grad, expAvg, expAvgSq, (float) weightDecay, (float) (1 - lr * weightDecay),
                 (float) beta1, (float) (1 - beta1), (float) beta2, (float) (1 - beta2), (float) biasCorrection2,
                 (float) eps, (float) (-lr * (1 - mu) / (1 - muProduct)), (float) (-lr * muNext / (1 - muProductNext)),
@@ -150,9 +151,23 @@ public final class NAdam extends Algorithm {
     }
 
     @Override
-    void update(double lr, MemorySegment param, MemorySegment grad, MemorySegment[] state, long step, long from,
-                long to) {
-        stepRange(lr, param, grad, state[0], state[1], scalar(state[2]), step, from, to);
+    void update(double lr, double[] prepared, MemorySegment param, MemorySegment grad, MemorySegment[] state,
+                long step, long from, long to) {
+        stepRange(lr, prepared, param, grad, state[0], state[1], scalar(state[2]), step, from, to);
+    }
+
+    @Override
+    int preparedCount() {
+        return 3;
+    }
+
+    /** The momentum schedule μₜ and μₜ₊₁, and the bias correction 1 − β₂ᵗ. */
+    @Override
+    void prepare(long step, double[] prepared) {
+        double t = countedStep(step);
+        prepared[0] = mu(t);
+        prepared[1] = mu(t + 1);
+        prepared[2] = 1 - power(beta2, step);
     }
 
     @Override

@@ -156,16 +156,18 @@ public final class Optimizer implements AutoCloseable {
             }
         }
         for (Parameter parameter : stepped) {
+            ParameterGroup group = parameter.group();
             if (parameter.stepCount() == 0) {
-                ParameterGroup group = parameter.group();
                 group.algorithm().initializeScalars(group.lr(), parameter.stateBuffers());
             }
+            group.prepare(parameter.stepCount() + 1);
         }
         runner.run(stepChunks, elements, chunk -> {
             Parameter parameter = chunk.parameter();
             ParameterGroup group = parameter.group();
-            group.algorithm().update(group.lr(), parameter.value(), parameter.grad(), parameter.stateBuffers(),
-                    parameter.stepCount() + 1, chunk.from(), chunk.to());
+            long step = parameter.stepCount() + 1;
+            group.algorithm().update(group.lr(), group.prepared(step), parameter.value(), parameter.grad(),
+                    parameter.stateBuffers(), step, chunk.from(), chunk.to());
         });
         for (Parameter parameter : stepped) {
             ParameterGroup group = parameter.group();

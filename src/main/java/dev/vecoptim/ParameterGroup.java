@@ -22,6 +22,9 @@ public final class ParameterGroup {
     /** {@link #hyperParameters()}'s answer, made again only when the learning rate has changed since. */
     private Algorithm atLr;
     private LearningRateSchedule schedule;
+    /** The step number {@link #prepared} is for in the step being made; 0 while nothing is prepared. */
+    private long preparedStep;
+    private double[] prepared = new double[0];
 
     ParameterGroup(Optimizer optimizer, int index, Algorithm hyperParameters) {
         this.optimizer = optimizer;
@@ -167,8 +170,31 @@ public final class ParameterGroup {
         }
     }
 
+    /** Starts a step at this learning rate, with nothing {@link #prepare}d for it yet. */
     void setLrForStep(double lr) {
         this.lr = lr;
+        preparedStep = 0;
+    }
+
+    /**
+     * Works out what every update of step number {@code step} needs ({@link Algorithm#prepare}), unless this
+     * step already did for another step number: the parameters of a group usually share their step count, and
+     * one that does not works it out in its own update.
+     */
+    void prepare(long step) {
+        if (preparedStep == 0) {
+            Algorithm algorithm = algorithm();
+            if (prepared.length != algorithm.preparedCount()) {
+                prepared = new double[algorithm.preparedCount()];
+            }
+            algorithm.prepare(step, prepared);
+            preparedStep = step;
+        }
+    }
+
+    /** What {@link #prepare} gave, if it was for step number {@code step}; else null. */
+    double[] prepared(long step) {
+        return step == preparedStep ? prepared : null;
     }
 
     /** Sets hyper-parameters already checked against this group's, and their learning rate. */

@@ -102,16 +102,18 @@ public final class RAdam extends Algorithm {
         StepChecks.required(expAvg, EXP_AVG, "");
         StepChecks.required(expAvgSq, EXP_AVG_SQ, "");
         long elements = StepChecks.elements(step, param, grad, EXP_AVG, expAvg, EXP_AVG_SQ, expAvgSq, null, null);
-        stepRange(lr, param, grad, expAvg, expAvgSq, step, 0, elements);
+        stepRange(lr, null, param, grad, expAvg, expAvgSq, step, 0, elements);
     }
 
-    /** The update of step {@code step} at learning rate {@code lr} over elements [from, to) of buffers checked. */
-    void stepRange(double lr, MemorySegment param, MemorySegment grad, MemorySegment expAvg,
-                   MemorySegment expAvgSq, long step, long from, long to) {
+    /**
+     * The update of step {@code step} at learning rate {@code lr} over elements [from, to) of buffers checked,
+     * with the powers of the betas {@link #prepare}d for this step, if given.
+     */
+    private void stepRange(double lr, double[] prepared, MemorySegment param, MemorySegment grad,
+                           MemorySegment expAvg, MemorySegment expAvgSq, long step, long from, long to) {
         double t = countedStep(step);
-        // StrictMath: Math.pow may differ by an ulp from one JVM or CPU to another; StrictMath never does.
-        double beta2PowT = StrictMath.pow(beta2, t);
-        double biasCorrection1 = 1 - StrictMath.pow(beta1, t);
+        double beta2PowT = prepared != null ? prepared[0] : power(beta2, step);
+        double biasCorrection1 = 1 - (prepared != null ? prepared[1] : power(beta1, step));
         double biasCorrection2 = 1 - beta2PowT;
         double rhoInf = 2 / (1 - beta2) - 1;
         double rhoT = rhoInf - 2 * t * beta2PowT / biasCorrection2;
@@ -126,9 +128,21 @@ public final class RAdam extends Algorithm {
     }
 
     @Override
-    void update(double lr, MemorySegment param, MemorySegment grad, MemorySegment[] state, long step, long from,
-                long to) {
-        stepRange(lr, param, grad, state[0], state[1], step, from, to);
+    void update(double lr, double[] prepared, MemorySegment param, MemorySegment grad, MemorySegment[] state,
+                long step, long from, long to) {
+        stepRange(lr, prepared, param, grad, state[0], state[1], step, from, to);
+    }
+
+    @Override
+    int preparedCount() {
+        return 2;
+    }
+
+    /** β₂ᵗ and β₁ᵗ. */
+    @Override
+    void prepare(long step, double[] prepared) {
+        prepared[0] = power(beta2, step);
+        prepared[1] = power(beta1, step);
     }
 
     @Override

@@ -126,8 +126,8 @@ public final class RmsProp extends Algorithm {
     }
 
     @Override
-    void update(double lr, MemorySegment param, MemorySegment grad, MemorySegment[] state, long step, long from,
-                long to) {
+    void update(double lr, double[] prepared, MemorySegment param, MemorySegment grad, MemorySegment[] state,
+                long step, long from, long to) {
         stepRange(lr, param, grad, state[0], centered ? state[1] : null,
                 momentum > 0 ? state[centered ? 2 : 1] : null, from, to);
     }

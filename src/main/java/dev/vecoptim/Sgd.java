@@ -120,8 +120,8 @@ public final class Sgd extends Algorithm {
     }
 
     @Override
-    void update(double lr, MemorySegment param, MemorySegment grad, MemorySegment[] state, long step, long from,
-                long to) {
+    void update(double lr, double[] prepared, MemorySegment param, MemorySegment grad, MemorySegment[] state,
+                long step, long from, long to) {
         stepRange(lr, param, grad, momentum != 0 ? state[0] : null, step, from, to);
     }
 

@@ -92,6 +92,57 @@ class OptimizerTest {
                 });
     }
 
+    /**
+     * A step works out once per group what depends on the step number alone (powers of the betas, say): a
+     * parameter that joined later, at another step count, must still get its own step number's update, as
+     * {@link Algorithm#step} gives it to a copy stepped alone.
+     */
+    @Test
+    void parametersThatJoinedLaterAreSteppedAtTheirOwnStepNumbers() {
+        for (TestedOptimizers.Kind kind : TestedOptimizers.ALL) {
+            Algorithm algorithm = kind.everyBuffer();
+            try (Arena arena = Arena.ofShared(); Optimizer optimizer = Optimizer.builder().build()) {
+                ParameterGroup group = optimizer.addGroup(algorithm);
+                SplittableRandom random = new SplittableRandom(kind.name().hashCode());
+                List<MemorySegment[]> alone = new ArrayList<>();
+                for (int step = 1; step <= 6; step++) {
+                    if (step % 2 == 1) {
+                        MemorySegment value = arena.allocate(4 * 19, 64);
+                        TestFloats.fill(value, random, Integer.MAX_VALUE);
+                        Parameter joined = group.add(value, arena.allocate(4 * 19, 64));
+                        MemorySegment[] copy = new MemorySegment[2 + joined.stateNames().size()
+                                + joined.scalarNames().size()];
+                        copy[0] = arena.allocate(4 * 19, 64).copyFrom(value);
+                        copy[1] = arena.allocate(4 * 19, 64);
+                        for (int s = 2; s < copy.length; s++) {
+                            copy[s] = arena.allocate(s < 2 + joined.stateNames().size() ? 4 * 19 : 4, 64)
+                                    .copyFrom(joined.stateBuffers()[s - 2]);
+                        }
+                        alone.add(copy);
+                    }
+                    for (int p = 0; p < alone.size(); p++) {
+                        Parameter parameter = group.parameters().get(p);
+                        TestFloats.fill(parameter.grad(), random, Integer.MAX_VALUE);
+                        alone.get(p)[1].copyFrom(parameter.grad());
+                        MemorySegment[] copy = alone.get(p);
+                        algorithm.step(parameter.stepCount() + 1, copy[0], copy[1],
+                                java.util.Arrays.copyOfRange(copy, 2, copy.length));
+                    }
+                    optimizer.step();
+                    for (int p = 0; p < alone.size(); p++) {
+                        Parameter parameter = group.parameters().get(p);
+                        TestFloats.assertSameBits(kind.name() + " step " + step + " parameter " + p,
+                                alone.get(p)[0], parameter.value());
+                        for (int s = 2; s < alone.get(p).length; s++) {
+                            TestFloats.assertSameBits(kind.name() + " step " + step + " parameter " + p + " state "
+                                    + (s - 2), alone.get(p)[s], parameter.stateBuffers()[s - 2]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     private static Optimizer withThreads(OptimizerModel.Structure structure, Memory memory, int helpers,
                                          long threshold) {
         OptimizerModel.Structure threaded = new OptimizerModel.Structure(structure.groups(), structure.sizes(),
