@@ -38,16 +38,16 @@ public final class BenchmarkSelfCheck {
                         VecoptimBenchmark vecoptim = configure(new VecoptimBenchmark(), workload);
                         vecoptim.width = width;
                         vecoptim.memory = memory;
-                        checkStep("vecoptim " + width + " " + memory, arena, vecoptim, vecoptim::setUp, vecoptim::step);
+                        checkStep("vecoptim " + width + " " + memory, arena, vecoptim, vecoptim::prepare, vecoptim::step);
                     }
                     checkRoofline(arena, workload, width);
                 }
                 ScalarReferenceBenchmark scalar = configure(new ScalarReferenceBenchmark(), workload);
-                checkStep("scalar reference", arena, scalar, scalar::setUp, scalar::step);
+                checkStep("scalar reference", arena, scalar, scalar::prepare, scalar::step);
                 PlainArrayLoopBenchmark plain = configure(new PlainArrayLoopBenchmark(), workload);
-                checkStep("plain float[] loop", arena, plain, plain::setUp, plain::step);
+                checkStep("plain float[] loop", arena, plain, plain::prepare, plain::step);
                 StaticFinalSpeciesBenchmark staticFinal = configure(new StaticFinalSpeciesBenchmark(), workload);
-                checkStep("static final species", arena, staticFinal, staticFinal::setUp, staticFinal::step);
+                checkStep("static final species", arena, staticFinal, staticFinal::prepare, staticFinal::step);
             }
             checkWholeModel(arena, "user");
             checkWholeModel(arena, "flat");
@@ -72,9 +72,9 @@ public final class BenchmarkSelfCheck {
     }
 
     /** Sets the benchmark up, runs its body once, and compares with one step of the scalar reference. */
-    private static void checkStep(String name, Arena arena, OptimizerBenchmark benchmark, Runnable setUp,
+    private static void checkStep(String name, Arena arena, OptimizerBenchmark benchmark, Runnable prepare,
                                   Runnable body) {
-        setUp.run();
+        prepare.run();
         Workload workload = benchmark.workload();
         BenchmarkBuffers expected = reference(arena, workload, benchmark.buffers);
         body.run();
@@ -98,7 +98,7 @@ public final class BenchmarkSelfCheck {
         benchmark.parameters = 16;
         benchmark.threads = 2;
         benchmark.storage = storage;
-        benchmark.setUp();
+        benchmark.prepare();
         Algorithm algorithm = Workload.of(benchmark.optimizer).algorithm(VectorWidth.SCALAR);
         List<MemorySegment[]> expected = new java.util.ArrayList<>();
         for (Parameter parameter : benchmark.model.groups().getFirst().parameters()) {
@@ -123,7 +123,7 @@ public final class BenchmarkSelfCheck {
     private static void checkRoofline(Arena arena, Workload workload, String width) {
         RooflineBenchmark benchmark = configure(new RooflineBenchmark(), workload);
         benchmark.width = width;
-        benchmark.setUp();
+        benchmark.prepare();
         BenchmarkBuffers before = new BenchmarkBuffers(arena, benchmark.buffers);
         benchmark.touch();
         assertMovedByTheGradient("roofline " + workload.id() + " " + width, workload, before, benchmark.buffers);
@@ -136,7 +136,7 @@ public final class BenchmarkSelfCheck {
         benchmark.optimizer = "adam";
         benchmark.totalFloats = ELEMENTS;
         benchmark.threads = 2;
-        benchmark.setUp();
+        benchmark.prepare();
         BenchmarkBuffers before = new BenchmarkBuffers(arena, benchmark.buffers());
         benchmark.touch();
         assertMovedByTheGradient("roofline on 2 threads", Workload.of("adam"), before, benchmark.buffers());

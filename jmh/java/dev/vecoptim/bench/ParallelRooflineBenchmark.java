@@ -29,8 +29,17 @@ public class ParallelRooflineBenchmark extends ForkedBenchmark {
     private Arena arena;
     private ForkJoinPool helpers;
 
+    /** The trial's setup: {@link #prepare()}, then the body run on small buffers until C2 has compiled it. */
     @Setup
     public void setUp() {
+        prepare();
+        BenchmarkBuffers small = new BenchmarkBuffers(arena, Workload.of(optimizer), OptimizerBenchmark.WARMUP_ELEMENTS,
+                false, false);
+        CompiledWarmup.untilCompiled(() -> touch(small));
+    }
+
+    /** Allocates the measured buffers and starts the helpers: all the self-check sets up. */
+    void prepare() {
         Workload workload = Workload.of(optimizer);
         roofline = Kernels.vector(RooflineKernel.FAMILY, VectorWidth.PREFERRED.resolveBits(), workload.rooflineShape());
         arena = Arena.ofShared();
@@ -40,14 +49,19 @@ public class ParallelRooflineBenchmark extends ForkedBenchmark {
 
     @Benchmark
     public void touch() {
-        long part = totalFloats / threads / 64 * 64;
+        touch(buffers);
+    }
+
+    private void touch(BenchmarkBuffers over) {
+        long total = over.grad.byteSize() / Float.BYTES;
+        long part = total / threads / 64 * 64;
         ForkJoinTask<?>[] others = new ForkJoinTask<?>[threads - 1];
         for (int t = 1; t < threads; t++) {
             long from = t * part;
-            long to = t == threads - 1 ? totalFloats : from + part;
-            others[t - 1] = helpers.submit(() -> touch(from, to));
+            long to = t == threads - 1 ? total : from + part;
+            others[t - 1] = helpers.submit(() -> touch(over, from, to));
         }
-        touch(0, threads == 1 ? totalFloats : part);
+        touch(over, 0, threads == 1 ? total : part);
         for (ForkJoinTask<?> other : others) {
             other.join();
         }
@@ -57,9 +71,9 @@ public class ParallelRooflineBenchmark extends ForkedBenchmark {
         return buffers;
     }
 
-    private void touch(long from, long to) {
-        roofline.touch(buffers.grad, buffers.param, buffers.writtenOrNull(1), buffers.writtenOrNull(2),
-                buffers.writtenOrNull(3), from, to);
+    private void touch(BenchmarkBuffers over, long from, long to) {
+        roofline.touch(over.grad, over.param, over.writtenOrNull(1), over.writtenOrNull(2), over.writtenOrNull(3), from,
+                to);
     }
 
     @TearDown

@@ -7,12 +7,14 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * What the report measures and how long. The defaults make a sweep of about six minutes on two cores: one
- * configuration of each optimizer, at 4K and 64K floats (in cache) and 16M (beyond every cache), at every
- * width from 128 bits up to the machine's.
+ * What the report measures and how long. The defaults: one configuration of each optimizer, at 4K and 64K
+ * floats (in cache) and 16M (beyond every cache), at every width from 128 bits up to the machine's; the whole
+ * models; PyTorch beside them when {@code python3} has it. Every trial first runs its body until C2 has compiled
+ * it ({@link CompiledWarmup}); four measured iterations give JMH an error bar that says something.
  */
 record ReportOptions(List<Workload> optimizers, List<Integer> sizes, List<String> widths, List<String> memory,
-                     int warmupIterations, int warmupMillis, int measureIterations, int measureMillis, Path out) {
+                     int warmupIterations, int warmupMillis, int measureIterations, int measureMillis,
+                     boolean wholeModels, String python, Path out) {
 
     static final String USAGE = """
             Report options (each also as --name=value):
@@ -21,9 +23,15 @@ record ReportOptions(List<Workload> optimizers, List<Integer> sizes, List<String
               --sizes LIST       floats per buffer, with K/M suffixes (default 4K,64K,16M; the suite has 1M, 64M)
               --widths LIST      of 64, 128, 256, 512; wider than the machine's are skipped (default 128,256,512)
               --memory LIST      native and/or heap segments for vecoptim (default native)
-              --warmup N:MS      warm-up iterations and milliseconds each (default 1:500)
-              --measure N:MS     measured iterations and milliseconds each (default 2:300)
-              --out DIR          where the JSON and the charts go (default target/report)
+              --warmup N:MS      warm-up iterations and milliseconds each, after the body is compiled
+                                 (default 1:300)
+              --measure N:MS     measured iterations and milliseconds each (default 4:250; whole models
+                                 at least 5:500)
+              --whole-models B   true or false: Adam over 16M floats cut into 1, 4096 and 65536 parameters
+                                 through Optimizer.step(), on 1 thread and every core (default true)
+              --python PATH      a python3 with torch, to run PyTorch's optimizers beside vecoptim's, or
+                                 none (default /usr/bin/python3, skipped when it has no torch)
+              --out DIR          where the log, the JSON and the charts go (default target/report)
             """.formatted(String.join(", ", java.util.Arrays.stream(Workload.values()).map(Workload::id).toList()),
             String.join(",", Workload.onePerOptimizer().stream().map(Workload::id).toList()));
 
@@ -32,8 +40,10 @@ record ReportOptions(List<Workload> optimizers, List<Integer> sizes, List<String
         List<Integer> sizes = List.of(4096, 65536, 16 << 20);
         List<String> widths = List.of("128", "256", "512");
         List<String> memory = List.of("native");
-        int[] warmup = {1, 500};
-        int[] measure = {2, 300};
+        int[] warmup = {1, 300};
+        int[] measure = {4, 250};
+        boolean wholeModels = true;
+        String python = "/usr/bin/python3";
         Path out = Path.of("target", "report");
         List<String> rest = new ArrayList<>();
         for (String arg : args) {
@@ -55,12 +65,14 @@ record ReportOptions(List<Workload> optimizers, List<Integer> sizes, List<String
                 case "--memory" -> memory = list(value).stream().map(ReportOptions::memory).toList();
                 case "--warmup" -> warmup = iterations(value);
                 case "--measure" -> measure = iterations(value);
+                case "--whole-models" -> wholeModels = bool(value);
+                case "--python" -> python = value;
                 case "--out" -> out = Path.of(value);
                 default -> throw new IllegalArgumentException("unknown option " + name + "\n" + USAGE);
             }
         }
         return new ReportOptions(optimizers, sizes, widths, memory, warmup[0], warmup[1], measure[0], measure[1],
-                out);
+                wholeModels, python, out);
     }
 
     private static List<String> list(String value) {
@@ -94,6 +106,13 @@ record ReportOptions(List<Workload> optimizers, List<Integer> sizes, List<String
             throw new IllegalArgumentException("memory is native or heap, not " + text);
         }
         return text;
+    }
+
+    private static boolean bool(String text) {
+        if (!List.of("true", "false").contains(text)) {
+            throw new IllegalArgumentException("--whole-models is true or false, not " + text);
+        }
+        return Boolean.parseBoolean(text);
     }
 
     private static int[] iterations(String text) {

@@ -50,7 +50,7 @@ final class ReportTable {
         Optional<Measurement> staticFinal = width == widest(widths)
                 ? m.baseline(Loop.STATIC_FINAL_SPECIES, workload, elements)
                 : Optional.empty();
-        return line(String.valueOf(width), memory, workload, elements, vecoptim.get(),
+        return line(String.valueOf(width), memory, workload, elements, vecoptim.get(), m,
                 Measurements.ratio(vecoptim, m.get(Loop.ROOFLINE, workload, elements, width, "native")),
                 Measurements.ratio(vecoptim, m.baseline(Loop.SCALAR_REFERENCE, workload, elements)),
                 Measurements.ratio(vecoptim, m.baseline(Loop.PLAIN_ARRAY_LOOP, workload, elements)),
@@ -59,20 +59,28 @@ final class ReportTable {
 
     private static String baselineRow(String name, Loop loop, Workload workload, int elements, Measurements m) {
         return m.baseline(loop, workload, elements)
-                .map(b -> line(name, loop == Loop.PLAIN_ARRAY_LOOP ? "heap" : "native", workload, elements, b,
+                .map(b -> line(name, loop == Loop.PLAIN_ARRAY_LOOP ? "heap" : "native", workload, elements, b, m,
                         Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()))
                 .orElse("");
     }
 
     private static String line(String width, String memory, Workload workload, int elements, Measurement measured,
-                               Optional<Double> roofline, Optional<Double> scalar, Optional<Double> plain,
-                               Optional<Double> staticFinal) {
+                               Measurements m, Optional<Double> roofline, Optional<Double> scalar,
+                               Optional<Double> plain, Optional<Double> staticFinal) {
         double gelems = measured.gigaElementsPerSecond(elements);
-        return String.format(Locale.ROOT, "%-7s %-7s %5s %9.2f %8.1f %9s %9s %10s %13s %6s%n", width, memory,
+        return String.format(Locale.ROOT, "%-7s %-7s %5s %9.2f %8.1f %9s %9s %10s %13s %6s%s%n", width, memory,
                 ReportOptions.label(elements), gelems, gelems * workload.bytesPerElement(),
                 roofline.map(r -> String.format(Locale.ROOT, "%.0f%%", 100 * r)).orElse("-"),
-                times(scalar), times(plain), times(staticFinal),
-                Double.isNaN(measured.bytesPerOp()) ? "-" : String.format(Locale.ROOT, "%.0f", measured.bytesPerOp()));
+                times(scalar), times(plain), times(staticFinal), bytesPerOp(measured), note(measured, m));
+    }
+
+    static String bytesPerOp(Measurement measured) {
+        return Double.isNaN(measured.bytesPerOp()) ? "-" : String.format(Locale.ROOT, "%.0f", measured.bytesPerOp());
+    }
+
+    /** Nothing for a valid row; else {@code "  INVALID: "} and why. */
+    static String note(Measurement measured, Measurements m) {
+        return m.problem(measured).map(reason -> "  INVALID: " + reason).orElse("");
     }
 
     private static String times(Optional<Double> ratio) {
@@ -92,29 +100,36 @@ final class ReportTable {
                 Optional<Measurement> vecoptim = m.get(Loop.VECOPTIM, workload, elements, width, "native");
                 String at = workload.id() + " " + ReportOptions.label(elements) + " at " + width + " bits";
                 if (elements >= BEYOND_CACHES) {
-                    target(lines, at, "of its roofline, beyond the caches", 0.95, Measurements.uncertainRatio(vecoptim,
-                            m.get(Loop.ROOFLINE, workload, elements, width, "native")));
+                    target(lines, at, "of its roofline, beyond the caches", 0.95, vecoptim,
+                            m.get(Loop.ROOFLINE, workload, elements, width, "native"), m);
                 }
                 if (elements <= IN_CACHE) {
-                    target(lines, at, "the scalar reference, in cache", workload.scalarTarget(), Measurements.uncertainRatio(
-                            vecoptim, m.baseline(Loop.SCALAR_REFERENCE, workload, elements)));
-                    target(lines, at, "the plain float[] loop, in cache", 1, Measurements.uncertainRatio(vecoptim,
-                            m.baseline(Loop.PLAIN_ARRAY_LOOP, workload, elements)));
+                    target(lines, at, "the scalar reference, in cache", workload.scalarTarget(), vecoptim,
+                            m.baseline(Loop.SCALAR_REFERENCE, workload, elements), m);
+                    target(lines, at, "the plain float[] loop, in cache", 1, vecoptim,
+                            m.baseline(Loop.PLAIN_ARRAY_LOOP, workload, elements), m);
                 }
-                target(lines, at, "a static final species", 0.95, Measurements.uncertainRatio(vecoptim,
-                        m.baseline(Loop.STATIC_FINAL_SPECIES, workload, elements)));
+                target(lines, at, "a static final species", 0.95, vecoptim,
+                        m.baseline(Loop.STATIC_FINAL_SPECIES, workload, elements), m);
             }
         }
         return lines;
     }
 
     /**
-     * Met; within the noise when the goal lies inside the ratio's uncertainty; else missed. A single
-     * measured iteration gives JMH no error estimate, and the ratio stands alone.
+     * The verdict on {@code measured / reference >= goal}: met; within the noise when the goal lies inside the
+     * ratio's uncertainty; else missed. Not judged when either row is INVALID. A single measured iteration gives
+     * JMH no error estimate, and the ratio stands alone. Nothing when either was not measured.
      */
-    private static void target(List<String> lines, String at, String what, double goal,
-                               Optional<Measurements.Ratio> ratio) {
-        ratio.ifPresent(r -> {
+    static void target(List<String> lines, String at, String what, double goal, Optional<Measurement> measured,
+                       Optional<Measurement> reference, Measurements m) {
+        if (measured.isPresent() && reference.isPresent()
+                && (m.problem(measured.get()).isPresent() || m.problem(reference.get()).isPresent())) {
+            lines.add(String.format(Locale.ROOT, "[not judged] %s: %s (target >= %sx): a row is INVALID", at, what,
+                    goal));
+            return;
+        }
+        Measurements.uncertainRatio(measured, reference).ifPresent(r -> {
             boolean known = Double.isFinite(r.error());
             String status = r.value() >= goal ? "met" : known && r.value() + r.error() >= goal ? "within noise" : "MISSED";
             String uncertainty = known ? String.format(Locale.ROOT, " ± %.2f", r.error()) : "";

@@ -5,7 +5,6 @@ import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.RooflineKernel;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Setup;
 
 /**
  * The speed of memory: the optimizer's buffers read and written in place, at the same width, with one
@@ -17,16 +16,21 @@ public class RooflineBenchmark extends OptimizerBenchmark {
 
     private RooflineKernel roofline;
 
-    @Setup
-    public void setUp() {
+    @Override
+    void prepare() {
         roofline = Kernels.vector(RooflineKernel.FAMILY, VectorWidth.parse(width).resolveBits(),
                 workload().rooflineShape());
         allocate(false);
     }
 
+    @Override
+    void stepOver(BenchmarkBuffers over) {
+        roofline.touch(over.grad, over.param, over.writtenOrNull(1), over.writtenOrNull(2), over.writtenOrNull(3), 0,
+                over.grad.byteSize() / Float.BYTES);
+    }
+
     @Benchmark
     public void touch() {
-        roofline.touch(buffers.grad, buffers.param, buffers.writtenOrNull(1), buffers.writtenOrNull(2),
-                buffers.writtenOrNull(3), 0, elements);
+        stepOver(buffers);
     }
 }

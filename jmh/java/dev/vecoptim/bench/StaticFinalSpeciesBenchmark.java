@@ -1,7 +1,6 @@
 package dev.vecoptim.bench;
 
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.Setup;
 
 /**
  * The library's loop hand-written with a hard-coded {@code static final SPECIES_PREFERRED}: what vecoptim at
@@ -10,14 +9,19 @@ import org.openjdk.jmh.annotations.Setup;
 public class StaticFinalSpeciesBenchmark extends OptimizerBenchmark {
     private Workload.Stepper stepper;
 
-    @Setup
-    public void setUp() {
+    @Override
+    void prepare() {
         stepper = workload().staticFinalSpecies();
         allocate(false);
     }
 
+    @Override
+    void stepOver(BenchmarkBuffers over) {
+        stepper.step(over.param, over.grad, over.state, Workload.STEP);
+    }
+
     @Benchmark
     public void step() {
-        stepper.step(buffers.param, buffers.grad, buffers.state, Workload.STEP);
+        stepOver(buffers);
     }
 }

@@ -3,7 +3,6 @@ package dev.vecoptim.bench;
 import dev.vecoptim.VectorWidth;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Setup;
 
 /** One step of vecoptim's public API, at a vector width, on native or heap segments. */
 public class VecoptimBenchmark extends OptimizerBenchmark {
@@ -14,14 +13,19 @@ public class VecoptimBenchmark extends OptimizerBenchmark {
 
     private Workload.Stepper stepper;
 
-    @Setup
-    public void setUp() {
+    @Override
+    void prepare() {
         stepper = workload().stepper(VectorWidth.parse(width));
         allocate(memory.equals("heap"));
     }
 
+    @Override
+    void stepOver(BenchmarkBuffers over) {
+        stepper.step(over.param, over.grad, over.state, Workload.STEP);
+    }
+
     @Benchmark
     public void step() {
-        stepper.step(buffers.param, buffers.grad, buffers.state, Workload.STEP);
+        stepOver(buffers);
     }
 }

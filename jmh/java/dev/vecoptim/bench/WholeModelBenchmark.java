@@ -8,6 +8,7 @@ import dev.vecoptim.VectorWidth;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ForkJoinPool;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -23,6 +24,9 @@ import org.openjdk.jmh.annotations.TearDown;
  * buffer of the same size, it shows what each parameter costs beyond its arithmetic.
  */
 public class WholeModelBenchmark extends ForkedBenchmark {
+    /** The warm-up model: as many floats as fit the caches, cut as finely as the measured one, up to 256 parts. */
+    private static final int WARMUP_FLOATS = 1 << 16;
+
     @Param({"adam"})
     public String optimizer;
     @Param({"1048576", "16777216"})
@@ -38,24 +42,42 @@ public class WholeModelBenchmark extends ForkedBenchmark {
     private Arena arena;
     private ForkJoinPool helpers;
 
+    /**
+     * The trial's setup: {@link #prepare()}, then steps of a small model of the same kind, parallel when this one
+     * is, until C2 has compiled them.
+     */
     @Setup
     public void setUp() {
+        prepare();
+        try (Optimizer small = build(WARMUP_FLOATS, Math.min(parameters, 256), WARMUP_FLOATS / 4)) {
+            CompiledWarmup.untilCompiled(small::step);
+        }
+    }
+
+    /** Builds the measured model: all the self-check sets up. */
+    void prepare() {
         if (totalFloats % parameters != 0) {
             throw new IllegalArgumentException(totalFloats + " floats do not cut into " + parameters + " parameters");
         }
         arena = Arena.ofShared();
         helpers = threads > 1 ? new ForkJoinPool(threads - 1) : null;
-        model = Optimizer.builder().executor(helpers != null ? helpers : ForkJoinPool.commonPool(), threads - 1)
-                .build();
-        ParameterGroup group = model.addGroup(Workload.of(optimizer).algorithm(VectorWidth.PREFERRED));
-        long floats = totalFloats / parameters;
-        long[] sizes = new long[parameters];
-        java.util.Arrays.fill(sizes, floats);
+        model = build(totalFloats, parameters, 0);
+    }
+
+    /** {@code floats} floats in {@code parts} parameters; at the optimizer's default parallel threshold if 0. */
+    private Optimizer build(int floats, int parts, long parallelThreshold) {
+        Optimizer.Builder builder = Optimizer.builder().executor(helpers != null ? helpers : ForkJoinPool.commonPool(),
+                threads - 1);
+        Optimizer built = (parallelThreshold > 0 ? builder.parallelThreshold(parallelThreshold) : builder).build();
+        ParameterGroup group = built.addGroup(Workload.of(optimizer).algorithm(VectorWidth.PREFERRED));
+        long each = floats / parts;
+        long[] sizes = new long[parts];
+        Arrays.fill(sizes, each);
         List<Parameter> allocated = storage.equals("flat") ? group.allocate(sizes) : null;
-        for (int p = 0; p < parameters; p++) {
-            MemorySegment value = allocated != null ? allocated.get(p).value() : arena.allocate(floats * Float.BYTES, 64);
-            MemorySegment grad = allocated != null ? allocated.get(p).grad() : arena.allocate(floats * Float.BYTES, 64);
-            for (long i = 0; i < floats; i++) {
+        for (int p = 0; p < parts; p++) {
+            MemorySegment value = allocated != null ? allocated.get(p).value() : arena.allocate(each * Float.BYTES, 64);
+            MemorySegment grad = allocated != null ? allocated.get(p).grad() : arena.allocate(each * Float.BYTES, 64);
+            for (long i = 0; i < each; i++) {
                 value.setAtIndex(ValueLayout.JAVA_FLOAT, i, 0.1f * (float) Math.sin(p + i));
                 grad.setAtIndex(ValueLayout.JAVA_FLOAT, i, 0.01f * (float) Math.cos(p + 3 * i));
             }
@@ -63,6 +85,7 @@ public class WholeModelBenchmark extends ForkedBenchmark {
                 group.add(value, grad);
             }
         }
+        return built;
     }
 
     @Benchmark

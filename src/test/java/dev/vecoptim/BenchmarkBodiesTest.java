@@ -10,14 +10,9 @@ import org.junit.jupiter.api.Test;
  * benchmarks run (class path, incubator module added), must check them all and find none wrong.
  */
 class BenchmarkBodiesTest {
-    private static final String JMH_CLASSES = System.getProperty("vecoptim.jmhClasses", "target/jmh-classes");
-
     @Test
     void everyBenchmarkBodyEqualsTheScalarReference() throws Exception {
-        String jmhCore = java.nio.file.Path.of(Class.forName("org.openjdk.jmh.annotations.Param")
-                .getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-        JdkTool.Output output = JdkTool.run("java", "--add-modules", "jdk.incubator.vector", "-cp",
-                JdkTool.classPath(JdkTool.CLASSES, JMH_CLASSES, jmhCore), "dev.vecoptim.bench.BenchmarkSelfCheck");
+        JdkTool.Output output = JdkTool.runBenchmarkMain("dev.vecoptim.bench.BenchmarkSelfCheck");
         int widths = VectorWidth.available().size() - 1;
         java.util.regex.Matcher said = java.util.regex.Pattern.compile("checked (\\d+) benchmark bodies of (\\d+) "
                 + "workloads at " + widths + " widths, whole models and the roofline on 2 threads").matcher(output.stdout().strip());

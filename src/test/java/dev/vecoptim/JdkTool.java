@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 final class JdkTool {
     static final String CLASSES = System.getProperty("vecoptim.classes", "target/classes");
     static final String TEST_CLASSES = System.getProperty("vecoptim.testClasses", "target/test-classes");
+    static final String JMH_CLASSES = System.getProperty("vecoptim.jmhClasses", "target/jmh-classes");
 
     private JdkTool() {
     }
@@ -24,6 +25,17 @@ final class JdkTool {
 
     static String classPath(String... entries) {
         return String.join(File.pathSeparator, entries);
+    }
+
+    /**
+     * Runs a main class of the benchmarks (jmh/) as they run: on the class path with the library and JMH, the
+     * incubator module added.
+     */
+    static Output runBenchmarkMain(String mainClass) throws Exception {
+        String jmhCore = Path.of(Class.forName("org.openjdk.jmh.annotations.Param").getProtectionDomain()
+                .getCodeSource().getLocation().toURI()).toString();
+        return run("java", "--add-modules", "jdk.incubator.vector", "-cp", classPath(CLASSES, JMH_CLASSES, jmhCore),
+                mainClass);
     }
 
     /** The command line that runs {@code tool} of this JDK with {@code arguments}. */
