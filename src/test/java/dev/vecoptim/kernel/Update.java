@@ -323,29 +323,48 @@ public sealed interface Update<K, F extends Record> {
         }
     }
 
-    /** Rprop's factors as validated ones are (etaminus below 1, etaplus above), or any coefficient. */
+    /**
+     * Rprop's factors as validated ones are (etaminus below 1, etaplus above), or any coefficient. A case that
+     * starts midway runs no first step, so that the filled {@code prev} meets gradients of either sign: stepped
+     * from step 1 with one gradient, every later product is a square, never negative.
+     */
     record Rprop(boolean maximize, float etaMinus, float etaPlus, float stepSizeMin, float stepSizeMax,
-                 float initialStepSize) implements Update<RpropKernel, RpropKernel.Flags> {
+                 float initialStepSize, boolean startsMidway) implements Update<RpropKernel, RpropKernel.Flags> {
 
         static Rprop random(SplittableRandom r) {
             return random(r, r.nextBoolean());
         }
 
+        /**
+         * Factors where the vector kernel's shortcuts stop holding: etaminus 0, 1, NaN or equal to etaplus, and
+         * etaplus 0, negative or NaN.
+         */
+        private static final float[][] EDGE_ETAS = {
+            {0f, 1.2f}, {1f, 1.2f}, {Float.NaN, 1.2f}, {0.5f, 0.5f}, {1f, 1f}, {0.5f, 0f}, {0.5f, -1f},
+            {0.5f, Float.NaN}, {-0.5f, 1.2f}
+        };
+
         private static Rprop random(SplittableRandom r, boolean valid) {
-            float etaMinus = TestFloats.coefficient(r);
-            float etaPlus = valid ? 1 + 4 * TestFloats.coefficient(r) : TestFloats.coefficient(r);
+            float[] edge = !valid && r.nextInt(4) == 0 ? EDGE_ETAS[r.nextInt(EDGE_ETAS.length)] : null;
+            float etaMinus = edge != null ? edge[0] : TestFloats.coefficient(r);
+            float etaPlus = edge != null ? edge[1] : valid ? 1 + 4 * TestFloats.coefficient(r) : TestFloats.coefficient(r);
             float stepSizeMin = valid ? TestFloats.coefficient(r) * 1e-3f : TestFloats.coefficient(r);
             return new Rprop(r.nextBoolean(), etaMinus, etaPlus, stepSizeMin,
                     valid ? stepSizeMin + 100 * TestFloats.coefficient(r) : TestFloats.coefficient(r),
-                    TestFloats.coefficient(r));
+                    TestFloats.coefficient(r), r.nextBoolean());
         }
 
         static List<Update<?, ?>> everyFlagCombination(SplittableRandom r) {
             List<Update<?, ?>> updates = new ArrayList<>();
-            for (int combination = 0; combination < 4; combination++) {
+            for (int combination = 0; combination < 8; combination++) {
                 Rprop random = random(r, bit(combination, 1));
                 updates.add(new Rprop(bit(combination, 0), random.etaMinus, random.etaPlus, random.stepSizeMin,
-                        random.stepSizeMax, random.initialStepSize));
+                        random.stepSizeMax, random.initialStepSize, bit(combination, 2)));
+            }
+            for (float[] etas : EDGE_ETAS) {
+                Rprop random = random(r, true);
+                updates.add(new Rprop(r.nextBoolean(), etas[0], etas[1], random.stepSizeMin, random.stepSizeMax,
+                        random.initialStepSize, true));
             }
             return updates;
         }
@@ -362,7 +381,7 @@ public sealed interface Update<K, F extends Record> {
 
         @Override
         public RpropKernel.Flags flags(long step) {
-            return new RpropKernel.Flags(maximize, step == 1);
+            return new RpropKernel.Flags(maximize, step == 1 && !startsMidway);
         }
 
         @Override
