@@ -365,6 +365,8 @@ public final class Optimizer implements AutoCloseable {
     private void checkRegistrable(String label, MemorySegment value, MemorySegment grad) {
         checkReachable(label, "value", value);
         checkReachable(label, "grad", grad);
+        StepChecks.floats(label + " value", value);
+        StepChecks.floats(label + " grad", grad);
         if (value.isReadOnly()) {
             throw new IllegalArgumentException(label + " value is read-only, but steps write it");
         }

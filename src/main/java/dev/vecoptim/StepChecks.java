@@ -115,6 +115,7 @@ final class StepChecks {
     }
 
     private static long usable(String name, MemorySegment buffer, boolean written) {
+        floats(name, buffer);
         if (!buffer.scope().isAlive()) {
             throw new IllegalStateException(name + " cannot be used: its arena is closed");
         }
@@ -130,6 +131,21 @@ final class StepChecks {
             throw new IllegalArgumentException(name + " has " + bytes + " bytes, not a whole number of floats");
         }
         return bytes;
+    }
+
+    /**
+     * Fails if {@code buffer} lies over a Java array of another type than {@code float[]} or {@code byte[]}: its
+     * elements would be read as floats. (A read-only heap segment does not show its array, and passes.)
+     */
+    static void floats(String name, MemorySegment buffer) {
+        if (!buffer.isNative()) {
+            Object array = buffer.heapBase().orElse(null);
+            if (array != null && !(array instanceof float[]) && !(array instanceof byte[])) {
+                throw new IllegalArgumentException(name + " is a segment over a " + array.getClass().getSimpleName()
+                        + ", but holds floats for vecoptim: use memory over a float[] (MemorySegment.ofArray), a"
+                        + " byte[] or native memory");
+            }
+        }
     }
 
     private static void sameSize(String name, long bytes, long paramBytes) {
