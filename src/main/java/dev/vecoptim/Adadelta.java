@@ -57,12 +57,20 @@ public final class Adadelta extends Algorithm {
                 new AdadeltaKernel.Flags(maximize, weightDecay != 0));
     }
 
-    /** Starts Adadelta hyper-parameters at PyTorch's defaults. */
+    /**
+     * Starts Adadelta hyper-parameters at PyTorch's defaults.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** A builder holding these hyper-parameters, to change some of them. */
+    /**
+     * A builder holding these hyper-parameters, to change some of them.
+     *
+     * @return a new builder
+     */
     public Builder toBuilder() {
         return new Builder().lr(lr).rho(rho).eps(eps).weightDecay(weightDecay).maximize(maximize)
                 .vectorWidth(vectorWidth()).semantics(semantics());
@@ -138,20 +146,22 @@ public final class Adadelta extends Algorithm {
         return lr;
     }
 
-    /** The smoothing constant of both running averages. */
+    /** {@return the smoothing constant of both running averages} */
     public double rho() {
         return rho;
     }
 
+    /** {@return PyTorch's {@code eps}} */
     public double eps() {
         return eps;
     }
 
-    /** PyTorch's {@code weight_decay}. */
+    /** {@return PyTorch's {@code weight_decay}} */
     public double weightDecay() {
         return weightDecay;
     }
 
+    /** {@return PyTorch's {@code maximize}} */
     public boolean maximize() {
         return maximize;
     }
@@ -166,25 +176,45 @@ public final class Adadelta extends Algorithm {
         private Builder() {
         }
 
-        /** The factor that scales each update, ≥ 0; default 1.0. */
+        /**
+         * The factor that scales each update, ≥ 0; default 1.0.
+         *
+         * @param lr the factor that scales each update, ≥ 0; default 1.0
+         * @return this builder
+         */
         public Builder lr(double lr) {
             this.lr = lr;
             return this;
         }
 
-        /** The smoothing constant, in [0, 1]; default 0.9. */
+        /**
+         * The smoothing constant, in [0, 1]; default 0.9.
+         *
+         * @param rho the smoothing constant, in [0, 1]; default 0.9
+         * @return this builder
+         */
         public Builder rho(double rho) {
             this.rho = rho;
             return this;
         }
 
-        /** Added inside both square roots for numerical stability, ≥ 0; default 1e-6. */
+        /**
+         * Added inside both square roots for numerical stability, ≥ 0; default 1e-6.
+         *
+         * @param eps added inside both square roots for numerical stability, ≥ 0; default 1e-6
+         * @return this builder
+         */
         public Builder eps(double eps) {
             this.eps = eps;
             return this;
         }
 
-        /** L2 penalty added to the gradient, ≥ 0; default 0. */
+        /**
+         * L2 penalty added to the gradient, ≥ 0; default 0.
+         *
+         * @param weightDecay L2 penalty added to the gradient, ≥ 0; default 0
+         * @return this builder
+         */
         public Builder weightDecay(double weightDecay) {
             this.weightDecay = weightDecay;
             return this;

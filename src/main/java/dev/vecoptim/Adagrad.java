@@ -56,12 +56,20 @@ public final class Adagrad extends Algorithm {
         kernel = Kernels.kernel(AdagradKernel.FAMILY, vectorBits(), new AdagradKernel.Flags(maximize, weightDecay != 0));
     }
 
-    /** Starts Adagrad hyper-parameters at PyTorch's defaults. */
+    /**
+     * Starts Adagrad hyper-parameters at PyTorch's defaults.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** A builder holding these hyper-parameters, to change some of them. */
+    /**
+     * A builder holding these hyper-parameters, to change some of them.
+     *
+     * @return a new builder
+     */
     public Builder toBuilder() {
         return new Builder().lr(lr).lrDecay(lrDecay).weightDecay(weightDecay)
                 .initialAccumulatorValue(initialAccumulatorValue).eps(eps).maximize(maximize)
@@ -142,25 +150,27 @@ public final class Adagrad extends Algorithm {
         return lr;
     }
 
-    /** PyTorch's {@code lr_decay}: step t runs at lr / (1 + (t − 1) · lr_decay). */
+    /** {@return PyTorch's {@code lr_decay}: step t runs at lr / (1 + (t − 1) · lr_decay)} */
     public double lrDecay() {
         return lrDecay;
     }
 
-    /** PyTorch's {@code weight_decay}. */
+    /** {@return PyTorch's {@code weight_decay}} */
     public double weightDecay() {
         return weightDecay;
     }
 
-    /** PyTorch's {@code initial_accumulator_value}: where each {@code sum} starts. */
+    /** {@return PyTorch's {@code initial_accumulator_value}: where each {@code sum} starts} */
     public double initialAccumulatorValue() {
         return initialAccumulatorValue;
     }
 
+    /** {@return PyTorch's {@code eps}} */
     public double eps() {
         return eps;
     }
 
+    /** {@return PyTorch's {@code maximize}} */
     public boolean maximize() {
         return maximize;
     }
@@ -176,31 +186,56 @@ public final class Adagrad extends Algorithm {
         private Builder() {
         }
 
-        /** The learning rate, ≥ 0; default 1e-2. */
+        /**
+         * The learning rate, ≥ 0; default 1e-2.
+         *
+         * @param lr the learning rate, ≥ 0; default 1e-2
+         * @return this builder
+         */
         public Builder lr(double lr) {
             this.lr = lr;
             return this;
         }
 
-        /** The learning-rate decay, ≥ 0; default 0. */
+        /**
+         * The learning-rate decay, ≥ 0; default 0.
+         *
+         * @param lrDecay the learning-rate decay, ≥ 0; default 0
+         * @return this builder
+         */
         public Builder lrDecay(double lrDecay) {
             this.lrDecay = lrDecay;
             return this;
         }
 
-        /** L2 penalty added to the gradient, ≥ 0; default 0. */
+        /**
+         * L2 penalty added to the gradient, ≥ 0; default 0.
+         *
+         * @param weightDecay L2 penalty added to the gradient, ≥ 0; default 0
+         * @return this builder
+         */
         public Builder weightDecay(double weightDecay) {
             this.weightDecay = weightDecay;
             return this;
         }
 
-        /** Where each {@code sum} starts, ≥ 0; default 0. */
+        /**
+         * Where each {@code sum} starts, ≥ 0; default 0.
+         *
+         * @param initialAccumulatorValue where each {@code sum} starts, ≥ 0; default 0
+         * @return this builder
+         */
         public Builder initialAccumulatorValue(double initialAccumulatorValue) {
             this.initialAccumulatorValue = initialAccumulatorValue;
             return this;
         }
 
-        /** Added to the denominator for numerical stability, ≥ 0; default 1e-10. */
+        /**
+         * Added to the denominator for numerical stability, ≥ 0; default 1e-10.
+         *
+         * @param eps added to the denominator for numerical stability, ≥ 0; default 1e-10
+         * @return this builder
+         */
         public Builder eps(double eps) {
             this.eps = eps;
             return this;

@@ -70,17 +70,29 @@ public final class Adam extends Algorithm {
                 WeightDecay.of(weightDecay, decoupledWeightDecay), amsgrad, semantics().lerp()));
     }
 
-    /** Starts Adam hyper-parameters at PyTorch's defaults ({@code torch.optim.Adam}). */
+    /**
+     * Starts Adam hyper-parameters at PyTorch's defaults ({@code torch.optim.Adam}).
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder(false, 0);
     }
 
-    /** Starts AdamW hyper-parameters at PyTorch's defaults ({@code torch.optim.AdamW}: weight_decay 1e-2). */
+    /**
+     * Starts AdamW hyper-parameters at PyTorch's defaults ({@code torch.optim.AdamW}: weight_decay 1e-2).
+     *
+     * @return a new builder
+     */
     public static Builder adamWBuilder() {
         return new Builder(true, 1e-2);
     }
 
-    /** A builder holding these hyper-parameters, to change some of them. */
+    /**
+     * A builder holding these hyper-parameters, to change some of them.
+     *
+     * @return a new builder
+     */
     public Builder toBuilder() {
         return new Builder(decoupledWeightDecay, weightDecay).lr(lr).betas(beta1, beta2).eps(eps)
                 .amsgrad(amsgrad).maximize(maximize).vectorWidth(vectorWidth())
@@ -183,34 +195,37 @@ public final class Adam extends Algorithm {
         return lr;
     }
 
-    /** The first of PyTorch's {@code betas}: the decay of the first moment. */
+    /** {@return the first of PyTorch's {@code betas}: the decay of the first moment} */
     public double beta1() {
         return beta1;
     }
 
-    /** The second of PyTorch's {@code betas}: the decay of the second moment. */
+    /** {@return the second of PyTorch's {@code betas}: the decay of the second moment} */
     public double beta2() {
         return beta2;
     }
 
+    /** {@return PyTorch's {@code eps}} */
     public double eps() {
         return eps;
     }
 
-    /** PyTorch's {@code weight_decay}: L2 for Adam, decoupled for AdamW. */
+    /** {@return PyTorch's {@code weight_decay}: L2 for Adam, decoupled for AdamW} */
     public double weightDecay() {
         return weightDecay;
     }
 
+    /** {@return PyTorch's {@code amsgrad}} */
     public boolean amsgrad() {
         return amsgrad;
     }
 
+    /** {@return PyTorch's {@code maximize}} */
     public boolean maximize() {
         return maximize;
     }
 
-    /** True for AdamW: weight decay scales the parameter instead of adding to the gradient. */
+    /** {@return true for AdamW: weight decay scales the parameter instead of adding to the gradient} */
     public boolean decoupledWeightDecay() {
         return decoupledWeightDecay;
     }
@@ -230,32 +245,58 @@ public final class Adam extends Algorithm {
             this.weightDecay = weightDecay;
         }
 
-        /** The learning rate, ≥ 0; default 1e-3. */
+        /**
+         * The learning rate, ≥ 0; default 1e-3.
+         *
+         * @param lr the learning rate, ≥ 0; default 1e-3
+         * @return this builder
+         */
         public Builder lr(double lr) {
             this.lr = lr;
             return this;
         }
 
-        /** PyTorch's {@code betas}: the moments' decay rates, each in [0, 1); default (0.9, 0.999). */
+        /**
+         * PyTorch's {@code betas}: the moments' decay rates, each in [0, 1); default (0.9, 0.999).
+         *
+         * @param beta1 PyTorch's {@code betas}: the moments' decay rates, each in [0, 1); default (0.9, 0.999)
+         * @param beta2 PyTorch's {@code betas}: the moments' decay rates, each in [0, 1); default (0.9, 0.999)
+         * @return this builder
+         */
         public Builder betas(double beta1, double beta2) {
             this.beta1 = beta1;
             this.beta2 = beta2;
             return this;
         }
 
-        /** Added to the denominator for numerical stability, ≥ 0; default 1e-8. */
+        /**
+         * Added to the denominator for numerical stability, ≥ 0; default 1e-8.
+         *
+         * @param eps added to the denominator for numerical stability, ≥ 0; default 1e-8
+         * @return this builder
+         */
         public Builder eps(double eps) {
             this.eps = eps;
             return this;
         }
 
-        /** Weight decay, ≥ 0: L2 for Adam (default 0), decoupled for AdamW (default 1e-2). */
+        /**
+         * Weight decay, ≥ 0: L2 for Adam (default 0), decoupled for AdamW (default 1e-2).
+         *
+         * @param weightDecay weight decay, ≥ 0: L2 for Adam (default 0), decoupled for AdamW (default 1e-2)
+         * @return this builder
+         */
         public Builder weightDecay(double weightDecay) {
             this.weightDecay = weightDecay;
             return this;
         }
 
-        /** Normalise by the running maximum of the second moment (AMSGrad). */
+        /**
+         * Normalise by the running maximum of the second moment (AMSGrad).
+         *
+         * @param amsgrad normalise by the running maximum of the second moment (AMSGrad)
+         * @return this builder
+         */
         public Builder amsgrad(boolean amsgrad) {
             this.amsgrad = amsgrad;
             return this;

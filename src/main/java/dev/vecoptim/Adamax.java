@@ -57,12 +57,20 @@ public final class Adamax extends Algorithm {
                 new AdamaxKernel.Flags(maximize, weightDecay != 0, semantics().lerp()));
     }
 
-    /** Starts Adamax hyper-parameters at PyTorch's defaults. */
+    /**
+     * Starts Adamax hyper-parameters at PyTorch's defaults.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** A builder holding these hyper-parameters, to change some of them. */
+    /**
+     * A builder holding these hyper-parameters, to change some of them.
+     *
+     * @return a new builder
+     */
     public Builder toBuilder() {
         return new Builder().lr(lr).betas(beta1, beta2).eps(eps).weightDecay(weightDecay).maximize(maximize)
                 .vectorWidth(vectorWidth()).semantics(semantics());
@@ -152,25 +160,27 @@ public final class Adamax extends Algorithm {
         return lr;
     }
 
-    /** The first of PyTorch's {@code betas}: the decay of the first moment. */
+    /** {@return the first of PyTorch's {@code betas}: the decay of the first moment} */
     public double beta1() {
         return beta1;
     }
 
-    /** The second of PyTorch's {@code betas}: the decay of the infinity norm. */
+    /** {@return the second of PyTorch's {@code betas}: the decay of the infinity norm} */
     public double beta2() {
         return beta2;
     }
 
+    /** {@return PyTorch's {@code eps}} */
     public double eps() {
         return eps;
     }
 
-    /** PyTorch's {@code weight_decay}. */
+    /** {@return PyTorch's {@code weight_decay}} */
     public double weightDecay() {
         return weightDecay;
     }
 
+    /** {@return PyTorch's {@code maximize}} */
     public boolean maximize() {
         return maximize;
     }
@@ -186,26 +196,49 @@ public final class Adamax extends Algorithm {
         private Builder() {
         }
 
-        /** The learning rate, ≥ 0; default 2e-3. */
+        /**
+         * The learning rate, ≥ 0; default 2e-3.
+         *
+         * @param lr the learning rate, ≥ 0; default 2e-3
+         * @return this builder
+         */
         public Builder lr(double lr) {
             this.lr = lr;
             return this;
         }
 
-        /** PyTorch's {@code betas}: the decay rates of the moment and the norm, each in [0, 1); default (0.9, 0.999). */
+        /**
+         * PyTorch's {@code betas}: the decay rates of the moment and the norm, each in [0, 1); default (0.9, 0.999).
+         *
+         * @param beta1 PyTorch's {@code betas}: the decay rates of the moment and the norm, each in [0, 1); default
+         *     (0.9, 0.999)
+         * @param beta2 PyTorch's {@code betas}: the decay rates of the moment and the norm, each in [0, 1); default
+         *     (0.9, 0.999)
+         * @return this builder
+         */
         public Builder betas(double beta1, double beta2) {
             this.beta1 = beta1;
             this.beta2 = beta2;
             return this;
         }
 
-        /** Added to the norm for numerical stability, ≥ 0; default 1e-8. */
+        /**
+         * Added to the norm for numerical stability, ≥ 0; default 1e-8.
+         *
+         * @param eps added to the norm for numerical stability, ≥ 0; default 1e-8
+         * @return this builder
+         */
         public Builder eps(double eps) {
             this.eps = eps;
             return this;
         }
 
-        /** L2 penalty added to the gradient, ≥ 0; default 0. */
+        /**
+         * L2 penalty added to the gradient, ≥ 0; default 0.
+         *
+         * @param weightDecay L2 penalty added to the gradient, ≥ 0; default 0
+         * @return this builder
+         */
         public Builder weightDecay(double weightDecay) {
             this.weightDecay = weightDecay;
             return this;

@@ -35,15 +35,18 @@ public abstract class Algorithm {
         this.vectorBits = vectorWidth.resolveBits();
     }
 
-    /** PyTorch's class name: {@code SGD}, {@code RMSprop}, {@code Adam}, {@code AdamW}, {@code Adagrad}, ... */
+    /** {@return PyTorch's class name: {@code SGD}, {@code RMSprop}, {@code Adam}, {@code AdamW}, {@code Adagrad}, } */
     public abstract String name();
 
-    /** The learning rate. */
+    /** {@return the learning rate} */
     public abstract double lr();
 
     /**
      * The same optimizer and hyper-parameters with another learning rate, validated as {@code build()} does
      * (each optimizer's {@code toBuilder()} gives a builder of its own type, to change anything else).
+     *
+     * @param lr the new learning rate, ≥ 0
+     * @return a copy at that learning rate
      */
     public final Algorithm withLr(double lr) {
         Map<String, Object> named = new LinkedHashMap<>(namedHyperParameters());
@@ -54,6 +57,8 @@ public abstract class Algorithm {
     /**
      * The same hyper-parameters at another vector width: the same bits, at another speed.
      *
+     * @param vectorWidth the width to run at
+     * @return a copy at that width
      * @throws IllegalArgumentException for a width wider than the machine's
      * @throws IllegalStateException for an explicit width when SIMD is unavailable
      */
@@ -61,7 +66,12 @@ public abstract class Algorithm {
         return rebuilt(namedHyperParameters(), vectorWidth, semantics);
     }
 
-    /** The same hyper-parameters, reproducing another PyTorch's bits. */
+    /**
+     * The same hyper-parameters, reproducing another PyTorch's bits.
+     *
+     * @param semantics which PyTorch to reproduce
+     * @return a copy with those semantics
+     */
     public final Algorithm withSemantics(Semantics semantics) {
         return rebuilt(namedHyperParameters(), vectorWidth, semantics);
     }
@@ -70,20 +80,22 @@ public abstract class Algorithm {
      * The state buffers this configuration keeps per parameter, by PyTorch's names and in the order the
      * optimizer allocates them, e.g. {@code [exp_avg, exp_avg_sq]} for Adam. The same list at every call: a
      * step allocates nothing.
+     *
+     * @return the state buffers' names, in order
      */
     public abstract List<String> stateNames();
 
-    /** The vector width asked for. */
+    /** {@return the vector width asked for} */
     public final VectorWidth vectorWidth() {
         return vectorWidth;
     }
 
-    /** Which PyTorch's bits the update reproduces. */
+    /** {@return which PyTorch's bits the update reproduces} */
     public final Semantics semantics() {
         return semantics;
     }
 
-    /** The loop this configuration runs on this JVM, and which PyTorch's bits it gives. */
+    /** {@return the loop this configuration runs on this JVM, and which PyTorch's bits it gives} */
     public final Implementation implementation() {
         return Implementation.of(vectorBits, semantics);
     }
@@ -93,6 +105,8 @@ public abstract class Algorithm {
      * keeps a 0-dimensional float32 tensor ({@code mu_product} for NAdam, {@code eta} and {@code mu} for ASGD),
      * vecoptim keeps a segment of one float. Empty for most optimizers. At step 1 they are set to PyTorch's
      * initial values before the update, whatever they hold, as PyTorch creates them at the first step.
+     *
+     * @return the scalars' names, in order; empty for most optimizers
      */
     public List<String> scalarNames() {
         return List.of();
@@ -107,6 +121,8 @@ public abstract class Algorithm {
      * @param step this step's number, counting from 1
      * @param state as many buffers as {@link #stateNames()} names, each as many floats as param, then one segment
      *     of one float per name of {@link #scalarNames()} (an array passed here is not kept)
+     * @param param the parameter, updated in place
+     * @param grad its gradient, read only
      * @throws IllegalArgumentException if step &lt; 1, there are not as many state buffers as state and scalar
      *     names, or the buffers differ in size, are not whole floats, overlap, or a written one is read-only
      * @throws IllegalStateException if a buffer's arena is closed

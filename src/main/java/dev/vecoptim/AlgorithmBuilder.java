@@ -17,19 +17,34 @@ public abstract class AlgorithmBuilder<B extends AlgorithmBuilder<B>> {
     AlgorithmBuilder() {
     }
 
-    /** Maximize the objective instead of minimizing it. */
+    /**
+     * Maximize the objective instead of minimizing it.
+     *
+     * @param maximize maximize the objective instead of minimizing it
+     * @return this builder
+     */
     public final B maximize(boolean maximize) {
         this.maximize = maximize;
         return self();
     }
 
-    /** The vector width to run at; default {@link VectorWidth#PREFERRED}. */
+    /**
+     * The vector width to run at; default {@link VectorWidth#PREFERRED}.
+     *
+     * @param vectorWidth the vector width to run at; default {@link VectorWidth#PREFERRED}
+     * @return this builder
+     */
     public final B vectorWidth(VectorWidth vectorWidth) {
         this.vectorWidth = Objects.requireNonNull(vectorWidth, "vectorWidth");
         return self();
     }
 
-    /** Which PyTorch's bits to reproduce; default {@link Semantics#PYTORCH_2}. */
+    /**
+     * Which PyTorch's bits to reproduce; default {@link Semantics#PYTORCH_2}.
+     *
+     * @param semantics which PyTorch's bits to reproduce; default {@link Semantics#PYTORCH_2}
+     * @return this builder
+     */
     public final B semantics(Semantics semantics) {
         this.semantics = Objects.requireNonNull(semantics, "semantics");
         return self();
@@ -38,6 +53,7 @@ public abstract class AlgorithmBuilder<B extends AlgorithmBuilder<B>> {
     /**
      * The optimizer these hyper-parameters make.
      *
+     * @return the validated hyper-parameters
      * @throws IllegalArgumentException with PyTorch's message for an invalid hyper-parameter, or for a vector
      *     width wider than the machine's
      * @throws IllegalStateException for an explicit vector width when SIMD is unavailable

@@ -73,12 +73,20 @@ public final class Asgd extends Algorithm {
                 new AsgdKernel.Flags(maximize, weightDecay != 0, true));
     }
 
-    /** Starts ASGD hyper-parameters at PyTorch's defaults. */
+    /**
+     * Starts ASGD hyper-parameters at PyTorch's defaults.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** A builder holding these hyper-parameters, to change some of them. */
+    /**
+     * A builder holding these hyper-parameters, to change some of them.
+     *
+     * @return a new builder
+     */
     public Builder toBuilder() {
         return new Builder().lr(lr).lambd(lambd).alpha(alpha).t0(t0).weightDecay(weightDecay).maximize(maximize)
                 .vectorWidth(vectorWidth()).semantics(semantics());
@@ -190,26 +198,27 @@ public final class Asgd extends Algorithm {
         return lr;
     }
 
-    /** PyTorch's {@code lambd}: the decay term λ. */
+    /** {@return PyTorch's {@code lambd}: the decay term λ} */
     public double lambd() {
         return lambd;
     }
 
-    /** PyTorch's {@code alpha}: the power α of the step size's decay. */
+    /** {@return PyTorch's {@code alpha}: the power α of the step size's decay} */
     public double alpha() {
         return alpha;
     }
 
-    /** PyTorch's {@code t0}: the step after which averaging starts. */
+    /** {@return PyTorch's {@code t0}: the step after which averaging starts} */
     public double t0() {
         return t0;
     }
 
-    /** PyTorch's {@code weight_decay}. */
+    /** {@return PyTorch's {@code weight_decay}} */
     public double weightDecay() {
         return weightDecay;
     }
 
+    /** {@return PyTorch's {@code maximize}} */
     public boolean maximize() {
         return maximize;
     }
@@ -225,31 +234,56 @@ public final class Asgd extends Algorithm {
         private Builder() {
         }
 
-        /** The learning rate, ≥ 0; default 1e-2. */
+        /**
+         * The learning rate, ≥ 0; default 1e-2.
+         *
+         * @param lr the learning rate, ≥ 0; default 1e-2
+         * @return this builder
+         */
         public Builder lr(double lr) {
             this.lr = lr;
             return this;
         }
 
-        /** PyTorch's {@code lambd}, the decay term, ≥ 0; default 1e-4. */
+        /**
+         * PyTorch's {@code lambd}, the decay term, ≥ 0; default 1e-4.
+         *
+         * @param lambd PyTorch's {@code lambd}, the decay term, ≥ 0; default 1e-4
+         * @return this builder
+         */
         public Builder lambd(double lambd) {
             this.lambd = lambd;
             return this;
         }
 
-        /** PyTorch's {@code alpha}, the power of the step size's decay, ≥ 0; default 0.75. */
+        /**
+         * PyTorch's {@code alpha}, the power of the step size's decay, ≥ 0; default 0.75.
+         *
+         * @param alpha PyTorch's {@code alpha}, the power of the step size's decay, ≥ 0; default 0.75
+         * @return this builder
+         */
         public Builder alpha(double alpha) {
             this.alpha = alpha;
             return this;
         }
 
-        /** PyTorch's {@code t0}, the step after which averaging starts (infinite: never); default 1e6. */
+        /**
+         * PyTorch's {@code t0}, the step after which averaging starts (infinite: never); default 1e6.
+         *
+         * @param t0 PyTorch's {@code t0}, the step after which averaging starts (infinite: never); default 1e6
+         * @return this builder
+         */
         public Builder t0(double t0) {
             this.t0 = t0;
             return this;
         }
 
-        /** The weight decay, ≥ 0; default 0. */
+        /**
+         * The weight decay, ≥ 0; default 0.
+         *
+         * @param weightDecay the weight decay, ≥ 0; default 0
+         * @return this builder
+         */
         public Builder weightDecay(double weightDecay) {
             this.weightDecay = weightDecay;
             return this;

@@ -9,10 +9,21 @@ import java.io.IOException;
 public final class CheckpointException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * A refused checkpoint.
+     *
+     * @param message what is wrong with the file, naming it
+     */
     public CheckpointException(String message) {
         super(message);
     }
 
+    /**
+     * A refused checkpoint, from an error that showed it.
+     *
+     * @param message what is wrong with the file, naming it
+     * @param cause the error that showed it
+     */
     public CheckpointException(String message, Throwable cause) {
         super(message, cause);
     }

@@ -20,6 +20,8 @@ public final class FloatSegments {
     /**
      * The segment over {@code buffer}'s remaining bytes (position to limit), as {@link MemorySegment#ofBuffer}.
      *
+     * @param buffer heap or direct, in the native byte order
+     * @return a segment over its remaining bytes
      * @throws IllegalArgumentException if the buffer is not in the native byte order, or its remaining bytes are
      *     not a whole number of floats
      */
@@ -40,6 +42,8 @@ public final class FloatSegments {
     /**
      * The segment over {@code buffer}'s remaining floats (position to limit), as {@link MemorySegment#ofBuffer}.
      *
+     * @param buffer heap or direct, in the native byte order
+     * @return a segment over its remaining floats
      * @throws IllegalArgumentException if the buffer is not in the native byte order (a view of a ByteBuffer in
      *     another order)
      */

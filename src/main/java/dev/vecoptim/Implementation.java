@@ -16,12 +16,12 @@ public record Implementation(int vectorBits, String description) {
                 + semantics.version());
     }
 
-    /** Whether the update runs on SIMD lanes. */
+    /** {@return whether the update runs on SIMD lanes} */
     public boolean vectorized() {
         return vectorBits > 0;
     }
 
-    /** Float lanes per vector: 1 for the scalar loop. */
+    /** {@return float lanes per vector: 1 for the scalar loop} */
     public int lanes() {
         return vectorized() ? vectorBits / Float.SIZE : 1;
     }

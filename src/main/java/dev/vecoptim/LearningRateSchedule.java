@@ -11,16 +11,33 @@ package dev.vecoptim;
 @FunctionalInterface
 public interface LearningRateSchedule {
 
-    /** The learning rate of the step that follows {@code completedSteps} steps; finite and ≥ 0. */
+    /**
+     * The learning rate of the step that follows {@code completedSteps} steps; finite and ≥ 0.
+     *
+     * @param completedSteps the steps the optimizer has completed before this one
+     * @return the learning rate of the next step
+     */
     double lr(long completedSteps);
 
-    /** {@code lr} at every step. */
+    /**
+     * {@code lr} at every step.
+     *
+     * @param lr the rate of every step
+     * @return the schedule
+     */
     static LearningRateSchedule constant(double lr) {
         HyperParameterChecks.lr(lr);
         return completed -> lr;
     }
 
-    /** PyTorch's {@code StepLR}: {@code lr · gamma^⌊t / stepSize⌋}. */
+    /**
+     * PyTorch's {@code StepLR}: {@code lr · gamma^⌊t / stepSize⌋}.
+     *
+     * @param lr the rate at step 0
+     * @param stepSize the steps between two decays (PyTorch's {@code step_size})
+     * @param gamma the factor of each decay
+     * @return the schedule
+     */
     static LearningRateSchedule stepDecay(double lr, long stepSize, double gamma) {
         HyperParameterChecks.lr(lr);
         requirePositive("stepSize", stepSize);
@@ -28,7 +45,13 @@ public interface LearningRateSchedule {
         return completed -> lr * Math.pow(gamma, Math.floorDiv(completed, stepSize));
     }
 
-    /** PyTorch's {@code ExponentialLR}: {@code lr · gamma^t}. */
+    /**
+     * PyTorch's {@code ExponentialLR}: {@code lr · gamma^t}.
+     *
+     * @param lr the rate at step 0
+     * @param gamma the factor per step
+     * @return the schedule
+     */
     static LearningRateSchedule exponential(double lr, double gamma) {
         HyperParameterChecks.lr(lr);
         requireGamma(gamma);
@@ -38,6 +61,11 @@ public interface LearningRateSchedule {
     /**
      * PyTorch's {@code CosineAnnealingLR}: {@code etaMin + (lr − etaMin) · (1 + cos(π t / tMax)) / 2},
      * from {@code lr} at t = 0 down to {@code etaMin} at t = tMax (and back up after, as PyTorch's).
+     *
+     * @param lr the rate at step 0
+     * @param tMax the steps of half a cosine period (PyTorch's {@code T_max})
+     * @param etaMin the lowest rate (PyTorch's {@code eta_min})
+     * @return the schedule
      */
     static LearningRateSchedule cosineAnnealing(double lr, long tMax, double etaMin) {
         HyperParameterChecks.lr(lr);
@@ -50,6 +78,11 @@ public interface LearningRateSchedule {
      * A linear warm-up (PyTorch's {@code LinearLR} followed by {@code SequentialLR}): for the first
      * {@code warmupSteps} steps, {@code then.lr(0)} scaled from {@code startFactor} up towards 1; after
      * them, {@code then} from its own step 0.
+     *
+     * @param warmupSteps the steps the warm-up lasts
+     * @param startFactor the fraction of {@code then}'s rate the first step runs at
+     * @param then the schedule the warm-up leads into
+     * @return the schedule
      */
     static LearningRateSchedule linearWarmup(long warmupSteps, double startFactor, LearningRateSchedule then) {
         requirePositive("warmupSteps", warmupSteps);

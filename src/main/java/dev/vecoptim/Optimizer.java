@@ -23,7 +23,8 @@ import java.util.concurrent.ForkJoinPool;
  *     ParameterGroup biases = optimizer.addGroup(Adam.adamWBuilder().lr(1e-3).weightDecay(0).build());
  *     weights.add(w, dw);
  *     biases.add(b, db);
- *     weights.schedule(LearningRateSchedule.linearWarmup(100, 0.01, LearningRateSchedule.cosineAnnealing(1e-3, 10_000, 0)));
+ *     weights.schedule(LearningRateSchedule.linearWarmup(100, 0.01,
+ *             LearningRateSchedule.cosineAnnealing(1e-3, 10_000, 0)));
  *     for (...) {
  *         optimizer.zeroGrad();
  *         // ... fill dw and db ...
@@ -74,6 +75,7 @@ public final class Optimizer implements AutoCloseable {
         runner = new ChunkRunner(builder.executor, builder.helpers, builder.parallelThreshold);
     }
 
+    /** {@return a builder of an optimizer at the default options} */
     public static Builder builder() {
         return new Builder();
     }
@@ -81,6 +83,8 @@ public final class Optimizer implements AutoCloseable {
     /**
      * Adds a group of parameters with these hyper-parameters.
      *
+     * @param hyperParameters the optimizer and hyper-parameters of the group's parameters
+     * @return the new group, empty
      * @throws IllegalArgumentException if another group uses another optimizer
      */
     public ParameterGroup addGroup(Algorithm hyperParameters) {
@@ -98,11 +102,12 @@ public final class Optimizer implements AutoCloseable {
         }
     }
 
+    /** {@return the parameter groups, in the order they were added (PyTorch's {@code param_groups})} */
     public List<ParameterGroup> groups() {
         return Collections.unmodifiableList(groups);
     }
 
-    /** Steps completed (not skipped) so far; schedules are functions of it. */
+    /** {@return steps completed (not skipped) so far; schedules are functions of it} */
     public long stepCount() {
         return steps;
     }
@@ -111,6 +116,7 @@ public final class Optimizer implements AutoCloseable {
      * Applies one step to every parameter. Every check happens before the first write, so a step refused by a
      * check has changed nothing; and when it returns or throws, no work of it is still running.
      *
+     * @return what the step did: its number, whether it was skipped, the gradients' norm if computed
      * @throws IllegalStateException if a buffer's arena is closed, or the optimizer is, or its step count
      *     reached {@link Long#MAX_VALUE}
      * @throws WrongThreadException if a buffer is confined to another thread
@@ -189,6 +195,7 @@ public final class Optimizer implements AutoCloseable {
      * every gradient NaN or zero, as in PyTorch.
      *
      * @return the norm of all gradients before clipping
+     * @param maxNorm the largest norm the gradients keep
      * @throws IllegalArgumentException if maxNorm is not positive
      */
     public double clipGradNorm(double maxNorm) {
@@ -236,6 +243,7 @@ public final class Optimizer implements AutoCloseable {
      * deleted by the next save, once nothing has written them for a minute and no process holds them
      * (each is locked while written). The layout is described in the README; see {@link #load(Path)}.
      *
+     * @param file the checkpoint to write or replace
      * @throws java.nio.file.FileSystemException naming the file, if it is a directory or another non-regular
      *     file, or cannot be created or written; other I/O errors (a full disk) name it in their message
      */
@@ -260,6 +268,7 @@ public final class Optimizer implements AutoCloseable {
      * truncates or overwrites meanwhile is refused, never half loaded. Loading needs memory for a copy of the
      * state while it runs.
      *
+     * @param file a checkpoint written by {@link #save(Path)}
      * @throws CheckpointException if the file is not a regular file, is damaged, truncated, changed while read,
      *     of another format version, or does not match this optimizer; nothing is loaded then
      */
@@ -496,7 +505,12 @@ public final class Optimizer implements AutoCloseable {
         private Builder() {
         }
 
-        /** What a step does with a NaN or infinite gradient; default {@link NonFiniteGradients#PROPAGATE}. */
+        /**
+         * What a step does with a NaN or infinite gradient; default {@link NonFiniteGradients#PROPAGATE}.
+         *
+         * @param policy what a step does with a NaN or infinite gradient; default {@link NonFiniteGradients#PROPAGATE}
+         * @return this builder
+         */
         public Builder nonFiniteGradients(NonFiniteGradients policy) {
             this.nonFiniteGradients = Objects.requireNonNull(policy, "policy");
             return this;
@@ -505,6 +519,9 @@ public final class Optimizer implements AutoCloseable {
         /**
          * Clips the gradients by their global norm before every step, as {@link Optimizer#clipGradNorm(double)};
          * the step's report carries the norm. Default: no clipping.
+         *
+         * @param maxNorm the largest global norm the gradients keep, positive and finite
+         * @return this builder
          */
         public Builder maxGradNorm(double maxNorm) {
             if (!(maxNorm > 0) || Double.isInfinite(maxNorm)) {
@@ -517,6 +534,10 @@ public final class Optimizer implements AutoCloseable {
         /**
          * Where parallel chunks run besides the calling thread, and how many of its threads to use at most;
          * {@code helpers = 0} keeps every step on the calling thread. Default: the common fork-join pool.
+         *
+         * @param executor where the helpers' chunks run
+         * @param helpers how many of its threads to use at most, ≥ 0
+         * @return this builder
          */
         public Builder executor(Executor executor, int helpers) {
             if (helpers < 0) {
@@ -531,6 +552,9 @@ public final class Optimizer implements AutoCloseable {
          * Steps over fewer floats than this (all parameters together) stay on the calling thread, and larger
          * parameters are cut into chunks of about an eighth of this many floats, which the threads share.
          * Default 262144 (1 MiB per buffer).
+         *
+         * @param floats the threshold, ≥ 1
+         * @return this builder
          */
         public Builder parallelThreshold(long floats) {
             if (floats < 1) {
@@ -540,6 +564,7 @@ public final class Optimizer implements AutoCloseable {
             return this;
         }
 
+        /** {@return a new optimizer with these options, holding no group yet} */
         public Optimizer build() {
             return new Optimizer(this);
         }

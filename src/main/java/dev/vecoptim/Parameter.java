@@ -77,31 +77,32 @@ public final class Parameter {
         return state;
     }
 
-    /** The parameter's values, updated in place by each step. */
+    /** {@return the parameter's values, updated in place by each step} */
     public MemorySegment value() {
         return value;
     }
 
-    /** Its gradient, read by each step (and written by {@link Optimizer#zeroGrad()} and clipping). */
+    /** {@return its gradient, read by each step (and written by {@link Optimizer#zeroGrad()} and clipping)} */
     public MemorySegment grad() {
         return grad;
     }
 
+    /** {@return how many floats the parameter holds (PyTorch's {@code numel()})} */
     public long elementCount() {
         return elements;
     }
 
-    /** The steps applied to this parameter; its next step is number {@code stepCount() + 1}. */
+    /** {@return the steps applied to this parameter; its next step is number {@code stepCount() + 1}} */
     public long stepCount() {
         return block != null && block.steppedWhole() && !isWholeBlock() ? block.whole().stepCount() : steps;
     }
 
-    /** Its state buffers' names, in PyTorch's terms and order, e.g. {@code [exp_avg, exp_avg_sq]}. */
+    /** {@return its state buffers' names, in PyTorch's terms and order, e.g. {@code [exp_avg, exp_avg_sq]}} */
     public List<String> stateNames() {
         return stateNames;
     }
 
-    /** The names of its scalars, PyTorch's, e.g. {@code [mu_product]} for NAdam; most optimizers keep none. */
+    /** {@return the names of its scalars, PyTorch's, e.g. {@code [mu_product]} for NAdam; most optimizers keep none} */
     public List<String> scalarNames() {
         return scalarNames;
     }
@@ -110,6 +111,8 @@ public final class Parameter {
      * A read-only view of one state buffer, e.g. {@code state("exp_avg")}, or of one scalar (a segment of one
      * float), e.g. {@code state("mu_product")}; valid until the optimizer is closed.
      *
+     * @param name the buffer's or scalar's PyTorch name
+     * @return a read-only view of it
      * @throws IllegalArgumentException if this parameter keeps no such buffer or scalar
      */
     public MemorySegment state(String name) {
@@ -127,6 +130,8 @@ public final class Parameter {
     /**
      * The value of one of its scalars, e.g. {@code scalar("mu_product")}.
      *
+     * @param name the scalar's PyTorch name
+     * @return its value now
      * @throws IllegalArgumentException if this parameter keeps no such scalar
      */
     public float scalar(String name) {
@@ -137,11 +142,12 @@ public final class Parameter {
         return Algorithm.scalar(state[stateNames.size() + scalarNames.indexOf(name)]);
     }
 
+    /** {@return the group this parameter belongs to} */
     public ParameterGroup group() {
         return group;
     }
 
-    /** Its position in its group, from 0; it moves up when a parameter before it is removed. */
+    /** {@return its position in its group, from 0; it moves up when a parameter before it is removed} */
     public int index() {
         return index;
     }

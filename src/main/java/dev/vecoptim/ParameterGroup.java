@@ -38,6 +38,9 @@ public final class ParameterGroup {
      * state buffers (zeroed, 64-byte aligned) and frees them when it is closed; value and gradient stay the
      * caller's. A segment of a confined arena is stepped on its owner thread only.
      *
+     * @param value the parameter's floats, updated in place by each step
+     * @param grad its gradient, as many floats
+     * @return the registered parameter, with its state at PyTorch's initial values
      * @throws IllegalArgumentException if the sizes differ or are not whole floats, the value is read-only,
      *     or either overlaps itself or a buffer already registered
      * @throws IllegalStateException if a segment's arena is closed, or the optimizer is
@@ -60,6 +63,7 @@ public final class ParameterGroup {
      * step instead (about 0.4 µs here, which matters for parameters of a few hundred floats).
      *
      * @return the new parameters, in the order of {@code floats}
+     * @param floats each new parameter's size in floats, ≥ 0
      * @throws IllegalArgumentException if a size is negative
      * @throws ArithmeticException if the sizes add up beyond what a segment can hold
      * @throws IllegalStateException if the optimizer is closed
@@ -74,6 +78,7 @@ public final class ParameterGroup {
      * place. Its state buffers stay readable until the optimizer is closed, which is also when their memory
      * is freed (it shares one arena with every other state buffer).
      *
+     * @param parameter a parameter of this group
      * @throws IllegalArgumentException if it is not a parameter of this group
      * @throws IllegalStateException if the optimizer is closed
      */
@@ -81,17 +86,17 @@ public final class ParameterGroup {
         optimizer.unregister(this, Objects.requireNonNull(parameter, "parameter"));
     }
 
-    /** This group's parameters, in the order they were added. */
+    /** {@return this group's parameters, in the order they were added} */
     public List<Parameter> parameters() {
         return Collections.unmodifiableList(parameters);
     }
 
-    /** Its position among the optimizer's groups, from 0. */
+    /** {@return its position among the optimizer's groups, from 0} */
     public int index() {
         return index;
     }
 
-    /** The hyper-parameters the next step uses, with the current learning rate. */
+    /** {@return the hyper-parameters the next step uses, with the current learning rate} */
     public Algorithm hyperParameters() {
         if (atLr == null || atLr.lr() != lr) {
             atLr = lr == hyperParameters.lr() ? hyperParameters : hyperParameters.withLr(lr);
@@ -102,6 +107,7 @@ public final class ParameterGroup {
     /**
      * Replaces the hyper-parameters from the next step on.
      *
+     * @param replacement the same optimizer with the same flags, other numbers
      * @throws IllegalArgumentException if they are of another optimizer, or keep other state buffers than
      *     this group's parameters already have
      */
@@ -122,7 +128,7 @@ public final class ParameterGroup {
         }
     }
 
-    /** The learning rate of the next step. */
+    /** {@return the learning rate of the next step} */
     public double lr() {
         return lr;
     }
@@ -130,6 +136,7 @@ public final class ParameterGroup {
     /**
      * Sets the learning rate from the next step on (a schedule, if any, overrides it at every step).
      *
+     * @param lr the learning rate, ≥ 0
      * @throws IllegalArgumentException if it is negative, NaN or infinite
      */
     public void lr(double lr) {
@@ -142,7 +149,11 @@ public final class ParameterGroup {
         }
     }
 
-    /** Sets the learning rate before every step to {@code schedule.lr(steps completed)}; null removes it. */
+    /**
+     * Sets the learning rate before every step to {@code schedule.lr(steps completed)}; null removes it.
+     *
+     * @param schedule the learning rate as a function of the optimizer's completed steps
+     */
     public void schedule(LearningRateSchedule schedule) {
         optimizer.enter("schedule()");
         try {
@@ -152,6 +163,7 @@ public final class ParameterGroup {
         }
     }
 
+    /** {@return the group's learning-rate schedule, if one was set} */
     public Optional<LearningRateSchedule> schedule() {
         return Optional.ofNullable(schedule);
     }

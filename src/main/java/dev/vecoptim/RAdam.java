@@ -71,12 +71,20 @@ public final class RAdam extends Algorithm {
                 new RAdamKernel.Flags(maximize, decay, semantics().lerp(), true));
     }
 
-    /** Starts RAdam hyper-parameters at PyTorch's defaults. */
+    /**
+     * Starts RAdam hyper-parameters at PyTorch's defaults.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** A builder holding these hyper-parameters, to change some of them. */
+    /**
+     * A builder holding these hyper-parameters, to change some of them.
+     *
+     * @return a new builder
+     */
     public Builder toBuilder() {
         return new Builder().lr(lr).betas(beta1, beta2).eps(eps).weightDecay(weightDecay)
                 .decoupledWeightDecay(decoupledWeightDecay).maximize(maximize).vectorWidth(vectorWidth())
@@ -182,30 +190,35 @@ public final class RAdam extends Algorithm {
         return lr;
     }
 
-    /** The first of PyTorch's {@code betas}: the decay of the first moment. */
+    /** {@return the first of PyTorch's {@code betas}: the decay of the first moment} */
     public double beta1() {
         return beta1;
     }
 
-    /** The second of PyTorch's {@code betas}: the decay of the second moment. */
+    /** {@return the second of PyTorch's {@code betas}: the decay of the second moment} */
     public double beta2() {
         return beta2;
     }
 
+    /** {@return PyTorch's {@code eps}} */
     public double eps() {
         return eps;
     }
 
-    /** PyTorch's {@code weight_decay}. */
+    /** {@return PyTorch's {@code weight_decay}} */
     public double weightDecay() {
         return weightDecay;
     }
 
-    /** PyTorch's {@code decoupled_weight_decay}: scale the parameter (as AdamW) instead of adding to the gradient. */
+    /**
+     * {@return PyTorch's {@code decoupled_weight_decay}: scale the parameter (as AdamW) instead of adding to the
+     * gradient}
+     */
     public boolean decoupledWeightDecay() {
         return decoupledWeightDecay;
     }
 
+    /** {@return PyTorch's {@code maximize}} */
     public boolean maximize() {
         return maximize;
     }
@@ -222,32 +235,59 @@ public final class RAdam extends Algorithm {
         private Builder() {
         }
 
-        /** The learning rate, ≥ 0; default 1e-3. */
+        /**
+         * The learning rate, ≥ 0; default 1e-3.
+         *
+         * @param lr the learning rate, ≥ 0; default 1e-3
+         * @return this builder
+         */
         public Builder lr(double lr) {
             this.lr = lr;
             return this;
         }
 
-        /** PyTorch's {@code betas}: the moments' decay rates, each in [0, 1); default (0.9, 0.999). */
+        /**
+         * PyTorch's {@code betas}: the moments' decay rates, each in [0, 1); default (0.9, 0.999).
+         *
+         * @param beta1 PyTorch's {@code betas}: the moments' decay rates, each in [0, 1); default (0.9, 0.999)
+         * @param beta2 PyTorch's {@code betas}: the moments' decay rates, each in [0, 1); default (0.9, 0.999)
+         * @return this builder
+         */
         public Builder betas(double beta1, double beta2) {
             this.beta1 = beta1;
             this.beta2 = beta2;
             return this;
         }
 
-        /** Added to the denominator for numerical stability, ≥ 0; default 1e-8. */
+        /**
+         * Added to the denominator for numerical stability, ≥ 0; default 1e-8.
+         *
+         * @param eps added to the denominator for numerical stability, ≥ 0; default 1e-8
+         * @return this builder
+         */
         public Builder eps(double eps) {
             this.eps = eps;
             return this;
         }
 
-        /** The weight decay, ≥ 0; default 0. */
+        /**
+         * The weight decay, ≥ 0; default 0.
+         *
+         * @param weightDecay the weight decay, ≥ 0; default 0
+         * @return this builder
+         */
         public Builder weightDecay(double weightDecay) {
             this.weightDecay = weightDecay;
             return this;
         }
 
-        /** Decay the parameter itself, as AdamW does, instead of adding an L2 term to the gradient. */
+        /**
+         * Decay the parameter itself, as AdamW does, instead of adding an L2 term to the gradient.
+         *
+         * @param decoupledWeightDecay decay the parameter itself, as AdamW does, instead of adding an L2 term to the
+         *     gradient
+         * @return this builder
+         */
         public Builder decoupledWeightDecay(boolean decoupledWeightDecay) {
             this.decoupledWeightDecay = decoupledWeightDecay;
             return this;

@@ -77,12 +77,20 @@ public final class RmsProp extends Algorithm {
                         centered && semantics().lerp()));
     }
 
-    /** Starts RMSProp hyper-parameters at PyTorch's defaults. */
+    /**
+     * Starts RMSProp hyper-parameters at PyTorch's defaults.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** A builder holding these hyper-parameters, to change some of them. */
+    /**
+     * A builder holding these hyper-parameters, to change some of them.
+     *
+     * @return a new builder
+     */
     public Builder toBuilder() {
         return new Builder().lr(lr).alpha(alpha).eps(eps).weightDecay(weightDecay).momentum(momentum)
                 .centered(centered).maximize(maximize).vectorWidth(vectorWidth())
@@ -170,28 +178,32 @@ public final class RmsProp extends Algorithm {
         return lr;
     }
 
-    /** The smoothing constant of the running averages. */
+    /** {@return the smoothing constant of the running averages} */
     public double alpha() {
         return alpha;
     }
 
+    /** {@return PyTorch's {@code eps}} */
     public double eps() {
         return eps;
     }
 
-    /** PyTorch's {@code weight_decay}. */
+    /** {@return PyTorch's {@code weight_decay}} */
     public double weightDecay() {
         return weightDecay;
     }
 
+    /** {@return PyTorch's {@code momentum}} */
     public double momentum() {
         return momentum;
     }
 
+    /** {@return PyTorch's {@code centered}} */
     public boolean centered() {
         return centered;
     }
 
+    /** {@return PyTorch's {@code maximize}} */
     public boolean maximize() {
         return maximize;
     }
@@ -208,37 +220,67 @@ public final class RmsProp extends Algorithm {
         private Builder() {
         }
 
-        /** The learning rate, ≥ 0; default 1e-2. */
+        /**
+         * The learning rate, ≥ 0; default 1e-2.
+         *
+         * @param lr the learning rate, ≥ 0; default 1e-2
+         * @return this builder
+         */
         public Builder lr(double lr) {
             this.lr = lr;
             return this;
         }
 
-        /** The smoothing constant, ≥ 0; default 0.99. */
+        /**
+         * The smoothing constant, ≥ 0; default 0.99.
+         *
+         * @param alpha the smoothing constant, ≥ 0; default 0.99
+         * @return this builder
+         */
         public Builder alpha(double alpha) {
             this.alpha = alpha;
             return this;
         }
 
-        /** Added to the denominator for numerical stability, ≥ 0; default 1e-8. */
+        /**
+         * Added to the denominator for numerical stability, ≥ 0; default 1e-8.
+         *
+         * @param eps added to the denominator for numerical stability, ≥ 0; default 1e-8
+         * @return this builder
+         */
         public Builder eps(double eps) {
             this.eps = eps;
             return this;
         }
 
-        /** L2 penalty added to the gradient, ≥ 0; default 0. */
+        /**
+         * L2 penalty added to the gradient, ≥ 0; default 0.
+         *
+         * @param weightDecay L2 penalty added to the gradient, ≥ 0; default 0
+         * @return this builder
+         */
         public Builder weightDecay(double weightDecay) {
             this.weightDecay = weightDecay;
             return this;
         }
 
-        /** The momentum factor, ≥ 0; default 0 (no momentum buffer). */
+        /**
+         * The momentum factor, ≥ 0; default 0 (no momentum buffer).
+         *
+         * @param momentum the momentum factor, ≥ 0; default 0 (no momentum buffer)
+         * @return this builder
+         */
         public Builder momentum(double momentum) {
             this.momentum = momentum;
             return this;
         }
 
-        /** Normalise by the estimated variance of the gradient instead of its second moment. */
+        /**
+         * Normalise by the estimated variance of the gradient instead of its second moment.
+         *
+         * @param centered normalise by the estimated variance of the gradient instead of its second moment
+         * @return this builder
+         */
         public Builder centered(boolean centered) {
             this.centered = centered;
             return this;

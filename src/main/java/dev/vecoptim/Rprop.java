@@ -67,12 +67,20 @@ public final class Rprop extends Algorithm {
         firstStepKernel = Kernels.kernel(RpropKernel.FAMILY, vectorBits(), new RpropKernel.Flags(maximize, true));
     }
 
-    /** Starts Rprop hyper-parameters at PyTorch's defaults. */
+    /**
+     * Starts Rprop hyper-parameters at PyTorch's defaults.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** A builder holding these hyper-parameters, to change some of them. */
+    /**
+     * A builder holding these hyper-parameters, to change some of them.
+     *
+     * @return a new builder
+     */
     public Builder toBuilder() {
         return new Builder().lr(lr).etas(etaMinus, etaPlus).stepSizes(stepSizeMin, stepSizeMax).maximize(maximize)
                 .vectorWidth(vectorWidth()).semantics(semantics());
@@ -155,26 +163,27 @@ public final class Rprop extends Algorithm {
         return lr;
     }
 
-    /** The first of PyTorch's {@code etas}: the factor of a step size whose gradient changed sign. */
+    /** {@return the first of PyTorch's {@code etas}: the factor of a step size whose gradient changed sign} */
     public double etaMinus() {
         return etaMinus;
     }
 
-    /** The second of PyTorch's {@code etas}: the factor of a step size whose gradient kept its sign. */
+    /** {@return the second of PyTorch's {@code etas}: the factor of a step size whose gradient kept its sign} */
     public double etaPlus() {
         return etaPlus;
     }
 
-    /** The first of PyTorch's {@code step_sizes}: the smallest step size. */
+    /** {@return the first of PyTorch's {@code step_sizes}: the smallest step size} */
     public double stepSizeMin() {
         return stepSizeMin;
     }
 
-    /** The second of PyTorch's {@code step_sizes}: the largest step size. */
+    /** {@return the second of PyTorch's {@code step_sizes}: the largest step size} */
     public double stepSizeMax() {
         return stepSizeMax;
     }
 
+    /** {@return PyTorch's {@code maximize}} */
     public boolean maximize() {
         return maximize;
     }
@@ -190,20 +199,39 @@ public final class Rprop extends Algorithm {
         private Builder() {
         }
 
-        /** Every step size's start, ≥ 0; default 1e-2. */
+        /**
+         * Every step size's start, ≥ 0; default 1e-2.
+         *
+         * @param lr every step size's start, ≥ 0; default 1e-2
+         * @return this builder
+         */
         public Builder lr(double lr) {
             this.lr = lr;
             return this;
         }
 
-        /** PyTorch's {@code etas}: 0 &lt; etaminus &lt; 1 &lt; etaplus (finite); default (0.5, 1.2). */
+        /**
+         * PyTorch's {@code etas}: 0 &lt; etaminus &lt; 1 &lt; etaplus (finite); default (0.5, 1.2).
+         *
+         * @param etaPlus PyTorch's {@code etas}: 0 &lt; etaminus &lt; 1 &lt; etaplus (finite); default (0.5, 1.2)
+         * @param etaMinus PyTorch's {@code etas}: 0 &lt; etaminus &lt; 1 &lt; etaplus (finite); default (0.5, 1.2)
+         * @return this builder
+         */
         public Builder etas(double etaMinus, double etaPlus) {
             this.etaMinus = etaMinus;
             this.etaPlus = etaPlus;
             return this;
         }
 
-        /** PyTorch's {@code step_sizes}: 0 ≤ min ≤ max, min finite, max may be infinite; default (1e-6, 50). */
+        /**
+         * PyTorch's {@code step_sizes}: 0 ≤ min ≤ max, min finite, max may be infinite; default (1e-6, 50).
+         *
+         * @param stepSizeMin PyTorch's {@code step_sizes}: 0 ≤ min ≤ max, min finite, max may be infinite; default
+         *     (1e-6, 50)
+         * @param stepSizeMax PyTorch's {@code step_sizes}: 0 ≤ min ≤ max, min finite, max may be infinite; default
+         *     (1e-6, 50)
+         * @return this builder
+         */
         public Builder stepSizes(double stepSizeMin, double stepSizeMax) {
             this.stepSizeMin = stepSizeMin;
             this.stepSizeMax = stepSizeMax;

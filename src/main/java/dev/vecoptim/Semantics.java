@@ -28,7 +28,7 @@ public enum Semantics {
         this.version = version;
     }
 
-    /** {@code PyTorch 2.x} or {@code PyTorch 1.13}. */
+    /** {@return {@code PyTorch 2.x} or {@code PyTorch 1.13}} */
     public String version() {
         return version;
     }

@@ -27,7 +27,8 @@ import java.util.Map;
  * </pre>
  *
  * <p>Defaults as in PyTorch 2.x: lr 1e-3 ({@link #builder()}; 1.13 had no default, {@link #builder(double)});
- * momentum 0, dampening 0, weight_decay 0, nesterov and maximize off. Instances are thread-safe; a step must not run concurrently with another step on the
+ * momentum 0, dampening 0, weight_decay 0, nesterov and maximize off. Instances are thread-safe; a step must not run
+ * concurrently with another step on the
  * same buffers.
  */
 public final class Sgd extends Algorithm {
@@ -68,7 +69,11 @@ public final class Sgd extends Algorithm {
                 : kernel;
     }
 
-    /** Starts SGD hyper-parameters at PyTorch 2.x's defaults: lr 1e-3. */
+    /**
+     * Starts SGD hyper-parameters at PyTorch 2.x's defaults: lr 1e-3.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder(1e-3);
     }
@@ -77,12 +82,17 @@ public final class Sgd extends Algorithm {
      * Starts SGD hyper-parameters with a learning rate, as PyTorch 1.13 demanded.
      *
      * @param lr the learning rate, ≥ 0
+     * @return a new builder
      */
     public static Builder builder(double lr) {
         return new Builder(lr);
     }
 
-    /** A builder holding these hyper-parameters, to change some of them. */
+    /**
+     * A builder holding these hyper-parameters, to change some of them.
+     *
+     * @return a new builder
+     */
     public Builder toBuilder() {
         return new Builder(lr).momentum(momentum).dampening(dampening).weightDecay(weightDecay)
                 .nesterov(nesterov).maximize(maximize).vectorWidth(vectorWidth())
@@ -161,23 +171,27 @@ public final class Sgd extends Algorithm {
         return lr;
     }
 
+    /** {@return PyTorch's {@code momentum}} */
     public double momentum() {
         return momentum;
     }
 
+    /** {@return PyTorch's {@code dampening}} */
     public double dampening() {
         return dampening;
     }
 
-    /** PyTorch's {@code weight_decay}. */
+    /** {@return PyTorch's {@code weight_decay}} */
     public double weightDecay() {
         return weightDecay;
     }
 
+    /** {@return PyTorch's {@code nesterov}} */
     public boolean nesterov() {
         return nesterov;
     }
 
+    /** {@return PyTorch's {@code maximize}} */
     public boolean maximize() {
         return maximize;
     }
@@ -194,31 +208,56 @@ public final class Sgd extends Algorithm {
             this.lr = lr;
         }
 
-        /** The learning rate, ≥ 0. */
+        /**
+         * The learning rate, ≥ 0.
+         *
+         * @param lr the learning rate, ≥ 0
+         * @return this builder
+         */
         public Builder lr(double lr) {
             this.lr = lr;
             return this;
         }
 
-        /** The momentum factor μ, ≥ 0; 0 (the default) keeps no momentum buffer. */
+        /**
+         * The momentum factor μ, ≥ 0; 0 (the default) keeps no momentum buffer.
+         *
+         * @param momentum the momentum factor μ, ≥ 0; 0 (the default) keeps no momentum buffer
+         * @return this builder
+         */
         public Builder momentum(double momentum) {
             this.momentum = momentum;
             return this;
         }
 
-        /** Dampening of the gradient's contribution to the momentum buffer; default 0. */
+        /**
+         * Dampening of the gradient's contribution to the momentum buffer; default 0.
+         *
+         * @param dampening dampening of the gradient's contribution to the momentum buffer; default 0
+         * @return this builder
+         */
         public Builder dampening(double dampening) {
             this.dampening = dampening;
             return this;
         }
 
-        /** L2 penalty added to the gradient, ≥ 0; default 0. */
+        /**
+         * L2 penalty added to the gradient, ≥ 0; default 0.
+         *
+         * @param weightDecay L2 penalty added to the gradient, ≥ 0; default 0
+         * @return this builder
+         */
         public Builder weightDecay(double weightDecay) {
             this.weightDecay = weightDecay;
             return this;
         }
 
-        /** Nesterov momentum; needs momentum &gt; 0 and dampening 0. */
+        /**
+         * Nesterov momentum; needs momentum &gt; 0 and dampening 0.
+         *
+         * @param nesterov nesterov momentum; needs momentum &gt; 0 and dampening 0
+         * @return this builder
+         */
         public Builder nesterov(boolean nesterov) {
             this.nesterov = nesterov;
             return this;

@@ -37,6 +37,8 @@ public enum VectorWidth {
     /**
      * The widths this JVM accepts: {@link #SCALAR}, {@link #PREFERRED}, and each explicit width up to the
      * preferred one when SIMD is available.
+     *
+     * @return those widths, the scalar loops first
      */
     public static List<VectorWidth> available() {
         List<VectorWidth> available = new ArrayList<>(List.of(SCALAR, PREFERRED));
@@ -51,6 +53,8 @@ public enum VectorWidth {
      * {@code scalar} or a number of bits ({@code 64}, {@code 128}, {@code 256}, {@code 512}), or the constant's
      * own name ({@code BITS_256}), in any case.
      *
+     * @param name one of the names above
+     * @return the width it names
      * @throws IllegalArgumentException naming the accepted names, for any other
      */
     public static VectorWidth parse(String name) {
@@ -63,7 +67,7 @@ public enum VectorWidth {
                 + java.util.Arrays.stream(values()).map(VectorWidth::shortName).toList());
     }
 
-    /** {@code preferred}, {@code scalar}, or the number of bits. */
+    /** {@return {@code preferred}, {@code scalar}, or the number of bits} */
     public String shortName() {
         return bits > 0 ? String.valueOf(bits) : name().toLowerCase(java.util.Locale.ROOT);
     }
@@ -71,6 +75,7 @@ public enum VectorWidth {
     /**
      * The width in bits that this choice runs at on this JVM: 0 for the scalar loops.
      *
+     * @return the width in bits this choice runs at here, 0 for the scalar loops
      * @throws IllegalStateException if an explicit width is asked for and SIMD is unavailable
      * @throws IllegalArgumentException if the width is wider than the machine's preferred vectors
      */
