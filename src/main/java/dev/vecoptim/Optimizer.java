@@ -194,8 +194,8 @@ public final class Optimizer implements AutoCloseable {
      * in double, in an order that threads and vector widths do not change. A NaN or infinite gradient makes
      * every gradient NaN or zero, as in PyTorch.
      *
-     * @return the norm of all gradients before clipping
      * @param maxNorm the largest norm the gradients keep
+     * @return the norm of all gradients before clipping
      * @throws IllegalArgumentException if maxNorm is not positive
      */
     public double clipGradNorm(double maxNorm) {
