@@ -5,8 +5,11 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.Objects;
 import java.util.OptionalDouble;
 import java.util.concurrent.Executor;
@@ -63,6 +66,10 @@ public final class Optimizer implements AutoCloseable {
      */
     private final List<Parameter> stepped = new ArrayList<>();
     private final List<Chunk> stepChunks = new ArrayList<>();
+    /** The parameters partial steps ({@link #stepParameters}) have stepped since the step count last advanced. */
+    private final Set<Parameter> steppedThisStep = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** A partial step parted a block from its whole: the plan is made again once the step is complete. */
+    private boolean replanWhenComplete;
     /** Each group's learning rate for the step being made, by group index. */
     private double[] stepLrs = new double[0];
     private long elements;
@@ -113,7 +120,8 @@ public final class Optimizer implements AutoCloseable {
     }
 
     /**
-     * Applies one step to every parameter. Every check happens before the first write, so a step refused by a
+     * Applies one step to every parameter (after partial steps, {@link #stepParameters}, to every parameter they
+     * have not stepped, completing the step). Every check happens before the first write, so a step refused by a
      * check has changed nothing; and when it returns or throws, no work of it is still running.
      *
      * @return what the step did: its number, whether it was skipped, the gradients' norm if computed
@@ -133,19 +141,17 @@ public final class Optimizer implements AutoCloseable {
     }
 
     private StepReport stepAlone() {
+        if (!steppedThisStep.isEmpty()) {
+            List<Parameter> rest = new ArrayList<>();
+            for (Parameter parameter : parameters) {
+                if (!steppedThisStep.contains(parameter)) {
+                    rest.add(parameter);
+                }
+            }
+            return stepPart(rest);
+        }
         checkUsable(maxGradNorm > 0);
-        if (steps == Long.MAX_VALUE) {
-            // Every parameter has made at most as many steps as the optimizer, so none can overflow first.
-            throw new IllegalStateException("the optimizer has made " + steps + " steps, as many as a long"
-                    + " counts; nothing was changed");
-        }
-        // Every schedule is asked before any group changes, so a schedule that throws changes nothing.
-        for (ParameterGroup group : groups) {
-            stepLrs[group.index()] = group.lrForStep(steps);
-        }
-        for (ParameterGroup group : groups) {
-            group.setLrForStep(stepLrs[group.index()]);
-        }
+        startStep();
         OptionalDouble norm = OptionalDouble.empty();
         if (maxGradNorm > 0 || nonFiniteGradients != NonFiniteGradients.PROPAGATE) {
             double sumOfSquares = gradientNorm.sumOfSquares(elements, runner);
@@ -161,21 +167,125 @@ public final class Optimizer implements AutoCloseable {
                 clip(norm.getAsDouble(), maxGradNorm);
             }
         }
-        for (Parameter parameter : stepped) {
+        update(stepped, stepChunks, elements);
+        steps++;
+        return new StepReport(steps, false, norm);
+    }
+
+    /**
+     * Applies the next step to {@code parameters} only, as PyTorch's {@code step()} does to the parameters that
+     * have a gradient while the others have none: for programs that step each parameter as soon as its gradient
+     * is ready, while the backward pass goes on. Each of them gets the bits a whole step would give it, and its
+     * own step count advances. The learning rates are those of the optimizer's next step: {@link #stepCount()},
+     * which schedules read, advances once every parameter has been stepped since it last advanced, and
+     * {@link #step()} steps the parameters not yet stepped, completing the step.
+     *
+     * <p>A partial step does not see every gradient, so it is refused when the optimizer clips
+     * ({@link Builder#maxGradNorm}) or checks gradients ({@link NonFiniteGradients#SKIP},
+     * {@link NonFiniteGradients#THROW}). Until the step it began is complete, parameters cannot be removed and
+     * checkpoints neither saved nor loaded; parameters added meanwhile are part of the step.
+     *
+     * @param parameters parameters of this optimizer, each at most once, none stepped yet in this step
+     * @return what the step did: the optimizer's count of completed steps after it, no norm
+     * @throws IllegalArgumentException if a parameter is not one of this optimizer's, or is given twice
+     * @throws IllegalStateException if the optimizer clips or checks gradients, a parameter was already stepped
+     *     in this step, a buffer's arena is closed, or the optimizer is
+     * @throws WrongThreadException if a buffer is confined to another thread
+     */
+    public StepReport stepParameters(Collection<Parameter> parameters) {
+        Objects.requireNonNull(parameters, "parameters");
+        enter("stepParameters()");
+        try {
+            return stepPart(parameters);
+        } finally {
+            exit();
+        }
+    }
+
+    /** Checks the step count, then sets every group's learning rate for the next step. */
+    private void startStep() {
+        if (steps == Long.MAX_VALUE) {
+            // Every parameter has made at most as many steps as the optimizer, so none can overflow first.
+            throw new IllegalStateException("the optimizer has made " + steps + " steps, as many as a long"
+                    + " counts; nothing was changed");
+        }
+        // Every schedule is asked before any group changes, so a schedule that throws changes nothing.
+        for (ParameterGroup group : groups) {
+            stepLrs[group.index()] = group.lrForStep(steps);
+        }
+        for (ParameterGroup group : groups) {
+            group.setLrForStep(stepLrs[group.index()]);
+        }
+    }
+
+    private StepReport stepPart(Collection<Parameter> part) {
+        checkOpen();
+        if (maxGradNorm > 0 || nonFiniteGradients != NonFiniteGradients.PROPAGATE) {
+            throw new IllegalStateException("a partial step cannot see every gradient, so it cannot "
+                    + (maxGradNorm > 0 ? "clip them" : "check them (" + nonFiniteGradients + ")")
+                    + "; step() steps every parameter");
+        }
+        Set<Parameter> given = Collections.newSetFromMap(new IdentityHashMap<>());
+        long partElements = 0;
+        for (Parameter parameter : part) {
+            Objects.requireNonNull(parameter, "a parameter");
+            if (!parameter.group().holds(parameter) || parameter.group().optimizer() != this) {
+                throw new IllegalArgumentException(parameter + " is not a parameter of this optimizer");
+            }
+            if (!given.add(parameter)) {
+                throw new IllegalArgumentException(parameter.label() + " is given twice");
+            }
+            if (steppedThisStep.contains(parameter)) {
+                throw new IllegalStateException(parameter.label() + " was already stepped in this step, which is"
+                        + " complete once every parameter has been; nothing was changed");
+            }
+            if (parameter.block() == null) {
+                checkReachable(parameter, "value", parameter.value());
+                checkReachable(parameter, "grad", parameter.grad());
+            }
+            partElements += parameter.elementCount();
+        }
+        startStep();
+        List<Chunk> chunks = new ArrayList<>();
+        for (Parameter parameter : part) {
+            // Stepping a member of a block stepped whole parts the block (its new step count is its own), and
+            // its whole no longer stands for it: plan again once the step is complete and the counts agree.
+            replanWhenComplete |= parameter.block() != null && parameter.block().steppedWhole();
+            chunks.addAll(runner.stepChunks(parameter));
+        }
+        update(part, chunks, partElements);
+        steppedThisStep.addAll(part);
+        if (steppedThisStep.size() == parameters.size()) {
+            steppedThisStep.clear();
+            steps++;
+            if (replanWhenComplete) {
+                replanWhenComplete = false;
+                replanSteps();
+            }
+        }
+        return new StepReport(steps, false, OptionalDouble.empty());
+    }
+
+    /**
+     * Steps {@code updated} (parameters, or blocks' wholes) whose chunks are {@code chunks}: scalars started at
+     * step 1, the chunks run, then each one's step count and scalars moved on.
+     */
+    private void update(Collection<Parameter> updated, List<Chunk> chunks, long chunkElements) {
+        for (Parameter parameter : updated) {
             ParameterGroup group = parameter.group();
             if (parameter.stepCount() == 0) {
                 group.algorithm().initializeScalars(group.lr(), parameter.stateBuffers());
             }
             group.prepare(parameter.stepCount() + 1);
         }
-        runner.run(stepChunks, elements, chunk -> {
+        runner.run(chunks, chunkElements, chunk -> {
             Parameter parameter = chunk.parameter();
             ParameterGroup group = parameter.group();
             long step = parameter.stepCount() + 1;
             group.algorithm().update(group.lr(), group.prepared(step), parameter.value(), parameter.grad(),
                     parameter.stateBuffers(), step, chunk.from(), chunk.to());
         });
-        for (Parameter parameter : stepped) {
+        for (Parameter parameter : updated) {
             ParameterGroup group = parameter.group();
             parameter.stepCount(parameter.stepCount() + 1);
             group.algorithm().advanceScalars(group.lr(), parameter.stateBuffers(), parameter.stepCount());
@@ -183,8 +293,6 @@ public final class Optimizer implements AutoCloseable {
                 parameter.block().shareScalars();
             }
         }
-        steps++;
-        return new StepReport(steps, false, norm);
     }
 
     /**
@@ -252,6 +360,7 @@ public final class Optimizer implements AutoCloseable {
         enter("save()");
         try {
             checkOpen();
+            checkNoStepBegun("saved");
             Checkpoint.save(this, file);
         } finally {
             exit();
@@ -277,6 +386,7 @@ public final class Optimizer implements AutoCloseable {
         enter("load()");
         try {
             checkOpen();
+            checkNoStepBegun("loaded");
             Checkpoint.load(this, file);
         } finally {
             exit();
@@ -404,6 +514,7 @@ public final class Optimizer implements AutoCloseable {
         enter("remove()");
         try {
             checkOpen();
+            checkNoStepBegun("removed");
             if (parameter.group() != group || !group.parameters().contains(parameter)) {
                 throw new IllegalArgumentException(parameter + " is not a parameter of group " + group.index());
             }
@@ -440,6 +551,15 @@ public final class Optimizer implements AutoCloseable {
         if (!groups.isEmpty() && groups.getFirst().algorithm().getClass() != hyperParameters.getClass()) {
             throw new IllegalArgumentException("this optimizer runs " + groups.getFirst().algorithm().name()
                     + "; " + hyperParameters.name() + " needs an optimizer of its own");
+        }
+    }
+
+    /** Fails while partial steps have stepped some parameters but not all: the step is half made. */
+    private void checkNoStepBegun(String what) {
+        if (!steppedThisStep.isEmpty()) {
+            throw new IllegalStateException("step " + (steps + 1) + " has stepped " + steppedThisStep.size() + " of "
+                    + parameters.size() + " parameters; nothing can be " + what + " until step() or stepParameters()"
+                    + " completes it");
         }
     }
 

@@ -220,6 +220,16 @@ public final class ParameterGroup {
         return hyperParameters;
     }
 
+    /** Whether {@code parameter} is one of this group's (not removed). */
+    boolean holds(Parameter parameter) {
+        int index = parameter.index();
+        return index >= 0 && index < parameters.size() && parameters.get(index) == parameter;
+    }
+
+    Optimizer optimizer() {
+        return optimizer;
+    }
+
     List<Parameter> mutableParameters() {
         return parameters;
     }

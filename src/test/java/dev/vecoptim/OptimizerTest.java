@@ -28,63 +28,20 @@ class OptimizerTest {
     @org.junit.jupiter.api.io.TempDir
     Path directory;
 
-    /** Values and gradients for every parameter of a structure, filled from a seed, in a shared arena. */
-    private record Memory(List<MemorySegment> values, List<MemorySegment> grads) {
-        /**
-         * With special values (NaN, infinities, subnormals...) one time in 50; none in the gradients when the
-         * structure skips non-finite steps, or it would skip them all.
-         */
-        static Memory of(Arena arena, OptimizerModel.Structure structure, long seed) {
-            return of(arena, structure, seed, 50);
-        }
-
-        static Memory of(Arena arena, OptimizerModel.Structure structure, long seed, int specialOdds) {
-            SplittableRandom random = new SplittableRandom(seed);
-            List<MemorySegment> values = new ArrayList<>();
-            List<MemorySegment> grads = new ArrayList<>();
-            for (List<Integer> group : structure.sizes()) {
-                for (int size : group) {
-                    MemorySegment value = arena.allocate(4L * size, 64);
-                    MemorySegment grad = arena.allocate(4L * size, 64);
-                    TestFloats.fill(value, random, specialOdds);
-                    TestFloats.fill(grad, random,
-                            structure.policy() == NonFiniteGradients.SKIP ? Integer.MAX_VALUE : specialOdds);
-                    values.add(value);
-                    grads.add(grad);
-                }
-            }
-            return new Memory(values, grads);
-        }
-
-        byte[][] snapshot(Optimizer optimizer) {
-            List<byte[]> bytes = new ArrayList<>();
-            for (ParameterGroup group : optimizer.groups()) {
-                for (Parameter parameter : group.parameters()) {
-                    bytes.add(parameter.value().toArray(ValueLayout.JAVA_BYTE));
-                    bytes.add(parameter.grad().toArray(ValueLayout.JAVA_BYTE));
-                    for (String name : parameter.stateNames()) {
-                        bytes.add(parameter.state(name).toArray(ValueLayout.JAVA_BYTE));
-                    }
-                }
-            }
-            return bytes.toArray(byte[][]::new);
-        }
-    }
-
     @Test
     void aMultiThreadedStepEqualsASingleThreadedOneBitForBit() {
         qt().withExamples(60).forAll(longRange(Long.MIN_VALUE, Long.MAX_VALUE), range(1, 4), range(4, 14))
                 .checkAssert((seed, steps, thresholdLog) -> {
                     OptimizerModel.Structure structure = OptimizerModel.Structure.random(new SplittableRandom(seed));
                     try (Arena arena = Arena.ofShared()) {
-                        Memory single = Memory.of(arena, structure, seed);
-                        Memory parallel = Memory.of(arena, structure, seed);
+                        ModelMemory single = ModelMemory.of(arena, structure, seed);
+                        ModelMemory parallel = ModelMemory.of(arena, structure, seed);
                         try (Optimizer one = withThreads(structure, single, 0, 1L << 30);
                              Optimizer many = withThreads(structure, parallel, 3, 1L << thresholdLog)) {
                             for (int s = 0; s < steps; s++) {
                                 one.step();
                                 many.step();
-                                assertArrayEquals(single.snapshot(one), parallel.snapshot(many),
+                                assertArrayEquals(ModelMemory.stateBits(one), ModelMemory.stateBits(many),
                                         "step " + (s + 1) + " of " + structure);
                             }
                         }
@@ -143,7 +100,7 @@ class OptimizerTest {
         }
     }
 
-    private static Optimizer withThreads(OptimizerModel.Structure structure, Memory memory, int helpers,
+    private static Optimizer withThreads(OptimizerModel.Structure structure, ModelMemory memory, int helpers,
                                          long threshold) {
         OptimizerModel.Structure threaded = new OptimizerModel.Structure(structure.groups(), structure.sizes(),
                 structure.policy(), helpers, threshold, structure.flat());
@@ -155,8 +112,8 @@ class OptimizerTest {
         OptimizerModel.Structure structure = new OptimizerModel.Structure(
                 List.of(Adam.builder().build()), List.of(List.of(5000, 7000)), NonFiniteGradients.SKIP, 2, 64, false);
         try (Arena confined = Arena.ofConfined(); Arena shared = Arena.ofShared()) {
-            Memory mine = Memory.of(confined, structure, 7);
-            Memory reference = Memory.of(shared, structure, 7);
+            ModelMemory mine = ModelMemory.of(confined, structure, 7);
+            ModelMemory reference = ModelMemory.of(shared, structure, 7);
             try (Optimizer threaded = structure.build(mine.values(), mine.grads());
                  Optimizer single = withThreads(structure, reference, 0, 1L << 30)) {
                 byte[][] before = mine.snapshot(threaded);
@@ -176,7 +133,7 @@ class OptimizerTest {
                 List.of(Adam.builder().amsgrad(true).build(), Adam.builder().lr(0.1).build()),
                 List.of(List.of(100, 3000), List.of(70_000)), NonFiniteGradients.SKIP, 2, 1024, false);
         try (Arena arena = Arena.ofShared()) {
-            Memory memory = Memory.of(arena, structure, 11, Integer.MAX_VALUE);
+            ModelMemory memory = ModelMemory.of(arena, structure, 11, Integer.MAX_VALUE);
             try (Optimizer optimizer = structure.build(memory.values(), memory.grads())) {
                 optimizer.step();
                 optimizer.step();
@@ -369,8 +326,8 @@ class OptimizerTest {
         OptimizerModel.Structure structure = new OptimizerModel.Structure(List.of(Sgd.builder(0.1).build()),
                 List.of(List.of(5000, 5000)), NonFiniteGradients.PROPAGATE, 0, 1L << 30, false);
         try (Arena arena = Arena.ofShared(); ExecutorService pool = Executors.newFixedThreadPool(2)) {
-            Memory threaded = Memory.of(arena, structure, 5);
-            Memory reference = Memory.of(arena, structure, 5);
+            ModelMemory threaded = ModelMemory.of(arena, structure, 5);
+            ModelMemory reference = ModelMemory.of(arena, structure, 5);
             Optimizer parallel = Optimizer.builder().executor(pool, 2).parallelThreshold(100).build();
             ParameterGroup group = parallel.addGroup(structure.groups().getFirst());
             for (int p = 0; p < 2; p++) {
@@ -518,8 +475,8 @@ class OptimizerTest {
                 List.of(Adam.builder().amsgrad(true).build()), List.of(List.of(9000, 7000)), NonFiniteGradients.PROPAGATE,
                 0, 1L << 30, false);
         try (Arena arena = Arena.ofShared(); ExecutorService pool = Executors.newFixedThreadPool(2)) {
-            Memory flakyMemory = Memory.of(arena, structure, 3);
-            Memory reference = Memory.of(arena, structure, 3);
+            ModelMemory flakyMemory = ModelMemory.of(arena, structure, 3);
+            ModelMemory reference = ModelMemory.of(arena, structure, 3);
             java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
             // Every other call refuses as a broken executor does; the others start their task late, so that it
             // would still be running if the step gave up early.

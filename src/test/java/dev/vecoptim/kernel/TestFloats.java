@@ -58,6 +58,15 @@ public final class TestFloats {
         return actual.byteSize() == expected.byteSize();
     }
 
+    /** The floats of {@code segment} as {@link Float#floatToIntBits}: every NaN the same, for comparing whole states. */
+    public static int[] canonicalBits(MemorySegment segment) {
+        int[] bits = new int[(int) (segment.byteSize() / Float.BYTES)];
+        for (int i = 0; i < bits.length; i++) {
+            bits[i] = Float.floatToIntBits(segment.getAtIndex(FLOAT, i));
+        }
+        return bits;
+    }
+
     public static void assertSameBits(String what, MemorySegment expected, MemorySegment actual) {
         long n = expected.byteSize() / Float.BYTES;
         if (actual.byteSize() != expected.byteSize()) {
