@@ -51,15 +51,16 @@ record ModelMemory(List<MemorySegment> values, List<MemorySegment> grads) {
     }
 
     /**
-     * Every value, state buffer, scalar and step count of {@code optimizer}, any NaN as any other: Java fixes no
-     * NaN payload, and code compiled at another moment may order a NaN's operands otherwise. For comparing
-     * optimizers that made the same steps in other chunks, threads or calls.
+     * Every value, gradient, state buffer, scalar and step count of {@code optimizer}, any NaN as any other: Java
+     * fixes no NaN payload, and code compiled at another moment may order a NaN's operands otherwise. For
+     * comparing optimizers that made the same steps in other chunks, threads or calls.
      */
     static int[][] stateBits(Optimizer optimizer) {
         List<int[]> bits = new ArrayList<>();
         for (ParameterGroup group : optimizer.groups()) {
             for (Parameter parameter : group.parameters()) {
                 bits.add(TestFloats.canonicalBits(parameter.value()));
+                bits.add(TestFloats.canonicalBits(parameter.grad()));
                 for (String name : parameter.stateNames()) {
                     bits.add(TestFloats.canonicalBits(parameter.state(name)));
                 }
