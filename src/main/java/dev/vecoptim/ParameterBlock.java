@@ -67,8 +67,8 @@ final class ParameterBlock {
         return whole;
     }
 
+    /** A member was removed: from the next plan on, each member is stepped alone ({@link #planWhole} parts them). */
     void breakUp() {
-        partFromWhole();
         broken = true;
     }
 

@@ -40,6 +40,8 @@ class MemoryKindsTest {
                     () -> group.add(param, MemorySegment.ofArray(new int[8])));
             assertTrue(ints.getMessage().startsWith("group 0 parameter 0 grad is a segment over a int[]"),
                     ints.getMessage());
+            assertThrows(IllegalArgumentException.class,
+                    () -> group.add(MemorySegment.ofArray(new long[4]), MemorySegment.ofArray(GRADS.clone())));
             assertEquals(0, group.parameters().size(), "nothing registered");
         }
     }

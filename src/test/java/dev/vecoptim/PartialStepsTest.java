@@ -44,6 +44,11 @@ class PartialStepsTest {
                     fillGrads(whole, gradSeed);
                     fillGrads(parts, gradSeed);
                     whole.step();
+                    if (random.nextInt(3) == 0) {
+                        parts.step();
+                        assertArrayEquals(ModelMemory.stateBits(whole), ModelMemory.stateBits(parts), "whole step");
+                        continue;
+                    }
                     List<Parameter> order = new ArrayList<>(all(parts));
                     Collections.shuffle(order, new Random(random.nextLong()));
                     int cut = order.isEmpty() ? 0 : random.nextInt(order.size() + 1);
@@ -79,6 +84,7 @@ class PartialStepsTest {
             assertEquals("step 1 has stepped 1 of 2 parameters; nothing can be saved until step() or"
                     + " stepParameters() completes it", save.getMessage());
             assertThrows(IllegalStateException.class, () -> group.remove(second));
+            assertThrows(IllegalStateException.class, () -> optimizer.load(directory.resolve("any.ckpt")));
             Parameter third = group.add(arena.allocate(16, 64), arena.allocate(16, 64));
             assertEquals(1, optimizer.step().step(), "step() completes the step: the second and the third");
             assertEquals(List.of(1L, 1L, 1L), List.of(first.stepCount(), second.stepCount(), third.stepCount()));
@@ -111,6 +117,19 @@ class PartialStepsTest {
             assertArrayEquals(before, ModelMemory.stateBits(plain), "nothing written");
             assertEquals(0, mine.stepCount());
             assertEquals(0, clipped.stepCount());
+
+            Arena gone = Arena.ofShared();
+            Parameter freed = group.add(filled(gone), filled(gone));
+            gone.close();
+            IllegalStateException closedArena = assertThrows(IllegalStateException.class,
+                    () -> plain.stepParameters(List.of(mine, freed)));
+            assertEquals("group 0 parameter 1 value cannot be used: its arena is closed", closedArena.getMessage());
+            assertEquals(0, mine.stepCount(), "nothing stepped");
+            Optimizer closed = Optimizer.builder().build();
+            Parameter lone = closed.addGroup(Sgd.builder(0.1).build()).add(filled(arena), filled(arena));
+            closed.close();
+            assertEquals("the optimizer is closed", assertThrows(IllegalStateException.class,
+                    () -> closed.stepParameters(List.of(lone))).getMessage());
         }
     }
 
