@@ -32,7 +32,8 @@ final class CompiledWarmup {
     static long untilCompiled(Runnable body) {
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long deadline = System.nanoTime() + BUDGET_NANOS;
-        for (int calls = 0; ; calls += BATCH + SAMPLE) {
+        int calls = 0;
+        while (true) {
             for (int i = 0; i < BATCH; i++) {
                 body.run();
             }
@@ -41,8 +42,8 @@ final class CompiledWarmup {
                 body.run();
             }
             long perCall = (threads.getCurrentThreadAllocatedBytes() - before) / SAMPLE;
-            boolean compiled = calls + BATCH + SAMPLE >= MIN_CALLS && perCall <= COMPILED_BYTES_PER_CALL;
-            if (compiled || System.nanoTime() > deadline) {
+            calls += BATCH + SAMPLE;
+            if (calls >= MIN_CALLS && perCall <= COMPILED_BYTES_PER_CALL || System.nanoTime() > deadline) {
                 return perCall;
             }
         }

@@ -26,12 +26,8 @@ public final class FloatSegments {
      *     not a whole number of floats
      */
     public static MemorySegment of(ByteBuffer buffer) {
-        Objects.requireNonNull(buffer, "buffer");
-        if (buffer.order() != ByteOrder.nativeOrder()) {
-            throw new IllegalArgumentException("the ByteBuffer is in " + buffer.order() + " order, but vecoptim"
-                    + " reads floats in the native order (" + ByteOrder.nativeOrder() + " here): call"
-                    + " buffer.order(ByteOrder.nativeOrder()) first");
-        }
+        nativeOrder("ByteBuffer", Objects.requireNonNull(buffer, "buffer").order(),
+                "call buffer.order(ByteOrder.nativeOrder()) first");
         if (buffer.remaining() % Float.BYTES != 0) {
             throw new IllegalArgumentException("the ByteBuffer has " + buffer.remaining()
                     + " bytes remaining, not a whole number of floats");
@@ -48,12 +44,15 @@ public final class FloatSegments {
      *     another order)
      */
     public static MemorySegment of(FloatBuffer buffer) {
-        Objects.requireNonNull(buffer, "buffer");
-        if (buffer.order() != ByteOrder.nativeOrder()) {
-            throw new IllegalArgumentException("the FloatBuffer is in " + buffer.order() + " order, but vecoptim"
-                    + " reads floats in the native order (" + ByteOrder.nativeOrder() + " here): make it from a"
-                    + " ByteBuffer in that order, byteBuffer.order(ByteOrder.nativeOrder()).asFloatBuffer()");
-        }
+        nativeOrder("FloatBuffer", Objects.requireNonNull(buffer, "buffer").order(),
+                "make it from a ByteBuffer in that order, byteBuffer.order(ByteOrder.nativeOrder()).asFloatBuffer()");
         return MemorySegment.ofBuffer(buffer);
+    }
+
+    private static void nativeOrder(String kind, ByteOrder order, String fix) {
+        if (order != ByteOrder.nativeOrder()) {
+            throw new IllegalArgumentException("the " + kind + " is in " + order + " order, but vecoptim reads floats"
+                    + " in the native order (" + ByteOrder.nativeOrder() + " here): " + fix);
+        }
     }
 }

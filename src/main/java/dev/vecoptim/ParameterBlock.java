@@ -67,8 +67,12 @@ final class ParameterBlock {
         return whole;
     }
 
-    /** A member was removed: from the next plan on, each member is stepped alone ({@link #planWhole} parts them). */
+    /**
+     * A member was removed: each member is stepped alone from now on. Parted here, not left to the next plan,
+     * which asks the block only at its first member, which may be the one removed.
+     */
     void breakUp() {
+        partFromWhole();
         broken = true;
     }
 
