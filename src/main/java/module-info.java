@@ -10,6 +10,8 @@ module dev.vecoptim {
     requires jdk.incubator.vector;
     // HotSpotDiagnosticMXBean: to see whether C2 is on before choosing the SIMD kernels.
     requires jdk.management;
+    // Optional: JSON for the safetensors header of Optimizer.saveStateDict/loadStateDict, and nothing else.
+    requires static tools.jackson.core;
 
     exports dev.vecoptim;
 }

@@ -52,7 +52,7 @@ final class Checkpoint {
         ByteBuffer header = CheckpointHeader.of(optimizer).write();
         int headerLength = header.remaining();
         long payloadStart = CheckpointReader.align(CheckpointReader.PREAMBLE + (long) headerLength);
-        try (FileReplacement replacement = FileReplacement.begin(file, CheckpointReader.MAGIC);
+        try (FileReplacement replacement = FileReplacement.begin(file, 0, CheckpointReader.MAGIC);
              Arena arena = Arena.ofConfined()) {
             FileChannel out = replacement.channel();
             CRC32C crc = new CRC32C();
@@ -96,7 +96,7 @@ final class Checkpoint {
         }
     }
 
-    private static List<Parameter> inGroupOrder(Optimizer optimizer) {
+    static List<Parameter> inGroupOrder(Optimizer optimizer) {
         List<Parameter> parameters = new ArrayList<>();
         optimizer.groups().forEach(group -> parameters.addAll(group.parameters()));
         return parameters;
@@ -157,13 +157,9 @@ final class Checkpoint {
                 return at + " has the hyper-parameters " + saved.hyperParameters().keySet() + " in the checkpoint and "
                         + named.keySet() + " here";
             }
-            for (Map.Entry<String, Boolean> flag : NamedValues.flags(named).entrySet()) {
-                Object savedFlag = saved.hyperParameters().get(flag.getKey());
-                if (!flag.getValue().equals(savedFlag)) {
-                    return at + " has " + flag.getKey() + "=" + NamedValues.repr(savedFlag)
-                            + " in the checkpoint and " + flag.getKey() + "=" + NamedValues.repr(flag.getValue())
-                            + " here; a checkpoint restores numbers, not flags";
-                }
+            String flags = NamedValues.flagMismatch(saved.hyperParameters(), named, "checkpoint");
+            if (flags != null) {
+                return at + flags;
             }
             if (saved.parameters().size() != group.parameters().size()) {
                 return at + " has " + saved.parameters().size() + " parameters in the checkpoint and "

@@ -132,15 +132,7 @@ final class CheckpointReader implements AutoCloseable {
     MemorySegment payload(Arena arena) throws IOException {
         long restStart = PREAMBLE + (long) headerLength;
         MemorySegment rest = arena.allocate(size - restStart, ALIGNMENT);
-        for (long from = 0; from < rest.byteSize(); ) {
-            ByteBuffer window = rest.asSlice(from, Math.min(readBytes, rest.byteSize() - from)).asByteBuffer();
-            while (window.hasRemaining()) {
-                if (channel.read(window, restStart + from + window.position()) < 0) {
-                    throw new CheckpointException(file + " became shorter while it was read; nothing was loaded");
-                }
-            }
-            from += window.capacity();
-        }
+        readFully(file, channel, restStart, rest, readBytes);
         CRC32C crc = new CRC32C();
         crc.update(preamble);
         crc.update(headerBytes);
@@ -153,6 +145,25 @@ final class CheckpointReader implements AutoCloseable {
         }
         long padding = payloadStart() - restStart;
         return rest.asSlice(padding, checked - padding);
+    }
+
+    /**
+     * Fills {@code into} with the bytes of {@code channel} from {@code position}, reading at most {@code readBytes}
+     * at once.
+     *
+     * @throws CheckpointException naming {@code file} if it ends before {@code into} is full
+     */
+    static void readFully(Path file, FileChannel channel, long position, MemorySegment into, int readBytes)
+            throws IOException {
+        for (long from = 0; from < into.byteSize(); ) {
+            ByteBuffer window = into.asSlice(from, Math.min(readBytes, into.byteSize() - from)).asByteBuffer();
+            while (window.hasRemaining()) {
+                if (channel.read(window, position + from + window.position()) < 0) {
+                    throw new CheckpointException(file + " became shorter while it was read; nothing was loaded");
+                }
+            }
+            from += window.capacity();
+        }
     }
 
     private long payloadStart() {
@@ -192,13 +203,9 @@ final class CheckpointReader implements AutoCloseable {
     }
 
     private byte[] readAt(long position, int length) throws IOException {
-        ByteBuffer bytes = ByteBuffer.allocate(length);
-        while (bytes.hasRemaining()) {
-            if (channel.read(bytes, position + bytes.position()) < 0) {
-                throw new CheckpointException(file + " became shorter while it was read; nothing was loaded");
-            }
-        }
-        return bytes.array();
+        byte[] bytes = new byte[length];
+        readFully(file, channel, position, MemorySegment.ofArray(bytes), readBytes);
+        return bytes;
     }
 
     @Override

@@ -32,7 +32,7 @@ import java.util.regex.Pattern;
  * <li>A replaced file keeps its POSIX permissions; a new one gets the process's default (umask).
  * <li>A temporary file stays locked while it is written. A crash leaves it behind; the next replacement of
  *     the same target deletes such leftovers, but only those it can prove are abandoned: named like ours,
- *     starting with our signature, not written for a minute, and unlocked (the lock dies with its process).
+ *     holding our signature, not written for a minute, and unlocked (the lock dies with its process).
  * </ul>
  */
 final class FileReplacement implements AutoCloseable {
@@ -55,11 +55,11 @@ final class FileReplacement implements AutoCloseable {
 
     /**
      * Starts replacing {@code file} (or, if it is a symbolic link, the file it points to) with a file that will
-     * start with {@code signature}.
+     * hold {@code signature} at byte {@code signatureAt}: how a later replacement knows a leftover for ours.
      *
      * @throws FileSystemException naming {@code file} if it is a directory or another non-regular file
      */
-    static FileReplacement begin(Path file, byte[] signature) throws IOException {
+    static FileReplacement begin(Path file, int signatureAt, byte[] signature) throws IOException {
         Path target = followLinks(file);
         if (Files.exists(target) && !Files.isRegularFile(target)) {
             throw new FileSystemException(file.toAbsolutePath().toString(), null, Files.isDirectory(target)
@@ -67,7 +67,7 @@ final class FileReplacement implements AutoCloseable {
         }
         Path directory = target.getParent();
         String name = target.getFileName().toString();
-        deleteAbandoned(directory, name, signature);
+        deleteAbandoned(directory, name, signatureAt, signature);
         while (true) {
             Path temporary = directory.resolve(name + "." + Long.toUnsignedString(ThreadLocalRandom.current().nextLong())
                     + ".tmp");
@@ -145,13 +145,13 @@ final class FileReplacement implements AutoCloseable {
     }
 
     /** Deletes temporary files of {@code name} in {@code directory} that a crashed replacement left behind. */
-    private static void deleteAbandoned(Path directory, String name, byte[] signature) {
+    private static void deleteAbandoned(Path directory, String name, int signatureAt, byte[] signature) {
         Pattern ours = Pattern.compile(Pattern.quote(name + ".") + "[0-9]+\\.tmp");
         Instant abandonedBefore = Instant.now().minus(ABANDONED_AFTER);
         try (DirectoryStream<Path> candidates = Files.newDirectoryStream(directory,
                 path -> ours.matcher(path.getFileName().toString()).matches() && !WRITING.contains(path))) {
             for (Path candidate : candidates) {
-                if (abandoned(candidate, signature, abandonedBefore)) {
+                if (abandoned(candidate, signatureAt, signature, abandonedBefore)) {
                     Files.deleteIfExists(candidate);
                 }
             }
@@ -160,7 +160,8 @@ final class FileReplacement implements AutoCloseable {
         }
     }
 
-    private static boolean abandoned(Path candidate, byte[] signature, Instant abandonedBefore) throws IOException {
+    private static boolean abandoned(Path candidate, int signatureAt, byte[] signature, Instant abandonedBefore)
+            throws IOException {
         BasicFileAttributes attributes = Files.readAttributes(candidate, BasicFileAttributes.class,
                 LinkOption.NOFOLLOW_LINKS);
         if (!attributes.isRegularFile() || !attributes.lastModifiedTime().toInstant().isBefore(abandonedBefore)) {
@@ -174,7 +175,7 @@ final class FileReplacement implements AutoCloseable {
             ByteBuffer start = ByteBuffer.allocate(signature.length);
             int read;
             do {
-                read = channel.read(start);
+                read = channel.read(start, signatureAt + start.position());
             } while (read > 0 && start.hasRemaining());
             return Arrays.equals(start.array(), 0, start.position(), signature, 0, start.position());
         } catch (OverlappingFileLockException lockedByThisJvm) {

@@ -74,6 +74,21 @@ final class NamedValues {
         return flags;
     }
 
+    /**
+     * How the flags of {@code saved} differ from those of {@code mine}, as {@code " has amsgrad=True in the file
+     * and amsgrad=False here; ..."} to follow a group's name, or null if they do not.
+     */
+    static String flagMismatch(Map<String, Object> saved, Map<String, Object> mine, String source) {
+        for (Map.Entry<String, Boolean> flag : flags(mine).entrySet()) {
+            Object savedFlag = saved.get(flag.getKey());
+            if (!flag.getValue().equals(savedFlag)) {
+                return " has " + flag.getKey() + "=" + repr(savedFlag) + " in the " + source + " and " + flag.getKey()
+                        + "=" + repr(flag.getValue()) + " here; a " + source + " restores numbers, not flags";
+            }
+        }
+        return null;
+    }
+
     /** One value in Python's notation: {@code 0.9}, {@code True}, {@code (0.9, 0.999)}. */
     static String repr(Object value) {
         return switch (value) {

@@ -356,15 +356,7 @@ public final class Optimizer implements AutoCloseable {
      *     file, or cannot be created or written; other I/O errors (a full disk) name it in their message
      */
     public void save(Path file) throws IOException {
-        Objects.requireNonNull(file, "file");
-        enter("save()");
-        try {
-            checkOpen();
-            checkNoStepBegun("saved");
-            Checkpoint.save(this, file);
-        } finally {
-            exit();
-        }
+        withFile(file, "save()", "saved", () -> Checkpoint.save(this, file));
     }
 
     /**
@@ -382,12 +374,72 @@ public final class Optimizer implements AutoCloseable {
      *     of another format version, or does not match this optimizer; nothing is loaded then
      */
     public void load(Path file) throws IOException {
+        withFile(file, "load()", "loaded", () -> Checkpoint.load(this, file));
+    }
+
+    /**
+     * Writes this optimizer's state as PyTorch's {@code optimizer.state_dict()} lays it out, in a
+     * <a href="https://github.com/huggingface/safetensors">safetensors</a> file, atomically as {@link #save(Path)}
+     * writes: for each parameter {@code i}, numbered group by group as PyTorch numbers them, the tensors
+     * {@code state.<i>.<name>} (its state buffers by PyTorch's names, float32, flat), {@code state.<i>.step} (a
+     * 0-dim float32 as PyTorch 2.x keeps it; an int64 past 2<sup>24</sup> steps, which a float32 cannot count;
+     * SGD keeps none) and its scalars ({@code mu_product}, {@code eta}, {@code mu}) as 0-dim float32; in the
+     * header's {@code __metadata__}, {@code param_groups} (JSON: the hyper-parameters by PyTorch's names and each
+     * group's {@code params}), {@code optimizers} (each group's PyTorch class name), {@code step_count} and
+     * {@code format} ({@code "torch.optim state_dict"}). SGD's {@code momentum_buffer} is written only once a
+     * parameter has stepped, as PyTorch creates it. {@code python/state_dict.py} (in the source tree) turns such
+     * a file into a {@code torch.optim} state dict and back. Unlike {@link #save(Path)}, the file says nothing of
+     * vector widths or {@link Semantics}, and has no checksum.
+     *
+     * <p>Needs Jackson's {@code tools.jackson.core:jackson-core} (3.x), an optional dependency, for the JSON header.
+     *
+     * @param file the file to write or replace
+     * @throws IllegalStateException if jackson-core is missing, the optimizer is closed, or a partial step is
+     *     under way
+     * @throws java.nio.file.FileSystemException naming the file, if it is a directory or another non-regular
+     *     file, or cannot be created or written
+     */
+    public void saveStateDict(Path file) throws IOException {
+        StateDictFile.requireJackson("saveStateDict()");
+        withFile(file, "saveStateDict()", "saved", () -> StateDictFile.save(this, file));
+    }
+
+    /**
+     * Loads a file that {@link #saveStateDict(Path)} or {@code python/state_dict.py} wrote, as PyTorch's
+     * {@code load_state_dict} does: each group's hyper-parameter numbers from {@code param_groups} (flags must
+     * equal this optimizer's, and every hyper-parameter must be there; entries that choose how PyTorch runs, such
+     * as {@code foreach}, {@code fused}, {@code capturable}, and what its schedulers keep, such as
+     * {@code initial_lr}, are ignored), each parameter's state buffers (float32 of its element count, any shape),
+     * step count and scalars. A parameter with no entries starts afresh, as in PyTorch. The optimizer's step
+     * count (which schedules read) is {@code step_count} when the file has it, else the largest parameter's;
+     * SGD, which keeps no step in PyTorch, counts {@code step_count} (or 0) for its parameters, and at least 1 for
+     * one whose momentum buffer exists. The file is read into memory and checked whole before anything changes.
+     *
+     * @param file a safetensors file of an optimizer's state
+     * @throws CheckpointException naming the file and what is wrong: not safetensors, no
+     *     {@code "torch.optim state_dict"} format, other groups, parameters, sizes, flags, state names or dtypes,
+     *     a missing or unknown entry, a step count that is not one; nothing is loaded then
+     * @throws IllegalStateException if jackson-core is missing, the optimizer is closed, or a partial step is
+     *     under way
+     */
+    public void loadStateDict(Path file) throws IOException {
+        StateDictFile.requireJackson("loadStateDict()");
+        withFile(file, "loadStateDict()", "loaded", () -> StateDictFile.load(this, file));
+    }
+
+    /** Something done with a file: a save or a load. */
+    private interface FileAction {
+        void run() throws IOException;
+    }
+
+    /** Runs {@code action} on {@code file} as {@code call}, on an open optimizer with no step under way. */
+    private void withFile(Path file, String call, String what, FileAction action) throws IOException {
         Objects.requireNonNull(file, "file");
-        enter("load()");
+        enter(call);
         try {
             checkOpen();
-            checkNoStepBegun("loaded");
-            Checkpoint.load(this, file);
+            checkNoStepBegun(what);
+            action.run();
         } finally {
             exit();
         }

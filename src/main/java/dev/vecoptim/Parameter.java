@@ -62,11 +62,26 @@ public final class Parameter {
         for (int s = 0; s < buffers.length; s++) {
             buffers[s] = memory.allocate(Math.multiplyExact(elements, Float.BYTES), 2 + s);
             float initial = algorithm.initialState(names.get(s));
-            for (long i = 0; initial != 0 && i < elements; i++) {
-                buffers[s].setAtIndex(ValueLayout.JAVA_FLOAT, i, initial);
+            if (initial != 0) {
+                fill(buffers[s], initial);
             }
         }
         return buffers;
+    }
+
+    private static void fill(MemorySegment buffer, float value) {
+        for (long i = 0; i < buffer.byteSize() / Float.BYTES; i++) {
+            buffer.setAtIndex(ValueLayout.JAVA_FLOAT, i, value);
+        }
+    }
+
+    /** Sets the state buffers and scalars to where PyTorch starts them, as before a first step. */
+    void startState() {
+        Algorithm algorithm = group.algorithm();
+        for (int s = 0; s < stateNames.size(); s++) {
+            fill(state[s], algorithm.initialState(stateNames.get(s)));
+        }
+        algorithm.initializeScalars(group.lr(), state);
     }
 
     private static MemorySegment[] withScalars(Algorithm algorithm, MemorySegment[] buffers, Arena arena) {

@@ -1,0 +1,152 @@
+#!/usr/bin/python3
+"""Moves a torch.optim optimizer's state to and from the safetensors files of vecoptim's
+Optimizer.saveStateDict / loadStateDict. Needs only torch and numpy (Debian: apt-get install python3-torch),
+not the safetensors package.
+
+    import state_dict
+    state_dict.save(optimizer, "adam.safetensors")   # for vecoptim's optimizer.loadStateDict(path)
+    state_dict.load(optimizer, "adam.safetensors")   # what vecoptim's optimizer.saveStateDict(path) wrote
+
+    python3 state_dict.py show adam.safetensors      # what a file holds
+
+The file is optimizer.state_dict() laid flat: tensors "state.<i>.<name>" (parameter i's state: buffers
+float32 and flat, "step" a 0-dim float32, or int64 past 2**24; NAdam's mu_product, ASGD's eta and mu 0-dim
+float32), and in the header's __metadata__: "format" ("torch.optim state_dict"), "param_groups" (JSON, the
+hyper-parameters by PyTorch's names and each group's "params" indices), "optimizers" (JSON, each group's
+optimizer class name) and, from vecoptim, "step_count" (its optimizer's step count; PyTorch keeps none).
+
+load() gives each state tensor its parameter's shape and keeps the optimizer's own entries of param_groups
+that the file lacks (foreach, fused, ...), so that the optimizer goes on running as it was built.
+"""
+import json
+import struct
+import sys
+
+import numpy
+import torch
+
+FORMAT = "torch.optim state_dict"
+_DTYPES = {"F32": numpy.float32, "F64": numpy.float64, "I64": numpy.int64, "I32": numpy.int32}
+_STEPS_EXACT_IN_FLOAT = 2 ** 24
+
+
+def read(path):
+    """The metadata (a dict of strings) and tensors (a dict of numpy arrays, little-endian) of a file."""
+    with open(path, "rb") as file:
+        data = file.read()
+    (length,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + length])
+    metadata = header.pop("__metadata__", {})
+    start = 8 + length
+    tensors = {}
+    for name, entry in header.items():
+        if entry["dtype"] not in _DTYPES:
+            raise ValueError("%s: %s is %s; this script reads %s" % (path, name, entry["dtype"], sorted(_DTYPES)))
+        begin, end = entry["data_offsets"]
+        dtype = numpy.dtype(_DTYPES[entry["dtype"]]).newbyteorder("<")
+        tensors[name] = numpy.frombuffer(data[start + begin:start + end], dtype=dtype).reshape(entry["shape"])
+    return metadata, tensors
+
+
+def write(path, metadata, tensors):
+    """Writes numpy arrays (float32, float64, int64 or int32) and string metadata as a safetensors file."""
+    names = {numpy.dtype(numpy.float32): "F32", numpy.dtype(numpy.float64): "F64",
+             numpy.dtype(numpy.int64): "I64", numpy.dtype(numpy.int32): "I32"}
+    header = {"__metadata__": metadata}
+    chunks = []
+    offset = 0
+    # 8-byte elements first, so that every tensor starts at a multiple of its element size.
+    for name, array in sorted(tensors.items(), key=lambda item: -item[1].dtype.itemsize):
+        raw = numpy.ascontiguousarray(array).astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
+        header[name] = {"dtype": names[array.dtype.newbyteorder("=")], "shape": list(array.shape),
+                        "data_offsets": [offset, offset + len(raw)]}
+        chunks.append(raw)
+        offset += len(raw)
+    encoded = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    encoded += b" " * (-len(encoded) % 8)
+    with open(path, "wb") as file:
+        file.write(struct.pack("<Q", len(encoded)))
+        file.write(encoded)
+        for chunk in chunks:
+            file.write(chunk)
+
+
+def _plain(value):
+    """A param_groups value as JSON holds it: tensors as numbers, tuples as lists."""
+    if isinstance(value, torch.Tensor):
+        return value.item()
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def save(optimizer, path):
+    """Writes optimizer.state_dict() as a file that vecoptim's Optimizer.loadStateDict reads."""
+    state_dict = optimizer.state_dict()
+    groups = [{key: _plain(value) for key, value in group.items()} for group in state_dict["param_groups"]]
+    tensors = {}
+    for index, state in state_dict["state"].items():
+        for name, value in state.items():
+            if value is None:  # SGD's momentum_buffer before the first step, in PyTorch 1.13
+                continue
+            if isinstance(value, torch.Tensor):
+                array = value.detach().cpu().numpy()
+                tensors["state.%d.%s" % (index, name)] = array.reshape(-1) if array.ndim > 0 else array
+            elif name == "step":  # PyTorch 1.13's RMSprop and Adadelta count in a Python int
+                tensors["state.%d.step" % index] = numpy.array(
+                    value, dtype=numpy.float32 if value <= _STEPS_EXACT_IN_FLOAT else numpy.int64)
+            else:  # PyTorch 1.13's ASGD keeps eta and mu as Python floats
+                tensors["state.%d.%s" % (index, name)] = numpy.array(value, dtype=numpy.float64)
+    metadata = {"format": FORMAT, "param_groups": json.dumps(groups),
+                "optimizers": json.dumps([type(optimizer).__name__] * len(groups))}
+    write(path, metadata, tensors)
+
+
+def to_state_dict(path, optimizer):
+    """The file as a state dict for optimizer.load_state_dict: shapes and missing param_groups entries from
+    optimizer."""
+    metadata, tensors = read(path)
+    if metadata.get("format") != FORMAT:
+        raise ValueError("%s holds no optimizer state (its format is %r)" % (path, metadata.get("format")))
+    names = json.loads(metadata.get("optimizers", "null"))
+    if names is not None and any(name != type(optimizer).__name__ for name in names):
+        raise ValueError("%s holds the state of %s, not of %s" % (path, names, type(optimizer).__name__))
+    own = optimizer.state_dict()["param_groups"]
+    saved = json.loads(metadata["param_groups"])
+    if len(saved) != len(own):
+        raise ValueError("%s has %d param_groups and the optimizer %d" % (path, len(saved), len(own)))
+    groups = []
+    for mine, theirs in zip(own, saved):
+        group = dict(mine)
+        for key, value in theirs.items():
+            group[key] = tuple(value) if isinstance(mine.get(key), tuple) else value
+        groups.append(group)
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    state = {}
+    for name, array in tensors.items():
+        _, index, key = name.split(".", 2)
+        index = int(index)
+        tensor = torch.from_numpy(array.astype(array.dtype.newbyteorder("="), copy=True))
+        if array.ndim > 0:
+            tensor = tensor.reshape(params[index].shape)
+        state.setdefault(index, {})[key] = tensor
+    return {"state": state, "param_groups": groups}
+
+
+def load(optimizer, path):
+    """Loads a file that vecoptim's Optimizer.saveStateDict (or save) wrote into optimizer."""
+    optimizer.load_state_dict(to_state_dict(path, optimizer))
+
+
+def _show(path):
+    metadata, tensors = read(path)
+    for key, value in metadata.items():
+        print("%s: %s" % (key, value))
+    for name, array in tensors.items():
+        print("%s: %s %s" % (name, array.dtype, list(array.shape)))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] != "show":
+        sys.exit("usage: state_dict.py show FILE")
+    _show(sys.argv[2])

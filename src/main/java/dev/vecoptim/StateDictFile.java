@@ -1,0 +1,422 @@
+package dev.vecoptim;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * An optimizer's state laid out as PyTorch's {@code optimizer.state_dict()}, in a safetensors file
+ * ({@link Safetensors}): what {@link Optimizer#saveStateDict} writes and {@link Optimizer#loadStateDict} reads.
+ *
+ * <pre>
+ * tensors       state.&lt;i&gt;.&lt;name&gt;  parameter i's state buffer (exp_avg, ...): F32 of its element count
+ *               state.&lt;i&gt;.step    its step count: F32 0-dim as PyTorch 2.x keeps it (I64 past 2^24, where
+ *                                 a float32 no longer counts by one); SGD keeps none
+ *               state.&lt;i&gt;.&lt;name&gt;  its scalars (mu_product, eta, mu): F32 0-dim
+ * __metadata__  format         "torch.optim state_dict"
+ *               param_groups   JSON: PyTorch's param_groups, hyper-parameters by PyTorch's names, "params"
+ *                              the indices i of each group's parameters
+ *               optimizers     JSON: each group's optimizer, PyTorch's class name (checked when present)
+ *               step_count     the optimizer's step count, decimal (vecoptim's; PyTorch keeps none)
+ * </pre>
+ * Parameters are numbered as PyTorch numbers them: group by group, each group's parameters in order. A
+ * parameter that has not stepped has no state in PyTorch's SGD, as in every optimizer loaded from a file
+ * that lacks its entries; SGD's momentum buffer is written only once it exists (PyTorch's first step copies
+ * the gradient into it rather than decaying a buffer of zeros).
+ */
+final class StateDictFile {
+    static final String FORMAT = "torch.optim state_dict";
+    private static final byte[] SIGNATURE = ("{\"" + Safetensors.METADATA + "\":{\"format\":\"" + FORMAT + "\"")
+            .getBytes(StandardCharsets.UTF_8);
+    private static final String STEP = "step";
+    /** Beyond this a float32 step count no longer counts by one, so it is written as an I64. */
+    private static final long EXACT_FLOAT_STEPS = 1L << 24;
+    /** The param_groups entries that choose how PyTorch runs or what its schedulers remember, not the update. */
+    private static final Set<String> NOT_HYPER_PARAMETERS = Set.of("params", "param_names", "foreach", "capturable",
+            "differentiable", "fused", "initial_lr", "max_lr", "min_lr", "base_lr", "base_momentum", "max_momentum");
+    private static final Pattern STATE_NAME = Pattern.compile("state\\.(0|[1-9][0-9]{0,9})\\.([A-Za-z_0-9]+)");
+    private static final ValueLayout.OfFloat FILE_FLOAT =
+            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private StateDictFile() {
+    }
+
+    /**
+     * Fails unless Jackson's streaming core, which reads and writes the header, can be loaded.
+     *
+     * @throws IllegalStateException saying which artifact to add, and how on the module path
+     */
+    static void requireJackson(String call) {
+        try {
+            Class.forName("tools.jackson.core.json.JsonFactory", false, StateDictFile.class.getClassLoader());
+        } catch (ClassNotFoundException | LinkageError missing) {
+            throw new IllegalStateException(call + " needs Jackson's tools.jackson.core:jackson-core (3.x), an"
+                    + " optional dependency of vecoptim: add it to your build; on the module path also"
+                    + " --add-modules tools.jackson.core (or require it from your module)", missing);
+        }
+    }
+
+    static void save(Optimizer optimizer, Path file) throws IOException {
+        List<Object> groups = new ArrayList<>();
+        List<Object> optimizers = new ArrayList<>();
+        long index = 0;
+        for (ParameterGroup group : optimizer.groups()) {
+            Map<String, Object> named = new LinkedHashMap<>(group.hyperParameters().namedHyperParameters());
+            List<Long> indices = new ArrayList<>();
+            for (int p = 0; p < group.parameters().size(); p++) {
+                indices.add(index++);
+            }
+            named.put("params", indices);
+            groups.add(named);
+            optimizers.add(group.algorithm().name());
+        }
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("format", FORMAT);
+        metadata.put("param_groups", new String(Json.write(groups), StandardCharsets.UTF_8));
+        metadata.put("optimizers", new String(Json.write(optimizers), StandardCharsets.UTF_8));
+        metadata.put("step_count", Long.toString(optimizer.stepCount()));
+        try (Arena arena = Arena.ofConfined()) {
+            List<Safetensors.Output> tensors = new ArrayList<>();
+            List<Parameter> parameters = Checkpoint.inGroupOrder(optimizer);
+            for (int i = 0; i < parameters.size(); i++) {
+                addState(tensors, "state." + i + ".", parameters.get(i), arena);
+            }
+            Safetensors.write(file, metadata, tensors, SIGNATURE);
+        }
+    }
+
+    private static void addState(List<Safetensors.Output> tensors, String prefix, Parameter parameter, Arena arena) {
+        boolean countsSteps = countsSteps(parameter.group().algorithm());
+        if (!countsSteps && parameter.stepCount() == 0) {
+            return;
+        }
+        MemorySegment[] state = parameter.stateBuffers();
+        List<String> names = parameter.stateNames();
+        for (int s = 0; s < names.size(); s++) {
+            tensors.add(new Safetensors.Output(prefix + names.get(s), Safetensors.F32,
+                    new long[] {parameter.elementCount()}, state[s]));
+        }
+        if (countsSteps) {
+            long steps = parameter.stepCount();
+            tensors.add(steps <= EXACT_FLOAT_STEPS
+                    ? new Safetensors.Output(prefix + STEP, Safetensors.F32, new long[0],
+                            arena.allocateFrom(ValueLayout.JAVA_FLOAT, steps))
+                    : new Safetensors.Output(prefix + STEP, Safetensors.I64, new long[0],
+                            arena.allocateFrom(ValueLayout.JAVA_LONG, steps)));
+        }
+        List<String> scalars = parameter.scalarNames();
+        for (int s = 0; s < scalars.size(); s++) {
+            tensors.add(new Safetensors.Output(prefix + scalars.get(s), Safetensors.F32, new long[0],
+                    state[names.size() + s]));
+        }
+    }
+
+    /** Whether PyTorch keeps a {@code step} in this optimizer's state: all but SGD do. */
+    private static boolean countsSteps(Algorithm algorithm) {
+        return !(algorithm instanceof Sgd);
+    }
+
+    static void load(Optimizer optimizer, Path path) throws IOException {
+        Path file = path.toAbsolutePath();
+        try (Arena staging = Arena.ofConfined()) {
+            Safetensors.Contents contents = Safetensors.read(file, staging, CheckpointReader.READ_BYTES);
+            String format = contents.metadata().get("format");
+            if (!FORMAT.equals(format)) {
+                throw refused(file, "its " + Safetensors.METADATA + " has no format \"" + FORMAT + "\""
+                        + (format == null ? "" : " (it says \"" + format + "\")")
+                        + ": it holds no optimizer's state (model weights?)");
+            }
+            List<Parameter> parameters = Checkpoint.inGroupOrder(optimizer);
+            List<Algorithm> hyperParameters = hyperParameters(file, optimizer, contents.metadata());
+            Map<Integer, Map<String, Safetensors.Tensor>> state = stateByParameter(file, parameters, contents);
+            Long declared = declaredSteps(file, contents.metadata());
+            long[] counts = new long[parameters.size()];
+            long steps = declared != null ? declared : 0;
+            for (int i = 0; i < counts.length; i++) {
+                Map<String, Safetensors.Tensor> tensors = state.getOrDefault(i, Map.of());
+                counts[i] = checkState(file, "state." + i, parameters.get(i), tensors, contents.data(), declared);
+                steps = declared != null ? steps : Math.max(steps, counts[i]);
+            }
+            for (int i = 0; i < counts.length; i++) {
+                if (counts[i] > steps) {
+                    throw refused(file, "state." + i + " has made " + counts[i] + " steps, more than the optimizer's "
+                            + steps + " (step_count)");
+                }
+            }
+            apply(optimizer, hyperParameters, parameters, state, counts, contents.data(), steps);
+        }
+    }
+
+    private static List<Algorithm> hyperParameters(Path file, Optimizer optimizer, Map<String, String> metadata)
+            throws CheckpointException {
+        List<?> groups = jsonList(file, metadata, "param_groups", true);
+        List<ParameterGroup> mine = optimizer.groups();
+        if (groups.size() != mine.size()) {
+            throw refused(file, "it has " + groups.size() + " param_groups and this optimizer " + mine.size());
+        }
+        List<?> names = jsonList(file, metadata, "optimizers", false);
+        if (names != null && names.size() != mine.size()) {
+            throw refused(file, "its optimizers name " + names.size() + " groups and this optimizer has " + mine.size());
+        }
+        List<Algorithm> restored = new ArrayList<>();
+        long first = 0;
+        for (ParameterGroup group : mine) {
+            String at = "param_groups[" + group.index() + "]";
+            if (!(groups.get(group.index()) instanceof Map<?, ?> saved)) {
+                throw refused(file, at + " is not a JSON object");
+            }
+            Algorithm algorithm = group.hyperParameters();
+            if (names != null && !algorithm.name().equals(names.get(group.index()))) {
+                throw refused(file, at + " is " + names.get(group.index()) + "'s in the file and " + algorithm.name()
+                        + " here");
+            }
+            List<Long> expected = new ArrayList<>();
+            for (int p = 0; p < group.parameters().size(); p++) {
+                expected.add(first + p);
+            }
+            first += expected.size();
+            if (!expected.equals(saved.get("params"))) {
+                throw refused(file, at + " has the params " + saved.get("params") + " and this optimizer's group "
+                        + group.index() + " " + expected + " (PyTorch numbers parameters group by group)");
+            }
+            restored.add(restoredHyperParameters(file, at, algorithm, saved));
+        }
+        return restored;
+    }
+
+    private static Algorithm restoredHyperParameters(Path file, String at, Algorithm algorithm, Map<?, ?> saved)
+            throws CheckpointException {
+        Map<String, Object> mine = algorithm.namedHyperParameters();
+        Map<String, Object> read = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> entry : saved.entrySet()) {
+            String key = (String) entry.getKey();
+            if (NOT_HYPER_PARAMETERS.contains(key)) {
+                continue;
+            }
+            if (key.equals("decoupled_weight_decay") && algorithm instanceof Adam) {
+                // PyTorch 2.7's Adam keeps the flag too: AdamW is Adam with it on.
+                boolean adamW = algorithm.name().equals("AdamW");
+                if (!Boolean.valueOf(adamW).equals(entry.getValue())) {
+                    throw refused(file, at + " has decoupled_weight_decay=" + NamedValues.repr(entry.getValue())
+                            + " and this group is " + algorithm.name());
+                }
+                continue;
+            }
+            if (!mine.containsKey(key)) {
+                throw refused(file, at + " has " + key + ", which " + algorithm.name() + " does not have");
+            }
+            read.put(key, typed(entry.getValue()));
+        }
+        for (String key : mine.keySet()) {
+            if (!read.containsKey(key)) {
+                throw refused(file, at + " has no " + key);
+            }
+        }
+        String flags = NamedValues.flagMismatch(read, mine, "file");
+        if (flags != null) {
+            throw refused(file, at + flags);
+        }
+        try {
+            return algorithm.withNamedHyperParameters(read);
+        } catch (IllegalArgumentException invalid) {
+            throw new CheckpointException(file + ": " + at + " holds invalid hyper-parameters: " + invalid.getMessage(),
+                    invalid);
+        }
+    }
+
+    /** A JSON value as {@link NamedValues} reads it: integers as doubles, lists of numbers as tuples. */
+    private static Object typed(Object value) {
+        if (value instanceof Long integer) {
+            return integer.doubleValue();
+        }
+        if (value instanceof List<?> list && list.stream().allMatch(Number.class::isInstance)) {
+            return list.stream().mapToDouble(number -> ((Number) number).doubleValue()).toArray();
+        }
+        return value;
+    }
+
+    private static List<?> jsonList(Path file, Map<String, String> metadata, String key, boolean required)
+            throws CheckpointException {
+        String text = metadata.get(key);
+        if (text == null) {
+            if (required) {
+                throw refused(file, "its " + Safetensors.METADATA + " has no " + key);
+            }
+            return null;
+        }
+        try {
+            if (Json.parse(text.getBytes(StandardCharsets.UTF_8)) instanceof List<?> list) {
+                return list;
+            }
+            throw refused(file, "its " + key + " is not a JSON list");
+        } catch (IllegalArgumentException malformed) {
+            throw new CheckpointException(file + ": its " + key + " is not JSON: " + malformed.getMessage(), malformed);
+        }
+    }
+
+    private static Long declaredSteps(Path file, Map<String, String> metadata) throws CheckpointException {
+        String text = metadata.get("step_count");
+        if (text == null) {
+            return null;
+        }
+        if (!text.matches("0|[1-9][0-9]*")) {
+            throw refused(file, "its step_count \"" + text + "\" is not a count");
+        }
+        try {
+            return Long.parseLong(text);
+        } catch (NumberFormatException beyondLong) {
+            throw refused(file, "its step_count " + text + " is beyond 2^63 - 1");
+        }
+    }
+
+    private static Map<Integer, Map<String, Safetensors.Tensor>> stateByParameter(Path file,
+            List<Parameter> parameters, Safetensors.Contents contents) throws CheckpointException {
+        Map<Integer, Map<String, Safetensors.Tensor>> state = new HashMap<>();
+        for (Safetensors.Tensor tensor : contents.tensors().values()) {
+            Matcher name = STATE_NAME.matcher(tensor.name());
+            if (!name.matches()) {
+                throw refused(file, "tensor " + tensor.name() + " is not named state.<parameter index>.<state name>");
+            }
+            long index = Long.parseLong(name.group(1));
+            if (index >= parameters.size()) {
+                throw refused(file, "tensor " + tensor.name() + " is of parameter " + index + ", and this optimizer has "
+                        + parameters.size());
+            }
+            Parameter parameter = parameters.get((int) index);
+            Set<String> kept = keptNames(parameter);
+            if (!kept.contains(name.group(2))) {
+                throw refused(file, "tensor " + tensor.name() + ": " + parameter.label() + " ("
+                        + parameter.group().algorithm().name() + ") keeps " + new TreeSet<>(kept));
+            }
+            state.computeIfAbsent((int) index, i -> new HashMap<>()).put(name.group(2), tensor);
+        }
+        return state;
+    }
+
+    /** The names of {@code parameter}'s entries in PyTorch's state: its buffers, its step, its scalars. */
+    private static Set<String> keptNames(Parameter parameter) {
+        Set<String> names = new TreeSet<>(parameter.stateNames());
+        names.addAll(parameter.scalarNames());
+        if (countsSteps(parameter.group().algorithm())) {
+            names.add(STEP);
+        }
+        return names;
+    }
+
+    /**
+     * Checks parameter {@code parameter}'s entries and returns its step count: its {@code step}, or for SGD,
+     * which keeps none, the declared step count once its momentum buffer exists (at least 1).
+     */
+    private static long checkState(Path file, String at, Parameter parameter, Map<String, Safetensors.Tensor> tensors,
+                                   MemorySegment data, Long declared) throws CheckpointException {
+        if (!tensors.isEmpty()) {
+            Set<String> missing = keptNames(parameter);
+            missing.removeAll(tensors.keySet());
+            if (!missing.isEmpty()) {
+                throw refused(file, at + " has " + new TreeSet<>(tensors.keySet()) + " but no " + missing);
+            }
+        }
+        for (String name : parameter.stateNames()) {
+            Safetensors.Tensor buffer = tensors.get(name);
+            if (buffer != null && (!buffer.dtype().equals(Safetensors.F32)
+                    || buffer.elements() != parameter.elementCount())) {
+                throw refused(file, at + "." + name + " is " + buffer.dtype() + " of " + buffer.elements()
+                        + " elements, and " + parameter.label() + " keeps F32 of " + parameter.elementCount());
+            }
+        }
+        for (String name : parameter.scalarNames()) {
+            Safetensors.Tensor scalar = tensors.get(name);
+            if (scalar != null) {
+                if (!scalar.dtype().equals(Safetensors.F32) && !scalar.dtype().equals("F64")) {
+                    throw refused(file, at + "." + name + " is " + scalar.dtype() + ", not F32 or F64");
+                }
+                double value = number(file, at + "." + name, scalar, data);
+                if (Double.doubleToRawLongBits((float) value) != Double.doubleToRawLongBits(value)) {
+                    throw refused(file, at + "." + name + " is " + value + ", which no float32 is");
+                }
+            }
+        }
+        if (!countsSteps(parameter.group().algorithm())) {
+            long steps = declared != null ? declared : 0;
+            return parameter.stateNames().isEmpty() ? steps : tensors.isEmpty() ? 0 : Math.max(steps, 1);
+        }
+        if (tensors.isEmpty()) {
+            return 0;
+        }
+        double steps = number(file, at + "." + STEP, tensors.get(STEP), data);
+        if (!(steps >= 0 && steps == Math.rint(steps) && steps < 0x1p63)) {
+            throw refused(file, at + "." + STEP + " is " + steps + ", not a step count");
+        }
+        return (long) steps;
+    }
+
+    /** The value of a tensor of one element: F32, F64, I32 or I64 (I64 beyond 2^53 rounded, only to be refused). */
+    private static double number(Path file, String name, Safetensors.Tensor tensor, MemorySegment data)
+            throws CheckpointException {
+        if (tensor.elements() != 1) {
+            throw refused(file, name + " has " + tensor.elements() + " elements, not one");
+        }
+        ByteOrder little = ByteOrder.LITTLE_ENDIAN;
+        return switch (tensor.dtype()) {
+            case "F32" -> data.get(FILE_FLOAT, tensor.begin());
+            case "F64" -> data.get(ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(little), tensor.begin());
+            case "I32" -> data.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(little), tensor.begin());
+            case "I64" -> data.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(little), tensor.begin());
+            default -> throw refused(file, name + " is " + tensor.dtype() + ", not F32, F64, I32 or I64");
+        };
+    }
+
+    /** Copies what was checked into the optimizer; nothing here can fail. */
+    private static void apply(Optimizer optimizer, List<Algorithm> hyperParameters, List<Parameter> parameters,
+                              Map<Integer, Map<String, Safetensors.Tensor>> state, long[] counts, MemorySegment data,
+                              long steps) {
+        for (ParameterGroup group : optimizer.groups()) {
+            group.restore(hyperParameters.get(group.index()));
+        }
+        for (int i = 0; i < parameters.size(); i++) {
+            Parameter parameter = parameters.get(i);
+            Map<String, Safetensors.Tensor> tensors = state.getOrDefault(i, Map.of());
+            if (tensors.isEmpty()) {
+                parameter.startState();
+            } else {
+                copyState(parameter, tensors, data);
+            }
+            parameter.stepCount(counts[i]);
+        }
+        optimizer.restored(steps);
+    }
+
+    private static void copyState(Parameter parameter, Map<String, Safetensors.Tensor> tensors, MemorySegment data) {
+        MemorySegment[] buffers = parameter.stateBuffers();
+        List<String> names = parameter.stateNames();
+        for (int s = 0; s < names.size(); s++) {
+            MemorySegment.copy(data, FILE_FLOAT, tensors.get(names.get(s)).begin(), buffers[s], ValueLayout.JAVA_FLOAT,
+                    0, parameter.elementCount());
+        }
+        List<String> scalars = parameter.scalarNames();
+        for (int s = 0; s < scalars.size(); s++) {
+            Safetensors.Tensor scalar = tensors.get(scalars.get(s));
+            float value = scalar.dtype().equals(Safetensors.F32) ? data.get(FILE_FLOAT, scalar.begin())
+                    : (float) data.get(ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN),
+                            scalar.begin());
+            Algorithm.scalar(buffers[names.size() + s], value);
+        }
+    }
+
+    private static CheckpointException refused(Path file, String reason) {
+        return new CheckpointException(file + ": " + reason);
+    }
+}

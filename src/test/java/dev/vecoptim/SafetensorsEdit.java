@@ -1,0 +1,105 @@
+package dev.vecoptim;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+
+/**
+ * A safetensors file opened for change, as another writer with other intentions would make it: metadata and
+ * tensors (dtype, shape, raw little-endian bytes) to edit, then written back whole and well formed. For files a
+ * correct vecoptim never writes.
+ */
+final class SafetensorsEdit {
+    /** A tensor's description and bytes. */
+    record Raw(String dtype, long[] shape, byte[] bytes) {
+    }
+
+    final Map<String, String> metadata = new LinkedHashMap<>();
+    final Map<String, Raw> tensors = new LinkedHashMap<>();
+
+    static SafetensorsEdit of(Path file) throws IOException {
+        SafetensorsEdit edit = new SafetensorsEdit();
+        try (Arena arena = Arena.ofConfined()) {
+            Safetensors.Contents contents = Safetensors.read(file, arena, CheckpointReader.READ_BYTES);
+            edit.metadata.putAll(contents.metadata());
+            for (Safetensors.Tensor tensor : contents.tensors().values()) {
+                edit.tensors.put(tensor.name(), new Raw(tensor.dtype(), tensor.shape(), contents.data()
+                        .asSlice(tensor.begin(), tensor.end() - tensor.begin()).toArray(ValueLayout.JAVA_BYTE)));
+            }
+        }
+        return edit;
+    }
+
+    /** Replaces tensor {@code name} with one of {@code dtype} and {@code shape} holding {@code values}. */
+    SafetensorsEdit put(String name, String dtype, long[] shape, Number... values) {
+        ByteBuffer bytes = ByteBuffer.allocate(64 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (Number value : values) {
+            switch (dtype) {
+                case "F32" -> bytes.putFloat(value.floatValue());
+                case "F64" -> bytes.putDouble(value.doubleValue());
+                case "I64" -> bytes.putLong(value.longValue());
+                case "I32" -> bytes.putInt(value.intValue());
+                case "F16" -> bytes.putShort(Float.floatToFloat16(value.floatValue()));
+                default -> throw new IllegalArgumentException(dtype);
+            }
+        }
+        tensors.put(name, new Raw(dtype, shape, java.util.Arrays.copyOf(bytes.array(), bytes.position())));
+        return this;
+    }
+
+    /** Replaces tensor {@code name} with a 0-dim one holding {@code value}. */
+    SafetensorsEdit scalar(String name, String dtype, Number value) {
+        return put(name, dtype, new long[0], value);
+    }
+
+    SafetensorsEdit rename(String from, String to) {
+        Map<String, Raw> renamed = new LinkedHashMap<>();
+        tensors.forEach((name, raw) -> renamed.put(name.equals(from) ? to : name, raw));
+        tensors.clear();
+        tensors.putAll(renamed);
+        return this;
+    }
+
+    /** Writes the tensors one after another, in order, with a header JSON that {@code change} may alter as text. */
+    void write(Path file, UnaryOperator<String> change) throws IOException {
+        StringBuilder header = new StringBuilder("{\"__metadata__\":{");
+        List<String> entries = new ArrayList<>();
+        metadata.forEach((key, value) -> entries.add(quote(key) + ":" + quote(value)));
+        header.append(String.join(",", entries)).append("}");
+        long offset = 0;
+        for (Map.Entry<String, Raw> tensor : tensors.entrySet()) {
+            Raw raw = tensor.getValue();
+            List<String> shape = new ArrayList<>();
+            for (long extent : raw.shape()) {
+                shape.add(Long.toString(extent));
+            }
+            header.append(",").append(quote(tensor.getKey())).append(":{\"dtype\":").append(quote(raw.dtype()))
+                    .append(",\"shape\":[").append(String.join(",", shape)).append("],\"data_offsets\":[")
+                    .append(offset).append(",").append(offset + raw.bytes().length).append("]}");
+            offset += raw.bytes().length;
+        }
+        byte[] json = change.apply(header.append("}").toString()).getBytes(StandardCharsets.UTF_8);
+        ByteBuffer out = ByteBuffer.allocate((int) (8 + json.length + offset)).order(ByteOrder.LITTLE_ENDIAN);
+        out.putLong(json.length).put(json);
+        tensors.values().forEach(raw -> out.put(raw.bytes()));
+        Files.write(file, out.array());
+    }
+
+    void write(Path file) throws IOException {
+        write(file, UnaryOperator.identity());
+    }
+
+    private static String quote(String text) {
+        return "\"" + text.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+}

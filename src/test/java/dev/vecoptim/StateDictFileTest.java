@@ -1,0 +1,481 @@
+package dev.vecoptim;
+
+import static dev.vecoptim.CheckpointFiles.filled;
+import static dev.vecoptim.CheckpointFiles.state;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.TreeSet;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Optimizer state as safetensors: exact round trips, PyTorch's layout, and refusal of every bad file. */
+class StateDictFileTest {
+    @TempDir
+    Path directory;
+
+    static Stream<TestedOptimizers.Kind> kinds() {
+        return TestedOptimizers.ALL.stream();
+    }
+
+    /**
+     * Group 0 over memory the optimizer allocates (a flat block), group 1 over the caller's; three steps, then
+     * (but for SGD, which PyTorch counts no steps for) a parameter added and one more step, so that step counts
+     * differ.
+     */
+    private static Optimizer trained(Arena arena, Algorithm first, Algorithm second, boolean addLate, long seed) {
+        Optimizer optimizer = Optimizer.builder().build();
+        SplittableRandom random = new SplittableRandom(seed);
+        List<Parameter> allocated = optimizer.addGroup(first).allocate(7, 33);
+        for (Parameter parameter : allocated) {
+            parameter.value().copyFrom(filled(arena, (int) parameter.elementCount(), random));
+        }
+        ParameterGroup user = optimizer.addGroup(second);
+        user.add(filled(arena, 1, random), arena.allocate(4));
+        for (int s = 0; s < 3; s++) {
+            newGradients(optimizer, random, arena);
+            optimizer.step();
+        }
+        if (addLate) {
+            user.add(filled(arena, 5, random), arena.allocate(20));
+            newGradients(optimizer, random, arena);
+            optimizer.step();
+        }
+        return optimizer;
+    }
+
+    private static void newGradients(Optimizer optimizer, SplittableRandom random, Arena arena) {
+        for (ParameterGroup group : optimizer.groups()) {
+            for (Parameter parameter : group.parameters()) {
+                parameter.grad().copyFrom(filled(arena, (int) parameter.elementCount(), random));
+            }
+        }
+    }
+
+    /** The same structure at other learning rates, values and state, never stepped. */
+    private static Optimizer fresh(Arena arena, Optimizer like) {
+        Optimizer optimizer = Optimizer.builder().build();
+        SplittableRandom random = new SplittableRandom(99);
+        for (ParameterGroup group : like.groups()) {
+            Algorithm other = group.hyperParameters().withLr(group.lr() * 3 + 0.25);
+            if (group.index() == 0) {
+                optimizer.addGroup(other).allocate(group.parameters().stream().mapToLong(Parameter::elementCount)
+                        .toArray());
+            } else {
+                ParameterGroup added = optimizer.addGroup(other);
+                for (Parameter parameter : group.parameters()) {
+                    int size = (int) parameter.elementCount();
+                    added.add(filled(arena, size, random), filled(arena, size, random));
+                }
+            }
+        }
+        return optimizer;
+    }
+
+    /** Gives {@code twin} the values and gradients of {@code optimizer}: they are the caller's, not the file's. */
+    private static void copyValuesAndGradients(Optimizer optimizer, Optimizer twin) {
+        for (ParameterGroup group : optimizer.groups()) {
+            for (Parameter parameter : group.parameters()) {
+                Parameter other = twin.groups().get(group.index()).parameters().get(parameter.index());
+                other.value().copyFrom(parameter.value());
+                other.grad().copyFrom(parameter.grad());
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("kinds")
+    void aFileLoadsBackExactlyAndStepsOnTheSame(TestedOptimizers.Kind kind) throws IOException {
+        SplittableRandom random = new SplittableRandom(kind.name().hashCode());
+        for (int trial = 0; trial < 4; trial++) {
+            Algorithm first = trial == 0 ? kind.everyBuffer() : kind.random().apply(random);
+            Algorithm second = kind.random().apply(random);
+            try (Arena arena = Arena.ofShared();
+                 Optimizer trained = trained(arena, first, second, !kind.name().equals("SGD"), random.nextLong());
+                 Optimizer fresh = fresh(arena, trained)) {
+                Path file = directory.resolve(kind.name() + ".safetensors");
+                trained.saveStateDict(file);
+                fresh.loadStateDict(file);
+                assertEquals(state(trained), state(fresh), () -> first + " / " + second);
+                copyValuesAndGradients(trained, fresh);
+                trained.step();
+                fresh.step();
+                assertArrayEquals(ModelMemory.stateBits(trained), ModelMemory.stateBits(fresh));
+            }
+        }
+    }
+
+    @Test
+    void theFileIsLaidOutAsPyTorchsStateDict() throws IOException {
+        try (Arena arena = Arena.ofShared();
+             Optimizer optimizer = trained(arena, Adam.builder().amsgrad(true).build(),
+                     Adam.builder().amsgrad(true).lr(0.5).weightDecay(0.25).build(), true, 3)) {
+            Path file = directory.resolve("adam.safetensors");
+            optimizer.saveStateDict(file);
+            byte[] bytes = Files.readAllBytes(file);
+            ByteBuffer littleEndianBytes = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+            int headerLength = (int) littleEndianBytes.getLong(0);
+            assertEquals(0, headerLength % 8, "the header is padded to 8 bytes");
+            String header = new String(bytes, 8, headerLength, StandardCharsets.UTF_8);
+            assertTrue(header.startsWith("{\"__metadata__\":{\"format\":\"torch.optim state_dict\",\"param_groups\":"
+                    + "\"[{\\\"lr\\\":0.001,\\\"betas\\\":[0.9,0.999],\\\"eps\\\":1.0E-8,\\\"weight_decay\\\":0.0,"
+                    + "\\\"amsgrad\\\":true,\\\"maximize\\\":false,\\\"params\\\":[0,1]},{\\\"lr\\\":0.5,"
+                    + "\\\"betas\\\":[0.9,0.999],\\\"eps\\\":1.0E-8,\\\"weight_decay\\\":0.25,\\\"amsgrad\\\":true,"
+                    + "\\\"maximize\\\":false,\\\"params\\\":[2,3]}]\",\"optimizers\":\"[\\\"Adam\\\",\\\"Adam\\\"]\","
+                    + "\"step_count\":\"4\"},"), header);
+            assertTrue(header.stripTrailing().endsWith("}"), header);
+            assertTrue(header.length() - header.stripTrailing().length() < 8, "padded with spaces, no more");
+
+            SafetensorsEdit contents = SafetensorsEdit.of(file);
+            Set<String> expected = new TreeSet<>();
+            for (int i = 0; i < 4; i++) {
+                expected.addAll(List.of("state." + i + ".exp_avg", "state." + i + ".exp_avg_sq",
+                        "state." + i + ".max_exp_avg_sq", "state." + i + ".step"));
+            }
+            assertEquals(expected, new TreeSet<>(contents.tensors.keySet()));
+            List<Parameter> parameters = Checkpoint.inGroupOrder(optimizer);
+            for (int i = 0; i < parameters.size(); i++) {
+                Parameter parameter = parameters.get(i);
+                SafetensorsEdit.Raw step = contents.tensors.get("state." + i + ".step");
+                assertEquals("F32", step.dtype());
+                assertEquals(0, step.shape().length);
+                assertEquals((float) parameter.stepCount(), ByteBuffer.wrap(step.bytes()).order(ByteOrder.LITTLE_ENDIAN)
+                        .getFloat());
+                for (String name : parameter.stateNames()) {
+                    SafetensorsEdit.Raw buffer = contents.tensors.get("state." + i + "." + name);
+                    assertEquals("F32", buffer.dtype());
+                    assertArrayEquals(new long[] {parameter.elementCount()}, buffer.shape());
+                    MemorySegment littleEndian = MemorySegment.ofArray(buffer.bytes());
+                    for (long k = 0; k < parameter.elementCount(); k++) {
+                        assertEquals(Float.floatToRawIntBits(parameter.state(name).getAtIndex(ValueLayout.JAVA_FLOAT, k)),
+                                littleEndian.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN),
+                                        4 * k), name);
+                    }
+                }
+            }
+            assertEquals(List.of(4L, 4L, 4L, 1L), parameters.stream().map(Parameter::stepCount).toList());
+        }
+    }
+
+    @Test
+    void scalarsAreZeroDimensionalFloatsAndStepsPast2To24AreIntegers() throws IOException {
+        try (Arena arena = Arena.ofShared();
+             Optimizer nadam = trained(arena, NAdam.builder().build(), NAdam.builder().build(), false, 5);
+             Optimizer target = fresh(arena, nadam)) {
+            Path checkpoint = directory.resolve("nadam.ckpt");
+            nadam.save(checkpoint);
+            long far = (1L << 24) + 3;
+            CheckpointFiles.rewriteHeader(checkpoint, header -> CheckpointFiles.withParameterSteps(
+                    new CheckpointHeader(far, header.groups()), 0, 0, far));
+            nadam.load(checkpoint);
+            Path file = directory.resolve("nadam.safetensors");
+            nadam.saveStateDict(file);
+            SafetensorsEdit contents = SafetensorsEdit.of(file);
+            assertEquals("I64", contents.tensors.get("state.0.step").dtype());
+            assertEquals("F32", contents.tensors.get("state.1.step").dtype());
+            SafetensorsEdit.Raw muProduct = contents.tensors.get("state.0.mu_product");
+            assertEquals("F32", muProduct.dtype());
+            assertEquals(Float.floatToRawIntBits(Checkpoint.inGroupOrder(nadam).get(0).scalar("mu_product")),
+                    ByteBuffer.wrap(muProduct.bytes()).order(ByteOrder.LITTLE_ENDIAN).getInt());
+            target.loadStateDict(file);
+            assertEquals(state(nadam), state(target));
+            assertEquals(far, Checkpoint.inGroupOrder(target).get(0).stepCount());
+        }
+    }
+
+    @Test
+    void sgdCountsTheDeclaredStepsOnceItsMomentumBufferExists() throws IOException {
+        Algorithm sgd = Sgd.builder(0.1).momentum(0.9).dampening(0.5).build();
+        try (Arena arena = Arena.ofShared(); Optimizer trained = trained(arena, sgd, sgd, false, 7);
+             Optimizer fresh = fresh(arena, trained)) {
+            ParameterGroup late = trained.groups().get(1);
+            late.add(filled(arena, 3, new SplittableRandom(1)), arena.allocate(12));
+            Path file = directory.resolve("sgd.safetensors");
+            trained.saveStateDict(file);
+            SafetensorsEdit contents = SafetensorsEdit.of(file);
+            assertEquals(Set.of("state.0.momentum_buffer", "state.1.momentum_buffer", "state.2.momentum_buffer"),
+                    contents.tensors.keySet(), "a parameter that never stepped has no buffer yet, as in PyTorch");
+            fresh.groups().get(1).add(filled(arena, 3, new SplittableRandom(2)), arena.allocate(12));
+            fresh.loadStateDict(file);
+            assertEquals(state(trained), state(fresh));
+
+            contents.metadata.remove("step_count");
+            contents.write(file);
+            fresh.loadStateDict(file);
+            assertEquals(1, fresh.stepCount(), "PyTorch's SGD counts no steps");
+            assertEquals(List.of(1L, 1L, 1L, 0L), Checkpoint.inGroupOrder(fresh).stream().map(Parameter::stepCount)
+                    .toList());
+            copyValuesAndGradients(trained, fresh);
+            trained.step();
+            fresh.step();
+            assertArrayEquals(valueBits(trained), valueBits(fresh), "the last parameter's first step copies its"
+                    + " gradient into its buffer; the others decay theirs");
+        }
+    }
+
+    private static int[][] valueBits(Optimizer optimizer) {
+        return Checkpoint.inGroupOrder(optimizer).stream()
+                .map(parameter -> dev.vecoptim.kernel.TestFloats.canonicalBits(parameter.value())).toArray(int[][]::new);
+    }
+
+    @Test
+    void aParameterWithoutStateStartsAfreshAsInPyTorch() throws IOException {
+        for (Algorithm algorithm : List.of(Adagrad.builder().initialAccumulatorValue(0.5).build(),
+                Rprop.builder().lr(0.125).build(), Asgd.builder().lr(0.25).build())) {
+            try (Arena arena = Arena.ofShared(); Optimizer trained = trained(arena, algorithm, algorithm, false, 11);
+                 Optimizer loaded = fresh(arena, trained); Optimizer reference = Optimizer.builder().build()) {
+                Path file = directory.resolve("partial.safetensors");
+                trained.saveStateDict(file);
+                SafetensorsEdit edit = SafetensorsEdit.of(file);
+                edit.tensors.keySet().removeIf(name -> name.startsWith("state.2."));
+                edit.write(file);
+                loaded.loadStateDict(file);
+                Parameter afresh = Checkpoint.inGroupOrder(loaded).get(2);
+                assertEquals(0, afresh.stepCount());
+                // Where the group's restored hyper-parameters start a parameter of that size.
+                Parameter start = reference.addGroup(trained.groups().get(1).hyperParameters())
+                        .add(arena.allocate(afresh.value().byteSize()), arena.allocate(afresh.grad().byteSize()));
+                for (String name : afresh.stateNames()) {
+                    assertArrayEquals(start.state(name).toArray(ValueLayout.JAVA_INT),
+                            afresh.state(name).toArray(ValueLayout.JAVA_INT), algorithm + " " + name);
+                }
+                for (String name : afresh.scalarNames()) {
+                    assertEquals(start.scalar(name), afresh.scalar(name), algorithm + " " + name);
+                }
+                List<Object> expected = state(trained);
+                List<Object> got = state(loaded);
+                int lastParameter = 1 + afresh.stateNames().size() + afresh.scalarNames().size();
+                assertEquals(expected.subList(0, expected.size() - lastParameter),
+                        got.subList(0, got.size() - lastParameter), "the other parameters load as saved");
+            }
+        }
+    }
+
+    private static Number[] zeros(int count) {
+        Number[] zeros = new Number[count];
+        java.util.Arrays.fill(zeros, 0f);
+        return zeros;
+    }
+
+    /** Saves a trained Adam (AMSGrad, two groups), edits the file, and expects {@code message} on loading it. */
+    private void assertRefusedAfter(EditStep edit, String message) throws IOException {
+        try (Arena arena = Arena.ofShared();
+             Optimizer trained = trained(arena, Adam.builder().amsgrad(true).build(),
+                     Adam.builder().amsgrad(true).build(), true, 13);
+             Optimizer target = fresh(arena, trained)) {
+            Path file = directory.resolve("edited.safetensors");
+            trained.saveStateDict(file);
+            edit.apply(file);
+            List<Object> before = state(target);
+            CheckpointException thrown = assertThrows(CheckpointException.class, () -> target.loadStateDict(file));
+            assertTrue(thrown.getMessage().contains(message), () -> "'" + thrown.getMessage() + "' lacks '" + message + "'");
+            assertTrue(thrown.getMessage().startsWith(file.toAbsolutePath().toString()), thrown.getMessage());
+            assertEquals(before, state(target), "a refused file changed the optimizer");
+        }
+    }
+
+    /** A change to a saved file. */
+    private interface EditStep {
+        void apply(Path file) throws IOException;
+    }
+
+    private static EditStep header(UnaryOperator<String> change) {
+        return file -> SafetensorsEdit.of(file).write(file, change);
+    }
+
+    private static EditStep tensors(java.util.function.Consumer<SafetensorsEdit> change) {
+        return file -> {
+            SafetensorsEdit edit = SafetensorsEdit.of(file);
+            change.accept(edit);
+            edit.write(file);
+        };
+    }
+
+    private static EditStep groups(UnaryOperator<String> change) {
+        return tensors(edit -> edit.metadata.put("param_groups", change.apply(edit.metadata.get("param_groups"))));
+    }
+
+    @Test
+    void filesThatAreNotSafetensorsAreRefused() throws IOException {
+        assertRefusedAfter(file -> Files.writeString(file, "not a safetensors file"), "its header length");
+        assertRefusedAfter(file -> Files.write(file, new byte[3]), "it has 3 bytes, fewer than a header length");
+        assertRefusedAfter(header(json -> "{\"__metadata__\":" + json), "its header is not JSON");
+        assertRefusedAfter(header(json -> json.replace("}}", "},\"state.0.step\":{}}")), "Duplicate");
+        assertRefusedAfter(header(json -> "[" + json + "]"), "its header is not a JSON object");
+        assertRefusedAfter(header(json -> json.replace("\"data_offsets\":[0,", "\"data_offsets\":[4,")),
+                "does not take the");
+        assertRefusedAfter(header(json -> json.replaceFirst("\"dtype\":\"F32\"", "\"dtype\":\"Q8\"")),
+                "which safetensors does not define");
+        assertRefusedAfter(header(json -> json.replaceFirst("\"shape\":\\[", "\"shape\":[-1,")),
+                "is not a list of integers ≥ 0");
+        assertRefusedAfter(file -> Files.write(file, new byte[] {1}, java.nio.file.StandardOpenOption.APPEND),
+                "its tensors end at byte");
+        assertRefusedAfter(header(json -> json.replace("\"__metadata__\":{", "\"__metadata__\":{\"n\":1,")),
+                "its __metadata__ entry n is not a string");
+    }
+
+    @Test
+    void filesOfOtherThingsOrOptimizersAreRefused() throws IOException {
+        assertRefusedAfter(tensors(edit -> edit.metadata.put("format", "pt")),
+                "has no format \"torch.optim state_dict\" (it says \"pt\"): it holds no optimizer's state");
+        assertRefusedAfter(tensors(edit -> edit.metadata.remove("param_groups")), "its __metadata__ has no param_groups");
+        assertRefusedAfter(groups(json -> json.substring(0, json.indexOf("},{") + 1) + "]"),
+                "it has 1 param_groups and this optimizer 2");
+        assertRefusedAfter(groups(json -> json.replace("[0,1]", "[1,0]")),
+                "param_groups[0] has the params [1, 0] and this optimizer's group 0 [0, 1]");
+        assertRefusedAfter(groups(json -> json.replaceFirst("\"eps\":1.0E-8,", "")), "param_groups[0] has no eps");
+        assertRefusedAfter(groups(json -> json.replaceFirst("\"eps\"", "\"foo\":1,\"eps\"")),
+                "param_groups[0] has foo, which Adam does not have");
+        assertRefusedAfter(groups(json -> json.replaceFirst("\"amsgrad\":true", "\"amsgrad\":false")),
+                "param_groups[0] has amsgrad=False in the file and amsgrad=True here; a file restores numbers, not flags");
+        assertRefusedAfter(groups(json -> json.replaceFirst("\"lr\":0.001", "\"lr\":-1")),
+                "param_groups[0] holds invalid hyper-parameters");
+        assertRefusedAfter(groups(json -> json.replaceFirst("\"lr\":0.001", "\"lr\":\"fast\"")),
+                "Adam's lr must be a number, not fast");
+        assertRefusedAfter(groups(json -> json.replaceFirst("\"eps\"", "\"decoupled_weight_decay\":true,\"eps\"")),
+                "param_groups[0] has decoupled_weight_decay=True and this group is Adam");
+        assertRefusedAfter(tensors(edit -> edit.metadata.put("optimizers", "[\"AdamW\",\"AdamW\"]")),
+                "param_groups[0] is AdamW's in the file and Adam here");
+        assertRefusedAfter(tensors(edit -> edit.metadata.put("optimizers", "[\"Adam\"]")),
+                "its optimizers name 1 groups and this optimizer has 2");
+        assertRefusedAfter(tensors(edit -> edit.metadata.put("param_groups", "{}")), "its param_groups is not a JSON list");
+        assertRefusedAfter(tensors(edit -> edit.metadata.put("param_groups", "[")), "its param_groups is not JSON");
+        assertRefusedAfter(tensors(edit -> edit.metadata.put("param_groups", "[1,2]")),
+                "param_groups[0] is not a JSON object");
+    }
+
+    @Test
+    void stateThatIsNotThisOptimizersIsRefused() throws IOException {
+        assertRefusedAfter(tensors(edit -> edit.rename("state.0.exp_avg", "param.0")),
+                "tensor param.0 is not named state.<parameter index>.<state name>");
+        assertRefusedAfter(tensors(edit -> edit.rename("state.3.exp_avg", "state.9.exp_avg")),
+                "tensor state.9.exp_avg is of parameter 9, and this optimizer has 4");
+        assertRefusedAfter(tensors(edit -> edit.rename("state.0.exp_avg", "state.0.momentum_buffer")),
+                "tensor state.0.momentum_buffer: group 0 parameter 0 (Adam) keeps [exp_avg, exp_avg_sq,"
+                        + " max_exp_avg_sq, step]");
+        assertRefusedAfter(tensors(edit -> edit.tensors.remove("state.1.exp_avg_sq")),
+                "state.1 has [exp_avg, max_exp_avg_sq, step] but no [exp_avg_sq]");
+        assertRefusedAfter(tensors(edit -> edit.put("state.1.exp_avg", "F16", new long[] {33}, zeros(33))),
+                "state.1.exp_avg is F16 of 33 elements, and group 0 parameter 1 keeps F32 of 33");
+        assertRefusedAfter(tensors(edit -> edit.put("state.1.exp_avg", "F32", new long[] {3, 11}, zeros(32))),
+                "does not take the");
+        assertRefusedAfter(tensors(edit -> edit.put("state.1.exp_avg", "F32", new long[] {32}, zeros(32))),
+                "state.1.exp_avg is F32 of 32 elements, and group 0 parameter 1 keeps F32 of 33");
+        assertRefusedAfter(tensors(edit -> edit.scalar("state.1.step", "F32", 2.5f)), "state.1.step is 2.5, not a step count");
+        assertRefusedAfter(tensors(edit -> edit.scalar("state.1.step", "F64", -1.0)), "state.1.step is -1.0, not a step count");
+        assertRefusedAfter(tensors(edit -> edit.scalar("state.1.step", "F32", Float.NaN)), "not a step count");
+        assertRefusedAfter(tensors(edit -> edit.scalar("state.1.step", "F16", 2f)), "is F16, not F32, F64, I32 or I64");
+        assertRefusedAfter(tensors(edit -> edit.put("state.1.step", "F32", new long[] {2}, 4f, 4f)),
+                "state.1.step has 2 elements, not one");
+        assertRefusedAfter(tensors(edit -> edit.metadata.put("step_count", "four")), "its step_count \"four\" is not a count");
+        assertRefusedAfter(tensors(edit -> edit.metadata.put("step_count", "99999999999999999999")),
+                "its step_count 99999999999999999999 is beyond 2^63 - 1");
+        assertRefusedAfter(tensors(edit -> edit.metadata.put("step_count", "3")),
+                "state.0 has made 4 steps, more than the optimizer's 3 (step_count)");
+    }
+
+    @Test
+    void scalarsMustBeFloats() throws IOException {
+        try (Arena arena = Arena.ofShared();
+             Optimizer trained = trained(arena, NAdam.builder().build(), NAdam.builder().build(), false, 17);
+             Optimizer target = fresh(arena, trained)) {
+            Path file = directory.resolve("nadam.safetensors");
+            List<Object> before = state(target);
+            trained.saveStateDict(file);
+            SafetensorsEdit.of(file).scalar("state.0.mu_product", "F64", 0.1).write(file);
+            CheckpointException notFloat = assertThrows(CheckpointException.class, () -> target.loadStateDict(file));
+            assertTrue(notFloat.getMessage().endsWith("state.0.mu_product is 0.1, which no float32 is"),
+                    notFloat.getMessage());
+            SafetensorsEdit.of(file).scalar("state.0.mu_product", "I64", 1).write(file);
+            CheckpointException integer = assertThrows(CheckpointException.class, () -> target.loadStateDict(file));
+            assertTrue(integer.getMessage().endsWith("state.0.mu_product is I64, not F32 or F64"), integer.getMessage());
+            assertEquals(before, state(target));
+
+            trained.saveStateDict(file);
+            float muProduct = Checkpoint.inGroupOrder(trained).get(0).scalar("mu_product");
+            SafetensorsEdit.of(file).scalar("state.0.mu_product", "F64", (double) muProduct)
+                    .scalar("state.0.step", "I64", 3).write(file);
+            target.loadStateDict(file);
+            assertEquals(state(trained), state(target), "F64 scalars that are floats and I64 steps load");
+        }
+    }
+
+    @Test
+    void whatOnlyChoosesHowPyTorchRunsIsIgnored() throws IOException {
+        try (Arena arena = Arena.ofShared();
+             Optimizer trained = trained(arena, Adam.builder().build(), Adam.builder().build(), false, 19);
+             Optimizer target = fresh(arena, trained)) {
+            Path file = directory.resolve("pytorch.safetensors");
+            trained.saveStateDict(file);
+            SafetensorsEdit edit = SafetensorsEdit.of(file);
+            edit.metadata.put("param_groups", edit.metadata.get("param_groups").replace("\"eps\"",
+                    "\"foreach\":null,\"fused\":false,\"capturable\":false,\"differentiable\":false,"
+                            + "\"initial_lr\":0.1,\"decoupled_weight_decay\":false,\"param_names\":[\"w\"],\"eps\""));
+            edit.metadata.remove("optimizers");
+            edit.write(file);
+            target.loadStateDict(file);
+            assertEquals(state(trained), state(target));
+        }
+    }
+
+    @Test
+    void aStepUnderWayOrAClosedOptimizerIsRefused() throws IOException {
+        try (Arena arena = Arena.ofShared()) {
+            Optimizer optimizer = trained(arena, Adam.builder().build(), Adam.builder().build(), false, 23);
+            Path file = directory.resolve("any.safetensors");
+            optimizer.saveStateDict(file);
+            optimizer.stepParameters(List.of(Checkpoint.inGroupOrder(optimizer).get(0)));
+            IllegalStateException saving = assertThrows(IllegalStateException.class,
+                    () -> optimizer.saveStateDict(directory.resolve("other.safetensors")));
+            assertTrue(saving.getMessage().contains("nothing can be saved"), saving.getMessage());
+            assertFalse(Files.exists(directory.resolve("other.safetensors")));
+            IllegalStateException loading = assertThrows(IllegalStateException.class, () -> optimizer.loadStateDict(file));
+            assertTrue(loading.getMessage().contains("nothing can be loaded"), loading.getMessage());
+            optimizer.step();
+            optimizer.close();
+            assertThrows(IllegalStateException.class, () -> optimizer.saveStateDict(file));
+            assertThrows(IllegalStateException.class, () -> optimizer.loadStateDict(file));
+        }
+    }
+
+    @Test
+    void abandonedTemporaryFilesOfAStateDictAreRecognisedByTheirHeader() throws IOException {
+        Instant old = Instant.now().minus(Duration.ofMinutes(5));
+        try (Arena arena = Arena.ofShared();
+             Optimizer optimizer = trained(arena, Adam.builder().build(), Adam.builder().build(), false, 29)) {
+            Path file = directory.resolve("model.safetensors");
+            optimizer.saveStateDict(file);
+            byte[] saved = Files.readAllBytes(file);
+            Path ours = Files.write(directory.resolve("model.safetensors.111.tmp"), java.util.Arrays.copyOf(saved, 60));
+            Path notOurs = Files.write(directory.resolve("model.safetensors.222.tmp"),
+                    "{\"__metadata__\":{\"format\":\"pt\"}}".getBytes(StandardCharsets.UTF_8));
+            Files.setLastModifiedTime(ours, FileTime.from(old));
+            Files.setLastModifiedTime(notOurs, FileTime.from(old));
+            optimizer.saveStateDict(file);
+            assertFalse(Files.exists(ours));
+            assertTrue(Files.exists(notOurs));
+        }
+    }
+}

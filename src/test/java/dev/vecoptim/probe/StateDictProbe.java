@@ -1,0 +1,42 @@
+package dev.vecoptim.probe;
+
+import dev.vecoptim.Adam;
+import dev.vecoptim.Optimizer;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Run in a JVM of its own, with or without Jackson: steps and checkpoints an optimizer (which needs nothing but
+ * the JDK), then tries the safetensors state dict, and prints what happened. Uses only the public API.
+ */
+public final class StateDictProbe {
+    private StateDictProbe() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        Path directory = Files.createTempDirectory("state-dict-probe");
+        try (Arena arena = Arena.ofConfined(); Optimizer optimizer = Optimizer.builder().build()) {
+            optimizer.addGroup(Adam.builder().build()).add(arena.allocate(64), arena.allocate(64));
+            optimizer.step();
+            optimizer.save(directory.resolve("checkpoint"));
+            optimizer.load(directory.resolve("checkpoint"));
+            System.out.println("checkpoint=" + optimizer.stepCount());
+            try {
+                optimizer.saveStateDict(directory.resolve("state.safetensors"));
+                optimizer.loadStateDict(directory.resolve("state.safetensors"));
+                System.out.println("stateDict=" + optimizer.stepCount());
+            } catch (IllegalStateException missing) {
+                System.out.println("stateDict=refused: " + missing.getMessage());
+            }
+        } finally {
+            try (var files = Files.list(directory)) {
+                for (Path file : files.toList()) {
+                    Files.delete(file);
+                }
+            }
+            Files.delete(directory);
+        }
+    }
+}

@@ -1,0 +1,158 @@
+#!/usr/bin/python3
+"""The round trip of optimizer state between PyTorch and vecoptim, through python/state_dict.py's files.
+
+Run by hand with PyTorch 2.x (Debian 13's 2.6, in the chroot that ../shared/tools/pytorch2-chroot.sh builds,
+with /proc mounted), in two stages around a run of StateDictFixturesTest:
+
+    D=/tmp/trixie/tmp/fixtures; mkdir -p $D && cp python/state_dict.py src/test/python/make_state_dict_fixtures.py $D/
+    chroot /tmp/trixie python3 /tmp/fixtures/make_state_dict_fixtures.py record /tmp/fixtures/out
+    cp -r $D/out/* src/test/resources/state_dict/
+    ./mvnw test -Dtest=StateDictFixturesTest   # writes target/state_dict/*/vecoptim-*; fails until they are committed
+    cp -r target/state_dict/* $D/out/
+    chroot /tmp/trixie python3 /tmp/fixtures/make_state_dict_fixtures.py check /tmp/fixtures/out
+    for d in target/state_dict/*/; do cp $d/vecoptim-* src/test/resources/state_dict/$(basename $d)/; done
+
+record: for each optimizer, PyTorch runs 7 steps from the same parameters and gradients and writes, after
+steps 3, 6 and 7, <optimizer>/pytorch-state-<t>.safetensors (state_dict.save) and
+<optimizer>/pytorch-params-<t>.safetensors (tensors "param.<i>").
+check: loads vecoptim's <optimizer>/vecoptim-state-6 and vecoptim-params-6 (vecoptim's export after it
+resumed PyTorch's step 3 and made steps 4, 5, 6) into a fresh PyTorch optimizer, steps once more, and demands
+that every parameter and state tensor equal PyTorch's own uninterrupted step 7, bit for bit.
+
+Values and gradients are small multiples of 1/16 from integer formulas (the same in StateDictFixturesTest),
+exact in float32, so both languages start from the same bits without sharing a random generator.
+"""
+import json
+import os
+import sys
+
+os.environ["ATEN_CPU_CAPABILITY"] = "avx2"  # read when torch is imported, as make_golden.py does
+
+import numpy  # noqa: E402
+import torch  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import state_dict  # noqa: E402
+
+SHAPES = [[(3, 4), (5,)], [(2, 3)]]  # group 0: a weight and a bias; group 1: one more weight
+STEPS = 7
+RESUMED_AT = 3
+HANDED_BACK_AT = 6
+
+# Each optimizer with flags on and numbers off their defaults; group 1 halves lr and drops weight_decay.
+OPTIMIZERS = {
+    "SGD": (torch.optim.SGD, dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3)),
+    "RMSprop": (torch.optim.RMSprop, dict(lr=0.01, alpha=0.9, centered=True, momentum=0.5, weight_decay=1e-3)),
+    "Adam": (torch.optim.Adam, dict(lr=0.01, betas=(0.8, 0.95), amsgrad=True, weight_decay=0.01)),
+    "AdamW": (torch.optim.AdamW, dict(lr=0.01, weight_decay=0.05)),
+    "Adagrad": (torch.optim.Adagrad, dict(lr=0.05, lr_decay=0.01, initial_accumulator_value=0.1,
+                                          weight_decay=1e-3)),
+    "Adadelta": (torch.optim.Adadelta, dict(lr=0.5, rho=0.8, weight_decay=1e-3)),
+    "Adamax": (torch.optim.Adamax, dict(lr=0.02, weight_decay=1e-3)),
+    "NAdam": (torch.optim.NAdam, dict(lr=0.01, momentum_decay=0.05, decoupled_weight_decay=True,
+                                      weight_decay=0.05)),
+    "RAdam": (torch.optim.RAdam, dict(lr=0.01, decoupled_weight_decay=True, weight_decay=0.05)),
+    "ASGD": (torch.optim.ASGD, dict(lr=0.05, lambd=0.1, t0=1, weight_decay=1e-3)),
+    "Rprop": (torch.optim.Rprop, dict(lr=0.01, etas=(0.4, 1.3), step_sizes=(1e-4, 1.0))),
+}
+
+
+def initial_value(i, k):
+    return ((k * 13 + i * 7) % 19 - 9) / 16.0
+
+
+def gradient(i, k, t):
+    return ((k * 31 + t * 17 + i * 11) % 23 - 11) / 16.0
+
+
+def parameters():
+    params = []
+    for shape in [s for group in SHAPES for s in group]:
+        i = len(params)
+        n = int(numpy.prod(shape))
+        values = numpy.array([initial_value(i, k) for k in range(n)], dtype=numpy.float32).reshape(shape)
+        params.append(torch.nn.Parameter(torch.from_numpy(values)))
+    return params
+
+
+def optimizer(name, params):
+    kind, options = OPTIMIZERS[name]
+    second = dict(options, lr=options["lr"] / 2)
+    if "weight_decay" in second:
+        second["weight_decay"] = 0.0
+    return kind([{"params": params[:len(SHAPES[0])]}, dict(second, params=params[len(SHAPES[0]):])],
+                foreach=False, **options)
+
+
+def step(opt, params, t):
+    for i, p in enumerate(params):
+        n = p.numel()
+        p.grad = torch.tensor([gradient(i, k, t) for k in range(n)], dtype=torch.float32).reshape(p.shape)
+    opt.step()
+
+
+def save_params(params, path):
+    state_dict.write(path, {"format": "parameters"},
+                     {"param.%d" % i: p.detach().numpy().reshape(-1).copy() for i, p in enumerate(params)})
+
+
+def record(out):
+    for name in OPTIMIZERS:
+        os.makedirs(os.path.join(out, name), exist_ok=True)
+        params = parameters()
+        opt = optimizer(name, params)
+        for t in range(1, STEPS + 1):
+            step(opt, params, t)
+            if t in (RESUMED_AT, HANDED_BACK_AT, STEPS):
+                state_dict.save(opt, os.path.join(out, name, "pytorch-state-%d.safetensors" % t))
+                save_params(params, os.path.join(out, name, "pytorch-params-%d.safetensors" % t))
+    print("recorded %d optimizers with PyTorch %s" % (len(OPTIMIZERS), torch.__version__))
+
+
+def same_bits(a, b):
+    a = numpy.ascontiguousarray(a).reshape(-1)
+    b = numpy.ascontiguousarray(b).reshape(-1)
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+def check(out):
+    failures = 0
+    for name in OPTIMIZERS:
+        params = parameters()
+        _, handed = state_dict.read(os.path.join(out, name, "vecoptim-params-%d.safetensors" % HANDED_BACK_AT))
+        with torch.no_grad():
+            for i, p in enumerate(params):
+                p.copy_(torch.from_numpy(handed["param.%d" % i].astype(numpy.float32)).reshape(p.shape))
+        opt = optimizer(name, params)
+        state_dict.load(opt, os.path.join(out, name, "vecoptim-state-%d.safetensors" % HANDED_BACK_AT))
+        step(opt, params, STEPS)
+        _, expected_params = state_dict.read(os.path.join(out, name, "pytorch-params-%d.safetensors" % STEPS))
+        _, expected_state = state_dict.read(os.path.join(out, name, "pytorch-state-%d.safetensors" % STEPS))
+        mine = os.path.join(out, name, "resumed-state-%d.safetensors" % STEPS)
+        state_dict.save(opt, mine)
+        _, state = state_dict.read(mine)
+        wrong = [n for n in expected_params
+                 if not same_bits(params[int(n.split(".")[1])].detach().numpy(), expected_params[n])]
+        wrong += [n for n in expected_state if n not in state or not same_bits(state[n], expected_state[n])]
+        wrong += [n for n in state if n not in expected_state]
+        groups = json.loads(state_dict.read(mine)[0]["param_groups"])
+        expected_groups = json.loads(state_dict.read(
+            os.path.join(out, name, "pytorch-state-%d.safetensors" % STEPS))[0]["param_groups"])
+        if groups != expected_groups:
+            wrong.append("param_groups")
+        print("%-8s %s" % (name, "step 7 after vecoptim's steps 4-6 equals PyTorch's own, bit for bit"
+                           if not wrong else "DIFFERS: %s" % wrong))
+        failures += bool(wrong)
+    print("PyTorch %s; %d of %d optimizers differ" % (torch.__version__, failures, len(OPTIMIZERS)))
+    return failures
+
+
+if __name__ == "__main__":
+    if torch.backends.cpu.get_cpu_capability() not in ("AVX2", "AVX512"):
+        sys.exit("PyTorch runs its %s kernels; mount /proc in the chroot" % torch.backends.cpu.get_cpu_capability())
+    if len(sys.argv) != 3 or sys.argv[1] not in ("record", "check"):
+        sys.exit("usage: make_state_dict_fixtures.py record|check DIRECTORY")
+    if sys.argv[1] == "record":
+        record(sys.argv[2])
+    else:
+        sys.exit(1 if check(sys.argv[2]) else 0)
