@@ -386,8 +386,9 @@ public final class Optimizer implements AutoCloseable {
      * SGD keeps none) and its scalars ({@code mu_product}, {@code eta}, {@code mu}) as 0-dim float32; in the
      * header's {@code __metadata__}, {@code param_groups} (JSON: the hyper-parameters by PyTorch's names and each
      * group's {@code params}), {@code optimizers} (each group's PyTorch class name), {@code step_count} and
-     * {@code format} ({@code "torch.optim state_dict"}). SGD's {@code momentum_buffer} is written only once a
-     * parameter has stepped, as PyTorch creates it. {@code python/state_dict.py} (in the source tree) turns such
+     * {@code format} ({@code "torch.optim state_dict"}). A parameter that has not stepped yet has no entries,
+     * as PyTorch creates state at the first step (but Adagrad's, which PyTorch creates with the optimizer).
+     * {@code python/state_dict.py} (in the source tree) turns such
      * a file into a {@code torch.optim} state dict and back. Unlike {@link #save(Path)}, the file says nothing of
      * vector widths or {@link Semantics}, and has no checksum.
      *

@@ -33,9 +33,11 @@ import java.util.regex.Pattern;
  *               step_count     the optimizer's step count, decimal (vecoptim's; PyTorch keeps none)
  * </pre>
  * Parameters are numbered as PyTorch numbers them: group by group, each group's parameters in order. A
- * parameter that has not stepped has no state in PyTorch's SGD, as in every optimizer loaded from a file
- * that lacks its entries; SGD's momentum buffer is written only once it exists (PyTorch's first step copies
- * the gradient into it rather than decaying a buffer of zeros).
+ * parameter that has not stepped yet has no entries, as PyTorch creates state at a parameter's first step
+ * (and would take, say, an ASGD {@code eta} written then for the one to use, or an SGD momentum buffer of
+ * zeros for one to decay rather than a gradient to copy); Adagrad's are written all the same, as PyTorch
+ * creates them with the optimizer and its step fails without them. A parameter without entries in a file
+ * starts afresh when loaded.
  */
 final class StateDictFile {
     static final String FORMAT = "torch.optim state_dict";
@@ -99,10 +101,11 @@ final class StateDictFile {
     }
 
     private static void addState(List<Safetensors.Output> tensors, String prefix, Parameter parameter, Arena arena) {
-        boolean countsSteps = countsSteps(parameter.group().algorithm());
-        if (!countsSteps && parameter.stepCount() == 0) {
+        Algorithm algorithm = parameter.group().algorithm();
+        if (parameter.stepCount() == 0 && !(algorithm instanceof Adagrad)) {
             return;
         }
+        boolean countsSteps = countsSteps(algorithm);
         MemorySegment[] state = parameter.stateBuffers();
         List<String> names = parameter.stateNames();
         for (int s = 0; s < names.size(); s++) {

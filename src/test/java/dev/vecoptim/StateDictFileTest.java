@@ -235,6 +235,23 @@ class StateDictFileTest {
         }
     }
 
+    @Test
+    void aParameterThatHasNotSteppedHasEntriesOnlyWherePyTorchMakesThemBeforeTheFirstStep() throws IOException {
+        for (Algorithm algorithm : List.of(Asgd.builder().build(), Rprop.builder().build(), Adam.builder().build(),
+                Adagrad.builder().initialAccumulatorValue(0.5).build())) {
+            try (Arena arena = Arena.ofShared(); Optimizer trained = trained(arena, algorithm, algorithm, false, 31)) {
+                trained.groups().get(1).add(filled(arena, 3, new SplittableRandom(3)), arena.allocate(12));
+                Path file = directory.resolve("late.safetensors");
+                trained.saveStateDict(file);
+                Set<String> late = new TreeSet<>();
+                SafetensorsEdit.of(file).tensors.keySet().stream().filter(name -> name.startsWith("state.3."))
+                        .forEach(late::add);
+                assertEquals(algorithm instanceof Adagrad ? Set.of("state.3.step", "state.3.sum") : Set.of(), late,
+                        algorithm.toString());
+            }
+        }
+    }
+
     private static int[][] valueBits(Optimizer optimizer) {
         return Checkpoint.inGroupOrder(optimizer).stream()
                 .map(parameter -> dev.vecoptim.kernel.TestFloats.canonicalBits(parameter.value())).toArray(int[][]::new);
