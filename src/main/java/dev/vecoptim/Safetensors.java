@@ -85,12 +85,18 @@ final class Safetensors {
             if (size < LENGTH_BYTES) {
                 throw refused(file, "it has " + size + " bytes, fewer than a header length");
             }
-            MemorySegment length = arena.allocate(LENGTH_BYTES);
-            CheckpointReader.readFully(file, channel, 0, length, readBytes);
-            long headerBytes = length.get(FILE_LONG, 0);
-            if (headerBytes < 2 || headerBytes > Math.min(MAX_HEADER_BYTES, size - LENGTH_BYTES)) {
-                throw refused(file, "its header length " + Long.toUnsignedString(headerBytes) + " does not fit in "
-                        + size + " bytes (nor in safetensors' limit of " + MAX_HEADER_BYTES + ")");
+            MemorySegment lengthBytes = arena.allocate(LENGTH_BYTES);
+            CheckpointReader.readFully(file, channel, 0, lengthBytes, readBytes);
+            long headerBytes = lengthBytes.get(FILE_LONG, 0);
+            String length = "its header length " + Long.toUnsignedString(headerBytes);
+            if (headerBytes < 2) {
+                throw refused(file, length + " leaves no room for a JSON object");
+            }
+            if (headerBytes > MAX_HEADER_BYTES) {
+                throw refused(file, length + " is beyond safetensors' limit of " + MAX_HEADER_BYTES + " bytes");
+            }
+            if (headerBytes > size - LENGTH_BYTES) {
+                throw refused(file, length + " is more than the " + (size - LENGTH_BYTES) + " bytes after it");
             }
             byte[] header = new byte[(int) headerBytes];
             CheckpointReader.readFully(file, channel, LENGTH_BYTES, MemorySegment.ofArray(header), readBytes);

@@ -72,10 +72,20 @@ final class SafetensorsEdit {
 
     /** Writes the tensors one after another, in order, with a header JSON that {@code change} may alter as text. */
     void write(Path file, UnaryOperator<String> change) throws IOException {
+        write(file, change, false);
+    }
+
+    /** The same, the header listing the tensors last first: safetensors does not order them. */
+    void writeListedBackwards(Path file) throws IOException {
+        write(file, UnaryOperator.identity(), true);
+    }
+
+    private void write(Path file, UnaryOperator<String> change, boolean backwards) throws IOException {
         StringBuilder header = new StringBuilder("{\"__metadata__\":{");
         List<String> entries = new ArrayList<>();
         metadata.forEach((key, value) -> entries.add(quote(key) + ":" + quote(value)));
         header.append(String.join(",", entries)).append("}");
+        List<String> described = new ArrayList<>();
         long offset = 0;
         for (Map.Entry<String, Raw> tensor : tensors.entrySet()) {
             Raw raw = tensor.getValue();
@@ -83,11 +93,15 @@ final class SafetensorsEdit {
             for (long extent : raw.shape()) {
                 shape.add(Long.toString(extent));
             }
-            header.append(",").append(quote(tensor.getKey())).append(":{\"dtype\":").append(quote(raw.dtype()))
-                    .append(",\"shape\":[").append(String.join(",", shape)).append("],\"data_offsets\":[")
-                    .append(offset).append(",").append(offset + raw.bytes().length).append("]}");
+            described.add("," + quote(tensor.getKey()) + ":{\"dtype\":" + quote(raw.dtype()) + ",\"shape\":["
+                    + String.join(",", shape) + "],\"data_offsets\":[" + offset + "," + (offset + raw.bytes().length)
+                    + "]}");
             offset += raw.bytes().length;
         }
+        if (backwards) {
+            java.util.Collections.reverse(described);
+        }
+        described.forEach(header::append);
         byte[] json = change.apply(header.append("}").toString()).getBytes(StandardCharsets.UTF_8);
         ByteBuffer out = ByteBuffer.allocate((int) (8 + json.length + offset)).order(ByteOrder.LITTLE_ENDIAN);
         out.putLong(json.length).put(json);

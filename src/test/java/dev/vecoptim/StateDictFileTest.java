@@ -180,32 +180,6 @@ class StateDictFileTest {
     }
 
     @Test
-    void scalarsAreZeroDimensionalFloatsAndStepsPast2To24AreIntegers() throws IOException {
-        try (Arena arena = Arena.ofShared();
-             Optimizer nadam = trained(arena, NAdam.builder().build(), NAdam.builder().build(), false, 5);
-             Optimizer target = fresh(arena, nadam)) {
-            Path checkpoint = directory.resolve("nadam.ckpt");
-            nadam.save(checkpoint);
-            long far = (1L << 24) + 3;
-            CheckpointFiles.rewriteHeader(checkpoint, header -> CheckpointFiles.withParameterSteps(
-                    new CheckpointHeader(far, header.groups()), 0, 0, far));
-            nadam.load(checkpoint);
-            Path file = directory.resolve("nadam.safetensors");
-            nadam.saveStateDict(file);
-            SafetensorsEdit contents = SafetensorsEdit.of(file);
-            assertEquals("I64", contents.tensors.get("state.0.step").dtype());
-            assertEquals("F32", contents.tensors.get("state.1.step").dtype());
-            SafetensorsEdit.Raw muProduct = contents.tensors.get("state.0.mu_product");
-            assertEquals("F32", muProduct.dtype());
-            assertEquals(Float.floatToRawIntBits(Checkpoint.inGroupOrder(nadam).get(0).scalar("mu_product")),
-                    ByteBuffer.wrap(muProduct.bytes()).order(ByteOrder.LITTLE_ENDIAN).getInt());
-            target.loadStateDict(file);
-            assertEquals(state(nadam), state(target));
-            assertEquals(far, Checkpoint.inGroupOrder(target).get(0).stepCount());
-        }
-    }
-
-    @Test
     void sgdCountsTheDeclaredStepsOnceItsMomentumBufferExists() throws IOException {
         Algorithm sgd = Sgd.builder(0.1).momentum(0.9).dampening(0.5).build();
         try (Arena arena = Arena.ofShared(); Optimizer trained = trained(arena, sgd, sgd, false, 7);
@@ -298,13 +272,19 @@ class StateDictFileTest {
 
     /** Saves a trained Adam (AMSGrad, two groups), edits the file, and expects {@code message} on loading it. */
     private void assertRefusedAfter(EditStep edit, String message) throws IOException {
+        assertRefusedAfter(edit, file -> message);
+    }
+
+    /** The same, with a message that depends on the edited file. */
+    private void assertRefusedAfter(EditStep edit, MessageOf expectedMessage) throws IOException {
         try (Arena arena = Arena.ofShared();
              Optimizer trained = trained(arena, Adam.builder().amsgrad(true).build(),
                      Adam.builder().amsgrad(true).build(), true, 13);
              Optimizer target = fresh(arena, trained)) {
-            Path file = directory.resolve("edited.safetensors");
+            Path file = Files.createTempFile(directory, "edited", ".safetensors");
             trained.saveStateDict(file);
             edit.apply(file);
+            String message = expectedMessage.of(file);
             List<Object> before = state(target);
             CheckpointException thrown = assertThrows(CheckpointException.class, () -> target.loadStateDict(file));
             assertTrue(thrown.getMessage().contains(message), () -> "'" + thrown.getMessage() + "' lacks '" + message + "'");
@@ -316,6 +296,16 @@ class StateDictFileTest {
     /** A change to a saved file. */
     private interface EditStep {
         void apply(Path file) throws IOException;
+    }
+
+    /** The message a load of an edited file must give. */
+    private interface MessageOf {
+        String of(Path file) throws IOException;
+    }
+
+    private static byte[] littleEndianLength(long length, String header) {
+        byte[] text = header.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(8 + text.length).order(ByteOrder.LITTLE_ENDIAN).putLong(length).put(text).array();
     }
 
     private static EditStep header(UnaryOperator<String> change) {
@@ -336,19 +326,43 @@ class StateDictFileTest {
 
     @Test
     void filesThatAreNotSafetensorsAreRefused() throws IOException {
-        assertRefusedAfter(file -> Files.writeString(file, "not a safetensors file"), "its header length");
-        assertRefusedAfter(file -> Files.write(file, new byte[3]), "it has 3 bytes, fewer than a header length");
+        assertRefusedAfter(file -> Files.writeString(file, "not a safetensors file"),
+                "its header length 7021991845529153390 is beyond safetensors' limit of 100000000 bytes");
+        assertRefusedAfter(file -> Files.write(file, new byte[7]), "it has 7 bytes, fewer than a header length");
+        assertRefusedAfter(file -> Files.write(file, new byte[8]), "its header length 0 leaves no room for a JSON object");
+        assertRefusedAfter(file -> Files.write(file, littleEndianLength(1, "{")),
+                "its header length 1 leaves no room for a JSON object");
+        assertRefusedAfter(file -> Files.write(file, littleEndianLength(Safetensors.MAX_HEADER_BYTES, "{}")),
+                "its header length 100000000 is more than the 2 bytes after it");
+        assertRefusedAfter(file -> Files.write(file, littleEndianLength(3, "{}")),
+                "its header length 3 is more than the 2 bytes after it");
+        assertRefusedAfter(file -> Files.write(file, littleEndianLength(2, "{}")),
+                "its __metadata__ has no format \"torch.optim state_dict\": it holds no optimizer's state");
+        assertRefusedAfter(file -> {
+            Files.delete(file);
+            Files.createDirectory(file);
+        }, "is a directory, not a safetensors file");
         assertRefusedAfter(header(json -> "{\"__metadata__\":" + json), "its header is not JSON");
         assertRefusedAfter(header(json -> json.replace("}}", "},\"state.0.step\":{}}")), "Duplicate");
         assertRefusedAfter(header(json -> "[" + json + "]"), "its header is not a JSON object");
         assertRefusedAfter(header(json -> json.replace("\"data_offsets\":[0,", "\"data_offsets\":[4,")),
-                "does not take the");
+                "tensor state.0.exp_avg of shape [7] and dtype F32 does not take the 24 bytes its data_offsets give it");
+        assertRefusedAfter(header(json -> json.replace("\"data_offsets\":[0,28]", "\"data_offsets\":[29,28]")),
+                "tensor state.0.exp_avg's data_offsets are not [begin, end] with begin <= end");
+        assertRefusedAfter(header(json -> java.util.regex.Pattern.compile("\"data_offsets\":\\[(\\d+),(\\d+)\\]")
+                .matcher(json).replaceAll(offsets -> "\"data_offsets\":[" + (Long.parseLong(offsets.group(1)) + 4) + ","
+                        + (Long.parseLong(offsets.group(2)) + 4) + "]")),
+                "tensor state.0.exp_avg starts at byte 4 of the data, leaving a gap (the tensors before it end at 0)");
+        assertRefusedAfter(header(json -> json.replace("\"data_offsets\":[28,56]", "\"data_offsets\":[0,28]")),
+                "starts at byte 0 of the data, inside another tensor (the tensors before it end at 28)");
+        assertRefusedAfter(tensors(edit -> edit.put("state.0.unknown", "F32", new long[] {0})),
+                "tensor state.0.unknown: group 0 parameter 0 (Adam) keeps");
         assertRefusedAfter(header(json -> json.replaceFirst("\"dtype\":\"F32\"", "\"dtype\":\"Q8\"")),
                 "which safetensors does not define");
         assertRefusedAfter(header(json -> json.replaceFirst("\"shape\":\\[", "\"shape\":[-1,")),
                 "is not a list of integers ≥ 0");
         assertRefusedAfter(file -> Files.write(file, new byte[] {1}, java.nio.file.StandardOpenOption.APPEND),
-                "its tensors end at byte");
+                file -> "its tensors end at byte " + (Files.size(file) - 1) + " of " + Files.size(file));
         assertRefusedAfter(header(json -> json.replace("\"__metadata__\":{", "\"__metadata__\":{\"n\":1,")),
                 "its __metadata__ entry n is not a string");
     }
@@ -389,6 +403,10 @@ class StateDictFileTest {
                 "tensor param.0 is not named state.<parameter index>.<state name>");
         assertRefusedAfter(tensors(edit -> edit.rename("state.3.exp_avg", "state.9.exp_avg")),
                 "tensor state.9.exp_avg is of parameter 9, and this optimizer has 4");
+        assertRefusedAfter(tensors(edit -> edit.rename("state.3.exp_avg", "state.4.exp_avg")),
+                "tensor state.4.exp_avg is of parameter 4, and this optimizer has 4");
+        assertRefusedAfter(tensors(edit -> edit.scalar("state.1.step", "F32", 0x1p63f)),
+                "state.1.step is 9.223372036854776E18, not a step count");
         assertRefusedAfter(tensors(edit -> edit.rename("state.0.exp_avg", "state.0.momentum_buffer")),
                 "tensor state.0.momentum_buffer: group 0 parameter 0 (Adam) keeps [exp_avg, exp_avg_sq,"
                         + " max_exp_avg_sq, step]");
@@ -493,6 +511,79 @@ class StateDictFileTest {
             optimizer.saveStateDict(file);
             assertFalse(Files.exists(ours));
             assertTrue(Files.exists(notOurs));
+        }
+    }
+
+    @Test
+    void stepsUpTo2To24AreFloatsLaterOnesIntegersWrittenFirstAndScalarsZeroDimensionalFloats() throws IOException {
+        try (Arena arena = Arena.ofShared();
+             Optimizer nadam = trained(arena, NAdam.builder().build(), NAdam.builder().build(), false, 37);
+             Optimizer target = fresh(arena, nadam)) {
+            Path checkpoint = directory.resolve("nadam.ckpt");
+            nadam.save(checkpoint);
+            long exact = 1L << 24;
+            CheckpointFiles.rewriteHeader(checkpoint, header -> CheckpointFiles.withParameterSteps(
+                    CheckpointFiles.withParameterSteps(new CheckpointHeader(exact + 1, header.groups()), 0, 0, exact),
+                    0, 1, exact + 1));
+            nadam.load(checkpoint);
+            Path file = directory.resolve("nadam.safetensors");
+            nadam.saveStateDict(file);
+            try (Arena reading = Arena.ofConfined()) {
+                Safetensors.Contents contents = Safetensors.read(file, reading, CheckpointReader.READ_BYTES);
+                assertEquals("F32", contents.tensors().get("state.0.step").dtype());
+                assertEquals("I64", contents.tensors().get("state.1.step").dtype());
+                assertEquals(0, contents.tensors().get("state.1.step").begin(), "8-byte elements come first");
+                Safetensors.Tensor muProduct = contents.tensors().get("state.0.mu_product");
+                assertEquals("F32", muProduct.dtype());
+                assertEquals(0, muProduct.shape().length);
+                assertEquals(Checkpoint.inGroupOrder(nadam).get(0).scalar("mu_product"), contents.data().get(
+                        ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), muProduct.begin()));
+            }
+            target.loadStateDict(file);
+            assertEquals(state(nadam), state(target));
+            assertEquals(exact + 1, Checkpoint.inGroupOrder(target).get(1).stepCount());
+        }
+    }
+
+    @Test
+    void aHeaderMayListItsTensorsInAnyOrderAndItsNumbersAsIntegers() throws IOException {
+        try (Arena arena = Arena.ofShared();
+             Optimizer trained = trained(arena, Adam.builder().build(), Adam.builder().build(), false, 41);
+             Optimizer target = fresh(arena, trained)) {
+            Path file = directory.resolve("backwards.safetensors");
+            trained.saveStateDict(file);
+            SafetensorsEdit.of(file).writeListedBackwards(file);
+            target.loadStateDict(file);
+            assertEquals(state(trained), state(target));
+
+            SafetensorsEdit edit = SafetensorsEdit.of(file);
+            edit.metadata.put("param_groups", edit.metadata.get("param_groups")
+                    .replaceFirst("\"lr\":0.001", "\"lr\":100000000000000000000000")
+                    .replaceFirst("\"weight_decay\":0.0", "\"weight_decay\":2"));
+            edit.write(file);
+            target.loadStateDict(file);
+            assertEquals(1e23, target.groups().get(0).lr());
+            assertEquals(2.0, ((Adam) target.groups().get(0).hyperParameters()).weightDecay());
+        }
+    }
+
+    @Test
+    void aStepCountOfZeroAndParametersLongerThanOneCopyLoad() throws IOException {
+        Algorithm adagrad = Adagrad.builder().initialAccumulatorValue(0.25).build();
+        try (Arena arena = Arena.ofShared(); Optimizer trained = Optimizer.builder().build();
+             Optimizer target = Optimizer.builder().build()) {
+            int longer = Checkpoint.COPY_FLOATS + 1000;
+            SplittableRandom random = new SplittableRandom(43);
+            trained.addGroup(adagrad).add(filled(arena, longer, random), filled(arena, longer, random));
+            target.addGroup(adagrad.withLr(0.5)).add(filled(arena, longer, random), filled(arena, longer, random));
+            Path file = directory.resolve("long.safetensors");
+            trained.saveStateDict(file);
+            target.loadStateDict(file);
+            assertEquals(state(trained), state(target), "an Adagrad parameter that has not stepped: step 0");
+            trained.step();
+            trained.saveStateDict(file);
+            target.loadStateDict(file);
+            assertEquals(state(trained), state(target));
         }
     }
 }
