@@ -90,6 +90,9 @@ def save(optimizer, path):
             if value is None:  # SGD's momentum_buffer before the first step, in PyTorch 1.13
                 continue
             if isinstance(value, torch.Tensor):
+                if value.dtype not in (torch.float32, torch.float64, torch.int64, torch.int32):
+                    raise ValueError("state[%d][%r] is %s; vecoptim keeps float32 state (and int or float scalars)"
+                                     % (index, name, value.dtype))
                 array = value.detach().cpu().numpy()
                 tensors["state.%d.%s" % (index, name)] = array.reshape(-1) if array.ndim > 0 else array
             elif name == "step":  # PyTorch 1.13's RMSprop and Adadelta count in a Python int

@@ -1,10 +1,11 @@
 /**
- * vecoptim: fused SIMD update loops of SGD (momentum, Nesterov), RMSProp and Adam (AdamW, AMSGrad) over
- * float32 parameters in off-heap {@link java.lang.foreign.MemorySegment}s, bit for bit equal to
- * PyTorch's CPU results (2.x's, or 1.13's).
+ * vecoptim: the element-wise optimizers of {@code torch.optim} (SGD, RMSprop, Adam and AdamW, Adagrad, Adadelta,
+ * Adamax, NAdam, RAdam, ASGD, Rprop) as fused SIMD update loops over float32 parameters in off-heap
+ * {@link java.lang.foreign.MemorySegment}s, bit for bit equal to PyTorch's CPU results (2.x's, or 1.13's), and
+ * an optimizer object around them.
  *
  * <p>Only {@code dev.vecoptim} is exported; the kernels live in a package of their own, the only one that
- * touches {@code jdk.incubator.vector}.
+ * touches {@code jdk.incubator.vector}. Jackson's streaming core is needed only by the safetensors state dicts.
  */
 module dev.vecoptim {
     requires jdk.incubator.vector;
