@@ -24,7 +24,8 @@ import org.quicktheories.core.Gen;
 /**
  * The optimizer object against its model: random structures (families, groups, sizes, widths, threads,
  * thresholds, skip policy) and random sequences of actions (steps with fresh gradients, some non-finite,
- * some clipped; learning-rate changes and schedules; save and load into a fresh optimizer). After every
+ * some clipped; learning-rate changes and schedules; save and load into a fresh optimizer, as a checkpoint or as
+ * PyTorch's state dict). After every
  * action the optimizer's parameters, state, step counts and learning rates equal the model's, bit for bit.
  */
 class OptimizerStatefulProperties {
@@ -102,10 +103,10 @@ class OptimizerStatefulProperties {
         }
     }
 
-    record SaveAndLoadIntoAFreshOptimizer() implements Action {
+    record SaveAndLoadIntoAFreshOptimizer(boolean asStateDict) implements Action {
         @Override
         public void run(UnderTest system) {
-            system.reopen();
+            system.reopen(asStateDict);
         }
 
         @Override
@@ -134,11 +135,18 @@ class OptimizerStatefulProperties {
             return optimizer.groups().get(group % optimizer.groups().size());
         }
 
-        /** Saves, closes, and loads the checkpoint into a new optimizer, re-attaching the schedules. */
-        void reopen() {
+        /**
+         * Saves, closes, and loads the checkpoint (or the safetensors state dict) into a new optimizer,
+         * re-attaching the schedules.
+         */
+        void reopen(boolean asStateDict) {
             try {
-                Path file = directory.resolve("checkpoint.bin");
-                optimizer.save(file);
+                Path file = directory.resolve(asStateDict ? "state.safetensors" : "checkpoint.bin");
+                if (asStateDict) {
+                    optimizer.saveStateDict(file);
+                } else {
+                    optimizer.save(file);
+                }
                 List<LearningRateSchedule> schedules = optimizer.groups().stream()
                         .map(g -> g.schedule().orElse(null)).toList();
                 if (structure.flat()) {
@@ -148,7 +156,11 @@ class OptimizerStatefulProperties {
                 }
                 optimizer.close();
                 optimizer = structure.build(values, grads);
-                optimizer.load(file);
+                if (asStateDict) {
+                    optimizer.loadStateDict(file);
+                } else {
+                    optimizer.load(file);
+                }
                 for (int g = 0; g < schedules.size(); g++) {
                     optimizer.groups().get(g).schedule(schedules.get(g));
                 }
@@ -170,7 +182,7 @@ class OptimizerStatefulProperties {
                         new Step(seed, poison == 0, maxNorm));
         Gen<Action> lrs = range(0, 2).zip(pick(List.of(0.0, 1e-4, 3e-3, 0.05)), SetLr::new);
         Gen<Action> schedules = range(0, 2).zip(pick(List.of(1e-3, 0.02)), pick(List.of(0.5, 0.99)), SetSchedule::new);
-        Gen<Action> reopen = booleans().map(b -> new SaveAndLoadIntoAFreshOptimizer());
+        Gen<Action> reopen = booleans().map(SaveAndLoadIntoAFreshOptimizer::new);
         return org.quicktheories.generators.Generate.frequency(List.of(
                 org.quicktheories.api.Pair.of(6, steps), org.quicktheories.api.Pair.of(1, lrs),
                 org.quicktheories.api.Pair.of(1, schedules), org.quicktheories.api.Pair.of(2, reopen)));
