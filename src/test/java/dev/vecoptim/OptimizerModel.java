@@ -78,6 +78,8 @@ final class OptimizerModel {
     final float[][] values;
     final float[][][] states;
     final long[] parameterSteps;
+    /** The parameters removed from their groups: neither stepped, clipped nor compared. */
+    final boolean[] removed;
     final double[] lrs;
     /** The schedules set on the groups, null where none; not part of the state compared. */
     final LearningRateSchedule[] schedules;
@@ -88,39 +90,76 @@ final class OptimizerModel {
         this.values = initialValues;
         this.states = new float[values.length][][];
         this.parameterSteps = new long[values.length];
+        this.removed = new boolean[values.length];
         this.lrs = structure.groups().stream().mapToDouble(Algorithm::lr).toArray();
         this.schedules = new LearningRateSchedule[lrs.length];
-        int p = 0;
-        for (int g = 0; g < structure.groups().size(); g++) {
-            for (int i = 0; i < structure.sizes().get(g).size(); i++, p++) {
-                Algorithm algorithm = structure.groups().get(g);
-                int kept = algorithm.stateNames().size();
-                states[p] = new float[kept + algorithm.scalarNames().size()][];
-                for (int s = 0; s < kept; s++) {
-                    states[p][s] = new float[values[p].length];
-                    Arrays.fill(states[p][s], algorithm.initialState(algorithm.stateNames().get(s)));
-                }
-                MemorySegment[] scalars = new MemorySegment[states[p].length];
-                for (int s = kept; s < states[p].length; s++) {
-                    states[p][s] = new float[1];
-                    scalars[s] = MemorySegment.ofArray(states[p][s]);
-                }
-                algorithm.initializeScalars(lrs[g], scalars);
+        for (int p = 0; p < values.length; p++) {
+            start(p);
+        }
+    }
+
+    /** The group of each parameter, in structure order. */
+    private int groupOf(int p) {
+        for (int g = 0, first = 0; g < structure.groups().size(); first += structure.sizes().get(g++).size()) {
+            if (p < first + structure.sizes().get(g).size()) {
+                return g;
+            }
+        }
+        throw new IndexOutOfBoundsException(p);
+    }
+
+    /** Parameter {@code p}'s state as PyTorch starts it, at its group's learning rate now. */
+    private void start(int p) {
+        int g = groupOf(p);
+        Algorithm algorithm = structure.groups().get(g).withLr(lrs[g]);
+        int kept = algorithm.stateNames().size();
+        states[p] = new float[kept + algorithm.scalarNames().size()][];
+        for (int s = 0; s < kept; s++) {
+            states[p][s] = new float[values[p].length];
+            Arrays.fill(states[p][s], algorithm.initialState(algorithm.stateNames().get(s)));
+        }
+        MemorySegment[] scalars = new MemorySegment[states[p].length];
+        for (int s = kept; s < states[p].length; s++) {
+            states[p][s] = new float[1];
+            scalars[s] = MemorySegment.ofArray(states[p][s]);
+        }
+        algorithm.initializeScalars(lrs[g], scalars);
+    }
+
+    /**
+     * What a state dict does to parameters that have not stepped: it holds no state for them (but Adagrad's), so
+     * loading starts them afresh at the learning rate restored; a checkpoint keeps theirs as it was.
+     */
+    void startUnsteppedAfresh() {
+        for (int p = 0; p < values.length; p++) {
+            if (parameterSteps[p] == 0 && !removed[p]) {
+                start(p);
             }
         }
     }
 
-    /** Reads an optimizer's state into a model, for comparison. */
-    static OptimizerModel of(Structure structure, Optimizer optimizer) {
-        List<Parameter> parameters = new ArrayList<>();
-        optimizer.groups().forEach(group -> parameters.addAll(group.parameters()));
-        float[][] values = new float[parameters.size()][];
-        for (int p = 0; p < values.length; p++) {
-            values[p] = parameters.get(p).value().toArray(ValueLayout.JAVA_FLOAT);
+    /**
+     * Reads an optimizer's state into a model, for comparison: its parameters, in group order, are the
+     * structure's that are not {@code removed}.
+     */
+    static OptimizerModel of(Structure structure, Optimizer optimizer, boolean[] removed) {
+        List<Parameter> live = new ArrayList<>();
+        optimizer.groups().forEach(group -> live.addAll(group.parameters()));
+        List<Integer> sizes = structure.sizes().stream().flatMap(List::stream).toList();
+        Parameter[] parameters = new Parameter[sizes.size()];
+        float[][] values = new float[sizes.size()][];
+        for (int p = 0, next = 0; p < values.length; p++) {
+            parameters[p] = removed[p] || next == live.size() ? null : live.get(next++);
+            values[p] = parameters[p] == null ? new float[sizes.get(p)]
+                    : parameters[p].value().toArray(ValueLayout.JAVA_FLOAT);
         }
         OptimizerModel model = new OptimizerModel(structure, values);
+        System.arraycopy(removed, 0, model.removed, 0, removed.length);
         for (int p = 0; p < values.length; p++) {
-            Parameter parameter = parameters.get(p);
+            Parameter parameter = parameters[p];
+            if (parameter == null) {
+                continue;
+            }
             List<String> names = new ArrayList<>(parameter.stateNames());
             names.addAll(parameter.scalarNames());
             for (int s = 0; s < names.size(); s++) {
@@ -142,6 +181,11 @@ final class OptimizerModel {
                 lrs[g] = schedules[g].lr(steps);
             }
         }
+        for (int p = 0; p < grads.length; p++) {
+            if (removed[p]) {
+                grads[p] = new float[0];
+            }
+        }
         if (maxNorm > 0) {
             double coefficient = GradientNorm.clipCoefficient(Math.sqrt(sumOfSquares(grads)), maxNorm);
             if (!(coefficient >= 1)) {
@@ -158,6 +202,9 @@ final class OptimizerModel {
         int p = 0;
         for (int g = 0; g < structure.groups().size(); g++) {
             for (int i = 0; i < structure.sizes().get(g).size(); i++, p++) {
+                if (removed[p]) {
+                    continue;
+                }
                 MemorySegment[] state = new MemorySegment[states[p].length];
                 for (int s = 0; s < state.length; s++) {
                     state[s] = MemorySegment.ofArray(states[p][s]);
@@ -182,14 +229,32 @@ final class OptimizerModel {
         return total;
     }
 
+    /** The index in the structure of the {@code k}-th parameter not removed. */
+    static int liveIndex(boolean[] removed, int k) {
+        for (int p = 0, live = 0; p < removed.length; p++) {
+            if (!removed[p] && live++ == k) {
+                return p;
+            }
+        }
+        throw new IllegalArgumentException("there are not " + (k + 1) + " parameters left");
+    }
+
+    /** Removes the {@code k}-th parameter not yet removed. */
+    void remove(int k) {
+        removed[liveIndex(removed, k)] = true;
+    }
+
     @Override
     public boolean equals(Object other) {
-        if (!(other instanceof OptimizerModel that) || steps != that.steps
-                || !Arrays.equals(parameterSteps, that.parameterSteps) || !Arrays.equals(lrs, that.lrs)) {
+        if (!(other instanceof OptimizerModel that) || steps != that.steps || !Arrays.equals(removed, that.removed)
+                || !Arrays.equals(lrs, that.lrs)) {
             return false;
         }
         for (int p = 0; p < values.length; p++) {
-            if (!sameBits(values[p], that.values[p])) {
+            if (removed[p]) {
+                continue;
+            }
+            if (parameterSteps[p] != that.parameterSteps[p] || !sameBits(values[p], that.values[p])) {
                 return false;
             }
             for (int s = 0; s < states[p].length; s++) {
@@ -221,7 +286,7 @@ final class OptimizerModel {
     @Override
     public String toString() {
         StringBuilder text = new StringBuilder("steps " + steps + ", lrs " + Arrays.toString(lrs) + ", parameter steps "
-                + Arrays.toString(parameterSteps));
+                + Arrays.toString(parameterSteps) + ", removed " + Arrays.toString(removed));
         for (int p = 0; p < values.length; p++) {
             text.append("\n  p").append(p).append(" ").append(head(values[p]));
             for (float[] state : states[p]) {

@@ -25,7 +25,7 @@ import org.quicktheories.core.Gen;
  * The optimizer object against its model: random structures (families, groups, sizes, widths, threads,
  * thresholds, skip policy) and random sequences of actions (steps with fresh gradients, some non-finite,
  * some clipped; learning-rate changes and schedules; save and load into a fresh optimizer, as a checkpoint or as
- * PyTorch's state dict). After every
+ * PyTorch's state dict; removing a parameter). After every
  * action the optimizer's parameters, state, step counts and learning rates equal the model's, bit for bit.
  */
 class OptimizerStatefulProperties {
@@ -111,6 +111,34 @@ class OptimizerStatefulProperties {
 
         @Override
         public void apply(OptimizerModel model) {
+            if (asStateDict) {
+                model.startUnsteppedAfresh();
+            }
+        }
+    }
+
+    /** Removes the {@code which}-th parameter left (modulo their number), if any is. */
+    record Remove(int which) implements Action {
+        @Override
+        public void run(UnderTest system) {
+            List<Parameter> live = new ArrayList<>();
+            system.optimizer.groups().forEach(group -> live.addAll(group.parameters()));
+            if (!live.isEmpty()) {
+                Parameter target = live.get(which % live.size());
+                target.group().remove(target);
+                system.removed[OptimizerModel.liveIndex(system.removed, which % live.size())] = true;
+            }
+        }
+
+        @Override
+        public void apply(OptimizerModel model) {
+            int live = 0;
+            for (boolean gone : model.removed) {
+                live += gone ? 0 : 1;
+            }
+            if (live > 0) {
+                model.remove(which % live);
+            }
         }
     }
 
@@ -120,10 +148,12 @@ class OptimizerStatefulProperties {
         final Arena arena = Arena.ofShared();
         final List<MemorySegment> values = new ArrayList<>();
         final List<MemorySegment> grads = new ArrayList<>();
+        final boolean[] removed;
         Optimizer optimizer;
 
         UnderTest(OptimizerModel.Structure structure, float[][] initialValues) {
             this.structure = structure;
+            this.removed = new boolean[initialValues.length];
             for (float[] initial : initialValues) {
                 values.add(arena.allocate(4L * initial.length, 64).copyFrom(MemorySegment.ofArray(initial)));
                 grads.add(arena.allocate(4L * initial.length, 64));
@@ -156,6 +186,13 @@ class OptimizerStatefulProperties {
                 }
                 optimizer.close();
                 optimizer = structure.build(values, grads);
+                List<Parameter> built = new ArrayList<>();
+                optimizer.groups().forEach(group -> built.addAll(group.parameters()));
+                for (int p = 0; p < built.size(); p++) {
+                    if (removed[p]) {
+                        built.get(p).group().remove(built.get(p));
+                    }
+                }
                 if (asStateDict) {
                     optimizer.loadStateDict(file);
                 } else {
@@ -183,9 +220,11 @@ class OptimizerStatefulProperties {
         Gen<Action> lrs = range(0, 2).zip(pick(List.of(0.0, 1e-4, 3e-3, 0.05)), SetLr::new);
         Gen<Action> schedules = range(0, 2).zip(pick(List.of(1e-3, 0.02)), pick(List.of(0.5, 0.99)), SetSchedule::new);
         Gen<Action> reopen = booleans().map(SaveAndLoadIntoAFreshOptimizer::new);
+        Gen<Action> removals = range(0, 11).map(Remove::new);
         return org.quicktheories.generators.Generate.frequency(List.of(
                 org.quicktheories.api.Pair.of(6, steps), org.quicktheories.api.Pair.of(1, lrs),
-                org.quicktheories.api.Pair.of(1, schedules), org.quicktheories.api.Pair.of(2, reopen)));
+                org.quicktheories.api.Pair.of(1, schedules), org.quicktheories.api.Pair.of(2, reopen),
+                org.quicktheories.api.Pair.of(1, removals)));
     }
 
     @Test
@@ -208,7 +247,7 @@ class OptimizerStatefulProperties {
                         for (Action action : actions) {
                             action.run(system);
                             action.apply(model);
-                            OptimizerModel actual = OptimizerModel.of(structure, system.optimizer);
+                            OptimizerModel actual = OptimizerModel.of(structure, system.optimizer, system.removed);
                             if (!actual.equals(model)) {
                                 throw new AssertionError("after " + action + " (action " + (done + 1) + " of "
                                         + actions.size() + ") in " + structure + "\noptimizer: " + actual
