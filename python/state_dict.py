@@ -119,9 +119,15 @@ def to_state_dict(path, optimizer):
     if len(saved) != len(own):
         raise ValueError("%s has %d param_groups and the optimizer %d" % (path, len(saved), len(own)))
     groups = []
-    for mine, theirs in zip(own, saved):
+    for index, (mine, theirs) in enumerate(zip(own, saved)):
         group = dict(mine)
         for key, value in theirs.items():
+            if key not in mine:
+                # A flag this PyTorch is older than (1.13's NAdam has no decoupled_weight_decay): off is what it does.
+                if value is False or value is None:
+                    continue
+                raise ValueError("%s: param_groups[%d] has %s=%r, which this PyTorch's %s does not have"
+                                 % (path, index, key, value, type(optimizer).__name__))
             group[key] = tuple(value) if isinstance(mine.get(key), tuple) else value
         groups.append(group)
     params = [p for group in optimizer.param_groups for p in group["params"]]

@@ -1,21 +1,24 @@
 #!/usr/bin/python3
 """The round trip of optimizer state between PyTorch and vecoptim, through python/state_dict.py's files.
 
-Run by hand with PyTorch 2.x (Debian 13's 2.6, in the chroot that ../shared/tools/pytorch2-chroot.sh builds,
-with /proc mounted), in two stages around a run of StateDictFixturesTest:
+Run by hand with each PyTorch whose bits vecoptim matches, in two stages around a run of
+StateDictFixturesTest: Debian 13's 2.6, in the chroot that ../shared/tools/pytorch2-chroot.sh builds (with
+/proc mounted), and Debian 12's 1.13.1 (apt-get install python3-torch):
 
     D=/tmp/trixie/tmp/fixtures; mkdir -p $D && cp python/state_dict.py src/test/python/make_state_dict_fixtures.py $D/
     chroot /tmp/trixie python3 /tmp/fixtures/make_state_dict_fixtures.py record /tmp/fixtures/out
+    /usr/bin/python3 src/test/python/make_state_dict_fixtures.py record $D/out
     cp -r $D/out/* src/test/resources/state_dict/
-    ./mvnw test -Dtest=StateDictFixturesTest   # writes target/state_dict/*/vecoptim-*; fails until they are committed
+    ./mvnw test -Dtest=StateDictFixturesTest   # writes target/state_dict/*/*/vecoptim-*; fails until committed
     cp -r target/state_dict/* $D/out/
     chroot /tmp/trixie python3 /tmp/fixtures/make_state_dict_fixtures.py check /tmp/fixtures/out
-    for d in target/state_dict/*/; do cp $d/vecoptim-* src/test/resources/state_dict/$(basename $d)/; done
+    /usr/bin/python3 src/test/python/make_state_dict_fixtures.py check $D/out
+    (cd target/state_dict && for f in */*/vecoptim-*; do cp $f ../../src/test/resources/state_dict/$f; done)
 
 record: for each optimizer, PyTorch runs 7 steps from the same parameters and gradients and writes, after
-steps 3, 6 and 7, <optimizer>/pytorch-state-<t>.safetensors (state_dict.save) and
-<optimizer>/pytorch-params-<t>.safetensors (tensors "param.<i>").
-check: loads vecoptim's <optimizer>/vecoptim-state-6 and vecoptim-params-6 (vecoptim's export after it
+steps 3, 6 and 7, <version>/<optimizer>/pytorch-state-<t>.safetensors (state_dict.save) and
+<version>/<optimizer>/pytorch-params-<t>.safetensors (tensors "param.<i>"); <version> is 2.6 or 1.13.
+check: loads vecoptim's <version>/<optimizer>/vecoptim-state-6 and vecoptim-params-6 (vecoptim's export after it
 resumed PyTorch's step 3 and made steps 4, 5, 6) into a fresh PyTorch optimizer, steps once more, and demands
 that every parameter and state tensor equal PyTorch's own uninterrupted step 7, bit for bit.
 
@@ -31,7 +34,10 @@ os.environ["ATEN_CPU_CAPABILITY"] = "avx2"  # read when torch is imported, as ma
 import numpy  # noqa: E402
 import torch  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+VERSION = ".".join(torch.__version__.split("+")[0].split(".")[:2])
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(HERE, "..", "..", "..", "python")]  # beside it, or where the repository has it
 import state_dict  # noqa: E402
 
 SHAPES = [[(3, 4), (5,)], [(2, 3)]]  # group 0: a weight and a bias; group 1: one more weight
@@ -40,6 +46,7 @@ RESUMED_AT = 3
 HANDED_BACK_AT = 6
 
 # Each optimizer with flags on and numbers off their defaults; group 1 halves lr and drops weight_decay.
+# PyTorch 1.13 has no decoupled_weight_decay: its NAdam and RAdam run without it.
 OPTIMIZERS = {
     "SGD": (torch.optim.SGD, dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3)),
     "RMSprop": (torch.optim.RMSprop, dict(lr=0.01, alpha=0.9, centered=True, momentum=0.5, weight_decay=1e-3)),
@@ -77,6 +84,8 @@ def parameters():
 
 def optimizer(name, params):
     kind, options = OPTIMIZERS[name]
+    if VERSION == "1.13":
+        options = {key: value for key, value in options.items() if key != "decoupled_weight_decay"}
     second = dict(options, lr=options["lr"] / 2)
     if "weight_decay" in second:
         second["weight_decay"] = 0.0
@@ -97,6 +106,7 @@ def save_params(params, path):
 
 
 def record(out):
+    out = os.path.join(out, VERSION)
     for name in OPTIMIZERS:
         os.makedirs(os.path.join(out, name), exist_ok=True)
         params = parameters()
@@ -116,6 +126,7 @@ def same_bits(a, b):
 
 
 def check(out):
+    out = os.path.join(out, VERSION)
     failures = 0
     for name in OPTIMIZERS:
         params = parameters()
@@ -148,7 +159,7 @@ def check(out):
 
 
 if __name__ == "__main__":
-    if torch.backends.cpu.get_cpu_capability() not in ("AVX2", "AVX512"):
+    if VERSION != "1.13" and torch.backends.cpu.get_cpu_capability() not in ("AVX2", "AVX512"):
         sys.exit("PyTorch runs its %s kernels; mount /proc in the chroot" % torch.backends.cpu.get_cpu_capability())
     if len(sys.argv) != 3 or sys.argv[1] not in ("record", "check"):
         sys.exit("usage: make_state_dict_fixtures.py record|check DIRECTORY")

@@ -408,7 +408,8 @@ public final class Optimizer implements AutoCloseable {
     /**
      * Loads a file that {@link #saveStateDict(Path)} or {@code python/state_dict.py} wrote, as PyTorch's
      * {@code load_state_dict} does: each group's hyper-parameter numbers from {@code param_groups} (flags must
-     * equal this optimizer's, and every hyper-parameter must be there; entries that choose how PyTorch runs, such
+     * equal this optimizer's, a flag that is missing counting as False, as PyTorch takes the files of versions
+     * before it; every number must be there; entries that choose how PyTorch runs, such
      * as {@code foreach}, {@code fused}, {@code capturable}, and what its schedulers keep, such as
      * {@code initial_lr}, are ignored), each parameter's state buffers (float32 of its element count, any shape),
      * step count and scalars. A parameter with no entries starts afresh, as in PyTorch. The optimizer's step

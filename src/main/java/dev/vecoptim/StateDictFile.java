@@ -223,10 +223,20 @@ final class StateDictFile {
             }
             read.put(key, typed(entry.getValue()));
         }
-        for (String key : mine.keySet()) {
-            if (!read.containsKey(key)) {
+        for (Map.Entry<String, Object> entry : mine.entrySet()) {
+            String key = entry.getKey();
+            if (read.containsKey(key)) {
+                continue;
+            }
+            if (!(entry.getValue() instanceof Boolean flag)) {
                 throw refused(file, at + " has no " + key);
             }
+            // A PyTorch from before the flag (1.13's RAdam has no maximize): off, as load_state_dict takes it.
+            if (flag) {
+                throw refused(file, at + " has no " + key + ", which PyTorch takes as False, and " + key
+                        + "=True here; a file restores numbers, not flags");
+            }
+            read.put(key, Boolean.FALSE);
         }
         String flags = NamedValues.flagMismatch(read, mine, "file");
         if (flags != null) {

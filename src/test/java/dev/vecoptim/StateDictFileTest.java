@@ -377,6 +377,8 @@ class StateDictFileTest {
         assertRefusedAfter(groups(json -> json.replace("[0,1]", "[1,0]")),
                 "param_groups[0] has the params [1, 0] and this optimizer's group 0 [0, 1]");
         assertRefusedAfter(groups(json -> json.replaceFirst("\"eps\":1.0E-8,", "")), "param_groups[0] has no eps");
+        assertRefusedAfter(groups(json -> json.replaceFirst("\"amsgrad\":true,", "")), "param_groups[0] has no amsgrad,"
+                + " which PyTorch takes as False, and amsgrad=True here; a file restores numbers, not flags");
         assertRefusedAfter(groups(json -> json.replaceFirst("\"eps\"", "\"foo\":1,\"eps\"")),
                 "param_groups[0] has foo, which Adam does not have");
         assertRefusedAfter(groups(json -> json.replaceFirst("\"amsgrad\":true", "\"amsgrad\":false")),
@@ -472,6 +474,11 @@ class StateDictFileTest {
             edit.write(file);
             target.loadStateDict(file);
             assertEquals(state(trained), state(target));
+
+            edit.metadata.put("param_groups", edit.metadata.get("param_groups").replace(",\"maximize\":false", ""));
+            edit.write(file);
+            target.loadStateDict(file);
+            assertEquals(state(trained), state(target), "a flag a PyTorch before it did not write is False");
         }
     }
 

@@ -21,7 +21,8 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Replays the round trip of {@code src/test/python/make_state_dict_fixtures.py}: PyTorch 2.6 trained 3 steps and
+ * Replays the round trip of {@code src/test/python/make_state_dict_fixtures.py}, once for PyTorch 2.6 and once for
+ * 1.13 (each under its own {@link Semantics}): PyTorch trained 3 steps and
  * wrote its state with {@code python/state_dict.py}; vecoptim loads it, makes steps 4, 5 and 6, and must then
  * hold exactly PyTorch's own step-6 parameters and state, and export a file equal, tensor for tensor, to
  * PyTorch's own export of step 6. Its export is committed too ({@code vecoptim-*-6}): by hand, PyTorch loaded it,
@@ -37,19 +38,30 @@ class StateDictFixturesTest {
     /** Where the test writes vecoptim's files, for the script's check. */
     private static final Path WRITTEN = Path.of(System.getProperty("vecoptim.basedir", "."), "target", "state_dict");
 
+    /** The optimizers as the script builds them, with the script's flags; their numbers come from the files. */
     static Stream<Arguments> optimizers() {
-        return Stream.of(
-                Arguments.of("SGD", Sgd.builder(0.1).momentum(0.5).nesterov(true).build()),
-                Arguments.of("RMSprop", RmsProp.builder().centered(true).momentum(0.1).build()),
-                Arguments.of("Adam", Adam.builder().amsgrad(true).build()),
-                Arguments.of("AdamW", Adam.adamWBuilder().build()),
-                Arguments.of("Adagrad", Adagrad.builder().build()),
-                Arguments.of("Adadelta", Adadelta.builder().build()),
-                Arguments.of("Adamax", Adamax.builder().build()),
-                Arguments.of("NAdam", NAdam.builder().decoupledWeightDecay(true).build()),
-                Arguments.of("RAdam", RAdam.builder().decoupledWeightDecay(true).build()),
-                Arguments.of("ASGD", Asgd.builder().build()),
-                Arguments.of("Rprop", Rprop.builder().build()));
+        return Stream.of(Semantics.values()).flatMap(semantics -> {
+            boolean decoupled = semantics == Semantics.PYTORCH_2;
+            return Stream.of(
+                    Arguments.of("SGD", Sgd.builder(0.1).momentum(0.5).nesterov(true).build()),
+                    Arguments.of("RMSprop", RmsProp.builder().centered(true).momentum(0.1).build()),
+                    Arguments.of("Adam", Adam.builder().amsgrad(true).build()),
+                    Arguments.of("AdamW", Adam.adamWBuilder().build()),
+                    Arguments.of("Adagrad", Adagrad.builder().build()),
+                    Arguments.of("Adadelta", Adadelta.builder().build()),
+                    Arguments.of("Adamax", Adamax.builder().build()),
+                    Arguments.of("NAdam", NAdam.builder().decoupledWeightDecay(decoupled).build()),
+                    Arguments.of("RAdam", RAdam.builder().decoupledWeightDecay(decoupled).build()),
+                    Arguments.of("ASGD", Asgd.builder().build()),
+                    Arguments.of("Rprop", Rprop.builder().build()))
+                    .map(arguments -> Arguments.of(semantics, arguments.get()[0],
+                            ((Algorithm) arguments.get()[1]).withSemantics(semantics)));
+        });
+    }
+
+    /** Where the script writes each PyTorch's files: {@code 2.6/} or {@code 1.13/}. */
+    private static String version(Semantics semantics) {
+        return semantics == Semantics.PYTORCH_2 ? "2.6" : "1.13";
     }
 
     /** The same integer formulas as the script's: exact multiples of 1/16. */
@@ -59,19 +71,21 @@ class StateDictFixturesTest {
 
     @ParameterizedTest
     @MethodSource("optimizers")
-    void vecoptimResumesPyTorchsStateAndHandsItBackExactly(String name, Algorithm flags) throws Exception {
-        try (Arena arena = Arena.ofConfined(); Optimizer optimizer = Optimizer.builder().build()) {
+    void vecoptimResumesPyTorchsStateAndHandsItBackExactly(Semantics semantics, String optimizer, Algorithm flags)
+            throws Exception {
+        String name = version(semantics) + "/" + optimizer;
+        try (Arena arena = Arena.ofConfined(); Optimizer resumed = Optimizer.builder().build()) {
             List<Parameter> parameters = new ArrayList<>();
             for (int[] group : SIZES) {
-                ParameterGroup added = optimizer.addGroup(flags);
+                ParameterGroup added = resumed.addGroup(flags);
                 for (int size : group) {
                     parameters.add(added.add(arena.allocate(4L * size, 64), arena.allocate(4L * size, 64)));
                 }
             }
             setParameters(parameters, fixture(name, "pytorch-params-" + RESUMED_AT));
-            optimizer.loadStateDict(fixture(name, "pytorch-state-" + RESUMED_AT));
+            resumed.loadStateDict(fixture(name, "pytorch-state-" + RESUMED_AT));
             // PyTorch's SGD keeps no step count: its momentum buffers say only that a step was made.
-            assertEquals(name.equals("SGD") ? 1 : RESUMED_AT, optimizer.stepCount());
+            assertEquals(optimizer.equals("SGD") ? 1 : RESUMED_AT, resumed.stepCount());
             for (int t = RESUMED_AT + 1; t <= HANDED_BACK_AT; t++) {
                 for (int i = 0; i < parameters.size(); i++) {
                     MemorySegment grad = parameters.get(i).grad();
@@ -79,13 +93,13 @@ class StateDictFixturesTest {
                         grad.setAtIndex(ValueLayout.JAVA_FLOAT, k, gradient(i, k, t));
                     }
                 }
-                optimizer.step();
+                resumed.step();
             }
 
             Path written = Files.createDirectories(WRITTEN.resolve(name));
             Path state = written.resolve("vecoptim-state-" + HANDED_BACK_AT + ".safetensors");
             Path values = written.resolve("vecoptim-params-" + HANDED_BACK_AT + ".safetensors");
-            optimizer.saveStateDict(state);
+            resumed.saveStateDict(state);
             writeParameters(parameters, values);
 
             assertSameTensors(fixture(name, "pytorch-params-" + HANDED_BACK_AT), values);
@@ -97,8 +111,8 @@ class StateDictFixturesTest {
         }
     }
 
-    private static Path fixture(String optimizer, String file) throws URISyntaxException {
-        String resource = "/state_dict/" + optimizer + "/" + file + ".safetensors";
+    private static Path fixture(String name, String file) throws URISyntaxException {
+        String resource = "/state_dict/" + name + "/" + file + ".safetensors";
         URL url = StateDictFixturesTest.class.getResource(resource);
         assertNotNull(url, resource + " is not committed");
         return Path.of(url.toURI());
