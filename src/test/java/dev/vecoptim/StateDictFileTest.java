@@ -479,6 +479,14 @@ class StateDictFileTest {
             edit.write(file);
             target.loadStateDict(file);
             assertEquals(state(trained), state(target), "a flag a PyTorch before it did not write is False");
+
+            SafetensorsEdit.Raw weight = edit.tensors.get("state.1.exp_avg");
+            edit.tensors.put("state.1.exp_avg", new SafetensorsEdit.Raw("F32", new long[] {3, 11}, weight.bytes()));
+            SafetensorsEdit.Raw bias = edit.tensors.get("state.2.exp_avg_sq");
+            edit.tensors.put("state.2.exp_avg_sq", new SafetensorsEdit.Raw("F32", new long[0], bias.bytes()));
+            edit.write(file);
+            target.loadStateDict(file);
+            assertEquals(state(trained), state(target), "state in the parameter's shape, a 1-element one 0-dim");
         }
     }
 
