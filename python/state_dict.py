@@ -10,8 +10,8 @@ not the safetensors package.
     python3 state_dict.py show adam.safetensors      # what a file holds
 
 The file is optimizer.state_dict() laid flat: tensors "state.<i>.<name>" (parameter i's state: buffers
-float32 and flat, "step" a 0-dim float32, or int64 past 2**24; NAdam's mu_product, ASGD's eta and mu 0-dim
-float32), and in the header's __metadata__: "format" ("torch.optim state_dict"), "param_groups" (JSON, the
+float32 and flat, "step" a 0-dim float32 as PyTorch 2.x keeps it, an int64 for a Python int past 2**24;
+NAdam's mu_product, ASGD's eta and mu 0-dim float32), and in the header's __metadata__: "format" ("torch.optim state_dict"), "param_groups" (JSON, the
 hyper-parameters by PyTorch's names and each group's "params" indices), "optimizers" (JSON, each group's
 optimizer class name) and, from vecoptim, "step_count" (its optimizer's step count; PyTorch keeps none).
 

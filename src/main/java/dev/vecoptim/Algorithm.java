@@ -19,7 +19,8 @@ import java.util.StringJoiner;
  * {@code toString} and the {@code with...} copies. Only this package defines optimizers.
  */
 public abstract class Algorithm {
-    private static final long LAST_COUNTED_STEP = 1L << 24;
+    /** Where PyTorch's float32 step count stops: 2^24 + 1 rounds back to 2^24 ({@link #countedStep}). */
+    static final long LAST_COUNTED_STEP = 1L << 24;
 
     private final VectorWidth vectorWidth;
     private final Semantics semantics;

@@ -382,8 +382,8 @@ public final class Optimizer implements AutoCloseable {
      * <a href="https://github.com/huggingface/safetensors">safetensors</a> file, atomically as {@link #save(Path)}
      * writes: for each parameter {@code i}, numbered group by group as PyTorch numbers them, the tensors
      * {@code state.<i>.<name>} (its state buffers by PyTorch's names, float32, flat), {@code state.<i>.step} (a
-     * 0-dim float32 as PyTorch 2.x keeps it; an int64 past 2<sup>24</sup> steps, which a float32 cannot count;
-     * SGD keeps none) and its scalars ({@code mu_product}, {@code eta}, {@code mu}) as 0-dim float32; in the
+     * 0-dim float32 as PyTorch 2.x keeps it, so at most 2<sup>24</sup>, where PyTorch's count stops and every
+     * formula's with it; SGD keeps none) and its scalars ({@code mu_product}, {@code eta}, {@code mu}) as 0-dim float32; in the
      * header's {@code __metadata__}, {@code param_groups} (JSON: the hyper-parameters by PyTorch's names and each
      * group's {@code params}), {@code optimizers} (each group's PyTorch class name), {@code step_count} and
      * {@code format} ({@code "torch.optim state_dict"}). A parameter that has not stepped yet has no entries,

@@ -31,15 +31,16 @@ final class Safetensors {
     static final long MAX_HEADER_BYTES = 100_000_000;
     static final String METADATA = "__metadata__";
     static final String F32 = "F32";
-    static final String I64 = "I64";
     private static final int LENGTH_BYTES = Long.BYTES;
     private static final int ALIGNMENT = 8;
     /** The bytes of one element of each dtype safetensors defines. */
     private static final Map<String, Integer> DTYPE_BYTES = Map.ofEntries(Map.entry("F64", 8), Map.entry(F32, 4),
-            Map.entry("F16", 2), Map.entry("BF16", 2), Map.entry(I64, 8), Map.entry("I32", 4), Map.entry("I16", 2),
+            Map.entry("F16", 2), Map.entry("BF16", 2), Map.entry("I64", 8), Map.entry("I32", 4), Map.entry("I16", 2),
             Map.entry("I8", 1), Map.entry("U64", 8), Map.entry("U32", 4), Map.entry("U16", 2), Map.entry("U8", 1),
             Map.entry("BOOL", 1), Map.entry("F8_E4M3", 1), Map.entry("F8_E5M2", 1));
     private static final ValueLayout.OfLong FILE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat FILE_FLOAT =
+            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private Safetensors() {
     }
@@ -59,14 +60,8 @@ final class Safetensors {
     record Contents(Map<String, String> metadata, Map<String, Tensor> tensors, MemorySegment data) {
     }
 
-    /**
-     * A tensor to write: its elements, {@code dtype}'s Java type in native order ({@code float} for F32,
-     * {@code long} for I64), written little-endian.
-     */
-    record Output(String name, String dtype, long[] shape, MemorySegment data) {
-        private ValueLayout layout() {
-            return dtype.equals(I64) ? ValueLayout.JAVA_LONG : ValueLayout.JAVA_FLOAT;
-        }
+    /** A float32 tensor to write: its elements, native-order floats, written little-endian. */
+    record Output(String name, long[] shape, MemorySegment data) {
     }
 
     /**
@@ -207,22 +202,19 @@ final class Safetensors {
     }
 
     /**
-     * Writes {@code tensors} and {@code metadata} to {@code file} atomically ({@link FileReplacement}), the
-     * tensors of 8-byte elements first so that every tensor starts at a multiple of its element size.
+     * Writes {@code tensors}, in order, and {@code metadata} to {@code file} atomically ({@link FileReplacement}).
      *
      * @param signature the header's first bytes, which tell a leftover temporary file of ours
      */
     static void write(Path file, Map<String, String> metadata, List<Output> tensors, byte[] signature)
             throws IOException {
-        List<Output> ordered = new ArrayList<>(tensors);
-        ordered.sort(Comparator.comparingInt((Output output) -> -DTYPE_BYTES.get(output.dtype())));
         Map<String, Object> header = new LinkedHashMap<>();
         header.put(METADATA, metadata);
         long offset = 0;
-        for (Output output : ordered) {
+        for (Output output : tensors) {
             long end = offset + output.data().byteSize();
             Map<String, Object> described = new LinkedHashMap<>();
-            described.put("dtype", output.dtype());
+            described.put("dtype", F32);
             described.put("shape", Arrays.stream(output.shape()).boxed().toList());
             described.put("data_offsets", List.of(offset, end));
             header.put(output.name(), described);
@@ -240,15 +232,13 @@ final class Safetensors {
             FileChannel out = replacement.channel();
             writeAll(out, start.flip());
             MemorySegment buffer = arena.allocate(Checkpoint.COPY_FLOATS * (long) Float.BYTES, ALIGNMENT);
-            for (Output output : ordered) {
-                ValueLayout layout = output.layout();
-                long elements = output.data().byteSize() / layout.byteSize();
-                long perCopy = buffer.byteSize() / layout.byteSize();
-                for (long from = 0; from < elements; from += perCopy) {
-                    long count = Math.min(perCopy, elements - from);
-                    MemorySegment.copy(output.data(), layout, from * layout.byteSize(), buffer,
-                            layout.withOrder(ByteOrder.LITTLE_ENDIAN), 0, count);
-                    writeAll(out, buffer.asSlice(0, count * layout.byteSize()).asByteBuffer());
+            for (Output output : tensors) {
+                long elements = output.data().byteSize() / Float.BYTES;
+                for (long from = 0; from < elements; from += Checkpoint.COPY_FLOATS) {
+                    int count = (int) Math.min(Checkpoint.COPY_FLOATS, elements - from);
+                    MemorySegment.copy(output.data(), ValueLayout.JAVA_FLOAT, from * Float.BYTES, buffer,
+                            FILE_FLOAT, 0, count);
+                    writeAll(out, buffer.asSlice(0, (long) count * Float.BYTES).asByteBuffer());
                 }
             }
             replacement.commit();

@@ -23,8 +23,8 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * tensors       state.&lt;i&gt;.&lt;name&gt;  parameter i's state buffer (exp_avg, ...): F32 of its element count
- *               state.&lt;i&gt;.step    its step count: F32 0-dim as PyTorch 2.x keeps it (I64 past 2^24, where
- *                                 a float32 no longer counts by one); SGD keeps none
+ *               state.&lt;i&gt;.step    its step count: F32 0-dim as PyTorch 2.x keeps it, so at most 2^24,
+ *                                 where PyTorch's count stops (and every formula's); SGD keeps none
  *               state.&lt;i&gt;.&lt;name&gt;  its scalars (mu_product, eta, mu): F32 0-dim
  * __metadata__  format         "torch.optim state_dict"
  *               param_groups   JSON: PyTorch's param_groups, hyper-parameters by PyTorch's names, "params"
@@ -44,8 +44,6 @@ final class StateDictFile {
     private static final byte[] SIGNATURE = ("{\"" + Safetensors.METADATA + "\":{\"format\":\"" + FORMAT + "\"")
             .getBytes(StandardCharsets.UTF_8);
     private static final String STEP = "step";
-    /** Beyond this a float32 step count no longer counts by one, so it is written as an I64. */
-    private static final long EXACT_FLOAT_STEPS = 1L << 24;
     /** The param_groups entries that choose how PyTorch runs or what its schedulers remember, not the update. */
     private static final Set<String> NOT_HYPER_PARAMETERS = Set.of("params", "param_names", "foreach", "capturable",
             "differentiable", "fused", "initial_lr", "max_lr", "min_lr", "base_lr", "base_momentum", "max_momentum");
@@ -109,21 +107,18 @@ final class StateDictFile {
         MemorySegment[] state = parameter.stateBuffers();
         List<String> names = parameter.stateNames();
         for (int s = 0; s < names.size(); s++) {
-            tensors.add(new Safetensors.Output(prefix + names.get(s), Safetensors.F32,
-                    new long[] {parameter.elementCount()}, state[s]));
+            tensors.add(new Safetensors.Output(prefix + names.get(s), new long[] {parameter.elementCount()},
+                    state[s]));
         }
         if (countsSteps) {
-            long steps = parameter.stepCount();
-            tensors.add(steps <= EXACT_FLOAT_STEPS
-                    ? new Safetensors.Output(prefix + STEP, Safetensors.F32, new long[0],
-                            arena.allocateFrom(ValueLayout.JAVA_FLOAT, steps))
-                    : new Safetensors.Output(prefix + STEP, Safetensors.I64, new long[0],
-                            arena.allocateFrom(ValueLayout.JAVA_LONG, steps)));
+            // PyTorch's count stops at 2^24, and every formula's with it (Algorithm.countedStep): so does the file's.
+            float steps = Math.min(parameter.stepCount(), Algorithm.LAST_COUNTED_STEP);
+            tensors.add(new Safetensors.Output(prefix + STEP, new long[0], arena.allocateFrom(ValueLayout.JAVA_FLOAT,
+                    steps)));
         }
         List<String> scalars = parameter.scalarNames();
         for (int s = 0; s < scalars.size(); s++) {
-            tensors.add(new Safetensors.Output(prefix + scalars.get(s), Safetensors.F32, new long[0],
-                    state[names.size() + s]));
+            tensors.add(new Safetensors.Output(prefix + scalars.get(s), new long[0], state[names.size() + s]));
         }
     }
 

@@ -132,8 +132,8 @@ class StateDictFixturesTest {
     private static void writeParameters(List<Parameter> parameters, Path file) throws IOException {
         List<Safetensors.Output> tensors = new ArrayList<>();
         for (int i = 0; i < parameters.size(); i++) {
-            tensors.add(new Safetensors.Output("param." + i, Safetensors.F32,
-                    new long[] {parameters.get(i).elementCount()}, parameters.get(i).value()));
+            tensors.add(new Safetensors.Output("param." + i, new long[] {parameters.get(i).elementCount()},
+                    parameters.get(i).value()));
         }
         Safetensors.write(file, Map.of("format", "parameters"), tensors, new byte[0]);
     }
