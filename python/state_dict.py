@@ -19,6 +19,7 @@ load() gives each state tensor its parameter's shape and keeps the optimizer's o
 that the file lacks (foreach, fused, ...), so that the optimizer goes on running as it was built.
 """
 import json
+import os
 import struct
 import sys
 
@@ -49,7 +50,8 @@ def read(path):
 
 
 def write(path, metadata, tensors):
-    """Writes numpy arrays (float32, float64, int64 or int32) and string metadata as a safetensors file."""
+    """Writes numpy arrays (float32, float64, int64 or int32) and string metadata as a safetensors file,
+    atomically."""
     names = {numpy.dtype(numpy.float32): "F32", numpy.dtype(numpy.float64): "F64",
              numpy.dtype(numpy.int64): "I64", numpy.dtype(numpy.int32): "I32"}
     header = {"__metadata__": metadata}
@@ -64,11 +66,15 @@ def write(path, metadata, tensors):
         offset += len(raw)
     encoded = json.dumps(header, separators=(",", ":")).encode("utf-8")
     encoded += b" " * (-len(encoded) % 8)
-    with open(path, "wb") as file:
+    temporary = "%s.%d.tmp" % (path, os.getpid())
+    with open(temporary, "wb") as file:
         file.write(struct.pack("<Q", len(encoded)))
         file.write(encoded)
         for chunk in chunks:
             file.write(chunk)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)  # all at once: a crash leaves the old file or the new one
 
 
 def _plain(value):
