@@ -149,6 +149,11 @@ def cases():
         yield "asgd", dict(lr=0.0213, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
                            maximize=maximize), {}, 6
     yield "asgd", dict(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, maximize=False), {}, 6
+    # Appended for Rprop's lr of -0.0, which PyTorch accepts: step sizes of -0 that its clamp keeps against bounds
+    # of 0 (Java's max and min would make them +0), and through them parameters of -0 that turn +0.
+    for step_size_min, step_size_max in [(0.0, 50.0), (0.0, 0.0), (1e-6, 50.0)]:
+        yield "rprop", dict(lr=-0.0, etaminus=0.5, etaplus=1.2, step_size_min=step_size_min,
+                            step_size_max=step_size_max, maximize=False)
 
 
 def optimizer(kind, params, hp):

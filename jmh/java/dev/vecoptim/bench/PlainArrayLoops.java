@@ -182,7 +182,9 @@ final class PlainArrayLoops {
             float gi = g[i];
             float product = gi * prev[i];
             float factor = product > 0 ? etaPlus : product < 0 ? etaMinus : 1;
-            float size = Math.min(Math.max(stepSize[i] * factor, stepSizeMin), stepSizeMax);
+            float size = stepSize[i] * factor;
+            size = size < stepSizeMin ? stepSizeMin : size;
+            size = size > stepSizeMax ? stepSizeMax : size;
             stepSize[i] = size;
             float kept = product < 0 ? 0 : gi;
             prev[i] = kept;

@@ -243,7 +243,9 @@ final class StaticFinalSpeciesKernels {
             FloatVector product = g.mul(load(prev, i));
             var flipped = product.compare(VectorOperators.LT, 0);
             FloatVector factor = one.blend(etaMinus, flipped).blend(etaPlus, product.compare(VectorOperators.GT, 0));
-            FloatVector size = load(stepSize, i).mul(factor).max(stepSizeMin).min(stepSizeMax);
+            FloatVector size = load(stepSize, i).mul(factor);
+            size = size.blend(stepSizeMin, size.compare(VectorOperators.LT, stepSizeMin));
+            size = size.blend(stepSizeMax, size.compare(VectorOperators.GT, stepSizeMax));
             store(size, stepSize, i);
             FloatVector kept = g.blend(zero, flipped);
             store(kept, prev, i);

@@ -19,7 +19,8 @@ import java.util.Map;
  * on step 1:    prev = 0, s = f(lr)      (PyTorch creates them then, with the lr of that step)
  * c = rn(g · prev)
  * factor = f(etaplus) if c &gt; 0;  f(etaminus) if c &lt; 0;  1 if c is 0 or NaN, or if f(etaminus) is 0
- * s = min(max(rn(s · factor), f(step_size_min)), f(step_size_max))
+ * s = rn(s · factor), then f(step_size_min) if s &lt; it, then f(step_size_max) if s &gt; it
+ *                           (PyTorch's clamp: a step size of −0, from lr = −0.0, stays −0 against bounds of 0)
  * if factor = f(etaminus):  g = 0
  * prev = g
  * p = fma(−sign(g), s, p)     (sign(NaN) = 0: a NaN gradient leaves p as it is, and is kept in prev)

@@ -70,7 +70,11 @@ public interface RpropKernel {
                 if (factor == 0) {
                     factor = 1;
                 }
-                size = Math.min(Math.max(size * factor, stepSizeMin), stepSizeMax);
+                // PyTorch's clamp keeps the value it compares unless it is past a bound, so a step size of -0
+                // (from lr = -0.0) stays -0 against a minimum of 0, where Math.max would give +0.
+                size *= factor;
+                size = size < stepSizeMin ? stepSizeMin : size;
+                size = size > stepSizeMax ? stepSizeMax : size;
                 stepSize.setAtIndex(FLOAT, i, size);
                 float kept = factor == etaMinus ? 0 : g;
                 prev.setAtIndex(FLOAT, i, kept);

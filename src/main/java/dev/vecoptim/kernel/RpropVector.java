@@ -58,7 +58,9 @@ final class RpropVector implements RpropKernel {
                 factor = factor.blend(etaMinuses, factor.compare(VectorOperators.LT, 0));
                 factor = factor.blend(ones, factor.compare(VectorOperators.EQ, 0));
             }
-            size = size.mul(factor).max(stepSizeMins).min(stepSizeMaxes);
+            size = size.mul(factor);
+            size = size.blend(stepSizeMins, size.compare(VectorOperators.LT, stepSizeMins));
+            size = size.blend(stepSizeMaxes, size.compare(VectorOperators.GT, stepSizeMaxes));
             PanamaLanes.store(size, stepSize, i);
             VectorMask<Float> dropped = droppedWhereNegative ? shrinking : factor.compare(VectorOperators.EQ, etaMinuses);
             FloatVector kept = g.blend(zeros, dropped);

@@ -366,6 +366,9 @@ public sealed interface Update<K, F extends Record> {
                 updates.add(new Rprop(r.nextBoolean(), etas[0], etas[1], random.stepSizeMin, random.stepSizeMax,
                         random.initialStepSize, true));
             }
+            // lr = -0.0: step sizes of -0 against bounds of 0, which PyTorch's clamp keeps as they are.
+            updates.add(new Rprop(false, 0.5f, 1.2f, 0f, 50f, -0.0f, false));
+            updates.add(new Rprop(true, 0.5f, 1.2f, 0f, 0f, -0.0f, false));
             return updates;
         }
 
