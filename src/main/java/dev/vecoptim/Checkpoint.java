@@ -40,10 +40,6 @@ import java.util.zip.CRC32C;
  * since a file must not silently turn one optimizer into another.
  */
 final class Checkpoint {
-    private static final ValueLayout.OfFloat FILE_FLOAT =
-            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    /** Floats copied per write: state buffers go to disk through a buffer of this many. */
-    static final int COPY_FLOATS = 1 << 18;
 
     private Checkpoint() {
     }
@@ -60,19 +56,13 @@ final class Checkpoint {
                     .put(CheckpointReader.MAGIC).putInt(CheckpointReader.VERSION).putInt(headerLength).flip());
             write(out, crc, header);
             write(out, crc, ByteBuffer.allocate((int) (payloadStart - CheckpointReader.PREAMBLE - headerLength)));
-            MemorySegment buffer = arena.allocate((long) COPY_FLOATS * Float.BYTES);
+            MemorySegment buffer = LittleEndianFloats.buffer(arena);
             for (Parameter parameter : inGroupOrder(optimizer)) {
                 for (int s = 0; s < parameter.stateNames().size(); s++) {
-                    MemorySegment state = parameter.stateBuffers()[s];
-                    for (long from = 0; from < parameter.elementCount(); from += COPY_FLOATS) {
-                        int floats = (int) Math.min(COPY_FLOATS, parameter.elementCount() - from);
-                        MemorySegment.copy(state, ValueLayout.JAVA_FLOAT, from * Float.BYTES, buffer, FILE_FLOAT, 0,
-                                floats);
-                        write(out, crc, buffer.asSlice(0, (long) floats * Float.BYTES).asByteBuffer());
-                    }
+                    LittleEndianFloats.write(parameter.stateBuffers()[s], buffer, bytes -> write(out, crc, bytes));
                 }
             }
-            writeAll(out, ByteBuffer.allocate(Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN)
+            LittleEndianFloats.writeAll(out, ByteBuffer.allocate(Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN)
                     .putInt((int) crc.getValue()).flip());
             replacement.commit();
         } catch (FileSystemException namesItsFile) {
@@ -87,13 +77,7 @@ final class Checkpoint {
 
     private static void write(FileChannel out, CRC32C crc, ByteBuffer bytes) throws IOException {
         crc.update(bytes.duplicate());
-        writeAll(out, bytes);
-    }
-
-    private static void writeAll(FileChannel out, ByteBuffer bytes) throws IOException {
-        while (bytes.hasRemaining()) {
-            out.write(bytes);
-        }
+        LittleEndianFloats.writeAll(out, bytes);
     }
 
     static List<Parameter> inGroupOrder(Optimizer optimizer) {
@@ -215,7 +199,7 @@ final class Checkpoint {
         for (Parameter parameter : payloadOrder) {
             for (int s = 0; s < parameter.stateNames().size(); s++) {
                 MemorySegment state = parameter.stateBuffers()[s];
-                MemorySegment.copy(payload, FILE_FLOAT, offset, state, ValueLayout.JAVA_FLOAT, 0,
+                MemorySegment.copy(payload, LittleEndianFloats.LAYOUT, offset, state, ValueLayout.JAVA_FLOAT, 0,
                         parameter.elementCount());
                 offset += state.byteSize();
             }

@@ -39,8 +39,6 @@ final class Safetensors {
             Map.entry("I8", 1), Map.entry("U64", 8), Map.entry("U32", 4), Map.entry("U16", 2), Map.entry("U8", 1),
             Map.entry("BOOL", 1), Map.entry("F8_E4M3", 1), Map.entry("F8_E5M2", 1));
     private static final ValueLayout.OfLong FILE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfFloat FILE_FLOAT =
-            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private Safetensors() {
     }
@@ -230,24 +228,13 @@ final class Safetensors {
         try (FileReplacement replacement = FileReplacement.begin(file, LENGTH_BYTES, signature);
              Arena arena = Arena.ofConfined()) {
             FileChannel out = replacement.channel();
-            writeAll(out, start.flip());
-            MemorySegment buffer = arena.allocate(Checkpoint.COPY_FLOATS * (long) Float.BYTES, ALIGNMENT);
+            LittleEndianFloats.writeAll(out, start.flip());
+            MemorySegment buffer = LittleEndianFloats.buffer(arena);
             for (Output output : tensors) {
-                long elements = output.data().byteSize() / Float.BYTES;
-                for (long from = 0; from < elements; from += Checkpoint.COPY_FLOATS) {
-                    int count = (int) Math.min(Checkpoint.COPY_FLOATS, elements - from);
-                    MemorySegment.copy(output.data(), ValueLayout.JAVA_FLOAT, from * Float.BYTES, buffer,
-                            FILE_FLOAT, 0, count);
-                    writeAll(out, buffer.asSlice(0, (long) count * Float.BYTES).asByteBuffer());
-                }
+                LittleEndianFloats.write(output.data(), buffer, bytes -> LittleEndianFloats.writeAll(out, bytes));
             }
             replacement.commit();
         }
     }
 
-    private static void writeAll(FileChannel out, ByteBuffer bytes) throws IOException {
-        while (bytes.hasRemaining()) {
-            out.write(bytes);
-        }
-    }
 }

@@ -48,8 +48,6 @@ final class StateDictFile {
     private static final Set<String> NOT_HYPER_PARAMETERS = Set.of("params", "param_names", "foreach", "capturable",
             "differentiable", "fused", "initial_lr", "max_lr", "min_lr", "base_lr", "base_momentum", "max_momentum");
     private static final Pattern STATE_NAME = Pattern.compile("state\\.(0|[1-9][0-9]{0,9})\\.([A-Za-z_0-9]+)");
-    private static final ValueLayout.OfFloat FILE_FLOAT =
-            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private StateDictFile() {
     }
@@ -379,7 +377,7 @@ final class StateDictFile {
         }
         ByteOrder little = ByteOrder.LITTLE_ENDIAN;
         return switch (tensor.dtype()) {
-            case "F32" -> data.get(FILE_FLOAT, tensor.begin());
+            case "F32" -> data.get(LittleEndianFloats.LAYOUT, tensor.begin());
             case "F64" -> data.get(ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(little), tensor.begin());
             case "I32" -> data.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(little), tensor.begin());
             case "I64" -> data.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(little), tensor.begin());
@@ -411,13 +409,13 @@ final class StateDictFile {
         MemorySegment[] buffers = parameter.stateBuffers();
         List<String> names = parameter.stateNames();
         for (int s = 0; s < names.size(); s++) {
-            MemorySegment.copy(data, FILE_FLOAT, tensors.get(names.get(s)).begin(), buffers[s], ValueLayout.JAVA_FLOAT,
+            MemorySegment.copy(data, LittleEndianFloats.LAYOUT, tensors.get(names.get(s)).begin(), buffers[s], ValueLayout.JAVA_FLOAT,
                     0, parameter.elementCount());
         }
         List<String> scalars = parameter.scalarNames();
         for (int s = 0; s < scalars.size(); s++) {
             Safetensors.Tensor scalar = tensors.get(scalars.get(s));
-            float value = scalar.dtype().equals(Safetensors.F32) ? data.get(FILE_FLOAT, scalar.begin())
+            float value = scalar.dtype().equals(Safetensors.F32) ? data.get(LittleEndianFloats.LAYOUT, scalar.begin())
                     : (float) data.get(ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN),
                             scalar.begin());
             Algorithm.scalar(buffers[names.size() + s], value);

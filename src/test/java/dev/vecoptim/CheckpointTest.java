@@ -132,7 +132,7 @@ class CheckpointTest {
 
     @Test
     void aParameterLongerThanOneCopyBufferRoundTrips() throws IOException {
-        int floats = Checkpoint.COPY_FLOATS * 2 + 3;
+        int floats = LittleEndianFloats.COPY_FLOATS * 2 + 3;
         try (Arena arena = Arena.ofShared(); Optimizer trained = trained(arena, 2, floats, 5);
              Optimizer fresh = trained(arena, 0, floats, 5)) {
             Path file = directory.resolve("large.ckpt");

@@ -597,7 +597,7 @@ class StateDictFileTest {
         Algorithm adagrad = Adagrad.builder().initialAccumulatorValue(0.25).build();
         try (Arena arena = Arena.ofShared(); Optimizer trained = Optimizer.builder().build();
              Optimizer target = Optimizer.builder().build()) {
-            int longer = Checkpoint.COPY_FLOATS + 1000;
+            int longer = LittleEndianFloats.COPY_FLOATS + 1000;
             SplittableRandom random = new SplittableRandom(43);
             trained.addGroup(adagrad).add(filled(arena, longer, random), filled(arena, longer, random));
             target.addGroup(adagrad.withLr(0.5)).add(filled(arena, longer, random), filled(arena, longer, random));
