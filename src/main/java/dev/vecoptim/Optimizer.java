@@ -5,6 +5,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -180,6 +181,9 @@ public final class Optimizer implements AutoCloseable {
      * which schedules read, advances once every parameter has been stepped since it last advanced, and
      * {@link #step()} steps the parameters not yet stepped, completing the step.
      *
+     * <p>{@code parameters} is read once, when the call begins (as by {@link Collection#toArray}): a collection
+     * that another thread changes meanwhile gives the parameters it held then.
+     *
      * <p>A partial step does not see every gradient, so it is refused when the optimizer clips
      * ({@link Builder#maxGradNorm}) or checks gradients ({@link NonFiniteGradients#SKIP},
      * {@link NonFiniteGradients#THROW}). Until the step it began is complete, parameters cannot be removed and
@@ -196,7 +200,9 @@ public final class Optimizer implements AutoCloseable {
         Objects.requireNonNull(parameters, "parameters");
         enter("stepParameters()");
         try {
-            return stepPart(parameters);
+            // Read once: a collection that changes under the call (another thread appending, an iterator that
+            // yields more on a second pass) must not make the checks and the work see different parameters.
+            return stepPart(Arrays.asList(parameters.toArray(Parameter[]::new)));
         } finally {
             exit();
         }

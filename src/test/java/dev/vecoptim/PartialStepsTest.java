@@ -133,9 +133,108 @@ class PartialStepsTest {
         }
     }
 
+    /** Two optimizers of the same Adam parameters and gradients: one for partial steps, one for whole ones. */
+    private static Optimizer[] twins(Arena arena, int parameters, int floats) {
+        Optimizer[] twins = {Optimizer.builder().build(), Optimizer.builder().build()};
+        for (Optimizer optimizer : twins) {
+            ParameterGroup group = optimizer.addGroup(Adam.builder().lr(0.01).build());
+            for (int p = 0; p < parameters; p++) {
+                group.add(filled(arena, floats, p), filled(arena, floats, p + 1000));
+            }
+        }
+        return twins;
+    }
+
+    private static void spin(long nanos) {
+        long until = System.nanoTime() + nanos;
+        while (System.nanoTime() < until) {
+            Thread.onSpinWait();
+        }
+    }
+
+    @Test
+    void aCollectionThatYieldsMoreOnEveryPassIsReadOnce() {
+        try (Arena arena = Arena.ofShared()) {
+            Optimizer[] twins = twins(arena, 6, 20);
+            try (Optimizer parts = twins[0]; Optimizer whole = twins[1]) {
+                List<Parameter> all = all(parts);
+                int[] passes = {0};
+                java.util.Collection<Parameter> growing = new java.util.AbstractCollection<>() {
+                    @Override
+                    public java.util.Iterator<Parameter> iterator() {
+                        passes[0]++;
+                        return all.subList(0, Math.min(all.size(), 2 * passes[0])).iterator();
+                    }
+
+                    @Override
+                    public int size() {
+                        return Math.min(all.size(), 2 * passes[0]);
+                    }
+                };
+                parts.stepParameters(growing);
+                assertEquals(1, passes[0], "read once");
+                assertEquals(List.of(1L, 1L, 0L, 0L, 0L, 0L), all.stream().map(Parameter::stepCount).toList());
+                parts.step();
+                whole.step();
+                assertEquals(List.of(1L, 1L, 1L, 1L, 1L, 1L), all.stream().map(Parameter::stepCount).toList());
+                assertArrayEquals(ModelMemory.stateBits(whole), ModelMemory.stateBits(parts));
+            }
+        }
+    }
+
+    @Test
+    void aCollectionAppendedToWhileAPartialStepRunsStepsWhatItHeldThenOnce() throws Exception {
+        try (Arena arena = Arena.ofShared()) {
+            Optimizer[] twins = twins(arena, 48, 1024);
+            try (Optimizer parts = twins[0]; Optimizer whole = twins[1]) {
+                List<Parameter> all = all(parts);
+                SplittableRandom random = new SplittableRandom(5);
+                for (int round = 0; round < 300; round++) {
+                    java.util.concurrent.ConcurrentLinkedQueue<Parameter> arriving =
+                            new java.util.concurrent.ConcurrentLinkedQueue<>();
+                    java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+                    Thread appender = Thread.ofPlatform().start(() -> {
+                        started.countDown();
+                        for (Parameter parameter : all) {
+                            arriving.add(parameter);
+                            spin(2_000);
+                        }
+                    });
+                    started.await();
+                    spin(random.nextLong(50_000));
+                    List<Long> before = all.stream().map(Parameter::stepCount).toList();
+                    parts.stepParameters(arriving);
+                    appender.join();
+                    List<Long> after = all.stream().map(Parameter::stepCount).toList();
+                    int stepped = 0;
+                    for (int p = 0; p < all.size(); p++) {
+                        long advance = after.get(p) - before.get(p);
+                        assertTrue(advance == 0 || advance == 1, "round " + round + ": parameter " + p + " stepped "
+                                + advance + " times");
+                        assertTrue(advance == 0 || p == stepped, "round " + round + ": not a prefix of the queue");
+                        stepped += (int) advance;
+                    }
+                    if (stepped < all.size()) {
+                        parts.step();
+                    }
+                    whole.step();
+                    assertEquals(whole.stepCount(), parts.stepCount(), "round " + round);
+                    assertArrayEquals(ModelMemory.stateBits(whole), ModelMemory.stateBits(parts), "round " + round
+                            + ": " + stepped + " parameters stepped by the partial step");
+                }
+            }
+        }
+    }
+
     private static MemorySegment filled(Arena arena) {
         MemorySegment segment = arena.allocate(4 * 20, 64);
         TestFloats.fill(segment, new SplittableRandom(segment.address()), Integer.MAX_VALUE);
+        return segment;
+    }
+
+    private static MemorySegment filled(Arena arena, int floats, long seed) {
+        MemorySegment segment = arena.allocate(4L * floats, 64);
+        TestFloats.fill(segment, new SplittableRandom(seed), 50);
         return segment;
     }
 
