@@ -13,7 +13,8 @@ The file is optimizer.state_dict() laid flat: tensors "state.<i>.<name>" (parame
 float32 and flat, "step" a 0-dim float32 as PyTorch 2.x keeps it, an int64 for a Python int past 2**24;
 NAdam's mu_product, ASGD's eta and mu 0-dim float32), and in the header's __metadata__: "format" ("torch.optim state_dict"), "param_groups" (JSON, the
 hyper-parameters by PyTorch's names and each group's "params" indices), "optimizers" (JSON, each group's
-optimizer class name) and, from vecoptim, "step_count" (its optimizer's step count; PyTorch keeps none).
+optimizer class name), "crc32" (the CRC-32 of every byte of the file, these 8 hexadecimal digits read as
+zeros: verified when present) and, from vecoptim, "step_count" (its optimizer's step count; PyTorch keeps none).
 
 load() gives each state tensor its parameter's shape and keeps the optimizer's own entries of param_groups
 that the file lacks (foreach, fused, ...), so that the optimizer goes on running as it was built.
@@ -22,22 +23,52 @@ import json
 import os
 import struct
 import sys
+import zlib
 
 import numpy
 import torch
 
 FORMAT = "torch.optim state_dict"
+CHECKSUM = "crc32"
+_UNSIGNED = b"00000000"
 _DTYPES = {"F32": numpy.float32, "F64": numpy.float64, "I64": numpy.int64, "I32": numpy.int32}
 _STEPS_EXACT_IN_FLOAT = 2 ** 24
 
 
+def _checksum_at(data, start, digits):
+    """Where the checksum's digits are in data, the file's bytes up to start; ValueError unless exactly once."""
+    entry = b'"%s":"%s"' % (CHECKSUM.encode("ascii"), digits)
+    at = data.find(entry, 0, start)
+    if at < 0 or data.find(entry, at + 1, start) >= 0:
+        raise ValueError('its %s is not written as "%s":"<digits>" exactly once' % (CHECKSUM, CHECKSUM))
+    return at + len(entry) - len(digits) - 1
+
+
+def _crc32(data, at):
+    """The CRC-32 of data, a whole file, with the 8 digits at at read as zeros."""
+    return zlib.crc32(data[at + 8:], zlib.crc32(_UNSIGNED, zlib.crc32(data[:at])))
+
+
 def read(path):
-    """The metadata (a dict of strings) and tensors (a dict of numpy arrays, little-endian) of a file."""
+    """The metadata (a dict of strings) and tensors (a dict of numpy arrays, little-endian) of a file, whose
+    checksum is verified when it has one (the files vecoptim and this script write)."""
     with open(path, "rb") as file:
         data = file.read()
     (length,) = struct.unpack("<Q", data[:8])
     header = json.loads(data[8:8 + length])
     metadata = header.pop("__metadata__", {})
+    if CHECKSUM in metadata:
+        digits = metadata[CHECKSUM].encode("ascii")
+        if len(digits) != 8 or digits.strip(b"0123456789abcdef"):
+            raise ValueError("%s: its %s %r is not 8 lowercase hexadecimal digits" % (path, CHECKSUM, digits))
+        try:
+            at = _checksum_at(data, 8 + length, digits)
+        except ValueError as malformed:
+            raise ValueError("%s: %s" % (path, malformed))
+        if "%08x" % _crc32(data, at) != digits.decode("ascii"):
+            raise ValueError("%s is damaged, truncated, or was changed while it was read: its %s does not match"
+                             " its contents" % (path, CHECKSUM))
+        del metadata[CHECKSUM]
     start = 8 + length
     tensors = {}
     for name, entry in header.items():
@@ -51,10 +82,10 @@ def read(path):
 
 def write(path, metadata, tensors):
     """Writes numpy arrays (float32, float64, int64 or int32) and string metadata as a safetensors file,
-    atomically."""
+    atomically, with vecoptim's checksum."""
     names = {numpy.dtype(numpy.float32): "F32", numpy.dtype(numpy.float64): "F64",
              numpy.dtype(numpy.int64): "I64", numpy.dtype(numpy.int32): "I32"}
-    header = {"__metadata__": metadata}
+    header = {"__metadata__": dict(metadata, **{CHECKSUM: _UNSIGNED.decode("ascii")})}
     chunks = []
     offset = 0
     # 8-byte elements first, so that every tensor starts at a multiple of its element size.
@@ -66,10 +97,15 @@ def write(path, metadata, tensors):
         offset += len(raw)
     encoded = json.dumps(header, separators=(",", ":")).encode("utf-8")
     encoded += b" " * (-len(encoded) % 8)
+    start = struct.pack("<Q", len(encoded)) + encoded
+    at = _checksum_at(start, len(start), _UNSIGNED)
+    crc = zlib.crc32(start)
+    for chunk in chunks:
+        crc = zlib.crc32(chunk, crc)
+    start = start[:at] + b"%08x" % crc + start[at + 8:]
     temporary = "%s.%d.tmp" % (path, os.getpid())
     with open(temporary, "wb") as file:
-        file.write(struct.pack("<Q", len(encoded)))
-        file.write(encoded)
+        file.write(start)
         for chunk in chunks:
             file.write(chunk)
         file.flush()

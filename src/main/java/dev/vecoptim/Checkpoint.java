@@ -52,14 +52,17 @@ final class Checkpoint {
              Arena arena = Arena.ofConfined()) {
             FileChannel out = replacement.channel();
             CRC32C crc = new CRC32C();
-            write(out, crc, ByteBuffer.allocate(CheckpointReader.PREAMBLE).order(ByteOrder.LITTLE_ENDIAN)
-                    .put(CheckpointReader.MAGIC).putInt(CheckpointReader.VERSION).putInt(headerLength).flip());
-            write(out, crc, header);
-            write(out, crc, ByteBuffer.allocate((int) (payloadStart - CheckpointReader.PREAMBLE - headerLength)));
+            LittleEndianFloats.writeAll(out, crc, ByteBuffer.allocate(CheckpointReader.PREAMBLE)
+                    .order(ByteOrder.LITTLE_ENDIAN).put(CheckpointReader.MAGIC).putInt(CheckpointReader.VERSION)
+                    .putInt(headerLength).flip());
+            LittleEndianFloats.writeAll(out, crc, header);
+            LittleEndianFloats.writeAll(out, crc,
+                    ByteBuffer.allocate((int) (payloadStart - CheckpointReader.PREAMBLE - headerLength)));
             MemorySegment buffer = LittleEndianFloats.buffer(arena);
             for (Parameter parameter : inGroupOrder(optimizer)) {
                 for (int s = 0; s < parameter.stateNames().size(); s++) {
-                    LittleEndianFloats.write(parameter.stateBuffers()[s], buffer, bytes -> write(out, crc, bytes));
+                    LittleEndianFloats.write(parameter.stateBuffers()[s], buffer,
+                            bytes -> LittleEndianFloats.writeAll(out, crc, bytes));
                 }
             }
             LittleEndianFloats.writeAll(out, ByteBuffer.allocate(Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN)
@@ -73,11 +76,6 @@ final class Checkpoint {
                     : e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
             throw new IOException("cannot save a checkpoint to " + file.toAbsolutePath() + ": " + why, e);
         }
-    }
-
-    private static void write(FileChannel out, CRC32C crc, ByteBuffer bytes) throws IOException {
-        crc.update(bytes.duplicate());
-        LittleEndianFloats.writeAll(out, bytes);
     }
 
     static List<Parameter> inGroupOrder(Optimizer optimizer) {

@@ -83,7 +83,11 @@ final class CheckpointReader implements AutoCloseable {
 
     private void readHeader() throws IOException {
         if (!Arrays.equals(preamble, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
-            throw new CheckpointException(file + " is not a vecoptim checkpoint (no VECOPTIM magic)");
+            long safetensorsHeader = ByteBuffer.wrap(preamble).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+            boolean safetensors = preamble[MAGIC.length] == '{' && safetensorsHeader > 0
+                    && safetensorsHeader <= size - MAGIC.length;
+            throw new CheckpointException(file + " is not a vecoptim checkpoint (no VECOPTIM magic)" + (safetensors
+                    ? ": it is a safetensors file, which Optimizer.loadStateDict(path) loads if it is a state dict" : ""));
         }
         ByteBuffer numbers = ByteBuffer.wrap(preamble, MAGIC.length, 2 * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         version = numbers.getInt();

@@ -7,6 +7,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.util.zip.Checksum;
 
 /**
  * Floats as vecoptim's files hold them, little-endian whatever the platform's order: the layout to read them
@@ -18,7 +19,7 @@ final class LittleEndianFloats {
     /** Floats copied per write. */
     static final int COPY_FLOATS = 1 << 18;
 
-    /** Where written bytes go: a channel, and for a checkpoint its CRC32C too. */
+    /** Where written bytes go: a channel, and a checksum of the file. */
     interface Sink {
         void write(ByteBuffer bytes) throws IOException;
     }
@@ -39,6 +40,12 @@ final class LittleEndianFloats {
             MemorySegment.copy(floats, ValueLayout.JAVA_FLOAT, from * Float.BYTES, buffer, LAYOUT, 0, chunk);
             sink.write(buffer.asSlice(0, (long) chunk * Float.BYTES).asByteBuffer());
         }
+    }
+
+    /** Adds {@code bytes} to {@code checksum}, then writes them all. */
+    static void writeAll(FileChannel out, Checksum checksum, ByteBuffer bytes) throws IOException {
+        checksum.update(bytes.duplicate());
+        writeAll(out, bytes);
     }
 
     /** Writes every byte of {@code bytes}: a channel may take fewer per call. */

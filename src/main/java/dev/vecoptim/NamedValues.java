@@ -21,15 +21,15 @@ final class NamedValues {
     }
 
     double number(String key) {
-        return get(key, Double.class, "a number");
+        return get(key, Double.class, kind(0.0));
     }
 
     boolean flag(String key) {
-        return get(key, Boolean.class, "True or False");
+        return get(key, Boolean.class, kind(true));
     }
 
     double[] pair(String key) {
-        double[] tuple = get(key, double[].class, "a tuple of two numbers");
+        double[] tuple = get(key, double[].class, kind(new double[2]));
         if (tuple.length != 2) {
             throw new IllegalArgumentException(optimizer + "'s " + key + " must be a tuple of two numbers, not "
                     + repr(tuple));
@@ -89,9 +89,19 @@ final class NamedValues {
         return null;
     }
 
-    /** One value in Python's notation: {@code 0.9}, {@code True}, {@code (0.9, 0.999)}. */
+    /** What kind of value {@code example} is, in words: "a number", "True or False", "a tuple of two numbers". */
+    static String kind(Object example) {
+        return switch (example) {
+            case Boolean _ -> "True or False";
+            case double[] _ -> "a tuple of two numbers";
+            default -> "a number";
+        };
+    }
+
+    /** One value in Python's notation: {@code 0.9}, {@code True}, {@code (0.9, 0.999)}, {@code None}. */
     static String repr(Object value) {
         return switch (value) {
+            case null -> "None";
             case Boolean flag -> PythonFloat.bool(flag);
             case Double number -> PythonFloat.repr(number);
             case double[] tuple -> "(" + String.join(", ", java.util.Arrays.stream(tuple)

@@ -395,8 +395,9 @@ public final class Optimizer implements AutoCloseable {
      * {@code format} ({@code "torch.optim state_dict"}). A parameter that has not stepped yet has no entries,
      * as PyTorch creates state at the first step (but Adagrad's, which PyTorch creates with the optimizer).
      * {@code python/state_dict.py} (in the source tree) turns such
-     * a file into a {@code torch.optim} state dict and back. Unlike {@link #save(Path)}, the file says nothing of
-     * vector widths or {@link Semantics}, and has no checksum.
+     * a file into a {@code torch.optim} state dict and back. The metadata entry {@code crc32}, which PyTorch's
+     * readers ignore, is the CRC-32 of the whole file (its own eight digits read as {@code '0'}s), so that a
+     * damaged file is refused. Unlike {@link #save(Path)}, the file says nothing of vector widths.
      *
      * <p>Needs Jackson's {@code tools.jackson.core:jackson-core} (3.x), an optional dependency, for the JSON header.
      *
@@ -421,12 +422,23 @@ public final class Optimizer implements AutoCloseable {
      * step count and scalars. A parameter with no entries starts afresh, as in PyTorch. The optimizer's step
      * count (which schedules read) is {@code step_count} when the file has it, else the largest parameter's;
      * SGD, which keeps no step in PyTorch, counts {@code step_count} (or 0) for its parameters, and at least 1 for
-     * one whose momentum buffer exists. The file is read into memory and checked whole before anything changes.
+     * one whose momentum buffer exists.
+     *
+     * <p>Nothing changes until the whole file has been checked. The header is read first, and decides everything
+     * it can (format, optimizers, groups and their hyper-parameters, every tensor's name, dtype and size) before
+     * any of the data is read, so a file of something else is refused after its first bytes, whatever its size;
+     * the data is then read into memory of its own, exactly the size of the state it restores. A file with a
+     * {@code crc32} (vecoptim's and {@code python/state_dict.py}'s) must match it. A file that changes while it
+     * is read is refused: for one without a checksum (written by other tools), this rests on the file system's
+     * record of its size, times and identity, so such a file that changed within the last few milliseconds is
+     * read only once a further change would show (a wait of at most three seconds), and damage that happened
+     * before the load cannot be seen.
      *
      * @param file a safetensors file of an optimizer's state
      * @throws CheckpointException naming the file and what is wrong: not safetensors, no
      *     {@code "torch.optim state_dict"} format, other groups, parameters, sizes, flags, state names or dtypes,
-     *     a missing or unknown entry, a step count that is not one; nothing is loaded then
+     *     a missing, malformed or unknown entry, a step count that is not one, a checksum that does not match, a
+     *     change while it was read, memory that cannot be allocated; nothing is loaded then
      * @throws IllegalStateException if jackson-core is missing, the optimizer is closed, or a partial step is
      *     under way
      */

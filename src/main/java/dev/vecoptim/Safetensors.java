@@ -3,21 +3,20 @@ package dev.vecoptim;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.CRC32;
 
 /**
  * The safetensors container, as Hugging Face's tools read and write it: a u64 little-endian header length
@@ -25,20 +24,28 @@ import java.util.Map;
  * the header's {@code data_offsets} say (counted from the first byte after the header). The header maps each
  * tensor's name to {@code {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}}, and may hold
  * {@code "__metadata__"}, an object of strings. The tensors cover their bytes exactly, with no gap or overlap.
+ *
+ * <p>The files vecoptim writes carry a checksum that other readers ignore: the metadata entry
+ * {@value #CHECKSUM}, eight lowercase hexadecimal digits, the CRC-32 (zlib's, {@link CRC32}) of every byte of
+ * the file with those eight digits read as {@code '0'}s. Written as {@code "crc32":"<digits>"}, which can occur
+ * only once in a header (a quote inside a JSON string is escaped), so a reader finds the digits without
+ * parsing; Python's {@code zlib.crc32} computes it at C speed.
  */
 final class Safetensors {
     /** The largest header the reference implementation reads. */
     static final long MAX_HEADER_BYTES = 100_000_000;
     static final String METADATA = "__metadata__";
+    static final String CHECKSUM = "crc32";
     static final String F32 = "F32";
-    private static final int LENGTH_BYTES = Long.BYTES;
-    private static final int ALIGNMENT = 8;
+    static final int LENGTH_BYTES = Long.BYTES;
+    static final int ALIGNMENT = 8;
+    private static final int CHECKSUM_DIGITS = 8;
+    private static final byte[] UNSIGNED_DIGITS = "0".repeat(CHECKSUM_DIGITS).getBytes(StandardCharsets.US_ASCII);
     /** The bytes of one element of each dtype safetensors defines. */
     private static final Map<String, Integer> DTYPE_BYTES = Map.ofEntries(Map.entry("F64", 8), Map.entry(F32, 4),
             Map.entry("F16", 2), Map.entry("BF16", 2), Map.entry("I64", 8), Map.entry("I32", 4), Map.entry("I16", 2),
             Map.entry("I8", 1), Map.entry("U64", 8), Map.entry("U32", 4), Map.entry("U16", 2), Map.entry("U8", 1),
             Map.entry("BOOL", 1), Map.entry("F8_E4M3", 1), Map.entry("F8_E5M2", 1));
-    private static final ValueLayout.OfLong FILE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private Safetensors() {
     }
@@ -54,8 +61,31 @@ final class Safetensors {
         }
     }
 
-    /** A file as read: its metadata, its tensors by name in the header's order, and all their bytes. */
-    record Contents(Map<String, String> metadata, Map<String, Tensor> tensors, MemorySegment data) {
+    /**
+     * A header as read: the metadata, the tensors by name in the header's order, the bytes of the data they
+     * cover (from the end of the header to the end of the file), and where the checksum's digits are in
+     * {@code start} (the length and the header, as in the file), or -1 for a file without one.
+     */
+    record Header(Map<String, String> metadata, Map<String, Tensor> tensors, long dataBytes, byte[] start,
+                  int checksumAt) {
+        boolean signed() {
+            return checksumAt >= 0;
+        }
+
+        /** The checksum the file declares. */
+        long declaredChecksum() {
+            return HexFormat.fromHexDigitsToLong(new String(start, checksumAt, CHECKSUM_DIGITS,
+                    StandardCharsets.US_ASCII));
+        }
+
+        /** A checksum over the start of the file, the declared digits read as {@code '0'}s, to go on with the data. */
+        CRC32 checksumOfStart() {
+            CRC32 crc = new CRC32();
+            crc.update(start, 0, checksumAt);
+            crc.update(UNSIGNED_DIGITS);
+            crc.update(start, checksumAt + CHECKSUM_DIGITS, start.length - checksumAt - CHECKSUM_DIGITS);
+            return crc;
+        }
     }
 
     /** A float32 tensor to write: its elements, native-order floats, written little-endian. */
@@ -63,61 +93,24 @@ final class Safetensors {
     }
 
     /**
-     * Reads {@code file} into memory of {@code arena} and checks it whole.
+     * Parses and checks the header of a file of {@code size} bytes, whose {@code start} is its length bytes and
+     * the JSON they announce.
      *
-     * @throws CheckpointException naming the file and what is wrong with it
+     * @throws CheckpointException naming the file and what is wrong with its header
      */
-    static Contents read(Path file, Arena arena, int readBytes) throws IOException {
-        BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
-        if (!attributes.isRegularFile()) {
-            throw new CheckpointException(file + (attributes.isDirectory() ? " is a directory" : " is not a regular file")
-                    + ", not a safetensors file");
-        }
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = channel.size();
-            if (size < LENGTH_BYTES) {
-                throw refused(file, "it has " + size + " bytes, fewer than a header length");
-            }
-            MemorySegment lengthBytes = arena.allocate(LENGTH_BYTES);
-            CheckpointReader.readFully(file, channel, 0, lengthBytes, readBytes);
-            long headerBytes = lengthBytes.get(FILE_LONG, 0);
-            String length = "its header length " + Long.toUnsignedString(headerBytes);
-            if (headerBytes < 2) {
-                throw refused(file, length + " leaves no room for a JSON object");
-            }
-            if (headerBytes > MAX_HEADER_BYTES) {
-                throw refused(file, length + " is beyond safetensors' limit of " + MAX_HEADER_BYTES + " bytes");
-            }
-            if (headerBytes > size - LENGTH_BYTES) {
-                throw refused(file, length + " is more than the " + (size - LENGTH_BYTES) + " bytes after it");
-            }
-            byte[] header = new byte[(int) headerBytes];
-            CheckpointReader.readFully(file, channel, LENGTH_BYTES, MemorySegment.ofArray(header), readBytes);
-            Map<String, String> metadata = new LinkedHashMap<>();
-            Map<String, Tensor> tensors = new LinkedHashMap<>();
-            readHeader(file, header, metadata, tensors);
-            long dataStart = LENGTH_BYTES + headerBytes;
-            long covered = checkCoverage(file, tensors.values());
-            if (dataStart + covered != size) {
-                throw refused(file, "its tensors end at byte " + (dataStart + covered) + " of " + size);
-            }
-            MemorySegment data = arena.allocate(covered, ALIGNMENT);
-            CheckpointReader.readFully(file, channel, dataStart, data, readBytes);
-            return new Contents(metadata, tensors, data);
-        }
-    }
-
-    private static void readHeader(Path file, byte[] header, Map<String, String> metadata, Map<String, Tensor> tensors)
-            throws CheckpointException {
+    static Header parse(Path file, byte[] start, long size) throws CheckpointException {
+        byte[] json = Arrays.copyOfRange(start, LENGTH_BYTES, start.length);
         Object parsed;
         try {
-            parsed = Json.parse(header);
+            parsed = Json.parse(json);
         } catch (IllegalArgumentException malformed) {
             throw new CheckpointException(file + ": its header is not JSON: " + malformed.getMessage(), malformed);
         }
         if (!(parsed instanceof Map<?, ?> entries)) {
             throw refused(file, "its header is not a JSON object");
         }
+        Map<String, String> metadata = new LinkedHashMap<>();
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Map.Entry<?, ?> entry : entries.entrySet()) {
             String name = (String) entry.getKey();
             if (name.equals(METADATA)) {
@@ -134,6 +127,41 @@ final class Safetensors {
                 tensors.put(name, tensor(file, name, entry.getValue()));
             }
         }
+        long covered = checkCoverage(file, tensors.values());
+        if (start.length + covered != size) {
+            throw refused(file, "its tensors end at byte " + (start.length + covered) + " of " + size);
+        }
+        return new Header(metadata, tensors, covered, start, checksumAt(file, start, metadata.get(CHECKSUM)));
+    }
+
+    /** Where {@code digits}, the declared checksum, are in {@code start}; -1 if there are none. */
+    private static int checksumAt(Path file, byte[] start, String digits) throws CheckpointException {
+        if (digits == null) {
+            return -1;
+        }
+        if (!digits.matches("[0-9a-f]{" + CHECKSUM_DIGITS + "}")) {
+            throw refused(file, "its " + CHECKSUM + " \"" + digits + "\" is not " + CHECKSUM_DIGITS
+                    + " lowercase hexadecimal digits");
+        }
+        byte[] entry = entry(digits);
+        int at = indexOf(start, entry, 0);
+        if (at < 0 || indexOf(start, entry, at + 1) >= 0) {
+            throw refused(file, "its " + CHECKSUM + " is not written as \"" + CHECKSUM + "\":\"<digits>\" exactly once");
+        }
+        return at + entry.length - CHECKSUM_DIGITS - 1;
+    }
+
+    private static byte[] entry(String digits) {
+        return ("\"" + CHECKSUM + "\":\"" + digits + "\"").getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static int indexOf(byte[] bytes, byte[] part, int from) {
+        for (int i = from; i + part.length <= bytes.length; i++) {
+            if (Arrays.equals(bytes, i, i + part.length, part, 0, part.length)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static Tensor tensor(Path file, String name, Object described) throws CheckpointException {
@@ -195,19 +223,22 @@ final class Safetensors {
         return covered;
     }
 
-    private static CheckpointException refused(Path file, String reason) {
+    static CheckpointException refused(Path file, String reason) {
         return new CheckpointException(file + ": " + reason);
     }
 
     /**
-     * Writes {@code tensors}, in order, and {@code metadata} to {@code file} atomically ({@link FileReplacement}).
+     * Writes {@code tensors}, in order, and {@code metadata} (which must not hold {@value #CHECKSUM}: the
+     * checksum is added) to {@code file} atomically ({@link FileReplacement}).
      *
      * @param signature the header's first bytes, which tell a leftover temporary file of ours
      */
     static void write(Path file, Map<String, String> metadata, List<Output> tensors, byte[] signature)
             throws IOException {
         Map<String, Object> header = new LinkedHashMap<>();
-        header.put(METADATA, metadata);
+        Map<String, String> signed = new LinkedHashMap<>(metadata);
+        signed.put(CHECKSUM, new String(UNSIGNED_DIGITS, StandardCharsets.US_ASCII));
+        header.put(METADATA, signed);
         long offset = 0;
         for (Output output : tensors) {
             long end = offset + output.data().byteSize();
@@ -225,16 +256,22 @@ final class Safetensors {
         while (start.hasRemaining()) {
             start.put((byte) ' ');
         }
+        int checksumAt = checksumAt(file, start.array(), new String(UNSIGNED_DIGITS, StandardCharsets.US_ASCII));
         try (FileReplacement replacement = FileReplacement.begin(file, LENGTH_BYTES, signature);
              Arena arena = Arena.ofConfined()) {
             FileChannel out = replacement.channel();
-            LittleEndianFloats.writeAll(out, start.flip());
+            CRC32 crc = new CRC32();
+            LittleEndianFloats.writeAll(out, crc, start.flip());
             MemorySegment buffer = LittleEndianFloats.buffer(arena);
             for (Output output : tensors) {
-                LittleEndianFloats.write(output.data(), buffer, bytes -> LittleEndianFloats.writeAll(out, bytes));
+                LittleEndianFloats.write(output.data(), buffer, bytes -> LittleEndianFloats.writeAll(out, crc, bytes));
+            }
+            ByteBuffer digits = ByteBuffer.wrap(String.format("%08x", crc.getValue())
+                    .getBytes(StandardCharsets.US_ASCII));
+            while (digits.hasRemaining()) {
+                out.write(digits, checksumAt + digits.position());
             }
             replacement.commit();
         }
     }
-
 }

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
@@ -31,7 +32,9 @@ import java.util.regex.Pattern;
  *                              the indices i of each group's parameters
  *               optimizers     JSON: each group's optimizer, PyTorch's class name (checked when present)
  *               step_count     the optimizer's step count, decimal (vecoptim's; PyTorch keeps none)
+ *               crc32          the file's checksum ({@link Safetensors}), which PyTorch's readers ignore
  * </pre>
+ * Any other entry of {@code __metadata__} is refused, so that a misspelled one is never silently ignored.
  * Parameters are numbered as PyTorch numbers them: group by group, each group's parameters in order. A
  * parameter that has not stepped yet has no entries, as PyTorch creates state at a parameter's first step
  * (and would take, say, an ASGD {@code eta} written then for the one to use, or an SGD momentum buffer of
@@ -47,6 +50,14 @@ final class StateDictFile {
     /** The param_groups entries that choose how PyTorch runs or what its schedulers remember, not the update. */
     private static final Set<String> NOT_HYPER_PARAMETERS = Set.of("params", "param_names", "foreach", "capturable",
             "differentiable", "fused", "initial_lr", "max_lr", "min_lr", "base_lr", "base_momentum", "max_momentum");
+    /** The entries of {@code __metadata__} a state dict may have, {@code format} and {@code param_groups} always. */
+    private static final List<String> METADATA_KEYS = List.of("format", "param_groups", "optimizers", "step_count",
+            Safetensors.CHECKSUM);
+    private static final Set<String> NUMBER_DTYPES = Set.of("F32", "F64", "I32", "I64");
+    private static final long HEADER_BASE_BYTES = 1 << 16;
+    private static final long HEADER_GROUP_BYTES = 1 << 12;
+    private static final long HEADER_PARAMETER_BYTES = 1 << 10;
+    private static final long HEADER_ENTRY_BYTES = 256;
     private static final Pattern STATE_NAME = Pattern.compile("state\\.(0|[1-9][0-9]{0,9})\\.([A-Za-z_0-9]+)");
 
     private StateDictFile() {
@@ -126,25 +137,35 @@ final class StateDictFile {
     }
 
     static void load(Optimizer optimizer, Path path) throws IOException {
+        load(optimizer, path, Arena::ofConfined, SafetensorsReader.FILE);
+    }
+
+    /**
+     * {@link #load(Optimizer, Path)}, reading through channels of {@code opener} into memory of an arena of
+     * {@code staging}: everything the header decides is decided before the data is read, and the data then
+     * takes exactly the bytes of the state it restores.
+     */
+    static void load(Optimizer optimizer, Path path, Supplier<Arena> staging, SafetensorsReader.Opener opener)
+            throws IOException {
         Path file = path.toAbsolutePath();
-        try (Arena staging = Arena.ofConfined()) {
-            Safetensors.Contents contents = Safetensors.read(file, staging, CheckpointReader.READ_BYTES);
-            String format = contents.metadata().get("format");
-            if (!FORMAT.equals(format)) {
-                throw refused(file, "its " + Safetensors.METADATA + " has no format \"" + FORMAT + "\""
-                        + (format == null ? "" : " (it says \"" + format + "\")")
-                        + ": it holds no optimizer's state (model weights?)");
+        List<Parameter> parameters = Checkpoint.inGroupOrder(optimizer);
+        try (SafetensorsReader reader = SafetensorsReader.open(file, maxHeaderBytes(optimizer, parameters),
+                "a state dict of this optimizer's " + parameters.size() + " parameters", opener,
+                CheckpointReader.READ_BYTES);
+             Arena arena = staging.get()) {
+            Plan plan;
+            try {
+                plan = plan(file, optimizer, parameters, reader.header());
+            } catch (CheckpointException refused) {
+                throw reader.refusal(refused);
             }
-            List<Parameter> parameters = Checkpoint.inGroupOrder(optimizer);
-            List<Algorithm> hyperParameters = hyperParameters(file, optimizer, contents.metadata());
-            Map<Integer, Map<String, Safetensors.Tensor>> state = stateByParameter(file, parameters, contents);
-            Long declared = declaredSteps(file, contents.metadata());
+            MemorySegment data = reader.data(arena);
             long[] counts = new long[parameters.size()];
-            long steps = declared != null ? declared : 0;
+            long steps = plan.declaredSteps() != null ? plan.declaredSteps() : 0;
             for (int i = 0; i < counts.length; i++) {
-                Map<String, Safetensors.Tensor> tensors = state.getOrDefault(i, Map.of());
-                counts[i] = checkState(file, "state." + i, parameters.get(i), tensors, contents.data(), declared);
-                steps = declared != null ? steps : Math.max(steps, counts[i]);
+                Map<String, Safetensors.Tensor> tensors = plan.state().getOrDefault(i, Map.of());
+                counts[i] = checkValues(file, "state." + i, parameters.get(i), tensors, data, plan.declaredSteps());
+                steps = plan.declaredSteps() != null ? steps : Math.max(steps, counts[i]);
             }
             for (int i = 0; i < counts.length; i++) {
                 if (counts[i] > steps) {
@@ -152,8 +173,51 @@ final class StateDictFile {
                             + steps + " (step_count)");
                 }
             }
-            apply(optimizer, hyperParameters, parameters, state, counts, contents.data(), steps);
+            apply(optimizer, plan.hyperParameters(), parameters, plan.state(), counts, data, steps);
         }
+    }
+
+    /** What a file's header says to load: each group's hyper-parameters, each parameter's entries, the count. */
+    private record Plan(List<Algorithm> hyperParameters, Map<Integer, Map<String, Safetensors.Tensor>> state,
+                        Long declaredSteps) {
+    }
+
+    /** Decides from the header alone whether the file fits this optimizer, and what it would load. */
+    private static Plan plan(Path file, Optimizer optimizer, List<Parameter> parameters, Safetensors.Header header)
+            throws CheckpointException {
+        Map<String, String> metadata = header.metadata();
+        String format = metadata.get("format");
+        if (!FORMAT.equals(format)) {
+            throw refused(file, "its " + Safetensors.METADATA + " has no format \"" + FORMAT + "\""
+                    + (format == null ? "" : " (it says \"" + format + "\")")
+                    + ": it holds no optimizer's state (model weights?)");
+        }
+        for (String key : metadata.keySet()) {
+            if (!METADATA_KEYS.contains(key)) {
+                throw refused(file, "its " + Safetensors.METADATA + " has " + key + ", which a state dict does not"
+                        + " have (it has " + String.join(", ", METADATA_KEYS) + ")");
+            }
+        }
+        List<Algorithm> hyperParameters = hyperParameters(file, optimizer, metadata);
+        Map<Integer, Map<String, Safetensors.Tensor>> state = stateByParameter(file, parameters, header.tensors());
+        for (int i = 0; i < parameters.size(); i++) {
+            checkEntries(file, "state." + i, parameters.get(i), state.getOrDefault(i, Map.of()));
+        }
+        return new Plan(hyperParameters, state, declaredSteps(file, metadata));
+    }
+
+    /**
+     * The most header bytes a state dict of these parameters can need: generous per entry (a tensor's name,
+     * dtype, shape and offsets take about 100 bytes) and per parameter (its index in {@code params}, and a
+     * name PyTorch 2.6 may add in {@code param_names}), so that a file of something else is refused before a
+     * header of any size is read.
+     */
+    static long maxHeaderBytes(Optimizer optimizer, List<Parameter> parameters) {
+        long bytes = HEADER_BASE_BYTES + HEADER_GROUP_BYTES * optimizer.groups().size();
+        for (Parameter parameter : parameters) {
+            bytes += HEADER_PARAMETER_BYTES + HEADER_ENTRY_BYTES * (keptNames(parameter).size());
+        }
+        return Math.min(bytes, Safetensors.MAX_HEADER_BYTES);
     }
 
     private static List<Algorithm> hyperParameters(Path file, Optimizer optimizer, Map<String, String> metadata)
@@ -164,6 +228,9 @@ final class StateDictFile {
             throw refused(file, "it has " + groups.size() + " param_groups and this optimizer " + mine.size());
         }
         List<?> names = jsonList(file, metadata, "optimizers", false);
+        if (names != null && !names.stream().allMatch(String.class::isInstance)) {
+            throw refused(file, "its optimizers " + names + " are not PyTorch class names");
+        }
         if (names != null && names.size() != mine.size()) {
             throw refused(file, "its optimizers name " + names.size() + " groups and this optimizer has " + mine.size());
         }
@@ -214,7 +281,12 @@ final class StateDictFile {
             if (!mine.containsKey(key)) {
                 throw refused(file, at + " has " + key + ", which " + algorithm.name() + " does not have");
             }
-            read.put(key, typed(entry.getValue()));
+            Object value = typed(entry.getValue());
+            if (value == null || value.getClass() != mine.get(key).getClass()) {
+                throw refused(file, at + " has " + key + "=" + NamedValues.repr(entry.getValue()) + ", not "
+                        + NamedValues.kind(mine.get(key)));
+            }
+            read.put(key, value);
         }
         for (Map.Entry<String, Object> entry : mine.entrySet()) {
             String key = entry.getKey();
@@ -289,9 +361,9 @@ final class StateDictFile {
     }
 
     private static Map<Integer, Map<String, Safetensors.Tensor>> stateByParameter(Path file,
-            List<Parameter> parameters, Safetensors.Contents contents) throws CheckpointException {
+            List<Parameter> parameters, Map<String, Safetensors.Tensor> tensors) throws CheckpointException {
         Map<Integer, Map<String, Safetensors.Tensor>> state = new HashMap<>();
-        for (Safetensors.Tensor tensor : contents.tensors().values()) {
+        for (Safetensors.Tensor tensor : tensors.values()) {
             Matcher name = STATE_NAME.matcher(tensor.name());
             if (!name.matches()) {
                 throw refused(file, "tensor " + tensor.name() + " is not named state.<parameter index>.<state name>");
@@ -322,34 +394,46 @@ final class StateDictFile {
         return names;
     }
 
-    /**
-     * Checks parameter {@code parameter}'s entries and returns its step count: its {@code step}, or for SGD,
-     * which keeps none, the declared step count once its momentum buffer exists (at least 1).
-     */
-    private static long checkState(Path file, String at, Parameter parameter, Map<String, Safetensors.Tensor> tensors,
-                                   MemorySegment data, Long declared) throws CheckpointException {
-        if (!tensors.isEmpty()) {
-            Set<String> missing = keptNames(parameter);
-            missing.removeAll(tensors.keySet());
-            if (!missing.isEmpty()) {
-                throw refused(file, at + " has " + new TreeSet<>(tensors.keySet()) + " but no " + missing);
-            }
+    /** Checks what the header says of parameter {@code parameter}'s entries: their names, dtypes and sizes. */
+    private static void checkEntries(Path file, String at, Parameter parameter, Map<String, Safetensors.Tensor> tensors)
+            throws CheckpointException {
+        if (tensors.isEmpty()) {
+            return;
+        }
+        Set<String> missing = keptNames(parameter);
+        missing.removeAll(tensors.keySet());
+        if (!missing.isEmpty()) {
+            throw refused(file, at + " has " + new TreeSet<>(tensors.keySet()) + " but no " + missing);
         }
         for (String name : parameter.stateNames()) {
             Safetensors.Tensor buffer = tensors.get(name);
-            if (buffer != null && (!buffer.dtype().equals(Safetensors.F32)
-                    || buffer.elements() != parameter.elementCount())) {
+            if (!buffer.dtype().equals(Safetensors.F32) || buffer.elements() != parameter.elementCount()) {
                 throw refused(file, at + "." + name + " is " + buffer.dtype() + " of " + buffer.elements()
                         + " elements, and " + parameter.label() + " keeps F32 of " + parameter.elementCount());
             }
         }
         for (String name : parameter.scalarNames()) {
             Safetensors.Tensor scalar = tensors.get(name);
-            if (scalar != null) {
-                if (!scalar.dtype().equals(Safetensors.F32) && !scalar.dtype().equals("F64")) {
-                    throw refused(file, at + "." + name + " is " + scalar.dtype() + ", not F32 or F64");
-                }
-                double value = number(file, at + "." + name, scalar, data);
+            if (!scalar.dtype().equals(Safetensors.F32) && !scalar.dtype().equals("F64")) {
+                throw refused(file, at + "." + name + " is " + scalar.dtype() + ", not F32 or F64");
+            }
+            checkOneNumber(file, at + "." + name, scalar);
+        }
+        if (countsSteps(parameter.group().algorithm())) {
+            checkOneNumber(file, at + "." + STEP, tensors.get(STEP));
+        }
+    }
+
+    /**
+     * Checks the values of parameter {@code parameter}'s scalars and step, and returns its step count: its
+     * {@code step}, or for SGD, which keeps none, the declared step count once its momentum buffer exists (at
+     * least 1).
+     */
+    private static long checkValues(Path file, String at, Parameter parameter, Map<String, Safetensors.Tensor> tensors,
+                                    MemorySegment data, Long declared) throws CheckpointException {
+        if (!tensors.isEmpty()) {
+            for (String name : parameter.scalarNames()) {
+                double value = number(tensors.get(name), data);
                 if (Double.doubleToRawLongBits((float) value) != Double.doubleToRawLongBits(value)) {
                     throw refused(file, at + "." + name + " is " + value + ", which no float32 is");
                 }
@@ -362,26 +446,32 @@ final class StateDictFile {
         if (tensors.isEmpty()) {
             return 0;
         }
-        double steps = number(file, at + "." + STEP, tensors.get(STEP), data);
+        double steps = number(tensors.get(STEP), data);
         if (!(steps >= 0 && steps == Math.rint(steps) && steps < 0x1p63)) {
             throw refused(file, at + "." + STEP + " is " + steps + ", not a step count");
         }
         return (long) steps;
     }
 
-    /** The value of a tensor of one element: F32, F64, I32 or I64 (I64 beyond 2^53 rounded, only to be refused). */
-    private static double number(Path file, String name, Safetensors.Tensor tensor, MemorySegment data)
-            throws CheckpointException {
+    /** Checks that {@code tensor} holds one number of a dtype {@link #number} reads. */
+    private static void checkOneNumber(Path file, String name, Safetensors.Tensor tensor) throws CheckpointException {
         if (tensor.elements() != 1) {
             throw refused(file, name + " has " + tensor.elements() + " elements, not one");
         }
+        if (!NUMBER_DTYPES.contains(tensor.dtype())) {
+            throw refused(file, name + " is " + tensor.dtype() + ", not F32, F64, I32 or I64");
+        }
+    }
+
+    /** The value of a tensor of one element, checked by {@link #checkOneNumber} (I64 beyond 2^53 rounded). */
+    private static double number(Safetensors.Tensor tensor, MemorySegment data) {
         ByteOrder little = ByteOrder.LITTLE_ENDIAN;
         return switch (tensor.dtype()) {
             case "F32" -> data.get(LittleEndianFloats.LAYOUT, tensor.begin());
             case "F64" -> data.get(ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(little), tensor.begin());
             case "I32" -> data.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(little), tensor.begin());
             case "I64" -> data.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(little), tensor.begin());
-            default -> throw refused(file, name + " is " + tensor.dtype() + ", not F32, F64, I32 or I64");
+            default -> throw new IllegalStateException(tensor.dtype() + " was not checked");
         };
     }
 

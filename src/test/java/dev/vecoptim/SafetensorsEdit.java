@@ -2,6 +2,7 @@ package dev.vecoptim;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -13,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
+import java.util.zip.CRC32;
 
 /**
  * A safetensors file opened for change, as another writer with other intentions would make it: metadata and
@@ -20,18 +22,39 @@ import java.util.function.UnaryOperator;
  * correct vecoptim never writes.
  */
 final class SafetensorsEdit {
+    private static final String UNSIGNED = "00000000";
+
     /** A tensor's description and bytes. */
     record Raw(String dtype, long[] shape, byte[] bytes) {
     }
 
+    /** A whole file as read: its metadata, its tensors by name in the header's order, and all their bytes. */
+    record Contents(Map<String, String> metadata, Map<String, Safetensors.Tensor> tensors, MemorySegment data) {
+    }
+
     final Map<String, String> metadata = new LinkedHashMap<>();
     final Map<String, Raw> tensors = new LinkedHashMap<>();
+    /**
+     * Whether {@link #write} signs the file with vecoptim's checksum, as a writer that knows it would (true when
+     * the file read had one, which {@link #metadata} then leaves out).
+     */
+    boolean signed;
+
+    /** Reads any safetensors file whole, checked as a state dict's loading checks it. */
+    static Contents read(Path file, Arena arena) throws IOException {
+        try (SafetensorsReader reader = SafetensorsReader.open(file.toAbsolutePath(), Safetensors.MAX_HEADER_BYTES,
+                "a safetensors file", SafetensorsReader.FILE, CheckpointReader.READ_BYTES)) {
+            Safetensors.Header header = reader.header();
+            return new Contents(header.metadata(), header.tensors(), reader.data(arena));
+        }
+    }
 
     static SafetensorsEdit of(Path file) throws IOException {
         SafetensorsEdit edit = new SafetensorsEdit();
         try (Arena arena = Arena.ofConfined()) {
-            Safetensors.Contents contents = Safetensors.read(file, arena, CheckpointReader.READ_BYTES);
+            Contents contents = read(file, arena);
             edit.metadata.putAll(contents.metadata());
+            edit.signed = edit.metadata.remove(Safetensors.CHECKSUM) != null;
             for (Safetensors.Tensor tensor : contents.tensors().values()) {
                 edit.tensors.put(tensor.name(), new Raw(tensor.dtype(), tensor.shape(), contents.data()
                         .asSlice(tensor.begin(), tensor.end() - tensor.begin()).toArray(ValueLayout.JAVA_BYTE)));
@@ -84,6 +107,9 @@ final class SafetensorsEdit {
         StringBuilder header = new StringBuilder("{\"__metadata__\":{");
         List<String> entries = new ArrayList<>();
         metadata.forEach((key, value) -> entries.add(quote(key) + ":" + quote(value)));
+        if (signed) {
+            entries.add(quote(Safetensors.CHECKSUM) + ":" + quote(UNSIGNED));
+        }
         header.append(String.join(",", entries)).append("}");
         List<String> described = new ArrayList<>();
         long offset = 0;
@@ -106,11 +132,30 @@ final class SafetensorsEdit {
         ByteBuffer out = ByteBuffer.allocate((int) (8 + json.length + offset)).order(ByteOrder.LITTLE_ENDIAN);
         out.putLong(json.length).put(json);
         tensors.values().forEach(raw -> out.put(raw.bytes()));
-        Files.write(file, out.array());
+        byte[] bytes = out.array();
+        sign(bytes);
+        Files.write(file, bytes);
     }
 
     void write(Path file) throws IOException {
         write(file, UnaryOperator.identity());
+    }
+
+    /**
+     * Writes the checksum of {@code bytes}, a whole file, into its {@code "crc32":"00000000"} if it has one, as
+     * vecoptim's writer does.
+     */
+    static void sign(byte[] bytes) {
+        byte[] entry = (quote(Safetensors.CHECKSUM) + ":" + quote(UNSIGNED)).getBytes(StandardCharsets.US_ASCII);
+        for (int at = 0; at + entry.length <= bytes.length; at++) {
+            if (java.util.Arrays.equals(bytes, at, at + entry.length, entry, 0, entry.length)) {
+                CRC32 crc = new CRC32();
+                crc.update(bytes);
+                byte[] digits = String.format("%08x", crc.getValue()).getBytes(StandardCharsets.US_ASCII);
+                System.arraycopy(digits, 0, bytes, at + entry.length - digits.length - 1, digits.length);
+                return;
+            }
+        }
     }
 
     private static String quote(String text) {

@@ -144,7 +144,8 @@ class StateDictFileTest {
                     + "\\\"amsgrad\\\":true,\\\"maximize\\\":false,\\\"params\\\":[0,1]},{\\\"lr\\\":0.5,"
                     + "\\\"betas\\\":[0.9,0.999],\\\"eps\\\":1.0E-8,\\\"weight_decay\\\":0.25,\\\"amsgrad\\\":true,"
                     + "\\\"maximize\\\":false,\\\"params\\\":[2,3]}]\",\"optimizers\":\"[\\\"Adam\\\",\\\"Adam\\\"]\","
-                    + "\"step_count\":\"4\"},"), header);
+                    + "\"step_count\":\"4\",\"crc32\":\""), header);
+            assertTrue(header.matches("(?s).*\"crc32\":\"[0-9a-f]{8}\"},\"state\\.0\\.exp_avg\".*"), header);
             assertTrue(header.stripTrailing().endsWith("}"), header);
             assertTrue(header.length() - header.stripTrailing().length() < 8, "padded with spaces, no more");
 
@@ -333,7 +334,10 @@ class StateDictFileTest {
         assertRefusedAfter(file -> Files.write(file, littleEndianLength(1, "{")),
                 "its header length 1 leaves no room for a JSON object");
         assertRefusedAfter(file -> Files.write(file, littleEndianLength(Safetensors.MAX_HEADER_BYTES, "{}")),
-                "its header length 100000000 is more than the 2 bytes after it");
+                "its header length 100000000 is more than a state dict of this optimizer's 4 parameters can need"
+                        + " (81920 bytes)");
+        assertRefusedAfter(file -> Files.write(file, littleEndianLength(81920, "{}")),
+                "its header length 81920 is more than the 2 bytes after it");
         assertRefusedAfter(file -> Files.write(file, littleEndianLength(3, "{}")),
                 "its header length 3 is more than the 2 bytes after it");
         assertRefusedAfter(file -> Files.write(file, littleEndianLength(2, "{}")),
@@ -386,7 +390,7 @@ class StateDictFileTest {
         assertRefusedAfter(groups(json -> json.replaceFirst("\"lr\":0.001", "\"lr\":-1")),
                 "param_groups[0] holds invalid hyper-parameters");
         assertRefusedAfter(groups(json -> json.replaceFirst("\"lr\":0.001", "\"lr\":\"fast\"")),
-                "Adam's lr must be a number, not fast");
+                "param_groups[0] has lr=fast, not a number");
         assertRefusedAfter(groups(json -> json.replaceFirst("\"eps\"", "\"decoupled_weight_decay\":true,\"eps\"")),
                 "param_groups[0] has decoupled_weight_decay=True and this group is Adam");
         assertRefusedAfter(tensors(edit -> edit.metadata.put("optimizers", "[\"AdamW\",\"AdamW\"]")),
@@ -397,6 +401,71 @@ class StateDictFileTest {
         assertRefusedAfter(tensors(edit -> edit.metadata.put("param_groups", "[")), "its param_groups is not JSON");
         assertRefusedAfter(tensors(edit -> edit.metadata.put("param_groups", "[1,2]")),
                 "param_groups[0] is not a JSON object");
+    }
+
+    @Test
+    void malformedValuesAreRefusedByName() throws IOException {
+        assertRefusedAfter(groups(json -> json.replaceFirst("\"amsgrad\":true", "\"amsgrad\":null")),
+                "param_groups[0] has amsgrad=None, not True or False");
+        assertRefusedAfter(groups(json -> json.replaceFirst("\"maximize\":false", "\"maximize\":null")),
+                "param_groups[0] has maximize=None, not True or False");
+        assertRefusedAfter(groups(json -> json.replaceFirst("\"maximize\":false", "\"maximize\":0")),
+                "param_groups[0] has maximize=0, not True or False");
+        assertRefusedAfter(groups(json -> json.replaceFirst("\"eps\"", "\"decoupled_weight_decay\":null,\"eps\"")),
+                "param_groups[0] has decoupled_weight_decay=None and this group is Adam");
+        assertRefusedAfter(groups(json -> json.replaceFirst("\"lr\":0.001", "\"lr\":null")),
+                "param_groups[0] has lr=None, not a number");
+        assertRefusedAfter(groups(json -> json.replaceFirst("\"eps\":1.0E-8", "\"eps\":true")),
+                "param_groups[0] has eps=True, not a number");
+        assertRefusedAfter(groups(json -> json.replaceFirst("\"betas\":\\[0.9,0.999]", "\"betas\":null")),
+                "param_groups[0] has betas=None, not a tuple of two numbers");
+        assertRefusedAfter(groups(json -> json.replaceFirst("\"betas\":\\[0.9,0.999]", "\"betas\":[0.9,\"x\"]")),
+                "param_groups[0] has betas=[0.9, x], not a tuple of two numbers");
+        assertRefusedAfter(groups(json -> json.replaceFirst("\"params\":\\[0,1]", "\"params\":null")),
+                "param_groups[0] has the params null and this optimizer's group 0 [0, 1]");
+        assertRefusedAfter(tensors(edit -> edit.metadata.put("steps_count", "4")), "its __metadata__ has steps_count,"
+                + " which a state dict does not have (it has format, param_groups, optimizers, step_count, crc32)");
+        assertRefusedAfter(tensors(edit -> edit.metadata.put("optimizers", "[null,null]")),
+                "its optimizers [null, null] are not PyTorch class names");
+        assertRefusedAfter(tensors(edit -> edit.metadata.put("step_count", "NaN")), "its step_count \"NaN\" is not a count");
+        assertRefusedAfter(tensors(edit -> edit.scalar("state.1.step", "F64", Double.NaN)),
+                "state.1.step is NaN, not a step count");
+    }
+
+    @Test
+    void theChecksumIsWhereItSaysAndMatchesTheFile() throws IOException {
+        String unsigned = "\"crc32\":\"00000000\"";
+        assertRefusedAfter(header(json -> json.replace(unsigned, "\"crc32\":\"0000000G\"")),
+                "its crc32 \"0000000G\" is not 8 lowercase hexadecimal digits");
+        assertRefusedAfter(header(json -> json.replace(unsigned, "\"\\u0063rc32\":\"00000000\"")),
+                "its crc32 is not written as \"crc32\":\"<digits>\" exactly once");
+        assertRefusedAfter(header(json -> json.replace(unsigned, "\"crc32\":\"12345678\"")),
+                "is damaged, truncated, or was changed while it was read: its crc32 does not match its contents");
+        assertRefusedAfter(tensors(edit -> edit.metadata.put("optimizers", "[\"AdamW\",\"AdamW\"]")),
+                "param_groups[0] is AdamW's in the file and Adam here");
+        assertRefusedAfter(file -> {
+            tensors(edit -> edit.metadata.put("optimizers", "[\"AdamW\",\"AdamW\"]")).apply(file);
+            byte[] bytes = Files.readAllBytes(file);
+            bytes[bytes.length - 1] ^= 1;
+            Files.write(file, bytes);
+        }, "is damaged, truncated, or was changed while it was read: its crc32 does not match its contents");
+    }
+
+    @Test
+    void aCheckpointGivenAsAStateDictAndTheReverseAreCalledWhatTheyAre() throws IOException {
+        try (Arena arena = Arena.ofShared();
+             Optimizer optimizer = trained(arena, Adam.builder().build(), Adam.builder().build(), false, 47)) {
+            Path checkpoint = directory.resolve("model.ckpt");
+            Path stateDict = directory.resolve("model.safetensors");
+            optimizer.save(checkpoint);
+            optimizer.saveStateDict(stateDict);
+            assertEquals(checkpoint.toAbsolutePath() + ": it is a vecoptim checkpoint, not a state dict:"
+                    + " Optimizer.load(path) loads it", assertThrows(CheckpointException.class,
+                            () -> optimizer.loadStateDict(checkpoint)).getMessage());
+            assertEquals(stateDict.toAbsolutePath() + " is not a vecoptim checkpoint (no VECOPTIM magic): it is a"
+                    + " safetensors file, which Optimizer.loadStateDict(path) loads if it is a state dict",
+                    assertThrows(CheckpointException.class, () -> optimizer.load(stateDict)).getMessage());
+        }
     }
 
     @Test
@@ -546,7 +615,7 @@ class StateDictFileTest {
             Path file = directory.resolve("nadam.safetensors");
             nadam.saveStateDict(file);
             try (Arena reading = Arena.ofConfined()) {
-                Safetensors.Contents contents = Safetensors.read(file, reading, CheckpointReader.READ_BYTES);
+                SafetensorsEdit.Contents contents = SafetensorsEdit.read(file, reading);
                 ValueLayout.OfFloat littleEndian = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
                 for (String step : List.of("state.0.step", "state.1.step")) {
                     assertEquals("F32", contents.tensors().get(step).dtype());

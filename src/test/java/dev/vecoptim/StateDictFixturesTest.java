@@ -120,7 +120,7 @@ class StateDictFixturesTest {
 
     private static void setParameters(List<Parameter> parameters, Path file) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            Safetensors.Contents contents = Safetensors.read(file, arena, CheckpointReader.READ_BYTES);
+            SafetensorsEdit.Contents contents = SafetensorsEdit.read(file, arena);
             for (int i = 0; i < parameters.size(); i++) {
                 Safetensors.Tensor tensor = contents.tensors().get("param." + i);
                 MemorySegment.copy(contents.data(), LITTLE_ENDIAN_FLOAT, tensor.begin(), parameters.get(i).value(),
@@ -141,8 +141,8 @@ class StateDictFixturesTest {
     /** Every tensor of {@code expected} is in {@code actual} with the same dtype, shape and bits, and no other. */
     private static void assertSameTensors(Path expected, Path actual) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            Safetensors.Contents want = Safetensors.read(expected, arena, CheckpointReader.READ_BYTES);
-            Safetensors.Contents got = Safetensors.read(actual, arena, CheckpointReader.READ_BYTES);
+            SafetensorsEdit.Contents want = SafetensorsEdit.read(expected, arena);
+            SafetensorsEdit.Contents got = SafetensorsEdit.read(actual, arena);
             assertEquals(new java.util.TreeSet<>(want.tensors().keySet()), new java.util.TreeSet<>(got.tensors().keySet()));
             for (Safetensors.Tensor tensor : want.tensors().values()) {
                 Safetensors.Tensor twin = got.tensors().get(tensor.name());
