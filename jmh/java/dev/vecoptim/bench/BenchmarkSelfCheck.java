@@ -51,13 +51,14 @@ public final class BenchmarkSelfCheck {
             }
             checkWholeModel(arena, "user");
             checkWholeModel(arena, "flat");
+            checkArenaSwitch(arena);
             checkParallelRoofline(arena);
         } catch (AssertionError e) {
             System.err.println("benchmark body wrong: " + e.getMessage());
             System.exit(1);
         }
         System.out.println("checked " + checked + " benchmark bodies of " + workloads.size() + " workloads at "
-                + widths().size() + " widths, whole models and the roofline on 2 threads");
+                + widths().size() + " widths, whole models, an arena switch and the roofline on 2 threads");
     }
 
     private static List<String> widths() {
@@ -99,9 +100,26 @@ public final class BenchmarkSelfCheck {
         benchmark.threads = 2;
         benchmark.storage = storage;
         benchmark.prepare();
-        Algorithm algorithm = Workload.of(benchmark.optimizer).algorithm(VectorWidth.SCALAR);
+        checkFirstStep("whole model (" + storage + ")", arena, benchmark.optimizer, benchmark.model, benchmark::step);
+        benchmark.tearDown();
+    }
+
+    /** Confined and shared parameters by turns, as the arena benchmark measures them. */
+    private static void checkArenaSwitch(Arena arena) {
+        ArenaSwitchBenchmark benchmark = new ArenaSwitchBenchmark();
+        benchmark.optimizer = "adamw";
+        benchmark.measureOn = "mixed";
+        benchmark.prepare();
+        checkFirstStep("arena switch (mixed)", arena, benchmark.optimizer, benchmark.model, benchmark::step);
+        benchmark.tearDown();
+    }
+
+    /** Compares {@code step}, the first of {@code model}, with the scalar reference, parameter by parameter. */
+    private static void checkFirstStep(String what, Arena arena, String optimizer, dev.vecoptim.Optimizer model,
+                                       Runnable step) {
+        Algorithm algorithm = Workload.of(optimizer).algorithm(VectorWidth.SCALAR);
         List<MemorySegment[]> expected = new java.util.ArrayList<>();
-        for (Parameter parameter : benchmark.model.groups().getFirst().parameters()) {
+        for (Parameter parameter : model.groups().getFirst().parameters()) {
             MemorySegment[] buffers = new MemorySegment[2 + algorithm.stateNames().size()];
             buffers[0] = arena.allocate(parameter.value().byteSize()).copyFrom(parameter.value());
             buffers[1] = arena.allocate(parameter.grad().byteSize()).copyFrom(parameter.grad());
@@ -111,13 +129,12 @@ public final class BenchmarkSelfCheck {
             algorithm.step(1, buffers[0], buffers[1], java.util.Arrays.copyOfRange(buffers, 2, buffers.length));
             expected.add(buffers);
         }
-        benchmark.step();
-        List<Parameter> parameters = benchmark.model.groups().getFirst().parameters();
+        step.run();
+        List<Parameter> parameters = model.groups().getFirst().parameters();
         for (int p = 0; p < parameters.size(); p++) {
-            assertBytes("whole model (" + storage + ") parameter " + p, expected.get(p)[0], parameters.get(p).value());
+            assertBytes(what + " parameter " + p, expected.get(p)[0], parameters.get(p).value());
         }
         checked++;
-        benchmark.tearDown();
     }
 
     private static void checkRoofline(Arena arena, Workload workload, String width) {

@@ -49,7 +49,7 @@ final class Checkpoint {
         int headerLength = header.remaining();
         long payloadStart = CheckpointReader.align(CheckpointReader.PREAMBLE + (long) headerLength);
         try (FileReplacement replacement = FileReplacement.begin(file, 0, CheckpointReader.MAGIC);
-             Arena arena = Arena.ofConfined()) {
+             Arena arena = LittleEndianFloats.stagingArena()) {
             FileChannel out = replacement.channel();
             CRC32C crc = new CRC32C();
             LittleEndianFloats.writeAll(out, crc, ByteBuffer.allocate(CheckpointReader.PREAMBLE)
@@ -90,7 +90,7 @@ final class Checkpoint {
 
     /** {@link #load(Optimizer, Path)}, reading at most {@code readBytes} at once. */
     static void load(Optimizer optimizer, Path file, int readBytes) throws IOException {
-        try (CheckpointReader reader = CheckpointReader.open(file, readBytes); Arena staging = Arena.ofConfined()) {
+        try (CheckpointReader reader = CheckpointReader.open(file, readBytes); Arena staging = LittleEndianFloats.stagingArena()) {
             CheckpointHeader header = reader.header();
             String mismatch = mismatch(optimizer, header);
             if (mismatch != null) {

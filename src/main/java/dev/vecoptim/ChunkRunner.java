@@ -21,8 +21,6 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class ChunkRunner {
     private static final System.Logger LOG = System.getLogger("dev.vecoptim");
-    /** A thread that is no segment's owner: a segment it may access is not confined to one thread. */
-    private static final Thread ANY_OTHER_THREAD = new Thread(() -> { });
 
     interface Action {
         void run(Chunk chunk);
@@ -50,8 +48,8 @@ final class ChunkRunner {
 
     /** {@code parameter} cut into pieces of {@code length} floats, numbered from {@code firstIndex}. */
     static List<Chunk> cut(Parameter parameter, long length, int firstIndex) {
-        boolean confined = !parameter.value().isAccessibleBy(ANY_OTHER_THREAD)
-                || !parameter.grad().isAccessibleBy(ANY_OTHER_THREAD);
+        boolean confined = OwnerThreadMemory.confined(parameter.value())
+                || OwnerThreadMemory.confined(parameter.grad());
         List<Chunk> chunks = new ArrayList<>();
         for (long from = 0; from < parameter.elementCount(); from += length) {
             chunks.add(new Chunk(parameter, from, Math.min(parameter.elementCount(), from + length),

@@ -27,6 +27,15 @@ final class LittleEndianFloats {
     private LittleEndianFloats() {
     }
 
+    /**
+     * An arena for the memory a save or load works through. Shared, not confined: accesses to confined memory
+     * anywhere in the JVM make C2 compile the step loops over shared memory into code that traps again and again
+     * ({@link OwnerThreadMemory}).
+     */
+    static Arena stagingArena() {
+        return Arena.ofShared();
+    }
+
     /** A buffer for {@link #write}: {@link #COPY_FLOATS} floats. */
     static MemorySegment buffer(Arena arena) {
         return arena.allocate((long) COPY_FLOATS * Float.BYTES, Float.BYTES);

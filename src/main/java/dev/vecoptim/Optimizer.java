@@ -15,6 +15,7 @@ import java.util.Objects;
 import java.util.OptionalDouble;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * What {@code torch.optim} gives Python users, on off-heap memory: an object that owns the optimizer state
@@ -44,6 +45,12 @@ import java.util.concurrent.ForkJoinPool;
  * parameter is updated. Large parameters are cut into chunks stepped in parallel on an executor (the common
  * fork-join pool by default) and the calling thread; the result is bit for bit that of one thread.
  *
+ * <p>Parameters may live in memory of any arena. Those in {@code Arena.ofConfined()} memory are stepped on their
+ * owner thread only, and the optimizer keeps their state confined to that thread too (so that the step's loops
+ * see memory of one kind, which C2 compiles well): it must then be saved, loaded and closed on that thread.
+ * Memory of {@code Arena.ofShared()} or {@code Arena.ofAuto()} lets steps use every core. Parameters of both kinds
+ * in one JVM are logged once, with the JVM option that keeps C2 from recompiling the steps again and again.
+ *
  * <p>All groups use the same optimizer (SGD, RMSProp, Adam or AdamW, ...), as in PyTorch. Not thread-safe: one
  * thread at a time calls its methods (and those of its groups); a call that overlaps another thread's throws
  * a {@link java.util.ConcurrentModificationException} and changes nothing. Closing it frees the state
@@ -55,8 +62,12 @@ public final class Optimizer implements AutoCloseable {
     private final ChunkRunner runner;
     private final OneThreadAtATime guard = new OneThreadAtATime();
     private final GradientNorm gradientNorm = new GradientNorm();
+    private static final System.Logger LOG = System.getLogger("dev.vecoptim");
+    private static final AtomicBoolean CONFINED_EXPLAINED = new AtomicBoolean();
     private final Arena stateArena = Arena.ofShared();
     private final StateMemory stateMemory = new StateMemory(stateArena);
+    /** The state of parameters whose memory is confined to a thread, once there is one: confined to it too. */
+    private OwnerThreadMemory ownerThreadMemory;
     private final Footprints footprints = new Footprints();
     private final List<ParameterGroup> groups = new ArrayList<>();
     private final List<Parameter> parameters = new ArrayList<>();
@@ -360,6 +371,7 @@ public final class Optimizer implements AutoCloseable {
      * @param file the checkpoint to write or replace
      * @throws java.nio.file.FileSystemException naming the file, if it is a directory or another non-regular
      *     file, or cannot be created or written; other I/O errors (a full disk) name it in their message
+     * @throws WrongThreadException if parameters' memory, and so their state, is confined to another thread
      */
     public void save(Path file) throws IOException {
         withFile(file, "save()", "saved", () -> Checkpoint.save(this, file));
@@ -378,6 +390,7 @@ public final class Optimizer implements AutoCloseable {
      * @param file a checkpoint written by {@link #save(Path)}
      * @throws CheckpointException if the file is not a regular file, is damaged, truncated, changed while read,
      *     of another format version, or does not match this optimizer; nothing is loaded then
+     * @throws WrongThreadException if parameters' memory, and so their state, is confined to another thread
      */
     public void load(Path file) throws IOException {
         withFile(file, "load()", "loaded", () -> Checkpoint.load(this, file));
@@ -406,6 +419,7 @@ public final class Optimizer implements AutoCloseable {
      *     under way
      * @throws java.nio.file.FileSystemException naming the file, if it is a directory or another non-regular
      *     file, or cannot be created or written
+     * @throws WrongThreadException if parameters' memory, and so their state, is confined to another thread
      */
     public void saveStateDict(Path file) throws IOException {
         StateDictFile.requireJackson("saveStateDict()");
@@ -441,6 +455,7 @@ public final class Optimizer implements AutoCloseable {
      *     change while it was read, memory that cannot be allocated; nothing is loaded then
      * @throws IllegalStateException if jackson-core is missing, the optimizer is closed, or a partial step is
      *     under way
+     * @throws WrongThreadException if parameters' memory, and so their state, is confined to another thread
      */
     public void loadStateDict(Path file) throws IOException {
         StateDictFile.requireJackson("loadStateDict()");
@@ -459,18 +474,30 @@ public final class Optimizer implements AutoCloseable {
         try {
             checkOpen();
             checkNoStepBegun(what);
+            if (ownerThreadMemory != null) {
+                ownerThreadMemory.checkOwner(call);
+            }
             action.run();
         } finally {
             exit();
         }
     }
 
-    /** Frees the state buffers; the optimizer cannot be used afterwards. */
+    /**
+     * Frees the state buffers; the optimizer cannot be used afterwards.
+     *
+     * @throws WrongThreadException if parameters' memory is confined to another thread: their state is confined to
+     *     it too, and only it can free that; nothing is closed then
+     */
     @Override
     public void close() {
         enter("close()");
         try {
             if (!closed) {
+                if (ownerThreadMemory != null) {
+                    ownerThreadMemory.checkOwner("close()");
+                    ownerThreadMemory.close();
+                }
                 closed = true;
                 stateArena.close();
             }
@@ -485,15 +512,41 @@ public final class Optimizer implements AutoCloseable {
             checkOpen();
             String label = "group " + group.index() + " parameter " + group.parameters().size();
             checkRegistrable(label, value, grad);
+            boolean confined = OwnerThreadMemory.confined(value) || OwnerThreadMemory.confined(grad);
+            OwnerThreadMemory owned = confined ? ownerThreadMemory(label) : null;
+            MixedMemoryWarning.registered(label, confined);
             Parameter parameter = new Parameter(group, group.parameters().size(), value, grad,
-                    Parameter.newStateBuffers(group.algorithm(), value.byteSize() / Float.BYTES, stateMemory),
-                    stateArena, null);
+                    Parameter.newStateBuffers(group.algorithm(), value.byteSize() / Float.BYTES,
+                            confined ? owned.memory() : stateMemory),
+                    confined ? owned.arena() : stateArena, null);
             hold(parameter);
             planSteps(List.of(parameter));
             return parameter;
         } finally {
             exit();
         }
+    }
+
+    /**
+     * The memory for the state of a parameter whose memory is confined to the calling thread: its own is, so a
+     * step's loops see memory of one kind ({@link OwnerThreadMemory} says why).
+     */
+    private OwnerThreadMemory ownerThreadMemory(String label) {
+        if (ownerThreadMemory == null) {
+            ownerThreadMemory = new OwnerThreadMemory();
+            if (!CONFINED_EXPLAINED.getAndSet(true)) {
+                LOG.log(System.Logger.Level.INFO, label + "'s memory is confined to thread "
+                        + Thread.currentThread().getName() + ": its steps run on that thread only, with no helper"
+                        + " threads, and the optimizer keeps its state confined to that thread too, so it is saved,"
+                        + " loaded and closed there. Memory of Arena.ofShared() or Arena.ofAuto() lets a step use"
+                        + " every core. (Logged once.)");
+            }
+        } else if (ownerThreadMemory.owner() != Thread.currentThread()) {
+            throw new IllegalArgumentException(label + "'s memory is confined to thread "
+                    + Thread.currentThread().getName() + ", and that of other parameters of this optimizer to "
+                    + ownerThreadMemory.owner().getName() + ": one step cannot reach both");
+        }
+        return ownerThreadMemory;
     }
 
     List<Parameter> allocate(ParameterGroup group, long[] floats) {
@@ -507,6 +560,8 @@ public final class Optimizer implements AutoCloseable {
                 }
             }
             ParameterBlock block = new ParameterBlock(group, group.parameters().size(), floats, stateMemory, stateArena);
+            MixedMemoryWarning.registered("group " + group.index() + "'s block of " + floats.length + " parameters",
+                    false);
             block.members().forEach(this::hold);
             planSteps(block.members());
             return block.members();

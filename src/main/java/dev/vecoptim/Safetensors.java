@@ -258,7 +258,7 @@ final class Safetensors {
         }
         int checksumAt = checksumAt(file, start.array(), new String(UNSIGNED_DIGITS, StandardCharsets.US_ASCII));
         try (FileReplacement replacement = FileReplacement.begin(file, LENGTH_BYTES, signature);
-             Arena arena = Arena.ofConfined()) {
+             Arena arena = LittleEndianFloats.stagingArena()) {
             FileChannel out = replacement.channel();
             CRC32 crc = new CRC32();
             LittleEndianFloats.writeAll(out, crc, start.flip());

@@ -97,7 +97,7 @@ final class StateDictFile {
         metadata.put("param_groups", new String(Json.write(groups), StandardCharsets.UTF_8));
         metadata.put("optimizers", new String(Json.write(optimizers), StandardCharsets.UTF_8));
         metadata.put("step_count", Long.toString(optimizer.stepCount()));
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = LittleEndianFloats.stagingArena()) {
             List<Safetensors.Output> tensors = new ArrayList<>();
             List<Parameter> parameters = Checkpoint.inGroupOrder(optimizer);
             for (int i = 0; i < parameters.size(); i++) {
@@ -137,7 +137,7 @@ final class StateDictFile {
     }
 
     static void load(Optimizer optimizer, Path path) throws IOException {
-        load(optimizer, path, Arena::ofConfined, SafetensorsReader.FILE);
+        load(optimizer, path, LittleEndianFloats::stagingArena, SafetensorsReader.FILE);
     }
 
     /**

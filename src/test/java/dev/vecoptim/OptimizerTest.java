@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 
 /** The optimizer object's behaviour: threads, policies, registration and its errors. */
@@ -124,6 +125,59 @@ class OptimizerTest {
                 assertArrayEquals(ModelMemory.stateBits(single), ModelMemory.stateBits(threaded));
                 assertFalse(java.util.Arrays.deepEquals(before, mine.snapshot(threaded)), "nothing was stepped");
             }
+        }
+    }
+
+    @Test
+    void theStateOfConfinedParametersIsConfinedToTheirThreadWhichAloneSavesLoadsAndClosesIt() throws Exception {
+        Path file = Files.createTempFile("confined", ".ckpt");
+        try (Arena confined = Arena.ofConfined(); Arena shared = Arena.ofShared();
+             ExecutorService other = Executors.newSingleThreadExecutor()) {
+            Optimizer optimizer = Optimizer.builder().build();
+            ParameterGroup group = optimizer.addGroup(Adam.builder().build());
+            Parameter own = group.add(confined.allocate(64, 64), confined.allocate(64, 64));
+            Parameter everyones = group.add(shared.allocate(64, 64), shared.allocate(64, 64));
+            assertFalse(own.state("exp_avg").isAccessibleBy(new Thread(() -> { })), "confined like its parameter");
+            assertTrue(everyones.state("exp_avg").isAccessibleBy(new Thread(() -> { })), "shared like its parameter");
+            optimizer.step();
+            optimizer.save(file);
+            String owner = Thread.currentThread().getName();
+            for (String call : List.of("save()", "load()", "saveStateDict()", "loadStateDict()", "close()")) {
+                Throwable thrown = other.submit(() -> {
+                    try {
+                        switch (call) {
+                            case "save()" -> optimizer.save(file);
+                            case "load()" -> optimizer.load(file);
+                            case "saveStateDict()" -> optimizer.saveStateDict(file.resolveSibling("confined.sd"));
+                            case "loadStateDict()" -> optimizer.loadStateDict(file.resolveSibling("confined.sd"));
+                            default -> optimizer.close();
+                        }
+                        return null;
+                    } catch (WrongThreadException | IOException e) {
+                        return e;
+                    }
+                }).get();
+                assertTrue(thrown instanceof WrongThreadException, call + ": " + thrown);
+                assertEquals(call + " must run on thread " + owner + ", to which the memory of some parameters, and"
+                        + " so their state, is confined; it was called on " + other.submit(() -> Thread.currentThread()
+                        .getName()).get() + " and changed nothing", thrown.getMessage());
+            }
+            assertEquals(2, optimizer.step().step(), "still open and usable on its own thread");
+            optimizer.load(file);
+            Arena elsewhere = other.submit(Arena::ofConfined).get();
+            MemorySegment foreignValue = other.submit(() -> elsewhere.allocate(64, 64)).get();
+            MemorySegment foreignGrad = other.submit(() -> elsewhere.allocate(64, 64)).get();
+            Future<?> secondOwner = other.submit(() -> group.add(foreignValue, foreignGrad));
+            java.util.concurrent.ExecutionException refused = assertThrows(
+                    java.util.concurrent.ExecutionException.class, secondOwner::get);
+            assertTrue(refused.getCause().getMessage().endsWith("and that of other parameters of this optimizer to "
+                    + owner + ": one step cannot reach both"), refused.getCause().getMessage());
+            other.submit(elsewhere::close).get();
+            optimizer.close();
+            assertFalse(own.state("exp_avg").scope().isAlive(), "freed by close() on its thread");
+        } finally {
+            Files.deleteIfExists(file);
+            Files.deleteIfExists(file.resolveSibling("confined.sd"));
         }
     }
 

@@ -181,6 +181,15 @@ public final class Vectorization {
                 .findModule("jdk.incubator.vector").isPresent();
     }
 
+    /**
+     * Whether C2 may hoist checks out of loops speculatively, from profiles (HotSpot's
+     * {@code UseProfiledLoopPredicate}, on by default): what makes loops over memory of no owner thread trap
+     * again and again once confined memory has been accessed anywhere in the JVM.
+     */
+    public static boolean profiledLoopPredication() {
+        return !"false".equals(vmOptions().apply("UseProfiledLoopPredicate"));
+    }
+
     /** This JVM's HotSpot options by name: their value, or null for an option it does not have. */
     static Function<String, String> vmOptions() {
         HotSpotDiagnosticMXBean hotSpot = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
