@@ -5,14 +5,15 @@
  * an optimizer object around them.
  *
  * <p>Only {@code dev.vecoptim} is exported; the kernels live in a package of their own, the only one that
- * touches {@code jdk.incubator.vector}. Jackson's streaming core is needed only by the safetensors state dicts.
+ * touches {@code jdk.incubator.vector}. Jackson's streaming core reads and writes the safetensors state dicts'
+ * JSON headers.
  */
 module dev.vecoptim {
     requires jdk.incubator.vector;
     // HotSpotDiagnosticMXBean: to see whether C2 is on before choosing the SIMD kernels.
     requires jdk.management;
-    // Optional: JSON for the safetensors header of Optimizer.saveStateDict/loadStateDict, and nothing else.
-    requires static tools.jackson.core;
+    // JSON for the safetensors header of Optimizer.saveStateDict/loadStateDict, and nothing else.
+    requires tools.jackson.core;
 
     exports dev.vecoptim;
 }

@@ -23,8 +23,7 @@ import tools.jackson.core.json.JsonWriteFeature;
  * null. Python's {@code json} module writes {@code NaN} and {@code Infinity} for non-finite floats, so both
  * are read and written so. A repeated key in an object is refused, as safetensors requires.
  *
- * <p>The only class that touches Jackson, an optional dependency: callers first make sure it is there
- * ({@link StateDictFile#requireJackson()}).
+ * <p>The only class that touches Jackson; an optimizer is not built without it ({@link StateDictFile#requireJackson()}).
  */
 final class Json {
     private static final JsonFactory FACTORY = JsonFactory.builder()

@@ -412,17 +412,14 @@ public final class Optimizer implements AutoCloseable {
      * readers ignore, is the CRC-32 of the whole file (its own eight digits read as {@code '0'}s), so that a
      * damaged file is refused. Unlike {@link #save(Path)}, the file says nothing of vector widths.
      *
-     * <p>Needs Jackson's {@code tools.jackson.core:jackson-core} (3.x), an optional dependency, for the JSON header.
-     *
      * @param file the file to write or replace
-     * @throws IllegalStateException if jackson-core is missing, the optimizer is closed, or a partial step is
+     * @throws IllegalStateException if the optimizer is closed, or a partial step is
      *     under way
      * @throws java.nio.file.FileSystemException naming the file, if it is a directory or another non-regular
      *     file, or cannot be created or written
      * @throws WrongThreadException if parameters' memory, and so their state, is confined to another thread
      */
     public void saveStateDict(Path file) throws IOException {
-        StateDictFile.requireJackson("saveStateDict()");
         withFile(file, "saveStateDict()", "saved", () -> StateDictFile.save(this, file));
     }
 
@@ -453,12 +450,11 @@ public final class Optimizer implements AutoCloseable {
      *     {@code "torch.optim state_dict"} format, other groups, parameters, sizes, flags, state names or dtypes,
      *     a missing, malformed or unknown entry, a step count that is not one, a checksum that does not match, a
      *     change while it was read, memory that cannot be allocated; nothing is loaded then
-     * @throws IllegalStateException if jackson-core is missing, the optimizer is closed, or a partial step is
+     * @throws IllegalStateException if the optimizer is closed, or a partial step is
      *     under way
      * @throws WrongThreadException if parameters' memory, and so their state, is confined to another thread
      */
     public void loadStateDict(Path file) throws IOException {
-        StateDictFile.requireJackson("loadStateDict()");
         withFile(file, "loadStateDict()", "loaded", () -> StateDictFile.load(this, file));
     }
 
@@ -811,8 +807,15 @@ public final class Optimizer implements AutoCloseable {
             return this;
         }
 
-        /** {@return a new optimizer with these options, holding no group yet} */
+        /**
+         * A new optimizer with these options, holding no group yet.
+         *
+         * @return the optimizer
+         * @throws IllegalStateException if Jackson's jackson-core, a dependency of vecoptim, is missing from the class
+         *     path: the state dicts need it, and it is better missed now than at the first save
+         */
         public Optimizer build() {
+            StateDictFile.requireJackson();
             return new Optimizer(this);
         }
     }

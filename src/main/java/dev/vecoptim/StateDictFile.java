@@ -64,17 +64,18 @@ final class StateDictFile {
     }
 
     /**
-     * Fails unless Jackson's streaming core, which reads and writes the header, can be loaded.
+     * Fails unless Jackson's streaming core, which reads and writes the header, can be loaded: called when an
+     * optimizer is built, so that a class path without it fails then, not at the first save hours later.
      *
-     * @throws IllegalStateException saying which artifact to add, and how on the module path
+     * @throws IllegalStateException saying which artifact to add
      */
-    static void requireJackson(String call) {
+    static void requireJackson() {
         try {
             Class.forName("tools.jackson.core.json.JsonFactory", false, StateDictFile.class.getClassLoader());
         } catch (ClassNotFoundException | LinkageError missing) {
-            throw new IllegalStateException(call + " needs Jackson's tools.jackson.core:jackson-core (3.x), an"
-                    + " optional dependency of vecoptim: add it to your build; on the module path also"
-                    + " --add-modules tools.jackson.core (or require it from your module)", missing);
+            throw new IllegalStateException("vecoptim's Optimizer needs Jackson's tools.jackson.core:jackson-core"
+                    + " (3.x), a dependency of vecoptim that is missing from the class path: add it (Maven and Gradle"
+                    + " bring it with vecoptim)", missing);
         }
     }
 

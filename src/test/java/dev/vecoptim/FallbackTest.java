@@ -41,7 +41,8 @@ class FallbackTest {
 
     @Test
     void modulePathRunsVectorKernelsWithNoFlag() {
-        Run run = java("-p", CLASSES, "--add-modules", "dev.vecoptim", "-cp", TEST_CLASSES, PROBE);
+        Run run = java("-p", JdkTool.classPath(CLASSES, JdkTool.jackson()), "--add-modules", "dev.vecoptim", "-cp",
+                TEST_CLASSES, PROBE);
         assertEquals(String.valueOf(VectorWidth.PREFERRED.resolveBits()), run.value("vectorBits"));
         assertEquals(String.valueOf(EXPECTED_CHECKSUM), run.value("checksum"));
     }

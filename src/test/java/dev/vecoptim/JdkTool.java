@@ -23,6 +23,16 @@ final class JdkTool {
     record Output(String stdout, String stderr) {
     }
 
+    /** Jackson's jar, a dependency of vecoptim that the module path must hold beside it. */
+    static String jackson() {
+        try {
+            return Path.of(tools.jackson.core.json.JsonFactory.class.getProtectionDomain().getCodeSource().getLocation()
+                    .toURI()).toString();
+        } catch (java.net.URISyntaxException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     static String classPath(String... entries) {
         return String.join(File.pathSeparator, entries);
     }

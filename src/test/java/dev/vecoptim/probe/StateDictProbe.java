@@ -8,8 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Run in a JVM of its own, with or without Jackson: steps and checkpoints an optimizer (which needs nothing but
- * the JDK), then tries the safetensors state dict, and prints what happened. Uses only the public API.
+ * Run in a JVM of its own, with or without Jackson: builds, steps and checkpoints an optimizer, then saves and
+ * loads a safetensors state dict, and prints what happened. Uses only the public API.
  */
 public final class StateDictProbe {
     private StateDictProbe() {
@@ -17,19 +17,23 @@ public final class StateDictProbe {
 
     public static void main(String[] args) throws IOException {
         Path directory = Files.createTempDirectory("state-dict-probe");
-        try (Arena arena = Arena.ofConfined(); Optimizer optimizer = Optimizer.builder().build()) {
+        Optimizer built;
+        try {
+            built = Optimizer.builder().build();
+        } catch (IllegalStateException missing) {
+            System.out.println("optimizer=refused: " + missing.getMessage());
+            Files.delete(directory);
+            return;
+        }
+        try (Arena arena = Arena.ofShared(); Optimizer optimizer = built) {
             optimizer.addGroup(Adam.builder().build()).add(arena.allocate(64), arena.allocate(64));
             optimizer.step();
             optimizer.save(directory.resolve("checkpoint"));
             optimizer.load(directory.resolve("checkpoint"));
             System.out.println("checkpoint=" + optimizer.stepCount());
-            try {
-                optimizer.saveStateDict(directory.resolve("state.safetensors"));
-                optimizer.loadStateDict(directory.resolve("state.safetensors"));
-                System.out.println("stateDict=" + optimizer.stepCount());
-            } catch (IllegalStateException missing) {
-                System.out.println("stateDict=refused: " + missing.getMessage());
-            }
+            optimizer.saveStateDict(directory.resolve("state.safetensors"));
+            optimizer.loadStateDict(directory.resolve("state.safetensors"));
+            System.out.println("stateDict=" + optimizer.stepCount());
         } finally {
             try (var files = Files.list(directory)) {
                 for (Path file : files.toList()) {
