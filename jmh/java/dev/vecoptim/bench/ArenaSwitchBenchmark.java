@@ -48,7 +48,7 @@ public class ArenaSwitchBenchmark extends ForkedBenchmark {
     }
 
     private Optimizer build(String kind) {
-        Optimizer built = Optimizer.builder().executor(Runnable::run, 0).build();
+        Optimizer built = Optimizer.builder().helpers(Runnable::run, 0).build();
         ParameterGroup group = built.addGroup(Workload.of(optimizer).algorithm(VectorWidth.PREFERRED));
         for (int p = 0; p < PARAMETERS; p++) {
             Arena arena = arena(kind.equals("mixed") ? (p % 2 == 0 ? "confined" : "shared") : kind);

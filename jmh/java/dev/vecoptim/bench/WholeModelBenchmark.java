@@ -66,7 +66,7 @@ public class WholeModelBenchmark extends ForkedBenchmark {
 
     /** {@code floats} floats in {@code parts} parameters; at the optimizer's default parallel threshold if 0. */
     private Optimizer build(int floats, int parts, long parallelThreshold) {
-        Optimizer.Builder builder = Optimizer.builder().executor(helpers != null ? helpers : ForkJoinPool.commonPool(),
+        Optimizer.Builder builder = Optimizer.builder().helpers(helpers != null ? helpers : ForkJoinPool.commonPool(),
                 threads - 1);
         Optimizer built = (parallelThreshold > 0 ? builder.parallelThreshold(parallelThreshold) : builder).build();
         ParameterGroup group = built.addGroup(Workload.of(optimizer).algorithm(VectorWidth.PREFERRED));

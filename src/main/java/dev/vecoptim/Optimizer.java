@@ -686,6 +686,10 @@ public final class Optimizer implements AutoCloseable {
         }
     }
 
+    boolean isClosed() {
+        return closed;
+    }
+
     void checkOpen() {
         if (closed) {
             throw new IllegalStateException("the optimizer is closed");
@@ -775,14 +779,32 @@ public final class Optimizer implements AutoCloseable {
         }
 
         /**
-         * Where parallel chunks run besides the calling thread, and how many of its threads to use at most;
-         * {@code helpers = 0} keeps every step on the calling thread. Default: the common fork-join pool.
+         * Steps on up to {@code threads} threads: the calling thread and {@code threads − 1} helpers of the common
+         * fork-join pool. {@code threads(1)} keeps every step on the calling thread. Default: the common pool's
+         * parallelism plus the calling thread.
          *
-         * @param executor where the helpers' chunks run
-         * @param helpers how many of its threads to use at most, ≥ 0
+         * @param threads the threads a step may use, the calling one included, ≥ 1
          * @return this builder
          */
-        public Builder executor(Executor executor, int helpers) {
+        public Builder threads(int threads) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("threads must be >= 1 (the calling thread counts), was " + threads);
+            }
+            this.executor = ForkJoinPool.commonPool();
+            this.helpers = threads - 1;
+            return this;
+        }
+
+        /**
+         * Where a step's helper threads come from, and how many of them it uses at most. The calling thread works
+         * too, so a step runs on up to {@code helpers + 1} threads; {@code helpers = 0} keeps it on the calling
+         * thread. Default: the common fork-join pool, as many helpers as its parallelism.
+         *
+         * @param executor where the helpers' chunks run
+         * @param helpers how many of its threads to use at most besides the calling one, ≥ 0
+         * @return this builder
+         */
+        public Builder helpers(Executor executor, int helpers) {
             if (helpers < 0) {
                 throw new IllegalArgumentException("helpers must be >= 0, was " + helpers);
             }

@@ -129,6 +129,7 @@ public final class Parameter {
      * @param name the buffer's or scalar's PyTorch name
      * @return a read-only view of it
      * @throws IllegalArgumentException if this parameter keeps no such buffer or scalar
+     * @throws IllegalStateException if the optimizer was closed, which freed the state
      */
     public MemorySegment state(String name) {
         int s = stateNames.indexOf(name);
@@ -139,6 +140,7 @@ public final class Parameter {
             throw new IllegalArgumentException(label() + " keeps no " + name + "; it keeps " + stateNames
                     + (scalarNames.isEmpty() ? "" : " and the scalars " + scalarNames));
         }
+        checkStateKept();
         return state[s].asReadOnly();
     }
 
@@ -148,13 +150,22 @@ public final class Parameter {
      * @param name the scalar's PyTorch name
      * @return its value now
      * @throws IllegalArgumentException if this parameter keeps no such scalar
+     * @throws IllegalStateException if the optimizer was closed, which freed the state
      */
     public float scalar(String name) {
         if (!scalarNames.contains(name)) {
             throw new IllegalArgumentException(label() + " keeps no scalar " + name + "; its scalars are "
                     + scalarNames);
         }
+        checkStateKept();
         return Algorithm.scalar(state[stateNames.size() + scalarNames.indexOf(name)]);
+    }
+
+    /** Fails once the optimizer, which owns the state, has been closed and has freed it. */
+    private void checkStateKept() {
+        if (group.optimizer().isClosed()) {
+            throw new IllegalStateException(label() + "'s state was freed when its optimizer was closed");
+        }
     }
 
     /** {@return the group this parameter belongs to} */

@@ -57,7 +57,7 @@ class ClipGradNormTest {
             double expected = Double.NaN;
             for (int helpers : new int[] {0, 1, 3}) {
                 try (Arena arena = Arena.ofShared();
-                     Optimizer optimizer = Optimizer.builder().executor(java.util.concurrent.ForkJoinPool.commonPool(),
+                     Optimizer optimizer = Optimizer.builder().helpers(java.util.concurrent.ForkJoinPool.commonPool(),
                              helpers).parallelThreshold(1L << random.nextInt(6, 18)).build()) {
                     ParameterGroup group = optimizer.addGroup(Adam.builder().build());
                     SplittableRandom values = new SplittableRandom(seed);

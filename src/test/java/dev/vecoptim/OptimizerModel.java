@@ -54,7 +54,7 @@ final class OptimizerModel {
          */
         Optimizer build(List<MemorySegment> values, List<MemorySegment> grads) {
             Optimizer optimizer = Optimizer.builder().nonFiniteGradients(policy)
-                    .executor(java.util.concurrent.ForkJoinPool.commonPool(), helpers).parallelThreshold(threshold)
+                    .helpers(java.util.concurrent.ForkJoinPool.commonPool(), helpers).parallelThreshold(threshold)
                     .build();
             int p = 0;
             for (int g = 0; g < groups.size(); g++) {

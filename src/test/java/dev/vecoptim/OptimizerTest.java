@@ -173,8 +173,9 @@ class OptimizerTest {
             assertTrue(refused.getCause().getMessage().endsWith("and that of other parameters of this optimizer to "
                     + owner + ": one step cannot reach both"), refused.getCause().getMessage());
             other.submit(elsewhere::close).get();
+            MemorySegment ownState = own.state("exp_avg");
             optimizer.close();
-            assertFalse(own.state("exp_avg").scope().isAlive(), "freed by close() on its thread");
+            assertFalse(ownState.scope().isAlive(), "freed by close() on its thread");
         } finally {
             Files.deleteIfExists(file);
             Files.deleteIfExists(file.resolveSibling("confined.sd"));
@@ -382,7 +383,7 @@ class OptimizerTest {
         try (Arena arena = Arena.ofShared(); ExecutorService pool = Executors.newFixedThreadPool(2)) {
             ModelMemory threaded = ModelMemory.of(arena, structure, 5);
             ModelMemory reference = ModelMemory.of(arena, structure, 5);
-            Optimizer parallel = Optimizer.builder().executor(pool, 2).parallelThreshold(100).build();
+            Optimizer parallel = Optimizer.builder().helpers(pool, 2).parallelThreshold(100).build();
             ParameterGroup group = parallel.addGroup(structure.groups().getFirst());
             for (int p = 0; p < 2; p++) {
                 group.add(threaded.values().get(p), threaded.grads().get(p));
@@ -477,10 +478,19 @@ class OptimizerTest {
         ParameterGroup group = optimizer.addGroup(Sgd.builder(0.1).build());
         Parameter kept = group.add(MemorySegment.ofArray(new float[1]), MemorySegment.ofArray(new float[1]));
         ParameterGroup withState = optimizer.addGroup(Sgd.builder(0.1).momentum(0.9).build());
-        MemorySegment buffer = withState.add(MemorySegment.ofArray(new float[1]), MemorySegment.ofArray(new float[1]))
-                .state("momentum_buffer");
+        Parameter stateful = withState.add(MemorySegment.ofArray(new float[1]), MemorySegment.ofArray(new float[1]));
+        MemorySegment buffer = stateful.state("momentum_buffer");
         optimizer.close();
         assertMessage(IllegalStateException.class, "closed", () -> buffer.get(ValueLayout.JAVA_FLOAT, 0));
+        assertMessage(IllegalStateException.class, "group 1 parameter 0's state was freed when its optimizer was"
+                + " closed", () -> stateful.state("momentum_buffer"));
+        Parameter nadam;
+        try (Optimizer other = Optimizer.builder().build()) {
+            nadam = other.addGroup(NAdam.builder().build()).add(MemorySegment.ofArray(new float[1]),
+                    MemorySegment.ofArray(new float[1]));
+        }
+        assertMessage(IllegalStateException.class, "group 0 parameter 0's state was freed when its optimizer was"
+                + " closed", () -> nadam.scalar("mu_product"));
         optimizer.close();
         assertMessage(IllegalStateException.class, "the optimizer is closed", optimizer::step);
         assertMessage(IllegalStateException.class, "the optimizer is closed", optimizer::zeroGrad);
@@ -507,9 +517,23 @@ class OptimizerTest {
                 () -> Optimizer.builder().maxGradNorm(Double.POSITIVE_INFINITY));
         assertMessage(IllegalArgumentException.class, "parallelThreshold must be >= 1, was 0",
                 () -> Optimizer.builder().parallelThreshold(0));
-        Optimizer.builder().parallelThreshold(1).maxGradNorm(Double.MIN_VALUE).executor(Runnable::run, 0).build().close();
+        Optimizer.builder().parallelThreshold(1).maxGradNorm(Double.MIN_VALUE).helpers(Runnable::run, 0).build().close();
         assertMessage(IllegalArgumentException.class, "helpers must be >= 0, was -2",
-                () -> Optimizer.builder().executor(Runnable::run, -2));
+                () -> Optimizer.builder().helpers(Runnable::run, -2));
+        assertMessage(IllegalArgumentException.class, "threads must be >= 1 (the calling thread counts), was 0",
+                () -> Optimizer.builder().threads(0));
+        try (Arena arena = Arena.ofShared(); Optimizer one = Optimizer.builder().threads(1).parallelThreshold(64)
+                .build(); Optimizer two = Optimizer.builder().threads(2).parallelThreshold(64).build()) {
+            for (Optimizer optimizer : List.of(one, two)) {
+                MemorySegment value = arena.allocate(4 * 4096, 64);
+                MemorySegment grad = arena.allocate(4 * 4096, 64);
+                TestFloats.fill(value, new SplittableRandom(3), 50);
+                TestFloats.fill(grad, new SplittableRandom(4), 50);
+                optimizer.addGroup(Adam.builder().build()).add(value, grad);
+                optimizer.step();
+            }
+            assertArrayEquals(ModelMemory.stateBits(one), ModelMemory.stateBits(two), "threads(2) as threads(1)");
+        }
         try (Optimizer optimizer = Optimizer.builder().build()) {
             assertMessage(IllegalArgumentException.class, "maxNorm must be positive, was NaN",
                     () -> optimizer.clipGradNorm(Double.NaN));
@@ -543,7 +567,7 @@ class OptimizerTest {
                     task.run();
                 });
             };
-            Optimizer threaded = Optimizer.builder().executor(flaky, 3).parallelThreshold(1000).build();
+            Optimizer threaded = Optimizer.builder().helpers(flaky, 3).parallelThreshold(1000).build();
             ParameterGroup group = threaded.addGroup(structure.groups().getFirst());
             for (int p = 0; p < flakyMemory.values().size(); p++) {
                 group.add(flakyMemory.values().get(p), flakyMemory.grads().get(p));
