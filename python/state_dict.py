@@ -14,7 +14,10 @@ float32 and flat, "step" a 0-dim float32 as PyTorch 2.x keeps it, an int64 for a
 NAdam's mu_product, ASGD's eta and mu 0-dim float32), and in the header's __metadata__: "format" ("torch.optim state_dict"), "param_groups" (JSON, the
 hyper-parameters by PyTorch's names and each group's "params" indices), "optimizers" (JSON, each group's
 optimizer class name), "crc32" (the CRC-32 of every byte of the file, these 8 hexadecimal digits read as
-zeros: verified when present) and, from vecoptim, "step_count" (its optimizer's step count; PyTorch keeps none).
+zeros: verified when present), "torch_version" (torch.__version__ of the PyTorch that wrote it, from here) and,
+from vecoptim, "step_count" (its optimizer's step count; PyTorch keeps none) and "semantics" (each group's
+Semantics: PyTorch 2.x's roundings or 1.13's). Loading a file written under other roundings than the running
+PyTorch's warns.
 
 load() gives each state tensor its parameter's shape and keeps the optimizer's own entries of param_groups
 that the file lacks (foreach, fused, ...), so that the optimizer goes on running as it was built.
@@ -23,6 +26,7 @@ import json
 import os
 import struct
 import sys
+import warnings
 import zlib
 
 import numpy
@@ -143,7 +147,8 @@ def save(optimizer, path):
             else:  # PyTorch 1.13's ASGD keeps eta and mu as Python floats
                 tensors["state.%d.%s" % (index, name)] = numpy.array(value, dtype=numpy.float64)
     metadata = {"format": FORMAT, "param_groups": json.dumps(groups),
-                "optimizers": json.dumps([type(optimizer).__name__] * len(groups))}
+                "optimizers": json.dumps([type(optimizer).__name__] * len(groups)),
+                "torch_version": torch.__version__}
     write(path, metadata, tensors)
 
 
@@ -156,6 +161,7 @@ def to_state_dict(path, optimizer):
     names = json.loads(metadata.get("optimizers", "null"))
     if names is not None and any(name != type(optimizer).__name__ for name in names):
         raise ValueError("%s holds the state of %s, not of %s" % (path, names, type(optimizer).__name__))
+    _warn_of_other_roundings(path, metadata)
     own = optimizer.state_dict()["param_groups"]
     saved = json.loads(metadata["param_groups"])
     if len(saved) != len(own):
@@ -182,6 +188,28 @@ def to_state_dict(path, optimizer):
             tensor = tensor.reshape(params[index].shape)
         state.setdefault(index, {})[key] = tensor
     return {"state": state, "param_groups": groups}
+
+
+def _semantics(version):
+    """vecoptim's Semantics for a torch.__version__: PyTorch 1.x rounds Adam's and centered RMSprop's averages
+    otherwise than 2.x."""
+    return "PYTORCH_1_13" if version.split(".")[0] == "1" else "PYTORCH_2"
+
+
+def _warn_of_other_roundings(path, metadata):
+    """Warns when the file was written under other roundings than this PyTorch's: it loads all the same."""
+    here = _semantics(torch.__version__)
+    if "semantics" in metadata:
+        written = set(json.loads(metadata["semantics"]))
+        writer = "vecoptim under %s" % ", ".join(sorted(written))
+    elif "torch_version" in metadata:
+        written = {_semantics(metadata["torch_version"])}
+        writer = "PyTorch %s" % metadata["torch_version"]
+    else:
+        return
+    if written != {here}:
+        warnings.warn("%s was written by %s; this is PyTorch %s (%s), whose roundings differ: the next steps will not"
+                      " be bit for bit those the writer would have made" % (path, writer, torch.__version__, here))
 
 
 def load(optimizer, path):

@@ -14,7 +14,9 @@ package dev.vecoptim;
  * Everything else gives the same bits under both (SGD, the second moments, AMSGrad's maximum, the
  * denominators and the updates). The difference is mostly an ulp; but {@code rn(end − start)} can overflow:
  * a moment of −5.7e37 meeting a gradient of 3e38 becomes infinite, and then NaN at the next finite gradient,
- * where 1.13 stayed finite. A checkpoint records the semantics it was made under, and loads only under the same.
+ * where 1.13 stayed finite. A checkpoint records the semantics it was made under, and loads only under the same;
+ * a state dict records them too (or, from {@code python/state_dict.py}, the PyTorch that wrote it), and loads
+ * under either with a warning that names the setting.
  */
 public enum Semantics {
     /** PyTorch 2.x, measured with 2.6.0: the default, what users run today. */
@@ -31,6 +33,25 @@ public enum Semantics {
     /** {@return {@code PyTorch 2.x} or {@code PyTorch 1.13}} */
     public String version() {
         return version;
+    }
+
+    /** The semantics of this name, or null. */
+    static Semantics named(String name) {
+        for (Semantics semantics : values()) {
+            if (semantics.name().equals(name)) {
+                return semantics;
+            }
+        }
+        return null;
+    }
+
+    /** The semantics of the PyTorch whose {@code torch.__version__} is {@code version}, or null if it is not one. */
+    static Semantics ofTorchVersion(String version) {
+        java.util.regex.Matcher major = java.util.regex.Pattern.compile("([1-9][0-9]*)\\.[0-9]+.*").matcher(version);
+        if (!major.matches()) {
+            return null;
+        }
+        return major.group(1).equals("1") ? PYTORCH_1_13 : PYTORCH_2;
     }
 
     /** Whether the first moment (Adam) or gradient average (centered RMSprop) is a {@code lerp}. */

@@ -51,8 +51,11 @@ final class StateDictFile {
     private static final Set<String> NOT_HYPER_PARAMETERS = Set.of("params", "param_names", "foreach", "capturable",
             "differentiable", "fused", "initial_lr", "max_lr", "min_lr", "base_lr", "base_momentum", "max_momentum");
     /** The entries of {@code __metadata__} a state dict may have, {@code format} and {@code param_groups} always. */
+    private static final String SEMANTICS = "semantics";
+    private static final String TORCH_VERSION = "torch_version";
     private static final List<String> METADATA_KEYS = List.of("format", "param_groups", "optimizers", "step_count",
-            Safetensors.CHECKSUM);
+            SEMANTICS, TORCH_VERSION, Safetensors.CHECKSUM);
+    private static final System.Logger LOG = System.getLogger("dev.vecoptim");
     private static final Set<String> NUMBER_DTYPES = Set.of("F32", "F64", "I32", "I64");
     private static final long HEADER_BASE_BYTES = 1 << 16;
     private static final long HEADER_GROUP_BYTES = 1 << 12;
@@ -82,6 +85,7 @@ final class StateDictFile {
     static void save(Optimizer optimizer, Path file) throws IOException {
         List<Object> groups = new ArrayList<>();
         List<Object> optimizers = new ArrayList<>();
+        List<Object> semantics = new ArrayList<>();
         long index = 0;
         for (ParameterGroup group : optimizer.groups()) {
             Map<String, Object> named = new LinkedHashMap<>(group.hyperParameters().namedHyperParameters());
@@ -92,12 +96,14 @@ final class StateDictFile {
             named.put("params", indices);
             groups.add(named);
             optimizers.add(group.algorithm().name());
+            semantics.add(group.algorithm().semantics().name());
         }
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("format", FORMAT);
         metadata.put("param_groups", new String(Json.write(groups), StandardCharsets.UTF_8));
         metadata.put("optimizers", new String(Json.write(optimizers), StandardCharsets.UTF_8));
         metadata.put("step_count", Long.toString(optimizer.stepCount()));
+        metadata.put(SEMANTICS, new String(Json.write(semantics), StandardCharsets.UTF_8));
         try (Arena arena = LittleEndianFloats.stagingArena()) {
             List<Safetensors.Output> tensors = new ArrayList<>();
             List<Parameter> parameters = Checkpoint.inGroupOrder(optimizer);
@@ -138,7 +144,7 @@ final class StateDictFile {
     }
 
     static void load(Optimizer optimizer, Path path) throws IOException {
-        load(optimizer, path, LittleEndianFloats::stagingArena, SafetensorsReader.FILE);
+        load(optimizer, path, LittleEndianFloats::stagingArena, SafetensorsReader.FILE, LOG);
     }
 
     /**
@@ -146,8 +152,8 @@ final class StateDictFile {
      * {@code staging}: everything the header decides is decided before the data is read, and the data then
      * takes exactly the bytes of the state it restores.
      */
-    static void load(Optimizer optimizer, Path path, Supplier<Arena> staging, SafetensorsReader.Opener opener)
-            throws IOException {
+    static void load(Optimizer optimizer, Path path, Supplier<Arena> staging, SafetensorsReader.Opener opener,
+                     System.Logger log) throws IOException {
         Path file = path.toAbsolutePath();
         List<Parameter> parameters = Checkpoint.inGroupOrder(optimizer);
         try (SafetensorsReader reader = SafetensorsReader.open(file, maxHeaderBytes(optimizer, parameters),
@@ -175,12 +181,15 @@ final class StateDictFile {
                 }
             }
             apply(optimizer, plan.hyperParameters(), parameters, plan.state(), counts, data, steps);
+            for (String warning : plan.semanticsWarnings()) {
+                log.log(System.Logger.Level.WARNING, file + ": " + warning);
+            }
         }
     }
 
     /** What a file's header says to load: each group's hyper-parameters, each parameter's entries, the count. */
     private record Plan(List<Algorithm> hyperParameters, Map<Integer, Map<String, Safetensors.Tensor>> state,
-                        Long declaredSteps) {
+                        Long declaredSteps, List<String> semanticsWarnings) {
     }
 
     /** Decides from the header alone whether the file fits this optimizer, and what it would load. */
@@ -204,7 +213,51 @@ final class StateDictFile {
         for (int i = 0; i < parameters.size(); i++) {
             checkEntries(file, "state." + i, parameters.get(i), state.getOrDefault(i, Map.of()));
         }
-        return new Plan(hyperParameters, state, declaredSteps(file, metadata));
+        return new Plan(hyperParameters, state, declaredSteps(file, metadata),
+                semanticsWarnings(file, optimizer, metadata));
+    }
+
+    /**
+     * How the file's writer differs from the groups' {@link Semantics}: what vecoptim recorded ({@code semantics},
+     * each group's) or the PyTorch that wrote it ({@code torch_version}, from {@code state_dict.py}). The state
+     * loads all the same (it has the same layout under both); the warnings name the setting that goes on with the
+     * writer's bits.
+     */
+    private static List<String> semanticsWarnings(Path file, Optimizer optimizer, Map<String, String> metadata)
+            throws CheckpointException {
+        List<ParameterGroup> groups = optimizer.groups();
+        List<?> recorded = jsonList(file, metadata, SEMANTICS, false);
+        String torch = metadata.get(TORCH_VERSION);
+        if (recorded != null && recorded.size() != groups.size()) {
+            throw refused(file, "its " + SEMANTICS + " name " + recorded.size() + " groups and this optimizer has "
+                    + groups.size());
+        }
+        Semantics ofTorch = torch == null ? null : Semantics.ofTorchVersion(torch);
+        if (torch != null && ofTorch == null) {
+            throw refused(file, "its " + TORCH_VERSION + " \"" + torch + "\" is not a PyTorch version");
+        }
+        List<String> warnings = new ArrayList<>();
+        for (ParameterGroup group : groups) {
+            Semantics here = group.algorithm().semantics();
+            Semantics written = ofTorch;
+            String writer = "PyTorch " + torch;
+            if (recorded != null) {
+                written = recorded.get(group.index()) instanceof String name ? Semantics.named(name) : null;
+                if (written == null) {
+                    throw refused(file, "its " + SEMANTICS + "[" + group.index() + "] "
+                            + NamedValues.repr(recorded.get(group.index())) + " is none of "
+                            + List.of(Semantics.values()));
+                }
+                writer = "vecoptim under Semantics." + written.name();
+            }
+            if (written != null && written != here) {
+                warnings.add("group " + group.index() + " was written by " + writer + " and runs Semantics."
+                        + here.name() + " here, whose roundings differ (" + written.version() + " against "
+                        + here.version() + "); build it with .semantics(Semantics." + written.name() + ") to go on"
+                        + " with the bits of " + written.version());
+            }
+        }
+        return warnings;
     }
 
     /**

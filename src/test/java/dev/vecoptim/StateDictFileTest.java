@@ -144,7 +144,7 @@ class StateDictFileTest {
                     + "\\\"amsgrad\\\":true,\\\"maximize\\\":false,\\\"params\\\":[0,1]},{\\\"lr\\\":0.5,"
                     + "\\\"betas\\\":[0.9,0.999],\\\"eps\\\":1.0E-8,\\\"weight_decay\\\":0.25,\\\"amsgrad\\\":true,"
                     + "\\\"maximize\\\":false,\\\"params\\\":[2,3]}]\",\"optimizers\":\"[\\\"Adam\\\",\\\"Adam\\\"]\","
-                    + "\"step_count\":\"4\",\"crc32\":\""), header);
+                    + "\"step_count\":\"4\",\"semantics\":\"[\\\"PYTORCH_2\\\",\\\"PYTORCH_2\\\"]\",\"crc32\":\""), header);
             assertTrue(header.matches("(?s).*\"crc32\":\"[0-9a-f]{8}\"},\"state\\.0\\.exp_avg\".*"), header);
             assertTrue(header.stripTrailing().endsWith("}"), header);
             assertTrue(header.length() - header.stripTrailing().length() < 8, "padded with spaces, no more");
@@ -424,12 +424,67 @@ class StateDictFileTest {
         assertRefusedAfter(groups(json -> json.replaceFirst("\"params\":\\[0,1]", "\"params\":null")),
                 "param_groups[0] has the params null and this optimizer's group 0 [0, 1]");
         assertRefusedAfter(tensors(edit -> edit.metadata.put("steps_count", "4")), "its __metadata__ has steps_count,"
-                + " which a state dict does not have (it has format, param_groups, optimizers, step_count, crc32)");
+                + " which a state dict does not have (it has format, param_groups, optimizers, step_count, semantics,"
+                + " torch_version, crc32)");
         assertRefusedAfter(tensors(edit -> edit.metadata.put("optimizers", "[null,null]")),
                 "its optimizers [null, null] are not PyTorch class names");
         assertRefusedAfter(tensors(edit -> edit.metadata.put("step_count", "NaN")), "its step_count \"NaN\" is not a count");
         assertRefusedAfter(tensors(edit -> edit.scalar("state.1.step", "F64", Double.NaN)),
                 "state.1.step is NaN, not a step count");
+    }
+
+    @Test
+    void aFileFromAnotherSemanticsLoadsWithAWarningThatNamesTheSetting() throws IOException {
+        Algorithm older = Adam.builder().semantics(Semantics.PYTORCH_1_13).build();
+        try (Arena arena = Arena.ofShared(); Optimizer trained = trained(arena, older, older, false, 53);
+             Optimizer target = fresh(arena, trained); Optimizer same = fresh(arena, trained)) {
+            Path file = directory.resolve("older.safetensors");
+            trained.saveStateDict(file);
+            RecordingLogger sameLog = new RecordingLogger();
+            StateDictFile.load(same, file, Arena::ofShared, SafetensorsReader.FILE, sameLog);
+            assertEquals(List.of(), sameLog.lines, "the same semantics: nothing to say");
+
+            Optimizer newer = Optimizer.builder().build();
+            for (ParameterGroup group : trained.groups()) {
+                ParameterGroup added = newer.addGroup(group.hyperParameters().withSemantics(Semantics.PYTORCH_2));
+                for (Parameter parameter : group.parameters()) {
+                    added.add(filled(arena, (int) parameter.elementCount(), new SplittableRandom(1)),
+                            arena.allocate(parameter.value().byteSize()));
+                }
+            }
+            try (newer) {
+                RecordingLogger log = new RecordingLogger();
+                StateDictFile.load(newer, file, Arena::ofShared, SafetensorsReader.FILE, log);
+                assertArrayEquals(Checkpoint.inGroupOrder(trained).get(1).state("exp_avg").toArray(ValueLayout.JAVA_INT),
+                        Checkpoint.inGroupOrder(newer).get(1).state("exp_avg").toArray(ValueLayout.JAVA_INT),
+                        "loaded all the same");
+                assertEquals(2, log.lines.size(), log.lines.toString());
+                assertEquals("WARNING " + file.toAbsolutePath() + ": group 0 was written by vecoptim under"
+                        + " Semantics.PYTORCH_1_13 and runs Semantics.PYTORCH_2 here, whose roundings differ (PyTorch"
+                        + " 1.13 against PyTorch 2.x); build it with .semantics(Semantics.PYTORCH_1_13) to go on with"
+                        + " the bits of PyTorch 1.13", log.lines.getFirst());
+
+                SafetensorsEdit fromPyTorch = SafetensorsEdit.of(file);
+                fromPyTorch.metadata.remove("semantics");
+                fromPyTorch.metadata.put("torch_version", "1.13.0a0");
+                fromPyTorch.write(file);
+                log.lines.clear();
+                StateDictFile.load(newer, file, Arena::ofShared, SafetensorsReader.FILE, log);
+                assertTrue(log.lines.getFirst().endsWith(": group 0 was written by PyTorch 1.13.0a0 and runs"
+                        + " Semantics.PYTORCH_2 here, whose roundings differ (PyTorch 1.13 against PyTorch 2.x); build"
+                        + " it with .semantics(Semantics.PYTORCH_1_13) to go on with the bits of PyTorch 1.13"),
+                        log.lines.toString());
+                log.lines.clear();
+                StateDictFile.load(target, file, Arena::ofShared, SafetensorsReader.FILE, log);
+                assertEquals(List.of(), log.lines, "PyTorch 1.13's file into 1.13's semantics");
+            }
+        }
+        assertRefusedAfter(tensors(edit -> edit.metadata.put("semantics", "[\"PYTORCH_3\",\"PYTORCH_2\"]")),
+                "its semantics[0] PYTORCH_3 is none of [PYTORCH_2, PYTORCH_1_13]");
+        assertRefusedAfter(tensors(edit -> edit.metadata.put("semantics", "[\"PYTORCH_2\"]")),
+                "its semantics name 1 groups and this optimizer has 2");
+        assertRefusedAfter(tensors(edit -> edit.metadata.put("torch_version", "banana")),
+                "its torch_version \"banana\" is not a PyTorch version");
     }
 
     @Test

@@ -169,7 +169,7 @@ class StateDictIntegrityTest {
                         public void close() {
                             own.close();
                         }
-                    }, SafetensorsReader.FILE));
+                    }, SafetensorsReader.FILE, new RecordingLogger()));
             long stateBytes = 4L * (3 + 2 + 1) * 2 + 4L * 3;
             assertEquals(stateBytes, asked[0], "exactly the bytes of the state it restores: two buffers and a step each");
             assertTrue(refused.getMessage().endsWith(": cannot allocate the " + stateBytes + " bytes to read its state"
@@ -273,7 +273,7 @@ class StateDictIntegrityTest {
                 Arena::ofConfined, path -> {
                     opened.set(CountingChannel.open(path));
                     return opened.get();
-                }));
+                }, new RecordingLogger()));
         assertTrue(refused.getMessage().endsWith(message), refused.getMessage());
         assertEquals(8 + headerLength(file), opened.get().end(), "read up to the end of the header, and not a byte"
                 + " of the data");
