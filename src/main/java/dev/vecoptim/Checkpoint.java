@@ -17,19 +17,19 @@ import java.util.TreeSet;
 import java.util.zip.CRC32C;
 
 /**
- * Saves and loads an optimizer's state. The file, format version 2, little-endian:
+ * Saves and loads an optimizer's state. The file, format version 3, little-endian:
  * <pre>
  * "VECOPTIM"  magic, 8 bytes
- * u32         format version (2)
+ * u32         format version (3)
  * u32         header length in bytes, from offset 16
  * header      steps, groups, their optimizers and hyper-parameters by PyTorch's names, parameters' sizes,
  *             step counts, state buffer names and scalars: see {@link CheckpointHeader}
  * zeros       up to the next multiple of 64 bytes
  * payload     group by group, each group's parameters in order, each parameter's state buffers in the
- *             header's order: their floats
+ *             header's order, then its values if the header says so: their floats
  * u32         CRC32C of every byte before it
  * </pre>
- * Format 1 (vecoptim's first) is still read. It wrote the payload in the order the parameters were
+ * Formats 2 (no schedules, no values) and 1 (vecoptim's first) are still read. It wrote the payload in the order the parameters were
  * registered, whatever their groups, so it is read in this optimizer's registration order: right when the
  * same code built both optimizers, which a file of format 1 cannot prove.
  *
@@ -60,9 +60,8 @@ final class Checkpoint {
                     ByteBuffer.allocate((int) (payloadStart - CheckpointReader.PREAMBLE - headerLength)));
             MemorySegment buffer = LittleEndianFloats.buffer(arena);
             for (Parameter parameter : inGroupOrder(optimizer)) {
-                for (int s = 0; s < parameter.stateNames().size(); s++) {
-                    LittleEndianFloats.write(parameter.stateBuffers()[s], buffer,
-                            bytes -> LittleEndianFloats.writeAll(out, crc, bytes));
+                for (MemorySegment saved : savedBuffers(parameter, parameter.block() != null)) {
+                    LittleEndianFloats.write(saved, buffer, bytes -> LittleEndianFloats.writeAll(out, crc, bytes));
                 }
             }
             LittleEndianFloats.writeAll(out, ByteBuffer.allocate(Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN)
@@ -78,6 +77,16 @@ final class Checkpoint {
         }
     }
 
+    /** What the payload holds of {@code parameter}, in order: its state buffers, then its values if saved. */
+    private static List<MemorySegment> savedBuffers(Parameter parameter, boolean values) {
+        List<MemorySegment> buffers = new ArrayList<>(List.of(parameter.stateBuffers())
+                .subList(0, parameter.stateNames().size()));
+        if (values) {
+            buffers.add(parameter.value());
+        }
+        return buffers;
+    }
+
     static List<Parameter> inGroupOrder(Optimizer optimizer) {
         List<Parameter> parameters = new ArrayList<>();
         optimizer.groups().forEach(group -> parameters.addAll(group.parameters()));
@@ -85,11 +94,11 @@ final class Checkpoint {
     }
 
     static void load(Optimizer optimizer, Path file) throws IOException {
-        load(optimizer, file, CheckpointReader.READ_BYTES);
+        load(optimizer, file, CheckpointReader.READ_BYTES, System.getLogger("dev.vecoptim"));
     }
 
-    /** {@link #load(Optimizer, Path)}, reading at most {@code readBytes} at once. */
-    static void load(Optimizer optimizer, Path file, int readBytes) throws IOException {
+    /** {@link #load(Optimizer, Path)}, reading at most {@code readBytes} at once, warnings to {@code log}. */
+    static void load(Optimizer optimizer, Path file, int readBytes, System.Logger log) throws IOException {
         try (CheckpointReader reader = CheckpointReader.open(file, readBytes); Arena staging = LittleEndianFloats.stagingArena()) {
             CheckpointHeader header = reader.header();
             String mismatch = mismatch(optimizer, header);
@@ -111,8 +120,17 @@ final class Checkpoint {
             if (badSteps != null) {
                 throw new CheckpointException(file + ": " + badSteps);
             }
+            List<SavedSchedule.Decision> schedules = new ArrayList<>();
+            for (ParameterGroup group : optimizer.groups()) {
+                try {
+                    schedules.add(SavedSchedule.decide(group, header.groups().get(group.index()).schedule()));
+                } catch (IllegalArgumentException refused) {
+                    throw new CheckpointException(file + ": " + refused.getMessage(), refused);
+                }
+            }
             List<Parameter> payloadOrder = reader.version() == 1 ? optimizer.parameters() : inGroupOrder(optimizer);
             apply(optimizer, header, hyperParameters, payload, payloadOrder);
+            SavedSchedule.apply(optimizer, schedules, file, log);
         }
     }
 
@@ -152,6 +170,10 @@ final class Checkpoint {
                 if (entry.floats() != parameter.elementCount()) {
                     return parameter.label() + " has " + entry.floats() + " floats in the checkpoint and "
                             + parameter.elementCount() + " here";
+                }
+                if (entry.values() && parameter.block() == null) {
+                    return parameter.label() + "'s values are in the checkpoint, from memory the optimizer owned"
+                            + " (group.allocate), and here it is in the caller's memory";
                 }
                 if (!entry.stateNames().equals(parameter.stateNames())) {
                     return parameter.label() + " keeps " + entry.stateNames() + " in the checkpoint and "
@@ -195,11 +217,12 @@ final class Checkpoint {
                               MemorySegment payload, List<Parameter> payloadOrder) {
         long offset = 0;
         for (Parameter parameter : payloadOrder) {
-            for (int s = 0; s < parameter.stateNames().size(); s++) {
-                MemorySegment state = parameter.stateBuffers()[s];
-                MemorySegment.copy(payload, LittleEndianFloats.LAYOUT, offset, state, ValueLayout.JAVA_FLOAT, 0,
+            CheckpointHeader.Entry entry = header.groups().get(parameter.group().index()).parameters()
+                    .get(parameter.index());
+            for (MemorySegment saved : savedBuffers(parameter, entry.values())) {
+                MemorySegment.copy(payload, LittleEndianFloats.LAYOUT, offset, saved, ValueLayout.JAVA_FLOAT, 0,
                         parameter.elementCount());
-                offset += state.byteSize();
+                offset += saved.byteSize();
             }
         }
         for (ParameterGroup group : optimizer.groups()) {

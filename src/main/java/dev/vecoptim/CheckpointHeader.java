@@ -10,11 +10,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What a checkpoint's header says: the optimizer's step count and, per group, its optimizer, hyper-parameters
- * and parameters. Written in format 2; format 1 is still read. All numbers little-endian; a string is a u16
- * byte length and its UTF-8 bytes.
+ * What a checkpoint's header says: the optimizer's step count and, per group, its optimizer, hyper-parameters,
+ * schedule and parameters. Written in format 3; formats 1 and 2 are still read. All numbers little-endian; a
+ * string is a u16 byte length and its UTF-8 bytes.
  *
  * <pre>
+ * format 3:  format 2, and per group after its semantics: string schedule ({@link SavedSchedule}: JSON, or empty
+ *            for none); per parameter after its scalars: u8 values (1: the payload holds its values after its
+ *            state buffers, as it does for a parameter in memory the optimizer owns)
  * format 2:  u64 optimizer steps, u32 groups, and per group:
  *              string optimizer (PyTorch's class name: SGD, RMSprop, Adam, AdamW, Adagrad, NAdam, ASGD, ...)
  *              string semantics (PYTORCH_2 or PYTORCH_1_13: whose bits its updates reproduce)
@@ -41,12 +44,20 @@ record CheckpointHeader(long steps, List<Group> groups) {
     private static final String[][] VERSION_1_FLAGS = {{"nesterov", "maximize"}, {"centered", "maximize"},
         {"amsgrad", "maximize"}};
 
-    /** A parameter group as the file holds it. */
-    record Group(String optimizer, String semantics, Map<String, Object> hyperParameters, List<Entry> parameters) {
+    /** A parameter group as the file holds it; its schedule "" when it has none (or the file is older). */
+    record Group(String optimizer, String semantics, Map<String, Object> hyperParameters, String schedule,
+                 List<Entry> parameters) {
     }
 
-    /** A parameter as the file holds it: its size, its step count, its state buffers' names and its scalars. */
-    record Entry(long floats, long steps, List<String> stateNames, Map<String, Double> scalars) {
+    /**
+     * A parameter as the file holds it: its size, its step count, its state buffers' names, its scalars, and
+     * whether the payload holds its values too.
+     */
+    record Entry(long floats, long steps, List<String> stateNames, Map<String, Double> scalars, boolean values) {
+        /** The buffers of it the payload holds: its state buffers, and its values if saved. */
+        long buffers() {
+            return stateNames.size() + (values ? 1 : 0);
+        }
     }
 
     /** A header that cannot be read: the message says why. */
@@ -69,10 +80,10 @@ record CheckpointHeader(long steps, List<Group> groups) {
                     scalars.put(name, (double) parameter.scalar(name));
                 }
                 parameters.add(new Entry(parameter.elementCount(), parameter.stepCount(), parameter.stateNames(),
-                        scalars));
+                        scalars, parameter.block() != null));
             }
             groups.add(new Group(algorithm.name(), algorithm.semantics().name(), algorithm.namedHyperParameters(),
-                    parameters));
+                    SavedSchedule.describe(group.schedule()), parameters));
         }
         return new CheckpointHeader(optimizer.stepCount(), groups);
     }
@@ -83,13 +94,13 @@ record CheckpointHeader(long steps, List<Group> groups) {
         for (Group group : groups) {
             for (Entry parameter : group.parameters()) {
                 bytes = Math.addExact(bytes, Math.multiplyExact(Math.multiplyExact(parameter.floats(),
-                        (long) parameter.stateNames().size()), Float.BYTES));
+                        parameter.buffers()), Float.BYTES));
             }
         }
         return bytes;
     }
 
-    /** This header in format 2. */
+    /** This header in format 3. */
     ByteBuffer write() {
         Writer out = new Writer();
         out.u64(steps);
@@ -97,6 +108,7 @@ record CheckpointHeader(long steps, List<Group> groups) {
         for (Group group : groups) {
             out.string(group.optimizer());
             out.string(group.semantics());
+            out.string(group.schedule());
             out.u32(group.hyperParameters().size());
             group.hyperParameters().forEach((name, value) -> {
                 out.string(name);
@@ -113,20 +125,21 @@ record CheckpointHeader(long steps, List<Group> groups) {
                     out.string(name);
                     out.f64(value);
                 });
+                out.flag(parameter.values());
             }
         }
         return out.bytes.flip();
     }
 
     /**
-     * Reads a header of format {@code version} (1 or 2) that fills {@code in} exactly.
+     * Reads a header of format {@code version} (1, 2 or 3) that fills {@code in} exactly.
      *
      * @throws MalformedException if it is not a well-formed header
      */
     static CheckpointHeader read(int version, ByteBuffer in) throws MalformedException {
         in.order(ByteOrder.LITTLE_ENDIAN);
         try {
-            CheckpointHeader header = version == 1 ? readVersion1(in) : readVersion2(in);
+            CheckpointHeader header = version == 1 ? readVersion1(in) : readVersion2Or3(in, version == 3);
             if (in.hasRemaining()) {
                 throw new MalformedException(in.remaining() + " header bytes are left over");
             }
@@ -139,13 +152,14 @@ record CheckpointHeader(long steps, List<Group> groups) {
         }
     }
 
-    private static CheckpointHeader readVersion2(ByteBuffer in) throws MalformedException {
+    private static CheckpointHeader readVersion2Or3(ByteBuffer in, boolean three) throws MalformedException {
         long steps = in.getLong();
         int groupCount = count(in, "groups");
         List<Group> groups = new ArrayList<>();
         for (int g = 0; g < groupCount; g++) {
             String optimizer = string(in);
             String semantics = string(in);
+            String schedule = three ? string(in) : "";
             Map<String, Object> hyperParameters = new LinkedHashMap<>();
             for (int h = count(in, "hyper-parameters"); h > 0; h--) {
                 String name = string(in);
@@ -168,13 +182,14 @@ record CheckpointHeader(long steps, List<Group> groups) {
                         throw new MalformedException("a parameter of group " + g + " holds the scalar " + name + " twice");
                     }
                 }
+                boolean values = three && flag(in);
                 if (floats < 0) {
                     throw new MalformedException("a parameter of group " + g + " has a negative size");
                 }
                 parameters.add(new Entry(floats, parameterSteps, List.copyOf(stateNames),
-                        Collections.unmodifiableMap(scalars)));
+                        Collections.unmodifiableMap(scalars), values));
             }
-            groups.add(new Group(optimizer, semantics, hyperParameters, parameters));
+            groups.add(new Group(optimizer, semantics, hyperParameters, schedule, parameters));
         }
         return new CheckpointHeader(steps, groups);
     }
@@ -219,9 +234,9 @@ record CheckpointHeader(long steps, List<Group> groups) {
                 if (floats < 0) {
                     throw new MalformedException("a parameter of group " + g + " has a negative size");
                 }
-                parameters.add(new Entry(floats, in.getLong(), stateNames, Map.of()));
+                parameters.add(new Entry(floats, in.getLong(), stateNames, Map.of(), false));
             }
-            groups.add(new Group(optimizer, Semantics.PYTORCH_1_13.name(), named, parameters));
+            groups.add(new Group(optimizer, Semantics.PYTORCH_1_13.name(), named, "", parameters));
         }
         return new CheckpointHeader(steps, groups);
     }
@@ -300,6 +315,10 @@ record CheckpointHeader(long steps, List<Group> groups) {
             room(Double.BYTES).putDouble(value);
         }
 
+        void flag(boolean value) {
+            room(1).put((byte) (value ? 1 : 0));
+        }
+
         void string(String text) {
             byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
             room(Short.BYTES + utf8.length).putShort((short) utf8.length).put(utf8);
@@ -311,7 +330,10 @@ record CheckpointHeader(long steps, List<Group> groups) {
                     room(1).put(NUMBER);
                     f64(number);
                 }
-                case Boolean flag -> room(2).put(FLAG).put((byte) (flag ? 1 : 0));
+                case Boolean flag -> {
+                    room(1).put(FLAG);
+                    flag(flag);
+                }
                 case double[] tuple -> {
                     room(1).put(TUPLE);
                     u32(tuple.length);

@@ -26,7 +26,7 @@ import java.util.zip.CRC32C;
  */
 final class CheckpointReader implements AutoCloseable {
     static final byte[] MAGIC = {'V', 'E', 'C', 'O', 'P', 'T', 'I', 'M'};
-    static final int VERSION = 2;
+    static final int VERSION = 3;
     static final int PREAMBLE = MAGIC.length + 2 * Integer.BYTES;
     static final int ALIGNMENT = 64;
     private static final int CRC_BYTES = Integer.BYTES;
@@ -91,9 +91,9 @@ final class CheckpointReader implements AutoCloseable {
         }
         ByteBuffer numbers = ByteBuffer.wrap(preamble, MAGIC.length, 2 * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         version = numbers.getInt();
-        if (version != 1 && version != VERSION) {
+        if (version < 1 || version > VERSION) {
             throw new CheckpointException(file + " is format version " + Integer.toUnsignedString(version)
-                    + "; this vecoptim reads versions 1 and " + VERSION);
+                    + "; this vecoptim reads versions 1 to " + VERSION);
         }
         headerLength = numbers.getInt();
         if (headerLength < 0 || headerLength > size - PREAMBLE - CRC_BYTES) {

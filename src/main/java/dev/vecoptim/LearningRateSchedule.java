@@ -6,7 +6,9 @@ package dev.vecoptim;
  * {@code lr(0)}. Set on a {@link ParameterGroup}, it sets the group's learning rate before every step.
  *
  * <p>The factories use PyTorch's closed forms ({@code _get_closed_form_lr}); PyTorch's default, chained
- * form can differ from them by an ulp of the learning rate.
+ * form can differ from them by an ulp of the learning rate. A schedule the factories made is saved with the
+ * optimizer (checkpoints and state dicts) and restored by a load onto a group that has none; one of the program's
+ * own (a lambda) cannot be saved, so a load says so.
  */
 @FunctionalInterface
 public interface LearningRateSchedule {
@@ -27,7 +29,7 @@ public interface LearningRateSchedule {
      */
     static LearningRateSchedule constant(double lr) {
         HyperParameterChecks.lr(lr);
-        return completed -> lr;
+        return DescribedSchedule.of("constant", completed -> lr, "lr", lr);
     }
 
     /**
@@ -42,7 +44,8 @@ public interface LearningRateSchedule {
         HyperParameterChecks.lr(lr);
         requirePositive("stepSize", stepSize);
         requireGamma(gamma);
-        return completed -> lr * Math.pow(gamma, Math.floorDiv(completed, stepSize));
+        return DescribedSchedule.of("StepLR", completed -> lr * Math.pow(gamma, Math.floorDiv(completed, stepSize)),
+                "lr", lr, "step_size", stepSize, "gamma", gamma);
     }
 
     /**
@@ -55,7 +58,8 @@ public interface LearningRateSchedule {
     static LearningRateSchedule exponential(double lr, double gamma) {
         HyperParameterChecks.lr(lr);
         requireGamma(gamma);
-        return completed -> lr * Math.pow(gamma, completed);
+        return DescribedSchedule.of("ExponentialLR", completed -> lr * Math.pow(gamma, completed), "lr", lr,
+                "gamma", gamma);
     }
 
     /**
@@ -71,7 +75,9 @@ public interface LearningRateSchedule {
         HyperParameterChecks.lr(lr);
         requirePositive("tMax", tMax);
         HyperParameterChecks.lr(etaMin);
-        return completed -> etaMin + (lr - etaMin) * (1 + Math.cos(Math.PI * completed / tMax)) / 2;
+        return DescribedSchedule.of("CosineAnnealingLR",
+                completed -> etaMin + (lr - etaMin) * (1 + Math.cos(Math.PI * completed / tMax)) / 2, "lr", lr,
+                "T_max", tMax, "eta_min", etaMin);
     }
 
     /**
@@ -90,9 +96,10 @@ public interface LearningRateSchedule {
             throw new IllegalArgumentException("startFactor must be in (0, 1], was " + startFactor);
         }
         java.util.Objects.requireNonNull(then, "then");
-        return completed -> completed < warmupSteps
+        return DescribedSchedule.of("LinearWarmup", completed -> completed < warmupSteps
                 ? then.lr(0) * (startFactor + (1 - startFactor) * completed / warmupSteps)
-                : then.lr(completed - warmupSteps);
+                : then.lr(completed - warmupSteps), "warmup_steps", warmupSteps, "start_factor", startFactor,
+                "then", then);
     }
 
     private static void requirePositive(String name, long value) {

@@ -360,7 +360,9 @@ public final class Optimizer implements AutoCloseable {
     }
 
     /**
-     * Saves every group's hyper-parameters, every step count, every state buffer and scalar to {@code file},
+     * Saves every group's hyper-parameters and schedule (one the factories of {@link LearningRateSchedule} made; a
+     * function of the program's own is noted as such), every step count, every state buffer and scalar, and the
+     * values of the parameters in memory the optimizer owns ({@link ParameterGroup#allocate}) to {@code file},
      * atomically: a temporary file beside it ({@code <name>.<digits>.tmp}) is written, forced to disk and moved
      * over it, so that a crash leaves the previous checkpoint whole. A symbolic link is written through (the
      * file it points to is replaced, the link stays); a replaced file keeps its permissions, a new one gets
@@ -382,7 +384,9 @@ public final class Optimizer implements AutoCloseable {
      * structure: the same groups, each of the same optimizer with the same flags ({@code nesterov},
      * {@code centered}, {@code amsgrad}, {@code maximize}), the same parameters with the same sizes and state
      * buffers. The numbers of each group's hyper-parameters (lr, betas, eps, weight_decay, ...) are restored from
-     * the file, as are every state buffer and step count. The file is read once into memory of its own and
+     * the file, as are every state buffer and step count, and the values of parameters in memory the optimizer
+     * owns. A saved schedule is restored onto a group that has none; a group with another is refused; when either
+     * is a function of the program's own, the load logs a warning. The file is read once into memory of its own and
      * checked whole (header, sizes, CRC32C) before anything is changed, so a file that another process
      * truncates or overwrites meanwhile is refused, never half loaded. Loading needs memory for a copy of the
      * state while it runs.

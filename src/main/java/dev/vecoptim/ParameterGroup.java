@@ -209,6 +209,11 @@ public final class ParameterGroup {
         return step == preparedStep ? prepared : null;
     }
 
+    /** Sets a schedule a load restored; the caller holds the optimizer. */
+    void restoreSchedule(LearningRateSchedule restored) {
+        schedule = restored;
+    }
+
     /** Sets hyper-parameters already checked against this group's, and their learning rate. */
     void restore(Algorithm replacement) {
         hyperParameters = replacement;

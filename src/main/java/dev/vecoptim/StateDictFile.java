@@ -53,8 +53,9 @@ final class StateDictFile {
     /** The entries of {@code __metadata__} a state dict may have, {@code format} and {@code param_groups} always. */
     private static final String SEMANTICS = "semantics";
     private static final String TORCH_VERSION = "torch_version";
+    private static final String SCHEDULES = "schedules";
     private static final List<String> METADATA_KEYS = List.of("format", "param_groups", "optimizers", "step_count",
-            SEMANTICS, TORCH_VERSION, Safetensors.CHECKSUM);
+            SEMANTICS, SCHEDULES, TORCH_VERSION, Safetensors.CHECKSUM);
     private static final System.Logger LOG = System.getLogger("dev.vecoptim");
     private static final Set<String> NUMBER_DTYPES = Set.of("F32", "F64", "I32", "I64");
     private static final long HEADER_BASE_BYTES = 1 << 16;
@@ -86,6 +87,7 @@ final class StateDictFile {
         List<Object> groups = new ArrayList<>();
         List<Object> optimizers = new ArrayList<>();
         List<Object> semantics = new ArrayList<>();
+        List<Object> schedules = new ArrayList<>();
         long index = 0;
         for (ParameterGroup group : optimizer.groups()) {
             Map<String, Object> named = new LinkedHashMap<>(group.hyperParameters().namedHyperParameters());
@@ -97,6 +99,8 @@ final class StateDictFile {
             groups.add(named);
             optimizers.add(group.algorithm().name());
             semantics.add(group.algorithm().semantics().name());
+            String schedule = SavedSchedule.describe(group.schedule());
+            schedules.add(schedule.isEmpty() ? null : Json.parse(schedule.getBytes(StandardCharsets.UTF_8)));
         }
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("format", FORMAT);
@@ -104,6 +108,7 @@ final class StateDictFile {
         metadata.put("optimizers", new String(Json.write(optimizers), StandardCharsets.UTF_8));
         metadata.put("step_count", Long.toString(optimizer.stepCount()));
         metadata.put(SEMANTICS, new String(Json.write(semantics), StandardCharsets.UTF_8));
+        metadata.put(SCHEDULES, new String(Json.write(schedules), StandardCharsets.UTF_8));
         try (Arena arena = LittleEndianFloats.stagingArena()) {
             List<Safetensors.Output> tensors = new ArrayList<>();
             List<Parameter> parameters = Checkpoint.inGroupOrder(optimizer);
@@ -184,12 +189,13 @@ final class StateDictFile {
             for (String warning : plan.semanticsWarnings()) {
                 log.log(System.Logger.Level.WARNING, file + ": " + warning);
             }
+            SavedSchedule.apply(optimizer, plan.schedules(), file, log);
         }
     }
 
     /** What a file's header says to load: each group's hyper-parameters, each parameter's entries, the count. */
     private record Plan(List<Algorithm> hyperParameters, Map<Integer, Map<String, Safetensors.Tensor>> state,
-                        Long declaredSteps, List<String> semanticsWarnings) {
+                        Long declaredSteps, List<String> semanticsWarnings, List<SavedSchedule.Decision> schedules) {
     }
 
     /** Decides from the header alone whether the file fits this optimizer, and what it would load. */
@@ -214,7 +220,28 @@ final class StateDictFile {
             checkEntries(file, "state." + i, parameters.get(i), state.getOrDefault(i, Map.of()));
         }
         return new Plan(hyperParameters, state, declaredSteps(file, metadata),
-                semanticsWarnings(file, optimizer, metadata));
+                semanticsWarnings(file, optimizer, metadata), schedules(file, optimizer, metadata));
+    }
+
+    /** What the load does with each group's schedule in {@code schedules} ({@link SavedSchedule}). */
+    private static List<SavedSchedule.Decision> schedules(Path file, Optimizer optimizer, Map<String, String> metadata)
+            throws CheckpointException {
+        List<?> saved = jsonList(file, metadata, SCHEDULES, false);
+        if (saved != null && saved.size() != optimizer.groups().size()) {
+            throw refused(file, "its " + SCHEDULES + " name " + saved.size() + " groups and this optimizer has "
+                    + optimizer.groups().size());
+        }
+        List<SavedSchedule.Decision> decisions = new ArrayList<>();
+        for (ParameterGroup group : optimizer.groups()) {
+            Object schedule = saved == null ? null : saved.get(group.index());
+            try {
+                decisions.add(SavedSchedule.decide(group, schedule == null ? ""
+                        : new String(Json.write(schedule), StandardCharsets.UTF_8)));
+            } catch (IllegalArgumentException refused) {
+                throw new CheckpointException(file + ": " + refused.getMessage(), refused);
+            }
+        }
+        return decisions;
     }
 
     /**

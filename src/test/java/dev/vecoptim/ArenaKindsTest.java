@@ -30,7 +30,7 @@ class ArenaKindsTest {
     void confinedAndOwnerlessParametersInOneJvmAreWarnedAboutUnlessC2IsToldNotToMindThem(String option,
                                                                                          boolean warned) {
         List<String> arguments = new java.util.ArrayList<>(List.of("--add-modules", "jdk.incubator.vector", "-cp",
-                JdkTool.classPath(JdkTool.CLASSES, JdkTool.TEST_CLASSES)));
+                JdkTool.classPath(JdkTool.CLASSES, JdkTool.jackson(), JdkTool.TEST_CLASSES)));
         if (!option.isEmpty()) {
             arguments.add(option);
         }
@@ -47,7 +47,7 @@ class ArenaKindsTest {
         "adamw, shared auto global, ''", "adamw, mixed, -XX:-UseProfiledLoopPredicate"})
     void kernelsAreNotDeoptimizedAgainAndAgainWhateverTheArena(String optimizer, String kinds, String option) {
         List<String> arguments = new java.util.ArrayList<>(List.of("-Xlog:deoptimization=debug", "--add-modules",
-                "jdk.incubator.vector", "-cp", JdkTool.classPath(JdkTool.CLASSES, JdkTool.TEST_CLASSES)));
+                "jdk.incubator.vector", "-cp", JdkTool.classPath(JdkTool.CLASSES, JdkTool.jackson(), JdkTool.TEST_CLASSES)));
         if (!option.isEmpty()) {
             arguments.add(option);
         }

@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * a full disk, links, permissions, directories and FIFOs. Each child process is bounded in time.
  */
 class CheckpointFileTest {
-    private static final String CLASS_PATH = JdkTool.classPath(JdkTool.CLASSES, JdkTool.TEST_CLASSES);
+    private static final String CLASS_PATH = JdkTool.classPath(JdkTool.CLASSES, JdkTool.jackson(), JdkTool.TEST_CLASSES);
 
     @TempDir
     Path directory;

@@ -84,8 +84,8 @@ final class CheckpointFiles {
     }
 
     /**
-     * Rewrites a checkpoint of format 2 with another header, as a writer with other intentions would: the
-     * payload is kept, the CRC32C is made right. For files a correct vecoptim never writes.
+     * Rewrites a checkpoint with another header, in the current format, as a writer with other intentions would:
+     * the payload is kept, the CRC32C is made right. For files a correct vecoptim never writes.
      */
     static void rewriteHeader(Path file, UnaryOperator<CheckpointHeader> change) throws IOException {
         ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
@@ -95,14 +95,14 @@ final class CheckpointFiles {
         byte[] payload = Arrays.copyOfRange(bytes.array(), (int) oldPayloadStart, bytes.capacity() - 4);
         CheckpointHeader header;
         try {
-            header = CheckpointHeader.read(2, ByteBuffer.wrap(oldHeader));
+            header = CheckpointHeader.read(bytes.getInt(8), ByteBuffer.wrap(oldHeader));
         } catch (CheckpointHeader.MalformedException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
         ByteBuffer newHeader = change.apply(header).write();
         byte[] headerBytes = new byte[newHeader.remaining()];
         newHeader.get(headerBytes);
-        Files.write(file, crafted(2, headerBytes, payload));
+        Files.write(file, crafted(CheckpointReader.VERSION, headerBytes, payload));
     }
 
     /**
@@ -126,7 +126,8 @@ final class CheckpointFiles {
         CheckpointHeader.Group group = groups.get(g);
         java.util.Map<String, Object> named = new java.util.LinkedHashMap<>(group.hyperParameters());
         named.put(name, value);
-        groups.set(g, new CheckpointHeader.Group(group.optimizer(), group.semantics(), named, group.parameters()));
+        groups.set(g, new CheckpointHeader.Group(group.optimizer(), group.semantics(), named, group.schedule(),
+                group.parameters()));
         return new CheckpointHeader(header.steps(), groups);
     }
 
@@ -136,9 +137,10 @@ final class CheckpointFiles {
         CheckpointHeader.Group group = groups.get(g);
         List<CheckpointHeader.Entry> parameters = new ArrayList<>(group.parameters());
         CheckpointHeader.Entry entry = parameters.get(p);
-        parameters.set(p, new CheckpointHeader.Entry(entry.floats(), steps, entry.stateNames(), entry.scalars()));
+        parameters.set(p, new CheckpointHeader.Entry(entry.floats(), steps, entry.stateNames(), entry.scalars(),
+                entry.values()));
         groups.set(g, new CheckpointHeader.Group(group.optimizer(), group.semantics(), group.hyperParameters(),
-                parameters));
+                group.schedule(), parameters));
         return new CheckpointHeader(header.steps(), groups);
     }
 }

@@ -42,7 +42,7 @@ class CheckpointReaderTest {
             source.save(file);
             for (int readBytes : new int[] {1, 3, 64, 4096, 1 << 20}) {
                 try (Optimizer target = trained(arena, 0, 3000, 17, 5)) {
-                    Checkpoint.load(target, file, readBytes);
+                    Checkpoint.load(target, file, readBytes, new RecordingLogger());
                     assertEquals(state(source), state(target), "read " + readBytes + " bytes at once");
                 }
             }
@@ -101,13 +101,15 @@ class CheckpointReaderTest {
     @Test
     void aHeaderDescribingMoreThan2To63BytesIsRefused() throws IOException {
         CheckpointHeader huge = new CheckpointHeader(1, List.of(new CheckpointHeader.Group("SGD", "PYTORCH_2",
-                Sgd.builder(0.1).momentum(0.9).build().namedHyperParameters(),
-                List.of(new CheckpointHeader.Entry((1L << 61) - 1, 1, List.of("momentum_buffer"), Map.of())))));
-        assertRefused(crafted(2, bytes(huge.write()), new byte[8]), "but its header describes more than 2^63");
+                Sgd.builder(0.1).momentum(0.9).build().namedHyperParameters(), "",
+                List.of(new CheckpointHeader.Entry((1L << 61) - 1, 1, List.of("momentum_buffer"), Map.of(), false)))));
+        assertRefused(crafted(CheckpointReader.VERSION, bytes(huge.write()), new byte[8]),
+                "but its header describes more than 2^63");
         CheckpointHeader tooHuge = new CheckpointHeader(1, List.of(new CheckpointHeader.Group("SGD", "PYTORCH_2",
-                Sgd.builder(0.1).momentum(0.9).build().namedHyperParameters(),
-                List.of(new CheckpointHeader.Entry(1L << 61, 1, List.of("momentum_buffer"), Map.of())))));
-        assertRefused(crafted(2, bytes(tooHuge.write()), new byte[8]), "its header describes more than 2^63 bytes");
+                Sgd.builder(0.1).momentum(0.9).build().namedHyperParameters(), "",
+                List.of(new CheckpointHeader.Entry(1L << 61, 1, List.of("momentum_buffer"), Map.of(), false)))));
+        assertRefused(crafted(CheckpointReader.VERSION, bytes(tooHuge.write()), new byte[8]),
+                "its header describes more than 2^63 bytes");
     }
 
     @Test
@@ -235,7 +237,7 @@ class CheckpointReaderTest {
 
     private static void assertRefused(Optimizer optimizer, Path file, int readBytes, String message) {
         CheckpointException thrown = assertThrows(CheckpointException.class,
-                () -> Checkpoint.load(optimizer, file, readBytes));
+                () -> Checkpoint.load(optimizer, file, readBytes, new RecordingLogger()));
         assertTrue(thrown.getMessage().contains(message), () -> "'" + thrown.getMessage() + "' lacks '" + message + "'");
     }
 }

@@ -99,23 +99,35 @@ class CheckpointTest {
     }
 
     /**
-     * The committed files of format 2 pin it: saving their recipe gives the same bytes, and loading them gives the
+     * The committed files of format 3 pin it: saving their recipe gives the same bytes, and loading them gives the
      * same state. To write them anew after a deliberate change of format, run this test with
      * {@code -Dvecoptim.writeCheckpointFixtures=src/test/resources/checkpoints}.
      */
     @ParameterizedTest
     @EnumSource(Recipe.class)
-    void theCommittedFilesOfFormat2AreWhatSaveWrites(Recipe recipe) throws IOException {
+    void theCommittedFilesOfFormat3AreWhatSaveWrites(Recipe recipe) throws IOException {
         try (Arena arena = Arena.ofShared();
              Optimizer trained = CheckpointFixtures.trained(arena, recipe, CheckpointFixtures.STEPS);
              Optimizer fresh = CheckpointFixtures.trained(arena, recipe, 0)) {
             String rewrite = System.getProperty("vecoptim.writeCheckpointFixtures");
             if (rewrite != null) {
-                trained.save(Path.of(rewrite).resolve(Path.of(recipe.resource(2)).getFileName()));
+                trained.save(Path.of(rewrite).resolve(Path.of(recipe.resource(3)).getFileName()));
             }
             Path file = directory.resolve("saved.ckpt");
             trained.save(file);
-            assertArrayEquals(Files.readAllBytes(fixture(recipe.resource(2))), Files.readAllBytes(file));
+            assertArrayEquals(Files.readAllBytes(fixture(recipe.resource(3))), Files.readAllBytes(file));
+            fresh.load(fixture(recipe.resource(3)));
+            assertEquals(state(trained), state(fresh));
+        }
+    }
+
+    /** The committed files of format 2, which vecoptim wrote before schedules and values were saved, still load. */
+    @ParameterizedTest
+    @EnumSource(Recipe.class)
+    void theCommittedFilesOfFormat2StillLoad(Recipe recipe) throws IOException {
+        try (Arena arena = Arena.ofShared();
+             Optimizer trained = CheckpointFixtures.trained(arena, recipe, CheckpointFixtures.STEPS);
+             Optimizer fresh = CheckpointFixtures.trained(arena, recipe, 0)) {
             fresh.load(fixture(recipe.resource(2)));
             assertEquals(state(trained), state(fresh));
         }
@@ -276,7 +288,8 @@ class CheckpointTest {
             }
             default -> {
                 int version = random.nextInt(-1, 100);
-                ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putInt(8, version == 2 ? 1 : version);
+                ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putInt(8,
+                        version == CheckpointReader.VERSION ? 1 : version);
             }
         }
         return bytes;
@@ -372,9 +385,10 @@ class CheckpointTest {
         CheckpointHeader.Group group = groups.get(g);
         List<CheckpointHeader.Entry> parameters = new java.util.ArrayList<>(group.parameters());
         CheckpointHeader.Entry entry = parameters.getFirst();
-        parameters.set(0, new CheckpointHeader.Entry(entry.floats(), entry.steps(), entry.stateNames(), scalars));
+        parameters.set(0, new CheckpointHeader.Entry(entry.floats(), entry.steps(), entry.stateNames(), scalars,
+                entry.values()));
         groups.set(g, new CheckpointHeader.Group(group.optimizer(), group.semantics(), group.hyperParameters(),
-                parameters));
+                group.schedule(), parameters));
         return new CheckpointHeader(header.steps(), groups);
     }
 
@@ -387,12 +401,13 @@ class CheckpointTest {
             byte[] magic = new byte[8];
             bytes.get(magic);
             assertArrayEquals("VECOPTIM".getBytes(StandardCharsets.US_ASCII), magic);
-            assertEquals(2, bytes.getInt(), "format version");
+            assertEquals(3, bytes.getInt(), "format version");
             int headerLength = bytes.getInt();
             assertEquals(4, bytes.getLong(), "optimizer steps");
             assertEquals(2, bytes.getInt(), "groups");
             assertEquals("AdamW", string(bytes), "group 0's optimizer");
             assertEquals("PYTORCH_2", string(bytes), "group 0's semantics");
+            assertEquals("", string(bytes), "group 0's schedule: none");
             assertEquals(6, bytes.getInt(), "group 0's hyper-parameters");
             assertEquals("lr", string(bytes));
             assertEquals(1, bytes.get(), "a number");

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 class FallbackTest {
     private static final String CLASSES = JdkTool.CLASSES;
     private static final String TEST_CLASSES = JdkTool.TEST_CLASSES;
-    private static final String CLASS_PATH = JdkTool.classPath(CLASSES, TEST_CLASSES);
+    private static final String CLASS_PATH = JdkTool.classPath(CLASSES, JdkTool.jackson(), TEST_CLASSES);
     private static final String PROBE = Probe.class.getName();
     private static final int EXPECTED_CHECKSUM = Probe.checksum(VectorWidth.SCALAR);
 

@@ -125,9 +125,10 @@ class FlatStorageTest {
                         List<CheckpointHeader.Entry> entries = new java.util.ArrayList<>(group.parameters());
                         CheckpointHeader.Entry entry = entries.get(3);
                         entries.set(3, new CheckpointHeader.Entry(entry.floats(), entry.steps(), entry.stateNames(),
-                                java.util.Map.of("eta", 0.5, "mu", 1.0)));
+                                java.util.Map.of("eta", 0.5, "mu", 1.0), entry.values()));
                         return new CheckpointHeader(header.steps(), List.of(new CheckpointHeader.Group(
-                                group.optimizer(), group.semantics(), group.hyperParameters(), entries)));
+                                group.optimizer(), group.semantics(), group.hyperParameters(), group.schedule(),
+                                entries)));
                     }));
         }
     }
@@ -157,6 +158,40 @@ class FlatStorageTest {
                 flat.step();
                 assertSame(own, flat, "step " + (step + 1) + " after the load");
             }
+        }
+    }
+
+    @Test
+    void aCheckpointHoldsTheValuesOfTheParametersTheOptimizerOwns() throws IOException {
+        Algorithm adam = Adam.builder().amsgrad(true).build();
+        try (Arena arena = Arena.ofShared(); Optimizer trained = Optimizer.builder().build();
+             Optimizer resumed = Optimizer.builder().build(); Optimizer uninterrupted = Optimizer.builder().build();
+             Optimizer callers = Optimizer.builder().build()) {
+            List<Parameter> mine = trained.addGroup(adam).allocate(SIZES);
+            List<Parameter> twin = uninterrupted.addGroup(adam).allocate(SIZES);
+            List<Parameter> restored = resumed.addGroup(adam).allocate(SIZES);
+            addOwned(arena, callers.addGroup(adam));
+            SplittableRandom random = new SplittableRandom(21);
+            fill(random, mine, twin, true);
+            for (int s = 0; s < 2; s++) {
+                fill(random, mine, twin, false);
+                trained.step();
+                uninterrupted.step();
+            }
+            Path file = directory.resolve("flat.ckpt");
+            trained.save(file);
+            resumed.load(file);
+            for (int p = 0; p < SIZES.length; p++) {
+                assertEquals(-1, mine.get(p).value().mismatch(restored.get(p).value()), "values of parameter " + p);
+            }
+            fill(random, twin, restored, false);
+            uninterrupted.step();
+            resumed.step();
+            assertSame(uninterrupted, resumed, "after the resumed step");
+            CheckpointException refused = assertThrows(CheckpointException.class, () -> callers.load(file));
+            assertTrue(refused.getMessage().endsWith("group 0 parameter 0's values are in the checkpoint, from memory"
+                    + " the optimizer owned (group.allocate), and here it is in the caller's memory"),
+                    refused.getMessage());
         }
     }
 

@@ -44,7 +44,7 @@ final class JdkTool {
     static Output runBenchmarkMain(String mainClass) throws Exception {
         String jmhCore = Path.of(Class.forName("org.openjdk.jmh.annotations.Param").getProtectionDomain()
                 .getCodeSource().getLocation().toURI()).toString();
-        return run("java", "--add-modules", "jdk.incubator.vector", "-cp", classPath(CLASSES, JMH_CLASSES, jmhCore),
+        return run("java", "--add-modules", "jdk.incubator.vector", "-cp", classPath(CLASSES, jackson(), JMH_CLASSES, jmhCore),
                 mainClass);
     }
 

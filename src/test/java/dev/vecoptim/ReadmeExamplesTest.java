@@ -41,7 +41,7 @@ class ReadmeExamplesTest {
         Files.writeString(file, source);
         JdkTool.run("javac", "-Xlint:all", "-Werror", "-d", dir.toString(), "-cp", JdkTool.CLASSES, file.toString());
         String output = JdkTool.run("java", "--add-modules", "jdk.incubator.vector", "-cp",
-                JdkTool.classPath(JdkTool.CLASSES, dir.toString()), className).stdout();
+                JdkTool.classPath(JdkTool.CLASSES, JdkTool.jackson(), dir.toString()), className).stdout();
         assertConverged(className, output);
     }
 

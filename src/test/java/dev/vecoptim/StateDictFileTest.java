@@ -144,7 +144,8 @@ class StateDictFileTest {
                     + "\\\"amsgrad\\\":true,\\\"maximize\\\":false,\\\"params\\\":[0,1]},{\\\"lr\\\":0.5,"
                     + "\\\"betas\\\":[0.9,0.999],\\\"eps\\\":1.0E-8,\\\"weight_decay\\\":0.25,\\\"amsgrad\\\":true,"
                     + "\\\"maximize\\\":false,\\\"params\\\":[2,3]}]\",\"optimizers\":\"[\\\"Adam\\\",\\\"Adam\\\"]\","
-                    + "\"step_count\":\"4\",\"semantics\":\"[\\\"PYTORCH_2\\\",\\\"PYTORCH_2\\\"]\",\"crc32\":\""), header);
+                    + "\"step_count\":\"4\",\"semantics\":\"[\\\"PYTORCH_2\\\",\\\"PYTORCH_2\\\"]\",\"schedules\":\"[null,null]\","
+                    + "\"crc32\":\""), header);
             assertTrue(header.matches("(?s).*\"crc32\":\"[0-9a-f]{8}\"},\"state\\.0\\.exp_avg\".*"), header);
             assertTrue(header.stripTrailing().endsWith("}"), header);
             assertTrue(header.length() - header.stripTrailing().length() < 8, "padded with spaces, no more");
@@ -425,7 +426,7 @@ class StateDictFileTest {
                 "param_groups[0] has the params null and this optimizer's group 0 [0, 1]");
         assertRefusedAfter(tensors(edit -> edit.metadata.put("steps_count", "4")), "its __metadata__ has steps_count,"
                 + " which a state dict does not have (it has format, param_groups, optimizers, step_count, semantics,"
-                + " torch_version, crc32)");
+                + " schedules, torch_version, crc32)");
         assertRefusedAfter(tensors(edit -> edit.metadata.put("optimizers", "[null,null]")),
                 "its optimizers [null, null] are not PyTorch class names");
         assertRefusedAfter(tensors(edit -> edit.metadata.put("step_count", "NaN")), "its step_count \"NaN\" is not a count");
