@@ -48,14 +48,23 @@ final class ChunkRunner {
 
     /** {@code parameter} cut into pieces of {@code length} floats, numbered from {@code firstIndex}. */
     static List<Chunk> cut(Parameter parameter, long length, int firstIndex) {
-        boolean confined = OwnerThreadMemory.confined(parameter.value())
-                || OwnerThreadMemory.confined(parameter.grad());
+        boolean confined = confined(parameter);
         List<Chunk> chunks = new ArrayList<>();
         for (long from = 0; from < parameter.elementCount(); from += length) {
             chunks.add(new Chunk(parameter, from, Math.min(parameter.elementCount(), from + length),
                     firstIndex + chunks.size(), confined));
         }
         return chunks;
+    }
+
+    /** {@code parameter} whole, as one chunk numbered {@code index}. */
+    static Chunk whole(Parameter parameter, int index) {
+        return new Chunk(parameter, 0, parameter.elementCount(), index, confined(parameter));
+    }
+
+    /** Whether a chunk of {@code parameter} must run on the thread its memory is confined to. */
+    private static boolean confined(Parameter parameter) {
+        return OwnerThreadMemory.confined(parameter.value()) || OwnerThreadMemory.confined(parameter.grad());
     }
 
     void run(List<Chunk> chunks, long totalElements, Action action) {

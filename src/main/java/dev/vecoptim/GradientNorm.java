@@ -4,15 +4,24 @@ import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.NoFlags;
 import dev.vecoptim.kernel.NormKernel;
 import dev.vecoptim.kernel.Vectorization;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 
 /**
- * The global L2 norm of all gradients and clipping by it, as {@code torch.nn.utils.clip_grad_norm_}
- * (norm type 2) but computed in double, in an order fixed by the data alone: each parameter is cut into
- * blocks of {@value #BLOCK} floats, each block's sum of squares is the {@link NormKernel}'s, and the block
- * sums are added parameter by parameter, block by block. Threads, thresholds and vector widths therefore
- * never change the result.
+ * The global L2 norm of all gradients, two ways, and clipping by it.
+ *
+ * <ul>
+ * <li>{@link #pyTorchNorm}: {@code torch.nn.utils.clip_grad_norm_}'s own, bit for bit: each parameter's norm is
+ *     PyTorch's float32 reduction of its gradient ({@link NormKernel#pyTorchSumOfSquares}, one parameter per
+ *     thread), and the total is the same reduction of those norms, in PyTorch's order of parameters (group by
+ *     group). What clipping uses.
+ * <li>{@link #sumOfSquares}: in double, in an order fixed by the data alone (each parameter cut into blocks of
+ *     {@value #BLOCK} floats, block sums added parameter by parameter): a gradient's square never overflows it,
+ *     so it tells a non-finite gradient from a large one, which the non-finite policies need.
+ * </ul>
+ * Threads, thresholds and vector widths change neither.
  */
 final class GradientNorm {
     static final long BLOCK = 1 << 16;
@@ -20,14 +29,24 @@ final class GradientNorm {
     private final NormKernel kernel = Kernels.kernel(NormKernel.FAMILY,
             Vectorization.normBits(VectorWidth.PREFERRED.resolveBits()), new NoFlags());
 
+    /** The norms of norms: too few for a vector loop to pay, and a heap segment at its call site would slow it. */
+    private final NormKernel ofNorms = new NormKernel.Scalar();
+
     /** Every parameter cut into blocks, in registration order; block {@code i}'s sum of squares is sums[i]. */
     private final List<Chunk> blocks = new ArrayList<>();
     private double[] sums = new double[0];
+    /** Every parameter whole, in PyTorch's order (group by group); parameter {@code i}'s norm is norms[i]. */
+    private final List<Chunk> wholes = new ArrayList<>();
+    private float[] norms = new float[0];
+    private MemorySegment normsSegment = MemorySegment.ofArray(norms);
 
     /** Adds a parameter's blocks after the others'. */
     void add(Parameter parameter) {
         blocks.addAll(ChunkRunner.cut(parameter, BLOCK, blocks.size()));
         sums = new double[blocks.size()];
+        List<Parameter> parameters = new ArrayList<>(wholes.stream().map(Chunk::parameter).toList());
+        parameters.add(parameter);
+        orderWholes(parameters);
     }
 
     /** Forgets a parameter's blocks and numbers the others again. */
@@ -41,6 +60,29 @@ final class GradientNorm {
         blocks.clear();
         blocks.addAll(kept);
         sums = new double[blocks.size()];
+        orderWholes(wholes.stream().map(Chunk::parameter).filter(other -> other != parameter).toList());
+    }
+
+    /** Numbers {@code parameters} as PyTorch does, group by group, each group's in order. */
+    private void orderWholes(List<Parameter> parameters) {
+        List<Parameter> ordered = new ArrayList<>(parameters);
+        ordered.sort(Comparator.comparingInt((Parameter p) -> p.group().index()).thenComparingInt(Parameter::index));
+        wholes.clear();
+        for (Parameter parameter : ordered) {
+            wholes.add(ChunkRunner.whole(parameter, wholes.size()));
+        }
+        norms = new float[wholes.size()];
+        normsSegment = MemorySegment.ofArray(norms);
+    }
+
+    /**
+     * {@code torch.nn.utils.clip_grad_norm_}'s total norm of every gradient, bit for bit: PyTorch 1.13's
+     * ({@code laneFma}) or 2.x's.
+     */
+    float pyTorchNorm(boolean laneFma, long elements, ChunkRunner runner) {
+        runner.run(wholes, elements, whole -> norms[whole.index()] = (float) Math.sqrt(
+                kernel.pyTorchSumOfSquares(whole.parameter().grad(), 0, whole.to(), laneFma)));
+        return (float) Math.sqrt(ofNorms.pyTorchSumOfSquares(normsSegment, 0, norms.length, laneFma));
     }
 
     /** Σ g² over every gradient; each block's sum is kept for {@link #firstNonFinite}. */
@@ -65,11 +107,13 @@ final class GradientNorm {
     }
 
     /**
-     * PyTorch's clipping coefficient {@code max_norm / (total_norm + 1e-6)}, clamped to at most 1: NaN stays
-     * NaN and an infinite norm gives 0, as PyTorch's do.
+     * PyTorch's clipping coefficient {@code max_norm / (total_norm + 1e-6)}, in its float32 arithmetic: the
+     * tensor's {@code __rtruediv__} is {@code reciprocal() * max_norm}, so {@code rn(rn(1 / rn(norm + f(1e-6))) ·
+     * f(max_norm))}; clamped to at most 1, NaN staying NaN and an infinite norm giving 0, as PyTorch's do.
      */
-    static double clipCoefficient(double norm, double maxNorm) {
-        double coefficient = maxNorm / (norm + 1e-6);
+    static float clipCoefficient(float norm, double maxNorm) {
+        float reciprocal = 1f / (norm + 1e-6f);
+        float coefficient = reciprocal * (float) maxNorm;
         return coefficient > 1 ? 1 : coefficient;
     }
 

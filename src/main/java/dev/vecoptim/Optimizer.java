@@ -165,7 +165,7 @@ public final class Optimizer implements AutoCloseable {
         checkUsable(maxGradNorm > 0);
         startStep();
         OptionalDouble norm = OptionalDouble.empty();
-        if (maxGradNorm > 0 || nonFiniteGradients != NonFiniteGradients.PROPAGATE) {
+        if (nonFiniteGradients != NonFiniteGradients.PROPAGATE) {
             double sumOfSquares = gradientNorm.sumOfSquares(elements, runner);
             norm = OptionalDouble.of(Math.sqrt(sumOfSquares));
             if (!Double.isFinite(sumOfSquares) && nonFiniteGradients == NonFiniteGradients.SKIP) {
@@ -175,9 +175,9 @@ public final class Optimizer implements AutoCloseable {
                 throw new ArithmeticException(gradientNorm.firstNonFinite().label()
                         + " has a NaN or infinite gradient at step " + (steps + 1) + "; nothing was changed");
             }
-            if (maxGradNorm > 0) {
-                clip(norm.getAsDouble(), maxGradNorm);
-            }
+        }
+        if (maxGradNorm > 0) {
+            norm = OptionalDouble.of(clip(maxGradNorm));
         }
         update(stepped, stepChunks, elements);
         steps++;
@@ -314,13 +314,17 @@ public final class Optimizer implements AutoCloseable {
 
     /**
      * Clips the gradients of every parameter by their global L2 norm, as
-     * {@code torch.nn.utils.clip_grad_norm_(parameters, maxNorm)}: when the norm exceeds {@code maxNorm},
-     * every gradient is multiplied by {@code maxNorm / (norm + 1e-6)} (rounded to float). The norm is computed
-     * in double, in an order that threads and vector widths do not change. A NaN or infinite gradient makes
-     * every gradient NaN or zero, as in PyTorch.
+     * {@code torch.nn.utils.clip_grad_norm_(parameters, maxNorm)} does, bit for bit (the norm it returns and the
+     * gradients it leaves): the norm is PyTorch's float32 reduction of each gradient, then of those norms, in
+     * PyTorch's order of parameters (group by group); every gradient is multiplied by
+     * {@code min(1, rn(rn(1 / rn(norm + 1e-6)) · maxNorm))}, PyTorch's float32 arithmetic. PyTorch 1.13's reduction
+     * fuses where 2.x's does not: the first group's {@link Semantics} chooses. Threads and vector widths do not
+     * change the result. A NaN or infinite gradient, or one whose square overflows float32, makes every gradient
+     * NaN or zero, as in PyTorch. Matched on PyTorch's AVX2 kernels, which it runs on any x86-64 CPU since 2013
+     * (1.13's AVX-512 kernels, used only when asked for with {@code ATEN_CPU_CAPABILITY=avx512}, round otherwise).
      *
      * @param maxNorm the largest norm the gradients keep
-     * @return the norm of all gradients before clipping
+     * @return the norm of all gradients before clipping, a float32 as PyTorch returns it
      * @throws IllegalArgumentException if maxNorm is not positive
      */
     public double clipGradNorm(double maxNorm) {
@@ -330,20 +334,21 @@ public final class Optimizer implements AutoCloseable {
         enter("clipGradNorm()");
         try {
             checkUsable(true);
-            double norm = Math.sqrt(gradientNorm.sumOfSquares(elements, runner));
-            clip(norm, maxNorm);
-            return norm;
+            return clip(maxNorm);
         } finally {
             exit();
         }
     }
 
-    /** Scales the gradients, already checked writable, when their norm exceeds maxNorm. */
-    private void clip(double norm, double maxNorm) {
-        double coefficient = GradientNorm.clipCoefficient(norm, maxNorm);
+    /** Scales the gradients, already checked writable, when their norm exceeds maxNorm; returns the norm. */
+    private float clip(double maxNorm) {
+        boolean pyTorch113 = !groups.isEmpty() && groups.getFirst().algorithm().semantics() == Semantics.PYTORCH_1_13;
+        float norm = gradientNorm.pyTorchNorm(pyTorch113, elements, runner);
+        float coefficient = GradientNorm.clipCoefficient(norm, maxNorm);
         if (!(coefficient >= 1)) {
-            gradientNorm.scale(stepChunks, elements, (float) coefficient, runner);
+            gradientNorm.scale(stepChunks, elements, coefficient, runner);
         }
+        return norm;
     }
 
     /** Sets every gradient to +0.0, as PyTorch's {@code zero_grad(set_to_none=False)}. */

@@ -23,9 +23,9 @@ class ClipGradNormTest {
             MemorySegment second = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 0f, 4f);
             group.add(arena.allocate(4), first);
             group.add(arena.allocate(8), second);
-            // ‖(3, 0, 4)‖ = 5; coefficient 1 / (5 + 1e-6), rounded to float once, as PyTorch's.
+            // ‖(3, 0, 4)‖ = 5; coefficient rn(rn(1 / rn(5 + 1e-6)) · 1), PyTorch's float32 arithmetic.
             assertEquals(5.0, optimizer.clipGradNorm(1.0));
-            float coefficient = (float) (1.0 / (5 + 1e-6));
+            float coefficient = (1f / (5f + 1e-6f)) * 1f;
             assertEquals(3f * coefficient, first.get(ValueLayout.JAVA_FLOAT, 0));
             assertEquals(4f * coefficient, second.getAtIndex(ValueLayout.JAVA_FLOAT, 1));
             assertEquals(0.6f, first.get(ValueLayout.JAVA_FLOAT, 0), 1e-6f);

@@ -174,6 +174,27 @@ final class OptimizerModel {
         return model;
     }
 
+    /**
+     * {@code clip_grad_norm_}'s norm of the gradients of the parameters not removed, in their order, by the scalar
+     * reference of PyTorch's reduction, with the first group's semantics.
+     */
+    private float pyTorchNorm(float[][] grads) {
+        boolean laneFma = structure.groups().getFirst().semantics() == Semantics.PYTORCH_1_13;
+        dev.vecoptim.kernel.NormKernel reference = new dev.vecoptim.kernel.NormKernel.Scalar();
+        List<Float> norms = new ArrayList<>();
+        for (int p = 0; p < grads.length; p++) {
+            if (!removed[p]) {
+                norms.add((float) Math.sqrt(reference.pyTorchSumOfSquares(MemorySegment.ofArray(grads[p]), 0,
+                        grads[p].length, laneFma)));
+            }
+        }
+        float[] all = new float[norms.size()];
+        for (int n = 0; n < all.length; n++) {
+            all[n] = norms.get(n);
+        }
+        return (float) Math.sqrt(reference.pyTorchSumOfSquares(MemorySegment.ofArray(all), 0, all.length, laneFma));
+    }
+
     /** One optimizer step on these gradients, after {@code clipGradNorm(maxNorm)} when maxNorm &gt; 0. */
     void step(float[][] grads, double maxNorm) {
         for (int g = 0; g < lrs.length; g++) {
@@ -187,11 +208,11 @@ final class OptimizerModel {
             }
         }
         if (maxNorm > 0) {
-            double coefficient = GradientNorm.clipCoefficient(Math.sqrt(sumOfSquares(grads)), maxNorm);
+            float coefficient = GradientNorm.clipCoefficient(pyTorchNorm(grads), maxNorm);
             if (!(coefficient >= 1)) {
                 for (float[] grad : grads) {
                     for (int i = 0; i < grad.length; i++) {
-                        grad[i] *= (float) coefficient;
+                        grad[i] *= coefficient;
                     }
                 }
             }

@@ -4,11 +4,19 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * The two passes of gradient clipping by norm over {@code [from, to)} of a float32 segment.
+ * The passes of gradient clipping by norm over {@code [from, to)} of a float32 segment.
  *
- * <p>The sum of squares is defined so that it does not depend on the vector width: each square is exact in
+ * <p>{@link #sumOfSquares} is defined so that it does not depend on the vector width: each square is exact in
  * double; element {@code from + i} is added, in order, to partial sum {@code i mod 16}; the 16 partial sums
  * are then added in order 0 to 15. Every implementation gives the same bits.
+ *
+ * <p>{@link #pyTorchSumOfSquares} is PyTorch's float32 sum of squares of a whole tensor, the one inside
+ * {@code torch.linalg.vector_norm} (and so {@code clip_grad_norm_}) on its AVX2 kernels, learned from PyTorch
+ * 1.13.1 and 2.6 on recorded cases: element {@code from + i} of the first {@code 8·⌊n/8⌋} is added to lane
+ * {@code i mod 8} ({@code rn(lane + rn(g·g))}, or {@code fma(g, g, lane)} where PyTorch 1.13's build fused it);
+ * the 8 lanes are added in order 0 to 7; then the last {@code n mod 8} elements are added in order, plainly while
+ * a whole group of 4 of them remains, and fused for the last {@code n mod 4} (what the compiler made of its tail
+ * loop). Every implementation gives the same bits.
  */
 public interface NormKernel {
 
@@ -23,6 +31,12 @@ public interface NormKernel {
 
     /** {@code g = rn(g · factor)} over the range. */
     void scale(MemorySegment grad, float factor, long from, long to);
+
+    /** PyTorch's float32 Σ g² over the tensor {@code [from, to)}, as above; {@code laneFma} for PyTorch 1.13's. */
+    float pyTorchSumOfSquares(MemorySegment grad, long from, long to, boolean laneFma);
+
+    /** The lanes PyTorch's sum of squares keeps. */
+    int PYTORCH_LANES = 8;
 
     /**
      * The scalar reference of {@link NormKernel}, written as its definition: each of the 16 partial sums in a
@@ -51,6 +65,32 @@ public interface NormKernel {
             for (long i = from; i < to; i++) {
                 grad.setAtIndex(FLOAT, i, grad.getAtIndex(FLOAT, i) * factor);
             }
+        }
+
+        /** Each lane in a strided pass of its own, then the lanes in order, then the tail. */
+        @Override
+        public float pyTorchSumOfSquares(MemorySegment grad, long from, long to, boolean laneFma) {
+            long lanesEnd = from + (to - from) / PYTORCH_LANES * PYTORCH_LANES;
+            float sum = 0;
+            for (int lane = 0; lane < PYTORCH_LANES; lane++) {
+                float partial = 0;
+                for (long i = from + lane; i < lanesEnd; i += PYTORCH_LANES) {
+                    float g = grad.getAtIndex(FLOAT, i);
+                    partial = laneFma ? Math.fma(g, g, partial) : partial + g * g;
+                }
+                sum = lane == 0 ? partial : sum + partial;
+            }
+            return pyTorchTail(sum, grad, lanesEnd, to);
+        }
+
+        /** Adds the squares of {@code [from, to)}, fewer than 8, to {@code sum} as PyTorch's tail loop does. */
+        static float pyTorchTail(float sum, MemorySegment grad, long from, long to) {
+            long plainEnd = from + (to - from) / 4 * 4;
+            for (long i = from; i < to; i++) {
+                float g = grad.getAtIndex(FLOAT, i);
+                sum = i < plainEnd ? sum + g * g : Math.fma(g, g, sum);
+            }
+            return sum;
         }
     }
 }

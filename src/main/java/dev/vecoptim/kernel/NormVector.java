@@ -20,6 +20,9 @@ final class NormVector implements NormKernel {
     private static final int ACCUMULATORS = PARTIAL_SUMS / DOUBLES.length();
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final NormKernel TAIL = new Scalar();
+    /** PyTorch's 8 lanes: one vector of 256 bits or more (of which 256 are used), two of 128. */
+    private static final VectorSpecies<Float> EIGHT = FLOATS.length() < PYTORCH_LANES ? FLOATS : FloatVector.SPECIES_256;
+    private static final boolean HALVES = EIGHT.length() < PYTORCH_LANES;
 
     @Override
     public double sumOfSquares(MemorySegment grad, long from, long to) {
@@ -74,6 +77,28 @@ final class NormVector implements NormKernel {
         FloatVector floats = PanamaLanes.load(FLOATS, grad, group + (long) (accumulator / 2) * FLOATS.length());
         DoubleVector g = (DoubleVector) floats.convertShape(VectorOperators.F2D, DOUBLES, accumulator % 2);
         return g.fma(g, sums);
+    }
+
+    @Override
+    public float pyTorchSumOfSquares(MemorySegment grad, long from, long to, boolean laneFma) {
+        FloatVector low = FloatVector.zero(EIGHT);
+        FloatVector high = low;
+        long lanesEnd = from + (to - from) / PYTORCH_LANES * PYTORCH_LANES;
+        for (long i = from; i < lanesEnd; i += PYTORCH_LANES) {
+            low = squaresAdded(low, PanamaLanes.load(EIGHT, grad, i), laneFma);
+            if (HALVES) {
+                high = squaresAdded(high, PanamaLanes.load(EIGHT, grad, i + EIGHT.length()), laneFma);
+            }
+        }
+        float sum = low.lane(0);
+        for (int lane = 1; lane < PYTORCH_LANES; lane++) {
+            sum += lane < EIGHT.length() ? low.lane(lane) : high.lane(lane - EIGHT.length());
+        }
+        return Scalar.pyTorchTail(sum, grad, lanesEnd, to);
+    }
+
+    private static FloatVector squaresAdded(FloatVector lanes, FloatVector g, boolean fused) {
+        return fused ? g.fma(g, lanes) : lanes.add(g.mul(g));
     }
 
     @Override

@@ -34,6 +34,56 @@ class NormKernelProperties {
     }
 
     @Test
+    void pyTorchsSumOfSquaresIsTheSameBitsAtEveryWidthForBothVersions() {
+        qt().withExamples(500).forAll(KernelCase.lengths(), range(0, 63), longRange(Long.MIN_VALUE, Long.MAX_VALUE))
+                .checkAssert((length, offset, seed) -> {
+                    try (Arena arena = Arena.ofConfined()) {
+                        MemorySegment grad = arena.allocate(4L * length + offset, 64).asSlice(offset, 4L * length);
+                        TestFloats.fill(grad, new SplittableRandom(seed), seed % 2 == 0 ? 64 : Integer.MAX_VALUE);
+                        int from = length == 0 ? 0 : (int) Math.floorMod(seed, (long) length);
+                        for (boolean laneFma : new boolean[] {false, true}) {
+                            float expected = new NormKernel.Scalar().pyTorchSumOfSquares(grad, from, length, laneFma);
+                            for (int bits : KernelCase.WIDTHS) {
+                                float actual = norm(bits).pyTorchSumOfSquares(grad, from, length, laneFma);
+                                assertEquals(Float.floatToIntBits(expected), Float.floatToIntBits(actual),
+                                        bits + "-bit PyTorch sum of squares " + actual + ", scalar " + expected
+                                                + (laneFma ? " (1.13)" : ""));
+                            }
+                        }
+                    }
+                });
+    }
+
+    @Test
+    void pyTorchsSumOfSquaresFollowsItsDefinition() {
+        // 15 elements: 8 lanes of one element each, folded in order; then 7: 4 added plainly, the last 3 fused.
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment grad = arena.allocate(4 * 15);
+            for (int i = 0; i < 15; i++) {
+                grad.setAtIndex(TestFloats.FLOAT, i, 1.1f + i * 0.37f);
+            }
+            float sum = 0;
+            for (int i = 0; i < 8; i++) {
+                float g = grad.getAtIndex(TestFloats.FLOAT, i);
+                sum = i == 0 ? g * g : sum + g * g;
+            }
+            for (int i = 8; i < 12; i++) {
+                float g = grad.getAtIndex(TestFloats.FLOAT, i);
+                sum = sum + g * g;
+            }
+            for (int i = 12; i < 15; i++) {
+                float g = grad.getAtIndex(TestFloats.FLOAT, i);
+                sum = Math.fma(g, g, sum);
+            }
+            for (int bits : new int[] {0, 128, 256, 512}) {
+                NormKernel kernel = bits == 0 ? new NormKernel.Scalar() : norm(bits);
+                assertEquals(sum, kernel.pyTorchSumOfSquares(grad, 0, 15, false), bits + "-bit");
+                assertEquals(sum, kernel.pyTorchSumOfSquares(grad, 0, 15, true), "one element per lane: nothing to fuse");
+            }
+        }
+    }
+
+    @Test
     void scaleIsTheSameBitsAtEveryWidth() {
         qt().withExamples(300).forAll(KernelCase.lengths(), range(0, 63), longRange(Long.MIN_VALUE, Long.MAX_VALUE))
                 .checkAssert((length, offset, seed) -> {

@@ -113,6 +113,12 @@ class TemplateMutantsTest {
                             != Double.doubleToLongBits(reference.sumOfSquares(expected, 0, length))) {
                         return true;
                     }
+                    for (boolean laneFma : new boolean[] {false, true}) {
+                        if (Float.floatToIntBits(mutant.pyTorchSumOfSquares(actual, 0, length, laneFma))
+                                != Float.floatToIntBits(reference.pyTorchSumOfSquares(expected, 0, length, laneFma))) {
+                            return true;
+                        }
+                    }
                     float factor = TestFloats.coefficient(random);
                     mutant.scale(actual, factor, 0, length);
                     reference.scale(expected, factor, 0, length);
