@@ -16,7 +16,7 @@ import java.util.Optional;
 final class WholeModelTable {
     static final String OPTIMIZER = "adam";
     static final List<Integer> CUTS = List.of(1, 4096, 65536);
-    static final List<String> STORAGE = List.of("user", "flat");
+    static final List<String> STORAGE = List.of("user", "user-grouped", "flat");
     /** Beyond the caches: where the step is bound by memory, as the roofline is. */
     static final int TOTAL_FLOATS = 16 << 20;
     /** In the caches of two cores: where a step on every core must scale with them. */
@@ -53,8 +53,10 @@ final class WholeModelTable {
     static List<String> targets(int cores, Measurements m) {
         List<String> lines = new ArrayList<>();
         Optional<Measurement> kernel = kernel(TOTAL_FLOATS, m);
-        target(lines, 4096, 1, "user", "the kernel on one buffer", 0.9, kernel, m);
-        target(lines, 65536, 1, "user", "the kernel on one buffer", 0.6, kernel, m);
+        for (String user : List.of("user", "user-grouped")) {
+            target(lines, 4096, 1, user, "the kernel on one buffer", 0.9, kernel, m);
+            target(lines, 65536, 1, user, "the kernel on one buffer", 0.6, kernel, m);
+        }
         for (int cut : CUTS) {
             target(lines, cut, 1, "flat", "the kernel on one buffer", 0.95, kernel, m);
         }

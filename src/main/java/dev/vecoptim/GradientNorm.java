@@ -35,18 +35,30 @@ final class GradientNorm {
     /** Every parameter cut into blocks, in registration order; block {@code i}'s sum of squares is sums[i]. */
     private final List<Chunk> blocks = new ArrayList<>();
     private double[] sums = new double[0];
+    // What a pass does to a chunk, made once: a lambda that captured the pass's arguments would be an allocation
+    // per pass. The arguments are set in these fields before the pass, which the runner publishes to its threads.
+    private boolean runLaneFma;
+    private float runFactor;
+    private final ChunkRunner.Action sumBlock = block ->
+            this.sums[block.index()] = kernel.sumOfSquares(block.parameter().grad(), block.from(), block.to());
+    private final ChunkRunner.Action normOfWhole = whole -> this.norms[whole.index()] = (float) Math.sqrt(
+            kernel.pyTorchSumOfSquares(whole.parameter().grad(), 0, whole.to(), runLaneFma));
+    private final ChunkRunner.Action scaleChunk = chunk ->
+            kernel.scale(chunk.parameter().grad(), runFactor, chunk.from(), chunk.to());
+
+    /** Every parameter, in registration order. */
+    private final List<Parameter> parameters = new ArrayList<>();
     /** Every parameter whole, in PyTorch's order (group by group); parameter {@code i}'s norm is norms[i]. */
     private final List<Chunk> wholes = new ArrayList<>();
+    private boolean wholesOrdered = true;
     private float[] norms = new float[0];
     private MemorySegment normsSegment = MemorySegment.ofArray(norms);
 
     /** Adds a parameter's blocks after the others'. */
     void add(Parameter parameter) {
         blocks.addAll(ChunkRunner.cut(parameter, BLOCK, blocks.size()));
-        sums = new double[blocks.size()];
-        List<Parameter> parameters = new ArrayList<>(wholes.stream().map(Chunk::parameter).toList());
         parameters.add(parameter);
-        orderWholes(parameters);
+        wholesOrdered = false;
     }
 
     /** Forgets a parameter's blocks and numbers the others again. */
@@ -59,12 +71,19 @@ final class GradientNorm {
         }
         blocks.clear();
         blocks.addAll(kept);
-        sums = new double[blocks.size()];
-        orderWholes(wholes.stream().map(Chunk::parameter).filter(other -> other != parameter).toList());
+        parameters.remove(parameter);
+        wholesOrdered = false;
     }
 
-    /** Numbers {@code parameters} as PyTorch does, group by group, each group's in order. */
-    private void orderWholes(List<Parameter> parameters) {
+    /**
+     * Numbers the parameters as PyTorch does, group by group, each group's in order: once after the parameters
+     * changed, not at each registration (a model registers thousands).
+     */
+    private void orderWholes() {
+        if (wholesOrdered) {
+            return;
+        }
+        wholesOrdered = true;
         List<Parameter> ordered = new ArrayList<>(parameters);
         ordered.sort(Comparator.comparingInt((Parameter p) -> p.group().index()).thenComparingInt(Parameter::index));
         wholes.clear();
@@ -80,15 +99,19 @@ final class GradientNorm {
      * ({@code laneFma}) or 2.x's.
      */
     float pyTorchNorm(boolean laneFma, long elements, ChunkRunner runner) {
-        runner.run(wholes, elements, whole -> norms[whole.index()] = (float) Math.sqrt(
-                kernel.pyTorchSumOfSquares(whole.parameter().grad(), 0, whole.to(), laneFma)));
+        orderWholes();
+        runLaneFma = laneFma;
+        runner.run(wholes, elements, normOfWhole);
         return (float) Math.sqrt(ofNorms.pyTorchSumOfSquares(normsSegment, 0, norms.length, laneFma));
     }
 
     /** Σ g² over every gradient; each block's sum is kept for {@link #firstNonFinite}. */
     double sumOfSquares(long elements, ChunkRunner runner) {
-        runner.run(blocks, elements, block ->
-                sums[block.index()] = kernel.sumOfSquares(block.parameter().grad(), block.from(), block.to()));
+        if (sums.length != blocks.size()) {
+            // Sized here, not at each registration: a model registers thousands of parameters.
+            sums = new double[blocks.size()];
+        }
+        runner.run(blocks, elements, sumBlock);
         double total = 0;
         for (double sum : sums) {
             total += sum;
@@ -119,6 +142,7 @@ final class GradientNorm {
 
     /** {@code g = rn(g · factor)} for every gradient. */
     void scale(List<Chunk> chunks, long elements, float factor, ChunkRunner runner) {
-        runner.run(chunks, elements, chunk -> kernel.scale(chunk.parameter().grad(), factor, chunk.from(), chunk.to()));
+        runFactor = factor;
+        runner.run(chunks, elements, scaleChunk);
     }
 }

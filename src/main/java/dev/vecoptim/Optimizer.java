@@ -69,6 +69,7 @@ public final class Optimizer implements AutoCloseable {
     /** The state of parameters whose memory is confined to a thread, once there is one: confined to it too. */
     private OwnerThreadMemory ownerThreadMemory;
     private final Footprints footprints = new Footprints();
+    private final CallerMemory callerMemory = new CallerMemory();
     private final List<ParameterGroup> groups = new ArrayList<>();
     private final List<Parameter> parameters = new ArrayList<>();
     /**
@@ -227,15 +228,15 @@ public final class Optimizer implements AutoCloseable {
                     + " counts; nothing was changed");
         }
         // Every schedule is asked before any group changes, so a schedule that throws changes nothing.
-        for (ParameterGroup group : groups) {
-            stepLrs[group.index()] = group.lrForStep(steps);
+        for (int g = 0; g < groups.size(); g++) {
+            stepLrs[g] = groups.get(g).lrForStep(steps);
         }
-        for (ParameterGroup group : groups) {
-            group.setLrForStep(stepLrs[group.index()]);
+        for (int g = 0; g < groups.size(); g++) {
+            groups.get(g).setLrForStep(stepLrs[g]);
         }
     }
 
-    private StepReport stepPart(Collection<Parameter> part) {
+    private StepReport stepPart(List<Parameter> part) {
         checkOpen();
         if (maxGradNorm > 0 || nonFiniteGradients != NonFiniteGradients.PROPAGATE) {
             throw new IllegalStateException("a partial step cannot see every gradient, so it cannot "
@@ -287,13 +288,17 @@ public final class Optimizer implements AutoCloseable {
      * Steps {@code updated} (parameters, or blocks' wholes) whose chunks are {@code chunks}: scalars started at
      * step 1, the chunks run, then each one's step count and scalars moved on.
      */
-    private void update(Collection<Parameter> updated, List<Chunk> chunks, long chunkElements) {
-        for (Parameter parameter : updated) {
+    private void update(List<Parameter> updated, List<Chunk> chunks, long chunkElements) {
+        // Indexed loops: an iterator is an allocation until C2 compiles the step, which a step of 16M floats takes
+        // minutes to reach.
+        for (int p = 0; p < updated.size(); p++) {
+            Parameter parameter = updated.get(p);
             ParameterGroup group = parameter.group();
-            if (parameter.stepCount() == 0) {
+            long steps = parameter.stepCount();
+            if (steps == 0) {
                 group.algorithm().initializeScalars(group.lr(), parameter.stateBuffers());
             }
-            group.prepare(parameter.stepCount() + 1);
+            group.prepare(steps + 1);
         }
         runner.run(chunks, chunkElements, chunk -> {
             Parameter parameter = chunk.parameter();
@@ -302,12 +307,15 @@ public final class Optimizer implements AutoCloseable {
             group.algorithm().update(group.lr(), group.prepared(step), parameter.value(), parameter.grad(),
                     parameter.stateBuffers(), step, chunk.from(), chunk.to());
         });
-        for (Parameter parameter : updated) {
+        for (int p = 0; p < updated.size(); p++) {
+            Parameter parameter = updated.get(p);
             ParameterGroup group = parameter.group();
             parameter.stepCount(parameter.stepCount() + 1);
-            group.algorithm().advanceScalars(group.lr(), parameter.stateBuffers(), parameter.stepCount());
-            if (parameter.isWholeBlock()) {
-                parameter.block().shareScalars();
+            if (!parameter.scalarNames().isEmpty()) {
+                group.algorithm().advanceScalars(group.lr(), parameter.stateBuffers(), parameter.stepCount());
+                if (parameter.isWholeBlock()) {
+                    parameter.block().shareScalars();
+                }
             }
         }
     }
@@ -578,6 +586,9 @@ public final class Optimizer implements AutoCloseable {
     /** Holds a new parameter of its group: its memory, its gradient's norm, its elements. */
     private void hold(Parameter parameter) {
         footprints.add(parameter);
+        if (parameter.block() == null) {
+            callerMemory.add(parameter);
+        }
         parameter.group().mutableParameters().add(parameter);
         parameters.add(parameter);
         gradientNorm.add(parameter);
@@ -651,6 +662,9 @@ public final class Optimizer implements AutoCloseable {
                 throw new IllegalArgumentException(parameter + " is not a parameter of group " + group.index());
             }
             footprints.remove(parameter);
+            if (parameter.block() == null) {
+                callerMemory.remove(parameter);
+            }
             parameters.remove(parameter);
             gradientNorm.remove(parameter);
             if (parameter.block() == null) {
@@ -711,6 +725,9 @@ public final class Optimizer implements AutoCloseable {
      */
     private void checkUsable(boolean writesGradients) {
         checkOpen();
+        if (callerMemory.usable(writesGradients)) {
+            return;
+        }
         for (Parameter parameter : stepped) {
             if (parameter.block() != null) {
                 continue;
