@@ -58,12 +58,21 @@ final class JdkTool {
 
     /** Runs {@code tool} with {@code arguments}, fails unless it exits with 0, and returns what it printed. */
     static Output run(String tool, String... arguments) {
-        List<String> command = command(tool, arguments);
+        return runIn(Path.of("."), command(tool, arguments));
+    }
+
+    /**
+     * Runs {@code command} in the directory {@code workingDirectory}, fails unless it exits with 0, and returns what
+     * it printed.
+     */
+    static Output runIn(Path workingDirectory, List<String> command) {
+        String tool = Path.of(command.getFirst()).getFileName().toString();
         try {
             Path stdout = Files.createTempFile(tool, ".out");
             Path stderr = Files.createTempFile(tool, ".err");
             try {
-                Process process = new ProcessBuilder(command).redirectOutput(stdout.toFile())
+                Process process = new ProcessBuilder(command).directory(workingDirectory.toFile())
+                        .redirectOutput(stdout.toFile())
                         .redirectError(stderr.toFile()).start();
                 if (!process.waitFor(120, TimeUnit.SECONDS)) {
                     process.destroyForcibly();

@@ -1,7 +1,9 @@
 package dev.vecoptim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,37 +14,136 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
-/** Every Java example in README.md compiles against the library and runs to a sensible answer. */
+/**
+ * Every Java example in README.md compiles against the library and runs to a sensible answer, each in a directory
+ * of its own as a user would run it; an example that resumes from a checkpoint is run twice. When PyTorch is
+ * installed, the README's Python script finds the quick start's state equal to PyTorch's own.
+ */
 class ReadmeExamplesTest {
+    private static final Path BASE = Path.of(System.getProperty("vecoptim.basedir", "."));
     private static final Pattern JAVA_BLOCK = Pattern.compile("```java\n(.*?)```", Pattern.DOTALL);
+    private static final Pattern PYTHON_BLOCK = Pattern.compile("```python\n(.*?)```", Pattern.DOTALL);
     private static final Pattern CLASS_NAME = Pattern.compile("public class (\\w+)");
+    private static final String PYTHON = "/usr/bin/python3";
+
+    private static String readme() throws IOException {
+        return Files.readString(BASE.resolve("README.md"));
+    }
 
     @TestFactory
     Stream<DynamicTest> readmeExamplesCompileAndConverge() throws IOException {
-        String readme = Files.readString(Path.of(System.getProperty("vecoptim.basedir", "."), "README.md"));
         List<DynamicTest> tests = new ArrayList<>();
-        Matcher block = JAVA_BLOCK.matcher(readme);
+        Matcher block = JAVA_BLOCK.matcher(readme());
         while (block.find()) {
             String source = block.group(1);
-            Matcher name = CLASS_NAME.matcher(source);
-            assertTrue(name.find(), "a README example declares no public class:\n" + source);
-            tests.add(DynamicTest.dynamicTest(name.group(1), () -> compileAndRun(name.group(1), source)));
+            String name = className(source);
+            tests.add(DynamicTest.dynamicTest(name, () -> {
+                Path dir = compile(name, source);
+                List<String> runs = new ArrayList<>();
+                runs.add(run(dir, name));
+                assertConverged(name, runs.getFirst());
+                if (source.contains("optimizer.load(")) {
+                    runs.add(run(dir, name));
+                    assertResumed(name, runs.get(0), runs.get(1));
+                }
+            }));
         }
-        assertEquals(5, tests.size(), "the first optimizers', the optimizer object's and flat storage's");
+        assertEquals(6, tests.size(), "the quick start, the optimizer object's, flat storage's and three kernels'");
         return tests.stream();
     }
 
-    /** Compiles the example as a user would and runs it on the class path with the incubator module. */
-    private static void compileAndRun(String className, String source) throws IOException {
+    /**
+     * The quick start, run twice, then the README's Python script in its directory: with PyTorch 2.x the state is
+     * PyTorch's bit for bit; with 1.13 the script warns, and the quick start built as the README then says equals it.
+     */
+    @Test
+    void theQuickStartsStateIsPyTorchsOwn() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of(PYTHON)), "no " + PYTHON);
+        String version = pythonVersionOfTorch();
+        assumeTrue(!version.isEmpty(), "PyTorch is not installed for " + PYTHON);
+        String source = javaExample("QuickStart");
+        String script = pythonExample("quickstart.safetensors");
+        JdkTool.Output check = quickStartThenPython(source, script);
+        if (version.startsWith("1.")) {
+            assertTrue(check.stderr().contains("PYTORCH_1_13"), "no warning that names the semantics:\n" + check);
+            String as113 = source.replace(".lr(0.1)", ".lr(0.1).semantics(dev.vecoptim.Semantics.PYTORCH_1_13)");
+            assertFalse(as113.equals(source), "the quick start no longer builds its optimizer with .lr(0.1)");
+            check = quickStartThenPython(as113, script);
+        }
+        assertEquals(List.of("exp_avg equal", "exp_avg_sq equal", "step equal"),
+                check.stdout().lines().sorted().toList(), "PyTorch " + version + ":\n" + check);
+    }
+
+    private static JdkTool.Output quickStartThenPython(String source, String script) throws IOException {
+        Path dir = compile("QuickStart", source);
+        run(dir, "QuickStart");
+        run(dir, "QuickStart");
+        Files.copy(BASE.resolve("python/state_dict.py"), dir.resolve("state_dict.py"));
+        Files.writeString(dir.resolve("check.py"), script);
+        return JdkTool.runIn(dir, List.of(PYTHON, "check.py"));
+    }
+
+    private static String pythonVersionOfTorch() {
+        try {
+            Process process = new ProcessBuilder(PYTHON, "-c", "import torch; print(torch.__version__)")
+                    .redirectErrorStream(false).start();
+            String out = new String(process.getInputStream().readAllBytes()).strip();
+            return process.waitFor() == 0 ? out : "";
+        } catch (IOException e) {
+            return "";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        }
+    }
+
+    private static String javaExample(String className) throws IOException {
+        Matcher block = JAVA_BLOCK.matcher(readme());
+        while (block.find()) {
+            if (className(block.group(1)).equals(className)) {
+                return block.group(1);
+            }
+        }
+        throw new AssertionError("README.md has no example " + className);
+    }
+
+    private static String pythonExample(String mentioning) throws IOException {
+        Matcher block = PYTHON_BLOCK.matcher(readme());
+        while (block.find()) {
+            if (block.group(1).contains(mentioning)) {
+                return block.group(1);
+            }
+        }
+        throw new AssertionError("README.md has no Python example that reads " + mentioning);
+    }
+
+    private static String className(String source) {
+        Matcher name = CLASS_NAME.matcher(source);
+        assertTrue(name.find(), "a README example declares no public class:\n" + source);
+        return name.group(1);
+    }
+
+    /** Compiles the example as a user would, into a directory of its own, which it also runs in. */
+    private static Path compile(String className, String source) throws IOException {
         Path dir = Files.createTempDirectory("readme");
         Path file = dir.resolve(className + ".java");
         Files.writeString(file, source);
-        JdkTool.run("javac", "-Xlint:all", "-Werror", "-d", dir.toString(), "-cp", JdkTool.CLASSES, file.toString());
-        String output = JdkTool.run("java", "--add-modules", "jdk.incubator.vector", "-cp",
-                JdkTool.classPath(JdkTool.CLASSES, JdkTool.jackson(), dir.toString()), className).stdout();
-        assertConverged(className, output);
+        JdkTool.run("javac", "-Xlint:all", "-Werror", "-d", dir.toString(), "-cp", absolute(JdkTool.CLASSES),
+                file.toString());
+        return dir;
+    }
+
+    /** Runs the example on the class path with the incubator module, in its directory. */
+    private static String run(Path dir, String className) {
+        return JdkTool.runIn(dir, JdkTool.command("java", "--add-modules", "jdk.incubator.vector", "-cp",
+                JdkTool.classPath(absolute(JdkTool.CLASSES), JdkTool.jackson(), dir.toString()), className)).stdout();
+    }
+
+    private static String absolute(String path) {
+        return Path.of(path).toAbsolutePath().toString();
     }
 
     /**
@@ -60,6 +161,18 @@ class ReadmeExamplesTest {
         }
         values.forEach(p -> assertEquals(3, p, 0.05, className + " did not reach the minimum:\n" + output));
         accuracies.forEach(a -> assertTrue(a >= 0.85, className + " is not accurate:\n" + output));
+    }
+
+    /** The second run went on where the first stopped: later step numbers, and losses below the first run's last. */
+    private static void assertResumed(String className, String first, String second) {
+        String runs = "first run:\n" + first + "second run:\n" + second;
+        List<Double> firstSteps = numbersAfter("step ", first);
+        List<Double> secondSteps = numbersAfter("step ", second);
+        assertFalse(firstSteps.isEmpty() || secondSteps.isEmpty(), className + " printed no step numbers:\n" + runs);
+        assertTrue(secondSteps.getFirst() > firstSteps.getLast(), className + " started again:\n" + runs);
+        double lastLoss = numbersAfter("loss ", first).getLast();
+        numbersAfter("loss ", second).forEach(loss -> assertTrue(loss < lastLoss,
+                className + " did not resume from its checkpoint:\n" + runs));
     }
 
     private static List<Double> numbersAfter(String label, String output) {

@@ -1,0 +1,203 @@
+package dev.vecoptim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The README, CONTRIBUTING.md and docs/ against the tree: links and named files exist, every test class is
+ * described in the contributor guide, its "Adding an optimizer" names every file an optimizer is written out in,
+ * and the README's test command is what CI runs.
+ */
+class DocsTest {
+    private static final Path BASE = Path.of(System.getProperty("vecoptim.basedir", ".")).toAbsolutePath().normalize();
+    private static final Pattern LINK = Pattern.compile("\\]\\(([^)\\s]+)\\)");
+    private static final Pattern CODE = Pattern.compile("`([^`\\n]+)`");
+    private static final Pattern HEADING = Pattern.compile("(?m)^#{1,6} (.+)$");
+    /** The optimizers added last, which no other code uses as an example: where they appear, each one must. */
+    private static final List<String> PROBE_OPTIMIZERS = List.of("Rprop", "Adamax");
+    private static final List<String> SOURCE_ROOTS = List.of("src/main", "src/test/java", "src/test/python", "jmh",
+            "python", "pom.xml", "README.md");
+
+    private static List<Path> documents() {
+        List<Path> documents = new ArrayList<>(List.of(BASE.resolve("README.md"), BASE.resolve("CONTRIBUTING.md"),
+                BASE.resolve("CHANGELOG.md"), BASE.resolve("src/test/resources/state_dict/README.md")));
+        try (Stream<Path> docs = Files.list(BASE.resolve("docs"))) {
+            docs.filter(p -> p.toString().endsWith(".md")).sorted().forEach(documents::add);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return documents;
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Any file's bytes as characters, one per byte, for searching ASCII names in it. */
+    private static String latin1(Path file) {
+        try {
+            return new String(Files.readAllBytes(file), java.nio.charset.StandardCharsets.ISO_8859_1);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String relative(Path file) {
+        return BASE.relativize(file).toString();
+    }
+
+    @Test
+    void everyLinkLeadsToAFileAndEveryAnchorToAHeading() {
+        List<String> broken = new ArrayList<>();
+        for (Path document : documents()) {
+            Matcher link = LINK.matcher(read(document));
+            while (link.find()) {
+                String target = link.group(1);
+                if (target.startsWith("http://") || target.startsWith("https://")) {
+                    continue;
+                }
+                int hash = target.indexOf('#');
+                Path file = hash == 0 ? document : document.getParent().resolve(hash < 0 ? target
+                        : target.substring(0, hash)).normalize();
+                if (!Files.exists(file)) {
+                    broken.add(relative(document) + ": " + target + " (no such file)");
+                } else if (hash >= 0 && !anchors(file).contains(target.substring(hash + 1))) {
+                    broken.add(relative(document) + ": " + target + " (no such heading)");
+                }
+            }
+        }
+        assertEquals(List.of(), broken);
+    }
+
+    /** GitHub's anchors for a Markdown file's headings: lower case, punctuation dropped, spaces as hyphens. */
+    private static Set<String> anchors(Path markdown) {
+        Set<String> anchors = new TreeSet<>();
+        if (markdown.toString().endsWith(".md")) {
+            Matcher heading = HEADING.matcher(read(markdown));
+            while (heading.find()) {
+                anchors.add(heading.group(1).strip().toLowerCase(Locale.ROOT).replaceAll("[^\\p{L}\\p{N} _-]", "")
+                        .replace(' ', '-'));
+            }
+        }
+        return anchors;
+    }
+
+    @Test
+    void everyFileTheDocumentsNameExists() {
+        Set<String> fileNames = new TreeSet<>();
+        try (Stream<Path> tree = Files.walk(BASE)) {
+            tree.filter(p -> !p.startsWith(BASE.resolve("target")) && !p.startsWith(BASE.resolve(".git")))
+                    .forEach(p -> fileNames.add(p.getFileName().toString()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        List<String> missing = new ArrayList<>();
+        for (Path document : documents()) {
+            Matcher code = CODE.matcher(read(document));
+            while (code.find()) {
+                String token = code.group(1);
+                if (token.contains("<") || token.contains(" ") || token.contains("*")) {
+                    continue;
+                }
+                boolean repositoryPath = token.matches("(src|jmh|python|docs|\\.ci|\\.mvn)/.+");
+                if (repositoryPath && !Files.exists(BASE.resolve(token))) {
+                    missing.add(relative(document) + ": " + token);
+                } else if (!token.contains("/") && token.matches("[\\w-]+\\.(java|py|md|xml)")
+                        && !fileNames.contains(token)) {
+                    missing.add(relative(document) + ": " + token);
+                }
+            }
+        }
+        assertEquals(List.of(), missing);
+    }
+
+    @Test
+    void theContributorGuideDescribesEveryTestClassAndNamesNoOther() throws IOException {
+        String guide = read(BASE.resolve("CONTRIBUTING.md"));
+        Set<String> testClasses = new TreeSet<>();
+        try (Stream<Path> tests = Files.walk(BASE.resolve("src/test/java"))) {
+            tests.map(p -> p.getFileName().toString())
+                    .filter(name -> name.endsWith("Test.java") || name.endsWith("Properties.java"))
+                    .forEach(name -> testClasses.add(name.substring(0, name.length() - ".java".length())));
+        }
+        List<String> undescribed = testClasses.stream().filter(name -> !guide.contains("`" + name + "`")).toList();
+        assertEquals(List.of(), undescribed, "test classes CONTRIBUTING.md's Tests do not describe");
+        Matcher code = CODE.matcher(guide);
+        List<String> phantoms = new ArrayList<>();
+        while (code.find()) {
+            String token = code.group(1);
+            if (token.matches("[A-Z]\\w*(Test|Properties)") && !testClasses.contains(token)) {
+                phantoms.add(token);
+            }
+        }
+        assertEquals(List.of(), phantoms, "test classes CONTRIBUTING.md names that do not exist");
+    }
+
+    @Test
+    void addingAnOptimizerNamesEveryFileAnOptimizerIsWrittenOutIn() throws IOException {
+        String guide = read(BASE.resolve("CONTRIBUTING.md"));
+        String section = section(guide, "## Adding an optimizer");
+        for (String optimizer : PROBE_OPTIMIZERS) {
+            List<Path> files = filesNaming(optimizer);
+            List<String> unnamed = files.stream().map(DocsTest::relative)
+                    .filter(path -> !section.contains(path.replace(optimizer, "<Name>"))
+                            && !section.contains(Path.of(path).getFileName().toString()))
+                    .toList();
+            assertEquals(List.of(), unnamed, optimizer + " is written out in files \"Adding an optimizer\" does not name");
+            if (optimizer.equals("Rprop")) {
+                Matcher count = Pattern.compile("Rprop appears in (\\d+) of them").matcher(section);
+                assertTrue(count.find(), "the guide no longer says in how many files Rprop appears");
+                assertEquals(files.size(), Integer.parseInt(count.group(1)), "files naming Rprop: " + files);
+            }
+        }
+    }
+
+    /** Files of the sources, tests, scripts, benchmarks and README that name the optimizer, its kernel or template. */
+    private static List<Path> filesNaming(String optimizer) throws IOException {
+        Pattern name = Pattern.compile("(?i)\\b" + optimizer + "(Kernel|Vector)?\\b");
+        List<Path> files = new ArrayList<>();
+        for (String root : SOURCE_ROOTS) {
+            try (Stream<Path> tree = Files.walk(BASE.resolve(root))) {
+                tree.filter(Files::isRegularFile).filter(p -> !p.getFileName().toString().equals("DocsTest.java"))
+                        .filter(p -> name.matcher(latin1(p)).find()).sorted()
+                        .forEach(files::add);
+            }
+        }
+        return files;
+    }
+
+    private static String section(String markdown, String heading) {
+        int start = markdown.indexOf("\n" + heading + "\n");
+        assertTrue(start >= 0, "no section " + heading);
+        int end = markdown.indexOf("\n## ", start + heading.length() + 1);
+        return markdown.substring(start, end < 0 ? markdown.length() : end);
+    }
+
+    @Test
+    void theReadmesTestCommandIsWhatCiRuns() {
+        String commands = section(read(BASE.resolve("README.md")), "## Commands");
+        Matcher row = Pattern.compile("\\| run the tests[^|]*\\| `([^`]+)` \\|").matcher(commands);
+        assertTrue(row.find(), "README's Commands have no row for running the tests");
+        List<String> ciCommands = read(BASE.resolve(".ci/run")).lines()
+                .map(line -> line.replace(" -B", "").replace(" -q", "").strip()).toList();
+        assertTrue(ciCommands.contains(row.group(1)), ".ci/run does not run " + row.group(1));
+    }
+}
