@@ -2,6 +2,7 @@ package dev.vecoptim;
 
 import dev.vecoptim.kernel.AdadeltaKernel;
 import dev.vecoptim.kernel.Kernels;
+import dev.vecoptim.kernel.UpdateKernel;
 import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,7 +39,7 @@ public final class Adadelta extends Algorithm {
     private final double eps;
     private final double weightDecay;
     private final boolean maximize;
-    private final AdadeltaKernel kernel;
+    private final UpdateKernel<AdadeltaKernel.Coefficients> kernel;
 
     private Adadelta(Builder builder) {
         HyperParameterChecks.lr(builder.lr);
@@ -95,20 +96,21 @@ public final class Adadelta extends Algorithm {
         StepChecks.required(squareAvg, SQUARE_AVG, "");
         StepChecks.required(accDelta, ACC_DELTA, "");
         long elements = StepChecks.elements(step, param, grad, SQUARE_AVG, squareAvg, ACC_DELTA, accDelta, null, null);
-        stepRange(lr, param, grad, squareAvg, accDelta, 0, elements);
-    }
-
-    /** The update at learning rate {@code lr} over elements [from, to) of buffers already checked. */
-    void stepRange(double lr, MemorySegment param, MemorySegment grad, MemorySegment squareAvg,
-                   MemorySegment accDelta, long from, long to) {
-        kernel.step(param, grad, squareAvg, accDelta, (float) weightDecay, (float) rho, (float) (1 - rho),
-                (float) eps, (float) -lr, from, to);
+        stepTyped(step, elements, param, grad, squareAvg, accDelta, null);
     }
 
     @Override
-    void update(double lr, double[] prepared, MemorySegment param, MemorySegment grad, MemorySegment[] state,
-                long step, long from, long to) {
-        stepRange(lr, param, grad, state[0], state[1], from, to);
+    StepUpdate<?> newStepUpdate() {
+        return stepUpdate(new AdadeltaKernel.Coefficients(), this::prepare);
+    }
+
+    private UpdateKernel<AdadeltaKernel.Coefficients> prepare(double lr, long step, AdadeltaKernel.Coefficients c) {
+        c.weightDecay = (float) weightDecay;
+        c.rho = (float) rho;
+        c.rhoComplement = (float) (1 - rho);
+        c.eps = (float) eps;
+        c.negativeLr = (float) -lr;
+        return kernel;
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.vecoptim;
 
 import dev.vecoptim.kernel.AdagradKernel;
 import dev.vecoptim.kernel.Kernels;
+import dev.vecoptim.kernel.UpdateKernel;
 import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,7 +39,7 @@ public final class Adagrad extends Algorithm {
     private final double initialAccumulatorValue;
     private final double eps;
     private final boolean maximize;
-    private final AdagradKernel kernel;
+    private final UpdateKernel<AdagradKernel.Coefficients> kernel;
 
     private Adagrad(Builder builder) {
         HyperParameterChecks.lr(builder.lr);
@@ -93,20 +94,20 @@ public final class Adagrad extends Algorithm {
     public void step(MemorySegment param, MemorySegment grad, MemorySegment sum, long step) {
         StepChecks.required(sum, SUM, "");
         long elements = StepChecks.elements(step, param, grad, SUM, sum, null, null, null, null);
-        stepRange(lr, param, grad, sum, step, 0, elements);
-    }
-
-    /** The update of step {@code step} at learning rate {@code lr} over elements [from, to) of buffers checked. */
-    void stepRange(double lr, MemorySegment param, MemorySegment grad, MemorySegment sum, long step, long from,
-                   long to) {
-        double clr = lr / (1 + (countedStep(step) - 1) * lrDecay);
-        kernel.step(param, grad, sum, (float) weightDecay, (float) eps, (float) -clr, from, to);
+        stepTyped(step, elements, param, grad, sum, null, null);
     }
 
     @Override
-    void update(double lr, double[] prepared, MemorySegment param, MemorySegment grad, MemorySegment[] state,
-                long step, long from, long to) {
-        stepRange(lr, param, grad, state[0], step, from, to);
+    StepUpdate<?> newStepUpdate() {
+        return stepUpdate(new AdagradKernel.Coefficients(), this::prepare);
+    }
+
+    private UpdateKernel<AdagradKernel.Coefficients> prepare(double lr, long step, AdagradKernel.Coefficients c) {
+        double clr = lr / (1 + (countedStep(step) - 1) * lrDecay);
+        c.weightDecay = (float) weightDecay;
+        c.eps = (float) eps;
+        c.negativeClr = (float) -clr;
+        return kernel;
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.vecoptim;
 
 import dev.vecoptim.kernel.AdamKernel;
 import dev.vecoptim.kernel.Kernels;
+import dev.vecoptim.kernel.UpdateKernel;
 import dev.vecoptim.kernel.WeightDecay;
 import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
@@ -49,7 +50,7 @@ public final class Adam extends Algorithm {
     private final boolean maximize;
     private final boolean decoupledWeightDecay;
     private final List<String> stateNames;
-    private final AdamKernel kernel;
+    private final UpdateKernel<AdamKernel.Coefficients> kernel;
 
     private Adam(Builder builder) {
         HyperParameterChecks.lr(builder.lr);
@@ -122,40 +123,27 @@ public final class Adam extends Algorithm {
         MemorySegment usedMax = amsgrad ? StepChecks.required(maxExpAvgSq, MAX_EXP_AVG_SQ, " with amsgrad") : null;
         long elements = StepChecks.elements(step, param, grad, EXP_AVG, expAvg, EXP_AVG_SQ, expAvgSq,
                 MAX_EXP_AVG_SQ, usedMax);
-        stepRange(lr, null, param, grad, expAvg, expAvgSq, usedMax, step, 0, elements);
-    }
-
-    /**
-     * The update at learning rate {@code lr} over elements [from, to) of buffers already checked, with the bias
-     * corrections {@link #prepare}d for this step, if given.
-     */
-    private void stepRange(double lr, double[] prepared, MemorySegment param, MemorySegment grad,
-                           MemorySegment expAvg, MemorySegment expAvgSq, MemorySegment maxExpAvgSq, long step,
-                           long from, long to) {
-        double biasCorrection1 = prepared != null ? prepared[0] : 1 - power(beta1, step);
-        double biasCorrection2 = prepared != null ? prepared[1] : 1 - power(beta2, step);
-        double stepSize = lr / biasCorrection1;
-        kernel.step(param, grad, expAvg, expAvgSq, maxExpAvgSq, (float) weightDecay, (float) (1 - lr * weightDecay),
-                (float) beta1, (float) (1 - beta1), (float) beta2, (float) (1 - beta2),
-                (float) Math.sqrt(biasCorrection2), (float) eps, (float) -stepSize, from, to);
+        stepTyped(step, elements, param, grad, expAvg, expAvgSq, usedMax);
     }
 
     @Override
-    void update(double lr, double[] prepared, MemorySegment param, MemorySegment grad, MemorySegment[] state,
-                long step, long from, long to) {
-        stepRange(lr, prepared, param, grad, state[0], state[1], amsgrad ? state[2] : null, step, from, to);
+    StepUpdate<?> newStepUpdate() {
+        return stepUpdate(new AdamKernel.Coefficients(), this::prepare);
     }
 
-    @Override
-    int preparedCount() {
-        return 2;
-    }
-
-    /** The bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ. */
-    @Override
-    void prepare(long step, double[] prepared) {
-        prepared[0] = 1 - power(beta1, step);
-        prepared[1] = 1 - power(beta2, step);
+    private UpdateKernel<AdamKernel.Coefficients> prepare(double lr, long step, AdamKernel.Coefficients c) {
+        double biasCorrection1 = 1 - power(beta1, step);
+        double biasCorrection2 = 1 - power(beta2, step);
+        c.weightDecay = (float) weightDecay;
+        c.decayFactor = (float) (1 - lr * weightDecay);
+        c.beta1 = (float) beta1;
+        c.beta1Complement = (float) (1 - beta1);
+        c.beta2 = (float) beta2;
+        c.beta2Complement = (float) (1 - beta2);
+        c.biasCorrection2Sqrt = (float) Math.sqrt(biasCorrection2);
+        c.eps = (float) eps;
+        c.negativeStepSize = (float) -(lr / biasCorrection1);
+        return kernel;
     }
 
     @Override

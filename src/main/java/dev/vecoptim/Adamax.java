@@ -2,6 +2,7 @@ package dev.vecoptim;
 
 import dev.vecoptim.kernel.AdamaxKernel;
 import dev.vecoptim.kernel.Kernels;
+import dev.vecoptim.kernel.UpdateKernel;
 import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,7 +40,7 @@ public final class Adamax extends Algorithm {
     private final double eps;
     private final double weightDecay;
     private final boolean maximize;
-    private final AdamaxKernel kernel;
+    private final UpdateKernel<AdamaxKernel.Coefficients> kernel;
 
     private Adamax(Builder builder) {
         HyperParameterChecks.lr(builder.lr);
@@ -94,35 +95,23 @@ public final class Adamax extends Algorithm {
         StepChecks.required(expAvg, EXP_AVG, "");
         StepChecks.required(expInf, EXP_INF, "");
         long elements = StepChecks.elements(step, param, grad, EXP_AVG, expAvg, EXP_INF, expInf, null, null);
-        stepRange(lr, null, param, grad, expAvg, expInf, step, 0, elements);
-    }
-
-    /**
-     * The update of step {@code step} at learning rate {@code lr} over elements [from, to) of buffers checked,
-     * with the bias correction {@link #prepare}d for this step, if given.
-     */
-    private void stepRange(double lr, double[] prepared, MemorySegment param, MemorySegment grad,
-                           MemorySegment expAvg, MemorySegment expInf, long step, long from, long to) {
-        double clr = lr / (prepared != null ? prepared[0] : 1 - power(beta1, step));
-        kernel.step(param, grad, expAvg, expInf, (float) weightDecay, (float) beta1, (float) (1 - beta1),
-                (float) beta2, (float) eps, (float) -clr, from, to);
+        stepTyped(step, elements, param, grad, expAvg, expInf, null);
     }
 
     @Override
-    void update(double lr, double[] prepared, MemorySegment param, MemorySegment grad, MemorySegment[] state,
-                long step, long from, long to) {
-        stepRange(lr, prepared, param, grad, state[0], state[1], step, from, to);
+    StepUpdate<?> newStepUpdate() {
+        return stepUpdate(new AdamaxKernel.Coefficients(), this::prepare);
     }
 
-    @Override
-    int preparedCount() {
-        return 1;
-    }
-
-    /** The bias correction 1 − β₁ᵗ. */
-    @Override
-    void prepare(long step, double[] prepared) {
-        prepared[0] = 1 - power(beta1, step);
+    private UpdateKernel<AdamaxKernel.Coefficients> prepare(double lr, long step, AdamaxKernel.Coefficients c) {
+        double clr = lr / (1 - power(beta1, step));
+        c.weightDecay = (float) weightDecay;
+        c.beta1 = (float) beta1;
+        c.beta1Complement = (float) (1 - beta1);
+        c.beta2 = (float) beta2;
+        c.eps = (float) eps;
+        c.negativeClr = (float) -clr;
+        return kernel;
     }
 
     @Override

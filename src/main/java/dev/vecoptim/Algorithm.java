@@ -25,6 +25,8 @@ public abstract class Algorithm {
     private final VectorWidth vectorWidth;
     private final Semantics semantics;
     private final int vectorBits;
+    /** Each thread's update for steps called directly, made once: a direct step allocates nothing. */
+    private final ThreadLocal<StepUpdate<?>> directUpdate = ThreadLocal.withInitial(this::newStepUpdate);
 
     /**
      * @throws IllegalArgumentException for a width wider than the machine's
@@ -132,10 +134,43 @@ public abstract class Algorithm {
      */
     public final void step(long step, MemorySegment param, MemorySegment grad, MemorySegment... state) {
         long elements = StepChecks.elements(step, param, grad, stateNames(), scalarNames(), state);
+        stepChecked(directUpdate.get(), step, param, grad, state, elements);
+    }
+
+    /**
+     * A typed step over buffers already checked: {@code a}, {@code b}, {@code c} are its state buffers and then
+     * its scalars, in {@link #stateNames()} and {@link #scalarNames()} order, with null for those this
+     * configuration does not keep (and for the positions past them). Lays them out in this thread's array, which it
+     * empties after, so that a typed step allocates nothing and keeps no reference to the caller's memory.
+     */
+    final void stepTyped(long step, long elements, MemorySegment param, MemorySegment grad, MemorySegment a,
+                         MemorySegment b, MemorySegment c) {
+        StepUpdate<?> update = directUpdate.get();
+        MemorySegment[] state = update.typedState();
+        keep(state, keep(state, keep(state, 0, a), b), c);
+        try {
+            stepChecked(update, step, param, grad, state, elements);
+        } finally {
+            java.util.Arrays.fill(state, null);
+        }
+    }
+
+    /** Puts {@code buffer}, unless null, at {@code kept} in {@code state}; returns how many are kept after. */
+    private static int keep(MemorySegment[] state, int kept, MemorySegment buffer) {
+        if (buffer != null) {
+            state[kept] = buffer;
+            return kept + 1;
+        }
+        return kept;
+    }
+
+    private void stepChecked(StepUpdate<?> update, long step, MemorySegment param, MemorySegment grad,
+                             MemorySegment[] state, long elements) {
         if (step == 1) {
             initializeScalars(lr(), state);
         }
-        update(lr(), null, param, grad, state, step, 0, elements);
+        update.prepare(lr(), step);
+        update.apply(param, grad, state, 0, elements);
         advanceScalars(lr(), state, step);
     }
 
@@ -159,27 +194,14 @@ public abstract class Algorithm {
     }
 
     /**
-     * The update of step number {@code step} at learning rate {@code lr}, over elements {@code [from, to)} of
-     * buffers already checked, the state in {@link #stateNames()} order, then the scalars, which it only reads:
-     * they hold their values from before the step, and {@link #advanceScalars} moves them on once every chunk of
-     * the parameter is done.
-     *
-     * @param prepared what {@link #prepare} gave for this step number, or null: the update then works it out
+     * A new holder for one step number's update: its coefficients and kernel, prepared by
+     * {@link StepUpdate#prepare} and applied to any number of parameters and chunks.
      */
-    abstract void update(double lr, double[] prepared, MemorySegment param, MemorySegment grad,
-                         MemorySegment[] state, long step, long from, long to);
+    abstract StepUpdate<?> newStepUpdate();
 
-    /** How many numbers {@link #prepare} gives. */
-    int preparedCount() {
-        return 0;
-    }
-
-    /**
-     * Works out into {@code prepared} what every update of step number {@code step} needs whatever its parameter
-     * and learning rate (powers of the betas, say), so that a step of many parameters works it out once, not
-     * once per chunk; the same numbers, so the same bits.
-     */
-    void prepare(long step, double[] prepared) {
+    /** A {@link StepUpdate} of these coefficients prepared by {@code preparation}, for this configuration. */
+    final <C> StepUpdate<C> stepUpdate(C coefficients, StepUpdate.Preparation<C> preparation) {
+        return new StepUpdate<>(coefficients, preparation, stateNames().size() + scalarNames().size());
     }
 
     /** Sets the scalars, after the state buffers in {@code state}, to the values PyTorch starts them at. */

@@ -2,6 +2,7 @@ package dev.vecoptim;
 
 import dev.vecoptim.kernel.AsgdKernel;
 import dev.vecoptim.kernel.Kernels;
+import dev.vecoptim.kernel.UpdateKernel;
 import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,8 +50,10 @@ public final class Asgd extends Algorithm {
     private final double t0;
     private final double weightDecay;
     private final boolean maximize;
-    private final AsgdKernel copyingKernel;
-    private final AsgdKernel averagingKernel;
+    private final UpdateKernel<AsgdKernel.Coefficients> copyingKernel;
+    private final UpdateKernel<AsgdKernel.Coefficients> averagingKernel;
+    /** Either, as the parameter's {@code mu} says: {@link #averageOrCopy}. */
+    private final UpdateKernel<AsgdKernel.Coefficients> kernel = this::averageOrCopy;
 
     private Asgd(Builder builder) {
         HyperParameterChecks.lr(builder.lr);
@@ -115,18 +118,24 @@ public final class Asgd extends Algorithm {
         long elements = StepChecks.elements(step, param, grad, AX, ax, null, null, null, null);
         StepChecks.scalar(ETA, eta, param, grad, AX, ax, null, null);
         StepChecks.scalar(MU, mu, param, grad, AX, ax, ETA, eta);
-        if (step == 1) {
-            initialize(lr, eta, mu);
-        }
-        stepRange(param, grad, ax, scalar(eta), scalar(mu), 0, elements);
-        advance(lr, eta, mu, step);
+        stepTyped(step, elements, param, grad, ax, eta, mu);
     }
 
-    /** The update over elements [from, to) of buffers checked, with this step's eta and mu. */
-    private void stepRange(MemorySegment param, MemorySegment grad, MemorySegment ax, float eta, float mu, long from,
-                           long to) {
-        (mu != 1 ? averagingKernel : copyingKernel).step(param, grad, ax, (float) weightDecay,
-                (float) (1 - lambd * eta), -eta, mu, from, to);
+    @Override
+    StepUpdate<?> newStepUpdate() {
+        return stepUpdate(new AsgdKernel.Coefficients(), this::prepare);
+    }
+
+    private UpdateKernel<AsgdKernel.Coefficients> prepare(double lr, long step, AsgdKernel.Coefficients c) {
+        c.weightDecay = (float) weightDecay;
+        c.lambd = lambd;
+        return kernel;
+    }
+
+    /** Averages {@code ax} with the parameter's own kernel: copies it while the parameter's {@code mu} is 1. */
+    private void averageOrCopy(MemorySegment param, MemorySegment grad, MemorySegment[] state,
+                               AsgdKernel.Coefficients c, long from, long to) {
+        (scalar(state[2]) != 1 ? averagingKernel : copyingKernel).step(param, grad, state, c, from, to);
     }
 
     private static void initialize(double lr, MemorySegment eta, MemorySegment mu) {
@@ -139,12 +148,6 @@ public final class Asgd extends Algorithm {
         // StrictMath: Math.pow may differ by an ulp from one JVM or CPU to another; StrictMath never does.
         scalar(eta, (float) (lr / StrictMath.pow(1 + lambd * lr * t, alpha)));
         scalar(mu, (float) (1 / Math.max(1, t - t0)));
-    }
-
-    @Override
-    void update(double lr, double[] prepared, MemorySegment param, MemorySegment grad, MemorySegment[] state,
-                long step, long from, long to) {
-        stepRange(param, grad, state[0], scalar(state[1]), scalar(state[2]), from, to);
     }
 
     @Override

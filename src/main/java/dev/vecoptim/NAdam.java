@@ -2,6 +2,7 @@ package dev.vecoptim;
 
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.NAdamKernel;
+import dev.vecoptim.kernel.UpdateKernel;
 import dev.vecoptim.kernel.WeightDecay;
 import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
@@ -58,7 +59,7 @@ public final class NAdam extends Algorithm {
     private final double momentumDecay;
     private final boolean decoupledWeightDecay;
     private final boolean maximize;
-    private final NAdamKernel kernel;
+    private final UpdateKernel<NAdamKernel.Coefficients> kernel;
 
     private NAdam(Builder builder) {
         HyperParameterChecks.lr(builder.lr);
@@ -121,31 +122,29 @@ public final class NAdam extends Algorithm {
         StepChecks.required(expAvgSq, EXP_AVG_SQ, "");
         long elements = StepChecks.elements(step, param, grad, EXP_AVG, expAvg, EXP_AVG_SQ, expAvgSq, null, null);
         StepChecks.scalar(MU_PRODUCT, muProduct, param, grad, EXP_AVG, expAvg, EXP_AVG_SQ, expAvgSq);
-        float before = step == 1 ? 1 : scalar(muProduct);
-        stepRange(lr, null, param, grad, expAvg, expAvgSq, before, step, 0, elements);
-        scalar(muProduct, advanced(before, step));
+        stepTyped(step, elements, param, grad, expAvg, expAvgSq, muProduct);
     }
 
-    /**
-     * The update of step {@code step} at learning rate {@code lr} over elements [from, to) of buffers checked,
-     * with {@code mu_product} as it was before the step and the momentum schedule and bias correction
-     * {@link #prepare}d for this step, if given.
-     */
-    private void stepRange(double lr, double[] prepared, MemorySegment param, MemorySegment grad,
-                           MemorySegment expAvg, MemorySegment expAvgSq, float muProductBefore, long step, long from,
-                           long to) {
+    @Override
+    StepUpdate<?> newStepUpdate() {
+        return stepUpdate(new NAdamKernel.Coefficients(), this::prepare);
+    }
+
+    private UpdateKernel<NAdamKernel.Coefficients> prepare(double lr, long step, NAdamKernel.Coefficients c) {
         double t = countedStep(step);
-        double mu = prepared != null ? prepared[0] : mu(t);
-        double muNext = prepared != null ? prepared[1] : mu(t + 1);
-        float muProductFloat = muProductBefore * (float) mu;
-        double muProduct = muProductFloat;
-        double muProductNext = semantics() == Semantics.PYTORCH_1_13 ? muProductFloat * (float) mu * (float) muNext
-                : muProduct * muNext;
-        double biasCorrection2 = prepared != null ? prepared[2] : 1 - power(beta2, step);
-        kernel.step(param, grad, expAvg, expAvgSq, (float) weightDecay, (float) (1 - lr * weightDecay),
-                (float) beta1, (float) (1 - beta1), (float) beta2, (float) (1 - beta2), (float) biasCorrection2,
-                (float) eps, (float) (-lr * (1 - mu) / (1 - muProduct)), (float) (-lr * muNext / (1 - muProductNext)),
-                from, to);
+        c.weightDecay = (float) weightDecay;
+        c.decayFactor = (float) (1 - lr * weightDecay);
+        c.beta1 = (float) beta1;
+        c.beta1Complement = (float) (1 - beta1);
+        c.beta2 = (float) beta2;
+        c.beta2Complement = (float) (1 - beta2);
+        c.biasCorrection2 = (float) (1 - power(beta2, step));
+        c.eps = (float) eps;
+        c.lr = lr;
+        c.mu = mu(t);
+        c.muNext = mu(t + 1);
+        c.floatMuProductNext = semantics() == Semantics.PYTORCH_1_13;
+        return kernel;
     }
 
     /** PyTorch's momentum schedule μ at step t. */
@@ -156,26 +155,6 @@ public final class NAdam extends Algorithm {
     /** {@code mu_product} after step {@code step}, from its value before. */
     private float advanced(float muProductBefore, long step) {
         return muProductBefore * (float) mu(countedStep(step));
-    }
-
-    @Override
-    void update(double lr, double[] prepared, MemorySegment param, MemorySegment grad, MemorySegment[] state,
-                long step, long from, long to) {
-        stepRange(lr, prepared, param, grad, state[0], state[1], scalar(state[2]), step, from, to);
-    }
-
-    @Override
-    int preparedCount() {
-        return 3;
-    }
-
-    /** The momentum schedule μₜ and μₜ₊₁, and the bias correction 1 − β₂ᵗ. */
-    @Override
-    void prepare(long step, double[] prepared) {
-        double t = countedStep(step);
-        prepared[0] = mu(t);
-        prepared[1] = mu(t + 1);
-        prepared[2] = 1 - power(beta2, step);
     }
 
     @Override

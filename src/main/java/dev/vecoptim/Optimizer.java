@@ -10,9 +10,9 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Set;
 import java.util.Objects;
 import java.util.OptionalDouble;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -299,13 +299,14 @@ public final class Optimizer implements AutoCloseable {
                 group.algorithm().initializeScalars(group.lr(), parameter.stateBuffers());
             }
             group.prepare(steps + 1);
+            if (group.prepared(steps + 1) == null) {
+                parameter.prepareOwnUpdate(steps + 1);
+            }
         }
         runner.run(chunks, chunkElements, chunk -> {
             Parameter parameter = chunk.parameter();
-            ParameterGroup group = parameter.group();
-            long step = parameter.stepCount() + 1;
-            group.algorithm().update(group.lr(), group.prepared(step), parameter.value(), parameter.grad(),
-                    parameter.stateBuffers(), step, chunk.from(), chunk.to());
+            parameter.update(parameter.stepCount() + 1).apply(parameter.value(), parameter.grad(),
+                    parameter.stateBuffers(), chunk.from(), chunk.to());
         });
         for (int p = 0; p < updated.size(); p++) {
             Parameter parameter = updated.get(p);

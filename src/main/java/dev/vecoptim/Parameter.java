@@ -26,6 +26,9 @@ public final class Parameter {
     /** The block whose memory this parameter's buffers are slices of, or null for the caller's own memory. */
     private final ParameterBlock block;
     private long steps;
+    /** Its own update, for a step in which its step number is not its group's; made on first need. */
+    private StepUpdate<?> ownUpdate;
+    private Algorithm ownUpdateFor;
 
     /**
      * A parameter whose state buffers are {@code buffers} (its own, or its slices of a {@link ParameterBlock}'s),
@@ -186,9 +189,28 @@ public final class Parameter {
         return "group " + group.index() + " parameter " + index;
     }
 
-    /** The state buffers, then the scalars: what {@link Algorithm#update} takes. */
+    /** The state buffers, then the scalars: what an {@link StepUpdate} applies to. */
     MemorySegment[] stateBuffers() {
         return state;
+    }
+
+    /**
+     * Works out this parameter's own update of step number {@code step}, for a step in which its group's update is
+     * for another step number.
+     */
+    void prepareOwnUpdate(long step) {
+        Algorithm algorithm = group.algorithm();
+        if (ownUpdateFor != algorithm) {
+            ownUpdate = algorithm.newStepUpdate();
+            ownUpdateFor = algorithm;
+        }
+        ownUpdate.prepare(group.lr(), step);
+    }
+
+    /** The update of step number {@code step} for this parameter: its group's, or its own when the group's is not. */
+    StepUpdate<?> update(long step) {
+        StepUpdate<?> groupUpdate = group.prepared(step);
+        return groupUpdate != null ? groupUpdate : ownUpdate;
     }
 
     ParameterBlock block() {

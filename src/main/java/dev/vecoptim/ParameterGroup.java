@@ -24,7 +24,9 @@ public final class ParameterGroup {
     private LearningRateSchedule schedule;
     /** The step number {@link #prepared} is for in the step being made; 0 while nothing is prepared. */
     private long preparedStep;
-    private double[] prepared = new double[0];
+    /** The update of step number {@link #preparedStep}, made for {@link #preparedFor} and kept while it stays. */
+    private StepUpdate<?> prepared;
+    private Algorithm preparedFor;
 
     ParameterGroup(Optimizer optimizer, int index, Algorithm hyperParameters) {
         this.optimizer = optimizer;
@@ -189,23 +191,23 @@ public final class ParameterGroup {
     }
 
     /**
-     * Works out what every update of step number {@code step} needs ({@link Algorithm#prepare}), unless this
-     * step already did for another step number: the parameters of a group usually share their step count, and
-     * one that does not works it out in its own update.
+     * Works out the update of step number {@code step} at this step's learning rate, unless this step already did
+     * for another step number: the parameters of a group usually share their step count, and one that does not
+     * works out its own ({@link Parameter#prepareOwnUpdate}).
      */
     void prepare(long step) {
         if (preparedStep == 0) {
-            Algorithm algorithm = algorithm();
-            if (prepared.length != algorithm.preparedCount()) {
-                prepared = new double[algorithm.preparedCount()];
+            if (preparedFor != hyperParameters) {
+                prepared = hyperParameters.newStepUpdate();
+                preparedFor = hyperParameters;
             }
-            algorithm.prepare(step, prepared);
+            prepared.prepare(lr, step);
             preparedStep = step;
         }
     }
 
-    /** What {@link #prepare} gave, if it was for step number {@code step}; else null. */
-    double[] prepared(long step) {
+    /** The update {@link #prepare} worked out, if it was for step number {@code step}; else null. */
+    StepUpdate<?> prepared(long step) {
         return step == preparedStep ? prepared : null;
     }
 

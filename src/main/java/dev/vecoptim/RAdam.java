@@ -2,6 +2,7 @@ package dev.vecoptim;
 
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.RAdamKernel;
+import dev.vecoptim.kernel.UpdateKernel;
 import dev.vecoptim.kernel.WeightDecay;
 import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
@@ -48,8 +49,8 @@ public final class RAdam extends Algorithm {
     private final double weightDecay;
     private final boolean decoupledWeightDecay;
     private final boolean maximize;
-    private final RAdamKernel plainKernel;
-    private final RAdamKernel rectifiedKernel;
+    private final UpdateKernel<RAdamKernel.Coefficients> plainKernel;
+    private final UpdateKernel<RAdamKernel.Coefficients> rectifiedKernel;
 
     private RAdam(Builder builder) {
         HyperParameterChecks.lr(builder.lr);
@@ -110,47 +111,35 @@ public final class RAdam extends Algorithm {
         StepChecks.required(expAvg, EXP_AVG, "");
         StepChecks.required(expAvgSq, EXP_AVG_SQ, "");
         long elements = StepChecks.elements(step, param, grad, EXP_AVG, expAvg, EXP_AVG_SQ, expAvgSq, null, null);
-        stepRange(lr, null, param, grad, expAvg, expAvgSq, step, 0, elements);
+        stepTyped(step, elements, param, grad, expAvg, expAvgSq, null);
     }
 
-    /**
-     * The update of step {@code step} at learning rate {@code lr} over elements [from, to) of buffers checked,
-     * with the powers of the betas {@link #prepare}d for this step, if given.
-     */
-    private void stepRange(double lr, double[] prepared, MemorySegment param, MemorySegment grad,
-                           MemorySegment expAvg, MemorySegment expAvgSq, long step, long from, long to) {
+    @Override
+    StepUpdate<?> newStepUpdate() {
+        return stepUpdate(new RAdamKernel.Coefficients(), this::prepare);
+    }
+
+    private UpdateKernel<RAdamKernel.Coefficients> prepare(double lr, long step, RAdamKernel.Coefficients c) {
         double t = countedStep(step);
-        double beta2PowT = prepared != null ? prepared[0] : power(beta2, step);
-        double biasCorrection1 = 1 - (prepared != null ? prepared[1] : power(beta1, step));
+        double beta2PowT = power(beta2, step);
         double biasCorrection2 = 1 - beta2PowT;
         double rhoInf = 2 / (1 - beta2) - 1;
         double rhoT = rhoInf - 2 * t * beta2PowT / biasCorrection2;
         boolean rectified = rhoT > 5;
-        double rect = rectified
-                ? Math.sqrt((rhoT - 4) * (rhoT - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rhoT))
+        c.weightDecay = (float) weightDecay;
+        c.decayFactor = (float) (1 - lr * weightDecay);
+        c.beta1 = (float) beta1;
+        c.beta1Complement = (float) (1 - beta1);
+        c.beta2 = (float) beta2;
+        c.beta2Complement = (float) (1 - beta2);
+        c.biasCorrection1 = (float) (1 - power(beta1, step));
+        c.lr = (float) lr;
+        c.biasCorrection2Sqrt = (float) Math.sqrt(biasCorrection2);
+        c.eps = (float) eps;
+        c.rect = rectified
+                ? (float) Math.sqrt((rhoT - 4) * (rhoT - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rhoT))
                 : 0;
-        (rectified ? rectifiedKernel : plainKernel).step(param, grad, expAvg, expAvgSq, (float) weightDecay,
-                (float) (1 - lr * weightDecay), (float) beta1, (float) (1 - beta1), (float) beta2,
-                (float) (1 - beta2), (float) biasCorrection1, (float) lr, (float) Math.sqrt(biasCorrection2),
-                (float) eps, (float) rect, from, to);
-    }
-
-    @Override
-    void update(double lr, double[] prepared, MemorySegment param, MemorySegment grad, MemorySegment[] state,
-                long step, long from, long to) {
-        stepRange(lr, prepared, param, grad, state[0], state[1], step, from, to);
-    }
-
-    @Override
-    int preparedCount() {
-        return 2;
-    }
-
-    /** β₂ᵗ and β₁ᵗ. */
-    @Override
-    void prepare(long step, double[] prepared) {
-        prepared[0] = power(beta2, step);
-        prepared[1] = power(beta1, step);
+        return rectified ? rectifiedKernel : plainKernel;
     }
 
     @Override

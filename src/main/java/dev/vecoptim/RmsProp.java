@@ -2,6 +2,7 @@ package dev.vecoptim;
 
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.RmsPropKernel;
+import dev.vecoptim.kernel.UpdateKernel;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -48,7 +49,7 @@ public final class RmsProp extends Algorithm {
     private final boolean centered;
     private final boolean maximize;
     private final List<String> stateNames;
-    private final RmsPropKernel kernel;
+    private final UpdateKernel<RmsPropKernel.Coefficients> kernel;
 
     private RmsProp(Builder builder) {
         HyperParameterChecks.lr(builder.lr);
@@ -123,21 +124,22 @@ public final class RmsProp extends Algorithm {
                 : null;
         long elements = StepChecks.elements(step, param, grad, SQUARE_AVG, squareAvg, GRAD_AVG, usedGradAvg,
                 MOMENTUM_BUFFER, usedMomentumBuffer);
-        stepRange(lr, param, grad, squareAvg, usedGradAvg, usedMomentumBuffer, 0, elements);
-    }
-
-    /** The update at learning rate {@code lr} over elements [from, to) of buffers already checked. */
-    void stepRange(double lr, MemorySegment param, MemorySegment grad, MemorySegment squareAvg,
-                   MemorySegment gradAvg, MemorySegment momentumBuffer, long from, long to) {
-        kernel.step(param, grad, squareAvg, gradAvg, momentumBuffer, (float) weightDecay, (float) alpha,
-                (float) (1 - alpha), (float) eps, (float) momentum, (float) -lr, from, to);
+        stepTyped(step, elements, param, grad, squareAvg, usedGradAvg, usedMomentumBuffer);
     }
 
     @Override
-    void update(double lr, double[] prepared, MemorySegment param, MemorySegment grad, MemorySegment[] state,
-                long step, long from, long to) {
-        stepRange(lr, param, grad, state[0], centered ? state[1] : null,
-                momentum > 0 ? state[centered ? 2 : 1] : null, from, to);
+    StepUpdate<?> newStepUpdate() {
+        return stepUpdate(new RmsPropKernel.Coefficients(), this::prepare);
+    }
+
+    private UpdateKernel<RmsPropKernel.Coefficients> prepare(double lr, long step, RmsPropKernel.Coefficients c) {
+        c.weightDecay = (float) weightDecay;
+        c.alpha = (float) alpha;
+        c.alphaComplement = (float) (1 - alpha);
+        c.eps = (float) eps;
+        c.momentum = (float) momentum;
+        c.negativeLr = (float) -lr;
+        return kernel;
     }
 
     @Override

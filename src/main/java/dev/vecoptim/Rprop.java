@@ -2,6 +2,7 @@ package dev.vecoptim;
 
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.RpropKernel;
+import dev.vecoptim.kernel.UpdateKernel;
 import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,8 +42,8 @@ public final class Rprop extends Algorithm {
     private final double stepSizeMin;
     private final double stepSizeMax;
     private final boolean maximize;
-    private final RpropKernel firstStepKernel;
-    private final RpropKernel kernel;
+    private final UpdateKernel<RpropKernel.Coefficients> firstStepKernel;
+    private final UpdateKernel<RpropKernel.Coefficients> kernel;
 
     private Rprop(Builder builder) {
         HyperParameterChecks.lr(builder.lr);
@@ -106,20 +107,21 @@ public final class Rprop extends Algorithm {
         StepChecks.required(prev, PREV, "");
         StepChecks.required(stepSize, STEP_SIZE, "");
         long elements = StepChecks.elements(step, param, grad, PREV, prev, STEP_SIZE, stepSize, null, null);
-        stepRange(lr, param, grad, prev, stepSize, step, 0, elements);
-    }
-
-    /** The update of step {@code step} at learning rate {@code lr} over elements [from, to) of buffers checked. */
-    void stepRange(double lr, MemorySegment param, MemorySegment grad, MemorySegment prev, MemorySegment stepSize,
-                   long step, long from, long to) {
-        (step == 1 ? firstStepKernel : kernel).step(param, grad, prev, stepSize, (float) etaMinus, (float) etaPlus,
-                (float) stepSizeMin, (float) stepSizeMax, (float) lr, from, to);
+        stepTyped(step, elements, param, grad, prev, stepSize, null);
     }
 
     @Override
-    void update(double lr, double[] prepared, MemorySegment param, MemorySegment grad, MemorySegment[] state,
-                long step, long from, long to) {
-        stepRange(lr, param, grad, state[0], state[1], step, from, to);
+    StepUpdate<?> newStepUpdate() {
+        return stepUpdate(new RpropKernel.Coefficients(), this::prepare);
+    }
+
+    private UpdateKernel<RpropKernel.Coefficients> prepare(double lr, long step, RpropKernel.Coefficients c) {
+        c.etaMinus = (float) etaMinus;
+        c.etaPlus = (float) etaPlus;
+        c.stepSizeMin = (float) stepSizeMin;
+        c.stepSizeMax = (float) stepSizeMax;
+        c.initialStepSize = (float) lr;
+        return step == 1 ? firstStepKernel : kernel;
     }
 
     /** {@code step_size} starts at lr: what a parameter registered now would start from, were lr unchanged. */

@@ -2,6 +2,7 @@ package dev.vecoptim;
 
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.SgdKernel;
+import dev.vecoptim.kernel.UpdateKernel;
 import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,8 +42,8 @@ public final class Sgd extends Algorithm {
     private final boolean nesterov;
     private final boolean maximize;
     private final List<String> stateNames;
-    private final SgdKernel firstStepKernel;
-    private final SgdKernel kernel;
+    private final UpdateKernel<SgdKernel.Coefficients> firstStepKernel;
+    private final UpdateKernel<SgdKernel.Coefficients> kernel;
 
     private Sgd(Builder builder) {
         HyperParameterChecks.lr(builder.lr);
@@ -119,20 +120,20 @@ public final class Sgd extends Algorithm {
                 ? StepChecks.required(momentumBuffer, MOMENTUM_BUFFER, " when momentum != 0")
                 : null;
         long elements = StepChecks.elements(step, param, grad, MOMENTUM_BUFFER, buffer, null, null, null, null);
-        stepRange(lr, param, grad, buffer, step, 0, elements);
-    }
-
-    /** The update at learning rate {@code lr} over elements [from, to) of buffers already checked. */
-    void stepRange(double lr, MemorySegment param, MemorySegment grad, MemorySegment momentumBuffer, long step,
-                   long from, long to) {
-        (step == 1 ? firstStepKernel : kernel).step(param, grad, momentumBuffer, (float) weightDecay,
-                (float) momentum, (float) (1 - dampening), (float) -lr, from, to);
+        stepTyped(step, elements, param, grad, buffer, null, null);
     }
 
     @Override
-    void update(double lr, double[] prepared, MemorySegment param, MemorySegment grad, MemorySegment[] state,
-                long step, long from, long to) {
-        stepRange(lr, param, grad, momentum != 0 ? state[0] : null, step, from, to);
+    StepUpdate<?> newStepUpdate() {
+        return stepUpdate(new SgdKernel.Coefficients(), this::prepare);
+    }
+
+    private UpdateKernel<SgdKernel.Coefficients> prepare(double lr, long step, SgdKernel.Coefficients c) {
+        c.weightDecay = (float) weightDecay;
+        c.momentum = (float) momentum;
+        c.dampeningComplement = (float) (1 - dampening);
+        c.negativeLr = (float) -lr;
+        return step == 1 ? firstStepKernel : kernel;
     }
 
     @Override

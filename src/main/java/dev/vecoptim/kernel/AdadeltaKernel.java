@@ -4,26 +4,16 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Adadelta's update over the elements {@code [from, to)} of float32 segments, in place, with the flags fixed
- * when the kernel is made ({@link Flags}) and coefficients already rounded to float. Kernels assume valid
- * input. The vector loop is {@code AdadeltaVector}; the scalar reference is {@link Scalar}.
+ * Adadelta's kernel family: its {@link Flags}, its {@link Coefficients} and its scalar reference {@link Scalar}; the
+ * vector loop is {@code AdadeltaVector}. The state is {@code square_avg}, {@code acc_delta}.
  */
-public interface AdadeltaKernel {
+public final class AdadeltaKernel {
 
-    KernelFamily<AdadeltaKernel, Flags> FAMILY = new KernelFamily<>("AdadeltaVector", AdadeltaKernel.class,
-            Scalar::new);
+    public static final KernelFamily<UpdateKernel<Coefficients>, Flags> FAMILY =
+            KernelFamily.update(AdadeltaKernel.class, Scalar::new);
 
-    /**
-     * @param squareAvg PyTorch's {@code square_avg}: the running average of squared gradients
-     * @param accDelta PyTorch's {@code acc_delta}: the running average of squared updates
-     * @param weightDecay {@code f(weight_decay)}
-     * @param rho {@code f(rho)}
-     * @param rhoComplement {@code f(1 − rho)}
-     * @param eps {@code f(eps)}
-     * @param negativeLr {@code f(−lr)}
-     */
-    void step(MemorySegment param, MemorySegment grad, MemorySegment squareAvg, MemorySegment accDelta,
-              float weightDecay, float rho, float rhoComplement, float eps, float negativeLr, long from, long to);
+    private AdadeltaKernel() {
+    }
 
     /**
      * Which branches of Adadelta's update a kernel takes (constants to C2 in a vector kernel).
@@ -31,7 +21,21 @@ public interface AdadeltaKernel {
      * @param maximize negate the gradient first
      * @param weightDecay add {@code weight_decay · p} to the gradient
      */
-    record Flags(boolean maximize, boolean weightDecay) {
+    public record Flags(boolean maximize, boolean weightDecay) {
+    }
+
+    /** Adadelta's coefficients for one step, each rounded once to float. */
+    public static final class Coefficients {
+        /** {@code f(weight_decay)}. */
+        public float weightDecay;
+        /** {@code f(rho)}. */
+        public float rho;
+        /** {@code f(1 − rho)}. */
+        public float rhoComplement;
+        /** {@code f(eps)}. */
+        public float eps;
+        /** {@code f(−lr)}. */
+        public float negativeLr;
     }
 
     /**
@@ -39,7 +43,7 @@ public interface AdadeltaKernel {
      * element at a time, one rounding per ATen operation. Also the tail of every Adadelta vector kernel, and
      * the whole update when SIMD is off.
      */
-    final class Scalar implements AdadeltaKernel {
+    public static final class Scalar implements UpdateKernel<Coefficients> {
         // Unaligned: callers may slice segments at any byte offset.
         private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
@@ -50,20 +54,21 @@ public interface AdadeltaKernel {
         }
 
         @Override
-        public void step(MemorySegment param, MemorySegment grad, MemorySegment squareAvg, MemorySegment accDelta,
-                         float weightDecay, float rho, float rhoComplement, float eps, float negativeLr, long from,
+        public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
                          long to) {
+            MemorySegment squareAvg = state[0];
+            MemorySegment accDelta = state[1];
             for (long i = from; i < to; i++) {
                 float p = param.getAtIndex(FLOAT, i);
                 float g = Gradient.effective(grad.getAtIndex(FLOAT, i), p, flags.maximize(), flags.weightDecay(),
-                        weightDecay);
-                float sq = RunningAverage.ofSquares(squareAvg.getAtIndex(FLOAT, i), g, rho, rhoComplement);
+                        c.weightDecay);
+                float sq = RunningAverage.ofSquares(squareAvg.getAtIndex(FLOAT, i), g, c.rho, c.rhoComplement);
                 squareAvg.setAtIndex(FLOAT, i, sq);
-                float std = (float) Math.sqrt(sq + eps);
+                float std = (float) Math.sqrt(sq + c.eps);
                 float acc = accDelta.getAtIndex(FLOAT, i);
-                float delta = (float) Math.sqrt(acc + eps) / std * g;
-                accDelta.setAtIndex(FLOAT, i, RunningAverage.ofSquares(acc, delta, rho, rhoComplement));
-                param.setAtIndex(FLOAT, i, Math.fma(delta, negativeLr, p));
+                float delta = (float) Math.sqrt(acc + c.eps) / std * g;
+                accDelta.setAtIndex(FLOAT, i, RunningAverage.ofSquares(acc, delta, c.rho, c.rhoComplement));
+                param.setAtIndex(FLOAT, i, Math.fma(delta, c.negativeLr, p));
             }
         }
     }

@@ -7,24 +7,26 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Adadelta's fused vector loop, defined by {@link PanamaKernels} once per (width, flags) as a hidden class
- * whose class data makes the species and the {@link Flags} constants to C2.
+ * whose class data makes the species and the flags constants to C2.
  */
-final class AdadeltaVector implements AdadeltaKernel {
+final class AdadeltaVector implements UpdateKernel<AdadeltaKernel.Coefficients> {
     private static final VectorSpecies<Float> SPECIES = PanamaKernels.species(MethodHandles.lookup());
-    private static final Flags FLAGS = PanamaKernels.flags(MethodHandles.lookup(), Flags.class);
+    private static final AdadeltaKernel.Flags FLAGS =
+            PanamaKernels.flags(MethodHandles.lookup(), AdadeltaKernel.Flags.class);
     private static final boolean MAXIMIZE = FLAGS.maximize();
     private static final boolean WEIGHT_DECAY = FLAGS.weightDecay();
-    private static final AdadeltaKernel TAIL = new Scalar(FLAGS);
+    private static final AdadeltaKernel.Scalar TAIL = new AdadeltaKernel.Scalar(FLAGS);
 
     @Override
-    public void step(MemorySegment param, MemorySegment grad, MemorySegment squareAvg, MemorySegment accDelta,
-                     float weightDecay, float rho, float rhoComplement, float eps, float negativeLr, long from,
-                     long to) {
-        FloatVector weightDecays = FloatVector.broadcast(SPECIES, weightDecay);
-        FloatVector rhos = FloatVector.broadcast(SPECIES, rho);
-        FloatVector rhoComplements = FloatVector.broadcast(SPECIES, rhoComplement);
-        FloatVector epss = FloatVector.broadcast(SPECIES, eps);
-        FloatVector negativeLrs = FloatVector.broadcast(SPECIES, negativeLr);
+    public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, AdadeltaKernel.Coefficients c,
+                     long from, long to) {
+        MemorySegment squareAvg = state[0];
+        MemorySegment accDelta = state[1];
+        FloatVector weightDecays = FloatVector.broadcast(SPECIES, c.weightDecay);
+        FloatVector rhos = FloatVector.broadcast(SPECIES, c.rho);
+        FloatVector rhoComplements = FloatVector.broadcast(SPECIES, c.rhoComplement);
+        FloatVector epss = FloatVector.broadcast(SPECIES, c.eps);
+        FloatVector negativeLrs = FloatVector.broadcast(SPECIES, c.negativeLr);
         long vectorEnd = from + SPECIES.loopBound(to - from);
         for (long i = from; i < vectorEnd; i += SPECIES.length()) {
             FloatVector p = PanamaLanes.load(SPECIES, param, i);
@@ -41,8 +43,7 @@ final class AdadeltaVector implements AdadeltaKernel {
         // Whole vectors are the common case; skipping the empty scalar loop took SGD at 4K floats from 0.95x
         // to 0.99x of a hand-written static final species loop.
         if (vectorEnd < to) {
-            TAIL.step(param, grad, squareAvg, accDelta, weightDecay, rho, rhoComplement, eps, negativeLr, vectorEnd,
-                    to);
+            TAIL.step(param, grad, state, c, vectorEnd, to);
         }
     }
 }

@@ -4,22 +4,16 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Adagrad's update over the elements {@code [from, to)} of float32 segments, in place, with the flags fixed
- * when the kernel is made ({@link Flags}) and coefficients already rounded to float. Kernels assume valid
- * input. The vector loop is {@code AdagradVector}; the scalar reference is {@link Scalar}.
+ * Adagrad's kernel family: its {@link Flags}, its {@link Coefficients} and its scalar reference {@link Scalar}; the
+ * vector loop is {@code AdagradVector}. The state is {@code sum}.
  */
-public interface AdagradKernel {
+public final class AdagradKernel {
 
-    KernelFamily<AdagradKernel, Flags> FAMILY = new KernelFamily<>("AdagradVector", AdagradKernel.class, Scalar::new);
+    public static final KernelFamily<UpdateKernel<Coefficients>, Flags> FAMILY =
+            KernelFamily.update(AdagradKernel.class, Scalar::new);
 
-    /**
-     * @param sum PyTorch's {@code sum}: the running sum of squared gradients
-     * @param weightDecay {@code f(weight_decay)}
-     * @param eps {@code f(eps)}
-     * @param negativeClr {@code f(−clr)}, where {@code clr = lr / (1 + (step − 1) · lr_decay)}
-     */
-    void step(MemorySegment param, MemorySegment grad, MemorySegment sum, float weightDecay, float eps,
-              float negativeClr, long from, long to);
+    private AdagradKernel() {
+    }
 
     /**
      * Which branches of Adagrad's update a kernel takes (constants to C2 in a vector kernel).
@@ -27,7 +21,17 @@ public interface AdagradKernel {
      * @param maximize negate the gradient first
      * @param weightDecay add {@code weight_decay · p} to the gradient
      */
-    record Flags(boolean maximize, boolean weightDecay) {
+    public record Flags(boolean maximize, boolean weightDecay) {
+    }
+
+    /** Adagrad's coefficients for one step, each rounded once to float. */
+    public static final class Coefficients {
+        /** {@code f(weight_decay)}. */
+        public float weightDecay;
+        /** {@code f(eps)}. */
+        public float eps;
+        /** {@code f(−clr)}, where {@code clr = lr / (1 + (step − 1) · lr_decay)}. */
+        public float negativeClr;
     }
 
     /**
@@ -35,7 +39,7 @@ public interface AdagradKernel {
      * at a time, one rounding per ATen operation. Also the tail of every Adagrad vector kernel, and the whole
      * update when SIMD is off.
      */
-    final class Scalar implements AdagradKernel {
+    public static final class Scalar implements UpdateKernel<Coefficients> {
         // Unaligned: callers may slice segments at any byte offset.
         private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
@@ -46,16 +50,17 @@ public interface AdagradKernel {
         }
 
         @Override
-        public void step(MemorySegment param, MemorySegment grad, MemorySegment sum, float weightDecay, float eps,
-                         float negativeClr, long from, long to) {
+        public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
+                         long to) {
+            MemorySegment sum = state[0];
             for (long i = from; i < to; i++) {
                 float p = param.getAtIndex(FLOAT, i);
                 float g = Gradient.effective(grad.getAtIndex(FLOAT, i), p, flags.maximize(), flags.weightDecay(),
-                        weightDecay);
+                        c.weightDecay);
                 float s = Math.fma(g, g, sum.getAtIndex(FLOAT, i));
                 sum.setAtIndex(FLOAT, i, s);
-                float std = (float) Math.sqrt(s) + eps;
-                param.setAtIndex(FLOAT, i, p + negativeClr * g / std);
+                float std = (float) Math.sqrt(s) + c.eps;
+                param.setAtIndex(FLOAT, i, p + c.negativeClr * g / std);
             }
         }
     }

@@ -7,21 +7,23 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Adagrad's fused vector loop, defined by {@link PanamaKernels} once per (width, flags) as a hidden class
- * whose class data makes the species and the {@link Flags} constants to C2.
+ * whose class data makes the species and the flags constants to C2.
  */
-final class AdagradVector implements AdagradKernel {
+final class AdagradVector implements UpdateKernel<AdagradKernel.Coefficients> {
     private static final VectorSpecies<Float> SPECIES = PanamaKernels.species(MethodHandles.lookup());
-    private static final Flags FLAGS = PanamaKernels.flags(MethodHandles.lookup(), Flags.class);
+    private static final AdagradKernel.Flags FLAGS =
+            PanamaKernels.flags(MethodHandles.lookup(), AdagradKernel.Flags.class);
     private static final boolean MAXIMIZE = FLAGS.maximize();
     private static final boolean WEIGHT_DECAY = FLAGS.weightDecay();
-    private static final AdagradKernel TAIL = new Scalar(FLAGS);
+    private static final AdagradKernel.Scalar TAIL = new AdagradKernel.Scalar(FLAGS);
 
     @Override
-    public void step(MemorySegment param, MemorySegment grad, MemorySegment sum, float weightDecay, float eps,
-                     float negativeClr, long from, long to) {
-        FloatVector weightDecays = FloatVector.broadcast(SPECIES, weightDecay);
-        FloatVector epss = FloatVector.broadcast(SPECIES, eps);
-        FloatVector negativeClrs = FloatVector.broadcast(SPECIES, negativeClr);
+    public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, AdagradKernel.Coefficients c,
+                     long from, long to) {
+        MemorySegment sum = state[0];
+        FloatVector weightDecays = FloatVector.broadcast(SPECIES, c.weightDecay);
+        FloatVector epss = FloatVector.broadcast(SPECIES, c.eps);
+        FloatVector negativeClrs = FloatVector.broadcast(SPECIES, c.negativeClr);
         long vectorEnd = from + SPECIES.loopBound(to - from);
         for (long i = from; i < vectorEnd; i += SPECIES.length()) {
             FloatVector p = PanamaLanes.load(SPECIES, param, i);
@@ -35,7 +37,7 @@ final class AdagradVector implements AdagradKernel {
         // Whole vectors are the common case; skipping the empty scalar loop took SGD at 4K floats from 0.95x
         // to 0.99x of a hand-written static final species loop.
         if (vectorEnd < to) {
-            TAIL.step(param, grad, sum, weightDecay, eps, negativeClr, vectorEnd, to);
+            TAIL.step(param, grad, state, c, vectorEnd, to);
         }
     }
 }

@@ -4,31 +4,17 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Adam's update (also AdamW's and AMSGrad's) over the elements {@code [from, to)} of float32 segments,
- * in place, with the flags fixed when the kernel is made ({@link Flags}) and coefficients already
- * rounded to float. Kernels assume valid input. The vector loop is {@code AdamVector}; the scalar reference
- * is {@link Scalar}.
+ * Adam's and AdamW's kernel family: its {@link Flags}, its {@link Coefficients} and its scalar reference
+ * {@link Scalar}; the vector loop is {@code AdamVector}. The state is {@code exp_avg}, {@code exp_avg_sq}, then
+ * {@code max_exp_avg_sq} with AMSGrad.
  */
-public interface AdamKernel {
+public final class AdamKernel {
 
-    KernelFamily<AdamKernel, Flags> FAMILY = new KernelFamily<>("AdamVector", AdamKernel.class, Scalar::new);
+    public static final KernelFamily<UpdateKernel<Coefficients>, Flags> FAMILY =
+            KernelFamily.update(AdamKernel.class, Scalar::new);
 
-    /**
-     * @param maxExpAvgSq read and written only with AMSGrad
-     * @param weightDecay {@code f(weight_decay)}, used with L2 weight decay
-     * @param decayFactor {@code f(1 − lr·weight_decay)}, used with decoupled weight decay
-     * @param beta1 {@code f(β1)}
-     * @param beta1Complement {@code f(1 − β1)}, also the lerp's weight
-     * @param beta2 {@code f(β2)}
-     * @param beta2Complement {@code f(1 − β2)}
-     * @param biasCorrection2Sqrt {@code f(sqrt(1 − β2^t))}
-     * @param eps {@code f(eps)}
-     * @param negativeStepSize {@code f(−lr / (1 − β1^t))}
-     */
-    void step(MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expAvgSq,
-              MemorySegment maxExpAvgSq, float weightDecay, float decayFactor, float beta1, float beta1Complement,
-              float beta2, float beta2Complement, float biasCorrection2Sqrt, float eps, float negativeStepSize,
-              long from, long to);
+    private AdamKernel() {
+    }
 
     /**
      * Which branches of Adam's update a kernel takes (constants to C2 in a vector kernel).
@@ -38,10 +24,32 @@ public interface AdamKernel {
      * @param amsgrad keep the running maximum of the second moment and normalise by it
      * @param lerp PyTorch 2.x: the first moment is {@code exp_avg.lerp_(grad, 1 − β1)} ({@link Lerp})
      */
-    record Flags(boolean maximize, WeightDecay weightDecay, boolean amsgrad, boolean lerp) {
+    public record Flags(boolean maximize, WeightDecay weightDecay, boolean amsgrad, boolean lerp) {
         public Flags {
             java.util.Objects.requireNonNull(weightDecay, "weightDecay");
         }
+    }
+
+    /** Adam's and AdamW's coefficients for one step, each rounded once to float. */
+    public static final class Coefficients {
+        /** {@code f(weight_decay)}, used with L2 weight decay. */
+        public float weightDecay;
+        /** {@code f(1 − lr·weight_decay)}, used with decoupled weight decay. */
+        public float decayFactor;
+        /** {@code f(β1)}. */
+        public float beta1;
+        /** {@code f(1 − β1)}, also the lerp's weight. */
+        public float beta1Complement;
+        /** {@code f(β2)}. */
+        public float beta2;
+        /** {@code f(1 − β2)}. */
+        public float beta2Complement;
+        /** {@code f(sqrt(1 − β2^t))}. */
+        public float biasCorrection2Sqrt;
+        /** {@code f(eps)}. */
+        public float eps;
+        /** {@code f(−lr / (1 − β1^t))}. */
+        public float negativeStepSize;
     }
 
     /**
@@ -49,7 +57,7 @@ public interface AdamKernel {
      * or 2.x's with {@code lerp}), one element at a time, one rounding per ATen operation. Also the tail of
      * every Adam vector kernel, and the whole update when SIMD is off.
      */
-    final class Scalar implements AdamKernel {
+    public static final class Scalar implements UpdateKernel<Coefficients> {
         // Unaligned: callers may slice segments at any byte offset.
         private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
@@ -60,28 +68,29 @@ public interface AdamKernel {
         }
 
         @Override
-        public void step(MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expAvgSq,
-                         MemorySegment maxExpAvgSq, float weightDecay, float decayFactor, float beta1,
-                         float beta1Complement, float beta2, float beta2Complement, float biasCorrection2Sqrt,
-                         float eps, float negativeStepSize, long from, long to) {
+        public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
+                         long to) {
+            MemorySegment expAvg = state[0];
+            MemorySegment expAvgSq = state[1];
+            MemorySegment maxExpAvgSq = flags.amsgrad() ? state[2] : null;
             for (long i = from; i < to; i++) {
                 float p = param.getAtIndex(FLOAT, i);
                 float g = Gradient.effective(grad.getAtIndex(FLOAT, i), p, flags.maximize(),
-                        flags.weightDecay() == WeightDecay.L2, weightDecay);
+                        flags.weightDecay() == WeightDecay.L2, c.weightDecay);
                 if (flags.weightDecay() == WeightDecay.DECOUPLED) {
-                    p *= decayFactor;
+                    p *= c.decayFactor;
                 }
                 float previous = expAvg.getAtIndex(FLOAT, i);
-                float m = RunningAverage.of(previous, g, flags.lerp(), beta1, beta1Complement);
+                float m = RunningAverage.of(previous, g, flags.lerp(), c.beta1, c.beta1Complement);
                 expAvg.setAtIndex(FLOAT, i, m);
-                float v = RunningAverage.ofSquares(expAvgSq.getAtIndex(FLOAT, i), g, beta2, beta2Complement);
+                float v = RunningAverage.ofSquares(expAvgSq.getAtIndex(FLOAT, i), g, c.beta2, c.beta2Complement);
                 expAvgSq.setAtIndex(FLOAT, i, v);
                 if (flags.amsgrad()) {
                     v = Math.max(maxExpAvgSq.getAtIndex(FLOAT, i), v);
                     maxExpAvgSq.setAtIndex(FLOAT, i, v);
                 }
-                float denom = (float) Math.sqrt(v) / biasCorrection2Sqrt + eps;
-                param.setAtIndex(FLOAT, i, p + negativeStepSize * m / denom);
+                float denom = (float) Math.sqrt(v) / c.biasCorrection2Sqrt + c.eps;
+                param.setAtIndex(FLOAT, i, p + c.negativeStepSize * m / denom);
             }
         }
     }

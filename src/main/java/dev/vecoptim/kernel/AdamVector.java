@@ -7,35 +7,37 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Adam's fused vector loop (Adam, AdamW, AMSGrad), defined by {@link PanamaKernels} once per
- * (width, flags) as a hidden class whose class data makes the species and the {@link Flags}
+ * (width, flags) as a hidden class whose class data makes the species and the flags
  * constants to C2.
  */
-final class AdamVector implements AdamKernel {
+final class AdamVector implements UpdateKernel<AdamKernel.Coefficients> {
     private static final VectorSpecies<Float> SPECIES = PanamaKernels.species(MethodHandles.lookup());
-    private static final Flags FLAGS = PanamaKernels.flags(MethodHandles.lookup(), Flags.class);
+    private static final AdamKernel.Flags FLAGS =
+            PanamaKernels.flags(MethodHandles.lookup(), AdamKernel.Flags.class);
     private static final boolean MAXIMIZE = FLAGS.maximize();
     private static final boolean L2_WEIGHT_DECAY = FLAGS.weightDecay() == WeightDecay.L2;
     private static final boolean DECOUPLED_WEIGHT_DECAY = FLAGS.weightDecay() == WeightDecay.DECOUPLED;
     private static final boolean AMSGRAD = FLAGS.amsgrad();
     private static final boolean LERP = FLAGS.lerp();
-    private static final AdamKernel TAIL = new Scalar(FLAGS);
+    private static final AdamKernel.Scalar TAIL = new AdamKernel.Scalar(FLAGS);
 
     @Override
-    public void step(MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expAvgSq,
-                     MemorySegment maxExpAvgSq, float weightDecay, float decayFactor, float beta1,
-                     float beta1Complement, float beta2, float beta2Complement, float biasCorrection2Sqrt,
-                     float eps, float negativeStepSize, long from, long to) {
-        FloatVector weightDecays = FloatVector.broadcast(SPECIES, weightDecay);
-        FloatVector decayFactors = FloatVector.broadcast(SPECIES, decayFactor);
-        FloatVector beta1s = FloatVector.broadcast(SPECIES, beta1);
-        FloatVector beta1Complements = FloatVector.broadcast(SPECIES, beta1Complement);
-        FloatVector beta1ComplementsMinusOne = FloatVector.broadcast(SPECIES, beta1Complement - 1);
-        boolean lowWeight = Lerp.lowWeight(beta1Complement);
-        FloatVector beta2s = FloatVector.broadcast(SPECIES, beta2);
-        FloatVector beta2Complements = FloatVector.broadcast(SPECIES, beta2Complement);
-        FloatVector biasCorrection2Sqrts = FloatVector.broadcast(SPECIES, biasCorrection2Sqrt);
-        FloatVector epss = FloatVector.broadcast(SPECIES, eps);
-        FloatVector negativeStepSizes = FloatVector.broadcast(SPECIES, negativeStepSize);
+    public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, AdamKernel.Coefficients c,
+                     long from, long to) {
+        MemorySegment expAvg = state[0];
+        MemorySegment expAvgSq = state[1];
+        MemorySegment maxExpAvgSq = AMSGRAD ? state[2] : null;
+        FloatVector weightDecays = FloatVector.broadcast(SPECIES, c.weightDecay);
+        FloatVector decayFactors = FloatVector.broadcast(SPECIES, c.decayFactor);
+        FloatVector beta1s = FloatVector.broadcast(SPECIES, c.beta1);
+        FloatVector beta1Complements = FloatVector.broadcast(SPECIES, c.beta1Complement);
+        FloatVector beta1ComplementsMinusOne = FloatVector.broadcast(SPECIES, c.beta1Complement - 1);
+        boolean lowWeight = Lerp.lowWeight(c.beta1Complement);
+        FloatVector beta2s = FloatVector.broadcast(SPECIES, c.beta2);
+        FloatVector beta2Complements = FloatVector.broadcast(SPECIES, c.beta2Complement);
+        FloatVector biasCorrection2Sqrts = FloatVector.broadcast(SPECIES, c.biasCorrection2Sqrt);
+        FloatVector epss = FloatVector.broadcast(SPECIES, c.eps);
+        FloatVector negativeStepSizes = FloatVector.broadcast(SPECIES, c.negativeStepSize);
         long vectorEnd = from + SPECIES.loopBound(to - from);
         for (long i = from; i < vectorEnd; i += SPECIES.length()) {
             FloatVector p = PanamaLanes.load(SPECIES, param, i);
@@ -60,8 +62,7 @@ final class AdamVector implements AdamKernel {
         // Whole vectors are the common case; skipping the empty scalar loop took SGD at 4K floats from 0.95x
         // to 0.99x of a hand-written static final species loop.
         if (vectorEnd < to) {
-            TAIL.step(param, grad, expAvg, expAvgSq, maxExpAvgSq, weightDecay, decayFactor, beta1, beta1Complement,
-                    beta2, beta2Complement, biasCorrection2Sqrt, eps, negativeStepSize, vectorEnd, to);
+            TAIL.step(param, grad, state, c, vectorEnd, to);
         }
     }
 }

@@ -4,26 +4,16 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Adamax's update over the elements {@code [from, to)} of float32 segments, in place, with the flags fixed
- * when the kernel is made ({@link Flags}) and coefficients already rounded to float. Kernels assume valid
- * input. The vector loop is {@code AdamaxVector}; the scalar reference is {@link Scalar}.
+ * Adamax's kernel family: its {@link Flags}, its {@link Coefficients} and its scalar reference {@link Scalar}; the
+ * vector loop is {@code AdamaxVector}. The state is {@code exp_avg}, {@code exp_inf}.
  */
-public interface AdamaxKernel {
+public final class AdamaxKernel {
 
-    KernelFamily<AdamaxKernel, Flags> FAMILY = new KernelFamily<>("AdamaxVector", AdamaxKernel.class, Scalar::new);
+    public static final KernelFamily<UpdateKernel<Coefficients>, Flags> FAMILY =
+            KernelFamily.update(AdamaxKernel.class, Scalar::new);
 
-    /**
-     * @param expAvg PyTorch's {@code exp_avg}: the first moment
-     * @param expInf PyTorch's {@code exp_inf}: the exponentially weighted infinity norm
-     * @param weightDecay {@code f(weight_decay)}
-     * @param beta1 {@code f(β1)}
-     * @param beta1Complement {@code f(1 − β1)}, also the lerp's weight
-     * @param beta2 {@code f(β2)}
-     * @param eps {@code f(eps)}
-     * @param negativeClr {@code f(−lr / (1 − β1^t))}
-     */
-    void step(MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expInf, float weightDecay,
-              float beta1, float beta1Complement, float beta2, float eps, float negativeClr, long from, long to);
+    private AdamaxKernel() {
+    }
 
     /**
      * Which branches of Adamax's update a kernel takes (constants to C2 in a vector kernel).
@@ -32,7 +22,23 @@ public interface AdamaxKernel {
      * @param weightDecay add {@code weight_decay · p} to the gradient
      * @param lerp PyTorch 2.x: the first moment is {@code exp_avg.lerp_(grad, 1 − β1)} ({@link Lerp})
      */
-    record Flags(boolean maximize, boolean weightDecay, boolean lerp) {
+    public record Flags(boolean maximize, boolean weightDecay, boolean lerp) {
+    }
+
+    /** Adamax's coefficients for one step, each rounded once to float. */
+    public static final class Coefficients {
+        /** {@code f(weight_decay)}. */
+        public float weightDecay;
+        /** {@code f(β1)}. */
+        public float beta1;
+        /** {@code f(1 − β1)}, also the lerp's weight. */
+        public float beta1Complement;
+        /** {@code f(β2)}. */
+        public float beta2;
+        /** {@code f(eps)}. */
+        public float eps;
+        /** {@code f(−lr / (1 − β1^t))}. */
+        public float negativeClr;
     }
 
     /**
@@ -40,7 +46,7 @@ public interface AdamaxKernel {
      * one element at a time, one rounding per ATen operation. Also the tail of every Adamax vector kernel, and
      * the whole update when SIMD is off.
      */
-    final class Scalar implements AdamaxKernel {
+    public static final class Scalar implements UpdateKernel<Coefficients> {
         // Unaligned: callers may slice segments at any byte offset.
         private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
@@ -51,19 +57,20 @@ public interface AdamaxKernel {
         }
 
         @Override
-        public void step(MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expInf,
-                         float weightDecay, float beta1, float beta1Complement, float beta2, float eps,
-                         float negativeClr, long from, long to) {
+        public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
+                         long to) {
+            MemorySegment expAvg = state[0];
+            MemorySegment expInf = state[1];
             for (long i = from; i < to; i++) {
                 float p = param.getAtIndex(FLOAT, i);
                 float g = Gradient.effective(grad.getAtIndex(FLOAT, i), p, flags.maximize(), flags.weightDecay(),
-                        weightDecay);
+                        c.weightDecay);
                 float previous = expAvg.getAtIndex(FLOAT, i);
-                float m = RunningAverage.of(previous, g, flags.lerp(), beta1, beta1Complement);
+                float m = RunningAverage.of(previous, g, flags.lerp(), c.beta1, c.beta1Complement);
                 expAvg.setAtIndex(FLOAT, i, m);
-                float u = Math.max(expInf.getAtIndex(FLOAT, i) * beta2, Math.abs(g) + eps);
+                float u = Math.max(expInf.getAtIndex(FLOAT, i) * c.beta2, Math.abs(g) + c.eps);
                 expInf.setAtIndex(FLOAT, i, u);
-                param.setAtIndex(FLOAT, i, p + negativeClr * m / u);
+                param.setAtIndex(FLOAT, i, p + c.negativeClr * m / u);
             }
         }
     }

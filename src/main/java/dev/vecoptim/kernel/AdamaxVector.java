@@ -7,28 +7,30 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Adamax's fused vector loop, defined by {@link PanamaKernels} once per (width, flags) as a hidden class
- * whose class data makes the species and the {@link Flags} constants to C2.
+ * whose class data makes the species and the flags constants to C2.
  */
-final class AdamaxVector implements AdamaxKernel {
+final class AdamaxVector implements UpdateKernel<AdamaxKernel.Coefficients> {
     private static final VectorSpecies<Float> SPECIES = PanamaKernels.species(MethodHandles.lookup());
-    private static final Flags FLAGS = PanamaKernels.flags(MethodHandles.lookup(), Flags.class);
+    private static final AdamaxKernel.Flags FLAGS =
+            PanamaKernels.flags(MethodHandles.lookup(), AdamaxKernel.Flags.class);
     private static final boolean MAXIMIZE = FLAGS.maximize();
     private static final boolean WEIGHT_DECAY = FLAGS.weightDecay();
     private static final boolean LERP = FLAGS.lerp();
-    private static final AdamaxKernel TAIL = new Scalar(FLAGS);
+    private static final AdamaxKernel.Scalar TAIL = new AdamaxKernel.Scalar(FLAGS);
 
     @Override
-    public void step(MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expInf,
-                     float weightDecay, float beta1, float beta1Complement, float beta2, float eps,
-                     float negativeClr, long from, long to) {
-        FloatVector weightDecays = FloatVector.broadcast(SPECIES, weightDecay);
-        FloatVector beta1s = FloatVector.broadcast(SPECIES, beta1);
-        FloatVector beta1Complements = FloatVector.broadcast(SPECIES, beta1Complement);
-        FloatVector beta1ComplementsMinusOne = FloatVector.broadcast(SPECIES, beta1Complement - 1);
-        boolean lowWeight = Lerp.lowWeight(beta1Complement);
-        FloatVector beta2s = FloatVector.broadcast(SPECIES, beta2);
-        FloatVector epss = FloatVector.broadcast(SPECIES, eps);
-        FloatVector negativeClrs = FloatVector.broadcast(SPECIES, negativeClr);
+    public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, AdamaxKernel.Coefficients c,
+                     long from, long to) {
+        MemorySegment expAvg = state[0];
+        MemorySegment expInf = state[1];
+        FloatVector weightDecays = FloatVector.broadcast(SPECIES, c.weightDecay);
+        FloatVector beta1s = FloatVector.broadcast(SPECIES, c.beta1);
+        FloatVector beta1Complements = FloatVector.broadcast(SPECIES, c.beta1Complement);
+        FloatVector beta1ComplementsMinusOne = FloatVector.broadcast(SPECIES, c.beta1Complement - 1);
+        boolean lowWeight = Lerp.lowWeight(c.beta1Complement);
+        FloatVector beta2s = FloatVector.broadcast(SPECIES, c.beta2);
+        FloatVector epss = FloatVector.broadcast(SPECIES, c.eps);
+        FloatVector negativeClrs = FloatVector.broadcast(SPECIES, c.negativeClr);
         long vectorEnd = from + SPECIES.loopBound(to - from);
         for (long i = from; i < vectorEnd; i += SPECIES.length()) {
             FloatVector p = PanamaLanes.load(SPECIES, param, i);
@@ -45,8 +47,7 @@ final class AdamaxVector implements AdamaxKernel {
         // Whole vectors are the common case; skipping the empty scalar loop took SGD at 4K floats from 0.95x
         // to 0.99x of a hand-written static final species loop.
         if (vectorEnd < to) {
-            TAIL.step(param, grad, expAvg, expInf, weightDecay, beta1, beta1Complement, beta2, eps, negativeClr,
-                    vectorEnd, to);
+            TAIL.step(param, grad, state, c, vectorEnd, to);
         }
     }
 }

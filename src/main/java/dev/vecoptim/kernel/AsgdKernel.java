@@ -4,39 +4,47 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * ASGD's update over the elements {@code [from, to)} of float32 segments, in place, with the flags fixed when
- * the kernel is made ({@link Flags}) and coefficients already rounded to float: {@code eta} and {@code mu} are
- * per-parameter scalars, read once per step by the caller. Kernels assume valid input. The vector loop is
- * {@code AsgdVector}; the scalar reference is {@link Scalar}.
+ * ASGD's kernel family: its {@link Flags}, its {@link Coefficients} and its scalar reference {@link Scalar}; the
+ * vector loop is {@code AsgdVector}. The state is {@code ax}, then the parameter's {@code eta} and {@code mu}, the
+ * step size and averaging weight of this step, each a segment of one float.
  */
-public interface AsgdKernel {
+public final class AsgdKernel {
 
-    KernelFamily<AsgdKernel, Flags> FAMILY = new KernelFamily<>("AsgdVector", AsgdKernel.class, Scalar::new);
+    public static final KernelFamily<UpdateKernel<Coefficients>, Flags> FAMILY =
+            KernelFamily.update(AsgdKernel.class, Scalar::new);
 
-    /**
-     * @param weightDecay {@code f(weight_decay)}, used with weight decay
-     * @param decayFactor {@code f(1 − λ·η)}, the decay term
-     * @param negativeEta {@code −η}, the step size
-     * @param mu {@code μ}, the averaging weight, used when averaging
-     */
-    void step(MemorySegment param, MemorySegment grad, MemorySegment ax, float weightDecay, float decayFactor,
-              float negativeEta, float mu, long from, long to);
+    private AsgdKernel() {
+    }
 
     /**
      * Which branches of ASGD's update a kernel takes (constants to C2 in a vector kernel).
      *
      * @param maximize negate the gradient first
      * @param weightDecay add {@code weight_decay · p} to the gradient
-     * @param averaging this step's μ is not 1: {@code ax} moves towards the parameter by μ; else it is a copy
+     * @param averaging the parameter's {@code mu} is not 1: {@code ax} moves towards the parameter by it; else it
+     *     is a copy
      */
-    record Flags(boolean maximize, boolean weightDecay, boolean averaging) {
+    public record Flags(boolean maximize, boolean weightDecay, boolean averaging) {
+    }
+
+    /** ASGD's coefficients for one step: floats rounded once, and what the parameter's scalars need. */
+    public static final class Coefficients {
+        /** {@code f(weight_decay)}, used with weight decay. */
+        public float weightDecay;
+        /** PyTorch's {@code lambd}, the decay term. */
+        public double lambd;
+
+        /** {@code f(1 − λ·eta)}, the decay of a parameter whose step size is {@code eta}. */
+        public float decayFactor(float eta) {
+            return (float) (1 - lambd * eta);
+        }
     }
 
     /**
      * ASGD's scalar reference: PyTorch's {@code _single_tensor_asgd}, one element at a time, one rounding per
      * ATen operation. Also the tail of every ASGD vector kernel, and the whole update when SIMD is off.
      */
-    final class Scalar implements AsgdKernel {
+    public static final class Scalar implements UpdateKernel<Coefficients> {
         // Unaligned: callers may slice segments at any byte offset.
         private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
@@ -47,13 +55,17 @@ public interface AsgdKernel {
         }
 
         @Override
-        public void step(MemorySegment param, MemorySegment grad, MemorySegment ax, float weightDecay,
-                         float decayFactor, float negativeEta, float mu, long from, long to) {
+        public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
+                         long to) {
+            MemorySegment ax = state[0];
+            float eta = state[1].get(FLOAT, 0);
+            float mu = state[2].get(FLOAT, 0);
+            float decayFactor = c.decayFactor(eta);
             for (long i = from; i < to; i++) {
                 float p = param.getAtIndex(FLOAT, i);
                 float g = Gradient.effective(grad.getAtIndex(FLOAT, i), p, flags.maximize(), flags.weightDecay(),
-                        weightDecay);
-                p = Math.fma(g, negativeEta, p * decayFactor);
+                        c.weightDecay);
+                p = Math.fma(g, -eta, p * decayFactor);
                 param.setAtIndex(FLOAT, i, p);
                 if (flags.averaging()) {
                     float average = ax.getAtIndex(FLOAT, i);

@@ -1,29 +1,33 @@
 package dev.vecoptim.kernel;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * ASGD's fused vector loop, defined by {@link PanamaKernels} once per (width, flags) as a hidden class whose
- * class data makes the species and the {@link Flags} constants to C2.
+ * class data makes the species and the flags constants to C2.
  */
-final class AsgdVector implements AsgdKernel {
+final class AsgdVector implements UpdateKernel<AsgdKernel.Coefficients> {
     private static final VectorSpecies<Float> SPECIES = PanamaKernels.species(MethodHandles.lookup());
-    private static final Flags FLAGS = PanamaKernels.flags(MethodHandles.lookup(), Flags.class);
+    private static final AsgdKernel.Flags FLAGS =
+            PanamaKernels.flags(MethodHandles.lookup(), AsgdKernel.Flags.class);
     private static final boolean MAXIMIZE = FLAGS.maximize();
     private static final boolean WEIGHT_DECAY = FLAGS.weightDecay();
     private static final boolean AVERAGING = FLAGS.averaging();
-    private static final AsgdKernel TAIL = new Scalar(FLAGS);
+    private static final AsgdKernel.Scalar TAIL = new AsgdKernel.Scalar(FLAGS);
 
     @Override
-    public void step(MemorySegment param, MemorySegment grad, MemorySegment ax, float weightDecay,
-                     float decayFactor, float negativeEta, float mu, long from, long to) {
-        FloatVector weightDecays = FloatVector.broadcast(SPECIES, weightDecay);
-        FloatVector decayFactors = FloatVector.broadcast(SPECIES, decayFactor);
-        FloatVector negativeEtas = FloatVector.broadcast(SPECIES, negativeEta);
-        FloatVector mus = FloatVector.broadcast(SPECIES, mu);
+    public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, AsgdKernel.Coefficients c,
+                     long from, long to) {
+        MemorySegment ax = state[0];
+        FloatVector weightDecays = FloatVector.broadcast(SPECIES, c.weightDecay);
+        float eta = state[1].get(ValueLayout.JAVA_FLOAT_UNALIGNED, 0);
+        FloatVector decayFactors = FloatVector.broadcast(SPECIES, c.decayFactor(eta));
+        FloatVector negativeEtas = FloatVector.broadcast(SPECIES, -eta);
+        FloatVector mus = FloatVector.broadcast(SPECIES, state[2].get(ValueLayout.JAVA_FLOAT_UNALIGNED, 0));
         long vectorEnd = from + SPECIES.loopBound(to - from);
         for (long i = from; i < vectorEnd; i += SPECIES.length()) {
             FloatVector p = PanamaLanes.load(SPECIES, param, i);
@@ -39,7 +43,7 @@ final class AsgdVector implements AsgdKernel {
             }
         }
         if (vectorEnd < to) {
-            TAIL.step(param, grad, ax, weightDecay, decayFactor, negativeEta, mu, vectorEnd, to);
+            TAIL.step(param, grad, state, c, vectorEnd, to);
         }
     }
 }

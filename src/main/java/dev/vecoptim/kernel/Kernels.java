@@ -5,13 +5,13 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Hands out kernels of any family: the scalar reference ({@code bits = 0}) or a vector kernel of the given
- * width, defined once per (family, width, flags) and kept. Never refuses a width the machine lacks (tests run
+ * width, defined once per (family, width, dtype, flags) and kept. Never refuses a width the machine lacks (tests run
  * them through the Vector API's slow Java path); the public API does, by {@link Vectorization#resolve}.
  */
 public final class Kernels {
     private static final Map<KernelKey, Object> VECTOR_KERNELS = new ConcurrentHashMap<>();
 
-    private record KernelKey(String template, int bits, Record flags) {
+    private record KernelKey(String template, int bits, Dtype dtype, Record flags) {
     }
 
     private Kernels() {
@@ -23,8 +23,8 @@ public final class Kernels {
     }
 
     /**
-     * The vector kernel of width {@code bits} defined from the family's template; made once per (template,
-     * width, flags). The benchmarks define their roofline loop this way, so that it is compiled exactly as the
+     * The float32 vector kernel of width {@code bits} defined from the family's template; made once per
+     * (template, width, dtype, flags). The benchmarks define their roofline loop this way, so that it is compiled exactly as the
      * kernels are.
      *
      * @throws IllegalStateException when the vector kernels are off in this JVM
@@ -34,7 +34,9 @@ public final class Kernels {
         if (!vectorization.enabled()) {
             throw new IllegalStateException("no " + bits + "-bit kernel: " + vectorization.scalarReason());
         }
-        return family.type().cast(VECTOR_KERNELS.computeIfAbsent(new KernelKey(family.template(), bits, flags),
-                key -> vectorization.factory().kernel(family.template(), family.type(), bits, flags)));
+        return family.type().cast(VECTOR_KERNELS.computeIfAbsent(
+                new KernelKey(family.template(), bits, Dtype.FLOAT32, flags),
+                key -> vectorization.factory().kernel(key.template(), family.type(), key.bits(), key.dtype(),
+                        key.flags())));
     }
 }

@@ -4,31 +4,18 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * NAdam's update over the elements {@code [from, to)} of float32 segments, in place, with the flags fixed when
- * the kernel is made ({@link Flags}) and coefficients already rounded to float: the momentum schedule and
- * {@code mu_product} are per-parameter scalars, computed once per step by the caller. Kernels assume valid
- * input. The vector loop is {@code NAdamVector}; the scalar reference is {@link Scalar}.
+ * NAdam's kernel family: its {@link Flags}, its {@link Coefficients} and its scalar reference {@link Scalar}; the
+ * vector loop is {@code NAdamVector}. The state is {@code exp_avg}, {@code exp_avg_sq}, then the parameter's
+ * {@code mu_product} as it was before this step, from which each call works out the parameter's own two
+ * coefficients ({@link Coefficients#gradCoefficient}, {@link Coefficients#expAvgCoefficient}).
  */
-public interface NAdamKernel {
+public final class NAdamKernel {
 
-    KernelFamily<NAdamKernel, Flags> FAMILY = new KernelFamily<>("NAdamVector", NAdamKernel.class, Scalar::new);
+    public static final KernelFamily<UpdateKernel<Coefficients>, Flags> FAMILY =
+            KernelFamily.update(NAdamKernel.class, Scalar::new);
 
-    /**
-     * @param weightDecay {@code f(weight_decay)}, used with L2 weight decay
-     * @param decayFactor {@code f(1 − lr·weight_decay)}, used with decoupled weight decay
-     * @param beta1 {@code f(β1)}
-     * @param beta1Complement {@code f(1 − β1)}, also the lerp's weight
-     * @param beta2 {@code f(β2)}
-     * @param beta2Complement {@code f(1 − β2)}
-     * @param biasCorrection2 {@code f(1 − β2^t)}
-     * @param eps {@code f(eps)}
-     * @param gradCoefficient {@code f(−lr·(1 − μ_t) / (1 − μ_product))}, the gradient's share of the update
-     * @param expAvgCoefficient {@code f(−lr·μ_{t+1} / (1 − μ_product_next))}, the first moment's share
-     */
-    void step(MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expAvgSq,
-              float weightDecay, float decayFactor, float beta1, float beta1Complement, float beta2,
-              float beta2Complement, float biasCorrection2, float eps, float gradCoefficient, float expAvgCoefficient,
-              long from, long to);
+    private NAdamKernel() {
+    }
 
     /**
      * Which branches of NAdam's update a kernel takes (constants to C2 in a vector kernel).
@@ -37,9 +24,57 @@ public interface NAdamKernel {
      * @param weightDecay none, L2 or decoupled
      * @param lerp PyTorch 2.x: the first moment is {@code exp_avg.lerp_(grad, 1 − β1)} ({@link Lerp})
      */
-    record Flags(boolean maximize, WeightDecay weightDecay, boolean lerp) {
+    public record Flags(boolean maximize, WeightDecay weightDecay, boolean lerp) {
         public Flags {
             java.util.Objects.requireNonNull(weightDecay, "weightDecay");
+        }
+    }
+
+    /** NAdam's coefficients for one step: floats rounded once, and what the parameter's scalars need. */
+    public static final class Coefficients {
+        /** {@code f(weight_decay)}, used with L2 weight decay. */
+        public float weightDecay;
+        /** {@code f(1 − lr·weight_decay)}, used with decoupled weight decay. */
+        public float decayFactor;
+        /** {@code f(β1)}. */
+        public float beta1;
+        /** {@code f(1 − β1)}, also the lerp's weight. */
+        public float beta1Complement;
+        /** {@code f(β2)}. */
+        public float beta2;
+        /** {@code f(1 − β2)}. */
+        public float beta2Complement;
+        /** {@code f(1 − β2^t)}. */
+        public float biasCorrection2;
+        /** {@code f(eps)}. */
+        public float eps;
+        /** The learning rate. */
+        public double lr;
+        /** {@code μ_t}, this step's momentum. */
+        public double mu;
+        /** {@code μ_{t+1}}, the next step's. */
+        public double muNext;
+        /**
+         * PyTorch 1.13: {@code μ_product_next} is a float product, {@code rn(rn(μ_product · f(μ_t)) · f(μ_{t+1}))};
+         * 2.x works it out in double.
+         */
+        public boolean floatMuProductNext;
+
+        /**
+         * {@code f(−lr·(1 − μ_t) / (1 − μ_product))}, the gradient's share of the update, for a parameter whose
+         * {@code mu_product} was {@code muProductBefore} before this step.
+         */
+        public float gradCoefficient(float muProductBefore) {
+            double muProduct = muProductBefore * (float) mu;
+            return (float) (-lr * (1 - mu) / (1 - muProduct));
+        }
+
+        /** {@code f(−lr·μ_{t+1} / (1 − μ_product_next))}, the first moment's share, as above. */
+        public float expAvgCoefficient(float muProductBefore) {
+            float muProduct = muProductBefore * (float) mu;
+            double muProductNext = floatMuProductNext ? muProduct * (float) mu * (float) muNext
+                    : (double) muProduct * muNext;
+            return (float) (-lr * muNext / (1 - muProductNext));
         }
     }
 
@@ -48,7 +83,7 @@ public interface NAdamKernel {
      * element at a time, one rounding per ATen operation. Also the tail of every NAdam vector kernel, and the
      * whole update when SIMD is off.
      */
-    final class Scalar implements NAdamKernel {
+    public static final class Scalar implements UpdateKernel<Coefficients> {
         // Unaligned: callers may slice segments at any byte offset.
         private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
@@ -59,23 +94,26 @@ public interface NAdamKernel {
         }
 
         @Override
-        public void step(MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expAvgSq,
-                         float weightDecay, float decayFactor, float beta1, float beta1Complement, float beta2,
-                         float beta2Complement, float biasCorrection2, float eps, float gradCoefficient,
-                         float expAvgCoefficient, long from, long to) {
+        public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
+                         long to) {
+            MemorySegment expAvg = state[0];
+            MemorySegment expAvgSq = state[1];
+            float muProductBefore = state[2].get(FLOAT, 0);
+            float gradCoefficient = c.gradCoefficient(muProductBefore);
+            float expAvgCoefficient = c.expAvgCoefficient(muProductBefore);
             for (long i = from; i < to; i++) {
                 float p = param.getAtIndex(FLOAT, i);
                 float g = Gradient.effective(grad.getAtIndex(FLOAT, i), p, flags.maximize(),
-                        flags.weightDecay() == WeightDecay.L2, weightDecay);
+                        flags.weightDecay() == WeightDecay.L2, c.weightDecay);
                 if (flags.weightDecay() == WeightDecay.DECOUPLED) {
-                    p *= decayFactor;
+                    p *= c.decayFactor;
                 }
                 float previous = expAvg.getAtIndex(FLOAT, i);
-                float m = RunningAverage.of(previous, g, flags.lerp(), beta1, beta1Complement);
+                float m = RunningAverage.of(previous, g, flags.lerp(), c.beta1, c.beta1Complement);
                 expAvg.setAtIndex(FLOAT, i, m);
-                float v = RunningAverage.ofSquares(expAvgSq.getAtIndex(FLOAT, i), g, beta2, beta2Complement);
+                float v = RunningAverage.ofSquares(expAvgSq.getAtIndex(FLOAT, i), g, c.beta2, c.beta2Complement);
                 expAvgSq.setAtIndex(FLOAT, i, v);
-                float denom = (float) Math.sqrt(v / biasCorrection2) + eps;
+                float denom = (float) Math.sqrt(v / c.biasCorrection2) + c.eps;
                 // Two addcdiv_ calls, each rounding the parameter: (value · tensor1) / tensor2, then the sum.
                 p += gradCoefficient * g / denom;
                 param.setAtIndex(FLOAT, i, p + expAvgCoefficient * m / denom);

@@ -1,40 +1,43 @@
 package dev.vecoptim.kernel;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * NAdam's fused vector loop, defined by {@link PanamaKernels} once per (width, flags) as a hidden class whose
- * class data makes the species and the {@link Flags} constants to C2.
+ * class data makes the species and the flags constants to C2.
  */
-final class NAdamVector implements NAdamKernel {
+final class NAdamVector implements UpdateKernel<NAdamKernel.Coefficients> {
     private static final VectorSpecies<Float> SPECIES = PanamaKernels.species(MethodHandles.lookup());
-    private static final Flags FLAGS = PanamaKernels.flags(MethodHandles.lookup(), Flags.class);
+    private static final NAdamKernel.Flags FLAGS =
+            PanamaKernels.flags(MethodHandles.lookup(), NAdamKernel.Flags.class);
     private static final boolean MAXIMIZE = FLAGS.maximize();
     private static final boolean L2_WEIGHT_DECAY = FLAGS.weightDecay() == WeightDecay.L2;
     private static final boolean DECOUPLED_WEIGHT_DECAY = FLAGS.weightDecay() == WeightDecay.DECOUPLED;
     private static final boolean LERP = FLAGS.lerp();
-    private static final NAdamKernel TAIL = new Scalar(FLAGS);
+    private static final NAdamKernel.Scalar TAIL = new NAdamKernel.Scalar(FLAGS);
 
     @Override
-    public void step(MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expAvgSq,
-                     float weightDecay, float decayFactor, float beta1, float beta1Complement, float beta2,
-                     float beta2Complement, float biasCorrection2, float eps, float gradCoefficient,
-                     float expAvgCoefficient, long from, long to) {
-        FloatVector weightDecays = FloatVector.broadcast(SPECIES, weightDecay);
-        FloatVector decayFactors = FloatVector.broadcast(SPECIES, decayFactor);
-        FloatVector beta1s = FloatVector.broadcast(SPECIES, beta1);
-        FloatVector beta1Complements = FloatVector.broadcast(SPECIES, beta1Complement);
-        FloatVector beta1ComplementsMinusOne = FloatVector.broadcast(SPECIES, beta1Complement - 1);
-        boolean lowWeight = Lerp.lowWeight(beta1Complement);
-        FloatVector beta2s = FloatVector.broadcast(SPECIES, beta2);
-        FloatVector beta2Complements = FloatVector.broadcast(SPECIES, beta2Complement);
-        FloatVector biasCorrection2s = FloatVector.broadcast(SPECIES, biasCorrection2);
-        FloatVector epss = FloatVector.broadcast(SPECIES, eps);
-        FloatVector gradCoefficients = FloatVector.broadcast(SPECIES, gradCoefficient);
-        FloatVector expAvgCoefficients = FloatVector.broadcast(SPECIES, expAvgCoefficient);
+    public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, NAdamKernel.Coefficients c,
+                     long from, long to) {
+        MemorySegment expAvg = state[0];
+        MemorySegment expAvgSq = state[1];
+        FloatVector weightDecays = FloatVector.broadcast(SPECIES, c.weightDecay);
+        FloatVector decayFactors = FloatVector.broadcast(SPECIES, c.decayFactor);
+        FloatVector beta1s = FloatVector.broadcast(SPECIES, c.beta1);
+        FloatVector beta1Complements = FloatVector.broadcast(SPECIES, c.beta1Complement);
+        FloatVector beta1ComplementsMinusOne = FloatVector.broadcast(SPECIES, c.beta1Complement - 1);
+        boolean lowWeight = Lerp.lowWeight(c.beta1Complement);
+        FloatVector beta2s = FloatVector.broadcast(SPECIES, c.beta2);
+        FloatVector beta2Complements = FloatVector.broadcast(SPECIES, c.beta2Complement);
+        FloatVector biasCorrection2s = FloatVector.broadcast(SPECIES, c.biasCorrection2);
+        FloatVector epss = FloatVector.broadcast(SPECIES, c.eps);
+        float muProductBefore = state[2].get(ValueLayout.JAVA_FLOAT_UNALIGNED, 0);
+        FloatVector gradCoefficients = FloatVector.broadcast(SPECIES, c.gradCoefficient(muProductBefore));
+        FloatVector expAvgCoefficients = FloatVector.broadcast(SPECIES, c.expAvgCoefficient(muProductBefore));
         long vectorEnd = from + SPECIES.loopBound(to - from);
         for (long i = from; i < vectorEnd; i += SPECIES.length()) {
             FloatVector p = PanamaLanes.load(SPECIES, param, i);
@@ -54,8 +57,7 @@ final class NAdamVector implements NAdamKernel {
             PanamaLanes.store(p.add(expAvgCoefficients.mul(m).div(denom)), param, i);
         }
         if (vectorEnd < to) {
-            TAIL.step(param, grad, expAvg, expAvgSq, weightDecay, decayFactor, beta1, beta1Complement, beta2,
-                    beta2Complement, biasCorrection2, eps, gradCoefficient, expAvgCoefficient, vectorEnd, to);
+            TAIL.step(param, grad, state, c, vectorEnd, to);
         }
     }
 }

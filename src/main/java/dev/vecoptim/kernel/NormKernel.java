@@ -20,8 +20,7 @@ import java.lang.foreign.ValueLayout;
  */
 public interface NormKernel {
 
-    KernelFamily<NormKernel, NoFlags> FAMILY =
-            new KernelFamily<>("NormVector", NormKernel.class, flags -> new Scalar());
+    KernelFamily<NormKernel, NoFlags> FAMILY = KernelFamily.of(NormKernel.class, NormKernel.class, flags -> new Scalar());
 
     /** Number of partial sums: the elements of one 512-bit vector, the widest. */
     int PARTIAL_SUMS = 16;

@@ -14,7 +14,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Defines vector kernels from their templates ({@code SgdVector}, …): the template's bytes are defined
- * again for each (width, flags) as a hidden class whose class data is {@code List.of(species, flags)}.
+ * again for each (width, dtype, flags) as a hidden class whose class data is {@code List.of(species, flags,
+ * dtype)}.
  * The template reads both into {@code static final} fields, which C2 folds to constants. That gives every
  * width and flag combination the speed of a hand-written {@code static final SPECIES_256} loop (a species
  * in an instance field costs 2× for SGD in L1; flags passed at run time cost up to 2.6× once one call site
@@ -29,16 +30,20 @@ final class PanamaKernels implements VectorKernelFactory {
     }
 
     @Override
-    public <K> K kernel(String template, Class<K> kernelType, int bits, Record flags) {
-        return define(templateBytes.computeIfAbsent(template, PanamaKernels::readTemplate), kernelType, bits, flags);
+    public <K> K kernel(String template, Class<K> kernelType, int bits, Dtype dtype, Record flags) {
+        return define(templateBytes.computeIfAbsent(template, PanamaKernels::readTemplate), kernelType, bits, dtype,
+                flags);
     }
 
-    /** Defines {@code bytes}, a template's class file, as a kernel of width {@code bits} with {@code flags}. */
-    <K> K define(byte[] bytes, Class<K> kernelType, int bits, Record flags) {
+    /**
+     * Defines {@code bytes}, a template's class file, as a kernel of width {@code bits} over {@code dtype} with
+     * {@code flags}.
+     */
+    <K> K define(byte[] bytes, Class<K> kernelType, int bits, Dtype dtype, Record flags) {
         VectorSpecies<Float> species = VectorSpecies.of(float.class, VectorShape.forBitSize(bits));
         try {
-            MethodHandles.Lookup kernel =
-                    MethodHandles.lookup().defineHiddenClassWithClassData(bytes, List.of(species, flags), true);
+            MethodHandles.Lookup kernel = MethodHandles.lookup()
+                    .defineHiddenClassWithClassData(bytes, List.of(species, flags, dtype), true);
             return kernelType.cast(
                     kernel.findConstructor(kernel.lookupClass(), MethodType.methodType(void.class)).invoke());
         } catch (RuntimeException | Error e) {

@@ -4,31 +4,16 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * RAdam's update over the elements {@code [from, to)} of float32 segments, in place, with the flags fixed when
- * the kernel is made ({@link Flags}) and coefficients already rounded to float. Kernels assume valid input. The
- * vector loop is {@code RAdamVector}; the scalar reference is {@link Scalar}.
+ * RAdam's kernel family: its {@link Flags}, its {@link Coefficients} and its scalar reference {@link Scalar}; the
+ * vector loop is {@code RAdamVector}. The state is {@code exp_avg}, {@code exp_avg_sq}.
  */
-public interface RAdamKernel {
+public final class RAdamKernel {
 
-    KernelFamily<RAdamKernel, Flags> FAMILY = new KernelFamily<>("RAdamVector", RAdamKernel.class, Scalar::new);
+    public static final KernelFamily<UpdateKernel<Coefficients>, Flags> FAMILY =
+            KernelFamily.update(RAdamKernel.class, Scalar::new);
 
-    /**
-     * @param weightDecay {@code f(weight_decay)}, used with L2 weight decay
-     * @param decayFactor {@code f(1 − lr·weight_decay)}, used with decoupled weight decay
-     * @param beta1 {@code f(β1)}
-     * @param beta1Complement {@code f(1 − β1)}, also the lerp's weight
-     * @param beta2 {@code f(β2)}
-     * @param beta2Complement {@code f(1 − β2)}
-     * @param biasCorrection1 {@code f(1 − β1^t)}
-     * @param lr {@code f(lr)}
-     * @param biasCorrection2Sqrt {@code f(sqrt(1 − β2^t))}, used when rectified
-     * @param eps {@code f(eps)}, used when rectified
-     * @param rect {@code f(r_t)}, the variance rectification term, used when rectified
-     */
-    void step(MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expAvgSq,
-              float weightDecay, float decayFactor, float beta1, float beta1Complement, float beta2,
-              float beta2Complement, float biasCorrection1, float lr, float biasCorrection2Sqrt, float eps, float rect,
-              long from, long to);
+    private RAdamKernel() {
+    }
 
     /**
      * Which branches of RAdam's update a kernel takes (constants to C2 in a vector kernel).
@@ -38,10 +23,36 @@ public interface RAdamKernel {
      * @param lerp PyTorch 2.x: the first moment is {@code exp_avg.lerp_(grad, 1 − β1)} ({@link Lerp})
      * @param rectified this step's ρ_t is above 5: the update is scaled by the adaptive learning rate and r_t
      */
-    record Flags(boolean maximize, WeightDecay weightDecay, boolean lerp, boolean rectified) {
+    public record Flags(boolean maximize, WeightDecay weightDecay, boolean lerp, boolean rectified) {
         public Flags {
             java.util.Objects.requireNonNull(weightDecay, "weightDecay");
         }
+    }
+
+    /** RAdam's coefficients for one step, each rounded once to float. */
+    public static final class Coefficients {
+        /** {@code f(weight_decay)}, used with L2 weight decay. */
+        public float weightDecay;
+        /** {@code f(1 − lr·weight_decay)}, used with decoupled weight decay. */
+        public float decayFactor;
+        /** {@code f(β1)}. */
+        public float beta1;
+        /** {@code f(1 − β1)}, also the lerp's weight. */
+        public float beta1Complement;
+        /** {@code f(β2)}. */
+        public float beta2;
+        /** {@code f(1 − β2)}. */
+        public float beta2Complement;
+        /** {@code f(1 − β1^t)}. */
+        public float biasCorrection1;
+        /** {@code f(lr)}. */
+        public float lr;
+        /** {@code f(sqrt(1 − β2^t))}, used when rectified. */
+        public float biasCorrection2Sqrt;
+        /** {@code f(eps)}, used when rectified. */
+        public float eps;
+        /** {@code f(r_t)}, the variance rectification term, used when rectified. */
+        public float rect;
     }
 
     /**
@@ -49,7 +60,7 @@ public interface RAdamKernel {
      * element at a time, one rounding per ATen operation. Also the tail of every RAdam vector kernel, and the
      * whole update when SIMD is off.
      */
-    final class Scalar implements RAdamKernel {
+    public static final class Scalar implements UpdateKernel<Coefficients> {
         // Unaligned: callers may slice segments at any byte offset.
         private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
@@ -60,27 +71,27 @@ public interface RAdamKernel {
         }
 
         @Override
-        public void step(MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expAvgSq,
-                         float weightDecay, float decayFactor, float beta1, float beta1Complement, float beta2,
-                         float beta2Complement, float biasCorrection1, float lr, float biasCorrection2Sqrt, float eps,
-                         float rect, long from, long to) {
+        public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
+                         long to) {
+            MemorySegment expAvg = state[0];
+            MemorySegment expAvgSq = state[1];
             for (long i = from; i < to; i++) {
                 float p = param.getAtIndex(FLOAT, i);
                 float g = Gradient.effective(grad.getAtIndex(FLOAT, i), p, flags.maximize(),
-                        flags.weightDecay() == WeightDecay.L2, weightDecay);
+                        flags.weightDecay() == WeightDecay.L2, c.weightDecay);
                 if (flags.weightDecay() == WeightDecay.DECOUPLED) {
-                    p *= decayFactor;
+                    p *= c.decayFactor;
                 }
                 float previous = expAvg.getAtIndex(FLOAT, i);
-                float m = RunningAverage.of(previous, g, flags.lerp(), beta1, beta1Complement);
+                float m = RunningAverage.of(previous, g, flags.lerp(), c.beta1, c.beta1Complement);
                 expAvg.setAtIndex(FLOAT, i, m);
-                float v = RunningAverage.ofSquares(expAvgSq.getAtIndex(FLOAT, i), g, beta2, beta2Complement);
+                float v = RunningAverage.ofSquares(expAvgSq.getAtIndex(FLOAT, i), g, c.beta2, c.beta2Complement);
                 expAvgSq.setAtIndex(FLOAT, i, v);
-                float update = m / biasCorrection1 * lr;
+                float update = m / c.biasCorrection1 * c.lr;
                 if (flags.rectified()) {
                     // PyTorch's python_float / tensor is tensor.reciprocal() * python_float.
-                    float adaptiveLr = 1 / ((float) Math.sqrt(v) + eps) * biasCorrection2Sqrt;
-                    update = update * adaptiveLr * rect;
+                    float adaptiveLr = 1 / ((float) Math.sqrt(v) + c.eps) * c.biasCorrection2Sqrt;
+                    update = update * adaptiveLr * c.rect;
                 }
                 param.setAtIndex(FLOAT, i, p - update);
             }

@@ -4,25 +4,16 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Rprop's update over the elements {@code [from, to)} of float32 segments, in place, with the flags fixed when
- * the kernel is made ({@link Flags}) and coefficients already rounded to float. Kernels assume valid input.
- * The vector loop is {@code RpropVector}; the scalar reference is {@link Scalar}.
+ * Rprop's kernel family: its {@link Flags}, its {@link Coefficients} and its scalar reference {@link Scalar}; the
+ * vector loop is {@code RpropVector}. The state is {@code prev}, {@code step_size}.
  */
-public interface RpropKernel {
+public final class RpropKernel {
 
-    KernelFamily<RpropKernel, Flags> FAMILY = new KernelFamily<>("RpropVector", RpropKernel.class, Scalar::new);
+    public static final KernelFamily<UpdateKernel<Coefficients>, Flags> FAMILY =
+            KernelFamily.update(RpropKernel.class, Scalar::new);
 
-    /**
-     * @param prev PyTorch's {@code prev}: the gradient the last step kept (0 where it changed sign)
-     * @param stepSize PyTorch's {@code step_size}: each element's own step size
-     * @param etaMinus {@code f(etaminus)}: the factor of a step size whose gradient changed sign
-     * @param etaPlus {@code f(etaplus)}: the factor of a step size whose gradient kept its sign
-     * @param stepSizeMin {@code f(step_size_min)}
-     * @param stepSizeMax {@code f(step_size_max)}
-     * @param initialStepSize {@code f(lr)}: every step size on the first step, where prev and step_size are not read
-     */
-    void step(MemorySegment param, MemorySegment grad, MemorySegment prev, MemorySegment stepSize, float etaMinus,
-              float etaPlus, float stepSizeMin, float stepSizeMax, float initialStepSize, long from, long to);
+    private RpropKernel() {
+    }
 
     /**
      * Which branches of Rprop's update a kernel takes (constants to C2 in a vector kernel).
@@ -31,7 +22,21 @@ public interface RpropKernel {
      * @param firstStep step 1: prev is taken as 0 and every step size as {@code initialStepSize}, as PyTorch
      *     creates them
      */
-    record Flags(boolean maximize, boolean firstStep) {
+    public record Flags(boolean maximize, boolean firstStep) {
+    }
+
+    /** Rprop's coefficients for one step, each rounded once to float. */
+    public static final class Coefficients {
+        /** {@code f(etaminus)}: the factor of a step size whose gradient changed sign. */
+        public float etaMinus;
+        /** {@code f(etaplus)}: the factor of a step size whose gradient kept its sign. */
+        public float etaPlus;
+        /** {@code f(step_size_min)}. */
+        public float stepSizeMin;
+        /** {@code f(step_size_max)}. */
+        public float stepSizeMax;
+        /** {@code f(lr)}: every step size on the first step, where prev and step_size are not read. */
+        public float initialStepSize;
     }
 
     /**
@@ -39,7 +44,7 @@ public interface RpropKernel {
      * time, one rounding per ATen operation. Also the tail of every Rprop vector kernel, and the whole update when
      * SIMD is off.
      */
-    final class Scalar implements RpropKernel {
+    public static final class Scalar implements UpdateKernel<Coefficients> {
         // Unaligned: callers may slice segments at any byte offset.
         private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
@@ -50,22 +55,23 @@ public interface RpropKernel {
         }
 
         @Override
-        public void step(MemorySegment param, MemorySegment grad, MemorySegment prev, MemorySegment stepSize,
-                         float etaMinus, float etaPlus, float stepSizeMin, float stepSizeMax, float initialStepSize,
-                         long from, long to) {
+        public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
+                         long to) {
+            MemorySegment prev = state[0];
+            MemorySegment stepSize = state[1];
             for (long i = from; i < to; i++) {
                 float g = flags.maximize() ? -grad.getAtIndex(FLOAT, i) : grad.getAtIndex(FLOAT, i);
                 float previous = flags.firstStep() ? 0 : prev.getAtIndex(FLOAT, i);
-                float size = flags.firstStep() ? initialStepSize : stepSize.getAtIndex(FLOAT, i);
+                float size = flags.firstStep() ? c.initialStepSize : stepSize.getAtIndex(FLOAT, i);
                 float product = g * previous;
                 // PyTorch's sign(product) (0 for NaN), then its replacements in turn: > 0 by etaplus, < 0 by
                 // etaminus, = 0 by 1, which also catches an etaminus that rounded to 0.
                 float factor = product > 0 ? 1 : product < 0 ? -1 : 0;
                 if (factor > 0) {
-                    factor = etaPlus;
+                    factor = c.etaPlus;
                 }
                 if (factor < 0) {
-                    factor = etaMinus;
+                    factor = c.etaMinus;
                 }
                 if (factor == 0) {
                     factor = 1;
@@ -73,10 +79,10 @@ public interface RpropKernel {
                 // PyTorch's clamp keeps the value it compares unless it is past a bound, so a step size of -0
                 // (from lr = -0.0) stays -0 against a minimum of 0, where Math.max would give +0.
                 size *= factor;
-                size = size < stepSizeMin ? stepSizeMin : size;
-                size = size > stepSizeMax ? stepSizeMax : size;
+                size = size < c.stepSizeMin ? c.stepSizeMin : size;
+                size = size > c.stepSizeMax ? c.stepSizeMax : size;
                 stepSize.setAtIndex(FLOAT, i, size);
-                float kept = factor == etaMinus ? 0 : g;
+                float kept = factor == c.etaMinus ? 0 : g;
                 prev.setAtIndex(FLOAT, i, kept);
                 // sign(kept), +0 for ±0 and NaN, times −1: −0 leaves every parameter as it was, −0 included.
                 float sign = (kept > 0 ? 1f : 0f) - (kept < 0 ? 1f : 0f);

@@ -9,37 +9,39 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Rprop's fused vector loop, defined by {@link PanamaKernels} once per (width, flags) as a hidden class whose
- * class data makes the species and the {@link Flags} constants to C2. PyTorch's masked assignments are blends.
+ * class data makes the species and the flags constants to C2. PyTorch's masked assignments are blends.
  */
-final class RpropVector implements RpropKernel {
+final class RpropVector implements UpdateKernel<RpropKernel.Coefficients> {
     private static final VectorSpecies<Float> SPECIES = PanamaKernels.species(MethodHandles.lookup());
-    private static final Flags FLAGS = PanamaKernels.flags(MethodHandles.lookup(), Flags.class);
+    private static final RpropKernel.Flags FLAGS =
+            PanamaKernels.flags(MethodHandles.lookup(), RpropKernel.Flags.class);
     private static final boolean MAXIMIZE = FLAGS.maximize();
     private static final boolean FIRST_STEP = FLAGS.firstStep();
-    private static final RpropKernel TAIL = new Scalar(FLAGS);
+    private static final RpropKernel.Scalar TAIL = new RpropKernel.Scalar(FLAGS);
 
     @Override
-    public void step(MemorySegment param, MemorySegment grad, MemorySegment prev, MemorySegment stepSize,
-                     float etaMinus, float etaPlus, float stepSizeMin, float stepSizeMax, float initialStepSize,
+    public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, RpropKernel.Coefficients c,
                      long from, long to) {
+        MemorySegment prev = state[0];
+        MemorySegment stepSize = state[1];
         FloatVector zeros = FloatVector.zero(SPECIES);
         FloatVector ones = FloatVector.broadcast(SPECIES, 1);
         FloatVector minusOnes = FloatVector.broadcast(SPECIES, -1);
-        FloatVector etaMinuses = FloatVector.broadcast(SPECIES, etaMinus);
-        FloatVector etaPluses = FloatVector.broadcast(SPECIES, etaPlus);
+        FloatVector etaMinuses = FloatVector.broadcast(SPECIES, c.etaMinus);
+        FloatVector etaPluses = FloatVector.broadcast(SPECIES, c.etaPlus);
         // PyTorch's sign of the product, then its replacements in turn (> 0 by etaplus, < 0 by etaminus, 0 by 1),
         // come to one blend per case when etaplus is positive: a replacement then never meets another's value,
         // except an etaminus of 0, which becomes 1. PyTorch's sequence (five compares and blends) ran Rprop at 4K
         // floats at 0.7x a hand-written loop; this at 0.96x.
-        boolean directFactor = etaPlus > 0;
-        FloatVector shrinks = FloatVector.broadcast(SPECIES, etaMinus == 0 ? 1 : etaMinus);
+        boolean directFactor = c.etaPlus > 0;
+        FloatVector shrinks = FloatVector.broadcast(SPECIES, c.etaMinus == 0 ? 1 : c.etaMinus);
         // The gradient is dropped where the factor equals etaminus: then exactly where the product is negative,
         // unless etaminus is 0, 1, NaN or etaplus, or the factor is not direct.
-        boolean droppedWhereNegative = directFactor && etaMinus != 0 && etaMinus != 1 && etaMinus != etaPlus
-                && etaMinus == etaMinus;
-        FloatVector stepSizeMins = FloatVector.broadcast(SPECIES, stepSizeMin);
-        FloatVector stepSizeMaxes = FloatVector.broadcast(SPECIES, stepSizeMax);
-        FloatVector initialStepSizes = FloatVector.broadcast(SPECIES, initialStepSize);
+        boolean droppedWhereNegative = directFactor && c.etaMinus != 0 && c.etaMinus != 1 && c.etaMinus != c.etaPlus
+                && c.etaMinus == c.etaMinus;
+        FloatVector stepSizeMins = FloatVector.broadcast(SPECIES, c.stepSizeMin);
+        FloatVector stepSizeMaxes = FloatVector.broadcast(SPECIES, c.stepSizeMax);
+        FloatVector initialStepSizes = FloatVector.broadcast(SPECIES, c.initialStepSize);
         long vectorEnd = from + SPECIES.loopBound(to - from);
         for (long i = from; i < vectorEnd; i += SPECIES.length()) {
             FloatVector loaded = PanamaLanes.load(SPECIES, grad, i);
@@ -73,8 +75,7 @@ final class RpropVector implements RpropKernel {
         // Whole vectors are the common case; skipping the empty scalar loop took SGD at 4K floats from 0.95x
         // to 0.99x of a hand-written static final species loop.
         if (vectorEnd < to) {
-            TAIL.step(param, grad, prev, stepSize, etaMinus, etaPlus, stepSizeMin, stepSizeMax, initialStepSize,
-                    vectorEnd, to);
+            TAIL.step(param, grad, state, c, vectorEnd, to);
         }
     }
 }

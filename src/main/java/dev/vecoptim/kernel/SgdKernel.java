@@ -4,25 +4,15 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * SGD's update over the elements {@code [from, to)} of float32 segments, in place. The flags are fixed
- * when the kernel is made ({@link Flags}); the coefficients are floats already rounded from their double
- * expressions, as PyTorch rounds them. Kernels assume valid input: the caller has checked sizes, liveness
- * and overlap. The vector loop is {@code SgdVector}; the scalar reference is {@link Scalar}.
+ * SGD's kernel family: its {@link Flags}, its {@link Coefficients} and its scalar reference {@link Scalar}; the
+ * vector loop is {@code SgdVector}. The state is the {@code momentum_buffer}, with momentum only.
  */
-public interface SgdKernel {
+public final class SgdKernel {
+    public static final KernelFamily<UpdateKernel<Coefficients>, Flags> FAMILY =
+            KernelFamily.update(SgdKernel.class, Scalar::new);
 
-    KernelFamily<SgdKernel, Flags> FAMILY = new KernelFamily<>("SgdVector", SgdKernel.class, Scalar::new);
-
-    /**
-     * @param momentumBuffer read and written only with momentum
-     * @param weightDecay {@code f(weight_decay)}
-     * @param momentum {@code f(momentum)}
-     * @param dampeningComplement {@code f(1 − dampening)}
-     * @param negativeLr {@code f(−lr)}
-     */
-    void step(MemorySegment param, MemorySegment grad, MemorySegment momentumBuffer,
-              float weightDecay, float momentum, float dampeningComplement, float negativeLr,
-              long from, long to);
+    private SgdKernel() {
+    }
 
     /**
      * Which branches of SGD's update a kernel takes. A vector kernel is specialised per flag combination (the
@@ -34,7 +24,7 @@ public interface SgdKernel {
      * @param nesterov use Nesterov's look-ahead gradient
      * @param firstStep the momentum buffer is set to the gradient instead of being decayed (PyTorch's first step)
      */
-    record Flags(boolean maximize, boolean weightDecay, boolean momentum, boolean nesterov, boolean firstStep) {
+    public record Flags(boolean maximize, boolean weightDecay, boolean momentum, boolean nesterov, boolean firstStep) {
         public Flags {
             if (!momentum && (nesterov || firstStep)) {
                 throw new IllegalArgumentException("nesterov and firstStep need momentum: " + nesterov + ", "
@@ -43,12 +33,24 @@ public interface SgdKernel {
         }
     }
 
+    /** SGD's coefficients for one step, each rounded once to float. */
+    public static final class Coefficients {
+        /** {@code f(weight_decay)}. */
+        public float weightDecay;
+        /** {@code f(momentum)}. */
+        public float momentum;
+        /** {@code f(1 − dampening)}. */
+        public float dampeningComplement;
+        /** {@code f(−lr)}. */
+        public float negativeLr;
+    }
+
     /**
      * SGD's scalar reference: PyTorch's {@code _single_tensor_sgd} (1.13's and 2.x's alike), one element at a
      * time, one rounding per ATen operation. Also the tail of every SGD vector kernel, and the whole update when
      * SIMD is off.
      */
-    final class Scalar implements SgdKernel {
+    public static final class Scalar implements UpdateKernel<Coefficients> {
         // Unaligned: callers may slice segments at any byte offset.
         private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
@@ -59,21 +61,21 @@ public interface SgdKernel {
         }
 
         @Override
-        public void step(MemorySegment param, MemorySegment grad, MemorySegment momentumBuffer,
-                         float weightDecay, float momentum, float dampeningComplement, float negativeLr,
-                         long from, long to) {
+        public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
+                         long to) {
+            MemorySegment momentumBuffer = flags.momentum() ? state[0] : null;
             for (long i = from; i < to; i++) {
                 float p = param.getAtIndex(FLOAT, i);
                 float g = Gradient.effective(grad.getAtIndex(FLOAT, i), p, flags.maximize(), flags.weightDecay(),
-                        weightDecay);
+                        c.weightDecay);
                 if (flags.momentum()) {
                     float buf = flags.firstStep()
                             ? g
-                            : Math.fma(g, dampeningComplement, momentumBuffer.getAtIndex(FLOAT, i) * momentum);
+                            : Math.fma(g, c.dampeningComplement, momentumBuffer.getAtIndex(FLOAT, i) * c.momentum);
                     momentumBuffer.setAtIndex(FLOAT, i, buf);
-                    g = flags.nesterov() ? Math.fma(buf, momentum, g) : buf;
+                    g = flags.nesterov() ? Math.fma(buf, c.momentum, g) : buf;
                 }
-                param.setAtIndex(FLOAT, i, Math.fma(g, negativeLr, p));
+                param.setAtIndex(FLOAT, i, Math.fma(g, c.negativeLr, p));
             }
         }
     }

@@ -7,27 +7,27 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * SGD's fused vector loop. Never loaded as itself: {@link PanamaKernels} defines its bytes once per
- * (width, flags) as a hidden class whose class data holds the species and the {@link Flags}, so that
+ * (width, dtype, flags) as a hidden class whose class data holds the species and the flags, so that
  * both are {@code static final} constants to C2 while the loop exists once in the source.
  */
-final class SgdVector implements SgdKernel {
+final class SgdVector implements UpdateKernel<SgdKernel.Coefficients> {
     private static final VectorSpecies<Float> SPECIES = PanamaKernels.species(MethodHandles.lookup());
-    private static final Flags FLAGS = PanamaKernels.flags(MethodHandles.lookup(), Flags.class);
+    private static final SgdKernel.Flags FLAGS = PanamaKernels.flags(MethodHandles.lookup(), SgdKernel.Flags.class);
     private static final boolean MAXIMIZE = FLAGS.maximize();
     private static final boolean WEIGHT_DECAY = FLAGS.weightDecay();
     private static final boolean MOMENTUM = FLAGS.momentum();
     private static final boolean NESTEROV = FLAGS.nesterov();
     private static final boolean FIRST_STEP = FLAGS.firstStep();
-    private static final SgdKernel TAIL = new Scalar(FLAGS);
+    private static final SgdKernel.Scalar TAIL = new SgdKernel.Scalar(FLAGS);
 
     @Override
-    public void step(MemorySegment param, MemorySegment grad, MemorySegment momentumBuffer,
-                     float weightDecay, float momentum, float dampeningComplement, float negativeLr,
+    public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, SgdKernel.Coefficients c,
                      long from, long to) {
-        FloatVector weightDecays = FloatVector.broadcast(SPECIES, weightDecay);
-        FloatVector momenta = FloatVector.broadcast(SPECIES, momentum);
-        FloatVector dampeningComplements = FloatVector.broadcast(SPECIES, dampeningComplement);
-        FloatVector negativeLrs = FloatVector.broadcast(SPECIES, negativeLr);
+        MemorySegment momentumBuffer = MOMENTUM ? state[0] : null;
+        FloatVector weightDecays = FloatVector.broadcast(SPECIES, c.weightDecay);
+        FloatVector momenta = FloatVector.broadcast(SPECIES, c.momentum);
+        FloatVector dampeningComplements = FloatVector.broadcast(SPECIES, c.dampeningComplement);
+        FloatVector negativeLrs = FloatVector.broadcast(SPECIES, c.negativeLr);
         long vectorEnd = from + SPECIES.loopBound(to - from);
         for (long i = from; i < vectorEnd; i += SPECIES.length()) {
             FloatVector p = PanamaLanes.load(SPECIES, param, i);
@@ -45,8 +45,7 @@ final class SgdVector implements SgdKernel {
         // Whole vectors are the common case; skipping the empty scalar loop took SGD at 4K floats from 0.95x
         // to 0.99x of a hand-written static final species loop.
         if (vectorEnd < to) {
-            TAIL.step(param, grad, momentumBuffer, weightDecay, momentum, dampeningComplement, negativeLr,
-                    vectorEnd, to);
+            TAIL.step(param, grad, state, c, vectorEnd, to);
         }
     }
 }

@@ -10,8 +10,8 @@ interface VectorKernelFactory {
     int preferredBits();
 
     /**
-     * Defines the template class once more, as a hidden class holding the species of {@code bits} and the
-     * flags, and returns a new instance of it.
+     * Defines the template class once more, as a hidden class holding the species of {@code bits}, the flags and
+     * the dtype, and returns a new instance of it.
      */
-    <K> K kernel(String template, Class<K> kernelType, int bits, Record flags);
+    <K> K kernel(String template, Class<K> kernelType, int bits, Dtype dtype, Record flags);
 }

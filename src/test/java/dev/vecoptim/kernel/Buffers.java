@@ -53,6 +53,9 @@ public record Buffers(MemorySegment param, MemorySegment grad, MemorySegment[] s
         for (MemorySegment s : state) {
             TestFloats.fill(s, random, 12);
         }
+        for (int s = 0; s < SCALARS; s++) {
+            scalar(s).set(TestFloats.FLOAT, 0, TestFloats.coefficient(random));
+        }
     }
 
     /** Zeroes the state buffers, as PyTorch creates them. */

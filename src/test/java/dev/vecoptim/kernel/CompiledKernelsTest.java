@@ -19,8 +19,8 @@ class CompiledKernelsTest {
     @MethodSource("dev.vecoptim.kernel.KernelCase#widths")
     void c2CompiledVectorKernelsEqualTheScalarReference(int bits) {
         SplittableRandom random = new SplittableRandom(bits);
-        for (Update.Family family : Update.FAMILIES) {
-            Update<?, ?> update = family.random().apply(random);
+        for (Update.Family<?, ?> family : Update.FAMILIES) {
+            Update<?, ?> update = family.random(random);
             for (int call = 0; call < CALLS; call++) {
                 try (Arena arena = Arena.ofConfined()) {
                     Buffers scalar = Buffers.nativeFilled(arena, LENGTH, update.stateBuffers(), call % 64, call);

@@ -58,7 +58,7 @@ class VectorizationChecksTest {
     /** A factory whose CPU prefers vectors of {@code bits}; it makes no kernel. */
     private record Factory(int preferredBits) implements VectorKernelFactory {
         @Override
-        public <K> K kernel(String template, Class<K> kernelType, int bits, Record flags) {
+        public <K> K kernel(String template, Class<K> kernelType, int bits, Dtype dtype, Record flags) {
             throw new UnsupportedOperationException();
         }
     }
@@ -140,13 +140,16 @@ class VectorizationChecksTest {
         assertInstanceOf(NormKernel.Scalar.class, Kernels.kernel(NormKernel.FAMILY, 0, new NoFlags()));
         assertEquals(128, Vectorization.normBits(64), "the norm runs 64 bits as 128");
         assertEquals(256, Vectorization.normBits(256));
-        SgdKernel fresh = factory.kernel("SgdVector", SgdKernel.class, 128,
-                new SgdKernel.Flags(false, false, false, false, false));
+        UpdateKernel<SgdKernel.Coefficients> fresh = factory.kernel(SgdKernel.FAMILY.template(),
+                SgdKernel.FAMILY.type(), 128, Dtype.FLOAT32, new SgdKernel.Flags(false, false, false, false, false));
         MemorySegment param = MemorySegment.ofArray(new float[] {1, 2, 3, 4, 5});
-        fresh.step(param, MemorySegment.ofArray(new float[] {1, 1, 1, 1, 1}), null, 0, 0, 1, -0.5f, 0, 5);
+        SgdKernel.Coefficients halfLr = new SgdKernel.Coefficients();
+        halfLr.dampeningComplement = 1;
+        halfLr.negativeLr = -0.5f;
+        fresh.step(param, MemorySegment.ofArray(new float[] {1, 1, 1, 1, 1}), new MemorySegment[0], halfLr, 0, 5);
         assertArrayEquals(new float[] {0.5f, 1.5f, 2.5f, 3.5f, 4.5f}, param.toArray(ValueLayout.JAVA_FLOAT));
         IllegalStateException missing = assertThrows(IllegalStateException.class,
-                () -> factory.kernel("NoSuchVector", SgdKernel.class, 128, new NoFlags()));
+                () -> factory.kernel("NoSuchVector", SgdKernel.FAMILY.type(), 128, Dtype.FLOAT32, new NoFlags()));
         assertEquals("the kernel template NoSuchVector.class is missing", missing.getMessage());
     }
 }

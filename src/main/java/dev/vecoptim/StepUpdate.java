@@ -1,0 +1,45 @@
+package dev.vecoptim;
+
+import dev.vecoptim.kernel.UpdateKernel;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * One optimizer's update for one step number at one learning rate, worked out once and then applied to any
+ * number of parameters and chunks: the kernel of that step (whose flags may depend on the step number) and its
+ * coefficients. One thread prepares it before the chunks run; then any number of threads only read it.
+ *
+ * @param <C> the optimizer's kernel coefficients
+ */
+final class StepUpdate<C> {
+    /** How an optimizer works out a step: fills in the coefficients and returns the kernel that runs them. */
+    interface Preparation<C> {
+        UpdateKernel<C> prepare(double lr, long step, C coefficients);
+    }
+
+    private final C coefficients;
+    private final Preparation<C> preparation;
+    /** A typed step's buffers, in the order the kernel reads them: filled and emptied by each typed step. */
+    private final MemorySegment[] typedState;
+    private UpdateKernel<C> kernel;
+
+    StepUpdate(C coefficients, Preparation<C> preparation, int stateSegments) {
+        this.coefficients = coefficients;
+        this.preparation = preparation;
+        this.typedState = new MemorySegment[stateSegments];
+    }
+
+    /** Works out step number {@code step} at learning rate {@code lr}. */
+    void prepare(double lr, long step) {
+        kernel = preparation.prepare(lr, step, coefficients);
+    }
+
+    /** Applies the step prepared last to elements [from, to) of buffers already checked. */
+    void apply(MemorySegment param, MemorySegment grad, MemorySegment[] state, long from, long to) {
+        kernel.step(param, grad, state, coefficients, from, to);
+    }
+
+    /** The array a typed step of this thread lays its buffers out in; it empties it when done. */
+    MemorySegment[] typedState() {
+        return typedState;
+    }
+}
