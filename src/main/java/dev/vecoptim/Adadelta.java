@@ -26,55 +26,19 @@ import java.util.Map;
  * </pre>
  * The state buffers start at zero, as PyTorch's do.
  *
- * <p>Defaults as in PyTorch: lr 1.0, rho 0.9, eps 1e-6, weight_decay 0, maximize off. Instances are
- * thread-safe; a step must not run concurrently with another step on the same buffers.
+ * <p>Its hyper-parameters, their defaults and their checks: {@link AdadeltaHyperParameters}.
+ * Instances are thread-safe; a step must not run concurrently with another step on the same buffers.
  */
-public final class Adadelta extends Algorithm {
+public final class Adadelta extends AdadeltaHyperParameters {
     private static final String SQUARE_AVG = "square_avg";
     private static final String ACC_DELTA = "acc_delta";
     private static final List<String> STATE_NAMES = List.of(SQUARE_AVG, ACC_DELTA);
-
-    private final double lr;
-    private final double rho;
-    private final double eps;
-    private final double weightDecay;
-    private final boolean maximize;
     private final UpdateKernel<AdadeltaKernel.Coefficients> kernel;
 
-    private Adadelta(Builder builder) {
-        HyperParameterChecks.lr(builder.lr);
-        if (!(builder.rho >= 0 && builder.rho <= 1)) {
-            throw HyperParameterChecks.invalid("rho value", builder.rho);
-        }
-        HyperParameterChecks.finiteNonNegative("epsilon value", builder.eps);
-        HyperParameterChecks.finiteNonNegative("weight_decay value", builder.weightDecay);
-        super(builder.vectorWidth, builder.semantics);
-        lr = builder.lr;
-        rho = builder.rho;
-        eps = builder.eps;
-        weightDecay = builder.weightDecay;
-        maximize = builder.maximize;
+    Adadelta(Builder builder) {
+        super(builder);
         kernel = Kernels.kernel(AdadeltaKernel.FAMILY, vectorBits(),
-                new AdadeltaKernel.Flags(maximize, weightDecay != 0));
-    }
-
-    /**
-     * Starts Adadelta hyper-parameters at PyTorch's defaults.
-     *
-     * @return a new builder
-     */
-    public static Builder builder() {
-        return new Builder();
-    }
-
-    /**
-     * A builder holding these hyper-parameters, to change some of them.
-     *
-     * @return a new builder
-     */
-    public Builder toBuilder() {
-        return new Builder().lr(lr).rho(rho).eps(eps).weightDecay(weightDecay).maximize(maximize)
-                .vectorWidth(vectorWidth()).semantics(semantics());
+                new AdadeltaKernel.Flags(maximize(), weightDecay() != 0));
     }
 
     /**
@@ -105,30 +69,12 @@ public final class Adadelta extends Algorithm {
     }
 
     private UpdateKernel<AdadeltaKernel.Coefficients> prepare(double lr, long step, AdadeltaKernel.Coefficients c) {
-        c.weightDecay = (float) weightDecay;
-        c.rho = (float) rho;
-        c.rhoComplement = (float) (1 - rho);
-        c.eps = (float) eps;
+        c.weightDecay = (float) weightDecay();
+        c.rho = (float) rho();
+        c.rhoComplement = (float) (1 - rho());
+        c.eps = (float) eps();
         c.negativeLr = (float) -lr;
         return kernel;
-    }
-
-    @Override
-    Map<String, Object> namedHyperParameters() {
-        Map<String, Object> named = new LinkedHashMap<>();
-        named.put("lr", lr);
-        named.put("rho", rho);
-        named.put("eps", eps);
-        named.put("weight_decay", weightDecay);
-        named.put("maximize", maximize);
-        return named;
-    }
-
-    @Override
-    Adadelta build(NamedValues values, VectorWidth vectorWidth, Semantics semantics) {
-        return builder().lr(values.number("lr")).rho(values.number("rho"))
-                .eps(values.number("eps")).weightDecay(values.number("weight_decay"))
-                .maximize(values.flag("maximize")).vectorWidth(vectorWidth).semantics(semantics).build();
     }
 
     @Override
@@ -140,91 +86,5 @@ public final class Adadelta extends Algorithm {
     @Override
     public List<String> stateNames() {
         return STATE_NAMES;
-    }
-
-    /** The factor that scales each update; PyTorch's default of 1.0 leaves Adadelta's own step size. */
-    @Override
-    public double lr() {
-        return lr;
-    }
-
-    /** {@return the smoothing constant of both running averages} */
-    public double rho() {
-        return rho;
-    }
-
-    /** {@return PyTorch's {@code eps}} */
-    public double eps() {
-        return eps;
-    }
-
-    /** {@return PyTorch's {@code weight_decay}} */
-    public double weightDecay() {
-        return weightDecay;
-    }
-
-    /** {@return PyTorch's {@code maximize}} */
-    public boolean maximize() {
-        return maximize;
-    }
-
-    /** Collects Adadelta's hyper-parameters; {@link #build()} validates them with PyTorch's messages. */
-    public static final class Builder extends AlgorithmBuilder<Builder> {
-        private double lr = 1.0;
-        private double rho = 0.9;
-        private double eps = 1e-6;
-        private double weightDecay;
-
-        private Builder() {
-        }
-
-        /**
-         * The factor that scales each update, ≥ 0; default 1.0.
-         *
-         * @param lr the factor that scales each update, ≥ 0; default 1.0
-         * @return this builder
-         */
-        public Builder lr(double lr) {
-            this.lr = lr;
-            return this;
-        }
-
-        /**
-         * The smoothing constant, in [0, 1]; default 0.9.
-         *
-         * @param rho the smoothing constant, in [0, 1]; default 0.9
-         * @return this builder
-         */
-        public Builder rho(double rho) {
-            this.rho = rho;
-            return this;
-        }
-
-        /**
-         * Added inside both square roots for numerical stability, ≥ 0; default 1e-6.
-         *
-         * @param eps added inside both square roots for numerical stability, ≥ 0; default 1e-6
-         * @return this builder
-         */
-        public Builder eps(double eps) {
-            this.eps = eps;
-            return this;
-        }
-
-        /**
-         * L2 penalty added to the gradient, ≥ 0; default 0.
-         *
-         * @param weightDecay L2 penalty added to the gradient, ≥ 0; default 0
-         * @return this builder
-         */
-        public Builder weightDecay(double weightDecay) {
-            this.weightDecay = weightDecay;
-            return this;
-        }
-
-        @Override
-        public Adadelta build() {
-            return new Adadelta(this);
-        }
     }
 }

@@ -26,55 +26,19 @@ import java.util.Map;
  * </pre>
  * The state buffers start at zero, as PyTorch's do.
  *
- * <p>Defaults as in PyTorch: lr 2e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 0, maximize off. Instances
- * are thread-safe; a step must not run concurrently with another step on the same buffers.
+ * <p>Its hyper-parameters, their defaults and their checks: {@link AdamaxHyperParameters}.
+ * Instances are thread-safe; a step must not run concurrently with another step on the same buffers.
  */
-public final class Adamax extends Algorithm {
+public final class Adamax extends AdamaxHyperParameters {
     private static final String EXP_AVG = "exp_avg";
     private static final String EXP_INF = "exp_inf";
     private static final List<String> STATE_NAMES = List.of(EXP_AVG, EXP_INF);
-
-    private final double lr;
-    private final double beta1;
-    private final double beta2;
-    private final double eps;
-    private final double weightDecay;
-    private final boolean maximize;
     private final UpdateKernel<AdamaxKernel.Coefficients> kernel;
 
-    private Adamax(Builder builder) {
-        HyperParameterChecks.lr(builder.lr);
-        HyperParameterChecks.finiteNonNegative("epsilon value", builder.eps);
-        HyperParameterChecks.betas(builder.beta1, builder.beta2);
-        HyperParameterChecks.finiteNonNegative("weight_decay value", builder.weightDecay);
-        super(builder.vectorWidth, builder.semantics);
-        lr = builder.lr;
-        beta1 = builder.beta1;
-        beta2 = builder.beta2;
-        eps = builder.eps;
-        weightDecay = builder.weightDecay;
-        maximize = builder.maximize;
+    Adamax(Builder builder) {
+        super(builder);
         kernel = Kernels.kernel(AdamaxKernel.FAMILY, vectorBits(),
-                new AdamaxKernel.Flags(maximize, weightDecay != 0, semantics().lerp()));
-    }
-
-    /**
-     * Starts Adamax hyper-parameters at PyTorch's defaults.
-     *
-     * @return a new builder
-     */
-    public static Builder builder() {
-        return new Builder();
-    }
-
-    /**
-     * A builder holding these hyper-parameters, to change some of them.
-     *
-     * @return a new builder
-     */
-    public Builder toBuilder() {
-        return new Builder().lr(lr).betas(beta1, beta2).eps(eps).weightDecay(weightDecay).maximize(maximize)
-                .vectorWidth(vectorWidth()).semantics(semantics());
+                new AdamaxKernel.Flags(maximize(), weightDecay() != 0, semantics().lerp()));
     }
 
     /**
@@ -104,33 +68,14 @@ public final class Adamax extends Algorithm {
     }
 
     private UpdateKernel<AdamaxKernel.Coefficients> prepare(double lr, long step, AdamaxKernel.Coefficients c) {
-        double clr = lr / (1 - power(beta1, step));
-        c.weightDecay = (float) weightDecay;
-        c.beta1 = (float) beta1;
-        c.beta1Complement = (float) (1 - beta1);
-        c.beta2 = (float) beta2;
-        c.eps = (float) eps;
+        double clr = lr / (1 - power(beta1(), step));
+        c.weightDecay = (float) weightDecay();
+        c.beta1 = (float) beta1();
+        c.beta1Complement = (float) (1 - beta1());
+        c.beta2 = (float) beta2();
+        c.eps = (float) eps();
         c.negativeClr = (float) -clr;
         return kernel;
-    }
-
-    @Override
-    Map<String, Object> namedHyperParameters() {
-        Map<String, Object> named = new LinkedHashMap<>();
-        named.put("lr", lr);
-        named.put("betas", new double[] {beta1, beta2});
-        named.put("eps", eps);
-        named.put("weight_decay", weightDecay);
-        named.put("maximize", maximize);
-        return named;
-    }
-
-    @Override
-    Adamax build(NamedValues values, VectorWidth vectorWidth, Semantics semantics) {
-        double[] betas = values.pair("betas");
-        return builder().lr(values.number("lr")).betas(betas[0], betas[1])
-                .eps(values.number("eps")).weightDecay(values.number("weight_decay"))
-                .maximize(values.flag("maximize")).vectorWidth(vectorWidth).semantics(semantics).build();
     }
 
     @Override
@@ -142,100 +87,5 @@ public final class Adamax extends Algorithm {
     @Override
     public List<String> stateNames() {
         return STATE_NAMES;
-    }
-
-    @Override
-    public double lr() {
-        return lr;
-    }
-
-    /** {@return the first of PyTorch's {@code betas}: the decay of the first moment} */
-    public double beta1() {
-        return beta1;
-    }
-
-    /** {@return the second of PyTorch's {@code betas}: the decay of the infinity norm} */
-    public double beta2() {
-        return beta2;
-    }
-
-    /** {@return PyTorch's {@code eps}} */
-    public double eps() {
-        return eps;
-    }
-
-    /** {@return PyTorch's {@code weight_decay}} */
-    public double weightDecay() {
-        return weightDecay;
-    }
-
-    /** {@return PyTorch's {@code maximize}} */
-    public boolean maximize() {
-        return maximize;
-    }
-
-    /** Collects Adamax's hyper-parameters; {@link #build()} validates them with PyTorch's messages. */
-    public static final class Builder extends AlgorithmBuilder<Builder> {
-        private double lr = 2e-3;
-        private double beta1 = 0.9;
-        private double beta2 = 0.999;
-        private double eps = 1e-8;
-        private double weightDecay;
-
-        private Builder() {
-        }
-
-        /**
-         * The learning rate, ≥ 0; default 2e-3.
-         *
-         * @param lr the learning rate, ≥ 0; default 2e-3
-         * @return this builder
-         */
-        public Builder lr(double lr) {
-            this.lr = lr;
-            return this;
-        }
-
-        /**
-         * PyTorch's {@code betas}: the decay rates of the moment and the norm, each in [0, 1); default (0.9, 0.999).
-         *
-         * @param beta1 PyTorch's {@code betas}: the decay rates of the moment and the norm, each in [0, 1); default
-         *     (0.9, 0.999)
-         * @param beta2 PyTorch's {@code betas}: the decay rates of the moment and the norm, each in [0, 1); default
-         *     (0.9, 0.999)
-         * @return this builder
-         */
-        public Builder betas(double beta1, double beta2) {
-            this.beta1 = beta1;
-            this.beta2 = beta2;
-            return this;
-        }
-
-        /**
-         * Added to the norm for numerical stability, ≥ 0; default 1e-8.
-         *
-         * @param eps added to the norm for numerical stability, ≥ 0; default 1e-8
-         * @return this builder
-         */
-        public Builder eps(double eps) {
-            this.eps = eps;
-            return this;
-        }
-
-        /**
-         * L2 penalty added to the gradient, ≥ 0; default 0.
-         *
-         * @param weightDecay L2 penalty added to the gradient, ≥ 0; default 0
-         * @return this builder
-         */
-        public Builder weightDecay(double weightDecay) {
-            this.weightDecay = weightDecay;
-            return this;
-        }
-
-        @Override
-        public Adamax build() {
-            return new Adamax(this);
-        }
     }
 }

@@ -100,8 +100,11 @@ public abstract class Algorithm {
 
     /** {@return the loop this configuration runs on this JVM, and which PyTorch's bits it gives} */
     public final Implementation implementation() {
-        return Implementation.of(vectorBits, semantics);
+        return Implementation.of(vectorBits, reference());
     }
+
+    /** What the update reproduces bit for bit: PyTorch's version of {@link #semantics()}, or a named reference. */
+    abstract String reference();
 
     /**
      * The scalars this optimizer keeps per parameter beside its state buffers, by PyTorch's names: where PyTorch

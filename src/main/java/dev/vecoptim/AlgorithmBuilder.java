@@ -3,29 +3,16 @@ package dev.vecoptim;
 import java.util.Objects;
 
 /**
- * What every optimizer's builder takes besides its own hyper-parameters: PyTorch's {@code maximize}, the vector
- * width and which PyTorch's bits to reproduce. Each optimizer's {@code Builder} extends it; only this package
- * defines builders.
+ * What every optimizer's builder takes besides its own hyper-parameters: the vector width and which PyTorch's bits
+ * to reproduce. Each optimizer's {@code Builder} extends it; only this package defines builders.
  *
  * @param <B> the optimizer's own builder, which each setter returns
  */
 public abstract class AlgorithmBuilder<B extends AlgorithmBuilder<B>> {
-    boolean maximize;
     VectorWidth vectorWidth = VectorWidth.PREFERRED;
     Semantics semantics = Semantics.PYTORCH_2;
 
     AlgorithmBuilder() {
-    }
-
-    /**
-     * Maximize the objective instead of minimizing it.
-     *
-     * @param maximize maximize the objective instead of minimizing it
-     * @return this builder
-     */
-    public final B maximize(boolean maximize) {
-        this.maximize = maximize;
-        return self();
     }
 
     /**

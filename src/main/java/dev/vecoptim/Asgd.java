@@ -32,67 +32,28 @@ import java.util.Map;
  * else:                 ax = p
  * </pre>
  *
- * <p>Defaults as in PyTorch: lr 1e-2, lambd (λ) 1e-4, alpha (α) 0.75, t0 1e6, weight_decay 0, maximize off.
- * Stricter than PyTorch, which checks only lr and weight_decay: lambd and alpha must be finite and ≥ 0 (a
- * negative one turns the step size into NaN or makes it grow without bound) and t0 must not be NaN.
+ * <p>Its hyper-parameters, their defaults and their checks: {@link AsgdHyperParameters}. Stricter than PyTorch,
+ * which checks only lr and weight_decay: lambd and alpha must be finite and ≥ 0 (a negative one turns the step
+ * size into NaN or makes it grow without bound) and t0 must not be NaN.
  * Instances are thread-safe; a step must not run concurrently with another step on the same buffers.
  */
-public final class Asgd extends Algorithm {
+public final class Asgd extends AsgdHyperParameters {
     private static final String AX = "ax";
     private static final String ETA = "eta";
     private static final String MU = "mu";
     private static final List<String> STATE_NAMES = List.of(AX);
     private static final List<String> SCALAR_NAMES = List.of(ETA, MU);
-
-    private final double lr;
-    private final double lambd;
-    private final double alpha;
-    private final double t0;
-    private final double weightDecay;
-    private final boolean maximize;
     private final UpdateKernel<AsgdKernel.Coefficients> copyingKernel;
     private final UpdateKernel<AsgdKernel.Coefficients> averagingKernel;
     /** Either, as the parameter's {@code mu} says: {@link #averageOrCopy}. */
     private final UpdateKernel<AsgdKernel.Coefficients> kernel = this::averageOrCopy;
 
-    private Asgd(Builder builder) {
-        HyperParameterChecks.lr(builder.lr);
-        HyperParameterChecks.finiteNonNegative("lambd value", builder.lambd);
-        HyperParameterChecks.finiteNonNegative("alpha value", builder.alpha);
-        if (Double.isNaN(builder.t0)) {
-            throw HyperParameterChecks.invalid("t0 value", builder.t0);
-        }
-        HyperParameterChecks.finiteNonNegative("weight_decay value", builder.weightDecay);
-        super(builder.vectorWidth, builder.semantics);
-        lr = builder.lr;
-        lambd = builder.lambd;
-        alpha = builder.alpha;
-        t0 = builder.t0;
-        weightDecay = builder.weightDecay;
-        maximize = builder.maximize;
+    Asgd(Builder builder) {
+        super(builder);
         copyingKernel = Kernels.kernel(AsgdKernel.FAMILY, vectorBits(),
-                new AsgdKernel.Flags(maximize, weightDecay != 0, false));
+                new AsgdKernel.Flags(maximize(), weightDecay() != 0, false));
         averagingKernel = Kernels.kernel(AsgdKernel.FAMILY, vectorBits(),
-                new AsgdKernel.Flags(maximize, weightDecay != 0, true));
-    }
-
-    /**
-     * Starts ASGD hyper-parameters at PyTorch's defaults.
-     *
-     * @return a new builder
-     */
-    public static Builder builder() {
-        return new Builder();
-    }
-
-    /**
-     * A builder holding these hyper-parameters, to change some of them.
-     *
-     * @return a new builder
-     */
-    public Builder toBuilder() {
-        return new Builder().lr(lr).lambd(lambd).alpha(alpha).t0(t0).weightDecay(weightDecay).maximize(maximize)
-                .vectorWidth(vectorWidth()).semantics(semantics());
+                new AsgdKernel.Flags(maximize(), weightDecay() != 0, true));
     }
 
     /**
@@ -127,8 +88,8 @@ public final class Asgd extends Algorithm {
     }
 
     private UpdateKernel<AsgdKernel.Coefficients> prepare(double lr, long step, AsgdKernel.Coefficients c) {
-        c.weightDecay = (float) weightDecay;
-        c.lambd = lambd;
+        c.weightDecay = (float) weightDecay();
+        c.lambd = lambd();
         return kernel;
     }
 
@@ -146,8 +107,8 @@ public final class Asgd extends Algorithm {
     private void advance(double lr, MemorySegment eta, MemorySegment mu, long step) {
         double t = countedStep(step);
         // StrictMath: Math.pow may differ by an ulp from one JVM or CPU to another; StrictMath never does.
-        scalar(eta, (float) (lr / StrictMath.pow(1 + lambd * lr * t, alpha)));
-        scalar(mu, (float) (1 / Math.max(1, t - t0)));
+        scalar(eta, (float) (lr / StrictMath.pow(1 + lambd() * lr * t, alpha())));
+        scalar(mu, (float) (1 / Math.max(1, t - t0())));
     }
 
     @Override
@@ -158,25 +119,6 @@ public final class Asgd extends Algorithm {
     @Override
     void advanceScalars(double lr, MemorySegment[] state, long step) {
         advance(lr, state[1], state[2], step);
-    }
-
-    @Override
-    Map<String, Object> namedHyperParameters() {
-        Map<String, Object> named = new LinkedHashMap<>();
-        named.put("lr", lr);
-        named.put("lambd", lambd);
-        named.put("alpha", alpha);
-        named.put("t0", t0);
-        named.put("weight_decay", weightDecay);
-        named.put("maximize", maximize);
-        return named;
-    }
-
-    @Override
-    Asgd build(NamedValues values, VectorWidth vectorWidth, Semantics semantics) {
-        return builder().lr(values.number("lr")).lambd(values.number("lambd")).alpha(values.number("alpha"))
-                .t0(values.number("t0")).weightDecay(values.number("weight_decay")).maximize(values.flag("maximize"))
-                .vectorWidth(vectorWidth).semantics(semantics).build();
     }
 
     @Override
@@ -194,114 +136,5 @@ public final class Asgd extends Algorithm {
     @Override
     public List<String> scalarNames() {
         return SCALAR_NAMES;
-    }
-
-    @Override
-    public double lr() {
-        return lr;
-    }
-
-    /** {@return PyTorch's {@code lambd}: the decay term λ} */
-    public double lambd() {
-        return lambd;
-    }
-
-    /** {@return PyTorch's {@code alpha}: the power α of the step size's decay} */
-    public double alpha() {
-        return alpha;
-    }
-
-    /** {@return PyTorch's {@code t0}: the step after which averaging starts} */
-    public double t0() {
-        return t0;
-    }
-
-    /** {@return PyTorch's {@code weight_decay}} */
-    public double weightDecay() {
-        return weightDecay;
-    }
-
-    /** {@return PyTorch's {@code maximize}} */
-    public boolean maximize() {
-        return maximize;
-    }
-
-    /** Collects ASGD's hyper-parameters; {@link #build()} validates them. */
-    public static final class Builder extends AlgorithmBuilder<Builder> {
-        private double lr = 1e-2;
-        private double lambd = 1e-4;
-        private double alpha = 0.75;
-        private double t0 = 1e6;
-        private double weightDecay;
-
-        private Builder() {
-        }
-
-        /**
-         * The learning rate, ≥ 0; default 1e-2.
-         *
-         * @param lr the learning rate, ≥ 0; default 1e-2
-         * @return this builder
-         */
-        public Builder lr(double lr) {
-            this.lr = lr;
-            return this;
-        }
-
-        /**
-         * PyTorch's {@code lambd}, the decay term, ≥ 0; default 1e-4.
-         *
-         * @param lambd PyTorch's {@code lambd}, the decay term, ≥ 0; default 1e-4
-         * @return this builder
-         */
-        public Builder lambd(double lambd) {
-            this.lambd = lambd;
-            return this;
-        }
-
-        /**
-         * PyTorch's {@code alpha}, the power of the step size's decay, ≥ 0; default 0.75.
-         *
-         * @param alpha PyTorch's {@code alpha}, the power of the step size's decay, ≥ 0; default 0.75
-         * @return this builder
-         */
-        public Builder alpha(double alpha) {
-            this.alpha = alpha;
-            return this;
-        }
-
-        /**
-         * PyTorch's {@code t0}, the step after which averaging starts (infinite: never); default 1e6.
-         *
-         * @param t0 PyTorch's {@code t0}, the step after which averaging starts (infinite: never); default 1e6
-         * @return this builder
-         */
-        public Builder t0(double t0) {
-            this.t0 = t0;
-            return this;
-        }
-
-        /**
-         * The weight decay, ≥ 0; default 0.
-         *
-         * @param weightDecay the weight decay, ≥ 0; default 0
-         * @return this builder
-         */
-        public Builder weightDecay(double weightDecay) {
-            this.weightDecay = weightDecay;
-            return this;
-        }
-
-        /**
-         * The ASGD these hyper-parameters make.
-         *
-         * @throws IllegalArgumentException for an invalid hyper-parameter (PyTorch's message where PyTorch
-         *     checks it), or for a vector width wider than the machine's
-         * @throws IllegalStateException for an explicit vector width when SIMD is unavailable
-         */
-        @Override
-        public Asgd build() {
-            return new Asgd(this);
-        }
     }
 }

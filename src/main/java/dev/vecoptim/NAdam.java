@@ -40,64 +40,21 @@ import java.util.Map;
  * The state buffers start at zero, as PyTorch's do. PyTorch 1.13's NAdam had neither maximize nor
  * decoupled_weight_decay; under {@link Semantics#PYTORCH_1_13} they do what they do in 2.x.
  *
- * <p>Defaults as in PyTorch: lr 2e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 0, momentum_decay 4e-3,
- * decoupled_weight_decay and maximize off. Instances are thread-safe; a step must not run concurrently with
- * another step on the same buffers.
+ * <p>Its hyper-parameters, their defaults and their checks: {@link NAdamHyperParameters}.
+ * Instances are thread-safe; a step must not run concurrently with another step on the same buffers.
  */
-public final class NAdam extends Algorithm {
+public final class NAdam extends NAdamHyperParameters {
     private static final String EXP_AVG = "exp_avg";
     private static final String EXP_AVG_SQ = "exp_avg_sq";
     private static final String MU_PRODUCT = "mu_product";
     private static final List<String> STATE_NAMES = List.of(EXP_AVG, EXP_AVG_SQ);
     private static final List<String> SCALAR_NAMES = List.of(MU_PRODUCT);
-
-    private final double lr;
-    private final double beta1;
-    private final double beta2;
-    private final double eps;
-    private final double weightDecay;
-    private final double momentumDecay;
-    private final boolean decoupledWeightDecay;
-    private final boolean maximize;
     private final UpdateKernel<NAdamKernel.Coefficients> kernel;
 
-    private NAdam(Builder builder) {
-        HyperParameterChecks.lr(builder.lr);
-        HyperParameterChecks.finiteNonNegative("epsilon value", builder.eps);
-        HyperParameterChecks.betas(builder.beta1, builder.beta2);
-        HyperParameterChecks.finiteNonNegative("weight_decay value", builder.weightDecay);
-        HyperParameterChecks.finiteNonNegative("momentum_decay value", builder.momentumDecay);
-        super(builder.vectorWidth, builder.semantics);
-        lr = builder.lr;
-        beta1 = builder.beta1;
-        beta2 = builder.beta2;
-        eps = builder.eps;
-        weightDecay = builder.weightDecay;
-        momentumDecay = builder.momentumDecay;
-        decoupledWeightDecay = builder.decoupledWeightDecay;
-        maximize = builder.maximize;
-        kernel = Kernels.kernel(NAdamKernel.FAMILY, vectorBits(), new NAdamKernel.Flags(maximize,
-                WeightDecay.of(weightDecay, decoupledWeightDecay), semantics().lerp()));
-    }
-
-    /**
-     * Starts NAdam hyper-parameters at PyTorch's defaults.
-     *
-     * @return a new builder
-     */
-    public static Builder builder() {
-        return new Builder();
-    }
-
-    /**
-     * A builder holding these hyper-parameters, to change some of them.
-     *
-     * @return a new builder
-     */
-    public Builder toBuilder() {
-        return new Builder().lr(lr).betas(beta1, beta2).eps(eps).weightDecay(weightDecay).momentumDecay(momentumDecay)
-                .decoupledWeightDecay(decoupledWeightDecay).maximize(maximize).vectorWidth(vectorWidth())
-                .semantics(semantics());
+    NAdam(Builder builder) {
+        super(builder);
+        kernel = Kernels.kernel(NAdamKernel.FAMILY, vectorBits(), new NAdamKernel.Flags(maximize(),
+                WeightDecay.of(weightDecay(), decoupledWeightDecay()), semantics().lerp()));
     }
 
     /**
@@ -132,14 +89,14 @@ public final class NAdam extends Algorithm {
 
     private UpdateKernel<NAdamKernel.Coefficients> prepare(double lr, long step, NAdamKernel.Coefficients c) {
         double t = countedStep(step);
-        c.weightDecay = (float) weightDecay;
-        c.decayFactor = (float) (1 - lr * weightDecay);
-        c.beta1 = (float) beta1;
-        c.beta1Complement = (float) (1 - beta1);
-        c.beta2 = (float) beta2;
-        c.beta2Complement = (float) (1 - beta2);
-        c.biasCorrection2 = (float) (1 - power(beta2, step));
-        c.eps = (float) eps;
+        c.weightDecay = (float) weightDecay();
+        c.decayFactor = (float) (1 - lr * weightDecay());
+        c.beta1 = (float) beta1();
+        c.beta1Complement = (float) (1 - beta1());
+        c.beta2 = (float) beta2();
+        c.beta2Complement = (float) (1 - beta2());
+        c.biasCorrection2 = (float) (1 - power(beta2(), step));
+        c.eps = (float) eps();
         c.lr = lr;
         c.mu = mu(t);
         c.muNext = mu(t + 1);
@@ -149,7 +106,7 @@ public final class NAdam extends Algorithm {
 
     /** PyTorch's momentum schedule μ at step t. */
     private double mu(double t) {
-        return beta1 * (1 - 0.5 * StrictMath.pow(0.96, t * momentumDecay));
+        return beta1() * (1 - 0.5 * StrictMath.pow(0.96, t * momentumDecay()));
     }
 
     /** {@code mu_product} after step {@code step}, from its value before. */
@@ -168,28 +125,6 @@ public final class NAdam extends Algorithm {
     }
 
     @Override
-    Map<String, Object> namedHyperParameters() {
-        Map<String, Object> named = new LinkedHashMap<>();
-        named.put("lr", lr);
-        named.put("betas", new double[] {beta1, beta2});
-        named.put("eps", eps);
-        named.put("weight_decay", weightDecay);
-        named.put("momentum_decay", momentumDecay);
-        named.put("decoupled_weight_decay", decoupledWeightDecay);
-        named.put("maximize", maximize);
-        return named;
-    }
-
-    @Override
-    NAdam build(NamedValues values, VectorWidth vectorWidth, Semantics semantics) {
-        double[] betas = values.pair("betas");
-        return builder().lr(values.number("lr")).betas(betas[0], betas[1]).eps(values.number("eps"))
-                .weightDecay(values.number("weight_decay")).momentumDecay(values.number("momentum_decay"))
-                .decoupledWeightDecay(values.flag("decoupled_weight_decay")).maximize(values.flag("maximize"))
-                .vectorWidth(vectorWidth).semantics(semantics).build();
-    }
-
-    @Override
     public String name() {
         return "NAdam";
     }
@@ -204,136 +139,5 @@ public final class NAdam extends Algorithm {
     @Override
     public List<String> scalarNames() {
         return SCALAR_NAMES;
-    }
-
-    @Override
-    public double lr() {
-        return lr;
-    }
-
-    /** {@return the first of PyTorch's {@code betas}: the decay of the first moment} */
-    public double beta1() {
-        return beta1;
-    }
-
-    /** {@return the second of PyTorch's {@code betas}: the decay of the second moment} */
-    public double beta2() {
-        return beta2;
-    }
-
-    /** {@return PyTorch's {@code eps}} */
-    public double eps() {
-        return eps;
-    }
-
-    /** {@return PyTorch's {@code weight_decay}} */
-    public double weightDecay() {
-        return weightDecay;
-    }
-
-    /** {@return PyTorch's {@code momentum_decay}: how fast the momentum schedule μ_t rises towards β1} */
-    public double momentumDecay() {
-        return momentumDecay;
-    }
-
-    /**
-     * {@return PyTorch's {@code decoupled_weight_decay}: scale the parameter (as AdamW) instead of adding to the
-     * gradient}
-     */
-    public boolean decoupledWeightDecay() {
-        return decoupledWeightDecay;
-    }
-
-    /** {@return PyTorch's {@code maximize}} */
-    public boolean maximize() {
-        return maximize;
-    }
-
-    /** Collects NAdam's hyper-parameters; {@link #build()} validates them with PyTorch's messages. */
-    public static final class Builder extends AlgorithmBuilder<Builder> {
-        private double lr = 2e-3;
-        private double beta1 = 0.9;
-        private double beta2 = 0.999;
-        private double eps = 1e-8;
-        private double weightDecay;
-        private double momentumDecay = 4e-3;
-        private boolean decoupledWeightDecay;
-
-        private Builder() {
-        }
-
-        /**
-         * The learning rate, ≥ 0; default 2e-3.
-         *
-         * @param lr the learning rate, ≥ 0; default 2e-3
-         * @return this builder
-         */
-        public Builder lr(double lr) {
-            this.lr = lr;
-            return this;
-        }
-
-        /**
-         * PyTorch's {@code betas}: the moments' decay rates, each in [0, 1); default (0.9, 0.999).
-         *
-         * @param beta1 PyTorch's {@code betas}: the moments' decay rates, each in [0, 1); default (0.9, 0.999)
-         * @param beta2 PyTorch's {@code betas}: the moments' decay rates, each in [0, 1); default (0.9, 0.999)
-         * @return this builder
-         */
-        public Builder betas(double beta1, double beta2) {
-            this.beta1 = beta1;
-            this.beta2 = beta2;
-            return this;
-        }
-
-        /**
-         * Added to the denominator for numerical stability, ≥ 0; default 1e-8.
-         *
-         * @param eps added to the denominator for numerical stability, ≥ 0; default 1e-8
-         * @return this builder
-         */
-        public Builder eps(double eps) {
-            this.eps = eps;
-            return this;
-        }
-
-        /**
-         * The weight decay, ≥ 0; default 0.
-         *
-         * @param weightDecay the weight decay, ≥ 0; default 0
-         * @return this builder
-         */
-        public Builder weightDecay(double weightDecay) {
-            this.weightDecay = weightDecay;
-            return this;
-        }
-
-        /**
-         * PyTorch's {@code momentum_decay}, ≥ 0; default 4e-3.
-         *
-         * @param momentumDecay PyTorch's {@code momentum_decay}, ≥ 0; default 4e-3
-         * @return this builder
-         */
-        public Builder momentumDecay(double momentumDecay) {
-            this.momentumDecay = momentumDecay;
-            return this;
-        }
-
-        /**
-         * Decay the parameter itself, as AdamW does, instead of adding an L2 term to the gradient.
-         *
-         * @param decoupledWeightDecay decay the parameter itself, as AdamW does, instead of adding an L2 term to the
-         *     gradient
-         * @return this builder
-         */
-        public Builder decoupledWeightDecay(boolean decoupledWeightDecay) {
-            this.decoupledWeightDecay = decoupledWeightDecay;
-            return this;
-        }
-
-        @Override
-        public NAdam build() {
-            return new NAdam(this);
-        }
     }
 }

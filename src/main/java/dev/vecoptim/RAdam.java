@@ -33,63 +33,23 @@ import java.util.Map;
  * PyTorch's do. PyTorch 1.13's RAdam had neither maximize nor decoupled_weight_decay; under
  * {@link Semantics#PYTORCH_1_13} they do what they do in 2.x.
  *
- * <p>Defaults as in PyTorch: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 0, decoupled_weight_decay
- * and maximize off. Instances are thread-safe; a step must not run concurrently with another step on the same
- * buffers.
+ * <p>Its hyper-parameters, their defaults and their checks: {@link RAdamHyperParameters}.
+ * Instances are thread-safe; a step must not run concurrently with another step on the same buffers.
  */
-public final class RAdam extends Algorithm {
+public final class RAdam extends RAdamHyperParameters {
     private static final String EXP_AVG = "exp_avg";
     private static final String EXP_AVG_SQ = "exp_avg_sq";
     private static final List<String> STATE_NAMES = List.of(EXP_AVG, EXP_AVG_SQ);
-
-    private final double lr;
-    private final double beta1;
-    private final double beta2;
-    private final double eps;
-    private final double weightDecay;
-    private final boolean decoupledWeightDecay;
-    private final boolean maximize;
     private final UpdateKernel<RAdamKernel.Coefficients> plainKernel;
     private final UpdateKernel<RAdamKernel.Coefficients> rectifiedKernel;
 
-    private RAdam(Builder builder) {
-        HyperParameterChecks.lr(builder.lr);
-        HyperParameterChecks.finiteNonNegative("epsilon value", builder.eps);
-        HyperParameterChecks.betas(builder.beta1, builder.beta2);
-        HyperParameterChecks.finiteNonNegative("weight_decay value", builder.weightDecay);
-        super(builder.vectorWidth, builder.semantics);
-        lr = builder.lr;
-        beta1 = builder.beta1;
-        beta2 = builder.beta2;
-        eps = builder.eps;
-        weightDecay = builder.weightDecay;
-        decoupledWeightDecay = builder.decoupledWeightDecay;
-        maximize = builder.maximize;
-        WeightDecay decay = WeightDecay.of(weightDecay, decoupledWeightDecay);
+    RAdam(Builder builder) {
+        super(builder);
+        WeightDecay decay = WeightDecay.of(weightDecay(), decoupledWeightDecay());
         plainKernel = Kernels.kernel(RAdamKernel.FAMILY, vectorBits(),
-                new RAdamKernel.Flags(maximize, decay, semantics().lerp(), false));
+                new RAdamKernel.Flags(maximize(), decay, semantics().lerp(), false));
         rectifiedKernel = Kernels.kernel(RAdamKernel.FAMILY, vectorBits(),
-                new RAdamKernel.Flags(maximize, decay, semantics().lerp(), true));
-    }
-
-    /**
-     * Starts RAdam hyper-parameters at PyTorch's defaults.
-     *
-     * @return a new builder
-     */
-    public static Builder builder() {
-        return new Builder();
-    }
-
-    /**
-     * A builder holding these hyper-parameters, to change some of them.
-     *
-     * @return a new builder
-     */
-    public Builder toBuilder() {
-        return new Builder().lr(lr).betas(beta1, beta2).eps(eps).weightDecay(weightDecay)
-                .decoupledWeightDecay(decoupledWeightDecay).maximize(maximize).vectorWidth(vectorWidth())
-                .semantics(semantics());
+                new RAdamKernel.Flags(maximize(), decay, semantics().lerp(), true));
     }
 
     /**
@@ -121,46 +81,25 @@ public final class RAdam extends Algorithm {
 
     private UpdateKernel<RAdamKernel.Coefficients> prepare(double lr, long step, RAdamKernel.Coefficients c) {
         double t = countedStep(step);
-        double beta2PowT = power(beta2, step);
+        double beta2PowT = power(beta2(), step);
         double biasCorrection2 = 1 - beta2PowT;
-        double rhoInf = 2 / (1 - beta2) - 1;
+        double rhoInf = 2 / (1 - beta2()) - 1;
         double rhoT = rhoInf - 2 * t * beta2PowT / biasCorrection2;
         boolean rectified = rhoT > 5;
-        c.weightDecay = (float) weightDecay;
-        c.decayFactor = (float) (1 - lr * weightDecay);
-        c.beta1 = (float) beta1;
-        c.beta1Complement = (float) (1 - beta1);
-        c.beta2 = (float) beta2;
-        c.beta2Complement = (float) (1 - beta2);
-        c.biasCorrection1 = (float) (1 - power(beta1, step));
+        c.weightDecay = (float) weightDecay();
+        c.decayFactor = (float) (1 - lr * weightDecay());
+        c.beta1 = (float) beta1();
+        c.beta1Complement = (float) (1 - beta1());
+        c.beta2 = (float) beta2();
+        c.beta2Complement = (float) (1 - beta2());
+        c.biasCorrection1 = (float) (1 - power(beta1(), step));
         c.lr = (float) lr;
         c.biasCorrection2Sqrt = (float) Math.sqrt(biasCorrection2);
-        c.eps = (float) eps;
+        c.eps = (float) eps();
         c.rect = rectified
                 ? (float) Math.sqrt((rhoT - 4) * (rhoT - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rhoT))
                 : 0;
         return rectified ? rectifiedKernel : plainKernel;
-    }
-
-    @Override
-    Map<String, Object> namedHyperParameters() {
-        Map<String, Object> named = new LinkedHashMap<>();
-        named.put("lr", lr);
-        named.put("betas", new double[] {beta1, beta2});
-        named.put("eps", eps);
-        named.put("weight_decay", weightDecay);
-        named.put("maximize", maximize);
-        named.put("decoupled_weight_decay", decoupledWeightDecay);
-        return named;
-    }
-
-    @Override
-    RAdam build(NamedValues values, VectorWidth vectorWidth, Semantics semantics) {
-        double[] betas = values.pair("betas");
-        return builder().lr(values.number("lr")).betas(betas[0], betas[1])
-                .eps(values.number("eps")).weightDecay(values.number("weight_decay"))
-                .maximize(values.flag("maximize")).decoupledWeightDecay(values.flag("decoupled_weight_decay"))
-                .vectorWidth(vectorWidth).semantics(semantics).build();
     }
 
     @Override
@@ -172,119 +111,5 @@ public final class RAdam extends Algorithm {
     @Override
     public List<String> stateNames() {
         return STATE_NAMES;
-    }
-
-    @Override
-    public double lr() {
-        return lr;
-    }
-
-    /** {@return the first of PyTorch's {@code betas}: the decay of the first moment} */
-    public double beta1() {
-        return beta1;
-    }
-
-    /** {@return the second of PyTorch's {@code betas}: the decay of the second moment} */
-    public double beta2() {
-        return beta2;
-    }
-
-    /** {@return PyTorch's {@code eps}} */
-    public double eps() {
-        return eps;
-    }
-
-    /** {@return PyTorch's {@code weight_decay}} */
-    public double weightDecay() {
-        return weightDecay;
-    }
-
-    /**
-     * {@return PyTorch's {@code decoupled_weight_decay}: scale the parameter (as AdamW) instead of adding to the
-     * gradient}
-     */
-    public boolean decoupledWeightDecay() {
-        return decoupledWeightDecay;
-    }
-
-    /** {@return PyTorch's {@code maximize}} */
-    public boolean maximize() {
-        return maximize;
-    }
-
-    /** Collects RAdam's hyper-parameters; {@link #build()} validates them with PyTorch's messages. */
-    public static final class Builder extends AlgorithmBuilder<Builder> {
-        private double lr = 1e-3;
-        private double beta1 = 0.9;
-        private double beta2 = 0.999;
-        private double eps = 1e-8;
-        private double weightDecay;
-        private boolean decoupledWeightDecay;
-
-        private Builder() {
-        }
-
-        /**
-         * The learning rate, ≥ 0; default 1e-3.
-         *
-         * @param lr the learning rate, ≥ 0; default 1e-3
-         * @return this builder
-         */
-        public Builder lr(double lr) {
-            this.lr = lr;
-            return this;
-        }
-
-        /**
-         * PyTorch's {@code betas}: the moments' decay rates, each in [0, 1); default (0.9, 0.999).
-         *
-         * @param beta1 PyTorch's {@code betas}: the moments' decay rates, each in [0, 1); default (0.9, 0.999)
-         * @param beta2 PyTorch's {@code betas}: the moments' decay rates, each in [0, 1); default (0.9, 0.999)
-         * @return this builder
-         */
-        public Builder betas(double beta1, double beta2) {
-            this.beta1 = beta1;
-            this.beta2 = beta2;
-            return this;
-        }
-
-        /**
-         * Added to the denominator for numerical stability, ≥ 0; default 1e-8.
-         *
-         * @param eps added to the denominator for numerical stability, ≥ 0; default 1e-8
-         * @return this builder
-         */
-        public Builder eps(double eps) {
-            this.eps = eps;
-            return this;
-        }
-
-        /**
-         * The weight decay, ≥ 0; default 0.
-         *
-         * @param weightDecay the weight decay, ≥ 0; default 0
-         * @return this builder
-         */
-        public Builder weightDecay(double weightDecay) {
-            this.weightDecay = weightDecay;
-            return this;
-        }
-
-        /**
-         * Decay the parameter itself, as AdamW does, instead of adding an L2 term to the gradient.
-         *
-         * @param decoupledWeightDecay decay the parameter itself, as AdamW does, instead of adding an L2 term to the
-         *     gradient
-         * @return this builder
-         */
-        public Builder decoupledWeightDecay(boolean decoupledWeightDecay) {
-            this.decoupledWeightDecay = decoupledWeightDecay;
-            return this;
-        }
-
-        @Override
-        public RAdam build() {
-            return new RAdam(this);
-        }
     }
 }

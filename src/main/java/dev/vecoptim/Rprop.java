@@ -28,64 +28,20 @@ import java.util.Map;
  * </pre>
  * The learning rate is used once, as every step size's start; changing it later changes nothing.
  *
- * <p>Defaults as in PyTorch: lr 1e-2, etas (0.5, 1.2), step_sizes (1e-6, 50), maximize off. Instances are
- * thread-safe; a step must not run concurrently with another step on the same buffers.
+ * <p>Its hyper-parameters, their defaults and their checks: {@link RpropHyperParameters}.
+ * Instances are thread-safe; a step must not run concurrently with another step on the same buffers.
  */
-public final class Rprop extends Algorithm {
+public final class Rprop extends RpropHyperParameters {
     private static final String PREV = "prev";
     private static final String STEP_SIZE = "step_size";
     private static final List<String> STATE_NAMES = List.of(PREV, STEP_SIZE);
-
-    private final double lr;
-    private final double etaMinus;
-    private final double etaPlus;
-    private final double stepSizeMin;
-    private final double stepSizeMax;
-    private final boolean maximize;
     private final UpdateKernel<RpropKernel.Coefficients> firstStepKernel;
     private final UpdateKernel<RpropKernel.Coefficients> kernel;
 
-    private Rprop(Builder builder) {
-        HyperParameterChecks.lr(builder.lr);
-        if (!(0 < builder.etaMinus && builder.etaMinus < 1 && 1 < builder.etaPlus)
-                || builder.etaPlus == Double.POSITIVE_INFINITY) {
-            throw new IllegalArgumentException("Invalid eta values: " + PythonFloat.repr(builder.etaMinus) + ", "
-                    + PythonFloat.repr(builder.etaPlus));
-        }
-        // PyTorch checks none; a minimum above the maximum, or a negative or NaN one, is a mistake, never a choice.
-        if (!(0 <= builder.stepSizeMin && builder.stepSizeMin <= builder.stepSizeMax)
-                || builder.stepSizeMin == Double.POSITIVE_INFINITY) {
-            throw new IllegalArgumentException("Invalid step_sizes values: " + PythonFloat.repr(builder.stepSizeMin)
-                    + ", " + PythonFloat.repr(builder.stepSizeMax) + " (need 0 <= min <= max, min finite)");
-        }
-        super(builder.vectorWidth, builder.semantics);
-        lr = builder.lr;
-        etaMinus = builder.etaMinus;
-        etaPlus = builder.etaPlus;
-        stepSizeMin = builder.stepSizeMin;
-        stepSizeMax = builder.stepSizeMax;
-        maximize = builder.maximize;
-        kernel = Kernels.kernel(RpropKernel.FAMILY, vectorBits(), new RpropKernel.Flags(maximize, false));
-        firstStepKernel = Kernels.kernel(RpropKernel.FAMILY, vectorBits(), new RpropKernel.Flags(maximize, true));
-    }
-
-    /**
-     * Starts Rprop hyper-parameters at PyTorch's defaults.
-     *
-     * @return a new builder
-     */
-    public static Builder builder() {
-        return new Builder();
-    }
-
-    /**
-     * A builder holding these hyper-parameters, to change some of them.
-     *
-     * @return a new builder
-     */
-    public Builder toBuilder() {
-        return new Builder().lr(lr).etas(etaMinus, etaPlus).stepSizes(stepSizeMin, stepSizeMax).maximize(maximize)
-                .vectorWidth(vectorWidth()).semantics(semantics());
+    Rprop(Builder builder) {
+        super(builder);
+        kernel = Kernels.kernel(RpropKernel.FAMILY, vectorBits(), new RpropKernel.Flags(maximize(), false));
+        firstStepKernel = Kernels.kernel(RpropKernel.FAMILY, vectorBits(), new RpropKernel.Flags(maximize(), true));
     }
 
     /**
@@ -116,10 +72,10 @@ public final class Rprop extends Algorithm {
     }
 
     private UpdateKernel<RpropKernel.Coefficients> prepare(double lr, long step, RpropKernel.Coefficients c) {
-        c.etaMinus = (float) etaMinus;
-        c.etaPlus = (float) etaPlus;
-        c.stepSizeMin = (float) stepSizeMin;
-        c.stepSizeMax = (float) stepSizeMax;
+        c.etaMinus = (float) etaMinus();
+        c.etaPlus = (float) etaPlus();
+        c.stepSizeMin = (float) stepSizeMin();
+        c.stepSizeMax = (float) stepSizeMax();
         c.initialStepSize = (float) lr;
         return step == 1 ? firstStepKernel : kernel;
     }
@@ -127,26 +83,7 @@ public final class Rprop extends Algorithm {
     /** {@code step_size} starts at lr: what a parameter registered now would start from, were lr unchanged. */
     @Override
     float initialState(String name) {
-        return name.equals(STEP_SIZE) ? (float) lr : 0;
-    }
-
-    @Override
-    Map<String, Object> namedHyperParameters() {
-        Map<String, Object> named = new LinkedHashMap<>();
-        named.put("lr", lr);
-        named.put("etas", new double[] {etaMinus, etaPlus});
-        named.put("step_sizes", new double[] {stepSizeMin, stepSizeMax});
-        named.put("maximize", maximize);
-        return named;
-    }
-
-    @Override
-    Rprop build(NamedValues values, VectorWidth vectorWidth, Semantics semantics) {
-        double[] etas = values.pair("etas");
-        double[] stepSizes = values.pair("step_sizes");
-        return builder().lr(values.number("lr")).etas(etas[0], etas[1])
-                .stepSizes(stepSizes[0], stepSizes[1]).maximize(values.flag("maximize")).vectorWidth(vectorWidth)
-                .semantics(semantics).build();
+        return name.equals(STEP_SIZE) ? (float) lr() : 0;
     }
 
     @Override
@@ -158,92 +95,5 @@ public final class Rprop extends Algorithm {
     @Override
     public List<String> stateNames() {
         return STATE_NAMES;
-    }
-
-    /** Where every step size starts, at a parameter's first step. */
-    @Override
-    public double lr() {
-        return lr;
-    }
-
-    /** {@return the first of PyTorch's {@code etas}: the factor of a step size whose gradient changed sign} */
-    public double etaMinus() {
-        return etaMinus;
-    }
-
-    /** {@return the second of PyTorch's {@code etas}: the factor of a step size whose gradient kept its sign} */
-    public double etaPlus() {
-        return etaPlus;
-    }
-
-    /** {@return the first of PyTorch's {@code step_sizes}: the smallest step size} */
-    public double stepSizeMin() {
-        return stepSizeMin;
-    }
-
-    /** {@return the second of PyTorch's {@code step_sizes}: the largest step size} */
-    public double stepSizeMax() {
-        return stepSizeMax;
-    }
-
-    /** {@return PyTorch's {@code maximize}} */
-    public boolean maximize() {
-        return maximize;
-    }
-
-    /** Collects Rprop's hyper-parameters; {@link #build()} validates them with PyTorch's messages. */
-    public static final class Builder extends AlgorithmBuilder<Builder> {
-        private double lr = 1e-2;
-        private double etaMinus = 0.5;
-        private double etaPlus = 1.2;
-        private double stepSizeMin = 1e-6;
-        private double stepSizeMax = 50;
-
-        private Builder() {
-        }
-
-        /**
-         * Every step size's start, ≥ 0; default 1e-2.
-         *
-         * @param lr every step size's start, ≥ 0; default 1e-2
-         * @return this builder
-         */
-        public Builder lr(double lr) {
-            this.lr = lr;
-            return this;
-        }
-
-        /**
-         * PyTorch's {@code etas}: 0 &lt; etaminus &lt; 1 &lt; etaplus (finite); default (0.5, 1.2).
-         *
-         * @param etaPlus PyTorch's {@code etas}: 0 &lt; etaminus &lt; 1 &lt; etaplus (finite); default (0.5, 1.2)
-         * @param etaMinus PyTorch's {@code etas}: 0 &lt; etaminus &lt; 1 &lt; etaplus (finite); default (0.5, 1.2)
-         * @return this builder
-         */
-        public Builder etas(double etaMinus, double etaPlus) {
-            this.etaMinus = etaMinus;
-            this.etaPlus = etaPlus;
-            return this;
-        }
-
-        /**
-         * PyTorch's {@code step_sizes}: 0 ≤ min ≤ max, min finite, max may be infinite; default (1e-6, 50).
-         *
-         * @param stepSizeMin PyTorch's {@code step_sizes}: 0 ≤ min ≤ max, min finite, max may be infinite; default
-         *     (1e-6, 50)
-         * @param stepSizeMax PyTorch's {@code step_sizes}: 0 ≤ min ≤ max, min finite, max may be infinite; default
-         *     (1e-6, 50)
-         * @return this builder
-         */
-        public Builder stepSizes(double stepSizeMin, double stepSizeMax) {
-            this.stepSizeMin = stepSizeMin;
-            this.stepSizeMax = stepSizeMax;
-            return this;
-        }
-
-        @Override
-        public Rprop build() {
-            return new Rprop(this);
-        }
     }
 }
