@@ -21,7 +21,7 @@ public final class GenerateOptimizers {
 
     /** One row: a hyper-parameter. */
     record HyperParameter(String pyTorchName, List<String> javaNames, String type, List<String> defaults,
-                          String check, String doc) {
+                          String tested, String check, String doc) {
         boolean internal() {
             return pyTorchName.equals("-");
         }
@@ -60,16 +60,18 @@ public final class GenerateOptimizers {
     }
 
     public static void main(String[] args) throws IOException {
-        if (args.length != 2) {
-            throw new IllegalArgumentException("usage: GenerateOptimizers <declarations> <output directory>");
+        if (args.length != 3) {
+            throw new IllegalArgumentException(
+                    "usage: GenerateOptimizers <declarations> <main output directory> <test output directory>");
         }
         List<Optimizer> optimizers = read(Path.of(args[0]));
-        Path directory = Path.of(args[1], PACKAGE.split("\\."));
-        Files.createDirectories(directory);
+        Path main = Files.createDirectories(Path.of(args[1], PACKAGE.split("\\.")));
         for (Optimizer optimizer : optimizers) {
-            write(directory.resolve(optimizer.name() + "HyperParameters.java"), hyperParameters(optimizer));
+            write(main.resolve(optimizer.name() + "HyperParameters.java"), hyperParameters(optimizer));
         }
-        write(directory.resolve("Optimizers.java"), registry(optimizers));
+        write(main.resolve("Optimizers.java"), registry(optimizers));
+        Path test = Files.createDirectories(Path.of(args[2], PACKAGE.split("\\.")));
+        write(test.resolve("TestedValues.java"), testedValues(optimizers));
     }
 
     /** Writes only what changed, so that the compiler's staleness check sees no change where there is none. */
@@ -110,18 +112,18 @@ public final class GenerateOptimizers {
             if (name == null) {
                 throw new IllegalArgumentException(at + "outside a section: " + text);
             }
-            String[] words = text.split("\\s+", 6);
+            String[] words = text.split("\\s+", 7);
             switch (words[0]) {
                 case "pytorch" -> pyTorchNames.put(words[1], words[2]);
                 case "reference" -> reference = text.substring("reference".length()).strip();
                 case "requires" -> requires.add(text.substring("requires".length()).strip());
                 case "checks" -> checkOrder.addAll(List.of(text.substring("checks".length()).strip().split("\\s+")));
                 default -> {
-                    if (words.length != 6) {
-                        throw new IllegalArgumentException(at + "a hyper-parameter row has six columns: " + text);
+                    if (words.length != 7) {
+                        throw new IllegalArgumentException(at + "a hyper-parameter row has seven columns: " + text);
                     }
                     rows.add(new HyperParameter(words[0], List.of(words[1].split(",")), words[2],
-                            List.of(words[3].split(",")), words[4], words[5]));
+                            List.of(words[3].split(",")), words[4], words[5], words[6]));
                 }
             }
         }
@@ -142,6 +144,12 @@ public final class GenerateOptimizers {
                     || row.defaults().size() != values) {
                 throw new IllegalArgumentException(at + "in " + name + ", " + row.pyTorchName()
                         + " is a number, a pair or a flag, with as many names and defaults as values");
+            }
+            boolean testedFits = row.tested().equals("-") || (row.type().equals("flag") ? row.tested().equals("any")
+                    : row.tested().split(",").length == values && !row.tested().contains("any"));
+            if (!testedFits) {
+                throw new IllegalArgumentException(at + "in " + name + ", " + row.pyTorchName() + " is tested with "
+                        + row.tested() + ": a flag's TESTED is any or -, a number's or pair's a value or range each");
             }
         }
         return new Optimizer(name, pyTorchNames, reference, requires, checkOrder, rows);
@@ -214,7 +222,8 @@ public final class GenerateOptimizers {
         StringBuilder out = new StringBuilder();
         out.append("// Generated from src/main/declarations/optimizers.txt by src/build/GenerateOptimizers.java: edit those.\n");
         out.append("package ").append(PACKAGE).append(";\n\n");
-        out.append("import java.util.LinkedHashMap;\nimport java.util.Map;\n\n");
+        out.append("import dev.vecoptim.kernel.KernelFamily;\nimport dev.vecoptim.kernel.").append(name)
+                .append("Kernel;\nimport java.util.LinkedHashMap;\nimport java.util.Map;\n\n");
         out.append("/**\n * The hyper-parameters of {@link ").append(name).append("} ({@code ")
                 .append(String.join("}, {@code ", optimizer.pyTorchNames().keySet()))
                 .append("}), by PyTorch's names, with their defaults:\n *\n");
@@ -317,6 +326,8 @@ public final class GenerateOptimizers {
                 .append(optimizer.reference().equals("pytorch") ? "semantics().version()"
                         : "\"" + optimizer.reference().replace("\"", "\\\"") + "\"")
                 .append(";\n    }\n\n");
+        out.append("    @Override\n    final KernelFamily<?, ?> kernelFamily() {\n        return ").append(name)
+                .append("Kernel.FAMILY;\n    }\n\n");
         out.append("    /** Collects ").append(name).append("'s hyper-parameters; {@link #build()} checks them with"
                 + " PyTorch's messages. */\n");
         out.append("    public static final class Builder extends AlgorithmBuilder<Builder> {\n");
@@ -393,5 +404,40 @@ public final class GenerateOptimizers {
                     }
                 }
                 """.formatted(PACKAGE, names, cases);
+    }
+
+    private static String testedValues(List<Optimizer> optimizers) {
+        StringBuilder cases = new StringBuilder();
+        for (Optimizer optimizer : optimizers) {
+            StringJoiner values = new StringJoiner(",\n                    \"", "\"", "");
+            for (HyperParameter row : optimizer.hyperParameters()) {
+                if (!row.tested().equals("-")) {
+                    values.add(row.pyTorchName() + "=" + row.tested() + "\"");
+                }
+            }
+            for (String pyTorchName : optimizer.pyTorchNames().keySet()) {
+                cases.append("            case \"").append(pyTorchName).append("\" -> List.of(\n                    ")
+                        .append(values).append(");\n");
+            }
+        }
+        return """
+                // Generated from src/main/declarations/optimizers.txt by src/build/GenerateOptimizers.java: edit those.
+                package %s;
+
+                import java.util.List;
+
+                /** What the tests' random optimizers draw: the declarations' TESTED column. */
+                final class TestedValues {
+                    private TestedValues() {
+                    }
+
+                    /** {@return "name=values" for each hyper-parameter the tests vary, in the declaration's order} */
+                    static List<String> of(String pyTorchName) {
+                        return switch (pyTorchName) {
+                %s            default -> throw new IllegalArgumentException("no optimizer " + pyTorchName);
+                        };
+                    }
+                }
+                """.formatted(PACKAGE, cases);
     }
 }

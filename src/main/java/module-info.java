@@ -1,8 +1,7 @@
 /**
- * vecoptim: the element-wise optimizers of {@code torch.optim} (SGD, RMSprop, Adam and AdamW, Adagrad, Adadelta,
- * Adamax, NAdam, RAdam, ASGD, Rprop) as fused SIMD update loops over float32 parameters in off-heap
- * {@link java.lang.foreign.MemorySegment}s, bit for bit equal to PyTorch's CPU results (2.x's, or 1.13's), and
- * an optimizer object around them.
+ * vecoptim: the element-wise optimizers of {@code torch.optim} ({@link dev.vecoptim.Optimizers} lists them) as fused
+ * SIMD update loops over float32 parameters in off-heap {@link java.lang.foreign.MemorySegment}s, bit for bit equal
+ * to PyTorch's CPU results (2.x's, or 1.13's), and an optimizer object around them.
  *
  * <p>Only {@code dev.vecoptim} is exported; the kernels live in a package of their own, the only one that
  * touches {@code jdk.incubator.vector}. Jackson's streaming core reads and writes the safetensors state dicts'

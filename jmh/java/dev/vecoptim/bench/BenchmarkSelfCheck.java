@@ -1,12 +1,18 @@
 package dev.vecoptim.bench;
 
 import dev.vecoptim.Algorithm;
+import dev.vecoptim.Optimizers;
 import dev.vecoptim.Parameter;
 import dev.vecoptim.VectorWidth;
+import dev.vecoptim.kernel.Vectorization;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.openjdk.jmh.annotations.Param;
 
 /**
@@ -26,10 +32,26 @@ public final class BenchmarkSelfCheck {
     public static void main(String[] args) throws NoSuchFieldException {
         List<String> declared = List.of(OptimizerBenchmark.class.getField("optimizer").getAnnotation(Param.class)
                 .value());
-        List<String> workloads = java.util.Arrays.stream(Workload.values()).map(Workload::id).toList();
+        List<String> workloads = Arrays.stream(Workload.values()).map(Workload::id).toList();
         if (!declared.equals(workloads)) {
             System.err.println("the benchmarks' @Param optimizer " + declared + " is not the workloads " + workloads);
             System.exit(1);
+        }
+        Set<String> measured = Arrays.stream(Workload.values())
+                .map(workload -> workload.algorithm(VectorWidth.SCALAR).name()).collect(Collectors.toSet());
+        List<String> unmeasured = Optimizers.pyTorchNames().stream().filter(name -> !measured.contains(name)).toList();
+        if (!unmeasured.isEmpty()) {
+            System.err.println("no workload measures " + unmeasured + " of the registry");
+            System.exit(1);
+        }
+        List<String> widths = new ArrayList<>(Vectorization.PREFERABLE_WIDTHS.stream().map(String::valueOf).toList());
+        widths.add(VectorWidth.PREFERRED.shortName());
+        for (Class<?> benchmark : List.of(VecoptimBenchmark.class, RooflineBenchmark.class)) {
+            List<String> params = List.of(benchmark.getField("width").getAnnotation(Param.class).value());
+            if (!params.equals(widths)) {
+                System.err.println(benchmark.getSimpleName() + "'s @Param width " + params + " is not " + widths);
+                System.exit(1);
+            }
         }
         try (Arena arena = Arena.ofConfined()) {
             for (Workload workload : Workload.values()) {

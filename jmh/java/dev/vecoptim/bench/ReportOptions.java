@@ -1,10 +1,12 @@
 package dev.vecoptim.bench;
 
+import dev.vecoptim.kernel.Vectorization;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.stream.Collectors;
 
 /**
  * What the report measures and how long. The defaults: one configuration of each optimizer, at 4K and 64K
@@ -21,7 +23,7 @@ record ReportOptions(List<Workload> optimizers, List<Integer> sizes, List<String
               --optimizers LIST  of %s
                                  (default %s)
               --sizes LIST       floats per buffer, with K/M suffixes (default 4K,64K,16M; the suite has 1M, 64M)
-              --widths LIST      of 64, 128, 256, 512; wider than the machine's are skipped (default 128,256,512)
+              --widths LIST      of %s; wider than the machine's are skipped (default %s)
               --memory LIST      native and/or heap segments for vecoptim (default native)
               --warmup N:MS      warm-up iterations and milliseconds each, after the body is compiled
                                  (default 1:300)
@@ -32,13 +34,16 @@ record ReportOptions(List<Workload> optimizers, List<Integer> sizes, List<String
               --python PATH      a python3 with torch, to run PyTorch's optimizers beside vecoptim's, or
                                  none (default /usr/bin/python3, skipped when it has no torch)
               --out DIR          where the log, the JSON and the charts go (default target/report)
-            """.formatted(String.join(", ", java.util.Arrays.stream(Workload.values()).map(Workload::id).toList()),
-            String.join(",", Workload.onePerOptimizer().stream().map(Workload::id).toList()));
+            """.formatted(String.join(", ", Arrays.stream(Workload.values()).map(Workload::id).toList()),
+            String.join(",", Workload.onePerOptimizer().stream().map(Workload::id).toList()),
+            Vectorization.WIDTHS.stream().map(String::valueOf).collect(Collectors.joining(", ")),
+            Vectorization.PREFERABLE_WIDTHS.stream().map(String::valueOf)
+                    .collect(Collectors.joining(",")));
 
     static ReportOptions parse(String... args) {
         List<Workload> optimizers = Workload.onePerOptimizer();
         List<Integer> sizes = List.of(4096, 65536, 16 << 20);
-        List<String> widths = List.of("128", "256", "512");
+        List<String> widths = Vectorization.PREFERABLE_WIDTHS.stream().map(String::valueOf).toList();
         List<String> memory = List.of("native");
         int[] warmup = {1, 300};
         int[] measure = {4, 250};
@@ -95,8 +100,8 @@ record ReportOptions(List<Workload> optimizers, List<Integer> sizes, List<String
     }
 
     private static String width(String text) {
-        if (!List.of("64", "128", "256", "512").contains(text)) {
-            throw new IllegalArgumentException("widths are 64, 128, 256 or 512 bits, not " + text);
+        if (!Vectorization.WIDTHS.stream().map(String::valueOf).toList().contains(text)) {
+            throw new IllegalArgumentException("widths are " + Vectorization.WIDTHS + " bits, not " + text);
         }
         return text;
     }

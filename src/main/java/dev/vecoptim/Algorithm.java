@@ -1,5 +1,6 @@
 package dev.vecoptim;
 
+import dev.vecoptim.kernel.KernelFamily;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
@@ -10,10 +11,9 @@ import java.util.Objects;
 import java.util.StringJoiner;
 
 /**
- * The hyper-parameters of one of vecoptim's optimizers ({@link Sgd}, {@link RmsProp}, {@link Adam} with AdamW,
- * {@link Adagrad}, {@link Adadelta}, {@link Adamax}, {@link NAdam}, {@link RAdam}, {@link Asgd}, {@link Rprop}):
- * immutable, validated when built, and able to apply their update to one parameter ({@link #step}) or, inside
- * an {@link Optimizer}, to every parameter of a {@link ParameterGroup}. Each optimizer's class holds all that
+ * The hyper-parameters of one of vecoptim's optimizers (the registry {@link Optimizers} names them all): immutable,
+ * validated when built, and able to apply their update to one parameter ({@link #step}) or, inside an
+ * {@link Optimizer}, to every parameter of a {@link ParameterGroup}. Each optimizer's class holds all that
  * is particular to it: its hyper-parameters and their checks, its formula, its state buffers and scalars and
  * how they start, and its hyper-parameters by PyTorch's names, from which this class derives equality,
  * {@code toString} and the {@code with...} copies. Only this package defines optimizers.
@@ -38,7 +38,7 @@ public abstract class Algorithm {
         this.vectorBits = vectorWidth.resolveBits();
     }
 
-    /** {@return PyTorch's class name: {@code SGD}, {@code RMSprop}, {@code Adam}, {@code AdamW}, {@code Adagrad}, } */
+    /** {@return PyTorch's class name, one of {@link Optimizers#pyTorchNames()}: {@code AdamW} for Adam's AdamW} */
     public abstract String name();
 
     /** {@return the learning rate} */
@@ -105,6 +105,9 @@ public abstract class Algorithm {
 
     /** What the update reproduces bit for bit: PyTorch's version of {@link #semantics()}, or a named reference. */
     abstract String reference();
+
+    /** {@return the kernels this optimizer's steps run: {@code <Name>Kernel.FAMILY}} */
+    abstract KernelFamily<?, ?> kernelFamily();
 
     /**
      * The scalars this optimizer keeps per parameter beside its state buffers, by PyTorch's names: where PyTorch

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The README, CONTRIBUTING.md and docs/ against the tree: links and named files exist, every test class is
  * described in the contributor guide, its "Adding an optimizer" names every file an optimizer is written out in,
- * and the README's test command is what CI runs.
+ * the README introduces every optimizer of the registry, and the README's test command is what CI runs.
  */
 class DocsTest {
     private static final Path BASE = Path.of(System.getProperty("vecoptim.basedir", ".")).toAbsolutePath().normalize();
@@ -149,6 +149,18 @@ class DocsTest {
             }
         }
         assertEquals(List.of(), phantoms, "test classes CONTRIBUTING.md names that do not exist");
+    }
+
+    @Test
+    void readmeIntroducesEveryOptimizerOfTheRegistry() {
+        String readme = read(BASE.resolve("README.md"));
+        String introduction = readme.substring(0, readme.indexOf("\n\n", readme.indexOf("\n\n") + 2))
+                .toLowerCase(Locale.ROOT);
+        List<String> missing = Optimizers.pyTorchNames().stream()
+                .filter(name -> !Pattern.compile("\\b" + Pattern.quote(name.toLowerCase(Locale.ROOT)) + "\\b")
+                        .matcher(introduction).find())
+                .toList();
+        assertEquals(List.of(), missing, "optimizers of the registry the README's first paragraph does not name");
     }
 
     @Test

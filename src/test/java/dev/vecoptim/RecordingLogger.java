@@ -5,8 +5,11 @@ import java.util.List;
 import java.util.ResourceBundle;
 
 /** A logger that keeps what it is told, as "LEVEL message" lines, for tests of what the library says. */
-final class RecordingLogger implements System.Logger {
-    final List<String> lines = new ArrayList<>();
+public final class RecordingLogger implements System.Logger {
+    public final List<String> lines = new ArrayList<>();
+
+    public RecordingLogger() {
+    }
 
     @Override
     public String getName() {

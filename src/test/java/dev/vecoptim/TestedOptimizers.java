@@ -2,9 +2,13 @@ package dev.vecoptim;
 
 import dev.vecoptim.kernel.Buffers;
 import java.lang.foreign.MemorySegment;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.Function;
@@ -17,12 +21,17 @@ import java.util.function.Function;
 final class TestedOptimizers {
 
     /**
-     * One optimizer: PyTorch's class name, the name {@code make_golden.py} gives it, a prototype at default
-     * hyper-parameters, random valid hyper-parameters, a configuration that keeps every state buffer the
-     * optimizer has, and that configuration's own typed {@code step} method.
+     * One optimizer: PyTorch's class name, the name {@code make_golden.py} gives it (the same in lower case), its
+     * defaults, random valid hyper-parameters drawn from the declarations' TESTED column, a configuration that keeps
+     * every state buffer the optimizer has, and that configuration's own typed {@code step} method.
      */
     record Kind(String name, String goldenName, Algorithm prototype, Function<SplittableRandom, Algorithm> random,
                 Algorithm everyBuffer, TypedStep typedStep) {
+        static Kind of(String name) {
+            Algorithm everyBuffer = TestedOptimizers.everyBuffer(name);
+            return new Kind(name, name.toLowerCase(Locale.ROOT), Optimizers.defaults(name), r -> drawn(name, r),
+                    everyBuffer, TestedOptimizers.typedStep(everyBuffer.getClass()));
+        }
     }
 
     /** An optimizer's own {@code step(param, grad, state..., step)}, with its buffers in that order. */
@@ -30,35 +39,14 @@ final class TestedOptimizers {
         void step(Algorithm algorithm, MemorySegment[] buffers, long step);
     }
 
-    static final List<Kind> ALL = List.of(
-            new Kind("SGD", "sgd", Sgd.builder(0.1).build(), TestedOptimizers::sgd,
-                    Sgd.builder(0.1).momentum(0.9).build(), (a, b, t) -> ((Sgd) a).step(b[0], b[1], b[2], t)),
-            new Kind("RMSprop", "rmsprop", RmsProp.builder().build(), TestedOptimizers::rmsProp,
-                    RmsProp.builder().centered(true).momentum(0.9).build(),
-                    (a, b, t) -> ((RmsProp) a).step(b[0], b[1], b[2], b[3], b[4], t)),
-            new Kind("Adam", "adam", Adam.builder().build(), r -> adam(r, Adam.builder()),
-                    Adam.builder().amsgrad(true).build(), (a, b, t) -> ((Adam) a).step(b[0], b[1], b[2], b[3], b[4], t)),
-            new Kind("AdamW", "adamw", Adam.adamWBuilder().build(), r -> adam(r, Adam.adamWBuilder()),
-                    Adam.adamWBuilder().amsgrad(true).build(),
-                    (a, b, t) -> ((Adam) a).step(b[0], b[1], b[2], b[3], b[4], t)),
-            new Kind("Adagrad", "adagrad", Adagrad.builder().build(), TestedOptimizers::adagrad,
-                    Adagrad.builder().build(), (a, b, t) -> ((Adagrad) a).step(b[0], b[1], b[2], t)),
-            new Kind("Adadelta", "adadelta", Adadelta.builder().build(), TestedOptimizers::adadelta,
-                    Adadelta.builder().build(), (a, b, t) -> ((Adadelta) a).step(b[0], b[1], b[2], b[3], t)),
-            new Kind("Adamax", "adamax", Adamax.builder().build(), TestedOptimizers::adamax,
-                    Adamax.builder().build(), (a, b, t) -> ((Adamax) a).step(b[0], b[1], b[2], b[3], t)),
-            new Kind("Rprop", "rprop", Rprop.builder().build(), TestedOptimizers::rprop,
-                    Rprop.builder().build(), (a, b, t) -> ((Rprop) a).step(b[0], b[1], b[2], b[3], t)),
-            new Kind("RAdam", "radam", RAdam.builder().build(), TestedOptimizers::radam,
-                    RAdam.builder().build(), (a, b, t) -> ((RAdam) a).step(b[0], b[1], b[2], b[3], t)),
-            new Kind("NAdam", "nadam", NAdam.builder().build(), TestedOptimizers::nadam,
-                    NAdam.builder().build(), (a, b, t) -> ((NAdam) a).step(b[0], b[1], b[2], b[3], b[4], t)),
-            new Kind("ASGD", "asgd", Asgd.builder().build(), TestedOptimizers::asgd,
-                    Asgd.builder().build(), (a, b, t) -> ((Asgd) a).step(b[0], b[1], b[2], b[3], b[4], t)));
+    /** Every optimizer of the registry, {@link Optimizers}. */
+    static final List<Kind> ALL = Optimizers.pyTorchNames().stream().map(Kind::of).toList();
 
     /** The state buffers holding squares or their maximum, which never go negative. */
     static final List<String> SQUARED_STATE = List.of("square_avg", "exp_avg_sq", "max_exp_avg_sq", "sum",
             "acc_delta", "exp_inf");
+
+    private static final int DRAWS = 200;
 
     private TestedOptimizers() {
     }
@@ -110,72 +98,78 @@ final class TestedOptimizers {
         algorithm.step(step, buffers.param(), buffers.grad(), state);
     }
 
-    private static double maybeZero(SplittableRandom r, double value) {
-        return r.nextBoolean() ? 0 : value;
+    /**
+     * Random hyper-parameters of the optimizer PyTorch calls {@code name}: each value its TESTED column names drawn
+     * anew, again until the optimizer accepts them (SGD's Nesterov momentum, say, needs momentum and no dampening).
+     */
+    static Algorithm drawn(String name, SplittableRandom r) {
+        Algorithm defaults = Optimizers.defaults(name);
+        IllegalArgumentException refused = null;
+        for (int attempt = 0; attempt < DRAWS; attempt++) {
+            Map<String, Object> named = new LinkedHashMap<>(defaults.namedHyperParameters());
+            for (String tested : TestedValues.of(name)) {
+                String hyperParameter = tested.substring(0, tested.indexOf('='));
+                String[] values = tested.substring(tested.indexOf('=') + 1).split(",");
+                named.put(hyperParameter, switch (named.get(hyperParameter)) {
+                    case Boolean flag -> r.nextBoolean();
+                    case double[] pair -> new double[] {draw(values[0], r), draw(values[1], r)};
+                    default -> draw(values[0], r);
+                });
+            }
+            try {
+                return defaults.withNamedHyperParameters(named);
+            } catch (IllegalArgumentException e) {
+                refused = e;
+            }
+        }
+        throw new AssertionError(name + "'s TESTED values drew nothing it accepts in " + DRAWS + " draws", refused);
     }
 
-    private static Algorithm sgd(SplittableRandom r) {
-        double momentum = maybeZero(r, r.nextDouble(0.5, 0.99));
-        boolean nesterov = momentum > 0 && r.nextBoolean();
-        return Sgd.builder(r.nextDouble(1e-4, 0.5)).momentum(momentum)
-                .dampening(nesterov ? 0 : maybeZero(r, r.nextDouble(0, 0.5))).nesterov(nesterov)
-                .weightDecay(maybeZero(r, r.nextDouble(1e-4, 0.1))).maximize(r.nextBoolean()).build();
+    /** One of the alternatives {@code a|b|...}, each a value or a range {@code low..high}, chosen alike. */
+    private static double draw(String values, SplittableRandom r) {
+        String[] alternatives = values.split("\\|");
+        String chosen = alternatives[r.nextInt(alternatives.length)];
+        int range = chosen.indexOf("..");
+        return range < 0 ? Double.parseDouble(chosen)
+                : r.nextDouble(Double.parseDouble(chosen.substring(0, range)),
+                        Double.parseDouble(chosen.substring(range + 2)));
     }
 
-    private static Algorithm rmsProp(SplittableRandom r) {
-        return RmsProp.builder().lr(r.nextDouble(1e-4, 0.1)).alpha(r.nextDouble(0.5, 0.999))
-                .eps(r.nextDouble(1e-9, 1e-3)).weightDecay(maybeZero(r, r.nextDouble(1e-4, 0.1)))
-                .momentum(maybeZero(r, r.nextDouble(0.5, 0.99))).centered(r.nextBoolean()).maximize(r.nextBoolean())
-                .build();
+    /** Of many draws, the first that keeps as many state buffers as any. */
+    private static Algorithm everyBuffer(String name) {
+        SplittableRandom r = new SplittableRandom(name.hashCode());
+        Algorithm most = drawn(name, r);
+        for (int draw = 1; draw < DRAWS; draw++) {
+            Algorithm next = drawn(name, r);
+            if (next.stateNames().size() > most.stateNames().size()) {
+                most = next;
+            }
+        }
+        return most;
     }
 
-    private static Algorithm adam(SplittableRandom r, Adam.Builder builder) {
-        return builder.lr(r.nextDouble(1e-5, 0.1)).betas(r.nextDouble(0.5, 0.99), r.nextDouble(0.9, 0.9999))
-                .eps(r.nextDouble(1e-9, 1e-3)).weightDecay(maybeZero(r, r.nextDouble(1e-4, 0.1)))
-                .amsgrad(r.nextBoolean()).maximize(r.nextBoolean()).build();
-    }
-
-    private static Algorithm adagrad(SplittableRandom r) {
-        return Adagrad.builder().lr(r.nextDouble(1e-4, 0.5)).lrDecay(maybeZero(r, r.nextDouble(1e-4, 0.1)))
-                .weightDecay(maybeZero(r, r.nextDouble(1e-4, 0.1)))
-                .initialAccumulatorValue(maybeZero(r, r.nextDouble(1e-3, 1))).eps(r.nextDouble(1e-11, 1e-3))
-                .maximize(r.nextBoolean()).build();
-    }
-
-    private static Algorithm adadelta(SplittableRandom r) {
-        return Adadelta.builder().lr(r.nextDouble(0.1, 2)).rho(r.nextDouble(0.5, 0.99)).eps(r.nextDouble(1e-8, 1e-4))
-                .weightDecay(maybeZero(r, r.nextDouble(1e-4, 0.1))).maximize(r.nextBoolean()).build();
-    }
-
-    private static Algorithm adamax(SplittableRandom r) {
-        return Adamax.builder().lr(r.nextDouble(1e-4, 0.1)).betas(r.nextDouble(0.3, 0.99), r.nextDouble(0.9, 0.9999))
-                .eps(r.nextDouble(1e-9, 1e-3)).weightDecay(maybeZero(r, r.nextDouble(1e-4, 0.1)))
-                .maximize(r.nextBoolean()).build();
-    }
-
-    private static Algorithm rprop(SplittableRandom r) {
-        double stepSizeMin = maybeZero(r, r.nextDouble(1e-7, 1e-4));
-        return Rprop.builder().lr(r.nextDouble(1e-4, 0.1)).etas(r.nextDouble(0.1, 0.9), r.nextDouble(1.05, 2))
-                .stepSizes(stepSizeMin, stepSizeMin + r.nextDouble(0.01, 50)).maximize(r.nextBoolean()).build();
-    }
-
-    private static Algorithm nadam(SplittableRandom r) {
-        return NAdam.builder().lr(r.nextDouble(1e-5, 0.1)).betas(r.nextDouble(0.3, 0.99), r.nextDouble(0.5, 0.9999))
-                .eps(r.nextDouble(1e-9, 1e-3)).weightDecay(maybeZero(r, r.nextDouble(1e-4, 0.1)))
-                .momentumDecay(r.nextDouble(0, 0.1)).decoupledWeightDecay(r.nextBoolean()).maximize(r.nextBoolean())
-                .build();
-    }
-
-    private static Algorithm asgd(SplittableRandom r) {
-        // t0 small enough that averaging starts within the few steps a test makes, or not at all.
-        return Asgd.builder().lr(r.nextDouble(1e-4, 0.5)).lambd(maybeZero(r, r.nextDouble(1e-5, 0.5)))
-                .alpha(r.nextDouble(0, 1.5)).t0(r.nextBoolean() ? r.nextInt(-2, 4) : 1e6)
-                .weightDecay(maybeZero(r, r.nextDouble(1e-4, 0.1))).maximize(r.nextBoolean()).build();
-    }
-
-    private static Algorithm radam(SplittableRandom r) {
-        return RAdam.builder().lr(r.nextDouble(1e-5, 0.1)).betas(r.nextDouble(0.3, 0.99), r.nextDouble(0.5, 0.9999))
-                .eps(r.nextDouble(1e-9, 1e-3)).weightDecay(maybeZero(r, r.nextDouble(1e-4, 0.1)))
-                .decoupledWeightDecay(r.nextBoolean()).maximize(r.nextBoolean()).build();
+    /** The optimizer's own {@code step(MemorySegment param, MemorySegment grad, MemorySegment... state, long step)}. */
+    private static TypedStep typedStep(Class<?> optimizer) {
+        Method typed = Arrays.stream(optimizer.getDeclaredMethods())
+                .filter(m -> m.getName().equals("step") && Modifier.isPublic(m.getModifiers()))
+                .filter(m -> m.getParameterCount() > 2
+                        && m.getParameterTypes()[m.getParameterCount() - 1] == long.class
+                        && Arrays.stream(m.getParameterTypes()).limit(m.getParameterCount() - 1L)
+                                .allMatch(type -> type == MemorySegment.class))
+                .findFirst().orElseThrow(() -> new AssertionError(optimizer + " has no typed step"));
+        return (algorithm, buffers, step) -> {
+            Object[] arguments = Arrays.copyOf(buffers, typed.getParameterCount(), Object[].class);
+            arguments[arguments.length - 1] = step;
+            try {
+                typed.invoke(algorithm, arguments);
+            } catch (InvocationTargetException e) {
+                if (e.getCause() instanceof RuntimeException runtime) {
+                    throw runtime;
+                }
+                throw new AssertionError(e.getCause());
+            } catch (IllegalAccessException e) {
+                throw new AssertionError(e);
+            }
+        };
     }
 }

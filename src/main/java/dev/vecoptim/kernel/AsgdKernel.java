@@ -1,7 +1,8 @@
 package dev.vecoptim.kernel;
 
+import static dev.vecoptim.kernel.Floats.FLOAT;
+
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * ASGD's kernel family: its {@link Flags}, its {@link Coefficients} and its scalar reference {@link Scalar}; the
@@ -43,17 +44,10 @@ public final class AsgdKernel {
     /**
      * ASGD's scalar reference: PyTorch's {@code _single_tensor_asgd}, one element at a time, one rounding per
      * ATen operation. Also the tail of every ASGD vector kernel, and the whole update when SIMD is off.
+     *
+     * @param flags the branches it takes
      */
-    public static final class Scalar implements UpdateKernel<Coefficients> {
-        // Unaligned: callers may slice segments at any byte offset.
-        private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
-
-        private final Flags flags;
-
-        public Scalar(Flags flags) {
-            this.flags = flags;
-        }
-
+    public record Scalar(Flags flags) implements UpdateKernel<Coefficients> {
         @Override
         public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
                          long to) {

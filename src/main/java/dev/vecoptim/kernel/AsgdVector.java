@@ -1,7 +1,8 @@
 package dev.vecoptim.kernel;
 
+import static dev.vecoptim.kernel.Floats.FLOAT;
+
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -24,10 +25,10 @@ final class AsgdVector implements UpdateKernel<AsgdKernel.Coefficients> {
                      long from, long to) {
         MemorySegment ax = state[0];
         FloatVector weightDecays = FloatVector.broadcast(SPECIES, c.weightDecay);
-        float eta = state[1].get(ValueLayout.JAVA_FLOAT_UNALIGNED, 0);
+        float eta = state[1].get(FLOAT, 0);
         FloatVector decayFactors = FloatVector.broadcast(SPECIES, c.decayFactor(eta));
         FloatVector negativeEtas = FloatVector.broadcast(SPECIES, -eta);
-        FloatVector mus = FloatVector.broadcast(SPECIES, state[2].get(ValueLayout.JAVA_FLOAT_UNALIGNED, 0));
+        FloatVector mus = FloatVector.broadcast(SPECIES, state[2].get(FLOAT, 0));
         long vectorEnd = from + SPECIES.loopBound(to - from);
         for (long i = from; i < vectorEnd; i += SPECIES.length()) {
             FloatVector p = PanamaLanes.load(SPECIES, param, i);

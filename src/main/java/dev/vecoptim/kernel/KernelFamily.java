@@ -3,16 +3,26 @@ package dev.vecoptim.kernel;
 import java.util.function.Function;
 
 /**
- * What makes the kernels of one family: its name, which names its vector template ({@code Adam} for
- * {@code AdamVector}, a class of this package whose bytes {@link Kernels} defines again per width, dtype and
+ * What makes the kernels of one family: the class declaring it ({@code AdamKernel}, which also holds the family's
+ * {@code Flags}, {@code Coefficients} and scalar reference), whose name names its vector template
+ * ({@code AdamVector}, a class of this package whose bytes {@link Kernels} defines again per width, dtype and
  * flags), the interface its kernels implement, and its scalar reference.
  *
- * @param name the family's name, the simple name of the class declaring it without {@code Kernel}
+ * @param declaring the class declaring the family, named {@code <Name>Kernel}
  * @param type the interface its kernels implement
  * @param scalar the scalar reference for some flags, or null for a family that has none (the benchmarks' roofline)
  */
-public record KernelFamily<K, F extends Record>(String name, Class<K> type, Function<F, K> scalar) {
+public record KernelFamily<K, F extends Record>(Class<?> declaring, Class<K> type, Function<F, K> scalar) {
     private static final String DECLARING_SUFFIX = "Kernel";
+
+    /** Refuses a declaring class that is not named {@code <Name>Kernel}. */
+    public KernelFamily {
+        String declaringName = declaring.getSimpleName();
+        if (!declaringName.endsWith(DECLARING_SUFFIX) || declaringName.equals(DECLARING_SUFFIX)) {
+            throw new IllegalArgumentException("a kernel family is declared by a class named <Name>Kernel, not "
+                    + declaringName);
+        }
+    }
 
     /**
      * The family that {@code declaring} ({@code AdamKernel}) declares: named {@code Adam}, its template
@@ -20,13 +30,7 @@ public record KernelFamily<K, F extends Record>(String name, Class<K> type, Func
      */
     public static <K, F extends Record> KernelFamily<K, F> of(Class<?> declaring, Class<K> type,
                                                               Function<F, K> scalar) {
-        String declaringName = declaring.getSimpleName();
-        if (!declaringName.endsWith(DECLARING_SUFFIX) || declaringName.equals(DECLARING_SUFFIX)) {
-            throw new IllegalArgumentException("a kernel family is declared by a class named <Name>Kernel, not "
-                    + declaringName);
-        }
-        return new KernelFamily<>(declaringName.substring(0, declaringName.length() - DECLARING_SUFFIX.length()),
-                type, scalar);
+        return new KernelFamily<>(declaring, type, scalar);
     }
 
     /** An optimizer's family of {@link UpdateKernel}s, declared by {@code declaring}, as {@link #of}. */
@@ -37,8 +41,14 @@ public record KernelFamily<K, F extends Record>(String name, Class<K> type, Func
         return of(declaring, (Class<UpdateKernel<C>>) (Class<?>) UpdateKernel.class, scalar);
     }
 
+    /** {@return the family's name: its declaring class's without {@code Kernel}} */
+    public String name() {
+        String declaringName = declaring.getSimpleName();
+        return declaringName.substring(0, declaringName.length() - DECLARING_SUFFIX.length());
+    }
+
     /** {@return the simple name of the family's vector template} */
     public String template() {
-        return name + "Vector";
+        return name() + "Vector";
     }
 }

@@ -1,7 +1,8 @@
 package dev.vecoptim.kernel;
 
+import static dev.vecoptim.kernel.Floats.FLOAT;
+
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -35,7 +36,7 @@ final class NAdamVector implements UpdateKernel<NAdamKernel.Coefficients> {
         FloatVector beta2Complements = FloatVector.broadcast(SPECIES, c.beta2Complement);
         FloatVector biasCorrection2s = FloatVector.broadcast(SPECIES, c.biasCorrection2);
         FloatVector epss = FloatVector.broadcast(SPECIES, c.eps);
-        float muProductBefore = state[2].get(ValueLayout.JAVA_FLOAT_UNALIGNED, 0);
+        float muProductBefore = state[2].get(FLOAT, 0);
         FloatVector gradCoefficients = FloatVector.broadcast(SPECIES, c.gradCoefficient(muProductBefore));
         FloatVector expAvgCoefficients = FloatVector.broadcast(SPECIES, c.expAvgCoefficient(muProductBefore));
         long vectorEnd = from + SPECIES.loopBound(to - from);

@@ -1,7 +1,8 @@
 package dev.vecoptim.kernel;
 
+import static dev.vecoptim.kernel.Floats.FLOAT;
+
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * The passes of gradient clipping by norm over {@code [from, to)} of a float32 segment.
@@ -22,8 +23,8 @@ public interface NormKernel {
 
     KernelFamily<NormKernel, NoFlags> FAMILY = KernelFamily.of(NormKernel.class, NormKernel.class, flags -> new Scalar());
 
-    /** Number of partial sums: the elements of one 512-bit vector, the widest. */
-    int PARTIAL_SUMS = 16;
+    /** Number of partial sums: the elements of one vector of the widest width. */
+    int PARTIAL_SUMS = Vectorization.NORM_PARTIAL_SUMS;
 
     /** Σ g² over the range, in double, in the order above; NaN or +∞ when any g is. */
     double sumOfSquares(MemorySegment grad, long from, long to);
@@ -42,9 +43,6 @@ public interface NormKernel {
      * strided pass of its own (no array of sums: a step allocates nothing), then the partial sums in order.
      */
     final class Scalar implements NormKernel {
-        // Unaligned: callers may slice segments at any byte offset.
-        private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
-
         @Override
         public double sumOfSquares(MemorySegment grad, long from, long to) {
             double total = 0;

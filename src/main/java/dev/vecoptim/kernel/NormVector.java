@@ -1,7 +1,8 @@
 package dev.vecoptim.kernel;
 
+import static dev.vecoptim.kernel.Floats.FLOAT;
+
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
@@ -18,7 +19,6 @@ final class NormVector implements NormKernel {
     private static final VectorSpecies<Float> FLOATS = PanamaKernels.species(MethodHandles.lookup());
     private static final VectorSpecies<Double> DOUBLES = VectorSpecies.of(double.class, FLOATS.vectorShape());
     private static final int ACCUMULATORS = PARTIAL_SUMS / DOUBLES.length();
-    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final NormKernel TAIL = new Scalar();
     /** PyTorch's 8 lanes: one vector of 256 bits or more (of which 256 are used), two of 128. */
     private static final VectorSpecies<Float> EIGHT = FLOATS.length() < PYTORCH_LANES ? FLOATS : FloatVector.SPECIES_256;

@@ -1,7 +1,8 @@
 package dev.vecoptim.kernel;
 
+import static dev.vecoptim.kernel.Floats.FLOAT;
+
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * SGD's kernel family: its {@link Flags}, its {@link Coefficients} and its scalar reference {@link Scalar}; the
@@ -49,17 +50,10 @@ public final class SgdKernel {
      * SGD's scalar reference: PyTorch's {@code _single_tensor_sgd} (1.13's and 2.x's alike), one element at a
      * time, one rounding per ATen operation. Also the tail of every SGD vector kernel, and the whole update when
      * SIMD is off.
+     *
+     * @param flags the branches it takes
      */
-    public static final class Scalar implements UpdateKernel<Coefficients> {
-        // Unaligned: callers may slice segments at any byte offset.
-        private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
-
-        private final Flags flags;
-
-        public Scalar(Flags flags) {
-            this.flags = flags;
-        }
-
+    public record Scalar(Flags flags) implements UpdateKernel<Coefficients> {
         @Override
         public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
                          long to) {

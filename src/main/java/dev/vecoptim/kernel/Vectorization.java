@@ -23,8 +23,14 @@ public final class Vectorization {
     public static final List<Integer> WIDTHS = List.of(64, 128, 256, 512);
     /** Below this preferred width the Vector API is slower than the scalar loops: vector kernels stay off. */
     static final int MINIMUM_PREFERRED_BITS = 128;
+    /** The widths a machine's preferred shape can have with the vector kernels on, narrowest first. */
+    public static final List<Integer> PREFERABLE_WIDTHS = from(MINIMUM_PREFERRED_BITS);
+    /** The gradient norm's partial sums: the float lanes of the widest width. */
+    public static final int NORM_PARTIAL_SUMS = WIDTHS.getLast() / Float.SIZE;
     /** The gradient norm's 16 partial sums take 8 accumulators at 128 bits, the most its template has. */
     private static final int MINIMUM_NORM_BITS = 128;
+    /** The widths the gradient norm's template is defined at ({@link #normBits} maps narrower ones to them). */
+    public static final List<Integer> NORM_WIDTHS = from(MINIMUM_NORM_BITS);
     private static final System.Logger LOG = System.getLogger("dev.vecoptim");
 
     private final int preferredBits;
@@ -40,6 +46,10 @@ public final class Vectorization {
     /** Holder: the checks run on first use, not when the class is loaded. */
     private static final class Detected {
         static final Vectorization THIS_JVM = detect();
+    }
+
+    private static List<Integer> from(int narrowest) {
+        return WIDTHS.stream().filter(bits -> bits >= narrowest).toList();
     }
 
     /** What this JVM offers, found once. */

@@ -8,6 +8,8 @@ import static org.quicktheories.generators.Generate.range;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -75,8 +77,10 @@ class NormKernelProperties {
                 float g = grad.getAtIndex(TestFloats.FLOAT, i);
                 sum = Math.fma(g, g, sum);
             }
-            for (int bits : new int[] {0, 128, 256, 512}) {
-                NormKernel kernel = bits == 0 ? new NormKernel.Scalar() : norm(bits);
+            List<Integer> widths = new ArrayList<>(List.of(Vectorization.SCALAR));
+            widths.addAll(Vectorization.NORM_WIDTHS);
+            for (int bits : widths) {
+                NormKernel kernel = bits == Vectorization.SCALAR ? new NormKernel.Scalar() : norm(bits);
                 assertEquals(sum, kernel.pyTorchSumOfSquares(grad, 0, 15, false), bits + "-bit");
                 assertEquals(sum, kernel.pyTorchSumOfSquares(grad, 0, 15, true), "one element per lane: nothing to fuse");
             }
@@ -123,10 +127,10 @@ class NormKernelProperties {
             assertEquals(expected, norm(256).sumOfSquares(grad, 0, 20));
             // A float's square never overflows a double: only NaN and infinities make the sum non-finite.
             grad.setAtIndex(TestFloats.FLOAT, 3, Float.MAX_VALUE);
-            double withHuge = norm(512).sumOfSquares(grad, 0, 20);
+            double withHuge = norm(Vectorization.WIDTHS.getLast()).sumOfSquares(grad, 0, 20);
             assertTrue(Double.isFinite(withHuge) && withHuge >= (double) Float.MAX_VALUE * Float.MAX_VALUE);
             grad.setAtIndex(TestFloats.FLOAT, 3, Float.NEGATIVE_INFINITY);
-            assertEquals(Double.POSITIVE_INFINITY, norm(512).sumOfSquares(grad, 0, 20));
+            assertEquals(Double.POSITIVE_INFINITY, norm(Vectorization.WIDTHS.getLast()).sumOfSquares(grad, 0, 20));
             grad.setAtIndex(TestFloats.FLOAT, 19, Float.NaN);
             assertTrue(Double.isNaN(norm(128).sumOfSquares(grad, 0, 20)));
         }

@@ -103,7 +103,7 @@ class TemplateMutantsTest {
     private boolean normKilled(byte[] bytes) {
         SplittableRandom random = new SplittableRandom(17);
         NormKernel reference = new NormKernel.Scalar();
-        for (int bits : List.of(128, 256, 512)) {
+        for (int bits : Vectorization.NORM_WIDTHS) {
             NormKernel mutant = factory.define(bytes, NormKernel.class, bits, Dtype.FLOAT32, new NoFlags());
             for (int length : List.of(0, 5, 16, 31, 33, 100)) {
                 try (Arena arena = Arena.ofConfined()) {

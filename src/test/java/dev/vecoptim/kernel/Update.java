@@ -4,8 +4,11 @@ import java.lang.foreign.MemorySegment;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.RecordComponent;
+import dev.vecoptim.OptimizerKernels;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.Supplier;
 
@@ -23,26 +26,15 @@ import java.util.function.Supplier;
  */
 public record Update<C, F extends Record>(Family<C, F> family, F flags, C coefficients, boolean startsMidway) {
 
+    /**
+     * What some families' kernels assume of their coefficients, by family name; a family not named assumes
+     * nothing.
+     */
+    private static final Map<String, Tweak<?>> TWEAKS = Map.of("Rprop", new Rprop());
+
     /** The kernel families the tests know, each with its state layout: every kernel test's one list. */
-    public static final List<Family<?, ?>> FAMILIES = List.of(
-            new Family<>(SgdKernel.FAMILY, SgdKernel.Flags.class, SgdKernel.Coefficients::new, 1, 0, Family.NONE),
-            new Family<>(RmsPropKernel.FAMILY, RmsPropKernel.Flags.class, RmsPropKernel.Coefficients::new, 3, 0,
-                    Family.NONE),
-            new Family<>(AdamKernel.FAMILY, AdamKernel.Flags.class, AdamKernel.Coefficients::new, 3, 0, Family.NONE),
-            new Family<>(AdagradKernel.FAMILY, AdagradKernel.Flags.class, AdagradKernel.Coefficients::new, 1, 0,
-                    Family.NONE),
-            new Family<>(AdadeltaKernel.FAMILY, AdadeltaKernel.Flags.class, AdadeltaKernel.Coefficients::new, 2, 0,
-                    Family.NONE),
-            new Family<>(AdamaxKernel.FAMILY, AdamaxKernel.Flags.class, AdamaxKernel.Coefficients::new, 2, 0,
-                    Family.NONE),
-            new Family<>(RpropKernel.FAMILY, RpropKernel.Flags.class, RpropKernel.Coefficients::new, 2, 0,
-                    new Rprop()),
-            new Family<>(RAdamKernel.FAMILY, RAdamKernel.Flags.class, RAdamKernel.Coefficients::new, 2, 0,
-                    Family.NONE),
-            new Family<>(NAdamKernel.FAMILY, NAdamKernel.Flags.class, NAdamKernel.Coefficients::new, 2, 1,
-                    Family.NONE),
-            new Family<>(AsgdKernel.FAMILY, AsgdKernel.Flags.class, AsgdKernel.Coefficients::new, 1, 2,
-                    Family.NONE));
+    public static final List<Family<?, ?>> FAMILIES = OptimizerKernels.layouts().stream()
+            .<Family<?, ?>>map(Family::of).toList();
 
     /** The flag component that the step number sets: true at step 1, unless a case starts midway. */
     private static final String FIRST_STEP = "firstStep";
@@ -68,6 +60,33 @@ public record Update<C, F extends Record>(Family<C, F> family, F flags, C coeffi
             public void apply(Object coefficients, SplittableRandom random, int variant) {
             }
         };
+
+        /**
+         * The family of a layout, its flags and coefficients being its declaring class's {@code Flags} and
+         * {@code Coefficients}.
+         */
+        // Safe: a family's kernels are UpdateKernel<Coefficients> and its scalar reference takes its Flags.
+        @SuppressWarnings("unchecked")
+        static Family<?, ?> of(OptimizerKernels.Layout layout) {
+            KernelFamily<?, ?> kernels = layout.family();
+            Class<?> coefficients = nested(kernels, "Coefficients");
+            Supplier<Object> newCoefficients = () -> {
+                try {
+                    return coefficients.getConstructor().newInstance();
+                } catch (ReflectiveOperationException e) {
+                    throw new AssertionError(e);
+                }
+            };
+            return new Family<>((KernelFamily<UpdateKernel<Object>, Record>) kernels,
+                    (Class<Record>) nested(kernels, "Flags"), newCoefficients, layout.stateBuffers(), layout.scalars(),
+                    (Tweak<Object>) TWEAKS.getOrDefault(kernels.name(), NONE));
+        }
+
+        private static Class<?> nested(KernelFamily<?, ?> kernels, String simpleName) {
+            return Arrays.stream(kernels.declaring().getClasses())
+                    .filter(nested -> nested.getSimpleName().equals(simpleName)).findFirst()
+                    .orElseThrow(() -> new AssertionError(kernels.declaring() + " declares no " + simpleName));
+        }
 
         /** A random update of this family. */
         public Update<C, F> random(SplittableRandom random) {

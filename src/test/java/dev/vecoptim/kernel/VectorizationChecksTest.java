@@ -8,12 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vecoptim.RecordingLogger;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.ResourceBundle;
 import java.util.function.Function;
 import jdk.incubator.vector.VectorShape;
 import org.junit.jupiter.api.Test;
@@ -63,34 +62,9 @@ class VectorizationChecksTest {
         }
     }
 
-    /** Keeps what is logged, one "LEVEL message" line each. */
-    private static final class Log implements System.Logger {
-        final List<String> lines = new ArrayList<>();
-
-        @Override
-        public String getName() {
-            return "test";
-        }
-
-        @Override
-        public boolean isLoggable(Level level) {
-            return true;
-        }
-
-        @Override
-        public void log(Level level, ResourceBundle bundle, String message, Throwable thrown) {
-            lines.add(level + " " + message);
-        }
-
-        @Override
-        public void log(Level level, ResourceBundle bundle, String format, Object... parameters) {
-            lines.add(level + " " + format);
-        }
-    }
-
     @Test
     void theDecisionIsSaidOnceAndNeedsVectorsOf128BitsOrMore() {
-        Log log = new Log();
+        RecordingLogger log = new RecordingLogger();
         Vectorization vectors = Vectorization.decide(null, () -> new Factory(256), log);
         assertEquals(256, vectors.preferredBits());
         assertTrue(vectors.enabled());
@@ -98,24 +72,24 @@ class VectorizationChecksTest {
         assertEquals(256, vectors.factory().preferredBits());
         assertEquals(List.of("INFO vecoptim runs its vector kernels; preferred width 256 bits"), log.lines);
 
-        Log narrow = new Log();
+        RecordingLogger narrow = new RecordingLogger();
         Vectorization scalar = Vectorization.decide(null, () -> new Factory(64), narrow);
         assertEquals(0, scalar.preferredBits());
         assertEquals("the CPU's preferred vector size is 64 bits; below 128 the Vector API is slower than the scalar"
                 + " loops", scalar.scalarReason());
         assertEquals(List.of("WARNING vecoptim runs its scalar loops: " + scalar.scalarReason()), narrow.lines);
-        assertEquals(128, Vectorization.decide(null, () -> new Factory(128), new Log()).preferredBits());
+        assertEquals(128, Vectorization.decide(null, () -> new Factory(128), new RecordingLogger()).preferredBits());
 
         Vectorization unloadable = Vectorization.decide(null, () -> {
             throw new NoClassDefFoundError("jdk/incubator/vector/VectorSpecies");
-        }, new Log());
+        }, new RecordingLogger());
         assertEquals("the vector kernels cannot be loaded: java.lang.NoClassDefFoundError: "
                 + "jdk/incubator/vector/VectorSpecies", unloadable.scalarReason());
         assertEquals(0, unloadable.preferredBits());
 
         Vectorization refused = Vectorization.decide("no module", () -> {
             throw new AssertionError("a factory was loaded though vectors are off");
-        }, new Log());
+        }, new RecordingLogger());
         assertEquals("no module", refused.scalarReason());
         assertEquals("scalar loop: no module", refused.describe(0));
         assertEquals(List.of(), refused.explicitWidths());
