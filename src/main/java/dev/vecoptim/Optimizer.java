@@ -1,21 +1,17 @@
 package dev.vecoptim;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.Collections;
-import java.util.IdentityHashMap;
+import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
-import java.util.OptionalDouble;
-import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 /**
  * What {@code torch.optim} gives Python users, on off-heap memory: an object that owns the optimizer state
@@ -57,42 +53,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * buffers.
  */
 public final class Optimizer implements AutoCloseable {
-    private final NonFiniteGradients nonFiniteGradients;
-    private final double maxGradNorm;
-    private final ChunkRunner runner;
     private final OneThreadAtATime guard = new OneThreadAtATime();
-    private final GradientNorm gradientNorm = new GradientNorm();
-    private static final System.Logger LOG = System.getLogger("dev.vecoptim");
-    private static final AtomicBoolean CONFINED_EXPLAINED = new AtomicBoolean();
-    private final Arena stateArena = Arena.ofShared();
-    private final StateMemory stateMemory = new StateMemory(stateArena);
-    /** The state of parameters whose memory is confined to a thread, once there is one: confined to it too. */
-    private OwnerThreadMemory ownerThreadMemory;
-    private final Footprints footprints = new Footprints();
-    private final CallerMemory callerMemory = new CallerMemory();
     private final List<ParameterGroup> groups = new ArrayList<>();
-    private final List<Parameter> parameters = new ArrayList<>();
-    /**
-     * What a step updates, each with its own step count: the parameters in the caller's memory, and of each
-     * block its whole or, when that cannot stand for them, its members. Per-step work loops over these, so a
-     * block stepped whole costs the same whatever the number of its parameters.
-     */
-    private final List<Parameter> stepped = new ArrayList<>();
-    private final List<Chunk> stepChunks = new ArrayList<>();
-    /** The parameters partial steps ({@link #stepParameters}) have stepped since the step count last advanced. */
-    private final Set<Parameter> steppedThisStep = Collections.newSetFromMap(new IdentityHashMap<>());
-    /** A partial step parted a block from its whole: the plan is made again once the step is complete. */
-    private boolean replanWhenComplete;
-    /** Each group's learning rate for the step being made, by group index. */
-    private double[] stepLrs = new double[0];
-    private long elements;
-    private long steps;
+    private final ParameterRegistry registry;
+    private final Stepper stepper;
     private boolean closed;
 
     private Optimizer(Builder builder) {
-        nonFiniteGradients = builder.nonFiniteGradients;
-        maxGradNorm = builder.maxGradNorm;
-        runner = new ChunkRunner(builder.executor, builder.helpers, builder.parallelThreshold);
+        ChunkRunner runner = new ChunkRunner(builder.executor, builder.helpers, builder.parallelThreshold);
+        registry = new ParameterRegistry(runner);
+        stepper = new Stepper(builder.nonFiniteGradients, builder.maxGradNorm, runner, this, registry, groups);
     }
 
     /** {@return a builder of an optimizer at the default options} */
@@ -109,17 +79,13 @@ public final class Optimizer implements AutoCloseable {
      */
     public ParameterGroup addGroup(Algorithm hyperParameters) {
         Objects.requireNonNull(hyperParameters, "hyperParameters");
-        enter("addGroup()");
-        try {
-            checkOpen();
+        return whileOpen("addGroup()", () -> {
             checkFamily(hyperParameters);
             ParameterGroup group = new ParameterGroup(this, groups.size(), hyperParameters);
             groups.add(group);
-            stepLrs = new double[groups.size()];
+            stepper.groupAdded();
             return group;
-        } finally {
-            exit();
-        }
+        });
     }
 
     /** {@return the parameter groups, in the order they were added (PyTorch's {@code param_groups})} */
@@ -129,7 +95,7 @@ public final class Optimizer implements AutoCloseable {
 
     /** {@return steps completed (not skipped) so far; schedules are functions of it} */
     public long stepCount() {
-        return steps;
+        return stepper.steps();
     }
 
     /**
@@ -147,42 +113,11 @@ public final class Optimizer implements AutoCloseable {
     public StepReport step() {
         enter("step()");
         try {
-            return stepAlone();
+            checkOpen();
+            return stepper.step();
         } finally {
             exit();
         }
-    }
-
-    private StepReport stepAlone() {
-        if (!steppedThisStep.isEmpty()) {
-            List<Parameter> rest = new ArrayList<>();
-            for (Parameter parameter : parameters) {
-                if (!steppedThisStep.contains(parameter)) {
-                    rest.add(parameter);
-                }
-            }
-            return stepPart(rest);
-        }
-        checkUsable(maxGradNorm > 0);
-        startStep();
-        OptionalDouble norm = OptionalDouble.empty();
-        if (nonFiniteGradients != NonFiniteGradients.PROPAGATE) {
-            double sumOfSquares = gradientNorm.sumOfSquares(elements, runner);
-            norm = OptionalDouble.of(Math.sqrt(sumOfSquares));
-            if (!Double.isFinite(sumOfSquares) && nonFiniteGradients == NonFiniteGradients.SKIP) {
-                return new StepReport(steps, true, norm);
-            }
-            if (!Double.isFinite(sumOfSquares) && nonFiniteGradients == NonFiniteGradients.THROW) {
-                throw new ArithmeticException(gradientNorm.firstNonFinite().label()
-                        + " has a NaN or infinite gradient at step " + (steps + 1) + "; nothing was changed");
-            }
-        }
-        if (maxGradNorm > 0) {
-            norm = OptionalDouble.of(clip(maxGradNorm));
-        }
-        update(stepped, stepChunks, elements);
-        steps++;
-        return new StepReport(steps, false, norm);
     }
 
     /**
@@ -214,110 +149,11 @@ public final class Optimizer implements AutoCloseable {
         try {
             // Read once: a collection that changes under the call (another thread appending, an iterator that
             // yields more on a second pass) must not make the checks and the work see different parameters.
-            return stepPart(Arrays.asList(parameters.toArray(Parameter[]::new)));
+            List<Parameter> part = Arrays.asList(parameters.toArray(Parameter[]::new));
+            checkOpen();
+            return stepper.stepPart(part);
         } finally {
             exit();
-        }
-    }
-
-    /** Checks the step count, then sets every group's learning rate for the next step. */
-    private void startStep() {
-        if (steps == Long.MAX_VALUE) {
-            // Every parameter has made at most as many steps as the optimizer, so none can overflow first.
-            throw new IllegalStateException("the optimizer has made " + steps + " steps, as many as a long"
-                    + " counts; nothing was changed");
-        }
-        // Every schedule is asked before any group changes, so a schedule that throws changes nothing.
-        for (int g = 0; g < groups.size(); g++) {
-            stepLrs[g] = groups.get(g).lrForStep(steps);
-        }
-        for (int g = 0; g < groups.size(); g++) {
-            groups.get(g).setLrForStep(stepLrs[g]);
-        }
-    }
-
-    private StepReport stepPart(List<Parameter> part) {
-        checkOpen();
-        if (maxGradNorm > 0 || nonFiniteGradients != NonFiniteGradients.PROPAGATE) {
-            throw new IllegalStateException("a partial step cannot see every gradient, so it cannot "
-                    + (maxGradNorm > 0 ? "clip them" : "check them (" + nonFiniteGradients + ")")
-                    + "; step() steps every parameter");
-        }
-        Set<Parameter> given = Collections.newSetFromMap(new IdentityHashMap<>());
-        long partElements = 0;
-        for (Parameter parameter : part) {
-            Objects.requireNonNull(parameter, "a parameter");
-            if (!parameter.group().holds(parameter) || parameter.group().optimizer() != this) {
-                throw new IllegalArgumentException(parameter + " is not a parameter of this optimizer");
-            }
-            if (!given.add(parameter)) {
-                throw new IllegalArgumentException(parameter.label() + " is given twice");
-            }
-            if (steppedThisStep.contains(parameter)) {
-                throw new IllegalStateException(parameter.label() + " was already stepped in this step, which is"
-                        + " complete once every parameter has been; nothing was changed");
-            }
-            if (parameter.block() == null) {
-                checkReachable(parameter, "value", parameter.value());
-                checkReachable(parameter, "grad", parameter.grad());
-            }
-            partElements += parameter.elementCount();
-        }
-        startStep();
-        List<Chunk> chunks = new ArrayList<>();
-        for (Parameter parameter : part) {
-            // Stepping a member of a block stepped whole parts the block (its new step count is its own), and
-            // its whole no longer stands for it: plan again once the step is complete and the counts agree.
-            replanWhenComplete |= parameter.block() != null && parameter.block().steppedWhole();
-            chunks.addAll(runner.stepChunks(parameter));
-        }
-        update(part, chunks, partElements);
-        steppedThisStep.addAll(part);
-        if (steppedThisStep.size() == parameters.size()) {
-            steppedThisStep.clear();
-            steps++;
-            if (replanWhenComplete) {
-                replanWhenComplete = false;
-                replanSteps();
-            }
-        }
-        return new StepReport(steps, false, OptionalDouble.empty());
-    }
-
-    /**
-     * Steps {@code updated} (parameters, or blocks' wholes) whose chunks are {@code chunks}: scalars started at
-     * step 1, the chunks run, then each one's step count and scalars moved on.
-     */
-    private void update(List<Parameter> updated, List<Chunk> chunks, long chunkElements) {
-        // Indexed loops: an iterator is an allocation until C2 compiles the step, which a step of 16M floats takes
-        // minutes to reach.
-        for (int p = 0; p < updated.size(); p++) {
-            Parameter parameter = updated.get(p);
-            ParameterGroup group = parameter.group();
-            long steps = parameter.stepCount();
-            if (steps == 0) {
-                group.algorithm().initializeScalars(group.lr(), parameter.stateBuffers());
-            }
-            group.prepare(steps + 1);
-            if (group.prepared(steps + 1) == null) {
-                parameter.prepareOwnUpdate(steps + 1);
-            }
-        }
-        runner.run(chunks, chunkElements, chunk -> {
-            Parameter parameter = chunk.parameter();
-            parameter.update(parameter.stepCount() + 1).apply(parameter.value(), parameter.grad(),
-                    parameter.stateBuffers(), chunk.from(), chunk.to());
-        });
-        for (int p = 0; p < updated.size(); p++) {
-            Parameter parameter = updated.get(p);
-            ParameterGroup group = parameter.group();
-            parameter.stepCount(parameter.stepCount() + 1);
-            if (!parameter.scalarNames().isEmpty()) {
-                group.algorithm().advanceScalars(group.lr(), parameter.stateBuffers(), parameter.stepCount());
-                if (parameter.isWholeBlock()) {
-                    parameter.block().shareScalars();
-                }
-            }
         }
     }
 
@@ -342,32 +178,19 @@ public final class Optimizer implements AutoCloseable {
         }
         enter("clipGradNorm()");
         try {
-            checkUsable(true);
-            return clip(maxNorm);
+            checkOpen();
+            return stepper.clipGradNorm(maxNorm);
         } finally {
             exit();
         }
-    }
-
-    /** Scales the gradients, already checked writable, when their norm exceeds maxNorm; returns the norm. */
-    private float clip(double maxNorm) {
-        boolean pyTorch113 = !groups.isEmpty() && groups.getFirst().algorithm().semantics() == Semantics.PYTORCH_1_13;
-        float norm = gradientNorm.pyTorchNorm(pyTorch113, elements, runner);
-        float coefficient = GradientNorm.clipCoefficient(norm, maxNorm);
-        if (!(coefficient >= 1)) {
-            gradientNorm.scale(stepChunks, elements, coefficient, runner);
-        }
-        return norm;
     }
 
     /** Sets every gradient to +0.0, as PyTorch's {@code zero_grad(set_to_none=False)}. */
     public void zeroGrad() {
         enter("zeroGrad()");
         try {
-            checkUsable(true);
-            for (Parameter parameter : stepped) {
-                parameter.grad().fill((byte) 0);
-            }
+            checkOpen();
+            stepper.zeroGrad();
         } finally {
             exit();
         }
@@ -487,10 +310,8 @@ public final class Optimizer implements AutoCloseable {
         enter(call);
         try {
             checkOpen();
-            checkNoStepBegun(what);
-            if (ownerThreadMemory != null) {
-                ownerThreadMemory.checkOwner(call);
-            }
+            stepper.checkNoStepBegun(what);
+            registry.checkStateOwner(call);
             action.run();
         } finally {
             exit();
@@ -508,12 +329,9 @@ public final class Optimizer implements AutoCloseable {
         enter("close()");
         try {
             if (!closed) {
-                if (ownerThreadMemory != null) {
-                    ownerThreadMemory.checkOwner("close()");
-                    ownerThreadMemory.close();
-                }
+                registry.checkStateOwner("close()");
                 closed = true;
-                stateArena.close();
+                registry.close();
             }
         } finally {
             exit();
@@ -521,166 +339,27 @@ public final class Optimizer implements AutoCloseable {
     }
 
     Parameter register(ParameterGroup group, MemorySegment value, MemorySegment grad) {
-        enter("add()");
-        try {
-            checkOpen();
-            String label = "group " + group.index() + " parameter " + group.parameters().size();
-            checkRegistrable(label, value, grad);
-            boolean confined = OwnerThreadMemory.confined(value) || OwnerThreadMemory.confined(grad);
-            OwnerThreadMemory owned = confined ? ownerThreadMemory(label) : null;
-            MixedMemoryWarning.registered(label, confined);
-            Parameter parameter = new Parameter(group, group.parameters().size(), value, grad,
-                    Parameter.newStateBuffers(group.algorithm(), value.byteSize() / Float.BYTES,
-                            confined ? owned.memory() : stateMemory),
-                    confined ? owned.arena() : stateArena, null);
-            hold(parameter);
-            planSteps(List.of(parameter));
-            return parameter;
-        } finally {
-            exit();
-        }
-    }
-
-    /**
-     * The memory for the state of a parameter whose memory is confined to the calling thread: its own is, so a
-     * step's loops see memory of one kind ({@link OwnerThreadMemory} says why).
-     */
-    private OwnerThreadMemory ownerThreadMemory(String label) {
-        if (ownerThreadMemory == null) {
-            ownerThreadMemory = new OwnerThreadMemory();
-            if (!CONFINED_EXPLAINED.getAndSet(true)) {
-                LOG.log(System.Logger.Level.INFO, label + "'s memory is confined to thread "
-                        + Thread.currentThread().getName() + ": its steps run on that thread only, with no helper"
-                        + " threads, and the optimizer keeps its state confined to that thread too, so it is saved,"
-                        + " loaded and closed there. Memory of Arena.ofShared() or Arena.ofAuto() lets a step use"
-                        + " every core. (Logged once.)");
-            }
-        } else if (ownerThreadMemory.owner() != Thread.currentThread()) {
-            throw new IllegalArgumentException(label + "'s memory is confined to thread "
-                    + Thread.currentThread().getName() + ", and that of other parameters of this optimizer to "
-                    + ownerThreadMemory.owner().getName() + ": one step cannot reach both");
-        }
-        return ownerThreadMemory;
+        return whileOpen("add()", () -> registry.register(group, value, grad));
     }
 
     List<Parameter> allocate(ParameterGroup group, long[] floats) {
-        enter("allocate()");
-        try {
-            checkOpen();
-            for (int p = 0; p < floats.length; p++) {
-                if (floats[p] < 0) {
-                    throw new IllegalArgumentException("parameter " + p + " of the block would have " + floats[p]
-                            + " floats");
-                }
-            }
-            ParameterBlock block = new ParameterBlock(group, group.parameters().size(), floats, stateMemory, stateArena);
-            MixedMemoryWarning.registered("group " + group.index() + "'s block of " + floats.length + " parameters",
-                    false);
-            block.members().forEach(this::hold);
-            planSteps(block.members());
-            return block.members();
-        } finally {
-            exit();
-        }
-    }
-
-    /** Holds a new parameter of its group: its memory, its gradient's norm, its elements. */
-    private void hold(Parameter parameter) {
-        footprints.add(parameter);
-        if (parameter.block() == null) {
-            callerMemory.add(parameter);
-        }
-        parameter.group().mutableParameters().add(parameter);
-        parameters.add(parameter);
-        gradientNorm.add(parameter);
-        elements += parameter.elementCount();
-    }
-
-    /**
-     * Cuts the parameters into the chunks a step runs again: each block whose parameters can be stepped as one
-     * range as one, every other parameter alone. After a change that may part a block's parameters (a removal,
-     * a load).
-     */
-    private void replanSteps() {
-        stepChunks.clear();
-        stepped.clear();
-        planSteps(parameters);
-    }
-
-    /**
-     * Adds the chunks of {@code added}, parameters after all those already planned, in their order: a block's
-     * plan is made at its first member, which comes before the others unless it was removed (and the block with
-     * it broken up).
-     */
-    private void planSteps(List<Parameter> added) {
-        for (Parameter parameter : added) {
-            ParameterBlock block = parameter.block();
-            if (block != null && block.members().getFirst() == parameter && block.planWhole()) {
-                stepped.add(block.whole());
-                stepChunks.addAll(runner.stepChunks(block.whole()));
-            } else if (block == null || !block.steppedWhole()) {
-                stepped.add(parameter);
-                stepChunks.addAll(runner.stepChunks(parameter));
-            }
-        }
-    }
-
-    private void checkRegistrable(String label, MemorySegment value, MemorySegment grad) {
-        checkReachable(label, "value", value);
-        checkReachable(label, "grad", grad);
-        StepChecks.floats(label + " value", value);
-        StepChecks.floats(label + " grad", grad);
-        if (value.isReadOnly()) {
-            throw new IllegalArgumentException(label + " value is read-only, but steps write it");
-        }
-        if (value.byteSize() % Float.BYTES != 0) {
-            throw new IllegalArgumentException(label + " value has " + value.byteSize()
-                    + " bytes, not a whole number of floats");
-        }
-        if (grad.byteSize() != value.byteSize()) {
-            throw new IllegalArgumentException(label + " grad has " + grad.byteSize() / Float.BYTES + " floats ("
-                    + grad.byteSize() + " bytes) but its value has " + value.byteSize() / Float.BYTES + " ("
-                    + value.byteSize() + " bytes)");
-        }
-        if (value.asOverlappingSlice(grad).isPresent()) {
-            throw new IllegalArgumentException(label + " value and grad overlap");
-        }
-        for (MemorySegment segment : List.of(value, grad)) {
-            String owner = footprints.overlapping(segment);
-            if (owner != null) {
-                throw new IllegalArgumentException(label + (segment == value ? " value" : " grad") + " overlaps "
-                        + owner + "; every buffer must be separate memory");
-            }
-        }
+        return whileOpen("allocate()", () -> registry.allocate(group, floats));
     }
 
     void unregister(ParameterGroup group, Parameter parameter) {
-        enter("remove()");
+        whileOpen("remove()", () -> {
+            stepper.checkNoStepBegun("removed");
+            registry.unregister(group, parameter);
+            return null;
+        });
+    }
+
+    /** Runs {@code call} alone (no other thread in the optimizer) while the optimizer is open. */
+    private <T> T whileOpen(String call, Supplier<T> action) {
+        enter(call);
         try {
             checkOpen();
-            checkNoStepBegun("removed");
-            if (parameter.group() != group || !group.parameters().contains(parameter)) {
-                throw new IllegalArgumentException(parameter + " is not a parameter of group " + group.index());
-            }
-            footprints.remove(parameter);
-            if (parameter.block() == null) {
-                callerMemory.remove(parameter);
-            }
-            parameters.remove(parameter);
-            gradientNorm.remove(parameter);
-            if (parameter.block() == null) {
-                stepped.remove(parameter);
-                stepChunks.removeIf(chunk -> chunk.parameter() == parameter);
-            } else {
-                parameter.block().breakUp();
-                replanSteps();
-            }
-            elements -= parameter.elementCount();
-            List<Parameter> inGroup = group.mutableParameters();
-            inGroup.remove(parameter);
-            for (int p = parameter.index(); p < inGroup.size(); p++) {
-                inGroup.get(p).index(p);
-            }
+            return action.get();
         } finally {
             exit();
         }
@@ -701,15 +380,6 @@ public final class Optimizer implements AutoCloseable {
         }
     }
 
-    /** Fails while partial steps have stepped some parameters but not all: the step is half made. */
-    private void checkNoStepBegun(String what) {
-        if (!steppedThisStep.isEmpty()) {
-            throw new IllegalStateException("step " + (steps + 1) + " has stepped " + steppedThisStep.size() + " of "
-                    + parameters.size() + " parameters; nothing can be " + what + " until step() or stepParameters()"
-                    + " completes it");
-        }
-    }
-
     boolean isClosed() {
         return closed;
     }
@@ -720,52 +390,14 @@ public final class Optimizer implements AutoCloseable {
         }
     }
 
-    /**
-     * Before a step: every buffer alive and reachable from this thread; gradients writable if written. Memory
-     * the optimizer allocated ({@link ParameterGroup#allocate}) is all of these while it is open.
-     */
-    private void checkUsable(boolean writesGradients) {
-        checkOpen();
-        if (callerMemory.usable(writesGradients)) {
-            return;
-        }
-        for (Parameter parameter : stepped) {
-            if (parameter.block() != null) {
-                continue;
-            }
-            checkReachable(parameter, "value", parameter.value());
-            checkReachable(parameter, "grad", parameter.grad());
-            if (writesGradients && parameter.grad().isReadOnly()) {
-                throw new IllegalArgumentException(parameter.label() + " grad is read-only, and would be written");
-            }
-        }
-    }
-
-    private static void checkReachable(String label, String role, MemorySegment segment) {
-        if (!segment.scope().isAlive()) {
-            throw new IllegalStateException(label + " " + role + " cannot be used: its arena is closed");
-        }
-        if (!segment.isAccessibleBy(Thread.currentThread())) {
-            throw new WrongThreadException(label + " " + role + " is confined to another thread than "
-                    + Thread.currentThread().getName());
-        }
-    }
-
-    /** The same check, naming the parameter only when it fails: every step makes it for every parameter. */
-    private static void checkReachable(Parameter parameter, String role, MemorySegment segment) {
-        if (!segment.scope().isAlive() || !segment.isAccessibleBy(Thread.currentThread())) {
-            checkReachable(parameter.label(), role, segment);
-        }
-    }
-
+    /** {@return every parameter, in the order they were added} */
     List<Parameter> parameters() {
-        return parameters;
+        return registry.parameters();
     }
 
     /** After a load: the step count, and the plan of the step, which the loaded per-parameter state may change. */
     void restored(long steps) {
-        this.steps = steps;
-        replanSteps();
+        stepper.restored(steps);
     }
 
     /** How the optimizer treats non-finite gradients, clips, and spreads work over threads. */
