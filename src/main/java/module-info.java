@@ -3,9 +3,10 @@
  * SIMD update loops over float32 parameters in off-heap {@link java.lang.foreign.MemorySegment}s, bit for bit equal
  * to PyTorch's CPU results (2.x's, or 1.13's), and an optimizer object around them.
  *
- * <p>Only {@code dev.vecoptim} is exported; the kernels live in a package of their own, the only one that
- * touches {@code jdk.incubator.vector}. Jackson's streaming core reads and writes the safetensors state dicts'
- * JSON headers.
+ * <p>Only {@code dev.vecoptim} is exported. Below it, and never importing it: {@code dev.vecoptim.step} (threads,
+ * memory and checks of a step), {@code dev.vecoptim.io} (files) and {@code dev.vecoptim.kernel} (the kernels, the
+ * only package that touches {@code jdk.incubator.vector}). Jackson's streaming core reads and writes the
+ * safetensors state dicts' JSON headers.
  */
 module dev.vecoptim {
     requires jdk.incubator.vector;

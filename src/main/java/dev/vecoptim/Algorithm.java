@@ -1,5 +1,7 @@
 package dev.vecoptim;
 
+import dev.vecoptim.step.StepChecks;
+import dev.vecoptim.step.StepUpdate;
 import dev.vecoptim.kernel.KernelFamily;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

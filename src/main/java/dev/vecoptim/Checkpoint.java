@@ -1,5 +1,9 @@
 package dev.vecoptim;
 
+import dev.vecoptim.io.CheckpointReader;
+import dev.vecoptim.io.FileReplacement;
+import dev.vecoptim.io.LittleEndianFloats;
+import dev.vecoptim.io.RefusedFileException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -99,7 +103,7 @@ final class Checkpoint {
 
     /** {@link #load(Optimizer, Path)}, reading at most {@code readBytes} at once, warnings to {@code log}. */
     static void load(Optimizer optimizer, Path file, int readBytes, System.Logger log) throws IOException {
-        try (CheckpointReader reader = CheckpointReader.open(file, readBytes); Arena staging = LittleEndianFloats.stagingArena()) {
+        try (CheckpointReader<CheckpointHeader> reader = CheckpointReader.open(file, readBytes, CheckpointHeader::read); Arena staging = LittleEndianFloats.stagingArena()) {
             CheckpointHeader header = reader.header();
             String mismatch = mismatch(optimizer, header);
             if (mismatch != null) {
@@ -112,20 +116,20 @@ final class Checkpoint {
                 try {
                     hyperParameters.add(group.algorithm().withNamedHyperParameters(saved.hyperParameters()));
                 } catch (IllegalArgumentException invalid) {
-                    throw new CheckpointException(file + ": group " + group.index() + " holds invalid hyper-parameters: "
+                    throw new RefusedFileException(file + ": group " + group.index() + " holds invalid hyper-parameters: "
                             + invalid.getMessage(), invalid);
                 }
             }
             String badSteps = badStepCount(optimizer, header);
             if (badSteps != null) {
-                throw new CheckpointException(file + ": " + badSteps);
+                throw new RefusedFileException(file + ": " + badSteps);
             }
             List<SavedSchedule.Decision> schedules = new ArrayList<>();
             for (ParameterGroup group : optimizer.groups()) {
                 try {
                     schedules.add(SavedSchedule.decide(group, header.groups().get(group.index()).schedule()));
                 } catch (IllegalArgumentException refused) {
-                    throw new CheckpointException(file + ": " + refused.getMessage(), refused);
+                    throw new RefusedFileException(file + ": " + refused.getMessage(), refused);
                 }
             }
             List<Parameter> payloadOrder = reader.version() == 1 ? optimizer.parameters() : inGroupOrder(optimizer);

@@ -1,5 +1,7 @@
 package dev.vecoptim;
 
+import dev.vecoptim.io.CheckpointReader;
+import dev.vecoptim.io.MalformedHeaderException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -31,7 +33,7 @@ import java.util.Map;
  *              u32 parameters, each: u64 floats, u64 steps; every group is of PYTORCH_1_13's semantics
  * </pre>
  */
-record CheckpointHeader(long steps, List<Group> groups) {
+record CheckpointHeader(long steps, List<Group> groups) implements CheckpointReader.Header {
     private static final byte NUMBER = 1;
     private static final byte FLAG = 2;
     private static final byte TUPLE = 3;
@@ -60,15 +62,6 @@ record CheckpointHeader(long steps, List<Group> groups) {
         }
     }
 
-    /** A header that cannot be read: the message says why. */
-    static final class MalformedException extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        MalformedException(String message) {
-            super(message);
-        }
-    }
-
     static CheckpointHeader of(Optimizer optimizer) {
         List<Group> groups = new ArrayList<>();
         for (ParameterGroup group : optimizer.groups()) {
@@ -89,7 +82,8 @@ record CheckpointHeader(long steps, List<Group> groups) {
     }
 
     /** The bytes of every state buffer the header describes. */
-    long payloadBytes() {
+    @Override
+    public long payloadBytes() {
         long bytes = 0;
         for (Group group : groups) {
             for (Entry parameter : group.parameters()) {
@@ -134,25 +128,25 @@ record CheckpointHeader(long steps, List<Group> groups) {
     /**
      * Reads a header of format {@code version} (1, 2 or 3) that fills {@code in} exactly.
      *
-     * @throws MalformedException if it is not a well-formed header
+     * @throws MalformedHeaderException if it is not a well-formed header
      */
-    static CheckpointHeader read(int version, ByteBuffer in) throws MalformedException {
+    static CheckpointHeader read(int version, ByteBuffer in) throws MalformedHeaderException {
         in.order(ByteOrder.LITTLE_ENDIAN);
         try {
             CheckpointHeader header = version == 1 ? readVersion1(in) : readVersion2Or3(in, version == 3);
             if (in.hasRemaining()) {
-                throw new MalformedException(in.remaining() + " header bytes are left over");
+                throw new MalformedHeaderException(in.remaining() + " header bytes are left over");
             }
             header.payloadBytes();
             return header;
         } catch (java.nio.BufferUnderflowException truncated) {
-            throw new MalformedException("its header ends too early");
+            throw new MalformedHeaderException("its header ends too early");
         } catch (ArithmeticException overflow) {
-            throw new MalformedException("its header describes more than 2^63 bytes");
+            throw new MalformedHeaderException("its header describes more than 2^63 bytes");
         }
     }
 
-    private static CheckpointHeader readVersion2Or3(ByteBuffer in, boolean three) throws MalformedException {
+    private static CheckpointHeader readVersion2Or3(ByteBuffer in, boolean three) throws MalformedHeaderException {
         long steps = in.getLong();
         int groupCount = count(in, "groups");
         List<Group> groups = new ArrayList<>();
@@ -164,7 +158,7 @@ record CheckpointHeader(long steps, List<Group> groups) {
             for (int h = count(in, "hyper-parameters"); h > 0; h--) {
                 String name = string(in);
                 if (hyperParameters.put(name, value(in)) != null) {
-                    throw new MalformedException("group " + g + " names " + name + " twice");
+                    throw new MalformedHeaderException("group " + g + " names " + name + " twice");
                 }
             }
             List<Entry> parameters = new ArrayList<>();
@@ -179,12 +173,12 @@ record CheckpointHeader(long steps, List<Group> groups) {
                 for (int s = count(in, "scalars"); s > 0; s--) {
                     String name = string(in);
                     if (scalars.put(name, in.getDouble()) != null) {
-                        throw new MalformedException("a parameter of group " + g + " holds the scalar " + name + " twice");
+                        throw new MalformedHeaderException("a parameter of group " + g + " holds the scalar " + name + " twice");
                     }
                 }
                 boolean values = three && flag(in);
                 if (floats < 0) {
-                    throw new MalformedException("a parameter of group " + g + " has a negative size");
+                    throw new MalformedHeaderException("a parameter of group " + g + " has a negative size");
                 }
                 parameters.add(new Entry(floats, parameterSteps, List.copyOf(stateNames),
                         Collections.unmodifiableMap(scalars), values));
@@ -200,12 +194,12 @@ record CheckpointHeader(long steps, List<Group> groups) {
      * Adam lr, beta1, beta2, eps, weight_decay, 0, amsgrad, maximize, decoupled (AdamW). It named no state
      * buffer: they are those the hyper-parameters keep.
      */
-    private static CheckpointHeader readVersion1(ByteBuffer in) throws MalformedException {
+    private static CheckpointHeader readVersion1(ByteBuffer in) throws MalformedHeaderException {
         int family = in.get();
         long steps = in.getLong();
         int groupCount = count(in, "groups");
         if (family == 0 && groupCount > 0 || family < 0 || family > 3) {
-            throw new MalformedException("its optimizer code " + family + " is unknown");
+            throw new MalformedHeaderException("its optimizer code " + family + " is unknown");
         }
         List<Group> groups = new ArrayList<>();
         for (int g = 0; g < groupCount; g++) {
@@ -232,7 +226,7 @@ record CheckpointHeader(long steps, List<Group> groups) {
             for (int p = count(in, "parameters"); p > 0; p--) {
                 long floats = in.getLong();
                 if (floats < 0) {
-                    throw new MalformedException("a parameter of group " + g + " has a negative size");
+                    throw new MalformedHeaderException("a parameter of group " + g + " has a negative size");
                 }
                 parameters.add(new Entry(floats, in.getLong(), stateNames, Map.of(), false));
             }
@@ -243,7 +237,7 @@ record CheckpointHeader(long steps, List<Group> groups) {
 
     /** The state buffers that format 1's hyper-parameters keep: format 1 knew only these three optimizers. */
     private static List<String> stateNames(String optimizer, Map<String, Object> named, int group)
-            throws MalformedException {
+            throws MalformedHeaderException {
         Algorithm prototype = switch (optimizer) {
             case "SGD" -> Sgd.builder().vectorWidth(VectorWidth.SCALAR).build();
             case "RMSprop" -> RmsProp.builder().vectorWidth(VectorWidth.SCALAR).build();
@@ -253,22 +247,22 @@ record CheckpointHeader(long steps, List<Group> groups) {
         try {
             return prototype.withNamedHyperParameters(named).stateNames();
         } catch (IllegalArgumentException invalid) {
-            throw new MalformedException("group " + group + " holds invalid hyper-parameters: " + invalid.getMessage());
+            throw new MalformedHeaderException("group " + group + " holds invalid hyper-parameters: " + invalid.getMessage());
         }
     }
 
-    private static int count(ByteBuffer in, String what) throws MalformedException {
+    private static int count(ByteBuffer in, String what) throws MalformedHeaderException {
         int count = in.getInt();
         if (count < 0) {
-            throw new MalformedException("it counts " + Integer.toUnsignedString(count) + " " + what);
+            throw new MalformedHeaderException("it counts " + Integer.toUnsignedString(count) + " " + what);
         }
         return count;
     }
 
-    private static boolean flag(ByteBuffer in) throws MalformedException {
+    private static boolean flag(ByteBuffer in) throws MalformedHeaderException {
         byte flag = in.get();
         if (flag != 0 && flag != 1) {
-            throw new MalformedException("it holds a boolean byte of " + flag + ", not 0 or 1");
+            throw new MalformedHeaderException("it holds a boolean byte of " + flag + ", not 0 or 1");
         }
         return flag == 1;
     }
@@ -279,7 +273,7 @@ record CheckpointHeader(long steps, List<Group> groups) {
         return new String(utf8, StandardCharsets.UTF_8);
     }
 
-    private static Object value(ByteBuffer in) throws MalformedException {
+    private static Object value(ByteBuffer in) throws MalformedHeaderException {
         byte type = in.get();
         return switch (type) {
             case NUMBER -> in.getDouble();
@@ -295,7 +289,7 @@ record CheckpointHeader(long steps, List<Group> groups) {
                 }
                 yield tuple;
             }
-            default -> throw new MalformedException("it holds a value of unknown type " + type);
+            default -> throw new MalformedHeaderException("it holds a value of unknown type " + type);
         };
     }
 

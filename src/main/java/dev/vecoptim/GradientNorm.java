@@ -1,5 +1,7 @@
 package dev.vecoptim;
 
+import dev.vecoptim.step.Chunk;
+import dev.vecoptim.step.ChunkRunner;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.NoFlags;
 import dev.vecoptim.kernel.NormKernel;
@@ -33,40 +35,40 @@ final class GradientNorm {
     private final NormKernel ofNorms = new NormKernel.Scalar();
 
     /** Every parameter cut into blocks, in registration order; block {@code i}'s sum of squares is sums[i]. */
-    private final List<Chunk> blocks = new ArrayList<>();
+    private final List<Chunk<Parameter>> blocks = new ArrayList<>();
     private double[] sums = new double[0];
     // What a pass does to a chunk, made once: a lambda that captured the pass's arguments would be an allocation
     // per pass. The arguments are set in these fields before the pass, which the runner publishes to its threads.
     private boolean runLaneFma;
     private float runFactor;
-    private final ChunkRunner.Action sumBlock = block ->
+    private final ChunkRunner.Action<Parameter> sumBlock = block ->
             this.sums[block.index()] = kernel.sumOfSquares(block.parameter().grad(), block.from(), block.to());
-    private final ChunkRunner.Action normOfWhole = whole -> this.norms[whole.index()] = (float) Math.sqrt(
+    private final ChunkRunner.Action<Parameter> normOfWhole = whole -> this.norms[whole.index()] = (float) Math.sqrt(
             kernel.pyTorchSumOfSquares(whole.parameter().grad(), 0, whole.to(), runLaneFma));
-    private final ChunkRunner.Action scaleChunk = chunk ->
+    private final ChunkRunner.Action<Parameter> scaleChunk = chunk ->
             kernel.scale(chunk.parameter().grad(), runFactor, chunk.from(), chunk.to());
 
     /** Every parameter, in registration order. */
     private final List<Parameter> parameters = new ArrayList<>();
     /** Every parameter whole, in PyTorch's order (group by group); parameter {@code i}'s norm is norms[i]. */
-    private final List<Chunk> wholes = new ArrayList<>();
+    private final List<Chunk<Parameter>> wholes = new ArrayList<>();
     private boolean wholesOrdered = true;
     private float[] norms = new float[0];
     private MemorySegment normsSegment = MemorySegment.ofArray(norms);
 
     /** Adds a parameter's blocks after the others'. */
     void add(Parameter parameter) {
-        blocks.addAll(ChunkRunner.cut(parameter, BLOCK, blocks.size()));
+        blocks.addAll(ChunkRunner.cut(parameter, parameter.elementCount(), parameter.confined(), BLOCK, blocks.size()));
         parameters.add(parameter);
         wholesOrdered = false;
     }
 
     /** Forgets a parameter's blocks and numbers the others again. */
     void remove(Parameter parameter) {
-        List<Chunk> kept = new ArrayList<>();
-        for (Chunk block : blocks) {
+        List<Chunk<Parameter>> kept = new ArrayList<>();
+        for (Chunk<Parameter> block : blocks) {
             if (block.parameter() != parameter) {
-                kept.add(new Chunk(block.parameter(), block.from(), block.to(), kept.size(), block.confined()));
+                kept.add(new Chunk<>(block.parameter(), block.from(), block.to(), kept.size(), block.confined()));
             }
         }
         blocks.clear();
@@ -88,7 +90,7 @@ final class GradientNorm {
         ordered.sort(Comparator.comparingInt((Parameter p) -> p.group().index()).thenComparingInt(Parameter::index));
         wholes.clear();
         for (Parameter parameter : ordered) {
-            wholes.add(ChunkRunner.whole(parameter, wholes.size()));
+            wholes.add(new Chunk<>(parameter, 0, parameter.elementCount(), wholes.size(), parameter.confined()));
         }
         norms = new float[wholes.size()];
         normsSegment = MemorySegment.ofArray(norms);
@@ -98,7 +100,7 @@ final class GradientNorm {
      * {@code torch.nn.utils.clip_grad_norm_}'s total norm of every gradient, bit for bit: PyTorch 1.13's
      * ({@code laneFma}) or 2.x's.
      */
-    float pyTorchNorm(boolean laneFma, long elements, ChunkRunner runner) {
+    float pyTorchNorm(boolean laneFma, long elements, ChunkRunner<Parameter> runner) {
         orderWholes();
         runLaneFma = laneFma;
         runner.run(wholes, elements, normOfWhole);
@@ -106,7 +108,7 @@ final class GradientNorm {
     }
 
     /** Σ g² over every gradient; each block's sum is kept for {@link #firstNonFinite}. */
-    double sumOfSquares(long elements, ChunkRunner runner) {
+    double sumOfSquares(long elements, ChunkRunner<Parameter> runner) {
         if (sums.length != blocks.size()) {
             // Sized here, not at each registration: a model registers thousands of parameters.
             sums = new double[blocks.size()];
@@ -141,7 +143,7 @@ final class GradientNorm {
     }
 
     /** {@code g = rn(g · factor)} for every gradient. */
-    void scale(List<Chunk> chunks, long elements, float factor, ChunkRunner runner) {
+    void scale(List<Chunk<Parameter>> chunks, long elements, float factor, ChunkRunner<Parameter> runner) {
         runFactor = factor;
         runner.run(chunks, elements, scaleChunk);
     }

@@ -1,5 +1,8 @@
 package dev.vecoptim;
 
+import dev.vecoptim.step.ChunkRunner;
+import dev.vecoptim.step.OneThreadAtATime;
+import dev.vecoptim.io.RefusedFileException;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -60,7 +63,7 @@ public final class Optimizer implements AutoCloseable {
     private boolean closed;
 
     private Optimizer(Builder builder) {
-        ChunkRunner runner = new ChunkRunner(builder.executor, builder.helpers, builder.parallelThreshold);
+        ChunkRunner<Parameter> runner = new ChunkRunner<>(builder.executor, builder.helpers, builder.parallelThreshold);
         registry = new ParameterRegistry(runner);
         stepper = new Stepper(builder.nonFiniteGradients, builder.maxGradNorm, runner, this, registry, groups);
     }
@@ -313,9 +316,21 @@ public final class Optimizer implements AutoCloseable {
             stepper.checkNoStepBegun(what);
             registry.checkStateOwner(call);
             action.run();
+        } catch (RefusedFileException refused) {
+            throw asCheckpointException(refused);
         } finally {
             exit();
         }
+    }
+
+    /** The refusal of the file layer as the API names it: the same message, cause and stack. */
+    private static CheckpointException asCheckpointException(RefusedFileException refused) {
+        CheckpointException checkpointException = new CheckpointException(refused.getMessage(), refused.getCause());
+        checkpointException.setStackTrace(refused.getStackTrace());
+        for (Throwable suppressed : refused.getSuppressed()) {
+            checkpointException.addSuppressed(suppressed);
+        }
+        return checkpointException;
     }
 
     /**

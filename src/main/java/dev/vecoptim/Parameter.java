@@ -1,5 +1,10 @@
 package dev.vecoptim;
 
+import dev.vecoptim.step.Chunk;
+import dev.vecoptim.step.ChunkRunner;
+import dev.vecoptim.step.OwnerThreadMemory;
+import dev.vecoptim.step.StateMemory;
+import dev.vecoptim.step.StepUpdate;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -108,6 +113,16 @@ public final class Parameter {
     /** {@return how many floats the parameter holds (PyTorch's {@code numel()})} */
     public long elementCount() {
         return elements;
+    }
+
+    /** {@return whether its memory is confined to a thread, which then runs every chunk of it} */
+    boolean confined() {
+        return OwnerThreadMemory.confined(value) || OwnerThreadMemory.confined(grad);
+    }
+
+    /** {@return this parameter cut into the chunks {@code runner} steps} */
+    List<Chunk<Parameter>> chunks(ChunkRunner<Parameter> runner) {
+        return runner.stepChunks(this, elements, confined());
     }
 
     /** {@return the steps applied to this parameter; its next step is number {@code stepCount() + 1}} */

@@ -1,5 +1,6 @@
 package dev.vecoptim;
 
+import dev.vecoptim.step.StateMemory;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;

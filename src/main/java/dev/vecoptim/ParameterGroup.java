@@ -1,5 +1,6 @@
 package dev.vecoptim;
 
+import dev.vecoptim.step.StepUpdate;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Collections;

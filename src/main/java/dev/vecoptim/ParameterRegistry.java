@@ -1,5 +1,13 @@
 package dev.vecoptim;
 
+import dev.vecoptim.step.CallerMemory;
+import dev.vecoptim.step.Chunk;
+import dev.vecoptim.step.ChunkRunner;
+import dev.vecoptim.step.Footprints;
+import dev.vecoptim.step.MixedMemoryWarning;
+import dev.vecoptim.step.OwnerThreadMemory;
+import dev.vecoptim.step.StateMemory;
+import dev.vecoptim.step.StepChecks;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -18,8 +26,8 @@ final class ParameterRegistry {
     private final StateMemory stateMemory = new StateMemory(stateArena);
     /** The state of parameters whose memory is confined to a thread, once there is one: confined to it too. */
     private OwnerThreadMemory ownerThreadMemory;
-    private final ChunkRunner runner;
-    private final Footprints footprints = new Footprints();
+    private final ChunkRunner<Parameter> runner;
+    private final Footprints<Parameter> footprints = new Footprints<>(Parameter::label);
     private final CallerMemory callerMemory = new CallerMemory();
     private final GradientNorm gradientNorm = new GradientNorm();
     private final List<Parameter> parameters = new ArrayList<>();
@@ -29,10 +37,10 @@ final class ParameterRegistry {
      * block stepped whole costs the same whatever the number of its parameters.
      */
     private final List<Parameter> stepped = new ArrayList<>();
-    private final List<Chunk> stepChunks = new ArrayList<>();
+    private final List<Chunk<Parameter>> stepChunks = new ArrayList<>();
     private long elements;
 
-    ParameterRegistry(ChunkRunner runner) {
+    ParameterRegistry(ChunkRunner<Parameter> runner) {
         this.runner = runner;
     }
 
@@ -90,9 +98,9 @@ final class ParameterRegistry {
 
     /** Holds a new parameter of its group: its memory, its gradient's norm, its elements. */
     private void hold(Parameter parameter) {
-        footprints.add(parameter);
+        footprints.add(parameter, parameter.value(), parameter.grad());
         if (parameter.block() == null) {
-            callerMemory.add(parameter);
+            callerMemory.add(parameter.value(), parameter.grad());
         }
         parameter.group().mutableParameters().add(parameter);
         parameters.add(parameter);
@@ -121,10 +129,10 @@ final class ParameterRegistry {
             ParameterBlock block = parameter.block();
             if (block != null && block.members().getFirst() == parameter && block.planWhole()) {
                 stepped.add(block.whole());
-                stepChunks.addAll(runner.stepChunks(block.whole()));
+                stepChunks.addAll(block.whole().chunks(runner));
             } else if (block == null || !block.steppedWhole()) {
                 stepped.add(parameter);
-                stepChunks.addAll(runner.stepChunks(parameter));
+                stepChunks.addAll(parameter.chunks(runner));
             }
         }
     }
@@ -164,7 +172,7 @@ final class ParameterRegistry {
         }
         footprints.remove(parameter);
         if (parameter.block() == null) {
-            callerMemory.remove(parameter);
+            callerMemory.remove(parameter.value(), parameter.grad());
         }
         parameters.remove(parameter);
         gradientNorm.remove(parameter);
@@ -251,7 +259,7 @@ final class ParameterRegistry {
     }
 
     /** {@return the chunks of {@link #stepped()}} */
-    List<Chunk> stepChunks() {
+    List<Chunk<Parameter>> stepChunks() {
         return stepChunks;
     }
 

@@ -1,5 +1,7 @@
 package dev.vecoptim;
 
+import dev.vecoptim.step.StepChecks;
+import dev.vecoptim.step.StepUpdate;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.RmsPropKernel;
 import dev.vecoptim.kernel.UpdateKernel;

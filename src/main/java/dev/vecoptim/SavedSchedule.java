@@ -1,5 +1,6 @@
 package dev.vecoptim;
 
+import dev.vecoptim.io.Json;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Optional;

@@ -1,5 +1,11 @@
 package dev.vecoptim;
 
+import dev.vecoptim.io.CheckpointReader;
+import dev.vecoptim.io.Json;
+import dev.vecoptim.io.LittleEndianFloats;
+import dev.vecoptim.io.RefusedFileException;
+import dev.vecoptim.io.Safetensors;
+import dev.vecoptim.io.SafetensorsReader;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -168,7 +174,7 @@ final class StateDictFile {
             Plan plan;
             try {
                 plan = plan(file, optimizer, parameters, reader.header());
-            } catch (CheckpointException refused) {
+            } catch (RefusedFileException refused) {
                 throw reader.refusal(refused);
             }
             MemorySegment data = reader.data(arena);
@@ -200,7 +206,7 @@ final class StateDictFile {
 
     /** Decides from the header alone whether the file fits this optimizer, and what it would load. */
     private static Plan plan(Path file, Optimizer optimizer, List<Parameter> parameters, Safetensors.Header header)
-            throws CheckpointException {
+            throws RefusedFileException {
         Map<String, String> metadata = header.metadata();
         String format = metadata.get("format");
         if (!FORMAT.equals(format)) {
@@ -225,7 +231,7 @@ final class StateDictFile {
 
     /** What the load does with each group's schedule in {@code schedules} ({@link SavedSchedule}). */
     private static List<SavedSchedule.Decision> schedules(Path file, Optimizer optimizer, Map<String, String> metadata)
-            throws CheckpointException {
+            throws RefusedFileException {
         List<?> saved = jsonList(file, metadata, SCHEDULES, false);
         if (saved != null && saved.size() != optimizer.groups().size()) {
             throw refused(file, "its " + SCHEDULES + " name " + saved.size() + " groups and this optimizer has "
@@ -238,7 +244,7 @@ final class StateDictFile {
                 decisions.add(SavedSchedule.decide(group, schedule == null ? ""
                         : new String(Json.write(schedule), StandardCharsets.UTF_8)));
             } catch (IllegalArgumentException refused) {
-                throw new CheckpointException(file + ": " + refused.getMessage(), refused);
+                throw new RefusedFileException(file + ": " + refused.getMessage(), refused);
             }
         }
         return decisions;
@@ -251,7 +257,7 @@ final class StateDictFile {
      * writer's bits.
      */
     private static List<String> semanticsWarnings(Path file, Optimizer optimizer, Map<String, String> metadata)
-            throws CheckpointException {
+            throws RefusedFileException {
         List<ParameterGroup> groups = optimizer.groups();
         List<?> recorded = jsonList(file, metadata, SEMANTICS, false);
         String torch = metadata.get(TORCH_VERSION);
@@ -302,7 +308,7 @@ final class StateDictFile {
     }
 
     private static List<Algorithm> hyperParameters(Path file, Optimizer optimizer, Map<String, String> metadata)
-            throws CheckpointException {
+            throws RefusedFileException {
         List<?> groups = jsonList(file, metadata, "param_groups", true);
         List<ParameterGroup> mine = optimizer.groups();
         if (groups.size() != mine.size()) {
@@ -342,7 +348,7 @@ final class StateDictFile {
     }
 
     private static Algorithm restoredHyperParameters(Path file, String at, Algorithm algorithm, Map<?, ?> saved)
-            throws CheckpointException {
+            throws RefusedFileException {
         Map<String, Object> mine = algorithm.namedHyperParameters();
         Map<String, Object> read = new LinkedHashMap<>();
         for (Map.Entry<?, ?> entry : saved.entrySet()) {
@@ -391,7 +397,7 @@ final class StateDictFile {
         try {
             return algorithm.withNamedHyperParameters(read);
         } catch (IllegalArgumentException invalid) {
-            throw new CheckpointException(file + ": " + at + " holds invalid hyper-parameters: " + invalid.getMessage(),
+            throw new RefusedFileException(file + ": " + at + " holds invalid hyper-parameters: " + invalid.getMessage(),
                     invalid);
         }
     }
@@ -408,7 +414,7 @@ final class StateDictFile {
     }
 
     private static List<?> jsonList(Path file, Map<String, String> metadata, String key, boolean required)
-            throws CheckpointException {
+            throws RefusedFileException {
         String text = metadata.get(key);
         if (text == null) {
             if (required) {
@@ -422,11 +428,11 @@ final class StateDictFile {
             }
             throw refused(file, "its " + key + " is not a JSON list");
         } catch (IllegalArgumentException malformed) {
-            throw new CheckpointException(file + ": its " + key + " is not JSON: " + malformed.getMessage(), malformed);
+            throw new RefusedFileException(file + ": its " + key + " is not JSON: " + malformed.getMessage(), malformed);
         }
     }
 
-    private static Long declaredSteps(Path file, Map<String, String> metadata) throws CheckpointException {
+    private static Long declaredSteps(Path file, Map<String, String> metadata) throws RefusedFileException {
         String text = metadata.get("step_count");
         if (text == null) {
             return null;
@@ -442,7 +448,7 @@ final class StateDictFile {
     }
 
     private static Map<Integer, Map<String, Safetensors.Tensor>> stateByParameter(Path file,
-            List<Parameter> parameters, Map<String, Safetensors.Tensor> tensors) throws CheckpointException {
+            List<Parameter> parameters, Map<String, Safetensors.Tensor> tensors) throws RefusedFileException {
         Map<Integer, Map<String, Safetensors.Tensor>> state = new HashMap<>();
         for (Safetensors.Tensor tensor : tensors.values()) {
             Matcher name = STATE_NAME.matcher(tensor.name());
@@ -477,7 +483,7 @@ final class StateDictFile {
 
     /** Checks what the header says of parameter {@code parameter}'s entries: their names, dtypes and sizes. */
     private static void checkEntries(Path file, String at, Parameter parameter, Map<String, Safetensors.Tensor> tensors)
-            throws CheckpointException {
+            throws RefusedFileException {
         if (tensors.isEmpty()) {
             return;
         }
@@ -511,7 +517,7 @@ final class StateDictFile {
      * least 1).
      */
     private static long checkValues(Path file, String at, Parameter parameter, Map<String, Safetensors.Tensor> tensors,
-                                    MemorySegment data, Long declared) throws CheckpointException {
+                                    MemorySegment data, Long declared) throws RefusedFileException {
         if (!tensors.isEmpty()) {
             for (String name : parameter.scalarNames()) {
                 double value = number(tensors.get(name), data);
@@ -535,7 +541,7 @@ final class StateDictFile {
     }
 
     /** Checks that {@code tensor} holds one number of a dtype {@link #number} reads. */
-    private static void checkOneNumber(Path file, String name, Safetensors.Tensor tensor) throws CheckpointException {
+    private static void checkOneNumber(Path file, String name, Safetensors.Tensor tensor) throws RefusedFileException {
         if (tensor.elements() != 1) {
             throw refused(file, name + " has " + tensor.elements() + " elements, not one");
         }
@@ -593,7 +599,7 @@ final class StateDictFile {
         }
     }
 
-    private static CheckpointException refused(Path file, String reason) {
-        return new CheckpointException(file + ": " + reason);
+    private static RefusedFileException refused(Path file, String reason) {
+        return new RefusedFileException(file + ": " + reason);
     }
 }

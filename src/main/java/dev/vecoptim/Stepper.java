@@ -1,5 +1,7 @@
 package dev.vecoptim;
 
+import dev.vecoptim.step.Chunk;
+import dev.vecoptim.step.ChunkRunner;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -16,7 +18,7 @@ import java.util.Set;
 final class Stepper {
     private final NonFiniteGradients nonFiniteGradients;
     private final double maxGradNorm;
-    private final ChunkRunner runner;
+    private final ChunkRunner<Parameter> runner;
     private final Optimizer owner;
     private final ParameterRegistry registry;
     private final List<ParameterGroup> groups;
@@ -28,7 +30,7 @@ final class Stepper {
     private double[] stepLrs = new double[0];
     private long steps;
 
-    Stepper(NonFiniteGradients nonFiniteGradients, double maxGradNorm, ChunkRunner runner, Optimizer owner,
+    Stepper(NonFiniteGradients nonFiniteGradients, double maxGradNorm, ChunkRunner<Parameter> runner, Optimizer owner,
             ParameterRegistry registry, List<ParameterGroup> groups) {
         this.owner = owner;
         this.nonFiniteGradients = nonFiniteGradients;
@@ -129,12 +131,12 @@ final class Stepper {
             partElements += parameter.elementCount();
         }
         startStep();
-        List<Chunk> chunks = new ArrayList<>();
+        List<Chunk<Parameter>> chunks = new ArrayList<>();
         for (Parameter parameter : part) {
             // Stepping a member of a block stepped whole parts the block (its new step count is its own), and
             // its whole no longer stands for it: plan again once the step is complete and the counts agree.
             replanWhenComplete |= parameter.block() != null && parameter.block().steppedWhole();
-            chunks.addAll(runner.stepChunks(parameter));
+            chunks.addAll(parameter.chunks(runner));
         }
         update(part, chunks, partElements);
         steppedThisStep.addAll(part);
@@ -153,7 +155,7 @@ final class Stepper {
      * Steps {@code updated} (parameters, or blocks' wholes) whose chunks are {@code chunks}: scalars started at
      * step 1, the chunks run, then each one's step count and scalars moved on.
      */
-    private void update(List<Parameter> updated, List<Chunk> chunks, long chunkElements) {
+    private void update(List<Parameter> updated, List<Chunk<Parameter>> chunks, long chunkElements) {
         // Indexed loops: an iterator is an allocation until C2 compiles the step, which a step of 16M floats takes
         // minutes to reach.
         for (int p = 0; p < updated.size(); p++) {

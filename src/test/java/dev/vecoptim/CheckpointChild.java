@@ -1,5 +1,6 @@
 package dev.vecoptim;
 
+import dev.vecoptim.io.CheckpointReader;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;

@@ -1,5 +1,6 @@
 package dev.vecoptim;
 
+import dev.vecoptim.io.CheckpointReader;
 import static dev.vecoptim.CheckpointFiles.state;
 import static dev.vecoptim.CheckpointFiles.trained;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;

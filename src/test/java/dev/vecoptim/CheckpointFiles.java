@@ -1,5 +1,7 @@
 package dev.vecoptim;
 
+import dev.vecoptim.io.CheckpointReader;
+import dev.vecoptim.io.MalformedHeaderException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -96,7 +98,7 @@ final class CheckpointFiles {
         CheckpointHeader header;
         try {
             header = CheckpointHeader.read(bytes.getInt(8), ByteBuffer.wrap(oldHeader));
-        } catch (CheckpointHeader.MalformedException e) {
+        } catch (MalformedHeaderException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
         ByteBuffer newHeader = change.apply(header).write();

@@ -1,5 +1,7 @@
 package dev.vecoptim;
 
+import dev.vecoptim.io.RefusedFileException;
+import dev.vecoptim.io.CheckpointReader;
 import static dev.vecoptim.CheckpointFiles.crafted;
 import static dev.vecoptim.CheckpointFiles.state;
 import static dev.vecoptim.CheckpointFiles.trained;
@@ -66,6 +68,19 @@ class CheckpointReaderTest {
             for (int readBytes : new int[] {7, 1 << 20}) {
                 assertRefused(other, file, readBytes, "is damaged, truncated, or was changed while it was read");
             }
+        }
+    }
+
+    @Test
+    void theApiRefusesAsACheckpointExceptionWithTheFileLayersMessageCauseAndStack() throws IOException {
+        Path file = Files.write(directory.resolve("short.ckpt"), new byte[] {'V', 'E', 'C'});
+        try (Optimizer empty = Optimizer.builder().build()) {
+            RefusedFileException below = assertThrows(RefusedFileException.class,
+                    () -> Checkpoint.load(empty, file, CheckpointReader.READ_BYTES, new RecordingLogger()));
+            CheckpointException thrown = assertThrows(CheckpointException.class, () -> empty.load(file));
+            assertEquals(below.getMessage(), thrown.getMessage());
+            assertEquals(CheckpointReader.class.getName(), thrown.getStackTrace()[0].getClassName(),
+                    "the stack is where the file was refused, not where the API renamed the refusal");
         }
     }
 
@@ -236,7 +251,7 @@ class CheckpointReaderTest {
     }
 
     private static void assertRefused(Optimizer optimizer, Path file, int readBytes, String message) {
-        CheckpointException thrown = assertThrows(CheckpointException.class,
+        RefusedFileException thrown = assertThrows(RefusedFileException.class,
                 () -> Checkpoint.load(optimizer, file, readBytes, new RecordingLogger()));
         assertTrue(thrown.getMessage().contains(message), () -> "'" + thrown.getMessage() + "' lacks '" + message + "'");
     }

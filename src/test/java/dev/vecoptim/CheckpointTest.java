@@ -1,5 +1,7 @@
 package dev.vecoptim;
 
+import dev.vecoptim.io.CheckpointReader;
+import dev.vecoptim.io.LittleEndianFloats;
 import static dev.vecoptim.CheckpointFiles.rewriteHeader;
 import static dev.vecoptim.CheckpointFiles.state;
 import static dev.vecoptim.CheckpointFiles.trained;

@@ -1,5 +1,8 @@
 package dev.vecoptim;
 
+import dev.vecoptim.io.CheckpointReader;
+import dev.vecoptim.io.Safetensors;
+import dev.vecoptim.io.SafetensorsReader;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -1,5 +1,8 @@
 package dev.vecoptim;
 
+import dev.vecoptim.io.RefusedFileException;
+import dev.vecoptim.io.CheckpointReader;
+import dev.vecoptim.io.SafetensorsReader;
 import static dev.vecoptim.CheckpointFiles.filled;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -93,7 +96,7 @@ class SavedScheduleTest {
             Path file = saved(trained, format);
             load(same, file, format, new RecordingLogger());
             assertEquals(2, same.stepCount());
-            CheckpointException refused = assertThrows(CheckpointException.class,
+            RefusedFileException refused = assertThrows(RefusedFileException.class,
                     () -> load(other, file, format, new RecordingLogger()));
             assertTrue(refused.getMessage().endsWith("group 0's schedule is LinearWarmup(warmup_steps=3,"
                     + " start_factor=0.25, then=CosineAnnealingLR(lr=0.01, T_max=20, eta_min=0.0001)) in the file and"

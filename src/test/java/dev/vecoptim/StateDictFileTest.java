@@ -1,5 +1,8 @@
 package dev.vecoptim;
 
+import dev.vecoptim.io.LittleEndianFloats;
+import dev.vecoptim.io.Safetensors;
+import dev.vecoptim.io.SafetensorsReader;
 import static dev.vecoptim.CheckpointFiles.filled;
 import static dev.vecoptim.CheckpointFiles.state;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;

@@ -1,5 +1,7 @@
 package dev.vecoptim;
 
+import dev.vecoptim.io.Json;
+import dev.vecoptim.io.Safetensors;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -10,9 +12,11 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.net.URISyntaxException;
 import java.net.URL;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -38,25 +42,40 @@ class StateDictFixturesTest {
     /** Where the test writes vecoptim's files, for the script's check. */
     private static final Path WRITTEN = Path.of(System.getProperty("vecoptim.basedir", "."), "target", "state_dict");
 
-    /** The optimizers as the script builds them, with the script's flags; their numbers come from the files. */
+    /**
+     * Every optimizer of the registry under each semantics, as the script built it: its hyper-parameters read from
+     * its recorded file's {@code param_groups}, a flag that version of PyTorch lacks being false.
+     */
     static Stream<Arguments> optimizers() {
-        return Stream.of(Semantics.values()).flatMap(semantics -> {
-            boolean decoupled = semantics == Semantics.PYTORCH_2;
-            return Stream.of(
-                    Arguments.of("SGD", Sgd.builder(0.1).momentum(0.5).nesterov(true).build()),
-                    Arguments.of("RMSprop", RmsProp.builder().centered(true).momentum(0.1).build()),
-                    Arguments.of("Adam", Adam.builder().amsgrad(true).build()),
-                    Arguments.of("AdamW", Adam.adamWBuilder().build()),
-                    Arguments.of("Adagrad", Adagrad.builder().build()),
-                    Arguments.of("Adadelta", Adadelta.builder().build()),
-                    Arguments.of("Adamax", Adamax.builder().build()),
-                    Arguments.of("NAdam", NAdam.builder().decoupledWeightDecay(decoupled).build()),
-                    Arguments.of("RAdam", RAdam.builder().decoupledWeightDecay(decoupled).build()),
-                    Arguments.of("ASGD", Asgd.builder().build()),
-                    Arguments.of("Rprop", Rprop.builder().build()))
-                    .map(arguments -> Arguments.of(semantics, arguments.get()[0],
-                            ((Algorithm) arguments.get()[1]).withSemantics(semantics)));
-        });
+        return Stream.of(Semantics.values()).flatMap(semantics -> Optimizers.pyTorchNames().stream().map(name -> {
+            Algorithm defaults = Optimizers.defaults(name);
+            Map<String, Object> recorded = recordedGroup(version(semantics) + "/" + name);
+            Map<String, Object> named = new LinkedHashMap<>(defaults.namedHyperParameters());
+            named.replaceAll((key, value) -> recorded.containsKey(key) ? typed(recorded.get(key))
+                    : value instanceof Boolean ? false : value);
+            return Arguments.of(semantics, name, defaults.withNamedHyperParameters(named).withSemantics(semantics));
+        }));
+    }
+
+    /** The first of {@code param_groups} that PyTorch wrote when it resumed. */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> recordedGroup(String name) {
+        try (Arena arena = Arena.ofConfined()) {
+            String groups = SafetensorsEdit.read(fixture(name, "pytorch-state-" + RESUMED_AT), arena).metadata()
+                    .get("param_groups");
+            return ((List<Map<String, Object>>) Json.parse(groups.getBytes(StandardCharsets.UTF_8))).getFirst();
+        } catch (IOException | URISyntaxException e) {
+            throw new IllegalStateException(name + "'s recorded state dict cannot be read", e);
+        }
+    }
+
+    /** A JSON value as the hyper-parameters hold it: numbers as doubles, lists of numbers as tuples. */
+    private static Object typed(Object json) {
+        return switch (json) {
+            case Number number -> number.doubleValue();
+            case List<?> numbers -> numbers.stream().mapToDouble(number -> ((Number) number).doubleValue()).toArray();
+            default -> json;
+        };
     }
 
     /** Where the script writes each PyTorch's files: {@code 2.6/} or {@code 1.13/}. */

@@ -1,5 +1,8 @@
 package dev.vecoptim;
 
+import dev.vecoptim.io.RefusedFileException;
+import dev.vecoptim.io.Json;
+import dev.vecoptim.io.SafetensorsReader;
 import static dev.vecoptim.CheckpointFiles.filled;
 import static dev.vecoptim.CheckpointFiles.state;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -150,7 +153,7 @@ class StateDictIntegrityTest {
             saved.saveStateDict(file);
             List<Object> before = state(target);
             long[] asked = {-1};
-            CheckpointException refused = assertThrows(CheckpointException.class, () -> StateDictFile.load(target, file,
+            RefusedFileException refused = assertThrows(RefusedFileException.class, () -> StateDictFile.load(target, file,
                     () -> new Arena() {
                         private final Arena own = Arena.ofConfined();
 
@@ -269,7 +272,7 @@ class StateDictIntegrityTest {
     private static void assertRefusedReadingOnlyTheHeader(Optimizer optimizer, Path file, String message)
             throws IOException {
         AtomicReference<CountingChannel> opened = new AtomicReference<>();
-        CheckpointException refused = assertThrows(CheckpointException.class, () -> StateDictFile.load(optimizer, file,
+        RefusedFileException refused = assertThrows(RefusedFileException.class, () -> StateDictFile.load(optimizer, file,
                 Arena::ofConfined, path -> {
                     opened.set(CountingChannel.open(path));
                     return opened.get();

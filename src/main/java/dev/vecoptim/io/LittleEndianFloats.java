@@ -1,4 +1,4 @@
-package dev.vecoptim;
+package dev.vecoptim.io;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -14,13 +14,13 @@ import java.util.zip.Checksum;
  * with, and how state buffers go out, through a buffer of {@link #COPY_FLOATS} at a time (checkpoints and
  * safetensors state dicts alike).
  */
-final class LittleEndianFloats {
-    static final ValueLayout.OfFloat LAYOUT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+public final class LittleEndianFloats {
+    public static final ValueLayout.OfFloat LAYOUT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Floats copied per write. */
-    static final int COPY_FLOATS = 1 << 18;
+    public static final int COPY_FLOATS = 1 << 18;
 
     /** Where written bytes go: a channel, and a checksum of the file. */
-    interface Sink {
+    public interface Sink {
         void write(ByteBuffer bytes) throws IOException;
     }
 
@@ -30,19 +30,19 @@ final class LittleEndianFloats {
     /**
      * An arena for the memory a save or load works through. Shared, not confined: accesses to confined memory
      * anywhere in the JVM make C2 compile the step loops over shared memory into code that traps again and again
-     * ({@link OwnerThreadMemory}).
+     * (the API's {@code OwnerThreadMemory} says more).
      */
-    static Arena stagingArena() {
+    public static Arena stagingArena() {
         return Arena.ofShared();
     }
 
     /** A buffer for {@link #write}: {@link #COPY_FLOATS} floats. */
-    static MemorySegment buffer(Arena arena) {
+    public static MemorySegment buffer(Arena arena) {
         return arena.allocate((long) COPY_FLOATS * Float.BYTES, Float.BYTES);
     }
 
     /** Writes the native-order floats of {@code floats} to {@code sink}, little-endian, through {@code buffer}. */
-    static void write(MemorySegment floats, MemorySegment buffer, Sink sink) throws IOException {
+    public static void write(MemorySegment floats, MemorySegment buffer, Sink sink) throws IOException {
         long count = floats.byteSize() / Float.BYTES;
         for (long from = 0; from < count; from += COPY_FLOATS) {
             int chunk = (int) Math.min(COPY_FLOATS, count - from);
@@ -52,13 +52,13 @@ final class LittleEndianFloats {
     }
 
     /** Adds {@code bytes} to {@code checksum}, then writes them all. */
-    static void writeAll(FileChannel out, Checksum checksum, ByteBuffer bytes) throws IOException {
+    public static void writeAll(FileChannel out, Checksum checksum, ByteBuffer bytes) throws IOException {
         checksum.update(bytes.duplicate());
         writeAll(out, bytes);
     }
 
     /** Writes every byte of {@code bytes}: a channel may take fewer per call. */
-    static void writeAll(FileChannel out, ByteBuffer bytes) throws IOException {
+    public static void writeAll(FileChannel out, ByteBuffer bytes) throws IOException {
         while (bytes.hasRemaining()) {
             out.write(bytes);
         }

@@ -1,4 +1,4 @@
-package dev.vecoptim;
+package dev.vecoptim.io;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -24,14 +24,26 @@ import java.util.zip.CRC32C;
  * <p>Every refusal after the first 16 bytes first checks the file's CRC32C, so that a damaged file is
  * called damaged rather than, say, of another optimizer.
  */
-final class CheckpointReader implements AutoCloseable {
-    static final byte[] MAGIC = {'V', 'E', 'C', 'O', 'P', 'T', 'I', 'M'};
-    static final int VERSION = 3;
-    static final int PREAMBLE = MAGIC.length + 2 * Integer.BYTES;
-    static final int ALIGNMENT = 64;
+public final class CheckpointReader<H extends CheckpointReader.Header> implements AutoCloseable {
+    /** What a checkpoint's header says of the rest of the file. */
+    public interface Header {
+        /** {@return the bytes of the payload the header describes} */
+        long payloadBytes();
+    }
+
+    /** How a header of each format version is read. */
+    public interface HeaderFormat<H> {
+        H read(int version, ByteBuffer bytes) throws MalformedHeaderException;
+    }
+
+
+    public static final byte[] MAGIC = {'V', 'E', 'C', 'O', 'P', 'T', 'I', 'M'};
+    public static final int VERSION = 3;
+    public static final int PREAMBLE = MAGIC.length + 2 * Integer.BYTES;
+    public static final int ALIGNMENT = 64;
     private static final int CRC_BYTES = Integer.BYTES;
     /** The largest read at once: a ByteBuffer holds at most 2^31 − 1 bytes. */
-    static final int READ_BYTES = 1 << 30;
+    public static final int READ_BYTES = 1 << 30;
     /** The buffer a refusal checks the CRC32C through, so that it needs no memory the size of the file. */
     private static final int CHECK_BYTES = 1 << 16;
 
@@ -43,15 +55,17 @@ final class CheckpointReader implements AutoCloseable {
     private int version;
     private int headerLength;
     private byte[] headerBytes;
-    private CheckpointHeader header;
+    private final HeaderFormat<H> format;
+    private H header;
 
-    private CheckpointReader(Path file, FileChannel channel, int readBytes) throws IOException {
+    private CheckpointReader(Path file, FileChannel channel, int readBytes, HeaderFormat<H> format) throws IOException {
         this.file = file;
+        this.format = format;
         this.channel = channel;
         this.readBytes = readBytes;
         this.size = channel.size();
         if (size < PREAMBLE + CRC_BYTES) {
-            throw new CheckpointException(file + " is not a vecoptim checkpoint: it has " + size + " bytes");
+            throw new RefusedFileException(file + " is not a vecoptim checkpoint: it has " + size + " bytes");
         }
         preamble = readAt(0, PREAMBLE);
     }
@@ -60,19 +74,20 @@ final class CheckpointReader implements AutoCloseable {
      * Opens a checkpoint and reads its header; {@link #payload} will read at most {@code readBytes} at once
      * ({@link #READ_BYTES}; tests read in small pieces to reach every piece of the loops).
      *
-     * @throws CheckpointException if it is not a regular file, not a checkpoint, of an unknown format version,
+     * @throws RefusedFileException if it is not a regular file, not a checkpoint, of an unknown format version,
      *     or damaged
      */
-    static CheckpointReader open(Path path, int readBytes) throws IOException {
+    public static <H extends Header> CheckpointReader<H> open(Path path, int readBytes, HeaderFormat<H> format)
+            throws IOException {
         Path file = path.toAbsolutePath();
         BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
         if (!attributes.isRegularFile()) {
-            throw new CheckpointException(file + (attributes.isDirectory() ? " is a directory" : " is not a regular file")
+            throw new RefusedFileException(file + (attributes.isDirectory() ? " is a directory" : " is not a regular file")
                     + ", not a checkpoint");
         }
         FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
         try {
-            CheckpointReader reader = new CheckpointReader(file, channel, readBytes);
+            CheckpointReader<H> reader = new CheckpointReader<>(file, channel, readBytes, format);
             reader.readHeader();
             return reader;
         } catch (IOException | RuntimeException | Error e) {
@@ -86,13 +101,13 @@ final class CheckpointReader implements AutoCloseable {
             long safetensorsHeader = ByteBuffer.wrap(preamble).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
             boolean safetensors = preamble[MAGIC.length] == '{' && safetensorsHeader > 0
                     && safetensorsHeader <= size - MAGIC.length;
-            throw new CheckpointException(file + " is not a vecoptim checkpoint (no VECOPTIM magic)" + (safetensors
+            throw new RefusedFileException(file + " is not a vecoptim checkpoint (no VECOPTIM magic)" + (safetensors
                     ? ": it is a safetensors file, which Optimizer.loadStateDict(path) loads if it is a state dict" : ""));
         }
         ByteBuffer numbers = ByteBuffer.wrap(preamble, MAGIC.length, 2 * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         version = numbers.getInt();
         if (version < 1 || version > VERSION) {
-            throw new CheckpointException(file + " is format version " + Integer.toUnsignedString(version)
+            throw new RefusedFileException(file + " is format version " + Integer.toUnsignedString(version)
                     + "; this vecoptim reads versions 1 to " + VERSION);
         }
         headerLength = numbers.getInt();
@@ -102,8 +117,8 @@ final class CheckpointReader implements AutoCloseable {
         }
         headerBytes = readAt(PREAMBLE, headerLength);
         try {
-            header = CheckpointHeader.read(version, ByteBuffer.wrap(headerBytes));
-        } catch (CheckpointHeader.MalformedException malformed) {
+            header = format.read(version, ByteBuffer.wrap(headerBytes));
+        } catch (MalformedHeaderException malformed) {
             throw refusal(malformed.getMessage());
         }
         // payloadBytes() < 2^63 was checked; the header and its padding add less than 2^32.
@@ -114,26 +129,26 @@ final class CheckpointReader implements AutoCloseable {
         }
     }
 
-    int version() {
+    public int version() {
         return version;
     }
 
-    CheckpointHeader header() {
+    public H header() {
         return header;
     }
 
     /** Why the file is refused: {@code reason} if its CRC32C is right, else that it is damaged. */
-    CheckpointException refusal(String reason) throws IOException {
-        return crcMatches() ? new CheckpointException(file + ": " + reason) : damaged();
+    public RefusedFileException refusal(String reason) throws IOException {
+        return crcMatches() ? new RefusedFileException(file + ": " + reason) : damaged();
     }
 
     /**
      * Reads the rest of the file into memory of {@code arena}, checks the CRC32C of the whole file, and returns
      * the payload: every state buffer, little-endian, in the header's order.
      *
-     * @throws CheckpointException if the file is damaged, or changed while it was read
+     * @throws RefusedFileException if the file is damaged, or changed while it was read
      */
-    MemorySegment payload(Arena arena) throws IOException {
+    public MemorySegment payload(Arena arena) throws IOException {
         long restStart = PREAMBLE + (long) headerLength;
         MemorySegment rest = arena.allocate(size - restStart, ALIGNMENT);
         readFully(file, channel, restStart, rest, readBytes);
@@ -155,15 +170,15 @@ final class CheckpointReader implements AutoCloseable {
      * Fills {@code into} with the bytes of {@code channel} from {@code position}, reading at most {@code readBytes}
      * at once.
      *
-     * @throws CheckpointException naming {@code file} if it ends before {@code into} is full
+     * @throws RefusedFileException naming {@code file} if it ends before {@code into} is full
      */
-    static void readFully(Path file, FileChannel channel, long position, MemorySegment into, int readBytes)
+    public static void readFully(Path file, FileChannel channel, long position, MemorySegment into, int readBytes)
             throws IOException {
         for (long from = 0; from < into.byteSize(); ) {
             ByteBuffer window = into.asSlice(from, Math.min(readBytes, into.byteSize() - from)).asByteBuffer();
             while (window.hasRemaining()) {
                 if (channel.read(window, position + from + window.position()) < 0) {
-                    throw new CheckpointException(file + " became shorter while it was read; nothing was loaded");
+                    throw new RefusedFileException(file + " became shorter while it was read; nothing was loaded");
                 }
             }
             from += window.capacity();
@@ -174,12 +189,12 @@ final class CheckpointReader implements AutoCloseable {
         return align(PREAMBLE + (long) headerLength);
     }
 
-    static long align(long offset) {
+    public static long align(long offset) {
         return (offset + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
     }
 
-    private CheckpointException damaged() {
-        return new CheckpointException(file + " is damaged, truncated, or was changed while it was read: its CRC32C"
+    private RefusedFileException damaged() {
+        return new RefusedFileException(file + " is damaged, truncated, or was changed while it was read: its CRC32C"
                 + " does not match its contents");
     }
 

@@ -1,4 +1,4 @@
-package dev.vecoptim;
+package dev.vecoptim.step;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -17,9 +17,9 @@ import java.util.Arrays;
  * parameters registered one after another lie one after another too, as the step walks them: Adam over 65536
  * parameters of 256 floats in the caller's memory went from 25 to 31–36 steps/s here.
  */
-final class StateMemory {
+public final class StateMemory {
     /** From this size on, allocations are whole pages of their own and are skewed; below, they are carved. */
-    static final long SKEWED_FROM = 1 << 16;
+    public static final long SKEWED_FROM = 1 << 16;
     private static final long PAGE = 4096;
     private static final long SKEW = 9 * 64;
     /** Slabs start at this size and double up to the largest, so a small optimizer keeps little memory idle. */
@@ -31,7 +31,7 @@ final class StateMemory {
     private MemorySegment[] slabs = new MemorySegment[0];
     private long[] taken = new long[0];
 
-    StateMemory(Arena arena) {
+    public StateMemory(Arena arena) {
         this.arena = arena;
     }
 
@@ -39,7 +39,7 @@ final class StateMemory {
      * {@code bytes} of zeroed memory, 64-byte aligned, for buffer number {@code stream} of those a step reads
      * together (value 0, gradient 1, state buffers from 2).
      */
-    MemorySegment allocate(long bytes, int stream) {
+    public MemorySegment allocate(long bytes, int stream) {
         if (bytes >= SKEWED_FROM) {
             return skewed(bytes, stream);
         }

@@ -1,4 +1,4 @@
-package dev.vecoptim;
+package dev.vecoptim.step;
 
 import dev.vecoptim.kernel.Vectorization;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * memory, 330 after a model in confined memory had been stepped). HotSpot's
  * {@code -XX:-UseProfiledLoopPredicate} prevents it, at no cost measured on the kernels.
  */
-final class MixedMemoryWarning {
+public final class MixedMemoryWarning {
     private static final System.Logger LOG = System.getLogger("dev.vecoptim");
     private static final AtomicBoolean CONFINED = new AtomicBoolean();
     private static final AtomicBoolean OWNERLESS = new AtomicBoolean();
@@ -22,7 +22,7 @@ final class MixedMemoryWarning {
     }
 
     /** Notes that {@code label}, a parameter in memory of the kind {@code confined} says, was registered. */
-    static void registered(String label, boolean confined) {
+    public static void registered(String label, boolean confined) {
         (confined ? CONFINED : OWNERLESS).set(true);
         if (CONFINED.get() && OWNERLESS.get() && !WARNED.getAndSet(true) && Vectorization.profiledLoopPredication()) {
             LOG.log(System.Logger.Level.WARNING, label + " is in memory " + (confined ? "confined to a thread" : "of no"

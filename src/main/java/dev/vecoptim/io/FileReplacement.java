@@ -1,4 +1,4 @@
-package dev.vecoptim;
+package dev.vecoptim.io;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -35,9 +35,9 @@ import java.util.regex.Pattern;
  *     holding our signature, not written for a minute, and unlocked (the lock dies with its process).
  * </ul>
  */
-final class FileReplacement implements AutoCloseable {
+public final class FileReplacement implements AutoCloseable {
     /** How long a temporary file must have been left alone before it counts as abandoned. */
-    static final Duration ABANDONED_AFTER = Duration.ofMinutes(1);
+    public static final Duration ABANDONED_AFTER = Duration.ofMinutes(1);
     private static final int MAX_LINKS = 40;
     /** Temporary files this JVM is writing: never opened by the cleanup, whose close would drop their lock. */
     private static final Set<Path> WRITING = ConcurrentHashMap.newKeySet();
@@ -59,7 +59,7 @@ final class FileReplacement implements AutoCloseable {
      *
      * @throws FileSystemException naming {@code file} if it is a directory or another non-regular file
      */
-    static FileReplacement begin(Path file, int signatureAt, byte[] signature) throws IOException {
+    public static FileReplacement begin(Path file, int signatureAt, byte[] signature) throws IOException {
         Path target = followLinks(file);
         if (Files.exists(target) && !Files.isRegularFile(target)) {
             throw new FileSystemException(file.toAbsolutePath().toString(), null, Files.isDirectory(target)
@@ -90,12 +90,12 @@ final class FileReplacement implements AutoCloseable {
     }
 
     /** Where the bytes go until {@link #commit()}. */
-    FileChannel channel() {
+    public FileChannel channel() {
         return channel;
     }
 
     /** Forces the written bytes to disk and moves them over the target in one step. */
-    void commit() throws IOException {
+    public void commit() throws IOException {
         channel.force(true);
         channel.close();
         Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE);

@@ -1,4 +1,4 @@
-package dev.vecoptim;
+package dev.vecoptim.step;
 
 import java.lang.foreign.MemorySegment;
 import java.util.List;
@@ -7,12 +7,12 @@ import java.util.List;
  * The checks every step makes before its first write, so that a refused step changes nothing. Fixed
  * arity rather than varargs: a step allocates nothing. A null state buffer is one the step does not use.
  */
-final class StepChecks {
+public final class StepChecks {
     private StepChecks() {
     }
 
     /** Fails if a buffer the step needs is missing. */
-    static <T> T required(T buffer, String name, String because) {
+    public static <T> T required(T buffer, String name, String because) {
         if (buffer == null) {
             throw new NullPointerException(name + " must not be null" + because);
         }
@@ -23,7 +23,7 @@ final class StepChecks {
      * Checks the step number and every buffer (alive, accessible from this thread, whole floats, as long as
      * {@code param}, writable when written, disjoint from every other) and returns the element count.
      */
-    static long elements(long step, MemorySegment param, MemorySegment grad,
+    public static long elements(long step, MemorySegment param, MemorySegment grad,
                          String name1, MemorySegment state1, String name2, MemorySegment state2,
                          String name3, MemorySegment state3) {
         if (step < 1) {
@@ -60,7 +60,7 @@ final class StepChecks {
      * MemorySegment)} for any number of state buffers, named by {@code names}, followed by one-float scalars named
      * by {@code scalarNames}.
      */
-    static long elements(long step, MemorySegment param, MemorySegment grad, List<String> names,
+    public static long elements(long step, MemorySegment param, MemorySegment grad, List<String> names,
                          List<String> scalarNames, MemorySegment[] state) {
         required(state, "state", "");
         int buffers = names.size();
@@ -93,7 +93,7 @@ final class StepChecks {
      * Checks a scalar of a typed step: one writable float, alive, accessible from this thread and disjoint from
      * the other buffers of the step (null ones are those it does not use).
      */
-    static void scalar(String name, MemorySegment scalar, MemorySegment param, MemorySegment grad,
+    public static void scalar(String name, MemorySegment scalar, MemorySegment param, MemorySegment grad,
                        String otherName1, MemorySegment other1, String otherName2, MemorySegment other2) {
         required(scalar, name, "");
         oneFloat(name, usable(name, scalar, true));
@@ -137,7 +137,7 @@ final class StepChecks {
      * Fails if {@code buffer} lies over a Java array of another type than {@code float[]} or {@code byte[]}: its
      * elements would be read as floats. (A read-only heap segment does not show its array, and passes.)
      */
-    static void floats(String name, MemorySegment buffer) {
+    public static void floats(String name, MemorySegment buffer) {
         if (!buffer.isNative()) {
             Object array = buffer.heapBase().orElse(null);
             if (array != null && !(array instanceof float[]) && !(array instanceof byte[])) {

@@ -1,4 +1,4 @@
-package dev.vecoptim;
+package dev.vecoptim.step;
 
 import dev.vecoptim.kernel.UpdateKernel;
 import java.lang.foreign.MemorySegment;
@@ -10,9 +10,9 @@ import java.lang.foreign.MemorySegment;
  *
  * @param <C> the optimizer's kernel coefficients
  */
-final class StepUpdate<C> {
+public final class StepUpdate<C> {
     /** How an optimizer works out a step: fills in the coefficients and returns the kernel that runs them. */
-    interface Preparation<C> {
+    public interface Preparation<C> {
         UpdateKernel<C> prepare(double lr, long step, C coefficients);
     }
 
@@ -22,24 +22,24 @@ final class StepUpdate<C> {
     private final MemorySegment[] typedState;
     private UpdateKernel<C> kernel;
 
-    StepUpdate(C coefficients, Preparation<C> preparation, int stateSegments) {
+    public StepUpdate(C coefficients, Preparation<C> preparation, int stateSegments) {
         this.coefficients = coefficients;
         this.preparation = preparation;
         this.typedState = new MemorySegment[stateSegments];
     }
 
     /** Works out step number {@code step} at learning rate {@code lr}. */
-    void prepare(double lr, long step) {
+    public void prepare(double lr, long step) {
         kernel = preparation.prepare(lr, step, coefficients);
     }
 
     /** Applies the step prepared last to elements [from, to) of buffers already checked. */
-    void apply(MemorySegment param, MemorySegment grad, MemorySegment[] state, long from, long to) {
+    public void apply(MemorySegment param, MemorySegment grad, MemorySegment[] state, long from, long to) {
         kernel.step(param, grad, state, coefficients, from, to);
     }
 
     /** The array a typed step of this thread lays its buffers out in; it empties it when done. */
-    MemorySegment[] typedState() {
+    public MemorySegment[] typedState() {
         return typedState;
     }
 }

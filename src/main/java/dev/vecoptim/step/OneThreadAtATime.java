@@ -1,4 +1,4 @@
-package dev.vecoptim;
+package dev.vecoptim.step;
 
 import java.util.ConcurrentModificationException;
 import java.util.concurrent.atomic.AtomicReference;
@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * state silently: one compare-and-set per call, not a lock. The caller learns at once, the other thread's
  * call goes on undisturbed.
  */
-final class OneThreadAtATime {
+public final class OneThreadAtATime {
     private final AtomicReference<Thread> inside = new AtomicReference<>();
     private volatile String insideCall;
 
@@ -18,7 +18,7 @@ final class OneThreadAtATime {
      * @throws ConcurrentModificationException if another thread is inside
      * @throws IllegalStateException if this thread is inside already: a callback (a schedule) called back in
      */
-    void enter(String call) {
+    public void enter(String call) {
         Thread me = Thread.currentThread();
         Thread other = inside.compareAndExchange(null, me);
         if (other == me) {
@@ -33,7 +33,7 @@ final class OneThreadAtATime {
         insideCall = call;
     }
 
-    void exit() {
+    public void exit() {
         inside.set(null);
     }
 }

@@ -1,4 +1,4 @@
-package dev.vecoptim;
+package dev.vecoptim.step;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -14,23 +14,27 @@ import java.util.function.Function;
  * addresses out again), so it is forgotten as soon as a lookup meets it: the live segments left never overlap
  * each other, which is what makes the neighbours on either side the only ones to check.
  */
-final class Footprints {
+public final class Footprints<O> {
     /** A parameter's value or grad ({@code role}). */
-    private record Footprint(MemorySegment segment, Parameter owner, String role) {
-        String name() {
-            return owner.label() + " " + role;
-        }
+    private record Footprint<O>(MemorySegment segment, O owner, String role) {
     }
 
-    private final TreeMap<Long, Footprint> nativeMemory = new TreeMap<>();
-    private final List<Footprint> heapMemory = new ArrayList<>();
+    /** How an owner is named in a refusal: at the time of the refusal, as parameters are renumbered. */
+    private final Function<O, String> label;
+
+    private final TreeMap<Long, Footprint<O>> nativeMemory = new TreeMap<>();
+    private final List<Footprint<O>> heapMemory = new ArrayList<>();
+
+    public Footprints(Function<O, String> label) {
+        this.label = label;
+    }
 
     /** The owner of a held buffer that overlaps {@code segment}, or null. */
-    String overlapping(MemorySegment segment) {
+    public String overlapping(MemorySegment segment) {
         if (!segment.isNative()) {
-            for (Footprint held : heapMemory) {
+            for (Footprint<O> held : heapMemory) {
                 if (held.segment().asOverlappingSlice(segment).isPresent()) {
-                    return held.name();
+                    return name(held);
                 }
             }
             return null;
@@ -39,20 +43,20 @@ final class Footprints {
             return null;
         }
         long start = segment.address();
-        Map.Entry<Long, Footprint> before = live(nativeMemory.floorEntry(start), nativeMemory::lowerEntry);
+        Map.Entry<Long, Footprint<O>> before = live(nativeMemory.floorEntry(start), nativeMemory::lowerEntry);
         if (before != null && before.getKey() + before.getValue().segment().byteSize() > start) {
-            return before.getValue().name();
+            return name(before.getValue());
         }
-        Map.Entry<Long, Footprint> after = live(nativeMemory.ceilingEntry(start), nativeMemory::higherEntry);
+        Map.Entry<Long, Footprint<O>> after = live(nativeMemory.ceilingEntry(start), nativeMemory::higherEntry);
         if (after != null && after.getKey() < start + segment.byteSize()) {
-            return after.getValue().name();
+            return name(after.getValue());
         }
         return null;
     }
 
     /** {@code entry}, or the first live one {@code next} leads to, forgetting the dead ones on the way. */
-    private Map.Entry<Long, Footprint> live(Map.Entry<Long, Footprint> entry,
-                                            Function<Long, Map.Entry<Long, Footprint>> next) {
+    private Map.Entry<Long, Footprint<O>> live(Map.Entry<Long, Footprint<O>> entry,
+                                               Function<Long, Map.Entry<Long, Footprint<O>>> next) {
         while (entry != null && !entry.getValue().segment().scope().isAlive()) {
             nativeMemory.remove(entry.getKey());
             entry = next.apply(entry.getKey());
@@ -60,13 +64,17 @@ final class Footprints {
         return entry;
     }
 
-    /** Holds a parameter's value and grad. */
-    void add(Parameter parameter) {
-        add(new Footprint(parameter.value(), parameter, "value"));
-        add(new Footprint(parameter.grad(), parameter, "grad"));
+    /** Holds {@code owner}'s value and gradient. */
+    public void add(O owner, MemorySegment value, MemorySegment grad) {
+        add(new Footprint<>(value, owner, "value"));
+        add(new Footprint<>(grad, owner, "grad"));
     }
 
-    private void add(Footprint footprint) {
+    private String name(Footprint<O> footprint) {
+        return label.apply(footprint.owner()) + " " + footprint.role();
+    }
+
+    private void add(Footprint<O> footprint) {
         MemorySegment segment = footprint.segment();
         if (!segment.isNative()) {
             heapMemory.add(footprint);
@@ -76,8 +84,8 @@ final class Footprints {
     }
 
     /** Lets go of a parameter's value and grad, which may be reused or freed from now on. */
-    void remove(Parameter parameter) {
-        nativeMemory.values().removeIf(footprint -> footprint.owner() == parameter);
-        heapMemory.removeIf(footprint -> footprint.owner() == parameter);
+    public void remove(O owner) {
+        nativeMemory.values().removeIf(footprint -> footprint.owner() == owner);
+        heapMemory.removeIf(footprint -> footprint.owner() == owner);
     }
 }

@@ -1,4 +1,4 @@
-package dev.vecoptim;
+package dev.vecoptim.io;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -31,14 +31,14 @@ import java.util.zip.CRC32;
  * only once in a header (a quote inside a JSON string is escaped), so a reader finds the digits without
  * parsing; Python's {@code zlib.crc32} computes it at C speed.
  */
-final class Safetensors {
+public final class Safetensors {
     /** The largest header the reference implementation reads. */
-    static final long MAX_HEADER_BYTES = 100_000_000;
-    static final String METADATA = "__metadata__";
-    static final String CHECKSUM = "crc32";
-    static final String F32 = "F32";
-    static final int LENGTH_BYTES = Long.BYTES;
-    static final int ALIGNMENT = 8;
+    public static final long MAX_HEADER_BYTES = 100_000_000;
+    public static final String METADATA = "__metadata__";
+    public static final String CHECKSUM = "crc32";
+    public static final String F32 = "F32";
+    public static final int LENGTH_BYTES = Long.BYTES;
+    public static final int ALIGNMENT = 8;
     private static final int CHECKSUM_DIGITS = 8;
     private static final byte[] UNSIGNED_DIGITS = "0".repeat(CHECKSUM_DIGITS).getBytes(StandardCharsets.US_ASCII);
     /** The bytes of one element of each dtype safetensors defines. */
@@ -51,8 +51,8 @@ final class Safetensors {
     }
 
     /** A tensor as a header describes it; its bytes are {@code [begin, end)} of the data. */
-    record Tensor(String name, String dtype, long[] shape, long begin, long end) {
-        long elements() {
+    public record Tensor(String name, String dtype, long[] shape, long begin, long end) {
+        public long elements() {
             long elements = 1;
             for (long extent : shape) {
                 elements *= extent;
@@ -66,20 +66,20 @@ final class Safetensors {
      * cover (from the end of the header to the end of the file), and where the checksum's digits are in
      * {@code start} (the length and the header, as in the file), or -1 for a file without one.
      */
-    record Header(Map<String, String> metadata, Map<String, Tensor> tensors, long dataBytes, byte[] start,
+    public record Header(Map<String, String> metadata, Map<String, Tensor> tensors, long dataBytes, byte[] start,
                   int checksumAt) {
-        boolean signed() {
+        public boolean signed() {
             return checksumAt >= 0;
         }
 
         /** The checksum the file declares. */
-        long declaredChecksum() {
+        public long declaredChecksum() {
             return HexFormat.fromHexDigitsToLong(new String(start, checksumAt, CHECKSUM_DIGITS,
                     StandardCharsets.US_ASCII));
         }
 
         /** A checksum over the start of the file, the declared digits read as {@code '0'}s, to go on with the data. */
-        CRC32 checksumOfStart() {
+        public CRC32 checksumOfStart() {
             CRC32 crc = new CRC32();
             crc.update(start, 0, checksumAt);
             crc.update(UNSIGNED_DIGITS);
@@ -89,22 +89,22 @@ final class Safetensors {
     }
 
     /** A float32 tensor to write: its elements, native-order floats, written little-endian. */
-    record Output(String name, long[] shape, MemorySegment data) {
+    public record Output(String name, long[] shape, MemorySegment data) {
     }
 
     /**
      * Parses and checks the header of a file of {@code size} bytes, whose {@code start} is its length bytes and
      * the JSON they announce.
      *
-     * @throws CheckpointException naming the file and what is wrong with its header
+     * @throws RefusedFileException naming the file and what is wrong with its header
      */
-    static Header parse(Path file, byte[] start, long size) throws CheckpointException {
+    public static Header parse(Path file, byte[] start, long size) throws RefusedFileException {
         byte[] json = Arrays.copyOfRange(start, LENGTH_BYTES, start.length);
         Object parsed;
         try {
             parsed = Json.parse(json);
         } catch (IllegalArgumentException malformed) {
-            throw new CheckpointException(file + ": its header is not JSON: " + malformed.getMessage(), malformed);
+            throw new RefusedFileException(file + ": its header is not JSON: " + malformed.getMessage(), malformed);
         }
         if (!(parsed instanceof Map<?, ?> entries)) {
             throw refused(file, "its header is not a JSON object");
@@ -135,7 +135,7 @@ final class Safetensors {
     }
 
     /** Where {@code digits}, the declared checksum, are in {@code start}; -1 if there are none. */
-    private static int checksumAt(Path file, byte[] start, String digits) throws CheckpointException {
+    private static int checksumAt(Path file, byte[] start, String digits) throws RefusedFileException {
         if (digits == null) {
             return -1;
         }
@@ -164,7 +164,7 @@ final class Safetensors {
         return -1;
     }
 
-    private static Tensor tensor(Path file, String name, Object described) throws CheckpointException {
+    private static Tensor tensor(Path file, String name, Object described) throws RefusedFileException {
         String at = "tensor " + name;
         if (!(described instanceof Map<?, ?> fields) || !(fields.get("dtype") instanceof String dtype)) {
             throw refused(file, at + " has no dtype");
@@ -193,7 +193,7 @@ final class Safetensors {
         return new Tensor(name, dtype, shape, offsets[0], offsets[1]);
     }
 
-    private static long[] naturals(Path file, String what, Object value) throws CheckpointException {
+    private static long[] naturals(Path file, String what, Object value) throws RefusedFileException {
         if (!(value instanceof List<?> list)) {
             throw refused(file, what + " is not a list of integers");
         }
@@ -208,7 +208,7 @@ final class Safetensors {
     }
 
     /** The bytes the tensors cover, which must be every byte from 0 on, each once. */
-    private static long checkCoverage(Path file, Collection<Tensor> tensors) throws CheckpointException {
+    private static long checkCoverage(Path file, Collection<Tensor> tensors) throws RefusedFileException {
         List<Tensor> byStart = new ArrayList<>(tensors);
         byStart.sort(Comparator.comparingLong(Tensor::begin).thenComparingLong(Tensor::end));
         long covered = 0;
@@ -223,8 +223,8 @@ final class Safetensors {
         return covered;
     }
 
-    static CheckpointException refused(Path file, String reason) {
-        return new CheckpointException(file + ": " + reason);
+    public static RefusedFileException refused(Path file, String reason) {
+        return new RefusedFileException(file + ": " + reason);
     }
 
     /**
@@ -233,7 +233,7 @@ final class Safetensors {
      *
      * @param signature the header's first bytes, which tell a leftover temporary file of ours
      */
-    static void write(Path file, Map<String, String> metadata, List<Output> tensors, byte[] signature)
+    public static void write(Path file, Map<String, String> metadata, List<Output> tensors, byte[] signature)
             throws IOException {
         Map<String, Object> header = new LinkedHashMap<>();
         Map<String, String> signed = new LinkedHashMap<>(metadata);

@@ -1,4 +1,4 @@
-package dev.vecoptim;
+package dev.vecoptim.step;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -15,7 +15,7 @@ import java.lang.foreign.MemorySegment;
  * 3–63 steps/s for 23 s, then 2,100–2,650). A loop whose segments are all confined to the calling thread passes
  * the hoisted check, whatever the profile says.
  */
-final class OwnerThreadMemory {
+public final class OwnerThreadMemory {
     /** A thread that owns no segment: a segment it may access is not confined to one thread. */
     private static final Thread NO_OWNER = new Thread(() -> { });
 
@@ -24,26 +24,26 @@ final class OwnerThreadMemory {
     private final StateMemory memory;
 
     /** Memory confined to the calling thread. */
-    OwnerThreadMemory() {
+    public OwnerThreadMemory() {
         this.owner = Thread.currentThread();
         this.arena = Arena.ofConfined();
         this.memory = new StateMemory(arena);
     }
 
     /** Whether {@code segment} may be accessed only by one thread, its owner. */
-    static boolean confined(MemorySegment segment) {
+    public static boolean confined(MemorySegment segment) {
         return !segment.isAccessibleBy(NO_OWNER);
     }
 
-    Thread owner() {
+    public Thread owner() {
         return owner;
     }
 
-    Arena arena() {
+    public Arena arena() {
         return arena;
     }
 
-    StateMemory memory() {
+    public StateMemory memory() {
         return memory;
     }
 
@@ -52,7 +52,7 @@ final class OwnerThreadMemory {
      *
      * @throws WrongThreadException naming the owner
      */
-    void checkOwner(String what) {
+    public void checkOwner(String what) {
         if (Thread.currentThread() != owner) {
             throw new WrongThreadException(what + " must run on thread " + owner.getName() + ", to which the memory of"
                     + " some parameters, and so their state, is confined; it was called on "
@@ -61,7 +61,7 @@ final class OwnerThreadMemory {
     }
 
     /** Frees the memory; on the owner thread only ({@link #checkOwner}). */
-    void close() {
+    public void close() {
         arena.close();
     }
 }

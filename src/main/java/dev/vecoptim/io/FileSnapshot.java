@@ -1,4 +1,4 @@
-package dev.vecoptim;
+package dev.vecoptim.io;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,18 +16,18 @@ import java.time.Instant;
  *
  * <p>File systems keep these times at a coarse granularity (a kernel tick, about 4–10 ms, on Linux before 6.13;
  * whole seconds on some), so two writes within one tick may leave the same times. A file changed within the
- * last tick is therefore not read until a tick has passed since: {@link #settled()}.
+ * last tick is therefore not read until a tick has passed since: {@link #settled(Path)}.
  */
-record FileSnapshot(Object identity, long size, FileTime modified, FileTime statusChanged) {
+public record FileSnapshot(Object identity, long size, FileTime modified, FileTime statusChanged) {
     /** How long after a change a file of fine-grained times may still change within the same tick. */
-    static final Duration FINE_TICK = Duration.ofMillis(50);
+    public static final Duration FINE_TICK = Duration.ofMillis(50);
     /** The same, for a file system that keeps whole seconds (FAT keeps two). */
-    static final Duration COARSE_TICK = Duration.ofMillis(2_100);
-    /** The longest {@link #settled()} waits: beyond it, a clock that runs behind the file server's is assumed. */
-    static final Duration MAX_WAIT = Duration.ofSeconds(3);
+    public static final Duration COARSE_TICK = Duration.ofMillis(2_100);
+    /** The longest {@link #settled(Path)} waits: beyond it, a clock that runs behind the file server's is assumed. */
+    public static final Duration MAX_WAIT = Duration.ofSeconds(3);
 
     /** The file as it is now. */
-    static FileSnapshot of(Path file) throws IOException {
+    public static FileSnapshot of(Path file) throws IOException {
         BasicFileAttributes basic = Files.readAttributes(file, BasicFileAttributes.class);
         FileTime statusChanged = null;
         if (file.getFileSystem().supportedFileAttributeViews().contains("unix")) {
@@ -37,7 +37,7 @@ record FileSnapshot(Object identity, long size, FileTime modified, FileTime stat
     }
 
     /** The latest time the file system recorded a change of the file. */
-    Instant lastChange() {
+    public Instant lastChange() {
         Instant modifiedAt = modified.toInstant();
         return statusChanged == null || statusChanged.toInstant().isBefore(modifiedAt) ? modifiedAt
                 : statusChanged.toInstant();
@@ -50,7 +50,7 @@ record FileSnapshot(Object identity, long size, FileTime modified, FileTime stat
      *
      * @throws java.io.InterruptedIOException if the thread is interrupted while it waits
      */
-    FileSnapshot settled(Path file) throws IOException {
+    public FileSnapshot settled(Path file) throws IOException {
         Instant giveUp = Instant.now().plus(MAX_WAIT);
         FileSnapshot current = this;
         while (true) {
@@ -78,7 +78,7 @@ record FileSnapshot(Object identity, long size, FileTime modified, FileTime stat
     }
 
     /** What changed between this snapshot and {@code later}, in words, or null if nothing did. */
-    String change(FileSnapshot later) {
+    public String change(FileSnapshot later) {
         if (identity != null && !identity.equals(later.identity)) {
             return "it was replaced by another file";
         }

@@ -1,4 +1,4 @@
-package dev.vecoptim;
+package dev.vecoptim.io;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package dev.vecoptim;
+package dev.vecoptim.step;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -23,11 +23,11 @@ import java.util.concurrent.locks.LockSupport;
  * left writing behind it. An executor that refuses work, by {@code RejectedExecutionException} or by any other
  * exception, only costs speed: the calling thread does the chunks no helper took.
  */
-final class ChunkRunner {
+public final class ChunkRunner<P> {
     private static final System.Logger LOG = System.getLogger("dev.vecoptim");
 
-    interface Action {
-        void run(Chunk chunk);
+    public interface Action<P> {
+        void run(Chunk<P> chunk);
     }
 
     /** Spins before parking while helpers finish: most of a step's chunks end together. */
@@ -38,11 +38,11 @@ final class ChunkRunner {
     private final long threshold;
     private final AtomicBoolean executorFailureLogged = new AtomicBoolean();
     /** One per helper, submitted again at each run: a run allocates no synchronisation of its own. */
-    private final HelperTask[] helperTasks;
+    private final List<HelperTask> helperTasks;
 
     // The run being made: written before claims opens it, read by the threads that claim its batches.
-    private List<Chunk> runChunks;
-    private Action runAction;
+    private List<Chunk<P>> runChunks;
+    private Action<P> runAction;
     private int runBatch;
     private int runBatches;
     private int generation;
@@ -52,13 +52,13 @@ final class ChunkRunner {
     private final AtomicInteger remaining = new AtomicInteger();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
-    ChunkRunner(Executor executor, int helpers, long threshold) {
+    public ChunkRunner(Executor executor, int helpers, long threshold) {
         this.executor = executor;
         this.helpers = helpers;
         this.threshold = threshold;
-        this.helperTasks = new HelperTask[helpers];
+        this.helperTasks = new ArrayList<>(helpers);
         for (int h = 0; h < helpers; h++) {
-            helperTasks[h] = new HelperTask();
+            helperTasks.add(new HelperTask());
         }
     }
 
@@ -130,32 +130,24 @@ final class ChunkRunner {
      * chunks to a threshold's worth let a helper that wakes late still take half the work: with chunks as long
      * as the threshold, Adam over 1M floats ran 1.66x faster on two threads than on one; with an eighth, 1.84x.
      */
-    List<Chunk> stepChunks(Parameter parameter) {
-        return cut(parameter, chunkLength(), 0);
+    public List<Chunk<P>> stepChunks(P parameter, long elements, boolean confined) {
+        return cut(parameter, elements, confined, chunkLength(), 0);
     }
 
-    /** {@code parameter} cut into pieces of {@code length} floats, numbered from {@code firstIndex}. */
-    static List<Chunk> cut(Parameter parameter, long length, int firstIndex) {
-        boolean confined = confined(parameter);
-        List<Chunk> chunks = new ArrayList<>();
-        for (long from = 0; from < parameter.elementCount(); from += length) {
-            chunks.add(new Chunk(parameter, from, Math.min(parameter.elementCount(), from + length),
-                    firstIndex + chunks.size(), confined));
+    /**
+     * {@code parameter}, of {@code elements} floats, cut into pieces of {@code length} floats, numbered from
+     * {@code firstIndex}; {@code confined} if its memory is confined to a thread, which must then run them.
+     */
+    public static <P> List<Chunk<P>> cut(P parameter, long elements, boolean confined, long length, int firstIndex) {
+        List<Chunk<P>> chunks = new ArrayList<>();
+        for (long from = 0; from < elements; from += length) {
+            chunks.add(new Chunk<>(parameter, from, Math.min(elements, from + length), firstIndex + chunks.size(),
+                    confined));
         }
         return chunks;
     }
 
-    /** {@code parameter} whole, as one chunk numbered {@code index}. */
-    static Chunk whole(Parameter parameter, int index) {
-        return new Chunk(parameter, 0, parameter.elementCount(), index, confined(parameter));
-    }
-
-    /** Whether a chunk of {@code parameter} must run on the thread its memory is confined to. */
-    private static boolean confined(Parameter parameter) {
-        return OwnerThreadMemory.confined(parameter.value()) || OwnerThreadMemory.confined(parameter.grad());
-    }
-
-    void run(List<Chunk> chunks, long totalElements, Action action) {
+    public void run(List<Chunk<P>> chunks, long totalElements, Action<P> action) {
         if (helpers == 0 || chunks.size() < 2 || totalElements < threshold) {
             for (int c = 0; c < chunks.size(); c++) {
                 action.run(chunks.get(c));
@@ -179,7 +171,7 @@ final class ChunkRunner {
         claims.set((long) generation << 32);
         int wanted = Math.min(helpers, Math.min(shared, runBatches) - 1);
         for (int h = 0; h < wanted; h++) {
-            if (!helperTasks[h].submit()) {
+            if (!helperTasks.get(h).submit()) {
                 break;
             }
         }
@@ -218,10 +210,10 @@ final class ChunkRunner {
             if (!claims.compareAndSet(claim, claim + 1)) {
                 continue;
             }
-            List<Chunk> chunks = runChunks;
-            Action action = runAction;
+            List<Chunk<P>> chunks = runChunks;
+            Action<P> action = runAction;
             for (int i = batch * runBatch, end = Math.min(chunks.size(), i + runBatch); i < end; i++) {
-                Chunk chunk = chunks.get(i);
+                Chunk<P> chunk = chunks.get(i);
                 if (!chunk.confined()) {
                     runCapturing(action, chunk);
                 }
@@ -263,7 +255,7 @@ final class ChunkRunner {
         return Math.max(64, threshold / 8 / 64 * 64);
     }
 
-    private void runCapturing(Action action, Chunk chunk) {
+    private void runCapturing(Action<P> action, Chunk<P> chunk) {
         try {
             if (failure.get() == null) {
                 action.run(chunk);

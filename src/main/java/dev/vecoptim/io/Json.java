@@ -1,4 +1,4 @@
-package dev.vecoptim;
+package dev.vecoptim.io;
 
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
@@ -23,9 +23,10 @@ import tools.jackson.core.json.JsonWriteFeature;
  * null. Python's {@code json} module writes {@code NaN} and {@code Infinity} for non-finite floats, so both
  * are read and written so. A repeated key in an object is refused, as safetensors requires.
  *
- * <p>The only class that touches Jackson; an optimizer is not built without it ({@link StateDictFile#requireJackson()}).
+ * <p>The only class that touches Jackson, and so the only one that fails to load without it: the API checks
+ * that Jackson is there when an optimizer is built, without loading this class.
  */
-final class Json {
+public final class Json {
     private static final JsonFactory FACTORY = JsonFactory.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
@@ -40,7 +41,7 @@ final class Json {
      *
      * @throws IllegalArgumentException saying where and why the bytes are not one JSON value
      */
-    static Object parse(byte[] bytes) {
+    public static Object parse(byte[] bytes) {
         try (JsonParser parser = FACTORY.createParser(ObjectReadContext.empty(), bytes)) {
             JsonToken first = parser.nextToken();
             if (first == null) {
@@ -98,7 +99,7 @@ final class Json {
      *
      * @throws IllegalArgumentException for a value of another type
      */
-    static byte[] write(Object value) {
+    public static byte[] write(Object value) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (JsonGenerator generator = FACTORY.createGenerator(ObjectWriteContext.empty(), bytes)) {
             write(generator, value);

@@ -1,4 +1,4 @@
-package dev.vecoptim;
+package dev.vecoptim.io;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -25,13 +25,13 @@ import java.util.zip.CRC32;
  * For a file without (PyTorch's), whose record is all there is, the data is read only once a change made
  * since the header was read would show (a tick of the file system's clock after its last change).
  */
-final class SafetensorsReader implements AutoCloseable {
+public final class SafetensorsReader implements AutoCloseable {
     /** Opens a file's channel for reading: tests count what is read through it. */
-    interface Opener {
+    public interface Opener {
         FileChannel open(Path file) throws IOException;
     }
 
-    static final Opener FILE = file -> FileChannel.open(file, StandardOpenOption.READ);
+    public static final Opener FILE = file -> FileChannel.open(file, StandardOpenOption.READ);
     /** The buffer a refusal checks the checksum through, so that it needs no memory the size of the file. */
     private static final int CHECK_BYTES = 1 << 16;
     private static final ValueLayout.OfLong FILE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -55,13 +55,13 @@ final class SafetensorsReader implements AutoCloseable {
      * Opens {@code file} and reads its header, which may have at most {@code maxHeaderBytes} bytes ({@code whose}
      * says, in a refusal, what sets that bound).
      *
-     * @throws CheckpointException naming the file, if it is not a regular file or not safetensors
+     * @throws RefusedFileException naming the file, if it is not a regular file or not safetensors
      */
-    static SafetensorsReader open(Path file, long maxHeaderBytes, String whose, Opener opener, int readBytes)
+    public static SafetensorsReader open(Path file, long maxHeaderBytes, String whose, Opener opener, int readBytes)
             throws IOException {
         BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
         if (!attributes.isRegularFile()) {
-            throw new CheckpointException(file + (attributes.isDirectory() ? " is a directory" : " is not a regular file")
+            throw new RefusedFileException(file + (attributes.isDirectory() ? " is a directory" : " is not a regular file")
                     + ", not a safetensors file");
         }
         FileSnapshot before = FileSnapshot.of(file);
@@ -109,7 +109,7 @@ final class SafetensorsReader implements AutoCloseable {
         return Safetensors.parse(file, start, size);
     }
 
-    Safetensors.Header header() {
+    public Safetensors.Header header() {
         return header;
     }
 
@@ -117,9 +117,9 @@ final class SafetensorsReader implements AutoCloseable {
      * Reads the data, every byte after the header, into memory of {@code arena}, and checks that it is what the
      * file held: its checksum, if it has one, and that the file did not change while it was read.
      *
-     * @throws CheckpointException if the memory cannot be allocated, or the file is damaged or changed
+     * @throws RefusedFileException if the memory cannot be allocated, or the file is damaged or changed
      */
-    MemorySegment data(Arena arena) throws IOException {
+    public MemorySegment data(Arena arena) throws IOException {
         if (!header.signed()) {
             String change = before.change(before.settled(file));
             if (change != null) {
@@ -130,7 +130,7 @@ final class SafetensorsReader implements AutoCloseable {
         try {
             data = arena.allocate(header.dataBytes(), Safetensors.ALIGNMENT);
         } catch (OutOfMemoryError | IllegalArgumentException | IllegalStateException cannot) {
-            throw new CheckpointException(file + ": cannot allocate the " + header.dataBytes() + " bytes to read its"
+            throw new RefusedFileException(file + ": cannot allocate the " + header.dataBytes() + " bytes to read its"
                     + " state into (" + cannot.getMessage() + "); nothing was loaded", cannot);
         }
         CheckpointReader.readFully(file, channel, header.start().length, data, readBytes);
@@ -150,8 +150,8 @@ final class SafetensorsReader implements AutoCloseable {
         return data;
     }
 
-    private CheckpointException changed(String change) {
-        return new CheckpointException(file + " changed while it was read (" + change + "); nothing was loaded");
+    private RefusedFileException changed(String change) {
+        return new RefusedFileException(file + " changed while it was read (" + change + "); nothing was loaded");
     }
 
     /**
@@ -159,7 +159,7 @@ final class SafetensorsReader implements AutoCloseable {
      * damaged file is called damaged rather than, say, of another optimizer. Reads the file in pieces, with
      * memory bounded whatever its size.
      */
-    CheckpointException refusal(CheckpointException refusal) throws IOException {
+    public RefusedFileException refusal(RefusedFileException refusal) throws IOException {
         if (!header.signed()) {
             return refusal;
         }
@@ -178,8 +178,8 @@ final class SafetensorsReader implements AutoCloseable {
         return crc.getValue() == header.declaredChecksum() ? refusal : damaged();
     }
 
-    private CheckpointException damaged() {
-        return new CheckpointException(file + " is damaged, truncated, or was changed while it was read: its "
+    private RefusedFileException damaged() {
+        return new RefusedFileException(file + " is damaged, truncated, or was changed while it was read: its "
                 + Safetensors.CHECKSUM + " does not match its contents; nothing was loaded");
     }
 
