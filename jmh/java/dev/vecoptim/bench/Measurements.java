@@ -22,16 +22,19 @@ final class Measurements {
 
     /** The loops the report compares. */
     enum Loop {
-        VECOPTIM(VecoptimBenchmark.class),
-        ROOFLINE(RooflineBenchmark.class),
-        SCALAR_REFERENCE(ScalarReferenceBenchmark.class),
-        PLAIN_ARRAY_LOOP(PlainArrayLoopBenchmark.class),
-        STATIC_FINAL_SPECIES(StaticFinalSpeciesBenchmark.class);
+        VECOPTIM(VecoptimBenchmark.class, false),
+        ROOFLINE(RooflineBenchmark.class, false),
+        SCALAR_REFERENCE(ScalarReferenceBenchmark.class, false),
+        PLAIN_ARRAY_LOOP(PlainArrayLoopBenchmark.class, true),
+        STATIC_FINAL_SPECIES(StaticFinalSpeciesBenchmark.class, true);
 
         final Class<?> benchmark;
+        /** A baseline written by hand for some workloads ({@link Workload#hasBaselines()}), not for every one. */
+        final boolean handWritten;
 
-        Loop(Class<?> benchmark) {
+        Loop(Class<?> benchmark, boolean handWritten) {
             this.benchmark = benchmark;
+            this.handWritten = handWritten;
         }
     }
 

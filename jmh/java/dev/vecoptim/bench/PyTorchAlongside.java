@@ -1,5 +1,7 @@
 package dev.vecoptim.bench;
 
+import dev.vecoptim.Algorithm;
+import dev.vecoptim.VectorWidth;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.StringJoiner;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -27,10 +30,15 @@ final class PyTorchAlongside {
             return optimizer + "/" + floats + "/" + parameters + "/" + threads + "/" + foreach;
         }
 
+        /** The case, with PyTorch's class and keyword arguments for the workload's hyper-parameters. */
         String json() {
-            return String.format(Locale.ROOT, "{\"id\": \"%s\", \"optimizer\": \"%s\", \"floats\": %d, "
-                    + "\"parameters\": %d, \"threads\": %d, \"foreach\": %s}", id(), optimizer, floats, parameters,
-                    threads, foreach);
+            Algorithm algorithm = Workload.of(optimizer).algorithm(VectorWidth.SCALAR);
+            StringJoiner keywords = new StringJoiner(", ", "{", "}");
+            algorithm.pyTorchHyperParameters().forEach((name, value) -> keywords.add("\"" + name + "\": "
+                    + (value instanceof List<?> pair ? "[" + pair.get(0) + ", " + pair.get(1) + "]" : value)));
+            return String.format(Locale.ROOT, "{\"id\": \"%s\", \"class\": \"%s\", \"hyperparameters\": %s,"
+                    + " \"floats\": %d, \"parameters\": %d, \"threads\": %d, \"foreach\": %s}", id(),
+                    algorithm.name(), keywords, floats, parameters, threads, foreach);
         }
     }
 

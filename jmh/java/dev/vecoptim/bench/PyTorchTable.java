@@ -1,5 +1,7 @@
 package dev.vecoptim.bench;
 
+import dev.vecoptim.Semantics;
+import dev.vecoptim.VectorWidth;
 import dev.vecoptim.bench.Measurements.Loop;
 import dev.vecoptim.bench.Measurements.Measurement;
 import dev.vecoptim.bench.PyTorchAlongside.Case;
@@ -26,7 +28,7 @@ final class PyTorchTable {
     private static List<Case> sweepCases(ReportOptions options) {
         List<Case> cases = new ArrayList<>();
         for (Workload workload : options.optimizers()) {
-            if (!workload.id().endsWith("-1.13")) {
+            if (workload.algorithm(VectorWidth.SCALAR).semantics() == Semantics.PYTORCH_2) {
                 for (int size : options.sizes()) {
                     cases.add(new Case(workload.id(), size, 1, 1, false));
                 }

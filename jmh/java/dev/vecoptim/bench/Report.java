@@ -74,7 +74,11 @@ public final class Report {
         Path log = out.resolve("jmh.log");
 
         List<Options> runs = new ArrayList<>();
-        runs.add(sweep(options, widths, out.resolve("jmh-results.json")));
+        runs.add(sweep(options, widths, options.optimizers(), false, out.resolve("jmh-results.json")));
+        List<Workload> withBaselines = options.optimizers().stream().filter(Workload::hasBaselines).toList();
+        if (!withBaselines.isEmpty()) {
+            runs.add(sweep(options, widths, withBaselines, true, out.resolve("jmh-baselines.json")));
+        }
         if (options.wholeModels()) {
             runs.add(wholeModels(options, threads, WholeModelTable.TOTAL_FLOATS, WholeModelTable.CUTS,
                     WholeModelTable.STORAGE, true, out.resolve("jmh-whole-models.json")));
@@ -162,21 +166,31 @@ public final class Report {
                 options.measureIterations(), options.measureMillis()) + duration;
     }
 
-    /** The trials of {@link #sweep}: per optimizer and size, every loop at every width (and memory). */
+    /**
+     * The trials of {@link #sweep}: per optimizer and size, vecoptim at every width and memory, the roofline at every
+     * width, the scalar reference, and the two hand-written baselines where they were written.
+     */
     private static int sweepTrials(ReportOptions options, List<String> widths) {
-        int perSize = widths.size() * options.memory().size() + widths.size() + 3;
-        return options.optimizers().size() * options.sizes().size() * perSize;
+        int perSize = widths.size() * options.memory().size() + widths.size() + 1;
+        return options.optimizers().stream().mapToInt(w -> perSize + (w.hasBaselines() ? 2 : 0)).sum()
+                * options.sizes().size();
     }
 
-    /** Every loop the tables compare, for every optimizer, size, width and memory asked for. */
-    private static Options sweep(ReportOptions options, List<String> widths, Path json) {
+    /**
+     * The loops the tables compare, for {@code workloads} at every size, width and memory asked for: the
+     * hand-written baselines if {@code handWritten}, else the others. Apart, as not every workload has baselines.
+     */
+    private static Options sweep(ReportOptions options, List<String> widths, List<Workload> workloads,
+                                 boolean handWritten, Path json) {
         ChainedOptionsBuilder jmh = common(options, json)
-                .param("optimizer", options.optimizers().stream().map(Workload::id).toArray(String[]::new))
+                .param("optimizer", workloads.stream().map(Workload::id).toArray(String[]::new))
                 .param("elements", options.sizes().stream().map(String::valueOf).toArray(String[]::new))
                 .param("width", widths.toArray(String[]::new))
                 .param("memory", options.memory().toArray(String[]::new));
         for (Loop loop : Loop.values()) {
-            jmh.include(only(loop.benchmark));
+            if (loop.handWritten == handWritten) {
+                jmh.include(only(loop.benchmark));
+            }
         }
         return jmh.build();
     }

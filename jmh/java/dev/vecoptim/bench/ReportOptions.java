@@ -34,7 +34,7 @@ record ReportOptions(List<Workload> optimizers, List<Integer> sizes, List<String
               --python PATH      a python3 with torch, to run PyTorch's optimizers beside vecoptim's, or
                                  none (default /usr/bin/python3, skipped when it has no torch)
               --out DIR          where the log, the JSON and the charts go (default target/report)
-            """.formatted(String.join(", ", Arrays.stream(Workload.values()).map(Workload::id).toList()),
+            """.formatted(String.join(", ", Workload.values().stream().map(Workload::id).toList()),
             String.join(",", Workload.onePerOptimizer().stream().map(Workload::id).toList()),
             Vectorization.WIDTHS.stream().map(String::valueOf).collect(Collectors.joining(", ")),
             Vectorization.PREFERABLE_WIDTHS.stream().map(String::valueOf)

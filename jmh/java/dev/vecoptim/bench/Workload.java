@@ -7,6 +7,7 @@ import dev.vecoptim.Adamax;
 import dev.vecoptim.Algorithm;
 import dev.vecoptim.Asgd;
 import dev.vecoptim.NAdam;
+import dev.vecoptim.Optimizers;
 import dev.vecoptim.RAdam;
 import dev.vecoptim.RmsProp;
 import dev.vecoptim.Rprop;
@@ -15,54 +16,59 @@ import dev.vecoptim.Sgd;
 import dev.vecoptim.VectorWidth;
 import dev.vecoptim.kernel.RooflineShape;
 import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
 
 /**
- * The optimizer configurations the benchmarks measure, with the hyper-parameters users run (PyTorch's
- * defaults, momentum 0.9) under PyTorch 2.x's semantics, and the two that 1.13's round differently: the
- * benchmarks' one list of optimizers. Each entry holds how to build it, its
- * hand-written static final species loop and its plain {@code float[]} loop (the baselines), and the speed-up
- * over the scalar reference it should reach in cache.
+ * The optimizer configurations the benchmarks measure: the benchmarks' one list of them, made of the configurations
+ * chosen here (with the hyper-parameters users run: PyTorch's defaults, momentum 0.9, under PyTorch 2.x's semantics,
+ * and the two that 1.13's round differently) and, for every optimizer of the registry ({@link Optimizers}) that
+ * none of them runs, the optimizer at its defaults, named by its PyTorch name in lower case. A chosen
+ * configuration may have hand-written baselines: a static final species loop and a plain {@code float[]} loop;
+ * the speed-up it should reach over the scalar reference in cache is {@value #SCALAR_TARGET} unless it says less.
  */
-public enum Workload {
-    SGD_MOMENTUM("sgd-momentum", 3, width -> Sgd.builder(0.01).momentum(0.9).vectorWidth(width).build(),
-            sgd -> StaticFinalSpeciesKernels.sgd((Sgd) sgd), sgd -> PlainArrayLoops.sgd((Sgd) sgd)),
-    SGD_NESTEROV("sgd-nesterov", 3, width -> Sgd.builder(0.01).momentum(0.9).nesterov(true).vectorWidth(width).build(),
-            sgd -> StaticFinalSpeciesKernels.sgd((Sgd) sgd), sgd -> PlainArrayLoops.sgd((Sgd) sgd)),
-    RMSPROP("rmsprop", 4, width -> RmsProp.builder().vectorWidth(width).build(),
-            rms -> StaticFinalSpeciesKernels.rmsProp((RmsProp) rms), rms -> PlainArrayLoops.rmsProp((RmsProp) rms)),
-    RMSPROP_CENTERED("rmsprop-centered", 4, width -> RmsProp.builder().centered(true).vectorWidth(width).build(),
-            rms -> StaticFinalSpeciesKernels.rmsProp((RmsProp) rms), rms -> PlainArrayLoops.rmsProp((RmsProp) rms)),
-    RMSPROP_CENTERED_1_13("rmsprop-centered-1.13", 4, width -> RmsProp.builder().centered(true)
-            .semantics(Semantics.PYTORCH_1_13).vectorWidth(width).build(),
-            rms -> StaticFinalSpeciesKernels.rmsProp((RmsProp) rms), rms -> PlainArrayLoops.rmsProp((RmsProp) rms)),
-    ADAM("adam", 4, width -> Adam.builder().vectorWidth(width).build(),
-            adam -> StaticFinalSpeciesKernels.adam((Adam) adam), adam -> PlainArrayLoops.adam((Adam) adam)),
-    ADAM_1_13("adam-1.13", 4, width -> Adam.builder().semantics(Semantics.PYTORCH_1_13).vectorWidth(width).build(),
-            adam -> StaticFinalSpeciesKernels.adam((Adam) adam), adam -> PlainArrayLoops.adam((Adam) adam)),
-    AMSGRAD("amsgrad", 4, width -> Adam.builder().amsgrad(true).vectorWidth(width).build(),
-            adam -> StaticFinalSpeciesKernels.adam((Adam) adam), adam -> PlainArrayLoops.adam((Adam) adam)),
-    ADAMW("adamw", 4, width -> Adam.adamWBuilder().vectorWidth(width).build(),
-            adam -> StaticFinalSpeciesKernels.adam((Adam) adam), adam -> PlainArrayLoops.adam((Adam) adam)),
-    ADAGRAD("adagrad", 4, width -> Adagrad.builder().vectorWidth(width).build(),
-            adagrad -> StaticFinalSpeciesKernels.adagrad((Adagrad) adagrad),
-            adagrad -> PlainArrayLoops.adagrad((Adagrad) adagrad)),
-    ADADELTA("adadelta", 4, width -> Adadelta.builder().vectorWidth(width).build(),
-            adadelta -> StaticFinalSpeciesKernels.adadelta((Adadelta) adadelta),
-            adadelta -> PlainArrayLoops.adadelta((Adadelta) adadelta)),
-    ADAMAX("adamax", 4, width -> Adamax.builder().vectorWidth(width).build(),
-            adamax -> StaticFinalSpeciesKernels.adamax((Adamax) adamax),
-            adamax -> PlainArrayLoops.adamax((Adamax) adamax)),
-    RPROP("rprop", 4, width -> Rprop.builder().vectorWidth(width).build(),
-            rprop -> StaticFinalSpeciesKernels.rprop((Rprop) rprop), rprop -> PlainArrayLoops.rprop((Rprop) rprop)),
-    RADAM("radam", 4, width -> RAdam.builder().vectorWidth(width).build(),
-            radam -> StaticFinalSpeciesKernels.radam((RAdam) radam), radam -> PlainArrayLoops.radam((RAdam) radam)),
-    NADAM("nadam", 4, width -> NAdam.builder().vectorWidth(width).build(),
-            nadam -> StaticFinalSpeciesKernels.nadam((NAdam) nadam), nadam -> PlainArrayLoops.nadam((NAdam) nadam)),
-    ASGD("asgd", 3, width -> Asgd.builder().vectorWidth(width).build(),
-            asgd -> StaticFinalSpeciesKernels.asgd((Asgd) asgd), asgd -> PlainArrayLoops.asgd((Asgd) asgd));
+public final class Workload {
+    private static final double SCALAR_TARGET = 4;
+    private static final List<Workload> CHOSEN = List.of(
+            chosen("sgd-momentum", 3, width -> Sgd.builder(0.01).momentum(0.9).vectorWidth(width).build(),
+                    StaticFinalSpeciesKernels::sgd, PlainArrayLoops::sgd),
+            chosen("sgd-nesterov", 3, width -> Sgd.builder(0.01).momentum(0.9).nesterov(true).vectorWidth(width)
+                    .build(), StaticFinalSpeciesKernels::sgd, PlainArrayLoops::sgd),
+            chosen("rmsprop", SCALAR_TARGET, width -> RmsProp.builder().vectorWidth(width).build(),
+                    StaticFinalSpeciesKernels::rmsProp, PlainArrayLoops::rmsProp),
+            chosen("rmsprop-centered", SCALAR_TARGET, width -> RmsProp.builder().centered(true).vectorWidth(width)
+                    .build(), StaticFinalSpeciesKernels::rmsProp, PlainArrayLoops::rmsProp),
+            chosen("rmsprop-centered-1.13", SCALAR_TARGET, width -> RmsProp.builder().centered(true)
+                    .semantics(Semantics.PYTORCH_1_13).vectorWidth(width).build(),
+                    StaticFinalSpeciesKernels::rmsProp, PlainArrayLoops::rmsProp),
+            chosen("adam", SCALAR_TARGET, width -> Adam.builder().vectorWidth(width).build(),
+                    StaticFinalSpeciesKernels::adam, PlainArrayLoops::adam),
+            chosen("adam-1.13", SCALAR_TARGET, width -> Adam.builder().semantics(Semantics.PYTORCH_1_13)
+                    .vectorWidth(width).build(), StaticFinalSpeciesKernels::adam, PlainArrayLoops::adam),
+            chosen("amsgrad", SCALAR_TARGET, width -> Adam.builder().amsgrad(true).vectorWidth(width).build(),
+                    StaticFinalSpeciesKernels::adam, PlainArrayLoops::adam),
+            chosen("adamw", SCALAR_TARGET, width -> Adam.adamWBuilder().vectorWidth(width).build(),
+                    StaticFinalSpeciesKernels::adam, PlainArrayLoops::adam),
+            chosen("adagrad", SCALAR_TARGET, width -> Adagrad.builder().vectorWidth(width).build(),
+                    StaticFinalSpeciesKernels::adagrad, PlainArrayLoops::adagrad),
+            chosen("adadelta", SCALAR_TARGET, width -> Adadelta.builder().vectorWidth(width).build(),
+                    StaticFinalSpeciesKernels::adadelta, PlainArrayLoops::adadelta),
+            chosen("adamax", SCALAR_TARGET, width -> Adamax.builder().vectorWidth(width).build(),
+                    StaticFinalSpeciesKernels::adamax, PlainArrayLoops::adamax),
+            chosen("rprop", SCALAR_TARGET, width -> Rprop.builder().vectorWidth(width).build(),
+                    StaticFinalSpeciesKernels::rprop, PlainArrayLoops::rprop),
+            chosen("radam", SCALAR_TARGET, width -> RAdam.builder().vectorWidth(width).build(),
+                    StaticFinalSpeciesKernels::radam, PlainArrayLoops::radam),
+            chosen("nadam", SCALAR_TARGET, width -> NAdam.builder().vectorWidth(width).build(),
+                    StaticFinalSpeciesKernels::nadam, PlainArrayLoops::nadam),
+            chosen("asgd", 3, width -> Asgd.builder().vectorWidth(width).build(),
+                    StaticFinalSpeciesKernels::asgd, PlainArrayLoops::asgd));
+    private static final List<Workload> ALL = all();
 
     /** The step number every benchmark applies: past the first, so SGD runs its momentum path. */
     public static final long STEP = 10;
@@ -70,12 +76,11 @@ public enum Workload {
     private final String id;
     private final double scalarTarget;
     private final Function<VectorWidth, Algorithm> algorithm;
-    private final Function<Algorithm, Stepper> staticFinalSpecies;
-    private final Function<Algorithm, PlainArrayLoops.ArrayStepper> plainArrayLoop;
+    private final Supplier<Stepper> staticFinalSpecies;
+    private final Supplier<PlainArrayLoops.ArrayStepper> plainArrayLoop;
 
-    Workload(String id, double scalarTarget, Function<VectorWidth, Algorithm> algorithm,
-             Function<Algorithm, Stepper> staticFinalSpecies,
-             Function<Algorithm, PlainArrayLoops.ArrayStepper> plainArrayLoop) {
+    private Workload(String id, double scalarTarget, Function<VectorWidth, Algorithm> algorithm,
+                     Supplier<Stepper> staticFinalSpecies, Supplier<PlainArrayLoops.ArrayStepper> plainArrayLoop) {
         this.id = id;
         this.scalarTarget = scalarTarget;
         this.algorithm = algorithm;
@@ -83,19 +88,46 @@ public enum Workload {
         this.plainArrayLoop = plainArrayLoop;
     }
 
+    /** A configuration chosen here, with its hand-written baselines, which read its hyper-parameters once. */
+    private static <A extends Algorithm> Workload chosen(String id, double scalarTarget,
+            Function<VectorWidth, A> algorithm, Function<A, Stepper> staticFinalSpecies,
+            Function<A, PlainArrayLoops.ArrayStepper> plainArrayLoop) {
+        return new Workload(id, scalarTarget, algorithm::apply,
+                () -> staticFinalSpecies.apply(algorithm.apply(VectorWidth.SCALAR)),
+                () -> plainArrayLoop.apply(algorithm.apply(VectorWidth.SCALAR)));
+    }
+
+    /** The chosen configurations, then the registry's optimizers that none of them runs, at their defaults. */
+    private static List<Workload> all() {
+        List<Workload> all = new ArrayList<>(CHOSEN);
+        Set<String> run = CHOSEN.stream().map(w -> w.algorithm(VectorWidth.SCALAR).name()).collect(Collectors.toSet());
+        for (String name : Optimizers.pyTorchNames()) {
+            if (!run.contains(name)) {
+                all.add(new Workload(name.toLowerCase(Locale.ROOT), SCALAR_TARGET,
+                        width -> Optimizers.defaults(name).withVectorWidth(width), null, null));
+            }
+        }
+        return List.copyOf(all);
+    }
+
+    /** {@return every workload, the chosen ones first} */
+    public static List<Workload> values() {
+        return ALL;
+    }
+
     public String id() {
         return id;
     }
 
     public static Workload of(String id) {
-        return Arrays.stream(values()).filter(w -> w.id.equals(id)).findFirst()
+        return ALL.stream().filter(w -> w.id.equals(id)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no workload " + id + "; one of "
-                        + Arrays.stream(values()).map(Workload::id).toList()));
+                        + ALL.stream().map(Workload::id).toList()));
     }
 
     /** The first workload of each optimizer: what the report measures unless told otherwise. */
     static List<Workload> onePerOptimizer() {
-        return Arrays.stream(values()).filter(w -> Arrays.stream(values())
+        return ALL.stream().filter(w -> ALL.stream()
                 .filter(other -> other.algorithm(VectorWidth.SCALAR).getClass() == w.algorithm(VectorWidth.SCALAR)
                         .getClass()).findFirst().orElseThrow() == w).toList();
     }
@@ -143,13 +175,31 @@ public enum Workload {
         return (param, grad, state, step) -> optimizer.step(step, param, grad, state);
     }
 
+    /** {@return whether hand-written baselines were written for it: a static final species and a float[] loop} */
+    boolean hasBaselines() {
+        return staticFinalSpecies != null;
+    }
+
     /** The hand-written loop with a static final species, its hyper-parameters read once, here. */
     Stepper staticFinalSpecies() {
-        return staticFinalSpecies.apply(algorithm(VectorWidth.SCALAR));
+        return baseline(staticFinalSpecies);
     }
 
     /** The plain loop over {@code float[]}, its hyper-parameters read once, here. */
     PlainArrayLoops.ArrayStepper plainArrayLoop() {
-        return plainArrayLoop.apply(algorithm(VectorWidth.SCALAR));
+        return baseline(plainArrayLoop);
+    }
+
+    private <T> T baseline(Supplier<T> loop) {
+        if (loop == null) {
+            throw new IllegalStateException(id + " has no hand-written baselines; Report measures them only for the"
+                    + " workloads that have them");
+        }
+        return loop.get();
+    }
+
+    @Override
+    public String toString() {
+        return id;
     }
 }

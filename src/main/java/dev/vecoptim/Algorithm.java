@@ -6,6 +6,7 @@ import dev.vecoptim.kernel.KernelFamily;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,6 +46,21 @@ public abstract class Algorithm {
 
     /** {@return the learning rate} */
     public abstract double lr();
+
+    /**
+     * The hyper-parameters as PyTorch's constructor takes them and its {@code param_groups} hold them, by PyTorch's
+     * names and in its order: numbers as {@code Double}, flags as {@code Boolean}, pairs ({@code betas},
+     * {@code etas}, {@code step_sizes}) as a list of two {@code Double}s. {@code getattr(torch.optim, name())(params,
+     * **pyTorchHyperParameters())} builds the same optimizer in Python.
+     *
+     * @return an unmodifiable map from PyTorch's name of each hyper-parameter to its value
+     */
+    public final Map<String, Object> pyTorchHyperParameters() {
+        Map<String, Object> named = new LinkedHashMap<>();
+        namedHyperParameters().forEach((name, value) -> named.put(name,
+                value instanceof double[] pair ? List.of(pair[0], pair[1]) : value));
+        return Collections.unmodifiableMap(named);
+    }
 
     /**
      * The same optimizer and hyper-parameters with another learning rate, validated as {@code build()} does

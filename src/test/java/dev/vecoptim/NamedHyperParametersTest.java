@@ -34,6 +34,16 @@ class NamedHyperParametersTest {
     }
 
     @Test
+    void pyTorchHyperParametersAreTheKeywordArgumentsOfPyTorchsConstructor() {
+        Map<String, Object> adamW = Adam.adamWBuilder().betas(0.8, 0.95).amsgrad(true).build().pyTorchHyperParameters();
+        assertEquals(List.of("lr", "betas", "eps", "weight_decay", "amsgrad", "maximize"), List.copyOf(adamW.keySet()));
+        assertEquals(List.of(0.8, 0.95), adamW.get("betas"), "a pair is a list, as JSON and Python take it");
+        assertEquals(0.01, adamW.get("weight_decay"));
+        assertEquals(true, adamW.get("amsgrad"));
+        assertThrows(UnsupportedOperationException.class, () -> adamW.put("lr", 1.0));
+    }
+
+    @Test
     void equalMeansTheSameOptimizerHyperParametersWidthAndSemantics() {
         Algorithm adam = Adam.builder().weightDecay(0.01).build();
         Algorithm adamW = Adam.adamWBuilder().build();
