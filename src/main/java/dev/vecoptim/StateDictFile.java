@@ -53,15 +53,9 @@ final class StateDictFile {
     private static final byte[] SIGNATURE = ("{\"" + Safetensors.METADATA + "\":{\"format\":\"" + FORMAT + "\"")
             .getBytes(StandardCharsets.UTF_8);
     private static final String STEP = "step";
-    /** The param_groups entries that choose how PyTorch runs or what its schedulers remember, not the update. */
-    private static final Set<String> NOT_HYPER_PARAMETERS = Set.of("params", "param_names", "foreach", "capturable",
-            "differentiable", "fused", "initial_lr", "max_lr", "min_lr", "base_lr", "base_momentum", "max_momentum");
     /** The entries of {@code __metadata__} a state dict may have, {@code format} and {@code param_groups} always. */
-    private static final String SEMANTICS = "semantics";
-    private static final String TORCH_VERSION = "torch_version";
-    private static final String SCHEDULES = "schedules";
     private static final List<String> METADATA_KEYS = List.of("format", "param_groups", "optimizers", "step_count",
-            SEMANTICS, SCHEDULES, TORCH_VERSION, Safetensors.CHECKSUM);
+            StateDictGroups.SEMANTICS, StateDictGroups.SCHEDULES, StateDictGroups.TORCH_VERSION, Safetensors.CHECKSUM);
     private static final System.Logger LOG = System.getLogger("dev.vecoptim");
     private static final Set<String> NUMBER_DTYPES = Set.of("F32", "F64", "I32", "I64");
     private static final long HEADER_BASE_BYTES = 1 << 16;
@@ -113,8 +107,8 @@ final class StateDictFile {
         metadata.put("param_groups", new String(Json.write(groups), StandardCharsets.UTF_8));
         metadata.put("optimizers", new String(Json.write(optimizers), StandardCharsets.UTF_8));
         metadata.put("step_count", Long.toString(optimizer.stepCount()));
-        metadata.put(SEMANTICS, new String(Json.write(semantics), StandardCharsets.UTF_8));
-        metadata.put(SCHEDULES, new String(Json.write(schedules), StandardCharsets.UTF_8));
+        metadata.put(StateDictGroups.SEMANTICS, new String(Json.write(semantics), StandardCharsets.UTF_8));
+        metadata.put(StateDictGroups.SCHEDULES, new String(Json.write(schedules), StandardCharsets.UTF_8));
         try (Arena arena = LittleEndianFloats.stagingArena()) {
             List<Safetensors.Output> tensors = new ArrayList<>();
             List<Parameter> parameters = Checkpoint.inGroupOrder(optimizer);
@@ -220,77 +214,14 @@ final class StateDictFile {
                         + " have (it has " + String.join(", ", METADATA_KEYS) + ")");
             }
         }
-        List<Algorithm> hyperParameters = hyperParameters(file, optimizer, metadata);
+        List<Algorithm> hyperParameters = StateDictGroups.hyperParameters(file, optimizer, metadata);
         Map<Integer, Map<String, Safetensors.Tensor>> state = stateByParameter(file, parameters, header.tensors());
         for (int i = 0; i < parameters.size(); i++) {
             checkEntries(file, "state." + i, parameters.get(i), state.getOrDefault(i, Map.of()));
         }
         return new Plan(hyperParameters, state, declaredSteps(file, metadata),
-                semanticsWarnings(file, optimizer, metadata), schedules(file, optimizer, metadata));
-    }
-
-    /** What the load does with each group's schedule in {@code schedules} ({@link SavedSchedule}). */
-    private static List<SavedSchedule.Decision> schedules(Path file, Optimizer optimizer, Map<String, String> metadata)
-            throws RefusedFileException {
-        List<?> saved = jsonList(file, metadata, SCHEDULES, false);
-        if (saved != null && saved.size() != optimizer.groups().size()) {
-            throw refused(file, "its " + SCHEDULES + " name " + saved.size() + " groups and this optimizer has "
-                    + optimizer.groups().size());
-        }
-        List<SavedSchedule.Decision> decisions = new ArrayList<>();
-        for (ParameterGroup group : optimizer.groups()) {
-            Object schedule = saved == null ? null : saved.get(group.index());
-            try {
-                decisions.add(SavedSchedule.decide(group, schedule == null ? ""
-                        : new String(Json.write(schedule), StandardCharsets.UTF_8)));
-            } catch (IllegalArgumentException refused) {
-                throw new RefusedFileException(file + ": " + refused.getMessage(), refused);
-            }
-        }
-        return decisions;
-    }
-
-    /**
-     * How the file's writer differs from the groups' {@link Semantics}: what vecoptim recorded ({@code semantics},
-     * each group's) or the PyTorch that wrote it ({@code torch_version}, from {@code state_dict.py}). The state
-     * loads all the same (it has the same layout under both); the warnings name the setting that goes on with the
-     * writer's bits.
-     */
-    private static List<String> semanticsWarnings(Path file, Optimizer optimizer, Map<String, String> metadata)
-            throws RefusedFileException {
-        List<ParameterGroup> groups = optimizer.groups();
-        List<?> recorded = jsonList(file, metadata, SEMANTICS, false);
-        String torch = metadata.get(TORCH_VERSION);
-        if (recorded != null && recorded.size() != groups.size()) {
-            throw refused(file, "its " + SEMANTICS + " name " + recorded.size() + " groups and this optimizer has "
-                    + groups.size());
-        }
-        Semantics ofTorch = torch == null ? null : Semantics.ofTorchVersion(torch);
-        if (torch != null && ofTorch == null) {
-            throw refused(file, "its " + TORCH_VERSION + " \"" + torch + "\" is not a PyTorch version");
-        }
-        List<String> warnings = new ArrayList<>();
-        for (ParameterGroup group : groups) {
-            Semantics here = group.algorithm().semantics();
-            Semantics written = ofTorch;
-            String writer = "PyTorch " + torch;
-            if (recorded != null) {
-                written = recorded.get(group.index()) instanceof String name ? Semantics.named(name) : null;
-                if (written == null) {
-                    throw refused(file, "its " + SEMANTICS + "[" + group.index() + "] "
-                            + NamedValues.repr(recorded.get(group.index())) + " is none of "
-                            + List.of(Semantics.values()));
-                }
-                writer = "vecoptim under Semantics." + written.name();
-            }
-            if (written != null && written != here) {
-                warnings.add("group " + group.index() + " was written by " + writer + " and runs Semantics."
-                        + here.name() + " here, whose roundings differ (" + written.version() + " against "
-                        + here.version() + "); build it with .semantics(Semantics." + written.name() + ") to go on"
-                        + " with the bits of " + written.version());
-            }
-        }
-        return warnings;
+                StateDictGroups.semanticsWarnings(file, optimizer, metadata),
+                StateDictGroups.schedules(file, optimizer, metadata));
     }
 
     /**
@@ -305,131 +236,6 @@ final class StateDictFile {
             bytes += HEADER_PARAMETER_BYTES + HEADER_ENTRY_BYTES * (keptNames(parameter).size());
         }
         return Math.min(bytes, Safetensors.MAX_HEADER_BYTES);
-    }
-
-    private static List<Algorithm> hyperParameters(Path file, Optimizer optimizer, Map<String, String> metadata)
-            throws RefusedFileException {
-        List<?> groups = jsonList(file, metadata, "param_groups", true);
-        List<ParameterGroup> mine = optimizer.groups();
-        if (groups.size() != mine.size()) {
-            throw refused(file, "it has " + groups.size() + " param_groups and this optimizer " + mine.size());
-        }
-        List<?> names = jsonList(file, metadata, "optimizers", false);
-        if (names != null && !names.stream().allMatch(String.class::isInstance)) {
-            throw refused(file, "its optimizers " + names + " are not PyTorch class names");
-        }
-        if (names != null && names.size() != mine.size()) {
-            throw refused(file, "its optimizers name " + names.size() + " groups and this optimizer has " + mine.size());
-        }
-        List<Algorithm> restored = new ArrayList<>();
-        long first = 0;
-        for (ParameterGroup group : mine) {
-            String at = "param_groups[" + group.index() + "]";
-            if (!(groups.get(group.index()) instanceof Map<?, ?> saved)) {
-                throw refused(file, at + " is not a JSON object");
-            }
-            Algorithm algorithm = group.hyperParameters();
-            if (names != null && !algorithm.name().equals(names.get(group.index()))) {
-                throw refused(file, at + " is " + names.get(group.index()) + "'s in the file and " + algorithm.name()
-                        + " here");
-            }
-            List<Long> expected = new ArrayList<>();
-            for (int p = 0; p < group.parameters().size(); p++) {
-                expected.add(first + p);
-            }
-            first += expected.size();
-            if (!expected.equals(saved.get("params"))) {
-                throw refused(file, at + " has the params " + saved.get("params") + " and this optimizer's group "
-                        + group.index() + " " + expected + " (PyTorch numbers parameters group by group)");
-            }
-            restored.add(restoredHyperParameters(file, at, algorithm, saved));
-        }
-        return restored;
-    }
-
-    private static Algorithm restoredHyperParameters(Path file, String at, Algorithm algorithm, Map<?, ?> saved)
-            throws RefusedFileException {
-        Map<String, Object> mine = algorithm.namedHyperParameters();
-        Map<String, Object> read = new LinkedHashMap<>();
-        for (Map.Entry<?, ?> entry : saved.entrySet()) {
-            String key = (String) entry.getKey();
-            if (NOT_HYPER_PARAMETERS.contains(key)) {
-                continue;
-            }
-            if (key.equals("decoupled_weight_decay") && algorithm instanceof Adam) {
-                // PyTorch 2.7's Adam keeps the flag too: AdamW is Adam with it on.
-                boolean adamW = algorithm.name().equals("AdamW");
-                if (!Boolean.valueOf(adamW).equals(entry.getValue())) {
-                    throw refused(file, at + " has decoupled_weight_decay=" + NamedValues.repr(entry.getValue())
-                            + " and this group is " + algorithm.name());
-                }
-                continue;
-            }
-            if (!mine.containsKey(key)) {
-                throw refused(file, at + " has " + key + ", which " + algorithm.name() + " does not have");
-            }
-            Object value = typed(entry.getValue());
-            if (value == null || value.getClass() != mine.get(key).getClass()) {
-                throw refused(file, at + " has " + key + "=" + NamedValues.repr(entry.getValue()) + ", not "
-                        + NamedValues.kind(mine.get(key)));
-            }
-            read.put(key, value);
-        }
-        for (Map.Entry<String, Object> entry : mine.entrySet()) {
-            String key = entry.getKey();
-            if (read.containsKey(key)) {
-                continue;
-            }
-            if (!(entry.getValue() instanceof Boolean flag)) {
-                throw refused(file, at + " has no " + key);
-            }
-            // A PyTorch from before the flag (1.13's RAdam has no maximize): off, as load_state_dict takes it.
-            if (flag) {
-                throw refused(file, at + " has no " + key + ", which PyTorch takes as False, and " + key
-                        + "=True here; a file restores numbers, not flags");
-            }
-            read.put(key, Boolean.FALSE);
-        }
-        String flags = NamedValues.flagMismatch(read, mine, "file");
-        if (flags != null) {
-            throw refused(file, at + flags);
-        }
-        try {
-            return algorithm.withNamedHyperParameters(read);
-        } catch (IllegalArgumentException invalid) {
-            throw new RefusedFileException(file + ": " + at + " holds invalid hyper-parameters: " + invalid.getMessage(),
-                    invalid);
-        }
-    }
-
-    /** A JSON value as {@link NamedValues} reads it: integers as doubles, lists of numbers as tuples. */
-    private static Object typed(Object value) {
-        if (value instanceof Long integer) {
-            return integer.doubleValue();
-        }
-        if (value instanceof List<?> list && list.stream().allMatch(Number.class::isInstance)) {
-            return list.stream().mapToDouble(number -> ((Number) number).doubleValue()).toArray();
-        }
-        return value;
-    }
-
-    private static List<?> jsonList(Path file, Map<String, String> metadata, String key, boolean required)
-            throws RefusedFileException {
-        String text = metadata.get(key);
-        if (text == null) {
-            if (required) {
-                throw refused(file, "its " + Safetensors.METADATA + " has no " + key);
-            }
-            return null;
-        }
-        try {
-            if (Json.parse(text.getBytes(StandardCharsets.UTF_8)) instanceof List<?> list) {
-                return list;
-            }
-            throw refused(file, "its " + key + " is not a JSON list");
-        } catch (IllegalArgumentException malformed) {
-            throw new RefusedFileException(file + ": its " + key + " is not JSON: " + malformed.getMessage(), malformed);
-        }
     }
 
     private static Long declaredSteps(Path file, Map<String, String> metadata) throws RefusedFileException {

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The packages as docs/architecture.md draws them, read from the sources: the API package
  * {@code dev.vecoptim} on top, exported alone; below it, packages that never reach back up to it, and whose
- * dependencies on one another form no cycle.
+ * dependencies on one another form no cycle; no class so large that it holds more than one concern.
  */
 class ArchitectureTest {
     private static final String API = "dev.vecoptim";
@@ -29,6 +29,7 @@ class ArchitectureTest {
             Path.of("target/generated-sources/declarations"));
     private static final Pattern PACKAGE = Pattern.compile("^package ([\\w.]+);", Pattern.MULTILINE);
     private static final Pattern REFERENCE = Pattern.compile("\\b(dev\\.vecoptim(?:\\.[a-z]\\w*)*)\\.[A-Z]");
+    private static final int MAX_CODE_LINES = 400;
     private static final Pattern COMMENT = Pattern.compile("/\\*.*?\\*/|//[^\\n]*", Pattern.DOTALL);
 
     ArchitectureTest() {
@@ -78,6 +79,24 @@ class ArchitectureTest {
         Set<String> internal = new TreeSet<>(dependencies().keySet());
         internal.remove(API);
         assertEquals(internal, new TreeSet<>(List.of(excluded.group(1).split(":"))));
+    }
+
+    @Test
+    void noClassHoldsMoreThanFourHundredLinesOfCode() throws IOException {
+        Map<String, Long> large = new TreeMap<>();
+        for (Path root : SOURCES) {
+            try (Stream<Path> files = Files.walk(root)) {
+                for (Path file : files.filter(f -> f.toString().endsWith(".java")).toList()) {
+                    long code = COMMENT.matcher(Files.readString(file)).replaceAll("").lines()
+                            .filter(line -> !line.isBlank()).count();
+                    if (code > MAX_CODE_LINES) {
+                        large.put(file.toString(), code);
+                    }
+                }
+            }
+        }
+        assertEquals(Map.of(), large, "files of more than " + MAX_CODE_LINES + " lines of code (not counting"
+                + " comments and blank lines): split them by concern");
     }
 
     /** Each package of the main sources, and the other packages of vecoptim its code names. */

@@ -1,0 +1,219 @@
+package dev.vecoptim;
+
+import dev.vecoptim.io.Json;
+import dev.vecoptim.io.RefusedFileException;
+import dev.vecoptim.io.Safetensors;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What a state dict says of an optimizer's groups, read for a load and checked against the optimizer: each
+ * group's hyper-parameters ({@code param_groups}), its optimizer ({@code optimizers}), the semantics that wrote
+ * it ({@code semantics}, {@code torch_version}) and its schedule ({@code schedules}). {@link StateDictFile} lays
+ * out the file and its tensors.
+ */
+final class StateDictGroups {
+    static final String SEMANTICS = "semantics";
+    static final String TORCH_VERSION = "torch_version";
+    static final String SCHEDULES = "schedules";
+    /** The param_groups entries that choose how PyTorch runs or what its schedulers remember, not the update. */
+    private static final Set<String> NOT_HYPER_PARAMETERS = Set.of("params", "param_names", "foreach", "capturable",
+            "differentiable", "fused", "initial_lr", "max_lr", "min_lr", "base_lr", "base_momentum", "max_momentum");
+
+    private StateDictGroups() {
+    }
+
+    /** What the load does with each group's schedule in {@code schedules} ({@link SavedSchedule}). */
+    static List<SavedSchedule.Decision> schedules(Path file, Optimizer optimizer, Map<String, String> metadata)
+            throws RefusedFileException {
+        List<?> saved = jsonList(file, metadata, SCHEDULES, false);
+        if (saved != null && saved.size() != optimizer.groups().size()) {
+            throw Safetensors.refused(file, "its " + SCHEDULES + " name " + saved.size() + " groups and this optimizer has "
+                    + optimizer.groups().size());
+        }
+        List<SavedSchedule.Decision> decisions = new ArrayList<>();
+        for (ParameterGroup group : optimizer.groups()) {
+            Object schedule = saved == null ? null : saved.get(group.index());
+            try {
+                decisions.add(SavedSchedule.decide(group, schedule == null ? ""
+                        : new String(Json.write(schedule), StandardCharsets.UTF_8)));
+            } catch (IllegalArgumentException refused) {
+                throw new RefusedFileException(file + ": " + refused.getMessage(), refused);
+            }
+        }
+        return decisions;
+    }
+
+    /**
+     * How the file's writer differs from the groups' {@link Semantics}: what vecoptim recorded ({@code semantics},
+     * each group's) or the PyTorch that wrote it ({@code torch_version}, from {@code state_dict.py}). The state
+     * loads all the same (it has the same layout under both); the warnings name the setting that goes on with the
+     * writer's bits.
+     */
+    static List<String> semanticsWarnings(Path file, Optimizer optimizer, Map<String, String> metadata)
+            throws RefusedFileException {
+        List<ParameterGroup> groups = optimizer.groups();
+        List<?> recorded = jsonList(file, metadata, SEMANTICS, false);
+        String torch = metadata.get(TORCH_VERSION);
+        if (recorded != null && recorded.size() != groups.size()) {
+            throw Safetensors.refused(file, "its " + SEMANTICS + " name " + recorded.size() + " groups and this optimizer has "
+                    + groups.size());
+        }
+        Semantics ofTorch = torch == null ? null : Semantics.ofTorchVersion(torch);
+        if (torch != null && ofTorch == null) {
+            throw Safetensors.refused(file, "its " + TORCH_VERSION + " \"" + torch + "\" is not a PyTorch version");
+        }
+        List<String> warnings = new ArrayList<>();
+        for (ParameterGroup group : groups) {
+            Semantics here = group.algorithm().semantics();
+            Semantics written = ofTorch;
+            String writer = "PyTorch " + torch;
+            if (recorded != null) {
+                written = recorded.get(group.index()) instanceof String name ? Semantics.named(name) : null;
+                if (written == null) {
+                    throw Safetensors.refused(file, "its " + SEMANTICS + "[" + group.index() + "] "
+                            + NamedValues.repr(recorded.get(group.index())) + " is none of "
+                            + List.of(Semantics.values()));
+                }
+                writer = "vecoptim under Semantics." + written.name();
+            }
+            if (written != null && written != here) {
+                warnings.add("group " + group.index() + " was written by " + writer + " and runs Semantics."
+                        + here.name() + " here, whose roundings differ (" + written.version() + " against "
+                        + here.version() + "); build it with .semantics(Semantics." + written.name() + ") to go on"
+                        + " with the bits of " + written.version());
+            }
+        }
+        return warnings;
+    }
+
+    static List<Algorithm> hyperParameters(Path file, Optimizer optimizer, Map<String, String> metadata)
+            throws RefusedFileException {
+        List<?> groups = jsonList(file, metadata, "param_groups", true);
+        List<ParameterGroup> mine = optimizer.groups();
+        if (groups.size() != mine.size()) {
+            throw Safetensors.refused(file, "it has " + groups.size() + " param_groups and this optimizer " + mine.size());
+        }
+        List<?> names = jsonList(file, metadata, "optimizers", false);
+        if (names != null && !names.stream().allMatch(String.class::isInstance)) {
+            throw Safetensors.refused(file, "its optimizers " + names + " are not PyTorch class names");
+        }
+        if (names != null && names.size() != mine.size()) {
+            throw Safetensors.refused(file, "its optimizers name " + names.size() + " groups and this optimizer has " + mine.size());
+        }
+        List<Algorithm> restored = new ArrayList<>();
+        long first = 0;
+        for (ParameterGroup group : mine) {
+            String at = "param_groups[" + group.index() + "]";
+            if (!(groups.get(group.index()) instanceof Map<?, ?> saved)) {
+                throw Safetensors.refused(file, at + " is not a JSON object");
+            }
+            Algorithm algorithm = group.hyperParameters();
+            if (names != null && !algorithm.name().equals(names.get(group.index()))) {
+                throw Safetensors.refused(file, at + " is " + names.get(group.index()) + "'s in the file and " + algorithm.name()
+                        + " here");
+            }
+            List<Long> expected = new ArrayList<>();
+            for (int p = 0; p < group.parameters().size(); p++) {
+                expected.add(first + p);
+            }
+            first += expected.size();
+            if (!expected.equals(saved.get("params"))) {
+                throw Safetensors.refused(file, at + " has the params " + saved.get("params") + " and this optimizer's group "
+                        + group.index() + " " + expected + " (PyTorch numbers parameters group by group)");
+            }
+            restored.add(restoredHyperParameters(file, at, algorithm, saved));
+        }
+        return restored;
+    }
+
+    private static Algorithm restoredHyperParameters(Path file, String at, Algorithm algorithm, Map<?, ?> saved)
+            throws RefusedFileException {
+        Map<String, Object> mine = algorithm.namedHyperParameters();
+        Map<String, Object> read = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> entry : saved.entrySet()) {
+            String key = (String) entry.getKey();
+            if (NOT_HYPER_PARAMETERS.contains(key)) {
+                continue;
+            }
+            if (key.equals("decoupled_weight_decay") && algorithm instanceof Adam) {
+                // PyTorch 2.7's Adam keeps the flag too: AdamW is Adam with it on.
+                boolean adamW = algorithm.name().equals("AdamW");
+                if (!Boolean.valueOf(adamW).equals(entry.getValue())) {
+                    throw Safetensors.refused(file, at + " has decoupled_weight_decay=" + NamedValues.repr(entry.getValue())
+                            + " and this group is " + algorithm.name());
+                }
+                continue;
+            }
+            if (!mine.containsKey(key)) {
+                throw Safetensors.refused(file, at + " has " + key + ", which " + algorithm.name() + " does not have");
+            }
+            Object value = typed(entry.getValue());
+            if (value == null || value.getClass() != mine.get(key).getClass()) {
+                throw Safetensors.refused(file, at + " has " + key + "=" + NamedValues.repr(entry.getValue()) + ", not "
+                        + NamedValues.kind(mine.get(key)));
+            }
+            read.put(key, value);
+        }
+        for (Map.Entry<String, Object> entry : mine.entrySet()) {
+            String key = entry.getKey();
+            if (read.containsKey(key)) {
+                continue;
+            }
+            if (!(entry.getValue() instanceof Boolean flag)) {
+                throw Safetensors.refused(file, at + " has no " + key);
+            }
+            // A PyTorch from before the flag (1.13's RAdam has no maximize): off, as load_state_dict takes it.
+            if (flag) {
+                throw Safetensors.refused(file, at + " has no " + key + ", which PyTorch takes as False, and " + key
+                        + "=True here; a file restores numbers, not flags");
+            }
+            read.put(key, Boolean.FALSE);
+        }
+        String flags = NamedValues.flagMismatch(read, mine, "file");
+        if (flags != null) {
+            throw Safetensors.refused(file, at + flags);
+        }
+        try {
+            return algorithm.withNamedHyperParameters(read);
+        } catch (IllegalArgumentException invalid) {
+            throw new RefusedFileException(file + ": " + at + " holds invalid hyper-parameters: " + invalid.getMessage(),
+                    invalid);
+        }
+    }
+
+    /** A JSON value as {@link NamedValues} reads it: integers as doubles, lists of numbers as tuples. */
+    private static Object typed(Object value) {
+        if (value instanceof Long integer) {
+            return integer.doubleValue();
+        }
+        if (value instanceof List<?> list && list.stream().allMatch(Number.class::isInstance)) {
+            return list.stream().mapToDouble(number -> ((Number) number).doubleValue()).toArray();
+        }
+        return value;
+    }
+
+    private static List<?> jsonList(Path file, Map<String, String> metadata, String key, boolean required)
+            throws RefusedFileException {
+        String text = metadata.get(key);
+        if (text == null) {
+            if (required) {
+                throw Safetensors.refused(file, "its " + Safetensors.METADATA + " has no " + key);
+            }
+            return null;
+        }
+        try {
+            if (Json.parse(text.getBytes(StandardCharsets.UTF_8)) instanceof List<?> list) {
+                return list;
+            }
+            throw Safetensors.refused(file, "its " + key + " is not a JSON list");
+        } catch (IllegalArgumentException malformed) {
+            throw new RefusedFileException(file + ": its " + key + " is not JSON: " + malformed.getMessage(), malformed);
+        }
+    }
+}
