@@ -41,8 +41,12 @@ public final class GenerateOptimizers {
     }
 
     /** One section: an optimizer. */
-    record Optimizer(String name, Map<String, String> pyTorchNames, String reference, List<String> requires,
-                     List<String> checkOrder, List<HyperParameter> hyperParameters) {
+    record Optimizer(String name, Map<String, String> pyTorchNames, String reference, boolean keepsStep,
+                     List<String> requires, List<String> checkOrder, List<HyperParameter> hyperParameters) {
+        boolean reproducesPyTorch() {
+            return reference.equals("pytorch");
+        }
+
         /** The rows in the order PyTorch checks them: its checks line's, else the rows'. */
         List<HyperParameter> checked() {
             if (checkOrder.isEmpty()) {
@@ -86,6 +90,7 @@ public final class GenerateOptimizers {
         String name = null;
         Map<String, String> pyTorchNames = new LinkedHashMap<>();
         String reference = null;
+        boolean keepsStep = true;
         List<String> requires = new ArrayList<>();
         List<String> checkOrder = new ArrayList<>();
         List<HyperParameter> rows = new ArrayList<>();
@@ -99,11 +104,12 @@ public final class GenerateOptimizers {
             String at = declarations + ":" + number + ": ";
             if (text.startsWith("[")) {
                 if (name != null) {
-                    optimizers.add(optimizer(at, name, pyTorchNames, reference, requires, checkOrder, rows));
+                    optimizers.add(optimizer(at, name, pyTorchNames, reference, keepsStep, requires, checkOrder, rows));
                 }
                 name = text.substring(1, text.indexOf(']'));
                 pyTorchNames = new LinkedHashMap<>();
                 reference = null;
+                keepsStep = true;
                 requires = new ArrayList<>();
                 checkOrder = new ArrayList<>();
                 rows = new ArrayList<>();
@@ -116,6 +122,12 @@ public final class GenerateOptimizers {
             switch (words[0]) {
                 case "pytorch" -> pyTorchNames.put(words[1], words[2]);
                 case "reference" -> reference = text.substring("reference".length()).strip();
+                case "keeps" -> {
+                    if (!text.equals("keeps no step")) {
+                        throw new IllegalArgumentException(at + "the only keeps line is \"keeps no step\": " + text);
+                    }
+                    keepsStep = false;
+                }
                 case "requires" -> requires.add(text.substring("requires".length()).strip());
                 case "checks" -> checkOrder.addAll(List.of(text.substring("checks".length()).strip().split("\\s+")));
                 default -> {
@@ -128,13 +140,15 @@ public final class GenerateOptimizers {
             }
         }
         if (name != null) {
-            optimizers.add(optimizer(declarations + ": ", name, pyTorchNames, reference, requires, checkOrder, rows));
+            optimizers.add(
+                    optimizer(declarations + ": ", name, pyTorchNames, reference, keepsStep, requires, checkOrder, rows));
         }
         return optimizers;
     }
 
     private static Optimizer optimizer(String at, String name, Map<String, String> pyTorchNames, String reference,
-                                       List<String> requires, List<String> checkOrder, List<HyperParameter> rows) {
+                                       boolean keepsStep, List<String> requires, List<String> checkOrder,
+                                       List<HyperParameter> rows) {
         if (pyTorchNames.isEmpty() || reference == null || rows.stream().noneMatch(r -> r.pyTorchName().equals("lr"))) {
             throw new IllegalArgumentException(at + "section " + name + " needs a pytorch line, a reference and lr");
         }
@@ -152,7 +166,7 @@ public final class GenerateOptimizers {
                         + row.tested() + ": a flag's TESTED is any or -, a number's or pair's a value or range each");
             }
         }
-        return new Optimizer(name, pyTorchNames, reference, requires, checkOrder, rows);
+        return new Optimizer(name, pyTorchNames, reference, keepsStep, requires, checkOrder, rows);
     }
 
     static String camel(String pyTorchName) {
@@ -323,8 +337,12 @@ public final class GenerateOptimizers {
         }
         out.append("        return builder.vectorWidth(vectorWidth).semantics(semantics).build();\n    }\n\n");
         out.append("    @Override\n    final String reference() {\n        return ")
-                .append(optimizer.reference().equals("pytorch") ? "semantics().version()"
+                .append(optimizer.reproducesPyTorch() ? "semantics().version()"
                         : "\"" + optimizer.reference().replace("\"", "\\\"") + "\"")
+                .append(";\n    }\n\n");
+        out.append("    @Override\n    final boolean reproducesPyTorch() {\n        return ")
+                .append(optimizer.reproducesPyTorch()).append(";\n    }\n\n");
+        out.append("    @Override\n    final boolean keepsStep() {\n        return ").append(optimizer.keepsStep())
                 .append(";\n    }\n\n");
         out.append("    @Override\n    final KernelFamily<?, ?> kernelFamily() {\n        return ").append(name)
                 .append("Kernel.FAMILY;\n    }\n\n");
@@ -374,8 +392,9 @@ public final class GenerateOptimizers {
                 import java.util.List;
 
                 /**
-                 * Every optimizer vecoptim has, by PyTorch's name: the one list of them, which the tests, the benchmarks
-                 * and the documentation's checks are driven from.
+                 * Every optimizer vecoptim has, by the class name of its PyTorch implementation: {@code torch.optim}'s,
+                 * or for one from outside it its reference implementation's. The one list of them, which the tests,
+                 * the benchmarks and the documentation's checks are driven from.
                  */
                 public final class Optimizers {
                     private static final List<String> PYTORCH_NAMES = List.of(%s);

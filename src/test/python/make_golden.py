@@ -23,6 +23,19 @@ when /proc is not mounted in a chroot).
 Both versions record the same cases from the same random seed (1.13 leaves out those with a hyper-parameter
 it lacks); cases were only ever appended, so that every case keeps its inputs when the list grows.
 
+An optimizer from outside torch.optim (its section in src/main/declarations/optimizers.txt has a reference
+other than pytorch) is recorded from the reference implementation its declaration names, a Python file given
+on the command line, into resources/golden/reference/<Name>.bin. Its cases come from the declaration alone:
+its defaults, each end of each hyper-parameter's TESTED ranges in turn, and random draws from them, so that
+nothing here changes for a new optimizer:
+
+    /usr/bin/python3 src/test/python/make_golden.py --reference <class name> <reference implementation>.py
+
+(the class name is the declaration's pytorch line's; the optimizer's javadoc says where its reference is).
+
+Such a reference runs ATen operations whose roundings are the same in 1.13 and 2.x; recording it with both
+must write the same bytes, which is how that was checked.
+
 Format, little-endian: b"VOGOLD02", u32 case count, then per case: str name, str optimizer,
 u16 hyper-parameter count and (str name, f64 value) pairs (booleans as 0/1), u32 n, u16 steps,
 f32[n] initial parameter, then per step: f32[n] gradient, f32[n] parameter after the step,
@@ -30,7 +43,9 @@ u16 state count and (str name, f32[n]) pairs, u16 scalar count and (str name, f3
 tensors besides step: NAdam's mu_product, ASGD's eta and mu). A str is a u16 byte length and UTF-8 bytes.
 Format 1 (VOGOLD01) had no scalars; the cases it held are byte for byte the same otherwise.
 """
+import importlib.util
 import itertools
+import math
 import os
 import random
 import struct
@@ -172,7 +187,7 @@ def optimizer(kind, params, hp):
     if kind == "asgd":
         return torch.optim.ASGD(params, foreach=False, **hp)
     if kind in ("radam", "nadam") and VERSION == "1.13":
-        # 1.13's RAdam and NAdam have neither flag; cases that set one are not recorded there (see recorded()).
+        # 1.13's RAdam and NAdam have neither flag; cases that set one are not recorded there (see recorded_here()).
         hp = {k: v for k, v in hp.items() if k not in ("maximize", "decoupled_weight_decay")}
     other = {k: v for k, v in hp.items() if k not in ("beta1", "beta2")}
     cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "adamax": torch.optim.Adamax,
@@ -180,7 +195,7 @@ def optimizer(kind, params, hp):
     return cls(params, betas=(hp["beta1"], hp["beta2"]), foreach=False, **other)
 
 
-def recorded(kind, hp):
+def recorded_here(kind, hp):
     """Whether this PyTorch has every hyper-parameter of the case: 1.13's RAdam and NAdam lack two flags."""
     return not (VERSION == "1.13" and kind in ("radam", "nadam")
                 and (hp.get("maximize") or hp.get("decoupled_weight_decay")))
@@ -200,30 +215,125 @@ def pack_floats(tensor):
     return struct.pack("<%df" % tensor.numel(), *tensor.tolist())
 
 
-def main():
-    if VERSION not in ("1.13", "2.6"):
-        sys.exit("vecoptim matches PyTorch 1.13 and 2.6; this is " + torch.__version__)
-    if VERSION != "1.13" and torch.backends.cpu.get_cpu_capability() not in ("AVX2", "AVX512"):
-        sys.exit("PyTorch runs its %s kernels, which do not fuse: mount /proc in the chroot"
-                 % torch.backends.cpu.get_cpu_capability())
-    rng = random.Random(20261125)
-    out = bytearray(b"VOGOLD02")
-    body = bytearray()
-    count = 0
+DECLARATIONS = os.path.join(os.path.dirname(__file__), "..", "..", "main", "declarations", "optimizers.txt")
+
+
+def declaration(class_name):
+    """The hyper-parameter rows of the section whose pytorch line names class_name, and its reference text."""
+    section, reference, rows = None, None, []
+    with open(DECLARATIONS) as f:
+        for line in f:
+            text = line.strip()
+            if not text or text.startswith("#"):
+                continue
+            words = text.split(None, 6)
+            if text.startswith("["):
+                if section == class_name:
+                    break
+                section, reference, rows = None, None, []
+            elif words[0] == "pytorch" and words[1] == class_name:
+                section = class_name
+            elif words[0] == "reference":
+                reference = text[len("reference"):].strip()
+            elif words[0] not in ("pytorch", "keeps", "requires", "checks"):
+                rows.append(dict(name=words[0], type=words[2], default=words[3].split(","), tested=words[4]))
+    if section != class_name:
+        sys.exit("no section of %s declares %s" % (DECLARATIONS, class_name))
+    if reference == "pytorch":
+        sys.exit("%s is torch.optim's: its cases are in cases()" % class_name)
+    return rows
+
+
+def value(text):
+    return text.lower() == "true" if text.lower() in ("true", "false") else float(text)
+
+
+def tested_ends(tested):
+    """Every value a TESTED alternative list names: each value, and each end of each range."""
+    return [value(end) for alternative in tested.split("|") for end in alternative.split("..")]
+
+
+def drawn(rng, tested):
+    alternative = rng.choice(tested.split("|")).split("..")
+    if len(alternative) == 1:
+        return value(alternative[0])
+    low, high = float(alternative[0]), float(alternative[1])
+    if low > 0 and high / low >= 10:
+        return float("%.4g" % math.exp(rng.uniform(math.log(low), math.log(high))))
+    return float("%.4g" % rng.uniform(low, high))
+
+
+def reference_cases(rows, rng, draws=8):
+    """Defaults; each end of each TESTED range of one hyper-parameter, the others at their defaults; random draws."""
+    defaults = [[value(v) for v in row["default"]] for row in rows]
+    yield defaults
+    for r, row in enumerate(rows):
+        if row["tested"] == "-":
+            continue
+        if row["type"] == "flag":
+            yield [[not d[0]] if i == r else d for i, d in enumerate(defaults)]
+            continue
+        for e, tested in enumerate(row["tested"].split(",")):
+            for end in tested_ends(tested):
+                case = [list(d) for d in defaults]
+                case[r][e] = end
+                if case != defaults:
+                    yield case
+    for _ in range(draws):
+        case = []
+        for row, default in zip(rows, defaults):
+            if row["tested"] == "-":
+                case.append(default)
+            elif row["type"] == "flag":
+                case.append([rng.random() < 0.5])
+            else:
+                case.append([drawn(rng, tested) for tested in row["tested"].split(",")])
+        yield case
+
+
+def record_reference(class_name, path):
+    rows = declaration(class_name)
+    spec = importlib.util.spec_from_file_location("reference", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    cls = getattr(module, class_name)
+    rng = random.Random(20261206)
+    recorded = []
+    for case in reference_cases(rows, rng):
+        kwargs = {row["name"]: tuple(v) if row["type"] == "pair" else v[0] for row, v in zip(rows, case)}
+        # Pairs are recorded element by element, as betas[0] and betas[1]; flags as 0 or 1.
+        flat = {}
+        for row, v in zip(rows, case):
+            for e, element in enumerate(v):
+                flat[row["name"] + ("[%d]" % e if row["type"] == "pair" else "")] = element
+        recorded.append((class_name.lower(), flat, lambda params, kwargs=kwargs: cls(params, **kwargs), {}, 6))
+    out = os.path.join(os.path.dirname(__file__), "..", "resources", "golden", "reference", class_name + ".bin")
+    write(out, recorded, rng)
+
+
+def torch_optim_cases():
     for case in cases():
         kind, hp = case[0], case[1]
         overrides = case[2] if len(case) > 2 else {}
         steps = case[3] if len(case) > 3 else STEPS
+        yield kind, hp, (lambda params, kind=kind, hp=hp: optimizer(kind, params, hp)), overrides, steps
+
+
+def write(path, recorded, rng):
+    out = bytearray(b"VOGOLD02")
+    body = bytearray()
+    count = 0
+    for kind, hp, make, overrides, steps in recorded:
         n = rng.choice([19, 37, 53, 77, 101])
         name = kind + "(" + ", ".join("%s=%r" % item for item in hp.items()) + ")"
         param = torch.tensor(values(rng, n, 1.0), dtype=torch.float32, requires_grad=True)
         grads = [torch.tensor(grad_for(rng, n, step, overrides), dtype=torch.float32) for step in range(steps)]
-        if not recorded(kind, hp):
+        if not recorded_here(kind, hp):
             continue  # its random numbers are drawn all the same, so that later cases keep theirs
-        opt = optimizer(kind, [param], hp)
+        opt = make([param])
         body += pack_str(name) + pack_str(kind) + struct.pack("<H", len(hp))
-        for key, value in hp.items():
-            body += pack_str(key) + struct.pack("<d", float(value))
+        for key, hp_value in hp.items():
+            body += pack_str(key) + struct.pack("<d", float(hp_value))
         body += struct.pack("<IH", n, steps) + pack_floats(param.detach())
         for grad in grads:
             param.grad = grad.clone()
@@ -242,12 +352,25 @@ def main():
                 body += pack_str(key) + pack_floats(tensor.reshape(1))
         count += 1
     out += struct.pack("<I", count) + body
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    with open(OUT, "wb") as f:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
         f.write(out)
-    print("wrote %d cases, %d bytes, torch %s, to %s" % (count, len(out), torch.__version__, os.path.normpath(OUT)),
+    print("wrote %d cases, %d bytes, torch %s, to %s" % (count, len(out), torch.__version__, os.path.normpath(path)),
           file=sys.stderr)
 
+
+def main():
+    if VERSION not in ("1.13", "2.6"):
+        sys.exit("vecoptim matches PyTorch 1.13 and 2.6; this is " + torch.__version__)
+    if VERSION != "1.13" and torch.backends.cpu.get_cpu_capability() not in ("AVX2", "AVX512"):
+        sys.exit("PyTorch runs its %s kernels, which do not fuse: mount /proc in the chroot"
+                 % torch.backends.cpu.get_cpu_capability())
+    if len(sys.argv) == 4 and sys.argv[1] == "--reference":
+        record_reference(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 1:
+        write(OUT, torch_optim_cases(), random.Random(20261125))
+    else:
+        sys.exit("usage: make_golden.py [--reference CLASS_NAME REFERENCE.py]")
 
 if __name__ == "__main__":
     main()

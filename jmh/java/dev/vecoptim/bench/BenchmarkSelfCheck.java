@@ -74,8 +74,9 @@ public final class BenchmarkSelfCheck {
             System.err.println("benchmark body wrong: " + e.getMessage());
             System.exit(1);
         }
-        System.out.println("checked " + checked + " benchmark bodies of " + workloads.size() + " workloads at "
-                + widths().size() + " widths, whole models, an arena switch and the roofline on 2 threads");
+        long withBaselines = Workload.values().stream().filter(Workload::hasBaselines).count();
+        System.out.println("checked " + checked + " benchmark bodies of " + workloads.size() + " workloads ("
+                + withBaselines + " with hand-written baselines) at " + widths().size() + " widths, whole models, an arena switch and the roofline on 2 threads");
     }
 
     private static List<String> widths() {

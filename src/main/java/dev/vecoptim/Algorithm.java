@@ -41,7 +41,10 @@ public abstract class Algorithm {
         this.vectorBits = vectorWidth.resolveBits();
     }
 
-    /** {@return PyTorch's class name, one of {@link Optimizers#pyTorchNames()}: {@code AdamW} for Adam's AdamW} */
+    /**
+     * {@return the class name of its PyTorch implementation, one of {@link Optimizers#pyTorchNames()}: torch.optim's
+     * ({@code AdamW} for Adam's AdamW), or for an optimizer from outside it its reference implementation's}
+     */
     public abstract String name();
 
     /** {@return the learning rate} */
@@ -51,7 +54,8 @@ public abstract class Algorithm {
      * The hyper-parameters as PyTorch's constructor takes them and its {@code param_groups} hold them, by PyTorch's
      * names and in its order: numbers as {@code Double}, flags as {@code Boolean}, pairs ({@code betas},
      * {@code etas}, {@code step_sizes}) as a list of two {@code Double}s. {@code getattr(torch.optim, name())(params,
-     * **pyTorchHyperParameters())} builds the same optimizer in Python.
+     * **pyTorchHyperParameters())} builds the same optimizer in Python (for an optimizer from outside
+     * {@code torch.optim}, its reference implementation's class does).
      *
      * @return an unmodifiable map from PyTorch's name of each hyper-parameter to its value
      */
@@ -123,6 +127,15 @@ public abstract class Algorithm {
 
     /** What the update reproduces bit for bit: PyTorch's version of {@link #semantics()}, or a named reference. */
     abstract String reference();
+
+    /** Whether this optimizer is one of {@code torch.optim}'s, reproduced as {@link #semantics()} says. */
+    abstract boolean reproducesPyTorch();
+
+    /**
+     * Whether its state counts steps ({@code step} in PyTorch's state, which files store): its declaration says
+     * {@code keeps no step} where it does not, as for SGD.
+     */
+    abstract boolean keepsStep();
 
     /** {@return the kernels this optimizer's steps run: {@code <Name>Kernel.FAMILY}} */
     abstract KernelFamily<?, ?> kernelFamily();

@@ -124,7 +124,7 @@ final class StateDictFile {
         if (parameter.stepCount() == 0 && !(algorithm instanceof Adagrad)) {
             return;
         }
-        boolean countsSteps = countsSteps(algorithm);
+        boolean countsSteps = algorithm.keepsStep();
         MemorySegment[] state = parameter.stateBuffers();
         List<String> names = parameter.stateNames();
         for (int s = 0; s < names.size(); s++) {
@@ -141,11 +141,6 @@ final class StateDictFile {
         for (int s = 0; s < scalars.size(); s++) {
             tensors.add(new Safetensors.Output(prefix + scalars.get(s), new long[0], state[names.size() + s]));
         }
-    }
-
-    /** Whether PyTorch keeps a {@code step} in this optimizer's state: all but SGD do. */
-    private static boolean countsSteps(Algorithm algorithm) {
-        return !(algorithm instanceof Sgd);
     }
 
     static void load(Optimizer optimizer, Path path) throws IOException {
@@ -281,7 +276,7 @@ final class StateDictFile {
     private static Set<String> keptNames(Parameter parameter) {
         Set<String> names = new TreeSet<>(parameter.stateNames());
         names.addAll(parameter.scalarNames());
-        if (countsSteps(parameter.group().algorithm())) {
+        if (parameter.group().algorithm().keepsStep()) {
             names.add(STEP);
         }
         return names;
@@ -312,7 +307,7 @@ final class StateDictFile {
             }
             checkOneNumber(file, at + "." + name, scalar);
         }
-        if (countsSteps(parameter.group().algorithm())) {
+        if (parameter.group().algorithm().keepsStep()) {
             checkOneNumber(file, at + "." + STEP, tensors.get(STEP));
         }
     }
@@ -332,7 +327,7 @@ final class StateDictFile {
                 }
             }
         }
-        if (!countsSteps(parameter.group().algorithm())) {
+        if (!parameter.group().algorithm().keepsStep()) {
             long steps = declared != null ? declared : 0;
             return parameter.stateNames().isEmpty() ? steps : tensors.isEmpty() ? 0 : Math.max(steps, 1);
         }

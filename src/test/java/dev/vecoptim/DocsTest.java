@@ -28,7 +28,7 @@ class DocsTest {
     private static final Pattern CODE = Pattern.compile("`([^`\\n]+)`");
     private static final Pattern HEADING = Pattern.compile("(?m)^#{1,6} (.+)$");
     /** The optimizers added last, which no other code uses as an example: where they appear, each one must. */
-    private static final List<String> PROBE_OPTIMIZERS = List.of("Rprop", "Adamax");
+    private static final List<String> PROBE_OPTIMIZERS = List.of("Rprop", "Adamax", "Lion");
     private static final List<String> SOURCE_ROOTS = List.of("src/main", "src/test/java", "src/test/python", "jmh",
             "python", "pom.xml", "README.md");
 
@@ -180,6 +180,28 @@ class DocsTest {
                 assertEquals(files.size(), Integer.parseInt(count.group(1)), "files naming Rprop: " + files);
             }
         }
+    }
+
+    @Test
+    void theLatestOptimizerTookTheFilesTheGuidePromises() throws IOException {
+        String section = section(read(BASE.resolve("CONTRIBUTING.md")), "## Adding an optimizer");
+        Matcher claim = Pattern.compile("(\\w+), the latest added by\\s+following this section alone, appears in (\\d+) "
+                + "files").matcher(section);
+        assertTrue(claim.find(), "the guide no longer names the latest optimizer added by following it");
+        String latest = claim.group(1);
+        List<String> files = new ArrayList<>(filesNaming(latest).stream().map(DocsTest::relative).toList());
+        try (Stream<Path> resources = Files.walk(BASE.resolve("src/test/resources"))) {
+            resources.filter(Files::isRegularFile)
+                    .filter(p -> Pattern.compile("(?i)\\b" + latest + "\\b").matcher(relative(p) + latin1(p)).find())
+                    .map(DocsTest::relative).forEach(files::add);
+        }
+        List<String> promised = Stream.of("README.md", "src/main/declarations/optimizers.txt",
+                "src/main/java/dev/vecoptim/<Name>.java", "src/main/java/dev/vecoptim/kernel/<Name>Kernel.java",
+                "src/main/java/dev/vecoptim/kernel/<Name>Vector.java", "src/test/resources/golden/reference/<Name>.bin")
+                .map(path -> path.replace("<Name>", latest)).sorted().toList();
+        assertEquals(promised, files.stream().sorted().toList(), latest + " is written out beyond the five files and "
+                + "the README");
+        assertEquals(promised.size(), Integer.parseInt(claim.group(2)));
     }
 
     /** Files of the sources, tests, scripts, benchmarks and README that name the optimizer, its kernel or template. */

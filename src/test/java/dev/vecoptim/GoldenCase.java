@@ -12,8 +12,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One case recorded from PyTorch by {@code src/test/python/make_golden.py}: hyper-parameters, the initial
- * parameter, and per step the gradient given and the parameter, state buffers and scalars PyTorch produced.
+ * One case recorded by {@code src/test/python/make_golden.py}, from {@code torch.optim} or, for an optimizer from
+ * outside it, from the reference implementation its declaration names: hyper-parameters, the initial parameter,
+ * and per step the gradient given and the parameter, state buffers and scalars the recorded code produced.
  */
 record GoldenCase(String name, Semantics semantics, String optimizer, Map<String, Double> hyperParameters,
                   float[] initialParam, List<Step> steps) {
@@ -32,11 +33,26 @@ record GoldenCase(String name, Semantics semantics, String optimizer, Map<String
         return cases;
     }
 
+    /**
+     * The cases to replay under {@code semantics}: PyTorch's recording of that version, and the recording of every
+     * optimizer from outside {@code torch.optim}, whose bits no semantics changes.
+     */
     static List<GoldenCase> read(Semantics semantics) {
-        String resource = RESOURCES.get(semantics);
+        List<GoldenCase> cases = new ArrayList<>(read(semantics, RESOURCES.get(semantics), ""));
+        for (TestedOptimizers.Kind kind : TestedOptimizers.ALL) {
+            if (!kind.prototype().reproducesPyTorch()) {
+                cases.addAll(read(semantics, "/golden/reference/" + kind.name() + ".bin",
+                        " --reference " + kind.name() + " <its reference implementation>.py"));
+            }
+        }
+        return cases;
+    }
+
+    private static List<GoldenCase> read(Semantics semantics, String resource, String arguments) {
         try (InputStream in = GoldenCase.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new IllegalStateException(resource + " is missing; run src/test/python/make_golden.py");
+                throw new IllegalStateException(
+                        resource + " is missing; run src/test/python/make_golden.py" + arguments);
             }
             ByteBuffer data = ByteBuffer.wrap(in.readAllBytes()).order(ByteOrder.LITTLE_ENDIAN);
             byte[] magic = new byte[8];
@@ -107,7 +123,10 @@ record GoldenCase(String name, Semantics semantics, String optimizer, Map<String
         return hp(key) != 0;
     }
 
-    /** How the recordings spell each tuple: one number per element, by the names PyTorch's code gives them. */
+    /**
+     * How PyTorch's recordings spell each tuple: one number per element, by the names PyTorch's code gives them.
+     * A reference's recording spells any tuple {@code name[0]}, {@code name[1]}.
+     */
     private static final Map<String, List<String>> TUPLES = Map.of("betas", List.of("beta1", "beta2"),
             "etas", List.of("etaminus", "etaplus"), "step_sizes", List.of("step_size_min", "step_size_max"));
 
@@ -121,7 +140,8 @@ record GoldenCase(String name, Semantics semantics, String optimizer, Map<String
         Map<String, Object> named = new java.util.LinkedHashMap<>();
         prototype.namedHyperParameters().forEach((key, value) -> named.put(key, switch (value) {
             case Boolean flag -> flag(key);
-            case double[] tuple -> TUPLES.get(key).stream().mapToDouble(this::hp).toArray();
+            case double[] tuple -> (hyperParameters.containsKey(key + "[0]") ? List.of(key + "[0]", key + "[1]")
+                    : TUPLES.get(key)).stream().mapToDouble(this::hp).toArray();
             default -> hp(key);
         }));
         return prototype.withSemantics(semantics).withNamedHyperParameters(named);

@@ -18,7 +18,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * PyTorch parity: every case recorded from PyTorch 1.13.1 and 2.6.0 (Debian's builds, their AVX2 kernels) is
  * replayed through the public API, under the semantics of the PyTorch that recorded it, at every width this
  * machine runs, and every parameter, state buffer and scalar must equal PyTorch's bit for bit after every step
- * (any NaN equal to any NaN).
+ * (any NaN equal to any NaN). An optimizer from outside {@code torch.optim} is held to the recording of its
+ * reference implementation alike, under both semantics.
  */
 class GoldenVectorsTest {
 

@@ -1,0 +1,87 @@
+package dev.vecoptim;
+
+import dev.vecoptim.kernel.Kernels;
+import dev.vecoptim.kernel.LionKernel;
+import dev.vecoptim.kernel.UpdateKernel;
+import dev.vecoptim.step.StepChecks;
+import dev.vecoptim.step.StepUpdate;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * Lion, EvoLved Sign Momentum (Chen et al., "Symbolic Discovery of Optimization Algorithms", 2023), with decoupled
+ * weight decay: bit for bit equal to its authors' PyTorch reference implementation, {@code lion/lion_pytorch.py} in
+ * <a href="https://github.com/google/automl/blob/master/lion/lion_pytorch.py">google/automl</a>, on float32, under
+ * PyTorch 1.13 and 2.x alike (it runs no operation whose rounding changed: its golden vectors, recorded under both,
+ * are the same bytes). {@code torch.optim} has no Lion; {@link Semantics} does not change it.
+ *
+ * <p>For each element, with p the parameter, g the gradient, m the {@code exp_avg}, {@code rn} one rounding to
+ * float, {@code fma} one rounding and {@code f(x)} the double expression x rounded once to float:
+ * <pre>
+ * p = rn(p · f(1 − lr · weight_decay))              (skipped when weight_decay = 0, where it changes nothing)
+ * c = rn(rn(m · f(β1)) + rn(g · f(1 − β1)))
+ * p = rn(p + sign(c) · f(−lr))                      (sign: +1, −1, or 0 for ±0 and NaN, as torch.sign)
+ * m = fma(g, f(1 − β2), rn(m · f(β2)))
+ * </pre>
+ * The momentum starts at zero, as the reference's does; like the reference, Lion counts no steps (its state holds
+ * only {@code exp_avg}), and its update does not depend on the step number.
+ *
+ * <p>Its hyper-parameters, their defaults and their checks: {@link LionHyperParameters}; the reference checks
+ * {@code lr} and {@code betas} with the messages these give, and vecoptim refuses a non-finite weight decay too.
+ * Instances are thread-safe; a step must not run concurrently with another step on the same buffers.
+ */
+public final class Lion extends LionHyperParameters {
+    private static final String EXP_AVG = "exp_avg";
+    private static final List<String> STATE_NAMES = List.of(EXP_AVG);
+    private final UpdateKernel<LionKernel.Coefficients> kernel;
+
+    Lion(Builder builder) {
+        super(builder);
+        kernel = Kernels.kernel(LionKernel.FAMILY, vectorBits(), new LionKernel.Flags(weightDecay() != 0));
+    }
+
+    /**
+     * Applies one step of Lion to one parameter, in place.
+     *
+     * @param param the parameter, updated in place
+     * @param grad its gradient, only read
+     * @param expAvg the reference's {@code exp_avg}, as many floats as param, updated in place
+     * @param step this step's number, counting from 1 (Lion's update does not use it)
+     * @throws IllegalArgumentException if step &lt; 1, or the buffers differ in size, are not whole floats,
+     *     overlap, or a written one is read-only
+     * @throws IllegalStateException if a buffer's arena is closed
+     * @throws WrongThreadException if a buffer is confined to another thread
+     * @throws NullPointerException if a buffer is null
+     */
+    public void step(MemorySegment param, MemorySegment grad, MemorySegment expAvg, long step) {
+        StepChecks.required(expAvg, EXP_AVG, "");
+        long elements = StepChecks.elements(step, param, grad, EXP_AVG, expAvg, null, null, null, null);
+        stepTyped(step, elements, param, grad, expAvg, null, null);
+    }
+
+    @Override
+    StepUpdate<?> newStepUpdate() {
+        return stepUpdate(new LionKernel.Coefficients(), this::prepare);
+    }
+
+    private UpdateKernel<LionKernel.Coefficients> prepare(double lr, long step, LionKernel.Coefficients c) {
+        c.decayFactor = (float) (1 - lr * weightDecay());
+        c.beta1 = (float) beta1();
+        c.beta1Complement = (float) (1 - beta1());
+        c.beta2 = (float) beta2();
+        c.beta2Complement = (float) (1 - beta2());
+        c.negativeLr = (float) -lr;
+        return kernel;
+    }
+
+    @Override
+    public String name() {
+        return "Lion";
+    }
+
+    /** {@code [exp_avg]}. */
+    @Override
+    public List<String> stateNames() {
+        return STATE_NAMES;
+    }
+}
