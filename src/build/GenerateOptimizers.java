@@ -40,9 +40,24 @@ public final class GenerateOptimizers {
         }
     }
 
+    /**
+     * A state buffer or scalar of an optimizer, by PyTorch's name: kept always, or only {@code when} the hyper-parameter
+     * of that PyTorch name is set (a flag true, a number not 0); {@code doc} adds to its description.
+     */
+    record Buffer(String name, boolean scalar, String when, String doc) {
+        String constant() {
+            return name.toUpperCase(java.util.Locale.ROOT);
+        }
+
+        String parameter() {
+            return camel(name);
+        }
+    }
+
     /** One section: an optimizer. */
     record Optimizer(String name, Map<String, String> pyTorchNames, String reference, boolean keepsStep,
-                     List<String> requires, List<String> checkOrder, List<HyperParameter> hyperParameters) {
+                     List<String> requires, List<String> checkOrder, List<HyperParameter> hyperParameters,
+                     List<Buffer> buffers) {
         boolean reproducesPyTorch() {
             return reference.equals("pytorch");
         }
@@ -94,6 +109,7 @@ public final class GenerateOptimizers {
         List<String> requires = new ArrayList<>();
         List<String> checkOrder = new ArrayList<>();
         List<HyperParameter> rows = new ArrayList<>();
+        List<Buffer> buffers = new ArrayList<>();
         int number = 0;
         for (String line : Files.readAllLines(declarations)) {
             number++;
@@ -104,7 +120,8 @@ public final class GenerateOptimizers {
             String at = declarations + ":" + number + ": ";
             if (text.startsWith("[")) {
                 if (name != null) {
-                    optimizers.add(optimizer(at, name, pyTorchNames, reference, keepsStep, requires, checkOrder, rows));
+                    optimizers.add(optimizer(at, name, pyTorchNames, reference, keepsStep, requires, checkOrder, rows,
+                            buffers));
                 }
                 name = text.substring(1, text.indexOf(']'));
                 pyTorchNames = new LinkedHashMap<>();
@@ -113,6 +130,7 @@ public final class GenerateOptimizers {
                 requires = new ArrayList<>();
                 checkOrder = new ArrayList<>();
                 rows = new ArrayList<>();
+                buffers = new ArrayList<>();
                 continue;
             }
             if (name == null) {
@@ -128,6 +146,7 @@ public final class GenerateOptimizers {
                     }
                     keepsStep = false;
                 }
+                case "state", "scalar" -> buffers.add(buffer(at, text));
                 case "requires" -> requires.add(text.substring("requires".length()).strip());
                 case "checks" -> checkOrder.addAll(List.of(text.substring("checks".length()).strip().split("\\s+")));
                 default -> {
@@ -141,14 +160,15 @@ public final class GenerateOptimizers {
         }
         if (name != null) {
             optimizers.add(
-                    optimizer(declarations + ": ", name, pyTorchNames, reference, keepsStep, requires, checkOrder, rows));
+                    optimizer(declarations + ": ", name, pyTorchNames, reference, keepsStep, requires, checkOrder, rows,
+                            buffers));
         }
         return optimizers;
     }
 
     private static Optimizer optimizer(String at, String name, Map<String, String> pyTorchNames, String reference,
                                        boolean keepsStep, List<String> requires, List<String> checkOrder,
-                                       List<HyperParameter> rows) {
+                                       List<HyperParameter> rows, List<Buffer> buffers) {
         if (pyTorchNames.isEmpty() || reference == null || rows.stream().noneMatch(r -> r.pyTorchName().equals("lr"))) {
             throw new IllegalArgumentException(at + "section " + name + " needs a pytorch line, a reference and lr");
         }
@@ -166,7 +186,30 @@ public final class GenerateOptimizers {
                         + row.tested() + ": a flag's TESTED is any or -, a number's or pair's a value or range each");
             }
         }
-        return new Optimizer(name, pyTorchNames, reference, keepsStep, requires, checkOrder, rows);
+        for (Buffer buffer : buffers) {
+            if (buffer.when() != null && rows.stream().noneMatch(row -> row.pyTorchName().equals(buffer.when()))) {
+                throw new IllegalArgumentException(at + "in " + name + ", " + buffer.name() + " is kept when "
+                        + buffer.when() + ", which is no hyper-parameter of it");
+            }
+        }
+        if (buffers.size() > 3) {
+            throw new IllegalArgumentException(at + "in " + name + ", a typed step takes three buffers at most");
+        }
+        return new Optimizer(name, pyTorchNames, reference, keepsStep, requires, checkOrder, rows, buffers);
+    }
+
+    /** {@code state NAME [when HYPER_PARAMETER] [: DOC]} or {@code scalar NAME [: DOC]}. */
+    private static Buffer buffer(String at, String text) {
+        String[] declaration = text.split(":", 2);
+        String[] words = declaration[0].strip().split("\\s+");
+        boolean scalar = words[0].equals("scalar");
+        boolean conditional = words.length == 4 && words[2].equals("when") && !scalar;
+        if (words.length != 2 && !conditional) {
+            throw new IllegalArgumentException(at + "a state line is state NAME [when HYPER_PARAMETER] [: DOC], a "
+                    + "scalar line scalar NAME [: DOC]: " + text);
+        }
+        return new Buffer(words[1], scalar, conditional ? words[3] : null,
+                declaration.length > 1 ? declaration[1].strip() : "");
     }
 
     static String camel(String pyTorchName) {
@@ -237,7 +280,9 @@ public final class GenerateOptimizers {
         out.append("// Generated from src/main/declarations/optimizers.txt by src/build/GenerateOptimizers.java: edit those.\n");
         out.append("package ").append(PACKAGE).append(";\n\n");
         out.append("import dev.vecoptim.kernel.KernelFamily;\nimport dev.vecoptim.kernel.").append(name)
-                .append("Kernel;\nimport java.util.LinkedHashMap;\nimport java.util.Map;\n\n");
+                .append("Kernel;\nimport dev.vecoptim.kernel.UpdateKernel;\nimport dev.vecoptim.step.StepChecks;\n"
+                        + "import dev.vecoptim.step.StepUpdate;\nimport java.lang.foreign.MemorySegment;\n"
+                        + "import java.util.LinkedHashMap;\nimport java.util.List;\nimport java.util.Map;\n\n");
         out.append("/**\n * The hyper-parameters of {@link ").append(name).append("} ({@code ")
                 .append(String.join("}, {@code ", optimizer.pyTorchNames().keySet()))
                 .append("}), by PyTorch's names, with their defaults:\n *\n");
@@ -255,7 +300,12 @@ public final class GenerateOptimizers {
                 + " called, with PyTorch's messages.\n */\n");
         out.append("public abstract sealed class ").append(type).append(" extends Algorithm permits ").append(name)
                 .append(" {\n");
-        out.append(fields(rows, "    ", false)).append('\n');
+        for (Buffer buffer : optimizer.buffers()) {
+            out.append("    static final String ").append(buffer.constant()).append(" = \"").append(buffer.name())
+                    .append("\";\n");
+        }
+        out.append(fields(rows, "    ", false));
+        out.append("    private final List<String> stateNames;\n\n");
         out.append("    ").append(type).append("(Builder builder) {\n").append(checks(optimizer));
         out.append("        super(builder.vectorWidth, builder.semantics);\n");
         for (HyperParameter row : rows) {
@@ -263,6 +313,10 @@ public final class GenerateOptimizers {
                 out.append("        ").append(field).append(" = builder.").append(field).append(";\n");
             }
         }
+        StringJoiner kept = new StringJoiner(", ");
+        states(optimizer).forEach(buffer -> kept.add(buffer.when() == null ? buffer.constant()
+                : condition(optimizer, buffer) + " ? " + buffer.constant() + " : null"));
+        out.append("        stateNames = kept(").append(kept).append(");\n");
         out.append("    }\n\n");
         out.append("""
                     /**
@@ -344,6 +398,7 @@ public final class GenerateOptimizers {
                 .append(optimizer.reproducesPyTorch()).append(";\n    }\n\n");
         out.append("    @Override\n    final boolean keepsStep() {\n        return ").append(optimizer.keepsStep())
                 .append(";\n    }\n\n");
+        out.append(stepMembers(optimizer));
         out.append("    @Override\n    final KernelFamily<?, ?> kernelFamily() {\n        return ").append(name)
                 .append("Kernel.FAMILY;\n    }\n\n");
         out.append("    /** Collects ").append(name).append("'s hyper-parameters; {@link #build()} checks them with"
@@ -372,6 +427,132 @@ public final class GenerateOptimizers {
         }
         out.append("        @Override\n        public ").append(name).append(" build() {\n            return new ")
                 .append(name).append("(this);\n        }\n    }\n}\n");
+        return out.toString();
+    }
+
+    private static List<Buffer> states(Optimizer optimizer) {
+        return optimizer.buffers().stream().filter(buffer -> !buffer.scalar()).toList();
+    }
+
+    private static HyperParameter row(Optimizer optimizer, String pyTorchName) {
+        return optimizer.hyperParameters().stream().filter(r -> r.pyTorchName().equals(pyTorchName)).findFirst()
+                .orElseThrow();
+    }
+
+    /** The Java condition under which {@code buffer} is kept: its hyper-parameter's flag, or its number not 0. */
+    private static String condition(Optimizer optimizer, Buffer buffer) {
+        HyperParameter row = row(optimizer, buffer.when());
+        return row.javaNames().getFirst() + (row.type().equals("flag") ? "" : " != 0");
+    }
+
+    /** What a conditional buffer's messages and documentation say: "when amsgrad", "when momentum != 0". */
+    private static String whenText(Optimizer optimizer, Buffer buffer) {
+        HyperParameter row = row(optimizer, buffer.when());
+        return "when " + row.pyTorchName() + (row.type().equals("flag") ? "" : " != 0");
+    }
+
+    /**
+     * The members that follow from the declared state: the state and scalar names, the name when there is one,
+     * the typed {@code step}, and {@code newStepUpdate} over the hand-written {@code prepare}.
+     */
+    private static String stepMembers(Optimizer optimizer) {
+        StringBuilder out = new StringBuilder();
+        StringJoiner stateDoc = new StringJoiner(", ");
+        states(optimizer).forEach(buffer -> stateDoc.add("{@code " + buffer.name() + "}"
+                + (buffer.when() == null ? "" : " " + whenText(optimizer, buffer))));
+        out.append("    /** {@return its state buffers, by PyTorch's names: ").append(stateDoc)
+                .append("} */\n    @Override\n    public final List<String> stateNames() {\n        return stateNames;\n"
+                        + "    }\n\n");
+        List<Buffer> scalars = optimizer.buffers().stream().filter(Buffer::scalar).toList();
+        if (!scalars.isEmpty()) {
+            StringJoiner scalarNames = new StringJoiner(", ");
+            scalars.forEach(buffer -> scalarNames.add(buffer.constant()));
+            out.append("    /** {@return {@code ").append(scalars.stream().map(Buffer::name).toList())
+                    .append("}} */\n    @Override\n    public final List<String> scalarNames() {\n        return List.of(")
+                    .append(scalarNames).append(");\n    }\n\n");
+        }
+        String pyTorchName = optimizer.pyTorchNames().keySet().iterator().next();
+        if (optimizer.pyTorchNames().size() == 1) {
+            out.append("    @Override\n    public final String name() {\n        return \"").append(pyTorchName)
+                    .append("\";\n    }\n\n");
+        }
+        out.append(typedStep(optimizer, pyTorchName));
+        String coefficients = optimizer.name() + "Kernel.Coefficients";
+        out.append("    @Override\n    final StepUpdate<?> newStepUpdate() {\n        return stepUpdate(new ")
+                .append(coefficients).append("(), this::prepare);\n    }\n\n");
+        out.append("    /**\n     * Works this step's coefficients out into {@code c}, once per group and step, and returns the"
+                + " kernel\n     * whose flags this step needs.\n     */\n");
+        out.append("    abstract UpdateKernel<").append(coefficients).append("> prepare(double lr, long step, ")
+                .append(coefficients).append(" c);\n\n");
+        return out.toString();
+    }
+
+    /** The optimizer's own {@code step(param, grad, buffers..., step)}, its buffers checked and named. */
+    private static String typedStep(Optimizer optimizer, String pyTorchName) {
+        List<Buffer> buffers = optimizer.buffers();
+        StringBuilder out = new StringBuilder();
+        out.append("    /**\n     * Applies one step of ").append(pyTorchName).append(" to one parameter, in place.\n     *\n");
+        out.append("     * @param param the parameter, updated in place\n     * @param grad its gradient, only read\n");
+        StringJoiner parameters = new StringJoiner(", ");
+        for (Buffer buffer : buffers) {
+            String doc = buffer.scalar() ? "a segment of one float, updated in place"
+                    : "as many floats as param, updated in place";
+            if (buffer.when() != null) {
+                doc += "; needed " + whenText(optimizer, buffer) + ", else neither read nor written (it may be null)";
+            }
+            out.append("     * @param ").append(buffer.parameter()).append(" PyTorch's {@code ").append(buffer.name())
+                    .append("}, ").append(doc).append(buffer.doc().isEmpty() ? "" : "; " + buffer.doc()).append('\n');
+            parameters.add("MemorySegment " + buffer.parameter());
+        }
+        out.append("""
+                     * @param step this step's number, counting from 1
+                     * @throws IllegalArgumentException if step &lt; 1, or the buffers differ in size, are not whole
+                     *     floats, overlap, or a written one is read-only
+                     * @throws IllegalStateException if a buffer's arena is closed
+                     * @throws WrongThreadException if a buffer is confined to another thread
+                     * @throws NullPointerException if a needed buffer is null
+                     */
+                """);
+        out.append("    public final void step(MemorySegment param, MemorySegment grad, ").append(parameters)
+                .append(", long step) {\n");
+        List<String> passed = new ArrayList<>();
+        List<String> named = new ArrayList<>();
+        for (Buffer buffer : buffers) {
+            String segment = buffer.parameter();
+            if (buffer.scalar()) {
+                List<String> others = new ArrayList<>(named.subList(Math.max(0, named.size() - 2), named.size()));
+                while (others.size() < 2) {
+                    others.add("null, null");
+                }
+                out.append("        StepChecks.scalar(").append(buffer.constant()).append(", ").append(segment)
+                        .append(", param, grad, ").append(String.join(", ", others)).append(");\n");
+            } else if (buffer.when() == null) {
+                out.append("        StepChecks.required(").append(segment).append(", ").append(buffer.constant())
+                        .append(", \"\");\n");
+            } else {
+                String kept = "kept" + Character.toUpperCase(segment.charAt(0)) + segment.substring(1);
+                out.append("        MemorySegment ").append(kept).append(" = ").append(condition(optimizer, buffer))
+                        .append("\n                ? StepChecks.required(").append(segment).append(", ")
+                        .append(buffer.constant()).append(", \" ").append(whenText(optimizer, buffer))
+                        .append("\")\n                : null;\n");
+                segment = kept;
+            }
+            passed.add(segment);
+            named.add(buffer.constant() + ", " + segment);
+            if (named.size() == states(optimizer).size()) {
+                List<String> checked = new ArrayList<>(named);
+                while (checked.size() < 3) {
+                    checked.add("null, null");
+                }
+                out.append("        long elements = StepChecks.elements(step, param, grad, ")
+                        .append(String.join(", ", checked)).append(");\n");
+            }
+        }
+        while (passed.size() < 3) {
+            passed.add("null");
+        }
+        out.append("        stepTyped(step, elements, param, grad, ").append(String.join(", ", passed))
+                .append(");\n    }\n\n");
         return out.toString();
     }
 

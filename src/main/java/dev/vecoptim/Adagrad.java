@@ -1,14 +1,8 @@
 package dev.vecoptim;
 
-import dev.vecoptim.step.StepChecks;
-import dev.vecoptim.step.StepUpdate;
 import dev.vecoptim.kernel.AdagradKernel;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.UpdateKernel;
-import java.lang.foreign.MemorySegment;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 
 /**
  * Adagrad with optional learning-rate decay and weight decay: PyTorch's {@code torch.optim.Adagrad}, bit for
@@ -31,8 +25,6 @@ import java.util.Map;
  * Instances are thread-safe; a step must not run concurrently with another step on the same buffers.
  */
 public final class Adagrad extends AdagradHyperParameters {
-    private static final String SUM = "sum";
-    private static final List<String> STATE_NAMES = List.of(SUM);
     private final UpdateKernel<AdagradKernel.Coefficients> kernel;
 
     Adagrad(Builder builder) {
@@ -40,32 +32,8 @@ public final class Adagrad extends AdagradHyperParameters {
         kernel = Kernels.kernel(AdagradKernel.FAMILY, vectorBits(), new AdagradKernel.Flags(maximize(), weightDecay() != 0));
     }
 
-    /**
-     * Applies step number {@code step} of Adagrad to one parameter, in place.
-     *
-     * @param param the parameter, updated in place
-     * @param grad its gradient, only read
-     * @param sum PyTorch's {@code sum}, as many floats as param, updated in place; start it at
-     *     {@code f(initial_accumulator_value)}
-     * @param step this step's number, counting from 1: the learning-rate decay uses it
-     * @throws IllegalArgumentException if step &lt; 1, or the buffers differ in size, are not whole floats,
-     *     overlap, or a written one is read-only
-     * @throws IllegalStateException if a buffer's arena is closed
-     * @throws WrongThreadException if a buffer is confined to another thread
-     * @throws NullPointerException if a buffer is null
-     */
-    public void step(MemorySegment param, MemorySegment grad, MemorySegment sum, long step) {
-        StepChecks.required(sum, SUM, "");
-        long elements = StepChecks.elements(step, param, grad, SUM, sum, null, null, null, null);
-        stepTyped(step, elements, param, grad, sum, null, null);
-    }
-
     @Override
-    StepUpdate<?> newStepUpdate() {
-        return stepUpdate(new AdagradKernel.Coefficients(), this::prepare);
-    }
-
-    private UpdateKernel<AdagradKernel.Coefficients> prepare(double lr, long step, AdagradKernel.Coefficients c) {
+    UpdateKernel<AdagradKernel.Coefficients> prepare(double lr, long step, AdagradKernel.Coefficients c) {
         double clr = lr / (1 + (countedStep(step) - 1) * lrDecay());
         c.weightDecay = (float) weightDecay();
         c.eps = (float) eps();
@@ -76,16 +44,5 @@ public final class Adagrad extends AdagradHyperParameters {
     @Override
     float initialState(String name) {
         return (float) initialAccumulatorValue();
-    }
-
-    @Override
-    public String name() {
-        return "Adagrad";
-    }
-
-    /** {@code [sum]}. */
-    @Override
-    public List<String> stateNames() {
-        return STATE_NAMES;
     }
 }

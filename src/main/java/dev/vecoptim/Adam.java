@@ -1,15 +1,9 @@
 package dev.vecoptim;
 
-import dev.vecoptim.step.StepChecks;
-import dev.vecoptim.step.StepUpdate;
 import dev.vecoptim.kernel.AdamKernel;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.UpdateKernel;
 import dev.vecoptim.kernel.WeightDecay;
-import java.lang.foreign.MemorySegment;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 
 /**
  * Adam, with optional AMSGrad and either L2 weight decay (PyTorch's {@code torch.optim.Adam}) or decoupled
@@ -39,15 +33,10 @@ import java.util.Map;
  * Instances are thread-safe; a step must not run concurrently with another step on the same buffers.
  */
 public final class Adam extends AdamHyperParameters {
-    private static final String EXP_AVG = "exp_avg";
-    private static final String EXP_AVG_SQ = "exp_avg_sq";
-    private static final String MAX_EXP_AVG_SQ = "max_exp_avg_sq";
-    private final List<String> stateNames;
     private final UpdateKernel<AdamKernel.Coefficients> kernel;
 
     Adam(Builder builder) {
         super(builder);
-        stateNames = amsgrad() ? List.of(EXP_AVG, EXP_AVG_SQ, MAX_EXP_AVG_SQ) : List.of(EXP_AVG, EXP_AVG_SQ);
         kernel = Kernels.kernel(AdamKernel.FAMILY, vectorBits(), new AdamKernel.Flags(maximize(),
                 WeightDecay.of(weightDecay(), decoupledWeightDecay()), amsgrad(), semantics().lerp()));
     }
@@ -61,38 +50,8 @@ public final class Adam extends AdamHyperParameters {
         return builder().decoupledWeightDecay(true).weightDecay(1e-2);
     }
 
-    /**
-     * Applies step number {@code step} of Adam to one parameter, in place.
-     *
-     * @param param the parameter, updated in place
-     * @param grad its gradient, only read
-     * @param expAvg PyTorch's {@code exp_avg}, as many floats as param, updated in place
-     * @param expAvgSq PyTorch's {@code exp_avg_sq}, as many floats as param, updated in place
-     * @param maxExpAvgSq PyTorch's {@code max_exp_avg_sq}: needed with amsgrad, else neither read nor
-     *     written (may be null)
-     * @param step this step's number t, counting from 1: the bias corrections use it
-     * @throws IllegalArgumentException if step &lt; 1, or the buffers differ in size, are not whole floats,
-     *     overlap, or a written one is read-only
-     * @throws IllegalStateException if a buffer's arena is closed
-     * @throws WrongThreadException if a buffer is confined to another thread
-     * @throws NullPointerException if a needed buffer is null
-     */
-    public void step(MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expAvgSq,
-                     MemorySegment maxExpAvgSq, long step) {
-        StepChecks.required(expAvg, EXP_AVG, "");
-        StepChecks.required(expAvgSq, EXP_AVG_SQ, "");
-        MemorySegment usedMax = amsgrad() ? StepChecks.required(maxExpAvgSq, MAX_EXP_AVG_SQ, " with amsgrad") : null;
-        long elements = StepChecks.elements(step, param, grad, EXP_AVG, expAvg, EXP_AVG_SQ, expAvgSq,
-                MAX_EXP_AVG_SQ, usedMax);
-        stepTyped(step, elements, param, grad, expAvg, expAvgSq, usedMax);
-    }
-
     @Override
-    StepUpdate<?> newStepUpdate() {
-        return stepUpdate(new AdamKernel.Coefficients(), this::prepare);
-    }
-
-    private UpdateKernel<AdamKernel.Coefficients> prepare(double lr, long step, AdamKernel.Coefficients c) {
+    UpdateKernel<AdamKernel.Coefficients> prepare(double lr, long step, AdamKernel.Coefficients c) {
         double biasCorrection1 = 1 - power(beta1(), step);
         double biasCorrection2 = 1 - power(beta2(), step);
         c.weightDecay = (float) weightDecay();
@@ -111,11 +70,5 @@ public final class Adam extends AdamHyperParameters {
     @Override
     public String name() {
         return decoupledWeightDecay() ? "AdamW" : "Adam";
-    }
-
-    /** {@code exp_avg}, {@code exp_avg_sq}, then {@code max_exp_avg_sq} with amsgrad. */
-    @Override
-    public List<String> stateNames() {
-        return stateNames;
     }
 }

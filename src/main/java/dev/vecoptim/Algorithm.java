@@ -225,6 +225,11 @@ public abstract class Algorithm {
         return StrictMath.pow(beta, countedStep(step));
     }
 
+    /** The names given, without the nulls: the state buffers a configuration keeps, in order. */
+    static List<String> kept(String... names) {
+        return java.util.Arrays.stream(names).filter(Objects::nonNull).toList();
+    }
+
     /** The width the kernels of this configuration run at: 0 for the scalar loops. */
     final int vectorBits() {
         return vectorBits;

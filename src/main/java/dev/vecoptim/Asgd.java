@@ -1,14 +1,9 @@
 package dev.vecoptim;
 
-import dev.vecoptim.step.StepChecks;
-import dev.vecoptim.step.StepUpdate;
 import dev.vecoptim.kernel.AsgdKernel;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.UpdateKernel;
 import java.lang.foreign.MemorySegment;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 
 /**
  * Averaged stochastic gradient descent: PyTorch's {@code torch.optim.ASGD}, bit for bit equal to PyTorch's CPU
@@ -40,11 +35,6 @@ import java.util.Map;
  * Instances are thread-safe; a step must not run concurrently with another step on the same buffers.
  */
 public final class Asgd extends AsgdHyperParameters {
-    private static final String AX = "ax";
-    private static final String ETA = "eta";
-    private static final String MU = "mu";
-    private static final List<String> STATE_NAMES = List.of(AX);
-    private static final List<String> SCALAR_NAMES = List.of(ETA, MU);
     private final UpdateKernel<AsgdKernel.Coefficients> copyingKernel;
     private final UpdateKernel<AsgdKernel.Coefficients> averagingKernel;
     /** Either, as the parameter's {@code mu} says: {@link #averageOrCopy}. */
@@ -58,38 +48,8 @@ public final class Asgd extends AsgdHyperParameters {
                 new AsgdKernel.Flags(maximize(), weightDecay() != 0, true));
     }
 
-    /**
-     * Applies step number {@code step} of ASGD to one parameter, in place.
-     *
-     * @param param the parameter, updated in place
-     * @param grad its gradient, only read
-     * @param ax PyTorch's {@code ax}, as many floats as param, updated in place
-     * @param eta PyTorch's {@code eta}: a segment of one float, read, then set for the next step (set to f(lr)
-     *     first at step 1)
-     * @param mu PyTorch's {@code mu}: a segment of one float, read, then set for the next step (set to 1 first at
-     *     step 1)
-     * @param step this step's number t, counting from 1: the next step's eta and mu use it
-     * @throws IllegalArgumentException if step &lt; 1, or the buffers differ in size, are not whole floats,
-     *     overlap, or a written one is read-only, or eta or mu is not one float
-     * @throws IllegalStateException if a buffer's arena is closed
-     * @throws WrongThreadException if a buffer is confined to another thread
-     * @throws NullPointerException if a buffer is null
-     */
-    public void step(MemorySegment param, MemorySegment grad, MemorySegment ax, MemorySegment eta, MemorySegment mu,
-                     long step) {
-        StepChecks.required(ax, AX, "");
-        long elements = StepChecks.elements(step, param, grad, AX, ax, null, null, null, null);
-        StepChecks.scalar(ETA, eta, param, grad, AX, ax, null, null);
-        StepChecks.scalar(MU, mu, param, grad, AX, ax, ETA, eta);
-        stepTyped(step, elements, param, grad, ax, eta, mu);
-    }
-
     @Override
-    StepUpdate<?> newStepUpdate() {
-        return stepUpdate(new AsgdKernel.Coefficients(), this::prepare);
-    }
-
-    private UpdateKernel<AsgdKernel.Coefficients> prepare(double lr, long step, AsgdKernel.Coefficients c) {
+    UpdateKernel<AsgdKernel.Coefficients> prepare(double lr, long step, AsgdKernel.Coefficients c) {
         c.weightDecay = (float) weightDecay();
         c.lambd = lambd();
         return kernel;
@@ -121,22 +81,5 @@ public final class Asgd extends AsgdHyperParameters {
     @Override
     void advanceScalars(double lr, MemorySegment[] state, long step) {
         advance(lr, state[1], state[2], step);
-    }
-
-    @Override
-    public String name() {
-        return "ASGD";
-    }
-
-    /** {@code [ax]}: the average of the parameter over the steps since t0. */
-    @Override
-    public List<String> stateNames() {
-        return STATE_NAMES;
-    }
-
-    /** {@code [eta, mu]}: the next step's step size and averaging weight. */
-    @Override
-    public List<String> scalarNames() {
-        return SCALAR_NAMES;
     }
 }

@@ -3,10 +3,6 @@ package dev.vecoptim;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.LionKernel;
 import dev.vecoptim.kernel.UpdateKernel;
-import dev.vecoptim.step.StepChecks;
-import dev.vecoptim.step.StepUpdate;
-import java.lang.foreign.MemorySegment;
-import java.util.List;
 
 /**
  * Lion, EvoLved Sign Momentum (Chen et al., "Symbolic Discovery of Optimization Algorithms", 2023), with decoupled
@@ -31,8 +27,6 @@ import java.util.List;
  * Instances are thread-safe; a step must not run concurrently with another step on the same buffers.
  */
 public final class Lion extends LionHyperParameters {
-    private static final String EXP_AVG = "exp_avg";
-    private static final List<String> STATE_NAMES = List.of(EXP_AVG);
     private final UpdateKernel<LionKernel.Coefficients> kernel;
 
     Lion(Builder builder) {
@@ -40,31 +34,8 @@ public final class Lion extends LionHyperParameters {
         kernel = Kernels.kernel(LionKernel.FAMILY, vectorBits(), new LionKernel.Flags(weightDecay() != 0));
     }
 
-    /**
-     * Applies one step of Lion to one parameter, in place.
-     *
-     * @param param the parameter, updated in place
-     * @param grad its gradient, only read
-     * @param expAvg the reference's {@code exp_avg}, as many floats as param, updated in place
-     * @param step this step's number, counting from 1 (Lion's update does not use it)
-     * @throws IllegalArgumentException if step &lt; 1, or the buffers differ in size, are not whole floats,
-     *     overlap, or a written one is read-only
-     * @throws IllegalStateException if a buffer's arena is closed
-     * @throws WrongThreadException if a buffer is confined to another thread
-     * @throws NullPointerException if a buffer is null
-     */
-    public void step(MemorySegment param, MemorySegment grad, MemorySegment expAvg, long step) {
-        StepChecks.required(expAvg, EXP_AVG, "");
-        long elements = StepChecks.elements(step, param, grad, EXP_AVG, expAvg, null, null, null, null);
-        stepTyped(step, elements, param, grad, expAvg, null, null);
-    }
-
     @Override
-    StepUpdate<?> newStepUpdate() {
-        return stepUpdate(new LionKernel.Coefficients(), this::prepare);
-    }
-
-    private UpdateKernel<LionKernel.Coefficients> prepare(double lr, long step, LionKernel.Coefficients c) {
+    UpdateKernel<LionKernel.Coefficients> prepare(double lr, long step, LionKernel.Coefficients c) {
         c.decayFactor = (float) (1 - lr * weightDecay());
         c.beta1 = (float) beta1();
         c.beta1Complement = (float) (1 - beta1());
@@ -72,16 +43,5 @@ public final class Lion extends LionHyperParameters {
         c.beta2Complement = (float) (1 - beta2());
         c.negativeLr = (float) -lr;
         return kernel;
-    }
-
-    @Override
-    public String name() {
-        return "Lion";
-    }
-
-    /** {@code [exp_avg]}. */
-    @Override
-    public List<String> stateNames() {
-        return STATE_NAMES;
     }
 }

@@ -1,15 +1,10 @@
 package dev.vecoptim;
 
-import dev.vecoptim.step.StepChecks;
-import dev.vecoptim.step.StepUpdate;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.NAdamKernel;
 import dev.vecoptim.kernel.UpdateKernel;
 import dev.vecoptim.kernel.WeightDecay;
 import java.lang.foreign.MemorySegment;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 
 /**
  * Adam with Nesterov momentum, with L2 or decoupled weight decay: PyTorch's {@code torch.optim.NAdam}, bit for
@@ -46,11 +41,6 @@ import java.util.Map;
  * Instances are thread-safe; a step must not run concurrently with another step on the same buffers.
  */
 public final class NAdam extends NAdamHyperParameters {
-    private static final String EXP_AVG = "exp_avg";
-    private static final String EXP_AVG_SQ = "exp_avg_sq";
-    private static final String MU_PRODUCT = "mu_product";
-    private static final List<String> STATE_NAMES = List.of(EXP_AVG, EXP_AVG_SQ);
-    private static final List<String> SCALAR_NAMES = List.of(MU_PRODUCT);
     private final UpdateKernel<NAdamKernel.Coefficients> kernel;
 
     NAdam(Builder builder) {
@@ -59,37 +49,8 @@ public final class NAdam extends NAdamHyperParameters {
                 WeightDecay.of(weightDecay(), decoupledWeightDecay()), semantics().lerp()));
     }
 
-    /**
-     * Applies step number {@code step} of NAdam to one parameter, in place.
-     *
-     * @param param the parameter, updated in place
-     * @param grad its gradient, only read
-     * @param expAvg PyTorch's {@code exp_avg}, as many floats as param, updated in place
-     * @param expAvgSq PyTorch's {@code exp_avg_sq}, as many floats as param, updated in place
-     * @param muProduct PyTorch's {@code mu_product}: a segment of one float, updated in place (set to 1 first at
-     *     step 1)
-     * @param step this step's number t, counting from 1: the bias correction and the momentum schedule use it
-     * @throws IllegalArgumentException if step &lt; 1, or the buffers differ in size, are not whole floats,
-     *     overlap, or a written one is read-only, or muProduct is not one float
-     * @throws IllegalStateException if a buffer's arena is closed
-     * @throws WrongThreadException if a buffer is confined to another thread
-     * @throws NullPointerException if a buffer is null
-     */
-    public void step(MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expAvgSq,
-                     MemorySegment muProduct, long step) {
-        StepChecks.required(expAvg, EXP_AVG, "");
-        StepChecks.required(expAvgSq, EXP_AVG_SQ, "");
-        long elements = StepChecks.elements(step, param, grad, EXP_AVG, expAvg, EXP_AVG_SQ, expAvgSq, null, null);
-        StepChecks.scalar(MU_PRODUCT, muProduct, param, grad, EXP_AVG, expAvg, EXP_AVG_SQ, expAvgSq);
-        stepTyped(step, elements, param, grad, expAvg, expAvgSq, muProduct);
-    }
-
     @Override
-    StepUpdate<?> newStepUpdate() {
-        return stepUpdate(new NAdamKernel.Coefficients(), this::prepare);
-    }
-
-    private UpdateKernel<NAdamKernel.Coefficients> prepare(double lr, long step, NAdamKernel.Coefficients c) {
+    UpdateKernel<NAdamKernel.Coefficients> prepare(double lr, long step, NAdamKernel.Coefficients c) {
         double t = countedStep(step);
         c.weightDecay = (float) weightDecay();
         c.decayFactor = (float) (1 - lr * weightDecay());
@@ -124,22 +85,5 @@ public final class NAdam extends NAdamHyperParameters {
     @Override
     void advanceScalars(double lr, MemorySegment[] state, long step) {
         scalar(state[2], advanced(scalar(state[2]), step));
-    }
-
-    @Override
-    public String name() {
-        return "NAdam";
-    }
-
-    /** {@code [exp_avg, exp_avg_sq]}. */
-    @Override
-    public List<String> stateNames() {
-        return STATE_NAMES;
-    }
-
-    /** {@code [mu_product]}: the product of the momentum schedule's μ over the steps so far. */
-    @Override
-    public List<String> scalarNames() {
-        return SCALAR_NAMES;
     }
 }

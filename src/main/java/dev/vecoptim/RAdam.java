@@ -1,15 +1,9 @@
 package dev.vecoptim;
 
-import dev.vecoptim.step.StepChecks;
-import dev.vecoptim.step.StepUpdate;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.RAdamKernel;
 import dev.vecoptim.kernel.UpdateKernel;
 import dev.vecoptim.kernel.WeightDecay;
-import java.lang.foreign.MemorySegment;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 
 /**
  * Rectified Adam, with L2 or decoupled weight decay: PyTorch's {@code torch.optim.RAdam}, bit for bit equal to
@@ -39,9 +33,6 @@ import java.util.Map;
  * Instances are thread-safe; a step must not run concurrently with another step on the same buffers.
  */
 public final class RAdam extends RAdamHyperParameters {
-    private static final String EXP_AVG = "exp_avg";
-    private static final String EXP_AVG_SQ = "exp_avg_sq";
-    private static final List<String> STATE_NAMES = List.of(EXP_AVG, EXP_AVG_SQ);
     private final UpdateKernel<RAdamKernel.Coefficients> plainKernel;
     private final UpdateKernel<RAdamKernel.Coefficients> rectifiedKernel;
 
@@ -54,34 +45,8 @@ public final class RAdam extends RAdamHyperParameters {
                 new RAdamKernel.Flags(maximize(), decay, semantics().lerp(), true));
     }
 
-    /**
-     * Applies step number {@code step} of RAdam to one parameter, in place.
-     *
-     * @param param the parameter, updated in place
-     * @param grad its gradient, only read
-     * @param expAvg PyTorch's {@code exp_avg}, as many floats as param, updated in place
-     * @param expAvgSq PyTorch's {@code exp_avg_sq}, as many floats as param, updated in place
-     * @param step this step's number t, counting from 1: the bias corrections and the rectification use it
-     * @throws IllegalArgumentException if step &lt; 1, or the buffers differ in size, are not whole floats,
-     *     overlap, or a written one is read-only
-     * @throws IllegalStateException if a buffer's arena is closed
-     * @throws WrongThreadException if a buffer is confined to another thread
-     * @throws NullPointerException if a buffer is null
-     */
-    public void step(MemorySegment param, MemorySegment grad, MemorySegment expAvg, MemorySegment expAvgSq,
-                     long step) {
-        StepChecks.required(expAvg, EXP_AVG, "");
-        StepChecks.required(expAvgSq, EXP_AVG_SQ, "");
-        long elements = StepChecks.elements(step, param, grad, EXP_AVG, expAvg, EXP_AVG_SQ, expAvgSq, null, null);
-        stepTyped(step, elements, param, grad, expAvg, expAvgSq, null);
-    }
-
     @Override
-    StepUpdate<?> newStepUpdate() {
-        return stepUpdate(new RAdamKernel.Coefficients(), this::prepare);
-    }
-
-    private UpdateKernel<RAdamKernel.Coefficients> prepare(double lr, long step, RAdamKernel.Coefficients c) {
+    UpdateKernel<RAdamKernel.Coefficients> prepare(double lr, long step, RAdamKernel.Coefficients c) {
         double t = countedStep(step);
         double beta2PowT = power(beta2(), step);
         double biasCorrection2 = 1 - beta2PowT;
@@ -102,16 +67,5 @@ public final class RAdam extends RAdamHyperParameters {
                 ? (float) Math.sqrt((rhoT - 4) * (rhoT - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rhoT))
                 : 0;
         return rectified ? rectifiedKernel : plainKernel;
-    }
-
-    @Override
-    public String name() {
-        return "RAdam";
-    }
-
-    /** {@code [exp_avg, exp_avg_sq]}. */
-    @Override
-    public List<String> stateNames() {
-        return STATE_NAMES;
     }
 }

@@ -1,14 +1,8 @@
 package dev.vecoptim;
 
-import dev.vecoptim.step.StepChecks;
-import dev.vecoptim.step.StepUpdate;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.RpropKernel;
 import dev.vecoptim.kernel.UpdateKernel;
-import java.lang.foreign.MemorySegment;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 
 /**
  * Resilient backpropagation: PyTorch's {@code torch.optim.Rprop}, bit for bit equal to PyTorch's CPU result on
@@ -34,9 +28,6 @@ import java.util.Map;
  * Instances are thread-safe; a step must not run concurrently with another step on the same buffers.
  */
 public final class Rprop extends RpropHyperParameters {
-    private static final String PREV = "prev";
-    private static final String STEP_SIZE = "step_size";
-    private static final List<String> STATE_NAMES = List.of(PREV, STEP_SIZE);
     private final UpdateKernel<RpropKernel.Coefficients> firstStepKernel;
     private final UpdateKernel<RpropKernel.Coefficients> kernel;
 
@@ -46,34 +37,8 @@ public final class Rprop extends RpropHyperParameters {
         firstStepKernel = Kernels.kernel(RpropKernel.FAMILY, vectorBits(), new RpropKernel.Flags(maximize(), true));
     }
 
-    /**
-     * Applies step number {@code step} of Rprop to one parameter, in place.
-     *
-     * @param param the parameter, updated in place
-     * @param grad its gradient, only read
-     * @param prev PyTorch's {@code prev}, as many floats as param, updated in place (not read on step 1)
-     * @param stepSize PyTorch's {@code step_size}, as many floats as param, updated in place (not read on step 1,
-     *     where every step size starts at lr)
-     * @param step this step's number, counting from 1
-     * @throws IllegalArgumentException if step &lt; 1, or the buffers differ in size, are not whole floats,
-     *     overlap, or a written one is read-only
-     * @throws IllegalStateException if a buffer's arena is closed
-     * @throws WrongThreadException if a buffer is confined to another thread
-     * @throws NullPointerException if a buffer is null
-     */
-    public void step(MemorySegment param, MemorySegment grad, MemorySegment prev, MemorySegment stepSize, long step) {
-        StepChecks.required(prev, PREV, "");
-        StepChecks.required(stepSize, STEP_SIZE, "");
-        long elements = StepChecks.elements(step, param, grad, PREV, prev, STEP_SIZE, stepSize, null, null);
-        stepTyped(step, elements, param, grad, prev, stepSize, null);
-    }
-
     @Override
-    StepUpdate<?> newStepUpdate() {
-        return stepUpdate(new RpropKernel.Coefficients(), this::prepare);
-    }
-
-    private UpdateKernel<RpropKernel.Coefficients> prepare(double lr, long step, RpropKernel.Coefficients c) {
+    UpdateKernel<RpropKernel.Coefficients> prepare(double lr, long step, RpropKernel.Coefficients c) {
         c.etaMinus = (float) etaMinus();
         c.etaPlus = (float) etaPlus();
         c.stepSizeMin = (float) stepSizeMin();
@@ -86,16 +51,5 @@ public final class Rprop extends RpropHyperParameters {
     @Override
     float initialState(String name) {
         return name.equals(STEP_SIZE) ? (float) lr() : 0;
-    }
-
-    @Override
-    public String name() {
-        return "Rprop";
-    }
-
-    /** {@code [prev, step_size]}. */
-    @Override
-    public List<String> stateNames() {
-        return STATE_NAMES;
     }
 }

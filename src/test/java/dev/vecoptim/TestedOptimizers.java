@@ -4,7 +4,6 @@ import dev.vecoptim.kernel.Buffers;
 import java.lang.foreign.MemorySegment;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
-import java.lang.reflect.Modifier;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -150,8 +149,8 @@ final class TestedOptimizers {
 
     /** The optimizer's own {@code step(MemorySegment param, MemorySegment grad, MemorySegment... state, long step)}. */
     private static TypedStep typedStep(Class<?> optimizer) {
-        Method typed = Arrays.stream(optimizer.getDeclaredMethods())
-                .filter(m -> m.getName().equals("step") && Modifier.isPublic(m.getModifiers()))
+        Method typed = Arrays.stream(optimizer.getMethods())
+                .filter(m -> m.getName().equals("step"))
                 .filter(m -> m.getParameterCount() > 2
                         && m.getParameterTypes()[m.getParameterCount() - 1] == long.class
                         && Arrays.stream(m.getParameterTypes()).limit(m.getParameterCount() - 1L)
