@@ -183,6 +183,25 @@ class DocsTest {
     }
 
     @Test
+    void readmesTableNamesEveryOptimizerOfTheRegistryWithItsState() {
+        String readme = read(BASE.resolve("README.md"));
+        for (TestedOptimizers.Kind kind : TestedOptimizers.ALL) {
+            Matcher row = Pattern.compile("(?m)^\\| " + Pattern.quote(kind.name()) + " \\| `(\\w+)\\.[^|]*\\| ([^|]*) \\|$")
+                    .matcher(readme);
+            assertTrue(row.find(), "README's table of optimizers has no row for " + kind.name());
+            assertEquals(kind.prototype().getClass().getSimpleName(), row.group(1), kind.name() + "'s builder");
+            List<String> named = new ArrayList<>();
+            Matcher code = CODE.matcher(row.group(2));
+            while (code.find()) {
+                named.add(code.group(1));
+            }
+            List<String> state = new ArrayList<>(kind.everyBuffer().stateNames());
+            state.addAll(kind.everyBuffer().scalarNames());
+            assertEquals(state, named, kind.name() + "'s state in README's table");
+        }
+    }
+
+    @Test
     void theLatestOptimizerTookTheFilesTheGuidePromises() throws IOException {
         String section = section(read(BASE.resolve("CONTRIBUTING.md")), "## Adding an optimizer");
         Matcher claim = Pattern.compile("(\\w+), the latest added by\\s+following this section alone, appears in (\\d+) "
