@@ -17,7 +17,7 @@ public final class AdadeltaKernel {
     }
 
     /**
-     * Which branches of Adadelta's update a kernel takes (constants to C2 in a vector kernel).
+     * Which branches of Adadelta's update a kernel takes.
      *
      * @param maximize negate the gradient first
      * @param weightDecay add {@code weight_decay · p} to the gradient
@@ -41,10 +41,7 @@ public final class AdadeltaKernel {
 
     /**
      * Adadelta's scalar reference: PyTorch's {@code _single_tensor_adadelta} (1.13's and 2.x's alike), one
-     * element at a time, one rounding per ATen operation. Also the tail of every Adadelta vector kernel, and
-     * the whole update when SIMD is off.
-     *
-     * @param flags the branches it takes
+     * element at a time, one rounding per ATen operation.
      */
     public record Scalar(Flags flags) implements UpdateKernel<Coefficients> {
         @Override

@@ -17,7 +17,7 @@ public final class AdagradKernel {
     }
 
     /**
-     * Which branches of Adagrad's update a kernel takes (constants to C2 in a vector kernel).
+     * Which branches of Adagrad's update a kernel takes.
      *
      * @param maximize negate the gradient first
      * @param weightDecay add {@code weight_decay · p} to the gradient
@@ -37,10 +37,7 @@ public final class AdagradKernel {
 
     /**
      * Adagrad's scalar reference: PyTorch's {@code _single_tensor_adagrad} (1.13's and 2.x's alike), one element
-     * at a time, one rounding per ATen operation. Also the tail of every Adagrad vector kernel, and the whole
-     * update when SIMD is off.
-     *
-     * @param flags the branches it takes
+     * at a time, one rounding per ATen operation.
      */
     public record Scalar(Flags flags) implements UpdateKernel<Coefficients> {
         @Override

@@ -18,7 +18,7 @@ public final class AdamKernel {
     }
 
     /**
-     * Which branches of Adam's update a kernel takes (constants to C2 in a vector kernel).
+     * Which branches of Adam's update a kernel takes.
      *
      * @param maximize negate the gradient first
      * @param weightDecay none, L2 (Adam: added to the gradient) or decoupled (AdamW: the parameter is scaled)
@@ -55,10 +55,7 @@ public final class AdamKernel {
 
     /**
      * Adam's scalar reference: PyTorch's {@code _single_tensor_adam} and {@code _single_tensor_adamw} (1.13's,
-     * or 2.x's with {@code lerp}), one element at a time, one rounding per ATen operation. Also the tail of
-     * every Adam vector kernel, and the whole update when SIMD is off.
-     *
-     * @param flags the branches it takes
+     * or 2.x's with {@code lerp}), one element at a time, one rounding per ATen operation.
      */
     public record Scalar(Flags flags) implements UpdateKernel<Coefficients> {
         @Override

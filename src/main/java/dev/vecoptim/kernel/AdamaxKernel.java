@@ -17,7 +17,7 @@ public final class AdamaxKernel {
     }
 
     /**
-     * Which branches of Adamax's update a kernel takes (constants to C2 in a vector kernel).
+     * Which branches of Adamax's update a kernel takes.
      *
      * @param maximize negate the gradient first
      * @param weightDecay add {@code weight_decay · p} to the gradient
@@ -44,10 +44,7 @@ public final class AdamaxKernel {
 
     /**
      * Adamax's scalar reference: PyTorch's {@code _single_tensor_adamax} (1.13's, or 2.x's with {@code lerp}),
-     * one element at a time, one rounding per ATen operation. Also the tail of every Adamax vector kernel, and
-     * the whole update when SIMD is off.
-     *
-     * @param flags the branches it takes
+     * one element at a time, one rounding per ATen operation.
      */
     public record Scalar(Flags flags) implements UpdateKernel<Coefficients> {
         @Override

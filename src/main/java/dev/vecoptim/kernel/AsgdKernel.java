@@ -18,7 +18,7 @@ public final class AsgdKernel {
     }
 
     /**
-     * Which branches of ASGD's update a kernel takes (constants to C2 in a vector kernel).
+     * Which branches of ASGD's update a kernel takes.
      *
      * @param maximize negate the gradient first
      * @param weightDecay add {@code weight_decay · p} to the gradient
@@ -43,9 +43,7 @@ public final class AsgdKernel {
 
     /**
      * ASGD's scalar reference: PyTorch's {@code _single_tensor_asgd}, one element at a time, one rounding per
-     * ATen operation. Also the tail of every ASGD vector kernel, and the whole update when SIMD is off.
-     *
-     * @param flags the branches it takes
+     * ATen operation.
      */
     public record Scalar(Flags flags) implements UpdateKernel<Coefficients> {
         @Override

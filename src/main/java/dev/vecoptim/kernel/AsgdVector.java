@@ -7,10 +7,7 @@ import java.lang.invoke.MethodHandles;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
-/**
- * ASGD's fused vector loop, defined by {@link PanamaKernels} once per (width, flags) as a hidden class whose
- * class data makes the species and the flags constants to C2.
- */
+/** ASGD's fused vector loop: a template, which {@link PanamaKernels} defines per width, dtype and flags. */
 final class AsgdVector implements UpdateKernel<AsgdKernel.Coefficients> {
     private static final VectorSpecies<Float> SPECIES = PanamaKernels.species(MethodHandles.lookup());
     private static final AsgdKernel.Flags FLAGS =

@@ -17,7 +17,7 @@ public final class LionKernel {
     }
 
     /**
-     * Which branches of Lion's update a kernel takes (constants to C2 in a vector kernel).
+     * Which branches of Lion's update a kernel takes.
      *
      * @param weightDecay multiply the parameter by {@code 1 − lr·weight_decay} first
      */
@@ -42,9 +42,7 @@ public final class LionKernel {
 
     /**
      * Lion's scalar reference: the step of google/automl's {@code lion_pytorch.py}, one element at a time, one
-     * rounding per ATen operation. Also the tail of every Lion vector kernel, and the whole update when SIMD is off.
-     *
-     * @param flags the branches it takes
+     * rounding per ATen operation.
      */
     public record Scalar(Flags flags) implements UpdateKernel<Coefficients> {
         @Override

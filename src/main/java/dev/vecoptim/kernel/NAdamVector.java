@@ -7,10 +7,7 @@ import java.lang.invoke.MethodHandles;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
-/**
- * NAdam's fused vector loop, defined by {@link PanamaKernels} once per (width, flags) as a hidden class whose
- * class data makes the species and the flags constants to C2.
- */
+/** NAdam's fused vector loop: a template, which {@link PanamaKernels} defines per width, dtype and flags. */
 final class NAdamVector implements UpdateKernel<NAdamKernel.Coefficients> {
     private static final VectorSpecies<Float> SPECIES = PanamaKernels.species(MethodHandles.lookup());
     private static final NAdamKernel.Flags FLAGS =

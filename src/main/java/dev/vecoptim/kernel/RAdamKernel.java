@@ -17,7 +17,7 @@ public final class RAdamKernel {
     }
 
     /**
-     * Which branches of RAdam's update a kernel takes (constants to C2 in a vector kernel).
+     * Which branches of RAdam's update a kernel takes.
      *
      * @param maximize negate the gradient first
      * @param weightDecay none, L2 or decoupled
@@ -58,10 +58,7 @@ public final class RAdamKernel {
 
     /**
      * RAdam's scalar reference: PyTorch's {@code _single_tensor_radam} (1.13's, or 2.x's with {@code lerp}), one
-     * element at a time, one rounding per ATen operation. Also the tail of every RAdam vector kernel, and the
-     * whole update when SIMD is off.
-     *
-     * @param flags the branches it takes
+     * element at a time, one rounding per ATen operation.
      */
     public record Scalar(Flags flags) implements UpdateKernel<Coefficients> {
         @Override

@@ -18,7 +18,7 @@ public final class RmsPropKernel {
     }
 
     /**
-     * Which branches of RMSProp's update a kernel takes (constants to C2 in a vector kernel).
+     * Which branches of RMSProp's update a kernel takes.
      *
      * @param maximize negate the gradient first
      * @param weightDecay add {@code weight_decay · p} to the gradient
@@ -47,10 +47,7 @@ public final class RmsPropKernel {
 
     /**
      * RMSProp's scalar reference: PyTorch's {@code _single_tensor_rmsprop} (1.13's, or 2.x's with {@code lerp}),
-     * one element at a time, one rounding per ATen operation. Also the tail of every RMSProp vector kernel, and
-     * the whole update when SIMD is off.
-     *
-     * @param flags the branches it takes
+     * one element at a time, one rounding per ATen operation.
      */
     public record Scalar(Flags flags) implements UpdateKernel<Coefficients> {
         @Override

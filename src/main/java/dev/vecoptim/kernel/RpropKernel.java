@@ -17,7 +17,7 @@ public final class RpropKernel {
     }
 
     /**
-     * Which branches of Rprop's update a kernel takes (constants to C2 in a vector kernel).
+     * Which branches of Rprop's update a kernel takes.
      *
      * @param maximize negate the gradient first
      * @param firstStep step 1: prev is taken as 0 and every step size as {@code initialStepSize}, as PyTorch
@@ -42,10 +42,7 @@ public final class RpropKernel {
 
     /**
      * Rprop's scalar reference: PyTorch's {@code _single_tensor_rprop} (1.13's and 2.x's alike), one element at a
-     * time, one rounding per ATen operation. Also the tail of every Rprop vector kernel, and the whole update when
-     * SIMD is off.
-     *
-     * @param flags the branches it takes
+     * time, one rounding per ATen operation.
      */
     public record Scalar(Flags flags) implements UpdateKernel<Coefficients> {
         @Override

@@ -48,10 +48,7 @@ public final class SgdKernel {
 
     /**
      * SGD's scalar reference: PyTorch's {@code _single_tensor_sgd} (1.13's and 2.x's alike), one element at a
-     * time, one rounding per ATen operation. Also the tail of every SGD vector kernel, and the whole update when
-     * SIMD is off.
-     *
-     * @param flags the branches it takes
+     * time, one rounding per ATen operation.
      */
     public record Scalar(Flags flags) implements UpdateKernel<Coefficients> {
         @Override

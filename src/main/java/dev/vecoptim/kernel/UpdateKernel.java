@@ -5,7 +5,10 @@ import java.lang.foreign.MemorySegment;
 /**
  * One optimizer's update over the elements {@code [from, to)} of a parameter, in place, with the flags fixed when
  * the kernel was made and the coefficients worked out once per step. Every family's scalar reference and vector
- * template implement it; kernels assume valid input (the caller has checked sizes, liveness and overlap).
+ * template implement it; kernels assume valid input (the caller has checked sizes, liveness and overlap). A
+ * family's scalar reference ({@code <Name>Kernel.Scalar}, one element at a time, one rounding per ATen operation of
+ * what it reproduces) is also the tail of each of its vector kernels, and the whole update when SIMD is off; its
+ * {@code Flags} are the branches a kernel takes, constants to C2 in a vector kernel.
  *
  * @param <C> the family's coefficients: each a hyper-parameter expression already rounded to float, as PyTorch
  *     rounds it, named
