@@ -227,7 +227,7 @@ public abstract class Algorithm {
 
     /** The names given, without the nulls: the state buffers a configuration keeps, in order. */
     static List<String> kept(String... names) {
-        return java.util.Arrays.stream(names).filter(Objects::nonNull).toList();
+        return Arrays.stream(names).filter(Objects::nonNull).toList();
     }
 
     /** The width the kernels of this configuration run at: 0 for the scalar loops. */

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,25 +40,27 @@ class TemplateMutantsTest {
         Map<String, String> survivors = new TreeMap<>();
         int mutants = 0;
         for (Update.Family<?, ?> family : Update.FAMILIES) {
-            String template = family.kernels().template();
-            assertFalse(updateKilled(family, TemplateMutants.read(template)), "the unmutated " + template + " differs");
-            for (TemplateMutants.Mutant mutant : TemplateMutants.of(template)) {
-                mutants++;
-                if (!updateKilled(family, mutant.bytes())) {
-                    survivors.put(mutant.toString(), "survived");
-                }
-            }
+            mutants += mutate(family.kernels().template(), bytes -> updateKilled(family, bytes), survivors);
         }
-        String norm = NormKernel.FAMILY.template();
-        assertFalse(normKilled(TemplateMutants.read(norm)), "the unmutated " + norm + " differs");
-        for (TemplateMutants.Mutant mutant : TemplateMutants.of(norm)) {
-            mutants++;
-            if (!normKilled(mutant.bytes())) {
+        mutants += mutate(NormKernel.FAMILY.template(), this::normKilled, survivors);
+        mutants += mutate(HalfKernel.FAMILY.template(), this::halfKilled, survivors);
+        System.out.println(mutants + " template mutants, " + survivors.size() + " equivalent");
+        assertEquals(EQUIVALENT.keySet(), survivors.keySet());
+    }
+
+    /**
+     * Checks that the unmutated {@code template} is not killed, then puts each of its mutants that {@code killed}
+     * does not kill into {@code survivors}; returns how many mutants it made.
+     */
+    private static int mutate(String template, Predicate<byte[]> killed, Map<String, String> survivors) {
+        assertFalse(killed.test(TemplateMutants.read(template)), "the unmutated " + template + " differs");
+        List<TemplateMutants.Mutant> mutants = TemplateMutants.of(template);
+        for (TemplateMutants.Mutant mutant : mutants) {
+            if (!killed.test(mutant.bytes())) {
                 survivors.put(mutant.toString(), "survived");
             }
         }
-        System.out.println(mutants + " template mutants, " + survivors.size() + " equivalent");
-        assertEquals(EQUIVALENT.keySet(), survivors.keySet());
+        return mutants.size();
     }
 
     /** Whether a mutated update template gives other bits than the scalar reference anywhere. */
@@ -94,6 +97,53 @@ class TemplateMutantsTest {
                 } catch (RuntimeException | AssertionError failed) {
                     return true;
                 }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether a mutated conversion template narrows or widens anything otherwise than the scalar reference: every
+     * 16-bit pattern widened, and narrowed the floats around each format's boundaries (its subnormals, smallest
+     * normal, largest finite, infinities and NaNs, ties both ways) and random floats.
+     */
+    private boolean halfKilled(byte[] bytes) {
+        int patterns = 1 << 16;
+        SplittableRandom random = new SplittableRandom(29);
+        for (Dtype format : List.of(Dtype.BFLOAT16, Dtype.FLOAT16)) {
+            HalfKernel.Flags flags = new HalfKernel.Flags(format);
+            HalfKernel reference = new HalfKernel.Scalar(flags);
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment halves = arena.allocate(2L * patterns, 64);
+                MemorySegment floats = arena.allocate(4L * patterns, 64);
+                for (int i = 0; i < patterns; i++) {
+                    halves.setAtIndex(HalfKernel.HALF, i, (short) i);
+                    // Each 16-bit pattern's float, then a neighbour: half an ulp of the format away, or random.
+                    int bits = format == Dtype.BFLOAT16 ? i << 16 : Float.floatToRawIntBits(Fp16.toFloat((short) i));
+                    floats.setAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, i, switch (i % 4) {
+                        case 0 -> bits;
+                        case 1 -> bits + (format == Dtype.BFLOAT16 ? 0x8000 : 0x1000);
+                        case 2 -> bits + (format == Dtype.BFLOAT16 ? 0x18000 : 0x3000);
+                        default -> random.nextInt();
+                    });
+                }
+                for (int bits : KernelCase.WIDTHS) {
+                    HalfKernel mutant = factory.define(bytes, HalfKernel.class, bits, Dtype.FLOAT32, flags);
+                    MemorySegment expected = arena.allocate(4L * patterns, 64);
+                    MemorySegment actual = arena.allocate(4L * patterns, 64);
+                    reference.widen(halves, expected, 0, patterns);
+                    mutant.widen(halves, actual, 0, patterns);
+                    if (expected.mismatch(actual) >= 0) {
+                        return true;
+                    }
+                    reference.narrow(floats, expected, 0, patterns);
+                    mutant.narrow(floats, actual, 0, patterns);
+                    if (expected.mismatch(actual) >= 0) {
+                        return true;
+                    }
+                }
+            } catch (RuntimeException | AssertionError failed) {
+                return true;
             }
         }
         return false;
