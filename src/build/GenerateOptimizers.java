@@ -41,8 +41,8 @@ public final class GenerateOptimizers {
     }
 
     /**
-     * A state buffer or scalar of an optimizer, by PyTorch's name: kept always, or only {@code when} the hyper-parameter
-     * of that PyTorch name is set (a flag true, a number not 0); {@code doc} adds to its description.
+     * A state buffer or scalar of an optimizer, by PyTorch's name: kept always, or only {@code when} the
+     * hyper-parameter of that PyTorch name is set (a flag true, a number not 0); {@code doc} adds to its description.
      */
     record Buffer(String name, boolean scalar, String when, String doc) {
         String constant() {
@@ -461,15 +461,15 @@ public final class GenerateOptimizers {
         states(optimizer).forEach(buffer -> stateDoc.add("{@code " + buffer.name() + "}"
                 + (buffer.when() == null ? "" : " " + whenText(optimizer, buffer))));
         out.append("    /** {@return its state buffers, by PyTorch's names: ").append(stateDoc)
-                .append("} */\n    @Override\n    public final List<String> stateNames() {\n        return stateNames;\n"
-                        + "    }\n\n");
+                .append("} */\n    @Override\n    public final List<String> stateNames() {\n")
+                .append("        return stateNames;\n    }\n\n");
         List<Buffer> scalars = optimizer.buffers().stream().filter(Buffer::scalar).toList();
         if (!scalars.isEmpty()) {
             StringJoiner scalarNames = new StringJoiner(", ");
             scalars.forEach(buffer -> scalarNames.add(buffer.constant()));
             out.append("    /** {@return {@code ").append(scalars.stream().map(Buffer::name).toList())
-                    .append("}} */\n    @Override\n    public final List<String> scalarNames() {\n        return List.of(")
-                    .append(scalarNames).append(");\n    }\n\n");
+                    .append("}} */\n    @Override\n    public final List<String> scalarNames() {\n")
+                    .append("        return List.of(").append(scalarNames).append(");\n    }\n\n");
         }
         String pyTorchName = optimizer.pyTorchNames().keySet().iterator().next();
         if (optimizer.pyTorchNames().size() == 1) {
@@ -480,8 +480,8 @@ public final class GenerateOptimizers {
         String coefficients = optimizer.name() + "Kernel.Coefficients";
         out.append("    @Override\n    final StepUpdate<?> newStepUpdate() {\n        return stepUpdate(new ")
                 .append(coefficients).append("(), this::prepare);\n    }\n\n");
-        out.append("    /**\n     * Works this step's coefficients out into {@code c}, once per group and step, and returns the"
-                + " kernel\n     * whose flags this step needs.\n     */\n");
+        out.append("    /**\n     * Works this step's coefficients out into {@code c}, once per group and step, and")
+                .append(" returns the kernel\n     * whose flags this step needs.\n     */\n");
         out.append("    abstract UpdateKernel<").append(coefficients).append("> prepare(double lr, long step, ")
                 .append(coefficients).append(" c);\n\n");
         return out.toString();
@@ -491,7 +491,8 @@ public final class GenerateOptimizers {
     private static String typedStep(Optimizer optimizer, String pyTorchName) {
         List<Buffer> buffers = optimizer.buffers();
         StringBuilder out = new StringBuilder();
-        out.append("    /**\n     * Applies one step of ").append(pyTorchName).append(" to one parameter, in place.\n     *\n");
+        out.append("    /**\n     * Applies one step of ").append(pyTorchName)
+                .append(" to one parameter, in place.\n     *\n");
         out.append("     * @param param the parameter, updated in place\n     * @param grad its gradient, only read\n");
         StringJoiner parameters = new StringJoiner(", ");
         for (Buffer buffer : buffers) {
@@ -583,7 +584,7 @@ public final class GenerateOptimizers {
                     private Optimizers() {
                     }
 
-                    /** {@return PyTorch's names of every optimizer there is, in the order they are declared} */
+                    /** {@return the class names of the optimizers' PyTorch implementations, in declaration order} */
                     public static List<String> pyTorchNames() {
                         return PYTORCH_NAMES;
                     }
