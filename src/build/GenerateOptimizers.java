@@ -56,7 +56,7 @@ public final class GenerateOptimizers {
 
     /** One section: an optimizer. */
     record Optimizer(String name, Map<String, String> pyTorchNames, String reference, boolean keepsStep,
-                     List<String> requires, List<String> checkOrder, List<HyperParameter> hyperParameters,
+                     boolean eagerState, List<String> requires, List<String> checkOrder, List<HyperParameter> hyperParameters,
                      List<Buffer> buffers) {
         boolean reproducesPyTorch() {
             return reference.equals("pytorch");
@@ -106,6 +106,7 @@ public final class GenerateOptimizers {
         Map<String, String> pyTorchNames = new LinkedHashMap<>();
         String reference = null;
         boolean keepsStep = true;
+        boolean eagerState = false;
         List<String> requires = new ArrayList<>();
         List<String> checkOrder = new ArrayList<>();
         List<HyperParameter> rows = new ArrayList<>();
@@ -120,13 +121,14 @@ public final class GenerateOptimizers {
             String at = declarations + ":" + number + ": ";
             if (text.startsWith("[")) {
                 if (name != null) {
-                    optimizers.add(optimizer(at, name, pyTorchNames, reference, keepsStep, requires, checkOrder, rows,
+                    optimizers.add(optimizer(at, name, pyTorchNames, reference, keepsStep, eagerState, requires, checkOrder, rows,
                             buffers));
                 }
                 name = text.substring(1, text.indexOf(']'));
                 pyTorchNames = new LinkedHashMap<>();
                 reference = null;
                 keepsStep = true;
+                eagerState = false;
                 requires = new ArrayList<>();
                 checkOrder = new ArrayList<>();
                 rows = new ArrayList<>();
@@ -147,6 +149,12 @@ public final class GenerateOptimizers {
                     keepsStep = false;
                 }
                 case "state", "scalar" -> buffers.add(buffer(at, text));
+                case "eager" -> {
+                    if (!text.equals("eager state")) {
+                        throw new IllegalArgumentException(at + "the only eager line is \"eager state\": " + text);
+                    }
+                    eagerState = true;
+                }
                 case "requires" -> requires.add(text.substring("requires".length()).strip());
                 case "checks" -> checkOrder.addAll(List.of(text.substring("checks".length()).strip().split("\\s+")));
                 default -> {
@@ -160,14 +168,16 @@ public final class GenerateOptimizers {
         }
         if (name != null) {
             optimizers.add(
-                    optimizer(declarations + ": ", name, pyTorchNames, reference, keepsStep, requires, checkOrder, rows,
+                    optimizer(declarations + ": ", name, pyTorchNames, reference, keepsStep, eagerState, requires,
+                            checkOrder, rows,
                             buffers));
         }
         return optimizers;
     }
 
     private static Optimizer optimizer(String at, String name, Map<String, String> pyTorchNames, String reference,
-                                       boolean keepsStep, List<String> requires, List<String> checkOrder,
+                                       boolean keepsStep, boolean eagerState, List<String> requires,
+                                       List<String> checkOrder,
                                        List<HyperParameter> rows, List<Buffer> buffers) {
         if (pyTorchNames.isEmpty() || reference == null || rows.stream().noneMatch(r -> r.pyTorchName().equals("lr"))) {
             throw new IllegalArgumentException(at + "section " + name + " needs a pytorch line, a reference and lr");
@@ -195,7 +205,8 @@ public final class GenerateOptimizers {
         if (buffers.size() > 3) {
             throw new IllegalArgumentException(at + "in " + name + ", a typed step takes three buffers at most");
         }
-        return new Optimizer(name, pyTorchNames, reference, keepsStep, requires, checkOrder, rows, buffers);
+        return new Optimizer(name, pyTorchNames, reference, keepsStep, eagerState, requires, checkOrder, rows,
+                buffers);
     }
 
     /** {@code state NAME [when HYPER_PARAMETER] [: DOC]} or {@code scalar NAME [: DOC]}. */
@@ -397,6 +408,8 @@ public final class GenerateOptimizers {
         out.append("    @Override\n    final boolean reproducesPyTorch() {\n        return ")
                 .append(optimizer.reproducesPyTorch()).append(";\n    }\n\n");
         out.append("    @Override\n    final boolean keepsStep() {\n        return ").append(optimizer.keepsStep())
+                .append(";\n    }\n\n");
+        out.append("    @Override\n    final boolean eagerState() {\n        return ").append(optimizer.eagerState())
                 .append(";\n    }\n\n");
         out.append(stepMembers(optimizer));
         out.append("    @Override\n    final KernelFamily<?, ?> kernelFamily() {\n        return ").append(name)

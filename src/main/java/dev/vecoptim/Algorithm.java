@@ -137,6 +137,12 @@ public abstract class Algorithm {
      */
     abstract boolean keepsStep();
 
+    /**
+     * Whether PyTorch creates its state when the optimizer is built rather than at the first step (its declaration
+     * says {@code eager state}, as Adagrad's does), so that a state dict holds it before any step.
+     */
+    abstract boolean eagerState();
+
     /** {@return the kernels this optimizer's steps run: {@code <Name>Kernel.FAMILY}} */
     abstract KernelFamily<?, ?> kernelFamily();
 

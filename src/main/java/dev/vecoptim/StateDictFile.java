@@ -121,7 +121,7 @@ final class StateDictFile {
 
     private static void addState(List<Safetensors.Output> tensors, String prefix, Parameter parameter, Arena arena) {
         Algorithm algorithm = parameter.group().algorithm();
-        if (parameter.stepCount() == 0 && !(algorithm instanceof Adagrad)) {
+        if (parameter.stepCount() == 0 && !algorithm.eagerState()) {
             return;
         }
         boolean countsSteps = algorithm.keepsStep();
