@@ -21,6 +21,8 @@ public final class StepUpdate<C> {
     /** A typed step's buffers, in the order the kernel reads them: filled and emptied by each typed step. */
     private final MemorySegment[] typedState;
     private UpdateKernel<C> kernel;
+    private long preparedStep;
+    private long preparedLrBits;
 
     public StepUpdate(C coefficients, Preparation<C> preparation, int stateSegments) {
         this.coefficients = coefficients;
@@ -28,9 +30,19 @@ public final class StepUpdate<C> {
         this.typedState = new MemorySegment[stateSegments];
     }
 
-    /** Works out step number {@code step} at learning rate {@code lr}. */
+    /**
+     * Works out step number {@code step} at learning rate {@code lr}, unless the last call did for the same two: the
+     * coefficients are a function of them and of the optimizer's immutable hyper-parameters, so a caller stepping
+     * many parameters one by one at the same step number (or a benchmark) works them out once.
+     */
     public void prepare(double lr, long step) {
+        long lrBits = Double.doubleToRawLongBits(lr);
+        if (kernel != null && step == preparedStep && lrBits == preparedLrBits) {
+            return;
+        }
         kernel = preparation.prepare(lr, step, coefficients);
+        preparedStep = step;
+        preparedLrBits = lrBits;
     }
 
     /** Applies the step prepared last to elements [from, to) of buffers already checked. */
