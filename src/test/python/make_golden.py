@@ -219,7 +219,7 @@ DECLARATIONS = os.path.join(os.path.dirname(__file__), "..", "..", "main", "decl
 
 
 def declaration(class_name):
-    """The hyper-parameter rows of the section whose pytorch line names class_name, and its reference text."""
+    """The hyper-parameter rows of the section whose pytorch line names class_name; refuses torch.optim's."""
     section, reference, rows = None, None, []
     with open(DECLARATIONS) as f:
         for line in f:
@@ -235,7 +235,8 @@ def declaration(class_name):
                 section = class_name
             elif words[0] == "reference":
                 reference = text[len("reference"):].strip()
-            elif words[0] not in ("pytorch", "keeps", "requires", "checks"):
+            elif len(words) == 7 and words[2] in ("number", "pair", "flag") and words[0] != "-":
+                # A hyper-parameter row that the reference takes (a PyTorch name of - is vecoptim's own).
                 rows.append(dict(name=words[0], type=words[2], default=words[3].split(","), tested=words[4]))
     if section != class_name:
         sys.exit("no section of %s declares %s" % (DECLARATIONS, class_name))

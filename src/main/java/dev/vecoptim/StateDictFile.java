@@ -124,14 +124,13 @@ final class StateDictFile {
         if (parameter.stepCount() == 0 && !algorithm.eagerState()) {
             return;
         }
-        boolean countsSteps = algorithm.keepsStep();
         MemorySegment[] state = parameter.stateBuffers();
         List<String> names = parameter.stateNames();
         for (int s = 0; s < names.size(); s++) {
             tensors.add(new Safetensors.Output(prefix + names.get(s), new long[] {parameter.elementCount()},
                     state[s]));
         }
-        if (countsSteps) {
+        if (algorithm.keepsStep()) {
             // PyTorch's count stops at 2^24, and every formula's with it (Algorithm.countedStep): so does the file's.
             float steps = Math.min(parameter.stepCount(), Algorithm.LAST_COUNTED_STEP);
             tensors.add(new Safetensors.Output(prefix + STEP, new long[0], arena.allocateFrom(ValueLayout.JAVA_FLOAT,
