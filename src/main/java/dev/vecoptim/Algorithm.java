@@ -30,6 +30,13 @@ public abstract class Algorithm {
     private final int vectorBits;
     /** Each thread's update for steps called directly, made once: a direct step allocates nothing. */
     private final ThreadLocal<StepUpdate<?>> directUpdate = ThreadLocal.withInitial(this::newStepUpdate);
+    /**
+     * The thread that built this configuration, and its update for direct steps: the usual caller finds its update
+     * in a field rather than a {@link ThreadLocal} lookup, a fixed cost that a step of a few thousand floats shows.
+     * Only that thread reads or writes {@code builderUpdate}.
+     */
+    private final Thread builder = Thread.currentThread();
+    private StepUpdate<?> builderUpdate;
 
     /**
      * @throws IllegalArgumentException for a width wider than the machine's
@@ -177,7 +184,7 @@ public abstract class Algorithm {
      */
     public final void step(long step, MemorySegment param, MemorySegment grad, MemorySegment... state) {
         long elements = StepChecks.elements(step, param, grad, stateNames(), scalarNames(), state);
-        stepChecked(directUpdate.get(), step, param, grad, state, elements);
+        stepChecked(directUpdate(), step, param, grad, state, elements);
     }
 
     /**
@@ -188,7 +195,7 @@ public abstract class Algorithm {
      */
     final void stepTyped(long step, long elements, MemorySegment param, MemorySegment grad, MemorySegment a,
                          MemorySegment b, MemorySegment c) {
-        StepUpdate<?> update = directUpdate.get();
+        StepUpdate<?> update = directUpdate();
         MemorySegment[] state = update.typedState();
         keep(state, keep(state, keep(state, 0, a), b), c);
         try {
@@ -196,6 +203,17 @@ public abstract class Algorithm {
         } finally {
             java.util.Arrays.fill(state, null);
         }
+    }
+
+    /** {@return this thread's update for direct steps} */
+    private StepUpdate<?> directUpdate() {
+        if (Thread.currentThread() != builder) {
+            return directUpdate.get();
+        }
+        if (builderUpdate == null) {
+            builderUpdate = newStepUpdate();
+        }
+        return builderUpdate;
     }
 
     /** Puts {@code buffer}, unless null, at {@code kept} in {@code state}; returns how many are kept after. */
