@@ -57,7 +57,7 @@ public final class GenerateOptimizers {
     /** One section: an optimizer. */
     record Optimizer(String name, Map<String, String> pyTorchNames, String reference, boolean keepsStep,
                      boolean eagerState, List<String> requires, List<String> checkOrder, List<HyperParameter> hyperParameters,
-                     List<Buffer> buffers) {
+                     List<Buffer> buffers, List<String> after113) {
         boolean reproducesPyTorch() {
             return reference.equals("pytorch");
         }
@@ -111,6 +111,7 @@ public final class GenerateOptimizers {
         List<String> checkOrder = new ArrayList<>();
         List<HyperParameter> rows = new ArrayList<>();
         List<Buffer> buffers = new ArrayList<>();
+        List<String> after113 = new ArrayList<>();
         int number = 0;
         for (String line : Files.readAllLines(declarations)) {
             number++;
@@ -122,7 +123,7 @@ public final class GenerateOptimizers {
             if (text.startsWith("[")) {
                 if (name != null) {
                     optimizers.add(optimizer(at, name, pyTorchNames, reference, keepsStep, eagerState, requires, checkOrder, rows,
-                            buffers));
+                            buffers, after113));
                 }
                 name = text.substring(1, text.indexOf(']'));
                 pyTorchNames = new LinkedHashMap<>();
@@ -133,6 +134,7 @@ public final class GenerateOptimizers {
                 checkOrder = new ArrayList<>();
                 rows = new ArrayList<>();
                 buffers = new ArrayList<>();
+                after113 = new ArrayList<>();
                 continue;
             }
             if (name == null) {
@@ -157,6 +159,12 @@ public final class GenerateOptimizers {
                 }
                 case "requires" -> requires.add(text.substring("requires".length()).strip());
                 case "checks" -> checkOrder.addAll(List.of(text.substring("checks".length()).strip().split("\\s+")));
+                case "after" -> {
+                    if (!words[1].equals("1.13") || words.length < 3) {
+                        throw new IllegalArgumentException(at + "an after line is \"after 1.13 NAMES\": " + text);
+                    }
+                    after113.addAll(List.of(text.substring("after 1.13".length()).strip().split("\\s+")));
+                }
                 default -> {
                     if (words.length != 7) {
                         throw new IllegalArgumentException(at + "a hyper-parameter row has seven columns: " + text);
@@ -170,7 +178,7 @@ public final class GenerateOptimizers {
             optimizers.add(
                     optimizer(declarations + ": ", name, pyTorchNames, reference, keepsStep, eagerState, requires,
                             checkOrder, rows,
-                            buffers));
+                            buffers, after113));
         }
         return optimizers;
     }
@@ -178,7 +186,7 @@ public final class GenerateOptimizers {
     private static Optimizer optimizer(String at, String name, Map<String, String> pyTorchNames, String reference,
                                        boolean keepsStep, boolean eagerState, List<String> requires,
                                        List<String> checkOrder,
-                                       List<HyperParameter> rows, List<Buffer> buffers) {
+                                       List<HyperParameter> rows, List<Buffer> buffers, List<String> after113) {
         if (pyTorchNames.isEmpty() || reference == null || rows.stream().noneMatch(r -> r.pyTorchName().equals("lr"))) {
             throw new IllegalArgumentException(at + "section " + name + " needs a pytorch line, a reference and lr");
         }
@@ -202,11 +210,17 @@ public final class GenerateOptimizers {
                         + buffer.when() + ", which is no hyper-parameter of it");
             }
         }
+        for (String added : after113) {
+            if (rows.stream().noneMatch(row -> row.pyTorchName().equals(added))) {
+                throw new IllegalArgumentException(at + "in " + name + ", " + added + " came after 1.13, but it is no "
+                        + "hyper-parameter of it");
+            }
+        }
         if (buffers.size() > 3) {
             throw new IllegalArgumentException(at + "in " + name + ", a typed step takes three buffers at most");
         }
         return new Optimizer(name, pyTorchNames, reference, keepsStep, eagerState, requires, checkOrder, rows,
-                buffers);
+                buffers, List.copyOf(after113));
     }
 
     /** {@code state NAME [when HYPER_PARAMETER] [: DOC]} or {@code scalar NAME [: DOC]}. */
@@ -622,6 +636,7 @@ public final class GenerateOptimizers {
 
     private static String testedValues(List<Optimizer> optimizers) {
         StringBuilder cases = new StringBuilder();
+        StringBuilder after113 = new StringBuilder();
         for (Optimizer optimizer : optimizers) {
             StringJoiner values = new StringJoiner(",\n                    \"", "\"", "");
             for (HyperParameter row : optimizer.hyperParameters()) {
@@ -632,6 +647,10 @@ public final class GenerateOptimizers {
             for (String pyTorchName : optimizer.pyTorchNames().keySet()) {
                 cases.append("            case \"").append(pyTorchName).append("\" -> List.of(\n                    ")
                         .append(values).append(");\n");
+                if (!optimizer.after113().isEmpty()) {
+                    after113.append("            case \"").append(pyTorchName).append("\" -> List.of(\"")
+                            .append(String.join("\", \"", optimizer.after113())).append("\");\n");
+                }
             }
         }
         return """
@@ -651,7 +670,14 @@ public final class GenerateOptimizers {
                 %s            default -> throw new IllegalArgumentException("no optimizer " + pyTorchName);
                         };
                     }
+
+                    /** {@return the hyper-parameters PyTorch added after 1.13: its recording sets none of them} */
+                    static List<String> notIn113(String pyTorchName) {
+                        return switch (pyTorchName) {
+                %s            default -> List.of();
+                        };
+                    }
                 }
-                """.formatted(PACKAGE, cases);
+                """.formatted(PACKAGE, cases, after113);
     }
 }

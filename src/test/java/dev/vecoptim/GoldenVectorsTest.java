@@ -37,7 +37,7 @@ class GoldenVectorsTest {
             MemorySegment grad = arena.allocate(4L * n, 64);
             Map<String, MemorySegment> state = new LinkedHashMap<>();
             Map<String, MemorySegment> scalars = new LinkedHashMap<>();
-            Stepper stepper = stepper(golden, width, arena, n, state, scalars);
+            Stepper stepper = stepper(golden.algorithm().withVectorWidth(width), arena, n, state, scalars);
             for (int s = 0; s < golden.steps().size(); s++) {
                 GoldenCase.Step expected = golden.steps().get(s);
                 MemorySegment.copy(expected.grad(), 0, grad, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, n);
@@ -63,12 +63,11 @@ class GoldenVectorsTest {
     }
 
     /**
-     * Builds the optimizer the case names and allocates the state buffers PyTorch would have, as they start, and
-     * its scalars (garbage: the first step starts them).
+     * Allocates the state buffers PyTorch would have for {@code algorithm}, as they start, and its scalars (garbage:
+     * the first step starts them).
      */
-    private static Stepper stepper(GoldenCase c, VectorWidth width, Arena arena, int n,
-                                   Map<String, MemorySegment> state, Map<String, MemorySegment> scalars) {
-        Algorithm algorithm = c.algorithm().withVectorWidth(width);
+    private static Stepper stepper(Algorithm algorithm, Arena arena, int n, Map<String, MemorySegment> state,
+                                   Map<String, MemorySegment> scalars) {
         int kept = algorithm.stateNames().size();
         MemorySegment[] buffers = new MemorySegment[kept + algorithm.scalarNames().size()];
         for (int s = kept; s < buffers.length; s++) {
@@ -85,11 +84,6 @@ class GoldenVectorsTest {
         return (p, g, t) -> algorithm.step(t, p, g, buffers);
     }
 
-    /** The flags PyTorch 1.13's optimizers did not have yet, by recorded optimizer: no 1.13 case sets them. */
-    private static final Map<String, List<String>> FLAGS_NEW_IN_2 = Map.of(
-            "radam", List.of("maximize", "decoupled_weight_decay"),
-            "nadam", List.of("maximize", "decoupled_weight_decay"));
-
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.EnumSource(Semantics.class)
     void eachRecordingCoversEveryOptimizerAndEachOfItsFlags(Semantics semantics) {
@@ -98,7 +92,7 @@ class GoldenVectorsTest {
             List<GoldenCase> ofKind = cases.stream().filter(c -> c.optimizer().equals(kind.goldenName())).toList();
             assertTrue(!ofKind.isEmpty(), "no case of " + kind.name());
             List<String> absent = semantics == Semantics.PYTORCH_1_13
-                    ? FLAGS_NEW_IN_2.getOrDefault(kind.goldenName(), List.of())
+                    ? TestedValues.notIn113(kind.prototype().name())
                     : List.of();
             kind.prototype().namedHyperParameters().forEach((name, value) -> {
                 if (value instanceof Boolean && !absent.contains(name)) {
@@ -120,35 +114,48 @@ class GoldenVectorsTest {
     }
 
     @org.junit.jupiter.api.Test
-    void theRecordingsDifferWhereThePyTorchVersionsDo() {
+    void theRecordingsDifferExactlyWhereTheTwoSemanticsDo() {
         List<GoldenCase> old = GoldenCase.read(Semantics.PYTORCH_1_13);
         Map<String, GoldenCase> now = new LinkedHashMap<>();
         GoldenCase.read(Semantics.PYTORCH_2).forEach(c -> now.put(c.name(), c));
         List<String> oldNames = old.stream().map(GoldenCase::name).toList();
         for (GoldenCase c : now.values()) {
             assertTrue(oldNames.contains(c.name())
-                    || FLAGS_NEW_IN_2.getOrDefault(c.optimizer(), List.of()).stream().anyMatch(c::flag),
+                    || TestedValues.notIn113(c.algorithm().name()).stream().anyMatch(c::flag),
                     c + " is missing from 1.13's recording, which has every case 1.13 can express");
         }
-        int lerping = 0;
         int differing = 0;
-        for (int c = 0; c < old.size(); c++) {
-            GoldenCase.Step last = old.get(c).steps().getLast();
-            GoldenCase.Step lastNow = java.util.Objects.requireNonNull(now.get(old.get(c).name()), old.get(c).name())
-                    .steps().getLast();
-            boolean same = java.util.Arrays.equals(last.param(), lastNow.param());
+        for (GoldenCase c : old) {
+            GoldenCase.Step last = c.steps().getLast();
+            GoldenCase.Step lastNow = java.util.Objects.requireNonNull(now.get(c.name()), c.name()).steps().getLast();
+            boolean recordingsDiffer = !java.util.Arrays.equals(last.param(), lastNow.param());
             for (String buffer : last.state().keySet()) {
-                same &= java.util.Arrays.equals(last.state().get(buffer), lastNow.state().get(buffer));
+                recordingsDiffer |= !java.util.Arrays.equals(last.state().get(buffer), lastNow.state().get(buffer));
             }
-            String optimizer = old.get(c).optimizer();
-            boolean lerps = optimizer.startsWith("adam") || optimizer.equals("radam") || optimizer.equals("nadam")
-                    || optimizer.equals("rmsprop") && old.get(c).flag("centered");
-            if (!lerps) {
-                assertTrue(same, old.get(c) + ": the versions differ only where 2.x lerps");
-            }
-            lerping += lerps ? 1 : 0;
-            differing += same ? 0 : 1;
+            boolean semanticsDiffer = !java.util.Arrays.equals(replayed(c, Semantics.PYTORCH_1_13),
+                    replayed(c, Semantics.PYTORCH_2));
+            assertEquals(semanticsDiffer, recordingsDiffer, c + ": the recordings differ where the semantics do");
+            differing += recordingsDiffer ? 1 : 0;
         }
-        assertTrue(differing > lerping / 2, "only " + differing + " of " + lerping + " lerping cases differ");
+        assertTrue(differing > old.size() / 4, "only " + differing + " of " + old.size() + " cases differ");
+    }
+
+    /** The bits of the parameter and state after the case's steps, replayed by the scalar loops under {@code semantics}. */
+    private static int[] replayed(GoldenCase c, Semantics semantics) {
+        try (Arena arena = Arena.ofConfined()) {
+            int n = c.initialParam().length;
+            MemorySegment param = arena.allocateFrom(java.lang.foreign.ValueLayout.JAVA_FLOAT, c.initialParam());
+            MemorySegment grad = arena.allocate(4L * n, 64);
+            Map<String, MemorySegment> state = new LinkedHashMap<>();
+            Stepper stepper = stepper(c.algorithm().withSemantics(semantics).withVectorWidth(VectorWidth.SCALAR), arena,
+                    n, state, new LinkedHashMap<>());
+            for (int s = 0; s < c.steps().size(); s++) {
+                MemorySegment.copy(c.steps().get(s).grad(), 0, grad, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, n);
+                stepper.step(param, grad, s + 1);
+            }
+            return Stream.concat(Stream.of(param), state.values().stream())
+                    .flatMapToInt(buffer -> java.util.Arrays.stream(buffer.toArray(java.lang.foreign.ValueLayout.JAVA_INT)))
+                    .toArray();
+        }
     }
 }
