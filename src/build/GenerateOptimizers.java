@@ -22,8 +22,14 @@ public final class GenerateOptimizers {
     /** One row: a hyper-parameter. */
     record HyperParameter(String pyTorchName, List<String> javaNames, String type, List<String> defaults,
                           String tested, String check, String doc) {
+        /** No entry of PyTorch's that a file restores: part of the optimizer, or only {@link #identifying()}. */
         boolean internal() {
-            return pyTorchName.equals("-");
+            return pyTorchName.equals("-") || identifying();
+        }
+
+        /** An entry newer PyTorch writes that says which optimizer this is: a file's must match, never restored. */
+        boolean identifying() {
+            return pyTorchName.startsWith("(") && pyTorchName.endsWith(")");
         }
 
         boolean pair() {
@@ -393,6 +399,15 @@ public final class GenerateOptimizers {
             out.append("        named.put(\"").append(row.pyTorchName()).append("\", ").append(value).append(");\n");
         }
         out.append("        return named;\n    }\n\n");
+        StringJoiner identifying = new StringJoiner(", ");
+        for (HyperParameter row : rows) {
+            if (row.identifying()) {
+                identifying.add("\"" + row.pyTorchName().substring(1, row.pyTorchName().length() - 1) + "\", "
+                        + row.javaNames().getFirst());
+            }
+        }
+        out.append("    @Override\n    final Map<String, Object> identifyingEntries() {\n        return Map.of(")
+                .append(identifying).append(");\n    }\n\n");
         out.append("    @Override\n    final ").append(name)
                 .append(" build(NamedValues values, VectorWidth vectorWidth, Semantics semantics) {\n");
         out.append("        Builder builder = toBuilder();\n");

@@ -235,8 +235,9 @@ def declaration(class_name):
                 section = class_name
             elif words[0] == "reference":
                 reference = text[len("reference"):].strip()
-            elif len(words) == 7 and words[2] in ("number", "pair", "flag") and words[0] != "-":
-                # A hyper-parameter row that the reference takes (a PyTorch name of - is vecoptim's own).
+            elif len(words) == 7 and words[2] in ("number", "pair", "flag") and words[0] != "-" \
+                    and not words[0].startswith("("):
+                # A hyper-parameter row that the reference takes (a PyTorch name of - or in parentheses is not one).
                 rows.append(dict(name=words[0], type=words[2], default=words[3].split(","), tested=words[4]))
     if section != class_name:
         sys.exit("no section of %s declares %s" % (DECLARATIONS, class_name))

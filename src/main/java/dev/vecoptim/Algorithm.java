@@ -299,6 +299,13 @@ public abstract class Algorithm {
     abstract Map<String, Object> namedHyperParameters();
 
     /**
+     * The {@code param_groups} entries that newer PyTorch writes and that say which optimizer this is rather than
+     * tune it (Adam's {@code decoupled_weight_decay}, which PyTorch 2.7 writes, true for AdamW): a state dict's must
+     * equal them; they are neither restored nor written.
+     */
+    abstract Map<String, Object> identifyingEntries();
+
+    /**
      * Hyper-parameters of the same optimizer and vector width with exactly the entries {@code named}, of the
      * types {@link #namedHyperParameters()} gives, validated as {@code build()} does.
      *

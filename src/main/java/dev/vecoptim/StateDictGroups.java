@@ -135,17 +135,16 @@ final class StateDictGroups {
     private static Algorithm restoredHyperParameters(Path file, String at, Algorithm algorithm, Map<?, ?> saved)
             throws RefusedFileException {
         Map<String, Object> mine = algorithm.namedHyperParameters();
+        Map<String, Object> identifying = algorithm.identifyingEntries();
         Map<String, Object> read = new LinkedHashMap<>();
         for (Map.Entry<?, ?> entry : saved.entrySet()) {
             String key = (String) entry.getKey();
             if (NOT_HYPER_PARAMETERS.contains(key)) {
                 continue;
             }
-            if (key.equals("decoupled_weight_decay") && algorithm instanceof Adam) {
-                // PyTorch 2.7's Adam keeps the flag too: AdamW is Adam with it on.
-                boolean adamW = algorithm.name().equals("AdamW");
-                if (!Boolean.valueOf(adamW).equals(entry.getValue())) {
-                    throw Safetensors.refused(file, at + " has decoupled_weight_decay=" + NamedValues.repr(entry.getValue())
+            if (identifying.containsKey(key)) {
+                if (!identifying.get(key).equals(entry.getValue())) {
+                    throw Safetensors.refused(file, at + " has " + key + "=" + NamedValues.repr(entry.getValue())
                             + " and this group is " + algorithm.name());
                 }
                 continue;
