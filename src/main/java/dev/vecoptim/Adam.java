@@ -54,12 +54,7 @@ public final class Adam extends AdamHyperParameters {
     UpdateKernel<AdamKernel.Coefficients> prepare(double lr, long step, AdamKernel.Coefficients c) {
         double biasCorrection1 = 1 - power(beta1(), step);
         double biasCorrection2 = 1 - power(beta2(), step);
-        c.weightDecay = (float) weightDecay();
-        c.decayFactor = (float) (1 - lr * weightDecay());
-        c.beta1 = (float) beta1();
-        c.beta1Complement = (float) (1 - beta1());
-        c.beta2 = (float) beta2();
-        c.beta2Complement = (float) (1 - beta2());
+        c.setMoments(lr, weightDecay(), beta1(), beta2());
         c.biasCorrection2Sqrt = (float) Math.sqrt(biasCorrection2);
         c.eps = (float) eps();
         c.negativeStepSize = (float) -(lr / biasCorrection1);

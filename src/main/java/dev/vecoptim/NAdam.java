@@ -52,12 +52,7 @@ public final class NAdam extends NAdamHyperParameters {
     @Override
     UpdateKernel<NAdamKernel.Coefficients> prepare(double lr, long step, NAdamKernel.Coefficients c) {
         double t = countedStep(step);
-        c.weightDecay = (float) weightDecay();
-        c.decayFactor = (float) (1 - lr * weightDecay());
-        c.beta1 = (float) beta1();
-        c.beta1Complement = (float) (1 - beta1());
-        c.beta2 = (float) beta2();
-        c.beta2Complement = (float) (1 - beta2());
+        c.setMoments(lr, weightDecay(), beta1(), beta2());
         c.biasCorrection2 = (float) (1 - power(beta2(), step));
         c.eps = (float) eps();
         c.lr = lr;

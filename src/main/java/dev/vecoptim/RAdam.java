@@ -53,12 +53,7 @@ public final class RAdam extends RAdamHyperParameters {
         double rhoInf = 2 / (1 - beta2()) - 1;
         double rhoT = rhoInf - 2 * t * beta2PowT / biasCorrection2;
         boolean rectified = rhoT > 5;
-        c.weightDecay = (float) weightDecay();
-        c.decayFactor = (float) (1 - lr * weightDecay());
-        c.beta1 = (float) beta1();
-        c.beta1Complement = (float) (1 - beta1());
-        c.beta2 = (float) beta2();
-        c.beta2Complement = (float) (1 - beta2());
+        c.setMoments(lr, weightDecay(), beta1(), beta2());
         c.biasCorrection1 = (float) (1 - power(beta1(), step));
         c.lr = (float) lr;
         c.biasCorrection2Sqrt = (float) Math.sqrt(biasCorrection2);

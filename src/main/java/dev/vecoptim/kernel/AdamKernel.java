@@ -31,20 +31,8 @@ public final class AdamKernel {
         }
     }
 
-    /** Adam's and AdamW's coefficients for one step, each rounded once to float. */
-    public static final class Coefficients {
-        /** {@code f(weight_decay)}, used with L2 weight decay. */
-        public float weightDecay;
-        /** {@code f(1 − lr·weight_decay)}, used with decoupled weight decay. */
-        public float decayFactor;
-        /** {@code f(β1)}. */
-        public float beta1;
-        /** {@code f(1 − β1)}, also the lerp's weight. */
-        public float beta1Complement;
-        /** {@code f(β2)}. */
-        public float beta2;
-        /** {@code f(1 − β2)}. */
-        public float beta2Complement;
+    /** Adam's and AdamW's coefficients for one step beyond {@link MomentCoefficients}, each rounded once to float. */
+    public static final class Coefficients extends MomentCoefficients {
         /** {@code f(sqrt(1 − β2^t))}. */
         public float biasCorrection2Sqrt;
         /** {@code f(eps)}. */

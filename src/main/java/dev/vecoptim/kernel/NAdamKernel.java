@@ -31,20 +31,8 @@ public final class NAdamKernel {
         }
     }
 
-    /** NAdam's coefficients for one step: floats rounded once, and what the parameter's scalars need. */
-    public static final class Coefficients {
-        /** {@code f(weight_decay)}, used with L2 weight decay. */
-        public float weightDecay;
-        /** {@code f(1 − lr·weight_decay)}, used with decoupled weight decay. */
-        public float decayFactor;
-        /** {@code f(β1)}. */
-        public float beta1;
-        /** {@code f(1 − β1)}, also the lerp's weight. */
-        public float beta1Complement;
-        /** {@code f(β2)}. */
-        public float beta2;
-        /** {@code f(1 − β2)}. */
-        public float beta2Complement;
+    /** NAdam's coefficients for one step beyond {@link MomentCoefficients}: floats rounded once, and what its scalars need. */
+    public static final class Coefficients extends MomentCoefficients {
         /** {@code f(1 − β2^t)}. */
         public float biasCorrection2;
         /** {@code f(eps)}. */
