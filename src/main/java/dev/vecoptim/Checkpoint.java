@@ -1,8 +1,10 @@
 package dev.vecoptim;
 
+import dev.vecoptim.io.CheckpointHeader;
 import dev.vecoptim.io.CheckpointReader;
 import dev.vecoptim.io.FileReplacement;
 import dev.vecoptim.io.LittleEndianFloats;
+import dev.vecoptim.io.MalformedHeaderException;
 import dev.vecoptim.io.RefusedFileException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -14,6 +16,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -49,7 +52,7 @@ final class Checkpoint {
     }
 
     static void save(Optimizer optimizer, Path file) throws IOException {
-        ByteBuffer header = CheckpointHeader.of(optimizer).write();
+        ByteBuffer header = header(optimizer).write();
         int headerLength = header.remaining();
         long payloadStart = CheckpointReader.align(CheckpointReader.PREAMBLE + (long) headerLength);
         try (FileReplacement replacement = FileReplacement.begin(file, 0, CheckpointReader.MAGIC);
@@ -81,6 +84,39 @@ final class Checkpoint {
         }
     }
 
+    /** What {@code optimizer}'s checkpoint says in its header. */
+    static CheckpointHeader header(Optimizer optimizer) {
+        List<CheckpointHeader.Group> groups = new ArrayList<>();
+        for (ParameterGroup group : optimizer.groups()) {
+            Algorithm algorithm = group.hyperParameters();
+            List<CheckpointHeader.Entry> parameters = new ArrayList<>();
+            for (Parameter parameter : group.parameters()) {
+                Map<String, Double> scalars = new LinkedHashMap<>();
+                for (String name : parameter.scalarNames()) {
+                    scalars.put(name, (double) parameter.scalar(name));
+                }
+                parameters.add(new CheckpointHeader.Entry(parameter.elementCount(), parameter.stepCount(),
+                        parameter.stateNames(), scalars, parameter.block() != null));
+            }
+            groups.add(new CheckpointHeader.Group(algorithm.name(), algorithm.semantics().name(),
+                    algorithm.namedHyperParameters(), SavedSchedule.describe(group.schedule()), parameters));
+        }
+        return new CheckpointHeader(optimizer.stepCount(), groups);
+    }
+
+    /** Reads a header of format {@code version}: format 1's state buffers are those its optimizer keeps. */
+    static CheckpointHeader readHeader(int version, ByteBuffer in) throws MalformedHeaderException {
+        return CheckpointHeader.read(version, in, (optimizer, named) -> {
+            Algorithm prototype = switch (optimizer) {
+                case "SGD" -> Sgd.builder().vectorWidth(VectorWidth.SCALAR).build();
+                case "RMSprop" -> RmsProp.builder().vectorWidth(VectorWidth.SCALAR).build();
+                case "Adam" -> Adam.builder().vectorWidth(VectorWidth.SCALAR).build();
+                default -> Adam.adamWBuilder().vectorWidth(VectorWidth.SCALAR).build();
+            };
+            return prototype.withNamedHyperParameters(named).stateNames();
+        });
+    }
+
     /** What the payload holds of {@code parameter}, in order: its state buffers, then its values if saved. */
     private static List<MemorySegment> savedBuffers(Parameter parameter, boolean values) {
         List<MemorySegment> buffers = new ArrayList<>(List.of(parameter.stateBuffers())
@@ -103,7 +139,7 @@ final class Checkpoint {
 
     /** {@link #load(Optimizer, Path)}, reading at most {@code readBytes} at once, warnings to {@code log}. */
     static void load(Optimizer optimizer, Path file, int readBytes, System.Logger log) throws IOException {
-        try (CheckpointReader<CheckpointHeader> reader = CheckpointReader.open(file, readBytes, CheckpointHeader::read); Arena staging = LittleEndianFloats.stagingArena()) {
+        try (CheckpointReader<CheckpointHeader> reader = CheckpointReader.open(file, readBytes, Checkpoint::readHeader); Arena staging = LittleEndianFloats.stagingArena()) {
             CheckpointHeader header = reader.header();
             String mismatch = mismatch(optimizer, header);
             if (mismatch != null) {

@@ -6,41 +6,35 @@ import dev.vecoptim.io.LittleEndianFloats;
 import dev.vecoptim.io.RefusedFileException;
 import dev.vecoptim.io.Safetensors;
 import dev.vecoptim.io.SafetensorsReader;
+import dev.vecoptim.io.StateDictLayout;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Supplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
- * An optimizer's state laid out as PyTorch's {@code optimizer.state_dict()}, in a safetensors file
- * ({@link Safetensors}): what {@link Optimizer#saveStateDict} writes and {@link Optimizer#loadStateDict} reads.
+ * An optimizer's state as PyTorch's {@code optimizer.state_dict()}, in a safetensors file laid out as
+ * {@link StateDictLayout} says: what {@link Optimizer#saveStateDict} writes and {@link Optimizer#loadStateDict}
+ * reads.
  *
  * <pre>
- * tensors       state.&lt;i&gt;.&lt;name&gt;  parameter i's state buffer (exp_avg, ...): F32 of its element count
- *               state.&lt;i&gt;.step    its step count: F32 0-dim as PyTorch 2.x keeps it, so at most 2^24,
- *                                 where PyTorch's count stops (and every formula's); SGD keeps none
- *               state.&lt;i&gt;.&lt;name&gt;  its scalars (mu_product, eta, mu): F32 0-dim
- * __metadata__  format         "torch.optim state_dict"
- *               param_groups   JSON: PyTorch's param_groups, hyper-parameters by PyTorch's names, "params"
- *                              the indices i of each group's parameters
- *               optimizers     JSON: each group's optimizer, PyTorch's class name (checked when present)
- *               step_count     the optimizer's step count, decimal (vecoptim's; PyTorch keeps none)
- *               crc32          the file's checksum ({@link Safetensors}), which PyTorch's readers ignore
+ * state.&lt;i&gt;.&lt;name&gt;  parameter i's state buffer (exp_avg, ...): F32 of its element count
+ * state.&lt;i&gt;.step    its step count: F32 0-dim as PyTorch 2.x keeps it, so at most 2^24, where PyTorch's
+ *                   count stops (and every formula's); SGD keeps none
+ * state.&lt;i&gt;.&lt;name&gt;  its scalars (mu_product, eta, mu): F32 0-dim
+ * param_groups      hyper-parameters by PyTorch's names, "params" the indices i of each group's parameters
+ *                   ({@link StateDictGroups})
+ * step_count        the optimizer's step count (vecoptim's; PyTorch keeps none)
  * </pre>
- * Any other entry of {@code __metadata__} is refused, so that a misspelled one is never silently ignored.
  * Parameters are numbered as PyTorch numbers them: group by group, each group's parameters in order. A
  * parameter that has not stepped yet has no entries, as PyTorch creates state at a parameter's first step
  * (and would take, say, an ASGD {@code eta} written then for the one to use, or an SGD momentum buffer of
@@ -49,20 +43,8 @@ import java.util.regex.Pattern;
  * starts afresh when loaded.
  */
 final class StateDictFile {
-    static final String FORMAT = "torch.optim state_dict";
-    private static final byte[] SIGNATURE = ("{\"" + Safetensors.METADATA + "\":{\"format\":\"" + FORMAT + "\"")
-            .getBytes(StandardCharsets.UTF_8);
-    private static final String STEP = "step";
-    /** The entries of {@code __metadata__} a state dict may have, {@code format} and {@code param_groups} always. */
-    private static final List<String> METADATA_KEYS = List.of("format", "param_groups", "optimizers", "step_count",
-            StateDictGroups.SEMANTICS, StateDictGroups.SCHEDULES, StateDictGroups.TORCH_VERSION, Safetensors.CHECKSUM);
     private static final System.Logger LOG = System.getLogger("dev.vecoptim");
-    private static final Set<String> NUMBER_DTYPES = Set.of("F32", "F64", "I32", "I64");
-    private static final long HEADER_BASE_BYTES = 1 << 16;
-    private static final long HEADER_GROUP_BYTES = 1 << 12;
-    private static final long HEADER_PARAMETER_BYTES = 1 << 10;
-    private static final long HEADER_ENTRY_BYTES = 256;
-    private static final Pattern STATE_NAME = Pattern.compile("state\\.(0|[1-9][0-9]{0,9})\\.([A-Za-z_0-9]+)");
+    private static final String STEP = StateDictLayout.STEP;
 
     private StateDictFile() {
     }
@@ -103,19 +85,19 @@ final class StateDictFile {
             schedules.add(schedule.isEmpty() ? null : Json.parse(schedule.getBytes(StandardCharsets.UTF_8)));
         }
         Map<String, String> metadata = new LinkedHashMap<>();
-        metadata.put("format", FORMAT);
-        metadata.put("param_groups", new String(Json.write(groups), StandardCharsets.UTF_8));
-        metadata.put("optimizers", new String(Json.write(optimizers), StandardCharsets.UTF_8));
-        metadata.put("step_count", Long.toString(optimizer.stepCount()));
-        metadata.put(StateDictGroups.SEMANTICS, new String(Json.write(semantics), StandardCharsets.UTF_8));
-        metadata.put(StateDictGroups.SCHEDULES, new String(Json.write(schedules), StandardCharsets.UTF_8));
+        metadata.put("format", StateDictLayout.FORMAT);
+        metadata.put(StateDictLayout.PARAM_GROUPS, new String(Json.write(groups), StandardCharsets.UTF_8));
+        metadata.put(StateDictLayout.OPTIMIZERS, new String(Json.write(optimizers), StandardCharsets.UTF_8));
+        metadata.put(StateDictLayout.STEP_COUNT, Long.toString(optimizer.stepCount()));
+        metadata.put(StateDictLayout.SEMANTICS, new String(Json.write(semantics), StandardCharsets.UTF_8));
+        metadata.put(StateDictLayout.SCHEDULES, new String(Json.write(schedules), StandardCharsets.UTF_8));
         try (Arena arena = LittleEndianFloats.stagingArena()) {
             List<Safetensors.Output> tensors = new ArrayList<>();
             List<Parameter> parameters = Checkpoint.inGroupOrder(optimizer);
             for (int i = 0; i < parameters.size(); i++) {
                 addState(tensors, "state." + i + ".", parameters.get(i), arena);
             }
-            Safetensors.write(file, metadata, tensors, SIGNATURE);
+            Safetensors.write(file, metadata, tensors, StateDictLayout.SIGNATURE);
         }
     }
 
@@ -196,79 +178,33 @@ final class StateDictFile {
     private static Plan plan(Path file, Optimizer optimizer, List<Parameter> parameters, Safetensors.Header header)
             throws RefusedFileException {
         Map<String, String> metadata = header.metadata();
-        String format = metadata.get("format");
-        if (!FORMAT.equals(format)) {
-            throw refused(file, "its " + Safetensors.METADATA + " has no format \"" + FORMAT + "\""
-                    + (format == null ? "" : " (it says \"" + format + "\")")
-                    + ": it holds no optimizer's state (model weights?)");
-        }
-        for (String key : metadata.keySet()) {
-            if (!METADATA_KEYS.contains(key)) {
-                throw refused(file, "its " + Safetensors.METADATA + " has " + key + ", which a state dict does not"
-                        + " have (it has " + String.join(", ", METADATA_KEYS) + ")");
-            }
-        }
+        StateDictLayout.checkMetadata(file, metadata);
         List<Algorithm> hyperParameters = StateDictGroups.hyperParameters(file, optimizer, metadata);
         Map<Integer, Map<String, Safetensors.Tensor>> state = stateByParameter(file, parameters, header.tensors());
         for (int i = 0; i < parameters.size(); i++) {
             checkEntries(file, "state." + i, parameters.get(i), state.getOrDefault(i, Map.of()));
         }
-        return new Plan(hyperParameters, state, declaredSteps(file, metadata),
+        return new Plan(hyperParameters, state, StateDictLayout.declaredSteps(file, metadata),
                 StateDictGroups.semanticsWarnings(file, optimizer, metadata),
                 StateDictGroups.schedules(file, optimizer, metadata));
     }
 
-    /**
-     * The most header bytes a state dict of these parameters can need: generous per entry (a tensor's name,
-     * dtype, shape and offsets take about 100 bytes) and per parameter (its index in {@code params}, and a
-     * name PyTorch 2.6 may add in {@code param_names}), so that a file of something else is refused before a
-     * header of any size is read.
-     */
+    /** The most header bytes a state dict of these parameters can need ({@link StateDictLayout#maxHeaderBytes}). */
     static long maxHeaderBytes(Optimizer optimizer, List<Parameter> parameters) {
-        long bytes = HEADER_BASE_BYTES + HEADER_GROUP_BYTES * optimizer.groups().size();
-        for (Parameter parameter : parameters) {
-            bytes += HEADER_PARAMETER_BYTES + HEADER_ENTRY_BYTES * (keptNames(parameter).size());
-        }
-        return Math.min(bytes, Safetensors.MAX_HEADER_BYTES);
-    }
-
-    private static Long declaredSteps(Path file, Map<String, String> metadata) throws RefusedFileException {
-        String text = metadata.get("step_count");
-        if (text == null) {
-            return null;
-        }
-        if (!text.matches("0|[1-9][0-9]*")) {
-            throw refused(file, "its step_count \"" + text + "\" is not a count");
-        }
-        try {
-            return Long.parseLong(text);
-        } catch (NumberFormatException beyondLong) {
-            throw refused(file, "its step_count " + text + " is beyond 2^63 - 1");
-        }
+        return StateDictLayout.maxHeaderBytes(optimizer.groups().size(),
+                parameters.stream().map(parameter -> keptNames(parameter).size()).toList());
     }
 
     private static Map<Integer, Map<String, Safetensors.Tensor>> stateByParameter(Path file,
             List<Parameter> parameters, Map<String, Safetensors.Tensor> tensors) throws RefusedFileException {
-        Map<Integer, Map<String, Safetensors.Tensor>> state = new HashMap<>();
-        for (Safetensors.Tensor tensor : tensors.values()) {
-            Matcher name = STATE_NAME.matcher(tensor.name());
-            if (!name.matches()) {
-                throw refused(file, "tensor " + tensor.name() + " is not named state.<parameter index>.<state name>");
-            }
-            long index = Long.parseLong(name.group(1));
-            if (index >= parameters.size()) {
-                throw refused(file, "tensor " + tensor.name() + " is of parameter " + index + ", and this optimizer has "
-                        + parameters.size());
-            }
-            Parameter parameter = parameters.get((int) index);
+        return StateDictLayout.byParameter(file, parameters.size(), tensors, (tensor, index, name) -> {
+            Parameter parameter = parameters.get(index);
             Set<String> kept = keptNames(parameter);
-            if (!kept.contains(name.group(2))) {
-                throw refused(file, "tensor " + tensor.name() + ": " + parameter.label() + " ("
+            if (!kept.contains(name)) {
+                throw refused(file, "tensor " + tensor + ": " + parameter.label() + " ("
                         + parameter.group().algorithm().name() + ") keeps " + new TreeSet<>(kept));
             }
-            state.computeIfAbsent((int) index, i -> new HashMap<>()).put(name.group(2), tensor);
-        }
-        return state;
+        });
     }
 
     /** The names of {@code parameter}'s entries in PyTorch's state: its buffers, its step, its scalars. */
@@ -304,10 +240,10 @@ final class StateDictFile {
             if (!scalar.dtype().equals(Safetensors.F32) && !scalar.dtype().equals("F64")) {
                 throw refused(file, at + "." + name + " is " + scalar.dtype() + ", not F32 or F64");
             }
-            checkOneNumber(file, at + "." + name, scalar);
+            StateDictLayout.checkOneNumber(file, at + "." + name, scalar);
         }
         if (parameter.group().algorithm().keepsStep()) {
-            checkOneNumber(file, at + "." + STEP, tensors.get(STEP));
+            StateDictLayout.checkOneNumber(file, at + "." + STEP, tensors.get(STEP));
         }
     }
 
@@ -320,7 +256,7 @@ final class StateDictFile {
                                     MemorySegment data, Long declared) throws RefusedFileException {
         if (!tensors.isEmpty()) {
             for (String name : parameter.scalarNames()) {
-                double value = number(tensors.get(name), data);
+                double value = StateDictLayout.number(tensors.get(name), data);
                 if (Double.doubleToRawLongBits((float) value) != Double.doubleToRawLongBits(value)) {
                     throw refused(file, at + "." + name + " is " + value + ", which no float32 is");
                 }
@@ -333,33 +269,11 @@ final class StateDictFile {
         if (tensors.isEmpty()) {
             return 0;
         }
-        double steps = number(tensors.get(STEP), data);
+        double steps = StateDictLayout.number(tensors.get(STEP), data);
         if (!(steps >= 0 && steps == Math.rint(steps) && steps < 0x1p63)) {
             throw refused(file, at + "." + STEP + " is " + steps + ", not a step count");
         }
         return (long) steps;
-    }
-
-    /** Checks that {@code tensor} holds one number of a dtype {@link #number} reads. */
-    private static void checkOneNumber(Path file, String name, Safetensors.Tensor tensor) throws RefusedFileException {
-        if (tensor.elements() != 1) {
-            throw refused(file, name + " has " + tensor.elements() + " elements, not one");
-        }
-        if (!NUMBER_DTYPES.contains(tensor.dtype())) {
-            throw refused(file, name + " is " + tensor.dtype() + ", not F32, F64, I32 or I64");
-        }
-    }
-
-    /** The value of a tensor of one element, checked by {@link #checkOneNumber} (I64 beyond 2^53 rounded). */
-    private static double number(Safetensors.Tensor tensor, MemorySegment data) {
-        ByteOrder little = ByteOrder.LITTLE_ENDIAN;
-        return switch (tensor.dtype()) {
-            case "F32" -> data.get(LittleEndianFloats.LAYOUT, tensor.begin());
-            case "F64" -> data.get(ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(little), tensor.begin());
-            case "I32" -> data.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(little), tensor.begin());
-            case "I64" -> data.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(little), tensor.begin());
-            default -> throw new IllegalStateException(tensor.dtype() + " was not checked");
-        };
     }
 
     /** Copies what was checked into the optimizer; nothing here can fail. */
@@ -391,11 +305,8 @@ final class StateDictFile {
         }
         List<String> scalars = parameter.scalarNames();
         for (int s = 0; s < scalars.size(); s++) {
-            Safetensors.Tensor scalar = tensors.get(scalars.get(s));
-            float value = scalar.dtype().equals(Safetensors.F32) ? data.get(LittleEndianFloats.LAYOUT, scalar.begin())
-                    : (float) data.get(ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN),
-                            scalar.begin());
-            Algorithm.scalar(buffers[names.size() + s], value);
+            // F32 or F64, checked to hold a float.
+            Algorithm.scalar(buffers[names.size() + s], (float) StateDictLayout.number(tensors.get(scalars.get(s)), data));
         }
     }
 

@@ -3,6 +3,7 @@ package dev.vecoptim;
 import dev.vecoptim.io.Json;
 import dev.vecoptim.io.RefusedFileException;
 import dev.vecoptim.io.Safetensors;
+import dev.vecoptim.io.StateDictLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,9 +19,9 @@ import java.util.Set;
  * out the file and its tensors.
  */
 final class StateDictGroups {
-    static final String SEMANTICS = "semantics";
-    static final String TORCH_VERSION = "torch_version";
-    static final String SCHEDULES = "schedules";
+    private static final String SEMANTICS = StateDictLayout.SEMANTICS;
+    private static final String TORCH_VERSION = StateDictLayout.TORCH_VERSION;
+    private static final String SCHEDULES = StateDictLayout.SCHEDULES;
     /** The param_groups entries that choose how PyTorch runs or what its schedulers remember, not the update. */
     private static final Set<String> NOT_HYPER_PARAMETERS = Set.of("params", "param_names", "foreach", "capturable",
             "differentiable", "fused", "initial_lr", "max_lr", "min_lr", "base_lr", "base_momentum", "max_momentum");
@@ -31,7 +32,7 @@ final class StateDictGroups {
     /** What the load does with each group's schedule in {@code schedules} ({@link SavedSchedule}). */
     static List<SavedSchedule.Decision> schedules(Path file, Optimizer optimizer, Map<String, String> metadata)
             throws RefusedFileException {
-        List<?> saved = jsonList(file, metadata, SCHEDULES, false);
+        List<?> saved = StateDictLayout.jsonList(file, metadata, SCHEDULES, false);
         if (saved != null && saved.size() != optimizer.groups().size()) {
             throw Safetensors.refused(file, "its " + SCHEDULES + " name " + saved.size() + " groups and this optimizer has "
                     + optimizer.groups().size());
@@ -58,7 +59,7 @@ final class StateDictGroups {
     static List<String> semanticsWarnings(Path file, Optimizer optimizer, Map<String, String> metadata)
             throws RefusedFileException {
         List<ParameterGroup> groups = optimizer.groups();
-        List<?> recorded = jsonList(file, metadata, SEMANTICS, false);
+        List<?> recorded = StateDictLayout.jsonList(file, metadata, SEMANTICS, false);
         String torch = metadata.get(TORCH_VERSION);
         if (recorded != null && recorded.size() != groups.size()) {
             throw Safetensors.refused(file, "its " + SEMANTICS + " name " + recorded.size() + " groups and this optimizer has "
@@ -94,12 +95,12 @@ final class StateDictGroups {
 
     static List<Algorithm> hyperParameters(Path file, Optimizer optimizer, Map<String, String> metadata)
             throws RefusedFileException {
-        List<?> groups = jsonList(file, metadata, "param_groups", true);
+        List<?> groups = StateDictLayout.jsonList(file, metadata, StateDictLayout.PARAM_GROUPS, true);
         List<ParameterGroup> mine = optimizer.groups();
         if (groups.size() != mine.size()) {
             throw Safetensors.refused(file, "it has " + groups.size() + " param_groups and this optimizer " + mine.size());
         }
-        List<?> names = jsonList(file, metadata, "optimizers", false);
+        List<?> names = StateDictLayout.jsonList(file, metadata, StateDictLayout.OPTIMIZERS, false);
         if (names != null && !names.stream().allMatch(String.class::isInstance)) {
             throw Safetensors.refused(file, "its optimizers " + names + " are not PyTorch class names");
         }
@@ -195,24 +196,5 @@ final class StateDictGroups {
             return list.stream().mapToDouble(number -> ((Number) number).doubleValue()).toArray();
         }
         return value;
-    }
-
-    private static List<?> jsonList(Path file, Map<String, String> metadata, String key, boolean required)
-            throws RefusedFileException {
-        String text = metadata.get(key);
-        if (text == null) {
-            if (required) {
-                throw Safetensors.refused(file, "its " + Safetensors.METADATA + " has no " + key);
-            }
-            return null;
-        }
-        try {
-            if (Json.parse(text.getBytes(StandardCharsets.UTF_8)) instanceof List<?> list) {
-                return list;
-            }
-            throw Safetensors.refused(file, "its " + key + " is not a JSON list");
-        } catch (IllegalArgumentException malformed) {
-            throw new RefusedFileException(file + ": its " + key + " is not JSON: " + malformed.getMessage(), malformed);
-        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.vecoptim;
 
+import dev.vecoptim.io.CheckpointHeader;
 import dev.vecoptim.io.CheckpointReader;
 import dev.vecoptim.io.MalformedHeaderException;
 import java.io.IOException;
@@ -97,7 +98,7 @@ final class CheckpointFiles {
         byte[] payload = Arrays.copyOfRange(bytes.array(), (int) oldPayloadStart, bytes.capacity() - 4);
         CheckpointHeader header;
         try {
-            header = CheckpointHeader.read(bytes.getInt(8), ByteBuffer.wrap(oldHeader));
+            header = Checkpoint.readHeader(bytes.getInt(8), ByteBuffer.wrap(oldHeader));
         } catch (MalformedHeaderException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }

@@ -1,5 +1,6 @@
 package dev.vecoptim;
 
+import dev.vecoptim.io.CheckpointHeader;
 import dev.vecoptim.io.RefusedFileException;
 import dev.vecoptim.io.CheckpointReader;
 import static dev.vecoptim.CheckpointFiles.crafted;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vecoptim.io.CheckpointHeader;
 import dev.vecoptim.kernel.TestFloats;
 import java.io.IOException;
 import java.lang.foreign.Arena;

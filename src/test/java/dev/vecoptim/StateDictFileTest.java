@@ -1,5 +1,6 @@
 package dev.vecoptim;
 
+import dev.vecoptim.io.CheckpointHeader;
 import dev.vecoptim.io.LittleEndianFloats;
 import dev.vecoptim.io.Safetensors;
 import dev.vecoptim.io.SafetensorsReader;

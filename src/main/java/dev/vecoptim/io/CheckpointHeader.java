@@ -1,7 +1,5 @@
-package dev.vecoptim;
+package dev.vecoptim.io;
 
-import dev.vecoptim.io.CheckpointReader;
-import dev.vecoptim.io.MalformedHeaderException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -17,8 +15,8 @@ import java.util.Map;
  * string is a u16 byte length and its UTF-8 bytes.
  *
  * <pre>
- * format 3:  format 2, and per group after its semantics: string schedule ({@link SavedSchedule}: JSON, or empty
- *            for none); per parameter after its scalars: u8 values (1: the payload holds its values after its
+ * format 3:  format 2, and per group after its semantics: string schedule (the group's learning-rate schedule as JSON,
+ *            or empty for none); per parameter after its scalars: u8 values (1: the payload holds its values after its
  *            state buffers, as it does for a parameter in memory the optimizer owns)
  * format 2:  u64 optimizer steps, u32 groups, and per group:
  *              string optimizer (PyTorch's class name: SGD, RMSprop, Adam, AdamW, Adagrad, NAdam, ASGD, ...)
@@ -33,7 +31,9 @@ import java.util.Map;
  *              u32 parameters, each: u64 floats, u64 steps; every group is of PYTORCH_1_13's semantics
  * </pre>
  */
-record CheckpointHeader(long steps, List<Group> groups) implements CheckpointReader.Header {
+public record CheckpointHeader(long steps, List<Group> groups) implements CheckpointReader.Header {
+    /** The semantics of every group of format 1, which knew only PyTorch 1.13's: {@code Semantics}' name for it. */
+    public static final String FORMAT_1_SEMANTICS = "PYTORCH_1_13";
     private static final byte NUMBER = 1;
     private static final byte FLAG = 2;
     private static final byte TUPLE = 3;
@@ -47,7 +47,7 @@ record CheckpointHeader(long steps, List<Group> groups) implements CheckpointRea
         {"amsgrad", "maximize"}};
 
     /** A parameter group as the file holds it; its schedule "" when it has none (or the file is older). */
-    record Group(String optimizer, String semantics, Map<String, Object> hyperParameters, String schedule,
+    public record Group(String optimizer, String semantics, Map<String, Object> hyperParameters, String schedule,
                  List<Entry> parameters) {
     }
 
@@ -55,30 +55,26 @@ record CheckpointHeader(long steps, List<Group> groups) implements CheckpointRea
      * A parameter as the file holds it: its size, its step count, its state buffers' names, its scalars, and
      * whether the payload holds its values too.
      */
-    record Entry(long floats, long steps, List<String> stateNames, Map<String, Double> scalars, boolean values) {
+    public record Entry(long floats, long steps, List<String> stateNames, Map<String, Double> scalars,
+                        boolean values) {
         /** The buffers of it the payload holds: its state buffers, and its values if saved. */
-        long buffers() {
+        public long buffers() {
             return stateNames.size() + (values ? 1 : 0);
         }
     }
 
-    static CheckpointHeader of(Optimizer optimizer) {
-        List<Group> groups = new ArrayList<>();
-        for (ParameterGroup group : optimizer.groups()) {
-            Algorithm algorithm = group.hyperParameters();
-            List<Entry> parameters = new ArrayList<>();
-            for (Parameter parameter : group.parameters()) {
-                Map<String, Double> scalars = new LinkedHashMap<>();
-                for (String name : parameter.scalarNames()) {
-                    scalars.put(name, (double) parameter.scalar(name));
-                }
-                parameters.add(new Entry(parameter.elementCount(), parameter.stepCount(), parameter.stateNames(),
-                        scalars, parameter.block() != null));
-            }
-            groups.add(new Group(algorithm.name(), algorithm.semantics().name(), algorithm.namedHyperParameters(),
-                    SavedSchedule.describe(group.schedule()), parameters));
-        }
-        return new CheckpointHeader(optimizer.stepCount(), groups);
+    /**
+     * The state buffers of a group of format 1, which named none: those its optimizer keeps with its
+     * hyper-parameters (by PyTorch's names). Format 1 knew SGD, RMSprop, Adam and AdamW.
+     */
+    @FunctionalInterface
+    public interface Format1StateNames {
+        /**
+         * {@return the state buffers' names, in payload order}
+         *
+         * @throws IllegalArgumentException if the hyper-parameters are not valid for {@code optimizer}
+         */
+        List<String> of(String optimizer, Map<String, Object> hyperParameters);
     }
 
     /** The bytes of every state buffer the header describes. */
@@ -94,8 +90,8 @@ record CheckpointHeader(long steps, List<Group> groups) implements CheckpointRea
         return bytes;
     }
 
-    /** This header in format 3. */
-    ByteBuffer write() {
+    /** {@return this header in format 3} */
+    public ByteBuffer write() {
         Writer out = new Writer();
         out.u64(steps);
         out.u32(groups.size());
@@ -126,14 +122,16 @@ record CheckpointHeader(long steps, List<Group> groups) implements CheckpointRea
     }
 
     /**
-     * Reads a header of format {@code version} (1, 2 or 3) that fills {@code in} exactly.
+     * Reads a header of format {@code version} (1, 2 or 3) that fills {@code in} exactly; {@code format1} names the
+     * state buffers of a format 1 file.
      *
      * @throws MalformedHeaderException if it is not a well-formed header
      */
-    static CheckpointHeader read(int version, ByteBuffer in) throws MalformedHeaderException {
+    public static CheckpointHeader read(int version, ByteBuffer in, Format1StateNames format1)
+            throws MalformedHeaderException {
         in.order(ByteOrder.LITTLE_ENDIAN);
         try {
-            CheckpointHeader header = version == 1 ? readVersion1(in) : readVersion2Or3(in, version == 3);
+            CheckpointHeader header = version == 1 ? readVersion1(in, format1) : readVersion2Or3(in, version == 3);
             if (in.hasRemaining()) {
                 throw new MalformedHeaderException(in.remaining() + " header bytes are left over");
             }
@@ -194,7 +192,8 @@ record CheckpointHeader(long steps, List<Group> groups) implements CheckpointRea
      * Adam lr, beta1, beta2, eps, weight_decay, 0, amsgrad, maximize, decoupled (AdamW). It named no state
      * buffer: they are those the hyper-parameters keep.
      */
-    private static CheckpointHeader readVersion1(ByteBuffer in) throws MalformedHeaderException {
+    private static CheckpointHeader readVersion1(ByteBuffer in, Format1StateNames format1)
+            throws MalformedHeaderException {
         int family = in.get();
         long steps = in.getLong();
         int groupCount = count(in, "groups");
@@ -221,7 +220,13 @@ record CheckpointHeader(long steps, List<Group> groups) implements CheckpointRea
             if (named.containsKey("beta1")) {
                 named.put("betas", new double[] {(double) named.remove("beta1"), (double) named.remove("beta2")});
             }
-            List<String> stateNames = stateNames(optimizer, named, g);
+            List<String> stateNames;
+            try {
+                stateNames = format1.of(optimizer, named);
+            } catch (IllegalArgumentException invalid) {
+                throw new MalformedHeaderException("group " + g + " holds invalid hyper-parameters: "
+                        + invalid.getMessage());
+            }
             List<Entry> parameters = new ArrayList<>();
             for (int p = count(in, "parameters"); p > 0; p--) {
                 long floats = in.getLong();
@@ -230,25 +235,9 @@ record CheckpointHeader(long steps, List<Group> groups) implements CheckpointRea
                 }
                 parameters.add(new Entry(floats, in.getLong(), stateNames, Map.of(), false));
             }
-            groups.add(new Group(optimizer, Semantics.PYTORCH_1_13.name(), named, "", parameters));
+            groups.add(new Group(optimizer, FORMAT_1_SEMANTICS, named, "", parameters));
         }
         return new CheckpointHeader(steps, groups);
-    }
-
-    /** The state buffers that format 1's hyper-parameters keep: format 1 knew only these three optimizers. */
-    private static List<String> stateNames(String optimizer, Map<String, Object> named, int group)
-            throws MalformedHeaderException {
-        Algorithm prototype = switch (optimizer) {
-            case "SGD" -> Sgd.builder().vectorWidth(VectorWidth.SCALAR).build();
-            case "RMSprop" -> RmsProp.builder().vectorWidth(VectorWidth.SCALAR).build();
-            case "Adam" -> Adam.builder().vectorWidth(VectorWidth.SCALAR).build();
-            default -> Adam.adamWBuilder().vectorWidth(VectorWidth.SCALAR).build();
-        };
-        try {
-            return prototype.withNamedHyperParameters(named).stateNames();
-        } catch (IllegalArgumentException invalid) {
-            throw new MalformedHeaderException("group " + group + " holds invalid hyper-parameters: " + invalid.getMessage());
-        }
     }
 
     private static int count(ByteBuffer in, String what) throws MalformedHeaderException {
