@@ -33,6 +33,14 @@ nothing here changes for a new optimizer:
 
 (the class name is the declaration's pytorch line's; the optimizer's javadoc says where its reference is).
 
+With --dtype bfloat16 or --dtype float16 the same cases are recorded on tensors of that dtype (parameter,
+gradients and so the state; drawn as float32 and rounded, so each has its float32 twin's inputs) into
+resources/golden/pytorch-<version>-<dtype>.bin, every value widened exactly to float32 in the format below.
+A case this PyTorch cannot run on such tensors is left out and named on stderr (1.13 runs only SGD and ASGD on
+float16 on the CPU):
+
+    /usr/bin/python3 src/test/python/make_golden.py --dtype bfloat16
+
 Such a reference runs ATen operations whose roundings are the same in 1.13 and 2.x; recording it with both
 must write the same bytes, which is how that was checked.
 
@@ -56,7 +64,9 @@ os.environ["ATEN_CPU_CAPABILITY"] = "avx2"  # read when torch is imported
 import torch  # noqa: E402
 
 VERSION = ".".join(torch.__version__.split("+")[0].split(".")[:2])
-OUT = os.path.join(os.path.dirname(__file__), "..", "resources", "golden", "pytorch-%s.bin" % VERSION)
+GOLDEN = os.path.join(os.path.dirname(__file__), "..", "resources", "golden")
+# The dtype of every tensor of a case: float32, or with --dtype a 16-bit one (the state follows the parameter).
+DTYPE = torch.float32
 STEPS = 4
 
 # Index -> value, placed in the gradient of one step: zeros of both signs, subnormals, values whose square
@@ -212,7 +222,8 @@ def pack_str(text):
 
 
 def pack_floats(tensor):
-    return struct.pack("<%df" % tensor.numel(), *tensor.tolist())
+    """Its values as float32: a 16-bit tensor's widen exactly."""
+    return struct.pack("<%df" % tensor.numel(), *tensor.float().tolist())
 
 
 DECLARATIONS = os.path.join(os.path.dirname(__file__), "..", "..", "main", "declarations", "optimizers.txt")
@@ -309,7 +320,7 @@ def record_reference(class_name, path):
             for e, element in enumerate(v):
                 flat[row["name"] + ("[%d]" % e if row["type"] == "pair" else "")] = element
         recorded.append((class_name.lower(), flat, lambda params, kwargs=kwargs: cls(params, **kwargs), {}, 6))
-    out = os.path.join(os.path.dirname(__file__), "..", "resources", "golden", "reference", class_name + ".bin")
+    out = os.path.join(GOLDEN, "reference", class_name + ".bin")
     write(out, recorded, rng)
 
 
@@ -328,30 +339,20 @@ def write(path, recorded, rng):
     for kind, hp, make, overrides, steps in recorded:
         n = rng.choice([19, 37, 53, 77, 101])
         name = kind + "(" + ", ".join("%s=%r" % item for item in hp.items()) + ")"
-        param = torch.tensor(values(rng, n, 1.0), dtype=torch.float32, requires_grad=True)
-        grads = [torch.tensor(grad_for(rng, n, step, overrides), dtype=torch.float32) for step in range(steps)]
+        # Drawn as float32 and rounded to the case's dtype, so that a 16-bit case has its float32 twin's inputs.
+        param = torch.tensor(values(rng, n, 1.0), dtype=torch.float32).to(DTYPE).requires_grad_()
+        grads = [torch.tensor(grad_for(rng, n, step, overrides), dtype=torch.float32).to(DTYPE)
+                 for step in range(steps)]
         if not recorded_here(kind, hp):
             continue  # its random numbers are drawn all the same, so that later cases keep theirs
-        opt = make([param])
-        body += pack_str(name) + pack_str(kind) + struct.pack("<H", len(hp))
-        for key, hp_value in hp.items():
-            body += pack_str(key) + struct.pack("<d", float(hp_value))
-        body += struct.pack("<IH", n, steps) + pack_floats(param.detach())
-        for grad in grads:
-            param.grad = grad.clone()
-            opt.step()
-            state = opt.state[param]
-            buffers = [(key, state[key]) for key in STATE_NAMES if state.get(key) is not None]
-            body += pack_floats(grad) + pack_floats(param.detach()) + struct.pack("<H", len(buffers))
-            for key, tensor in buffers:
-                body += pack_str(key) + pack_floats(tensor)
-            scalars = [(key, state[key]) for key in SCALAR_NAMES if key in state]
-            body += struct.pack("<H", len(scalars))
-            for key, tensor in scalars:
-                if tensor.dtype != torch.float32 or tensor.dim() != 0:
-                    sys.exit("%s's %s is a %s of %d dimensions, not a float32 scalar" % (kind, key, tensor.dtype,
-                                                                                         tensor.dim()))
-                body += pack_str(key) + pack_floats(tensor.reshape(1))
+        case = bytearray()
+        try:
+            case += record_case(name, kind, hp, make([param]), param, grads, steps)
+        except RuntimeError as refused:
+            # 1.13 implements most operations for no float16 on CPU ("addcmul_cpu_out" not implemented for 'Half').
+            print("not recorded: %s in %s: %s" % (name, DTYPE, str(refused).splitlines()[0]), file=sys.stderr)
+            continue
+        body += case
         count += 1
     out += struct.pack("<I", count) + body
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -359,6 +360,31 @@ def write(path, recorded, rng):
         f.write(out)
     print("wrote %d cases, %d bytes, torch %s, to %s" % (count, len(out), torch.__version__, os.path.normpath(path)),
           file=sys.stderr)
+
+
+def record_case(name, kind, hp, opt, param, grads, steps):
+    """The case's bytes: its name, hyper-parameters and initial parameter, then each step's results."""
+    body = bytearray()
+    body += pack_str(name) + pack_str(kind) + struct.pack("<H", len(hp))
+    for key, hp_value in hp.items():
+        body += pack_str(key) + struct.pack("<d", float(hp_value))
+    body += struct.pack("<IH", param.numel(), steps) + pack_floats(param.detach())
+    for grad in grads:
+        param.grad = grad.clone()
+        opt.step()
+        state = opt.state[param]
+        buffers = [(key, state[key]) for key in STATE_NAMES if state.get(key) is not None]
+        body += pack_floats(grad) + pack_floats(param.detach()) + struct.pack("<H", len(buffers))
+        for key, tensor in buffers:
+            body += pack_str(key) + pack_floats(tensor)
+        scalars = [(key, state[key]) for key in SCALAR_NAMES if key in state]
+        body += struct.pack("<H", len(scalars))
+        for key, tensor in scalars:
+            if tensor.dtype != torch.float32 or tensor.dim() != 0:
+                sys.exit("%s's %s is a %s of %d dimensions, not a float32 scalar" % (kind, key, tensor.dtype,
+                                                                                     tensor.dim()))
+            body += pack_str(key) + pack_floats(tensor.reshape(1))
+    return body
 
 
 def main():
@@ -370,9 +396,14 @@ def main():
     if len(sys.argv) == 4 and sys.argv[1] == "--reference":
         record_reference(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 1:
-        write(OUT, torch_optim_cases(), random.Random(20261125))
+        write(os.path.join(GOLDEN, "pytorch-%s.bin" % VERSION), torch_optim_cases(), random.Random(20261125))
+    elif len(sys.argv) == 3 and sys.argv[1] == "--dtype" and sys.argv[2] in ("bfloat16", "float16"):
+        global DTYPE
+        DTYPE = getattr(torch, sys.argv[2])
+        write(os.path.join(GOLDEN, "pytorch-%s-%s.bin" % (VERSION, sys.argv[2])), torch_optim_cases(),
+              random.Random(20261125))
     else:
-        sys.exit("usage: make_golden.py [--reference CLASS_NAME REFERENCE.py]")
+        sys.exit("usage: make_golden.py [--reference CLASS_NAME REFERENCE.py | --dtype bfloat16|float16]")
 
 if __name__ == "__main__":
     main()

@@ -6,8 +6,8 @@ import java.lang.foreign.MemorySegment;
 public interface RooflineKernel {
 
     /** Vector loops only ({@code RooflineVector}): the roofline is a speed, and has no scalar reference. */
-    KernelFamily<RooflineKernel, RooflineShape> FAMILY = KernelFamily.of(RooflineKernel.class, RooflineKernel.class,
-            null);
+    KernelFamily<RooflineKernel, RooflineShape> FAMILY = new KernelFamily<>(RooflineKernel.class,
+            RooflineKernel.class, null);
 
     /** {@code a}, {@code b}, {@code c}, {@code d}: the written buffers, the unused ones null. */
     void touch(MemorySegment grad, MemorySegment a, MemorySegment b, MemorySegment c, MemorySegment d,

@@ -1,6 +1,8 @@
 package dev.vecoptim;
 
+import dev.vecoptim.kernel.Dtype;
 import dev.vecoptim.kernel.Kernels;
+import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.SgdKernel;
 import dev.vecoptim.kernel.UpdateKernel;
 
@@ -30,16 +32,22 @@ import dev.vecoptim.kernel.UpdateKernel;
 public final class Sgd extends SgdHyperParameters {
     private final UpdateKernel<SgdKernel.Coefficients> firstStepKernel;
     private final UpdateKernel<SgdKernel.Coefficients> kernel;
+    /** How a hyper-parameter meets float32 tensors: as the float nearest it. */
+    private final ScalarOperands float32Operands;
 
     Sgd(Builder builder) {
         super(builder);
+        kernel = kernel(vectorBits(), Dtype.FLOAT32, false);
+        firstStepKernel = momentum() != 0 ? kernel(vectorBits(), Dtype.FLOAT32, true) : kernel;
+        float32Operands = new ScalarOperands(Dtype.FLOAT32, semantics() == Semantics.PYTORCH_1_13);
+    }
+
+    /** The kernel of this configuration at {@code bits} on tensors of {@code dtype}, for PyTorch's first step or not. */
+    private UpdateKernel<SgdKernel.Coefficients> kernel(int bits, Dtype dtype, boolean firstStep) {
         boolean withMomentum = momentum() != 0;
-        kernel = Kernels.kernel(SgdKernel.FAMILY, vectorBits(),
-                new SgdKernel.Flags(maximize(), weightDecay() != 0, withMomentum, nesterov(), false));
-        firstStepKernel = withMomentum
-                ? Kernels.kernel(SgdKernel.FAMILY, vectorBits(), new SgdKernel.Flags(maximize(), weightDecay() != 0, true,
-                        nesterov(), true))
-                : kernel;
+        boolean roundedProduct = new ScalarOperands(dtype, semantics() == Semantics.PYTORCH_1_13).roundedProduct();
+        return Kernels.kernel(SgdKernel.FAMILY, bits, dtype, new SgdKernel.Flags(maximize(), weightDecay() != 0,
+                withMomentum, withMomentum && nesterov(), withMomentum && firstStep, roundedProduct));
     }
 
     /**
@@ -54,10 +62,26 @@ public final class Sgd extends SgdHyperParameters {
 
     @Override
     UpdateKernel<SgdKernel.Coefficients> prepare(double lr, long step, SgdKernel.Coefficients c) {
-        c.weightDecay = (float) weightDecay();
-        c.momentum = (float) momentum();
-        c.dampeningComplement = (float) (1 - dampening());
-        c.negativeLr = (float) -lr;
+        coefficients(lr, c, float32Operands);
         return step == 1 ? firstStepKernel : kernel;
+    }
+
+    /**
+     * The scalar reference of step {@code step} at learning rate {@code lr} on tensors of {@code dtype}, its
+     * coefficients worked out into {@code c}: PyTorch's single-tensor SGD on such tensors, which the 16-bit
+     * layouts run (and their golden vectors replay) ahead of their vector kernels.
+     */
+    UpdateKernel<SgdKernel.Coefficients> scalarReference(double lr, long step, SgdKernel.Coefficients c, Dtype dtype) {
+        coefficients(lr, c, new ScalarOperands(dtype, semantics() == Semantics.PYTORCH_1_13));
+        return kernel(0, dtype, step == 1);
+    }
+
+    /** What each of PyTorch's operations computes with, on tensors whose operands {@code operands} describes. */
+    private void coefficients(double lr, SgdKernel.Coefficients c, ScalarOperands operands) {
+        c.weightDecay = operands.alpha(weightDecay());
+        c.momentum = operands.factor(momentum());
+        c.nesterovMomentum = operands.alpha(momentum());
+        c.dampeningComplement = operands.alpha(1 - dampening());
+        c.negativeLr = operands.alpha(-lr);
     }
 }

@@ -48,6 +48,16 @@ record GoldenCase(String name, Semantics semantics, String optimizer, Map<String
         return cases;
     }
 
+    /**
+     * PyTorch's recording of the version {@code semantics} reproduces, on tensors of a 16-bit {@code dtype}
+     * ({@code make_golden.py --dtype}): every value a 16-bit one, widened to float.
+     */
+    static List<GoldenCase> read(Semantics semantics, dev.vecoptim.kernel.Dtype dtype) {
+        String resource = RESOURCES.get(semantics).replace(".bin", "-" + dtype.name().toLowerCase(java.util.Locale.ROOT)
+                + ".bin");
+        return read(semantics, resource, " --dtype " + dtype.name().toLowerCase(java.util.Locale.ROOT));
+    }
+
     private static List<GoldenCase> read(Semantics semantics, String resource, String arguments) {
         try (InputStream in = GoldenCase.class.getResourceAsStream(resource)) {
             if (in == null) {

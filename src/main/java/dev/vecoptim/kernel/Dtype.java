@@ -1,9 +1,13 @@
 package dev.vecoptim.kernel;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * What a kernel's buffers hold, beside its width and flags in its identity: {@link Kernels} keys its kernels by it
- * and hands it to each vector template in its class data. The update kernels run on float32 only yet; the 16-bit
- * formats are converted to and from float32 by {@link HalfKernel}, exactly as PyTorch converts them.
+ * and hands it to each vector template in its class data. A kernel computes in float: it widens each element it
+ * loads (exactly) and rounds each result it keeps to its dtype, to nearest, ties to even, as PyTorch's
+ * {@code c10::BFloat16} and {@code c10::Half} do ({@link Bf16}, {@link Fp16}); {@link HalfKernel} converts whole
+ * buffers.
  */
 public enum Dtype {
     /** IEEE 754 single precision, in the platform's byte order. */
@@ -12,6 +16,9 @@ public enum Dtype {
     BFLOAT16(2),
     /** IEEE 754 half precision ({@code torch.float16}), see {@link Fp16}. */
     FLOAT16(2);
+
+    /** The elements of 16-bit dtype PyTorch's AVX2 vector loop takes at once: two vectors of 16. */
+    private static final int PYTORCH_16_BIT_BLOCK = 32;
 
     private final int bytes;
 
@@ -22,5 +29,43 @@ public enum Dtype {
     /** {@return the bytes one element takes} */
     public int bytes() {
         return bytes;
+    }
+
+    /** {@return element {@code index} of {@code segment} (in the platform's byte order), widened exactly to float} */
+    public float load(MemorySegment segment, long index) {
+        return switch (this) {
+            case FLOAT32 -> segment.getAtIndex(Floats.FLOAT, index);
+            case BFLOAT16 -> Bf16.toFloat(segment.getAtIndex(Floats.HALF, index));
+            case FLOAT16 -> Fp16.toFloat(segment.getAtIndex(Floats.HALF, index));
+        };
+    }
+
+    /** Stores {@code value}, rounded to this dtype, as element {@code index} of {@code segment}. */
+    public void store(MemorySegment segment, long index, float value) {
+        switch (this) {
+            case FLOAT32 -> segment.setAtIndex(Floats.FLOAT, index, value);
+            case BFLOAT16 -> segment.setAtIndex(Floats.HALF, index, Bf16.fromFloat(value));
+            case FLOAT16 -> segment.setAtIndex(Floats.HALF, index, Fp16.fromFloat(value));
+        }
+    }
+
+    /**
+     * {@return where PyTorch's scalar tail begins in a tensor of {@code elements} elements of this dtype} PyTorch's
+     * AVX2 kernels take 16-bit elements two vectors of 16 at a time, computing in float and rounding each result
+     * once; the last {@code elements % 32} go through its scalar loop, whose {@code c10::BFloat16} and
+     * {@code c10::Half} arithmetic rounds each product and sum to the dtype (docs/semantics.md). On float32 the
+     * two loops agree: there is no tail, and this is {@code elements}.
+     */
+    public long pyTorchTail(long elements) {
+        return this == FLOAT32 ? elements : elements - elements % PYTORCH_16_BIT_BLOCK;
+    }
+
+    /** {@return {@code value} rounded to this dtype, as a float: what a tensor of this dtype keeps of it} */
+    public float round(float value) {
+        return switch (this) {
+            case FLOAT32 -> value;
+            case BFLOAT16 -> Bf16.toFloat(Bf16.fromFloat(value));
+            case FLOAT16 -> Fp16.toFloat(Fp16.fromFloat(value));
+        };
     }
 }

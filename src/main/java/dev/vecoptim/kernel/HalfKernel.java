@@ -3,7 +3,6 @@ package dev.vecoptim.kernel;
 import static dev.vecoptim.kernel.Floats.FLOAT;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * Conversions between float32 and a 16-bit format over {@code [from, to)}: widening, which is exact, and narrowing,
@@ -14,9 +13,6 @@ import java.lang.foreign.ValueLayout;
 public interface HalfKernel {
 
     KernelFamily<HalfKernel, Flags> FAMILY = KernelFamily.of(HalfKernel.class, HalfKernel.class, Scalar::new);
-
-    /** The 16-bit element of {@code [from, to)}, in the platform's byte order. */
-    ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED;
 
     /**
      * @param format {@link Dtype#BFLOAT16} or {@link Dtype#FLOAT16}
@@ -35,28 +31,20 @@ public interface HalfKernel {
     /** {@code halves[i] = floats[i]} rounded to nearest, ties to even. */
     void narrow(MemorySegment floats, MemorySegment halves, long from, long to);
 
-    /** The scalar reference: one element at a time through {@link Bf16} or {@link Fp16}. */
+    /** The scalar reference: one element at a time, as {@link Dtype#load} and {@link Dtype#store} convert it. */
     record Scalar(Flags flags) implements HalfKernel {
         @Override
         public void widen(MemorySegment halves, MemorySegment floats, long from, long to) {
             for (long i = from; i < to; i++) {
-                floats.setAtIndex(FLOAT, i, widened(halves.getAtIndex(HALF, i)));
+                floats.setAtIndex(FLOAT, i, flags.format().load(halves, i));
             }
         }
 
         @Override
         public void narrow(MemorySegment floats, MemorySegment halves, long from, long to) {
             for (long i = from; i < to; i++) {
-                halves.setAtIndex(HALF, i, narrowed(floats.getAtIndex(FLOAT, i)));
+                flags.format().store(halves, i, floats.getAtIndex(FLOAT, i));
             }
-        }
-
-        private float widened(short half) {
-            return flags.format() == Dtype.BFLOAT16 ? Bf16.toFloat(half) : Fp16.toFloat(half);
-        }
-
-        private short narrowed(float value) {
-            return flags.format() == Dtype.BFLOAT16 ? Bf16.fromFloat(value) : Fp16.fromFloat(value);
         }
     }
 }

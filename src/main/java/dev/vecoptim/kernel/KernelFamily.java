@@ -1,5 +1,6 @@
 package dev.vecoptim.kernel;
 
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
@@ -10,9 +11,10 @@ import java.util.function.Function;
  *
  * @param declaring the class declaring the family, named {@code <Name>Kernel}
  * @param type the interface its kernels implement
- * @param scalar the scalar reference for some flags, or null for a family that has none (the benchmarks' roofline)
+ * @param scalar the scalar reference for some flags and dtype, or null for a family that has none (the benchmarks'
+ *     roofline)
  */
-public record KernelFamily<K, F extends Record>(Class<?> declaring, Class<K> type, Function<F, K> scalar) {
+public record KernelFamily<K, F extends Record>(Class<?> declaring, Class<K> type, BiFunction<F, Dtype, K> scalar) {
     private static final String DECLARING_SUFFIX = "Kernel";
 
     /** Refuses a declaring class that is not named {@code <Name>Kernel}. */
@@ -26,19 +28,40 @@ public record KernelFamily<K, F extends Record>(Class<?> declaring, Class<K> typ
 
     /**
      * The family that {@code declaring} ({@code AdamKernel}) declares: named {@code Adam}, its template
-     * {@code AdamVector}.
+     * {@code AdamVector}; its scalar reference runs on any {@link Dtype}.
      */
     public static <K, F extends Record> KernelFamily<K, F> of(Class<?> declaring, Class<K> type,
-                                                              Function<F, K> scalar) {
+                                                              BiFunction<F, Dtype, K> scalar) {
         return new KernelFamily<>(declaring, type, scalar);
     }
 
+    /** {@link #of(Class, Class, BiFunction)} for a family whose kernels run on float32 only. */
+    public static <K, F extends Record> KernelFamily<K, F> of(Class<?> declaring, Class<K> type,
+                                                              Function<F, K> scalar) {
+        return new KernelFamily<>(declaring, type, (flags, dtype) -> {
+            if (dtype != Dtype.FLOAT32) {
+                throw new IllegalArgumentException(declaring.getSimpleName() + " runs on FLOAT32 only, not " + dtype);
+            }
+            return scalar.apply(flags);
+        });
+    }
+
     /** An optimizer's family of {@link UpdateKernel}s, declared by {@code declaring}, as {@link #of}. */
-    // Safe: UpdateKernel<C> is UpdateKernel once erased, and the scalar reference gives UpdateKernel<C>.
-    @SuppressWarnings("unchecked")
+    public static <C, F extends Record> KernelFamily<UpdateKernel<C>, F> update(Class<?> declaring,
+                                                                               BiFunction<F, Dtype, UpdateKernel<C>> scalar) {
+        return of(declaring, updateKernels(), scalar);
+    }
+
+    /** {@link #update(Class, BiFunction)} for a family whose kernels run on float32 only. */
     public static <C, F extends Record> KernelFamily<UpdateKernel<C>, F> update(Class<?> declaring,
                                                                                Function<F, UpdateKernel<C>> scalar) {
-        return of(declaring, (Class<UpdateKernel<C>>) (Class<?>) UpdateKernel.class, scalar);
+        return of(declaring, updateKernels(), scalar);
+    }
+
+    // Safe: UpdateKernel<C> is UpdateKernel once erased, and the scalar reference gives UpdateKernel<C>.
+    @SuppressWarnings("unchecked")
+    private static <C> Class<UpdateKernel<C>> updateKernels() {
+        return (Class<UpdateKernel<C>>) (Class<?>) UpdateKernel.class;
     }
 
     /** {@return the family's name: its declaring class's without {@code Kernel}} */

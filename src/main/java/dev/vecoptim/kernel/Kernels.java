@@ -17,9 +17,27 @@ public final class Kernels {
     private Kernels() {
     }
 
-    /** The kernel of {@code family} with {@code flags}: its scalar reference for {@code bits = 0}, else its vector loop. */
+    /** The float32 kernel of {@code family} with {@code flags}: its scalar reference for {@code bits = 0}, else its vector loop. */
     public static <K, F extends Record> K kernel(KernelFamily<K, F> family, int bits, F flags) {
-        return bits == Vectorization.SCALAR ? family.scalar().apply(flags) : vector(family, bits, flags);
+        return kernel(family, bits, Dtype.FLOAT32, flags);
+    }
+
+    /**
+     * The kernel of {@code family} with {@code flags} on buffers of {@code dtype}: its scalar reference for
+     * {@code bits = 0}, else its vector loop.
+     *
+     * @throws IllegalArgumentException for a dtype the family does not run on (the vector loops run on float32 only
+     *     so far)
+     */
+    public static <K, F extends Record> K kernel(KernelFamily<K, F> family, int bits, Dtype dtype, F flags) {
+        if (bits == Vectorization.SCALAR) {
+            return family.scalar().apply(flags, dtype);
+        }
+        if (dtype != Dtype.FLOAT32) {
+            throw new IllegalArgumentException("the vector kernels of " + family.name() + " run on FLOAT32 only, not "
+                    + dtype);
+        }
+        return vector(family, bits, flags);
     }
 
     /**

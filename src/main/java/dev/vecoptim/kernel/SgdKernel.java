@@ -1,7 +1,5 @@
 package dev.vecoptim.kernel;
 
-import static dev.vecoptim.kernel.Floats.FLOAT;
-
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -24,8 +22,11 @@ public final class SgdKernel {
      * @param momentum keep a momentum buffer
      * @param nesterov use Nesterov's look-ahead gradient
      * @param firstStep the momentum buffer is set to the gradient instead of being decayed (PyTorch's first step)
+     * @param roundedProduct each {@code add(other, alpha)} rounds {@code alpha · other} before the sum, as PyTorch
+     *     1.13's float16 kernels do ({@link ScalarOperands#roundedProduct}); else it is one fused multiply-add
      */
-    public record Flags(boolean maximize, boolean weightDecay, boolean momentum, boolean nesterov, boolean firstStep) {
+    public record Flags(boolean maximize, boolean weightDecay, boolean momentum, boolean nesterov, boolean firstStep,
+                        boolean roundedProduct) {
         public Flags {
             if (!momentum && (nesterov || firstStep)) {
                 throw new IllegalArgumentException("nesterov and firstStep need momentum: " + nesterov + ", "
@@ -34,40 +35,56 @@ public final class SgdKernel {
         }
     }
 
-    /** SGD's coefficients for one step, each rounded once to float. */
+    /**
+     * SGD's coefficients for one step: on float32 tensors each is {@code f(x)}; on 16-bit ones each is what
+     * PyTorch's operation computes with ({@link ScalarOperands}).
+     */
     public static final class Coefficients {
-        /** {@code f(weight_decay)}. */
+        /** {@code weight_decay}, an alpha. */
         public float weightDecay;
-        /** {@code f(momentum)}. */
+        /** {@code momentum}, the factor of the buffer. */
         public float momentum;
-        /** {@code f(1 − dampening)}. */
+        /** {@code momentum}, the alpha of Nesterov's look-ahead. */
+        public float nesterovMomentum;
+        /** {@code 1 − dampening}, an alpha. */
         public float dampeningComplement;
-        /** {@code f(−lr)}. */
+        /** {@code −lr}, an alpha. */
         public float negativeLr;
     }
 
     /**
      * SGD's scalar reference: PyTorch's {@code _single_tensor_sgd} (1.13's and 2.x's alike), one element at a
-     * time, one rounding per ATen operation.
+     * time, each ATen operation computed in float and its result rounded to the tensors' {@code dtype}. Each
+     * buffer is one of PyTorch's tensors, whose scalar tail ({@link Dtype#pyTorchTail}) rounds each product too.
      */
-    public record Scalar(Flags flags) implements UpdateKernel<Coefficients> {
+    public record Scalar(Flags flags, Dtype dtype) implements UpdateKernel<Coefficients> {
         @Override
         public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
                          long to) {
             MemorySegment momentumBuffer = flags.momentum() ? state[0] : null;
+            long tail = dtype.pyTorchTail(param.byteSize() / dtype.bytes());
             for (long i = from; i < to; i++) {
-                float p = param.getAtIndex(FLOAT, i);
-                float g = Gradient.effective(grad.getAtIndex(FLOAT, i), p, flags.maximize(), flags.weightDecay(),
-                        c.weightDecay);
+                boolean roundedProduct = flags.roundedProduct() || i >= tail;
+                float p = dtype.load(param, i);
+                float g = flags.maximize() ? -dtype.load(grad, i) : dtype.load(grad, i);
+                if (flags.weightDecay()) {
+                    g = add(g, p, c.weightDecay, roundedProduct);
+                }
                 if (flags.momentum()) {
                     float buf = flags.firstStep()
                             ? g
-                            : Math.fma(g, c.dampeningComplement, momentumBuffer.getAtIndex(FLOAT, i) * c.momentum);
-                    momentumBuffer.setAtIndex(FLOAT, i, buf);
-                    g = flags.nesterov() ? Math.fma(buf, c.momentum, g) : buf;
+                            : add(dtype.round(dtype.load(momentumBuffer, i) * c.momentum), g, c.dampeningComplement,
+                                    roundedProduct);
+                    dtype.store(momentumBuffer, i, buf);
+                    g = flags.nesterov() ? add(g, buf, c.nesterovMomentum, roundedProduct) : buf;
                 }
-                param.setAtIndex(FLOAT, i, Math.fma(g, c.negativeLr, p));
+                dtype.store(param, i, add(p, g, c.negativeLr, roundedProduct));
             }
+        }
+
+        /** PyTorch's {@code a.add(b, alpha=alpha)}: one fused multiply-add, or with the product rounded first. */
+        private float add(float a, float b, float alpha, boolean roundedProduct) {
+            return dtype.round(roundedProduct ? dtype.round(alpha * b) + a : Math.fma(b, alpha, a));
         }
     }
 }

@@ -18,7 +18,8 @@ final class SgdVector implements UpdateKernel<SgdKernel.Coefficients> {
     private static final boolean MOMENTUM = FLAGS.momentum();
     private static final boolean NESTEROV = FLAGS.nesterov();
     private static final boolean FIRST_STEP = FLAGS.firstStep();
-    private static final SgdKernel.Scalar TAIL = new SgdKernel.Scalar(FLAGS);
+    private static final boolean ROUNDED_PRODUCT = FLAGS.roundedProduct();
+    private static final SgdKernel.Scalar TAIL = new SgdKernel.Scalar(FLAGS, Dtype.FLOAT32);
 
     @Override
     public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, SgdKernel.Coefficients c,
@@ -26,24 +27,31 @@ final class SgdVector implements UpdateKernel<SgdKernel.Coefficients> {
         MemorySegment momentumBuffer = MOMENTUM ? state[0] : null;
         FloatVector weightDecays = FloatVector.broadcast(SPECIES, c.weightDecay);
         FloatVector momenta = FloatVector.broadcast(SPECIES, c.momentum);
+        FloatVector nesterovMomenta = FloatVector.broadcast(SPECIES, c.nesterovMomentum);
         FloatVector dampeningComplements = FloatVector.broadcast(SPECIES, c.dampeningComplement);
         FloatVector negativeLrs = FloatVector.broadcast(SPECIES, c.negativeLr);
         long vectorEnd = from + SPECIES.loopBound(to - from);
         for (long i = from; i < vectorEnd; i += SPECIES.length()) {
             FloatVector p = PanamaLanes.load(SPECIES, param, i);
-            FloatVector g = PanamaLanes.effectiveGradient(PanamaLanes.load(SPECIES, grad, i), p, MAXIMIZE, WEIGHT_DECAY,
-                    weightDecays);
+            FloatVector g = PanamaLanes.load(SPECIES, grad, i);
+            g = MAXIMIZE ? g.neg() : g;
+            g = WEIGHT_DECAY ? add(g, p, weightDecays) : g;
             if (MOMENTUM) {
                 FloatVector buf = FIRST_STEP
                         ? g
-                        : g.fma(dampeningComplements, PanamaLanes.load(SPECIES, momentumBuffer, i).mul(momenta));
+                        : add(PanamaLanes.load(SPECIES, momentumBuffer, i).mul(momenta), g, dampeningComplements);
                 PanamaLanes.store(buf, momentumBuffer, i);
-                g = NESTEROV ? buf.fma(momenta, g) : buf;
+                g = NESTEROV ? add(g, buf, nesterovMomenta) : buf;
             }
-            PanamaLanes.store(g.fma(negativeLrs, p), param, i);
+            PanamaLanes.store(add(p, g, negativeLrs), param, i);
         }
         if (vectorEnd < to) {
             TAIL.step(param, grad, state, c, vectorEnd, to);
         }
+    }
+
+    /** PyTorch's {@code a.add(b, alpha)} on lanes: one fused multiply-add, or with the product rounded first. */
+    private static FloatVector add(FloatVector a, FloatVector b, FloatVector alphas) {
+        return ROUNDED_PRODUCT ? a.add(b.mul(alphas)) : b.fma(alphas, a);
     }
 }

@@ -54,9 +54,9 @@ class HalfConversionsTest {
                         int pattern = (int) (start + at / Short.BYTES);
                         throw new AssertionError(KernelCase.WIDTHS.get(w) + "-bit " + format + " of float 0x"
                                 + Integer.toHexString(pattern) + " (" + Float.intBitsToFloat(pattern) + "): 0x"
-                                + Integer.toHexString(actual.getAtIndex(HalfKernel.HALF, at / Short.BYTES) & 0xFFFF)
+                                + Integer.toHexString(actual.getAtIndex(Floats.HALF, at / Short.BYTES) & 0xFFFF)
                                 + ", the scalar reference 0x"
-                                + Integer.toHexString(expected.getAtIndex(HalfKernel.HALF, at / Short.BYTES) & 0xFFFF));
+                                + Integer.toHexString(expected.getAtIndex(Floats.HALF, at / Short.BYTES) & 0xFFFF));
                     }
                 }
                 crc.update(expected.asByteBuffer());
@@ -73,7 +73,7 @@ class HalfConversionsTest {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment halves = arena.allocate((long) patterns * Short.BYTES, 64);
             for (int i = 0; i < patterns; i++) {
-                halves.setAtIndex(HalfKernel.HALF, i, (short) i);
+                halves.setAtIndex(Floats.HALF, i, (short) i);
             }
             MemorySegment expected = arena.allocate((long) patterns * Float.BYTES, 64);
             Kernels.kernel(HalfKernel.FAMILY, Vectorization.SCALAR, flags).widen(halves, expected, 0, patterns);
@@ -91,7 +91,7 @@ class HalfConversionsTest {
                 crc.update(new byte[] {(byte) canonical, (byte) (canonical >> 8), (byte) (canonical >> 16),
                         (byte) (canonical >> 24)});
                 if (!Float.isNaN(value)) {
-                    assertEquals((short) i, back.getAtIndex(HalfKernel.HALF, i), "the round trip of 0x"
+                    assertEquals((short) i, back.getAtIndex(Floats.HALF, i), "the round trip of 0x"
                             + Integer.toHexString(i));
                 }
             }

@@ -117,7 +117,7 @@ class TemplateMutantsTest {
                 MemorySegment halves = arena.allocate(2L * patterns, 64);
                 MemorySegment floats = arena.allocate(4L * patterns, 64);
                 for (int i = 0; i < patterns; i++) {
-                    halves.setAtIndex(HalfKernel.HALF, i, (short) i);
+                    halves.setAtIndex(Floats.HALF, i, (short) i);
                     // Each 16-bit pattern's float, then a neighbour: half an ulp of the format away, or random.
                     int bits = format == Dtype.BFLOAT16 ? i << 16 : Float.floatToRawIntBits(Fp16.toFloat((short) i));
                     floats.setAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, i, switch (i % 4) {

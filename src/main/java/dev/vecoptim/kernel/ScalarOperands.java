@@ -1,0 +1,34 @@
+package dev.vecoptim.kernel;
+
+/**
+ * How a hyper-parameter, a Python float in PyTorch, meets a tensor of {@code dtype} in its operations: what of it
+ * an operation on such tensors computes with, measured per operation and version (docs/semantics.md, "16-bit
+ * tensors"). On float32 tensors every operand is {@code f(x)}, the float nearest {@code x}.
+ *
+ * @param dtype the tensors' dtype
+ * @param pyTorch113 whether PyTorch 1.13's operations are reproduced, else 2.x's
+ */
+public record ScalarOperands(Dtype dtype, boolean pyTorch113) {
+    /** Refuses a null dtype. */
+    public ScalarOperands {
+        java.util.Objects.requireNonNull(dtype, "dtype");
+    }
+
+    /** {@return the {@code alpha} of {@code add(other, alpha)}, or a scalar added: rounded to the dtype} */
+    public float alpha(double value) {
+        return dtype.round((float) value);
+    }
+
+    /** {@return a factor of {@code mul} or divisor of {@code div}: a float in 2.x, rounded to the dtype in 1.13} */
+    public float factor(double value) {
+        return pyTorch113 ? dtype.round((float) value) : (float) value;
+    }
+
+    /**
+     * {@return whether {@code add(other, alpha)} rounds {@code alpha · other} to the dtype before the sum, as
+     * PyTorch 1.13's float16 kernels do, rather than rounding one fused multiply-add}
+     */
+    public boolean roundedProduct() {
+        return pyTorch113 && dtype == Dtype.FLOAT16;
+    }
+}
