@@ -1,9 +1,13 @@
 package dev.vecoptim;
 
 import dev.vecoptim.kernel.AdamKernel;
+import dev.vecoptim.kernel.Dtype;
 import dev.vecoptim.kernel.Kernels;
+import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.UpdateKernel;
+import dev.vecoptim.kernel.Vectorization;
 import dev.vecoptim.kernel.WeightDecay;
+import dev.vecoptim.step.StepUpdate;
 
 /**
  * Adam, with optional AMSGrad and either L2 weight decay (PyTorch's {@code torch.optim.Adam}) or decoupled
@@ -37,7 +41,12 @@ public final class Adam extends AdamHyperParameters {
 
     Adam(Builder builder) {
         super(builder);
-        kernel = Kernels.kernel(AdamKernel.FAMILY, vectorBits(), new AdamKernel.Flags(maximize(),
+        kernel = kernel(vectorBits(), Dtype.FLOAT32);
+    }
+
+    /** The kernel of this configuration at {@code bits} on tensors of {@code dtype}. */
+    private UpdateKernel<AdamKernel.Coefficients> kernel(int bits, Dtype dtype) {
+        return Kernels.kernel(AdamKernel.FAMILY, bits, dtype, new AdamKernel.Flags(maximize(),
                 WeightDecay.of(weightDecay(), decoupledWeightDecay()), amsgrad(), semantics().lerp()));
     }
 
@@ -52,13 +61,28 @@ public final class Adam extends AdamHyperParameters {
 
     @Override
     UpdateKernel<AdamKernel.Coefficients> prepare(double lr, long step, AdamKernel.Coefficients c) {
+        coefficients(lr, step, c, ScalarOperands.FLOAT32);
+        return kernel;
+    }
+
+    @Override
+    StepUpdate<AdamKernel.Coefficients> scalarUpdate(Dtype dtype) {
+        ScalarOperands operands = new ScalarOperands(dtype, semantics() == Semantics.PYTORCH_1_13);
+        UpdateKernel<AdamKernel.Coefficients> scalar = kernel(Vectorization.SCALAR, dtype);
+        return new StepUpdate<>(new AdamKernel.Coefficients(), (lr, step, c) -> {
+            coefficients(lr, step, c, operands);
+            return scalar;
+        }, 0);
+    }
+
+    /** What each of PyTorch's operations computes with at step {@code step}, on tensors {@code operands} describes. */
+    private void coefficients(double lr, long step, AdamKernel.Coefficients c, ScalarOperands operands) {
         double biasCorrection1 = 1 - power(beta1(), step);
         double biasCorrection2 = 1 - power(beta2(), step);
-        c.setMoments(lr, weightDecay(), beta1(), beta2());
-        c.biasCorrection2Sqrt = (float) Math.sqrt(biasCorrection2);
-        c.eps = (float) eps();
-        c.negativeStepSize = (float) -(lr / biasCorrection1);
-        return kernel;
+        c.setMoments(lr, weightDecay(), beta1(), beta2(), operands, semantics().lerp());
+        c.biasCorrection2Sqrt = operands.factor(Math.sqrt(biasCorrection2));
+        c.eps = operands.alpha(eps());
+        c.negativeStepSize = operands.value(-(lr / biasCorrection1));
     }
 
     /** {@code Adam}, or {@code AdamW} with decoupled weight decay. */

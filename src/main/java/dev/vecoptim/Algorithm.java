@@ -1,8 +1,9 @@
 package dev.vecoptim;
 
+import dev.vecoptim.kernel.Dtype;
+import dev.vecoptim.kernel.KernelFamily;
 import dev.vecoptim.step.StepChecks;
 import dev.vecoptim.step.StepUpdate;
-import dev.vecoptim.kernel.KernelFamily;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
@@ -264,6 +265,19 @@ public abstract class Algorithm {
      * {@link StepUpdate#prepare} and applied to any number of parameters and chunks.
      */
     abstract StepUpdate<?> newStepUpdate();
+
+    /**
+     * Its update on tensors of {@code dtype} by its scalar reference: PyTorch's single-tensor step on such tensors,
+     * which the 16-bit layouts run (and their golden vectors replay) ahead of their vector kernels and API.
+     *
+     * @throws IllegalArgumentException for an optimizer whose kernels run on float32 only
+     */
+    StepUpdate<?> scalarUpdate(Dtype dtype) {
+        if (dtype != Dtype.FLOAT32) {
+            throw new IllegalArgumentException(name() + " runs on float32 tensors only, not " + dtype);
+        }
+        return newStepUpdate();
+    }
 
     /** A {@link StepUpdate} of these coefficients prepared by {@code preparation}, for this configuration. */
     final <C> StepUpdate<C> stepUpdate(C coefficients, StepUpdate.Preparation<C> preparation) {

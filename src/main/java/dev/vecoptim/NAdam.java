@@ -1,6 +1,7 @@
 package dev.vecoptim;
 
 import dev.vecoptim.kernel.Kernels;
+import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.NAdamKernel;
 import dev.vecoptim.kernel.UpdateKernel;
 import dev.vecoptim.kernel.WeightDecay;
@@ -52,7 +53,7 @@ public final class NAdam extends NAdamHyperParameters {
     @Override
     UpdateKernel<NAdamKernel.Coefficients> prepare(double lr, long step, NAdamKernel.Coefficients c) {
         double t = countedStep(step);
-        c.setMoments(lr, weightDecay(), beta1(), beta2());
+        c.setMoments(lr, weightDecay(), beta1(), beta2(), ScalarOperands.FLOAT32, semantics().lerp());
         c.biasCorrection2 = (float) (1 - power(beta2(), step));
         c.eps = (float) eps();
         c.lr = lr;

@@ -1,6 +1,7 @@
 package dev.vecoptim;
 
 import dev.vecoptim.kernel.Kernels;
+import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.RAdamKernel;
 import dev.vecoptim.kernel.UpdateKernel;
 import dev.vecoptim.kernel.WeightDecay;
@@ -53,7 +54,7 @@ public final class RAdam extends RAdamHyperParameters {
         double rhoInf = 2 / (1 - beta2()) - 1;
         double rhoT = rhoInf - 2 * t * beta2PowT / biasCorrection2;
         boolean rectified = rhoT > 5;
-        c.setMoments(lr, weightDecay(), beta1(), beta2());
+        c.setMoments(lr, weightDecay(), beta1(), beta2(), ScalarOperands.FLOAT32, semantics().lerp());
         c.biasCorrection1 = (float) (1 - power(beta1(), step));
         c.lr = (float) lr;
         c.biasCorrection2Sqrt = (float) Math.sqrt(biasCorrection2);

@@ -5,6 +5,8 @@ import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.SgdKernel;
 import dev.vecoptim.kernel.UpdateKernel;
+import dev.vecoptim.kernel.Vectorization;
+import dev.vecoptim.step.StepUpdate;
 
 /**
  * Stochastic gradient descent with optional momentum (heavy-ball or Nesterov), weight decay and dampening:
@@ -32,14 +34,11 @@ import dev.vecoptim.kernel.UpdateKernel;
 public final class Sgd extends SgdHyperParameters {
     private final UpdateKernel<SgdKernel.Coefficients> firstStepKernel;
     private final UpdateKernel<SgdKernel.Coefficients> kernel;
-    /** How a hyper-parameter meets float32 tensors: as the float nearest it. */
-    private final ScalarOperands float32Operands;
 
     Sgd(Builder builder) {
         super(builder);
         kernel = kernel(vectorBits(), Dtype.FLOAT32, false);
         firstStepKernel = momentum() != 0 ? kernel(vectorBits(), Dtype.FLOAT32, true) : kernel;
-        float32Operands = new ScalarOperands(Dtype.FLOAT32, semantics() == Semantics.PYTORCH_1_13);
     }
 
     /** The kernel of this configuration at {@code bits} on tensors of {@code dtype}, for PyTorch's first step or not. */
@@ -62,18 +61,19 @@ public final class Sgd extends SgdHyperParameters {
 
     @Override
     UpdateKernel<SgdKernel.Coefficients> prepare(double lr, long step, SgdKernel.Coefficients c) {
-        coefficients(lr, c, float32Operands);
+        coefficients(lr, c, ScalarOperands.FLOAT32);
         return step == 1 ? firstStepKernel : kernel;
     }
 
-    /**
-     * The scalar reference of step {@code step} at learning rate {@code lr} on tensors of {@code dtype}, its
-     * coefficients worked out into {@code c}: PyTorch's single-tensor SGD on such tensors, which the 16-bit
-     * layouts run (and their golden vectors replay) ahead of their vector kernels.
-     */
-    UpdateKernel<SgdKernel.Coefficients> scalarReference(double lr, long step, SgdKernel.Coefficients c, Dtype dtype) {
-        coefficients(lr, c, new ScalarOperands(dtype, semantics() == Semantics.PYTORCH_1_13));
-        return kernel(0, dtype, step == 1);
+    @Override
+    StepUpdate<SgdKernel.Coefficients> scalarUpdate(Dtype dtype) {
+        ScalarOperands operands = new ScalarOperands(dtype, semantics() == Semantics.PYTORCH_1_13);
+        UpdateKernel<SgdKernel.Coefficients> firstStep = kernel(Vectorization.SCALAR, dtype, true);
+        UpdateKernel<SgdKernel.Coefficients> later = kernel(Vectorization.SCALAR, dtype, false);
+        return new StepUpdate<>(new SgdKernel.Coefficients(), (lr, step, c) -> {
+            coefficients(lr, c, operands);
+            return step == 1 ? firstStep : later;
+        }, 0);
     }
 
     /** What each of PyTorch's operations computes with, on tensors whose operands {@code operands} describes. */

@@ -5,72 +5,104 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.vecoptim.kernel.Dtype;
-import dev.vecoptim.kernel.SgdKernel;
 import dev.vecoptim.kernel.TestFloats;
+import dev.vecoptim.step.StepUpdate;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * PyTorch parity on 16-bit tensors: SGD's cases recorded from PyTorch 1.13.1 and 2.6.0 with bfloat16 and float16
- * parameters, gradients and state ({@code make_golden.py --dtype}) are replayed through SGD's scalar reference on
- * 16-bit buffers, under the semantics of the PyTorch that recorded them, and every parameter and momentum buffer
- * must equal PyTorch's bit for bit after every step. SGD is the first optimizer whose kernels take a 16-bit dtype;
- * the recordings hold every optimizer PyTorch runs on such tensors, for those that follow.
+ * PyTorch parity on 16-bit tensors: the cases recorded from PyTorch 1.13.1 and 2.6.0 with bfloat16 and float16
+ * parameters, gradients and state ({@code make_golden.py --dtype}) are replayed through the scalar reference of
+ * every optimizer that runs on such tensors ({@link Algorithm#scalarUpdate}), on 16-bit buffers, under the
+ * semantics of the PyTorch that recorded them, and every parameter and state buffer must equal PyTorch's bit for
+ * bit after every step. The recordings hold every optimizer PyTorch runs on such tensors, for those that follow.
  */
 class HalfGoldenVectorsTest {
+    private static final List<Dtype> SIXTEEN_BIT = List.of(Dtype.BFLOAT16, Dtype.FLOAT16);
 
-    static Stream<Arguments> sgdCases() {
-        return Stream.of(Semantics.values()).flatMap(semantics -> Stream.of(Dtype.BFLOAT16, Dtype.FLOAT16)
+    static Stream<Arguments> replayedCases() {
+        return Stream.of(Semantics.values()).flatMap(semantics -> SIXTEEN_BIT.stream()
                 .flatMap(dtype -> GoldenCase.read(semantics, dtype).stream()
-                        .filter(c -> c.optimizer().equals("sgd")).map(c -> Arguments.of(c, dtype))));
+                        .filter(c -> runsOn(c.algorithm(), dtype)).map(c -> Arguments.of(c, dtype))));
+    }
+
+    private static boolean runsOn(Algorithm algorithm, Dtype dtype) {
+        try {
+            algorithm.scalarUpdate(dtype);
+            return true;
+        } catch (IllegalArgumentException floatOnly) {
+            return false;
+        }
     }
 
     @ParameterizedTest(name = "{1} {0}")
-    @MethodSource("sgdCases")
-    void sgdEqualsPyTorchBitForBit(GoldenCase golden, Dtype dtype) {
-        Sgd sgd = (Sgd) golden.algorithm();
+    @MethodSource("replayedCases")
+    void equalsPyTorchBitForBit(GoldenCase golden, Dtype dtype) {
+        Algorithm algorithm = golden.algorithm();
+        StepUpdate<?> update = algorithm.scalarUpdate(dtype);
         int n = golden.initialParam().length;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment param = sixteenBit(arena, dtype, golden.initialParam());
             MemorySegment grad = arena.allocate((long) n * dtype.bytes());
-            MemorySegment momentumBuffer = arena.allocate((long) n * dtype.bytes());
-            MemorySegment[] state = sgd.momentum() != 0 ? new MemorySegment[] {momentumBuffer} : new MemorySegment[0];
-            SgdKernel.Coefficients c = new SgdKernel.Coefficients();
+            Map<String, MemorySegment> state = new LinkedHashMap<>();
+            for (String name : algorithm.stateNames()) {
+                float[] initial = new float[n];
+                java.util.Arrays.fill(initial, algorithm.initialState(name));
+                state.put(name, sixteenBit(arena, dtype, initial));
+            }
+            MemorySegment[] buffers = state.values().toArray(MemorySegment[]::new);
             for (int s = 0; s < golden.steps().size(); s++) {
                 GoldenCase.Step expected = golden.steps().get(s);
                 store(dtype, grad, expected.grad());
-                sgd.scalarReference(sgd.lr(), s + 1, c, dtype).step(param, grad, state, c, 0, n);
+                update.prepare(algorithm.lr(), s + 1);
+                update.apply(param, grad, buffers, 0, n);
                 String at = dtype + " step " + (s + 1) + " ";
                 assertSameValues(at + "param", expected.param(), dtype, param);
-                assertEquals(expected.state().keySet(), sgd.momentum() != 0 ? java.util.Set.of("momentum_buffer")
-                        : java.util.Set.of(), at + "state buffers");
-                if (sgd.momentum() != 0) {
-                    assertSameValues(at + "momentum_buffer", expected.state().get("momentum_buffer"), dtype,
-                            momentumBuffer);
+                assertEquals(expected.state().keySet(), state.keySet(), at + "state buffers");
+                for (Map.Entry<String, float[]> buffer : expected.state().entrySet()) {
+                    assertSameValues(at + buffer.getKey(), buffer.getValue(), dtype, state.get(buffer.getKey()));
                 }
             }
         }
     }
 
     @org.junit.jupiter.api.Test
-    void everyRecordingHoldsSgdWithEachOfItsFlags() {
+    void everyRecordingOfAnOptimizerOnSixteenBitsIsReplayedWithEachOfItsFlags() {
         for (Semantics semantics : Semantics.values()) {
-            for (Dtype dtype : List.of(Dtype.BFLOAT16, Dtype.FLOAT16)) {
-                List<GoldenCase> sgd = GoldenCase.read(semantics, dtype).stream()
-                        .filter(c -> c.optimizer().equals("sgd")).toList();
-                for (String flag : List.of("nesterov", "maximize")) {
-                    assertTrue(sgd.stream().anyMatch(c -> c.flag(flag)), semantics + " " + dtype + " " + flag);
+            for (Dtype dtype : SIXTEEN_BIT) {
+                List<GoldenCase> cases = GoldenCase.read(semantics, dtype);
+                List<String> replayed = cases.stream().filter(c -> runsOn(c.algorithm(), dtype))
+                        .map(GoldenCase::optimizer).distinct().toList();
+                assertTrue(replayed.contains("sgd"), semantics + " " + dtype + " replays " + replayed);
+                if (dtype == Dtype.BFLOAT16 || semantics == Semantics.PYTORCH_2) {
+                    assertTrue(replayed.containsAll(List.of("adam", "adamw")), semantics + " " + dtype + " replays "
+                            + replayed);
                 }
-                for (String number : List.of("momentum", "dampening", "weight_decay")) {
-                    assertTrue(sgd.stream().anyMatch(c -> c.hp(number) != 0), semantics + " " + dtype + " " + number);
+                for (String optimizer : replayed) {
+                    List<GoldenCase> ofIt = cases.stream().filter(c -> c.optimizer().equals(optimizer)).toList();
+                    ofIt.getFirst().algorithm().namedHyperParameters().forEach((name, value) -> {
+                        if (value instanceof Boolean) {
+                            assertTrue(ofIt.stream().anyMatch(c -> c.flag(name)), semantics + " " + dtype + " "
+                                    + optimizer + " never with " + name);
+                        }
+                    });
                 }
             }
         }
+    }
+
+    @org.junit.jupiter.api.Test
+    void anOptimizerOnFloat32OnlyRefusesSixteenBitsByName() {
+        IllegalArgumentException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class, () -> RmsProp.builder().build().scalarUpdate(Dtype.FLOAT16));
+        assertEquals("RMSprop runs on float32 tensors only, not FLOAT16", refused.getMessage());
     }
 
     private static MemorySegment sixteenBit(Arena arena, Dtype dtype, float[] values) {

@@ -1,7 +1,5 @@
 package dev.vecoptim.kernel;
 
-import static dev.vecoptim.kernel.Floats.FLOAT;
-
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -43,33 +41,38 @@ public final class AdamKernel {
 
     /**
      * Adam's scalar reference: PyTorch's {@code _single_tensor_adam} and {@code _single_tensor_adamw} (1.13's,
-     * or 2.x's with {@code lerp}), one element at a time, one rounding per ATen operation.
+     * or 2.x's with {@code lerp}), one element at a time, each ATen operation computed in float and its result
+     * rounded to the tensors' {@code dtype} (once per operation on float32). Each buffer is one of PyTorch's
+     * tensors, whose scalar tail ({@link Dtype#pyTorchTail}) rounds the product of each {@code add} too.
      */
-    public record Scalar(Flags flags) implements UpdateKernel<Coefficients> {
+    public record Scalar(Flags flags, Dtype dtype) implements UpdateKernel<Coefficients> {
         @Override
         public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
                          long to) {
             MemorySegment expAvg = state[0];
             MemorySegment expAvgSq = state[1];
             MemorySegment maxExpAvgSq = flags.amsgrad() ? state[2] : null;
+            long tail = dtype.pyTorchTail(param.byteSize() / dtype.bytes());
             for (long i = from; i < to; i++) {
-                float p = param.getAtIndex(FLOAT, i);
-                float g = Gradient.effective(grad.getAtIndex(FLOAT, i), p, flags.maximize(),
-                        flags.weightDecay() == WeightDecay.L2, c.weightDecay);
+                boolean roundedProduct = i >= tail;
+                float p = dtype.load(param, i);
+                float g = Gradient.effective(dtype, dtype.load(grad, i), p, flags.maximize(),
+                        flags.weightDecay() == WeightDecay.L2, c.weightDecay, roundedProduct);
                 if (flags.weightDecay() == WeightDecay.DECOUPLED) {
-                    p *= c.decayFactor;
+                    p = dtype.round(p * c.decayFactor);
                 }
-                float previous = expAvg.getAtIndex(FLOAT, i);
-                float m = RunningAverage.of(previous, g, flags.lerp(), c.beta1, c.beta1Complement);
-                expAvg.setAtIndex(FLOAT, i, m);
-                float v = RunningAverage.ofSquares(expAvgSq.getAtIndex(FLOAT, i), g, c.beta2, c.beta2Complement);
-                expAvgSq.setAtIndex(FLOAT, i, v);
+                float m = RunningAverage.of(dtype, dtype.load(expAvg, i), g, flags.lerp(), c.beta1, c.beta1Complement,
+                        roundedProduct);
+                dtype.store(expAvg, i, m);
+                float v = RunningAverage.ofSquares(dtype, dtype.load(expAvgSq, i), g, c.beta2, c.beta2Complement);
+                dtype.store(expAvgSq, i, v);
                 if (flags.amsgrad()) {
-                    v = Math.max(maxExpAvgSq.getAtIndex(FLOAT, i), v);
-                    maxExpAvgSq.setAtIndex(FLOAT, i, v);
+                    v = Math.max(dtype.load(maxExpAvgSq, i), v);
+                    dtype.store(maxExpAvgSq, i, v);
                 }
-                float denom = (float) Math.sqrt(v) / c.biasCorrection2Sqrt + c.eps;
-                param.setAtIndex(FLOAT, i, p + c.negativeStepSize * m / denom);
+                float denom = dtype.round(dtype.round(dtype.round((float) Math.sqrt(v)) / c.biasCorrection2Sqrt)
+                        + c.eps);
+                dtype.store(param, i, dtype.round(p + c.negativeStepSize * m / denom));
             }
         }
     }

@@ -19,13 +19,18 @@ public class MomentCoefficients {
     /** {@code f(1 − β2)}. */
     public float beta2Complement;
 
-    /** Works them out for a step at learning rate {@code lr}, from the hyper-parameters by PyTorch's names. */
-    public final void setMoments(double lr, double weightDecay, double beta1, double beta2) {
-        this.weightDecay = (float) weightDecay;
-        this.decayFactor = (float) (1 - lr * weightDecay);
-        this.beta1 = (float) beta1;
-        this.beta1Complement = (float) (1 - beta1);
-        this.beta2 = (float) beta2;
-        this.beta2Complement = (float) (1 - beta2);
+    /**
+     * Works them out for a step at learning rate {@code lr}, from the hyper-parameters by PyTorch's names, as the
+     * operations that take them on tensors of {@code operands}' dtype do ({@code 1 − β1} is {@code lerp}'s weight
+     * with {@code lerp}, else the alpha of an {@code add}).
+     */
+    public final void setMoments(double lr, double weightDecay, double beta1, double beta2, ScalarOperands operands,
+                                 boolean lerp) {
+        this.weightDecay = operands.alpha(weightDecay);
+        this.decayFactor = operands.factor(1 - lr * weightDecay);
+        this.beta1 = operands.factor(beta1);
+        this.beta1Complement = lerp ? operands.value(1 - beta1) : operands.alpha(1 - beta1);
+        this.beta2 = operands.factor(beta2);
+        this.beta2Complement = operands.value(1 - beta2);
     }
 }

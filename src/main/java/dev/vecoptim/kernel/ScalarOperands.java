@@ -9,6 +9,9 @@ package dev.vecoptim.kernel;
  * @param pyTorch113 whether PyTorch 1.13's operations are reproduced, else 2.x's
  */
 public record ScalarOperands(Dtype dtype, boolean pyTorch113) {
+    /** Float32 tensors, where every operand is the float nearest the hyper-parameter, in every version. */
+    public static final ScalarOperands FLOAT32 = new ScalarOperands(Dtype.FLOAT32, false);
+
     /** Refuses a null dtype. */
     public ScalarOperands {
         java.util.Objects.requireNonNull(dtype, "dtype");
@@ -22,6 +25,11 @@ public record ScalarOperands(Dtype dtype, boolean pyTorch113) {
     /** {@return a factor of {@code mul} or divisor of {@code div}: a float in 2.x, rounded to the dtype in 1.13} */
     public float factor(double value) {
         return pyTorch113 ? dtype.round((float) value) : (float) value;
+    }
+
+    /** {@return the weight of {@code lerp}, or the value of {@code addcmul} and {@code addcdiv}: a float} */
+    public float value(double value) {
+        return (float) value;
     }
 
     /**

@@ -66,25 +66,18 @@ public final class SgdKernel {
             for (long i = from; i < to; i++) {
                 boolean roundedProduct = flags.roundedProduct() || i >= tail;
                 float p = dtype.load(param, i);
-                float g = flags.maximize() ? -dtype.load(grad, i) : dtype.load(grad, i);
-                if (flags.weightDecay()) {
-                    g = add(g, p, c.weightDecay, roundedProduct);
-                }
+                float g = Gradient.effective(dtype, dtype.load(grad, i), p, flags.maximize(), flags.weightDecay(),
+                        c.weightDecay, roundedProduct);
                 if (flags.momentum()) {
                     float buf = flags.firstStep()
                             ? g
-                            : add(dtype.round(dtype.load(momentumBuffer, i) * c.momentum), g, c.dampeningComplement,
-                                    roundedProduct);
+                            : RunningAverage.of(dtype, dtype.load(momentumBuffer, i), g, false, c.momentum,
+                                    c.dampeningComplement, roundedProduct);
                     dtype.store(momentumBuffer, i, buf);
-                    g = flags.nesterov() ? add(g, buf, c.nesterovMomentum, roundedProduct) : buf;
+                    g = flags.nesterov() ? ScaledAdd.of(dtype, g, buf, c.nesterovMomentum, roundedProduct) : buf;
                 }
-                dtype.store(param, i, add(p, g, c.negativeLr, roundedProduct));
+                dtype.store(param, i, ScaledAdd.of(dtype, p, g, c.negativeLr, roundedProduct));
             }
-        }
-
-        /** PyTorch's {@code a.add(b, alpha=alpha)}: one fused multiply-add, or with the product rounded first. */
-        private float add(float a, float b, float alpha, boolean roundedProduct) {
-            return dtype.round(roundedProduct ? dtype.round(alpha * b) + a : Math.fma(b, alpha, a));
         }
     }
 }
