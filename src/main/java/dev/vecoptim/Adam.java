@@ -67,12 +67,8 @@ public final class Adam extends AdamHyperParameters {
 
     @Override
     StepUpdate<AdamKernel.Coefficients> scalarUpdate(Dtype dtype) {
-        ScalarOperands operands = new ScalarOperands(dtype, semantics() == Semantics.PYTORCH_1_13);
         UpdateKernel<AdamKernel.Coefficients> scalar = kernel(Vectorization.SCALAR, dtype);
-        return new StepUpdate<>(new AdamKernel.Coefficients(), (lr, step, c) -> {
-            coefficients(lr, step, c, operands);
-            return scalar;
-        }, 0);
+        return scalarUpdate(dtype, new AdamKernel.Coefficients(), this::coefficients, step -> scalar);
     }
 
     /** What each of PyTorch's operations computes with at step {@code step}, on tensors {@code operands} describes. */

@@ -2,6 +2,8 @@ package dev.vecoptim;
 
 import dev.vecoptim.kernel.Dtype;
 import dev.vecoptim.kernel.KernelFamily;
+import dev.vecoptim.kernel.ScalarOperands;
+import dev.vecoptim.kernel.UpdateKernel;
 import dev.vecoptim.step.StepChecks;
 import dev.vecoptim.step.StepUpdate;
 import java.lang.foreign.MemorySegment;
@@ -282,6 +284,24 @@ public abstract class Algorithm {
     /** A {@link StepUpdate} of these coefficients prepared by {@code preparation}, for this configuration. */
     final <C> StepUpdate<C> stepUpdate(C coefficients, StepUpdate.Preparation<C> preparation) {
         return new StepUpdate<>(coefficients, preparation, stateNames().size() + scalarNames().size());
+    }
+
+    /** How an optimizer works out a step's coefficients for tensors whose operands {@code operands} describes. */
+    interface Coefficients<C> {
+        void workOut(double lr, long step, C coefficients, ScalarOperands operands);
+    }
+
+    /**
+     * {@link #scalarUpdate(Dtype)} for an optimizer whose scalar reference runs on {@code dtype}: its coefficients
+     * worked out for that dtype's operands, under its semantics, and its scalar kernel for each step number.
+     */
+    final <C> StepUpdate<C> scalarUpdate(Dtype dtype, C coefficients, Coefficients<C> workOut,
+                                         java.util.function.LongFunction<UpdateKernel<C>> kernel) {
+        ScalarOperands operands = new ScalarOperands(dtype, semantics == Semantics.PYTORCH_1_13);
+        return stepUpdate(coefficients, (lr, step, c) -> {
+            workOut.workOut(lr, step, c, operands);
+            return kernel.apply(step);
+        });
     }
 
     /** Sets the scalars, after the state buffers in {@code state}, to the values PyTorch starts them at. */

@@ -1,8 +1,12 @@
 package dev.vecoptim;
 
+import dev.vecoptim.kernel.Dtype;
 import dev.vecoptim.kernel.Kernels;
+import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.RmsPropKernel;
 import dev.vecoptim.kernel.UpdateKernel;
+import dev.vecoptim.kernel.Vectorization;
+import dev.vecoptim.step.StepUpdate;
 
 /**
  * RMSProp, plain or centered, with optional momentum and weight decay: PyTorch's
@@ -35,19 +39,35 @@ public final class RmsProp extends RmsPropHyperParameters {
 
     RmsProp(Builder builder) {
         super(builder);
-        kernel = Kernels.kernel(RmsPropKernel.FAMILY, vectorBits(),
-                new RmsPropKernel.Flags(maximize(), weightDecay() != 0, centered(), momentum() > 0,
-                        centered() && semantics().lerp()));
+        kernel = kernel(vectorBits(), Dtype.FLOAT32);
+    }
+
+    /** The kernel of this configuration at {@code bits} on tensors of {@code dtype}. */
+    private UpdateKernel<RmsPropKernel.Coefficients> kernel(int bits, Dtype dtype) {
+        return Kernels.kernel(RmsPropKernel.FAMILY, bits, dtype, new RmsPropKernel.Flags(maximize(),
+                weightDecay() != 0, centered(), momentum() > 0, centered() && semantics().lerp()));
     }
 
     @Override
     UpdateKernel<RmsPropKernel.Coefficients> prepare(double lr, long step, RmsPropKernel.Coefficients c) {
-        c.weightDecay = (float) weightDecay();
-        c.alpha = (float) alpha();
-        c.alphaComplement = (float) (1 - alpha());
-        c.eps = (float) eps();
-        c.momentum = (float) momentum();
-        c.negativeLr = (float) -lr;
+        coefficients(lr, step, c, ScalarOperands.FLOAT32);
         return kernel;
+    }
+
+    @Override
+    StepUpdate<RmsPropKernel.Coefficients> scalarUpdate(Dtype dtype) {
+        UpdateKernel<RmsPropKernel.Coefficients> scalar = kernel(Vectorization.SCALAR, dtype);
+        return scalarUpdate(dtype, new RmsPropKernel.Coefficients(), this::coefficients, step -> scalar);
+    }
+
+    /** What each of PyTorch's operations computes with, on tensors whose operands {@code operands} describes. */
+    private void coefficients(double lr, long step, RmsPropKernel.Coefficients c, ScalarOperands operands) {
+        c.weightDecay = operands.alpha(weightDecay());
+        c.alpha = operands.factor(alpha());
+        c.alphaComplement = operands.value(1 - alpha());
+        c.gradAvgWeight = semantics().lerp() ? operands.value(1 - alpha()) : operands.alpha(1 - alpha());
+        c.eps = operands.alpha(eps());
+        c.momentum = operands.factor(momentum());
+        c.negativeLr = momentum() > 0 ? operands.alpha(-lr) : operands.value(-lr);
     }
 }

@@ -61,23 +61,20 @@ public final class Sgd extends SgdHyperParameters {
 
     @Override
     UpdateKernel<SgdKernel.Coefficients> prepare(double lr, long step, SgdKernel.Coefficients c) {
-        coefficients(lr, c, ScalarOperands.FLOAT32);
+        coefficients(lr, step, c, ScalarOperands.FLOAT32);
         return step == 1 ? firstStepKernel : kernel;
     }
 
     @Override
     StepUpdate<SgdKernel.Coefficients> scalarUpdate(Dtype dtype) {
-        ScalarOperands operands = new ScalarOperands(dtype, semantics() == Semantics.PYTORCH_1_13);
         UpdateKernel<SgdKernel.Coefficients> firstStep = kernel(Vectorization.SCALAR, dtype, true);
         UpdateKernel<SgdKernel.Coefficients> later = kernel(Vectorization.SCALAR, dtype, false);
-        return new StepUpdate<>(new SgdKernel.Coefficients(), (lr, step, c) -> {
-            coefficients(lr, c, operands);
-            return step == 1 ? firstStep : later;
-        }, 0);
+        return scalarUpdate(dtype, new SgdKernel.Coefficients(), this::coefficients,
+                step -> step == 1 ? firstStep : later);
     }
 
     /** What each of PyTorch's operations computes with, on tensors whose operands {@code operands} describes. */
-    private void coefficients(double lr, SgdKernel.Coefficients c, ScalarOperands operands) {
+    private void coefficients(double lr, long step, SgdKernel.Coefficients c, ScalarOperands operands) {
         c.weightDecay = operands.alpha(weightDecay());
         c.momentum = operands.factor(momentum());
         c.nesterovMomentum = operands.alpha(momentum());

@@ -101,8 +101,8 @@ class HalfGoldenVectorsTest {
     @org.junit.jupiter.api.Test
     void anOptimizerOnFloat32OnlyRefusesSixteenBitsByName() {
         IllegalArgumentException refused = org.junit.jupiter.api.Assertions.assertThrows(
-                IllegalArgumentException.class, () -> RmsProp.builder().build().scalarUpdate(Dtype.FLOAT16));
-        assertEquals("RMSprop runs on float32 tensors only, not FLOAT16", refused.getMessage());
+                IllegalArgumentException.class, () -> Lion.builder().build().scalarUpdate(Dtype.FLOAT16));
+        assertEquals("Lion runs on float32 tensors only, not FLOAT16", refused.getMessage());
     }
 
     private static MemorySegment sixteenBit(Arena arena, Dtype dtype, float[] values) {

@@ -1,7 +1,5 @@
 package dev.vecoptim.kernel;
 
-import static dev.vecoptim.kernel.Floats.FLOAT;
-
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -31,17 +29,19 @@ public final class RmsPropKernel {
 
     /** RMSProp's coefficients for one step, each rounded once to float. */
     public static final class Coefficients {
-        /** {@code f(weight_decay)}. */
+        /** {@code weight_decay}, an alpha. */
         public float weightDecay;
-        /** {@code f(alpha)}. */
+        /** {@code alpha}, the factor of both averages. */
         public float alpha;
-        /** {@code f(1 − alpha)}, also the lerp's weight. */
+        /** {@code 1 − alpha}, the value of {@code square_avg}'s {@code addcmul_}. */
         public float alphaComplement;
-        /** {@code f(eps)}. */
+        /** {@code 1 − alpha}, {@code grad_avg}'s lerp weight (2.x) or alpha (1.13). */
+        public float gradAvgWeight;
+        /** {@code eps}, added. */
         public float eps;
-        /** {@code f(momentum)}. */
+        /** {@code momentum}, the factor of the buffer. */
         public float momentum;
-        /** {@code f(−lr)}. */
+        /** {@code −lr}: the alpha of {@code param.add_(buf)} with momentum, else {@code addcdiv_}'s value. */
         public float negativeLr;
     }
 
@@ -49,37 +49,39 @@ public final class RmsPropKernel {
      * RMSProp's scalar reference: PyTorch's {@code _single_tensor_rmsprop} (1.13's, or 2.x's with {@code lerp}),
      * one element at a time, one rounding per ATen operation.
      */
-    public record Scalar(Flags flags) implements UpdateKernel<Coefficients> {
+    public record Scalar(Flags flags, Dtype dtype) implements UpdateKernel<Coefficients> {
         @Override
         public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
                          long to) {
             MemorySegment squareAvg = state[0];
             MemorySegment gradAvg = flags.centered() ? state[1] : null;
             MemorySegment momentumBuffer = flags.momentum() ? state[flags.centered() ? 2 : 1] : null;
+            long tail = dtype.pyTorchTail(param.byteSize() / dtype.bytes());
             for (long i = from; i < to; i++) {
-                float p = param.getAtIndex(FLOAT, i);
-                float g = Gradient.effective(grad.getAtIndex(FLOAT, i), p, flags.maximize(), flags.weightDecay(),
-                        c.weightDecay);
-                float sq = RunningAverage.ofSquares(squareAvg.getAtIndex(FLOAT, i), g, c.alpha, c.alphaComplement);
-                squareAvg.setAtIndex(FLOAT, i, sq);
+                boolean roundedProduct = i >= tail;
+                float p = dtype.load(param, i);
+                float g = Gradient.effective(dtype, dtype.load(grad, i), p, flags.maximize(), flags.weightDecay(),
+                        c.weightDecay, roundedProduct);
+                float sq = RunningAverage.ofSquares(dtype, dtype.load(squareAvg, i), g, c.alpha, c.alphaComplement);
+                dtype.store(squareAvg, i, sq);
                 float avg;
                 if (flags.centered()) {
-                    float previous = gradAvg.getAtIndex(FLOAT, i);
-                    float ga = RunningAverage.of(previous, g, flags.lerp(), c.alpha, c.alphaComplement);
-                    gradAvg.setAtIndex(FLOAT, i, ga);
-                    avg = (float) Math.sqrt(Math.fma(-ga, ga, sq));
+                    float ga = RunningAverage.of(dtype, dtype.load(gradAvg, i), g, flags.lerp(), c.alpha,
+                            c.gradAvgWeight, roundedProduct);
+                    dtype.store(gradAvg, i, ga);
+                    avg = dtype.round((float) Math.sqrt(dtype.round(Math.fma(-ga, ga, sq))));
                 } else {
-                    avg = (float) Math.sqrt(sq);
+                    avg = dtype.round((float) Math.sqrt(sq));
                 }
-                avg += c.eps;
+                avg = dtype.round(avg + c.eps);
                 if (flags.momentum()) {
-                    float buf = momentumBuffer.getAtIndex(FLOAT, i) * c.momentum + g / avg;
-                    momentumBuffer.setAtIndex(FLOAT, i, buf);
-                    p = Math.fma(buf, c.negativeLr, p);
+                    float buf = dtype.round(dtype.round(dtype.load(momentumBuffer, i) * c.momentum) + g / avg);
+                    dtype.store(momentumBuffer, i, buf);
+                    p = ScaledAdd.of(dtype, p, buf, c.negativeLr, roundedProduct);
                 } else {
-                    p += c.negativeLr * g / avg;
+                    p = dtype.round(p + c.negativeLr * g / avg);
                 }
-                param.setAtIndex(FLOAT, i, p);
+                dtype.store(param, i, p);
             }
         }
     }

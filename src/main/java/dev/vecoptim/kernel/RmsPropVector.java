@@ -15,7 +15,7 @@ final class RmsPropVector implements UpdateKernel<RmsPropKernel.Coefficients> {
     private static final boolean CENTERED = FLAGS.centered();
     private static final boolean MOMENTUM = FLAGS.momentum();
     private static final boolean LERP = FLAGS.lerp();
-    private static final RmsPropKernel.Scalar TAIL = new RmsPropKernel.Scalar(FLAGS);
+    private static final RmsPropKernel.Scalar TAIL = new RmsPropKernel.Scalar(FLAGS, Dtype.FLOAT32);
 
     @Override
     public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, RmsPropKernel.Coefficients c,
@@ -26,8 +26,9 @@ final class RmsPropVector implements UpdateKernel<RmsPropKernel.Coefficients> {
         FloatVector weightDecays = FloatVector.broadcast(SPECIES, c.weightDecay);
         FloatVector alphas = FloatVector.broadcast(SPECIES, c.alpha);
         FloatVector alphaComplements = FloatVector.broadcast(SPECIES, c.alphaComplement);
-        FloatVector alphaComplementsMinusOne = FloatVector.broadcast(SPECIES, c.alphaComplement - 1);
-        boolean lowWeight = Lerp.lowWeight(c.alphaComplement);
+        FloatVector gradAvgWeights = FloatVector.broadcast(SPECIES, c.gradAvgWeight);
+        FloatVector gradAvgWeightsMinusOne = FloatVector.broadcast(SPECIES, c.gradAvgWeight - 1);
+        boolean lowWeight = Lerp.lowWeight(c.gradAvgWeight);
         FloatVector epss = FloatVector.broadcast(SPECIES, c.eps);
         FloatVector momenta = FloatVector.broadcast(SPECIES, c.momentum);
         FloatVector negativeLrs = FloatVector.broadcast(SPECIES, c.negativeLr);
@@ -42,8 +43,8 @@ final class RmsPropVector implements UpdateKernel<RmsPropKernel.Coefficients> {
             if (CENTERED) {
                 FloatVector previous = PanamaLanes.load(SPECIES, gradAvg, i);
                 FloatVector ga = LERP
-                        ? PanamaLanes.lerp(previous, g, alphaComplements, alphaComplementsMinusOne, lowWeight)
-                        : g.fma(alphaComplements, previous.mul(alphas));
+                        ? PanamaLanes.lerp(previous, g, gradAvgWeights, gradAvgWeightsMinusOne, lowWeight)
+                        : g.fma(gradAvgWeights, previous.mul(alphas));
                 PanamaLanes.store(ga, gradAvg, i);
                 avg = ga.neg().fma(ga, sq).sqrt();
             } else {

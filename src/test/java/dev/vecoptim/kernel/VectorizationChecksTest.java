@@ -129,10 +129,10 @@ class VectorizationChecksTest {
 
     @Test
     void aDtypeAKernelDoesNotRunOnIsRefusedByName() {
-        RmsPropKernel.Flags rmsProp = new RmsPropKernel.Flags(false, false, false, false, true);
+        LionKernel.Flags lion = new LionKernel.Flags(false);
         IllegalArgumentException floatOnly = assertThrows(IllegalArgumentException.class,
-                () -> Kernels.kernel(RmsPropKernel.FAMILY, 0, Dtype.BFLOAT16, rmsProp));
-        assertEquals("RmsPropKernel runs on FLOAT32 only, not BFLOAT16", floatOnly.getMessage());
+                () -> Kernels.kernel(LionKernel.FAMILY, 0, Dtype.BFLOAT16, lion));
+        assertEquals("LionKernel runs on FLOAT32 only, not BFLOAT16", floatOnly.getMessage());
         SgdKernel.Flags sgd = new SgdKernel.Flags(false, false, false, false, false, false);
         assertInstanceOf(SgdKernel.Scalar.class, Kernels.kernel(SgdKernel.FAMILY, 0, Dtype.FLOAT16, sgd));
         IllegalArgumentException vector = assertThrows(IllegalArgumentException.class,
