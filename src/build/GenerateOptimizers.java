@@ -63,7 +63,7 @@ public final class GenerateOptimizers {
     /** One section: an optimizer. */
     record Optimizer(String name, Map<String, String> pyTorchNames, String reference, boolean keepsStep,
                      boolean eagerState, List<String> requires, List<String> checkOrder, List<HyperParameter> hyperParameters,
-                     List<Buffer> buffers, List<String> after113) {
+                     List<Buffer> buffers, List<String> after113, List<String> dtypes) {
         boolean reproducesPyTorch() {
             return reference.equals("pytorch");
         }
@@ -118,6 +118,7 @@ public final class GenerateOptimizers {
         List<HyperParameter> rows = new ArrayList<>();
         List<Buffer> buffers = new ArrayList<>();
         List<String> after113 = new ArrayList<>();
+        List<String> dtypes = new ArrayList<>();
         int number = 0;
         for (String line : Files.readAllLines(declarations)) {
             number++;
@@ -129,7 +130,7 @@ public final class GenerateOptimizers {
             if (text.startsWith("[")) {
                 if (name != null) {
                     optimizers.add(optimizer(at, name, pyTorchNames, reference, keepsStep, eagerState, requires, checkOrder, rows,
-                            buffers, after113));
+                            buffers, after113, dtypes));
                 }
                 name = text.substring(1, text.indexOf(']'));
                 pyTorchNames = new LinkedHashMap<>();
@@ -141,6 +142,7 @@ public final class GenerateOptimizers {
                 rows = new ArrayList<>();
                 buffers = new ArrayList<>();
                 after113 = new ArrayList<>();
+                dtypes = new ArrayList<>();
                 continue;
             }
             if (name == null) {
@@ -165,6 +167,7 @@ public final class GenerateOptimizers {
                 }
                 case "requires" -> requires.add(text.substring("requires".length()).strip());
                 case "checks" -> checkOrder.addAll(List.of(text.substring("checks".length()).strip().split("\\s+")));
+                case "dtypes" -> dtypes.addAll(List.of(text.substring("dtypes".length()).strip().split("\\s+")));
                 case "after" -> {
                     if (!words[1].equals("1.13") || words.length < 3) {
                         throw new IllegalArgumentException(at + "an after line is \"after 1.13 NAMES\": " + text);
@@ -184,7 +187,7 @@ public final class GenerateOptimizers {
             optimizers.add(
                     optimizer(declarations + ": ", name, pyTorchNames, reference, keepsStep, eagerState, requires,
                             checkOrder, rows,
-                            buffers, after113));
+                            buffers, after113, dtypes));
         }
         return optimizers;
     }
@@ -192,7 +195,8 @@ public final class GenerateOptimizers {
     private static Optimizer optimizer(String at, String name, Map<String, String> pyTorchNames, String reference,
                                        boolean keepsStep, boolean eagerState, List<String> requires,
                                        List<String> checkOrder,
-                                       List<HyperParameter> rows, List<Buffer> buffers, List<String> after113) {
+                                       List<HyperParameter> rows, List<Buffer> buffers, List<String> after113,
+                                       List<String> dtypes) {
         if (pyTorchNames.isEmpty() || reference == null || rows.stream().noneMatch(r -> r.pyTorchName().equals("lr"))) {
             throw new IllegalArgumentException(at + "section " + name + " needs a pytorch line, a reference and lr");
         }
@@ -216,6 +220,10 @@ public final class GenerateOptimizers {
                         + buffer.when() + ", which is no hyper-parameter of it");
             }
         }
+        if (!dtypes.isEmpty() && !dtypes.equals(List.of("float32", "bfloat16", "float16"))) {
+            throw new IllegalArgumentException(at + "in " + name + ", a dtypes line is \"dtypes float32 bfloat16"
+                    + " float16\" (float32 alone needs none): " + String.join(" ", dtypes));
+        }
         for (String added : after113) {
             if (rows.stream().noneMatch(row -> row.pyTorchName().equals(added))) {
                 throw new IllegalArgumentException(at + "in " + name + ", " + added + " came after 1.13, but it is no "
@@ -226,7 +234,7 @@ public final class GenerateOptimizers {
             throw new IllegalArgumentException(at + "in " + name + ", a typed step takes three buffers at most");
         }
         return new Optimizer(name, pyTorchNames, reference, keepsStep, eagerState, requires, checkOrder, rows,
-                buffers, List.copyOf(after113));
+                buffers, List.copyOf(after113), dtypes.isEmpty() ? List.of("float32") : List.copyOf(dtypes));
     }
 
     /** {@code state NAME [when HYPER_PARAMETER] [: DOC]} or {@code scalar NAME [: DOC]}. */
@@ -310,8 +318,12 @@ public final class GenerateOptimizers {
         StringBuilder out = new StringBuilder();
         out.append("// Generated from src/main/declarations/optimizers.txt by src/build/GenerateOptimizers.java: edit those.\n");
         out.append("package ").append(PACKAGE).append(";\n\n");
-        out.append("import dev.vecoptim.kernel.KernelFamily;\nimport dev.vecoptim.kernel.").append(name)
-                .append("Kernel;\nimport dev.vecoptim.kernel.UpdateKernel;\nimport dev.vecoptim.step.StepChecks;\n"
+        out.append(optimizer.dtypes().size() > 1 ? "import dev.vecoptim.kernel.Dtype;\n" : "")
+                .append("import dev.vecoptim.kernel.KernelFamily;\nimport dev.vecoptim.kernel.").append(name)
+                .append("Kernel;\n").append(optimizer.dtypes().size() > 1 ? "import dev.vecoptim.kernel.ScalarOperands;\n" : "")
+                .append("import dev.vecoptim.kernel.UpdateKernel;\n")
+                .append(optimizer.dtypes().size() > 1 ? "import dev.vecoptim.kernel.Vectorization;\n" : "")
+                .append("import dev.vecoptim.step.StepChecks;\n"
                         + "import dev.vecoptim.step.StepUpdate;\nimport java.lang.foreign.MemorySegment;\n"
                         + "import java.util.LinkedHashMap;\nimport java.util.List;\nimport java.util.Map;\n\n");
         out.append("/**\n * The hyper-parameters of {@link ").append(name).append("} ({@code ")
@@ -526,7 +538,34 @@ public final class GenerateOptimizers {
                 .append(" returns the kernel\n     * whose flags this step needs.\n     */\n");
         out.append("    abstract UpdateKernel<").append(coefficients).append("> prepare(double lr, long step, ")
                 .append(coefficients).append(" c);\n\n");
+        if (optimizer.dtypes().size() > 1) {
+            out.append(sixteenBitMembers(coefficients));
+        }
         return out.toString();
+    }
+
+    /**
+     * For an optimizer declared on 16-bit dtypes: its update on such tensors by its scalar reference, over the
+     * hand-written {@code coefficients} and {@code kernel} (which take the dtype).
+     */
+    private static String sixteenBitMembers(String coefficients) {
+        return """
+                    @Override
+                    final StepUpdate<?> scalarUpdate(Dtype dtype) {
+                        return scalarUpdate(dtype, new %1$s(), this::coefficients,
+                                step -> kernel(step, Vectorization.SCALAR, dtype));
+                    }
+
+                    /**
+                     * Works the coefficients of step {@code step} at learning rate {@code lr} out into {@code c}, as
+                     * PyTorch's operations take each on tensors whose operands {@code operands} describes.
+                     */
+                    abstract void coefficients(double lr, long step, %1$s c, ScalarOperands operands);
+
+                    /** {@return the kernel of step {@code step} at {@code bits} on tensors of {@code dtype}} */
+                    abstract UpdateKernel<%1$s> kernel(long step, int bits, Dtype dtype);
+
+                """.formatted(coefficients);
     }
 
     /** The optimizer's own {@code step(param, grad, buffers..., step)}, its buffers checked and named. */

@@ -1,7 +1,9 @@
 package dev.vecoptim;
 
 import dev.vecoptim.kernel.AdadeltaKernel;
+import dev.vecoptim.kernel.Dtype;
 import dev.vecoptim.kernel.Kernels;
+import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.UpdateKernel;
 
 /**
@@ -30,17 +32,26 @@ public final class Adadelta extends AdadeltaHyperParameters {
 
     Adadelta(Builder builder) {
         super(builder);
-        kernel = Kernels.kernel(AdadeltaKernel.FAMILY, vectorBits(),
-                new AdadeltaKernel.Flags(maximize(), weightDecay() != 0));
+        kernel = kernel(1, vectorBits(), Dtype.FLOAT32);
+    }
+
+    @Override
+    UpdateKernel<AdadeltaKernel.Coefficients> kernel(long step, int bits, Dtype dtype) {
+        return Kernels.kernel(AdadeltaKernel.FAMILY, bits, dtype, new AdadeltaKernel.Flags(maximize(), weightDecay() != 0));
     }
 
     @Override
     UpdateKernel<AdadeltaKernel.Coefficients> prepare(double lr, long step, AdadeltaKernel.Coefficients c) {
-        c.weightDecay = (float) weightDecay();
-        c.rho = (float) rho();
-        c.rhoComplement = (float) (1 - rho());
-        c.eps = (float) eps();
-        c.negativeLr = (float) -lr;
+        coefficients(lr, step, c, ScalarOperands.FLOAT32);
         return kernel;
+    }
+
+    @Override
+    void coefficients(double lr, long step, AdadeltaKernel.Coefficients c, ScalarOperands operands) {
+        c.weightDecay = operands.alpha(weightDecay());
+        c.rho = operands.factor(rho());
+        c.rhoComplement = operands.value(1 - rho());
+        c.eps = operands.alpha(eps());
+        c.negativeLr = operands.alpha(-lr);
     }
 }

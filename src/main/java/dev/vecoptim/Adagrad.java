@@ -1,7 +1,9 @@
 package dev.vecoptim;
 
 import dev.vecoptim.kernel.AdagradKernel;
+import dev.vecoptim.kernel.Dtype;
 import dev.vecoptim.kernel.Kernels;
+import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.UpdateKernel;
 
 /**
@@ -29,16 +31,26 @@ public final class Adagrad extends AdagradHyperParameters {
 
     Adagrad(Builder builder) {
         super(builder);
-        kernel = Kernels.kernel(AdagradKernel.FAMILY, vectorBits(), new AdagradKernel.Flags(maximize(), weightDecay() != 0));
+        kernel = kernel(1, vectorBits(), Dtype.FLOAT32);
+    }
+
+    @Override
+    UpdateKernel<AdagradKernel.Coefficients> kernel(long step, int bits, Dtype dtype) {
+        return Kernels.kernel(AdagradKernel.FAMILY, bits, dtype, new AdagradKernel.Flags(maximize(), weightDecay() != 0));
     }
 
     @Override
     UpdateKernel<AdagradKernel.Coefficients> prepare(double lr, long step, AdagradKernel.Coefficients c) {
-        double clr = lr / (1 + (countedStep(step) - 1) * lrDecay());
-        c.weightDecay = (float) weightDecay();
-        c.eps = (float) eps();
-        c.negativeClr = (float) -clr;
+        coefficients(lr, step, c, ScalarOperands.FLOAT32);
         return kernel;
+    }
+
+    @Override
+    void coefficients(double lr, long step, AdagradKernel.Coefficients c, ScalarOperands operands) {
+        double clr = lr / (1 + (countedStep(step) - 1) * lrDecay());
+        c.weightDecay = operands.alpha(weightDecay());
+        c.eps = operands.alpha(eps());
+        c.negativeClr = operands.value(-clr);
     }
 
     @Override

@@ -5,9 +5,7 @@ import dev.vecoptim.kernel.Dtype;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.UpdateKernel;
-import dev.vecoptim.kernel.Vectorization;
 import dev.vecoptim.kernel.WeightDecay;
-import dev.vecoptim.step.StepUpdate;
 
 /**
  * Adam, with optional AMSGrad and either L2 weight decay (PyTorch's {@code torch.optim.Adam}) or decoupled
@@ -41,11 +39,11 @@ public final class Adam extends AdamHyperParameters {
 
     Adam(Builder builder) {
         super(builder);
-        kernel = kernel(vectorBits(), Dtype.FLOAT32);
+        kernel = kernel(1, vectorBits(), Dtype.FLOAT32);
     }
 
-    /** The kernel of this configuration at {@code bits} on tensors of {@code dtype}. */
-    private UpdateKernel<AdamKernel.Coefficients> kernel(int bits, Dtype dtype) {
+    @Override
+    UpdateKernel<AdamKernel.Coefficients> kernel(long step, int bits, Dtype dtype) {
         return Kernels.kernel(AdamKernel.FAMILY, bits, dtype, new AdamKernel.Flags(maximize(),
                 WeightDecay.of(weightDecay(), decoupledWeightDecay()), amsgrad(), semantics().lerp()));
     }
@@ -66,13 +64,7 @@ public final class Adam extends AdamHyperParameters {
     }
 
     @Override
-    StepUpdate<AdamKernel.Coefficients> scalarUpdate(Dtype dtype) {
-        UpdateKernel<AdamKernel.Coefficients> scalar = kernel(Vectorization.SCALAR, dtype);
-        return scalarUpdate(dtype, new AdamKernel.Coefficients(), this::coefficients, step -> scalar);
-    }
-
-    /** What each of PyTorch's operations computes with at step {@code step}, on tensors {@code operands} describes. */
-    private void coefficients(double lr, long step, AdamKernel.Coefficients c, ScalarOperands operands) {
+    void coefficients(double lr, long step, AdamKernel.Coefficients c, ScalarOperands operands) {
         double biasCorrection1 = 1 - power(beta1(), step);
         double biasCorrection2 = 1 - power(beta2(), step);
         c.setMoments(lr, weightDecay(), beta1(), beta2(), operands, semantics().lerp());

@@ -1,7 +1,9 @@
 package dev.vecoptim;
 
 import dev.vecoptim.kernel.AdamaxKernel;
+import dev.vecoptim.kernel.Dtype;
 import dev.vecoptim.kernel.Kernels;
+import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.UpdateKernel;
 
 /**
@@ -30,19 +32,28 @@ public final class Adamax extends AdamaxHyperParameters {
 
     Adamax(Builder builder) {
         super(builder);
-        kernel = Kernels.kernel(AdamaxKernel.FAMILY, vectorBits(),
-                new AdamaxKernel.Flags(maximize(), weightDecay() != 0, semantics().lerp()));
+        kernel = kernel(1, vectorBits(), Dtype.FLOAT32);
+    }
+
+    @Override
+    UpdateKernel<AdamaxKernel.Coefficients> kernel(long step, int bits, Dtype dtype) {
+        return Kernels.kernel(AdamaxKernel.FAMILY, bits, dtype, new AdamaxKernel.Flags(maximize(), weightDecay() != 0, semantics().lerp()));
     }
 
     @Override
     UpdateKernel<AdamaxKernel.Coefficients> prepare(double lr, long step, AdamaxKernel.Coefficients c) {
-        double clr = lr / (1 - power(beta1(), step));
-        c.weightDecay = (float) weightDecay();
-        c.beta1 = (float) beta1();
-        c.beta1Complement = (float) (1 - beta1());
-        c.beta2 = (float) beta2();
-        c.eps = (float) eps();
-        c.negativeClr = (float) -clr;
+        coefficients(lr, step, c, ScalarOperands.FLOAT32);
         return kernel;
+    }
+
+    @Override
+    void coefficients(double lr, long step, AdamaxKernel.Coefficients c, ScalarOperands operands) {
+        double clr = lr / (1 - power(beta1(), step));
+        c.weightDecay = operands.alpha(weightDecay());
+        c.beta1 = operands.factor(beta1());
+        c.beta1Complement = semantics().lerp() ? operands.value(1 - beta1()) : operands.alpha(1 - beta1());
+        c.beta2 = operands.factor(beta2());
+        c.eps = operands.alpha(eps());
+        c.negativeClr = operands.value(-clr);
     }
 }

@@ -5,8 +5,6 @@ import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.RmsPropKernel;
 import dev.vecoptim.kernel.UpdateKernel;
-import dev.vecoptim.kernel.Vectorization;
-import dev.vecoptim.step.StepUpdate;
 
 /**
  * RMSProp, plain or centered, with optional momentum and weight decay: PyTorch's
@@ -39,11 +37,11 @@ public final class RmsProp extends RmsPropHyperParameters {
 
     RmsProp(Builder builder) {
         super(builder);
-        kernel = kernel(vectorBits(), Dtype.FLOAT32);
+        kernel = kernel(1, vectorBits(), Dtype.FLOAT32);
     }
 
-    /** The kernel of this configuration at {@code bits} on tensors of {@code dtype}. */
-    private UpdateKernel<RmsPropKernel.Coefficients> kernel(int bits, Dtype dtype) {
+    @Override
+    UpdateKernel<RmsPropKernel.Coefficients> kernel(long step, int bits, Dtype dtype) {
         return Kernels.kernel(RmsPropKernel.FAMILY, bits, dtype, new RmsPropKernel.Flags(maximize(),
                 weightDecay() != 0, centered(), momentum() > 0, centered() && semantics().lerp()));
     }
@@ -55,13 +53,7 @@ public final class RmsProp extends RmsPropHyperParameters {
     }
 
     @Override
-    StepUpdate<RmsPropKernel.Coefficients> scalarUpdate(Dtype dtype) {
-        UpdateKernel<RmsPropKernel.Coefficients> scalar = kernel(Vectorization.SCALAR, dtype);
-        return scalarUpdate(dtype, new RmsPropKernel.Coefficients(), this::coefficients, step -> scalar);
-    }
-
-    /** What each of PyTorch's operations computes with, on tensors whose operands {@code operands} describes. */
-    private void coefficients(double lr, long step, RmsPropKernel.Coefficients c, ScalarOperands operands) {
+    void coefficients(double lr, long step, RmsPropKernel.Coefficients c, ScalarOperands operands) {
         c.weightDecay = operands.alpha(weightDecay());
         c.alpha = operands.factor(alpha());
         c.alphaComplement = operands.value(1 - alpha());

@@ -5,8 +5,6 @@ import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.SgdKernel;
 import dev.vecoptim.kernel.UpdateKernel;
-import dev.vecoptim.kernel.Vectorization;
-import dev.vecoptim.step.StepUpdate;
 
 /**
  * Stochastic gradient descent with optional momentum (heavy-ball or Nesterov), weight decay and dampening:
@@ -37,16 +35,16 @@ public final class Sgd extends SgdHyperParameters {
 
     Sgd(Builder builder) {
         super(builder);
-        kernel = kernel(vectorBits(), Dtype.FLOAT32, false);
-        firstStepKernel = momentum() != 0 ? kernel(vectorBits(), Dtype.FLOAT32, true) : kernel;
+        kernel = kernel(2, vectorBits(), Dtype.FLOAT32); // any step after the first
+        firstStepKernel = momentum() != 0 ? kernel(1, vectorBits(), Dtype.FLOAT32) : kernel;
     }
 
-    /** The kernel of this configuration at {@code bits} on tensors of {@code dtype}, for PyTorch's first step or not. */
-    private UpdateKernel<SgdKernel.Coefficients> kernel(int bits, Dtype dtype, boolean firstStep) {
+    @Override
+    UpdateKernel<SgdKernel.Coefficients> kernel(long step, int bits, Dtype dtype) {
         boolean withMomentum = momentum() != 0;
         boolean roundedProduct = new ScalarOperands(dtype, semantics() == Semantics.PYTORCH_1_13).roundedProduct();
         return Kernels.kernel(SgdKernel.FAMILY, bits, dtype, new SgdKernel.Flags(maximize(), weightDecay() != 0,
-                withMomentum, withMomentum && nesterov(), withMomentum && firstStep, roundedProduct));
+                withMomentum, withMomentum && nesterov(), withMomentum && step == 1, roundedProduct));
     }
 
     /**
@@ -66,15 +64,7 @@ public final class Sgd extends SgdHyperParameters {
     }
 
     @Override
-    StepUpdate<SgdKernel.Coefficients> scalarUpdate(Dtype dtype) {
-        UpdateKernel<SgdKernel.Coefficients> firstStep = kernel(Vectorization.SCALAR, dtype, true);
-        UpdateKernel<SgdKernel.Coefficients> later = kernel(Vectorization.SCALAR, dtype, false);
-        return scalarUpdate(dtype, new SgdKernel.Coefficients(), this::coefficients,
-                step -> step == 1 ? firstStep : later);
-    }
-
-    /** What each of PyTorch's operations computes with, on tensors whose operands {@code operands} describes. */
-    private void coefficients(double lr, long step, SgdKernel.Coefficients c, ScalarOperands operands) {
+    void coefficients(double lr, long step, SgdKernel.Coefficients c, ScalarOperands operands) {
         c.weightDecay = operands.alpha(weightDecay());
         c.momentum = operands.factor(momentum());
         c.nesterovMomentum = operands.alpha(momentum());

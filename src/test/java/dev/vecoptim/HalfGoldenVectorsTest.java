@@ -53,9 +53,12 @@ class HalfGoldenVectorsTest {
             MemorySegment grad = arena.allocate((long) n * dtype.bytes());
             Map<String, MemorySegment> state = new LinkedHashMap<>();
             for (String name : algorithm.stateNames()) {
-                float[] initial = new float[n];
-                java.util.Arrays.fill(initial, algorithm.initialState(name));
-                state.put(name, sixteenBit(arena, dtype, initial));
+                // As torch.full_like makes it: the initial value rounded to the dtype (Adagrad's 0.1).
+                MemorySegment buffer = arena.allocate((long) n * dtype.bytes());
+                for (int i = 0; i < n; i++) {
+                    dtype.store(buffer, i, algorithm.initialState(name));
+                }
+                state.put(name, buffer);
             }
             MemorySegment[] buffers = state.values().toArray(MemorySegment[]::new);
             for (int s = 0; s < golden.steps().size(); s++) {
@@ -101,8 +104,8 @@ class HalfGoldenVectorsTest {
     @org.junit.jupiter.api.Test
     void anOptimizerOnFloat32OnlyRefusesSixteenBitsByName() {
         IllegalArgumentException refused = org.junit.jupiter.api.Assertions.assertThrows(
-                IllegalArgumentException.class, () -> Lion.builder().build().scalarUpdate(Dtype.FLOAT16));
-        assertEquals("Lion runs on float32 tensors only, not FLOAT16", refused.getMessage());
+                IllegalArgumentException.class, () -> Asgd.builder().build().scalarUpdate(Dtype.FLOAT16));
+        assertEquals("ASGD runs on float32 tensors only, not FLOAT16", refused.getMessage());
     }
 
     private static MemorySegment sixteenBit(Arena arena, Dtype dtype, float[] values) {

@@ -1,7 +1,5 @@
 package dev.vecoptim.kernel;
 
-import static dev.vecoptim.kernel.Floats.FLOAT;
-
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -43,23 +41,25 @@ public final class AdadeltaKernel {
      * Adadelta's scalar reference: PyTorch's {@code _single_tensor_adadelta} (1.13's and 2.x's alike), one
      * element at a time, one rounding per ATen operation.
      */
-    public record Scalar(Flags flags) implements UpdateKernel<Coefficients> {
+    public record Scalar(Flags flags, Dtype dtype) implements UpdateKernel<Coefficients> {
         @Override
         public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
                          long to) {
             MemorySegment squareAvg = state[0];
             MemorySegment accDelta = state[1];
+            long tail = dtype.pyTorchTail(param.byteSize() / dtype.bytes());
             for (long i = from; i < to; i++) {
-                float p = param.getAtIndex(FLOAT, i);
-                float g = Gradient.effective(grad.getAtIndex(FLOAT, i), p, flags.maximize(), flags.weightDecay(),
-                        c.weightDecay);
-                float sq = RunningAverage.ofSquares(squareAvg.getAtIndex(FLOAT, i), g, c.rho, c.rhoComplement);
-                squareAvg.setAtIndex(FLOAT, i, sq);
-                float std = (float) Math.sqrt(sq + c.eps);
-                float acc = accDelta.getAtIndex(FLOAT, i);
-                float delta = (float) Math.sqrt(acc + c.eps) / std * g;
-                accDelta.setAtIndex(FLOAT, i, RunningAverage.ofSquares(acc, delta, c.rho, c.rhoComplement));
-                param.setAtIndex(FLOAT, i, Math.fma(delta, c.negativeLr, p));
+                boolean roundedProduct = i >= tail;
+                float p = dtype.load(param, i);
+                float g = Gradient.effective(dtype, dtype.load(grad, i), p, flags.maximize(), flags.weightDecay(),
+                        c.weightDecay, roundedProduct);
+                float sq = RunningAverage.ofSquares(dtype, dtype.load(squareAvg, i), g, c.rho, c.rhoComplement);
+                dtype.store(squareAvg, i, sq);
+                float std = dtype.round((float) Math.sqrt(dtype.round(sq + c.eps)));
+                float acc = dtype.load(accDelta, i);
+                float delta = dtype.round(dtype.round(dtype.round((float) Math.sqrt(dtype.round(acc + c.eps))) / std) * g);
+                dtype.store(accDelta, i, RunningAverage.ofSquares(dtype, acc, delta, c.rho, c.rhoComplement));
+                dtype.store(param, i, ScaledAdd.of(dtype, p, delta, c.negativeLr, roundedProduct));
             }
         }
     }

@@ -1,7 +1,5 @@
 package dev.vecoptim.kernel;
 
-import static dev.vecoptim.kernel.Floats.FLOAT;
-
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -39,19 +37,21 @@ public final class AdagradKernel {
      * Adagrad's scalar reference: PyTorch's {@code _single_tensor_adagrad} (1.13's and 2.x's alike), one element
      * at a time, one rounding per ATen operation.
      */
-    public record Scalar(Flags flags) implements UpdateKernel<Coefficients> {
+    public record Scalar(Flags flags, Dtype dtype) implements UpdateKernel<Coefficients> {
         @Override
         public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
                          long to) {
             MemorySegment sum = state[0];
+            long tail = dtype.pyTorchTail(param.byteSize() / dtype.bytes());
             for (long i = from; i < to; i++) {
-                float p = param.getAtIndex(FLOAT, i);
-                float g = Gradient.effective(grad.getAtIndex(FLOAT, i), p, flags.maximize(), flags.weightDecay(),
-                        c.weightDecay);
-                float s = Math.fma(g, g, sum.getAtIndex(FLOAT, i));
-                sum.setAtIndex(FLOAT, i, s);
-                float std = (float) Math.sqrt(s) + c.eps;
-                param.setAtIndex(FLOAT, i, p + c.negativeClr * g / std);
+                boolean roundedProduct = i >= tail;
+                float p = dtype.load(param, i);
+                float g = Gradient.effective(dtype, dtype.load(grad, i), p, flags.maximize(), flags.weightDecay(),
+                        c.weightDecay, roundedProduct);
+                float s = dtype.round(Math.fma(g, g, dtype.load(sum, i)));
+                dtype.store(sum, i, s);
+                float std = dtype.round(dtype.round((float) Math.sqrt(s)) + c.eps);
+                dtype.store(param, i, dtype.round(p + c.negativeClr * g / std));
             }
         }
     }

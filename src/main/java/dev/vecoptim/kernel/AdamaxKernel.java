@@ -1,7 +1,5 @@
 package dev.vecoptim.kernel;
 
-import static dev.vecoptim.kernel.Floats.FLOAT;
-
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -46,22 +44,24 @@ public final class AdamaxKernel {
      * Adamax's scalar reference: PyTorch's {@code _single_tensor_adamax} (1.13's, or 2.x's with {@code lerp}),
      * one element at a time, one rounding per ATen operation.
      */
-    public record Scalar(Flags flags) implements UpdateKernel<Coefficients> {
+    public record Scalar(Flags flags, Dtype dtype) implements UpdateKernel<Coefficients> {
         @Override
         public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
                          long to) {
             MemorySegment expAvg = state[0];
             MemorySegment expInf = state[1];
+            long tail = dtype.pyTorchTail(param.byteSize() / dtype.bytes());
             for (long i = from; i < to; i++) {
-                float p = param.getAtIndex(FLOAT, i);
-                float g = Gradient.effective(grad.getAtIndex(FLOAT, i), p, flags.maximize(), flags.weightDecay(),
-                        c.weightDecay);
-                float previous = expAvg.getAtIndex(FLOAT, i);
-                float m = RunningAverage.of(previous, g, flags.lerp(), c.beta1, c.beta1Complement);
-                expAvg.setAtIndex(FLOAT, i, m);
-                float u = Math.max(expInf.getAtIndex(FLOAT, i) * c.beta2, Math.abs(g) + c.eps);
-                expInf.setAtIndex(FLOAT, i, u);
-                param.setAtIndex(FLOAT, i, p + c.negativeClr * m / u);
+                boolean roundedProduct = i >= tail;
+                float p = dtype.load(param, i);
+                float g = Gradient.effective(dtype, dtype.load(grad, i), p, flags.maximize(), flags.weightDecay(),
+                        c.weightDecay, roundedProduct);
+                float m = RunningAverage.of(dtype, dtype.load(expAvg, i), g, flags.lerp(), c.beta1, c.beta1Complement,
+                        roundedProduct);
+                dtype.store(expAvg, i, m);
+                float u = Math.max(dtype.round(dtype.load(expInf, i) * c.beta2), dtype.round(Math.abs(g) + c.eps));
+                dtype.store(expInf, i, u);
+                dtype.store(param, i, dtype.round(p + c.negativeClr * m / u));
             }
         }
     }
