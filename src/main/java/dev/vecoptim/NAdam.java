@@ -1,8 +1,9 @@
 package dev.vecoptim;
 
+import dev.vecoptim.kernel.Dtype;
 import dev.vecoptim.kernel.Kernels;
-import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.NAdamKernel;
+import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.UpdateKernel;
 import dev.vecoptim.kernel.WeightDecay;
 import java.lang.foreign.MemorySegment;
@@ -46,21 +47,31 @@ public final class NAdam extends NAdamHyperParameters {
 
     NAdam(Builder builder) {
         super(builder);
-        kernel = Kernels.kernel(NAdamKernel.FAMILY, vectorBits(), new NAdamKernel.Flags(maximize(),
+        kernel = kernel(1, vectorBits(), Dtype.FLOAT32);
+    }
+
+    @Override
+    UpdateKernel<NAdamKernel.Coefficients> kernel(long step, int bits, Dtype dtype) {
+        return Kernels.kernel(NAdamKernel.FAMILY, bits, dtype, new NAdamKernel.Flags(maximize(),
                 WeightDecay.of(weightDecay(), decoupledWeightDecay()), semantics().lerp()));
     }
 
     @Override
     UpdateKernel<NAdamKernel.Coefficients> prepare(double lr, long step, NAdamKernel.Coefficients c) {
+        coefficients(lr, step, c, ScalarOperands.FLOAT32);
+        return kernel;
+    }
+
+    @Override
+    void coefficients(double lr, long step, NAdamKernel.Coefficients c, ScalarOperands operands) {
         double t = countedStep(step);
-        c.setMoments(lr, weightDecay(), beta1(), beta2(), ScalarOperands.FLOAT32, semantics().lerp());
-        c.biasCorrection2 = (float) (1 - power(beta2(), step));
-        c.eps = (float) eps();
+        c.setMoments(lr, weightDecay(), beta1(), beta2(), operands, semantics().lerp());
+        c.biasCorrection2 = operands.factor(1 - power(beta2(), step));
+        c.eps = operands.alpha(eps());
         c.lr = lr;
         c.mu = mu(t);
         c.muNext = mu(t + 1);
         c.floatMuProductNext = semantics() == Semantics.PYTORCH_1_13;
-        return kernel;
     }
 
     /** PyTorch's momentum schedule μ at step t. */

@@ -1,8 +1,9 @@
 package dev.vecoptim;
 
+import dev.vecoptim.kernel.Dtype;
 import dev.vecoptim.kernel.Kernels;
-import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.RAdamKernel;
+import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.UpdateKernel;
 import dev.vecoptim.kernel.WeightDecay;
 
@@ -39,29 +40,48 @@ public final class RAdam extends RAdamHyperParameters {
 
     RAdam(Builder builder) {
         super(builder);
-        WeightDecay decay = WeightDecay.of(weightDecay(), decoupledWeightDecay());
-        plainKernel = Kernels.kernel(RAdamKernel.FAMILY, vectorBits(),
-                new RAdamKernel.Flags(maximize(), decay, semantics().lerp(), false));
-        rectifiedKernel = Kernels.kernel(RAdamKernel.FAMILY, vectorBits(),
-                new RAdamKernel.Flags(maximize(), decay, semantics().lerp(), true));
+        plainKernel = kernel(false, vectorBits(), Dtype.FLOAT32);
+        rectifiedKernel = kernel(true, vectorBits(), Dtype.FLOAT32);
+    }
+
+    private UpdateKernel<RAdamKernel.Coefficients> kernel(boolean rectified, int bits, Dtype dtype) {
+        return Kernels.kernel(RAdamKernel.FAMILY, bits, dtype, new RAdamKernel.Flags(maximize(),
+                WeightDecay.of(weightDecay(), decoupledWeightDecay()), semantics().lerp(), rectified));
+    }
+
+    @Override
+    UpdateKernel<RAdamKernel.Coefficients> kernel(long step, int bits, Dtype dtype) {
+        return kernel(rhoT(step) > 5, bits, dtype);
     }
 
     @Override
     UpdateKernel<RAdamKernel.Coefficients> prepare(double lr, long step, RAdamKernel.Coefficients c) {
-        double t = countedStep(step);
-        double beta2PowT = power(beta2(), step);
-        double biasCorrection2 = 1 - beta2PowT;
-        double rhoInf = 2 / (1 - beta2()) - 1;
-        double rhoT = rhoInf - 2 * t * beta2PowT / biasCorrection2;
-        boolean rectified = rhoT > 5;
-        c.setMoments(lr, weightDecay(), beta1(), beta2(), ScalarOperands.FLOAT32, semantics().lerp());
-        c.biasCorrection1 = (float) (1 - power(beta1(), step));
-        c.lr = (float) lr;
-        c.biasCorrection2Sqrt = (float) Math.sqrt(biasCorrection2);
-        c.eps = (float) eps();
-        c.rect = rectified
-                ? (float) Math.sqrt((rhoT - 4) * (rhoT - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rhoT))
+        coefficients(lr, step, c, ScalarOperands.FLOAT32);
+        return rhoT(step) > 5 ? rectifiedKernel : plainKernel;
+    }
+
+    @Override
+    void coefficients(double lr, long step, RAdamKernel.Coefficients c, ScalarOperands operands) {
+        double rhoT = rhoT(step);
+        double rhoInf = rhoInf();
+        c.setMoments(lr, weightDecay(), beta1(), beta2(), operands, semantics().lerp());
+        c.biasCorrection1 = operands.factor(1 - power(beta1(), step));
+        c.lr = operands.factor(lr);
+        c.biasCorrection2Sqrt = operands.factor(Math.sqrt(1 - power(beta2(), step)));
+        c.eps = operands.alpha(eps());
+        c.rect = rhoT > 5
+                ? operands.factor(Math.sqrt((rhoT - 4) * (rhoT - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rhoT)))
                 : 0;
-        return rectified ? rectifiedKernel : plainKernel;
+    }
+
+    /** PyTorch's ρ∞, the maximum length of the approximated simple moving average. */
+    private double rhoInf() {
+        return 2 / (1 - beta2()) - 1;
+    }
+
+    /** PyTorch's ρ_t at step {@code step}: the update is rectified when it exceeds 5. */
+    private double rhoT(long step) {
+        double beta2PowT = power(beta2(), step);
+        return rhoInf() - 2 * countedStep(step) * beta2PowT / (1 - beta2PowT);
     }
 }

@@ -56,16 +56,11 @@ public final class AdamKernel {
             for (long i = from; i < to; i++) {
                 boolean roundedProduct = i >= tail;
                 float p = dtype.load(param, i);
-                float g = Gradient.effective(dtype, dtype.load(grad, i), p, flags.maximize(),
-                        flags.weightDecay() == WeightDecay.L2, c.weightDecay, roundedProduct);
-                if (flags.weightDecay() == WeightDecay.DECOUPLED) {
-                    p = dtype.round(p * c.decayFactor);
-                }
-                float m = RunningAverage.of(dtype, dtype.load(expAvg, i), g, flags.lerp(), c.beta1, c.beta1Complement,
-                        roundedProduct);
-                dtype.store(expAvg, i, m);
-                float v = RunningAverage.ofSquares(dtype, dtype.load(expAvgSq, i), g, c.beta2, c.beta2Complement);
-                dtype.store(expAvgSq, i, v);
+                float g = Moments.update(dtype, p, grad, expAvg, expAvgSq, i, flags.maximize(), flags.weightDecay(),
+                        flags.lerp(), c, roundedProduct);
+                p = Moments.decayed(dtype, p, flags.weightDecay(), c);
+                float m = dtype.load(expAvg, i);
+                float v = dtype.load(expAvgSq, i);
                 if (flags.amsgrad()) {
                     v = Math.max(dtype.load(maxExpAvgSq, i), v);
                     dtype.store(maxExpAvgSq, i, v);

@@ -1,7 +1,5 @@
 package dev.vecoptim.kernel;
 
-import static dev.vecoptim.kernel.Floats.FLOAT;
-
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -71,31 +69,28 @@ public final class NAdamKernel {
      * NAdam's scalar reference: PyTorch's {@code _single_tensor_nadam} (1.13's, or 2.x's with {@code lerp}), one
      * element at a time, one rounding per ATen operation.
      */
-    public record Scalar(Flags flags) implements UpdateKernel<Coefficients> {
+    public record Scalar(Flags flags, Dtype dtype) implements UpdateKernel<Coefficients> {
         @Override
         public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
                          long to) {
             MemorySegment expAvg = state[0];
             MemorySegment expAvgSq = state[1];
-            float muProductBefore = state[2].get(FLOAT, 0);
+            float muProductBefore = state[2].get(Floats.FLOAT, 0);
             float gradCoefficient = c.gradCoefficient(muProductBefore);
             float expAvgCoefficient = c.expAvgCoefficient(muProductBefore);
+            long tail = dtype.pyTorchTail(param.byteSize() / dtype.bytes());
             for (long i = from; i < to; i++) {
-                float p = param.getAtIndex(FLOAT, i);
-                float g = Gradient.effective(grad.getAtIndex(FLOAT, i), p, flags.maximize(),
-                        flags.weightDecay() == WeightDecay.L2, c.weightDecay);
-                if (flags.weightDecay() == WeightDecay.DECOUPLED) {
-                    p *= c.decayFactor;
-                }
-                float previous = expAvg.getAtIndex(FLOAT, i);
-                float m = RunningAverage.of(previous, g, flags.lerp(), c.beta1, c.beta1Complement);
-                expAvg.setAtIndex(FLOAT, i, m);
-                float v = RunningAverage.ofSquares(expAvgSq.getAtIndex(FLOAT, i), g, c.beta2, c.beta2Complement);
-                expAvgSq.setAtIndex(FLOAT, i, v);
-                float denom = (float) Math.sqrt(v / c.biasCorrection2) + c.eps;
+                boolean roundedProduct = i >= tail;
+                float p = dtype.load(param, i);
+                float g = Moments.update(dtype, p, grad, expAvg, expAvgSq, i, flags.maximize(), flags.weightDecay(),
+                        flags.lerp(), c, roundedProduct);
+                p = Moments.decayed(dtype, p, flags.weightDecay(), c);
+                float m = dtype.load(expAvg, i);
+                float v = dtype.load(expAvgSq, i);
+                float denom = dtype.round(dtype.round((float) Math.sqrt(dtype.round(v / c.biasCorrection2))) + c.eps);
                 // Two addcdiv_ calls, each rounding the parameter: (value · tensor1) / tensor2, then the sum.
-                p += gradCoefficient * g / denom;
-                param.setAtIndex(FLOAT, i, p + expAvgCoefficient * m / denom);
+                p = dtype.round(p + gradCoefficient * g / denom);
+                dtype.store(param, i, dtype.round(p + expAvgCoefficient * m / denom));
             }
         }
     }

@@ -1,7 +1,5 @@
 package dev.vecoptim.kernel;
 
-import static dev.vecoptim.kernel.Floats.FLOAT;
-
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -48,31 +46,29 @@ public final class RAdamKernel {
      * RAdam's scalar reference: PyTorch's {@code _single_tensor_radam} (1.13's, or 2.x's with {@code lerp}), one
      * element at a time, one rounding per ATen operation.
      */
-    public record Scalar(Flags flags) implements UpdateKernel<Coefficients> {
+    public record Scalar(Flags flags, Dtype dtype) implements UpdateKernel<Coefficients> {
         @Override
         public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
                          long to) {
             MemorySegment expAvg = state[0];
             MemorySegment expAvgSq = state[1];
+            long tail = dtype.pyTorchTail(param.byteSize() / dtype.bytes());
             for (long i = from; i < to; i++) {
-                float p = param.getAtIndex(FLOAT, i);
-                float g = Gradient.effective(grad.getAtIndex(FLOAT, i), p, flags.maximize(),
-                        flags.weightDecay() == WeightDecay.L2, c.weightDecay);
-                if (flags.weightDecay() == WeightDecay.DECOUPLED) {
-                    p *= c.decayFactor;
-                }
-                float previous = expAvg.getAtIndex(FLOAT, i);
-                float m = RunningAverage.of(previous, g, flags.lerp(), c.beta1, c.beta1Complement);
-                expAvg.setAtIndex(FLOAT, i, m);
-                float v = RunningAverage.ofSquares(expAvgSq.getAtIndex(FLOAT, i), g, c.beta2, c.beta2Complement);
-                expAvgSq.setAtIndex(FLOAT, i, v);
-                float update = m / c.biasCorrection1 * c.lr;
+                boolean roundedProduct = i >= tail;
+                float p = dtype.load(param, i);
+                float g = Moments.update(dtype, p, grad, expAvg, expAvgSq, i, flags.maximize(), flags.weightDecay(),
+                        flags.lerp(), c, roundedProduct);
+                p = Moments.decayed(dtype, p, flags.weightDecay(), c);
+                float m = dtype.load(expAvg, i);
+                float v = dtype.load(expAvgSq, i);
+                float update = dtype.round(dtype.round(m / c.biasCorrection1) * c.lr);
                 if (flags.rectified()) {
                     // PyTorch's python_float / tensor is tensor.reciprocal() * python_float.
-                    float adaptiveLr = 1 / ((float) Math.sqrt(v) + c.eps) * c.biasCorrection2Sqrt;
-                    update = update * adaptiveLr * c.rect;
+                    float adaptiveLr = dtype.round(dtype.round(1 / dtype.round(dtype.round((float) Math.sqrt(v))
+                            + c.eps)) * c.biasCorrection2Sqrt);
+                    update = dtype.round(dtype.round(update * adaptiveLr) * c.rect);
                 }
-                param.setAtIndex(FLOAT, i, p - update);
+                dtype.store(param, i, dtype.round(p - update));
             }
         }
     }
