@@ -1,7 +1,9 @@
 package dev.vecoptim;
 
 import dev.vecoptim.kernel.AsgdKernel;
+import dev.vecoptim.kernel.Dtype;
 import dev.vecoptim.kernel.Kernels;
+import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.UpdateKernel;
 import java.lang.foreign.MemorySegment;
 
@@ -35,30 +37,38 @@ import java.lang.foreign.MemorySegment;
  * Instances are thread-safe; a step must not run concurrently with another step on the same buffers.
  */
 public final class Asgd extends AsgdHyperParameters {
-    private final UpdateKernel<AsgdKernel.Coefficients> copyingKernel;
-    private final UpdateKernel<AsgdKernel.Coefficients> averagingKernel;
-    /** Either, as the parameter's {@code mu} says: {@link #averageOrCopy}. */
-    private final UpdateKernel<AsgdKernel.Coefficients> kernel = this::averageOrCopy;
+    private final UpdateKernel<AsgdKernel.Coefficients> kernel;
 
     Asgd(Builder builder) {
         super(builder);
-        copyingKernel = Kernels.kernel(AsgdKernel.FAMILY, vectorBits(),
-                new AsgdKernel.Flags(maximize(), weightDecay() != 0, false));
-        averagingKernel = Kernels.kernel(AsgdKernel.FAMILY, vectorBits(),
-                new AsgdKernel.Flags(maximize(), weightDecay() != 0, true));
+        kernel = kernel(1, vectorBits(), Dtype.FLOAT32);
+    }
+
+    private UpdateKernel<AsgdKernel.Coefficients> kernel(boolean averaging, int bits, Dtype dtype) {
+        return Kernels.kernel(AsgdKernel.FAMILY, bits, dtype, new AsgdKernel.Flags(maximize(), weightDecay() != 0,
+                averaging));
+    }
+
+    @Override
+    UpdateKernel<AsgdKernel.Coefficients> kernel(long step, int bits, Dtype dtype) {
+        UpdateKernel<AsgdKernel.Coefficients> copying = kernel(false, bits, dtype);
+        UpdateKernel<AsgdKernel.Coefficients> averaging = kernel(true, bits, dtype);
+        // Whether a step averages or copies depends on the parameter's mu, which only its state holds.
+        return (param, grad, state, c, from, to) -> (scalar(state[2]) != 1 ? averaging : copying)
+                .step(param, grad, state, c, from, to);
     }
 
     @Override
     UpdateKernel<AsgdKernel.Coefficients> prepare(double lr, long step, AsgdKernel.Coefficients c) {
-        c.weightDecay = (float) weightDecay();
-        c.lambd = lambd();
+        coefficients(lr, step, c, ScalarOperands.FLOAT32);
         return kernel;
     }
 
-    /** Averages {@code ax} with the parameter's own kernel: copies it while the parameter's {@code mu} is 1. */
-    private void averageOrCopy(MemorySegment param, MemorySegment grad, MemorySegment[] state,
-                               AsgdKernel.Coefficients c, long from, long to) {
-        (scalar(state[2]) != 1 ? averagingKernel : copyingKernel).step(param, grad, state, c, from, to);
+    @Override
+    void coefficients(double lr, long step, AsgdKernel.Coefficients c, ScalarOperands operands) {
+        c.weightDecay = operands.alpha(weightDecay());
+        c.lambd = lambd();
+        c.operands = operands;
     }
 
     private static void initialize(double lr, MemorySegment eta, MemorySegment mu) {

@@ -1,7 +1,5 @@
 package dev.vecoptim.kernel;
 
-import static dev.vecoptim.kernel.Floats.FLOAT;
-
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -30,14 +28,16 @@ public final class AsgdKernel {
 
     /** ASGD's coefficients for one step: floats rounded once, and what the parameter's scalars need. */
     public static final class Coefficients {
-        /** {@code f(weight_decay)}, used with weight decay. */
+        /** {@code weight_decay}, an alpha. */
         public float weightDecay;
         /** PyTorch's {@code lambd}, the decay term. */
         public double lambd;
+        /** How the step's scalars ({@code eta}, {@code mu}, read from the state) meet the tensors. */
+        public ScalarOperands operands = ScalarOperands.FLOAT32;
 
-        /** {@code f(1 − λ·eta)}, the decay of a parameter whose step size is {@code eta}. */
+        /** {@code 1 − λ·eta}, the factor of a parameter whose step size is {@code eta}. */
         public float decayFactor(float eta) {
-            return (float) (1 - lambd * eta);
+            return operands.factor(1 - lambd * eta);
         }
     }
 
@@ -45,25 +45,28 @@ public final class AsgdKernel {
      * ASGD's scalar reference: PyTorch's {@code _single_tensor_asgd}, one element at a time, one rounding per
      * ATen operation.
      */
-    public record Scalar(Flags flags) implements UpdateKernel<Coefficients> {
+    public record Scalar(Flags flags, Dtype dtype) implements UpdateKernel<Coefficients> {
         @Override
         public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
                          long to) {
             MemorySegment ax = state[0];
-            float eta = state[1].get(FLOAT, 0);
-            float mu = state[2].get(FLOAT, 0);
+            float eta = state[1].get(Floats.FLOAT, 0);
             float decayFactor = c.decayFactor(eta);
+            float negativeEta = c.operands.alpha(-eta);
+            float mu = c.operands.factor(state[2].get(Floats.FLOAT, 0));
+            long tail = dtype.pyTorchTail(param.byteSize() / dtype.bytes());
             for (long i = from; i < to; i++) {
-                float p = param.getAtIndex(FLOAT, i);
-                float g = Gradient.effective(grad.getAtIndex(FLOAT, i), p, flags.maximize(), flags.weightDecay(),
-                        c.weightDecay);
-                p = Math.fma(g, -eta, p * decayFactor);
-                param.setAtIndex(FLOAT, i, p);
+                boolean roundedProduct = c.operands.roundedProduct() || i >= tail;
+                float p = dtype.load(param, i);
+                float g = Gradient.effective(dtype, dtype.load(grad, i), p, flags.maximize(), flags.weightDecay(),
+                        c.weightDecay, roundedProduct);
+                p = ScaledAdd.of(dtype, dtype.round(p * decayFactor), g, negativeEta, roundedProduct);
+                dtype.store(param, i, p);
                 if (flags.averaging()) {
-                    float average = ax.getAtIndex(FLOAT, i);
-                    ax.setAtIndex(FLOAT, i, average + (p - average) * mu);
+                    float average = dtype.load(ax, i);
+                    dtype.store(ax, i, dtype.round(average + dtype.round(dtype.round(p - average) * mu)));
                 } else {
-                    ax.setAtIndex(FLOAT, i, p);
+                    dtype.store(ax, i, p);
                 }
             }
         }

@@ -162,7 +162,8 @@ public record Update<C, F extends Record>(Family<C, F> family, F flags, C coeffi
             C coefficients = newCoefficients.get();
             try {
                 for (Field field : coefficients.getClass().getFields()) {
-                    if (!Modifier.isStatic(field.getModifiers())) {
+                    // Numbers only: ASGD's operands stay float32's, the only dtype the vector loops run on.
+                    if (!Modifier.isStatic(field.getModifiers()) && field.getType().isPrimitive()) {
                         field.set(coefficients, randomValue(field, random, highWeights));
                     }
                 }

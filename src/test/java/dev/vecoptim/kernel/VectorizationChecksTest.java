@@ -129,10 +129,9 @@ class VectorizationChecksTest {
 
     @Test
     void aDtypeAKernelDoesNotRunOnIsRefusedByName() {
-        AsgdKernel.Flags asgd = new AsgdKernel.Flags(false, false, true);
         IllegalArgumentException floatOnly = assertThrows(IllegalArgumentException.class,
-                () -> Kernels.kernel(AsgdKernel.FAMILY, 0, Dtype.BFLOAT16, asgd));
-        assertEquals("AsgdKernel runs on FLOAT32 only, not BFLOAT16", floatOnly.getMessage());
+                () -> Kernels.kernel(NormKernel.FAMILY, 0, Dtype.BFLOAT16, new NoFlags()));
+        assertEquals("NormKernel runs on FLOAT32 only, not BFLOAT16", floatOnly.getMessage());
         SgdKernel.Flags sgd = new SgdKernel.Flags(false, false, false, false, false, false);
         assertInstanceOf(SgdKernel.Scalar.class, Kernels.kernel(SgdKernel.FAMILY, 0, Dtype.FLOAT16, sgd));
         IllegalArgumentException vector = assertThrows(IllegalArgumentException.class,
