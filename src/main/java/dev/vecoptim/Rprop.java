@@ -1,7 +1,9 @@
 package dev.vecoptim;
 
+import dev.vecoptim.kernel.Dtype;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.RpropKernel;
+import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.UpdateKernel;
 
 /**
@@ -33,18 +35,28 @@ public final class Rprop extends RpropHyperParameters {
 
     Rprop(Builder builder) {
         super(builder);
-        kernel = Kernels.kernel(RpropKernel.FAMILY, vectorBits(), new RpropKernel.Flags(maximize(), false));
-        firstStepKernel = Kernels.kernel(RpropKernel.FAMILY, vectorBits(), new RpropKernel.Flags(maximize(), true));
+        kernel = kernel(2, vectorBits(), Dtype.FLOAT32); // any step after the first
+        firstStepKernel = kernel(1, vectorBits(), Dtype.FLOAT32);
+    }
+
+    @Override
+    UpdateKernel<RpropKernel.Coefficients> kernel(long step, int bits, Dtype dtype) {
+        return Kernels.kernel(RpropKernel.FAMILY, bits, dtype, new RpropKernel.Flags(maximize(), step == 1));
     }
 
     @Override
     UpdateKernel<RpropKernel.Coefficients> prepare(double lr, long step, RpropKernel.Coefficients c) {
-        c.etaMinus = (float) etaMinus();
-        c.etaPlus = (float) etaPlus();
-        c.stepSizeMin = (float) stepSizeMin();
-        c.stepSizeMax = (float) stepSizeMax();
-        c.initialStepSize = (float) lr;
+        coefficients(lr, step, c, ScalarOperands.FLOAT32);
         return step == 1 ? firstStepKernel : kernel;
+    }
+
+    @Override
+    void coefficients(double lr, long step, RpropKernel.Coefficients c, ScalarOperands operands) {
+        c.etaMinus = operands.filled(etaMinus());
+        c.etaPlus = operands.filled(etaPlus());
+        c.stepSizeMin = operands.filled(stepSizeMin());
+        c.stepSizeMax = operands.filled(stepSizeMax());
+        c.initialStepSize = operands.filled(lr);
     }
 
     /** {@code step_size} starts at lr: what a parameter registered now would start from, were lr unchanged. */

@@ -1,7 +1,5 @@
 package dev.vecoptim.kernel;
 
-import static dev.vecoptim.kernel.Floats.FLOAT;
-
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -44,17 +42,17 @@ public final class RpropKernel {
      * Rprop's scalar reference: PyTorch's {@code _single_tensor_rprop} (1.13's and 2.x's alike), one element at a
      * time, one rounding per ATen operation.
      */
-    public record Scalar(Flags flags) implements UpdateKernel<Coefficients> {
+    public record Scalar(Flags flags, Dtype dtype) implements UpdateKernel<Coefficients> {
         @Override
         public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
                          long to) {
             MemorySegment prev = state[0];
             MemorySegment stepSize = state[1];
             for (long i = from; i < to; i++) {
-                float g = flags.maximize() ? -grad.getAtIndex(FLOAT, i) : grad.getAtIndex(FLOAT, i);
-                float previous = flags.firstStep() ? 0 : prev.getAtIndex(FLOAT, i);
-                float size = flags.firstStep() ? c.initialStepSize : stepSize.getAtIndex(FLOAT, i);
-                float product = g * previous;
+                float g = flags.maximize() ? -dtype.load(grad, i) : dtype.load(grad, i);
+                float previous = flags.firstStep() ? 0 : dtype.load(prev, i);
+                float size = flags.firstStep() ? c.initialStepSize : dtype.load(stepSize, i);
+                float product = dtype.round(g * previous);
                 // PyTorch's sign(product) (0 for NaN), then its replacements in turn: > 0 by etaplus, < 0 by
                 // etaminus, = 0 by 1, which also catches an etaminus that rounded to 0.
                 float factor = product > 0 ? 1 : product < 0 ? -1 : 0;
@@ -69,15 +67,15 @@ public final class RpropKernel {
                 }
                 // PyTorch's clamp keeps the value it compares unless it is past a bound, so a step size of -0
                 // (from lr = -0.0) stays -0 against a minimum of 0, where Math.max would give +0.
-                size *= factor;
+                size = dtype.round(size * factor);
                 size = size < c.stepSizeMin ? c.stepSizeMin : size;
                 size = size > c.stepSizeMax ? c.stepSizeMax : size;
-                stepSize.setAtIndex(FLOAT, i, size);
+                dtype.store(stepSize, i, size);
                 float kept = factor == c.etaMinus ? 0 : g;
-                prev.setAtIndex(FLOAT, i, kept);
+                dtype.store(prev, i, kept);
                 // sign(kept), +0 for ±0 and NaN, times −1: −0 leaves every parameter as it was, −0 included.
                 float sign = (kept > 0 ? 1f : 0f) - (kept < 0 ? 1f : 0f);
-                param.setAtIndex(FLOAT, i, Math.fma(-1f * sign, size, param.getAtIndex(FLOAT, i)));
+                dtype.store(param, i, dtype.round(Math.fma(-1f * sign, size, dtype.load(param, i))));
             }
         }
     }

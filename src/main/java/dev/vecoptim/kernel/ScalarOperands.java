@@ -22,6 +22,14 @@ public record ScalarOperands(Dtype dtype, boolean pyTorch113) {
         return dtype.round((float) value);
     }
 
+    /**
+     * {@return a value a tensor of the dtype is filled with or assigned ({@code torch.full_like}, a masked
+     * assignment), or a bound of {@code clamp}: rounded to the dtype}
+     */
+    public float filled(double value) {
+        return dtype.round((float) value);
+    }
+
     /** {@return a factor of {@code mul} or divisor of {@code div}: a float in 2.x, rounded to the dtype in 1.13} */
     public float factor(double value) {
         return pyTorch113 ? dtype.round((float) value) : (float) value;
