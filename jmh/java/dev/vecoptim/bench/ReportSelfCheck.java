@@ -1,7 +1,6 @@
 package dev.vecoptim.bench;
 
 import dev.vecoptim.bench.Measurements.Measurement;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 

@@ -1,11 +1,11 @@
 package dev.vecoptim;
 
-import dev.vecoptim.step.Chunk;
-import dev.vecoptim.step.ChunkRunner;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.NoFlags;
 import dev.vecoptim.kernel.NormKernel;
 import dev.vecoptim.kernel.Vectorization;
+import dev.vecoptim.step.Chunk;
+import dev.vecoptim.step.ChunkRunner;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Comparator;

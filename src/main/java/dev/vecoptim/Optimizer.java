@@ -1,15 +1,15 @@
 package dev.vecoptim;
 
+import dev.vecoptim.io.RefusedFileException;
 import dev.vecoptim.step.ChunkRunner;
 import dev.vecoptim.step.OneThreadAtATime;
-import dev.vecoptim.io.RefusedFileException;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;

@@ -2,8 +2,8 @@ package dev.vecoptim;
 
 import dev.vecoptim.kernel.Dtype;
 import dev.vecoptim.kernel.Kernels;
-import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.RmsPropKernel;
+import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.UpdateKernel;
 
 /**

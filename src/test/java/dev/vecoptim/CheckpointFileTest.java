@@ -1,6 +1,5 @@
 package dev.vecoptim;
 
-import dev.vecoptim.io.CheckpointReader;
 import static dev.vecoptim.CheckpointFiles.state;
 import static dev.vecoptim.CheckpointFiles.trained;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -9,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vecoptim.io.CheckpointReader;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

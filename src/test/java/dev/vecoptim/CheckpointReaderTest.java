@@ -1,8 +1,5 @@
 package dev.vecoptim;
 
-import dev.vecoptim.io.CheckpointHeader;
-import dev.vecoptim.io.RefusedFileException;
-import dev.vecoptim.io.CheckpointReader;
 import static dev.vecoptim.CheckpointFiles.crafted;
 import static dev.vecoptim.CheckpointFiles.state;
 import static dev.vecoptim.CheckpointFiles.trained;
@@ -10,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vecoptim.io.CheckpointHeader;
+import dev.vecoptim.io.CheckpointReader;
+import dev.vecoptim.io.RefusedFileException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

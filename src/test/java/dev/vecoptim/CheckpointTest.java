@@ -1,8 +1,5 @@
 package dev.vecoptim;
 
-import dev.vecoptim.io.CheckpointHeader;
-import dev.vecoptim.io.CheckpointReader;
-import dev.vecoptim.io.LittleEndianFloats;
 import static dev.vecoptim.CheckpointFiles.rewriteHeader;
 import static dev.vecoptim.CheckpointFiles.state;
 import static dev.vecoptim.CheckpointFiles.trained;
@@ -18,6 +15,9 @@ import static org.quicktheories.generators.Generate.longRange;
 import static org.quicktheories.generators.Generate.range;
 
 import dev.vecoptim.CheckpointFixtures.Recipe;
+import dev.vecoptim.io.CheckpointHeader;
+import dev.vecoptim.io.CheckpointReader;
+import dev.vecoptim.io.LittleEndianFloats;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

@@ -1,13 +1,13 @@
 package dev.vecoptim;
 
-import dev.vecoptim.io.RefusedFileException;
-import dev.vecoptim.io.CheckpointReader;
-import dev.vecoptim.io.SafetensorsReader;
 import static dev.vecoptim.CheckpointFiles.filled;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vecoptim.io.CheckpointReader;
+import dev.vecoptim.io.RefusedFileException;
+import dev.vecoptim.io.SafetensorsReader;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;

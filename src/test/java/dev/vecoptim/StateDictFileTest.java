@@ -1,9 +1,5 @@
 package dev.vecoptim;
 
-import dev.vecoptim.io.CheckpointHeader;
-import dev.vecoptim.io.LittleEndianFloats;
-import dev.vecoptim.io.Safetensors;
-import dev.vecoptim.io.SafetensorsReader;
 import static dev.vecoptim.CheckpointFiles.filled;
 import static dev.vecoptim.CheckpointFiles.state;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -12,6 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vecoptim.io.CheckpointHeader;
+import dev.vecoptim.io.LittleEndianFloats;
+import dev.vecoptim.io.Safetensors;
+import dev.vecoptim.io.SafetensorsReader;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -1,11 +1,11 @@
 package dev.vecoptim;
 
-import dev.vecoptim.io.Json;
-import dev.vecoptim.io.Safetensors;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
+import dev.vecoptim.io.Json;
+import dev.vecoptim.io.Safetensors;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

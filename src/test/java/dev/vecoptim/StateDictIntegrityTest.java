@@ -1,8 +1,5 @@
 package dev.vecoptim;
 
-import dev.vecoptim.io.RefusedFileException;
-import dev.vecoptim.io.Json;
-import dev.vecoptim.io.SafetensorsReader;
 import static dev.vecoptim.CheckpointFiles.filled;
 import static dev.vecoptim.CheckpointFiles.state;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -10,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.vecoptim.io.Json;
+import dev.vecoptim.io.RefusedFileException;
+import dev.vecoptim.io.SafetensorsReader;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -1,10 +1,10 @@
 package dev.vecoptim.kernel;
 
+import dev.vecoptim.OptimizerKernels;
 import java.lang.foreign.MemorySegment;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.RecordComponent;
-import dev.vecoptim.OptimizerKernels;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
