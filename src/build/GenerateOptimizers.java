@@ -63,7 +63,7 @@ public final class GenerateOptimizers {
     /** One section: an optimizer. */
     record Optimizer(String name, Map<String, String> pyTorchNames, String reference, boolean keepsStep,
                      boolean eagerState, List<String> requires, List<String> checkOrder, List<HyperParameter> hyperParameters,
-                     List<Buffer> buffers, List<String> after113, List<String> dtypes) {
+                     List<Buffer> buffers, List<String> after113, List<String> dtypes, boolean ownFirstStep) {
         boolean reproducesPyTorch() {
             return reference.equals("pytorch");
         }
@@ -119,6 +119,7 @@ public final class GenerateOptimizers {
         List<Buffer> buffers = new ArrayList<>();
         List<String> after113 = new ArrayList<>();
         List<String> dtypes = new ArrayList<>();
+        boolean ownFirstStep = false;
         int number = 0;
         for (String line : Files.readAllLines(declarations)) {
             number++;
@@ -130,7 +131,7 @@ public final class GenerateOptimizers {
             if (text.startsWith("[")) {
                 if (name != null) {
                     optimizers.add(optimizer(at, name, pyTorchNames, reference, keepsStep, eagerState, requires, checkOrder, rows,
-                            buffers, after113, dtypes));
+                            buffers, after113, dtypes, ownFirstStep));
                 }
                 name = text.substring(1, text.indexOf(']'));
                 pyTorchNames = new LinkedHashMap<>();
@@ -143,6 +144,7 @@ public final class GenerateOptimizers {
                 buffers = new ArrayList<>();
                 after113 = new ArrayList<>();
                 dtypes = new ArrayList<>();
+                ownFirstStep = false;
                 continue;
             }
             if (name == null) {
@@ -167,6 +169,12 @@ public final class GenerateOptimizers {
                 }
                 case "requires" -> requires.add(text.substring("requires".length()).strip());
                 case "checks" -> checkOrder.addAll(List.of(text.substring("checks".length()).strip().split("\\s+")));
+                case "own" -> {
+                    if (!text.equals("own first step")) {
+                        throw new IllegalArgumentException(at + "the only own line is \"own first step\": " + text);
+                    }
+                    ownFirstStep = true;
+                }
                 case "dtypes" -> dtypes.addAll(List.of(text.substring("dtypes".length()).strip().split("\\s+")));
                 case "after" -> {
                     if (!words[1].equals("1.13") || words.length < 3) {
@@ -187,7 +195,7 @@ public final class GenerateOptimizers {
             optimizers.add(
                     optimizer(declarations + ": ", name, pyTorchNames, reference, keepsStep, eagerState, requires,
                             checkOrder, rows,
-                            buffers, after113, dtypes));
+                            buffers, after113, dtypes, ownFirstStep));
         }
         return optimizers;
     }
@@ -196,7 +204,7 @@ public final class GenerateOptimizers {
                                        boolean keepsStep, boolean eagerState, List<String> requires,
                                        List<String> checkOrder,
                                        List<HyperParameter> rows, List<Buffer> buffers, List<String> after113,
-                                       List<String> dtypes) {
+                                       List<String> dtypes, boolean ownFirstStep) {
         if (pyTorchNames.isEmpty() || reference == null || rows.stream().noneMatch(r -> r.pyTorchName().equals("lr"))) {
             throw new IllegalArgumentException(at + "section " + name + " needs a pytorch line, a reference and lr");
         }
@@ -234,7 +242,7 @@ public final class GenerateOptimizers {
             throw new IllegalArgumentException(at + "in " + name + ", a typed step takes three buffers at most");
         }
         return new Optimizer(name, pyTorchNames, reference, keepsStep, eagerState, requires, checkOrder, rows,
-                buffers, List.copyOf(after113), dtypes.isEmpty() ? List.of("float32") : List.copyOf(dtypes));
+                buffers, List.copyOf(after113), dtypes.isEmpty() ? List.of("float32") : List.copyOf(dtypes), ownFirstStep);
     }
 
     /** {@code state NAME [when HYPER_PARAMETER] [: DOC]} or {@code scalar NAME [: DOC]}. */
@@ -348,7 +356,12 @@ public final class GenerateOptimizers {
                     .append("\";\n");
         }
         out.append(fields(rows, "    ", false));
-        out.append("    private final List<String> stateNames;\n\n");
+        out.append("    private final List<String> stateNames;\n");
+        if (optimizer.dtypes().size() > 1) {
+            out.append("    /** Its float32 kernels at its width, one per variant ({@link #variant}). */\n")
+                    .append("    private final List<UpdateKernel<").append(name).append("Kernel.Coefficients>> float32Kernels;\n");
+        }
+        out.append('\n');
         out.append("    ").append(type).append("(Builder builder) {\n").append(checks(optimizer));
         out.append("        super(builder.vectorWidth, builder.semantics);\n");
         for (HyperParameter row : rows) {
@@ -360,6 +373,10 @@ public final class GenerateOptimizers {
         states(optimizer).forEach(buffer -> kept.add(buffer.when() == null ? buffer.constant()
                 : condition(optimizer, buffer) + " ? " + buffer.constant() + " : null"));
         out.append("        stateNames = kept(").append(kept).append(");\n");
+        if (optimizer.dtypes().size() > 1) {
+            // The kernels depend on the hyper-parameters alone, all set above.
+            out.append("        float32Kernels = kernels(vectorBits(), Dtype.FLOAT32);\n");
+        }
         out.append("    }\n\n");
         out.append("""
                     /**
@@ -534,13 +551,29 @@ public final class GenerateOptimizers {
         String coefficients = optimizer.name() + "Kernel.Coefficients";
         out.append("    @Override\n    final StepUpdate<?> newStepUpdate() {\n        return stepUpdate(new ")
                 .append(coefficients).append("(), this::prepare);\n    }\n\n");
+        if (optimizer.ownFirstStep()) {
+            out.append("""
+                        /** Two kernels: PyTorch's first step, which starts the state its own way (1), and every other (0). */
+                        @Override
+                        final int variants() {
+                            return 2;
+                        }
+
+                        @Override
+                        final int variant(long step) {
+                            return step == 1 ? 1 : 0;
+                        }
+
+                    """);
+        }
+        if (optimizer.dtypes().size() > 1) {
+            out.append(sixteenBitMembers(coefficients));
+            return out.toString();
+        }
         out.append("    /**\n     * Works this step's coefficients out into {@code c}, once per group and step, and")
                 .append(" returns the kernel\n     * whose flags this step needs.\n     */\n");
         out.append("    abstract UpdateKernel<").append(coefficients).append("> prepare(double lr, long step, ")
                 .append(coefficients).append(" c);\n\n");
-        if (optimizer.dtypes().size() > 1) {
-            out.append(sixteenBitMembers(coefficients));
-        }
         return out.toString();
     }
 
@@ -550,10 +583,25 @@ public final class GenerateOptimizers {
      */
     private static String sixteenBitMembers(String coefficients) {
         return """
+                    /** Works this step's float32 coefficients out into {@code c} and returns its kernel. */
+                    final UpdateKernel<%1$s> prepare(double lr, long step, %1$s c) {
+                        coefficients(lr, step, c, ScalarOperands.FLOAT32);
+                        return float32Kernels.get(variant(step));
+                    }
+
                     @Override
                     final StepUpdate<?> scalarUpdate(Dtype dtype) {
-                        return scalarUpdate(dtype, new %1$s(), this::coefficients,
-                                step -> kernel(step, Vectorization.SCALAR, dtype));
+                        List<UpdateKernel<%1$s>> kernels = kernels(Vectorization.SCALAR, dtype);
+                        return scalarUpdate(dtype, new %1$s(), this::coefficients, step -> kernels.get(variant(step)));
+                    }
+
+                    /** {@return its kernels at {@code bits} on tensors of {@code dtype}, one per variant} */
+                    private List<UpdateKernel<%1$s>> kernels(int bits, Dtype dtype) {
+                        List<UpdateKernel<%1$s>> kernels = new java.util.ArrayList<>();
+                        for (int variant = 0; variant < variants(); variant++) {
+                            kernels.add(kernel(variant, bits, dtype));
+                        }
+                        return List.copyOf(kernels);
                     }
 
                     /**
@@ -562,8 +610,11 @@ public final class GenerateOptimizers {
                      */
                     abstract void coefficients(double lr, long step, %1$s c, ScalarOperands operands);
 
-                    /** {@return the kernel of step {@code step} at {@code bits} on tensors of {@code dtype}} */
-                    abstract UpdateKernel<%1$s> kernel(long step, int bits, Dtype dtype);
+                    /**
+                     * {@return the kernel of variant {@code variant} ({@link #variant}) at {@code bits} on tensors of
+                     * {@code dtype}}
+                     */
+                    abstract UpdateKernel<%1$s> kernel(int variant, int bits, Dtype dtype);
 
                 """.formatted(coefficients);
     }

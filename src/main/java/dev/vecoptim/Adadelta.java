@@ -28,22 +28,14 @@ import dev.vecoptim.kernel.UpdateKernel;
  * Instances are thread-safe; a step must not run concurrently with another step on the same buffers.
  */
 public final class Adadelta extends AdadeltaHyperParameters {
-    private final UpdateKernel<AdadeltaKernel.Coefficients> kernel;
 
     Adadelta(Builder builder) {
         super(builder);
-        kernel = kernel(1, vectorBits(), Dtype.FLOAT32);
     }
 
     @Override
-    UpdateKernel<AdadeltaKernel.Coefficients> kernel(long step, int bits, Dtype dtype) {
+    UpdateKernel<AdadeltaKernel.Coefficients> kernel(int variant, int bits, Dtype dtype) {
         return Kernels.kernel(AdadeltaKernel.FAMILY, bits, dtype, new AdadeltaKernel.Flags(maximize(), weightDecay() != 0));
-    }
-
-    @Override
-    UpdateKernel<AdadeltaKernel.Coefficients> prepare(double lr, long step, AdadeltaKernel.Coefficients c) {
-        coefficients(lr, step, c, ScalarOperands.FLOAT32);
-        return kernel;
     }
 
     @Override

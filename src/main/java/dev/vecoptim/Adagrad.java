@@ -27,22 +27,14 @@ import dev.vecoptim.kernel.UpdateKernel;
  * Instances are thread-safe; a step must not run concurrently with another step on the same buffers.
  */
 public final class Adagrad extends AdagradHyperParameters {
-    private final UpdateKernel<AdagradKernel.Coefficients> kernel;
 
     Adagrad(Builder builder) {
         super(builder);
-        kernel = kernel(1, vectorBits(), Dtype.FLOAT32);
     }
 
     @Override
-    UpdateKernel<AdagradKernel.Coefficients> kernel(long step, int bits, Dtype dtype) {
+    UpdateKernel<AdagradKernel.Coefficients> kernel(int variant, int bits, Dtype dtype) {
         return Kernels.kernel(AdagradKernel.FAMILY, bits, dtype, new AdagradKernel.Flags(maximize(), weightDecay() != 0));
-    }
-
-    @Override
-    UpdateKernel<AdagradKernel.Coefficients> prepare(double lr, long step, AdagradKernel.Coefficients c) {
-        coefficients(lr, step, c, ScalarOperands.FLOAT32);
-        return kernel;
     }
 
     @Override

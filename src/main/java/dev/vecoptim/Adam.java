@@ -35,15 +35,13 @@ import dev.vecoptim.kernel.WeightDecay;
  * Instances are thread-safe; a step must not run concurrently with another step on the same buffers.
  */
 public final class Adam extends AdamHyperParameters {
-    private final UpdateKernel<AdamKernel.Coefficients> kernel;
 
     Adam(Builder builder) {
         super(builder);
-        kernel = kernel(1, vectorBits(), Dtype.FLOAT32);
     }
 
     @Override
-    UpdateKernel<AdamKernel.Coefficients> kernel(long step, int bits, Dtype dtype) {
+    UpdateKernel<AdamKernel.Coefficients> kernel(int variant, int bits, Dtype dtype) {
         return Kernels.kernel(AdamKernel.FAMILY, bits, dtype, new AdamKernel.Flags(maximize(),
                 WeightDecay.of(weightDecay(), decoupledWeightDecay()), amsgrad(), semantics().lerp()));
     }
@@ -55,12 +53,6 @@ public final class Adam extends AdamHyperParameters {
      */
     public static Builder adamWBuilder() {
         return builder().decoupledWeightDecay(true).weightDecay(1e-2);
-    }
-
-    @Override
-    UpdateKernel<AdamKernel.Coefficients> prepare(double lr, long step, AdamKernel.Coefficients c) {
-        coefficients(lr, step, c, ScalarOperands.FLOAT32);
-        return kernel;
     }
 
     @Override

@@ -28,22 +28,14 @@ import dev.vecoptim.kernel.UpdateKernel;
  * Instances are thread-safe; a step must not run concurrently with another step on the same buffers.
  */
 public final class Adamax extends AdamaxHyperParameters {
-    private final UpdateKernel<AdamaxKernel.Coefficients> kernel;
 
     Adamax(Builder builder) {
         super(builder);
-        kernel = kernel(1, vectorBits(), Dtype.FLOAT32);
     }
 
     @Override
-    UpdateKernel<AdamaxKernel.Coefficients> kernel(long step, int bits, Dtype dtype) {
+    UpdateKernel<AdamaxKernel.Coefficients> kernel(int variant, int bits, Dtype dtype) {
         return Kernels.kernel(AdamaxKernel.FAMILY, bits, dtype, new AdamaxKernel.Flags(maximize(), weightDecay() != 0, semantics().lerp()));
-    }
-
-    @Override
-    UpdateKernel<AdamaxKernel.Coefficients> prepare(double lr, long step, AdamaxKernel.Coefficients c) {
-        coefficients(lr, step, c, ScalarOperands.FLOAT32);
-        return kernel;
     }
 
     @Override

@@ -281,6 +281,16 @@ public abstract class Algorithm {
         return newStepUpdate();
     }
 
+    /** {@return how many kernels its steps choose between: one, unless its kernel depends on the step} */
+    int variants() {
+        return 1;
+    }
+
+    /** {@return which of its {@link #variants()} kernels step {@code step} runs} */
+    int variant(long step) {
+        return 0;
+    }
+
     /** A {@link StepUpdate} of these coefficients prepared by {@code preparation}, for this configuration. */
     final <C> StepUpdate<C> stepUpdate(C coefficients, StepUpdate.Preparation<C> preparation) {
         return new StepUpdate<>(coefficients, preparation, stateNames().size() + scalarNames().size());

@@ -37,11 +37,9 @@ import java.lang.foreign.MemorySegment;
  * Instances are thread-safe; a step must not run concurrently with another step on the same buffers.
  */
 public final class Asgd extends AsgdHyperParameters {
-    private final UpdateKernel<AsgdKernel.Coefficients> kernel;
 
     Asgd(Builder builder) {
         super(builder);
-        kernel = kernel(1, vectorBits(), Dtype.FLOAT32);
     }
 
     private UpdateKernel<AsgdKernel.Coefficients> kernel(boolean averaging, int bits, Dtype dtype) {
@@ -50,18 +48,12 @@ public final class Asgd extends AsgdHyperParameters {
     }
 
     @Override
-    UpdateKernel<AsgdKernel.Coefficients> kernel(long step, int bits, Dtype dtype) {
+    UpdateKernel<AsgdKernel.Coefficients> kernel(int variant, int bits, Dtype dtype) {
         UpdateKernel<AsgdKernel.Coefficients> copying = kernel(false, bits, dtype);
         UpdateKernel<AsgdKernel.Coefficients> averaging = kernel(true, bits, dtype);
         // Whether a step averages or copies depends on the parameter's mu, which only its state holds.
         return (param, grad, state, c, from, to) -> (scalar(state[2]) != 1 ? averaging : copying)
                 .step(param, grad, state, c, from, to);
-    }
-
-    @Override
-    UpdateKernel<AsgdKernel.Coefficients> prepare(double lr, long step, AsgdKernel.Coefficients c) {
-        coefficients(lr, step, c, ScalarOperands.FLOAT32);
-        return kernel;
     }
 
     @Override

@@ -43,23 +43,15 @@ import java.lang.foreign.MemorySegment;
  * Instances are thread-safe; a step must not run concurrently with another step on the same buffers.
  */
 public final class NAdam extends NAdamHyperParameters {
-    private final UpdateKernel<NAdamKernel.Coefficients> kernel;
 
     NAdam(Builder builder) {
         super(builder);
-        kernel = kernel(1, vectorBits(), Dtype.FLOAT32);
     }
 
     @Override
-    UpdateKernel<NAdamKernel.Coefficients> kernel(long step, int bits, Dtype dtype) {
+    UpdateKernel<NAdamKernel.Coefficients> kernel(int variant, int bits, Dtype dtype) {
         return Kernels.kernel(NAdamKernel.FAMILY, bits, dtype, new NAdamKernel.Flags(maximize(),
                 WeightDecay.of(weightDecay(), decoupledWeightDecay()), semantics().lerp()));
-    }
-
-    @Override
-    UpdateKernel<NAdamKernel.Coefficients> prepare(double lr, long step, NAdamKernel.Coefficients c) {
-        coefficients(lr, step, c, ScalarOperands.FLOAT32);
-        return kernel;
     }
 
     @Override

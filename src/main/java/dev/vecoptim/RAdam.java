@@ -35,29 +35,31 @@ import dev.vecoptim.kernel.WeightDecay;
  * Instances are thread-safe; a step must not run concurrently with another step on the same buffers.
  */
 public final class RAdam extends RAdamHyperParameters {
-    private final UpdateKernel<RAdamKernel.Coefficients> plainKernel;
-    private final UpdateKernel<RAdamKernel.Coefficients> rectifiedKernel;
 
     RAdam(Builder builder) {
         super(builder);
-        plainKernel = kernel(false, vectorBits(), Dtype.FLOAT32);
-        rectifiedKernel = kernel(true, vectorBits(), Dtype.FLOAT32);
     }
 
+    /** The kernel of the rectified update or of the plain one. */
     private UpdateKernel<RAdamKernel.Coefficients> kernel(boolean rectified, int bits, Dtype dtype) {
         return Kernels.kernel(RAdamKernel.FAMILY, bits, dtype, new RAdamKernel.Flags(maximize(),
                 WeightDecay.of(weightDecay(), decoupledWeightDecay()), semantics().lerp(), rectified));
     }
 
     @Override
-    UpdateKernel<RAdamKernel.Coefficients> kernel(long step, int bits, Dtype dtype) {
-        return kernel(rhoT(step) > 5, bits, dtype);
+    UpdateKernel<RAdamKernel.Coefficients> kernel(int variant, int bits, Dtype dtype) {
+        return kernel(variant == 1, bits, dtype);
+    }
+
+    /** Two kernels: the plain update, and the rectified one once {@code rho_t > 5}. */
+    @Override
+    int variants() {
+        return 2;
     }
 
     @Override
-    UpdateKernel<RAdamKernel.Coefficients> prepare(double lr, long step, RAdamKernel.Coefficients c) {
-        coefficients(lr, step, c, ScalarOperands.FLOAT32);
-        return rhoT(step) > 5 ? rectifiedKernel : plainKernel;
+    int variant(long step) {
+        return rhoT(step) > 5 ? 1 : 0;
     }
 
     @Override

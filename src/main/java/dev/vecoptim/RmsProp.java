@@ -33,23 +33,15 @@ import dev.vecoptim.kernel.UpdateKernel;
  * Instances are thread-safe; a step must not run concurrently with another step on the same buffers.
  */
 public final class RmsProp extends RmsPropHyperParameters {
-    private final UpdateKernel<RmsPropKernel.Coefficients> kernel;
 
     RmsProp(Builder builder) {
         super(builder);
-        kernel = kernel(1, vectorBits(), Dtype.FLOAT32);
     }
 
     @Override
-    UpdateKernel<RmsPropKernel.Coefficients> kernel(long step, int bits, Dtype dtype) {
+    UpdateKernel<RmsPropKernel.Coefficients> kernel(int variant, int bits, Dtype dtype) {
         return Kernels.kernel(RmsPropKernel.FAMILY, bits, dtype, new RmsPropKernel.Flags(maximize(),
                 weightDecay() != 0, centered(), momentum() > 0, centered() && semantics().lerp()));
-    }
-
-    @Override
-    UpdateKernel<RmsPropKernel.Coefficients> prepare(double lr, long step, RmsPropKernel.Coefficients c) {
-        coefficients(lr, step, c, ScalarOperands.FLOAT32);
-        return kernel;
     }
 
     @Override

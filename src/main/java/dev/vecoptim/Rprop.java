@@ -30,24 +30,14 @@ import dev.vecoptim.kernel.UpdateKernel;
  * Instances are thread-safe; a step must not run concurrently with another step on the same buffers.
  */
 public final class Rprop extends RpropHyperParameters {
-    private final UpdateKernel<RpropKernel.Coefficients> firstStepKernel;
-    private final UpdateKernel<RpropKernel.Coefficients> kernel;
 
     Rprop(Builder builder) {
         super(builder);
-        kernel = kernel(2, vectorBits(), Dtype.FLOAT32); // any step after the first
-        firstStepKernel = kernel(1, vectorBits(), Dtype.FLOAT32);
     }
 
     @Override
-    UpdateKernel<RpropKernel.Coefficients> kernel(long step, int bits, Dtype dtype) {
-        return Kernels.kernel(RpropKernel.FAMILY, bits, dtype, new RpropKernel.Flags(maximize(), step == 1));
-    }
-
-    @Override
-    UpdateKernel<RpropKernel.Coefficients> prepare(double lr, long step, RpropKernel.Coefficients c) {
-        coefficients(lr, step, c, ScalarOperands.FLOAT32);
-        return step == 1 ? firstStepKernel : kernel;
+    UpdateKernel<RpropKernel.Coefficients> kernel(int variant, int bits, Dtype dtype) {
+        return Kernels.kernel(RpropKernel.FAMILY, bits, dtype, new RpropKernel.Flags(maximize(), variant == 1));
     }
 
     @Override

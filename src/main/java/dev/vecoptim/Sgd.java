@@ -30,21 +30,17 @@ import dev.vecoptim.kernel.UpdateKernel;
  * Instances are thread-safe; a step must not run concurrently with another step on the same buffers.
  */
 public final class Sgd extends SgdHyperParameters {
-    private final UpdateKernel<SgdKernel.Coefficients> firstStepKernel;
-    private final UpdateKernel<SgdKernel.Coefficients> kernel;
 
     Sgd(Builder builder) {
         super(builder);
-        kernel = kernel(2, vectorBits(), Dtype.FLOAT32); // any step after the first
-        firstStepKernel = momentum() != 0 ? kernel(1, vectorBits(), Dtype.FLOAT32) : kernel;
     }
 
     @Override
-    UpdateKernel<SgdKernel.Coefficients> kernel(long step, int bits, Dtype dtype) {
+    UpdateKernel<SgdKernel.Coefficients> kernel(int variant, int bits, Dtype dtype) {
         boolean withMomentum = momentum() != 0;
         boolean roundedProduct = new ScalarOperands(dtype, semantics() == Semantics.PYTORCH_1_13).roundedProduct();
         return Kernels.kernel(SgdKernel.FAMILY, bits, dtype, new SgdKernel.Flags(maximize(), weightDecay() != 0,
-                withMomentum, withMomentum && nesterov(), withMomentum && step == 1, roundedProduct));
+                withMomentum, withMomentum && nesterov(), withMomentum && variant == 1, roundedProduct));
     }
 
     /**
@@ -55,12 +51,6 @@ public final class Sgd extends SgdHyperParameters {
      */
     public static Builder builder(double lr) {
         return builder().lr(lr);
-    }
-
-    @Override
-    UpdateKernel<SgdKernel.Coefficients> prepare(double lr, long step, SgdKernel.Coefficients c) {
-        coefficients(lr, step, c, ScalarOperands.FLOAT32);
-        return step == 1 ? firstStepKernel : kernel;
     }
 
     @Override

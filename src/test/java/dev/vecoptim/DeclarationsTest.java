@@ -48,6 +48,7 @@ class DeclarationsTest {
                 Arguments.of(VALID.replace("state exp_avg", "state exp_avg if flag"), ":4: a state line is"),
                 Arguments.of(VALID.replace("state exp_avg", "after 2.0 flag"), ":4: an after line is"),
                 Arguments.of(VALID.replace("state exp_avg", "dtypes float32 float16"), "a dtypes line is"),
+                Arguments.of(VALID.replace("state exp_avg", "own first steps"), ":4: the only own line is"),
                 Arguments.of(VALID.replace("state exp_avg", "after 1.13 nesterov"),
                         "nesterov came after 1.13, but it is no hyper-parameter of it"),
                 Arguments.of(VALID.replace("  A flag", ""), ":6: a hyper-parameter row has seven columns"),
