@@ -40,10 +40,10 @@ public final class Adadelta extends AdadeltaHyperParameters {
 
     @Override
     void coefficients(double lr, long step, AdadeltaKernel.Coefficients c, ScalarOperands operands) {
-        c.weightDecay = operands.alpha(weightDecay());
+        c.weightDecay = operands.rounded(weightDecay());
         c.rho = operands.factor(rho());
         c.rhoComplement = operands.value(1 - rho());
-        c.eps = operands.alpha(eps());
-        c.negativeLr = operands.alpha(-lr);
+        c.eps = operands.rounded(eps());
+        c.negativeLr = operands.rounded(-lr);
     }
 }

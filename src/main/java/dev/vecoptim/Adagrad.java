@@ -40,8 +40,8 @@ public final class Adagrad extends AdagradHyperParameters {
     @Override
     void coefficients(double lr, long step, AdagradKernel.Coefficients c, ScalarOperands operands) {
         double clr = lr / (1 + (countedStep(step) - 1) * lrDecay());
-        c.weightDecay = operands.alpha(weightDecay());
-        c.eps = operands.alpha(eps());
+        c.weightDecay = operands.rounded(weightDecay());
+        c.eps = operands.rounded(eps());
         c.negativeClr = operands.value(-clr);
     }
 

@@ -61,7 +61,7 @@ public final class Adam extends AdamHyperParameters {
         double biasCorrection2 = 1 - power(beta2(), step);
         c.setMoments(lr, weightDecay(), beta1(), beta2(), operands, semantics().lerp());
         c.biasCorrection2Sqrt = operands.factor(Math.sqrt(biasCorrection2));
-        c.eps = operands.alpha(eps());
+        c.eps = operands.rounded(eps());
         c.negativeStepSize = operands.value(-(lr / biasCorrection1));
     }
 

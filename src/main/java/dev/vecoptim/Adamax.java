@@ -41,11 +41,11 @@ public final class Adamax extends AdamaxHyperParameters {
     @Override
     void coefficients(double lr, long step, AdamaxKernel.Coefficients c, ScalarOperands operands) {
         double clr = lr / (1 - power(beta1(), step));
-        c.weightDecay = operands.alpha(weightDecay());
+        c.weightDecay = operands.rounded(weightDecay());
         c.beta1 = operands.factor(beta1());
-        c.beta1Complement = semantics().lerp() ? operands.value(1 - beta1()) : operands.alpha(1 - beta1());
+        c.beta1Complement = semantics().lerp() ? operands.value(1 - beta1()) : operands.rounded(1 - beta1());
         c.beta2 = operands.factor(beta2());
-        c.eps = operands.alpha(eps());
+        c.eps = operands.rounded(eps());
         c.negativeClr = operands.value(-clr);
     }
 }

@@ -58,7 +58,7 @@ public final class Asgd extends AsgdHyperParameters {
 
     @Override
     void coefficients(double lr, long step, AsgdKernel.Coefficients c, ScalarOperands operands) {
-        c.weightDecay = operands.alpha(weightDecay());
+        c.weightDecay = operands.rounded(weightDecay());
         c.lambd = lambd();
         c.operands = operands;
     }

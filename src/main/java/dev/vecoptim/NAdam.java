@@ -59,7 +59,7 @@ public final class NAdam extends NAdamHyperParameters {
         double t = countedStep(step);
         c.setMoments(lr, weightDecay(), beta1(), beta2(), operands, semantics().lerp());
         c.biasCorrection2 = operands.factor(1 - power(beta2(), step));
-        c.eps = operands.alpha(eps());
+        c.eps = operands.rounded(eps());
         c.lr = lr;
         c.mu = mu(t);
         c.muNext = mu(t + 1);

@@ -70,7 +70,7 @@ public final class RAdam extends RAdamHyperParameters {
         c.biasCorrection1 = operands.factor(1 - power(beta1(), step));
         c.lr = operands.factor(lr);
         c.biasCorrection2Sqrt = operands.factor(Math.sqrt(1 - power(beta2(), step)));
-        c.eps = operands.alpha(eps());
+        c.eps = operands.rounded(eps());
         c.rect = rhoT > 5
                 ? operands.factor(Math.sqrt((rhoT - 4) * (rhoT - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rhoT)))
                 : 0;

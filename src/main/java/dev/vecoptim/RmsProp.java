@@ -46,12 +46,12 @@ public final class RmsProp extends RmsPropHyperParameters {
 
     @Override
     void coefficients(double lr, long step, RmsPropKernel.Coefficients c, ScalarOperands operands) {
-        c.weightDecay = operands.alpha(weightDecay());
+        c.weightDecay = operands.rounded(weightDecay());
         c.alpha = operands.factor(alpha());
         c.alphaComplement = operands.value(1 - alpha());
-        c.gradAvgWeight = semantics().lerp() ? operands.value(1 - alpha()) : operands.alpha(1 - alpha());
-        c.eps = operands.alpha(eps());
+        c.gradAvgWeight = semantics().lerp() ? operands.value(1 - alpha()) : operands.rounded(1 - alpha());
+        c.eps = operands.rounded(eps());
         c.momentum = operands.factor(momentum());
-        c.negativeLr = momentum() > 0 ? operands.alpha(-lr) : operands.value(-lr);
+        c.negativeLr = momentum() > 0 ? operands.rounded(-lr) : operands.value(-lr);
     }
 }

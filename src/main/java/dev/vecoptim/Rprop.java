@@ -42,11 +42,11 @@ public final class Rprop extends RpropHyperParameters {
 
     @Override
     void coefficients(double lr, long step, RpropKernel.Coefficients c, ScalarOperands operands) {
-        c.etaMinus = operands.filled(etaMinus());
-        c.etaPlus = operands.filled(etaPlus());
-        c.stepSizeMin = operands.filled(stepSizeMin());
-        c.stepSizeMax = operands.filled(stepSizeMax());
-        c.initialStepSize = operands.filled(lr);
+        c.etaMinus = operands.rounded(etaMinus());
+        c.etaPlus = operands.rounded(etaPlus());
+        c.stepSizeMin = operands.rounded(stepSizeMin());
+        c.stepSizeMax = operands.rounded(stepSizeMax());
+        c.initialStepSize = operands.rounded(lr);
     }
 
     /** {@code step_size} starts at lr: what a parameter registered now would start from, were lr unchanged. */

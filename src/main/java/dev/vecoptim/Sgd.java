@@ -38,9 +38,8 @@ public final class Sgd extends SgdHyperParameters {
     @Override
     UpdateKernel<SgdKernel.Coefficients> kernel(int variant, int bits, Dtype dtype) {
         boolean withMomentum = momentum() != 0;
-        boolean roundedProduct = new ScalarOperands(dtype, semantics() == Semantics.PYTORCH_1_13).roundedProduct();
         return Kernels.kernel(SgdKernel.FAMILY, bits, dtype, new SgdKernel.Flags(maximize(), weightDecay() != 0,
-                withMomentum, withMomentum && nesterov(), withMomentum && variant == 1, roundedProduct));
+                withMomentum, withMomentum && nesterov(), withMomentum && variant == 1));
     }
 
     /**
@@ -55,10 +54,11 @@ public final class Sgd extends SgdHyperParameters {
 
     @Override
     void coefficients(double lr, long step, SgdKernel.Coefficients c, ScalarOperands operands) {
-        c.weightDecay = operands.alpha(weightDecay());
+        c.weightDecay = operands.rounded(weightDecay());
         c.momentum = operands.factor(momentum());
-        c.nesterovMomentum = operands.alpha(momentum());
-        c.dampeningComplement = operands.alpha(1 - dampening());
-        c.negativeLr = operands.alpha(-lr);
+        c.nesterovMomentum = operands.rounded(momentum());
+        c.dampeningComplement = operands.rounded(1 - dampening());
+        c.negativeLr = operands.rounded(-lr);
+        c.operands = operands;
     }
 }

@@ -47,7 +47,7 @@ public final class AdadeltaKernel {
                          long to) {
             MemorySegment squareAvg = state[0];
             MemorySegment accDelta = state[1];
-            long tail = dtype.pyTorchTail(param.byteSize() / dtype.bytes());
+            long tail = dtype.pyTorchTail(param);
             for (long i = from; i < to; i++) {
                 boolean roundedProduct = i >= tail;
                 float p = dtype.load(param, i);

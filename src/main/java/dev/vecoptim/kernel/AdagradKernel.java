@@ -42,7 +42,7 @@ public final class AdagradKernel {
         public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
                          long to) {
             MemorySegment sum = state[0];
-            long tail = dtype.pyTorchTail(param.byteSize() / dtype.bytes());
+            long tail = dtype.pyTorchTail(param);
             for (long i = from; i < to; i++) {
                 boolean roundedProduct = i >= tail;
                 float p = dtype.load(param, i);

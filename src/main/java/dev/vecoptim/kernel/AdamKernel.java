@@ -52,7 +52,7 @@ public final class AdamKernel {
             MemorySegment expAvg = state[0];
             MemorySegment expAvgSq = state[1];
             MemorySegment maxExpAvgSq = flags.amsgrad() ? state[2] : null;
-            long tail = dtype.pyTorchTail(param.byteSize() / dtype.bytes());
+            long tail = dtype.pyTorchTail(param);
             for (long i = from; i < to; i++) {
                 boolean roundedProduct = i >= tail;
                 float p = dtype.load(param, i);

@@ -50,7 +50,7 @@ public final class AdamaxKernel {
                          long to) {
             MemorySegment expAvg = state[0];
             MemorySegment expInf = state[1];
-            long tail = dtype.pyTorchTail(param.byteSize() / dtype.bytes());
+            long tail = dtype.pyTorchTail(param);
             for (long i = from; i < to; i++) {
                 boolean roundedProduct = i >= tail;
                 float p = dtype.load(param, i);

@@ -52,9 +52,9 @@ public final class AsgdKernel {
             MemorySegment ax = state[0];
             float eta = state[1].get(Floats.FLOAT, 0);
             float decayFactor = c.decayFactor(eta);
-            float negativeEta = c.operands.alpha(-eta);
+            float negativeEta = c.operands.rounded(-eta);
             float mu = c.operands.factor(state[2].get(Floats.FLOAT, 0));
-            long tail = dtype.pyTorchTail(param.byteSize() / dtype.bytes());
+            long tail = dtype.pyTorchTail(param);
             for (long i = from; i < to; i++) {
                 boolean roundedProduct = c.operands.roundedProduct() || i >= tail;
                 float p = dtype.load(param, i);

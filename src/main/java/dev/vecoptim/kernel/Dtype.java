@@ -50,13 +50,14 @@ public enum Dtype {
     }
 
     /**
-     * {@return where PyTorch's scalar tail begins in a tensor of {@code elements} elements of this dtype} PyTorch's
+     * {@return where PyTorch's scalar tail begins in {@code tensor}, a buffer of this dtype} PyTorch's
      * AVX2 kernels take 16-bit elements two vectors of 16 at a time, computing in float and rounding each result
-     * once; the last {@code elements % 32} go through its scalar loop, whose {@code c10::BFloat16} and
+     * once; the last {@code n % 32} of its {@code n} go through its scalar loop, whose {@code c10::BFloat16} and
      * {@code c10::Half} arithmetic rounds each product and sum to the dtype (docs/semantics.md). On float32 the
-     * two loops agree: there is no tail, and this is {@code elements}.
+     * two loops agree: there is no tail, and this is its element count.
      */
-    public long pyTorchTail(long elements) {
+    public long pyTorchTail(MemorySegment tensor) {
+        long elements = tensor.byteSize() / bytes;
         return this == FLOAT32 ? elements : elements - elements % PYTORCH_16_BIT_BLOCK;
     }
 

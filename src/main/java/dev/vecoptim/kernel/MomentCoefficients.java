@@ -26,10 +26,10 @@ public class MomentCoefficients {
      */
     public final void setMoments(double lr, double weightDecay, double beta1, double beta2, ScalarOperands operands,
                                  boolean lerp) {
-        this.weightDecay = operands.alpha(weightDecay);
+        this.weightDecay = operands.rounded(weightDecay);
         this.decayFactor = operands.factor(1 - lr * weightDecay);
         this.beta1 = operands.factor(beta1);
-        this.beta1Complement = lerp ? operands.value(1 - beta1) : operands.alpha(1 - beta1);
+        this.beta1Complement = lerp ? operands.value(1 - beta1) : operands.rounded(1 - beta1);
         this.beta2 = operands.factor(beta2);
         this.beta2Complement = operands.value(1 - beta2);
     }

@@ -78,7 +78,7 @@ public final class NAdamKernel {
             float muProductBefore = state[2].get(Floats.FLOAT, 0);
             float gradCoefficient = c.gradCoefficient(muProductBefore);
             float expAvgCoefficient = c.expAvgCoefficient(muProductBefore);
-            long tail = dtype.pyTorchTail(param.byteSize() / dtype.bytes());
+            long tail = dtype.pyTorchTail(param);
             for (long i = from; i < to; i++) {
                 boolean roundedProduct = i >= tail;
                 float p = dtype.load(param, i);

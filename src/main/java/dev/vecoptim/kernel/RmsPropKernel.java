@@ -56,7 +56,7 @@ public final class RmsPropKernel {
             MemorySegment squareAvg = state[0];
             MemorySegment gradAvg = flags.centered() ? state[1] : null;
             MemorySegment momentumBuffer = flags.momentum() ? state[flags.centered() ? 2 : 1] : null;
-            long tail = dtype.pyTorchTail(param.byteSize() / dtype.bytes());
+            long tail = dtype.pyTorchTail(param);
             for (long i = from; i < to; i++) {
                 boolean roundedProduct = i >= tail;
                 float p = dtype.load(param, i);

@@ -17,16 +17,12 @@ public record ScalarOperands(Dtype dtype, boolean pyTorch113) {
         java.util.Objects.requireNonNull(dtype, "dtype");
     }
 
-    /** {@return the {@code alpha} of {@code add(other, alpha)}, or a scalar added: rounded to the dtype} */
-    public float alpha(double value) {
-        return dtype.round((float) value);
-    }
-
     /**
-     * {@return a value a tensor of the dtype is filled with or assigned ({@code torch.full_like}, a masked
-     * assignment), or a bound of {@code clamp}: rounded to the dtype}
+     * {@return an operand PyTorch rounds to the tensors' dtype first: the {@code alpha} of {@code add(other, alpha)}, a
+     * scalar added, a value a tensor is filled with or assigned ({@code torch.full_like}, a masked assignment), a bound
+     * of {@code clamp}}
      */
-    public float filled(double value) {
+    public float rounded(double value) {
         return dtype.round((float) value);
     }
 

@@ -22,11 +22,8 @@ public final class SgdKernel {
      * @param momentum keep a momentum buffer
      * @param nesterov use Nesterov's look-ahead gradient
      * @param firstStep the momentum buffer is set to the gradient instead of being decayed (PyTorch's first step)
-     * @param roundedProduct each {@code add(other, alpha)} rounds {@code alpha · other} before the sum, as PyTorch
-     *     1.13's float16 kernels do ({@link ScalarOperands#roundedProduct}); else it is one fused multiply-add
      */
-    public record Flags(boolean maximize, boolean weightDecay, boolean momentum, boolean nesterov, boolean firstStep,
-                        boolean roundedProduct) {
+    public record Flags(boolean maximize, boolean weightDecay, boolean momentum, boolean nesterov, boolean firstStep) {
         public Flags {
             if (!momentum && (nesterov || firstStep)) {
                 throw new IllegalArgumentException("nesterov and firstStep need momentum: " + nesterov + ", "
@@ -50,6 +47,8 @@ public final class SgdKernel {
         public float dampeningComplement;
         /** {@code −lr}, an alpha. */
         public float negativeLr;
+        /** How the tensors' operations round: 1.13's float16 {@code add} rounds its product first. */
+        public ScalarOperands operands = ScalarOperands.FLOAT32;
     }
 
     /**
@@ -62,9 +61,9 @@ public final class SgdKernel {
         public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
                          long to) {
             MemorySegment momentumBuffer = flags.momentum() ? state[0] : null;
-            long tail = dtype.pyTorchTail(param.byteSize() / dtype.bytes());
+            long tail = dtype.pyTorchTail(param);
             for (long i = from; i < to; i++) {
-                boolean roundedProduct = flags.roundedProduct() || i >= tail;
+                boolean roundedProduct = c.operands.roundedProduct() || i >= tail;
                 float p = dtype.load(param, i);
                 float g = Gradient.effective(dtype, dtype.load(grad, i), p, flags.maximize(), flags.weightDecay(),
                         c.weightDecay, roundedProduct);

@@ -18,7 +18,6 @@ final class SgdVector implements UpdateKernel<SgdKernel.Coefficients> {
     private static final boolean MOMENTUM = FLAGS.momentum();
     private static final boolean NESTEROV = FLAGS.nesterov();
     private static final boolean FIRST_STEP = FLAGS.firstStep();
-    private static final boolean ROUNDED_PRODUCT = FLAGS.roundedProduct();
     private static final SgdKernel.Scalar TAIL = new SgdKernel.Scalar(FLAGS, Dtype.FLOAT32);
 
     @Override
@@ -33,25 +32,20 @@ final class SgdVector implements UpdateKernel<SgdKernel.Coefficients> {
         long vectorEnd = from + SPECIES.loopBound(to - from);
         for (long i = from; i < vectorEnd; i += SPECIES.length()) {
             FloatVector p = PanamaLanes.load(SPECIES, param, i);
-            FloatVector g = PanamaLanes.load(SPECIES, grad, i);
-            g = MAXIMIZE ? g.neg() : g;
-            g = WEIGHT_DECAY ? add(g, p, weightDecays) : g;
+            FloatVector g = PanamaLanes.effectiveGradient(PanamaLanes.load(SPECIES, grad, i), p, MAXIMIZE, WEIGHT_DECAY,
+                    weightDecays);
             if (MOMENTUM) {
                 FloatVector buf = FIRST_STEP
                         ? g
-                        : add(PanamaLanes.load(SPECIES, momentumBuffer, i).mul(momenta), g, dampeningComplements);
+                        : g.fma(dampeningComplements, PanamaLanes.load(SPECIES, momentumBuffer, i).mul(momenta));
                 PanamaLanes.store(buf, momentumBuffer, i);
-                g = NESTEROV ? add(g, buf, nesterovMomenta) : buf;
+                g = NESTEROV ? buf.fma(nesterovMomenta, g) : buf;
             }
-            PanamaLanes.store(add(p, g, negativeLrs), param, i);
+            PanamaLanes.store(g.fma(negativeLrs, p), param, i);
         }
         if (vectorEnd < to) {
             TAIL.step(param, grad, state, c, vectorEnd, to);
         }
     }
 
-    /** PyTorch's {@code a.add(b, alpha)} on lanes: one fused multiply-add, or with the product rounded first. */
-    private static FloatVector add(FloatVector a, FloatVector b, FloatVector alphas) {
-        return ROUNDED_PRODUCT ? a.add(b.mul(alphas)) : b.fma(alphas, a);
-    }
 }

@@ -114,7 +114,7 @@ class VectorizationChecksTest {
         assertEquals(128, Vectorization.normBits(64), "the norm runs 64 bits as 128");
         assertEquals(256, Vectorization.normBits(256));
         UpdateKernel<SgdKernel.Coefficients> fresh = factory.kernel(SgdKernel.FAMILY.template(),
-                SgdKernel.FAMILY.type(), 128, Dtype.FLOAT32, new SgdKernel.Flags(false, false, false, false, false, false));
+                SgdKernel.FAMILY.type(), 128, Dtype.FLOAT32, new SgdKernel.Flags(false, false, false, false, false));
         MemorySegment param = MemorySegment.ofArray(new float[] {1, 2, 3, 4, 5});
         SgdKernel.Coefficients halfLr = new SgdKernel.Coefficients();
         halfLr.dampeningComplement = 1;
@@ -131,7 +131,7 @@ class VectorizationChecksTest {
         IllegalArgumentException floatOnly = assertThrows(IllegalArgumentException.class,
                 () -> Kernels.kernel(NormKernel.FAMILY, 0, Dtype.BFLOAT16, new NoFlags()));
         assertEquals("NormKernel runs on FLOAT32 only, not BFLOAT16", floatOnly.getMessage());
-        SgdKernel.Flags sgd = new SgdKernel.Flags(false, false, false, false, false, false);
+        SgdKernel.Flags sgd = new SgdKernel.Flags(false, false, false, false, false);
         assertInstanceOf(SgdKernel.Scalar.class, Kernels.kernel(SgdKernel.FAMILY, 0, Dtype.FLOAT16, sgd));
         IllegalArgumentException vector = assertThrows(IllegalArgumentException.class,
                 () -> Kernels.kernel(SgdKernel.FAMILY, 128, Dtype.FLOAT16, sgd));
