@@ -54,9 +54,10 @@ public final class AsgdKernel {
             float decayFactor = c.decayFactor(eta);
             float negativeEta = c.operands.rounded(-eta);
             float mu = c.operands.factor(state[2].get(Floats.FLOAT, 0));
-            long tail = dtype.pyTorchTail(param);
+            // 1.13's float16 rounds every product; PyTorch's scalar tail does on any 16-bit dtype.
+            long tail = c.operands.roundedProduct() ? from : dtype.pyTorchTail(param);
             for (long i = from; i < to; i++) {
-                boolean roundedProduct = c.operands.roundedProduct() || i >= tail;
+                boolean roundedProduct = i >= tail;
                 float p = dtype.load(param, i);
                 float g = Gradient.effective(dtype, dtype.load(grad, i), p, flags.maximize(), flags.weightDecay(),
                         c.weightDecay, roundedProduct);
