@@ -70,13 +70,17 @@ public final class BenchmarkSelfCheck {
             checkWholeModel(arena, "flat");
             checkArenaSwitch(arena);
             checkParallelRoofline(arena);
+            for (String storage : StorageBenchmark.STORAGES.keySet()) {
+                checkStorage(storage);
+            }
         } catch (AssertionError e) {
             System.err.println("benchmark body wrong: " + e.getMessage());
             System.exit(1);
         }
         long withBaselines = Workload.values().stream().filter(Workload::hasBaselines).count();
         System.out.println("checked " + checked + " benchmark bodies of " + workloads.size() + " workloads ("
-                + withBaselines + " with hand-written baselines) at " + widths().size() + " widths, whole models, an arena switch and the roofline on 2 threads");
+                + withBaselines + " with hand-written baselines) at " + widths().size() + " widths, whole models, an arena switch, the roofline on 2 threads and "
+                + StorageBenchmark.STORAGES.size() + " storages");
     }
 
     private static List<String> widths() {
@@ -107,6 +111,50 @@ public final class BenchmarkSelfCheck {
         }
         checked++;
         benchmark.tearDown();
+    }
+
+    /**
+     * Adam on a storage: its vector step equals the same step with the scalar reference's kernel and conversions,
+     * and its roofline moved every buffer by the gradient.
+     */
+    private static void checkStorage(String storage) {
+        StorageBenchmark vector = storageBenchmark(storage, VectorWidth.PREFERRED.resolveBits());
+        StorageBenchmark scalar = storageBenchmark(storage, VectorWidth.SCALAR.resolveBits());
+        vector.step();
+        scalar.step();
+        String what = "Adam on " + storage + " storage";
+        assertBytes(what + " param", scalar.param, vector.param);
+        assertBytes(what + " grad", scalar.grad, vector.grad);
+        for (int s = 0; s < vector.state.length; s++) {
+            assertBytes(what + " state " + s, scalar.state[s], vector.state[s]);
+        }
+        checked++;
+        MemorySegment[] before = new MemorySegment[vector.rooflineBuffers.length];
+        for (int b = 0; b < before.length; b++) {
+            before[b] = MemorySegment.ofArray(new byte[(int) vector.rooflineBuffers[b].byteSize()])
+                    .copyFrom(vector.rooflineBuffers[b]);
+        }
+        vector.roofline();
+        for (int b = 1; b < before.length; b++) {
+            for (long i = 0; i < before[b].byteSize() / Float.BYTES; i++) {
+                float expected = before[b].getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i)
+                        + before[0].getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
+                if (Float.compare(expected, vector.rooflineBuffers[b].getAtIndex(ValueLayout.JAVA_FLOAT, i)) != 0) {
+                    throw new AssertionError(what + " roofline: buffer " + b + " element " + i + " was not moved");
+                }
+            }
+        }
+        checked++;
+        vector.tearDown();
+        scalar.tearDown();
+    }
+
+    private static StorageBenchmark storageBenchmark(String storage, int bits) {
+        StorageBenchmark benchmark = new StorageBenchmark();
+        benchmark.storage = storage;
+        benchmark.elements = ELEMENTS + 3;
+        benchmark.prepare(bits);
+        return benchmark;
     }
 
     /** A whole model of 16 parameters on two threads: its first step, parameter by parameter. */

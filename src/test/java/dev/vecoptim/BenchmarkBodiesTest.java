@@ -15,16 +15,19 @@ class BenchmarkBodiesTest {
         JdkTool.Output output = JdkTool.runBenchmarkMain("dev.vecoptim.bench.BenchmarkSelfCheck");
         int widths = VectorWidth.available().size() - 1;
         java.util.regex.Matcher said = java.util.regex.Pattern.compile("checked (\\d+) benchmark bodies of (\\d+) "
-                + "workloads \\((\\d+) with hand-written baselines\\) at " + widths + " widths, whole models, an arena switch and the roofline on 2 threads").matcher(output.stdout().strip());
+                + "workloads \\((\\d+) with hand-written baselines\\) at " + widths + " widths, whole models, an arena switch, the roofline "
+                + "on 2 threads and (\\d+) storages").matcher(output.stdout().strip());
         assertTrue(said.matches(), output.stdout() + output.stderr());
         int workloads = Integer.parseInt(said.group(2));
         int withBaselines = Integer.parseInt(said.group(3));
         // Per workload: vecoptim at each width on native and heap memory, the roofline at each width and the
         // scalar reference; per workload with baselines, the float[] loop and the hand-written static final species
-        // loop; and the whole model on user-owned and on flat storage, the arena switch, and the roofline on two
-        // threads.
-        assertEquals(workloads * (3 * widths + 1) + 2 * withBaselines + 4, Integer.parseInt(said.group(1)),
-                output.stdout());
+        // loop; the whole model on user-owned and on flat storage, the arena switch, and the roofline on two
+        // threads; and per storage of Adam's buffers, its step and its roofline.
+        int storages = Integer.parseInt(said.group(4));
+        assertEquals(workloads * (3 * widths + 1) + 2 * withBaselines + 4 + 2 * storages,
+                Integer.parseInt(said.group(1)), output.stdout());
+        assertTrue(storages >= 5, output.stdout());
         assertTrue(withBaselines > 0 && withBaselines <= workloads, output.stdout());
         assertTrue(workloads >= TestedOptimizers.ALL.size() - 1, "fewer workloads than optimizers");
     }

@@ -5,7 +5,9 @@ import static dev.vecoptim.kernel.Floats.FLOAT;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Conversions between float32 and a 16-bit format over {@code [from, to)}: widening, which is exact, and narrowing,
+ * Conversions between float32 and a 16-bit format of {@code count} elements, from one buffer's index to another's
+ * (as {@link MemorySegment#copy(MemorySegment, long, MemorySegment, long, long)} copies): widening, which is exact,
+ * and narrowing,
  * which rounds to nearest, ties to even, as PyTorch's {@code c10::BFloat16} and {@code c10::Half} do ({@link Bf16},
  * {@link Fp16}). Every implementation gives the same bits, NaNs included; a test holds them to PyTorch's over every
  * float32 and every 16-bit pattern. The 16-bit buffer holds its elements in the platform's byte order.
@@ -25,25 +27,29 @@ public interface HalfKernel {
         }
     }
 
-    /** {@code floats[i] = halves[i]}, exactly. */
-    void widen(MemorySegment halves, MemorySegment floats, long from, long to);
+    /** {@code floats[floatsIndex + k] = halves[halvesIndex + k]} for {@code k < count}, exactly. */
+    void widen(MemorySegment halves, long halvesIndex, MemorySegment floats, long floatsIndex, long count);
 
-    /** {@code halves[i] = floats[i]} rounded to nearest, ties to even. */
-    void narrow(MemorySegment floats, MemorySegment halves, long from, long to);
+    /**
+     * {@code halves[halvesIndex + k] = floats[floatsIndex + k]} for {@code k < count}, rounded to nearest, ties to
+     * even.
+     */
+    void narrow(MemorySegment floats, long floatsIndex, MemorySegment halves, long halvesIndex, long count);
 
     /** The scalar reference: one element at a time, as {@link Dtype#load} and {@link Dtype#store} convert it. */
     record Scalar(Flags flags) implements HalfKernel {
         @Override
-        public void widen(MemorySegment halves, MemorySegment floats, long from, long to) {
-            for (long i = from; i < to; i++) {
-                floats.setAtIndex(FLOAT, i, flags.format().load(halves, i));
+        public void widen(MemorySegment halves, long halvesIndex, MemorySegment floats, long floatsIndex, long count) {
+            for (long k = 0; k < count; k++) {
+                floats.setAtIndex(FLOAT, floatsIndex + k, flags.format().load(halves, halvesIndex + k));
             }
         }
 
         @Override
-        public void narrow(MemorySegment floats, MemorySegment halves, long from, long to) {
-            for (long i = from; i < to; i++) {
-                flags.format().store(halves, i, floats.getAtIndex(FLOAT, i));
+        public void narrow(MemorySegment floats, long floatsIndex, MemorySegment halves, long halvesIndex,
+                           long count) {
+            for (long k = 0; k < count; k++) {
+                flags.format().store(halves, halvesIndex + k, floats.getAtIndex(FLOAT, floatsIndex + k));
             }
         }
     }

@@ -3,7 +3,6 @@ package dev.vecoptim.kernel;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.nio.ByteOrder;
-import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
@@ -13,7 +12,11 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The vector {@link HalfKernel}: a template, which {@link PanamaKernels} defines per width and format. The Vector
  * API has neither 16-bit float format, so both conversions are integer arithmetic on the lanes' bits, as
- * {@link Bf16} and {@link Fp16} convert one element.
+ * {@link Bf16} and {@link Fp16} convert one element. Float32 memory is loaded and stored as int lanes: no vector is
+ * ever reinterpreted, because the Vector API's Java fallback for a reinterpretation (what the interpreter and C1 run
+ * before C2 compiles) goes through a heap {@code MemorySegment}, which leaves the JDK's segment-access code
+ * profiled with two segment kinds in every loop compiled afterwards; that made the conversions 2 to 5 times slower
+ * when they ran between other vector loops (measured).
  *
  * <p>The lane conversions are this template's own methods, not a shared helper's: a helper class is compiled once
  * for every species, becomes too big to inline ("already compiled into a big method"), and then runs the Vector
@@ -35,6 +38,8 @@ final class HalfVector implements HalfKernel {
     private static final HalfKernel TAIL = new HalfKernel.Scalar(FLAGS);
     /** The bits of float32 2^-14, half precision's smallest normal. */
     private static final int HALF_MIN_NORMAL = 0x38800000;
+    /** The bits of half precision's smallest normal, 2^-14. */
+    private static final int HALF_MIN_NORMAL_BITS = 0x0400;
     /** The bits of float32 65520: from there on half precision rounds to infinity. */
     private static final int HALF_OVERFLOW = 0x477FF000;
     private static final int FLOAT_INFINITY = 0x7F800000;
@@ -43,43 +48,50 @@ final class HalfVector implements HalfKernel {
     private static final int HALF_INFINITY_SHIFTED = 0x0F800000;
 
     @Override
-    public void widen(MemorySegment halves, MemorySegment floats, long from, long to) {
-        long vectorEnd = SCALAR ? from : from + SPECIES.loopBound(to - from);
-        for (long i = from; i < vectorEnd; i += SPECIES.length()) {
-            ShortVector raw = ShortVector.fromMemorySegment(HALVES, halves, i * Short.BYTES, ORDER);
+    public void widen(MemorySegment halves, long halvesIndex, MemorySegment floats, long floatsIndex, long count) {
+        long vectorEnd = SCALAR ? 0 : SPECIES.loopBound(count);
+        for (long k = 0; k < vectorEnd; k += SPECIES.length()) {
+            ShortVector raw = ShortVector.fromMemorySegment(HALVES, halves, (halvesIndex + k) * Short.BYTES, ORDER);
             // Sign-extended: bf16's shift drops the copies of the sign, and a half's sign lands on float32's.
             IntVector bits = (IntVector) raw.convertShape(VectorOperators.S2I, INTS, 0);
-            PanamaLanes.store(BF16 ? bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats() : widenHalf(bits),
-                    floats, i);
+            (BF16 ? bits.lanewise(VectorOperators.LSHL, 16) : widenHalf(bits))
+                    .intoMemorySegment(floats, (floatsIndex + k) * Float.BYTES, ORDER);
         }
-        if (vectorEnd < to) {
-            TAIL.widen(halves, floats, vectorEnd, to);
+        if (vectorEnd < count) {
+            TAIL.widen(halves, halvesIndex + vectorEnd, floats, floatsIndex + vectorEnd, count - vectorEnd);
         }
     }
 
     @Override
-    public void narrow(MemorySegment floats, MemorySegment halves, long from, long to) {
-        long vectorEnd = SCALAR ? from : from + SPECIES.loopBound(to - from);
-        for (long i = from; i < vectorEnd; i += SPECIES.length()) {
-            IntVector bits = PanamaLanes.load(SPECIES, floats, i).reinterpretAsInts();
+    public void narrow(MemorySegment floats, long floatsIndex, MemorySegment halves, long halvesIndex, long count) {
+        long vectorEnd = SCALAR ? 0 : SPECIES.loopBound(count);
+        for (long k = 0; k < vectorEnd; k += SPECIES.length()) {
+            IntVector bits = IntVector.fromMemorySegment(INTS, floats, (floatsIndex + k) * Float.BYTES, ORDER);
             ShortVector narrowed = (ShortVector) (BF16 ? narrowBf16(bits) : narrowHalf(bits))
                     .convertShape(VectorOperators.I2S, HALVES, 0);
-            narrowed.intoMemorySegment(halves, i * Short.BYTES, ORDER);
+            narrowed.intoMemorySegment(halves, (halvesIndex + k) * Short.BYTES, ORDER);
         }
-        if (vectorEnd < to) {
-            TAIL.narrow(floats, halves, vectorEnd, to);
+        if (vectorEnd < count) {
+            TAIL.narrow(floats, floatsIndex + vectorEnd, halves, halvesIndex + vectorEnd, count - vectorEnd);
         }
     }
 
-    /** Half precision's sign-extended bits to float32: exponent and significand moved up, then rebased exactly. */
-    private static FloatVector widenHalf(IntVector bits) {
-        // Times 2^112 rebases the exponent from 15 to 127 and makes a half subnormal (a float32 subnormal here)
-        // the float32 normal it stands for; both exactly.
-        IntVector magnitude = bits.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-        IntVector finite = magnitude.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-        return finite.blend(magnitude.or(FLOAT_INFINITY), magnitude.compare(VectorOperators.GE, HALF_INFINITY_SHIFTED))
-                .blend(magnitude.or(FLOAT_QUIET_NAN), magnitude.compare(VectorOperators.GT, HALF_INFINITY_SHIFTED))
-                .or(bits.and(0x80000000)).reinterpretAsFloats();
+    /** Half precision's sign-extended bits to float32's, exactly. */
+    private static IntVector widenHalf(IntVector bits) {
+        IntVector magnitude = bits.and(0x7FFF);
+        // A normal half: exponent and significand moved up into float32's places, the exponent rebased from 15 to 127.
+        IntVector normal = magnitude.lanewise(VectorOperators.LSHL, 13).add(112 << 23);
+        // A subnormal half, m·2^-24 with m below 1024: m shifted up until its leading 1 sits on float32's implicit
+        // bit, whose carry into the exponent field the added exponent completes (z leading zeros: 2^(23 − z) ≤ m).
+        IntVector zeros = magnitude.lanewise(VectorOperators.LEADING_ZEROS_COUNT);
+        IntVector subnormal = magnitude.lanewise(VectorOperators.LSHL, zeros.sub(8))
+                .add(zeros.neg().add(133).lanewise(VectorOperators.LSHL, 23));
+        IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
+        return normal.blend(subnormal, magnitude.compare(VectorOperators.LT, HALF_MIN_NORMAL_BITS))
+                .blend(0, magnitude.compare(VectorOperators.EQ, 0))
+                .blend(shifted.or(FLOAT_INFINITY), shifted.compare(VectorOperators.GE, HALF_INFINITY_SHIFTED))
+                .blend(shifted.or(FLOAT_QUIET_NAN), shifted.compare(VectorOperators.GT, HALF_INFINITY_SHIFTED))
+                .or(bits.and(0x80000000));
     }
 
     private static IntVector narrowBf16(IntVector bits) {
@@ -94,10 +106,14 @@ final class HalfVector implements HalfKernel {
         // A normal half: the exponent rebased from 127 to 15, then the 13 dropped bits rounded as bf16's 16 are.
         IntVector normal = magnitude.sub(112 << 23).add(0xFFF).add(magnitude.lanewise(VectorOperators.LSHR, 13).and(1))
                 .lanewise(VectorOperators.LSHR, 13);
-        // A subnormal half counts 2^-24s: |f|·2^24 (exact) is below 1024, and adding 2^23 rounds it to an integer,
-        // ties to even, in the low bits of the sum.
-        IntVector subnormal = magnitude.reinterpretAsFloats().mul(0x1p24f).add(0x1p23f).reinterpretAsInts()
-                .sub(0x4B000000);
+        // A subnormal half counts 2^-24s: |f|·2^24 is M·2^(E − 126) for the significand M (implicit bit included)
+        // and biased exponent E, so M shifted right by 126 − E (at most 31: a float below 2^-25 rounds to 0), the
+        // dropped bits rounded to nearest, ties to even, as above.
+        IntVector significand = magnitude.and(0x7FFFFF).or(0x800000);
+        IntVector shift = magnitude.lanewise(VectorOperators.LSHR, 23).neg().add(126).min(31);
+        IntVector subnormal = significand.add(significand.lanewise(VectorOperators.LSHR, shift).and(1))
+                .add(IntVector.broadcast(INTS, 1).lanewise(VectorOperators.LSHL, shift.sub(1)).sub(1))
+                .lanewise(VectorOperators.LSHR, shift);
         return normal.blend(subnormal, magnitude.compare(VectorOperators.LT, HALF_MIN_NORMAL))
                 .blend(0x7C00, magnitude.compare(VectorOperators.GE, HALF_OVERFLOW))
                 .blend(Fp16.NAN, magnitude.compare(VectorOperators.GT, FLOAT_INFINITY))

@@ -46,9 +46,9 @@ class HalfConversionsTest {
                 for (int i = 0; i < CHUNK; i++) {
                     floats.setAtIndex(ValueLayout.JAVA_INT, i, (int) (start + i));
                 }
-                scalar.narrow(floats, expected, 0, CHUNK);
+                scalar.narrow(floats, 0, expected, 0, CHUNK);
                 for (int w = 0; w < vectors.size(); w++) {
-                    vectors.get(w).narrow(floats, actual, 0, CHUNK);
+                    vectors.get(w).narrow(floats, 0, actual, 0, CHUNK);
                     long at = expected.mismatch(actual);
                     if (at >= 0) {
                         int pattern = (int) (start + at / Short.BYTES);
@@ -76,14 +76,14 @@ class HalfConversionsTest {
                 halves.setAtIndex(Floats.HALF, i, (short) i);
             }
             MemorySegment expected = arena.allocate((long) patterns * Float.BYTES, 64);
-            Kernels.kernel(HalfKernel.FAMILY, Vectorization.SCALAR, flags).widen(halves, expected, 0, patterns);
+            Kernels.kernel(HalfKernel.FAMILY, Vectorization.SCALAR, flags).widen(halves, 0, expected, 0, patterns);
             for (int bits : KernelCase.WIDTHS) {
                 MemorySegment actual = arena.allocate((long) patterns * Float.BYTES, 64);
-                Kernels.kernel(HalfKernel.FAMILY, bits, flags).widen(halves, actual, 0, patterns);
+                Kernels.kernel(HalfKernel.FAMILY, bits, flags).widen(halves, 0, actual, 0, patterns);
                 assertEquals(-1, expected.mismatch(actual), bits + "-bit " + format + " widening");
             }
             MemorySegment back = arena.allocate((long) patterns * Short.BYTES, 64);
-            Kernels.kernel(HalfKernel.FAMILY, Vectorization.SCALAR, flags).narrow(expected, back, 0, patterns);
+            Kernels.kernel(HalfKernel.FAMILY, Vectorization.SCALAR, flags).narrow(expected, 0, back, 0, patterns);
             CRC32 crc = new CRC32();
             for (int i = 0; i < patterns; i++) {
                 float value = expected.getAtIndex(ValueLayout.JAVA_FLOAT, i);

@@ -131,13 +131,13 @@ class TemplateMutantsTest {
                     HalfKernel mutant = factory.define(bytes, HalfKernel.class, bits, Dtype.FLOAT32, flags);
                     MemorySegment expected = arena.allocate(4L * patterns, 64);
                     MemorySegment actual = arena.allocate(4L * patterns, 64);
-                    reference.widen(halves, expected, 0, patterns);
-                    mutant.widen(halves, actual, 0, patterns);
+                    reference.widen(halves, 0, expected, 0, patterns);
+                    mutant.widen(halves, 0, actual, 0, patterns);
                     if (expected.mismatch(actual) >= 0) {
                         return true;
                     }
-                    reference.narrow(floats, expected, 0, patterns);
-                    mutant.narrow(floats, actual, 0, patterns);
+                    reference.narrow(floats, 0, expected, 0, patterns);
+                    mutant.narrow(floats, 0, actual, 0, patterns);
                     if (expected.mismatch(actual) >= 0) {
                         return true;
                     }

@@ -1,0 +1,35 @@
+package dev.vecoptim.kernel;
+
+import java.util.Objects;
+
+/**
+ * The dtypes a step's buffers are stored in, for an update that computes in float32 ({@link WidenedKernel}): the
+ * parameter's, its gradient's, and that of the optimizer's state buffers (all of one dtype). Some layouts and what
+ * they are for:
+ * <ul>
+ * <li>all {@link Dtype#BFLOAT16} (or all {@link Dtype#FLOAT16}): half the bytes of float32, each result rounded once
+ *     when it is stored (what PyTorch's {@code fused=True} CPU Adam is reported to compute on 16-bit tensors; not
+ *     yet checked against recordings here);
+ * <li>float32 parameter and gradient, {@link Dtype#BFLOAT16} state: the state's memory halved, the parameter
+ *     exact;
+ * <li>all {@link Dtype#FLOAT32}: what the float32 kernels do on their own.
+ * </ul>
+ *
+ * @param param the parameter's dtype
+ * @param grad the gradient's dtype
+ * @param state the dtype of every state buffer
+ */
+public record Storage(Dtype param, Dtype grad, Dtype state) {
+
+    /** Refuses a null dtype. */
+    public Storage {
+        Objects.requireNonNull(param, "param");
+        Objects.requireNonNull(grad, "grad");
+        Objects.requireNonNull(state, "state");
+    }
+
+    /** {@return the storage of every buffer in {@code dtype}} */
+    public static Storage of(Dtype dtype) {
+        return new Storage(dtype, dtype, dtype);
+    }
+}

@@ -1,0 +1,150 @@
+package dev.vecoptim.kernel;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+
+/**
+ * An update that computes in float32 on buffers stored in other dtypes ({@link Storage}): block by block, it widens
+ * the parameter, the gradient and the state buffers into float32 scratch memory of its thread, runs the float32
+ * kernel there, and stores the parameter and the state buffers back, each element rounded once to its buffer's dtype,
+ * to nearest, ties to even ({@link HalfKernel}). The float32 kernels are element-wise, so every element gets exactly
+ * the float32 update of its widened values, rounded once at the store, at every width, block and chunk boundary.
+ *
+ * <p>Why blocks of scratch, not one loop that converts as it loads and stores: C2 stops inlining into a method once
+ * its parse has made 18,000 nodes ({@code NodeCountInliningCutoff}, fixed in a product JVM), and each Vector API call
+ * makes 400 to 700 before its intrinsic folds them (rounding a vector to bfloat16 with NaNs handled: 4,100, measured
+ * with {@code -XX:+LogCompilation}). A bfloat16 Adam in one loop makes about 55 such calls; past the cutoff the calls
+ * left are not inlined, their vectors are boxed, and the loop ran at 3.5 ns an element against float32's 0.19. A
+ * conversion loop and a float32 kernel each stay far below the cutoff.
+ *
+ * @param <C> the float32 kernel's coefficients
+ */
+public final class WidenedKernel<C> implements UpdateKernel<C> {
+    /** Elements per block: four buffers' float32 scratch is 16 KiB, inside any L1 data cache we run on. */
+    static final int BLOCK = 1024;
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private final UpdateKernel<C> floats;
+    private final int buffers;
+    /** Each buffer's conversions, or null where it is float32 and is copied. */
+    private final HalfKernel param;
+    private final HalfKernel grad;
+    private final HalfKernel state;
+
+    private WidenedKernel(UpdateKernel<C> floats, int bits, Storage storage, int buffers) {
+        this.floats = floats;
+        this.buffers = buffers;
+        this.param = conversions(bits, storage.param());
+        this.grad = conversions(bits, storage.grad());
+        this.state = conversions(bits, storage.state());
+    }
+
+    /**
+     * The update {@code floats} computes, on buffers stored as {@code storage} says: {@code floats} itself where
+     * that is all float32.
+     *
+     * @param floats a float32 kernel
+     * @param bits the width of the conversions, {@link Vectorization#SCALAR} for the scalar reference's
+     * @param buffers how many of the {@code state} segments a step is given are buffers (of the parameter's size);
+     *     the one-float segments after them hold per-parameter scalars and are passed as they are
+     */
+    public static <C> UpdateKernel<C> of(UpdateKernel<C> floats, int bits, Storage storage, int buffers) {
+        if (storage.equals(Storage.of(Dtype.FLOAT32))) {
+            return floats;
+        }
+        if (buffers < 0) {
+            throw new IllegalArgumentException("a negative number of state buffers: " + buffers);
+        }
+        return new WidenedKernel<>(floats, bits, storage, buffers);
+    }
+
+    private static HalfKernel conversions(int bits, Dtype dtype) {
+        return dtype == Dtype.FLOAT32 ? null : Kernels.kernel(HalfKernel.FAMILY, bits, new HalfKernel.Flags(dtype));
+    }
+
+    @Override
+    public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, C coefficients, long from,
+                     long to) {
+        Scratch scratch = SCRATCH.get();
+        MemorySegment floatParam = scratch.block(0);
+        MemorySegment floatGrad = scratch.block(1);
+        MemorySegment[] floatState = scratch.state(state.length);
+        for (int b = 0; b < buffers; b++) {
+            floatState[b] = scratch.block(2 + b);
+        }
+        System.arraycopy(state, buffers, floatState, buffers, state.length - buffers);
+        try {
+            for (long start = from; start < to; start += BLOCK) {
+                long count = Math.min(BLOCK, to - start);
+                widen(this.param, param, start, floatParam, count);
+                widen(this.grad, grad, start, floatGrad, count);
+                for (int b = 0; b < buffers; b++) {
+                    widen(this.state, state[b], start, floatState[b], count);
+                }
+                floats.step(floatParam, floatGrad, floatState, coefficients, 0, count);
+                narrow(this.param, floatParam, param, start, count);
+                for (int b = 0; b < buffers; b++) {
+                    narrow(this.state, floatState[b], state[b], start, count);
+                }
+            }
+        } finally {
+            // The scratch must not keep the caller's segments (and their memory) reachable.
+            Arrays.fill(floatState, buffers, floatState.length, null);
+        }
+    }
+
+    private static void widen(HalfKernel conversions, MemorySegment stored, long index, MemorySegment floats,
+                              long count) {
+        if (conversions == null) {
+            MemorySegment.copy(stored, index * Float.BYTES, floats, 0, count * Float.BYTES);
+        } else {
+            conversions.widen(stored, index, floats, 0, count);
+        }
+    }
+
+    private static void narrow(HalfKernel conversions, MemorySegment floats, MemorySegment stored, long index,
+                               long count) {
+        if (conversions == null) {
+            MemorySegment.copy(floats, 0, stored, index * Float.BYTES, count * Float.BYTES);
+        } else {
+            conversions.narrow(floats, 0, stored, index, count);
+        }
+    }
+
+    /** A thread's float32 blocks, made on first need and kept while the thread lives. */
+    private static final class Scratch {
+        /**
+         * Bytes between the blocks' offsets within a page. Blocks at the same offset within a page make every store
+         * look to the CPU like it may feed the next load of another block (4K aliasing).
+         */
+        private static final long STAGGER = 256;
+
+        private final Arena arena = Arena.ofAuto();
+        private MemorySegment[] blocks = new MemorySegment[0];
+        private MemorySegment[][] stateArrays = new MemorySegment[0][];
+
+        MemorySegment block(int index) {
+            if (index >= blocks.length) {
+                MemorySegment[] grown = Arrays.copyOf(blocks, index + 1);
+                for (int k = blocks.length; k < grown.length; k++) {
+                    grown[k] = arena.allocate((long) BLOCK * Float.BYTES + STAGGER * k, 64).asSlice(STAGGER * k,
+                            (long) BLOCK * Float.BYTES);
+                }
+                blocks = grown;
+            }
+            return blocks[index];
+        }
+
+        /** An array for a step's {@code length} state segments, the same one for every step of this length. */
+        MemorySegment[] state(int length) {
+            if (length >= stateArrays.length) {
+                stateArrays = Arrays.copyOf(stateArrays, length + 1);
+            }
+            if (stateArrays[length] == null) {
+                stateArrays[length] = new MemorySegment[length];
+            }
+            return stateArrays[length];
+        }
+    }
+}

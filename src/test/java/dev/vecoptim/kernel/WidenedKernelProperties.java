@@ -1,0 +1,154 @@
+package dev.vecoptim.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.Generate.longRange;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link WidenedKernel}: for every storage of the parameter, the gradient and the state, every family, flags,
+ * width, length, misalignment and chunking, each element gets what the scalar float32 reference computes on its
+ * widened values, one element at a time, rounded once to its buffer's dtype at the store. Lengths reach past
+ * {@link WidenedKernel#BLOCK}, so blocks meet chunk boundaries anywhere.
+ */
+class WidenedKernelProperties {
+
+    @Test
+    void everyElementGetsTheFloat32UpdateRoundedOnceAtTheStore() {
+        qt().withExamples(1200).forAll(KernelCase.any(), longRange(0, Long.MAX_VALUE)).checkAssert((c, seed) -> {
+            SplittableRandom random = new SplittableRandom(seed);
+            Dtype[] dtypes = Dtype.values();
+            Storage storage = new Storage(dtypes[random.nextInt(3)], dtypes[random.nextInt(3)],
+                    dtypes[random.nextInt(3)]);
+            try (Arena arena = Arena.ofConfined()) {
+                Stored expected = Stored.of(c, storage, arena);
+                Stored actual = expected.copy(arena);
+                for (int step = 1; step <= c.steps(); step++) {
+                    expected.stepOneElementAtATime(c.update(), step, arena);
+                    long from = 0;
+                    while (from < c.length()) {
+                        long to = Math.min(c.length(), from + 1 + random.nextInt(Math.max(1, c.length() / 2)));
+                        int bits = random.nextInt(5) == 0 ? Vectorization.SCALAR
+                                : KernelCase.WIDTHS.get(random.nextInt(KernelCase.WIDTHS.size()));
+                        actual.step(c.update(), step, bits, from, to);
+                        from = to;
+                    }
+                    actual.assertSameValues(storage + " step " + step, expected);
+                }
+            }
+        });
+    }
+
+    @Test
+    void float32StorageIsTheFloat32KernelItself() {
+        UpdateKernel<SgdKernel.Coefficients> floats = Kernels.kernel(SgdKernel.FAMILY, Vectorization.SCALAR,
+                new SgdKernel.Flags(false, false, false, false, false));
+        assertSame(floats, WidenedKernel.of(floats, Vectorization.SCALAR, Storage.of(Dtype.FLOAT32), 1));
+        assertThrows(IllegalArgumentException.class,
+                () -> WidenedKernel.of(floats, Vectorization.SCALAR, Storage.of(Dtype.BFLOAT16), -1));
+        assertThrows(NullPointerException.class, () -> new Storage(Dtype.FLOAT32, null, Dtype.FLOAT32));
+    }
+
+    /** A case's buffers stored in its storage's dtypes, with the per-parameter scalars of its float32 buffers. */
+    private record Stored(KernelCase c, Storage storage, MemorySegment param, MemorySegment grad,
+                          MemorySegment[] state, Buffers floats) {
+
+        static Stored of(KernelCase c, Storage storage, Arena arena) {
+            Buffers floats = c.buffers(arena);
+            MemorySegment[] state = new MemorySegment[floats.state().length];
+            for (int s = 0; s < state.length; s++) {
+                state[s] = narrowed(floats.state(s), storage.state(), c, arena);
+            }
+            return new Stored(c, storage, narrowed(floats.param(), storage.param(), c, arena),
+                    narrowed(floats.grad(), storage.grad(), c, arena), state, floats);
+        }
+
+        /** {@code source}'s floats rounded to {@code dtype}, at the case's misalignment (in whole elements). */
+        private static MemorySegment narrowed(MemorySegment source, Dtype dtype, KernelCase c, Arena arena) {
+            long offset = (long) (c.byteOffset() % 8) * dtype.bytes();
+            MemorySegment stored = arena.allocate((long) c.length() * dtype.bytes() + offset, 64)
+                    .asSlice(offset, (long) c.length() * dtype.bytes());
+            for (long i = 0; i < c.length(); i++) {
+                dtype.store(stored, i, source.getAtIndex(Floats.FLOAT, i));
+            }
+            return stored;
+        }
+
+        Stored copy(Arena arena) {
+            MemorySegment[] stateCopy = new MemorySegment[state.length];
+            for (int s = 0; s < state.length; s++) {
+                stateCopy[s] = copy(state[s], arena);
+            }
+            return new Stored(c, storage, copy(param, arena), copy(grad, arena), stateCopy, floats.copy(arena));
+        }
+
+        private static MemorySegment copy(MemorySegment source, Arena arena) {
+            return arena.allocate(source.byteSize(), 64).copyFrom(source);
+        }
+
+        private MemorySegment[] kernelState(MemorySegment[] buffers) {
+            MemorySegment[] kernelState = new MemorySegment[buffers.length + c.update().family().scalars()];
+            System.arraycopy(buffers, 0, kernelState, 0, buffers.length);
+            for (int s = buffers.length; s < kernelState.length; s++) {
+                kernelState[s] = floats.scalar(s - buffers.length);
+            }
+            return kernelState;
+        }
+
+        <C, F extends Record> void step(Update<C, F> update, int step, int bits, long from, long to) {
+            UpdateKernel<C> kernel = WidenedKernel.of(Kernels.kernel(update.family().kernels(), bits,
+                    update.flags(step)), bits, storage, state.length);
+            kernel.step(param, grad, kernelState(state), update.coefficients(), from, to);
+        }
+
+        /** The oracle: the scalar float32 reference on one widened element at a time. */
+        <C, F extends Record> void stepOneElementAtATime(Update<C, F> update, int step, Arena arena) {
+            UpdateKernel<C> reference = Kernels.kernel(update.family().kernels(), Vectorization.SCALAR,
+                    update.flags(step));
+            MemorySegment p = arena.allocate(Float.BYTES);
+            MemorySegment g = arena.allocate(Float.BYTES);
+            MemorySegment[] s = new MemorySegment[state.length];
+            for (int b = 0; b < s.length; b++) {
+                s[b] = arena.allocate(Float.BYTES);
+            }
+            MemorySegment[] kernelState = kernelState(s);
+            for (long i = 0; i < c.length(); i++) {
+                p.set(Floats.FLOAT, 0, storage.param().load(param, i));
+                g.set(Floats.FLOAT, 0, storage.grad().load(grad, i));
+                for (int b = 0; b < s.length; b++) {
+                    s[b].set(Floats.FLOAT, 0, storage.state().load(state[b], i));
+                }
+                reference.step(p, g, kernelState, update.coefficients(), 0, 1);
+                storage.param().store(param, i, p.get(Floats.FLOAT, 0));
+                for (int b = 0; b < s.length; b++) {
+                    storage.state().store(state[b], i, s[b].get(Floats.FLOAT, 0));
+                }
+            }
+        }
+
+        void assertSameValues(String what, Stored expected) {
+            assertSameValues(what + " param", storage.param(), expected.param, param);
+            assertSameValues(what + " grad", storage.grad(), expected.grad, grad);
+            for (int b = 0; b < state.length; b++) {
+                assertSameValues(what + " state " + b, storage.state(), expected.state[b], state[b]);
+            }
+        }
+
+        private void assertSameValues(String what, Dtype dtype, MemorySegment expected, MemorySegment actual) {
+            for (long i = 0; i < c.length(); i++) {
+                float e = dtype.load(expected, i);
+                float a = dtype.load(actual, i);
+                if (!TestFloats.sameBits(e, a)) {
+                    fail(what + "[" + i + "] of " + c.length() + ": " + TestFloats.describe(a) + ", expected "
+                            + TestFloats.describe(e));
+                }
+            }
+        }
+    }
+}
