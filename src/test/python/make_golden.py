@@ -41,6 +41,13 @@ float16 on the CPU):
 
     /usr/bin/python3 src/test/python/make_golden.py --dtype bfloat16
 
+With --fused bfloat16 or --fused float16 (PyTorch 2.6 only), the cases of Adam and AdamW are recorded again on
+tensors of that dtype through fused=True, PyTorch's fused CPU kernel, which computes in float32 and rounds each
+result once when it stores it, into resources/golden/pytorch-<version>-fused-<dtype>.bin. Its SGD and Adagrad are
+fused too but not recorded: 2.6's fused SGD on 16-bit tensors writes only the last n % 32 parameters (and with
+momentum reads the 16-bit buffer as float32), and its fused Adagrad rounds lr, eps and weight_decay to 16 bits in
+its vector loop but not in its scalar tail, so its result depends on the element's position.
+
 Such a reference runs ATen operations whose roundings are the same in 1.13 and 2.x; recording it with both
 must write the same bytes, which is how that was checked.
 
@@ -67,6 +74,9 @@ VERSION = ".".join(torch.__version__.split("+")[0].split(".")[:2])
 GOLDEN = os.path.join(os.path.dirname(__file__), "..", "resources", "golden")
 # The dtype of every tensor of a case: float32, or with --dtype a 16-bit one (the state follows the parameter).
 DTYPE = torch.float32
+# Whether the cases run through fused=True (--fused), which only Adam and AdamW are recorded with.
+FUSED = False
+FUSED_KINDS = ("adam", "adamw")
 STEPS = 4
 
 # Index -> value, placed in the gradient of one step: zeros of both signs, subnormals, values whose square
@@ -200,6 +210,9 @@ def optimizer(kind, params, hp):
         # 1.13's RAdam and NAdam have neither flag; cases that set one are not recorded there (see recorded_here()).
         hp = {k: v for k, v in hp.items() if k not in ("maximize", "decoupled_weight_decay")}
     other = {k: v for k, v in hp.items() if k not in ("beta1", "beta2")}
+    if FUSED:
+        return {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[kind](
+            params, betas=(hp["beta1"], hp["beta2"]), fused=True, **other)
     cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "adamax": torch.optim.Adamax,
            "radam": torch.optim.RAdam, "nadam": torch.optim.NAdam}[kind]
     return cls(params, betas=(hp["beta1"], hp["beta2"]), foreach=False, **other)
@@ -343,7 +356,7 @@ def write(path, recorded, rng):
         param = torch.tensor(values(rng, n, 1.0), dtype=torch.float32).to(DTYPE).requires_grad_()
         grads = [torch.tensor(grad_for(rng, n, step, overrides), dtype=torch.float32).to(DTYPE)
                  for step in range(steps)]
-        if not recorded_here(kind, hp):
+        if not recorded_here(kind, hp) or (FUSED and kind not in FUSED_KINDS):
             continue  # its random numbers are drawn all the same, so that later cases keep theirs
         case = bytearray()
         try:
@@ -388,6 +401,7 @@ def record_case(name, kind, hp, opt, param, grads, steps):
 
 
 def main():
+    global DTYPE, FUSED
     if VERSION not in ("1.13", "2.6"):
         sys.exit("vecoptim matches PyTorch 1.13 and 2.6; this is " + torch.__version__)
     if VERSION != "1.13" and torch.backends.cpu.get_cpu_capability() not in ("AVX2", "AVX512"):
@@ -398,12 +412,18 @@ def main():
     elif len(sys.argv) == 1:
         write(os.path.join(GOLDEN, "pytorch-%s.bin" % VERSION), torch_optim_cases(), random.Random(20261125))
     elif len(sys.argv) == 3 and sys.argv[1] == "--dtype" and sys.argv[2] in ("bfloat16", "float16"):
-        global DTYPE
         DTYPE = getattr(torch, sys.argv[2])
         write(os.path.join(GOLDEN, "pytorch-%s-%s.bin" % (VERSION, sys.argv[2])), torch_optim_cases(),
               random.Random(20261125))
+    elif len(sys.argv) == 3 and sys.argv[1] == "--fused" and sys.argv[2] in ("bfloat16", "float16") \
+            and VERSION != "1.13":
+        DTYPE = getattr(torch, sys.argv[2])
+        FUSED = True
+        write(os.path.join(GOLDEN, "pytorch-%s-fused-%s.bin" % (VERSION, sys.argv[2])), torch_optim_cases(),
+              random.Random(20261125))
     else:
-        sys.exit("usage: make_golden.py [--reference CLASS_NAME REFERENCE.py | --dtype bfloat16|float16]")
+        sys.exit("usage: make_golden.py [--reference CLASS_NAME REFERENCE.py | --dtype bfloat16|float16 "
+                 "| --fused bfloat16|float16 (PyTorch 2.x)]")
 
 if __name__ == "__main__":
     main()

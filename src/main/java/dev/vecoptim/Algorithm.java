@@ -3,6 +3,7 @@ package dev.vecoptim;
 import dev.vecoptim.kernel.Dtype;
 import dev.vecoptim.kernel.KernelFamily;
 import dev.vecoptim.kernel.ScalarOperands;
+import dev.vecoptim.kernel.Storage;
 import dev.vecoptim.kernel.UpdateKernel;
 import dev.vecoptim.step.StepChecks;
 import dev.vecoptim.step.StepUpdate;
@@ -279,6 +280,15 @@ public abstract class Algorithm {
             throw new IllegalArgumentException(name() + " runs on float32 tensors only, not " + dtype);
         }
         return newStepUpdate();
+    }
+
+    /**
+     * Its float32 update on buffers stored as {@code storage} says: each element widened, stepped in float32 and
+     * rounded once to its buffer's dtype when stored, at this configuration's width. On bfloat16 and float16
+     * buffers this is PyTorch 2.x's {@code fused=True} Adam and AdamW ({@code make_golden.py --fused}).
+     */
+    final StepUpdate<?> storedUpdate(Storage storage) {
+        return newStepUpdate().stored(storage, vectorBits, stateNames().size());
     }
 
     /** {@return how many kernels its steps choose between: one, unless its kernel depends on the step} */

@@ -58,6 +58,16 @@ record GoldenCase(String name, Semantics semantics, String optimizer, Map<String
         return read(semantics, resource, " --dtype " + dtype.name().toLowerCase(java.util.Locale.ROOT));
     }
 
+    /**
+     * PyTorch 2.6's recording of its {@code fused=True} Adam and AdamW on tensors of a 16-bit {@code dtype}
+     * ({@code make_golden.py --fused}).
+     */
+    static List<GoldenCase> readFused(dev.vecoptim.kernel.Dtype dtype) {
+        String name = dtype.name().toLowerCase(java.util.Locale.ROOT);
+        return read(Semantics.PYTORCH_2, RESOURCES.get(Semantics.PYTORCH_2).replace(".bin", "-fused-" + name + ".bin"),
+                " --fused " + name);
+    }
+
     private static List<GoldenCase> read(Semantics semantics, String resource, String arguments) {
         try (InputStream in = GoldenCase.class.getResourceAsStream(resource)) {
             if (in == null) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.vecoptim.kernel.Dtype;
+import dev.vecoptim.kernel.Storage;
 import dev.vecoptim.kernel.TestFloats;
 import dev.vecoptim.step.StepUpdate;
 import java.lang.foreign.Arena;
@@ -45,8 +46,45 @@ class HalfGoldenVectorsTest {
     @ParameterizedTest(name = "{1} {0}")
     @MethodSource("replayedCases")
     void equalsPyTorchBitForBit(GoldenCase golden, Dtype dtype) {
+        replay(golden, dtype, golden.algorithm().scalarUpdate(dtype));
+    }
+
+    static Stream<Arguments> fusedCases() {
+        return SIXTEEN_BIT.stream().flatMap(dtype -> GoldenCase.readFused(dtype).stream()
+                .flatMap(c -> VectorWidth.available().stream().map(width -> Arguments.of(c, dtype, width))));
+    }
+
+    /**
+     * PyTorch 2.6's {@code fused=True} Adam and AdamW: the float32 step of each element's widened values, rounded
+     * once to the dtype at the store ({@link Algorithm#storedUpdate}), at every width.
+     */
+    @ParameterizedTest(name = "fused {1} {2} {0}")
+    @MethodSource("fusedCases")
+    void fusedEqualsPyTorchBitForBit(GoldenCase golden, Dtype dtype, VectorWidth width) {
+        replay(golden, dtype, golden.algorithm().withVectorWidth(width).storedUpdate(Storage.of(dtype)));
+    }
+
+    @org.junit.jupiter.api.Test
+    void theFusedRecordingsHoldAdamAndAdamWWithEachOfTheirFlags() {
+        for (Dtype dtype : SIXTEEN_BIT) {
+            List<GoldenCase> cases = GoldenCase.readFused(dtype);
+            assertEquals(List.of("adam", "adamw"), cases.stream().map(GoldenCase::optimizer).distinct().sorted().toList(),
+                    dtype.toString());
+            for (String optimizer : List.of("adam", "adamw")) {
+                cases.stream().filter(c -> c.optimizer().equals(optimizer)).findFirst().orElseThrow().algorithm()
+                        .namedHyperParameters().forEach((name, value) -> {
+                            if (value instanceof Boolean) {
+                                assertTrue(cases.stream().anyMatch(c -> c.optimizer().equals(optimizer) && c.flag(name)),
+                                        "fused " + dtype + " " + optimizer + " never with " + name);
+                            }
+                        });
+            }
+        }
+    }
+
+    /** Replays {@code golden}'s steps through {@code update} on buffers of {@code dtype}, checking each. */
+    private static void replay(GoldenCase golden, Dtype dtype, StepUpdate<?> update) {
         Algorithm algorithm = golden.algorithm();
-        StepUpdate<?> update = algorithm.scalarUpdate(dtype);
         int n = golden.initialParam().length;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment param = sixteenBit(arena, dtype, golden.initialParam());

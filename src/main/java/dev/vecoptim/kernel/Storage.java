@@ -8,8 +8,8 @@ import java.util.Objects;
  * they are for:
  * <ul>
  * <li>all {@link Dtype#BFLOAT16} (or all {@link Dtype#FLOAT16}): half the bytes of float32, each result rounded once
- *     when it is stored (what PyTorch's {@code fused=True} CPU Adam is reported to compute on 16-bit tensors; not
- *     yet checked against recordings here);
+ *     when it is stored: on Adam's and AdamW's kernels, PyTorch 2.x's {@code fused=True} CPU step on such tensors,
+ *     bit for bit (checked against recordings of 2.6);
  * <li>float32 parameter and gradient, {@link Dtype#BFLOAT16} state: the state's memory halved, the parameter
  *     exact;
  * <li>all {@link Dtype#FLOAT32}: what the float32 kernels do on their own.

@@ -1,7 +1,11 @@
 package dev.vecoptim.step;
 
+import dev.vecoptim.kernel.Storage;
 import dev.vecoptim.kernel.UpdateKernel;
+import dev.vecoptim.kernel.WidenedKernel;
 import java.lang.foreign.MemorySegment;
+import java.util.IdentityHashMap;
+import java.util.Map;
 
 /**
  * One optimizer's update for one step number at one learning rate, worked out once and then applied to any
@@ -43,6 +47,20 @@ public final class StepUpdate<C> {
         kernel = preparation.prepare(lr, step, coefficients);
         preparedStep = step;
         preparedLrBits = lrBits;
+    }
+
+    /**
+     * This update on buffers stored as {@code storage} says, in place of this one (which is not to be used after):
+     * each kernel it prepares runs in float32 on blocks widened from them and rounded back once
+     * ({@link WidenedKernel}), the conversions at width {@code bits}.
+     *
+     * @param buffers how many of a step's state segments are buffers of the parameter's size
+     */
+    public StepUpdate<C> stored(Storage storage, int bits, int buffers) {
+        Map<UpdateKernel<C>, UpdateKernel<C>> widened = new IdentityHashMap<>();
+        return new StepUpdate<>(coefficients, (lr, step, c) -> widened.computeIfAbsent(
+                preparation.prepare(lr, step, c), kernel -> WidenedKernel.of(kernel, bits, storage, buffers)),
+                typedState.length);
     }
 
     /** Applies the step prepared last to elements [from, to) of buffers already checked. */
