@@ -3,6 +3,7 @@ package dev.vecoptim.kernel;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
@@ -12,8 +13,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The vector {@link HalfKernel}: a template, which {@link PanamaKernels} defines per width and format. The Vector
  * API has neither 16-bit float format, so both conversions are integer arithmetic on the lanes' bits, as
- * {@link Bf16} and {@link Fp16} convert one element. Float32 memory is loaded and stored as int lanes: no vector is
- * ever reinterpreted, because the Vector API's Java fallback for a reinterpretation (what the interpreter and C1 run
+ * {@link Bf16} and {@link Fp16} convert one element, but for float16's subnormals, which a float multiply and add
+ * round and a cast converts. Float32 memory is loaded and stored as int lanes (and loaded again as float lanes
+ * where float arithmetic is wanted): no vector is ever reinterpreted, because the Vector API's Java fallback for a reinterpretation (what the interpreter and C1 run
  * before C2 compiles) goes through a heap {@code MemorySegment}, which leaves the JDK's segment-access code
  * profiled with two segment kinds in every loop compiled afterwards; that made the conversions 2 to 5 times slower
  * when they ran between other vector loops (measured).
@@ -66,8 +68,10 @@ final class HalfVector implements HalfKernel {
     public void narrow(MemorySegment floats, long floatsIndex, MemorySegment halves, long halvesIndex, long count) {
         long vectorEnd = SCALAR ? 0 : SPECIES.loopBound(count);
         for (long k = 0; k < vectorEnd; k += SPECIES.length()) {
-            IntVector bits = IntVector.fromMemorySegment(INTS, floats, (floatsIndex + k) * Float.BYTES, ORDER);
-            ShortVector narrowed = (ShortVector) (BF16 ? narrowBf16(bits) : narrowHalf(bits))
+            long offset = (floatsIndex + k) * Float.BYTES;
+            IntVector bits = IntVector.fromMemorySegment(INTS, floats, offset, ORDER);
+            ShortVector narrowed = (ShortVector) (BF16 ? narrowBf16(bits)
+                    : narrowHalf(bits, FloatVector.fromMemorySegment(SPECIES, floats, offset, ORDER)))
                     .convertShape(VectorOperators.I2S, HALVES, 0);
             narrowed.intoMemorySegment(halves, (halvesIndex + k) * Short.BYTES, ORDER);
         }
@@ -101,19 +105,16 @@ final class HalfVector implements HalfKernel {
         return rounded.blend(Bf16.NAN, bits.and(0x7FFFFFFF).compare(VectorOperators.GT, FLOAT_INFINITY));
     }
 
-    private static IntVector narrowHalf(IntVector bits) {
+    /** {@code bits} and {@code lanes}: the same floats, loaded as ints and as floats. */
+    private static IntVector narrowHalf(IntVector bits, FloatVector lanes) {
         IntVector magnitude = bits.and(0x7FFFFFFF);
         // A normal half: the exponent rebased from 127 to 15, then the 13 dropped bits rounded as bf16's 16 are.
         IntVector normal = magnitude.sub(112 << 23).add(0xFFF).add(magnitude.lanewise(VectorOperators.LSHR, 13).and(1))
                 .lanewise(VectorOperators.LSHR, 13);
-        // A subnormal half counts 2^-24s: |f|·2^24 is M·2^(E − 126) for the significand M (implicit bit included)
-        // and biased exponent E, so M shifted right by 126 − E (at most 31: a float below 2^-25 rounds to 0), the
-        // dropped bits rounded to nearest, ties to even, as above.
-        IntVector significand = magnitude.and(0x7FFFFF).or(0x800000);
-        IntVector shift = magnitude.lanewise(VectorOperators.LSHR, 23).neg().add(126).min(31);
-        IntVector subnormal = significand.add(significand.lanewise(VectorOperators.LSHR, shift).and(1))
-                .add(IntVector.broadcast(INTS, 1).lanewise(VectorOperators.LSHL, shift.sub(1)).sub(1))
-                .lanewise(VectorOperators.LSHR, shift);
+        // A subnormal half counts 2^-24s: |f|·2^24 (exact) is below 1024, adding 2^23 rounds it to an integer, ties
+        // to even, and subtracting 2^23 again leaves that integer, which the cast converts exactly.
+        IntVector subnormal = (IntVector) lanes.abs().mul(0x1p24f).add(0x1p23f).sub(0x1p23f)
+                .convert(VectorOperators.F2I, 0);
         return normal.blend(subnormal, magnitude.compare(VectorOperators.LT, HALF_MIN_NORMAL))
                 .blend(0x7C00, magnitude.compare(VectorOperators.GE, HALF_OVERFLOW))
                 .blend(Fp16.NAN, magnitude.compare(VectorOperators.GT, FLOAT_INFINITY))
