@@ -21,8 +21,13 @@ import java.util.Arrays;
  * @param <C> the float32 kernel's coefficients
  */
 public final class WidenedKernel<C> implements UpdateKernel<C> {
-    /** Elements per block: four buffers' float32 scratch is 16 KiB, inside any L1 data cache we run on. */
-    static final int BLOCK = 1024;
+    /**
+     * Elements per block: four buffers' float32 scratch is 8 KiB, inside any L1 data cache. Smaller blocks let the
+     * memory traffic of large tensors overlap the arithmetic better, larger ones cost less per call: bfloat16 Adam
+     * at 4M elements ran at 0.69, 0.63, 0.80 and 1.15 ns an element with blocks of 256, 512, 1,024 and 4,096, and
+     * at 4K at 0.66, 0.53, 0.49 and 0.54.
+     */
+    static final int BLOCK = 512;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private final UpdateKernel<C> floats;
