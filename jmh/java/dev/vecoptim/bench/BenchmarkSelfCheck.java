@@ -79,7 +79,8 @@ public final class BenchmarkSelfCheck {
         }
         long withBaselines = Workload.values().stream().filter(Workload::hasBaselines).count();
         System.out.println("checked " + checked + " benchmark bodies of " + workloads.size() + " workloads ("
-                + withBaselines + " with hand-written baselines) at " + widths().size() + " widths, whole models, an arena switch, the roofline on 2 threads and "
+                + withBaselines + " with hand-written baselines) at " + widths().size()
+                + " widths, whole models, an arena switch, the roofline on 2 threads and "
                 + StorageBenchmark.STORAGES.size() + " storages");
     }
 

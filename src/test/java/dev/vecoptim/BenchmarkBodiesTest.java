@@ -15,8 +15,8 @@ class BenchmarkBodiesTest {
         JdkTool.Output output = JdkTool.runBenchmarkMain("dev.vecoptim.bench.BenchmarkSelfCheck");
         int widths = VectorWidth.available().size() - 1;
         java.util.regex.Matcher said = java.util.regex.Pattern.compile("checked (\\d+) benchmark bodies of (\\d+) "
-                + "workloads \\((\\d+) with hand-written baselines\\) at " + widths + " widths, whole models, an arena switch, the roofline "
-                + "on 2 threads and (\\d+) storages").matcher(output.stdout().strip());
+                + "workloads \\((\\d+) with hand-written baselines\\) at " + widths
+                + " widths, whole models, an arena switch, the roofline on 2 threads and (\\d+) storages").matcher(output.stdout().strip());
         assertTrue(said.matches(), output.stdout() + output.stderr());
         int workloads = Integer.parseInt(said.group(2));
         int withBaselines = Integer.parseInt(said.group(3));

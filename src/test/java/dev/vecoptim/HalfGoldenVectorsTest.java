@@ -68,16 +68,16 @@ class HalfGoldenVectorsTest {
     void theFusedRecordingsHoldAdamAndAdamWWithEachOfTheirFlags() {
         for (Dtype dtype : SIXTEEN_BIT) {
             List<GoldenCase> cases = GoldenCase.readFused(dtype);
-            assertEquals(List.of("adam", "adamw"), cases.stream().map(GoldenCase::optimizer).distinct().sorted().toList(),
-                    dtype.toString());
-            for (String optimizer : List.of("adam", "adamw")) {
-                cases.stream().filter(c -> c.optimizer().equals(optimizer)).findFirst().orElseThrow().algorithm()
-                        .namedHyperParameters().forEach((name, value) -> {
-                            if (value instanceof Boolean) {
-                                assertTrue(cases.stream().anyMatch(c -> c.optimizer().equals(optimizer) && c.flag(name)),
-                                        "fused " + dtype + " " + optimizer + " never with " + name);
-                            }
-                        });
+            List<String> optimizers = cases.stream().map(GoldenCase::optimizer).distinct().sorted().toList();
+            assertEquals(List.of("adam", "adamw"), optimizers, dtype.toString());
+            for (String optimizer : optimizers) {
+                List<GoldenCase> ofIt = cases.stream().filter(c -> c.optimizer().equals(optimizer)).toList();
+                ofIt.getFirst().algorithm().namedHyperParameters().forEach((name, value) -> {
+                    if (value instanceof Boolean) {
+                        assertTrue(ofIt.stream().anyMatch(c -> c.flag(name)),
+                                "fused " + dtype + " " + optimizer + " never with " + name);
+                    }
+                });
             }
         }
     }

@@ -15,10 +15,10 @@ import jdk.incubator.vector.VectorSpecies;
  * API has neither 16-bit float format, so both conversions are integer arithmetic on the lanes' bits, as
  * {@link Bf16} and {@link Fp16} convert one element, but for float16's subnormals, which a float multiply and add
  * round and a cast converts. Float32 memory is loaded and stored as int lanes (and loaded again as float lanes
- * where float arithmetic is wanted): no vector is ever reinterpreted, because the Vector API's Java fallback for a reinterpretation (what the interpreter and C1 run
- * before C2 compiles) goes through a heap {@code MemorySegment}, which leaves the JDK's segment-access code
- * profiled with two segment kinds in every loop compiled afterwards; that made the conversions 2 to 5 times slower
- * when they ran between other vector loops (measured).
+ * where float arithmetic is wanted): no vector is ever reinterpreted, because the Vector API's Java fallback for a
+ * reinterpretation (what the interpreter and C1 run before C2 compiles) goes through a heap {@code MemorySegment},
+ * which leaves the JDK's segment-access code profiled with two segment kinds in every loop compiled afterwards;
+ * that made the conversions 2 to 5 times slower when they ran between other vector loops (measured).
  *
  * <p>The lane conversions are this template's own methods, not a shared helper's: a helper class is compiled once
  * for every species, becomes too big to inline ("already compiled into a big method"), and then runs the Vector

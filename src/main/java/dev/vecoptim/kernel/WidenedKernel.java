@@ -119,12 +119,6 @@ public final class WidenedKernel<C> implements UpdateKernel<C> {
 
     /** A thread's float32 blocks, made on first need and kept while the thread lives. */
     private static final class Scratch {
-        /**
-         * Bytes between the blocks' offsets within a page. Blocks at the same offset within a page make every store
-         * look to the CPU like it may feed the next load of another block (4K aliasing).
-         */
-        private static final long STAGGER = 256;
-
         private final Arena arena = Arena.ofAuto();
         private MemorySegment[] blocks = new MemorySegment[0];
         private MemorySegment[][] stateArrays = new MemorySegment[0][];
@@ -133,8 +127,7 @@ public final class WidenedKernel<C> implements UpdateKernel<C> {
             if (index >= blocks.length) {
                 MemorySegment[] grown = Arrays.copyOf(blocks, index + 1);
                 for (int k = blocks.length; k < grown.length; k++) {
-                    grown[k] = arena.allocate((long) BLOCK * Float.BYTES + STAGGER * k, 64).asSlice(STAGGER * k,
-                            (long) BLOCK * Float.BYTES);
+                    grown[k] = arena.allocate((long) BLOCK * Float.BYTES, 64);
                 }
                 blocks = grown;
             }
