@@ -326,7 +326,7 @@ public final class GenerateOptimizers {
         StringBuilder out = new StringBuilder();
         out.append("// Generated from src/main/declarations/optimizers.txt by src/build/GenerateOptimizers.java: edit those.\n");
         out.append("package ").append(PACKAGE).append(";\n\n");
-        out.append(optimizer.dtypes().size() > 1 ? "import dev.vecoptim.kernel.Dtype;\n" : "")
+        out.append(optimizer.dtypes().size() > 1 ? "import dev.vecoptim.kernel.Format;\n" : "")
                 .append("import dev.vecoptim.kernel.KernelFamily;\nimport dev.vecoptim.kernel.").append(name)
                 .append("Kernel;\n").append(optimizer.dtypes().size() > 1 ? "import dev.vecoptim.kernel.ScalarOperands;\n" : "")
                 .append("import dev.vecoptim.kernel.UpdateKernel;\n")
@@ -363,7 +363,7 @@ public final class GenerateOptimizers {
         }
         out.append('\n');
         out.append("    ").append(type).append("(Builder builder) {\n").append(checks(optimizer));
-        out.append("        super(builder.vectorWidth, builder.semantics);\n");
+        out.append("        super(builder);\n");
         for (HyperParameter row : rows) {
             for (String field : row.javaNames()) {
                 out.append("        ").append(field).append(" = builder.").append(field).append(";\n");
@@ -375,7 +375,7 @@ public final class GenerateOptimizers {
         out.append("        stateNames = kept(").append(kept).append(");\n");
         if (optimizer.dtypes().size() > 1) {
             // The kernels depend on the hyper-parameters alone, all set above.
-            out.append("        float32Kernels = kernels(vectorBits(), Dtype.FLOAT32);\n");
+            out.append("        float32Kernels = kernels(vectorBits(), Format.FLOAT32);\n");
         }
         out.append("    }\n\n");
         out.append("""
@@ -401,7 +401,7 @@ public final class GenerateOptimizers {
                 out.append("        builder.").append(field).append(" = ").append(field).append(";\n");
             }
         }
-        out.append("        return builder.vectorWidth(vectorWidth()).semantics(semantics());\n    }\n\n");
+        out.append("        return builder.vectorWidth(vectorWidth()).semantics(semantics()).fused(fused());\n    }\n\n");
         for (HyperParameter row : rows) {
             for (int v = 0; v < row.javaNames().size(); v++) {
                 String field = row.javaNames().get(v);
@@ -590,13 +590,13 @@ public final class GenerateOptimizers {
                     }
 
                     @Override
-                    final StepUpdate<?> scalarUpdate(Dtype dtype) {
+                    final StepUpdate<?> scalarUpdate(Format dtype) {
                         List<UpdateKernel<%1$s>> kernels = kernels(Vectorization.SCALAR, dtype);
                         return scalarUpdate(dtype, new %1$s(), this::coefficients, step -> kernels.get(variant(step)));
                     }
 
                     /** {@return its kernels at {@code bits} on tensors of {@code dtype}, one per variant} */
-                    private List<UpdateKernel<%1$s>> kernels(int bits, Dtype dtype) {
+                    private List<UpdateKernel<%1$s>> kernels(int bits, Format dtype) {
                         List<UpdateKernel<%1$s>> kernels = new java.util.ArrayList<>();
                         for (int variant = 0; variant < variants(); variant++) {
                             kernels.add(kernel(variant, bits, dtype));
@@ -614,7 +614,7 @@ public final class GenerateOptimizers {
                      * {@return the kernel of variant {@code variant} ({@link #variant}) at {@code bits} on tensors of
                      * {@code dtype}}
                      */
-                    abstract UpdateKernel<%1$s> kernel(int variant, int bits, Dtype dtype);
+                    abstract UpdateKernel<%1$s> kernel(int variant, int bits, Format dtype);
 
                 """.formatted(coefficients);
     }

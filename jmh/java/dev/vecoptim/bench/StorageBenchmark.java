@@ -2,7 +2,7 @@ package dev.vecoptim.bench;
 
 import dev.vecoptim.VectorWidth;
 import dev.vecoptim.kernel.AdamKernel;
-import dev.vecoptim.kernel.Dtype;
+import dev.vecoptim.kernel.Format;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.RooflineKernel;
 import dev.vecoptim.kernel.RooflineShape;
@@ -26,11 +26,11 @@ import org.openjdk.jmh.annotations.TearDown;
 public class StorageBenchmark extends ForkedBenchmark {
     /** The storages measured, by the name JMH's {@code -p storage=...} takes. */
     static final Map<String, Storage> STORAGES = Map.of(
-            "float32", Storage.of(Dtype.FLOAT32),
-            "bfloat16", Storage.of(Dtype.BFLOAT16),
-            "float16", Storage.of(Dtype.FLOAT16),
-            "bfloat16-state", new Storage(Dtype.FLOAT32, Dtype.FLOAT32, Dtype.BFLOAT16),
-            "bfloat16-grad", new Storage(Dtype.FLOAT32, Dtype.BFLOAT16, Dtype.FLOAT32));
+            "float32", Storage.of(Format.FLOAT32),
+            "bfloat16", Storage.of(Format.BFLOAT16),
+            "float16", Storage.of(Format.FLOAT16),
+            "bfloat16-state", new Storage(Format.FLOAT32, Format.FLOAT32, Format.BFLOAT16),
+            "bfloat16-grad", new Storage(Format.FLOAT32, Format.BFLOAT16, Format.FLOAT32));
     private static final AdamKernel.Flags FLAGS = new AdamKernel.Flags(false, WeightDecay.NONE, false, true);
     private static final int STATE_BUFFERS = 2;
 
@@ -69,11 +69,11 @@ public class StorageBenchmark extends ForkedBenchmark {
         long rooflineFloats = bytes / shape.bytesPerElement();
         rooflineBuffers = new MemorySegment[1 + shape.writtenBuffers()];
         for (int b = 0; b < rooflineBuffers.length; b++) {
-            rooflineBuffers[b] = filled(Dtype.FLOAT32, 0.25f).asSlice(0, rooflineFloats * Float.BYTES);
+            rooflineBuffers[b] = filled(Format.FLOAT32, 0.25f).asSlice(0, rooflineFloats * Float.BYTES);
         }
     }
 
-    private MemorySegment filled(Dtype dtype, float scale) {
+    private MemorySegment filled(Format dtype, float scale) {
         MemorySegment buffer = arena.allocate(elements * dtype.bytes(), 64);
         for (long i = 0; i < elements; i++) {
             dtype.store(buffer, i, scale * (1 + (i % 17) / 16f));

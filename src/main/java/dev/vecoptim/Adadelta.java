@@ -1,7 +1,7 @@
 package dev.vecoptim;
 
 import dev.vecoptim.kernel.AdadeltaKernel;
-import dev.vecoptim.kernel.Dtype;
+import dev.vecoptim.kernel.Format;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.UpdateKernel;
@@ -34,7 +34,7 @@ public final class Adadelta extends AdadeltaHyperParameters {
     }
 
     @Override
-    UpdateKernel<AdadeltaKernel.Coefficients> kernel(int variant, int bits, Dtype dtype) {
+    UpdateKernel<AdadeltaKernel.Coefficients> kernel(int variant, int bits, Format dtype) {
         return Kernels.kernel(AdadeltaKernel.FAMILY, bits, dtype, new AdadeltaKernel.Flags(maximize(), weightDecay() != 0));
     }
 

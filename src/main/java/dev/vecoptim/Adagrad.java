@@ -1,7 +1,7 @@
 package dev.vecoptim;
 
 import dev.vecoptim.kernel.AdagradKernel;
-import dev.vecoptim.kernel.Dtype;
+import dev.vecoptim.kernel.Format;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.UpdateKernel;
@@ -33,7 +33,7 @@ public final class Adagrad extends AdagradHyperParameters {
     }
 
     @Override
-    UpdateKernel<AdagradKernel.Coefficients> kernel(int variant, int bits, Dtype dtype) {
+    UpdateKernel<AdagradKernel.Coefficients> kernel(int variant, int bits, Format dtype) {
         return Kernels.kernel(AdagradKernel.FAMILY, bits, dtype, new AdagradKernel.Flags(maximize(), weightDecay() != 0));
     }
 

@@ -1,7 +1,7 @@
 package dev.vecoptim;
 
 import dev.vecoptim.kernel.AdamKernel;
-import dev.vecoptim.kernel.Dtype;
+import dev.vecoptim.kernel.Format;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.UpdateKernel;
@@ -41,7 +41,7 @@ public final class Adam extends AdamHyperParameters {
     }
 
     @Override
-    UpdateKernel<AdamKernel.Coefficients> kernel(int variant, int bits, Dtype dtype) {
+    UpdateKernel<AdamKernel.Coefficients> kernel(int variant, int bits, Format dtype) {
         return Kernels.kernel(AdamKernel.FAMILY, bits, dtype, new AdamKernel.Flags(maximize(),
                 WeightDecay.of(weightDecay(), decoupledWeightDecay()), amsgrad(), semantics().lerp()));
     }
@@ -63,6 +63,12 @@ public final class Adam extends AdamHyperParameters {
         c.biasCorrection2Sqrt = operands.factor(Math.sqrt(biasCorrection2));
         c.eps = operands.rounded(eps());
         c.negativeStepSize = operands.value(-(lr / biasCorrection1));
+    }
+
+    /** PyTorch 2.x's fused Adam and AdamW on 16-bit tensors round the float32 step once (golden-tested). */
+    @Override
+    boolean hasPyTorchFusedStep() {
+        return true;
     }
 
     /** {@code Adam}, or {@code AdamW} with decoupled weight decay. */

@@ -1,7 +1,7 @@
 package dev.vecoptim;
 
 import dev.vecoptim.kernel.AdamaxKernel;
-import dev.vecoptim.kernel.Dtype;
+import dev.vecoptim.kernel.Format;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.UpdateKernel;
@@ -34,7 +34,7 @@ public final class Adamax extends AdamaxHyperParameters {
     }
 
     @Override
-    UpdateKernel<AdamaxKernel.Coefficients> kernel(int variant, int bits, Dtype dtype) {
+    UpdateKernel<AdamaxKernel.Coefficients> kernel(int variant, int bits, Format dtype) {
         return Kernels.kernel(AdamaxKernel.FAMILY, bits, dtype, new AdamaxKernel.Flags(maximize(), weightDecay() != 0, semantics().lerp()));
     }
 

@@ -1,6 +1,6 @@
 package dev.vecoptim;
 
-import dev.vecoptim.kernel.Dtype;
+import dev.vecoptim.kernel.Format;
 import dev.vecoptim.kernel.KernelFamily;
 import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.Storage;
@@ -31,24 +31,30 @@ public abstract class Algorithm {
 
     private final VectorWidth vectorWidth;
     private final Semantics semantics;
+    private final boolean fused;
     private final int vectorBits;
-    /** Each thread's update for steps called directly, made once: a direct step allocates nothing. */
-    private final ThreadLocal<StepUpdate<?>> directUpdate = ThreadLocal.withInitial(this::newStepUpdate);
+    /**
+     * Each thread's updates for steps called directly, one per {@link Dtype}, each made on first need: a direct step
+     * allocates nothing.
+     */
+    private final ThreadLocal<StepUpdate<?>[]> directUpdates =
+            ThreadLocal.withInitial(() -> new StepUpdate<?>[Dtype.values().length]);
     /**
      * The thread that built this configuration, and its update for direct steps: the usual caller finds its update
      * in a field rather than a {@link ThreadLocal} lookup, a fixed cost that a step of a few thousand floats shows.
      * Only that thread reads or writes {@code builderUpdate}.
      */
     private final Thread builder = Thread.currentThread();
-    private StepUpdate<?> builderUpdate;
+    private final StepUpdate<?>[] builderUpdates = new StepUpdate<?>[Dtype.values().length];
 
     /**
      * @throws IllegalArgumentException for a width wider than the machine's
      * @throws IllegalStateException for an explicit width when SIMD is unavailable
      */
-    Algorithm(VectorWidth vectorWidth, Semantics semantics) {
-        this.vectorWidth = Objects.requireNonNull(vectorWidth, "vectorWidth");
-        this.semantics = Objects.requireNonNull(semantics, "semantics");
+    Algorithm(AlgorithmBuilder<?> settings) {
+        this.vectorWidth = Objects.requireNonNull(settings.vectorWidth, "vectorWidth");
+        this.semantics = Objects.requireNonNull(settings.semantics, "semantics");
+        this.fused = settings.fused;
         this.vectorBits = vectorWidth.resolveBits();
     }
 
@@ -103,6 +109,25 @@ public abstract class Algorithm {
     }
 
     /**
+     * The same hyper-parameters, rounding updates of 16-bit tensors once or after every operation
+     * ({@link #fused()}).
+     *
+     * @param fused whether to round once
+     * @return a copy with that choice
+     */
+    public final Algorithm withFused(boolean fused) {
+        return toBuilder().fused(fused).build();
+    }
+
+    /**
+     * A builder holding these hyper-parameters and settings, to change some of them; each optimizer's own gives a
+     * builder of its type.
+     *
+     * @return a new builder
+     */
+    public abstract AlgorithmBuilder<?> toBuilder();
+
+    /**
      * The same hyper-parameters, reproducing another PyTorch's bits.
      *
      * @param semantics which PyTorch to reproduce
@@ -131,13 +156,63 @@ public abstract class Algorithm {
         return semantics;
     }
 
-    /** {@return the loop this configuration runs on this JVM, and which PyTorch's bits it gives} */
+    /**
+     * How updates of {@link Dtype#BFLOAT16} and {@link Dtype#FLOAT16} tensors round (float32 tensors are updated
+     * alike either way):
+     * <ul>
+     * <li>false, the default: as PyTorch's default single-tensor step, each operation of the formula rounds its
+     *     result to the tensor's dtype, as ATen does (where an ATen operation computes in float internally, such as
+     *     {@code lerp_}, {@code addcmul_} and {@code addcdiv_} on all but the last {@code n % 32} elements of a
+     *     tensor, it rounds once). Golden vectors of both PyTorch versions check every optimizer; the update runs the
+     *     scalar reference loop, several times slower than float32's vector loop.
+     * <li>true: every element is widened to float32, stepped by the float32 formula and each result rounded once
+     *     to the tensor's dtype when it is stored, to nearest, ties to even; on the vector loop, with about half the
+     *     bytes of float32 to move. For Adam and AdamW this is PyTorch 2.x's {@code fused=True} step on such tensors,
+     *     bit for bit. PyTorch's fused SGD and Adagrad differ from it (2.6's fused SGD on 16-bit tensors writes only
+     *     some elements; its Adagrad rounds some coefficients to 16 bits, by position), and its other optimizers
+     *     have no fused step: for them this is vecoptim's own rounding, not PyTorch's.
+     * </ul>
+     *
+     * @return whether updates of 16-bit tensors round once
+     */
+    public final boolean fused() {
+        return fused;
+    }
+
+    /** {@return the loop this configuration runs on this JVM for float32 tensors, and which PyTorch's bits it gives} */
     public final Implementation implementation() {
-        return Implementation.of(vectorBits, reference());
+        return implementation(Dtype.FLOAT32);
+    }
+
+    /**
+     * The loop this configuration runs on this JVM for tensors of {@code dtype}, and what it gives the bits of: on
+     * 16-bit tensors the scalar reference loop unless {@link #fused()}.
+     *
+     * @param dtype the tensors' dtype
+     * @return the loop and what its bits are
+     */
+    public final Implementation implementation(Dtype dtype) {
+        if (dtype == Dtype.FLOAT32) {
+            return Implementation.of(vectorBits, reference());
+        }
+        if (!fused) {
+            return Implementation.of(0, reference() + "'s single-tensor step on " + dtype.pyTorchName() + " tensors");
+        }
+        boolean pyTorchFused = semantics == Semantics.PYTORCH_2 && hasPyTorchFusedStep();
+        return Implementation.of(vectorBits, pyTorchFused ? reference() + "'s fused step on " + dtype.pyTorchName()
+                + " tensors" : "the float32 step of " + reference() + " rounded once to " + dtype.pyTorchName());
     }
 
     /** What the update reproduces bit for bit: PyTorch's version of {@link #semantics()}, or a named reference. */
     abstract String reference();
+
+    /**
+     * Whether PyTorch 2.x's {@code fused=True} step on 16-bit tensors is the float32 step rounded once at each store,
+     * which {@link #fused()} runs (Adam's and AdamW's is; recorded by {@code make_golden.py --fused}).
+     */
+    boolean hasPyTorchFusedStep() {
+        return false;
+    }
 
     /** Whether this optimizer is one of {@code torch.optim}'s, reproduced as {@link #semantics()} says. */
     abstract boolean reproducesPyTorch();
@@ -187,8 +262,32 @@ public abstract class Algorithm {
      * @throws NullPointerException if a buffer is null
      */
     public final void step(long step, MemorySegment param, MemorySegment grad, MemorySegment... state) {
-        long elements = StepChecks.elements(step, param, grad, stateNames(), scalarNames(), state);
-        stepChecked(directUpdate(), step, param, grad, state, elements);
+        step(Dtype.FLOAT32, step, param, grad, state);
+    }
+
+    /**
+     * {@link #step(long, MemorySegment, MemorySegment, MemorySegment...)} on tensors of {@code dtype}: the parameter,
+     * its gradient and its state buffers hold elements of that dtype (as PyTorch's state is {@code zeros_like} the
+     * parameter), the scalars stay one float each; {@link #fused()} says how the update rounds.
+     *
+     * @param dtype what the parameter, gradient and state buffers hold
+     * @param step this step's number, counting from 1
+     * @param param the parameter, updated in place
+     * @param grad its gradient, read only
+     * @param state as many buffers as {@link #stateNames()} names, each as many elements as param, then one segment
+     *     of one float per name of {@link #scalarNames()} (an array passed here is not kept)
+     * @throws IllegalArgumentException if step &lt; 1, there are not as many state buffers as state and scalar
+     *     names, or the buffers differ in size, are not whole elements, overlap, or a written one is read-only;
+     *     or if this optimizer runs on float32 tensors only
+     * @throws IllegalStateException if a buffer's arena is closed
+     * @throws WrongThreadException if a buffer is confined to another thread
+     * @throws NullPointerException if dtype or a buffer is null
+     */
+    public final void step(Dtype dtype, long step, MemorySegment param, MemorySegment grad,
+                           MemorySegment... state) {
+        Objects.requireNonNull(dtype, "dtype");
+        long elements = StepChecks.elements(step, dtype.bytes(), param, grad, stateNames(), scalarNames(), state);
+        stepChecked(directUpdate(dtype), step, param, grad, state, elements);
     }
 
     /**
@@ -199,7 +298,7 @@ public abstract class Algorithm {
      */
     final void stepTyped(long step, long elements, MemorySegment param, MemorySegment grad, MemorySegment a,
                          MemorySegment b, MemorySegment c) {
-        StepUpdate<?> update = directUpdate();
+        StepUpdate<?> update = directUpdate(Dtype.FLOAT32);
         MemorySegment[] state = update.typedState();
         keep(state, keep(state, keep(state, 0, a), b), c);
         try {
@@ -209,15 +308,15 @@ public abstract class Algorithm {
         }
     }
 
-    /** {@return this thread's update for direct steps} */
-    private StepUpdate<?> directUpdate() {
-        if (Thread.currentThread() != builder) {
-            return directUpdate.get();
+    /** {@return this thread's update for direct steps on tensors of {@code dtype}} */
+    private StepUpdate<?> directUpdate(Dtype dtype) {
+        StepUpdate<?>[] updates = Thread.currentThread() == builder ? builderUpdates : directUpdates.get();
+        StepUpdate<?> update = updates[dtype.ordinal()];
+        if (update == null) {
+            update = newStepUpdate(dtype);
+            updates[dtype.ordinal()] = update;
         }
-        if (builderUpdate == null) {
-            builderUpdate = newStepUpdate();
-        }
-        return builderUpdate;
+        return update;
     }
 
     /** Puts {@code buffer}, unless null, at {@code kept} in {@code state}; returns how many are kept after. */
@@ -270,14 +369,38 @@ public abstract class Algorithm {
     abstract StepUpdate<?> newStepUpdate();
 
     /**
+     * Whether stepping tensors of {@code dtype} one after another as one range gives each the bits of stepping it
+     * alone: not for PyTorch's single-tensor step on 16-bit tensors, which rounds the last {@code n % 32} elements of
+     * each tensor its own way.
+     */
+    final boolean positionIndependent(Dtype dtype) {
+        return dtype == Dtype.FLOAT32 || fused;
+    }
+
+    /**
+     * A new holder for one step number's update on tensors of {@code dtype}: the float32 update on float32 tensors;
+     * on 16-bit ones the float32 update rounded once at each store if {@link #fused()}, else PyTorch's single-tensor
+     * update on them.
+     *
+     * @throws IllegalArgumentException for a 16-bit dtype that this optimizer's single-tensor step does not run on
+     */
+    final StepUpdate<?> newStepUpdate(Dtype dtype) {
+        if (dtype == Dtype.FLOAT32) {
+            return newStepUpdate();
+        }
+        return fused ? storedUpdate(Storage.of(dtype.format())) : scalarUpdate(dtype.format());
+    }
+
+    /**
      * Its update on tensors of {@code dtype} by its scalar reference: PyTorch's single-tensor step on such tensors,
      * which the 16-bit layouts run (and their golden vectors replay) ahead of their vector kernels and API.
      *
      * @throws IllegalArgumentException for an optimizer whose kernels run on float32 only
      */
-    StepUpdate<?> scalarUpdate(Dtype dtype) {
-        if (dtype != Dtype.FLOAT32) {
-            throw new IllegalArgumentException(name() + " runs on float32 tensors only, not " + dtype);
+    StepUpdate<?> scalarUpdate(Format dtype) {
+        if (dtype != Format.FLOAT32) {
+            throw new IllegalArgumentException(name() + "'s single-tensor step runs on float32 tensors only, not on "
+                    + dtype + " ones; fused(true) steps them in float32, rounded once");
         }
         return newStepUpdate();
     }
@@ -312,10 +435,10 @@ public abstract class Algorithm {
     }
 
     /**
-     * {@link #scalarUpdate(Dtype)} for an optimizer whose scalar reference runs on {@code dtype}: its coefficients
+     * {@link #scalarUpdate(Format)} for an optimizer whose scalar reference runs on {@code dtype}: its coefficients
      * worked out for that dtype's operands, under its semantics, and its scalar kernel for each step number.
      */
-    final <C> StepUpdate<C> scalarUpdate(Dtype dtype, C coefficients, Coefficients<C> workOut,
+    final <C> StepUpdate<C> scalarUpdate(Format dtype, C coefficients, Coefficients<C> workOut,
                                          java.util.function.LongFunction<UpdateKernel<C>> kernel) {
         ScalarOperands operands = new ScalarOperands(dtype, semantics == Semantics.PYTORCH_1_13);
         return stepUpdate(coefficients, (lr, step, c) -> {
@@ -381,11 +504,11 @@ public abstract class Algorithm {
      */
     abstract Algorithm build(NamedValues values, VectorWidth vectorWidth, Semantics semantics);
 
-    /** Equal: the same optimizer, hyper-parameters (bit for bit), vector width and semantics. */
+    /** Equal: the same optimizer, hyper-parameters (bit for bit), vector width, semantics and {@link #fused()}. */
     @Override
     public final boolean equals(Object other) {
         if (!(other instanceof Algorithm that) || getClass() != that.getClass() || !name().equals(that.name())
-                || vectorWidth != that.vectorWidth || semantics != that.semantics) {
+                || vectorWidth != that.vectorWidth || semantics != that.semantics || fused != that.fused) {
             return false;
         }
         Map<String, Object> named = namedHyperParameters();
@@ -396,18 +519,20 @@ public abstract class Algorithm {
 
     @Override
     public final int hashCode() {
-        return Objects.hash(name(), vectorWidth, semantics,
+        return Objects.hash(name(), vectorWidth, semantics, fused,
                 Arrays.deepHashCode(namedHyperParameters().values().toArray()));
     }
 
     /**
-     * PyTorch's name and hyper-parameters in Python's notation, then the width and semantics, e.g.
-     * {@code Adam(lr=0.001, betas=(0.9, 0.999), ..., vector_width=PREFERRED, semantics=PYTORCH_2)}.
+     * PyTorch's name and hyper-parameters in Python's notation, then the width and semantics, and {@code fused=True}
+     * when {@link #fused()}, e.g. {@code Adam(lr=0.001, betas=(0.9, 0.999), ..., vector_width=PREFERRED,
+     * semantics=PYTORCH_2)}.
      */
     @Override
     public final String toString() {
         StringJoiner text = new StringJoiner(", ", name() + "(", ")");
         namedHyperParameters().forEach((name, value) -> text.add(name + "=" + NamedValues.repr(value)));
-        return text.add("vector_width=" + vectorWidth).add("semantics=" + semantics).toString();
+        text.add("vector_width=" + vectorWidth).add("semantics=" + semantics);
+        return (fused ? text.add("fused=True") : text).toString();
     }
 }

@@ -3,14 +3,15 @@ package dev.vecoptim;
 import java.util.Objects;
 
 /**
- * What every optimizer's builder takes besides its own hyper-parameters: the vector width and which PyTorch's bits
- * to reproduce. Each optimizer's {@code Builder} extends it; only this package defines builders.
+ * What every optimizer's builder takes besides its own hyper-parameters: the vector width, which PyTorch's bits
+ * to reproduce, and how updates of 16-bit tensors round. Each optimizer's {@code Builder} extends it; only this package defines builders.
  *
  * @param <B> the optimizer's own builder, which each setter returns
  */
 public abstract class AlgorithmBuilder<B extends AlgorithmBuilder<B>> {
     VectorWidth vectorWidth = VectorWidth.PREFERRED;
     Semantics semantics = Semantics.PYTORCH_2;
+    boolean fused;
 
     AlgorithmBuilder() {
     }
@@ -34,6 +35,19 @@ public abstract class AlgorithmBuilder<B extends AlgorithmBuilder<B>> {
      */
     public final B semantics(Semantics semantics) {
         this.semantics = Objects.requireNonNull(semantics, "semantics");
+        return self();
+    }
+
+    /**
+     * Whether updates of bfloat16 and float16 tensors compute in float32 and round each result once, when it is
+     * stored, rather than after every operation as PyTorch's default single-tensor step does; default false. See
+     * {@link Algorithm#fused()}.
+     *
+     * @param fused whether to round once
+     * @return this builder
+     */
+    public final B fused(boolean fused) {
+        this.fused = fused;
         return self();
     }
 

@@ -1,7 +1,7 @@
 package dev.vecoptim;
 
 import dev.vecoptim.kernel.AsgdKernel;
-import dev.vecoptim.kernel.Dtype;
+import dev.vecoptim.kernel.Format;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.UpdateKernel;
@@ -42,13 +42,13 @@ public final class Asgd extends AsgdHyperParameters {
         super(builder);
     }
 
-    private UpdateKernel<AsgdKernel.Coefficients> kernel(boolean averaging, int bits, Dtype dtype) {
+    private UpdateKernel<AsgdKernel.Coefficients> kernel(boolean averaging, int bits, Format dtype) {
         return Kernels.kernel(AsgdKernel.FAMILY, bits, dtype, new AsgdKernel.Flags(maximize(), weightDecay() != 0,
                 averaging));
     }
 
     @Override
-    UpdateKernel<AsgdKernel.Coefficients> kernel(int variant, int bits, Dtype dtype) {
+    UpdateKernel<AsgdKernel.Coefficients> kernel(int variant, int bits, Format dtype) {
         UpdateKernel<AsgdKernel.Coefficients> copying = kernel(false, bits, dtype);
         UpdateKernel<AsgdKernel.Coefficients> averaging = kernel(true, bits, dtype);
         // Whether a step averages or copies depends on the parameter's mu, which only its state holds.

@@ -1,11 +1,13 @@
 package dev.vecoptim;
 
+import dev.vecoptim.kernel.HalfKernel;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.NoFlags;
 import dev.vecoptim.kernel.NormKernel;
 import dev.vecoptim.kernel.Vectorization;
 import dev.vecoptim.step.Chunk;
 import dev.vecoptim.step.ChunkRunner;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -21,12 +23,19 @@ import java.util.List;
  *     group). What clipping uses.
  * <li>{@link #sumOfSquares}: in double, in an order fixed by the data alone (each parameter cut into blocks of
  *     {@value #BLOCK} floats, block sums added parameter by parameter): a gradient's square never overflows it,
- *     so it tells a non-finite gradient from a large one, which the non-finite policies need.
+ *     so it tells a non-finite gradient from a large one, which the non-finite policies need. A 16-bit gradient
+ *     is widened to float32 ({@value #WIDENED} elements at a time), exactly, and summed so.
  * </ul>
+ * Clipping reproduces PyTorch's on float32 gradients only: on 16-bit ones PyTorch computes the norms in their dtype,
+ * which no recording checks yet, so {@link Stepper} refuses to clip them.
  * Threads, thresholds and vector widths change neither.
  */
 final class GradientNorm {
     static final long BLOCK = 1 << 16;
+    /** The float32 scratch a 16-bit gradient is widened into: 2 KiB per thread, inside any L1 data cache. */
+    private static final int WIDENED = 512;
+    private static final ThreadLocal<MemorySegment> SCRATCH = ThreadLocal.withInitial(
+            () -> Arena.ofAuto().allocate((long) WIDENED * Float.BYTES, 64));
 
     private final NormKernel kernel = Kernels.kernel(NormKernel.FAMILY,
             Vectorization.normBits(VectorWidth.PREFERRED.resolveBits()), new NoFlags());
@@ -41,8 +50,8 @@ final class GradientNorm {
     // per pass. The arguments are set in these fields before the pass, which the runner publishes to its threads.
     private boolean runLaneFma;
     private float runFactor;
-    private final ChunkRunner.Action<Parameter> sumBlock = block ->
-            this.sums[block.index()] = kernel.sumOfSquares(block.parameter().grad(), block.from(), block.to());
+    private final ChunkRunner.Action<Parameter> sumBlock = block -> this.sums[block.index()] = sumOfSquares(
+            block.parameter(), block.from(), block.to());
     private final ChunkRunner.Action<Parameter> normOfWhole = whole -> this.norms[whole.index()] = (float) Math.sqrt(
             kernel.pyTorchSumOfSquares(whole.parameter().grad(), 0, whole.to(), runLaneFma));
     private final ChunkRunner.Action<Parameter> scaleChunk = chunk ->
@@ -61,6 +70,30 @@ final class GradientNorm {
         blocks.addAll(ChunkRunner.cut(parameter, parameter.elementCount(), parameter.confined(), BLOCK, blocks.size()));
         parameters.add(parameter);
         wholesOrdered = false;
+    }
+
+    /** Σ g² over elements [from, to) of a parameter's gradient, in double, in an order fixed by the data alone. */
+    private double sumOfSquares(Parameter parameter, long from, long to) {
+        Dtype dtype = parameter.dtype();
+        if (dtype == Dtype.FLOAT32) {
+            return kernel.sumOfSquares(parameter.grad(), from, to);
+        }
+        HalfKernel conversions = Widening.OF[dtype.ordinal()];
+        MemorySegment floats = SCRATCH.get();
+        double sum = 0;
+        for (long start = from; start < to; start += WIDENED) {
+            int count = (int) Math.min(WIDENED, to - start);
+            conversions.widen(parameter.grad(), start, floats, 0, count);
+            sum += kernel.sumOfSquares(floats, 0, count);
+        }
+        return sum;
+    }
+
+    /** The conversions of each 16-bit dtype, made when the first 16-bit gradient is summed. */
+    private static final class Widening {
+        static final HalfKernel[] OF = java.util.Arrays.stream(Dtype.values()).map(dtype -> dtype == Dtype.FLOAT32
+                ? null : Kernels.kernel(HalfKernel.FAMILY, VectorWidth.PREFERRED.resolveBits(),
+                new HalfKernel.Flags(dtype.format()))).toArray(HalfKernel[]::new);
     }
 
     /** Forgets a parameter's blocks and numbers the others again. */

@@ -1,6 +1,6 @@
 package dev.vecoptim;
 
-import dev.vecoptim.kernel.Dtype;
+import dev.vecoptim.kernel.Format;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.NAdamKernel;
 import dev.vecoptim.kernel.ScalarOperands;
@@ -49,7 +49,7 @@ public final class NAdam extends NAdamHyperParameters {
     }
 
     @Override
-    UpdateKernel<NAdamKernel.Coefficients> kernel(int variant, int bits, Dtype dtype) {
+    UpdateKernel<NAdamKernel.Coefficients> kernel(int variant, int bits, Format dtype) {
         return Kernels.kernel(NAdamKernel.FAMILY, bits, dtype, new NAdamKernel.Flags(maximize(),
                 WeightDecay.of(weightDecay(), decoupledWeightDecay()), semantics().lerp()));
     }

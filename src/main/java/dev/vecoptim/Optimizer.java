@@ -315,6 +315,7 @@ public final class Optimizer implements AutoCloseable {
             checkOpen();
             stepper.checkNoStepBegun(what);
             registry.checkStateOwner(call);
+            registry.checkFloat32(call + " reads and writes files of float32 tensors only so far");
             action.run();
         } catch (RefusedFileException refused) {
             throw asCheckpointException(refused);
@@ -353,12 +354,12 @@ public final class Optimizer implements AutoCloseable {
         }
     }
 
-    Parameter register(ParameterGroup group, MemorySegment value, MemorySegment grad) {
-        return whileOpen("add()", () -> registry.register(group, value, grad));
+    Parameter register(ParameterGroup group, Dtype dtype, MemorySegment value, MemorySegment grad) {
+        return whileOpen("add()", () -> registry.register(group, dtype, value, grad));
     }
 
-    List<Parameter> allocate(ParameterGroup group, long[] floats) {
-        return whileOpen("allocate()", () -> registry.allocate(group, floats));
+    List<Parameter> allocate(ParameterGroup group, Dtype dtype, long[] elements) {
+        return whileOpen("allocate()", () -> registry.allocate(group, dtype, elements));
     }
 
     void unregister(ParameterGroup group, Parameter parameter) {

@@ -16,13 +16,15 @@ import java.util.List;
  * of memory the optimizer allocated, see {@link ParameterGroup#allocate}), the state buffers the optimizer
  * allocated for it (PyTorch's names, at PyTorch's initial values), the scalars some optimizers keep beside them
  * (NAdam's {@code mu_product}, ASGD's {@code eta} and {@code mu}), and its own step count, which counts the
- * steps applied to it (PyTorch's {@code state['step']}).
+ * steps applied to it (PyTorch's {@code state['step']}). Its value, gradient and state buffers hold elements of its
+ * {@link #dtype()}; the scalars are float32, as PyTorch's are.
  */
 public final class Parameter {
     private final ParameterGroup group;
     private int index;
     private final MemorySegment value;
     private final MemorySegment grad;
+    private final Dtype dtype;
     private final long elements;
     private final List<String> stateNames;
     private final List<String> scalarNames;
@@ -40,20 +42,21 @@ public final class Parameter {
      * with scalars of its own in {@code stateArena} at the values PyTorch would start them at now (the first step
      * starts them again).
      */
-    Parameter(ParameterGroup group, int index, MemorySegment value, MemorySegment grad, MemorySegment[] buffers,
-              Arena stateArena, ParameterBlock block) {
-        this(group, index, value, grad, withScalars(group.algorithm(), buffers, stateArena), block);
+    Parameter(ParameterGroup group, int index, Dtype dtype, MemorySegment value, MemorySegment grad,
+              MemorySegment[] buffers, Arena stateArena, ParameterBlock block) {
+        this(group, index, dtype, value, grad, withScalars(group.algorithm(), buffers, stateArena), block);
         group.algorithm().initializeScalars(group.lr(), state);
     }
 
     /** A parameter whose state (buffers, then scalars) is {@code state} as it is. */
-    Parameter(ParameterGroup group, int index, MemorySegment value, MemorySegment grad, MemorySegment[] state,
-              ParameterBlock block) {
+    Parameter(ParameterGroup group, int index, Dtype dtype, MemorySegment value, MemorySegment grad,
+              MemorySegment[] state, ParameterBlock block) {
         this.group = group;
         this.index = index;
+        this.dtype = dtype;
         this.value = value;
         this.grad = grad;
-        this.elements = value.byteSize() / Float.BYTES;
+        this.elements = value.byteSize() / dtype.bytes();
         this.stateNames = group.algorithm().stateNames();
         this.scalarNames = group.algorithm().scalarNames();
         this.state = state;
@@ -61,25 +64,26 @@ public final class Parameter {
     }
 
     /**
-     * {@code algorithm}'s state buffers for {@code elements} floats in {@code memory}, as they start: buffers 2, 3,
-     * ... of a step's ({@link StateMemory}).
+     * {@code algorithm}'s state buffers for {@code elements} elements of {@code dtype} in {@code memory}, as they
+     * start: buffers 2, 3, ... of a step's ({@link StateMemory}).
      */
-    static MemorySegment[] newStateBuffers(Algorithm algorithm, long elements, StateMemory memory) {
+    static MemorySegment[] newStateBuffers(Algorithm algorithm, Dtype dtype, long elements, StateMemory memory) {
         List<String> names = algorithm.stateNames();
         MemorySegment[] buffers = new MemorySegment[names.size()];
         for (int s = 0; s < buffers.length; s++) {
-            buffers[s] = memory.allocate(Math.multiplyExact(elements, Float.BYTES), 2 + s);
+            buffers[s] = memory.allocate(Math.multiplyExact(elements, dtype.bytes()), 2 + s);
             float initial = algorithm.initialState(names.get(s));
             if (initial != 0) {
-                fill(buffers[s], initial);
+                fill(buffers[s], dtype, initial);
             }
         }
         return buffers;
     }
 
-    private static void fill(MemorySegment buffer, float value) {
-        for (long i = 0; i < buffer.byteSize() / Float.BYTES; i++) {
-            buffer.setAtIndex(ValueLayout.JAVA_FLOAT, i, value);
+    /** Sets every element of {@code buffer} to {@code value} rounded to {@code dtype}, as PyTorch's full_like does. */
+    private static void fill(MemorySegment buffer, Dtype dtype, float value) {
+        for (long i = 0; i < buffer.byteSize() / dtype.bytes(); i++) {
+            dtype.format().store(buffer, i, value);
         }
     }
 
@@ -87,7 +91,7 @@ public final class Parameter {
     void startState() {
         Algorithm algorithm = group.algorithm();
         for (int s = 0; s < stateNames.size(); s++) {
-            fill(state[s], algorithm.initialState(stateNames.get(s)));
+            fill(state[s], dtype, algorithm.initialState(stateNames.get(s)));
         }
         algorithm.initializeScalars(group.lr(), state);
     }
@@ -110,9 +114,14 @@ public final class Parameter {
         return grad;
     }
 
-    /** {@return how many floats the parameter holds (PyTorch's {@code numel()})} */
+    /** {@return how many elements the parameter holds (PyTorch's {@code numel()})} */
     public long elementCount() {
         return elements;
+    }
+
+    /** {@return what its value, gradient and state buffers hold} */
+    public Dtype dtype() {
+        return dtype;
     }
 
     /** {@return whether its memory is confined to a thread, which then runs every chunk of it} */
@@ -216,7 +225,7 @@ public final class Parameter {
     void prepareOwnUpdate(long step) {
         Algorithm algorithm = group.algorithm();
         if (ownUpdateFor != algorithm) {
-            ownUpdate = algorithm.newStepUpdate();
+            ownUpdate = algorithm.newStepUpdate(dtype);
             ownUpdateFor = algorithm;
         }
         ownUpdate.prepare(group.lr(), step);
@@ -224,7 +233,7 @@ public final class Parameter {
 
     /** The update of step number {@code step} for this parameter: its group's, or its own when the group's is not. */
     StepUpdate<?> update(long step) {
-        StepUpdate<?> groupUpdate = group.prepared(step);
+        StepUpdate<?> groupUpdate = group.prepared(step, dtype);
         return groupUpdate != null ? groupUpdate : ownUpdate;
     }
 
@@ -247,6 +256,6 @@ public final class Parameter {
 
     @Override
     public String toString() {
-        return label() + " (" + elements + " floats, " + stepCount() + " steps, state " + stateNames + ")";
+        return label() + " (" + elements + " " + dtype.elements() + ", " + stepCount() + " steps, state " + stateNames + ")";
     }
 }

@@ -24,29 +24,30 @@ final class ParameterBlock {
     private boolean steppedWhole;
 
     /**
-     * Parameters of {@code floats[i]} floats each, numbered in their group from {@code firstIndex}, in memory of
+     * Parameters of {@code elements[i]} elements of {@code dtype} each, numbered in their group from {@code firstIndex}, in memory of
      * {@code arena}: values and gradients zero, state as it starts.
      *
      * @throws ArithmeticException if the sizes add up beyond what a segment can hold
      */
-    ParameterBlock(ParameterGroup group, int firstIndex, long[] floats, StateMemory memory, Arena arena) {
+    ParameterBlock(ParameterGroup group, int firstIndex, Dtype dtype, long[] elements, StateMemory memory,
+                   Arena arena) {
         long total = 0;
-        for (long count : floats) {
+        for (long count : elements) {
             total = Math.addExact(total, count);
         }
-        MemorySegment values = memory.allocate(Math.multiplyExact(total, Float.BYTES), 0);
-        MemorySegment grads = memory.allocate(total * Float.BYTES, 1);
-        MemorySegment[] buffers = Parameter.newStateBuffers(group.algorithm(), total, memory);
-        List<Parameter> parameters = new ArrayList<>(floats.length);
+        MemorySegment values = memory.allocate(Math.multiplyExact(total, dtype.bytes()), 0);
+        MemorySegment grads = memory.allocate(total * dtype.bytes(), 1);
+        MemorySegment[] buffers = Parameter.newStateBuffers(group.algorithm(), dtype, total, memory);
+        List<Parameter> parameters = new ArrayList<>(elements.length);
         long offset = 0;
-        for (long count : floats) {
-            long from = offset * Float.BYTES;
-            long bytes = count * Float.BYTES;
+        for (long count : elements) {
+            long from = offset * dtype.bytes();
+            long bytes = count * dtype.bytes();
             MemorySegment[] slices = new MemorySegment[buffers.length];
             for (int s = 0; s < buffers.length; s++) {
                 slices[s] = buffers[s].asSlice(from, bytes);
             }
-            parameters.add(new Parameter(group, firstIndex + parameters.size(), values.asSlice(from, bytes),
+            parameters.add(new Parameter(group, firstIndex + parameters.size(), dtype, values.asSlice(from, bytes),
                     grads.asSlice(from, bytes), slices, arena, this));
             offset += count;
         }
@@ -57,7 +58,7 @@ final class ParameterBlock {
             MemorySegment[] firstState = parameters.getFirst().stateBuffers();
             System.arraycopy(firstState, buffers.length, wholeState, buffers.length, wholeState.length - buffers.length);
         }
-        whole = new Parameter(group, -1, values, grads, wholeState, this);
+        whole = new Parameter(group, -1, dtype, values, grads, wholeState, this);
     }
 
     List<Parameter> members() {
@@ -123,7 +124,7 @@ final class ParameterBlock {
     }
 
     private boolean wholeStandsForMembers() {
-        if (broken || members.isEmpty()) {
+        if (broken || members.isEmpty() || !whole.group().algorithm().positionIndependent(whole.dtype())) {
             return false;
         }
         Parameter first = members.getFirst();

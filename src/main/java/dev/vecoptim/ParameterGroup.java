@@ -23,11 +23,13 @@ public final class ParameterGroup {
     /** {@link #hyperParameters()}'s answer, made again only when the learning rate has changed since. */
     private Algorithm atLr;
     private LearningRateSchedule schedule;
-    /** The step number {@link #prepared} is for in the step being made; 0 while nothing is prepared. */
-    private long preparedStep;
-    /** The update of step number {@link #preparedStep}, made for {@link #preparedFor} and kept while it stays. */
-    private StepUpdate<?> prepared;
-    private Algorithm preparedFor;
+    /**
+     * Per {@link Dtype}: the step number {@link #prepared} is for in the step being made (0 while nothing is
+     * prepared), and the update of that step number, made for {@link #preparedFor} and kept while it stays.
+     */
+    private final long[] preparedStep = new long[Dtype.values().length];
+    private final StepUpdate<?>[] prepared = new StepUpdate<?>[Dtype.values().length];
+    private final Algorithm[] preparedFor = new Algorithm[Dtype.values().length];
 
     ParameterGroup(Optimizer optimizer, int index, Algorithm hyperParameters) {
         this.optimizer = optimizer;
@@ -50,7 +52,27 @@ public final class ParameterGroup {
      * @throws WrongThreadException if a segment is confined to another thread
      */
     public Parameter add(MemorySegment value, MemorySegment grad) {
-        return optimizer.register(this, Objects.requireNonNull(value, "value"), Objects.requireNonNull(grad, "grad"));
+        return add(Dtype.FLOAT32, value, grad);
+    }
+
+    /**
+     * {@link #add(MemorySegment, MemorySegment)} for a parameter of {@code dtype}: its value, its gradient and the
+     * state buffers the optimizer allocates for it hold elements of that dtype (as PyTorch's state is
+     * {@code zeros_like} the parameter); {@link Algorithm#fused()} says how its updates round.
+     *
+     * @param dtype what the value and gradient hold
+     * @param value the parameter's elements, updated in place by each step
+     * @param grad its gradient, as many elements
+     * @return the registered parameter, with its state at PyTorch's initial values
+     * @throws IllegalArgumentException as {@link #add(MemorySegment, MemorySegment)} does, or if this group's
+     *     optimizer has no single-tensor step on such tensors (one from outside {@code torch.optim} may run on
+     *     float32 only; fused(true) steps it on any dtype)
+     * @throws IllegalStateException if a segment's arena is closed, or the optimizer is
+     * @throws WrongThreadException if a segment is confined to another thread
+     */
+    public Parameter add(Dtype dtype, MemorySegment value, MemorySegment grad) {
+        return optimizer.register(this, Objects.requireNonNull(dtype, "dtype"), Objects.requireNonNull(value, "value"),
+                Objects.requireNonNull(grad, "grad"));
     }
 
     /**
@@ -72,7 +94,25 @@ public final class ParameterGroup {
      * @throws IllegalStateException if the optimizer is closed
      */
     public List<Parameter> allocate(long... floats) {
-        return optimizer.allocate(this, floats.clone());
+        return allocate(Dtype.FLOAT32, floats);
+    }
+
+    /**
+     * {@link #allocate(long...)} for parameters of {@code dtype}, whose values, gradients and state buffers hold
+     * elements of that dtype. Under {@link Algorithm#fused()} they are stepped as one range as float32 ones are; a
+     * 16-bit single-tensor step rounds the last {@code n % 32} elements of each tensor its own way, so there each
+     * parameter is stepped alone, at the same cost per parameter as memory you bring.
+     *
+     * @param dtype what the parameters hold
+     * @param elements each new parameter's size in elements, ≥ 0
+     * @return the new parameters, in the order of {@code elements}
+     * @throws IllegalArgumentException if a size is negative, or this group's optimizer has no single-tensor step on
+     *     such tensors
+     * @throws ArithmeticException if the sizes add up beyond what a segment can hold
+     * @throws IllegalStateException if the optimizer is closed
+     */
+    public List<Parameter> allocate(Dtype dtype, long... elements) {
+        return optimizer.allocate(this, Objects.requireNonNull(dtype, "dtype"), elements.clone());
     }
 
     /**
@@ -124,6 +164,11 @@ public final class ParameterGroup {
                 throw new IllegalArgumentException("group " + index + "'s parameters keep "
                         + hyperParameters.stateNames() + ", and " + replacement + " would keep "
                         + replacement.stateNames() + "; such a change needs a new optimizer");
+            }
+            if (!parameters.isEmpty() && replacement.fused() != hyperParameters.fused()) {
+                throw new IllegalArgumentException("group " + index + "'s parameters are planned for fused="
+                        + hyperParameters.fused() + ", and " + replacement + " has fused=" + replacement.fused()
+                        + "; such a change needs a new optimizer");
             }
             restore(replacement);
         } finally {
@@ -188,7 +233,7 @@ public final class ParameterGroup {
     /** Starts a step at this learning rate, with nothing {@link #prepare}d for it yet. */
     void setLrForStep(double lr) {
         this.lr = lr;
-        preparedStep = 0;
+        java.util.Arrays.fill(preparedStep, 0);
     }
 
     /**
@@ -196,20 +241,21 @@ public final class ParameterGroup {
      * for another step number: the parameters of a group usually share their step count, and one that does not
      * works out its own ({@link Parameter#prepareOwnUpdate}).
      */
-    void prepare(long step) {
-        if (preparedStep == 0) {
-            if (preparedFor != hyperParameters) {
-                prepared = hyperParameters.newStepUpdate();
-                preparedFor = hyperParameters;
+    void prepare(long step, Dtype dtype) {
+        int d = dtype.ordinal();
+        if (preparedStep[d] == 0) {
+            if (preparedFor[d] != hyperParameters) {
+                prepared[d] = hyperParameters.newStepUpdate(dtype);
+                preparedFor[d] = hyperParameters;
             }
-            prepared.prepare(lr, step);
-            preparedStep = step;
+            prepared[d].prepare(lr, step);
+            preparedStep[d] = step;
         }
     }
 
-    /** The update {@link #prepare} worked out, if it was for step number {@code step}; else null. */
-    StepUpdate<?> prepared(long step) {
-        return step == preparedStep ? prepared : null;
+    /** The update on {@code dtype} {@link #prepare} worked out, if it was for step number {@code step}; else null. */
+    StepUpdate<?> prepared(long step, Dtype dtype) {
+        return step == preparedStep[dtype.ordinal()] ? prepared[dtype.ordinal()] : null;
     }
 
     /** Sets a schedule a load restored; the caller holds the optimizer. */

@@ -44,14 +44,15 @@ final class ParameterRegistry {
         this.runner = runner;
     }
 
-    Parameter register(ParameterGroup group, MemorySegment value, MemorySegment grad) {
+    Parameter register(ParameterGroup group, Dtype dtype, MemorySegment value, MemorySegment grad) {
         String label = "group " + group.index() + " parameter " + group.parameters().size();
-        checkRegistrable(label, value, grad);
+        checkRegistrable(label, dtype, value, grad);
+        group.algorithm().newStepUpdate(dtype);
         boolean confined = OwnerThreadMemory.confined(value) || OwnerThreadMemory.confined(grad);
         OwnerThreadMemory owned = confined ? ownerThreadMemory(label) : null;
         MixedMemoryWarning.registered(label, confined);
-        Parameter parameter = new Parameter(group, group.parameters().size(), value, grad,
-                Parameter.newStateBuffers(group.algorithm(), value.byteSize() / Float.BYTES,
+        Parameter parameter = new Parameter(group, group.parameters().size(), dtype, value, grad,
+                Parameter.newStateBuffers(group.algorithm(), dtype, value.byteSize() / dtype.bytes(),
                         confined ? owned.memory() : stateMemory),
                 confined ? owned.arena() : stateArena, null);
         hold(parameter);
@@ -81,15 +82,17 @@ final class ParameterRegistry {
         return ownerThreadMemory;
     }
 
-    List<Parameter> allocate(ParameterGroup group, long[] floats) {
-        for (int p = 0; p < floats.length; p++) {
-            if (floats[p] < 0) {
-                throw new IllegalArgumentException("parameter " + p + " of the block would have " + floats[p]
-                        + " floats");
+    List<Parameter> allocate(ParameterGroup group, Dtype dtype, long[] elements) {
+        for (int p = 0; p < elements.length; p++) {
+            if (elements[p] < 0) {
+                throw new IllegalArgumentException("parameter " + p + " of the block would have " + elements[p]
+                        + " " + dtype.elements());
             }
         }
-        ParameterBlock block = new ParameterBlock(group, group.parameters().size(), floats, stateMemory, stateArena);
-        MixedMemoryWarning.registered("group " + group.index() + "'s block of " + floats.length + " parameters",
+        group.algorithm().newStepUpdate(dtype);
+        ParameterBlock block = new ParameterBlock(group, group.parameters().size(), dtype, elements, stateMemory,
+                stateArena);
+        MixedMemoryWarning.registered("group " + group.index() + "'s block of " + elements.length + " parameters",
                 false);
         block.members().forEach(this::hold);
         planSteps(block.members());
@@ -137,21 +140,23 @@ final class ParameterRegistry {
         }
     }
 
-    private void checkRegistrable(String label, MemorySegment value, MemorySegment grad) {
+    private void checkRegistrable(String label, Dtype dtype, MemorySegment value, MemorySegment grad) {
         checkReachable(label, "value", value);
         checkReachable(label, "grad", grad);
-        StepChecks.floats(label + " value", value);
-        StepChecks.floats(label + " grad", grad);
+        int bytes = dtype.bytes();
+        StepChecks.elementsOf(label + " value", value, bytes);
+        StepChecks.elementsOf(label + " grad", grad, bytes);
         if (value.isReadOnly()) {
             throw new IllegalArgumentException(label + " value is read-only, but steps write it");
         }
-        if (value.byteSize() % Float.BYTES != 0) {
+        String unit = dtype.elements();
+        if (value.byteSize() % bytes != 0) {
             throw new IllegalArgumentException(label + " value has " + value.byteSize()
-                    + " bytes, not a whole number of floats");
+                    + " bytes, not a whole number of " + unit);
         }
         if (grad.byteSize() != value.byteSize()) {
-            throw new IllegalArgumentException(label + " grad has " + grad.byteSize() / Float.BYTES + " floats ("
-                    + grad.byteSize() + " bytes) but its value has " + value.byteSize() / Float.BYTES + " ("
+            throw new IllegalArgumentException(label + " grad has " + grad.byteSize() / bytes + " " + unit + " ("
+                    + grad.byteSize() + " bytes) but its value has " + value.byteSize() / bytes + " ("
                     + value.byteSize() + " bytes)");
         }
         if (value.asOverlappingSlice(grad).isPresent()) {
@@ -188,6 +193,18 @@ final class ParameterRegistry {
         inGroup.remove(parameter);
         for (int p = parameter.index(); p < inGroup.size(); p++) {
             inGroup.get(p).index(p);
+        }
+    }
+
+    /**
+     * Fails if a parameter is not float32: for what handles float32 tensors only, {@code what} saying what and why.
+     */
+    void checkFloat32(String what) {
+        for (Parameter parameter : parameters) {
+            if (parameter.dtype() != Dtype.FLOAT32) {
+                throw new IllegalStateException(parameter.label() + " holds " + parameter.dtype().elements() + ", and "
+                        + what + "; nothing was changed");
+            }
         }
     }
 

@@ -1,6 +1,6 @@
 package dev.vecoptim;
 
-import dev.vecoptim.kernel.Dtype;
+import dev.vecoptim.kernel.Format;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.RAdamKernel;
 import dev.vecoptim.kernel.ScalarOperands;
@@ -41,13 +41,13 @@ public final class RAdam extends RAdamHyperParameters {
     }
 
     /** The kernel of the rectified update or of the plain one. */
-    private UpdateKernel<RAdamKernel.Coefficients> kernel(boolean rectified, int bits, Dtype dtype) {
+    private UpdateKernel<RAdamKernel.Coefficients> kernel(boolean rectified, int bits, Format dtype) {
         return Kernels.kernel(RAdamKernel.FAMILY, bits, dtype, new RAdamKernel.Flags(maximize(),
                 WeightDecay.of(weightDecay(), decoupledWeightDecay()), semantics().lerp(), rectified));
     }
 
     @Override
-    UpdateKernel<RAdamKernel.Coefficients> kernel(int variant, int bits, Dtype dtype) {
+    UpdateKernel<RAdamKernel.Coefficients> kernel(int variant, int bits, Format dtype) {
         return kernel(variant == 1, bits, dtype);
     }
 

@@ -1,6 +1,6 @@
 package dev.vecoptim;
 
-import dev.vecoptim.kernel.Dtype;
+import dev.vecoptim.kernel.Format;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.RmsPropKernel;
 import dev.vecoptim.kernel.ScalarOperands;
@@ -39,7 +39,7 @@ public final class RmsProp extends RmsPropHyperParameters {
     }
 
     @Override
-    UpdateKernel<RmsPropKernel.Coefficients> kernel(int variant, int bits, Dtype dtype) {
+    UpdateKernel<RmsPropKernel.Coefficients> kernel(int variant, int bits, Format dtype) {
         return Kernels.kernel(RmsPropKernel.FAMILY, bits, dtype, new RmsPropKernel.Flags(maximize(),
                 weightDecay() != 0, centered(), momentum() > 0, centered() && semantics().lerp()));
     }

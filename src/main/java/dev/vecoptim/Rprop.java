@@ -1,6 +1,6 @@
 package dev.vecoptim;
 
-import dev.vecoptim.kernel.Dtype;
+import dev.vecoptim.kernel.Format;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.RpropKernel;
 import dev.vecoptim.kernel.ScalarOperands;
@@ -36,7 +36,7 @@ public final class Rprop extends RpropHyperParameters {
     }
 
     @Override
-    UpdateKernel<RpropKernel.Coefficients> kernel(int variant, int bits, Dtype dtype) {
+    UpdateKernel<RpropKernel.Coefficients> kernel(int variant, int bits, Format dtype) {
         return Kernels.kernel(RpropKernel.FAMILY, bits, dtype, new RpropKernel.Flags(maximize(), variant == 1));
     }
 

@@ -1,6 +1,6 @@
 package dev.vecoptim;
 
-import dev.vecoptim.kernel.Dtype;
+import dev.vecoptim.kernel.Format;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.SgdKernel;
@@ -36,7 +36,7 @@ public final class Sgd extends SgdHyperParameters {
     }
 
     @Override
-    UpdateKernel<SgdKernel.Coefficients> kernel(int variant, int bits, Dtype dtype) {
+    UpdateKernel<SgdKernel.Coefficients> kernel(int variant, int bits, Format dtype) {
         boolean withMomentum = momentum() != 0;
         return Kernels.kernel(SgdKernel.FAMILY, bits, dtype, new SgdKernel.Flags(maximize(), weightDecay() != 0,
                 withMomentum, withMomentum && nesterov(), withMomentum && variant == 1));

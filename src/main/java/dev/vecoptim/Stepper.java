@@ -66,6 +66,9 @@ final class Stepper {
             return stepPart(rest);
         }
         registry.checkUsable(maxGradNorm > 0);
+        if (maxGradNorm > 0) {
+            checkClippable();
+        }
         startStep();
         OptionalDouble norm = OptionalDouble.empty();
         if (nonFiniteGradients != NonFiniteGradients.PROPAGATE) {
@@ -165,8 +168,8 @@ final class Stepper {
             if (steps == 0) {
                 group.algorithm().initializeScalars(group.lr(), parameter.stateBuffers());
             }
-            group.prepare(steps + 1);
-            if (group.prepared(steps + 1) == null) {
+            group.prepare(steps + 1, parameter.dtype());
+            if (group.prepared(steps + 1, parameter.dtype()) == null) {
                 parameter.prepareOwnUpdate(steps + 1);
             }
         }
@@ -190,7 +193,12 @@ final class Stepper {
 
     double clipGradNorm(double maxNorm) {
         registry.checkUsable(true);
+        checkClippable();
         return clip(maxNorm);
+    }
+
+    private void checkClippable() {
+        registry.checkFloat32("clipping reproduces torch.nn.utils.clip_grad_norm_ on float32 gradients only so far");
     }
 
     /** Scales the gradients, already checked writable, when their norm exceeds maxNorm; returns the norm. */

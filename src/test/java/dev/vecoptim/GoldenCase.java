@@ -52,7 +52,7 @@ record GoldenCase(String name, Semantics semantics, String optimizer, Map<String
      * PyTorch's recording of the version {@code semantics} reproduces, on tensors of a 16-bit {@code dtype}
      * ({@code make_golden.py --dtype}): every value a 16-bit one, widened to float.
      */
-    static List<GoldenCase> read(Semantics semantics, dev.vecoptim.kernel.Dtype dtype) {
+    static List<GoldenCase> read(Semantics semantics, dev.vecoptim.kernel.Format dtype) {
         String resource = RESOURCES.get(semantics).replace(".bin", "-" + dtype.name().toLowerCase(java.util.Locale.ROOT)
                 + ".bin");
         return read(semantics, resource, " --dtype " + dtype.name().toLowerCase(java.util.Locale.ROOT));
@@ -62,7 +62,7 @@ record GoldenCase(String name, Semantics semantics, String optimizer, Map<String
      * PyTorch 2.6's recording of its {@code fused=True} Adam and AdamW on tensors of a 16-bit {@code dtype}
      * ({@code make_golden.py --fused}).
      */
-    static List<GoldenCase> readFused(dev.vecoptim.kernel.Dtype dtype) {
+    static List<GoldenCase> readFused(dev.vecoptim.kernel.Format dtype) {
         String name = dtype.name().toLowerCase(java.util.Locale.ROOT);
         return read(Semantics.PYTORCH_2, RESOURCES.get(Semantics.PYTORCH_2).replace(".bin", "-fused-" + name + ".bin"),
                 " --fused " + name);

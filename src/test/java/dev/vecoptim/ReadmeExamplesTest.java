@@ -51,7 +51,8 @@ class ReadmeExamplesTest {
                 }
             }));
         }
-        assertEquals(6, tests.size(), "the quick start, the optimizer object's, flat storage's and three kernels'");
+        assertEquals(7, tests.size(),
+                "the quick start, the optimizer object's, flat storage's, bfloat16's and three kernels'");
         return tests.stream();
     }
 

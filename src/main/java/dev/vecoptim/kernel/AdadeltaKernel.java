@@ -41,7 +41,7 @@ public final class AdadeltaKernel {
      * Adadelta's scalar reference: PyTorch's {@code _single_tensor_adadelta} (1.13's and 2.x's alike), one
      * element at a time, one rounding per ATen operation.
      */
-    public record Scalar(Flags flags, Dtype dtype) implements UpdateKernel<Coefficients> {
+    public record Scalar(Flags flags, Format dtype) implements UpdateKernel<Coefficients> {
         @Override
         public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
                          long to) {

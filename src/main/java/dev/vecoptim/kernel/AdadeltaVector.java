@@ -12,7 +12,7 @@ final class AdadeltaVector implements UpdateKernel<AdadeltaKernel.Coefficients> 
             PanamaKernels.flags(MethodHandles.lookup(), AdadeltaKernel.Flags.class);
     private static final boolean MAXIMIZE = FLAGS.maximize();
     private static final boolean WEIGHT_DECAY = FLAGS.weightDecay();
-    private static final AdadeltaKernel.Scalar TAIL = new AdadeltaKernel.Scalar(FLAGS, Dtype.FLOAT32);
+    private static final AdadeltaKernel.Scalar TAIL = new AdadeltaKernel.Scalar(FLAGS, Format.FLOAT32);
 
     @Override
     public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, AdadeltaKernel.Coefficients c,

@@ -12,7 +12,7 @@ final class AdagradVector implements UpdateKernel<AdagradKernel.Coefficients> {
             PanamaKernels.flags(MethodHandles.lookup(), AdagradKernel.Flags.class);
     private static final boolean MAXIMIZE = FLAGS.maximize();
     private static final boolean WEIGHT_DECAY = FLAGS.weightDecay();
-    private static final AdagradKernel.Scalar TAIL = new AdagradKernel.Scalar(FLAGS, Dtype.FLOAT32);
+    private static final AdagradKernel.Scalar TAIL = new AdagradKernel.Scalar(FLAGS, Format.FLOAT32);
 
     @Override
     public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, AdagradKernel.Coefficients c,

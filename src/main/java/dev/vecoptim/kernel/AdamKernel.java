@@ -43,9 +43,9 @@ public final class AdamKernel {
      * Adam's scalar reference: PyTorch's {@code _single_tensor_adam} and {@code _single_tensor_adamw} (1.13's,
      * or 2.x's with {@code lerp}), one element at a time, each ATen operation computed in float and its result
      * rounded to the tensors' {@code dtype} (once per operation on float32). Each buffer is one of PyTorch's
-     * tensors, whose scalar tail ({@link Dtype#pyTorchTail}) rounds the product of each {@code add} too.
+     * tensors, whose scalar tail ({@link Format#pyTorchTail}) rounds the product of each {@code add} too.
      */
-    public record Scalar(Flags flags, Dtype dtype) implements UpdateKernel<Coefficients> {
+    public record Scalar(Flags flags, Format dtype) implements UpdateKernel<Coefficients> {
         @Override
         public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
                          long to) {

@@ -18,7 +18,7 @@ final class AdamVector implements UpdateKernel<AdamKernel.Coefficients> {
     private static final boolean DECOUPLED_WEIGHT_DECAY = FLAGS.weightDecay() == WeightDecay.DECOUPLED;
     private static final boolean AMSGRAD = FLAGS.amsgrad();
     private static final boolean LERP = FLAGS.lerp();
-    private static final AdamKernel.Scalar TAIL = new AdamKernel.Scalar(FLAGS, Dtype.FLOAT32);
+    private static final AdamKernel.Scalar TAIL = new AdamKernel.Scalar(FLAGS, Format.FLOAT32);
 
     @Override
     public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, AdamKernel.Coefficients c,

@@ -13,7 +13,7 @@ final class AdamaxVector implements UpdateKernel<AdamaxKernel.Coefficients> {
     private static final boolean MAXIMIZE = FLAGS.maximize();
     private static final boolean WEIGHT_DECAY = FLAGS.weightDecay();
     private static final boolean LERP = FLAGS.lerp();
-    private static final AdamaxKernel.Scalar TAIL = new AdamaxKernel.Scalar(FLAGS, Dtype.FLOAT32);
+    private static final AdamaxKernel.Scalar TAIL = new AdamaxKernel.Scalar(FLAGS, Format.FLOAT32);
 
     @Override
     public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, AdamaxKernel.Coefficients c,

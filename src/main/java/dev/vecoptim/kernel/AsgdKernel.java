@@ -45,7 +45,7 @@ public final class AsgdKernel {
      * ASGD's scalar reference: PyTorch's {@code _single_tensor_asgd}, one element at a time, one rounding per
      * ATen operation.
      */
-    public record Scalar(Flags flags, Dtype dtype) implements UpdateKernel<Coefficients> {
+    public record Scalar(Flags flags, Format dtype) implements UpdateKernel<Coefficients> {
         @Override
         public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
                          long to) {

@@ -15,7 +15,7 @@ final class AsgdVector implements UpdateKernel<AsgdKernel.Coefficients> {
     private static final boolean MAXIMIZE = FLAGS.maximize();
     private static final boolean WEIGHT_DECAY = FLAGS.weightDecay();
     private static final boolean AVERAGING = FLAGS.averaging();
-    private static final AsgdKernel.Scalar TAIL = new AsgdKernel.Scalar(FLAGS, Dtype.FLOAT32);
+    private static final AsgdKernel.Scalar TAIL = new AsgdKernel.Scalar(FLAGS, Format.FLOAT32);
 
     @Override
     public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, AsgdKernel.Coefficients c,

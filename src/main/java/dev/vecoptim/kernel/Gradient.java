@@ -7,11 +7,11 @@ final class Gradient {
 
     /** Negated first when maximizing, then plus {@code weight_decay · p} (L2), fused: {@code fma(p, wd, g)}. */
     static float effective(float grad, float param, boolean maximize, boolean weightDecay, float weightDecayValue) {
-        return effective(Dtype.FLOAT32, grad, param, maximize, weightDecay, weightDecayValue, false);
+        return effective(Format.FLOAT32, grad, param, maximize, weightDecay, weightDecayValue, false);
     }
 
     /** {@link #effective(float, float, boolean, boolean, float)} on tensors of {@code dtype} ({@link ScaledAdd}). */
-    static float effective(Dtype dtype, float grad, float param, boolean maximize, boolean weightDecay,
+    static float effective(Format dtype, float grad, float param, boolean maximize, boolean weightDecay,
                            float weightDecayValue, boolean roundedProduct) {
         float g = maximize ? -grad : grad;
         return weightDecay ? ScaledAdd.of(dtype, g, param, weightDecayValue, roundedProduct) : g;

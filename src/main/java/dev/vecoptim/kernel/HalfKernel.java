@@ -17,11 +17,11 @@ public interface HalfKernel {
     KernelFamily<HalfKernel, Flags> FAMILY = KernelFamily.of(HalfKernel.class, HalfKernel.class, Scalar::new);
 
     /**
-     * @param format {@link Dtype#BFLOAT16} or {@link Dtype#FLOAT16}
+     * @param format {@link Format#BFLOAT16} or {@link Format#FLOAT16}
      */
-    record Flags(Dtype format) {
+    record Flags(Format format) {
         public Flags {
-            if (format != Dtype.BFLOAT16 && format != Dtype.FLOAT16) {
+            if (format != Format.BFLOAT16 && format != Format.FLOAT16) {
                 throw new IllegalArgumentException("a 16-bit format is BFLOAT16 or FLOAT16, not " + format);
             }
         }
@@ -36,7 +36,7 @@ public interface HalfKernel {
      */
     void narrow(MemorySegment floats, long floatsIndex, MemorySegment halves, long halvesIndex, long count);
 
-    /** The scalar reference: one element at a time, as {@link Dtype#load} and {@link Dtype#store} convert it. */
+    /** The scalar reference: one element at a time, as {@link Format#load} and {@link Format#store} convert it. */
     record Scalar(Flags flags) implements HalfKernel {
         @Override
         public void widen(MemorySegment halves, long halvesIndex, MemorySegment floats, long floatsIndex, long count) {

@@ -29,7 +29,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class HalfVector implements HalfKernel {
     private static final VectorSpecies<Float> SPECIES = PanamaKernels.species(MethodHandles.lookup());
     private static final HalfKernel.Flags FLAGS = PanamaKernels.flags(MethodHandles.lookup(), HalfKernel.Flags.class);
-    private static final boolean BF16 = FLAGS.format() == Dtype.BFLOAT16;
+    private static final boolean BF16 = FLAGS.format() == Format.BFLOAT16;
     /** Whether the 16-bit lanes would be narrower than any shape: two floats' (64 bits), converted by the tail. */
     private static final boolean SCALAR = SPECIES.length() * Short.SIZE < 64;
     /** As many 16-bit lanes as float lanes (a placeholder 64-bit shape when {@link #SCALAR}). */

@@ -14,7 +14,7 @@ import java.util.function.Function;
  * @param scalar the scalar reference for some flags and dtype, or null for a family that has none (the benchmarks'
  *     roofline)
  */
-public record KernelFamily<K, F extends Record>(Class<?> declaring, Class<K> type, BiFunction<F, Dtype, K> scalar) {
+public record KernelFamily<K, F extends Record>(Class<?> declaring, Class<K> type, BiFunction<F, Format, K> scalar) {
     private static final String DECLARING_SUFFIX = "Kernel";
 
     /** Refuses a declaring class that is not named {@code <Name>Kernel}. */
@@ -28,10 +28,10 @@ public record KernelFamily<K, F extends Record>(Class<?> declaring, Class<K> typ
 
     /**
      * The family that {@code declaring} ({@code AdamKernel}) declares: named {@code Adam}, its template
-     * {@code AdamVector}; its scalar reference runs on any {@link Dtype}.
+     * {@code AdamVector}; its scalar reference runs on any {@link Format}.
      */
     public static <K, F extends Record> KernelFamily<K, F> of(Class<?> declaring, Class<K> type,
-                                                              BiFunction<F, Dtype, K> scalar) {
+                                                              BiFunction<F, Format, K> scalar) {
         return new KernelFamily<>(declaring, type, scalar);
     }
 
@@ -39,7 +39,7 @@ public record KernelFamily<K, F extends Record>(Class<?> declaring, Class<K> typ
     public static <K, F extends Record> KernelFamily<K, F> of(Class<?> declaring, Class<K> type,
                                                               Function<F, K> scalar) {
         return new KernelFamily<>(declaring, type, (flags, dtype) -> {
-            if (dtype != Dtype.FLOAT32) {
+            if (dtype != Format.FLOAT32) {
                 throw new IllegalArgumentException(declaring.getSimpleName() + " runs on FLOAT32 only, not " + dtype);
             }
             return scalar.apply(flags);
@@ -48,7 +48,7 @@ public record KernelFamily<K, F extends Record>(Class<?> declaring, Class<K> typ
 
     /** An optimizer's family of {@link UpdateKernel}s, declared by {@code declaring}, as {@link #of}. */
     public static <C, F extends Record> KernelFamily<UpdateKernel<C>, F> update(Class<?> declaring,
-                                                                               BiFunction<F, Dtype, UpdateKernel<C>> scalar) {
+                                                                               BiFunction<F, Format, UpdateKernel<C>> scalar) {
         return of(declaring, updateKernels(), scalar);
     }
 

@@ -11,7 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class Kernels {
     private static final Map<KernelKey, Object> VECTOR_KERNELS = new ConcurrentHashMap<>();
 
-    private record KernelKey(String template, int bits, Dtype dtype, Record flags) {
+    private record KernelKey(String template, int bits, Format dtype, Record flags) {
     }
 
     private Kernels() {
@@ -19,7 +19,7 @@ public final class Kernels {
 
     /** The float32 kernel of {@code family} with {@code flags}: its scalar reference for {@code bits = 0}, else its vector loop. */
     public static <K, F extends Record> K kernel(KernelFamily<K, F> family, int bits, F flags) {
-        return kernel(family, bits, Dtype.FLOAT32, flags);
+        return kernel(family, bits, Format.FLOAT32, flags);
     }
 
     /**
@@ -29,11 +29,11 @@ public final class Kernels {
      * @throws IllegalArgumentException for a dtype the family does not run on (the vector loops run on float32 only
      *     so far)
      */
-    public static <K, F extends Record> K kernel(KernelFamily<K, F> family, int bits, Dtype dtype, F flags) {
+    public static <K, F extends Record> K kernel(KernelFamily<K, F> family, int bits, Format dtype, F flags) {
         if (bits == Vectorization.SCALAR) {
             return family.scalar().apply(flags, dtype);
         }
-        if (dtype != Dtype.FLOAT32) {
+        if (dtype != Format.FLOAT32) {
             throw new IllegalArgumentException("the vector kernels of " + family.name() + " run on FLOAT32 only, not "
                     + dtype);
         }
@@ -53,7 +53,7 @@ public final class Kernels {
             throw new IllegalStateException("no " + bits + "-bit kernel: " + vectorization.scalarReason());
         }
         return family.type().cast(VECTOR_KERNELS.computeIfAbsent(
-                new KernelKey(family.template(), bits, Dtype.FLOAT32, flags),
+                new KernelKey(family.template(), bits, Format.FLOAT32, flags),
                 key -> vectorization.factory().kernel(key.template(), family.type(), key.bits(), key.dtype(),
                         key.flags())));
     }

@@ -11,7 +11,7 @@ final class Moments {
     }
 
     /** {@return the parameter {@code p} after its decoupled weight decay, rounded to {@code dtype}, or itself} */
-    static float decayed(Dtype dtype, float p, WeightDecay weightDecay, MomentCoefficients c) {
+    static float decayed(Format dtype, float p, WeightDecay weightDecay, MomentCoefficients c) {
         return weightDecay == WeightDecay.DECOUPLED ? dtype.round(p * c.decayFactor) : p;
     }
 
@@ -19,7 +19,7 @@ final class Moments {
      * Updates element {@code i} of {@code expAvg} and {@code expAvgSq} from the gradient, each operation rounded to
      * {@code dtype}, and returns the effective gradient ({@code p} is the parameter, which L2 weight decay adds).
      */
-    static float update(Dtype dtype, float p, MemorySegment grad, MemorySegment expAvg, MemorySegment expAvgSq, long i,
+    static float update(Format dtype, float p, MemorySegment grad, MemorySegment expAvg, MemorySegment expAvgSq, long i,
                         boolean maximize, WeightDecay weightDecay, boolean lerp, MomentCoefficients c,
                         boolean roundedProduct) {
         float g = Gradient.effective(dtype, dtype.load(grad, i), p, maximize, weightDecay == WeightDecay.L2,

@@ -16,7 +16,7 @@ final class NAdamVector implements UpdateKernel<NAdamKernel.Coefficients> {
     private static final boolean L2_WEIGHT_DECAY = FLAGS.weightDecay() == WeightDecay.L2;
     private static final boolean DECOUPLED_WEIGHT_DECAY = FLAGS.weightDecay() == WeightDecay.DECOUPLED;
     private static final boolean LERP = FLAGS.lerp();
-    private static final NAdamKernel.Scalar TAIL = new NAdamKernel.Scalar(FLAGS, Dtype.FLOAT32);
+    private static final NAdamKernel.Scalar TAIL = new NAdamKernel.Scalar(FLAGS, Format.FLOAT32);
 
     @Override
     public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, NAdamKernel.Coefficients c,

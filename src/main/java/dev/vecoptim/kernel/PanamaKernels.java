@@ -32,7 +32,7 @@ final class PanamaKernels implements VectorKernelFactory {
     }
 
     @Override
-    public <K> K kernel(String template, Class<K> kernelType, int bits, Dtype dtype, Record flags) {
+    public <K> K kernel(String template, Class<K> kernelType, int bits, Format dtype, Record flags) {
         return define(templateBytes.computeIfAbsent(template, PanamaKernels::readTemplate), kernelType, bits, dtype,
                 flags);
     }
@@ -41,7 +41,7 @@ final class PanamaKernels implements VectorKernelFactory {
      * Defines {@code bytes}, a template's class file, as a kernel of width {@code bits} over {@code dtype} with
      * {@code flags}.
      */
-    <K> K define(byte[] bytes, Class<K> kernelType, int bits, Dtype dtype, Record flags) {
+    <K> K define(byte[] bytes, Class<K> kernelType, int bits, Format dtype, Record flags) {
         VectorSpecies<Float> species = VectorSpecies.of(float.class, VectorShape.forBitSize(bits));
         try {
             MethodHandles.Lookup kernel = MethodHandles.lookup()

@@ -46,7 +46,7 @@ public final class RAdamKernel {
      * RAdam's scalar reference: PyTorch's {@code _single_tensor_radam} (1.13's, or 2.x's with {@code lerp}), one
      * element at a time, one rounding per ATen operation.
      */
-    public record Scalar(Flags flags, Dtype dtype) implements UpdateKernel<Coefficients> {
+    public record Scalar(Flags flags, Format dtype) implements UpdateKernel<Coefficients> {
         @Override
         public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
                          long to) {

@@ -15,7 +15,7 @@ final class RAdamVector implements UpdateKernel<RAdamKernel.Coefficients> {
     private static final boolean DECOUPLED_WEIGHT_DECAY = FLAGS.weightDecay() == WeightDecay.DECOUPLED;
     private static final boolean LERP = FLAGS.lerp();
     private static final boolean RECTIFIED = FLAGS.rectified();
-    private static final RAdamKernel.Scalar TAIL = new RAdamKernel.Scalar(FLAGS, Dtype.FLOAT32);
+    private static final RAdamKernel.Scalar TAIL = new RAdamKernel.Scalar(FLAGS, Format.FLOAT32);
 
     @Override
     public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, RAdamKernel.Coefficients c,

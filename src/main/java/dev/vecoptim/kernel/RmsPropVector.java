@@ -15,7 +15,7 @@ final class RmsPropVector implements UpdateKernel<RmsPropKernel.Coefficients> {
     private static final boolean CENTERED = FLAGS.centered();
     private static final boolean MOMENTUM = FLAGS.momentum();
     private static final boolean LERP = FLAGS.lerp();
-    private static final RmsPropKernel.Scalar TAIL = new RmsPropKernel.Scalar(FLAGS, Dtype.FLOAT32);
+    private static final RmsPropKernel.Scalar TAIL = new RmsPropKernel.Scalar(FLAGS, Format.FLOAT32);
 
     @Override
     public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, RmsPropKernel.Coefficients c,

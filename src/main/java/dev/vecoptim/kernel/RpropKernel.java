@@ -42,7 +42,7 @@ public final class RpropKernel {
      * Rprop's scalar reference: PyTorch's {@code _single_tensor_rprop} (1.13's and 2.x's alike), one element at a
      * time, one rounding per ATen operation.
      */
-    public record Scalar(Flags flags, Dtype dtype) implements UpdateKernel<Coefficients> {
+    public record Scalar(Flags flags, Format dtype) implements UpdateKernel<Coefficients> {
         @Override
         public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
                          long to) {

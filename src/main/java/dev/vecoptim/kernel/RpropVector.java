@@ -17,7 +17,7 @@ final class RpropVector implements UpdateKernel<RpropKernel.Coefficients> {
             PanamaKernels.flags(MethodHandles.lookup(), RpropKernel.Flags.class);
     private static final boolean MAXIMIZE = FLAGS.maximize();
     private static final boolean FIRST_STEP = FLAGS.firstStep();
-    private static final RpropKernel.Scalar TAIL = new RpropKernel.Scalar(FLAGS, Dtype.FLOAT32);
+    private static final RpropKernel.Scalar TAIL = new RpropKernel.Scalar(FLAGS, Format.FLOAT32);
 
     @Override
     public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, RpropKernel.Coefficients c,

@@ -14,22 +14,22 @@ final class RunningAverage {
      * {@code average.mul_(keep).add_(x, alpha=take)}, {@code fma(x, take, rn(average · keep))}.
      */
     static float of(float average, float x, boolean lerp, float keep, float take) {
-        return of(Dtype.FLOAT32, average, x, lerp, keep, take, false);
+        return of(Format.FLOAT32, average, x, lerp, keep, take, false);
     }
 
     /** {@link #of(float, float, boolean, float, float)} on tensors of {@code dtype}, each operation rounded to it. */
-    static float of(Dtype dtype, float average, float x, boolean lerp, float keep, float take, boolean roundedProduct) {
+    static float of(Format dtype, float average, float x, boolean lerp, float keep, float take, boolean roundedProduct) {
         return lerp ? dtype.round(Lerp.of(average, x, take))
                 : ScaledAdd.of(dtype, dtype.round(average * keep), x, take, roundedProduct);
     }
 
     /** {@code average · keep + take · x²}: {@code average.mul_(keep).addcmul_(x, x, value=take)}, fused as ATen does. */
     static float ofSquares(float average, float x, float keep, float take) {
-        return ofSquares(Dtype.FLOAT32, average, x, keep, take);
+        return ofSquares(Format.FLOAT32, average, x, keep, take);
     }
 
     /** {@link #ofSquares(float, float, float, float)} on tensors of {@code dtype}, each operation rounded to it. */
-    static float ofSquares(Dtype dtype, float average, float x, float keep, float take) {
+    static float ofSquares(Format dtype, float average, float x, float keep, float take) {
         return dtype.round(Math.fma(take * x, x, dtype.round(average * keep)));
     }
 }

@@ -8,9 +8,9 @@ package dev.vecoptim.kernel;
  * @param dtype the tensors' dtype
  * @param pyTorch113 whether PyTorch 1.13's operations are reproduced, else 2.x's
  */
-public record ScalarOperands(Dtype dtype, boolean pyTorch113) {
+public record ScalarOperands(Format dtype, boolean pyTorch113) {
     /** Float32 tensors, where every operand is the float nearest the hyper-parameter, in every version. */
-    public static final ScalarOperands FLOAT32 = new ScalarOperands(Dtype.FLOAT32, false);
+    public static final ScalarOperands FLOAT32 = new ScalarOperands(Format.FLOAT32, false);
 
     /** Refuses a null dtype. */
     public ScalarOperands {
@@ -41,6 +41,6 @@ public record ScalarOperands(Dtype dtype, boolean pyTorch113) {
      * PyTorch 1.13's float16 kernels do, rather than rounding one fused multiply-add}
      */
     public boolean roundedProduct() {
-        return pyTorch113 && dtype == Dtype.FLOAT16;
+        return pyTorch113 && dtype == Format.FLOAT16;
     }
 }

@@ -54,9 +54,9 @@ public final class SgdKernel {
     /**
      * SGD's scalar reference: PyTorch's {@code _single_tensor_sgd} (1.13's and 2.x's alike), one element at a
      * time, each ATen operation computed in float and its result rounded to the tensors' {@code dtype}. Each
-     * buffer is one of PyTorch's tensors, whose scalar tail ({@link Dtype#pyTorchTail}) rounds each product too.
+     * buffer is one of PyTorch's tensors, whose scalar tail ({@link Format#pyTorchTail}) rounds each product too.
      */
-    public record Scalar(Flags flags, Dtype dtype) implements UpdateKernel<Coefficients> {
+    public record Scalar(Flags flags, Format dtype) implements UpdateKernel<Coefficients> {
         @Override
         public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
                          long to) {

@@ -18,7 +18,7 @@ final class SgdVector implements UpdateKernel<SgdKernel.Coefficients> {
     private static final boolean MOMENTUM = FLAGS.momentum();
     private static final boolean NESTEROV = FLAGS.nesterov();
     private static final boolean FIRST_STEP = FLAGS.firstStep();
-    private static final SgdKernel.Scalar TAIL = new SgdKernel.Scalar(FLAGS, Dtype.FLOAT32);
+    private static final SgdKernel.Scalar TAIL = new SgdKernel.Scalar(FLAGS, Format.FLOAT32);
 
     @Override
     public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, SgdKernel.Coefficients c,

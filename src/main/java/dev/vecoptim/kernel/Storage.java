@@ -7,19 +7,19 @@ import java.util.Objects;
  * parameter's, its gradient's, and that of the optimizer's state buffers (all of one dtype). Some layouts and what
  * they are for:
  * <ul>
- * <li>all {@link Dtype#BFLOAT16} (or all {@link Dtype#FLOAT16}): half the bytes of float32, each result rounded once
+ * <li>all {@link Format#BFLOAT16} (or all {@link Format#FLOAT16}): half the bytes of float32, each result rounded once
  *     when it is stored: on Adam's and AdamW's kernels, PyTorch 2.x's {@code fused=True} CPU step on such tensors,
  *     bit for bit (checked against recordings of 2.6);
- * <li>float32 parameter and gradient, {@link Dtype#BFLOAT16} state: the state's memory halved, the parameter
+ * <li>float32 parameter and gradient, {@link Format#BFLOAT16} state: the state's memory halved, the parameter
  *     exact;
- * <li>all {@link Dtype#FLOAT32}: what the float32 kernels do on their own.
+ * <li>all {@link Format#FLOAT32}: what the float32 kernels do on their own.
  * </ul>
  *
  * @param param the parameter's dtype
  * @param grad the gradient's dtype
  * @param state the dtype of every state buffer
  */
-public record Storage(Dtype param, Dtype grad, Dtype state) {
+public record Storage(Format param, Format grad, Format state) {
 
     /** Refuses a null dtype. */
     public Storage {
@@ -29,7 +29,7 @@ public record Storage(Dtype param, Dtype grad, Dtype state) {
     }
 
     /** {@return the storage of every buffer in {@code dtype}} */
-    public static Storage of(Dtype dtype) {
+    public static Storage of(Format dtype) {
         return new Storage(dtype, dtype, dtype);
     }
 }

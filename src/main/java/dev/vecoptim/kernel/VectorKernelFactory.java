@@ -13,5 +13,5 @@ interface VectorKernelFactory {
      * Defines the template class once more, as a hidden class holding the species of {@code bits}, the flags and
      * the dtype, and returns a new instance of it.
      */
-    <K> K kernel(String template, Class<K> kernelType, int bits, Dtype dtype, Record flags);
+    <K> K kernel(String template, Class<K> kernelType, int bits, Format dtype, Record flags);
 }

@@ -55,7 +55,7 @@ public final class WidenedKernel<C> implements UpdateKernel<C> {
      *     the one-float segments after them hold per-parameter scalars and are passed as they are
      */
     public static <C> UpdateKernel<C> of(UpdateKernel<C> floats, int bits, Storage storage, int buffers) {
-        if (storage.equals(Storage.of(Dtype.FLOAT32))) {
+        if (storage.equals(Storage.of(Format.FLOAT32))) {
             return floats;
         }
         if (buffers < 0) {
@@ -64,8 +64,8 @@ public final class WidenedKernel<C> implements UpdateKernel<C> {
         return new WidenedKernel<>(floats, bits, storage, buffers);
     }
 
-    private static HalfKernel conversions(int bits, Dtype dtype) {
-        return dtype == Dtype.FLOAT32 ? null : Kernels.kernel(HalfKernel.FAMILY, bits, new HalfKernel.Flags(dtype));
+    private static HalfKernel conversions(int bits, Format dtype) {
+        return dtype == Format.FLOAT32 ? null : Kernels.kernel(HalfKernel.FAMILY, bits, new HalfKernel.Flags(dtype));
     }
 
     @Override

@@ -31,16 +31,16 @@ public final class StepChecks {
         }
         required(param, "param", "");
         required(grad, "grad", "");
-        long bytes = usable("param", param, true);
-        sameSize("grad", usable("grad", grad, false), bytes);
+        long bytes = usable("param", param, true, Float.BYTES);
+        sameSize("grad", usable("grad", grad, false, Float.BYTES), bytes, Float.BYTES);
         if (state1 != null) {
-            sameSize(name1, usable(name1, state1, true), bytes);
+            sameSize(name1, usable(name1, state1, true, Float.BYTES), bytes, Float.BYTES);
         }
         if (state2 != null) {
-            sameSize(name2, usable(name2, state2, true), bytes);
+            sameSize(name2, usable(name2, state2, true, Float.BYTES), bytes, Float.BYTES);
         }
         if (state3 != null) {
-            sameSize(name3, usable(name3, state3, true), bytes);
+            sameSize(name3, usable(name3, state3, true, Float.BYTES), bytes, Float.BYTES);
         }
         disjoint("param", param, "grad", grad);
         disjoint("param", param, name1, state1);
@@ -58,10 +58,14 @@ public final class StepChecks {
     /**
      * {@link #elements(long, MemorySegment, MemorySegment, String, MemorySegment, String, MemorySegment, String,
      * MemorySegment)} for any number of state buffers, named by {@code names}, followed by one-float scalars named
-     * by {@code scalarNames}.
+     * by {@code scalarNames}; the parameter, its gradient and its state buffers hold elements of
+     * {@code elementBytes} bytes.
      */
-    public static long elements(long step, MemorySegment param, MemorySegment grad, List<String> names,
-                         List<String> scalarNames, MemorySegment[] state) {
+    public static long elements(long step, int elementBytes, MemorySegment param, MemorySegment grad,
+                                List<String> names, List<String> scalarNames, MemorySegment[] state) {
+        if (step < 1) {
+            throw new IllegalArgumentException("step must be >= 1 (PyTorch counts steps from 1), was " + step);
+        }
         required(state, "state", "");
         int buffers = names.size();
         if (state.length != buffers + scalarNames.size()) {
@@ -71,12 +75,16 @@ public final class StepChecks {
         for (int s = 0; s < state.length; s++) {
             required(state[s], name(names, scalarNames, s), "");
         }
-        long elements = elements(step, param, grad, null, null, null, null, null, null);
+        required(param, "param", "");
+        required(grad, "grad", "");
+        long paramBytes = usable("param", param, true, elementBytes);
+        sameSize("grad", usable("grad", grad, false, elementBytes), paramBytes, elementBytes);
+        disjoint("param", param, "grad", grad);
         for (int s = 0; s < state.length; s++) {
             String name = name(names, scalarNames, s);
-            long bytes = usable(name, state[s], true);
+            long bytes = usable(name, state[s], true, s < buffers ? elementBytes : Float.BYTES);
             if (s < buffers) {
-                sameSize(name, bytes, elements * Float.BYTES);
+                sameSize(name, bytes, paramBytes, elementBytes);
             } else {
                 oneFloat(name, bytes);
             }
@@ -86,7 +94,7 @@ public final class StepChecks {
                 disjoint(name(names, scalarNames, t), state[t], name, state[s]);
             }
         }
-        return elements;
+        return paramBytes / elementBytes;
     }
 
     /**
@@ -96,7 +104,7 @@ public final class StepChecks {
     public static void scalar(String name, MemorySegment scalar, MemorySegment param, MemorySegment grad,
                        String otherName1, MemorySegment other1, String otherName2, MemorySegment other2) {
         required(scalar, name, "");
-        oneFloat(name, usable(name, scalar, true));
+        oneFloat(name, usable(name, scalar, true, Float.BYTES));
         disjoint("param", param, name, scalar);
         disjoint("grad", grad, name, scalar);
         disjoint(otherName1, other1, name, scalar);
@@ -114,8 +122,8 @@ public final class StepChecks {
         }
     }
 
-    private static long usable(String name, MemorySegment buffer, boolean written) {
-        floats(name, buffer);
+    private static long usable(String name, MemorySegment buffer, boolean written, int elementBytes) {
+        elementsOf(name, buffer, elementBytes);
         if (!buffer.scope().isAlive()) {
             throw new IllegalStateException(name + " cannot be used: its arena is closed");
         }
@@ -127,10 +135,16 @@ public final class StepChecks {
             throw new IllegalArgumentException(name + " is read-only, but the step writes it");
         }
         long bytes = buffer.byteSize();
-        if (bytes % Float.BYTES != 0) {
-            throw new IllegalArgumentException(name + " has " + bytes + " bytes, not a whole number of floats");
+        if (bytes % elementBytes != 0) {
+            throw new IllegalArgumentException(name + " has " + bytes + " bytes, not a whole number of "
+                    + unit(elementBytes));
         }
         return bytes;
+    }
+
+    /** {@return what elements of {@code elementBytes} bytes are called in a message: floats, or 2-byte elements} */
+    private static String unit(int elementBytes) {
+        return elementBytes == Float.BYTES ? "floats" : elementBytes + "-byte elements";
     }
 
     /**
@@ -138,20 +152,32 @@ public final class StepChecks {
      * elements would be read as floats. (A read-only heap segment does not show its array, and passes.)
      */
     public static void floats(String name, MemorySegment buffer) {
+        elementsOf(name, buffer, Float.BYTES);
+    }
+
+    /**
+     * Fails if {@code buffer} lies over a Java array whose elements are not of {@code elementBytes} bytes, other
+     * than a {@code byte[]}: a {@code float[]} for float32, a {@code short[]} for 16-bit elements. (A read-only heap
+     * segment does not show its array, and passes.)
+     */
+    public static void elementsOf(String name, MemorySegment buffer, int elementBytes) {
         if (!buffer.isNative()) {
             Object array = buffer.heapBase().orElse(null);
-            if (array != null && !(array instanceof float[]) && !(array instanceof byte[])) {
+            boolean floats = elementBytes == Float.BYTES;
+            if (array != null && !(array instanceof byte[])
+                    && !(floats ? array instanceof float[] : array instanceof short[])) {
                 throw new IllegalArgumentException(name + " is a segment over a " + array.getClass().getSimpleName()
-                        + ", but holds floats for vecoptim: use memory over a float[] (MemorySegment.ofArray), a"
-                        + " byte[] or native memory");
+                        + ", but holds " + unit(elementBytes) + " for vecoptim: use memory over a "
+                        + (floats ? "float[]" : "short[]") + " (MemorySegment.ofArray), a byte[] or native memory");
             }
         }
     }
 
-    private static void sameSize(String name, long bytes, long paramBytes) {
+    private static void sameSize(String name, long bytes, long paramBytes, int elementBytes) {
         if (bytes != paramBytes) {
-            throw new IllegalArgumentException(name + " has " + bytes / Float.BYTES + " floats (" + bytes
-                    + " bytes) but param has " + paramBytes / Float.BYTES + " floats (" + paramBytes
+            String unit = unit(elementBytes);
+            throw new IllegalArgumentException(name + " has " + bytes / elementBytes + " " + unit + " (" + bytes
+                    + " bytes) but param has " + paramBytes / elementBytes + " " + unit + " (" + paramBytes
                     + " bytes); every buffer of a parameter must have param's size");
         }
     }

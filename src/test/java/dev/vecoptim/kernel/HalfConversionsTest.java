@@ -30,8 +30,8 @@ class HalfConversionsTest {
     private static final List<String> VERSIONS = List.of("1.13", "2.6");
 
     @ParameterizedTest
-    @EnumSource(value = Dtype.class, names = {"BFLOAT16", "FLOAT16"})
-    void everyFloatNarrowsAsPyTorchDoesAtEveryWidth(Dtype format) {
+    @EnumSource(value = Format.class, names = {"BFLOAT16", "FLOAT16"})
+    void everyFloatNarrowsAsPyTorchDoesAtEveryWidth(Format format) {
         assertEquals(java.nio.ByteOrder.LITTLE_ENDIAN, java.nio.ByteOrder.nativeOrder(), "the recording's byte order");
         HalfKernel.Flags flags = new HalfKernel.Flags(format);
         HalfKernel scalar = Kernels.kernel(HalfKernel.FAMILY, Vectorization.SCALAR, flags);
@@ -66,8 +66,8 @@ class HalfConversionsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Dtype.class, names = {"BFLOAT16", "FLOAT16"})
-    void everyHalfWidensExactlyAsPyTorchDoesAtEveryWidth(Dtype format) {
+    @EnumSource(value = Format.class, names = {"BFLOAT16", "FLOAT16"})
+    void everyHalfWidensExactlyAsPyTorchDoesAtEveryWidth(Format format) {
         HalfKernel.Flags flags = new HalfKernel.Flags(format);
         int patterns = 1 << 16;
         try (Arena arena = Arena.ofConfined()) {
@@ -100,7 +100,7 @@ class HalfConversionsTest {
     }
 
     /** The CRC-32 each PyTorch version recorded for this conversion, once per version (they must agree). */
-    private static List<Long> pyTorchCrcs(Dtype format, String conversion) {
+    private static List<Long> pyTorchCrcs(Format format, String conversion) {
         String key = format.name().toLowerCase(Locale.ROOT) + " " + conversion + " ";
         List<Long> crcs = new ArrayList<>();
         for (String version : VERSIONS) {

@@ -78,7 +78,7 @@ class TemplateMutantsTest {
         for (int bits : KernelCase.WIDTHS) {
             List<UpdateKernel<C>> kernels = new ArrayList<>();
             for (int step = 1; step <= STEPS; step++) {
-                kernels.add(factory.define(bytes, update.family().kernels().type(), bits, Dtype.FLOAT32,
+                kernels.add(factory.define(bytes, update.family().kernels().type(), bits, Format.FLOAT32,
                         update.flags(step)));
             }
             for (int length : LENGTHS) {
@@ -110,7 +110,7 @@ class TemplateMutantsTest {
     private boolean halfKilled(byte[] bytes) {
         int patterns = 1 << 16;
         SplittableRandom random = new SplittableRandom(29);
-        for (Dtype format : List.of(Dtype.BFLOAT16, Dtype.FLOAT16)) {
+        for (Format format : List.of(Format.BFLOAT16, Format.FLOAT16)) {
             HalfKernel.Flags flags = new HalfKernel.Flags(format);
             HalfKernel reference = new HalfKernel.Scalar(flags);
             try (Arena arena = Arena.ofConfined()) {
@@ -119,16 +119,16 @@ class TemplateMutantsTest {
                 for (int i = 0; i < patterns; i++) {
                     halves.setAtIndex(Floats.HALF, i, (short) i);
                     // Each 16-bit pattern's float, then a neighbour: half an ulp of the format away, or random.
-                    int bits = format == Dtype.BFLOAT16 ? i << 16 : Float.floatToRawIntBits(Fp16.toFloat((short) i));
+                    int bits = format == Format.BFLOAT16 ? i << 16 : Float.floatToRawIntBits(Fp16.toFloat((short) i));
                     floats.setAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, i, switch (i % 4) {
                         case 0 -> bits;
-                        case 1 -> bits + (format == Dtype.BFLOAT16 ? 0x8000 : 0x1000);
-                        case 2 -> bits + (format == Dtype.BFLOAT16 ? 0x18000 : 0x3000);
+                        case 1 -> bits + (format == Format.BFLOAT16 ? 0x8000 : 0x1000);
+                        case 2 -> bits + (format == Format.BFLOAT16 ? 0x18000 : 0x3000);
                         default -> random.nextInt();
                     });
                 }
                 for (int bits : KernelCase.WIDTHS) {
-                    HalfKernel mutant = factory.define(bytes, HalfKernel.class, bits, Dtype.FLOAT32, flags);
+                    HalfKernel mutant = factory.define(bytes, HalfKernel.class, bits, Format.FLOAT32, flags);
                     MemorySegment expected = arena.allocate(4L * patterns, 64);
                     MemorySegment actual = arena.allocate(4L * patterns, 64);
                     reference.widen(halves, 0, expected, 0, patterns);
@@ -154,7 +154,7 @@ class TemplateMutantsTest {
         SplittableRandom random = new SplittableRandom(17);
         NormKernel reference = new NormKernel.Scalar();
         for (int bits : Vectorization.NORM_WIDTHS) {
-            NormKernel mutant = factory.define(bytes, NormKernel.class, bits, Dtype.FLOAT32, new NoFlags());
+            NormKernel mutant = factory.define(bytes, NormKernel.class, bits, Format.FLOAT32, new NoFlags());
             for (int length : List.of(0, 5, 16, 31, 33, 100)) {
                 try (Arena arena = Arena.ofConfined()) {
                     MemorySegment expected = arena.allocate(4L * length, 64);

@@ -56,7 +56,7 @@ class VectorizationChecksTest {
     /** A factory whose CPU prefers vectors of {@code bits}; it makes no kernel. */
     private record Factory(int preferredBits) implements VectorKernelFactory {
         @Override
-        public <K> K kernel(String template, Class<K> kernelType, int bits, Dtype dtype, Record flags) {
+        public <K> K kernel(String template, Class<K> kernelType, int bits, Format dtype, Record flags) {
             throw new UnsupportedOperationException();
         }
     }
@@ -114,7 +114,7 @@ class VectorizationChecksTest {
         assertEquals(128, Vectorization.normBits(64), "the norm runs 64 bits as 128");
         assertEquals(256, Vectorization.normBits(256));
         UpdateKernel<SgdKernel.Coefficients> fresh = factory.kernel(SgdKernel.FAMILY.template(),
-                SgdKernel.FAMILY.type(), 128, Dtype.FLOAT32, new SgdKernel.Flags(false, false, false, false, false));
+                SgdKernel.FAMILY.type(), 128, Format.FLOAT32, new SgdKernel.Flags(false, false, false, false, false));
         MemorySegment param = MemorySegment.ofArray(new float[] {1, 2, 3, 4, 5});
         SgdKernel.Coefficients halfLr = new SgdKernel.Coefficients();
         halfLr.dampeningComplement = 1;
@@ -122,19 +122,19 @@ class VectorizationChecksTest {
         fresh.step(param, MemorySegment.ofArray(new float[] {1, 1, 1, 1, 1}), new MemorySegment[0], halfLr, 0, 5);
         assertArrayEquals(new float[] {0.5f, 1.5f, 2.5f, 3.5f, 4.5f}, param.toArray(ValueLayout.JAVA_FLOAT));
         IllegalStateException missing = assertThrows(IllegalStateException.class,
-                () -> factory.kernel("NoSuchVector", SgdKernel.FAMILY.type(), 128, Dtype.FLOAT32, new NoFlags()));
+                () -> factory.kernel("NoSuchVector", SgdKernel.FAMILY.type(), 128, Format.FLOAT32, new NoFlags()));
         assertEquals("the kernel template NoSuchVector.class is missing", missing.getMessage());
     }
 
     @Test
     void aDtypeAKernelDoesNotRunOnIsRefusedByName() {
         IllegalArgumentException floatOnly = assertThrows(IllegalArgumentException.class,
-                () -> Kernels.kernel(NormKernel.FAMILY, 0, Dtype.BFLOAT16, new NoFlags()));
+                () -> Kernels.kernel(NormKernel.FAMILY, 0, Format.BFLOAT16, new NoFlags()));
         assertEquals("NormKernel runs on FLOAT32 only, not BFLOAT16", floatOnly.getMessage());
         SgdKernel.Flags sgd = new SgdKernel.Flags(false, false, false, false, false);
-        assertInstanceOf(SgdKernel.Scalar.class, Kernels.kernel(SgdKernel.FAMILY, 0, Dtype.FLOAT16, sgd));
+        assertInstanceOf(SgdKernel.Scalar.class, Kernels.kernel(SgdKernel.FAMILY, 0, Format.FLOAT16, sgd));
         IllegalArgumentException vector = assertThrows(IllegalArgumentException.class,
-                () -> Kernels.kernel(SgdKernel.FAMILY, 128, Dtype.FLOAT16, sgd));
+                () -> Kernels.kernel(SgdKernel.FAMILY, 128, Format.FLOAT16, sgd));
         assertEquals("the vector kernels of Sgd run on FLOAT32 only, not FLOAT16", vector.getMessage());
     }
 }

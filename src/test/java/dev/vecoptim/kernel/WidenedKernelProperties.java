@@ -23,7 +23,7 @@ class WidenedKernelProperties {
     void everyElementGetsTheFloat32UpdateRoundedOnceAtTheStore() {
         qt().withExamples(1200).forAll(KernelCase.any(), longRange(0, Long.MAX_VALUE)).checkAssert((c, seed) -> {
             SplittableRandom random = new SplittableRandom(seed);
-            Dtype[] dtypes = Dtype.values();
+            Format[] dtypes = Format.values();
             Storage storage = new Storage(dtypes[random.nextInt(3)], dtypes[random.nextInt(3)],
                     dtypes[random.nextInt(3)]);
             try (Arena arena = Arena.ofConfined()) {
@@ -49,10 +49,10 @@ class WidenedKernelProperties {
     void float32StorageIsTheFloat32KernelItself() {
         UpdateKernel<SgdKernel.Coefficients> floats = Kernels.kernel(SgdKernel.FAMILY, Vectorization.SCALAR,
                 new SgdKernel.Flags(false, false, false, false, false));
-        assertSame(floats, WidenedKernel.of(floats, Vectorization.SCALAR, Storage.of(Dtype.FLOAT32), 1));
+        assertSame(floats, WidenedKernel.of(floats, Vectorization.SCALAR, Storage.of(Format.FLOAT32), 1));
         assertThrows(IllegalArgumentException.class,
-                () -> WidenedKernel.of(floats, Vectorization.SCALAR, Storage.of(Dtype.BFLOAT16), -1));
-        assertThrows(NullPointerException.class, () -> new Storage(Dtype.FLOAT32, null, Dtype.FLOAT32));
+                () -> WidenedKernel.of(floats, Vectorization.SCALAR, Storage.of(Format.BFLOAT16), -1));
+        assertThrows(NullPointerException.class, () -> new Storage(Format.FLOAT32, null, Format.FLOAT32));
     }
 
     /** A case's buffers stored in its storage's dtypes, with the per-parameter scalars of its float32 buffers. */
@@ -70,7 +70,7 @@ class WidenedKernelProperties {
         }
 
         /** {@code source}'s floats rounded to {@code dtype}, at the case's misalignment (in whole elements). */
-        private static MemorySegment narrowed(MemorySegment source, Dtype dtype, KernelCase c, Arena arena) {
+        private static MemorySegment narrowed(MemorySegment source, Format dtype, KernelCase c, Arena arena) {
             long offset = (long) (c.byteOffset() % 8) * dtype.bytes();
             MemorySegment stored = arena.allocate((long) c.length() * dtype.bytes() + offset, 64)
                     .asSlice(offset, (long) c.length() * dtype.bytes());
@@ -140,7 +140,7 @@ class WidenedKernelProperties {
             }
         }
 
-        private void assertSameValues(String what, Dtype dtype, MemorySegment expected, MemorySegment actual) {
+        private void assertSameValues(String what, Format dtype, MemorySegment expected, MemorySegment actual) {
             for (long i = 0; i < c.length(); i++) {
                 float e = dtype.load(expected, i);
                 float a = dtype.load(actual, i);

@@ -3,13 +3,14 @@ package dev.vecoptim.kernel;
 import java.lang.foreign.MemorySegment;
 
 /**
- * What a kernel's buffers hold, beside its width and flags in its identity: {@link Kernels} keys its kernels by it
+ * The number format of a kernel's buffers, the kernels' side of the public {@code dev.vecoptim.Dtype} (one constant
+ * of each name): beside its width and flags in its identity: {@link Kernels} keys its kernels by it
  * and hands it to each vector template in its class data. A kernel computes in float: it widens each element it
  * loads (exactly) and rounds each result it keeps to its dtype, to nearest, ties to even, as PyTorch's
  * {@code c10::BFloat16} and {@code c10::Half} do ({@link Bf16}, {@link Fp16}); {@link HalfKernel} converts whole
  * buffers.
  */
-public enum Dtype {
+public enum Format {
     /** IEEE 754 single precision, in the platform's byte order. */
     FLOAT32(4),
     /** bfloat16: float32's sign, exponent and upper 7 significand bits ({@code torch.bfloat16}), see {@link Bf16}. */
@@ -22,7 +23,7 @@ public enum Dtype {
 
     private final int bytes;
 
-    Dtype(int bytes) {
+    Format(int bytes) {
         this.bytes = bytes;
     }
 

@@ -1,0 +1,281 @@
+package dev.vecoptim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vecoptim.kernel.Format;
+import dev.vecoptim.kernel.TestFloats;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ForkJoinPool;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * bfloat16 and float16 parameters in the public API ({@link Dtype}): an {@link Optimizer} steps them as the direct
+ * step on one tensor does ({@link Algorithm#step(Dtype, long, MemorySegment, MemorySegment, MemorySegment...)}),
+ * bit for bit, whatever the threads, the chunking, flat storage or the caller's memory, single-tensor or
+ * {@link Algorithm#fused() fused}; the non-finite policies see their gradients; what handles float32 only refuses
+ * them by name and changes nothing. {@code HalfGoldenVectorsTest} holds both kinds of step to PyTorch's recordings.
+ */
+class SixteenBitParametersTest {
+    private static final List<Dtype> SIXTEEN_BIT = List.of(Dtype.BFLOAT16, Dtype.FLOAT16);
+
+    @TempDir
+    Path directory;
+
+    /**
+     * Random optimizers, dtypes, sizes (tails of every length past PyTorch's blocks of 32) and layouts: after every
+     * step each parameter and state buffer equals the direct step of that tensor alone. The single-tensor step
+     * rounds a tensor's last {@code n % 32} elements its own way, so a flat block must not be stepped as one range.
+     */
+    @Test
+    void theOptimizerStepsEachTensorAsADirectStepDoesAtAnyThreadCountAndLayout() {
+        SplittableRandom random = new SplittableRandom(23);
+        for (int trial = 0; trial < 60; trial++) {
+            Dtype dtype = SIXTEEN_BIT.get(random.nextInt(2));
+            Algorithm drawn = TestedOptimizers.random(random);
+            boolean fused = random.nextBoolean() || !HalfGoldenVectorsTest.runsOn(drawn, dtype);
+            Algorithm algorithm = drawn.withFused(fused);
+            boolean flat = random.nextBoolean();
+            int helpers = random.nextInt(3);
+            long[] sizes = new long[1 + random.nextInt(4)];
+            for (int p = 0; p < sizes.length; p++) {
+                sizes[p] = random.nextInt(5) == 0 ? random.nextInt(4) : random.nextInt(300);
+            }
+            String at = "trial " + trial + ": " + algorithm + " on " + dtype + ", sizes "
+                    + java.util.Arrays.toString(sizes) + (flat ? " flat" : "") + ", " + helpers + " helpers";
+            try (Arena arena = Arena.ofShared();
+                 Optimizer optimizer = Optimizer.builder().helpers(ForkJoinPool.commonPool(), helpers)
+                         .parallelThreshold(helpers > 0 ? 16 : 1 << 30).build()) {
+                ParameterGroup group = optimizer.addGroup(algorithm);
+                List<Parameter> parameters = new ArrayList<>();
+                if (flat) {
+                    parameters.addAll(group.allocate(dtype, sizes));
+                } else {
+                    for (long size : sizes) {
+                        parameters.add(group.add(dtype, arena.allocate(size * dtype.bytes()),
+                                arena.allocate(size * dtype.bytes())));
+                    }
+                }
+                List<DirectTensor> direct = new ArrayList<>();
+                for (Parameter parameter : parameters) {
+                    assertEquals(dtype, parameter.dtype(), at);
+                    fill(dtype, parameter.value(), random);
+                    direct.add(new DirectTensor(arena, algorithm, dtype, parameter.value()));
+                }
+                for (int step = 1; step <= 3; step++) {
+                    for (int p = 0; p < parameters.size(); p++) {
+                        fill(dtype, parameters.get(p).grad(), random);
+                        direct.get(p).step(step, parameters.get(p).grad());
+                    }
+                    optimizer.step();
+                    for (int p = 0; p < parameters.size(); p++) {
+                        direct.get(p).assertHeldBy(at + ", step " + step + ", parameter " + p, parameters.get(p));
+                    }
+                }
+            }
+        }
+    }
+
+    /** A copy of one tensor with state of its own, stepped by the direct step. */
+    private static final class DirectTensor {
+        private final Algorithm algorithm;
+        private final Dtype dtype;
+        private final MemorySegment value;
+        private final MemorySegment grad;
+        private final MemorySegment[] state;
+
+        DirectTensor(Arena arena, Algorithm algorithm, Dtype dtype, MemorySegment initial) {
+            this.algorithm = algorithm;
+            this.dtype = dtype;
+            this.value = arena.allocate(initial.byteSize()).copyFrom(initial);
+            this.grad = arena.allocate(initial.byteSize());
+            List<String> names = algorithm.stateNames();
+            state = new MemorySegment[names.size() + algorithm.scalarNames().size()];
+            for (int s = 0; s < state.length; s++) {
+                state[s] = arena.allocate(s < names.size() ? initial.byteSize() : Float.BYTES);
+                long elements = s < names.size() ? initial.byteSize() / dtype.bytes() : 0;
+                for (long i = 0; i < elements; i++) {
+                    dtype.format().store(state[s], i, algorithm.initialState(names.get(s)));
+                }
+            }
+        }
+
+        void step(long step, MemorySegment stepGrad) {
+            grad.copyFrom(stepGrad);
+            algorithm.step(dtype, step, value, grad, state);
+        }
+
+        void assertHeldBy(String at, Parameter parameter) {
+            TestFloats.assertSameBits(at + " value", value, parameter.value());
+            List<String> names = algorithm.stateNames();
+            for (int s = 0; s < names.size(); s++) {
+                TestFloats.assertSameBits(at + " " + names.get(s), state[s], parameter.state(names.get(s)));
+            }
+            for (int s = 0; s < algorithm.scalarNames().size(); s++) {
+                String name = algorithm.scalarNames().get(s);
+                TestFloats.assertSameBits(at + " " + name, state[names.size() + s], parameter.state(name));
+            }
+        }
+    }
+
+    /** Random 16-bit values, now and then a special one (NaN, infinities, zeros, subnormals). */
+    private static void fill(Dtype dtype, MemorySegment segment, SplittableRandom random) {
+        for (long i = 0; i < segment.byteSize() / dtype.bytes(); i++) {
+            dtype.format().store(segment, i, TestFloats.value(random, 50));
+        }
+    }
+
+    @Test
+    void stateStartsAtPyTorchsInitialValueRoundedToTheDtypeAndScalarsStayFloat32() {
+        try (Optimizer optimizer = Optimizer.builder().build()) {
+            Parameter adagrad = optimizer.addGroup(Adagrad.builder().initialAccumulatorValue(0.1).build())
+                    .allocate(Dtype.BFLOAT16, 5).getFirst();
+            assertEquals(10, adagrad.state("sum").byteSize());
+            // torch.full_like(p, 0.1) on a bfloat16 tensor holds 0.1 rounded to bfloat16: 0x3DCD.
+            for (int i = 0; i < 5; i++) {
+                assertEquals((short) 0x3DCD, adagrad.state("sum").getAtIndex(java.lang.foreign.ValueLayout.JAVA_SHORT, i));
+            }
+        }
+        try (Optimizer optimizer = Optimizer.builder().build()) {
+            Parameter nadam = optimizer.addGroup(NAdam.builder().build()).allocate(Dtype.FLOAT16, 3).getFirst();
+            assertEquals(6, nadam.state("exp_avg").byteSize());
+            assertEquals(Float.BYTES, nadam.state("mu_product").byteSize(), "PyTorch keeps mu_product in float32");
+            assertEquals("group 0 parameter 0 (3 torch.float16 elements, 0 steps, state [exp_avg, exp_avg_sq])",
+                    nadam.toString());
+        }
+    }
+
+    @Test
+    void theNonFinitePoliciesSeeSixteenBitGradients() {
+        for (Dtype dtype : SIXTEEN_BIT) {
+            for (NonFiniteGradients policy : List.of(NonFiniteGradients.SKIP, NonFiniteGradients.THROW)) {
+                try (Optimizer optimizer = Optimizer.builder().nonFiniteGradients(policy).build()) {
+                    ParameterGroup group = optimizer.addGroup(Sgd.builder(0.5).build().withFused(true));
+                    Parameter first = group.allocate(dtype, 700).getFirst();
+                    Parameter second = group.allocate(dtype, 70_000).getFirst();
+                    for (long i = 0; i < 70_000; i++) {
+                        dtype.format().store(second.grad(), i, 0.25f);
+                    }
+                    for (long i = 0; i < 700; i++) {
+                        dtype.format().store(first.grad(), i, 2f);
+                    }
+                    StepReport finite = optimizer.step();
+                    assertFalse(finite.skipped());
+                    // 700·2² + 70,000·0.25², each exact in float32 and in double.
+                    assertEquals(Math.sqrt(700 * 4.0 + 70_000 * 0.0625), finite.gradNorm().orElseThrow(), dtype + "");
+                    dtype.format().store(second.grad(), 69_999, Float.NaN);
+                    MemorySegment before = Arena.ofAuto().allocate(second.value().byteSize()).copyFrom(second.value());
+                    if (policy == NonFiniteGradients.SKIP) {
+                        assertTrue(optimizer.step().skipped(), dtype + " " + policy);
+                    } else {
+                        ArithmeticException thrown = assertThrows(ArithmeticException.class, optimizer::step);
+                        assertTrue(thrown.getMessage().startsWith("group 0 parameter 1 has a NaN"), thrown.getMessage());
+                    }
+                    assertEquals(-1, before.mismatch(second.value()), dtype + " " + policy + " changed nothing");
+                    assertEquals(1, optimizer.stepCount());
+                }
+            }
+        }
+    }
+
+    @Test
+    void clippingAndFilesRefuseSixteenBitTensorsByNameAndChangeNothing() throws Exception {
+        for (Dtype dtype : SIXTEEN_BIT) {
+            try (Optimizer optimizer = Optimizer.builder().maxGradNorm(1).build()) {
+                ParameterGroup group = optimizer.addGroup(Adam.builder().build().withFused(true));
+                group.allocate(4);
+                Parameter sixteen = group.allocate(dtype, 8).getFirst();
+                sixteen.grad().fill((byte) 0x40);
+                MemorySegment grad = Arena.ofAuto().allocate(16).copyFrom(sixteen.grad());
+                String clipping = "group 0 parameter 1 holds " + dtype.pyTorchName() + " elements, and clipping"
+                        + " reproduces torch.nn.utils.clip_grad_norm_ on float32 gradients only so far; nothing was"
+                        + " changed";
+                assertEquals(clipping, assertThrows(IllegalStateException.class, optimizer::step).getMessage());
+                assertEquals(clipping, assertThrows(IllegalStateException.class, () -> optimizer.clipGradNorm(1))
+                        .getMessage());
+                assertEquals(-1, grad.mismatch(sixteen.grad()), "the gradients are not clipped");
+                assertEquals(0, sixteen.stepCount());
+                assertEquals(0, optimizer.stepCount());
+                Path file = directory.resolve(dtype + ".safetensors");
+                IllegalStateException saving = assertThrows(IllegalStateException.class,
+                        () -> optimizer.saveStateDict(file));
+                assertEquals("group 0 parameter 1 holds " + dtype.pyTorchName() + " elements, and saveStateDict()"
+                        + " reads and writes files of float32 tensors only so far; nothing was changed",
+                        saving.getMessage());
+                assertFalse(Files.exists(file));
+                assertThrows(IllegalStateException.class, () -> optimizer.save(file));
+                assertFalse(Files.exists(file));
+                Files.writeString(file, "anything");
+                assertThrows(IllegalStateException.class, () -> optimizer.load(file));
+                assertThrows(IllegalStateException.class, () -> optimizer.loadStateDict(file));
+            }
+        }
+    }
+
+    @Test
+    void badSixteenBitBuffersAreRefusedByName() {
+        try (Arena arena = Arena.ofShared(); Optimizer optimizer = Optimizer.builder().build()) {
+            ParameterGroup group = optimizer.addGroup(Sgd.builder(0.1).build());
+            IllegalArgumentException odd = assertThrows(IllegalArgumentException.class,
+                    () -> group.add(Dtype.BFLOAT16, arena.allocate(7), arena.allocate(7)));
+            assertEquals("group 0 parameter 0 value has 7 bytes, not a whole number of torch.bfloat16 elements",
+                    odd.getMessage());
+            IllegalArgumentException floats = assertThrows(IllegalArgumentException.class,
+                    () -> group.add(Dtype.FLOAT16, MemorySegment.ofArray(new float[4]), arena.allocate(16)));
+            assertTrue(floats.getMessage().startsWith("group 0 parameter 0 value is a segment over a float[], but"
+                    + " holds 2-byte elements for vecoptim: use memory over a short[]"), floats.getMessage());
+            assertEquals("parameter 0 of the block would have -2 torch.float16 elements", assertThrows(
+                    IllegalArgumentException.class, () -> group.allocate(Dtype.FLOAT16, -2)).getMessage());
+            assertEquals(List.of(), group.parameters(), "nothing refused is registered");
+            Parameter heap = group.add(Dtype.FLOAT16, MemorySegment.ofArray(new short[4]),
+                    MemorySegment.ofArray(new short[4]));
+            assertEquals(4, heap.elementCount());
+
+            Algorithm adam = Adam.builder().build();
+            MemorySegment param = arena.allocate(8);
+            IllegalArgumentException sizes = assertThrows(IllegalArgumentException.class, () -> adam.step(
+                    Dtype.BFLOAT16, 1, param, arena.allocate(8), arena.allocate(8), arena.allocate(16)));
+            assertEquals("exp_avg_sq has 8 2-byte elements (16 bytes) but param has 4 2-byte elements (8 bytes);"
+                    + " every buffer of a parameter must have param's size", sizes.getMessage());
+            IllegalArgumentException fusedChange = assertThrows(IllegalArgumentException.class,
+                    () -> group.hyperParameters(Sgd.builder(0.1).fused(true).build()));
+            assertTrue(fusedChange.getMessage().startsWith("group 0's parameters are planned for fused=false"),
+                    fusedChange.getMessage());
+        }
+    }
+
+    @Test
+    void fusedIsASettingOfTheConfigurationLikeItsSemantics() {
+        Algorithm adam = Adam.builder().lr(0.01).build();
+        Algorithm fused = adam.withFused(true);
+        assertTrue(fused.fused());
+        assertFalse(adam.fused());
+        assertNotEquals(adam, fused);
+        assertEquals(adam, fused.withFused(false));
+        assertEquals(adam.hashCode(), fused.withFused(false).hashCode());
+        assertTrue(fused.toString().endsWith("semantics=PYTORCH_2, fused=True)"), fused.toString());
+        assertEquals(fused, fused.withLr(0.5).withLr(0.01), "a copy keeps the setting");
+        assertTrue(fused.withNamedHyperParameters(fused.namedHyperParameters()).fused());
+        assertEquals(adam.implementation(), adam.implementation(Dtype.FLOAT32));
+        assertTrue(fused.implementation(Dtype.BFLOAT16).description().endsWith(
+                "bit for bit with PyTorch 2.x's fused step on torch.bfloat16 tensors"),
+                fused.implementation(Dtype.BFLOAT16).description());
+        assertFalse(adam.implementation(Dtype.FLOAT16).vectorized(), "the single-tensor 16-bit step is scalar");
+        assertTrue(Sgd.builder(0.1).fused(true).build().implementation(Dtype.FLOAT16).description()
+                .endsWith("the float32 step of PyTorch 2.x rounded once to torch.float16"));
+        for (Dtype dtype : Dtype.values()) {
+            assertEquals(dtype.name(), dtype.format().name());
+            assertEquals(Format.valueOf(dtype.name()).bytes(), dtype.bytes());
+        }
+    }
+}
