@@ -10,7 +10,7 @@ not the safetensors package.
     python3 state_dict.py show adam.safetensors      # what a file holds
 
 The file is optimizer.state_dict() laid flat: tensors "state.<i>.<name>" (parameter i's state: buffers
-float32 and flat, "step" a 0-dim float32 as PyTorch 2.x keeps it, an int64 for a Python int past 2**24;
+flat, of their parameter's dtype: F32, BF16 or F16, "step" a 0-dim float32 as PyTorch 2.x keeps it, an int64 for a Python int past 2**24;
 NAdam's mu_product, ASGD's eta and mu 0-dim float32), and in the header's __metadata__: "format" ("torch.optim state_dict"), "param_groups" (JSON, the
 hyper-parameters by PyTorch's names and each group's "params" indices), "optimizers" (JSON, each group's
 optimizer class name), "crc32" (the CRC-32 of every byte of the file, these 8 hexadecimal digits read as
@@ -35,7 +35,10 @@ import torch
 FORMAT = "torch.optim state_dict"
 CHECKSUM = "crc32"
 _UNSIGNED = b"00000000"
-_DTYPES = {"F32": numpy.float32, "F64": numpy.float64, "I64": numpy.int64, "I32": numpy.int32}
+# numpy has no bfloat16: a BF16 tensor is read as, and written from, a numpy uint16 array of its bits.
+_DTYPES = {"F32": numpy.float32, "F64": numpy.float64, "I64": numpy.int64, "I32": numpy.int32,
+           "F16": numpy.float16, "BF16": numpy.uint16}
+_STATE_DTYPES = (torch.float32, torch.float64, torch.int64, torch.int32, torch.bfloat16, torch.float16)
 _STEPS_EXACT_IN_FLOAT = 2 ** 24
 
 
@@ -54,8 +57,9 @@ def _crc32(data, at):
 
 
 def read(path):
-    """The metadata (a dict of strings) and tensors (a dict of numpy arrays, little-endian) of a file, whose
-    checksum is verified when it has one (the files vecoptim and this script write)."""
+    """The metadata (a dict of strings) and tensors (a dict of numpy arrays, little-endian; a BF16 tensor a uint16
+    array of its bits) of a file, whose checksum is verified when it has one (the files vecoptim and this script
+    write)."""
     with open(path, "rb") as file:
         data = file.read()
     (length,) = struct.unpack("<Q", data[:8])
@@ -85,10 +89,9 @@ def read(path):
 
 
 def write(path, metadata, tensors):
-    """Writes numpy arrays (float32, float64, int64 or int32) and string metadata as a safetensors file,
-    atomically, with vecoptim's checksum."""
-    names = {numpy.dtype(numpy.float32): "F32", numpy.dtype(numpy.float64): "F64",
-             numpy.dtype(numpy.int64): "I64", numpy.dtype(numpy.int32): "I32"}
+    """Writes numpy arrays (float32, float64, int64, int32, float16, or uint16 holding bfloat16 bits) and string
+    metadata as a safetensors file, atomically, with vecoptim's checksum."""
+    names = {numpy.dtype(kind): name for name, kind in _DTYPES.items()}
     header = {"__metadata__": dict(metadata, **{CHECKSUM: _UNSIGNED.decode("ascii")})}
     chunks = []
     offset = 0
@@ -136,10 +139,10 @@ def save(optimizer, path):
             if value is None:  # SGD's momentum_buffer before the first step, in PyTorch 1.13
                 continue
             if isinstance(value, torch.Tensor):
-                if value.dtype not in (torch.float32, torch.float64, torch.int64, torch.int32):
-                    raise ValueError("state[%d][%r] is %s; vecoptim keeps float32 state (and int or float scalars)"
-                                     % (index, name, value.dtype))
-                array = value.detach().cpu().numpy()
+                if value.dtype not in _STATE_DTYPES:
+                    raise ValueError("state[%d][%r] is %s; vecoptim keeps float32, bfloat16 or float16 state (and int"
+                                     " or float scalars)" % (index, name, value.dtype))
+                array = to_numpy(value)
                 tensors["state.%d.%s" % (index, name)] = array.reshape(-1) if array.ndim > 0 else array
             elif name == "step":  # PyTorch 1.13's RMSprop and Adadelta count in a Python int
                 tensors["state.%d.step" % index] = numpy.array(
@@ -183,11 +186,27 @@ def to_state_dict(path, optimizer):
     for name, array in tensors.items():
         _, index, key = name.split(".", 2)
         index = int(index)
-        tensor = torch.from_numpy(array.astype(array.dtype.newbyteorder("="), copy=True))
+        tensor = from_numpy(array)
         if array.ndim > 0:
             tensor = tensor.reshape(params[index].shape)
         state.setdefault(index, {})[key] = tensor
     return {"state": state, "param_groups": groups}
+
+
+def to_numpy(tensor):
+    """A tensor as a numpy array: a bfloat16 one as a uint16 array of its bits, which numpy cannot hold otherwise."""
+    tensor = tensor.detach().cpu()
+    if tensor.dtype == torch.bfloat16:
+        return tensor.view(torch.int16).numpy().view(numpy.uint16)
+    return tensor.numpy()
+
+
+def from_numpy(array):
+    """A numpy array of read() as a tensor: a uint16 array holds bfloat16 bits."""
+    native = array.astype(array.dtype.newbyteorder("="), copy=True)
+    if native.dtype == numpy.uint16:
+        return torch.from_numpy(native.view(numpy.int16)).view(torch.bfloat16)
+    return torch.from_numpy(native)
 
 
 def _semantics(version):

@@ -15,15 +15,18 @@ StateDictFixturesTest: Debian 13's 2.6, in the chroot that ../shared/tools/pytor
     /usr/bin/python3 src/test/python/make_state_dict_fixtures.py check $D/out
     (cd target/state_dict && for f in */*/vecoptim-*; do cp $f ../../src/test/resources/state_dict/$f; done)
 
-record: for each optimizer, PyTorch runs 7 steps from the same parameters and gradients and writes, after
-steps 3, 6 and 7, <version>/<optimizer>/pytorch-state-<t>.safetensors (state_dict.save) and
-<version>/<optimizer>/pytorch-params-<t>.safetensors (tensors "param.<i>"); <version> is 2.6 or 1.13.
+record: for each dtype and optimizer, PyTorch runs 7 steps from the same parameters and gradients and writes,
+after steps 3, 6 and 7, <version>/<dtype/><optimizer>/pytorch-state-<t>.safetensors (state_dict.save) and
+<version>/<dtype/><optimizer>/pytorch-params-<t>.safetensors (tensors "param.<i>"); <version> is 2.6 or 1.13, and
+<dtype/> is empty for float32 tensors, bfloat16/ or float16/ for the single-tensor step on such tensors (an
+optimizer that this PyTorch does not run on a dtype, as 1.13 refuses most on float16, has no files there).
 check: loads vecoptim's <version>/<optimizer>/vecoptim-state-6 and vecoptim-params-6 (vecoptim's export after it
 resumed PyTorch's step 3 and made steps 4, 5, 6) into a fresh PyTorch optimizer, steps once more, and demands
 that every parameter and state tensor equal PyTorch's own uninterrupted step 7, bit for bit.
 
 Values and gradients are small multiples of 1/16 from integer formulas (the same in StateDictFixturesTest),
-exact in float32, so both languages start from the same bits without sharing a random generator.
+exact in float32, bfloat16 and float16, so both languages start from the same bits without sharing a random
+generator.
 """
 import json
 import os
@@ -44,6 +47,7 @@ SHAPES = [[(3, 4), (5,)], [(2, 3)]]  # group 0: a weight and a bias; group 1: on
 STEPS = 7
 RESUMED_AT = 3
 HANDED_BACK_AT = 6
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 # Each optimizer with flags on and numbers off their defaults; group 1 halves lr and drops weight_decay.
 # PyTorch 1.13 has no decoupled_weight_decay: its NAdam and RAdam run without it.
@@ -72,14 +76,19 @@ def gradient(i, k, t):
     return ((k * 31 + t * 17 + i * 11) % 23 - 11) / 16.0
 
 
-def parameters():
+def parameters(dtype):
     params = []
     for shape in [s for group in SHAPES for s in group]:
         i = len(params)
         n = int(numpy.prod(shape))
         values = numpy.array([initial_value(i, k) for k in range(n)], dtype=numpy.float32).reshape(shape)
-        params.append(torch.nn.Parameter(torch.from_numpy(values)))
+        params.append(torch.nn.Parameter(torch.from_numpy(values).to(DTYPES[dtype])))
     return params
+
+
+def directory(out, dtype, name):
+    """Where a dtype's files of an optimizer are: float32's where they always were."""
+    return os.path.join(out, VERSION, name) if dtype == "float32" else os.path.join(out, VERSION, dtype, name)
 
 
 def optimizer(name, params):
@@ -96,27 +105,37 @@ def optimizer(name, params):
 def step(opt, params, t):
     for i, p in enumerate(params):
         n = p.numel()
-        p.grad = torch.tensor([gradient(i, k, t) for k in range(n)], dtype=torch.float32).reshape(p.shape)
+        p.grad = torch.tensor([gradient(i, k, t) for k in range(n)], dtype=p.dtype).reshape(p.shape)
     opt.step()
 
 
 def save_params(params, path):
     state_dict.write(path, {"format": "parameters"},
-                     {"param.%d" % i: p.detach().numpy().reshape(-1).copy() for i, p in enumerate(params)})
+                     {"param.%d" % i: state_dict.to_numpy(p).reshape(-1).copy() for i, p in enumerate(params)})
 
 
 def record(out):
-    out = os.path.join(out, VERSION)
-    for name in OPTIMIZERS:
-        os.makedirs(os.path.join(out, name), exist_ok=True)
-        params = parameters()
-        opt = optimizer(name, params)
-        for t in range(1, STEPS + 1):
-            step(opt, params, t)
-            if t in (RESUMED_AT, HANDED_BACK_AT, STEPS):
-                state_dict.save(opt, os.path.join(out, name, "pytorch-state-%d.safetensors" % t))
-                save_params(params, os.path.join(out, name, "pytorch-params-%d.safetensors" % t))
-    print("recorded %d optimizers with PyTorch %s" % (len(OPTIMIZERS), torch.__version__))
+    for dtype in DTYPES:
+        recorded = []
+        for name in OPTIMIZERS:
+            params = parameters(dtype)
+            opt = optimizer(name, params)
+            try:
+                step(opt, params, 1)
+            except RuntimeError as refused:  # e.g. 1.13: "addcmul_cpu_out" not implemented for 'Half'
+                print("%s on %s: PyTorch %s refuses: %s" % (name, dtype, torch.__version__, str(refused).strip()))
+                continue
+            params = parameters(dtype)
+            opt = optimizer(name, params)
+            where = directory(out, dtype, name)
+            os.makedirs(where, exist_ok=True)
+            for t in range(1, STEPS + 1):
+                step(opt, params, t)
+                if t in (RESUMED_AT, HANDED_BACK_AT, STEPS):
+                    state_dict.save(opt, os.path.join(where, "pytorch-state-%d.safetensors" % t))
+                    save_params(params, os.path.join(where, "pytorch-params-%d.safetensors" % t))
+            recorded.append(name)
+        print("recorded %s on %s with PyTorch %s" % (", ".join(recorded), dtype, torch.__version__))
 
 
 def same_bits(a, b):
@@ -126,36 +145,62 @@ def same_bits(a, b):
 
 
 def check(out):
-    out = os.path.join(out, VERSION)
     failures = 0
-    for name in OPTIMIZERS:
-        params = parameters()
-        _, handed = state_dict.read(os.path.join(out, name, "vecoptim-params-%d.safetensors" % HANDED_BACK_AT))
-        with torch.no_grad():
-            for i, p in enumerate(params):
-                p.copy_(torch.from_numpy(handed["param.%d" % i].astype(numpy.float32)).reshape(p.shape))
-        opt = optimizer(name, params)
-        state_dict.load(opt, os.path.join(out, name, "vecoptim-state-%d.safetensors" % HANDED_BACK_AT))
-        step(opt, params, STEPS)
-        _, expected_params = state_dict.read(os.path.join(out, name, "pytorch-params-%d.safetensors" % STEPS))
-        _, expected_state = state_dict.read(os.path.join(out, name, "pytorch-state-%d.safetensors" % STEPS))
-        mine = os.path.join(out, name, "resumed-state-%d.safetensors" % STEPS)
-        state_dict.save(opt, mine)
-        _, state = state_dict.read(mine)
-        wrong = [n for n in expected_params
-                 if not same_bits(params[int(n.split(".")[1])].detach().numpy(), expected_params[n])]
-        wrong += [n for n in expected_state if n not in state or not same_bits(state[n], expected_state[n])]
-        wrong += [n for n in state if n not in expected_state]
-        groups = json.loads(state_dict.read(mine)[0]["param_groups"])
-        expected_groups = json.loads(state_dict.read(
-            os.path.join(out, name, "pytorch-state-%d.safetensors" % STEPS))[0]["param_groups"])
-        if groups != expected_groups:
-            wrong.append("param_groups")
-        print("%-8s %s" % (name, "step 7 after vecoptim's steps 4-6 equals PyTorch's own, bit for bit"
-                           if not wrong else "DIFFERS: %s" % wrong))
-        failures += bool(wrong)
-    print("PyTorch %s; %d of %d optimizers differ" % (torch.__version__, failures, len(OPTIMIZERS)))
+    checked = 0
+    for dtype in DTYPES:
+        for name in OPTIMIZERS:
+            where = directory(out, dtype, name)
+            if os.path.isdir(where):
+                checked += 1
+                failures += check_one(where, dtype, name)
+    print("PyTorch %s; %d of %d optimizers and dtypes differ" % (torch.__version__, failures, checked))
     return failures
+
+
+def resumed(where, dtype, name, writer):
+    """PyTorch's step 7 after loading writer's ("pytorch" or "vecoptim") state and parameters of step 6: the
+    parameters as numpy arrays, and the state as its file holds it."""
+    params = parameters(dtype)
+    _, handed = state_dict.read(os.path.join(where, "%s-params-%d.safetensors" % (writer, HANDED_BACK_AT)))
+    with torch.no_grad():
+        for i, p in enumerate(params):
+            p.copy_(state_dict.from_numpy(handed["param.%d" % i]).reshape(p.shape))
+    opt = optimizer(name, params)
+    state_dict.load(opt, os.path.join(where, "%s-state-%d.safetensors" % (writer, HANDED_BACK_AT)))
+    step(opt, params, STEPS)
+    saved = os.path.join(where, "resumed-from-%s-state-%d.safetensors" % (writer, STEPS))
+    state_dict.save(opt, saved)
+    metadata, state = state_dict.read(saved)
+    values = {"param.%d" % i: state_dict.to_numpy(p) for i, p in enumerate(params)}
+    return values, state, json.loads(metadata["param_groups"])
+
+
+def differences(a, b):
+    """The names of the tensors and entries in which two resumed runs differ."""
+    (params_a, state_a, groups_a), (params_b, state_b, groups_b) = a, b
+    wrong = [n for n in params_b if not same_bits(params_a[n], params_b[n])]
+    wrong += [n for n in state_b if n not in state_a or not same_bits(state_a[n], state_b[n])]
+    wrong += [n for n in state_a if n not in state_b]
+    return wrong + (["param_groups"] if groups_a != groups_b else [])
+
+
+def check_one(where, dtype, name):
+    """Whether PyTorch's step 7 after vecoptim's steps 4-6 differs (1) or not (0) from its step 7 after its own
+    steps 4-6, each loaded through state_dict.load; and how its own differs from its uninterrupted run, where
+    load_state_dict changes a state tensor (it casts every floating one but step to its parameter's dtype: on 16-bit
+    tensors, NAdam's mu_product and ASGD's eta and mu, which its steps keep in float32)."""
+    from_vecoptim = resumed(where, dtype, name, "vecoptim")
+    from_pytorch = resumed(where, dtype, name, "pytorch")
+    _, uninterrupted_params = state_dict.read(os.path.join(where, "pytorch-params-%d.safetensors" % STEPS))
+    uninterrupted_metadata, uninterrupted_state = state_dict.read(
+        os.path.join(where, "pytorch-state-%d.safetensors" % STEPS))
+    uninterrupted = (uninterrupted_params, uninterrupted_state, json.loads(uninterrupted_metadata["param_groups"]))
+    wrong = differences(from_vecoptim, from_pytorch)
+    by_load = differences(from_pytorch, uninterrupted)
+    print("%-8s %-8s %s%s" % (name, dtype, "step 7 after vecoptim's steps 4-6 equals PyTorch's own, bit for bit"
+                              if not wrong else "DIFFERS: %s" % wrong,
+                              "" if not by_load else " (PyTorch's load changes %s)" % by_load))
+    return int(bool(wrong))
 
 
 if __name__ == "__main__":

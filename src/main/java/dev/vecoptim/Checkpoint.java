@@ -3,13 +3,12 @@ package dev.vecoptim;
 import dev.vecoptim.io.CheckpointHeader;
 import dev.vecoptim.io.CheckpointReader;
 import dev.vecoptim.io.FileReplacement;
-import dev.vecoptim.io.LittleEndianFloats;
+import dev.vecoptim.io.LittleEndianElements;
 import dev.vecoptim.io.MalformedHeaderException;
 import dev.vecoptim.io.RefusedFileException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -56,22 +55,23 @@ final class Checkpoint {
         int headerLength = header.remaining();
         long payloadStart = CheckpointReader.align(CheckpointReader.PREAMBLE + (long) headerLength);
         try (FileReplacement replacement = FileReplacement.begin(file, 0, CheckpointReader.MAGIC);
-             Arena arena = LittleEndianFloats.stagingArena()) {
+             Arena arena = LittleEndianElements.stagingArena()) {
             FileChannel out = replacement.channel();
             CRC32C crc = new CRC32C();
-            LittleEndianFloats.writeAll(out, crc, ByteBuffer.allocate(CheckpointReader.PREAMBLE)
+            LittleEndianElements.writeAll(out, crc, ByteBuffer.allocate(CheckpointReader.PREAMBLE)
                     .order(ByteOrder.LITTLE_ENDIAN).put(CheckpointReader.MAGIC).putInt(CheckpointReader.VERSION)
                     .putInt(headerLength).flip());
-            LittleEndianFloats.writeAll(out, crc, header);
-            LittleEndianFloats.writeAll(out, crc,
+            LittleEndianElements.writeAll(out, crc, header);
+            LittleEndianElements.writeAll(out, crc,
                     ByteBuffer.allocate((int) (payloadStart - CheckpointReader.PREAMBLE - headerLength)));
-            MemorySegment buffer = LittleEndianFloats.buffer(arena);
+            MemorySegment buffer = LittleEndianElements.buffer(arena);
             for (Parameter parameter : inGroupOrder(optimizer)) {
                 for (MemorySegment saved : savedBuffers(parameter, parameter.block() != null)) {
-                    LittleEndianFloats.write(saved, buffer, bytes -> LittleEndianFloats.writeAll(out, crc, bytes));
+                    LittleEndianElements.write(saved, parameter.dtype().bytes(), buffer,
+                            bytes -> LittleEndianElements.writeAll(out, crc, bytes));
                 }
             }
-            LittleEndianFloats.writeAll(out, ByteBuffer.allocate(Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN)
+            LittleEndianElements.writeAll(out, ByteBuffer.allocate(Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN)
                     .putInt((int) crc.getValue()).flip());
             replacement.commit();
         } catch (FileSystemException namesItsFile) {
@@ -95,10 +95,10 @@ final class Checkpoint {
                 for (String name : parameter.scalarNames()) {
                     scalars.put(name, (double) parameter.scalar(name));
                 }
-                parameters.add(new CheckpointHeader.Entry(parameter.elementCount(), parameter.stepCount(),
-                        parameter.stateNames(), scalars, parameter.block() != null));
+                parameters.add(new CheckpointHeader.Entry(parameter.elementCount(), parameter.dtype().format(),
+                        parameter.stepCount(), parameter.stateNames(), scalars, parameter.block() != null));
             }
-            groups.add(new CheckpointHeader.Group(algorithm.name(), algorithm.semantics().name(),
+            groups.add(new CheckpointHeader.Group(algorithm.name(), algorithm.semantics().name(), algorithm.fused(),
                     algorithm.namedHyperParameters(), SavedSchedule.describe(group.schedule()), parameters));
         }
         return new CheckpointHeader(optimizer.stepCount(), groups);
@@ -139,7 +139,7 @@ final class Checkpoint {
 
     /** {@link #load(Optimizer, Path)}, reading at most {@code readBytes} at once, warnings to {@code log}. */
     static void load(Optimizer optimizer, Path file, int readBytes, System.Logger log) throws IOException {
-        try (CheckpointReader<CheckpointHeader> reader = CheckpointReader.open(file, readBytes, Checkpoint::readHeader); Arena staging = LittleEndianFloats.stagingArena()) {
+        try (CheckpointReader<CheckpointHeader> reader = CheckpointReader.open(file, readBytes, Checkpoint::readHeader); Arena staging = LittleEndianElements.stagingArena()) {
             CheckpointHeader header = reader.header();
             String mismatch = mismatch(optimizer, header);
             if (mismatch != null) {
@@ -192,6 +192,10 @@ final class Checkpoint {
                 return at + " was saved with " + saved.semantics() + " semantics and runs " + mine.semantics().name()
                         + " here; build it with .semantics(Semantics." + saved.semantics() + ") to load this file";
             }
+            if (saved.fused() != mine.fused()) {
+                return at + " was saved with fused=" + saved.fused() + " and runs fused=" + mine.fused()
+                        + " here; build it with .fused(" + saved.fused() + ") to load this file";
+            }
             Map<String, Object> named = mine.namedHyperParameters();
             if (!saved.hyperParameters().keySet().equals(named.keySet())) {
                 return at + " has the hyper-parameters " + saved.hyperParameters().keySet() + " in the checkpoint and "
@@ -207,9 +211,13 @@ final class Checkpoint {
             }
             for (Parameter parameter : group.parameters()) {
                 CheckpointHeader.Entry entry = saved.parameters().get(parameter.index());
-                if (entry.floats() != parameter.elementCount()) {
-                    return parameter.label() + " has " + entry.floats() + " floats in the checkpoint and "
-                            + parameter.elementCount() + " here";
+                if (entry.dtype() != parameter.dtype().format()) {
+                    return parameter.label() + " holds " + entry.dtype() + " in the checkpoint and "
+                            + parameter.dtype() + " here";
+                }
+                if (entry.elements() != parameter.elementCount()) {
+                    return parameter.label() + " has " + entry.elements() + " " + parameter.dtype().elements()
+                            + " in the checkpoint and " + parameter.elementCount() + " here";
                 }
                 if (entry.values() && parameter.block() == null) {
                     return parameter.label() + "'s values are in the checkpoint, from memory the optimizer owned"
@@ -260,8 +268,7 @@ final class Checkpoint {
             CheckpointHeader.Entry entry = header.groups().get(parameter.group().index()).parameters()
                     .get(parameter.index());
             for (MemorySegment saved : savedBuffers(parameter, entry.values())) {
-                MemorySegment.copy(payload, LittleEndianFloats.LAYOUT, offset, saved, ValueLayout.JAVA_FLOAT, 0,
-                        parameter.elementCount());
+                LittleEndianElements.read(payload, offset, saved, parameter.dtype().bytes(), parameter.elementCount());
                 offset += saved.byteSize();
             }
         }

@@ -66,6 +66,15 @@ public enum Dtype {
         return this == FLOAT32 ? "floats" : pyTorchName + " elements";
     }
 
+    /** {@return safetensors' name of it: {@code F32}, {@code BF16} or {@code F16}} */
+    String safetensorsName() {
+        return switch (this) {
+            case FLOAT32 -> "F32";
+            case BFLOAT16 -> "BF16";
+            case FLOAT16 -> "F16";
+        };
+    }
+
     /** The kernels' format of the same name. */
     Format format() {
         return format;

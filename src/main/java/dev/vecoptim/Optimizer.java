@@ -315,7 +315,6 @@ public final class Optimizer implements AutoCloseable {
             checkOpen();
             stepper.checkNoStepBegun(what);
             registry.checkStateOwner(call);
-            registry.checkFloat32(call + " reads and writes files of float32 tensors only so far");
             action.run();
         } catch (RefusedFileException refused) {
             throw asCheckpointException(refused);

@@ -2,7 +2,7 @@ package dev.vecoptim;
 
 import dev.vecoptim.io.CheckpointReader;
 import dev.vecoptim.io.Json;
-import dev.vecoptim.io.LittleEndianFloats;
+import dev.vecoptim.io.LittleEndianElements;
 import dev.vecoptim.io.RefusedFileException;
 import dev.vecoptim.io.Safetensors;
 import dev.vecoptim.io.SafetensorsReader;
@@ -27,7 +27,8 @@ import java.util.function.Supplier;
  * reads.
  *
  * <pre>
- * state.&lt;i&gt;.&lt;name&gt;  parameter i's state buffer (exp_avg, ...): F32 of its element count
+ * state.&lt;i&gt;.&lt;name&gt;  parameter i's state buffer (exp_avg, ...): of its element count, in its dtype (F32, BF16
+ *                   or F16, as PyTorch's state is of its parameter's dtype)
  * state.&lt;i&gt;.step    its step count: F32 0-dim as PyTorch 2.x keeps it, so at most 2^24, where PyTorch's
  *                   count stops (and every formula's); SGD keeps none
  * state.&lt;i&gt;.&lt;name&gt;  its scalars (mu_product, eta, mu): F32 0-dim
@@ -91,7 +92,7 @@ final class StateDictFile {
         metadata.put(StateDictLayout.STEP_COUNT, Long.toString(optimizer.stepCount()));
         metadata.put(StateDictLayout.SEMANTICS, new String(Json.write(semantics), StandardCharsets.UTF_8));
         metadata.put(StateDictLayout.SCHEDULES, new String(Json.write(schedules), StandardCharsets.UTF_8));
-        try (Arena arena = LittleEndianFloats.stagingArena()) {
+        try (Arena arena = LittleEndianElements.stagingArena()) {
             List<Safetensors.Output> tensors = new ArrayList<>();
             List<Parameter> parameters = Checkpoint.inGroupOrder(optimizer);
             for (int i = 0; i < parameters.size(); i++) {
@@ -109,23 +110,24 @@ final class StateDictFile {
         MemorySegment[] state = parameter.stateBuffers();
         List<String> names = parameter.stateNames();
         for (int s = 0; s < names.size(); s++) {
-            tensors.add(new Safetensors.Output(prefix + names.get(s), new long[] {parameter.elementCount()},
-                    state[s]));
+            tensors.add(new Safetensors.Output(prefix + names.get(s), parameter.dtype().safetensorsName(),
+                    new long[] {parameter.elementCount()}, state[s]));
         }
         if (algorithm.keepsStep()) {
             // PyTorch's count stops at 2^24, and every formula's with it (Algorithm.countedStep): so does the file's.
             float steps = Math.min(parameter.stepCount(), Algorithm.LAST_COUNTED_STEP);
-            tensors.add(new Safetensors.Output(prefix + STEP, new long[0], arena.allocateFrom(ValueLayout.JAVA_FLOAT,
-                    steps)));
+            tensors.add(new Safetensors.Output(prefix + STEP, Safetensors.F32, new long[0],
+                    arena.allocateFrom(ValueLayout.JAVA_FLOAT, steps)));
         }
         List<String> scalars = parameter.scalarNames();
         for (int s = 0; s < scalars.size(); s++) {
-            tensors.add(new Safetensors.Output(prefix + scalars.get(s), new long[0], state[names.size() + s]));
+            tensors.add(new Safetensors.Output(prefix + scalars.get(s), Safetensors.F32, new long[0],
+                    state[names.size() + s]));
         }
     }
 
     static void load(Optimizer optimizer, Path path) throws IOException {
-        load(optimizer, path, LittleEndianFloats::stagingArena, SafetensorsReader.FILE, LOG);
+        load(optimizer, path, LittleEndianElements::stagingArena, SafetensorsReader.FILE, LOG);
     }
 
     /**
@@ -228,11 +230,13 @@ final class StateDictFile {
         if (!missing.isEmpty()) {
             throw refused(file, at + " has " + new TreeSet<>(tensors.keySet()) + " but no " + missing);
         }
+        String dtype = parameter.dtype().safetensorsName();
         for (String name : parameter.stateNames()) {
             Safetensors.Tensor buffer = tensors.get(name);
-            if (!buffer.dtype().equals(Safetensors.F32) || buffer.elements() != parameter.elementCount()) {
+            if (!buffer.dtype().equals(dtype) || buffer.elements() != parameter.elementCount()) {
                 throw refused(file, at + "." + name + " is " + buffer.dtype() + " of " + buffer.elements()
-                        + " elements, and " + parameter.label() + " keeps F32 of " + parameter.elementCount());
+                        + " elements, and " + parameter.label() + " keeps " + dtype + " of "
+                        + parameter.elementCount());
             }
         }
         for (String name : parameter.scalarNames()) {
@@ -300,8 +304,8 @@ final class StateDictFile {
         MemorySegment[] buffers = parameter.stateBuffers();
         List<String> names = parameter.stateNames();
         for (int s = 0; s < names.size(); s++) {
-            MemorySegment.copy(data, LittleEndianFloats.LAYOUT, tensors.get(names.get(s)).begin(), buffers[s], ValueLayout.JAVA_FLOAT,
-                    0, parameter.elementCount());
+            LittleEndianElements.read(data, tensors.get(names.get(s)).begin(), buffers[s], parameter.dtype().bytes(),
+                    parameter.elementCount());
         }
         List<String> scalars = parameter.scalarNames();
         for (int s = 0; s < scalars.size(); s++) {

@@ -129,7 +129,7 @@ final class CheckpointFiles {
         CheckpointHeader.Group group = groups.get(g);
         java.util.Map<String, Object> named = new java.util.LinkedHashMap<>(group.hyperParameters());
         named.put(name, value);
-        groups.set(g, new CheckpointHeader.Group(group.optimizer(), group.semantics(), named, group.schedule(),
+        groups.set(g, new CheckpointHeader.Group(group.optimizer(), group.semantics(), group.fused(), named, group.schedule(),
                 group.parameters()));
         return new CheckpointHeader(header.steps(), groups);
     }
@@ -140,9 +140,9 @@ final class CheckpointFiles {
         CheckpointHeader.Group group = groups.get(g);
         List<CheckpointHeader.Entry> parameters = new ArrayList<>(group.parameters());
         CheckpointHeader.Entry entry = parameters.get(p);
-        parameters.set(p, new CheckpointHeader.Entry(entry.floats(), steps, entry.stateNames(), entry.scalars(),
+        parameters.set(p, new CheckpointHeader.Entry(entry.elements(), entry.dtype(), steps, entry.stateNames(), entry.scalars(),
                 entry.values()));
-        groups.set(g, new CheckpointHeader.Group(group.optimizer(), group.semantics(), group.hyperParameters(),
+        groups.set(g, new CheckpointHeader.Group(group.optimizer(), group.semantics(), group.fused(), group.hyperParameters(),
                 group.schedule(), parameters));
         return new CheckpointHeader(header.steps(), groups);
     }

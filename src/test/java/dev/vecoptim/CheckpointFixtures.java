@@ -2,7 +2,6 @@ package dev.vecoptim;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
 
 /**
@@ -10,7 +9,7 @@ import java.util.SplittableRandom;
  * groups (with and without weight decay) whose parameters are registered the common way, layer by layer,
  * so that the groups interleave: layer 1 weight (group 0), layer 1 bias (group 1), layer 2 weight (group 0),
  * layer 2 bias (group 1). Values and gradients come from fixed seeds, so the same recipe trained the same
- * number of steps gives the same bits in any JVM.
+ * number of steps gives the same bits in any JVM. Two recipes train 16-bit parameters (format 4 on).
  */
 final class CheckpointFixtures {
     /** Floats of layer 1's weight, layer 1's bias, layer 2's weight, layer 2's bias. */
@@ -29,12 +28,24 @@ final class CheckpointFixtures {
                 NAdam.builder().lr(0.01).momentumDecay(0.05).build()),
         /** Averaging from step 3 on (t0 = 1), so the file holds a mu below 1. */
         ASGD(Asgd.builder().lr(0.05).lambd(0.1).t0(1).weightDecay(1e-3).build(),
-                Asgd.builder().lr(0.05).lambd(0.1).t0(1).build());
+                Asgd.builder().lr(0.05).lambd(0.1).t0(1).build()),
+        /** PyTorch's fused AdamW on bfloat16 parameters. */
+        ADAMW_BFLOAT16(Dtype.BFLOAT16, Adam.adamWBuilder().lr(0.01).weightDecay(0.05).fused(true).build(),
+                Adam.adamWBuilder().lr(0.01).weightDecay(0).fused(true).build()),
+        /** NAdam's single-tensor step on float16 parameters, its mu_product in float32. */
+        NADAM_FLOAT16(Dtype.FLOAT16, NAdam.builder().lr(0.01).weightDecay(0.05).build(),
+                NAdam.builder().lr(0.01).build());
 
+        final Dtype dtype;
         final Algorithm decayed;
         final Algorithm plain;
 
         Recipe(Algorithm decayed, Algorithm plain) {
+            this(Dtype.FLOAT32, decayed, plain);
+        }
+
+        Recipe(Dtype dtype, Algorithm decayed, Algorithm plain) {
+            this.dtype = dtype;
             this.decayed = decayed;
             this.plain = plain;
         }
@@ -63,25 +74,26 @@ final class CheckpointFixtures {
             optimizer.addGroup(recipe.plain.withSemantics(semantics))};
         SplittableRandom values = new SplittableRandom(17);
         MemorySegment[] grads = new MemorySegment[SIZES.length];
+        Dtype dtype = recipe.dtype;
         for (int p = 0; p < SIZES.length; p++) {
-            MemorySegment value = arena.allocate(4L * SIZES[p], 64);
-            fill(value, values);
-            grads[p] = arena.allocate(4L * SIZES[p], 64);
-            groups[p % 2].add(value, grads[p]);
+            MemorySegment value = arena.allocate((long) dtype.bytes() * SIZES[p], 64);
+            fill(dtype, value, values);
+            grads[p] = arena.allocate((long) dtype.bytes() * SIZES[p], 64);
+            groups[p % 2].add(dtype, value, grads[p]);
         }
         SplittableRandom gradients = new SplittableRandom(29);
         for (int s = 0; s < steps; s++) {
             for (MemorySegment grad : grads) {
-                fill(grad, gradients);
+                fill(dtype, grad, gradients);
             }
             optimizer.step();
         }
         return optimizer;
     }
 
-    private static void fill(MemorySegment segment, SplittableRandom random) {
-        for (long i = 0; i < segment.byteSize() / Float.BYTES; i++) {
-            segment.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) random.nextGaussian());
+    private static void fill(Dtype dtype, MemorySegment segment, SplittableRandom random) {
+        for (long i = 0; i < segment.byteSize() / dtype.bytes(); i++) {
+            dtype.set(segment, i, (float) random.nextGaussian());
         }
     }
 }

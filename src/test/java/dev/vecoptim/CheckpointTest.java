@@ -17,7 +17,7 @@ import static org.quicktheories.generators.Generate.range;
 import dev.vecoptim.CheckpointFixtures.Recipe;
 import dev.vecoptim.io.CheckpointHeader;
 import dev.vecoptim.io.CheckpointReader;
-import dev.vecoptim.io.LittleEndianFloats;
+import dev.vecoptim.io.LittleEndianElements;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -102,37 +102,74 @@ class CheckpointTest {
     }
 
     /**
-     * The committed files of format 3 pin it: saving their recipe gives the same bytes, and loading them gives the
+     * The committed files of format 4 pin it: saving their recipe gives the same bytes, and loading them gives the
      * same state. To write them anew after a deliberate change of format, run this test with
      * {@code -Dvecoptim.writeCheckpointFixtures=src/test/resources/checkpoints}.
      */
     @ParameterizedTest
     @EnumSource(Recipe.class)
-    void theCommittedFilesOfFormat3AreWhatSaveWrites(Recipe recipe) throws IOException {
+    void theCommittedFilesOfFormat4AreWhatSaveWrites(Recipe recipe) throws IOException {
         try (Arena arena = Arena.ofShared();
              Optimizer trained = CheckpointFixtures.trained(arena, recipe, CheckpointFixtures.STEPS);
              Optimizer fresh = CheckpointFixtures.trained(arena, recipe, 0)) {
             String rewrite = System.getProperty("vecoptim.writeCheckpointFixtures");
             if (rewrite != null) {
-                trained.save(Path.of(rewrite).resolve(Path.of(recipe.resource(3)).getFileName()));
+                trained.save(Path.of(rewrite).resolve(Path.of(recipe.resource(4)).getFileName()));
             }
             Path file = directory.resolve("saved.ckpt");
             trained.save(file);
-            assertArrayEquals(Files.readAllBytes(fixture(recipe.resource(3))), Files.readAllBytes(file));
-            fresh.load(fixture(recipe.resource(3)));
+            assertArrayEquals(Files.readAllBytes(fixture(recipe.resource(4))), Files.readAllBytes(file));
+            fresh.load(fixture(recipe.resource(4)));
             assertEquals(state(trained), state(fresh));
         }
     }
 
-    /** The committed files of format 2, which vecoptim wrote before schedules and values were saved, still load. */
+    /**
+     * The committed files of formats 2 and 3, which vecoptim wrote before schedules and values were saved (2) and
+     * before 16-bit parameters (3), still load.
+     */
     @ParameterizedTest
-    @EnumSource(Recipe.class)
-    void theCommittedFilesOfFormat2StillLoad(Recipe recipe) throws IOException {
+    @EnumSource(names = {"SGD", "RMSPROP", "ADAMW", "ADAGRAD", "NADAM", "ASGD"})
+    void theCommittedFilesOfFormats2And3StillLoad(Recipe recipe) throws IOException {
+        for (int format = 2; format <= 3; format++) {
+            try (Arena arena = Arena.ofShared();
+                 Optimizer trained = CheckpointFixtures.trained(arena, recipe, CheckpointFixtures.STEPS);
+                 Optimizer fresh = CheckpointFixtures.trained(arena, recipe, 0)) {
+                fresh.load(fixture(recipe.resource(format)));
+                assertEquals(state(trained), state(fresh), "format " + format);
+            }
+        }
+    }
+
+    /**
+     * A checkpoint refuses a parameter of another dtype, and a group whose updates of 16-bit tensors round
+     * otherwise ({@code fused}), as it refuses other semantics: either would change what the steps after compute.
+     */
+    @Test
+    void aCheckpointRefusesAnotherDtypeOrAnotherFusedSetting() throws IOException {
+        Path file = directory.resolve("bf16.ckpt");
         try (Arena arena = Arena.ofShared();
-             Optimizer trained = CheckpointFixtures.trained(arena, recipe, CheckpointFixtures.STEPS);
-             Optimizer fresh = CheckpointFixtures.trained(arena, recipe, 0)) {
-            fresh.load(fixture(recipe.resource(2)));
-            assertEquals(state(trained), state(fresh));
+             Optimizer trained = CheckpointFixtures.trained(arena, Recipe.ADAMW_BFLOAT16, 2)) {
+            trained.save(file);
+        }
+        try (Optimizer float16 = Optimizer.builder().build(); Optimizer unfused = Optimizer.builder().build()) {
+            for (int g = 0; g < 2; g++) {
+                Algorithm algorithm = g == 0 ? Recipe.ADAMW_BFLOAT16.decayed : Recipe.ADAMW_BFLOAT16.plain;
+                ParameterGroup sixteen = float16.addGroup(algorithm);
+                ParameterGroup plain = unfused.addGroup(algorithm.withFused(false));
+                for (int p = g; p < 4; p += 2) {
+                    long elements = new long[] {48, 8, 24, 8}[p];
+                    sixteen.allocate(Dtype.FLOAT16, elements);
+                    plain.allocate(Dtype.BFLOAT16, elements);
+                }
+            }
+            CheckpointException dtype = assertThrows(CheckpointException.class, () -> float16.load(file));
+            assertTrue(dtype.getMessage().endsWith("group 0 parameter 0 holds BFLOAT16 in the checkpoint and FLOAT16"
+                    + " here"), dtype.getMessage());
+            CheckpointException fused = assertThrows(CheckpointException.class, () -> unfused.load(file));
+            assertTrue(fused.getMessage().endsWith("group 0 was saved with fused=true and runs fused=false here;"
+                    + " build it with .fused(true) to load this file"), fused.getMessage());
+            assertEquals(0, unfused.stepCount());
         }
     }
 
@@ -147,7 +184,7 @@ class CheckpointTest {
 
     @Test
     void aParameterLongerThanOneCopyBufferRoundTrips() throws IOException {
-        int floats = LittleEndianFloats.COPY_FLOATS * 2 + 3;
+        int floats = LittleEndianElements.COPY_FLOATS * 2 + 3;
         try (Arena arena = Arena.ofShared(); Optimizer trained = trained(arena, 2, floats, 5);
              Optimizer fresh = trained(arena, 0, floats, 5)) {
             Path file = directory.resolve("large.ckpt");
@@ -388,9 +425,9 @@ class CheckpointTest {
         CheckpointHeader.Group group = groups.get(g);
         List<CheckpointHeader.Entry> parameters = new java.util.ArrayList<>(group.parameters());
         CheckpointHeader.Entry entry = parameters.getFirst();
-        parameters.set(0, new CheckpointHeader.Entry(entry.floats(), entry.steps(), entry.stateNames(), scalars,
+        parameters.set(0, new CheckpointHeader.Entry(entry.elements(), entry.dtype(), entry.steps(), entry.stateNames(), scalars,
                 entry.values()));
-        groups.set(g, new CheckpointHeader.Group(group.optimizer(), group.semantics(), group.hyperParameters(),
+        groups.set(g, new CheckpointHeader.Group(group.optimizer(), group.semantics(), group.fused(), group.hyperParameters(),
                 group.schedule(), parameters));
         return new CheckpointHeader(header.steps(), groups);
     }
@@ -404,13 +441,14 @@ class CheckpointTest {
             byte[] magic = new byte[8];
             bytes.get(magic);
             assertArrayEquals("VECOPTIM".getBytes(StandardCharsets.US_ASCII), magic);
-            assertEquals(3, bytes.getInt(), "format version");
+            assertEquals(4, bytes.getInt(), "format version");
             int headerLength = bytes.getInt();
             assertEquals(4, bytes.getLong(), "optimizer steps");
             assertEquals(2, bytes.getInt(), "groups");
             assertEquals("AdamW", string(bytes), "group 0's optimizer");
             assertEquals("PYTORCH_2", string(bytes), "group 0's semantics");
             assertEquals("", string(bytes), "group 0's schedule: none");
+            assertEquals(0, bytes.get(), "group 0 is not fused");
             assertEquals(6, bytes.getInt(), "group 0's hyper-parameters");
             assertEquals("lr", string(bytes));
             assertEquals(1, bytes.get(), "a number");

@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.vecoptim.kernel.Format;
 import dev.vecoptim.kernel.TestFloats;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -116,14 +116,28 @@ class SixteenBitParametersTest {
         }
 
         void assertHeldBy(String at, Parameter parameter) {
-            TestFloats.assertSameBits(at + " value", value, parameter.value());
+            assertSameElements(at + " value", dtype, value, parameter.value());
             List<String> names = algorithm.stateNames();
             for (int s = 0; s < names.size(); s++) {
-                TestFloats.assertSameBits(at + " " + names.get(s), state[s], parameter.state(names.get(s)));
+                assertSameElements(at + " " + names.get(s), dtype, state[s], parameter.state(names.get(s)));
             }
             for (int s = 0; s < algorithm.scalarNames().size(); s++) {
                 String name = algorithm.scalarNames().get(s);
                 TestFloats.assertSameBits(at + " " + name, state[names.size() + s], parameter.state(name));
+            }
+        }
+    }
+
+    /**
+     * Fails unless the two hold the same elements, bit for bit but any NaN equal to any NaN (Java fixes no NaN's sign
+     * or payload), naming the first element that differs.
+     */
+    private static void assertSameElements(String what, Dtype dtype, MemorySegment expected, MemorySegment actual) {
+        assertEquals(expected.byteSize(), actual.byteSize(), what + ": bytes");
+        for (long i = 0; i < expected.byteSize() / dtype.bytes(); i++) {
+            if (!TestFloats.sameBits(dtype.get(expected, i), dtype.get(actual, i))) {
+                fail(what + "[" + i + "] of " + expected.byteSize() / dtype.bytes() + ": " + dtype.get(actual, i)
+                        + ", expected " + dtype.get(expected, i));
             }
         }
     }
@@ -189,7 +203,7 @@ class SixteenBitParametersTest {
     }
 
     @Test
-    void clippingAndFilesRefuseSixteenBitTensorsByNameAndChangeNothing() throws Exception {
+    void clippingRefusesSixteenBitGradientsByNameAndChangesNothing() {
         for (Dtype dtype : SIXTEEN_BIT) {
             try (Optimizer optimizer = Optimizer.builder().maxGradNorm(1).build()) {
                 ParameterGroup group = optimizer.addGroup(Adam.builder().build().withFused(true));
@@ -206,20 +220,72 @@ class SixteenBitParametersTest {
                 assertEquals(-1, grad.mismatch(sixteen.grad()), "the gradients are not clipped");
                 assertEquals(0, sixteen.stepCount());
                 assertEquals(0, optimizer.stepCount());
-                Path file = directory.resolve(dtype + ".safetensors");
-                IllegalStateException saving = assertThrows(IllegalStateException.class,
-                        () -> optimizer.saveStateDict(file));
-                assertEquals("group 0 parameter 1 holds " + dtype.pyTorchName() + " elements, and saveStateDict()"
-                        + " reads and writes files of float32 tensors only so far; nothing was changed",
-                        saving.getMessage());
-                assertFalse(Files.exists(file));
-                assertThrows(IllegalStateException.class, () -> optimizer.save(file));
-                assertFalse(Files.exists(file));
-                Files.writeString(file, "anything");
-                assertThrows(IllegalStateException.class, () -> optimizer.load(file));
-                assertThrows(IllegalStateException.class, () -> optimizer.loadStateDict(file));
             }
         }
+    }
+
+    /**
+     * Checkpoints and state dicts carry 16-bit state in its dtype (BF16 and F16 tensors in a state dict): a fresh
+     * optimizer of the same structure loads exactly what was saved and then steps as the original does. A state
+     * dict refuses a buffer of another dtype by name.
+     */
+    @Test
+    void sixteenBitStateRoundTripsThroughCheckpointsAndStateDicts() throws Exception {
+        for (boolean stateDict : new boolean[] {false, true}) {
+            Path file = directory.resolve(stateDict ? "state.safetensors" : "state.ckpt");
+            try (Arena arena = Arena.ofShared(); Optimizer trained = sixteenBitModel(arena, Dtype.FLOAT16);
+                 Optimizer fresh = sixteenBitModel(arena, Dtype.FLOAT16)) {
+                SplittableRandom random = new SplittableRandom(5);
+                for (int step = 0; step < 3; step++) {
+                    for (Parameter parameter : Checkpoint.inGroupOrder(trained)) {
+                        fill(parameter.dtype(), parameter.grad(), random);
+                    }
+                    trained.step();
+                }
+                if (stateDict) {
+                    trained.saveStateDict(file);
+                    fresh.loadStateDict(file);
+                } else {
+                    trained.save(file);
+                    fresh.load(file);
+                }
+                assertEquals(CheckpointFiles.state(trained), CheckpointFiles.state(fresh));
+                List<Parameter> twins = Checkpoint.inGroupOrder(fresh);
+                List<Parameter> originals = Checkpoint.inGroupOrder(trained);
+                for (int p = 0; p < originals.size(); p++) {
+                    twins.get(p).value().copyFrom(originals.get(p).value());
+                    twins.get(p).grad().copyFrom(originals.get(p).grad());
+                }
+                trained.step();
+                fresh.step();
+                assertEquals(CheckpointFiles.state(trained), CheckpointFiles.state(fresh));
+                for (int p = 0; p < originals.size(); p++) {
+                    assertSameElements("parameter " + p, originals.get(p).dtype(), originals.get(p).value(),
+                            twins.get(p).value());
+                }
+            }
+            if (stateDict) {
+                try (Arena arena = Arena.ofShared(); Optimizer other = sixteenBitModel(arena, Dtype.BFLOAT16)) {
+                    CheckpointException refused = assertThrows(CheckpointException.class,
+                            () -> other.loadStateDict(file));
+                    assertTrue(refused.getMessage().contains("state.2.exp_avg is F16 of 300 elements, and group 1"
+                            + " parameter 0 keeps BF16 of 300"), refused.getMessage());
+                }
+            }
+        }
+    }
+
+    /**
+     * Adam on a bfloat16 flat block, fused (group 0), and on {@code second}-dtype tensors of the caller's memory,
+     * single-tensor (group 1), beside one float32 parameter.
+     */
+    private static Optimizer sixteenBitModel(Arena arena, Dtype second) {
+        Optimizer optimizer = Optimizer.builder().build();
+        optimizer.addGroup(Adam.adamWBuilder().lr(0.01).fused(true).build()).allocate(Dtype.BFLOAT16, 100, 37);
+        ParameterGroup single = optimizer.addGroup(Adam.builder().lr(0.02).amsgrad(true).build());
+        single.add(second, arena.allocate(600), arena.allocate(600));
+        single.add(arena.allocate(40), arena.allocate(40));
+        return optimizer;
     }
 
     @Test

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vecoptim.io.CheckpointHeader;
-import dev.vecoptim.io.LittleEndianFloats;
+import dev.vecoptim.io.LittleEndianElements;
 import dev.vecoptim.io.Safetensors;
 import dev.vecoptim.io.SafetensorsReader;
 import java.io.IOException;
@@ -727,7 +727,7 @@ class StateDictFileTest {
         Algorithm adagrad = Adagrad.builder().initialAccumulatorValue(0.25).build();
         try (Arena arena = Arena.ofShared(); Optimizer trained = Optimizer.builder().build();
              Optimizer target = Optimizer.builder().build()) {
-            int longer = LittleEndianFloats.COPY_FLOATS + 1000;
+            int longer = LittleEndianElements.COPY_FLOATS + 1000;
             SplittableRandom random = new SplittableRandom(43);
             trained.addGroup(adagrad).add(filled(arena, longer, random), filled(arena, longer, random));
             target.addGroup(adagrad.withLr(0.5)).add(filled(arena, longer, random), filled(arena, longer, random));

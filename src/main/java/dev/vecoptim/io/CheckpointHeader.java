@@ -1,5 +1,6 @@
 package dev.vecoptim.io;
 
+import dev.vecoptim.kernel.Format;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -11,10 +12,13 @@ import java.util.Map;
 
 /**
  * What a checkpoint's header says: the optimizer's step count and, per group, its optimizer, hyper-parameters,
- * schedule and parameters. Written in format 3; formats 1 and 2 are still read. All numbers little-endian; a
+ * schedule and parameters. Written in format 4; formats 1 to 3 are still read. All numbers little-endian; a
  * string is a u16 byte length and its UTF-8 bytes.
  *
  * <pre>
+ * format 4:  format 3, and per group after its schedule: u8 fused (1: its updates of 16-bit tensors round once);
+ *            per parameter after its u8 values: string dtype (FLOAT32, BFLOAT16 or FLOAT16: what its state buffers
+ *            and values hold, so its size counts elements of it); formats 1 to 3 are not fused and all FLOAT32
  * format 3:  format 2, and per group after its semantics: string schedule (the group's learning-rate schedule as JSON,
  *            or empty for none); per parameter after its scalars: u8 values (1: the payload holds its values after its
  *            state buffers, as it does for a parameter in memory the optimizer owns)
@@ -47,15 +51,15 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
         {"amsgrad", "maximize"}};
 
     /** A parameter group as the file holds it; its schedule "" when it has none (or the file is older). */
-    public record Group(String optimizer, String semantics, Map<String, Object> hyperParameters, String schedule,
-                 List<Entry> parameters) {
+    public record Group(String optimizer, String semantics, boolean fused, Map<String, Object> hyperParameters,
+                        String schedule, List<Entry> parameters) {
     }
 
     /**
-     * A parameter as the file holds it: its size, its step count, its state buffers' names, its scalars, and
-     * whether the payload holds its values too.
+     * A parameter as the file holds it: its size in elements of its dtype, its step count, its state buffers' names,
+     * its scalars, and whether the payload holds its values too.
      */
-    public record Entry(long floats, long steps, List<String> stateNames, Map<String, Double> scalars,
+    public record Entry(long elements, Format dtype, long steps, List<String> stateNames, Map<String, Double> scalars,
                         boolean values) {
         /** The buffers of it the payload holds: its state buffers, and its values if saved. */
         public long buffers() {
@@ -83,14 +87,14 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
         long bytes = 0;
         for (Group group : groups) {
             for (Entry parameter : group.parameters()) {
-                bytes = Math.addExact(bytes, Math.multiplyExact(Math.multiplyExact(parameter.floats(),
-                        parameter.buffers()), Float.BYTES));
+                bytes = Math.addExact(bytes, Math.multiplyExact(Math.multiplyExact(parameter.elements(),
+                        parameter.buffers()), parameter.dtype().bytes()));
             }
         }
         return bytes;
     }
 
-    /** {@return this header in format 3} */
+    /** {@return this header in format 4} */
     public ByteBuffer write() {
         Writer out = new Writer();
         out.u64(steps);
@@ -99,6 +103,7 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
             out.string(group.optimizer());
             out.string(group.semantics());
             out.string(group.schedule());
+            out.flag(group.fused());
             out.u32(group.hyperParameters().size());
             group.hyperParameters().forEach((name, value) -> {
                 out.string(name);
@@ -106,7 +111,7 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
             });
             out.u32(group.parameters().size());
             for (Entry parameter : group.parameters()) {
-                out.u64(parameter.floats());
+                out.u64(parameter.elements());
                 out.u64(parameter.steps());
                 out.u32(parameter.stateNames().size());
                 parameter.stateNames().forEach(out::string);
@@ -116,13 +121,14 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
                     out.f64(value);
                 });
                 out.flag(parameter.values());
+                out.string(parameter.dtype().name());
             }
         }
         return out.bytes.flip();
     }
 
     /**
-     * Reads a header of format {@code version} (1, 2 or 3) that fills {@code in} exactly; {@code format1} names the
+     * Reads a header of format {@code version} (1 to 4) that fills {@code in} exactly; {@code format1} names the
      * state buffers of a format 1 file.
      *
      * @throws MalformedHeaderException if it is not a well-formed header
@@ -131,7 +137,7 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
             throws MalformedHeaderException {
         in.order(ByteOrder.LITTLE_ENDIAN);
         try {
-            CheckpointHeader header = version == 1 ? readVersion1(in, format1) : readVersion2Or3(in, version == 3);
+            CheckpointHeader header = version == 1 ? readVersion1(in, format1) : readVersion2To4(in, version);
             if (in.hasRemaining()) {
                 throw new MalformedHeaderException(in.remaining() + " header bytes are left over");
             }
@@ -144,14 +150,15 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
         }
     }
 
-    private static CheckpointHeader readVersion2Or3(ByteBuffer in, boolean three) throws MalformedHeaderException {
+    private static CheckpointHeader readVersion2To4(ByteBuffer in, int version) throws MalformedHeaderException {
         long steps = in.getLong();
         int groupCount = count(in, "groups");
         List<Group> groups = new ArrayList<>();
         for (int g = 0; g < groupCount; g++) {
             String optimizer = string(in);
             String semantics = string(in);
-            String schedule = three ? string(in) : "";
+            String schedule = version >= 3 ? string(in) : "";
+            boolean fused = version >= 4 && flag(in);
             Map<String, Object> hyperParameters = new LinkedHashMap<>();
             for (int h = count(in, "hyper-parameters"); h > 0; h--) {
                 String name = string(in);
@@ -161,7 +168,7 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
             }
             List<Entry> parameters = new ArrayList<>();
             for (int p = count(in, "parameters"); p > 0; p--) {
-                long floats = in.getLong();
+                long elements = in.getLong();
                 long parameterSteps = in.getLong();
                 List<String> stateNames = new ArrayList<>();
                 for (int s = count(in, "state buffers"); s > 0; s--) {
@@ -174,14 +181,15 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
                         throw new MalformedHeaderException("a parameter of group " + g + " holds the scalar " + name + " twice");
                     }
                 }
-                boolean values = three && flag(in);
-                if (floats < 0) {
+                boolean values = version >= 3 && flag(in);
+                Format dtype = version >= 4 ? dtype(in, g) : Format.FLOAT32;
+                if (elements < 0) {
                     throw new MalformedHeaderException("a parameter of group " + g + " has a negative size");
                 }
-                parameters.add(new Entry(floats, parameterSteps, List.copyOf(stateNames),
+                parameters.add(new Entry(elements, dtype, parameterSteps, List.copyOf(stateNames),
                         Collections.unmodifiableMap(scalars), values));
             }
-            groups.add(new Group(optimizer, semantics, hyperParameters, schedule, parameters));
+            groups.add(new Group(optimizer, semantics, fused, hyperParameters, schedule, parameters));
         }
         return new CheckpointHeader(steps, groups);
     }
@@ -233,11 +241,21 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
                 if (floats < 0) {
                     throw new MalformedHeaderException("a parameter of group " + g + " has a negative size");
                 }
-                parameters.add(new Entry(floats, in.getLong(), stateNames, Map.of(), false));
+                parameters.add(new Entry(floats, Format.FLOAT32, in.getLong(), stateNames, Map.of(), false));
             }
-            groups.add(new Group(optimizer, FORMAT_1_SEMANTICS, named, "", parameters));
+            groups.add(new Group(optimizer, FORMAT_1_SEMANTICS, false, named, "", parameters));
         }
         return new CheckpointHeader(steps, groups);
+    }
+
+    private static Format dtype(ByteBuffer in, int group) throws MalformedHeaderException {
+        String name = string(in);
+        for (Format dtype : Format.values()) {
+            if (dtype.name().equals(name)) {
+                return dtype;
+            }
+        }
+        throw new MalformedHeaderException("a parameter of group " + group + " has the unknown dtype " + name);
     }
 
     private static int count(ByteBuffer in, String what) throws MalformedHeaderException {

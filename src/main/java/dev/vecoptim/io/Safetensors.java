@@ -88,8 +88,21 @@ public final class Safetensors {
         }
     }
 
-    /** A float32 tensor to write: its elements, native-order floats, written little-endian. */
-    public record Output(String name, long[] shape, MemorySegment data) {
+    /**
+     * A tensor to write: its dtype ({@value #F32}, {@code BF16} or {@code F16}) and its elements, in the platform's
+     * order, written little-endian.
+     */
+    public record Output(String name, String dtype, long[] shape, MemorySegment data) {
+        /** Refuses a dtype other than those three. */
+        public Output {
+            if (!List.of(F32, "BF16", "F16").contains(dtype)) {
+                throw new IllegalArgumentException("vecoptim writes F32, BF16 and F16 tensors, not " + dtype);
+            }
+        }
+
+        int elementBytes() {
+            return DTYPE_BYTES.get(dtype);
+        }
     }
 
     /**
@@ -243,7 +256,7 @@ public final class Safetensors {
         for (Output output : tensors) {
             long end = offset + output.data().byteSize();
             Map<String, Object> described = new LinkedHashMap<>();
-            described.put("dtype", F32);
+            described.put("dtype", output.dtype());
             described.put("shape", Arrays.stream(output.shape()).boxed().toList());
             described.put("data_offsets", List.of(offset, end));
             header.put(output.name(), described);
@@ -258,13 +271,14 @@ public final class Safetensors {
         }
         int checksumAt = checksumAt(file, start.array(), new String(UNSIGNED_DIGITS, StandardCharsets.US_ASCII));
         try (FileReplacement replacement = FileReplacement.begin(file, LENGTH_BYTES, signature);
-             Arena arena = LittleEndianFloats.stagingArena()) {
+             Arena arena = LittleEndianElements.stagingArena()) {
             FileChannel out = replacement.channel();
             CRC32 crc = new CRC32();
-            LittleEndianFloats.writeAll(out, crc, start.flip());
-            MemorySegment buffer = LittleEndianFloats.buffer(arena);
+            LittleEndianElements.writeAll(out, crc, start.flip());
+            MemorySegment buffer = LittleEndianElements.buffer(arena);
             for (Output output : tensors) {
-                LittleEndianFloats.write(output.data(), buffer, bytes -> LittleEndianFloats.writeAll(out, crc, bytes));
+                LittleEndianElements.write(output.data(), output.elementBytes(), buffer,
+                        bytes -> LittleEndianElements.writeAll(out, crc, bytes));
             }
             ByteBuffer digits = ByteBuffer.wrap(String.format("%08x", crc.getValue())
                     .getBytes(StandardCharsets.US_ASCII));

@@ -149,7 +149,7 @@ public final class StateDictLayout {
     public static double number(Safetensors.Tensor tensor, MemorySegment data) {
         ByteOrder little = ByteOrder.LITTLE_ENDIAN;
         return switch (tensor.dtype()) {
-            case "F32" -> data.get(LittleEndianFloats.LAYOUT, tensor.begin());
+            case "F32" -> data.get(LittleEndianElements.LAYOUT, tensor.begin());
             case "F64" -> data.get(ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(little), tensor.begin());
             case "I32" -> data.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(little), tensor.begin());
             case "I64" -> data.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(little), tensor.begin());
