@@ -19,7 +19,14 @@ parameters holding them (norm type 2, the default foreach choice).
 Format, little-endian: b"VOCLIP01", u32 case count, then per case: f64 max_norm, u16 tensor count, per
 tensor u32 n and f32[n] gradient; then f32 the total norm PyTorch returned, and per tensor f32[n] the gradient
 after clipping.
+
+With --dtype bfloat16, float16 or mixed, the same cases with gradients of that dtype (mixed: each tensor float32,
+bfloat16 or float16 at random), into clip-<version>-<dtype>.bin, format b"VOCLIP02": as VOCLIP01, but each tensor's
+u32 n is preceded by a u8 dtype (0 float32, 1 bfloat16, 2 float16); every value is stored as the float32 it
+widens to, exactly, the total norm too (PyTorch returns it in the gradients' dtype when they share one, else in
+float32).
 """
+import sys
 import os
 import random
 import struct
@@ -29,8 +36,9 @@ os.environ["ATEN_CPU_CAPABILITY"] = "avx2"  # read when torch is imported
 import torch  # noqa: E402
 
 VERSION = ".".join(torch.__version__.split("+")[0].split(".")[:2])
-OUT = os.path.join(os.path.dirname(__file__), "..", "resources", "golden", "clip-%s.bin" % VERSION)
+GOLDEN = os.path.join(os.path.dirname(__file__), "..", "resources", "golden")
 CASES = 250
+DTYPES = [torch.float32, torch.bfloat16, torch.float16]
 
 
 def case(rng, index):
@@ -52,29 +60,47 @@ def case(rng, index):
     return max_norm, grads
 
 
-def main():
+def widened(tensor):
+    return tensor.detach().float().numpy().astype("<f4").tobytes()
+
+
+def main(variant):
     if not VERSION.startswith("1.") and torch.backends.cpu.get_cpu_capability() != "AVX2":
         raise SystemExit("PyTorch runs %s kernels, not AVX2: is /proc mounted?" % torch.backends.cpu.get_cpu_capability())
     rng = random.Random(20261206)
-    out = bytearray(b"VOCLIP01")
+    dtypes = random.Random(20261207)
+    out = bytearray(b"VOCLIP01" if variant is None else b"VOCLIP02")
     out += struct.pack("<I", CASES)
     for index in range(CASES):
         max_norm, grads = case(rng, index)
+        if variant == "mixed":
+            grads = [g.to(dtypes.choice(DTYPES)) for g in grads]
+        elif variant is not None:
+            grads = [g.to(getattr(torch, variant)) for g in grads]
         params = [torch.nn.Parameter(torch.zeros_like(g)) for g in grads]
         for p, g in zip(params, grads):
             p.grad = g.clone()
         total = torch.nn.utils.clip_grad_norm_(params, max_norm)
         out += struct.pack("<dH", max_norm, len(grads))
         for g in grads:
-            out += struct.pack("<I", g.numel()) + g.numpy().astype("<f4").tobytes()
-        out += struct.pack("<f", total.item())
+            if variant is not None:
+                out += struct.pack("<B", DTYPES.index(g.dtype))
+            out += struct.pack("<I", g.numel()) + widened(g)
+        out += struct.pack("<f", total.float().item())
         for p in params:
-            out += p.grad.numpy().astype("<f4").tobytes()
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    with open(OUT, "wb") as file:
+            out += widened(p.grad)
+    name = "clip-%s.bin" % VERSION if variant is None else "clip-%s-%s.bin" % (VERSION, variant)
+    path = os.path.join(GOLDEN, name)
+    os.makedirs(GOLDEN, exist_ok=True)
+    with open(path, "wb") as file:
         file.write(out)
-    print("wrote %d cases to %s with PyTorch %s" % (CASES, OUT, torch.__version__))
+    print("wrote %d cases to %s with PyTorch %s" % (CASES, path, torch.__version__))
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--dtype" and sys.argv[2] in ("bfloat16", "float16", "mixed"):
+        main(sys.argv[2])
+    elif len(sys.argv) == 1:
+        main(None)
+    else:
+        sys.exit("usage: make_clip_golden.py [--dtype bfloat16|float16|mixed]")

@@ -188,6 +188,23 @@ public final class Optimizer implements AutoCloseable {
         }
     }
 
+    /**
+     * {@link GradScaler#unscale}'s pass: every gradient multiplied by {@code invScale}, on an open optimizer with no
+     * step half made.
+     *
+     * @return whether a gradient held a NaN or an infinity
+     */
+    boolean unscaleGradients(float invScale) {
+        enter("unscale()");
+        try {
+            checkOpen();
+            stepper.checkNoStepBegun("unscaled");
+            return stepper.unscale(invScale);
+        } finally {
+            exit();
+        }
+    }
+
     /** Sets every gradient to +0.0, as PyTorch's {@code zero_grad(set_to_none=False)}. */
     public void zeroGrad() {
         enter("zeroGrad()");

@@ -1,5 +1,6 @@
 package dev.vecoptim;
 
+import dev.vecoptim.kernel.Unscale;
 import dev.vecoptim.step.Chunk;
 import dev.vecoptim.step.ChunkRunner;
 import java.util.ArrayList;
@@ -211,6 +212,17 @@ final class Stepper {
             gradientNorm.scale(registry.stepChunks(), registry.elements(), coefficient, runner);
         }
         return norm;
+    }
+
+    /** Multiplies every gradient by {@code invScale} ({@link Unscale}); returns whether one was not finite. */
+    boolean unscale(float invScale) {
+        registry.checkUsable(true);
+        boolean nonFinite = false;
+        for (Parameter parameter : registry.stepped()) {
+            nonFinite |= Unscale.unscale(parameter.grad(), parameter.dtype().format(), invScale,
+                    parameter.elementCount());
+        }
+        return nonFinite;
     }
 
     void zeroGrad() {

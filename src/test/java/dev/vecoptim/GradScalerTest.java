@@ -1,0 +1,132 @@
+package dev.vecoptim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.MemorySegment;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** {@link GradScaler} by hand: unscaling, skipping, growth and backoff, misuse refused, its state. */
+class GradScalerTest {
+
+    @Test
+    void unscalesStepsAndGrowsByHand() {
+        GradScaler scaler = GradScaler.builder().initScale(8).growthInterval(2).build();
+        try (Optimizer optimizer = Optimizer.builder().build()) {
+            Parameter weights = optimizer.addGroup(Sgd.builder(1).build()).allocate(2).getFirst();
+            Parameter halves = optimizer.addGroup(Sgd.builder(1).build()).allocate(Dtype.FLOAT16, 1).getFirst();
+            assertEquals(8f, scaler.scale());
+            set(weights.grad(), 4f, -12f);
+            Dtype.FLOAT16.set(halves.grad(), 0, 2f);
+            StepReport report = scaler.step(optimizer);
+            assertFalse(report.skipped());
+            assertEquals(1, report.step());
+            // Unscaled: 4/8, -12/8, 2/8; SGD at lr 1 subtracts them from 0.
+            assertEquals(-0.5f, weights.value().getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, 0));
+            assertEquals(1.5f, weights.value().getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, 1));
+            assertEquals(-0.25f, Dtype.FLOAT16.get(halves.value(), 0), "float16 gradients are unscaled too");
+            scaler.update();
+            assertEquals(8f, scaler.scale());
+            assertEquals(1, scaler.growthTracker());
+            scaler.step(optimizer);
+            scaler.update();
+            assertEquals(16f, scaler.scale(), "grown after growth_interval steps");
+            assertEquals(0, scaler.growthTracker());
+
+            set(weights.grad(), Float.POSITIVE_INFINITY, 1f);
+            MemorySegment before = java.lang.foreign.Arena.ofAuto().allocate(8).copyFrom(weights.value());
+            StepReport skipped = scaler.step(optimizer);
+            assertTrue(skipped.skipped());
+            assertEquals(2, skipped.step());
+            assertEquals(-1, before.mismatch(weights.value()), "a skipped step changes no parameter");
+            assertEquals(1f / 16, weights.grad().getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, 1),
+                    "every gradient is unscaled, as PyTorch's are");
+            scaler.update();
+            assertEquals(8f, scaler.scale(), "backed off by 0.5");
+            assertEquals(0, scaler.growthTracker());
+            assertEquals(2, optimizer.stepCount());
+        }
+    }
+
+    @Test
+    void theScaleStopsShortOfInfinityAndItsInverseMayBeSubnormal() {
+        GradScaler scaler = GradScaler.builder().initScale(3e38).growthInterval(1).build();
+        try (Optimizer optimizer = Optimizer.builder().build()) {
+            Parameter parameter = optimizer.addGroup(Sgd.builder(1).build()).allocate(1).getFirst();
+            set(parameter.grad(), 3e38f);
+            scaler.step(optimizer);
+            scaler.update();
+            assertEquals(3e38f, scaler.scale(), "6e38 is infinite in float32: the scale stays");
+            // 1 / 3e38 in double, rounded to a subnormal float: the gradient comes out as PyTorch's does.
+            assertEquals(-(3e38f * (float) (1 / (double) 3e38f)), parameter.value()
+                    .getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, 0));
+        }
+    }
+
+    @Test
+    void misuseIsRefusedAndChangesNothing() {
+        GradScaler scaler = GradScaler.builder().build();
+        try (Optimizer optimizer = Optimizer.builder().build()) {
+            Parameter parameter = optimizer.addGroup(Sgd.builder(1).build()).allocate(1).getFirst();
+            assertEquals("no gradients were unscaled (by unscale() or step()) since the last update()",
+                    assertThrows(IllegalStateException.class, scaler::update).getMessage());
+            set(parameter.grad(), 65536f);
+            scaler.unscale(optimizer);
+            assertEquals("unscale() has already been called on this optimizer since the last update()",
+                    assertThrows(IllegalStateException.class, () -> scaler.unscale(optimizer)).getMessage());
+            assertEquals(1f, parameter.grad().getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, 0),
+                    "unscaled once");
+            scaler.step(optimizer);
+            assertEquals("step() has already been called since the last update()",
+                    assertThrows(IllegalStateException.class, () -> scaler.step(optimizer)).getMessage());
+            assertEquals("unscale() is being called after step(); update() comes first",
+                    assertThrows(IllegalStateException.class, () -> scaler.unscale(optimizer)).getMessage());
+            scaler.update();
+            assertEquals(1, optimizer.stepCount());
+        }
+        assertThrows(IllegalArgumentException.class, () -> GradScaler.builder().growthFactor(1));
+        assertThrows(IllegalArgumentException.class, () -> GradScaler.builder().backoffFactor(1));
+        assertThrows(IllegalArgumentException.class, () -> GradScaler.builder().growthInterval(0));
+        assertThrows(IllegalArgumentException.class, () -> GradScaler.builder().initScale(1e39));
+        assertThrows(IllegalArgumentException.class, () -> GradScaler.builder().initScale(Double.NaN));
+        Optimizer closed = Optimizer.builder().build();
+        closed.close();
+        assertThrows(IllegalStateException.class, () -> scaler.unscale(closed));
+    }
+
+    @Test
+    void itsStateRoundTripsByPyTorchsNamesAndRefusesAnotherScaler() {
+        GradScaler scaler = GradScaler.builder().initScale(1024).growthInterval(5).build();
+        try (Optimizer optimizer = Optimizer.builder().build()) {
+            optimizer.addGroup(Sgd.builder(1).build()).allocate(1);
+            scaler.step(optimizer);
+            scaler.update();
+        }
+        Map<String, Object> state = scaler.stateDict();
+        assertEquals(Map.of("scale", 1024.0, "growth_factor", 2.0, "backoff_factor", 0.5, "growth_interval", 5,
+                "_growth_tracker", 1), state);
+        GradScaler fresh = GradScaler.builder().growthInterval(5).build();
+        fresh.loadStateDict(state);
+        assertEquals(1024f, fresh.scale());
+        assertEquals(1, fresh.growthTracker());
+        GradScaler other = GradScaler.builder().build();
+        assertThrows(IllegalArgumentException.class, () -> other.loadStateDict(state), "another interval");
+        Map<String, Object> bad = new LinkedHashMap<>(state);
+        bad.put("_growth_tracker", 5);
+        assertThrows(IllegalArgumentException.class, () -> fresh.loadStateDict(bad));
+        bad.put("_growth_tracker", 1);
+        bad.put("scale", 0.1);
+        assertThrows(IllegalArgumentException.class, () -> fresh.loadStateDict(bad), "0.1 is no float");
+        assertEquals(1024f, fresh.scale(), "a refused state changes nothing");
+    }
+
+    private static void set(MemorySegment segment, float... values) {
+        for (int i = 0; i < values.length; i++) {
+            segment.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, values[i]);
+        }
+    }
+}
