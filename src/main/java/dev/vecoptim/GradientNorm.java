@@ -1,5 +1,6 @@
 package dev.vecoptim;
 
+import dev.vecoptim.kernel.Format;
 import dev.vecoptim.kernel.HalfKernel;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.NoFlags;
@@ -12,6 +13,9 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 /**
  * The global L2 norm of all gradients, two ways, and clipping by it.
@@ -26,12 +30,22 @@ import java.util.List;
  *     so it tells a non-finite gradient from a large one, which the non-finite policies need. A 16-bit gradient
  *     is widened to float32 ({@value #WIDENED} elements at a time), exactly, and summed so.
  * </ul>
- * Clipping reproduces PyTorch's on float32 gradients only: on 16-bit ones PyTorch computes the norms in their dtype,
- * which no recording checks yet, so {@link Stepper} refuses to clip them.
+ * On 16-bit gradients PyTorch computes each norm as the same float32 reduction of the widened elements, its square
+ * root rounded to the gradient's dtype; the norms are stacked in their dtype when they share one (the total is then
+ * of it, and so is the clipping coefficient's arithmetic), in float32 when they do not; each gradient is multiplied
+ * by the coefficient in float32 and rounded to its dtype ({@code clip-<version>-<dtype>.bin}, recorded).
  * Threads, thresholds and vector widths change neither.
  */
 final class GradientNorm {
     static final long BLOCK = 1 << 16;
+    /**
+     * The order of PyTorch 2.x's groups of CPU gradients by dtype, for each order in which the dtypes first occur
+     * among the gradients: a function of that order alone, measured with 2.6 (float32 F, bfloat16 B, float16 H).
+     */
+    private static final Map<String, String> PYTORCH_2_GROUPS = Map.ofEntries(Map.entry("FB", "BF"),
+            Map.entry("BF", "FB"), Map.entry("FH", "HF"), Map.entry("HF", "FH"), Map.entry("BH", "HB"),
+            Map.entry("HB", "BH"), Map.entry("FBH", "HBF"), Map.entry("FHB", "HBF"), Map.entry("BFH", "HFB"),
+            Map.entry("BHF", "HFB"), Map.entry("HFB", "BFH"), Map.entry("HBF", "FBH"));
     /** The float32 scratch a 16-bit gradient is widened into: 2 KiB per thread, inside any L1 data cache. */
     private static final int WIDENED = 512;
     private static final ThreadLocal<MemorySegment> SCRATCH = ThreadLocal.withInitial(
@@ -52,17 +66,26 @@ final class GradientNorm {
     private float runFactor;
     private final ChunkRunner.Action<Parameter> sumBlock = block -> this.sums[block.index()] = sumOfSquares(
             block.parameter(), block.from(), block.to());
-    private final ChunkRunner.Action<Parameter> normOfWhole = whole -> this.norms[whole.index()] = (float) Math.sqrt(
-            kernel.pyTorchSumOfSquares(whole.parameter().grad(), 0, whole.to(), runLaneFma));
-    private final ChunkRunner.Action<Parameter> scaleChunk = chunk ->
-            kernel.scale(chunk.parameter().grad(), runFactor, chunk.from(), chunk.to());
+    private final ChunkRunner.Action<Parameter> normOfWhole = whole -> this.norms[whole.index()] =
+            pyTorchNorm(whole.parameter(), runLaneFma);
+    private final ChunkRunner.Action<Parameter> scaleChunk = chunk -> scale(chunk, runFactor);
 
     /** Every parameter, in registration order. */
     private final List<Parameter> parameters = new ArrayList<>();
     /** Every parameter whole, in PyTorch's order (group by group); parameter {@code i}'s norm is norms[i]. */
     private final List<Chunk<Parameter>> wholes = new ArrayList<>();
     private boolean wholesOrdered = true;
+    /** The dtype PyTorch stacks the norms in: the gradients' when they share one, else float32. */
+    private Format normsFormat = Format.FLOAT32;
     private float[] norms = new float[0];
+    /**
+     * The norms in the order PyTorch 2.x stacks them: it groups the gradients by dtype, each group in order, the
+     * groups in the order its {@code _group_tensors_by_device_and_dtype} gives, a C++ hash map's
+     * ({@link #PYTORCH_2_GROUPS}); 1.13 stacks them in order. {@code stacked[k] = norms[byDtype[k]]}.
+     */
+    private int[] byDtype = new int[0];
+    private float[] stacked = new float[0];
+    private MemorySegment stackedSegment = MemorySegment.ofArray(stacked);
     private MemorySegment normsSegment = MemorySegment.ofArray(norms);
 
     /** Adds a parameter's blocks after the others'. */
@@ -127,17 +150,71 @@ final class GradientNorm {
         }
         norms = new float[wholes.size()];
         normsSegment = MemorySegment.ofArray(norms);
+        List<Format> formats = wholes.stream().map(w -> w.parameter().dtype().format()).distinct().toList();
+        normsFormat = formats.size() == 1 ? formats.getFirst() : Format.FLOAT32;
+        String firstOccurring = formats.stream().map(GradientNorm::letter).collect(Collectors.joining());
+        String groups = PYTORCH_2_GROUPS.getOrDefault(firstOccurring, firstOccurring);
+        byDtype = IntStream.range(0, wholes.size()).boxed()
+                .sorted(Comparator.comparingInt(w -> groups.indexOf(letter(wholes.get(w).parameter().dtype().format()))))
+                .mapToInt(Integer::intValue).toArray();
+        stacked = new float[wholes.size()];
+        stackedSegment = MemorySegment.ofArray(stacked);
+    }
+
+    private static String letter(Format format) {
+        return switch (format) {
+            case FLOAT32 -> "F";
+            case BFLOAT16 -> "B";
+            case FLOAT16 -> "H";
+        };
+    }
+
+    /** {@return the dtype the total norm and the clipping coefficient are computed in} */
+    Format normsFormat() {
+        orderWholes();
+        return normsFormat;
+    }
+
+    /** One parameter's norm as PyTorch's {@code vector_norm} gives it, in its gradient's dtype. */
+    private float pyTorchNorm(Parameter parameter, boolean laneFma) {
+        Format format = parameter.dtype().format();
+        float sum = format == Format.FLOAT32
+                ? kernel.pyTorchSumOfSquares(parameter.grad(), 0, parameter.elementCount(), laneFma)
+                : NormKernel.Scalar.pyTorchSumOfSquares(parameter.grad(), format, 0, parameter.elementCount(), laneFma);
+        return format.round((float) Math.sqrt(sum));
+    }
+
+    /**
+     * {@code g = rn(g · factor)} over a chunk, in float32, rounded to the gradient's dtype; PyTorch 1.13 first rounds
+     * a float32 coefficient to a 16-bit gradient's dtype (measured on recorded mixes), 2.x does not.
+     */
+    private void scale(Chunk<Parameter> chunk, float factor) {
+        Format format = chunk.parameter().dtype().format();
+        if (format == Format.FLOAT32) {
+            kernel.scale(chunk.parameter().grad(), factor, chunk.from(), chunk.to());
+        } else {
+            NormKernel.Scalar.scale(chunk.parameter().grad(), format, runLaneFma ? format.round(factor) : factor,
+                    chunk.from(), chunk.to());
+        }
     }
 
     /**
      * {@code torch.nn.utils.clip_grad_norm_}'s total norm of every gradient, bit for bit: PyTorch 1.13's
-     * ({@code laneFma}) or 2.x's.
+     * ({@code laneFma}: its fused lanes, its norms stacked in order) or 2.x's (grouped by dtype), in
+     * {@link #normsFormat()}.
      */
     float pyTorchNorm(boolean laneFma, long elements, ChunkRunner<Parameter> runner) {
         orderWholes();
         runLaneFma = laneFma;
         runner.run(wholes, elements, normOfWhole);
-        return (float) Math.sqrt(ofNorms.pyTorchSumOfSquares(normsSegment, 0, norms.length, laneFma));
+        MemorySegment stack = normsSegment;
+        if (!laneFma) {
+            for (int k = 0; k < stacked.length; k++) {
+                stacked[k] = norms[byDtype[k]];
+            }
+            stack = stackedSegment;
+        }
+        return normsFormat.round((float) Math.sqrt(ofNorms.pyTorchSumOfSquares(stack, 0, norms.length, laneFma)));
     }
 
     /** Σ g² over every gradient; each block's sum is kept for {@link #firstNonFinite}. */
@@ -170,14 +247,27 @@ final class GradientNorm {
      * f(max_norm))}; clamped to at most 1, NaN staying NaN and an infinite norm giving 0, as PyTorch's do.
      */
     static float clipCoefficient(float norm, double maxNorm) {
-        float reciprocal = 1f / (norm + 1e-6f);
-        float coefficient = reciprocal * (float) maxNorm;
+        return clipCoefficient(norm, maxNorm, Format.FLOAT32, false);
+    }
+
+    /**
+     * The same for a total norm of {@code format}, each result rounded to it ({@code rn16}): {@code 1e-6} meets the
+     * tensor rounded to its dtype, {@code rn16(rn16(1 / rn16(norm + rn16(1e-6))) · m)}, where {@code m} is
+     * {@code f(max_norm)} under PyTorch 2.x and {@code rn16(max_norm)} under 1.13 (measured with both, 20,000 values
+     * each).
+     */
+    static float clipCoefficient(float norm, double maxNorm, Format format, boolean pyTorch113) {
+        float reciprocal = format.round(1f / format.round(norm + format.round(1e-6f)));
+        float max = pyTorch113 ? format.round((float) maxNorm) : (float) maxNorm;
+        float coefficient = format.round(reciprocal * max);
         return coefficient > 1 ? 1 : coefficient;
     }
 
-    /** {@code g = rn(g · factor)} for every gradient. */
-    void scale(List<Chunk<Parameter>> chunks, long elements, float factor, ChunkRunner<Parameter> runner) {
+    /** {@code g = rn(g · factor)} for every gradient, as PyTorch 1.13 ({@code laneFma}) or 2.x multiplies. */
+    void scale(List<Chunk<Parameter>> chunks, long elements, float factor, boolean laneFma,
+               ChunkRunner<Parameter> runner) {
         runFactor = factor;
+        runLaneFma = laneFma;
         runner.run(chunks, elements, scaleChunk);
     }
 }

@@ -197,18 +197,6 @@ final class ParameterRegistry {
     }
 
     /**
-     * Fails if a parameter is not float32: for what handles float32 tensors only, {@code what} saying what and why.
-     */
-    void checkFloat32(String what) {
-        for (Parameter parameter : parameters) {
-            if (parameter.dtype() != Dtype.FLOAT32) {
-                throw new IllegalStateException(parameter.label() + " holds " + parameter.dtype().elements() + ", and "
-                        + what + "; nothing was changed");
-            }
-        }
-    }
-
-    /**
      * Before a step: every buffer alive and reachable from this thread; gradients writable if written. Memory
      * the optimizer allocated ({@link ParameterGroup#allocate}) is all of these while it is open.
      */

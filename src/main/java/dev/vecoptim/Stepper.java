@@ -198,18 +198,31 @@ final class Stepper {
         return clip(maxNorm);
     }
 
+    /**
+     * PyTorch 1.13 refuses to clip float16 gradients alone, and computes a float16 gradient's norm in float16
+     * arithmetic (overflowing past 256) among others, which vecoptim does not reproduce: an optimizer of its
+     * semantics refuses to clip float16 gradients.
+     */
     private void checkClippable() {
-        registry.checkFloat32("clipping reproduces torch.nn.utils.clip_grad_norm_ on float32 gradients only so far");
+        if (pyTorch113() && registry.parameters().stream().anyMatch(p -> p.dtype() == Dtype.FLOAT16)) {
+            throw new IllegalStateException("PyTorch 1.13 clips no float16 gradients as vecoptim can reproduce (alone"
+                    + " it refuses: \"clamp_max_scalar_cpu\" not implemented for 'Half'; among others it sums their"
+                    + " squares in float16), and this optimizer reproduces PyTorch 1.13; nothing was changed");
+        }
+    }
+
+    private boolean pyTorch113() {
+        return !groups.isEmpty() && groups.getFirst().algorithm().semantics() == Semantics.PYTORCH_1_13;
     }
 
     /** Scales the gradients, already checked writable, when their norm exceeds maxNorm; returns the norm. */
     private float clip(double maxNorm) {
-        boolean pyTorch113 = !groups.isEmpty() && groups.getFirst().algorithm().semantics() == Semantics.PYTORCH_1_13;
+        boolean pyTorch113 = pyTorch113();
         GradientNorm gradientNorm = registry.gradientNorm();
         float norm = gradientNorm.pyTorchNorm(pyTorch113, registry.elements(), runner);
-        float coefficient = GradientNorm.clipCoefficient(norm, maxNorm);
+        float coefficient = GradientNorm.clipCoefficient(norm, maxNorm, gradientNorm.normsFormat(), pyTorch113);
         if (!(coefficient >= 1)) {
-            gradientNorm.scale(registry.stepChunks(), registry.elements(), coefficient, runner);
+            gradientNorm.scale(registry.stepChunks(), registry.elements(), coefficient, pyTorch113, runner);
         }
         return norm;
     }

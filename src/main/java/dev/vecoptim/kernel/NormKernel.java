@@ -17,7 +17,8 @@ import java.lang.foreign.MemorySegment;
  * {@code i mod 8} ({@code rn(lane + rn(g·g))}, or {@code fma(g, g, lane)} where PyTorch 1.13's build fused it);
  * the 8 lanes are added in order 0 to 7; then the last {@code n mod 8} elements are added in order, plainly while
  * a whole group of 4 of them remains, and fused for the last {@code n mod 4} (what the compiler made of its tail
- * loop). Every implementation gives the same bits.
+ * loop). Every implementation gives the same bits. On a 16-bit gradient PyTorch computes the same float32 sum of
+ * its widened elements ({@link Scalar#pyTorchSumOfSquares(MemorySegment, Format, long, long, boolean)}).
  */
 public interface NormKernel {
 
@@ -67,27 +68,40 @@ public interface NormKernel {
         /** Each lane in a strided pass of its own, then the lanes in order, then the tail. */
         @Override
         public float pyTorchSumOfSquares(MemorySegment grad, long from, long to, boolean laneFma) {
+            return pyTorchSumOfSquares(grad, Format.FLOAT32, from, to, laneFma);
+        }
+
+        /** {@link #pyTorchSumOfSquares(MemorySegment, long, long, boolean)} of a gradient of {@code format}, widened. */
+        public static float pyTorchSumOfSquares(MemorySegment grad, Format format, long from, long to,
+                                                boolean laneFma) {
             long lanesEnd = from + (to - from) / PYTORCH_LANES * PYTORCH_LANES;
             float sum = 0;
             for (int lane = 0; lane < PYTORCH_LANES; lane++) {
                 float partial = 0;
                 for (long i = from + lane; i < lanesEnd; i += PYTORCH_LANES) {
-                    float g = grad.getAtIndex(FLOAT, i);
+                    float g = format.load(grad, i);
                     partial = laneFma ? Math.fma(g, g, partial) : partial + g * g;
                 }
                 sum = lane == 0 ? partial : sum + partial;
             }
-            return pyTorchTail(sum, grad, lanesEnd, to);
+            return pyTorchTail(sum, grad, format, lanesEnd, to);
         }
 
         /** Adds the squares of {@code [from, to)}, fewer than 8, to {@code sum} as PyTorch's tail loop does. */
-        static float pyTorchTail(float sum, MemorySegment grad, long from, long to) {
+        static float pyTorchTail(float sum, MemorySegment grad, Format format, long from, long to) {
             long plainEnd = from + (to - from) / 4 * 4;
             for (long i = from; i < to; i++) {
-                float g = grad.getAtIndex(FLOAT, i);
+                float g = format.load(grad, i);
                 sum = i < plainEnd ? sum + g * g : Math.fma(g, g, sum);
             }
             return sum;
+        }
+
+        /** {@code g = rn(g · factor)} over the range of a gradient of {@code format}, in float32, rounded to it. */
+        public static void scale(MemorySegment grad, Format format, float factor, long from, long to) {
+            for (long i = from; i < to; i++) {
+                format.store(grad, i, format.load(grad, i) * factor);
+            }
         }
     }
 }

@@ -94,7 +94,7 @@ final class NormVector implements NormKernel {
         for (int lane = 1; lane < PYTORCH_LANES; lane++) {
             sum += lane < EIGHT.length() ? low.lane(lane) : high.lane(lane - EIGHT.length());
         }
-        return Scalar.pyTorchTail(sum, grad, lanesEnd, to);
+        return Scalar.pyTorchTail(sum, grad, Format.FLOAT32, lanesEnd, to);
     }
 
     private static FloatVector squaresAdded(FloatVector lanes, FloatVector g, boolean fused) {
