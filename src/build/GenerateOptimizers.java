@@ -401,7 +401,8 @@ public final class GenerateOptimizers {
                 out.append("        builder.").append(field).append(" = ").append(field).append(";\n");
             }
         }
-        out.append("        return builder.vectorWidth(vectorWidth()).semantics(semantics()).fused(fused());\n    }\n\n");
+        out.append("        return builder.vectorWidth(vectorWidth()).semantics(semantics()).fused(fused())"
+                + ".stateDtype(stateDtype());\n    }\n\n");
         for (HyperParameter row : rows) {
             for (int v = 0; v < row.javaNames().size(); v++) {
                 String field = row.javaNames().get(v);
@@ -677,7 +678,8 @@ public final class GenerateOptimizers {
                 while (checked.size() < 3) {
                     checked.add("null, null");
                 }
-                out.append("        long elements = StepChecks.elements(step, param, grad, ")
+                out.append("        long elements = StepChecks.elements(step, stateDtype(Dtype.FLOAT32).bytes(), param,"
+                        + " grad, ")
                         .append(String.join(", ", checked)).append(");\n");
             }
         }

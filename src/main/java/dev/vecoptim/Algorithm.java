@@ -32,6 +32,7 @@ public abstract class Algorithm {
     private final VectorWidth vectorWidth;
     private final Semantics semantics;
     private final boolean fused;
+    private final Dtype stateDtype;
     private final int vectorBits;
     /**
      * Each thread's updates for steps called directly, one per {@link Dtype}, each made on first need: a direct step
@@ -55,6 +56,7 @@ public abstract class Algorithm {
         this.vectorWidth = Objects.requireNonNull(settings.vectorWidth, "vectorWidth");
         this.semantics = Objects.requireNonNull(settings.semantics, "semantics");
         this.fused = settings.fused;
+        this.stateDtype = settings.stateDtype;
         this.vectorBits = vectorWidth.resolveBits();
     }
 
@@ -179,6 +181,24 @@ public abstract class Algorithm {
         return fused;
     }
 
+    /**
+     * The dtype of the state buffers it keeps for each parameter, or null for the parameter's own, as PyTorch keeps
+     * them. A state dtype other than the parameter's (bfloat16 state for float32 parameters halves its memory) makes
+     * the update compute in float32 on the widened state and round each stored result once, to nearest, ties to
+     * even, whatever {@link #fused()} says: vecoptim's own update, which PyTorch has not. A state dict written with it
+     * holds the state in that dtype; PyTorch's {@code load_state_dict} casts it to the parameter's.
+     *
+     * @return the state buffers' dtype, or null for the parameter's
+     */
+    public final Dtype stateDtype() {
+        return stateDtype;
+    }
+
+    /** {@return the dtype of the state of a parameter of {@code dtype}: {@link #stateDtype()}, else its own} */
+    final Dtype stateDtype(Dtype dtype) {
+        return stateDtype != null ? stateDtype : dtype;
+    }
+
     /** {@return the loop this configuration runs on this JVM for float32 tensors, and which PyTorch's bits it gives} */
     public final Implementation implementation() {
         return implementation(Dtype.FLOAT32);
@@ -192,6 +212,10 @@ public abstract class Algorithm {
      * @return the loop and what its bits are
      */
     public final Implementation implementation(Dtype dtype) {
+        if (stateDtype(dtype) != dtype) {
+            return Implementation.of(vectorBits, "the float32 step of " + reference() + ", its state rounded once to "
+                    + stateDtype.pyTorchName());
+        }
         if (dtype == Dtype.FLOAT32) {
             return Implementation.of(vectorBits, reference());
         }
@@ -286,7 +310,8 @@ public abstract class Algorithm {
     public final void step(Dtype dtype, long step, MemorySegment param, MemorySegment grad,
                            MemorySegment... state) {
         Objects.requireNonNull(dtype, "dtype");
-        long elements = StepChecks.elements(step, dtype.bytes(), param, grad, stateNames(), scalarNames(), state);
+        long elements = StepChecks.elements(step, dtype.bytes(), stateDtype(dtype).bytes(), param, grad, stateNames(),
+                scalarNames(), state);
         stepChecked(directUpdate(dtype), step, param, grad, state, elements);
     }
 
@@ -374,7 +399,12 @@ public abstract class Algorithm {
      * each tensor its own way.
      */
     final boolean positionIndependent(Dtype dtype) {
-        return dtype == Dtype.FLOAT32 || fused;
+        return dtype == Dtype.FLOAT32 && stateDtype(dtype) == dtype || storesOnce(dtype);
+    }
+
+    /** Whether the update of a parameter of {@code dtype} computes in float32 and rounds each stored result once. */
+    private boolean storesOnce(Dtype dtype) {
+        return fused || stateDtype(dtype) != dtype;
     }
 
     /**
@@ -385,10 +415,12 @@ public abstract class Algorithm {
      * @throws IllegalArgumentException for a 16-bit dtype that this optimizer's single-tensor step does not run on
      */
     final StepUpdate<?> newStepUpdate(Dtype dtype) {
-        if (dtype == Dtype.FLOAT32) {
+        if (dtype == Dtype.FLOAT32 && stateDtype(dtype) == dtype) {
             return newStepUpdate();
         }
-        return fused ? storedUpdate(Storage.of(dtype.format())) : scalarUpdate(dtype.format());
+        return storesOnce(dtype)
+                ? storedUpdate(new Storage(dtype.format(), dtype.format(), stateDtype(dtype).format()))
+                : scalarUpdate(dtype.format());
     }
 
     /**
@@ -504,11 +536,15 @@ public abstract class Algorithm {
      */
     abstract Algorithm build(NamedValues values, VectorWidth vectorWidth, Semantics semantics);
 
-    /** Equal: the same optimizer, hyper-parameters (bit for bit), vector width, semantics and {@link #fused()}. */
+    /**
+     * Equal: the same optimizer, hyper-parameters (bit for bit), vector width, semantics, {@link #fused()} and
+     * {@link #stateDtype()}.
+     */
     @Override
     public final boolean equals(Object other) {
         if (!(other instanceof Algorithm that) || getClass() != that.getClass() || !name().equals(that.name())
-                || vectorWidth != that.vectorWidth || semantics != that.semantics || fused != that.fused) {
+                || vectorWidth != that.vectorWidth || semantics != that.semantics || fused != that.fused
+                || stateDtype != that.stateDtype) {
             return false;
         }
         Map<String, Object> named = namedHyperParameters();
@@ -519,20 +555,26 @@ public abstract class Algorithm {
 
     @Override
     public final int hashCode() {
-        return Objects.hash(name(), vectorWidth, semantics, fused,
+        return Objects.hash(name(), vectorWidth, semantics, fused, stateDtype,
                 Arrays.deepHashCode(namedHyperParameters().values().toArray()));
     }
 
     /**
-     * PyTorch's name and hyper-parameters in Python's notation, then the width and semantics, and {@code fused=True}
-     * when {@link #fused()}, e.g. {@code Adam(lr=0.001, betas=(0.9, 0.999), ..., vector_width=PREFERRED,
-     * semantics=PYTORCH_2)}.
+     * PyTorch's name and hyper-parameters in Python's notation, then the width and semantics, {@code fused=True}
+     * when {@link #fused()} and the {@link #stateDtype()} when set, e.g. {@code Adam(lr=0.001, betas=(0.9, 0.999),
+     * ..., vector_width=PREFERRED, semantics=PYTORCH_2)}.
      */
     @Override
     public final String toString() {
         StringJoiner text = new StringJoiner(", ", name() + "(", ")");
         namedHyperParameters().forEach((name, value) -> text.add(name + "=" + NamedValues.repr(value)));
         text.add("vector_width=" + vectorWidth).add("semantics=" + semantics);
-        return (fused ? text.add("fused=True") : text).toString();
+        if (fused) {
+            text.add("fused=True");
+        }
+        if (stateDtype != null) {
+            text.add("state_dtype=" + stateDtype.pyTorchName());
+        }
+        return text.toString();
     }
 }

@@ -4,7 +4,8 @@ import java.util.Objects;
 
 /**
  * What every optimizer's builder takes besides its own hyper-parameters: the vector width, which PyTorch's bits
- * to reproduce, and how updates of 16-bit tensors round. Each optimizer's {@code Builder} extends it; only this package defines builders.
+ * to reproduce, how updates of 16-bit tensors round, and the state's dtype. Each optimizer's {@code Builder}
+ * extends it; only this package defines builders.
  *
  * @param <B> the optimizer's own builder, which each setter returns
  */
@@ -12,6 +13,7 @@ public abstract class AlgorithmBuilder<B extends AlgorithmBuilder<B>> {
     VectorWidth vectorWidth = VectorWidth.PREFERRED;
     Semantics semantics = Semantics.PYTORCH_2;
     boolean fused;
+    Dtype stateDtype;
 
     AlgorithmBuilder() {
     }
@@ -48,6 +50,19 @@ public abstract class AlgorithmBuilder<B extends AlgorithmBuilder<B>> {
      */
     public final B fused(boolean fused) {
         this.fused = fused;
+        return self();
+    }
+
+    /**
+     * The dtype of every parameter's state buffers, in place of the parameter's own (PyTorch's); null, the default,
+     * keeps the parameter's. A state dtype other than the parameter's steps it in float32, each stored result rounded
+     * once ({@link Algorithm#stateDtype()}).
+     *
+     * @param stateDtype the state buffers' dtype, or null for the parameter's
+     * @return this builder
+     */
+    public final B stateDtype(Dtype stateDtype) {
+        this.stateDtype = stateDtype;
         return self();
     }
 

@@ -66,8 +66,8 @@ final class Checkpoint {
                     ByteBuffer.allocate((int) (payloadStart - CheckpointReader.PREAMBLE - headerLength)));
             MemorySegment buffer = LittleEndianElements.buffer(arena);
             for (Parameter parameter : inGroupOrder(optimizer)) {
-                for (MemorySegment saved : savedBuffers(parameter, parameter.block() != null)) {
-                    LittleEndianElements.write(saved, parameter.dtype().bytes(), buffer,
+                for (Saved saved : savedBuffers(parameter, parameter.block() != null)) {
+                    LittleEndianElements.write(saved.segment(), saved.dtype().bytes(), buffer,
                             bytes -> LittleEndianElements.writeAll(out, crc, bytes));
                 }
             }
@@ -96,7 +96,7 @@ final class Checkpoint {
                     scalars.put(name, (double) parameter.scalar(name));
                 }
                 parameters.add(new CheckpointHeader.Entry(parameter.elementCount(), parameter.dtype().format(),
-                        parameter.stepCount(), parameter.stateNames(), scalars, parameter.block() != null));
+                        parameter.stateDtype().format(), parameter.stepCount(), parameter.stateNames(), scalars, parameter.block() != null));
             }
             groups.add(new CheckpointHeader.Group(algorithm.name(), algorithm.semantics().name(), algorithm.fused(),
                     algorithm.namedHyperParameters(), SavedSchedule.describe(group.schedule()), parameters));
@@ -118,13 +118,19 @@ final class Checkpoint {
     }
 
     /** What the payload holds of {@code parameter}, in order: its state buffers, then its values if saved. */
-    private static List<MemorySegment> savedBuffers(Parameter parameter, boolean values) {
-        List<MemorySegment> buffers = new ArrayList<>(List.of(parameter.stateBuffers())
-                .subList(0, parameter.stateNames().size()));
+    private static List<Saved> savedBuffers(Parameter parameter, boolean values) {
+        List<Saved> buffers = new ArrayList<>();
+        for (int s = 0; s < parameter.stateNames().size(); s++) {
+            buffers.add(new Saved(parameter.stateBuffers()[s], parameter.stateDtype()));
+        }
         if (values) {
-            buffers.add(parameter.value());
+            buffers.add(new Saved(parameter.value(), parameter.dtype()));
         }
         return buffers;
+    }
+
+    /** A buffer the payload holds, and the dtype of its elements. */
+    private record Saved(MemorySegment segment, Dtype dtype) {
     }
 
     static List<Parameter> inGroupOrder(Optimizer optimizer) {
@@ -215,6 +221,10 @@ final class Checkpoint {
                     return parameter.label() + " holds " + entry.dtype() + " in the checkpoint and "
                             + parameter.dtype() + " here";
                 }
+                if (entry.stateDtype() != parameter.stateDtype().format()) {
+                    return parameter.label() + " keeps its state in " + entry.stateDtype() + " in the checkpoint and "
+                            + parameter.stateDtype() + " here";
+                }
                 if (entry.elements() != parameter.elementCount()) {
                     return parameter.label() + " has " + entry.elements() + " " + parameter.dtype().elements()
                             + " in the checkpoint and " + parameter.elementCount() + " here";
@@ -267,9 +277,10 @@ final class Checkpoint {
         for (Parameter parameter : payloadOrder) {
             CheckpointHeader.Entry entry = header.groups().get(parameter.group().index()).parameters()
                     .get(parameter.index());
-            for (MemorySegment saved : savedBuffers(parameter, entry.values())) {
-                LittleEndianElements.read(payload, offset, saved, parameter.dtype().bytes(), parameter.elementCount());
-                offset += saved.byteSize();
+            for (Saved saved : savedBuffers(parameter, entry.values())) {
+                LittleEndianElements.read(payload, offset, saved.segment(), saved.dtype().bytes(),
+                        parameter.elementCount());
+                offset += saved.segment().byteSize();
             }
         }
         for (ParameterGroup group : optimizer.groups()) {

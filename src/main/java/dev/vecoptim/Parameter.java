@@ -16,8 +16,8 @@ import java.util.List;
  * of memory the optimizer allocated, see {@link ParameterGroup#allocate}), the state buffers the optimizer
  * allocated for it (PyTorch's names, at PyTorch's initial values), the scalars some optimizers keep beside them
  * (NAdam's {@code mu_product}, ASGD's {@code eta} and {@code mu}), and its own step count, which counts the
- * steps applied to it (PyTorch's {@code state['step']}). Its value, gradient and state buffers hold elements of its
- * {@link #dtype()}; the scalars are float32, as PyTorch's are.
+ * steps applied to it (PyTorch's {@code state['step']}). Its value and gradient hold elements of its
+ * {@link #dtype()}, its state buffers of its {@link #stateDtype()}; the scalars are float32, as PyTorch's are.
  */
 public final class Parameter {
     private final ParameterGroup group;
@@ -25,6 +25,7 @@ public final class Parameter {
     private final MemorySegment value;
     private final MemorySegment grad;
     private final Dtype dtype;
+    private final Dtype stateDtype;
     private final long elements;
     private final List<String> stateNames;
     private final List<String> scalarNames;
@@ -54,6 +55,7 @@ public final class Parameter {
         this.group = group;
         this.index = index;
         this.dtype = dtype;
+        this.stateDtype = group.algorithm().stateDtype(dtype);
         this.value = value;
         this.grad = grad;
         this.elements = value.byteSize() / dtype.bytes();
@@ -64,10 +66,12 @@ public final class Parameter {
     }
 
     /**
-     * {@code algorithm}'s state buffers for {@code elements} elements of {@code dtype} in {@code memory}, as they
-     * start: buffers 2, 3, ... of a step's ({@link StateMemory}).
+     * {@code algorithm}'s state buffers for {@code elements} elements of a parameter of {@code dtype} in
+     * {@code memory}, of its state dtype, as they start: buffers 2, 3, ... of a step's ({@link StateMemory}).
      */
-    static MemorySegment[] newStateBuffers(Algorithm algorithm, Dtype dtype, long elements, StateMemory memory) {
+    static MemorySegment[] newStateBuffers(Algorithm algorithm, Dtype parameterDtype, long elements,
+                                           StateMemory memory) {
+        Dtype dtype = algorithm.stateDtype(parameterDtype);
         List<String> names = algorithm.stateNames();
         MemorySegment[] buffers = new MemorySegment[names.size()];
         for (int s = 0; s < buffers.length; s++) {
@@ -91,7 +95,7 @@ public final class Parameter {
     void startState() {
         Algorithm algorithm = group.algorithm();
         for (int s = 0; s < stateNames.size(); s++) {
-            fill(state[s], dtype, algorithm.initialState(stateNames.get(s)));
+            fill(state[s], stateDtype, algorithm.initialState(stateNames.get(s)));
         }
         algorithm.initializeScalars(group.lr(), state);
     }
@@ -119,9 +123,14 @@ public final class Parameter {
         return elements;
     }
 
-    /** {@return what its value, gradient and state buffers hold} */
+    /** {@return what its value and gradient hold} */
     public Dtype dtype() {
         return dtype;
+    }
+
+    /** {@return what its state buffers hold: its dtype, unless its optimizer sets {@link Algorithm#stateDtype()}} */
+    public Dtype stateDtype() {
+        return stateDtype;
     }
 
     /** {@return whether its memory is confined to a thread, which then runs every chunk of it} */

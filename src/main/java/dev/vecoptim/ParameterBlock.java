@@ -40,12 +40,13 @@ final class ParameterBlock {
         MemorySegment[] buffers = Parameter.newStateBuffers(group.algorithm(), dtype, total, memory);
         List<Parameter> parameters = new ArrayList<>(elements.length);
         long offset = 0;
+        int stateBytes = group.algorithm().stateDtype(dtype).bytes();
         for (long count : elements) {
             long from = offset * dtype.bytes();
             long bytes = count * dtype.bytes();
             MemorySegment[] slices = new MemorySegment[buffers.length];
             for (int s = 0; s < buffers.length; s++) {
-                slices[s] = buffers[s].asSlice(from, bytes);
+                slices[s] = buffers[s].asSlice(offset * stateBytes, count * stateBytes);
             }
             parameters.add(new Parameter(group, firstIndex + parameters.size(), dtype, values.asSlice(from, bytes),
                     grads.asSlice(from, bytes), slices, arena, this));

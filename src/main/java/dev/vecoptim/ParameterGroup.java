@@ -170,6 +170,11 @@ public final class ParameterGroup {
                         + hyperParameters.fused() + ", and " + replacement + " has fused=" + replacement.fused()
                         + "; such a change needs a new optimizer");
             }
+            if (!parameters.isEmpty() && replacement.stateDtype() != hyperParameters.stateDtype()) {
+                throw new IllegalArgumentException("group " + index + "'s parameters keep their state in "
+                        + hyperParameters.stateDtype() + ", and " + replacement + " in " + replacement.stateDtype()
+                        + "; such a change needs a new optimizer");
+            }
             restore(replacement);
         } finally {
             optimizer.exit();

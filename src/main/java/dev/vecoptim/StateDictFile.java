@@ -110,7 +110,7 @@ final class StateDictFile {
         MemorySegment[] state = parameter.stateBuffers();
         List<String> names = parameter.stateNames();
         for (int s = 0; s < names.size(); s++) {
-            tensors.add(new Safetensors.Output(prefix + names.get(s), parameter.dtype().safetensorsName(),
+            tensors.add(new Safetensors.Output(prefix + names.get(s), parameter.stateDtype().safetensorsName(),
                     new long[] {parameter.elementCount()}, state[s]));
         }
         if (algorithm.keepsStep()) {
@@ -230,7 +230,7 @@ final class StateDictFile {
         if (!missing.isEmpty()) {
             throw refused(file, at + " has " + new TreeSet<>(tensors.keySet()) + " but no " + missing);
         }
-        String dtype = parameter.dtype().safetensorsName();
+        String dtype = parameter.stateDtype().safetensorsName();
         for (String name : parameter.stateNames()) {
             Safetensors.Tensor buffer = tensors.get(name);
             if (!buffer.dtype().equals(dtype) || buffer.elements() != parameter.elementCount()) {
@@ -304,8 +304,8 @@ final class StateDictFile {
         MemorySegment[] buffers = parameter.stateBuffers();
         List<String> names = parameter.stateNames();
         for (int s = 0; s < names.size(); s++) {
-            LittleEndianElements.read(data, tensors.get(names.get(s)).begin(), buffers[s], parameter.dtype().bytes(),
-                    parameter.elementCount());
+            LittleEndianElements.read(data, tensors.get(names.get(s)).begin(), buffers[s],
+                    parameter.stateDtype().bytes(), parameter.elementCount());
         }
         List<String> scalars = parameter.scalarNames();
         for (int s = 0; s < scalars.size(); s++) {

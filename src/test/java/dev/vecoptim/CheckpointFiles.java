@@ -140,7 +140,7 @@ final class CheckpointFiles {
         CheckpointHeader.Group group = groups.get(g);
         List<CheckpointHeader.Entry> parameters = new ArrayList<>(group.parameters());
         CheckpointHeader.Entry entry = parameters.get(p);
-        parameters.set(p, new CheckpointHeader.Entry(entry.elements(), entry.dtype(), steps, entry.stateNames(), entry.scalars(),
+        parameters.set(p, new CheckpointHeader.Entry(entry.elements(), entry.dtype(), entry.stateDtype(), steps, entry.stateNames(), entry.scalars(),
                 entry.values()));
         groups.set(g, new CheckpointHeader.Group(group.optimizer(), group.semantics(), group.fused(), group.hyperParameters(),
                 group.schedule(), parameters));

@@ -9,7 +9,7 @@ import java.util.SplittableRandom;
  * groups (with and without weight decay) whose parameters are registered the common way, layer by layer,
  * so that the groups interleave: layer 1 weight (group 0), layer 1 bias (group 1), layer 2 weight (group 0),
  * layer 2 bias (group 1). Values and gradients come from fixed seeds, so the same recipe trained the same
- * number of steps gives the same bits in any JVM. Two recipes train 16-bit parameters (format 4 on).
+ * number of steps gives the same bits in any JVM. Three recipes keep 16-bit parameters or state (format 4 on).
  */
 final class CheckpointFixtures {
     /** Floats of layer 1's weight, layer 1's bias, layer 2's weight, layer 2's bias. */
@@ -34,7 +34,10 @@ final class CheckpointFixtures {
                 Adam.adamWBuilder().lr(0.01).weightDecay(0).fused(true).build()),
         /** NAdam's single-tensor step on float16 parameters, its mu_product in float32. */
         NADAM_FLOAT16(Dtype.FLOAT16, NAdam.builder().lr(0.01).weightDecay(0.05).build(),
-                NAdam.builder().lr(0.01).build());
+                NAdam.builder().lr(0.01).build()),
+        /** AdamW on float32 parameters with bfloat16 state. */
+        ADAMW_BFLOAT16_STATE(Adam.adamWBuilder().lr(0.01).weightDecay(0.05).stateDtype(Dtype.BFLOAT16).build(),
+                Adam.adamWBuilder().lr(0.01).weightDecay(0).stateDtype(Dtype.BFLOAT16).build());
 
         final Dtype dtype;
         final Algorithm decayed;

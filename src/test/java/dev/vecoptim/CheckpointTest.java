@@ -425,7 +425,7 @@ class CheckpointTest {
         CheckpointHeader.Group group = groups.get(g);
         List<CheckpointHeader.Entry> parameters = new java.util.ArrayList<>(group.parameters());
         CheckpointHeader.Entry entry = parameters.getFirst();
-        parameters.set(0, new CheckpointHeader.Entry(entry.elements(), entry.dtype(), entry.steps(), entry.stateNames(), scalars,
+        parameters.set(0, new CheckpointHeader.Entry(entry.elements(), entry.dtype(), entry.stateDtype(), entry.steps(), entry.stateNames(), scalars,
                 entry.values()));
         groups.set(g, new CheckpointHeader.Group(group.optimizer(), group.semantics(), group.fused(), group.hyperParameters(),
                 group.schedule(), parameters));

@@ -125,7 +125,7 @@ class FlatStorageTest {
                         CheckpointHeader.Group group = header.groups().getFirst();
                         List<CheckpointHeader.Entry> entries = new java.util.ArrayList<>(group.parameters());
                         CheckpointHeader.Entry entry = entries.get(3);
-                        entries.set(3, new CheckpointHeader.Entry(entry.elements(), entry.dtype(), entry.steps(), entry.stateNames(),
+                        entries.set(3, new CheckpointHeader.Entry(entry.elements(), entry.dtype(), entry.stateDtype(), entry.steps(), entry.stateNames(),
                                 java.util.Map.of("eta", 0.5, "mu", 1.0), entry.values()));
                         return new CheckpointHeader(header.steps(), List.of(new CheckpointHeader.Group(
                                 group.optimizer(), group.semantics(), group.fused(), group.hyperParameters(), group.schedule(),

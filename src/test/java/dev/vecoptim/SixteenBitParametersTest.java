@@ -33,16 +33,18 @@ class SixteenBitParametersTest {
     Path directory;
 
     /**
-     * Random optimizers, dtypes, sizes (tails of every length past PyTorch's blocks of 32) and layouts: after every
-     * step each parameter and state buffer equals the direct step of that tensor alone. The single-tensor step
-     * rounds a tensor's last {@code n % 32} elements its own way, so a flat block must not be stepped as one range.
+     * Random optimizers, dtypes, state dtypes, sizes (tails of every length past PyTorch's blocks of 32) and layouts:
+     * after every step each parameter and state buffer equals the direct step of that tensor alone. The single-tensor
+     * step rounds a tensor's last {@code n % 32} elements its own way, so a flat block must not be stepped as one
+     * range.
      */
     @Test
     void theOptimizerStepsEachTensorAsADirectStepDoesAtAnyThreadCountAndLayout() {
         SplittableRandom random = new SplittableRandom(23);
         for (int trial = 0; trial < 60; trial++) {
-            Dtype dtype = SIXTEEN_BIT.get(random.nextInt(2));
-            Algorithm drawn = TestedOptimizers.random(random);
+            Dtype dtype = Dtype.values()[random.nextInt(3)];
+            Dtype stateDtype = random.nextInt(3) == 0 ? Dtype.values()[random.nextInt(3)] : null;
+            Algorithm drawn = TestedOptimizers.random(random).toBuilder().stateDtype(stateDtype).build();
             boolean fused = random.nextBoolean() || !HalfGoldenVectorsTest.runsOn(drawn, dtype);
             Algorithm algorithm = drawn.withFused(fused);
             boolean flat = random.nextBoolean();
@@ -69,6 +71,7 @@ class SixteenBitParametersTest {
                 List<DirectTensor> direct = new ArrayList<>();
                 for (Parameter parameter : parameters) {
                     assertEquals(dtype, parameter.dtype(), at);
+                    assertEquals(stateDtype != null ? stateDtype : dtype, parameter.stateDtype(), at);
                     fill(dtype, parameter.value(), random);
                     direct.add(new DirectTensor(arena, algorithm, dtype, parameter.value()));
                 }
@@ -90,6 +93,7 @@ class SixteenBitParametersTest {
     private static final class DirectTensor {
         private final Algorithm algorithm;
         private final Dtype dtype;
+        private final Dtype stateDtype;
         private final MemorySegment value;
         private final MemorySegment grad;
         private final MemorySegment[] state;
@@ -97,15 +101,16 @@ class SixteenBitParametersTest {
         DirectTensor(Arena arena, Algorithm algorithm, Dtype dtype, MemorySegment initial) {
             this.algorithm = algorithm;
             this.dtype = dtype;
+            this.stateDtype = algorithm.stateDtype(dtype);
             this.value = arena.allocate(initial.byteSize()).copyFrom(initial);
             this.grad = arena.allocate(initial.byteSize());
             List<String> names = algorithm.stateNames();
+            long elements = initial.byteSize() / dtype.bytes();
             state = new MemorySegment[names.size() + algorithm.scalarNames().size()];
             for (int s = 0; s < state.length; s++) {
-                state[s] = arena.allocate(s < names.size() ? initial.byteSize() : Float.BYTES);
-                long elements = s < names.size() ? initial.byteSize() / dtype.bytes() : 0;
-                for (long i = 0; i < elements; i++) {
-                    dtype.format().store(state[s], i, algorithm.initialState(names.get(s)));
+                state[s] = arena.allocate(s < names.size() ? elements * stateDtype.bytes() : Float.BYTES);
+                for (long i = 0; s < names.size() && i < elements; i++) {
+                    stateDtype.set(state[s], i, algorithm.initialState(names.get(s)));
                 }
             }
         }
@@ -119,7 +124,7 @@ class SixteenBitParametersTest {
             assertSameElements(at + " value", dtype, value, parameter.value());
             List<String> names = algorithm.stateNames();
             for (int s = 0; s < names.size(); s++) {
-                assertSameElements(at + " " + names.get(s), dtype, state[s], parameter.state(names.get(s)));
+                assertSameElements(at + " " + names.get(s), stateDtype, state[s], parameter.state(names.get(s)));
             }
             for (int s = 0; s < algorithm.scalarNames().size(); s++) {
                 String name = algorithm.scalarNames().get(s);
@@ -149,6 +154,75 @@ class SixteenBitParametersTest {
         }
     }
 
+    /**
+     * Float32 parameters with bfloat16 state ({@link Algorithm#stateDtype()}): each step is the float32 step of the
+     * widened state, the parameter exact, the state rounded once to bfloat16 when stored; checked against float32
+     * Adam stepping a float32 copy whose state is rounded after each step. The files carry the state as bfloat16.
+     */
+    @Test
+    void bfloat16StateIsTheFloat32StepRoundedOnceAndFilesKeepIt() throws Exception {
+        Algorithm float32 = Adam.builder().lr(0.01).amsgrad(true).weightDecay(0.01).build();
+        Algorithm halved = float32.toBuilder().stateDtype(Dtype.BFLOAT16).build();
+        assertEquals(Dtype.BFLOAT16, halved.stateDtype());
+        assertTrue(halved.toString().endsWith("semantics=PYTORCH_2, state_dtype=torch.bfloat16)"), halved.toString());
+        assertNotEquals(float32, halved);
+        SplittableRandom random = new SplittableRandom(11);
+        int n = 300;
+        try (Arena arena = Arena.ofShared(); Optimizer optimizer = Optimizer.builder().build()) {
+            Parameter parameter = optimizer.addGroup(halved).allocate(n).getFirst();
+            assertEquals(Dtype.BFLOAT16, parameter.stateDtype());
+            assertEquals(2L * n, parameter.state("exp_avg").byteSize());
+            MemorySegment param = arena.allocate(4L * n);
+            MemorySegment grad = arena.allocate(4L * n);
+            MemorySegment[] state = {arena.allocate(4L * n), arena.allocate(4L * n), arena.allocate(4L * n)};
+            fill(Dtype.FLOAT32, parameter.value(), random);
+            param.copyFrom(parameter.value());
+            for (int step = 1; step <= 4; step++) {
+                fill(Dtype.FLOAT32, parameter.grad(), random);
+                grad.copyFrom(parameter.grad());
+                optimizer.step();
+                float32.step(step, param, grad, state);
+                for (MemorySegment buffer : state) {
+                    for (long i = 0; i < n; i++) {
+                        buffer.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, Dtype.BFLOAT16.format().round(
+                                buffer.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i)));
+                    }
+                }
+                assertSameElements("step " + step + " param", Dtype.FLOAT32, param, parameter.value());
+                for (int s = 0; s < 3; s++) {
+                    MemorySegment kept = parameter.state(parameter.stateNames().get(s));
+                    for (long i = 0; i < n; i++) {
+                        assertTrue(TestFloats.sameBits(state[s].getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i),
+                                Dtype.BFLOAT16.get(kept, i)), "step " + step + " " + parameter.stateNames().get(s)
+                                + "[" + i + "]");
+                    }
+                }
+            }
+            for (boolean stateDict : new boolean[] {false, true}) {
+                Path file = directory.resolve(stateDict ? "halved.safetensors" : "halved.ckpt");
+                try (Optimizer fresh = Optimizer.builder().build(); Optimizer full = Optimizer.builder().build()) {
+                    fresh.addGroup(halved).allocate(n);
+                    full.addGroup(float32).allocate(n);
+                    if (stateDict) {
+                        optimizer.saveStateDict(file);
+                        fresh.loadStateDict(file);
+                        CheckpointException refused = assertThrows(CheckpointException.class,
+                                () -> full.loadStateDict(file));
+                        assertTrue(refused.getMessage().contains("state.0.exp_avg is BF16 of 300 elements, and group 0"
+                                + " parameter 0 keeps F32 of 300"), refused.getMessage());
+                    } else {
+                        optimizer.save(file);
+                        fresh.load(file);
+                        CheckpointException refused = assertThrows(CheckpointException.class, () -> full.load(file));
+                        assertTrue(refused.getMessage().endsWith("group 0 parameter 0 keeps its state in BFLOAT16 in"
+                                + " the checkpoint and FLOAT32 here"), refused.getMessage());
+                    }
+                    assertEquals(CheckpointFiles.state(optimizer), CheckpointFiles.state(fresh));
+                }
+            }
+        }
+    }
+
     @Test
     void stateStartsAtPyTorchsInitialValueRoundedToTheDtypeAndScalarsStayFloat32() {
         try (Optimizer optimizer = Optimizer.builder().build()) {
@@ -157,7 +231,8 @@ class SixteenBitParametersTest {
             assertEquals(10, adagrad.state("sum").byteSize());
             // torch.full_like(p, 0.1) on a bfloat16 tensor holds 0.1 rounded to bfloat16: 0x3DCD.
             for (int i = 0; i < 5; i++) {
-                assertEquals((short) 0x3DCD, adagrad.state("sum").getAtIndex(java.lang.foreign.ValueLayout.JAVA_SHORT, i));
+                assertEquals((short) 0x3DCD,
+                        adagrad.state("sum").getAtIndex(java.lang.foreign.ValueLayout.JAVA_SHORT, i));
             }
         }
         try (Optimizer optimizer = Optimizer.builder().build()) {
@@ -193,7 +268,8 @@ class SixteenBitParametersTest {
                         assertTrue(optimizer.step().skipped(), dtype + " " + policy);
                     } else {
                         ArithmeticException thrown = assertThrows(ArithmeticException.class, optimizer::step);
-                        assertTrue(thrown.getMessage().startsWith("group 0 parameter 1 has a NaN"), thrown.getMessage());
+                        assertTrue(thrown.getMessage().startsWith("group 0 parameter 1 has a NaN"),
+                                thrown.getMessage());
                     }
                     assertEquals(-1, before.mismatch(second.value()), dtype + " " + policy + " changed nothing");
                     assertEquals(1, optimizer.stepCount());

@@ -17,8 +17,9 @@ import java.util.Map;
  *
  * <pre>
  * format 4:  format 3, and per group after its schedule: u8 fused (1: its updates of 16-bit tensors round once);
- *            per parameter after its u8 values: string dtype (FLOAT32, BFLOAT16 or FLOAT16: what its state buffers
- *            and values hold, so its size counts elements of it); formats 1 to 3 are not fused and all FLOAT32
+ *            per parameter after its u8 values: string dtype (FLOAT32, BFLOAT16 or FLOAT16: what its values hold,
+ *            so its size counts elements of it), string state dtype (what its state buffers hold); formats 1 to 3
+ *            are not fused and all FLOAT32
  * format 3:  format 2, and per group after its semantics: string schedule (the group's learning-rate schedule as JSON,
  *            or empty for none); per parameter after its scalars: u8 values (1: the payload holds its values after its
  *            state buffers, as it does for a parameter in memory the optimizer owns)
@@ -56,15 +57,11 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
     }
 
     /**
-     * A parameter as the file holds it: its size in elements of its dtype, its step count, its state buffers' names,
-     * its scalars, and whether the payload holds its values too.
+     * A parameter as the file holds it: its size in elements, its dtype and its state buffers', its step count, its
+     * state buffers' names, its scalars, and whether the payload holds its values too.
      */
-    public record Entry(long elements, Format dtype, long steps, List<String> stateNames, Map<String, Double> scalars,
-                        boolean values) {
-        /** The buffers of it the payload holds: its state buffers, and its values if saved. */
-        public long buffers() {
-            return stateNames.size() + (values ? 1 : 0);
-        }
+    public record Entry(long elements, Format dtype, Format stateDtype, long steps, List<String> stateNames,
+                        Map<String, Double> scalars, boolean values) {
     }
 
     /**
@@ -87,8 +84,9 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
         long bytes = 0;
         for (Group group : groups) {
             for (Entry parameter : group.parameters()) {
-                bytes = Math.addExact(bytes, Math.multiplyExact(Math.multiplyExact(parameter.elements(),
-                        parameter.buffers()), parameter.dtype().bytes()));
+                long perElement = Math.addExact(Math.multiplyExact((long) parameter.stateNames().size(),
+                        parameter.stateDtype().bytes()), parameter.values() ? parameter.dtype().bytes() : 0);
+                bytes = Math.addExact(bytes, Math.multiplyExact(parameter.elements(), perElement));
             }
         }
         return bytes;
@@ -122,6 +120,7 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
                 });
                 out.flag(parameter.values());
                 out.string(parameter.dtype().name());
+                out.string(parameter.stateDtype().name());
             }
         }
         return out.bytes.flip();
@@ -183,10 +182,11 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
                 }
                 boolean values = version >= 3 && flag(in);
                 Format dtype = version >= 4 ? dtype(in, g) : Format.FLOAT32;
+                Format stateDtype = version >= 4 ? dtype(in, g) : Format.FLOAT32;
                 if (elements < 0) {
                     throw new MalformedHeaderException("a parameter of group " + g + " has a negative size");
                 }
-                parameters.add(new Entry(elements, dtype, parameterSteps, List.copyOf(stateNames),
+                parameters.add(new Entry(elements, dtype, stateDtype, parameterSteps, List.copyOf(stateNames),
                         Collections.unmodifiableMap(scalars), values));
             }
             groups.add(new Group(optimizer, semantics, fused, hyperParameters, schedule, parameters));
@@ -241,7 +241,8 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
                 if (floats < 0) {
                     throw new MalformedHeaderException("a parameter of group " + g + " has a negative size");
                 }
-                parameters.add(new Entry(floats, Format.FLOAT32, in.getLong(), stateNames, Map.of(), false));
+                parameters.add(new Entry(floats, Format.FLOAT32, Format.FLOAT32, in.getLong(), stateNames, Map.of(),
+                        false));
             }
             groups.add(new Group(optimizer, FORMAT_1_SEMANTICS, false, named, "", parameters));
         }

@@ -20,10 +20,11 @@ public final class StepChecks {
     }
 
     /**
-     * Checks the step number and every buffer (alive, accessible from this thread, whole floats, as long as
-     * {@code param}, writable when written, disjoint from every other) and returns the element count.
+     * Checks the step number and every buffer (alive, accessible from this thread, whole floats, as many elements
+     * as {@code param}, the state buffers' of {@code stateBytes} bytes, writable when written, disjoint from every
+     * other) and returns the element count.
      */
-    public static long elements(long step, MemorySegment param, MemorySegment grad,
+    public static long elements(long step, int stateBytes, MemorySegment param, MemorySegment grad,
                          String name1, MemorySegment state1, String name2, MemorySegment state2,
                          String name3, MemorySegment state3) {
         if (step < 1) {
@@ -32,15 +33,15 @@ public final class StepChecks {
         required(param, "param", "");
         required(grad, "grad", "");
         long bytes = usable("param", param, true, Float.BYTES);
-        sameSize("grad", usable("grad", grad, false, Float.BYTES), bytes, Float.BYTES);
+        sameSize("grad", usable("grad", grad, false, Float.BYTES), bytes, Float.BYTES, Float.BYTES);
         if (state1 != null) {
-            sameSize(name1, usable(name1, state1, true, Float.BYTES), bytes, Float.BYTES);
+            sameSize(name1, usable(name1, state1, true, stateBytes), bytes, Float.BYTES, stateBytes);
         }
         if (state2 != null) {
-            sameSize(name2, usable(name2, state2, true, Float.BYTES), bytes, Float.BYTES);
+            sameSize(name2, usable(name2, state2, true, stateBytes), bytes, Float.BYTES, stateBytes);
         }
         if (state3 != null) {
-            sameSize(name3, usable(name3, state3, true, Float.BYTES), bytes, Float.BYTES);
+            sameSize(name3, usable(name3, state3, true, stateBytes), bytes, Float.BYTES, stateBytes);
         }
         disjoint("param", param, "grad", grad);
         disjoint("param", param, name1, state1);
@@ -58,10 +59,10 @@ public final class StepChecks {
     /**
      * {@link #elements(long, MemorySegment, MemorySegment, String, MemorySegment, String, MemorySegment, String,
      * MemorySegment)} for any number of state buffers, named by {@code names}, followed by one-float scalars named
-     * by {@code scalarNames}; the parameter, its gradient and its state buffers hold elements of
-     * {@code elementBytes} bytes.
+     * by {@code scalarNames}; the parameter and its gradient hold elements of {@code elementBytes} bytes, its state
+     * buffers of {@code stateBytes}.
      */
-    public static long elements(long step, int elementBytes, MemorySegment param, MemorySegment grad,
+    public static long elements(long step, int elementBytes, int stateBytes, MemorySegment param, MemorySegment grad,
                                 List<String> names, List<String> scalarNames, MemorySegment[] state) {
         if (step < 1) {
             throw new IllegalArgumentException("step must be >= 1 (PyTorch counts steps from 1), was " + step);
@@ -78,13 +79,13 @@ public final class StepChecks {
         required(param, "param", "");
         required(grad, "grad", "");
         long paramBytes = usable("param", param, true, elementBytes);
-        sameSize("grad", usable("grad", grad, false, elementBytes), paramBytes, elementBytes);
+        sameSize("grad", usable("grad", grad, false, elementBytes), paramBytes, elementBytes, elementBytes);
         disjoint("param", param, "grad", grad);
         for (int s = 0; s < state.length; s++) {
             String name = name(names, scalarNames, s);
-            long bytes = usable(name, state[s], true, s < buffers ? elementBytes : Float.BYTES);
+            long bytes = usable(name, state[s], true, s < buffers ? stateBytes : Float.BYTES);
             if (s < buffers) {
-                sameSize(name, bytes, paramBytes, elementBytes);
+                sameSize(name, bytes, paramBytes, elementBytes, stateBytes);
             } else {
                 oneFloat(name, bytes);
             }
@@ -173,13 +174,21 @@ public final class StepChecks {
         }
     }
 
-    private static void sameSize(String name, long bytes, long paramBytes, int elementBytes) {
-        if (bytes != paramBytes) {
+    /** Fails unless a buffer of {@code bufferBytes}-byte elements holds as many as the parameter. */
+    private static void sameSize(String name, long bytes, long paramBytes, int elementBytes, int bufferBytes) {
+        long elements = paramBytes / elementBytes;
+        if (bytes == elements * bufferBytes) {
+            return;
+        }
+        if (bufferBytes == elementBytes) {
             String unit = unit(elementBytes);
             throw new IllegalArgumentException(name + " has " + bytes / elementBytes + " " + unit + " (" + bytes
-                    + " bytes) but param has " + paramBytes / elementBytes + " " + unit + " (" + paramBytes
+                    + " bytes) but param has " + elements + " " + unit + " (" + paramBytes
                     + " bytes); every buffer of a parameter must have param's size");
         }
+        throw new IllegalArgumentException(name + " has " + bytes / bufferBytes + " " + unit(bufferBytes) + " ("
+                + bytes + " bytes) but param has " + elements + " " + unit(elementBytes) + "; every buffer of a"
+                + " parameter must hold as many elements as param");
     }
 
     private static void disjoint(String name, MemorySegment buffer, String otherName, MemorySegment other) {
