@@ -61,7 +61,10 @@ public final class GradScaler {
         this.scale = initScale;
     }
 
-    /** {@return a builder at PyTorch's defaults: init_scale 2^16, growth_factor 2, backoff_factor 0.5, growth_interval 2000} */
+    /**
+     * {@return a builder at PyTorch's defaults: init_scale 2^16, growth_factor 2, backoff_factor 0.5,
+     * growth_interval 2000}
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -71,7 +74,10 @@ public final class GradScaler {
         return scale;
     }
 
-    /** {@return how many steps in a row have had finite gradients since the scale last changed (PyTorch's {@code _growth_tracker})} */
+    /**
+     * {@return how many steps in a row have had finite gradients since the scale last changed (PyTorch's
+     * {@code _growth_tracker})}
+     */
     public int growthTracker() {
         return growthTracker;
     }
@@ -178,7 +184,8 @@ public final class GradScaler {
      */
     public void loadStateDict(Map<String, Object> state) {
         Objects.requireNonNull(state, "state");
-        if (!(state.get("scale") instanceof Number savedScale) || !(state.get("_growth_tracker") instanceof Number tracker)
+        if (!(state.get("scale") instanceof Number savedScale)
+                || !(state.get("_growth_tracker") instanceof Number tracker)
                 || !(state.get("growth_factor") instanceof Number growth)
                 || !(state.get("backoff_factor") instanceof Number backoff)
                 || !(state.get("growth_interval") instanceof Number interval)) {
@@ -196,7 +203,8 @@ public final class GradScaler {
                     + backoffFactor + " and " + growthInterval);
         }
         if (tracker.longValue() < 0 || tracker.longValue() >= growthInterval) {
-            throw new IllegalArgumentException("_growth_tracker is " + tracker + ", not in [0, " + growthInterval + ")");
+            throw new IllegalArgumentException("_growth_tracker is " + tracker + ", not in [0, " + growthInterval
+                    + ")");
         }
         scale = (float) value;
         growthTracker = tracker.intValue();

@@ -155,7 +155,8 @@ final class GradientNorm {
         String firstOccurring = formats.stream().map(GradientNorm::letter).collect(Collectors.joining());
         String groups = PYTORCH_2_GROUPS.getOrDefault(firstOccurring, firstOccurring);
         byDtype = IntStream.range(0, wholes.size()).boxed()
-                .sorted(Comparator.comparingInt(w -> groups.indexOf(letter(wholes.get(w).parameter().dtype().format()))))
+                .sorted(Comparator.comparingInt(w -> groups.indexOf(letter(
+                        wholes.get(w).parameter().dtype().format()))))
                 .mapToInt(Integer::intValue).toArray();
         stacked = new float[wholes.size()];
         stackedSegment = MemorySegment.ofArray(stacked);

@@ -1,6 +1,5 @@
 package dev.vecoptim;
 
-import dev.vecoptim.kernel.Unscale;
 import dev.vecoptim.step.Chunk;
 import dev.vecoptim.step.ChunkRunner;
 import java.util.ArrayList;
@@ -227,13 +226,18 @@ final class Stepper {
         return norm;
     }
 
-    /** Multiplies every gradient by {@code invScale} ({@link Unscale}); returns whether one was not finite. */
+    /**
+     * What PyTorch's {@code _amp_foreach_non_finite_check_and_unscale_} does to every gradient: notes whether an
+     * element is NaN or infinite (the non-finite policies' pass: a finite square never overflows its double sum), then
+     * {@code g = rn(g · invScale)}, computed in float32 and rounded to the gradient's dtype, unless {@code invScale}
+     * is 1; on every thread of a step, at the vector width.
+     */
     boolean unscale(float invScale) {
         registry.checkUsable(true);
-        boolean nonFinite = false;
-        for (Parameter parameter : registry.stepped()) {
-            nonFinite |= Unscale.unscale(parameter.grad(), parameter.dtype().format(), invScale,
-                    parameter.elementCount());
+        GradientNorm gradientNorm = registry.gradientNorm();
+        boolean nonFinite = !Double.isFinite(gradientNorm.sumOfSquares(registry.elements(), runner));
+        if (invScale != 1f) {
+            gradientNorm.scale(registry.stepChunks(), registry.elements(), invScale, false, runner);
         }
         return nonFinite;
     }

@@ -35,7 +35,8 @@ class ClipGoldenTest {
         return Stream.of(Arguments.of("2.6", Semantics.PYTORCH_2), Arguments.of("1.13", Semantics.PYTORCH_1_13),
                 Arguments.of("2.6-bfloat16", Semantics.PYTORCH_2), Arguments.of("2.6-float16", Semantics.PYTORCH_2),
                 Arguments.of("2.6-mixed", Semantics.PYTORCH_2),
-                Arguments.of("1.13-bfloat16", Semantics.PYTORCH_1_13), Arguments.of("1.13-mixed", Semantics.PYTORCH_1_13));
+                Arguments.of("1.13-bfloat16", Semantics.PYTORCH_1_13),
+                Arguments.of("1.13-mixed", Semantics.PYTORCH_1_13));
     }
 
     @ParameterizedTest

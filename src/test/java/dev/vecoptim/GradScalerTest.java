@@ -52,6 +52,47 @@ class GradScalerTest {
         }
     }
 
+    /**
+     * Unscaling runs on every thread of a step, at the vector width: each element is {@code rn(g · inv)} in float32,
+     * rounded to its dtype, whatever the chunking, and one NaN anywhere is found.
+     */
+    @Test
+    void unscalingLargeGradientsOnThreadsIsElementByElement() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+        GradScaler scaler = GradScaler.builder().initScale(3000).build();
+        float inv = (float) (1 / (double) 3000f);
+        try (Optimizer optimizer = Optimizer.builder().threads(3).parallelThreshold(1000).build()) {
+            ParameterGroup group = optimizer.addGroup(Sgd.builder(0).build());
+            Parameter floats = group.allocate(70_001).getFirst();
+            Parameter halves = group.allocate(Dtype.BFLOAT16, 3_001).getFirst();
+            float[] expected = new float[70_001];
+            for (int i = 0; i < expected.length; i++) {
+                float g = (float) random.nextGaussian() * 3000;
+                floats.grad().setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, g);
+                expected[i] = g * inv;
+            }
+            float[] expectedHalves = new float[3_001];
+            for (int i = 0; i < expectedHalves.length; i++) {
+                Dtype.BFLOAT16.set(halves.grad(), i, (float) random.nextGaussian() * 3000);
+                float g = Dtype.BFLOAT16.get(halves.grad(), i);
+                expectedHalves[i] = Dtype.BFLOAT16.format().round(g * inv);
+            }
+            scaler.unscale(optimizer);
+            for (int i = 0; i < expected.length; i++) {
+                assertEquals(Float.floatToIntBits(expected[i]), Float.floatToIntBits(
+                        floats.grad().getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i)), "float32 " + i);
+            }
+            for (int i = 0; i < expectedHalves.length; i++) {
+                assertEquals(Float.floatToIntBits(expectedHalves[i]),
+                        Float.floatToIntBits(Dtype.BFLOAT16.get(halves.grad(), i)), "bfloat16 " + i);
+            }
+            assertFalse(scaler.step(optimizer).skipped());
+            scaler.update();
+            Dtype.BFLOAT16.set(halves.grad(), 2_999, Float.NaN);
+            assertTrue(scaler.step(optimizer).skipped(), "a NaN among 73,002 elements");
+        }
+    }
+
     @Test
     void theScaleStopsShortOfInfinityAndItsInverseMayBeSubnormal() {
         GradScaler scaler = GradScaler.builder().initScale(3e38).growthInterval(1).build();
