@@ -63,6 +63,7 @@ final class GradientNorm {
     // What a pass does to a chunk, made once: a lambda that captured the pass's arguments would be an allocation
     // per pass. The arguments are set in these fields before the pass, which the runner publishes to its threads.
     private boolean runLaneFma;
+    private boolean runRoundsFactor;
     private float runFactor;
     private final ChunkRunner.Action<Parameter> sumBlock = block -> this.sums[block.index()] = sumOfSquares(
             block.parameter(), block.from(), block.to());
@@ -81,9 +82,10 @@ final class GradientNorm {
     /**
      * The norms in the order PyTorch 2.x stacks them: it groups the gradients by dtype, each group in order, the
      * groups in the order its {@code _group_tensors_by_device_and_dtype} gives, a C++ hash map's
-     * ({@link #PYTORCH_2_GROUPS}); 1.13 stacks them in order. {@code stacked[k] = norms[byDtype[k]]}.
+     * ({@link #PYTORCH_2_GROUPS}); 1.13 stacks them in order. {@code stacked[k] = norms[byDtype[k]]}; null while
+     * every gradient is of one dtype, when both stack in order.
      */
-    private int[] byDtype = new int[0];
+    private int[] byDtype;
     private float[] stacked = new float[0];
     private MemorySegment stackedSegment = MemorySegment.ofArray(stacked);
     private MemorySegment normsSegment = MemorySegment.ofArray(norms);
@@ -154,7 +156,7 @@ final class GradientNorm {
         normsFormat = formats.size() == 1 ? formats.getFirst() : Format.FLOAT32;
         String firstOccurring = formats.stream().map(GradientNorm::letter).collect(Collectors.joining());
         String groups = PYTORCH_2_GROUPS.getOrDefault(firstOccurring, firstOccurring);
-        byDtype = IntStream.range(0, wholes.size()).boxed()
+        byDtype = formats.size() == 1 ? null : IntStream.range(0, wholes.size()).boxed()
                 .sorted(Comparator.comparingInt(w -> groups.indexOf(letter(
                         wholes.get(w).parameter().dtype().format()))))
                 .mapToInt(Integer::intValue).toArray();
@@ -194,7 +196,7 @@ final class GradientNorm {
         if (format == Format.FLOAT32) {
             kernel.scale(chunk.parameter().grad(), factor, chunk.from(), chunk.to());
         } else {
-            NormKernel.Scalar.scale(chunk.parameter().grad(), format, runLaneFma ? format.round(factor) : factor,
+            NormKernel.Scalar.scale(chunk.parameter().grad(), format, runRoundsFactor ? format.round(factor) : factor,
                     chunk.from(), chunk.to());
         }
     }
@@ -209,7 +211,7 @@ final class GradientNorm {
         runLaneFma = laneFma;
         runner.run(wholes, elements, normOfWhole);
         MemorySegment stack = normsSegment;
-        if (!laneFma) {
+        if (!laneFma && byDtype != null) {
             for (int k = 0; k < stacked.length; k++) {
                 stacked[k] = norms[byDtype[k]];
             }
@@ -264,11 +266,14 @@ final class GradientNorm {
         return coefficient > 1 ? 1 : coefficient;
     }
 
-    /** {@code g = rn(g · factor)} for every gradient, as PyTorch 1.13 ({@code laneFma}) or 2.x multiplies. */
-    void scale(List<Chunk<Parameter>> chunks, long elements, float factor, boolean laneFma,
+    /**
+     * {@code g = rn(g · factor)} for every gradient; {@code roundsFactor}: the factor first rounded to a 16-bit
+     * gradient's dtype, as PyTorch 1.13's clipping does (2.x's and the gradient scaler's do not).
+     */
+    void scale(List<Chunk<Parameter>> chunks, long elements, float factor, boolean roundsFactor,
                ChunkRunner<Parameter> runner) {
         runFactor = factor;
-        runLaneFma = laneFma;
+        runRoundsFactor = roundsFactor;
         runner.run(chunks, elements, scaleChunk);
     }
 }
