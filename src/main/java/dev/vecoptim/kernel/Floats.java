@@ -8,6 +8,8 @@ final class Floats {
     static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
     /** A 16-bit element's bits, alike. */
     static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED;
+    /** A float's bits, where they are moved as they are (NaN payloads included). */
+    static final ValueLayout.OfInt BITS = ValueLayout.JAVA_INT_UNALIGNED;
 
     private Floats() {
     }

@@ -1,6 +1,8 @@
 package dev.vecoptim.kernel;
 
+import static dev.vecoptim.kernel.Floats.BITS;
 import static dev.vecoptim.kernel.Floats.FLOAT;
+import static dev.vecoptim.kernel.Floats.HALF;
 
 import java.lang.foreign.MemorySegment;
 
@@ -36,6 +38,18 @@ public interface HalfKernel {
      */
     void narrow(MemorySegment floats, long floatsIndex, MemorySegment halves, long halvesIndex, long count);
 
+    /**
+     * {@code floats[floatsIndex + k]} = the float32 whose upper 16 bits are {@code upper[halvesIndex + k]} and whose
+     * lower 16 bits are {@code lower[halvesIndex + k]}, for {@code k < count} ({@link Master#SPLIT}); whatever the
+     * format, as it moves bits only.
+     */
+    void join(MemorySegment upper, MemorySegment lower, long halvesIndex, MemorySegment floats, long floatsIndex,
+              long count);
+
+    /** The inverse of {@link #join}: each float's upper 16 bits to {@code upper}, its lower 16 to {@code lower}. */
+    void split(MemorySegment floats, long floatsIndex, MemorySegment upper, MemorySegment lower, long halvesIndex,
+               long count);
+
     /** The scalar reference: one element at a time, as {@link Format#load} and {@link Format#store} convert it. */
     record Scalar(Flags flags) implements HalfKernel {
         @Override
@@ -50,6 +64,25 @@ public interface HalfKernel {
                            long count) {
             for (long k = 0; k < count; k++) {
                 flags.format().store(halves, halvesIndex + k, floats.getAtIndex(FLOAT, floatsIndex + k));
+            }
+        }
+
+        @Override
+        public void join(MemorySegment upper, MemorySegment lower, long halvesIndex, MemorySegment floats,
+                         long floatsIndex, long count) {
+            for (long k = 0; k < count; k++) {
+                int high = upper.getAtIndex(HALF, halvesIndex + k) << 16;
+                floats.setAtIndex(BITS, floatsIndex + k, high | lower.getAtIndex(HALF, halvesIndex + k) & 0xFFFF);
+            }
+        }
+
+        @Override
+        public void split(MemorySegment floats, long floatsIndex, MemorySegment upper, MemorySegment lower,
+                          long halvesIndex, long count) {
+            for (long k = 0; k < count; k++) {
+                int bits = floats.getAtIndex(BITS, floatsIndex + k);
+                upper.setAtIndex(HALF, halvesIndex + k, (short) (bits >>> 16));
+                lower.setAtIndex(HALF, halvesIndex + k, (short) bits);
             }
         }
     }

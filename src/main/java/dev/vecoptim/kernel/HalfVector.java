@@ -53,9 +53,8 @@ final class HalfVector implements HalfKernel {
     public void widen(MemorySegment halves, long halvesIndex, MemorySegment floats, long floatsIndex, long count) {
         long vectorEnd = SCALAR ? 0 : SPECIES.loopBound(count);
         for (long k = 0; k < vectorEnd; k += SPECIES.length()) {
-            ShortVector raw = ShortVector.fromMemorySegment(HALVES, halves, (halvesIndex + k) * Short.BYTES, ORDER);
             // Sign-extended: bf16's shift drops the copies of the sign, and a half's sign lands on float32's.
-            IntVector bits = (IntVector) raw.convertShape(VectorOperators.S2I, INTS, 0);
+            IntVector bits = loadHalves(halves, (halvesIndex + k) * Short.BYTES);
             (BF16 ? bits.lanewise(VectorOperators.LSHL, 16) : widenHalf(bits))
                     .intoMemorySegment(floats, (floatsIndex + k) * Float.BYTES, ORDER);
         }
@@ -70,14 +69,53 @@ final class HalfVector implements HalfKernel {
         for (long k = 0; k < vectorEnd; k += SPECIES.length()) {
             long offset = (floatsIndex + k) * Float.BYTES;
             IntVector bits = IntVector.fromMemorySegment(INTS, floats, offset, ORDER);
-            ShortVector narrowed = (ShortVector) (BF16 ? narrowBf16(bits)
-                    : narrowHalf(bits, FloatVector.fromMemorySegment(SPECIES, floats, offset, ORDER)))
-                    .convertShape(VectorOperators.I2S, HALVES, 0);
-            narrowed.intoMemorySegment(halves, (halvesIndex + k) * Short.BYTES, ORDER);
+            storeHalves(BF16 ? narrowBf16(bits)
+                    : narrowHalf(bits, FloatVector.fromMemorySegment(SPECIES, floats, offset, ORDER)),
+                    halves, (halvesIndex + k) * Short.BYTES);
         }
         if (vectorEnd < count) {
             TAIL.narrow(floats, floatsIndex + vectorEnd, halves, halvesIndex + vectorEnd, count - vectorEnd);
         }
+    }
+
+    @Override
+    public void join(MemorySegment upper, MemorySegment lower, long halvesIndex, MemorySegment floats,
+                     long floatsIndex, long count) {
+        long vectorEnd = SCALAR ? 0 : SPECIES.loopBound(count);
+        for (long k = 0; k < vectorEnd; k += SPECIES.length()) {
+            long offset = (halvesIndex + k) * Short.BYTES;
+            loadHalves(upper, offset).lanewise(VectorOperators.LSHL, 16).or(loadHalves(lower, offset).and(0xFFFF))
+                    .intoMemorySegment(floats, (floatsIndex + k) * Float.BYTES, ORDER);
+        }
+        if (vectorEnd < count) {
+            TAIL.join(upper, lower, halvesIndex + vectorEnd, floats, floatsIndex + vectorEnd, count - vectorEnd);
+        }
+    }
+
+    @Override
+    public void split(MemorySegment floats, long floatsIndex, MemorySegment upper, MemorySegment lower,
+                      long halvesIndex, long count) {
+        long vectorEnd = SCALAR ? 0 : SPECIES.loopBound(count);
+        for (long k = 0; k < vectorEnd; k += SPECIES.length()) {
+            long offset = (halvesIndex + k) * Short.BYTES;
+            IntVector bits = IntVector.fromMemorySegment(INTS, floats, (floatsIndex + k) * Float.BYTES, ORDER);
+            storeHalves(bits.lanewise(VectorOperators.LSHR, 16), upper, offset);
+            storeHalves(bits, lower, offset);
+        }
+        if (vectorEnd < count) {
+            TAIL.split(floats, floatsIndex + vectorEnd, upper, lower, halvesIndex + vectorEnd, count - vectorEnd);
+        }
+    }
+
+    /** The 16-bit elements at byte {@code offset}, each sign-extended to an int lane. */
+    private static IntVector loadHalves(MemorySegment halves, long offset) {
+        return (IntVector) ShortVector.fromMemorySegment(HALVES, halves, offset, ORDER)
+                .convertShape(VectorOperators.S2I, INTS, 0);
+    }
+
+    /** Stores each int lane's lower 16 bits (what the narrowing conversion keeps) at byte {@code offset}. */
+    private static void storeHalves(IntVector bits, MemorySegment halves, long offset) {
+        ((ShortVector) bits.convertShape(VectorOperators.I2S, HALVES, 0)).intoMemorySegment(halves, offset, ORDER);
     }
 
     /** Half precision's sign-extended bits to float32's, exactly. */

@@ -12,20 +12,35 @@ import java.util.Objects;
  *     bit for bit (checked against recordings of 2.6);
  * <li>float32 parameter and gradient, {@link Format#BFLOAT16} state: the state's memory halved, the parameter
  *     exact;
+ * <li>a 16-bit parameter with a float32 master ({@link Master}): the update of float32, the model's parameter its
+ *     rounding ({@link Master#FLOAT32}) or its upper half ({@link Master#SPLIT});
  * <li>all {@link Format#FLOAT32}: what the float32 kernels do on their own.
  * </ul>
  *
  * @param param the parameter's dtype
  * @param grad the gradient's dtype
  * @param state the dtype of every state buffer
+ * @param master where the parameter's float32 value lives: in the step's state segment after the buffers, when not
+ *     {@link Master#NONE}
  */
-public record Storage(Format param, Format grad, Format state) {
+public record Storage(Format param, Format grad, Format state, Master master) {
 
-    /** Refuses a null dtype. */
+    /**
+     * Refuses a null, and a master for a float32 parameter or a split one for a parameter not bfloat16.
+     */
     public Storage {
         Objects.requireNonNull(param, "param");
         Objects.requireNonNull(grad, "grad");
         Objects.requireNonNull(state, "state");
+        Objects.requireNonNull(master, "master");
+        if (master != Master.NONE && param == Format.FLOAT32 || master == Master.SPLIT && param != Format.BFLOAT16) {
+            throw new IllegalArgumentException("a " + master + " master for a " + param + " parameter");
+        }
+    }
+
+    /** The storage of these dtypes, without a master. */
+    public Storage(Format param, Format grad, Format state) {
+        this(param, grad, state, Master.NONE);
     }
 
     /** {@return the storage of every buffer in {@code dtype}} */

@@ -10,6 +10,8 @@ import java.util.Arrays;
  * kernel there, and stores the parameter and the state buffers back, each element rounded once to its buffer's dtype,
  * to nearest, ties to even ({@link HalfKernel}). The float32 kernels are element-wise, so every element gets exactly
  * the float32 update of its widened values, rounded once at the store, at every width, block and chunk boundary.
+ * With a {@link Master}, the parameter's float32 value is read from and written to the master, and the parameter
+ * set from it: the master is the step's state segment right after the buffers, before the per-parameter scalars.
  *
  * <p>Why blocks of scratch, not one loop that converts as it loads and stores: C2 stops inlining into a method once
  * its parse has made 18,000 nodes ({@code NodeCountInliningCutoff}, fixed in a product JVM), and each Vector API call
@@ -36,10 +38,12 @@ public final class WidenedKernel<C> implements UpdateKernel<C> {
     private final HalfKernel param;
     private final HalfKernel grad;
     private final HalfKernel state;
+    private final Master master;
 
     private WidenedKernel(UpdateKernel<C> floats, int bits, Storage storage, int buffers) {
         this.floats = floats;
         this.buffers = buffers;
+        this.master = storage.master();
         this.param = conversions(bits, storage.param());
         this.grad = conversions(bits, storage.grad());
         this.state = conversions(bits, storage.state());
@@ -52,7 +56,8 @@ public final class WidenedKernel<C> implements UpdateKernel<C> {
      * @param floats a float32 kernel
      * @param bits the width of the conversions, {@link Vectorization#SCALAR} for the scalar reference's
      * @param buffers how many of the {@code state} segments a step is given are buffers (of the parameter's size);
-     *     the one-float segments after them hold per-parameter scalars and are passed as they are
+     *     the one-float segments after them (after the master, if any) hold per-parameter scalars and are passed
+     *     as they are
      */
     public static <C> UpdateKernel<C> of(UpdateKernel<C> floats, int bits, Storage storage, int buffers) {
         if (storage.equals(Storage.of(Format.FLOAT32))) {
@@ -74,21 +79,23 @@ public final class WidenedKernel<C> implements UpdateKernel<C> {
         Scratch scratch = SCRATCH.get();
         MemorySegment floatParam = scratch.block(0);
         MemorySegment floatGrad = scratch.block(1);
-        MemorySegment[] floatState = scratch.state(state.length);
+        int masters = master == Master.NONE ? 0 : 1;
+        MemorySegment masterValue = masters == 0 ? null : state[buffers];
+        MemorySegment[] floatState = scratch.state(state.length - masters);
         for (int b = 0; b < buffers; b++) {
             floatState[b] = scratch.block(2 + b);
         }
-        System.arraycopy(state, buffers, floatState, buffers, state.length - buffers);
+        System.arraycopy(state, buffers + masters, floatState, buffers, floatState.length - buffers);
         try {
             for (long start = from; start < to; start += BLOCK) {
                 long count = Math.min(BLOCK, to - start);
-                widen(this.param, param, start, floatParam, count);
+                widenParam(param, masterValue, start, floatParam, count);
                 widen(this.grad, grad, start, floatGrad, count);
                 for (int b = 0; b < buffers; b++) {
                     widen(this.state, state[b], start, floatState[b], count);
                 }
                 floats.step(floatParam, floatGrad, floatState, coefficients, 0, count);
-                narrow(this.param, floatParam, param, start, count);
+                narrowParam(floatParam, param, masterValue, start, count);
                 for (int b = 0; b < buffers; b++) {
                     narrow(this.state, floatState[b], state[b], start, count);
                 }
@@ -96,6 +103,27 @@ public final class WidenedKernel<C> implements UpdateKernel<C> {
         } finally {
             // The scratch must not keep the caller's segments (and their memory) reachable.
             Arrays.fill(floatState, buffers, floatState.length, null);
+        }
+    }
+
+    private void widenParam(MemorySegment param, MemorySegment masterValue, long index, MemorySegment floats,
+                            long count) {
+        switch (master) {
+            case NONE -> widen(this.param, param, index, floats, count);
+            case FLOAT32 -> widen(null, masterValue, index, floats, count);
+            case SPLIT -> this.param.join(param, masterValue, index, floats, 0, count);
+        }
+    }
+
+    private void narrowParam(MemorySegment floats, MemorySegment param, MemorySegment masterValue, long index,
+                             long count) {
+        switch (master) {
+            case NONE -> narrow(this.param, floats, param, index, count);
+            case FLOAT32 -> {
+                narrow(null, floats, masterValue, index, count);
+                narrow(this.param, floats, param, index, count);
+            }
+            case SPLIT -> this.param.split(floats, 0, param, masterValue, index, count);
         }
     }
 

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link WidenedKernel}: for every storage of the parameter, the gradient and the state, every family, flags,
  * width, length, misalignment and chunking, each element gets what the scalar float32 reference computes on its
- * widened values, one element at a time, rounded once to its buffer's dtype at the store. Lengths reach past
+ * widened values, one element at a time, rounded once to its buffer's dtype at the store; with a master, the
+ * float32 update of the master, the parameter set from it. Lengths reach past
  * {@link WidenedKernel#BLOCK}, so blocks meet chunk boundaries anywhere.
  */
 class WidenedKernelProperties {
@@ -24,8 +25,10 @@ class WidenedKernelProperties {
         qt().withExamples(1200).forAll(KernelCase.any(), longRange(0, Long.MAX_VALUE)).checkAssert((c, seed) -> {
             SplittableRandom random = new SplittableRandom(seed);
             Format[] dtypes = Format.values();
-            Storage storage = new Storage(dtypes[random.nextInt(3)], dtypes[random.nextInt(3)],
-                    dtypes[random.nextInt(3)]);
+            Format param = dtypes[random.nextInt(3)];
+            Master master = param == Format.FLOAT32 ? Master.NONE
+                    : Master.values()[random.nextInt(param == Format.BFLOAT16 ? 3 : 2)];
+            Storage storage = new Storage(param, dtypes[random.nextInt(3)], dtypes[random.nextInt(3)], master);
             try (Arena arena = Arena.ofConfined()) {
                 Stored expected = Stored.of(c, storage, arena);
                 Stored actual = expected.copy(arena);
@@ -53,11 +56,18 @@ class WidenedKernelProperties {
         assertThrows(IllegalArgumentException.class,
                 () -> WidenedKernel.of(floats, Vectorization.SCALAR, Storage.of(Format.BFLOAT16), -1));
         assertThrows(NullPointerException.class, () -> new Storage(Format.FLOAT32, null, Format.FLOAT32));
+        assertThrows(IllegalArgumentException.class,
+                () -> new Storage(Format.FLOAT32, Format.FLOAT32, Format.FLOAT32, Master.FLOAT32));
+        assertThrows(IllegalArgumentException.class,
+                () -> new Storage(Format.FLOAT16, Format.FLOAT16, Format.FLOAT32, Master.SPLIT));
     }
 
-    /** A case's buffers stored in its storage's dtypes, with the per-parameter scalars of its float32 buffers. */
+    /**
+     * A case's buffers stored in its storage's dtypes, with the per-parameter scalars of its float32 buffers, and
+     * its master (null for none): the parameter's floats themselves, or for a split one their lower 16 bits.
+     */
     private record Stored(KernelCase c, Storage storage, MemorySegment param, MemorySegment grad,
-                          MemorySegment[] state, Buffers floats) {
+                          MemorySegment[] state, MemorySegment master, Buffers floats) {
 
         static Stored of(KernelCase c, Storage storage, Arena arena) {
             Buffers floats = c.buffers(arena);
@@ -65,8 +75,21 @@ class WidenedKernelProperties {
             for (int s = 0; s < state.length; s++) {
                 state[s] = narrowed(floats.state(s), storage.state(), c, arena);
             }
+            MemorySegment master = switch (storage.master()) {
+                case NONE -> null;
+                case FLOAT32 -> copy(floats.param(), arena);
+                case SPLIT -> lowerHalves(floats.param(), c.length(), arena);
+            };
             return new Stored(c, storage, narrowed(floats.param(), storage.param(), c, arena),
-                    narrowed(floats.grad(), storage.grad(), c, arena), state, floats);
+                    narrowed(floats.grad(), storage.grad(), c, arena), state, master, floats);
+        }
+
+        private static MemorySegment lowerHalves(MemorySegment source, int length, Arena arena) {
+            MemorySegment lower = arena.allocate((long) length * Short.BYTES, 64);
+            for (long i = 0; i < length; i++) {
+                lower.setAtIndex(Floats.HALF, i, (short) source.getAtIndex(Floats.BITS, i));
+            }
+            return lower;
         }
 
         /** {@code source}'s floats rounded to {@code dtype}, at the case's misalignment (in whole elements). */
@@ -85,18 +108,24 @@ class WidenedKernelProperties {
             for (int s = 0; s < state.length; s++) {
                 stateCopy[s] = copy(state[s], arena);
             }
-            return new Stored(c, storage, copy(param, arena), copy(grad, arena), stateCopy, floats.copy(arena));
+            return new Stored(c, storage, copy(param, arena), copy(grad, arena), stateCopy,
+                    master == null ? null : copy(master, arena), floats.copy(arena));
         }
 
         private static MemorySegment copy(MemorySegment source, Arena arena) {
             return arena.allocate(source.byteSize(), 64).copyFrom(source);
         }
 
-        private MemorySegment[] kernelState(MemorySegment[] buffers) {
-            MemorySegment[] kernelState = new MemorySegment[buffers.length + c.update().family().scalars()];
+        /** The buffers, then the master if {@code master} is not null, then the scalars. */
+        private MemorySegment[] kernelState(MemorySegment[] buffers, MemorySegment master) {
+            int first = buffers.length + (master == null ? 0 : 1);
+            MemorySegment[] kernelState = new MemorySegment[first + c.update().family().scalars()];
             System.arraycopy(buffers, 0, kernelState, 0, buffers.length);
-            for (int s = buffers.length; s < kernelState.length; s++) {
-                kernelState[s] = floats.scalar(s - buffers.length);
+            if (master != null) {
+                kernelState[buffers.length] = master;
+            }
+            for (int s = first; s < kernelState.length; s++) {
+                kernelState[s] = floats.scalar(s - first);
             }
             return kernelState;
         }
@@ -104,7 +133,7 @@ class WidenedKernelProperties {
         <C, F extends Record> void step(Update<C, F> update, int step, int bits, long from, long to) {
             UpdateKernel<C> kernel = WidenedKernel.of(Kernels.kernel(update.family().kernels(), bits,
                     update.flags(step)), bits, storage, state.length);
-            kernel.step(param, grad, kernelState(state), update.coefficients(), from, to);
+            kernel.step(param, grad, kernelState(state, master), update.coefficients(), from, to);
         }
 
         /** The oracle: the scalar float32 reference on one widened element at a time. */
@@ -117,15 +146,30 @@ class WidenedKernelProperties {
             for (int b = 0; b < s.length; b++) {
                 s[b] = arena.allocate(Float.BYTES);
             }
-            MemorySegment[] kernelState = kernelState(s);
+            MemorySegment[] kernelState = kernelState(s, null);
             for (long i = 0; i < c.length(); i++) {
-                p.set(Floats.FLOAT, 0, storage.param().load(param, i));
+                switch (storage.master()) {
+                    case NONE -> p.set(Floats.FLOAT, 0, storage.param().load(param, i));
+                    case FLOAT32 -> p.set(Floats.BITS, 0, master.getAtIndex(Floats.BITS, i));
+                    case SPLIT -> p.set(Floats.BITS, 0, param.getAtIndex(Floats.HALF, i) << 16
+                            | master.getAtIndex(Floats.HALF, i) & 0xFFFF);
+                }
                 g.set(Floats.FLOAT, 0, storage.grad().load(grad, i));
                 for (int b = 0; b < s.length; b++) {
                     s[b].set(Floats.FLOAT, 0, storage.state().load(state[b], i));
                 }
                 reference.step(p, g, kernelState, update.coefficients(), 0, 1);
-                storage.param().store(param, i, p.get(Floats.FLOAT, 0));
+                switch (storage.master()) {
+                    case NONE -> storage.param().store(param, i, p.get(Floats.FLOAT, 0));
+                    case FLOAT32 -> {
+                        master.setAtIndex(Floats.BITS, i, p.get(Floats.BITS, 0));
+                        storage.param().store(param, i, p.get(Floats.FLOAT, 0));
+                    }
+                    case SPLIT -> {
+                        param.setAtIndex(Floats.HALF, i, (short) (p.get(Floats.BITS, 0) >>> 16));
+                        master.setAtIndex(Floats.HALF, i, (short) p.get(Floats.BITS, 0));
+                    }
+                }
                 for (int b = 0; b < s.length; b++) {
                     storage.state().store(state[b], i, s[b].get(Floats.FLOAT, 0));
                 }
@@ -138,6 +182,21 @@ class WidenedKernelProperties {
             for (int b = 0; b < state.length; b++) {
                 assertSameValues(what + " state " + b, storage.state(), expected.state[b], state[b]);
             }
+            if (storage.master() == Master.FLOAT32) {
+                assertSameValues(what + " master", Format.FLOAT32, expected.master, master);
+            } else if (storage.master() == Master.SPLIT) {
+                assertSameValues(what + " master", Format.FLOAT32, expected.joined(), joined());
+            }
+        }
+
+        /** A split master's float32 values. */
+        private MemorySegment joined() {
+            MemorySegment joined = Arena.ofAuto().allocate((long) c.length() * Float.BYTES);
+            for (long i = 0; i < c.length(); i++) {
+                joined.setAtIndex(Floats.BITS, i, param.getAtIndex(Floats.HALF, i) << 16
+                        | master.getAtIndex(Floats.HALF, i) & 0xFFFF);
+            }
+            return joined;
         }
 
         private void assertSameValues(String what, Format dtype, MemorySegment expected, MemorySegment actual) {
