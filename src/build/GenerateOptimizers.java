@@ -402,7 +402,7 @@ public final class GenerateOptimizers {
             }
         }
         out.append("        return builder.vectorWidth(vectorWidth()).semantics(semantics()).fused(fused())"
-                + ".stateDtype(stateDtype());\n    }\n\n");
+                + ".stateDtype(stateDtype()).masterWeights(masterWeights());\n    }\n\n");
         for (HyperParameter row : rows) {
             for (int v = 0; v < row.javaNames().size(); v++) {
                 String field = row.javaNames().get(v);

@@ -33,6 +33,7 @@ public abstract class Algorithm {
     private final Semantics semantics;
     private final boolean fused;
     private final Dtype stateDtype;
+    private final MasterWeights masterWeights;
     private final int vectorBits;
     /**
      * Each thread's updates for steps called directly, one per {@link Dtype}, each made on first need: a direct step
@@ -57,6 +58,7 @@ public abstract class Algorithm {
         this.semantics = Objects.requireNonNull(settings.semantics, "semantics");
         this.fused = settings.fused;
         this.stateDtype = settings.stateDtype;
+        this.masterWeights = settings.masterWeights;
         this.vectorBits = vectorWidth.resolveBits();
     }
 
@@ -194,9 +196,27 @@ public abstract class Algorithm {
         return stateDtype;
     }
 
-    /** {@return the dtype of the state of a parameter of {@code dtype}: {@link #stateDtype()}, else its own} */
+    /**
+     * {@return the dtype of the state of a parameter of {@code dtype}: {@link #stateDtype()}, else float32 where it
+     * has a master, else its own}
+     */
     final Dtype stateDtype(Dtype dtype) {
-        return stateDtype != null ? stateDtype : dtype;
+        return stateDtype != null ? stateDtype : master(dtype) != MasterWeights.NONE ? Dtype.FLOAT32 : dtype;
+    }
+
+    /**
+     * Whether it keeps a float32 master of each 16-bit parameter, and how; {@link MasterWeights#NONE}, the default,
+     * for none. See {@link MasterWeights}.
+     *
+     * @return the master weights it keeps
+     */
+    public final MasterWeights masterWeights() {
+        return masterWeights;
+    }
+
+    /** {@return the master a parameter of {@code dtype} has: none for a float32 one} */
+    final MasterWeights master(Dtype dtype) {
+        return dtype == Dtype.FLOAT32 ? MasterWeights.NONE : masterWeights;
     }
 
     /** {@return the loop this configuration runs on this JVM for float32 tensors, and which PyTorch's bits it gives} */
@@ -212,6 +232,11 @@ public abstract class Algorithm {
      * @return the loop and what its bits are
      */
     public final Implementation implementation(Dtype dtype) {
+        if (master(dtype) != MasterWeights.NONE) {
+            return Implementation.of(vectorBits, "the float32 step of " + reference() + " on a float32 master, the "
+                    + dtype.pyTorchName() + " parameter " + (masterWeights == MasterWeights.SPLIT
+                    ? "its upper 16 bits" : "its rounding"));
+        }
         if (stateDtype(dtype) != dtype) {
             return Implementation.of(vectorBits, "the float32 step of " + reference() + ", its state rounded once to "
                     + stateDtype.pyTorchName());
@@ -299,10 +324,12 @@ public abstract class Algorithm {
      * @param param the parameter, updated in place
      * @param grad its gradient, read only
      * @param state as many buffers as {@link #stateNames()} names, each as many elements as param, then one segment
-     *     of one float per name of {@link #scalarNames()} (an array passed here is not kept)
+     *     of one float per name of {@link #scalarNames()}, then, for a 16-bit dtype under {@link #masterWeights()},
+     *     the master's buffer: as many float32s as param (or bfloat16s holding a split master's lower halves), which
+     *     step 1 sets from param (an array passed here is not kept)
      * @throws IllegalArgumentException if step &lt; 1, there are not as many state buffers as state and scalar
-     *     names, or the buffers differ in size, are not whole elements, overlap, or a written one is read-only;
-     *     or if this optimizer runs on float32 tensors only
+     *     names (and master), or the buffers differ in size, are not whole elements, overlap, or a written one is
+     *     read-only; or if this optimizer runs on float32 tensors only, or keeps split masters and dtype is float16
      * @throws IllegalStateException if a buffer's arena is closed
      * @throws WrongThreadException if a buffer is confined to another thread
      * @throws NullPointerException if dtype or a buffer is null
@@ -310,9 +337,15 @@ public abstract class Algorithm {
     public final void step(Dtype dtype, long step, MemorySegment param, MemorySegment grad,
                            MemorySegment... state) {
         Objects.requireNonNull(dtype, "dtype");
-        long elements = StepChecks.elements(step, dtype.bytes(), stateDtype(dtype).bytes(), param, grad, stateNames(),
+        MasterWeights master = master(dtype);
+        long elements = StepChecks.elements(step, dtype.bytes(), stateDtype(dtype).bytes(),
+                master == MasterWeights.NONE ? 0 : master.bufferDtype().bytes(), param, grad, stateNames(),
                 scalarNames(), state);
-        stepChecked(directUpdate(dtype), step, param, grad, state, elements);
+        StepUpdate<?> update = directUpdate(dtype);
+        if (step == 1 && master != MasterWeights.NONE) {
+            master.start(dtype, param, state[state.length - 1], elements, vectorBits);
+        }
+        stepChecked(update, step, param, grad, state, elements);
     }
 
     /**
@@ -404,7 +437,7 @@ public abstract class Algorithm {
 
     /** Whether the update of a parameter of {@code dtype} computes in float32 and rounds each stored result once. */
     private boolean storesOnce(Dtype dtype) {
-        return fused || stateDtype(dtype) != dtype;
+        return fused || stateDtype(dtype) != dtype || master(dtype) != MasterWeights.NONE;
     }
 
     /**
@@ -412,15 +445,20 @@ public abstract class Algorithm {
      * on 16-bit ones the float32 update rounded once at each store if {@link #fused()}, else PyTorch's single-tensor
      * update on them.
      *
-     * @throws IllegalArgumentException for a 16-bit dtype that this optimizer's single-tensor step does not run on
+     * @throws IllegalArgumentException for a 16-bit dtype that this optimizer's single-tensor step does not run on,
+     *     or split master weights of a float16 parameter
      */
     final StepUpdate<?> newStepUpdate(Dtype dtype) {
         if (dtype == Dtype.FLOAT32 && stateDtype(dtype) == dtype) {
             return newStepUpdate();
         }
-        return storesOnce(dtype)
-                ? storedUpdate(new Storage(dtype.format(), dtype.format(), stateDtype(dtype).format()))
-                : scalarUpdate(dtype.format());
+        if (master(dtype) == MasterWeights.SPLIT && dtype != Dtype.BFLOAT16) {
+            throw new IllegalArgumentException("split master weights are for bfloat16 parameters, whose upper 16 bits"
+                    + " are a float32's, not for " + dtype.pyTorchName() + " ones; MasterWeights.FLOAT32 keeps a"
+                    + " float32 copy of any 16-bit parameter");
+        }
+        return storesOnce(dtype) ? storedUpdate(new Storage(dtype.format(), dtype.format(),
+                stateDtype(dtype).format(), master(dtype).kernel())) : scalarUpdate(dtype.format());
     }
 
     /**
@@ -537,14 +575,14 @@ public abstract class Algorithm {
     abstract Algorithm build(NamedValues values, VectorWidth vectorWidth, Semantics semantics);
 
     /**
-     * Equal: the same optimizer, hyper-parameters (bit for bit), vector width, semantics, {@link #fused()} and
-     * {@link #stateDtype()}.
+     * Equal: the same optimizer, hyper-parameters (bit for bit), vector width, semantics, {@link #fused()},
+     * {@link #stateDtype()} and {@link #masterWeights()}.
      */
     @Override
     public final boolean equals(Object other) {
         if (!(other instanceof Algorithm that) || getClass() != that.getClass() || !name().equals(that.name())
                 || vectorWidth != that.vectorWidth || semantics != that.semantics || fused != that.fused
-                || stateDtype != that.stateDtype) {
+                || stateDtype != that.stateDtype || masterWeights != that.masterWeights) {
             return false;
         }
         Map<String, Object> named = namedHyperParameters();
@@ -555,13 +593,13 @@ public abstract class Algorithm {
 
     @Override
     public final int hashCode() {
-        return Objects.hash(name(), vectorWidth, semantics, fused, stateDtype,
+        return Objects.hash(name(), vectorWidth, semantics, fused, stateDtype, masterWeights,
                 Arrays.deepHashCode(namedHyperParameters().values().toArray()));
     }
 
     /**
      * PyTorch's name and hyper-parameters in Python's notation, then the width and semantics, {@code fused=True}
-     * when {@link #fused()} and the {@link #stateDtype()} when set, e.g. {@code Adam(lr=0.001, betas=(0.9, 0.999),
+     * when {@link #fused()}, the {@link #stateDtype()} and {@link #masterWeights()} when set, e.g. {@code Adam(lr=0.001, betas=(0.9, 0.999),
      * ..., vector_width=PREFERRED, semantics=PYTORCH_2)}.
      */
     @Override
@@ -574,6 +612,9 @@ public abstract class Algorithm {
         }
         if (stateDtype != null) {
             text.add("state_dtype=" + stateDtype.pyTorchName());
+        }
+        if (masterWeights != MasterWeights.NONE) {
+            text.add("master_weights=" + masterWeights);
         }
         return text.toString();
     }

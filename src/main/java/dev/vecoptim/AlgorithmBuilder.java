@@ -4,7 +4,7 @@ import java.util.Objects;
 
 /**
  * What every optimizer's builder takes besides its own hyper-parameters: the vector width, which PyTorch's bits
- * to reproduce, how updates of 16-bit tensors round, and the state's dtype. Each optimizer's {@code Builder}
+ * to reproduce, how updates of 16-bit tensors round, the state's dtype and master weights. Each optimizer's {@code Builder}
  * extends it; only this package defines builders.
  *
  * @param <B> the optimizer's own builder, which each setter returns
@@ -14,6 +14,7 @@ public abstract class AlgorithmBuilder<B extends AlgorithmBuilder<B>> {
     Semantics semantics = Semantics.PYTORCH_2;
     boolean fused;
     Dtype stateDtype;
+    MasterWeights masterWeights = MasterWeights.NONE;
 
     AlgorithmBuilder() {
     }
@@ -63,6 +64,18 @@ public abstract class AlgorithmBuilder<B extends AlgorithmBuilder<B>> {
      */
     public final B stateDtype(Dtype stateDtype) {
         this.stateDtype = stateDtype;
+        return self();
+    }
+
+    /**
+     * Whether to keep a float32 master of each bfloat16 or float16 parameter, and how; default
+     * {@link MasterWeights#NONE}. See {@link MasterWeights}.
+     *
+     * @param masterWeights none, a float32 copy, or a split one (bfloat16 parameters only)
+     * @return this builder
+     */
+    public final B masterWeights(MasterWeights masterWeights) {
+        this.masterWeights = Objects.requireNonNull(masterWeights, "masterWeights");
         return self();
     }
 

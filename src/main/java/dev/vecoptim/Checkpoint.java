@@ -96,10 +96,12 @@ final class Checkpoint {
                     scalars.put(name, (double) parameter.scalar(name));
                 }
                 parameters.add(new CheckpointHeader.Entry(parameter.elementCount(), parameter.dtype().format(),
-                        parameter.stateDtype().format(), parameter.stepCount(), parameter.stateNames(), scalars, parameter.block() != null));
+                        parameter.stateDtype().format(), parameter.stepCount(), parameter.stateNames(), scalars,
+                        parameter.block() != null, parameter.masterWeights().kernel()));
             }
             groups.add(new CheckpointHeader.Group(algorithm.name(), algorithm.semantics().name(), algorithm.fused(),
-                    algorithm.namedHyperParameters(), SavedSchedule.describe(group.schedule()), parameters));
+                    algorithm.namedHyperParameters(), SavedSchedule.describe(group.schedule()), parameters,
+                    algorithm.masterWeights().kernel()));
         }
         return new CheckpointHeader(optimizer.stepCount(), groups);
     }
@@ -117,11 +119,17 @@ final class Checkpoint {
         });
     }
 
-    /** What the payload holds of {@code parameter}, in order: its state buffers, then its values if saved. */
+    /**
+     * What the payload holds of {@code parameter}, in order: its state buffers, its master's buffer if it has one,
+     * then its values if saved.
+     */
     private static List<Saved> savedBuffers(Parameter parameter, boolean values) {
         List<Saved> buffers = new ArrayList<>();
         for (int s = 0; s < parameter.stateNames().size(); s++) {
             buffers.add(new Saved(parameter.stateBuffers()[s], parameter.stateDtype()));
+        }
+        if (parameter.masterBuffer() != null) {
+            buffers.add(new Saved(parameter.masterBuffer(), parameter.masterWeights().bufferDtype()));
         }
         if (values) {
             buffers.add(new Saved(parameter.value(), parameter.dtype()));
@@ -202,6 +210,11 @@ final class Checkpoint {
                 return at + " was saved with fused=" + saved.fused() + " and runs fused=" + mine.fused()
                         + " here; build it with .fused(" + saved.fused() + ") to load this file";
             }
+            if (saved.masterWeights() != mine.masterWeights().kernel()) {
+                return at + " was saved with master weights " + saved.masterWeights() + " and keeps "
+                        + mine.masterWeights() + " here; build it with .masterWeights(MasterWeights."
+                        + saved.masterWeights() + ") to load this file";
+            }
             Map<String, Object> named = mine.namedHyperParameters();
             if (!saved.hyperParameters().keySet().equals(named.keySet())) {
                 return at + " has the hyper-parameters " + saved.hyperParameters().keySet() + " in the checkpoint and "
@@ -224,6 +237,10 @@ final class Checkpoint {
                 if (entry.stateDtype() != parameter.stateDtype().format()) {
                     return parameter.label() + " keeps its state in " + entry.stateDtype() + " in the checkpoint and "
                             + parameter.stateDtype() + " here";
+                }
+                if (entry.master() != parameter.masterWeights().kernel()) {
+                    return parameter.label() + " has the master " + entry.master() + " in the checkpoint and "
+                            + parameter.masterWeights() + " here";
                 }
                 if (entry.elements() != parameter.elementCount()) {
                     return parameter.label() + " has " + entry.elements() + " " + parameter.dtype().elements()

@@ -17,7 +17,8 @@ import java.util.List;
  * allocated for it (PyTorch's names, at PyTorch's initial values), the scalars some optimizers keep beside them
  * (NAdam's {@code mu_product}, ASGD's {@code eta} and {@code mu}), and its own step count, which counts the
  * steps applied to it (PyTorch's {@code state['step']}). Its value and gradient hold elements of its
- * {@link #dtype()}, its state buffers of its {@link #stateDtype()}; the scalars are float32, as PyTorch's are.
+ * {@link #dtype()}, its state buffers of its {@link #stateDtype()}; the scalars are float32, as PyTorch's are. A 16-bit
+ * parameter of an optimizer with {@link MasterWeights} also has a master ({@link #masterWeights()}).
  */
 public final class Parameter {
     private final ParameterGroup group;
@@ -26,10 +27,11 @@ public final class Parameter {
     private final MemorySegment grad;
     private final Dtype dtype;
     private final Dtype stateDtype;
+    private final MasterWeights masterWeights;
     private final long elements;
     private final List<String> stateNames;
     private final List<String> scalarNames;
-    /** The state buffers in {@link #stateNames} order, then a float for each of the scalars. */
+    /** The state buffers in {@link #stateNames} order, then a float for each of the scalars, then the master if any. */
     private final MemorySegment[] state;
     /** The block whose memory this parameter's buffers are slices of, or null for the caller's own memory. */
     private final ParameterBlock block;
@@ -39,23 +41,25 @@ public final class Parameter {
     private Algorithm ownUpdateFor;
 
     /**
-     * A parameter whose state buffers are {@code buffers} (its own, or its slices of a {@link ParameterBlock}'s),
-     * with scalars of its own in {@code stateArena} at the values PyTorch would start them at now (the first step
-     * starts them again).
+     * A parameter whose state buffers are {@code buffers} (its own, or its slices of a {@link ParameterBlock}'s, as
+     * {@link #newStateBuffers} makes them), with scalars of its own in {@code stateArena} at the values PyTorch would
+     * start them at now (the first step starts them again).
      */
     Parameter(ParameterGroup group, int index, Dtype dtype, MemorySegment value, MemorySegment grad,
               MemorySegment[] buffers, Arena stateArena, ParameterBlock block) {
-        this(group, index, dtype, value, grad, withScalars(group.algorithm(), buffers, stateArena), block);
+        this(group, index, dtype, value, grad, state(group.algorithm(), buffers, newScalars(group.algorithm(),
+                stateArena)), block);
         group.algorithm().initializeScalars(group.lr(), state);
     }
 
-    /** A parameter whose state (buffers, then scalars) is {@code state} as it is. */
+    /** A parameter whose state (buffers, then scalars, then master) is {@code state} as it is. */
     Parameter(ParameterGroup group, int index, Dtype dtype, MemorySegment value, MemorySegment grad,
               MemorySegment[] state, ParameterBlock block) {
         this.group = group;
         this.index = index;
         this.dtype = dtype;
         this.stateDtype = group.algorithm().stateDtype(dtype);
+        this.masterWeights = group.algorithm().master(dtype);
         this.value = value;
         this.grad = grad;
         this.elements = value.byteSize() / dtype.bytes();
@@ -67,21 +71,29 @@ public final class Parameter {
 
     /**
      * {@code algorithm}'s state buffers for {@code elements} elements of a parameter of {@code dtype} in
-     * {@code memory}, of its state dtype, as they start: buffers 2, 3, ... of a step's ({@link StateMemory}).
+     * {@code memory}, of its state dtype, as they start, then its master's buffer if it has one: buffers 2, 3, ...
+     * of a step's ({@link StateMemory}).
      */
     static MemorySegment[] newStateBuffers(Algorithm algorithm, Dtype parameterDtype, long elements,
                                            StateMemory memory) {
-        Dtype dtype = algorithm.stateDtype(parameterDtype);
         List<String> names = algorithm.stateNames();
-        MemorySegment[] buffers = new MemorySegment[names.size()];
+        boolean master = algorithm.master(parameterDtype) != MasterWeights.NONE;
+        MemorySegment[] buffers = new MemorySegment[names.size() + (master ? 1 : 0)];
         for (int s = 0; s < buffers.length; s++) {
+            Dtype dtype = bufferDtype(algorithm, parameterDtype, s);
             buffers[s] = memory.allocate(Math.multiplyExact(elements, dtype.bytes()), 2 + s);
-            float initial = algorithm.initialState(names.get(s));
+            float initial = s < names.size() ? algorithm.initialState(names.get(s)) : 0;
             if (initial != 0) {
                 fill(buffers[s], dtype, initial);
             }
         }
         return buffers;
+    }
+
+    /** {@return the dtype of buffer {@code s} of {@link #newStateBuffers}: the state's, or the master's past it} */
+    static Dtype bufferDtype(Algorithm algorithm, Dtype parameterDtype, int s) {
+        return s < algorithm.stateNames().size() ? algorithm.stateDtype(parameterDtype)
+                : algorithm.master(parameterDtype).bufferDtype();
     }
 
     /** Sets every element of {@code buffer} to {@code value} rounded to {@code dtype}, as PyTorch's full_like does. */
@@ -100,12 +112,43 @@ public final class Parameter {
         algorithm.initializeScalars(group.lr(), state);
     }
 
-    private static MemorySegment[] withScalars(Algorithm algorithm, MemorySegment[] buffers, Arena arena) {
-        MemorySegment[] state = Arrays.copyOf(buffers, buffers.length + algorithm.scalarNames().size());
-        for (int s = buffers.length; s < state.length; s++) {
-            state[s] = arena.allocate(ValueLayout.JAVA_FLOAT);
+    private static MemorySegment[] newScalars(Algorithm algorithm, Arena arena) {
+        MemorySegment[] scalars = new MemorySegment[algorithm.scalarNames().size()];
+        for (int s = 0; s < scalars.length; s++) {
+            scalars[s] = arena.allocate(ValueLayout.JAVA_FLOAT);
+        }
+        return scalars;
+    }
+
+    /**
+     * A step's state segments: the state buffers of {@code buffers} ({@link #newStateBuffers}), the scalars, then
+     * the master's buffer, which {@code buffers} has last if at all.
+     */
+    static MemorySegment[] state(Algorithm algorithm, MemorySegment[] buffers, MemorySegment[] scalars) {
+        int kept = algorithm.stateNames().size();
+        MemorySegment[] state = Arrays.copyOf(buffers, buffers.length + scalars.length);
+        System.arraycopy(scalars, 0, state, kept, scalars.length);
+        if (buffers.length > kept) {
+            state[state.length - 1] = buffers[kept];
         }
         return state;
+    }
+
+    /** Sets the master, if it has one, from its value, exactly: what its first step does before the update. */
+    void startMaster() {
+        if (masterWeights != MasterWeights.NONE) {
+            masterWeights.start(dtype, value, state[state.length - 1], elements, group.algorithm().vectorBits());
+        }
+    }
+
+    /** {@return the master it keeps: none for a float32 parameter, else its optimizer's {@link Algorithm#masterWeights()}} */
+    public MasterWeights masterWeights() {
+        return masterWeights;
+    }
+
+    /** {@return its master's buffer (the float32 master, or a split one's lower halves), or null if it has none} */
+    MemorySegment masterBuffer() {
+        return masterWeights == MasterWeights.NONE ? null : state[state.length - 1];
     }
 
     /** {@return the parameter's values, updated in place by each step} */
@@ -222,7 +265,7 @@ public final class Parameter {
         return "group " + group.index() + " parameter " + index;
     }
 
-    /** The state buffers, then the scalars: what an {@link StepUpdate} applies to. */
+    /** The state buffers, then the scalars, then the master if any: what an {@link StepUpdate} applies to. */
     MemorySegment[] stateBuffers() {
         return state;
     }

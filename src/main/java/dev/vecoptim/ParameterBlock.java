@@ -40,26 +40,26 @@ final class ParameterBlock {
         MemorySegment[] buffers = Parameter.newStateBuffers(group.algorithm(), dtype, total, memory);
         List<Parameter> parameters = new ArrayList<>(elements.length);
         long offset = 0;
-        int stateBytes = group.algorithm().stateDtype(dtype).bytes();
         for (long count : elements) {
             long from = offset * dtype.bytes();
             long bytes = count * dtype.bytes();
             MemorySegment[] slices = new MemorySegment[buffers.length];
             for (int s = 0; s < buffers.length; s++) {
-                slices[s] = buffers[s].asSlice(offset * stateBytes, count * stateBytes);
+                int bufferBytes = Parameter.bufferDtype(group.algorithm(), dtype, s).bytes();
+                slices[s] = buffers[s].asSlice(offset * bufferBytes, count * bufferBytes);
             }
             parameters.add(new Parameter(group, firstIndex + parameters.size(), dtype, values.asSlice(from, bytes),
                     grads.asSlice(from, bytes), slices, arena, this));
             offset += count;
         }
         members = Collections.unmodifiableList(parameters);
-        MemorySegment[] wholeState = java.util.Arrays.copyOf(buffers, buffers.length + group.algorithm()
-                .scalarNames().size());
-        if (!parameters.isEmpty()) {
-            MemorySegment[] firstState = parameters.getFirst().stateBuffers();
-            System.arraycopy(firstState, buffers.length, wholeState, buffers.length, wholeState.length - buffers.length);
-        }
-        whole = new Parameter(group, -1, dtype, values, grads, wholeState, this);
+        // The whole steps the first member's scalars (shareScalars copies them to the others).
+        int kept = group.algorithm().stateNames().size();
+        MemorySegment[] scalars = parameters.isEmpty() ? new MemorySegment[group.algorithm().scalarNames().size()]
+                : java.util.Arrays.copyOfRange(parameters.getFirst().stateBuffers(), kept,
+                        kept + group.algorithm().scalarNames().size());
+        whole = new Parameter(group, -1, dtype, values, grads, Parameter.state(group.algorithm(), buffers, scalars),
+                this);
     }
 
     List<Parameter> members() {
@@ -99,9 +99,10 @@ final class ParameterBlock {
     void shareScalars() {
         MemorySegment[] stepped = whole.stateBuffers();
         int first = whole.stateNames().size();
-        for (int m = 1; first < stepped.length && m < members.size(); m++) {
+        int end = first + whole.scalarNames().size();
+        for (int m = 1; first < end && m < members.size(); m++) {
             MemorySegment[] state = members.get(m).stateBuffers();
-            for (int s = first; s < stepped.length; s++) {
+            for (int s = first; s < end; s++) {
                 Algorithm.scalar(state[s], Algorithm.scalar(stepped[s]));
             }
         }
@@ -134,7 +135,7 @@ final class ParameterBlock {
             if (member.stepCount() != first.stepCount()) {
                 return false;
             }
-            for (int s = buffers; s < first.stateBuffers().length; s++) {
+            for (int s = buffers; s < buffers + first.scalarNames().size(); s++) {
                 if (Float.floatToRawIntBits(Algorithm.scalar(member.stateBuffers()[s]))
                         != Float.floatToRawIntBits(Algorithm.scalar(first.stateBuffers()[s]))) {
                     return false;

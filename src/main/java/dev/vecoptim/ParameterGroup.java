@@ -175,6 +175,11 @@ public final class ParameterGroup {
                         + hyperParameters.stateDtype() + ", and " + replacement + " in " + replacement.stateDtype()
                         + "; such a change needs a new optimizer");
             }
+            if (!parameters.isEmpty() && replacement.masterWeights() != hyperParameters.masterWeights()) {
+                throw new IllegalArgumentException("group " + index + "'s parameters keep master weights "
+                        + hyperParameters.masterWeights() + ", and " + replacement + " keeps "
+                        + replacement.masterWeights() + "; such a change needs a new optimizer");
+            }
             restore(replacement);
         } finally {
             optimizer.exit();

@@ -113,6 +113,11 @@ final class StateDictFile {
             tensors.add(new Safetensors.Output(prefix + names.get(s), parameter.stateDtype().safetensorsName(),
                     new long[] {parameter.elementCount()}, state[s]));
         }
+        MasterWeights master = parameter.masterWeights();
+        if (master != MasterWeights.NONE) {
+            tensors.add(new Safetensors.Output(prefix + master.stateName(), master.bufferDtype().safetensorsName(),
+                    new long[] {parameter.elementCount()}, parameter.masterBuffer()));
+        }
         if (algorithm.keepsStep()) {
             // PyTorch's count stops at 2^24, and every formula's with it (Algorithm.countedStep): so does the file's.
             float steps = Math.min(parameter.stepCount(), Algorithm.LAST_COUNTED_STEP);
@@ -209,10 +214,16 @@ final class StateDictFile {
         });
     }
 
-    /** The names of {@code parameter}'s entries in PyTorch's state: its buffers, its step, its scalars. */
+    /**
+     * The names of {@code parameter}'s entries in PyTorch's state: its buffers, its step, its scalars, and its
+     * master's buffer if it has one.
+     */
     private static Set<String> keptNames(Parameter parameter) {
         Set<String> names = new TreeSet<>(parameter.stateNames());
         names.addAll(parameter.scalarNames());
+        if (parameter.masterWeights() != MasterWeights.NONE) {
+            names.add(parameter.masterWeights().stateName());
+        }
         if (parameter.group().algorithm().keepsStep()) {
             names.add(STEP);
         }
@@ -230,14 +241,13 @@ final class StateDictFile {
         if (!missing.isEmpty()) {
             throw refused(file, at + " has " + new TreeSet<>(tensors.keySet()) + " but no " + missing);
         }
-        String dtype = parameter.stateDtype().safetensorsName();
         for (String name : parameter.stateNames()) {
-            Safetensors.Tensor buffer = tensors.get(name);
-            if (!buffer.dtype().equals(dtype) || buffer.elements() != parameter.elementCount()) {
-                throw refused(file, at + "." + name + " is " + buffer.dtype() + " of " + buffer.elements()
-                        + " elements, and " + parameter.label() + " keeps " + dtype + " of "
-                        + parameter.elementCount());
-            }
+            checkBuffer(file, at, parameter, name, tensors.get(name), parameter.stateDtype());
+        }
+        MasterWeights master = parameter.masterWeights();
+        if (master != MasterWeights.NONE) {
+            checkBuffer(file, at, parameter, master.stateName(), tensors.get(master.stateName()),
+                    master.bufferDtype());
         }
         for (String name : parameter.scalarNames()) {
             Safetensors.Tensor scalar = tensors.get(name);
@@ -248,6 +258,16 @@ final class StateDictFile {
         }
         if (parameter.group().algorithm().keepsStep()) {
             StateDictLayout.checkOneNumber(file, at + "." + STEP, tensors.get(STEP));
+        }
+    }
+
+    /** Checks that {@code buffer}, the entry {@code name}, holds as many elements of {@code dtype} as the parameter. */
+    private static void checkBuffer(Path file, String at, Parameter parameter, String name, Safetensors.Tensor buffer,
+                                    Dtype dtype) throws RefusedFileException {
+        if (!buffer.dtype().equals(dtype.safetensorsName()) || buffer.elements() != parameter.elementCount()) {
+            throw refused(file, at + "." + name + " is " + buffer.dtype() + " of " + buffer.elements()
+                    + " elements, and " + parameter.label() + " keeps " + dtype.safetensorsName() + " of "
+                    + parameter.elementCount());
         }
     }
 
@@ -311,6 +331,11 @@ final class StateDictFile {
         for (int s = 0; s < scalars.size(); s++) {
             // F32 or F64, checked to hold a float.
             Algorithm.scalar(buffers[names.size() + s], (float) StateDictLayout.number(tensors.get(scalars.get(s)), data));
+        }
+        MasterWeights master = parameter.masterWeights();
+        if (master != MasterWeights.NONE) {
+            LittleEndianElements.read(data, tensors.get(master.stateName()).begin(), parameter.masterBuffer(),
+                    master.bufferDtype().bytes(), parameter.elementCount());
         }
     }
 

@@ -167,6 +167,7 @@ final class Stepper {
             long steps = parameter.stepCount();
             if (steps == 0) {
                 group.algorithm().initializeScalars(group.lr(), parameter.stateBuffers());
+                parameter.startMaster();
             }
             group.prepare(steps + 1, parameter.dtype());
             if (group.prepared(steps + 1, parameter.dtype()) == null) {

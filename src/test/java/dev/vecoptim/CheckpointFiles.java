@@ -130,7 +130,7 @@ final class CheckpointFiles {
         java.util.Map<String, Object> named = new java.util.LinkedHashMap<>(group.hyperParameters());
         named.put(name, value);
         groups.set(g, new CheckpointHeader.Group(group.optimizer(), group.semantics(), group.fused(), named, group.schedule(),
-                group.parameters()));
+                group.parameters(), group.masterWeights()));
         return new CheckpointHeader(header.steps(), groups);
     }
 
@@ -141,9 +141,9 @@ final class CheckpointFiles {
         List<CheckpointHeader.Entry> parameters = new ArrayList<>(group.parameters());
         CheckpointHeader.Entry entry = parameters.get(p);
         parameters.set(p, new CheckpointHeader.Entry(entry.elements(), entry.dtype(), entry.stateDtype(), steps, entry.stateNames(), entry.scalars(),
-                entry.values()));
+                entry.values(), entry.master()));
         groups.set(g, new CheckpointHeader.Group(group.optimizer(), group.semantics(), group.fused(), group.hyperParameters(),
-                group.schedule(), parameters));
+                group.schedule(), parameters, group.masterWeights()));
         return new CheckpointHeader(header.steps(), groups);
     }
 }

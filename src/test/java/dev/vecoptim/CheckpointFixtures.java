@@ -37,7 +37,11 @@ final class CheckpointFixtures {
                 NAdam.builder().lr(0.01).build()),
         /** AdamW on float32 parameters with bfloat16 state. */
         ADAMW_BFLOAT16_STATE(Adam.adamWBuilder().lr(0.01).weightDecay(0.05).stateDtype(Dtype.BFLOAT16).build(),
-                Adam.adamWBuilder().lr(0.01).weightDecay(0).stateDtype(Dtype.BFLOAT16).build());
+                Adam.adamWBuilder().lr(0.01).weightDecay(0).stateDtype(Dtype.BFLOAT16).build()),
+        /** AdamW on bfloat16 parameters with float32 masters, then with split ones. */
+        ADAMW_BFLOAT16_MASTER(Dtype.BFLOAT16, Adam.adamWBuilder().lr(0.01).weightDecay(0.05)
+                .masterWeights(MasterWeights.FLOAT32).build(),
+                Adam.adamWBuilder().lr(0.01).weightDecay(0).masterWeights(MasterWeights.SPLIT).build());
 
         final Dtype dtype;
         final Algorithm decayed;

@@ -102,23 +102,35 @@ class CheckpointTest {
     }
 
     /**
-     * The committed files of format 4 pin it: saving their recipe gives the same bytes, and loading them gives the
+     * The committed files of format 5 pin it: saving their recipe gives the same bytes, and loading them gives the
      * same state. To write them anew after a deliberate change of format, run this test with
      * {@code -Dvecoptim.writeCheckpointFixtures=src/test/resources/checkpoints}.
      */
     @ParameterizedTest
     @EnumSource(Recipe.class)
-    void theCommittedFilesOfFormat4AreWhatSaveWrites(Recipe recipe) throws IOException {
+    void theCommittedFilesOfFormat5AreWhatSaveWrites(Recipe recipe) throws IOException {
         try (Arena arena = Arena.ofShared();
              Optimizer trained = CheckpointFixtures.trained(arena, recipe, CheckpointFixtures.STEPS);
              Optimizer fresh = CheckpointFixtures.trained(arena, recipe, 0)) {
             String rewrite = System.getProperty("vecoptim.writeCheckpointFixtures");
             if (rewrite != null) {
-                trained.save(Path.of(rewrite).resolve(Path.of(recipe.resource(4)).getFileName()));
+                trained.save(Path.of(rewrite).resolve(Path.of(recipe.resource(5)).getFileName()));
             }
             Path file = directory.resolve("saved.ckpt");
             trained.save(file);
-            assertArrayEquals(Files.readAllBytes(fixture(recipe.resource(4))), Files.readAllBytes(file));
+            assertArrayEquals(Files.readAllBytes(fixture(recipe.resource(5))), Files.readAllBytes(file));
+            fresh.load(fixture(recipe.resource(5)));
+            assertEquals(state(trained), state(fresh));
+        }
+    }
+
+    /** The committed files of format 4, which vecoptim wrote before master weights, still load. */
+    @ParameterizedTest
+    @EnumSource(value = Recipe.class, mode = EnumSource.Mode.EXCLUDE, names = "ADAMW_BFLOAT16_MASTER")
+    void theCommittedFilesOfFormat4StillLoad(Recipe recipe) throws IOException {
+        try (Arena arena = Arena.ofShared();
+             Optimizer trained = CheckpointFixtures.trained(arena, recipe, CheckpointFixtures.STEPS);
+             Optimizer fresh = CheckpointFixtures.trained(arena, recipe, 0)) {
             fresh.load(fixture(recipe.resource(4)));
             assertEquals(state(trained), state(fresh));
         }
@@ -426,9 +438,9 @@ class CheckpointTest {
         List<CheckpointHeader.Entry> parameters = new java.util.ArrayList<>(group.parameters());
         CheckpointHeader.Entry entry = parameters.getFirst();
         parameters.set(0, new CheckpointHeader.Entry(entry.elements(), entry.dtype(), entry.stateDtype(), entry.steps(), entry.stateNames(), scalars,
-                entry.values()));
+                entry.values(), entry.master()));
         groups.set(g, new CheckpointHeader.Group(group.optimizer(), group.semantics(), group.fused(), group.hyperParameters(),
-                group.schedule(), parameters));
+                group.schedule(), parameters, group.masterWeights()));
         return new CheckpointHeader(header.steps(), groups);
     }
 
@@ -441,7 +453,7 @@ class CheckpointTest {
             byte[] magic = new byte[8];
             bytes.get(magic);
             assertArrayEquals("VECOPTIM".getBytes(StandardCharsets.US_ASCII), magic);
-            assertEquals(4, bytes.getInt(), "format version");
+            assertEquals(5, bytes.getInt(), "format version");
             int headerLength = bytes.getInt();
             assertEquals(4, bytes.getLong(), "optimizer steps");
             assertEquals(2, bytes.getInt(), "groups");
@@ -449,6 +461,7 @@ class CheckpointTest {
             assertEquals("PYTORCH_2", string(bytes), "group 0's semantics");
             assertEquals("", string(bytes), "group 0's schedule: none");
             assertEquals(0, bytes.get(), "group 0 is not fused");
+            assertEquals("NONE", string(bytes), "group 0 keeps no master weights");
             assertEquals(6, bytes.getInt(), "group 0's hyper-parameters");
             assertEquals("lr", string(bytes));
             assertEquals(1, bytes.get(), "a number");

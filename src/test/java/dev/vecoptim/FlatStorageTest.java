@@ -126,10 +126,10 @@ class FlatStorageTest {
                         List<CheckpointHeader.Entry> entries = new java.util.ArrayList<>(group.parameters());
                         CheckpointHeader.Entry entry = entries.get(3);
                         entries.set(3, new CheckpointHeader.Entry(entry.elements(), entry.dtype(), entry.stateDtype(), entry.steps(), entry.stateNames(),
-                                java.util.Map.of("eta", 0.5, "mu", 1.0), entry.values()));
+                                java.util.Map.of("eta", 0.5, "mu", 1.0), entry.values(), entry.master()));
                         return new CheckpointHeader(header.steps(), List.of(new CheckpointHeader.Group(
                                 group.optimizer(), group.semantics(), group.fused(), group.hyperParameters(), group.schedule(),
-                                entries)));
+                                entries, group.masterWeights())));
                     }));
         }
     }

@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.ForkJoinPool;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -47,27 +46,11 @@ class SixteenBitParametersTest {
             Algorithm drawn = TestedOptimizers.random(random).toBuilder().stateDtype(stateDtype).build();
             boolean fused = random.nextBoolean() || !HalfGoldenVectorsTest.runsOn(drawn, dtype);
             Algorithm algorithm = drawn.withFused(fused);
-            boolean flat = random.nextBoolean();
-            int helpers = random.nextInt(3);
-            long[] sizes = new long[1 + random.nextInt(4)];
-            for (int p = 0; p < sizes.length; p++) {
-                sizes[p] = random.nextInt(5) == 0 ? random.nextInt(4) : random.nextInt(300);
-            }
-            String at = "trial " + trial + ": " + algorithm + " on " + dtype + ", sizes "
-                    + java.util.Arrays.toString(sizes) + (flat ? " flat" : "") + ", " + helpers + " helpers";
-            try (Arena arena = Arena.ofShared();
-                 Optimizer optimizer = Optimizer.builder().helpers(ForkJoinPool.commonPool(), helpers)
-                         .parallelThreshold(helpers > 0 ? 16 : 1 << 30).build()) {
+            RandomLayout layout = RandomLayout.draw(random, 300);
+            String at = "trial " + trial + ": " + algorithm + " on " + dtype + ", " + layout;
+            try (Arena arena = Arena.ofShared(); Optimizer optimizer = layout.optimizer()) {
                 ParameterGroup group = optimizer.addGroup(algorithm);
-                List<Parameter> parameters = new ArrayList<>();
-                if (flat) {
-                    parameters.addAll(group.allocate(dtype, sizes));
-                } else {
-                    for (long size : sizes) {
-                        parameters.add(group.add(dtype, arena.allocate(size * dtype.bytes()),
-                                arena.allocate(size * dtype.bytes())));
-                    }
-                }
+                List<Parameter> parameters = layout.parameters(group, dtype, arena);
                 List<DirectTensor> direct = new ArrayList<>();
                 for (Parameter parameter : parameters) {
                     assertEquals(dtype, parameter.dtype(), at);

@@ -1,6 +1,7 @@
 package dev.vecoptim.io;
 
 import dev.vecoptim.kernel.Format;
+import dev.vecoptim.kernel.Master;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -12,10 +13,14 @@ import java.util.Map;
 
 /**
  * What a checkpoint's header says: the optimizer's step count and, per group, its optimizer, hyper-parameters,
- * schedule and parameters. Written in format 4; formats 1 to 3 are still read. All numbers little-endian; a
+ * schedule and parameters. Written in format 5; formats 1 to 4 are still read. All numbers little-endian; a
  * string is a u16 byte length and its UTF-8 bytes.
  *
  * <pre>
+ * format 5:  format 4, and per group after its u8 fused: string master weights (NONE, FLOAT32 or SPLIT); per
+ *            parameter after its state dtype: string master (NONE, FLOAT32: the payload holds a float32 master after
+ *            its state buffers; SPLIT: it holds a split master's lower 16 bits there, 2 bytes an element); formats 1
+ *            to 4 keep no master
  * format 4:  format 3, and per group after its schedule: u8 fused (1: its updates of 16-bit tensors round once);
  *            per parameter after its u8 values: string dtype (FLOAT32, BFLOAT16 or FLOAT16: what its values hold,
  *            so its size counts elements of it), string state dtype (what its state buffers hold); formats 1 to 3
@@ -51,17 +56,20 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
     private static final String[][] VERSION_1_FLAGS = {{"nesterov", "maximize"}, {"centered", "maximize"},
         {"amsgrad", "maximize"}};
 
-    /** A parameter group as the file holds it; its schedule "" when it has none (or the file is older). */
+    /**
+     * A parameter group as the file holds it: its schedule "" when it has none (or the file is older), its master
+     * weights those its 16-bit parameters keep.
+     */
     public record Group(String optimizer, String semantics, boolean fused, Map<String, Object> hyperParameters,
-                        String schedule, List<Entry> parameters) {
+                        String schedule, List<Entry> parameters, Master masterWeights) {
     }
 
     /**
      * A parameter as the file holds it: its size in elements, its dtype and its state buffers', its step count, its
-     * state buffers' names, its scalars, and whether the payload holds its values too.
+     * state buffers' names, its scalars, whether the payload holds its values too, and its master.
      */
     public record Entry(long elements, Format dtype, Format stateDtype, long steps, List<String> stateNames,
-                        Map<String, Double> scalars, boolean values) {
+                        Map<String, Double> scalars, boolean values, Master master) {
     }
 
     /**
@@ -85,14 +93,15 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
         for (Group group : groups) {
             for (Entry parameter : group.parameters()) {
                 long perElement = Math.addExact(Math.multiplyExact((long) parameter.stateNames().size(),
-                        parameter.stateDtype().bytes()), parameter.values() ? parameter.dtype().bytes() : 0);
+                        parameter.stateDtype().bytes()), (parameter.values() ? parameter.dtype().bytes() : 0)
+                        + parameter.master().bytes());
                 bytes = Math.addExact(bytes, Math.multiplyExact(parameter.elements(), perElement));
             }
         }
         return bytes;
     }
 
-    /** {@return this header in format 4} */
+    /** {@return this header in format 5} */
     public ByteBuffer write() {
         Writer out = new Writer();
         out.u64(steps);
@@ -102,6 +111,7 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
             out.string(group.semantics());
             out.string(group.schedule());
             out.flag(group.fused());
+            out.string(group.masterWeights().name());
             out.u32(group.hyperParameters().size());
             group.hyperParameters().forEach((name, value) -> {
                 out.string(name);
@@ -121,13 +131,14 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
                 out.flag(parameter.values());
                 out.string(parameter.dtype().name());
                 out.string(parameter.stateDtype().name());
+                out.string(parameter.master().name());
             }
         }
         return out.bytes.flip();
     }
 
     /**
-     * Reads a header of format {@code version} (1 to 4) that fills {@code in} exactly; {@code format1} names the
+     * Reads a header of format {@code version} (1 to 5) that fills {@code in} exactly; {@code format1} names the
      * state buffers of a format 1 file.
      *
      * @throws MalformedHeaderException if it is not a well-formed header
@@ -136,7 +147,7 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
             throws MalformedHeaderException {
         in.order(ByteOrder.LITTLE_ENDIAN);
         try {
-            CheckpointHeader header = version == 1 ? readVersion1(in, format1) : readVersion2To4(in, version);
+            CheckpointHeader header = version == 1 ? readVersion1(in, format1) : readVersion2To5(in, version);
             if (in.hasRemaining()) {
                 throw new MalformedHeaderException(in.remaining() + " header bytes are left over");
             }
@@ -149,7 +160,7 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
         }
     }
 
-    private static CheckpointHeader readVersion2To4(ByteBuffer in, int version) throws MalformedHeaderException {
+    private static CheckpointHeader readVersion2To5(ByteBuffer in, int version) throws MalformedHeaderException {
         long steps = in.getLong();
         int groupCount = count(in, "groups");
         List<Group> groups = new ArrayList<>();
@@ -158,6 +169,7 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
             String semantics = string(in);
             String schedule = version >= 3 ? string(in) : "";
             boolean fused = version >= 4 && flag(in);
+            Master masterWeights = version >= 5 ? master(in, g) : Master.NONE;
             Map<String, Object> hyperParameters = new LinkedHashMap<>();
             for (int h = count(in, "hyper-parameters"); h > 0; h--) {
                 String name = string(in);
@@ -183,13 +195,14 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
                 boolean values = version >= 3 && flag(in);
                 Format dtype = version >= 4 ? dtype(in, g) : Format.FLOAT32;
                 Format stateDtype = version >= 4 ? dtype(in, g) : Format.FLOAT32;
+                Master master = version >= 5 ? master(in, g) : Master.NONE;
                 if (elements < 0) {
                     throw new MalformedHeaderException("a parameter of group " + g + " has a negative size");
                 }
                 parameters.add(new Entry(elements, dtype, stateDtype, parameterSteps, List.copyOf(stateNames),
-                        Collections.unmodifiableMap(scalars), values));
+                        Collections.unmodifiableMap(scalars), values, master));
             }
-            groups.add(new Group(optimizer, semantics, fused, hyperParameters, schedule, parameters));
+            groups.add(new Group(optimizer, semantics, fused, hyperParameters, schedule, parameters, masterWeights));
         }
         return new CheckpointHeader(steps, groups);
     }
@@ -242,9 +255,9 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
                     throw new MalformedHeaderException("a parameter of group " + g + " has a negative size");
                 }
                 parameters.add(new Entry(floats, Format.FLOAT32, Format.FLOAT32, in.getLong(), stateNames, Map.of(),
-                        false));
+                        false, Master.NONE));
             }
-            groups.add(new Group(optimizer, FORMAT_1_SEMANTICS, false, named, "", parameters));
+            groups.add(new Group(optimizer, FORMAT_1_SEMANTICS, false, named, "", parameters, Master.NONE));
         }
         return new CheckpointHeader(steps, groups);
     }
@@ -257,6 +270,16 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
             }
         }
         throw new MalformedHeaderException("a parameter of group " + group + " has the unknown dtype " + name);
+    }
+
+    private static Master master(ByteBuffer in, int group) throws MalformedHeaderException {
+        String name = string(in);
+        for (Master master : Master.values()) {
+            if (master.name().equals(name)) {
+                return master;
+            }
+        }
+        throw new MalformedHeaderException("group " + group + " names the unknown master weights " + name);
     }
 
     private static int count(ByteBuffer in, String what) throws MalformedHeaderException {

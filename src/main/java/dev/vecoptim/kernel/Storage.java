@@ -20,7 +20,7 @@ import java.util.Objects;
  * @param param the parameter's dtype
  * @param grad the gradient's dtype
  * @param state the dtype of every state buffer
- * @param master where the parameter's float32 value lives: in the step's state segment after the buffers, when not
+ * @param master where the parameter's float32 value lives: in the step's last state segment, when not
  *     {@link Master#NONE}
  */
 public record Storage(Format param, Format grad, Format state, Master master) {

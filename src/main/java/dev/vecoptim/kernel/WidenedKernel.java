@@ -11,7 +11,7 @@ import java.util.Arrays;
  * to nearest, ties to even ({@link HalfKernel}). The float32 kernels are element-wise, so every element gets exactly
  * the float32 update of its widened values, rounded once at the store, at every width, block and chunk boundary.
  * With a {@link Master}, the parameter's float32 value is read from and written to the master, and the parameter
- * set from it: the master is the step's state segment right after the buffers, before the per-parameter scalars.
+ * set from it: the master is the step's last state segment, after the buffers and the per-parameter scalars.
  *
  * <p>Why blocks of scratch, not one loop that converts as it loads and stores: C2 stops inlining into a method once
  * its parse has made 18,000 nodes ({@code NodeCountInliningCutoff}, fixed in a product JVM), and each Vector API call
@@ -56,8 +56,8 @@ public final class WidenedKernel<C> implements UpdateKernel<C> {
      * @param floats a float32 kernel
      * @param bits the width of the conversions, {@link Vectorization#SCALAR} for the scalar reference's
      * @param buffers how many of the {@code state} segments a step is given are buffers (of the parameter's size);
-     *     the one-float segments after them (after the master, if any) hold per-parameter scalars and are passed
-     *     as they are
+     *     the one-float segments after them hold per-parameter scalars and are passed as they are, and the last is
+     *     the master, if any
      */
     public static <C> UpdateKernel<C> of(UpdateKernel<C> floats, int bits, Storage storage, int buffers) {
         if (storage.equals(Storage.of(Format.FLOAT32))) {
@@ -80,12 +80,12 @@ public final class WidenedKernel<C> implements UpdateKernel<C> {
         MemorySegment floatParam = scratch.block(0);
         MemorySegment floatGrad = scratch.block(1);
         int masters = master == Master.NONE ? 0 : 1;
-        MemorySegment masterValue = masters == 0 ? null : state[buffers];
+        MemorySegment masterValue = masters == 0 ? null : state[state.length - 1];
         MemorySegment[] floatState = scratch.state(state.length - masters);
         for (int b = 0; b < buffers; b++) {
             floatState[b] = scratch.block(2 + b);
         }
-        System.arraycopy(state, buffers + masters, floatState, buffers, floatState.length - buffers);
+        System.arraycopy(state, buffers, floatState, buffers, floatState.length - buffers);
         try {
             for (long start = from; start < to; start += BLOCK) {
                 long count = Math.min(BLOCK, to - start);

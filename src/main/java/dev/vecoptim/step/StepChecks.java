@@ -59,19 +59,23 @@ public final class StepChecks {
     /**
      * {@link #elements(long, MemorySegment, MemorySegment, String, MemorySegment, String, MemorySegment, String,
      * MemorySegment)} for any number of state buffers, named by {@code names}, followed by one-float scalars named
-     * by {@code scalarNames}; the parameter and its gradient hold elements of {@code elementBytes} bytes, its state
-     * buffers of {@code stateBytes}.
+     * by {@code scalarNames}, and then by a master of {@code masterBytes} bytes an element unless that is 0; the
+     * parameter and its gradient hold elements of {@code elementBytes} bytes, its state buffers of
+     * {@code stateBytes}.
      */
-    public static long elements(long step, int elementBytes, int stateBytes, MemorySegment param, MemorySegment grad,
-                                List<String> names, List<String> scalarNames, MemorySegment[] state) {
+    public static long elements(long step, int elementBytes, int stateBytes, int masterBytes, MemorySegment param,
+                                MemorySegment grad, List<String> names, List<String> scalarNames,
+                                MemorySegment[] state) {
         if (step < 1) {
             throw new IllegalArgumentException("step must be >= 1 (PyTorch counts steps from 1), was " + step);
         }
         required(state, "state", "");
         int buffers = names.size();
-        if (state.length != buffers + scalarNames.size()) {
+        int masters = masterBytes == 0 ? 0 : 1;
+        if (state.length != buffers + scalarNames.size() + masters) {
             throw new IllegalArgumentException(state.length + " state buffers were given for " + buffers + " "
-                    + names + (scalarNames.isEmpty() ? "" : " and " + scalarNames.size() + " scalars " + scalarNames));
+                    + names + (scalarNames.isEmpty() ? "" : " and " + scalarNames.size() + " scalars " + scalarNames)
+                    + (masters == 0 ? "" : " and the master"));
         }
         for (int s = 0; s < state.length; s++) {
             required(state[s], name(names, scalarNames, s), "");
@@ -83,9 +87,11 @@ public final class StepChecks {
         disjoint("param", param, "grad", grad);
         for (int s = 0; s < state.length; s++) {
             String name = name(names, scalarNames, s);
-            long bytes = usable(name, state[s], true, s < buffers ? stateBytes : Float.BYTES);
-            if (s < buffers) {
-                sameSize(name, bytes, paramBytes, elementBytes, stateBytes);
+            boolean master = s == buffers + scalarNames.size();
+            int bufferBytes = master ? masterBytes : stateBytes;
+            long bytes = usable(name, state[s], true, s < buffers || master ? bufferBytes : Float.BYTES);
+            if (s < buffers || master) {
+                sameSize(name, bytes, paramBytes, elementBytes, bufferBytes);
             } else {
                 oneFloat(name, bytes);
             }
@@ -113,7 +119,8 @@ public final class StepChecks {
     }
 
     private static String name(List<String> names, List<String> scalarNames, int s) {
-        return s < names.size() ? names.get(s) : scalarNames.get(s - names.size());
+        return s < names.size() ? names.get(s)
+                : s < names.size() + scalarNames.size() ? scalarNames.get(s - names.size()) : "master";
     }
 
     private static void oneFloat(String name, long bytes) {

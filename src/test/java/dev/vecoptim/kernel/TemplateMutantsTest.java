@@ -141,6 +141,18 @@ class TemplateMutantsTest {
                     if (expected.mismatch(actual) >= 0) {
                         return true;
                     }
+                    // A split master: the patterns as upper halves beside the floats' bytes as lower ones; the floats split.
+                    MemorySegment lower = floats.asSlice(0, 2L * patterns);
+                    reference.join(halves, lower, 0, expected, 0, patterns);
+                    mutant.join(halves, lower, 0, actual, 0, patterns);
+                    if (expected.mismatch(actual) >= 0) {
+                        return true;
+                    }
+                    reference.split(floats, 0, expected, expected.asSlice(2L * patterns), 0, patterns);
+                    mutant.split(floats, 0, actual, actual.asSlice(2L * patterns), 0, patterns);
+                    if (expected.mismatch(actual) >= 0) {
+                        return true;
+                    }
                 }
             } catch (RuntimeException | AssertionError failed) {
                 return true;

@@ -116,16 +116,16 @@ class WidenedKernelProperties {
             return arena.allocate(source.byteSize(), 64).copyFrom(source);
         }
 
-        /** The buffers, then the master if {@code master} is not null, then the scalars. */
+        /** The buffers, then the scalars, then the master if {@code master} is not null. */
         private MemorySegment[] kernelState(MemorySegment[] buffers, MemorySegment master) {
-            int first = buffers.length + (master == null ? 0 : 1);
-            MemorySegment[] kernelState = new MemorySegment[first + c.update().family().scalars()];
+            int scalars = c.update().family().scalars();
+            MemorySegment[] kernelState = new MemorySegment[buffers.length + scalars + (master == null ? 0 : 1)];
             System.arraycopy(buffers, 0, kernelState, 0, buffers.length);
-            if (master != null) {
-                kernelState[buffers.length] = master;
+            for (int s = 0; s < scalars; s++) {
+                kernelState[buffers.length + s] = floats.scalar(s);
             }
-            for (int s = first; s < kernelState.length; s++) {
-                kernelState[s] = floats.scalar(s - first);
+            if (master != null) {
+                kernelState[kernelState.length - 1] = master;
             }
             return kernelState;
         }
