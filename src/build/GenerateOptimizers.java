@@ -401,8 +401,7 @@ public final class GenerateOptimizers {
                 out.append("        builder.").append(field).append(" = ").append(field).append(";\n");
             }
         }
-        out.append("        return builder.vectorWidth(vectorWidth()).semantics(semantics()).fused(fused())"
-                + ".stateDtype(stateDtype()).masterWeights(masterWeights());\n    }\n\n");
+        out.append("        return builder.settingsOf(this);\n    }\n\n");
         for (HyperParameter row : rows) {
             for (int v = 0; v < row.javaNames().size(); v++) {
                 String field = row.javaNames().get(v);

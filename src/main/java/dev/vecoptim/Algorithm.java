@@ -3,6 +3,7 @@ package dev.vecoptim;
 import dev.vecoptim.kernel.Format;
 import dev.vecoptim.kernel.KernelFamily;
 import dev.vecoptim.kernel.ScalarOperands;
+import dev.vecoptim.kernel.StochasticRounding;
 import dev.vecoptim.kernel.Storage;
 import dev.vecoptim.kernel.UpdateKernel;
 import dev.vecoptim.step.StepChecks;
@@ -15,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalLong;
 import java.util.StringJoiner;
 
 /**
@@ -34,6 +36,7 @@ public abstract class Algorithm {
     private final boolean fused;
     private final Dtype stateDtype;
     private final MasterWeights masterWeights;
+    private final StochasticRounding stochasticRounding;
     private final int vectorBits;
     /**
      * Each thread's updates for steps called directly, one per {@link Dtype}, each made on first need: a direct step
@@ -50,7 +53,8 @@ public abstract class Algorithm {
     private final StepUpdate<?>[] builderUpdates = new StepUpdate<?>[Dtype.values().length];
 
     /**
-     * @throws IllegalArgumentException for a width wider than the machine's
+     * @throws IllegalArgumentException for a width wider than the machine's, or stochastic rounding of state not
+     *     bfloat16
      * @throws IllegalStateException for an explicit width when SIMD is unavailable
      */
     Algorithm(AlgorithmBuilder<?> settings) {
@@ -59,6 +63,12 @@ public abstract class Algorithm {
         this.fused = settings.fused;
         this.stateDtype = settings.stateDtype;
         this.masterWeights = settings.masterWeights;
+        this.stochasticRounding = settings.stochasticRounding;
+        if (stochasticRounding != null && stateDtype != Dtype.BFLOAT16) {
+            throw new IllegalArgumentException("stochastic rounding rounds bfloat16 state: it needs"
+                    + " stateDtype(Dtype.BFLOAT16), not " + (stateDtype == null ? "the parameters' dtype"
+                    : stateDtype.pyTorchName()));
+        }
         this.vectorBits = vectorWidth.resolveBits();
     }
 
@@ -214,6 +224,21 @@ public abstract class Algorithm {
         return masterWeights;
     }
 
+    /**
+     * The seed of the stochastic rounding of its bfloat16 state ({@link AlgorithmBuilder#stochasticRounding}), or
+     * empty where the state rounds to nearest, ties to even.
+     *
+     * @return the seed, if the state rounds stochastically
+     */
+    public final OptionalLong stochasticRoundingSeed() {
+        return stochasticRounding == null ? OptionalLong.empty() : OptionalLong.of(stochasticRounding.seed());
+    }
+
+    /** {@return how its state rounds stochastically, or null for to nearest} */
+    final StochasticRounding stochasticRounding() {
+        return stochasticRounding;
+    }
+
     /** {@return the master a parameter of {@code dtype} has: none for a float32 one} */
     final MasterWeights master(Dtype dtype) {
         return dtype == Dtype.FLOAT32 ? MasterWeights.NONE : masterWeights;
@@ -238,8 +263,8 @@ public abstract class Algorithm {
                     ? "its upper 16 bits" : "its rounding"));
         }
         if (stateDtype(dtype) != dtype) {
-            return Implementation.of(vectorBits, "the float32 step of " + reference() + ", its state rounded once to "
-                    + stateDtype.pyTorchName());
+            return Implementation.of(vectorBits, "the float32 step of " + reference() + ", its state rounded once"
+                    + (stochasticRounding != null ? " stochastically" : "") + " to " + stateDtype.pyTorchName());
         }
         if (dtype == Dtype.FLOAT32) {
             return Implementation.of(vectorBits, reference());
@@ -432,12 +457,12 @@ public abstract class Algorithm {
      * each tensor its own way.
      */
     final boolean positionIndependent(Dtype dtype) {
-        return dtype == Dtype.FLOAT32 && stateDtype(dtype) == dtype || storesOnce(dtype);
+        return dtype == Dtype.FLOAT32 && stateDtype(dtype) == dtype || storesOnce(dtype) && stochasticRounding == null;
     }
 
     /** Whether the update of a parameter of {@code dtype} computes in float32 and rounds each stored result once. */
     private boolean storesOnce(Dtype dtype) {
-        return fused || stateDtype(dtype) != dtype || master(dtype) != MasterWeights.NONE;
+        return fused || stateDtype(dtype) != dtype || master(dtype) != MasterWeights.NONE || stochasticRounding != null;
     }
 
     /**
@@ -458,7 +483,7 @@ public abstract class Algorithm {
                     + " float32 copy of any 16-bit parameter");
         }
         return storesOnce(dtype) ? storedUpdate(new Storage(dtype.format(), dtype.format(),
-                stateDtype(dtype).format(), master(dtype).kernel())) : scalarUpdate(dtype.format());
+                stateDtype(dtype).format(), master(dtype).kernel(), stochasticRounding)) : scalarUpdate(dtype.format());
     }
 
     /**
@@ -576,13 +601,14 @@ public abstract class Algorithm {
 
     /**
      * Equal: the same optimizer, hyper-parameters (bit for bit), vector width, semantics, {@link #fused()},
-     * {@link #stateDtype()} and {@link #masterWeights()}.
+     * {@link #stateDtype()}, {@link #masterWeights()} and {@link #stochasticRoundingSeed()}.
      */
     @Override
     public final boolean equals(Object other) {
         if (!(other instanceof Algorithm that) || getClass() != that.getClass() || !name().equals(that.name())
                 || vectorWidth != that.vectorWidth || semantics != that.semantics || fused != that.fused
-                || stateDtype != that.stateDtype || masterWeights != that.masterWeights) {
+                || stateDtype != that.stateDtype || masterWeights != that.masterWeights
+                || !Objects.equals(stochasticRounding, that.stochasticRounding)) {
             return false;
         }
         Map<String, Object> named = namedHyperParameters();
@@ -593,13 +619,14 @@ public abstract class Algorithm {
 
     @Override
     public final int hashCode() {
-        return Objects.hash(name(), vectorWidth, semantics, fused, stateDtype, masterWeights,
+        return Objects.hash(name(), vectorWidth, semantics, fused, stateDtype, masterWeights, stochasticRounding,
                 Arrays.deepHashCode(namedHyperParameters().values().toArray()));
     }
 
     /**
      * PyTorch's name and hyper-parameters in Python's notation, then the width and semantics, {@code fused=True}
-     * when {@link #fused()}, the {@link #stateDtype()} and {@link #masterWeights()} when set, e.g. {@code Adam(lr=0.001, betas=(0.9, 0.999),
+     * when {@link #fused()}, the {@link #stateDtype()}, {@link #masterWeights()} and
+     * {@link #stochasticRoundingSeed()} when set, e.g. {@code Adam(lr=0.001, betas=(0.9, 0.999),
      * ..., vector_width=PREFERRED, semantics=PYTORCH_2)}.
      */
     @Override
@@ -615,6 +642,9 @@ public abstract class Algorithm {
         }
         if (masterWeights != MasterWeights.NONE) {
             text.add("master_weights=" + masterWeights);
+        }
+        if (stochasticRounding != null) {
+            text.add("stochastic_rounding_seed=" + stochasticRounding.seed());
         }
         return text.toString();
     }

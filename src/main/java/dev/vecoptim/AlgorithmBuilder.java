@@ -1,11 +1,12 @@
 package dev.vecoptim;
 
+import dev.vecoptim.kernel.StochasticRounding;
 import java.util.Objects;
 
 /**
  * What every optimizer's builder takes besides its own hyper-parameters: the vector width, which PyTorch's bits
- * to reproduce, how updates of 16-bit tensors round, the state's dtype and master weights. Each optimizer's {@code Builder}
- * extends it; only this package defines builders.
+ * to reproduce, how updates of 16-bit tensors round, the state's dtype and rounding, and master weights. Each
+ * optimizer's {@code Builder} extends it; only this package defines builders.
  *
  * @param <B> the optimizer's own builder, which each setter returns
  */
@@ -15,6 +16,8 @@ public abstract class AlgorithmBuilder<B extends AlgorithmBuilder<B>> {
     boolean fused;
     Dtype stateDtype;
     MasterWeights masterWeights = MasterWeights.NONE;
+    /** Null: state rounds to nearest. */
+    StochasticRounding stochasticRounding;
 
     AlgorithmBuilder() {
     }
@@ -76,6 +79,44 @@ public abstract class AlgorithmBuilder<B extends AlgorithmBuilder<B>> {
      */
     public final B masterWeights(MasterWeights masterWeights) {
         this.masterWeights = Objects.requireNonNull(masterWeights, "masterWeights");
+        return self();
+    }
+
+    /**
+     * Rounds the bfloat16 state buffers stochastically, not to nearest, each time a step stores them: a value rounds
+     * up or down with probabilities that make the rounding unbiased, the random bits a hash of {@code seed}, the step
+     * number, the buffer, the element's index in its parameter and its value, so that a run is repeated bit for bit
+     * from its seed at any width, thread count and chunking (Zamirai et al., "Revisiting BFloat16 Training"). Small
+     * updates that rounding to nearest would drop every time, such as {@code (1 − β₂)·g²} added to a large
+     * {@code exp_avg_sq}, then count in expectation. Needs {@link #stateDtype(Dtype) stateDtype(Dtype.BFLOAT16)};
+     * vecoptim's own update, which PyTorch has not. See {@link Algorithm#stochasticRoundingSeed()}.
+     *
+     * @param seed the seed of the random bits
+     * @return this builder
+     */
+    public final B stochasticRounding(long seed) {
+        this.stochasticRounding = new StochasticRounding(seed);
+        return self();
+    }
+
+    /**
+     * Rounds the state to nearest, ties to even (the default), undoing {@link #stochasticRounding(long)}.
+     *
+     * @return this builder
+     */
+    public final B nearestRounding() {
+        this.stochasticRounding = null;
+        return self();
+    }
+
+    /** Takes every setting of {@code algorithm} that is not a hyper-parameter: what its {@code toBuilder()} keeps. */
+    final B settingsOf(Algorithm algorithm) {
+        vectorWidth = algorithm.vectorWidth();
+        semantics = algorithm.semantics();
+        fused = algorithm.fused();
+        stateDtype = algorithm.stateDtype();
+        masterWeights = algorithm.masterWeights();
+        stochasticRounding = algorithm.stochasticRounding();
         return self();
     }
 

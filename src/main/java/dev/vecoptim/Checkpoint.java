@@ -6,6 +6,7 @@ import dev.vecoptim.io.FileReplacement;
 import dev.vecoptim.io.LittleEndianElements;
 import dev.vecoptim.io.MalformedHeaderException;
 import dev.vecoptim.io.RefusedFileException;
+import dev.vecoptim.kernel.StochasticRounding;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.zip.CRC32C;
@@ -101,7 +103,7 @@ final class Checkpoint {
             }
             groups.add(new CheckpointHeader.Group(algorithm.name(), algorithm.semantics().name(), algorithm.fused(),
                     algorithm.namedHyperParameters(), SavedSchedule.describe(group.schedule()), parameters,
-                    algorithm.masterWeights().kernel()));
+                    algorithm.masterWeights().kernel(), algorithm.stochasticRounding()));
         }
         return new CheckpointHeader(optimizer.stepCount(), groups);
     }
@@ -214,6 +216,13 @@ final class Checkpoint {
                 return at + " was saved with master weights " + saved.masterWeights() + " and keeps "
                         + mine.masterWeights() + " here; build it with .masterWeights(MasterWeights."
                         + saved.masterWeights() + ") to load this file";
+            }
+            if (!Objects.equals(saved.stochasticRounding(), mine.stochasticRounding())) {
+                return at + " rounds its state " + StochasticRounding.describe(saved.stochasticRounding())
+                        + " in the checkpoint and " + StochasticRounding.describe(mine.stochasticRounding())
+                        + " here; build it with "
+                        + (saved.stochasticRounding() == null ? ".nearestRounding()"
+                        : ".stochasticRounding(" + saved.stochasticRounding().seed() + "L)") + " to load this file";
             }
             Map<String, Object> named = mine.namedHyperParameters();
             if (!saved.hyperParameters().keySet().equals(named.keySet())) {

@@ -1,5 +1,6 @@
 package dev.vecoptim;
 
+import dev.vecoptim.kernel.StochasticRounding;
 import dev.vecoptim.step.StepUpdate;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -179,6 +180,13 @@ public final class ParameterGroup {
                 throw new IllegalArgumentException("group " + index + "'s parameters keep master weights "
                         + hyperParameters.masterWeights() + ", and " + replacement + " keeps "
                         + replacement.masterWeights() + "; such a change needs a new optimizer");
+            }
+            if (!parameters.isEmpty() && !Objects.equals(replacement.stochasticRounding(),
+                    hyperParameters.stochasticRounding())) {
+                throw new IllegalArgumentException("group " + index + "'s parameters round their state "
+                        + StochasticRounding.describe(hyperParameters.stochasticRounding()) + ", and " + replacement
+                        + " " + StochasticRounding.describe(replacement.stochasticRounding())
+                        + "; such a change needs a new optimizer");
             }
             restore(replacement);
         } finally {

@@ -130,7 +130,7 @@ final class CheckpointFiles {
         java.util.Map<String, Object> named = new java.util.LinkedHashMap<>(group.hyperParameters());
         named.put(name, value);
         groups.set(g, new CheckpointHeader.Group(group.optimizer(), group.semantics(), group.fused(), named, group.schedule(),
-                group.parameters(), group.masterWeights()));
+                group.parameters(), group.masterWeights(), group.stochasticRounding()));
         return new CheckpointHeader(header.steps(), groups);
     }
 
@@ -143,7 +143,7 @@ final class CheckpointFiles {
         parameters.set(p, new CheckpointHeader.Entry(entry.elements(), entry.dtype(), entry.stateDtype(), steps, entry.stateNames(), entry.scalars(),
                 entry.values(), entry.master()));
         groups.set(g, new CheckpointHeader.Group(group.optimizer(), group.semantics(), group.fused(), group.hyperParameters(),
-                group.schedule(), parameters, group.masterWeights()));
+                group.schedule(), parameters, group.masterWeights(), group.stochasticRounding()));
         return new CheckpointHeader(header.steps(), groups);
     }
 }

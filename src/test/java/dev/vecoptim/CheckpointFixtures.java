@@ -9,7 +9,7 @@ import java.util.SplittableRandom;
  * groups (with and without weight decay) whose parameters are registered the common way, layer by layer,
  * so that the groups interleave: layer 1 weight (group 0), layer 1 bias (group 1), layer 2 weight (group 0),
  * layer 2 bias (group 1). Values and gradients come from fixed seeds, so the same recipe trained the same
- * number of steps gives the same bits in any JVM. Three recipes keep 16-bit parameters or state (format 4 on).
+ * number of steps gives the same bits in any JVM. Each recipe names the first format that could hold it.
  */
 final class CheckpointFixtures {
     /** Floats of layer 1's weight, layer 1's bias, layer 2's weight, layer 2's bias. */
@@ -41,11 +41,20 @@ final class CheckpointFixtures {
         /** AdamW on bfloat16 parameters with float32 masters, then with split ones. */
         ADAMW_BFLOAT16_MASTER(Dtype.BFLOAT16, Adam.adamWBuilder().lr(0.01).weightDecay(0.05)
                 .masterWeights(MasterWeights.FLOAT32).build(),
-                Adam.adamWBuilder().lr(0.01).weightDecay(0).masterWeights(MasterWeights.SPLIT).build());
+                Adam.adamWBuilder().lr(0.01).weightDecay(0).masterWeights(MasterWeights.SPLIT).build()),
+        /** AdamW on float32 parameters with stochastically rounded bfloat16 state. */
+        ADAMW_STOCHASTIC_STATE(Adam.adamWBuilder().lr(0.01).weightDecay(0.05).stateDtype(Dtype.BFLOAT16)
+                .stochasticRounding(11).build(),
+                Adam.adamWBuilder().lr(0.01).weightDecay(0).stateDtype(Dtype.BFLOAT16).stochasticRounding(12).build());
 
         final Dtype dtype;
         final Algorithm decayed;
         final Algorithm plain;
+        /**
+         * The oldest format of this recipe's committed files, from 2 (format 1's, of PyTorch 1.13's semantics, are
+         * loaded by a test of their own) to the first format that could hold it.
+         */
+        final int since;
 
         Recipe(Algorithm decayed, Algorithm plain) {
             this(Dtype.FLOAT32, decayed, plain);
@@ -55,6 +64,9 @@ final class CheckpointFixtures {
             this.dtype = dtype;
             this.decayed = decayed;
             this.plain = plain;
+            this.since = plain.stochasticRoundingSeed().isPresent() ? 6
+                    : plain.masterWeights() != MasterWeights.NONE ? 5
+                    : dtype != Dtype.FLOAT32 || plain.stateDtype() != null ? 4 : 2;
         }
 
         /** Where the committed file of this recipe, in format {@code version}, is, on the class path. */

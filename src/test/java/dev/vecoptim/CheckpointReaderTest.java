@@ -120,14 +120,14 @@ class CheckpointReaderTest {
                 Sgd.builder(0.1).momentum(0.9).build().namedHyperParameters(), "",
                 List.of(new CheckpointHeader.Entry((1L << 61) - 1, dev.vecoptim.kernel.Format.FLOAT32,
                         dev.vecoptim.kernel.Format.FLOAT32, 1, List.of("momentum_buffer"), Map.of(), false,
-                        dev.vecoptim.kernel.Master.NONE)), dev.vecoptim.kernel.Master.NONE)));
+                        dev.vecoptim.kernel.Master.NONE)), dev.vecoptim.kernel.Master.NONE, null)));
         assertRefused(crafted(CheckpointReader.VERSION, bytes(huge.write()), new byte[8]),
                 "but its header describes more than 2^63");
         CheckpointHeader tooHuge = new CheckpointHeader(1, List.of(new CheckpointHeader.Group("SGD", "PYTORCH_2", false,
                 Sgd.builder(0.1).momentum(0.9).build().namedHyperParameters(), "",
                 List.of(new CheckpointHeader.Entry(1L << 61, dev.vecoptim.kernel.Format.FLOAT32,
                         dev.vecoptim.kernel.Format.FLOAT32, 1, List.of("momentum_buffer"), Map.of(), false,
-                        dev.vecoptim.kernel.Master.NONE)), dev.vecoptim.kernel.Master.NONE)));
+                        dev.vecoptim.kernel.Master.NONE)), dev.vecoptim.kernel.Master.NONE, null)));
         assertRefused(crafted(CheckpointReader.VERSION, bytes(tooHuge.write()), new byte[8]),
                 "its header describes more than 2^63 bytes");
     }

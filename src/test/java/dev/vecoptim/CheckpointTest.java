@@ -30,11 +30,14 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Checkpoints: exact round trips, the committed formats, and refusal of every damaged or mismatched file. */
 class CheckpointTest {
@@ -102,55 +105,48 @@ class CheckpointTest {
     }
 
     /**
-     * The committed files of format 5 pin it: saving their recipe gives the same bytes, and loading them gives the
-     * same state. To write them anew after a deliberate change of format, run this test with
+     * The committed files of the current format pin it: saving their recipe gives the same bytes, and loading them
+     * gives the same state. To write them anew after a deliberate change of format, run this test with
      * {@code -Dvecoptim.writeCheckpointFixtures=src/test/resources/checkpoints}.
      */
     @ParameterizedTest
     @EnumSource(Recipe.class)
-    void theCommittedFilesOfFormat5AreWhatSaveWrites(Recipe recipe) throws IOException {
+    void theCommittedFilesOfTheCurrentFormatAreWhatSaveWrites(Recipe recipe) throws IOException {
+        String resource = recipe.resource(CheckpointReader.VERSION);
         try (Arena arena = Arena.ofShared();
              Optimizer trained = CheckpointFixtures.trained(arena, recipe, CheckpointFixtures.STEPS);
              Optimizer fresh = CheckpointFixtures.trained(arena, recipe, 0)) {
             String rewrite = System.getProperty("vecoptim.writeCheckpointFixtures");
             if (rewrite != null) {
-                trained.save(Path.of(rewrite).resolve(Path.of(recipe.resource(5)).getFileName()));
+                trained.save(Path.of(rewrite).resolve(Path.of(resource).getFileName()));
             }
             Path file = directory.resolve("saved.ckpt");
             trained.save(file);
-            assertArrayEquals(Files.readAllBytes(fixture(recipe.resource(5))), Files.readAllBytes(file));
-            fresh.load(fixture(recipe.resource(5)));
-            assertEquals(state(trained), state(fresh));
-        }
-    }
-
-    /** The committed files of format 4, which vecoptim wrote before master weights, still load. */
-    @ParameterizedTest
-    @EnumSource(value = Recipe.class, mode = EnumSource.Mode.EXCLUDE, names = "ADAMW_BFLOAT16_MASTER")
-    void theCommittedFilesOfFormat4StillLoad(Recipe recipe) throws IOException {
-        try (Arena arena = Arena.ofShared();
-             Optimizer trained = CheckpointFixtures.trained(arena, recipe, CheckpointFixtures.STEPS);
-             Optimizer fresh = CheckpointFixtures.trained(arena, recipe, 0)) {
-            fresh.load(fixture(recipe.resource(4)));
+            assertArrayEquals(Files.readAllBytes(fixture(resource)), Files.readAllBytes(file));
+            fresh.load(fixture(resource));
             assertEquals(state(trained), state(fresh));
         }
     }
 
     /**
-     * The committed files of formats 2 and 3, which vecoptim wrote before schedules and values were saved (2) and
-     * before 16-bit parameters (3), still load.
+     * The committed files of formats 2 to the one before the current, each written by the vecoptim of its day from
+     * the recipes it could save (format 2: float32 only; 4: 16-bit parameters and state; 5: master weights), still
+     * load into the same state.
      */
     @ParameterizedTest
-    @EnumSource(names = {"SGD", "RMSPROP", "ADAMW", "ADAGRAD", "NADAM", "ASGD"})
-    void theCommittedFilesOfFormats2And3StillLoad(Recipe recipe) throws IOException {
-        for (int format = 2; format <= 3; format++) {
-            try (Arena arena = Arena.ofShared();
-                 Optimizer trained = CheckpointFixtures.trained(arena, recipe, CheckpointFixtures.STEPS);
-                 Optimizer fresh = CheckpointFixtures.trained(arena, recipe, 0)) {
-                fresh.load(fixture(recipe.resource(format)));
-                assertEquals(state(trained), state(fresh), "format " + format);
-            }
+    @MethodSource("earlierFiles")
+    void theCommittedFilesOfEarlierFormatsStillLoad(Recipe recipe, int format) throws IOException {
+        try (Arena arena = Arena.ofShared();
+             Optimizer trained = CheckpointFixtures.trained(arena, recipe, CheckpointFixtures.STEPS);
+             Optimizer fresh = CheckpointFixtures.trained(arena, recipe, 0)) {
+            fresh.load(fixture(recipe.resource(format)));
+            assertEquals(state(trained), state(fresh));
         }
+    }
+
+    static Stream<Arguments> earlierFiles() {
+        return Stream.of(Recipe.values()).flatMap(recipe -> IntStream.range(recipe.since,
+                CheckpointReader.VERSION).mapToObj(format -> Arguments.of(recipe, format)));
     }
 
     /**
@@ -440,7 +436,7 @@ class CheckpointTest {
         parameters.set(0, new CheckpointHeader.Entry(entry.elements(), entry.dtype(), entry.stateDtype(), entry.steps(), entry.stateNames(), scalars,
                 entry.values(), entry.master()));
         groups.set(g, new CheckpointHeader.Group(group.optimizer(), group.semantics(), group.fused(), group.hyperParameters(),
-                group.schedule(), parameters, group.masterWeights()));
+                group.schedule(), parameters, group.masterWeights(), group.stochasticRounding()));
         return new CheckpointHeader(header.steps(), groups);
     }
 
@@ -453,7 +449,7 @@ class CheckpointTest {
             byte[] magic = new byte[8];
             bytes.get(magic);
             assertArrayEquals("VECOPTIM".getBytes(StandardCharsets.US_ASCII), magic);
-            assertEquals(5, bytes.getInt(), "format version");
+            assertEquals(6, bytes.getInt(), "format version");
             int headerLength = bytes.getInt();
             assertEquals(4, bytes.getLong(), "optimizer steps");
             assertEquals(2, bytes.getInt(), "groups");
@@ -462,6 +458,7 @@ class CheckpointTest {
             assertEquals("", string(bytes), "group 0's schedule: none");
             assertEquals(0, bytes.get(), "group 0 is not fused");
             assertEquals("NONE", string(bytes), "group 0 keeps no master weights");
+            assertEquals(0, bytes.get(), "group 0's state rounds to nearest");
             assertEquals(6, bytes.getInt(), "group 0's hyper-parameters");
             assertEquals("lr", string(bytes));
             assertEquals(1, bytes.get(), "a number");

@@ -129,7 +129,7 @@ class FlatStorageTest {
                                 java.util.Map.of("eta", 0.5, "mu", 1.0), entry.values(), entry.master()));
                         return new CheckpointHeader(header.steps(), List.of(new CheckpointHeader.Group(
                                 group.optimizer(), group.semantics(), group.fused(), group.hyperParameters(), group.schedule(),
-                                entries, group.masterWeights())));
+                                entries, group.masterWeights(), group.stochasticRounding())));
                     }));
         }
     }

@@ -2,6 +2,7 @@ package dev.vecoptim.io;
 
 import dev.vecoptim.kernel.Format;
 import dev.vecoptim.kernel.Master;
+import dev.vecoptim.kernel.StochasticRounding;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -13,10 +14,12 @@ import java.util.Map;
 
 /**
  * What a checkpoint's header says: the optimizer's step count and, per group, its optimizer, hyper-parameters,
- * schedule and parameters. Written in format 5; formats 1 to 4 are still read. All numbers little-endian; a
+ * schedule and parameters. Written in format 6; formats 1 to 5 are still read. All numbers little-endian; a
  * string is a u16 byte length and its UTF-8 bytes.
  *
  * <pre>
+ * format 6:  format 5, and per group after its master weights: u8 stochastic rounding (1: its bfloat16 state
+ *            rounds stochastically, and an i64 seed follows); formats 1 to 5 round to nearest
  * format 5:  format 4, and per group after its u8 fused: string master weights (NONE, FLOAT32 or SPLIT); per
  *            parameter after its state dtype: string master (NONE, FLOAT32: the payload holds a float32 master after
  *            its state buffers; SPLIT: it holds a split master's lower 16 bits there, 2 bytes an element); formats 1
@@ -58,10 +61,11 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
 
     /**
      * A parameter group as the file holds it: its schedule "" when it has none (or the file is older), its master
-     * weights those its 16-bit parameters keep.
+     * weights those its 16-bit parameters keep, its stochastic rounding null where its state rounds to nearest.
      */
     public record Group(String optimizer, String semantics, boolean fused, Map<String, Object> hyperParameters,
-                        String schedule, List<Entry> parameters, Master masterWeights) {
+                        String schedule, List<Entry> parameters, Master masterWeights,
+                        StochasticRounding stochasticRounding) {
     }
 
     /**
@@ -112,6 +116,10 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
             out.string(group.schedule());
             out.flag(group.fused());
             out.string(group.masterWeights().name());
+            out.flag(group.stochasticRounding() != null);
+            if (group.stochasticRounding() != null) {
+                out.u64(group.stochasticRounding().seed());
+            }
             out.u32(group.hyperParameters().size());
             group.hyperParameters().forEach((name, value) -> {
                 out.string(name);
@@ -170,6 +178,8 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
             String schedule = version >= 3 ? string(in) : "";
             boolean fused = version >= 4 && flag(in);
             Master masterWeights = version >= 5 ? master(in, g) : Master.NONE;
+            StochasticRounding stochasticRounding = version >= 6 && flag(in) ? new StochasticRounding(in.getLong())
+                    : null;
             Map<String, Object> hyperParameters = new LinkedHashMap<>();
             for (int h = count(in, "hyper-parameters"); h > 0; h--) {
                 String name = string(in);
@@ -202,7 +212,8 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
                 parameters.add(new Entry(elements, dtype, stateDtype, parameterSteps, List.copyOf(stateNames),
                         Collections.unmodifiableMap(scalars), values, master));
             }
-            groups.add(new Group(optimizer, semantics, fused, hyperParameters, schedule, parameters, masterWeights));
+            groups.add(new Group(optimizer, semantics, fused, hyperParameters, schedule, parameters, masterWeights,
+                    stochasticRounding));
         }
         return new CheckpointHeader(steps, groups);
     }
@@ -257,7 +268,7 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
                 parameters.add(new Entry(floats, Format.FLOAT32, Format.FLOAT32, in.getLong(), stateNames, Map.of(),
                         false, Master.NONE));
             }
-            groups.add(new Group(optimizer, FORMAT_1_SEMANTICS, false, named, "", parameters, Master.NONE));
+            groups.add(new Group(optimizer, FORMAT_1_SEMANTICS, false, named, "", parameters, Master.NONE, null));
         }
         return new CheckpointHeader(steps, groups);
     }

@@ -39,6 +39,16 @@ public interface HalfKernel {
     void narrow(MemorySegment floats, long floatsIndex, MemorySegment halves, long halvesIndex, long count);
 
     /**
+     * {@code halves[halvesIndex + k] = floats[floatsIndex + k]} for {@code k < count}, rounded to bfloat16
+     * stochastically ({@link StochasticRounding}) under {@code key}, element {@code halvesIndex + k} being the
+     * element's index in its parameter.
+     *
+     * @throws UnsupportedOperationException for the float16 format
+     */
+    void narrowStochastic(MemorySegment floats, long floatsIndex, MemorySegment halves, long halvesIndex, long count,
+                          int key);
+
+    /**
      * {@code floats[floatsIndex + k]} = the float32 whose upper 16 bits are {@code upper[halvesIndex + k]} and whose
      * lower 16 bits are {@code lower[halvesIndex + k]}, for {@code k < count} ({@link Master#SPLIT}); whatever the
      * format, as it moves bits only.
@@ -64,6 +74,19 @@ public interface HalfKernel {
                            long count) {
             for (long k = 0; k < count; k++) {
                 flags.format().store(halves, halvesIndex + k, floats.getAtIndex(FLOAT, floatsIndex + k));
+            }
+        }
+
+        @Override
+        public void narrowStochastic(MemorySegment floats, long floatsIndex, MemorySegment halves, long halvesIndex,
+                                     long count, int key) {
+            if (flags.format() != Format.BFLOAT16) {
+                throw new UnsupportedOperationException("stochastic rounding rounds to bfloat16, not "
+                        + flags.format());
+            }
+            for (long k = 0; k < count; k++) {
+                halves.setAtIndex(HALF, halvesIndex + k, StochasticRounding.round(
+                        floats.getAtIndex(FLOAT, floatsIndex + k), key, halvesIndex + k));
             }
         }
 

@@ -83,6 +83,34 @@ final class HalfVector implements HalfKernel {
     }
 
     @Override
+    public void narrowStochastic(MemorySegment floats, long floatsIndex, MemorySegment halves, long halvesIndex,
+                                 long count, int key) {
+        if (!BF16) {
+            throw new UnsupportedOperationException("stochastic rounding rounds to bfloat16, not " + FLAGS.format());
+        }
+        long vectorEnd = SCALAR ? 0 : SPECIES.loopBound(count);
+        IntVector lanes = IntVector.zero(INTS).addIndex(1);
+        for (long k = 0; k < vectorEnd; k += SPECIES.length()) {
+            IntVector bits = IntVector.fromMemorySegment(INTS, floats, (floatsIndex + k) * Float.BYTES, ORDER);
+            // StochasticRounding.random, lane by lane: the index modulo 2^32, as its int cast keeps it, then
+            // MurmurHash3's finalizer.
+            IntVector h = lanes.add((int) (halvesIndex + k)).mul(0x9E3779B9).add(key)
+                    .lanewise(VectorOperators.XOR, bits);
+            h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 16)).mul(0x85EBCA6B);
+            h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 13)).mul(0xC2B2AE35);
+            IntVector random = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 16)).and(0xFFFF);
+            ShortVector rounded = (ShortVector) bits.add(random).lanewise(VectorOperators.LSHR, 16)
+                    .blend(Bf16.NAN, bits.and(0x7FFFFFFF).compare(VectorOperators.GT, FLOAT_INFINITY))
+                    .convertShape(VectorOperators.I2S, HALVES, 0);
+            rounded.intoMemorySegment(halves, (halvesIndex + k) * Short.BYTES, ORDER);
+        }
+        if (vectorEnd < count) {
+            TAIL.narrowStochastic(floats, floatsIndex + vectorEnd, halves, halvesIndex + vectorEnd,
+                    count - vectorEnd, key);
+        }
+    }
+
+    @Override
     public void join(MemorySegment upper, MemorySegment lower, long halvesIndex, MemorySegment floats,
                      long floatsIndex, long count) {
         long vectorEnd = SCALAR ? 0 : SPECIES.loopBound(count);

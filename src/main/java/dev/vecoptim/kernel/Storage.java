@@ -22,11 +22,13 @@ import java.util.Objects;
  * @param state the dtype of every state buffer
  * @param master where the parameter's float32 value lives: in the step's last state segment, when not
  *     {@link Master#NONE}
+ * @param stochastic how the state buffers round to bfloat16 stochastically, or null to round them to nearest
  */
-public record Storage(Format param, Format grad, Format state, Master master) {
+public record Storage(Format param, Format grad, Format state, Master master, StochasticRounding stochastic) {
 
     /**
-     * Refuses a null, and a master for a float32 parameter or a split one for a parameter not bfloat16.
+     * Refuses a null dtype or master, a master for a float32 parameter or a split one for a parameter not bfloat16,
+     * and stochastic rounding of state not bfloat16.
      */
     public Storage {
         Objects.requireNonNull(param, "param");
@@ -36,6 +38,14 @@ public record Storage(Format param, Format grad, Format state, Master master) {
         if (master != Master.NONE && param == Format.FLOAT32 || master == Master.SPLIT && param != Format.BFLOAT16) {
             throw new IllegalArgumentException("a " + master + " master for a " + param + " parameter");
         }
+        if (stochastic != null && state != Format.BFLOAT16) {
+            throw new IllegalArgumentException("stochastic rounding of " + state + " state: it rounds to BFLOAT16");
+        }
+    }
+
+    /** The storage of these dtypes and master, its state rounded to nearest. */
+    public Storage(Format param, Format grad, Format state, Master master) {
+        this(param, grad, state, master, null);
     }
 
     /** The storage of these dtypes, without a master. */

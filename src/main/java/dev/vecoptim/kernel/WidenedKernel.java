@@ -39,11 +39,19 @@ public final class WidenedKernel<C> implements UpdateKernel<C> {
     private final HalfKernel grad;
     private final HalfKernel state;
     private final Master master;
+    private final StochasticRounding stochastic;
+    /**
+     * Under stochastic rounding, each state buffer's hash key for the step {@link #atStep} named last: written by the
+     * thread that prepares a step, before the chunks that read it run.
+     */
+    private final int[] keys;
 
     private WidenedKernel(UpdateKernel<C> floats, int bits, Storage storage, int buffers) {
         this.floats = floats;
         this.buffers = buffers;
         this.master = storage.master();
+        this.stochastic = storage.stochastic();
+        this.keys = new int[buffers];
         this.param = conversions(bits, storage.param());
         this.grad = conversions(bits, storage.grad());
         this.state = conversions(bits, storage.state());
@@ -73,6 +81,13 @@ public final class WidenedKernel<C> implements UpdateKernel<C> {
         return dtype == Format.FLOAT32 ? null : Kernels.kernel(HalfKernel.FAMILY, bits, new HalfKernel.Flags(dtype));
     }
 
+    /** Makes the coming steps those of step number {@code step}, whose number stochastic rounding hashes. */
+    public void atStep(long step) {
+        for (int b = 0; stochastic != null && b < buffers; b++) {
+            keys[b] = stochastic.key(step, b);
+        }
+    }
+
     @Override
     public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, C coefficients, long from,
                      long to) {
@@ -97,7 +112,11 @@ public final class WidenedKernel<C> implements UpdateKernel<C> {
                 floats.step(floatParam, floatGrad, floatState, coefficients, 0, count);
                 narrowParam(floatParam, param, masterValue, start, count);
                 for (int b = 0; b < buffers; b++) {
-                    narrow(this.state, floatState[b], state[b], start, count);
+                    if (stochastic != null) {
+                        this.state.narrowStochastic(floatState[b], 0, state[b], start, count, keys[b]);
+                    } else {
+                        narrow(this.state, floatState[b], state[b], start, count);
+                    }
                 }
             }
         } finally {

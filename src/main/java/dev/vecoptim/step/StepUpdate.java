@@ -58,9 +58,15 @@ public final class StepUpdate<C> {
      */
     public StepUpdate<C> stored(Storage storage, int bits, int buffers) {
         Map<UpdateKernel<C>, UpdateKernel<C>> widened = new IdentityHashMap<>();
-        return new StepUpdate<>(coefficients, (lr, step, c) -> widened.computeIfAbsent(
-                preparation.prepare(lr, step, c), kernel -> WidenedKernel.of(kernel, bits, storage, buffers)),
-                typedState.length);
+        return new StepUpdate<>(coefficients, (lr, step, c) -> {
+            UpdateKernel<C> kernel = widened.computeIfAbsent(preparation.prepare(lr, step, c),
+                    floats -> WidenedKernel.of(floats, bits, storage, buffers));
+            // This update's own kernels: the step number they hash (stochastic rounding) is this update's.
+            if (kernel instanceof WidenedKernel<C> stored) {
+                stored.atStep(step);
+            }
+            return kernel;
+        }, typedState.length);
     }
 
     /** Applies the step prepared last to elements [from, to) of buffers already checked. */

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
  * {@link WidenedKernel}: for every storage of the parameter, the gradient and the state, every family, flags,
  * width, length, misalignment and chunking, each element gets what the scalar float32 reference computes on its
  * widened values, one element at a time, rounded once to its buffer's dtype at the store; with a master, the
- * float32 update of the master, the parameter set from it. Lengths reach past
+ * float32 update of the master, the parameter set from it; under stochastic rounding, each state element rounded as
+ * {@link StochasticRounding#round} rounds it at its index. Lengths reach past
  * {@link WidenedKernel#BLOCK}, so blocks meet chunk boundaries anywhere.
  */
 class WidenedKernelProperties {
@@ -28,7 +29,10 @@ class WidenedKernelProperties {
             Format param = dtypes[random.nextInt(3)];
             Master master = param == Format.FLOAT32 ? Master.NONE
                     : Master.values()[random.nextInt(param == Format.BFLOAT16 ? 3 : 2)];
-            Storage storage = new Storage(param, dtypes[random.nextInt(3)], dtypes[random.nextInt(3)], master);
+            Format state = dtypes[random.nextInt(3)];
+            StochasticRounding stochastic = state == Format.BFLOAT16 && random.nextBoolean()
+                    ? new StochasticRounding(random.nextLong()) : null;
+            Storage storage = new Storage(param, dtypes[random.nextInt(3)], state, master, stochastic);
             try (Arena arena = Arena.ofConfined()) {
                 Stored expected = Stored.of(c, storage, arena);
                 Stored actual = expected.copy(arena);
@@ -133,6 +137,9 @@ class WidenedKernelProperties {
         <C, F extends Record> void step(Update<C, F> update, int step, int bits, long from, long to) {
             UpdateKernel<C> kernel = WidenedKernel.of(Kernels.kernel(update.family().kernels(), bits,
                     update.flags(step)), bits, storage, state.length);
+            if (kernel instanceof WidenedKernel<C> widened) {
+                widened.atStep(step);
+            }
             kernel.step(param, grad, kernelState(state, master), update.coefficients(), from, to);
         }
 
@@ -171,7 +178,12 @@ class WidenedKernelProperties {
                     }
                 }
                 for (int b = 0; b < s.length; b++) {
-                    storage.state().store(state[b], i, s[b].get(Floats.FLOAT, 0));
+                    if (storage.stochastic() != null) {
+                        state[b].setAtIndex(Floats.HALF, i, StochasticRounding.round(s[b].get(Floats.FLOAT, 0),
+                                storage.stochastic().key(step, b), i));
+                    } else {
+                        storage.state().store(state[b], i, s[b].get(Floats.FLOAT, 0));
+                    }
                 }
             }
         }
