@@ -109,6 +109,11 @@ public abstract class AlgorithmBuilder<B extends AlgorithmBuilder<B>> {
         return self();
     }
 
+    /** {@return the call of a builder that rounds state as {@code rounding} does, for messages} */
+    static String roundingCall(StochasticRounding rounding) {
+        return rounding == null ? ".nearestRounding()" : ".stochasticRounding(" + rounding.seed() + "L)";
+    }
+
     /** Takes every setting of {@code algorithm} that is not a hyper-parameter: what its {@code toBuilder()} keeps. */
     final B settingsOf(Algorithm algorithm) {
         vectorWidth = algorithm.vectorWidth();

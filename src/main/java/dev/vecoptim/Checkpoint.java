@@ -220,9 +220,8 @@ final class Checkpoint {
             if (!Objects.equals(saved.stochasticRounding(), mine.stochasticRounding())) {
                 return at + " rounds its state " + StochasticRounding.describe(saved.stochasticRounding())
                         + " in the checkpoint and " + StochasticRounding.describe(mine.stochasticRounding())
-                        + " here; build it with "
-                        + (saved.stochasticRounding() == null ? ".nearestRounding()"
-                        : ".stochasticRounding(" + saved.stochasticRounding().seed() + "L)") + " to load this file";
+                        + " here; build it with " + AlgorithmBuilder.roundingCall(saved.stochasticRounding())
+                        + " to load this file";
             }
             Map<String, Object> named = mine.namedHyperParameters();
             if (!saved.hyperParameters().keySet().equals(named.keySet())) {

@@ -62,10 +62,32 @@ public enum MasterWeights {
         switch (this) {
             case NONE -> {
             }
-            case FLOAT32 -> Kernels.kernel(HalfKernel.FAMILY, bits, new HalfKernel.Flags(dtype.format()))
-                    .widen(value, 0, buffer, 0, elements);
+            case FLOAT32 -> conversions(dtype, bits).widen(value, 0, buffer, 0, elements);
             case SPLIT -> buffer.fill((byte) 0);
         }
+    }
+
+    /**
+     * Writes the float32 master of {@code value}, a parameter of {@code dtype} whose master's buffer is {@code buffer},
+     * into {@code floats}, as many floats as it holds: the value widened when the master is not {@code started}, else
+     * the float32 buffer, or the value's and the buffer's halves joined.
+     *
+     * @param bits the width of the conversion, 0 for the scalar loop
+     */
+    void copy(Dtype dtype, MemorySegment value, MemorySegment buffer, boolean started, MemorySegment floats, int bits) {
+        long elements = floats.byteSize() / Float.BYTES;
+        HalfKernel conversions = conversions(dtype, bits);
+        if (!started) {
+            conversions.widen(value, 0, floats, 0, elements);
+        } else if (this == SPLIT) {
+            conversions.join(value, buffer, 0, floats, 0, elements);
+        } else {
+            floats.copyFrom(buffer);
+        }
+    }
+
+    private static HalfKernel conversions(Dtype dtype, int bits) {
+        return Kernels.kernel(HalfKernel.FAMILY, bits, new HalfKernel.Flags(dtype.format()));
     }
 
     /** {@return the dtype of its buffer: float32, or for the split's lower halves bfloat16} */

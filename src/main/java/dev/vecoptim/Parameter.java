@@ -146,6 +146,41 @@ public final class Parameter {
         return masterWeights;
     }
 
+    /**
+     * Copies its float32 master, the value its optimizer steps, into {@code floats}: a {@link MasterWeights#FLOAT32}
+     * master as it is, a {@link MasterWeights#SPLIT} one joined from the parameter's upper and its buffer's lower 16
+     * bits. Before its first step, which takes the master from the value, this is the value widened exactly. Between
+     * steps: a step running meanwhile may leave a mix of two steps' values.
+     *
+     * @param floats where the {@link #elementCount()} floats go, in native byte order, from its start
+     * @throws IllegalStateException if it keeps no master ({@link #masterWeights()} is {@code NONE}), or the
+     *     optimizer was closed, which freed the master
+     * @throws IllegalArgumentException if {@code floats} is read-only, holds fewer than {@code 4 * elementCount()}
+     *     bytes, or overlaps this parameter's value or state; nothing is written then
+     */
+    public void copyMasterTo(MemorySegment floats) {
+        if (masterWeights == MasterWeights.NONE) {
+            throw new IllegalStateException(label() + " keeps no master: it is " + dtype.pyTorchName()
+                    + (dtype == Dtype.FLOAT32 ? "" : " and its optimizer has masterWeights(MasterWeights.NONE)"));
+        }
+        checkStateKept();
+        if (floats.isReadOnly()) {
+            throw new IllegalArgumentException("the segment for " + label() + "'s master is read-only");
+        }
+        if (floats.byteSize() < elements * Float.BYTES) {
+            throw new IllegalArgumentException("the segment for " + label() + "'s master holds " + floats.byteSize()
+                    + " bytes; its " + elements + " floats need " + elements * Float.BYTES);
+        }
+        MemorySegment master = floats.asSlice(0, elements * Float.BYTES);
+        for (MemorySegment own : state) {
+            if (own.asOverlappingSlice(master).isPresent() || value.asOverlappingSlice(master).isPresent()) {
+                throw new IllegalArgumentException("the segment for " + label() + "'s master overlaps its value or"
+                        + " state");
+            }
+        }
+        masterWeights.copy(dtype, value, masterBuffer(), stepCount() > 0, master, group.algorithm().vectorBits());
+    }
+
     /** {@return its master's buffer (the float32 master, or a split one's lower halves), or null if it has none} */
     MemorySegment masterBuffer() {
         return masterWeights == MasterWeights.NONE ? null : state[state.length - 1];

@@ -70,6 +70,7 @@ final class StateDictFile {
         List<Object> groups = new ArrayList<>();
         List<Object> optimizers = new ArrayList<>();
         List<Object> semantics = new ArrayList<>();
+        List<Object> roundings = new ArrayList<>();
         List<Object> schedules = new ArrayList<>();
         long index = 0;
         for (ParameterGroup group : optimizer.groups()) {
@@ -82,6 +83,7 @@ final class StateDictFile {
             groups.add(named);
             optimizers.add(group.algorithm().name());
             semantics.add(group.algorithm().semantics().name());
+            roundings.add(StateDictGroups.rounding(group.algorithm()));
             String schedule = SavedSchedule.describe(group.schedule());
             schedules.add(schedule.isEmpty() ? null : Json.parse(schedule.getBytes(StandardCharsets.UTF_8)));
         }
@@ -91,6 +93,7 @@ final class StateDictFile {
         metadata.put(StateDictLayout.OPTIMIZERS, new String(Json.write(optimizers), StandardCharsets.UTF_8));
         metadata.put(StateDictLayout.STEP_COUNT, Long.toString(optimizer.stepCount()));
         metadata.put(StateDictLayout.SEMANTICS, new String(Json.write(semantics), StandardCharsets.UTF_8));
+        metadata.put(StateDictLayout.ROUNDING, new String(Json.write(roundings), StandardCharsets.UTF_8));
         metadata.put(StateDictLayout.SCHEDULES, new String(Json.write(schedules), StandardCharsets.UTF_8));
         try (Arena arena = LittleEndianElements.stagingArena()) {
             List<Safetensors.Output> tensors = new ArrayList<>();
@@ -169,7 +172,7 @@ final class StateDictFile {
                 }
             }
             apply(optimizer, plan.hyperParameters(), parameters, plan.state(), counts, data, steps);
-            for (String warning : plan.semanticsWarnings()) {
+            for (String warning : plan.warnings()) {
                 log.log(System.Logger.Level.WARNING, file + ": " + warning);
             }
             SavedSchedule.apply(optimizer, plan.schedules(), file, log);
@@ -178,7 +181,7 @@ final class StateDictFile {
 
     /** What a file's header says to load: each group's hyper-parameters, each parameter's entries, the count. */
     private record Plan(List<Algorithm> hyperParameters, Map<Integer, Map<String, Safetensors.Tensor>> state,
-                        Long declaredSteps, List<String> semanticsWarnings, List<SavedSchedule.Decision> schedules) {
+                        Long declaredSteps, List<String> warnings, List<SavedSchedule.Decision> schedules) {
     }
 
     /** Decides from the header alone whether the file fits this optimizer, and what it would load. */
@@ -192,7 +195,7 @@ final class StateDictFile {
             checkEntries(file, "state." + i, parameters.get(i), state.getOrDefault(i, Map.of()));
         }
         return new Plan(hyperParameters, state, StateDictLayout.declaredSteps(file, metadata),
-                StateDictGroups.semanticsWarnings(file, optimizer, metadata),
+                StateDictGroups.warnings(file, optimizer, metadata),
                 StateDictGroups.schedules(file, optimizer, metadata));
     }
 

@@ -4,24 +4,29 @@ import dev.vecoptim.io.Json;
 import dev.vecoptim.io.RefusedFileException;
 import dev.vecoptim.io.Safetensors;
 import dev.vecoptim.io.StateDictLayout;
+import dev.vecoptim.kernel.StochasticRounding;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
  * What a state dict says of an optimizer's groups, read for a load and checked against the optimizer: each
- * group's hyper-parameters ({@code param_groups}), its optimizer ({@code optimizers}), the semantics that wrote
- * it ({@code semantics}, {@code torch_version}) and its schedule ({@code schedules}). {@link StateDictFile} lays
+ * group's hyper-parameters ({@code param_groups}), its optimizer ({@code optimizers}), the semantics and rounding
+ * that wrote it ({@code semantics}, {@code rounding}, {@code torch_version}) and its schedule ({@code schedules}). {@link StateDictFile} lays
  * out the file and its tensors.
  */
 final class StateDictGroups {
     private static final String SEMANTICS = StateDictLayout.SEMANTICS;
     private static final String TORCH_VERSION = StateDictLayout.TORCH_VERSION;
     private static final String SCHEDULES = StateDictLayout.SCHEDULES;
+    private static final String ROUNDING = StateDictLayout.ROUNDING;
+    private static final String FUSED = "fused";
+    private static final String SEED = "stochastic_rounding_seed";
     /** The param_groups entries that choose how PyTorch runs or what its schedulers remember, not the update. */
     private static final Set<String> NOT_HYPER_PARAMETERS = Set.of("params", "param_names", "foreach", "capturable",
             "differentiable", "fused", "initial_lr", "max_lr", "min_lr", "base_lr", "base_momentum", "max_momentum");
@@ -50,13 +55,90 @@ final class StateDictGroups {
         return decisions;
     }
 
+    /** What the load warns of: {@link #semanticsWarnings}, then {@link #roundingWarnings}. */
+    static List<String> warnings(Path file, Optimizer optimizer, Map<String, String> metadata)
+            throws RefusedFileException {
+        List<String> warnings = new ArrayList<>(semanticsWarnings(file, optimizer, metadata));
+        warnings.addAll(roundingWarnings(file, optimizer, metadata));
+        return warnings;
+    }
+
+    /** {@return how {@code algorithm} rounds, as {@code rounding} records it for its group} */
+    static Map<String, Object> rounding(Algorithm algorithm) {
+        Map<String, Object> rounding = new LinkedHashMap<>();
+        rounding.put(FUSED, algorithm.fused());
+        rounding.put(SEED, algorithm.stochasticRounding() == null ? null : algorithm.stochasticRounding().seed());
+        return rounding;
+    }
+
+    /**
+     * How the file's writer rounded otherwise than the groups do: what vecoptim recorded ({@code rounding}: each
+     * group's {@link Algorithm#fused()} and {@link Algorithm#stochasticRoundingSeed()}) or, in a file from PyTorch,
+     * its param_groups' {@code fused}. The state loads all the same (its layout is the same); the warnings name the
+     * setting that goes on with the writer's bits. {@code fused} is warned of only in a group with a 16-bit
+     * parameter: float32 parameters' updates are the same either way.
+     */
+    private static List<String> roundingWarnings(Path file, Optimizer optimizer, Map<String, String> metadata)
+            throws RefusedFileException {
+        List<ParameterGroup> groups = optimizer.groups();
+        List<?> recorded = StateDictLayout.jsonList(file, metadata, ROUNDING, false);
+        if (recorded != null && recorded.size() != groups.size()) {
+            throw Safetensors.refused(file, "its " + ROUNDING + " names " + recorded.size()
+                    + " groups and this optimizer has " + groups.size());
+        }
+        List<?> pyTorchGroups = recorded == null && metadata.containsKey(TORCH_VERSION)
+                ? StateDictLayout.jsonList(file, metadata, StateDictLayout.PARAM_GROUPS, true) : null;
+        List<String> warnings = new ArrayList<>();
+        for (ParameterGroup group : groups) {
+            Algorithm here = group.algorithm();
+            String at = "group " + group.index();
+            boolean fused;
+            Long seed = null;
+            String writer;
+            if (recorded != null) {
+                if (!(recorded.get(group.index()) instanceof Map<?, ?> written) || !written.keySet()
+                        .equals(Set.of(FUSED, SEED)) || !(written.get(FUSED) instanceof Boolean writtenFused)
+                        || written.get(SEED) != null && !(written.get(SEED) instanceof Long)) {
+                    throw Safetensors.refused(file, "its " + ROUNDING + "[" + group.index() + "] "
+                            + new String(Json.write(recorded.get(group.index())), StandardCharsets.UTF_8)
+                            + " is not {\"" + FUSED
+                            + "\": a boolean, \"" + SEED + "\": an integer or null}");
+                }
+                fused = writtenFused;
+                seed = (Long) written.get(SEED);
+                writer = "vecoptim";
+            } else if (pyTorchGroups != null && group.index() < pyTorchGroups.size()
+                    && pyTorchGroups.get(group.index()) instanceof Map<?, ?> written) {
+                fused = Boolean.TRUE.equals(written.get(FUSED));
+                writer = "PyTorch " + metadata.get(TORCH_VERSION);
+            } else {
+                continue;
+            }
+            boolean sixteenBits = group.parameters().stream().anyMatch(p -> p.dtype() != Dtype.FLOAT32);
+            if (sixteenBits && fused != here.fused()) {
+                warnings.add(at + " was written by " + writer + " with fused=" + (fused ? "True" : "False")
+                        + " and runs fused=" + (here.fused() ? "True" : "False") + " here, whose 16-bit updates round"
+                        + " otherwise; build it with .fused(" + fused + ") to go on with the writer's bits");
+            }
+            Long mine = here.stochasticRounding() == null ? null : here.stochasticRounding().seed();
+            if (!Objects.equals(seed, mine)) {
+                StochasticRounding written = seed == null ? null : new StochasticRounding(seed);
+                warnings.add(at + " was written by " + writer + " rounding its state "
+                        + StochasticRounding.describe(written) + " and rounds it "
+                        + StochasticRounding.describe(here.stochasticRounding()) + " here; build it with "
+                        + AlgorithmBuilder.roundingCall(written) + " to go on with the writer's bits");
+            }
+        }
+        return warnings;
+    }
+
     /**
      * How the file's writer differs from the groups' {@link Semantics}: what vecoptim recorded ({@code semantics},
      * each group's) or the PyTorch that wrote it ({@code torch_version}, from {@code state_dict.py}). The state
      * loads all the same (it has the same layout under both); the warnings name the setting that goes on with the
      * writer's bits.
      */
-    static List<String> semanticsWarnings(Path file, Optimizer optimizer, Map<String, String> metadata)
+    private static List<String> semanticsWarnings(Path file, Optimizer optimizer, Map<String, String> metadata)
             throws RefusedFileException {
         List<ParameterGroup> groups = optimizer.groups();
         List<?> recorded = StateDictLayout.jsonList(file, metadata, SEMANTICS, false);

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -123,6 +124,51 @@ class MasterWeightsTest {
         }
     }
 
+    /**
+     * {@link Parameter#copyMasterTo} gives the value widened before the first step, and refuses a parameter without
+     * a master, a closed optimizer, and a segment read-only, too small or overlapping the parameter, writing nothing.
+     */
+    @Test
+    void copyMasterToGivesTheValueWidenedBeforeTheFirstStepAndRefusesBadSegments() {
+        Algorithm master = Adam.builder().masterWeights(MasterWeights.FLOAT32).build();
+        Optimizer optimizer = Optimizer.builder().build();
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment memory = arena.allocate(40);
+            MemorySegment value = memory.asSlice(0, 10);
+            fill(Dtype.FLOAT16, value, new SplittableRandom(8));
+            ParameterGroup group = optimizer.addGroup(master);
+            Parameter parameter = group.add(Dtype.FLOAT16, value, arena.allocate(10));
+            MemorySegment floats = arena.allocate(4 * 5 + 4).fill((byte) 0x7F);
+            parameter.copyMasterTo(floats);
+            for (long i = 0; i < 5; i++) {
+                assertEquals(Dtype.FLOAT16.get(value, i), Dtype.FLOAT32.get(floats, i), "element " + i);
+            }
+            assertEquals(0x7F7F7F7F, floats.get(ValueLayout.JAVA_INT, 20), "nothing past the master is written");
+            MemorySegment untouched = arena.allocate(20).fill((byte) 0x7F);
+            refuses(IllegalArgumentException.class, () -> parameter.copyMasterTo(untouched.asReadOnly()),
+                    "read-only");
+            refuses(IllegalArgumentException.class, () -> parameter.copyMasterTo(untouched.asSlice(0, 16)),
+                    "holds 16 bytes; its 5 floats need 20");
+            assertEquals(-1, untouched.mismatch(arena.allocate(20).fill((byte) 0x7F)));
+            MemorySegment before = arena.allocate(40).copyFrom(memory);
+            refuses(IllegalArgumentException.class, () -> parameter.copyMasterTo(memory.asSlice(4, 20)),
+                    "overlaps its value or state");
+            refuses(IllegalArgumentException.class, () -> parameter.copyMasterTo(parameter.masterBuffer()),
+                    "overlaps its value or state");
+            assertEquals(-1, before.mismatch(memory));
+            Parameter float32 = group.allocate(3).getFirst();
+            refuses(IllegalStateException.class, () -> float32.copyMasterTo(untouched),
+                    "keeps no master: it is torch.float32");
+            optimizer.close();
+            refuses(IllegalStateException.class, () -> parameter.copyMasterTo(untouched), "freed");
+        }
+        try (Optimizer unmastered = Optimizer.builder().build()) {
+            Parameter parameter = unmastered.addGroup(Adam.builder().build()).allocate(Dtype.FLOAT16, 3).getFirst();
+            refuses(IllegalStateException.class, () -> parameter.copyMasterTo(MemorySegment.ofArray(new float[3])),
+                    "masterWeights(MasterWeights.NONE)");
+        }
+    }
+
     @Test
     void float32ParametersKeepNoMasterAndSplitMastersAreForBfloat16Only() {
         Algorithm split = Adam.builder().masterWeights(MasterWeights.SPLIT).build();
@@ -214,8 +260,12 @@ class MasterWeightsTest {
         }
     }
 
-    private static void assertRefused(org.junit.jupiter.api.function.Executable load, String reason) {
-        IOException refused = assertThrows(IOException.class, load);
+    private static void assertRefused(Executable load, String reason) {
+        refuses(IOException.class, load, reason);
+    }
+
+    private static void refuses(Class<? extends Exception> kind, Executable call, String reason) {
+        Exception refused = assertThrows(kind, call);
         assertTrue(refused.getMessage().contains(reason), refused.getMessage());
     }
 
@@ -326,6 +376,11 @@ class MasterWeightsTest {
         }
 
         void assertHeldBy(String at, Parameter parameter) {
+            MemorySegment copied = Arena.ofAuto().allocate(parameter.elementCount() * Float.BYTES);
+            parameter.copyMasterTo(copied);
+            for (long i = 0; i < parameter.elementCount(); i++) {
+                assertSame(at + " copyMasterTo", i, Dtype.FLOAT32.get(master, i), Dtype.FLOAT32.get(copied, i));
+            }
             if (parameter.masterWeights() == MasterWeights.SPLIT) {
                 assertJoined(at, parameter.value(), parameter.masterBuffer());
             } else {

@@ -80,10 +80,15 @@ class StateDictFileTest {
 
     /** The same structure at other learning rates, values and state, never stepped. */
     private static Optimizer fresh(Arena arena, Optimizer like) {
+        return fresh(arena, like, UnaryOperator.identity());
+    }
+
+    /** The same, each group's optimizer changed by {@code change}. */
+    private static Optimizer fresh(Arena arena, Optimizer like, UnaryOperator<Algorithm> change) {
         Optimizer optimizer = Optimizer.builder().build();
         SplittableRandom random = new SplittableRandom(99);
         for (ParameterGroup group : like.groups()) {
-            Algorithm other = group.hyperParameters().withLr(group.lr() * 3 + 0.25);
+            Algorithm other = change.apply(group.hyperParameters().withLr(group.lr() * 3 + 0.25));
             if (group.index() == 0) {
                 optimizer.addGroup(other).allocate(group.parameters().stream().mapToLong(Parameter::elementCount)
                         .toArray());
@@ -149,7 +154,9 @@ class StateDictFileTest {
                     + "\\\"amsgrad\\\":true,\\\"maximize\\\":false,\\\"params\\\":[0,1]},{\\\"lr\\\":0.5,"
                     + "\\\"betas\\\":[0.9,0.999],\\\"eps\\\":1.0E-8,\\\"weight_decay\\\":0.25,\\\"amsgrad\\\":true,"
                     + "\\\"maximize\\\":false,\\\"params\\\":[2,3]}]\",\"optimizers\":\"[\\\"Adam\\\",\\\"Adam\\\"]\","
-                    + "\"step_count\":\"4\",\"semantics\":\"[\\\"PYTORCH_2\\\",\\\"PYTORCH_2\\\"]\",\"schedules\":\"[null,null]\","
+                    + "\"step_count\":\"4\",\"semantics\":\"[\\\"PYTORCH_2\\\",\\\"PYTORCH_2\\\"]\","
+                    + "\"rounding\":\"[{\\\"fused\\\":false,\\\"stochastic_rounding_seed\\\":null},"
+                    + "{\\\"fused\\\":false,\\\"stochastic_rounding_seed\\\":null}]\",\"schedules\":\"[null,null]\","
                     + "\"crc32\":\""), header);
             assertTrue(header.matches("(?s).*\"crc32\":\"[0-9a-f]{8}\"},\"state\\.0\\.exp_avg\".*"), header);
             assertTrue(header.stripTrailing().endsWith("}"), header);
@@ -431,7 +438,7 @@ class StateDictFileTest {
                 "param_groups[0] has the params null and this optimizer's group 0 [0, 1]");
         assertRefusedAfter(tensors(edit -> edit.metadata.put("steps_count", "4")), "its __metadata__ has steps_count,"
                 + " which a state dict does not have (it has format, param_groups, optimizers, step_count, semantics,"
-                + " schedules, torch_version, crc32)");
+                + " rounding, schedules, torch_version, crc32)");
         assertRefusedAfter(tensors(edit -> edit.metadata.put("optimizers", "[null,null]")),
                 "its optimizers [null, null] are not PyTorch class names");
         assertRefusedAfter(tensors(edit -> edit.metadata.put("step_count", "NaN")), "its step_count \"NaN\" is not a count");
@@ -491,6 +498,74 @@ class StateDictFileTest {
                 "its semantics name 1 groups and this optimizer has 2");
         assertRefusedAfter(tensors(edit -> edit.metadata.put("torch_version", "banana")),
                 "its torch_version \"banana\" is not a PyTorch version");
+    }
+
+    /**
+     * A state dict records each group's rounding ({@code rounding}: {@code fused} and the stochastic rounding seed):
+     * a file of another loads all the same, with a warning that names the setting; so does a file from PyTorch whose
+     * param_groups say {@code fused=True}, into a group of 16-bit parameters that is not fused. {@code fused} is not
+     * warned of where every parameter is float32, whose updates it does not change. A malformed entry is refused.
+     */
+    @Test
+    void aFileOfAnotherRoundingLoadsWithAWarningThatNamesTheSetting() throws IOException {
+        Algorithm stochastic = Adam.builder().stateDtype(Dtype.BFLOAT16).stochasticRounding(7).build();
+        try (Arena arena = Arena.ofShared(); Optimizer trained = trained(arena, stochastic, stochastic, false, 5);
+             Optimizer same = fresh(arena, trained);
+             Optimizer nearest = fresh(arena, trained, algorithm -> algorithm.toBuilder().nearestRounding().fused(true)
+                     .build())) {
+            Path file = directory.resolve("stochastic.safetensors");
+            trained.saveStateDict(file);
+            assertEquals("[{\"fused\":false,\"stochastic_rounding_seed\":7},{\"fused\":false,"
+                    + "\"stochastic_rounding_seed\":7}]", SafetensorsEdit.of(file).metadata.get("rounding"));
+            RecordingLogger log = new RecordingLogger();
+            StateDictFile.load(same, file, Arena::ofShared, SafetensorsReader.FILE, log);
+            assertEquals(List.of(), log.lines, "the same rounding: nothing to say");
+            StateDictFile.load(nearest, file, Arena::ofShared, SafetensorsReader.FILE, log);
+            assertArrayEquals(Checkpoint.inGroupOrder(trained).get(1).state("exp_avg_sq").toArray(ValueLayout.JAVA_SHORT),
+                    Checkpoint.inGroupOrder(nearest).get(1).state("exp_avg_sq").toArray(ValueLayout.JAVA_SHORT),
+                    "loaded all the same");
+            assertEquals(List.of("WARNING " + file.toAbsolutePath() + ": group 0 was written by vecoptim rounding its"
+                    + " state stochastically (seed 7) and rounds it to nearest here; build it with"
+                    + " .stochasticRounding(7L) to go on with the writer's bits", "WARNING " + file.toAbsolutePath()
+                    + ": group 1 was written by vecoptim rounding its state stochastically (seed 7) and rounds it to"
+                    + " nearest here; build it with .stochasticRounding(7L) to go on with the writer's bits"),
+                    log.lines, "float32 parameters: fused changes nothing");
+        }
+        Path file = directory.resolve("bfloat16.safetensors");
+        try (Optimizer fused = Optimizer.builder().build(); Optimizer plain = Optimizer.builder().build()) {
+            fused.addGroup(Adam.builder().fused(true).build()).allocate(Dtype.BFLOAT16, 8);
+            plain.addGroup(Adam.builder().build()).allocate(Dtype.BFLOAT16, 8);
+            fused.step();
+            fused.saveStateDict(file);
+            RecordingLogger log = new RecordingLogger();
+            StateDictFile.load(plain, file, Arena::ofShared, SafetensorsReader.FILE, log);
+            String warning = "group 0 was written by vecoptim with fused=True and runs fused=False here, whose 16-bit"
+                    + " updates round otherwise; build it with .fused(true) to go on with the writer's bits";
+            assertEquals(List.of("WARNING " + file.toAbsolutePath() + ": " + warning), log.lines);
+
+            SafetensorsEdit fromPyTorch = SafetensorsEdit.of(file);
+            fromPyTorch.metadata.remove("rounding");
+            fromPyTorch.metadata.remove("semantics");
+            fromPyTorch.metadata.put("torch_version", "2.6.0");
+            fromPyTorch.metadata.put("param_groups", fromPyTorch.metadata.get("param_groups")
+                    .replace("\"params\"", "\"fused\":true,\"params\""));
+            fromPyTorch.write(file);
+            log.lines.clear();
+            StateDictFile.load(plain, file, Arena::ofShared, SafetensorsReader.FILE, log);
+            assertEquals(List.of("WARNING " + file.toAbsolutePath() + ": " + warning.replace("vecoptim",
+                    "PyTorch 2.6.0")), log.lines);
+            log.lines.clear();
+            StateDictFile.load(fused, file, Arena::ofShared, SafetensorsReader.FILE, log);
+            assertEquals(List.of(), log.lines, "PyTorch's fused file into a fused group");
+        }
+        assertRefusedAfter(tensors(edit -> edit.metadata.put("rounding", "[{\"fused\":1,"
+                + "\"stochastic_rounding_seed\":null},{\"fused\":false,\"stochastic_rounding_seed\":null}]")),
+                "its rounding[0] {\"fused\":1,\"stochastic_rounding_seed\":null} is not {\"fused\": a boolean,"
+                + " \"stochastic_rounding_seed\": an integer or null}");
+        assertRefusedAfter(tensors(edit -> edit.metadata.put("rounding", "[{\"fused\":false},{\"fused\":false,"
+                + "\"stochastic_rounding_seed\":null}]")), "its rounding[0] {\"fused\":false} is not");
+        assertRefusedAfter(tensors(edit -> edit.metadata.put("rounding", "[]")),
+                "its rounding names 0 groups and this optimizer has 2");
     }
 
     @Test

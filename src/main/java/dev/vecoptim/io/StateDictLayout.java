@@ -24,6 +24,7 @@ import java.util.regex.Pattern;
  *               optimizers     JSON: each group's optimizer, PyTorch's class name
  *               step_count     the optimizer's step count, decimal
  *               semantics      JSON: each group's semantics (vecoptim's)
+ *               rounding       JSON: each group's {"fused": …, "stochastic_rounding_seed": … or null} (vecoptim's)
  *               schedules      JSON: each group's learning-rate schedule, or null
  *               torch_version  the PyTorch that wrote it (state_dict.py)
  *               crc32          the file's checksum ({@link Safetensors})
@@ -36,6 +37,7 @@ public final class StateDictLayout {
     public static final String OPTIMIZERS = "optimizers";
     public static final String STEP_COUNT = "step_count";
     public static final String SEMANTICS = "semantics";
+    public static final String ROUNDING = "rounding";
     public static final String SCHEDULES = "schedules";
     public static final String TORCH_VERSION = "torch_version";
     /** The name of a parameter's step count among its entries. */
@@ -45,7 +47,7 @@ public final class StateDictLayout {
             .getBytes(StandardCharsets.UTF_8);
     /** The entries of {@code __metadata__} a state dict may have, {@code format} and {@code param_groups} always. */
     private static final List<String> METADATA_KEYS = List.of("format", PARAM_GROUPS, OPTIMIZERS, STEP_COUNT,
-            SEMANTICS, SCHEDULES, TORCH_VERSION, Safetensors.CHECKSUM);
+            SEMANTICS, ROUNDING, SCHEDULES, TORCH_VERSION, Safetensors.CHECKSUM);
     private static final Set<String> NUMBER_DTYPES = Set.of("F32", "F64", "I32", "I64");
     private static final long HEADER_BASE_BYTES = 1 << 16;
     private static final long HEADER_GROUP_BYTES = 1 << 12;
