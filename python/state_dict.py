@@ -14,7 +14,8 @@ flat, of their parameter's dtype: F32, BF16 or F16, "step" a 0-dim float32 as Py
 NAdam's mu_product, ASGD's eta and mu 0-dim float32), and in the header's __metadata__: "format" ("torch.optim state_dict"), "param_groups" (JSON, the
 hyper-parameters by PyTorch's names and each group's "params" indices), "optimizers" (JSON, each group's
 optimizer class name), "crc32" (the CRC-32 of every byte of the file, these 8 hexadecimal digits read as
-zeros: verified when present), "torch_version" (torch.__version__ of the PyTorch that wrote it, from here) and,
+zeros: verified when present), "torch_version" (torch.__version__ of the PyTorch that wrote it, from here),
+"grad_scaler" (a GradScaler's state_dict(), when saved with one: save and load here take a scaler for it) and,
 from vecoptim, "step_count" (its optimizer's step count; PyTorch keeps none) and "semantics" (each group's
 Semantics: PyTorch 2.x's roundings or 1.13's). Loading a file written under other roundings than the running
 PyTorch's warns.
@@ -129,8 +130,9 @@ def _plain(value):
     return value
 
 
-def save(optimizer, path):
-    """Writes optimizer.state_dict() as a file that vecoptim's Optimizer.loadStateDict reads."""
+def save(optimizer, path, scaler=None):
+    """Writes optimizer.state_dict() as a file that vecoptim's Optimizer.loadStateDict reads; with a
+    torch.amp.GradScaler, its state_dict() too ("grad_scaler"), for loadStateDict(path, scaler)."""
     state_dict = optimizer.state_dict()
     groups = [{key: _plain(value) for key, value in group.items()} for group in state_dict["param_groups"]]
     tensors = {}
@@ -152,13 +154,30 @@ def save(optimizer, path):
     metadata = {"format": FORMAT, "param_groups": json.dumps(groups),
                 "optimizers": json.dumps([type(optimizer).__name__] * len(groups)),
                 "torch_version": torch.__version__}
+    if scaler is not None:
+        metadata["grad_scaler"] = json.dumps(_grad_scaler_state(scaler))
     write(path, metadata, tensors)
+
+
+def _grad_scaler_state(scaler):
+    """A GradScaler's state_dict() as vecoptim reads it; PyTorch's is empty for a disabled scaler."""
+    state = scaler.state_dict()
+    names = {"scale", "growth_factor", "backoff_factor", "growth_interval", "_growth_tracker"}
+    if set(state) != names:
+        raise ValueError("the GradScaler's state_dict() holds %s, not %s (is it disabled?)"
+                         % (sorted(state), sorted(names)))
+    return {name: _plain(value) for name, value in state.items()}
 
 
 def to_state_dict(path, optimizer):
     """The file as a state dict for optimizer.load_state_dict: shapes and missing param_groups entries from
     optimizer."""
     metadata, tensors = read(path)
+    return _state_dict(path, metadata, tensors, optimizer)
+
+
+def _state_dict(path, metadata, tensors, optimizer):
+    """to_state_dict of a file already read."""
     if metadata.get("format") != FORMAT:
         raise ValueError("%s holds no optimizer state (its format is %r)" % (path, metadata.get("format")))
     names = json.loads(metadata.get("optimizers", "null"))
@@ -231,9 +250,19 @@ def _warn_of_other_roundings(path, metadata):
                       " be bit for bit those the writer would have made" % (path, writer, torch.__version__, here))
 
 
-def load(optimizer, path):
-    """Loads a file that vecoptim's Optimizer.saveStateDict (or save) wrote into optimizer."""
-    optimizer.load_state_dict(to_state_dict(path, optimizer))
+def load(optimizer, path, scaler=None):
+    """Loads a file that vecoptim's Optimizer.saveStateDict wrote into optimizer; with a GradScaler, the state that
+    saveStateDict(path, scaler) wrote into it too. As vecoptim does, refuses a file whose scaler state it would drop
+    or miss."""
+    metadata, tensors = read(path)
+    saved = metadata.get("grad_scaler")
+    if saved is not None and scaler is None:
+        raise ValueError("%s holds a GradScaler's state %s; load it with load(optimizer, path, scaler)" % (path, saved))
+    if saved is None and scaler is not None:
+        raise ValueError("%s holds no GradScaler's state: it was saved without one" % path)
+    optimizer.load_state_dict(_state_dict(path, metadata, tensors, optimizer))
+    if scaler is not None:
+        scaler.load_state_dict(json.loads(saved))
 
 
 def _show(path):

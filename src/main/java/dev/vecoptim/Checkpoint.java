@@ -52,8 +52,9 @@ final class Checkpoint {
     private Checkpoint() {
     }
 
-    static void save(Optimizer optimizer, Path file) throws IOException {
-        ByteBuffer header = header(optimizer).write();
+    /** Saves {@code optimizer}, and {@code scaler}'s state unless it is null. */
+    static void save(Optimizer optimizer, Path file, GradScaler scaler) throws IOException {
+        ByteBuffer header = header(optimizer, scaler).write();
         int headerLength = header.remaining();
         long payloadStart = CheckpointReader.align(CheckpointReader.PREAMBLE + (long) headerLength);
         try (FileReplacement replacement = FileReplacement.begin(file, 0, CheckpointReader.MAGIC);
@@ -86,8 +87,8 @@ final class Checkpoint {
         }
     }
 
-    /** What {@code optimizer}'s checkpoint says in its header. */
-    static CheckpointHeader header(Optimizer optimizer) {
+    /** What the checkpoint of {@code optimizer} and {@code scaler} (or null) says in its header. */
+    static CheckpointHeader header(Optimizer optimizer, GradScaler scaler) {
         List<CheckpointHeader.Group> groups = new ArrayList<>();
         for (ParameterGroup group : optimizer.groups()) {
             Algorithm algorithm = group.hyperParameters();
@@ -105,7 +106,14 @@ final class Checkpoint {
                     algorithm.namedHyperParameters(), SavedSchedule.describe(group.schedule()), parameters,
                     algorithm.masterWeights().kernel(), algorithm.stochasticRounding()));
         }
-        return new CheckpointHeader(optimizer.stepCount(), groups);
+        Map<String, Object> gradScaler = null;
+        if (scaler != null) {
+            gradScaler = new LinkedHashMap<>();
+            for (Map.Entry<String, Object> entry : scaler.stateDict().entrySet()) {
+                gradScaler.put(entry.getKey(), ((Number) entry.getValue()).doubleValue());
+            }
+        }
+        return new CheckpointHeader(optimizer.stepCount(), groups, gradScaler);
     }
 
     /** Reads a header of format {@code version}: format 1's state buffers are those its optimizer keeps. */
@@ -149,15 +157,24 @@ final class Checkpoint {
         return parameters;
     }
 
-    static void load(Optimizer optimizer, Path file) throws IOException {
-        load(optimizer, file, CheckpointReader.READ_BYTES, System.getLogger("dev.vecoptim"));
+    /** Loads {@code optimizer}, and {@code scaler} unless it is null, from {@code file}. */
+    static void load(Optimizer optimizer, Path file, GradScaler scaler) throws IOException {
+        load(optimizer, file, scaler, CheckpointReader.READ_BYTES, System.getLogger("dev.vecoptim"));
     }
 
-    /** {@link #load(Optimizer, Path)}, reading at most {@code readBytes} at once, warnings to {@code log}. */
+    /** Loads {@code optimizer} alone, reading at most {@code readBytes} at once, warnings to {@code log}. */
     static void load(Optimizer optimizer, Path file, int readBytes, System.Logger log) throws IOException {
+        load(optimizer, file, null, readBytes, log);
+    }
+
+    private static void load(Optimizer optimizer, Path file, GradScaler scaler, int readBytes, System.Logger log)
+            throws IOException {
         try (CheckpointReader<CheckpointHeader> reader = CheckpointReader.open(file, readBytes, Checkpoint::readHeader); Arena staging = LittleEndianElements.stagingArena()) {
             CheckpointHeader header = reader.header();
             String mismatch = mismatch(optimizer, header);
+            if (mismatch == null) {
+                mismatch = GradScaler.fileRefusal("the checkpoint", header.gradScaler(), scaler);
+            }
             if (mismatch != null) {
                 throw reader.refusal(mismatch);
             }
@@ -186,6 +203,9 @@ final class Checkpoint {
             }
             List<Parameter> payloadOrder = reader.version() == 1 ? optimizer.parameters() : inGroupOrder(optimizer);
             apply(optimizer, header, hyperParameters, payload, payloadOrder);
+            if (scaler != null) {
+                scaler.restore(header.gradScaler());
+            }
             SavedSchedule.apply(optimizer, schedules, file, log);
         }
     }

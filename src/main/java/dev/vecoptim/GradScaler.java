@@ -4,6 +4,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.StringJoiner;
 
 /**
  * Loss scaling, as PyTorch's {@code torch.amp.GradScaler("cpu")} (2.3 and later), bit for bit (recorded runs of 2.6
@@ -34,8 +35,9 @@ import java.util.Objects;
  *     tracker is 0 again.
  * </ul>
  * {@code f} rounds to float32, as PyTorch keeps the scale in a float32 tensor. Like an {@link Optimizer}, it is
- * not thread-safe. Its state, by PyTorch's names ({@link #stateDict}), is saved and loaded apart from the
- * optimizer's files so far.
+ * not thread-safe. Its state, by PyTorch's names ({@link #stateDict}), is saved and loaded with the optimizer's
+ * ({@link Optimizer#save(java.nio.file.Path, GradScaler)}, {@link Optimizer#saveStateDict(java.nio.file.Path,
+ * GradScaler)}), or on its own.
  */
 public final class GradScaler {
     private final float initScale;
@@ -179,35 +181,77 @@ public final class GradScaler {
      *
      * @param state what {@link #stateDict()} gave
      * @throws IllegalArgumentException if an entry is missing or of another type, the scale is not a positive
-     *     float, the tracker is negative or not below the interval, or a factor or the interval differs; nothing
-     *     is changed
+     *     float, the tracker is not a whole number from 0 to below the interval, or a factor or the interval differs;
+     *     nothing is changed
      */
     public void loadStateDict(Map<String, Object> state) {
-        Objects.requireNonNull(state, "state");
+        String refusal = refusal(Objects.requireNonNull(state, "state"));
+        if (refusal != null) {
+            throw new IllegalArgumentException(refusal);
+        }
+        restore(state);
+    }
+
+    /** {@return why {@link #loadStateDict} would refuse {@code state}, or null if it would restore it} */
+    String refusal(Map<String, Object> state) {
         if (!(state.get("scale") instanceof Number savedScale)
                 || !(state.get("_growth_tracker") instanceof Number tracker)
                 || !(state.get("growth_factor") instanceof Number growth)
                 || !(state.get("backoff_factor") instanceof Number backoff)
                 || !(state.get("growth_interval") instanceof Number interval)) {
-            throw new IllegalArgumentException("a GradScaler state holds the numbers scale, growth_factor,"
-                    + " backoff_factor, growth_interval and _growth_tracker, not " + state);
+            return "a GradScaler state holds the numbers scale, growth_factor, backoff_factor, growth_interval and"
+                    + " _growth_tracker, not " + state;
         }
         double value = savedScale.doubleValue();
         if (!(value > 0) || (double) (float) value != value || Float.isInfinite((float) value)) {
-            throw new IllegalArgumentException("scale is " + value + ", not a positive finite float");
+            return "scale is " + value + ", not a positive finite float";
         }
         if (growth.doubleValue() != growthFactor || backoff.doubleValue() != backoffFactor
-                || interval.longValue() != growthInterval) {
-            throw new IllegalArgumentException("the state is of growth_factor " + growth + ", backoff_factor " + backoff
-                    + " and growth_interval " + interval + ", and this scaler's are " + growthFactor + ", "
-                    + backoffFactor + " and " + growthInterval);
+                || interval.doubleValue() != growthInterval) {
+            return "the state is of growth_factor " + growth + ", backoff_factor " + backoff + " and growth_interval "
+                    + interval + ", and this scaler's are " + growthFactor + ", " + backoffFactor + " and "
+                    + growthInterval;
         }
-        if (tracker.longValue() < 0 || tracker.longValue() >= growthInterval) {
-            throw new IllegalArgumentException("_growth_tracker is " + tracker + ", not in [0, " + growthInterval
-                    + ")");
+        double steps = tracker.doubleValue();
+        if (steps != Math.rint(steps) || steps < 0 || steps >= growthInterval) {
+            return "_growth_tracker is " + tracker + ", not a whole number in [0, " + growthInterval + ")";
         }
-        scale = (float) value;
-        growthTracker = tracker.intValue();
+        return null;
+    }
+
+    /** Takes the scale and growth tracker of {@code state}, which {@link #refusal} accepted. */
+    void restore(Map<String, Object> state) {
+        scale = ((Number) state.get("scale")).floatValue();
+        growthTracker = ((Number) state.get("_growth_tracker")).intValue();
+    }
+
+    /** {@code state}'s entries as {@code name=value}, the interval and the tracker as the whole numbers they are. */
+    private static String describe(Map<String, Object> state) {
+        StringJoiner text = new StringJoiner(", ");
+        state.forEach((name, value) -> text.add(name + "=" + ((name.equals("growth_interval")
+                || name.equals("_growth_tracker")) && value instanceof Number number
+                && number.doubleValue() == Math.rint(number.doubleValue()) ? number.longValue() : value)));
+        return text.toString();
+    }
+
+    /**
+     * Why a file that holds {@code saved}, a scaler's state or null for none, cannot be loaded with {@code scaler}, or
+     * null: a file with a scaler's state loads only with a scaler that takes it, and one without only without.
+     *
+     * @param file what the file is, for the message: "the checkpoint", "the state dict"
+     */
+    static String fileRefusal(String file, Map<String, Object> saved, GradScaler scaler) {
+        if (saved != null && scaler == null) {
+            return file + " holds a GradScaler's state (" + describe(saved) + "); load it with a GradScaler of its"
+                    + " growth_factor, backoff_factor and growth_interval, which the load restores the scale and growth"
+                    + " tracker of";
+        }
+        if (saved == null && scaler != null) {
+            return file + " holds no GradScaler's state: it was saved without one, and the GradScaler would keep its"
+                    + " own";
+        }
+        String refusal = saved == null ? null : scaler.refusal(saved);
+        return refusal == null ? null : file + "'s GradScaler state is refused: " + refusal;
     }
 
     @Override

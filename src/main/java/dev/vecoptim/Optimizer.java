@@ -233,7 +233,23 @@ public final class Optimizer implements AutoCloseable {
      * @throws WrongThreadException if parameters' memory, and so their state, is confined to another thread
      */
     public void save(Path file) throws IOException {
-        withFile(file, "save()", "saved", () -> Checkpoint.save(this, file));
+        withFile(file, "save()", "saved", () -> Checkpoint.save(this, file, null));
+    }
+
+    /**
+     * Saves as {@link #save(Path)} does, and the state of {@code scaler}, the {@link GradScaler} that steps this
+     * optimizer (its scale and growth tracker, factors and interval, by PyTorch's names), in the same file: the loss
+     * scaling resumes where it was when {@link #load(Path, GradScaler)} restores both.
+     *
+     * @param file the checkpoint to write or replace
+     * @param scaler the scaler whose state to save beside the optimizer's
+     * @throws java.nio.file.FileSystemException naming the file, if it is a directory or another non-regular
+     *     file, or cannot be created or written; other I/O errors (a full disk) name it in their message
+     * @throws WrongThreadException if parameters' memory, and so their state, is confined to another thread
+     */
+    public void save(Path file, GradScaler scaler) throws IOException {
+        Objects.requireNonNull(scaler, "scaler");
+        withFile(file, "save()", "saved", () -> Checkpoint.save(this, file, scaler));
     }
 
     /**
@@ -250,11 +266,30 @@ public final class Optimizer implements AutoCloseable {
      *
      * @param file a checkpoint written by {@link #save(Path)}
      * @throws CheckpointException if the file is not a regular file, is damaged, truncated, changed while read,
-     *     of another format version, or does not match this optimizer; nothing is loaded then
+     *     of another format version, does not match this optimizer, or holds a {@link GradScaler}'s state (load it
+     *     with {@link #load(Path, GradScaler)}); nothing is loaded then
      * @throws WrongThreadException if parameters' memory, and so their state, is confined to another thread
      */
     public void load(Path file) throws IOException {
-        withFile(file, "load()", "loaded", () -> Checkpoint.load(this, file));
+        withFile(file, "load()", "loaded", () -> Checkpoint.load(this, file, null));
+    }
+
+    /**
+     * Loads as {@link #load(Path)} does a checkpoint that {@link #save(Path, GradScaler)} wrote, and restores the
+     * scale and growth tracker of {@code scaler} from it, all or nothing. The file's scaler must have
+     * {@code scaler}'s growth and backoff factors and growth interval, as {@link GradScaler#loadStateDict} demands.
+     * A file saved without a scaler is refused here, and one saved with a scaler is refused by {@link #load(Path)}:
+     * a scaler's state is never dropped, nor a scaler left as it was, silently.
+     *
+     * @param file a checkpoint written by {@link #save(Path, GradScaler)}
+     * @param scaler the scaler to restore
+     * @throws CheckpointException as {@link #load(Path)}, and if the file holds no scaler's state or one
+     *     {@code scaler} cannot take; nothing is loaded then, into the optimizer or the scaler
+     * @throws WrongThreadException if parameters' memory, and so their state, is confined to another thread
+     */
+    public void load(Path file, GradScaler scaler) throws IOException {
+        Objects.requireNonNull(scaler, "scaler");
+        withFile(file, "load()", "loaded", () -> Checkpoint.load(this, file, scaler));
     }
 
     /**
@@ -281,7 +316,25 @@ public final class Optimizer implements AutoCloseable {
      * @throws WrongThreadException if parameters' memory, and so their state, is confined to another thread
      */
     public void saveStateDict(Path file) throws IOException {
-        withFile(file, "saveStateDict()", "saved", () -> StateDictFile.save(this, file));
+        withFile(file, "saveStateDict()", "saved", () -> StateDictFile.save(this, file, null));
+    }
+
+    /**
+     * Writes the state dict of {@link #saveStateDict(Path)}, and the state of {@code scaler} in its
+     * {@code __metadata__} as {@code grad_scaler} (JSON: PyTorch's {@code GradScaler.state_dict()}, which
+     * {@code scaler.load_state_dict(json.loads(...))} takes in PyTorch); {@link #loadStateDict(Path, GradScaler)}
+     * restores both.
+     *
+     * @param file the file to write or replace
+     * @param scaler the scaler whose state to save beside the optimizer's
+     * @throws IllegalStateException if the optimizer is closed, or a partial step is under way
+     * @throws java.nio.file.FileSystemException naming the file, if it is a directory or another non-regular
+     *     file, or cannot be created or written
+     * @throws WrongThreadException if parameters' memory, and so their state, is confined to another thread
+     */
+    public void saveStateDict(Path file, GradScaler scaler) throws IOException {
+        Objects.requireNonNull(scaler, "scaler");
+        withFile(file, "saveStateDict()", "saved", () -> StateDictFile.save(this, file, scaler));
     }
 
     /**
@@ -310,13 +363,32 @@ public final class Optimizer implements AutoCloseable {
      * @throws CheckpointException naming the file and what is wrong: not safetensors, no
      *     {@code "torch.optim state_dict"} format, other groups, parameters, sizes, flags, state names or dtypes,
      *     a missing, malformed or unknown entry, a step count that is not one, a checksum that does not match, a
-     *     change while it was read, memory that cannot be allocated; nothing is loaded then
+     *     change while it was read, memory that cannot be allocated, a {@link GradScaler}'s state (load it with
+     *     {@link #loadStateDict(Path, GradScaler)}); nothing is loaded then
      * @throws IllegalStateException if the optimizer is closed, or a partial step is
      *     under way
      * @throws WrongThreadException if parameters' memory, and so their state, is confined to another thread
      */
     public void loadStateDict(Path file) throws IOException {
-        withFile(file, "loadStateDict()", "loaded", () -> StateDictFile.load(this, file));
+        withFile(file, "loadStateDict()", "loaded", () -> StateDictFile.load(this, file, null));
+    }
+
+    /**
+     * Loads as {@link #loadStateDict(Path)} does a state dict that {@link #saveStateDict(Path, GradScaler)} wrote,
+     * and restores the scale and growth tracker of {@code scaler} from its {@code grad_scaler}, all or nothing, on
+     * the terms of {@link #load(Path, GradScaler)}: the file's scaler must have {@code scaler}'s factors and
+     * interval; a file without {@code grad_scaler} is refused here, and one with it by {@link #loadStateDict(Path)}.
+     *
+     * @param file a state dict written by {@link #saveStateDict(Path, GradScaler)}
+     * @param scaler the scaler to restore
+     * @throws CheckpointException as {@link #loadStateDict(Path)}, and if the file holds no scaler's state or one
+     *     {@code scaler} cannot take; nothing is loaded then, into the optimizer or the scaler
+     * @throws IllegalStateException if the optimizer is closed, or a partial step is under way
+     * @throws WrongThreadException if parameters' memory, and so their state, is confined to another thread
+     */
+    public void loadStateDict(Path file, GradScaler scaler) throws IOException {
+        Objects.requireNonNull(scaler, "scaler");
+        withFile(file, "loadStateDict()", "loaded", () -> StateDictFile.load(this, file, scaler));
     }
 
     /** Something done with a file: a save or a load. */

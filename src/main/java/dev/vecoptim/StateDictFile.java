@@ -66,7 +66,8 @@ final class StateDictFile {
         }
     }
 
-    static void save(Optimizer optimizer, Path file) throws IOException {
+    /** Saves {@code optimizer}, and {@code scaler}'s state ({@code grad_scaler}) unless it is null. */
+    static void save(Optimizer optimizer, Path file, GradScaler scaler) throws IOException {
         List<Object> groups = new ArrayList<>();
         List<Object> optimizers = new ArrayList<>();
         List<Object> semantics = new ArrayList<>();
@@ -95,6 +96,9 @@ final class StateDictFile {
         metadata.put(StateDictLayout.SEMANTICS, new String(Json.write(semantics), StandardCharsets.UTF_8));
         metadata.put(StateDictLayout.ROUNDING, new String(Json.write(roundings), StandardCharsets.UTF_8));
         metadata.put(StateDictLayout.SCHEDULES, new String(Json.write(schedules), StandardCharsets.UTF_8));
+        if (scaler != null) {
+            metadata.put(StateDictLayout.GRAD_SCALER, new String(Json.write(scaler.stateDict()), StandardCharsets.UTF_8));
+        }
         try (Arena arena = LittleEndianElements.stagingArena()) {
             List<Safetensors.Output> tensors = new ArrayList<>();
             List<Parameter> parameters = Checkpoint.inGroupOrder(optimizer);
@@ -134,17 +138,24 @@ final class StateDictFile {
         }
     }
 
-    static void load(Optimizer optimizer, Path path) throws IOException {
-        load(optimizer, path, LittleEndianElements::stagingArena, SafetensorsReader.FILE, LOG);
+    /** Loads {@code optimizer}, and {@code scaler} unless it is null, from {@code path}. */
+    static void load(Optimizer optimizer, Path path, GradScaler scaler) throws IOException {
+        load(optimizer, path, scaler, LittleEndianElements::stagingArena, SafetensorsReader.FILE, LOG);
+    }
+
+    /** Loads {@code optimizer} alone as {@link #load(Optimizer, Path, GradScaler, Supplier, SafetensorsReader.Opener, System.Logger)}. */
+    static void load(Optimizer optimizer, Path path, Supplier<Arena> staging, SafetensorsReader.Opener opener,
+                     System.Logger log) throws IOException {
+        load(optimizer, path, null, staging, opener, log);
     }
 
     /**
-     * {@link #load(Optimizer, Path)}, reading through channels of {@code opener} into memory of an arena of
-     * {@code staging}: everything the header decides is decided before the data is read, and the data then
-     * takes exactly the bytes of the state it restores.
+     * Loads {@code optimizer} and {@code scaler} (or null), reading through channels of {@code opener} into memory of
+     * an arena of {@code staging}: everything the header decides is decided before the data is read, and the data
+     * then takes exactly the bytes of the state it restores.
      */
-    static void load(Optimizer optimizer, Path path, Supplier<Arena> staging, SafetensorsReader.Opener opener,
-                     System.Logger log) throws IOException {
+    static void load(Optimizer optimizer, Path path, GradScaler scaler, Supplier<Arena> staging,
+                     SafetensorsReader.Opener opener, System.Logger log) throws IOException {
         Path file = path.toAbsolutePath();
         List<Parameter> parameters = Checkpoint.inGroupOrder(optimizer);
         try (SafetensorsReader reader = SafetensorsReader.open(file, maxHeaderBytes(optimizer, parameters),
@@ -153,7 +164,7 @@ final class StateDictFile {
              Arena arena = staging.get()) {
             Plan plan;
             try {
-                plan = plan(file, optimizer, parameters, reader.header());
+                plan = plan(file, optimizer, scaler, parameters, reader.header());
             } catch (RefusedFileException refused) {
                 throw reader.refusal(refused);
             }
@@ -172,6 +183,9 @@ final class StateDictFile {
                 }
             }
             apply(optimizer, plan.hyperParameters(), parameters, plan.state(), counts, data, steps);
+            if (scaler != null) {
+                scaler.restore(plan.gradScaler());
+            }
             for (String warning : plan.warnings()) {
                 log.log(System.Logger.Level.WARNING, file + ": " + warning);
             }
@@ -181,14 +195,20 @@ final class StateDictFile {
 
     /** What a file's header says to load: each group's hyper-parameters, each parameter's entries, the count. */
     private record Plan(List<Algorithm> hyperParameters, Map<Integer, Map<String, Safetensors.Tensor>> state,
-                        Long declaredSteps, List<String> warnings, List<SavedSchedule.Decision> schedules) {
+                        Long declaredSteps, List<String> warnings, List<SavedSchedule.Decision> schedules,
+                        Map<String, Object> gradScaler) {
     }
 
     /** Decides from the header alone whether the file fits this optimizer, and what it would load. */
-    private static Plan plan(Path file, Optimizer optimizer, List<Parameter> parameters, Safetensors.Header header)
-            throws RefusedFileException {
+    private static Plan plan(Path file, Optimizer optimizer, GradScaler scaler, List<Parameter> parameters,
+                             Safetensors.Header header) throws RefusedFileException {
         Map<String, String> metadata = header.metadata();
         StateDictLayout.checkMetadata(file, metadata);
+        Map<String, Object> gradScaler = StateDictLayout.jsonObject(file, metadata, StateDictLayout.GRAD_SCALER);
+        String scalerRefusal = GradScaler.fileRefusal("the state dict", gradScaler, scaler);
+        if (scalerRefusal != null) {
+            throw Safetensors.refused(file, scalerRefusal);
+        }
         List<Algorithm> hyperParameters = StateDictGroups.hyperParameters(file, optimizer, metadata);
         Map<Integer, Map<String, Safetensors.Tensor>> state = stateByParameter(file, parameters, header.tensors());
         for (int i = 0; i < parameters.size(); i++) {
@@ -196,7 +216,7 @@ final class StateDictFile {
         }
         return new Plan(hyperParameters, state, StateDictLayout.declaredSteps(file, metadata),
                 StateDictGroups.warnings(file, optimizer, metadata),
-                StateDictGroups.schedules(file, optimizer, metadata));
+                StateDictGroups.schedules(file, optimizer, metadata), gradScaler);
     }
 
     /** The most header bytes a state dict of these parameters can need ({@link StateDictLayout#maxHeaderBytes}). */

@@ -475,6 +475,41 @@ class CheckpointTest {
         }
     }
 
+    /**
+     * A GradScaler's state ends the header: the header of the same optimizer saved alone ends in a 0 byte, and saved
+     * with a scaler in a 1 and its five values by PyTorch's names, each a number.
+     */
+    @Test
+    void aGradScalersStateEndsTheHeader() throws IOException {
+        GradScaler scaler = GradScaler.builder().initScale(256).growthInterval(7).build();
+        try (Arena arena = Arena.ofShared(); Optimizer optimizer = trained(arena, 2)) {
+            optimizer.save(directory.resolve("alone.ckpt"));
+            optimizer.save(directory.resolve("scaled.ckpt"), scaler);
+        }
+        ByteBuffer alone = header(directory.resolve("alone.ckpt"));
+        ByteBuffer scaled = header(directory.resolve("scaled.ckpt"));
+        assertEquals(0, alone.get(alone.limit() - 1), "no scaler");
+        assertEquals(alone.slice(0, alone.limit() - 1), scaled.slice(0, alone.limit() - 1));
+        scaled.position(alone.limit() - 1);
+        assertEquals(1, scaled.get(), "a scaler");
+        assertEquals(5, scaled.getInt(), "its values");
+        Map<String, Double> values = new java.util.LinkedHashMap<>();
+        for (int v = 0; v < 5; v++) {
+            String name = string(scaled);
+            assertEquals(1, scaled.get(), name + " is a number");
+            values.put(name, scaled.getDouble());
+        }
+        assertEquals(Map.of("scale", 256.0, "growth_factor", 2.0, "backoff_factor", 0.5, "growth_interval", 7.0,
+                "_growth_tracker", 0.0), values);
+        assertEquals(0, scaled.remaining(), "the header ends there");
+    }
+
+    /** The header of a checkpoint, little-endian, from its first byte to its last. */
+    private static ByteBuffer header(Path file) throws IOException {
+        ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+        return bytes.slice(16, bytes.getInt(12)).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
     private static String string(ByteBuffer bytes) {
         byte[] utf8 = new byte[bytes.getShort()];
         bytes.get(utf8);

@@ -5,13 +5,25 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** {@link GradScaler} by hand: unscaling, skipping, growth and backoff, misuse refused, its state. */
+/**
+ * {@link GradScaler} by hand: unscaling, skipping, growth and backoff, misuse refused, its state, and its state saved
+ * with the optimizer's.
+ */
 class GradScalerTest {
+    @TempDir
+    Path directory;
 
     @Test
     void unscalesStepsAndGrowsByHand() {
@@ -163,6 +175,161 @@ class GradScalerTest {
         bad.put("scale", 0.1);
         assertThrows(IllegalArgumentException.class, () -> fresh.loadStateDict(bad), "0.1 is no float");
         assertEquals(1024f, fresh.scale(), "a refused state changes nothing");
+        bad.put("scale", 1024.0);
+        bad.put("_growth_tracker", 1.5);
+        assertThrows(IllegalArgumentException.class, () -> fresh.loadStateDict(bad), "no whole number of steps");
+    }
+
+    /** How a test saves and loads: a checkpoint or a state dict. */
+    private enum Files {
+        CHECKPOINT, STATE_DICT;
+
+        void save(Optimizer optimizer, Path file, GradScaler scaler) throws IOException {
+            if (this == CHECKPOINT) {
+                optimizer.save(file, scaler);
+            } else {
+                optimizer.saveStateDict(file, scaler);
+            }
+        }
+
+        void load(Optimizer optimizer, Path file, GradScaler scaler) throws IOException {
+            if (this == CHECKPOINT) {
+                optimizer.load(file, scaler);
+            } else {
+                optimizer.loadStateDict(file, scaler);
+            }
+        }
+
+        void saveAlone(Optimizer optimizer, Path file) throws IOException {
+            if (this == CHECKPOINT) {
+                optimizer.save(file);
+            } else {
+                optimizer.saveStateDict(file);
+            }
+        }
+
+        void loadAlone(Optimizer optimizer, Path file) throws IOException {
+            if (this == CHECKPOINT) {
+                optimizer.load(file);
+            } else {
+                optimizer.loadStateDict(file);
+            }
+        }
+    }
+
+    /**
+     * A checkpoint or state dict saved with the scaler restores it with the optimizer: a float16 run resumed from it
+     * makes the steps of the uninterrupted run bit for bit, its scale backed off and grown on the way included.
+     */
+    @ParameterizedTest
+    @EnumSource(Files.class)
+    void itsStateIsSavedWithTheOptimizersAndResumesBitForBit(Files files) throws IOException {
+        Path file = directory.resolve("with-scaler");
+        List<Object> uninterrupted;
+        float scale;
+        try (Optimizer optimizer = scaledModel()) {
+            GradScaler scaler = scaler(3);
+            train(optimizer, scaler, 0, 4);
+            files.save(optimizer, file, scaler);
+            train(optimizer, scaler, 4, 9);
+            uninterrupted = CheckpointFiles.state(optimizer);
+            scale = scaler.scale();
+            assertEquals(2048f, scale, "backed off at step 2, grown at steps 5 and 8");
+        }
+        try (Optimizer resumed = scaledModel()) {
+            GradScaler scaler = scaler(3);
+            files.load(resumed, file, scaler);
+            assertEquals(512f, scaler.scale(), "backed off at step 2");
+            assertEquals(1, scaler.growthTracker());
+            if (files == Files.STATE_DICT) {
+                // A state dict holds no values; those of the run at its save are the model's own, set again.
+                try (Optimizer replay = scaledModel()) {
+                    train(replay, scaler(3), 0, 4);
+                    copyValues(replay, resumed);
+                }
+            }
+            train(resumed, scaler, 4, 9);
+            assertEquals(uninterrupted, CheckpointFiles.state(resumed));
+            assertEquals(scale, scaler.scale());
+        }
+    }
+
+    /**
+     * A file saved with a scaler is refused without one, a file saved without one is refused with one, and a scaler
+     * of another growth interval is refused: nothing changes, in the optimizer or the scaler.
+     */
+    @ParameterizedTest
+    @EnumSource(Files.class)
+    void aScalersStateIsNeitherDroppedNorMissedSilently(Files files) throws IOException {
+        Path withScaler = directory.resolve("with-scaler");
+        Path alone = directory.resolve("alone");
+        try (Optimizer optimizer = scaledModel()) {
+            GradScaler scaler = scaler(3);
+            train(optimizer, scaler, 0, 2);
+            files.save(optimizer, withScaler, scaler);
+            files.saveAlone(optimizer, alone);
+        }
+        try (Optimizer target = scaledModel()) {
+            GradScaler scaler = scaler(3);
+            train(target, scaler, 0, 1);
+            List<Object> before = CheckpointFiles.state(target);
+            assertRefused(() -> files.loadAlone(target, withScaler), "holds a GradScaler's state (scale=1024.0,"
+                    + " growth_factor=2.0, backoff_factor=0.5, growth_interval=3, _growth_tracker=2); load it with a"
+                    + " GradScaler of its growth_factor");
+            assertRefused(() -> files.load(target, alone, scaler), "holds no GradScaler's state: it was saved"
+                    + " without one");
+            assertRefused(() -> files.load(target, withScaler, scaler(4)), "GradScaler state is refused: the state is"
+                    + " of growth_factor 2.0, backoff_factor 0.5 and growth_interval 3");
+            assertEquals(before, CheckpointFiles.state(target));
+            assertEquals(1024f, scaler.scale());
+            assertEquals(1, scaler.growthTracker());
+        }
+    }
+
+    private static void assertRefused(org.junit.jupiter.api.function.Executable load, String reason) {
+        CheckpointException refused = assertThrows(CheckpointException.class, load);
+        assertTrue(refused.getMessage().contains(reason), refused.getMessage());
+    }
+
+    /** A scaler from 1024 that grows after {@code interval} finite steps. */
+    private static GradScaler scaler(int interval) {
+        return GradScaler.builder().initScale(1024).growthInterval(interval).build();
+    }
+
+    /** Adam over two float16 parameters of memory the optimizer owns, their values fixed. */
+    private static Optimizer scaledModel() {
+        Optimizer optimizer = Optimizer.builder().build();
+        List<Parameter> parameters = optimizer.addGroup(Adam.builder().lr(0.01).build()).allocate(Dtype.FLOAT16, 40, 9);
+        SplittableRandom random = new SplittableRandom(4);
+        for (Parameter parameter : parameters) {
+            for (long i = 0; i < parameter.elementCount(); i++) {
+                Dtype.FLOAT16.set(parameter.value(), i, (float) random.nextGaussian());
+            }
+        }
+        return optimizer;
+    }
+
+    /** Steps {@code from} to {@code to} (exclusive) of a scaled run: step 2's gradients hold an infinity. */
+    private static void train(Optimizer optimizer, GradScaler scaler, int from, int to) {
+        for (int step = from; step < to; step++) {
+            SplittableRandom random = new SplittableRandom(100 + step);
+            for (Parameter parameter : optimizer.parameters()) {
+                for (long i = 0; i < parameter.elementCount(); i++) {
+                    Dtype.FLOAT16.set(parameter.grad(), i, (float) (random.nextGaussian() * 1e-3 * scaler.scale()));
+                }
+            }
+            if (step == 2) {
+                Dtype.FLOAT16.set(optimizer.parameters().getFirst().grad(), 3, Float.POSITIVE_INFINITY);
+            }
+            scaler.step(optimizer);
+            scaler.update();
+        }
+    }
+
+    private static void copyValues(Optimizer from, Optimizer to) {
+        for (int p = 0; p < from.parameters().size(); p++) {
+            to.parameters().get(p).value().copyFrom(from.parameters().get(p).value());
+        }
     }
 
     private static void set(MemorySegment segment, float... values) {

@@ -19,7 +19,9 @@ import java.util.Map;
  *
  * <pre>
  * format 6:  format 5, and per group after its master weights: u8 stochastic rounding (1: its bfloat16 state
- *            rounds stochastically, and an i64 seed follows); formats 1 to 5 round to nearest
+ *            rounds stochastically, and an i64 seed follows); formats 1 to 5 round to nearest; after the groups: u8
+ *            grad scaler (1: a GradScaler's state follows, as a u32 count of named values, each a string name and
+ *            a value as a hyper-parameter's)
  * format 5:  format 4, and per group after its u8 fused: string master weights (NONE, FLOAT32 or SPLIT); per
  *            parameter after its state dtype: string master (NONE, FLOAT32: the payload holds a float32 master after
  *            its state buffers; SPLIT: it holds a split master's lower 16 bits there, 2 bytes an element); formats 1
@@ -44,7 +46,8 @@ import java.util.Map;
  *              u32 parameters, each: u64 floats, u64 steps; every group is of PYTORCH_1_13's semantics
  * </pre>
  */
-public record CheckpointHeader(long steps, List<Group> groups) implements CheckpointReader.Header {
+public record CheckpointHeader(long steps, List<Group> groups, Map<String, Object> gradScaler)
+        implements CheckpointReader.Header {
     /** The semantics of every group of format 1, which knew only PyTorch 1.13's: {@code Semantics}' name for it. */
     public static final String FORMAT_1_SEMANTICS = "PYTORCH_1_13";
     private static final byte NUMBER = 1;
@@ -58,6 +61,11 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
     };
     private static final String[][] VERSION_1_FLAGS = {{"nesterov", "maximize"}, {"centered", "maximize"},
         {"amsgrad", "maximize"}};
+
+    /** A header without a GradScaler's state. */
+    public CheckpointHeader(long steps, List<Group> groups) {
+        this(steps, groups, null);
+    }
 
     /**
      * A parameter group as the file holds it: its schedule "" when it has none (or the file is older), its master
@@ -105,7 +113,7 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
         return bytes;
     }
 
-    /** {@return this header in format 5} */
+    /** {@return this header in the current format, {@link CheckpointReader#VERSION}} */
     public ByteBuffer write() {
         Writer out = new Writer();
         out.u64(steps);
@@ -120,11 +128,7 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
             if (group.stochasticRounding() != null) {
                 out.u64(group.stochasticRounding().seed());
             }
-            out.u32(group.hyperParameters().size());
-            group.hyperParameters().forEach((name, value) -> {
-                out.string(name);
-                out.value(value);
-            });
+            out.named(group.hyperParameters());
             out.u32(group.parameters().size());
             for (Entry parameter : group.parameters()) {
                 out.u64(parameter.elements());
@@ -142,11 +146,15 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
                 out.string(parameter.master().name());
             }
         }
+        out.flag(gradScaler != null);
+        if (gradScaler != null) {
+            out.named(gradScaler);
+        }
         return out.bytes.flip();
     }
 
     /**
-     * Reads a header of format {@code version} (1 to 5) that fills {@code in} exactly; {@code format1} names the
+     * Reads a header of format {@code version} (1 to {@link CheckpointReader#VERSION}) that fills {@code in} exactly; {@code format1} names the
      * state buffers of a format 1 file.
      *
      * @throws MalformedHeaderException if it is not a well-formed header
@@ -155,7 +163,7 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
             throws MalformedHeaderException {
         in.order(ByteOrder.LITTLE_ENDIAN);
         try {
-            CheckpointHeader header = version == 1 ? readVersion1(in, format1) : readVersion2To5(in, version);
+            CheckpointHeader header = version == 1 ? readVersion1(in, format1) : readVersion2On(in, version);
             if (in.hasRemaining()) {
                 throw new MalformedHeaderException(in.remaining() + " header bytes are left over");
             }
@@ -168,7 +176,7 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
         }
     }
 
-    private static CheckpointHeader readVersion2To5(ByteBuffer in, int version) throws MalformedHeaderException {
+    private static CheckpointHeader readVersion2On(ByteBuffer in, int version) throws MalformedHeaderException {
         long steps = in.getLong();
         int groupCount = count(in, "groups");
         List<Group> groups = new ArrayList<>();
@@ -180,13 +188,7 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
             Master masterWeights = version >= 5 ? master(in, g) : Master.NONE;
             StochasticRounding stochasticRounding = version >= 6 && flag(in) ? new StochasticRounding(in.getLong())
                     : null;
-            Map<String, Object> hyperParameters = new LinkedHashMap<>();
-            for (int h = count(in, "hyper-parameters"); h > 0; h--) {
-                String name = string(in);
-                if (hyperParameters.put(name, value(in)) != null) {
-                    throw new MalformedHeaderException("group " + g + " names " + name + " twice");
-                }
-            }
+            Map<String, Object> hyperParameters = named(in, "group " + g, "hyper-parameters");
             List<Entry> parameters = new ArrayList<>();
             for (int p = count(in, "parameters"); p > 0; p--) {
                 long elements = in.getLong();
@@ -215,7 +217,20 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
             groups.add(new Group(optimizer, semantics, fused, hyperParameters, schedule, parameters, masterWeights,
                     stochasticRounding));
         }
-        return new CheckpointHeader(steps, groups);
+        Map<String, Object> gradScaler = version >= 6 && flag(in) ? named(in, "the GradScaler", "values") : null;
+        return new CheckpointHeader(steps, groups, gradScaler);
+    }
+
+    /** A u32 count of named values, each a string name and a value; {@code owner} names none twice. */
+    private static Map<String, Object> named(ByteBuffer in, String owner, String what) throws MalformedHeaderException {
+        Map<String, Object> named = new LinkedHashMap<>();
+        for (int h = count(in, what); h > 0; h--) {
+            String name = string(in);
+            if (named.put(name, value(in)) != null) {
+                throw new MalformedHeaderException(owner + " names " + name + " twice");
+            }
+        }
+        return named;
     }
 
     /**
@@ -358,6 +373,14 @@ public record CheckpointHeader(long steps, List<Group> groups) implements Checkp
         void string(String text) {
             byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
             room(Short.BYTES + utf8.length).putShort((short) utf8.length).put(utf8);
+        }
+
+        void named(Map<String, Object> values) {
+            u32(values.size());
+            values.forEach((name, value) -> {
+                string(name);
+                value(value);
+            });
         }
 
         void value(Object value) {

@@ -26,6 +26,7 @@ import java.util.regex.Pattern;
  *               semantics      JSON: each group's semantics (vecoptim's)
  *               rounding       JSON: each group's {"fused": …, "stochastic_rounding_seed": … or null} (vecoptim's)
  *               schedules      JSON: each group's learning-rate schedule, or null
+ *               grad_scaler    JSON: the state of the GradScaler saved with the optimizer, PyTorch's state_dict()
  *               torch_version  the PyTorch that wrote it (state_dict.py)
  *               crc32          the file's checksum ({@link Safetensors})
  * </pre>
@@ -39,6 +40,7 @@ public final class StateDictLayout {
     public static final String SEMANTICS = "semantics";
     public static final String ROUNDING = "rounding";
     public static final String SCHEDULES = "schedules";
+    public static final String GRAD_SCALER = "grad_scaler";
     public static final String TORCH_VERSION = "torch_version";
     /** The name of a parameter's step count among its entries. */
     public static final String STEP = "step";
@@ -47,7 +49,7 @@ public final class StateDictLayout {
             .getBytes(StandardCharsets.UTF_8);
     /** The entries of {@code __metadata__} a state dict may have, {@code format} and {@code param_groups} always. */
     private static final List<String> METADATA_KEYS = List.of("format", PARAM_GROUPS, OPTIMIZERS, STEP_COUNT,
-            SEMANTICS, ROUNDING, SCHEDULES, TORCH_VERSION, Safetensors.CHECKSUM);
+            SEMANTICS, ROUNDING, SCHEDULES, GRAD_SCALER, TORCH_VERSION, Safetensors.CHECKSUM);
     private static final Set<String> NUMBER_DTYPES = Set.of("F32", "F64", "I32", "I64");
     private static final long HEADER_BASE_BYTES = 1 << 16;
     private static final long HEADER_GROUP_BYTES = 1 << 12;
@@ -165,6 +167,18 @@ public final class StateDictLayout {
      */
     public static List<?> jsonList(Path file, Map<String, String> metadata, String key, boolean required)
             throws RefusedFileException {
+        return json(file, metadata, key, required, List.class, "a JSON list");
+    }
+
+    /** The JSON object in {@code __metadata__}'s entry {@code key}, or null if there is none. */
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> jsonObject(Path file, Map<String, String> metadata, String key)
+            throws RefusedFileException {
+        return json(file, metadata, key, false, Map.class, "a JSON object");
+    }
+
+    private static <T> T json(Path file, Map<String, String> metadata, String key, boolean required, Class<T> type,
+                              String what) throws RefusedFileException {
         String text = metadata.get(key);
         if (text == null) {
             if (required) {
@@ -173,10 +187,11 @@ public final class StateDictLayout {
             return null;
         }
         try {
-            if (Json.parse(text.getBytes(StandardCharsets.UTF_8)) instanceof List<?> list) {
-                return list;
+            Object value = Json.parse(text.getBytes(StandardCharsets.UTF_8));
+            if (type.isInstance(value)) {
+                return type.cast(value);
             }
-            throw Safetensors.refused(file, "its " + key + " is not a JSON list");
+            throw Safetensors.refused(file, "its " + key + " is not " + what);
         } catch (IllegalArgumentException malformed) {
             throw new RefusedFileException(file + ": its " + key + " is not JSON: " + malformed.getMessage(), malformed);
         }
