@@ -1,5 +1,6 @@
 package dev.vecoptim.bench;
 
+import dev.vecoptim.Dtype;
 import dev.vecoptim.Optimizer;
 import dev.vecoptim.Parameter;
 import dev.vecoptim.ParameterGroup;
@@ -7,7 +8,6 @@ import dev.vecoptim.StepReport;
 import dev.vecoptim.VectorWidth;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ForkJoinPool;
@@ -25,6 +25,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * buffer of the same size, it shows what each parameter costs beyond its arithmetic, and what the layout of the
  * caller's memory costs: the same kernel over 65,536 parameters of 256 floats ran 2.4 times longer over buffers
  * allocated by turns than over buffers allocated stream by stream (measured here, 28 ms against 12 per step).
+ * {@code layout} chooses the dtypes and master weights ({@link Layout}); the report runs float32 alone, and
+ * {@code -p layout=...} the others.
  */
 public class WholeModelBenchmark extends ForkedBenchmark {
     /** The warm-up model: as many floats as fit the caches, cut as finely as the measured one, up to 256 parts. */
@@ -40,6 +42,8 @@ public class WholeModelBenchmark extends ForkedBenchmark {
     public int threads;
     @Param({"user", "user-grouped", "flat"})
     public String storage;
+    @Param({"float32"})
+    public String layout = "float32";
 
     Optimizer model;
     private Arena arena;
@@ -72,32 +76,35 @@ public class WholeModelBenchmark extends ForkedBenchmark {
         Optimizer.Builder builder = Optimizer.builder().helpers(helpers != null ? helpers : ForkJoinPool.commonPool(),
                 threads - 1);
         Optimizer built = (parallelThreshold > 0 ? builder.parallelThreshold(parallelThreshold) : builder).build();
-        ParameterGroup group = built.addGroup(Workload.of(optimizer).algorithm(VectorWidth.PREFERRED));
+        Layout kind = Layout.named(layout);
+        Dtype dtype = kind.dtype();
+        ParameterGroup group = built.addGroup(kind.of(Workload.of(optimizer).algorithm(VectorWidth.PREFERRED)));
         long each = floats / parts;
+        long bytes = each * dtype.bytes();
         long[] sizes = new long[parts];
         Arrays.fill(sizes, each);
-        List<Parameter> allocated = storage.equals("flat") ? group.allocate(sizes) : null;
+        List<Parameter> allocated = storage.equals("flat") ? group.allocate(dtype, sizes) : null;
         MemorySegment[] values = new MemorySegment[parts];
         MemorySegment[] grads = new MemorySegment[parts];
         for (int p = 0; p < parts; p++) {
-            values[p] = allocated != null ? allocated.get(p).value() : arena.allocate(each * Float.BYTES, 64);
+            values[p] = allocated != null ? allocated.get(p).value() : arena.allocate(bytes, 64);
             grads[p] = allocated != null ? allocated.get(p).grad() : storage.equals("user") ? arena.allocate(
-                    each * Float.BYTES, 64) : null;
+                    bytes, 64) : null;
         }
         for (int p = 0; p < parts; p++) {
             if (grads[p] == null) {
-                grads[p] = arena.allocate(each * Float.BYTES, 64);
+                grads[p] = arena.allocate(bytes, 64);
             }
         }
         for (int p = 0; p < parts; p++) {
             MemorySegment value = values[p];
             MemorySegment grad = grads[p];
             for (long i = 0; i < each; i++) {
-                value.setAtIndex(ValueLayout.JAVA_FLOAT, i, 0.1f * (float) Math.sin(p + i));
-                grad.setAtIndex(ValueLayout.JAVA_FLOAT, i, 0.01f * (float) Math.cos(p + 3 * i));
+                dtype.set(value, i, 0.1f * (float) Math.sin(p + i));
+                dtype.set(grad, i, 0.01f * (float) Math.cos(p + 3 * i));
             }
             if (allocated == null) {
-                group.add(value, grad);
+                group.add(dtype, value, grad);
             }
         }
         return built;

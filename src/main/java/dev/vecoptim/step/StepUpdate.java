@@ -6,6 +6,7 @@ import dev.vecoptim.kernel.WidenedKernel;
 import java.lang.foreign.MemorySegment;
 import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * One optimizer's update for one step number at one learning rate, worked out once and then applied to any
@@ -58,9 +59,10 @@ public final class StepUpdate<C> {
      */
     public StepUpdate<C> stored(Storage storage, int bits, int buffers) {
         Map<UpdateKernel<C>, UpdateKernel<C>> widened = new IdentityHashMap<>();
+        // Made once: a lambda written inside the step's would capture three values and be allocated at every step.
+        Function<UpdateKernel<C>, UpdateKernel<C>> widen = floats -> WidenedKernel.of(floats, bits, storage, buffers);
         return new StepUpdate<>(coefficients, (lr, step, c) -> {
-            UpdateKernel<C> kernel = widened.computeIfAbsent(preparation.prepare(lr, step, c),
-                    floats -> WidenedKernel.of(floats, bits, storage, buffers));
+            UpdateKernel<C> kernel = widened.computeIfAbsent(preparation.prepare(lr, step, c), widen);
             // This update's own kernels: the step number they hash (stochastic rounding) is this update's.
             if (kernel instanceof WidenedKernel<C> stored) {
                 stored.atStep(step);
