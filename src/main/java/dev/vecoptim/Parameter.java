@@ -10,6 +10,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * A parameter registered in a {@link ParameterGroup}: its value and gradient segments (the caller's, or slices
@@ -159,6 +160,7 @@ public final class Parameter {
      *     bytes, or overlaps this parameter's value or state; nothing is written then
      */
     public void copyMasterTo(MemorySegment floats) {
+        Objects.requireNonNull(floats, "floats");
         if (masterWeights == MasterWeights.NONE) {
             throw new IllegalStateException(label() + " keeps no master: it is " + dtype.pyTorchName()
                     + (dtype == Dtype.FLOAT32 ? "" : " and its optimizer has masterWeights(MasterWeights.NONE)"));
