@@ -16,9 +16,10 @@ hyper-parameters by PyTorch's names and each group's "params" indices), "optimiz
 optimizer class name), "crc32" (the CRC-32 of every byte of the file, these 8 hexadecimal digits read as
 zeros: verified when present), "torch_version" (torch.__version__ of the PyTorch that wrote it, from here),
 "grad_scaler" (a GradScaler's state_dict(), when saved with one: save and load here take a scaler for it) and,
-from vecoptim, "step_count" (its optimizer's step count; PyTorch keeps none) and "semantics" (each group's
-Semantics: PyTorch 2.x's roundings or 1.13's). Loading a file written under other roundings than the running
-PyTorch's warns.
+from vecoptim, "step_count" (its optimizer's step count; PyTorch keeps none), "semantics" (each group's
+Semantics: PyTorch 2.x's roundings or 1.13's) and "rounding" (each group's fused and stochastic rounding seed).
+Loading a file written under other roundings than the running PyTorch's, or fused where the optimizer's group is
+not (or the other way round), warns.
 
 load() gives each state tensor its parameter's shape and keeps the optimizer's own entries of param_groups
 that the file lacks (foreach, fused, ...), so that the optimizer goes on running as it was built.
@@ -185,6 +186,7 @@ def _state_dict(path, metadata, tensors, optimizer):
         raise ValueError("%s holds the state of %s, not of %s" % (path, names, type(optimizer).__name__))
     _warn_of_other_roundings(path, metadata)
     own = optimizer.state_dict()["param_groups"]
+    _warn_of_other_fused(path, metadata, own)
     saved = json.loads(metadata["param_groups"])
     if len(saved) != len(own):
         raise ValueError("%s has %d param_groups and the optimizer %d" % (path, len(saved), len(own)))
@@ -248,6 +250,19 @@ def _warn_of_other_roundings(path, metadata):
     if written != {here}:
         warnings.warn("%s was written by %s; this is PyTorch %s (%s), whose roundings differ: the next steps will not"
                       " be bit for bit those the writer would have made" % (path, writer, torch.__version__, here))
+
+
+def _warn_of_other_fused(path, metadata, own):
+    """Warns when vecoptim stepped a group fused (its 16-bit updates rounded once) and this optimizer's is not, or the
+    other way round: it loads all the same, and the next steps of 16-bit parameters round otherwise."""
+    rounding = json.loads(metadata.get("rounding", "null"))
+    if rounding is None or len(rounding) != len(own):
+        return
+    for index, (written, group) in enumerate(zip(rounding, own)):
+        if bool(written.get("fused")) != bool(group.get("fused")):
+            warnings.warn("%s: vecoptim stepped group %d with fused=%s and this optimizer's has fused=%s: the next steps"
+                          " of 16-bit parameters will round otherwise than vecoptim's would have"
+                          % (path, index, bool(written.get("fused")), bool(group.get("fused"))))
 
 
 def load(optimizer, path, scaler=None):
