@@ -209,12 +209,12 @@ public final class GradScaler {
         if (growth.doubleValue() != growthFactor || backoff.doubleValue() != backoffFactor
                 || interval.doubleValue() != growthInterval) {
             return "the state is of growth_factor " + growth + ", backoff_factor " + backoff + " and growth_interval "
-                    + interval + ", and this scaler's are " + growthFactor + ", " + backoffFactor + " and "
+                    + whole(interval) + ", and this scaler's are " + growthFactor + ", " + backoffFactor + " and "
                     + growthInterval;
         }
         double steps = tracker.doubleValue();
         if (steps != Math.rint(steps) || steps < 0 || steps >= growthInterval) {
-            return "_growth_tracker is " + tracker + ", not a whole number in [0, " + growthInterval + ")";
+            return "_growth_tracker is " + whole(tracker) + ", not a whole number in [0, " + growthInterval + ")";
         }
         return null;
     }
@@ -228,10 +228,15 @@ public final class GradScaler {
     /** {@code state}'s entries as {@code name=value}, the interval and the tracker as the whole numbers they are. */
     private static String describe(Map<String, Object> state) {
         StringJoiner text = new StringJoiner(", ");
-        state.forEach((name, value) -> text.add(name + "=" + ((name.equals("growth_interval")
-                || name.equals("_growth_tracker")) && value instanceof Number number
-                && number.doubleValue() == Math.rint(number.doubleValue()) ? number.longValue() : value)));
+        state.forEach((name, value) -> text.add(name + "=" + (name.equals("growth_interval")
+                || name.equals("_growth_tracker") ? whole(value) : value)));
         return text.toString();
+    }
+
+    /** {@return a count as it was written, whether a file kept it as an integer or as a double (checkpoints do)} */
+    private static Object whole(Object count) {
+        return count instanceof Number number && number.doubleValue() == Math.rint(number.doubleValue())
+                && Math.abs(number.doubleValue()) < 0x1p53 ? (Object) number.longValue() : count;
     }
 
     /**

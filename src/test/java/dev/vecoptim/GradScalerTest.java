@@ -279,7 +279,8 @@ class GradScalerTest {
             assertRefused(() -> files.load(target, alone, scaler), "holds no GradScaler's state: it was saved"
                     + " without one");
             assertRefused(() -> files.load(target, withScaler, scaler(4)), "GradScaler state is refused: the state is"
-                    + " of growth_factor 2.0, backoff_factor 0.5 and growth_interval 3");
+                    + " of growth_factor 2.0, backoff_factor 0.5 and growth_interval 3, and this scaler's are 2.0, 0.5"
+                    + " and 4");
             assertEquals(before, CheckpointFiles.state(target));
             assertEquals(1024f, scaler.scale());
             assertEquals(1, scaler.growthTracker());
