@@ -97,7 +97,8 @@ final class StateDictFile {
         metadata.put(StateDictLayout.ROUNDING, new String(Json.write(roundings), StandardCharsets.UTF_8));
         metadata.put(StateDictLayout.SCHEDULES, new String(Json.write(schedules), StandardCharsets.UTF_8));
         if (scaler != null) {
-            metadata.put(StateDictLayout.GRAD_SCALER, new String(Json.write(scaler.stateDict()), StandardCharsets.UTF_8));
+            metadata.put(StateDictLayout.GRAD_SCALER,
+                    new String(Json.write(scaler.stateDict()), StandardCharsets.UTF_8));
         }
         try (Arena arena = LittleEndianElements.stagingArena()) {
             List<Safetensors.Output> tensors = new ArrayList<>();
@@ -143,7 +144,7 @@ final class StateDictFile {
         load(optimizer, path, scaler, LittleEndianElements::stagingArena, SafetensorsReader.FILE, LOG);
     }
 
-    /** Loads {@code optimizer} alone as {@link #load(Optimizer, Path, GradScaler, Supplier, SafetensorsReader.Opener, System.Logger)}. */
+    /** Loads {@code optimizer} alone, as the load with a scaler does. */
     static void load(Optimizer optimizer, Path path, Supplier<Arena> staging, SafetensorsReader.Opener opener,
                      System.Logger log) throws IOException {
         load(optimizer, path, null, staging, opener, log);

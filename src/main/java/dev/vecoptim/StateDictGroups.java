@@ -17,8 +17,8 @@ import java.util.Set;
 /**
  * What a state dict says of an optimizer's groups, read for a load and checked against the optimizer: each
  * group's hyper-parameters ({@code param_groups}), its optimizer ({@code optimizers}), the semantics and rounding
- * that wrote it ({@code semantics}, {@code rounding}, {@code torch_version}) and its schedule ({@code schedules}). {@link StateDictFile} lays
- * out the file and its tensors.
+ * that wrote it ({@code semantics}, {@code rounding}, {@code torch_version}) and its schedule ({@code schedules}).
+ * {@link StateDictFile} lays out the file and its tensors.
  */
 final class StateDictGroups {
     private static final String SEMANTICS = StateDictLayout.SEMANTICS;
@@ -101,8 +101,7 @@ final class StateDictGroups {
                         || written.get(SEED) != null && !(written.get(SEED) instanceof Long)) {
                     throw Safetensors.refused(file, "its " + ROUNDING + "[" + group.index() + "] "
                             + new String(Json.write(recorded.get(group.index())), StandardCharsets.UTF_8)
-                            + " is not {\"" + FUSED
-                            + "\": a boolean, \"" + SEED + "\": an integer or null}");
+                            + " is not {\"" + FUSED + "\": a boolean, \"" + SEED + "\": an integer or null}");
                 }
                 fused = writtenFused;
                 seed = (Long) written.get(SEED);

@@ -521,7 +521,8 @@ class StateDictFileTest {
             StateDictFile.load(same, file, Arena::ofShared, SafetensorsReader.FILE, log);
             assertEquals(List.of(), log.lines, "the same rounding: nothing to say");
             StateDictFile.load(nearest, file, Arena::ofShared, SafetensorsReader.FILE, log);
-            assertArrayEquals(Checkpoint.inGroupOrder(trained).get(1).state("exp_avg_sq").toArray(ValueLayout.JAVA_SHORT),
+            assertArrayEquals(
+                    Checkpoint.inGroupOrder(trained).get(1).state("exp_avg_sq").toArray(ValueLayout.JAVA_SHORT),
                     Checkpoint.inGroupOrder(nearest).get(1).state("exp_avg_sq").toArray(ValueLayout.JAVA_SHORT),
                     "loaded all the same");
             assertEquals(List.of("WARNING " + file.toAbsolutePath() + ": group 0 was written by vecoptim rounding its"

@@ -154,8 +154,8 @@ public record CheckpointHeader(long steps, List<Group> groups, Map<String, Objec
     }
 
     /**
-     * Reads a header of format {@code version} (1 to {@link CheckpointReader#VERSION}) that fills {@code in} exactly; {@code format1} names the
-     * state buffers of a format 1 file.
+     * Reads a header of format {@code version} (1 to {@link CheckpointReader#VERSION}) that fills {@code in} exactly;
+     * {@code format1} names the state buffers of a format 1 file.
      *
      * @throws MalformedHeaderException if it is not a well-formed header
      */
