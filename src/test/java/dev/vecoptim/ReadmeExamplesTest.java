@@ -51,8 +51,8 @@ class ReadmeExamplesTest {
                 }
             }));
         }
-        assertEquals(7, tests.size(),
-                "the quick start, the optimizer object's, flat storage's, bfloat16's and three kernels'");
+        assertEquals(8, tests.size(),
+                "the quick start, the optimizer object's, flat storage's, bfloat16's, float16's and three kernels'");
         return tests.stream();
     }
 
