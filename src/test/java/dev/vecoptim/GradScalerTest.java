@@ -181,7 +181,7 @@ class GradScalerTest {
     }
 
     /** How a test saves and loads: a checkpoint or a state dict. */
-    private enum Files {
+    private enum FileKind {
         CHECKPOINT, STATE_DICT;
 
         void save(Optimizer optimizer, Path file, GradScaler scaler) throws IOException {
@@ -222,8 +222,8 @@ class GradScalerTest {
      * makes the steps of the uninterrupted run bit for bit, its scale backed off and grown on the way included.
      */
     @ParameterizedTest
-    @EnumSource(Files.class)
-    void itsStateIsSavedWithTheOptimizersAndResumesBitForBit(Files files) throws IOException {
+    @EnumSource(FileKind.class)
+    void itsStateIsSavedWithTheOptimizersAndResumesBitForBit(FileKind files) throws IOException {
         Path file = directory.resolve("with-scaler");
         List<Object> uninterrupted;
         float scale;
@@ -241,7 +241,7 @@ class GradScalerTest {
             files.load(resumed, file, scaler);
             assertEquals(512f, scaler.scale(), "backed off at step 2");
             assertEquals(1, scaler.growthTracker());
-            if (files == Files.STATE_DICT) {
+            if (files == FileKind.STATE_DICT) {
                 // A state dict holds no values; those of the run at its save are the model's own, set again.
                 try (Optimizer replay = scaledModel()) {
                     train(replay, scaler(3), 0, 4);
@@ -259,8 +259,8 @@ class GradScalerTest {
      * of another growth interval is refused: nothing changes, in the optimizer or the scaler.
      */
     @ParameterizedTest
-    @EnumSource(Files.class)
-    void aScalersStateIsNeitherDroppedNorMissedSilently(Files files) throws IOException {
+    @EnumSource(FileKind.class)
+    void aScalersStateIsNeitherDroppedNorMissedSilently(FileKind files) throws IOException {
         Path withScaler = directory.resolve("with-scaler");
         Path alone = directory.resolve("alone");
         try (Optimizer optimizer = scaledModel()) {

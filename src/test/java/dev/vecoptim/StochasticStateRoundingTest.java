@@ -150,7 +150,6 @@ class StochasticStateRoundingTest {
     private static double meanExpAvgSq(Algorithm algorithm, int n, int steps) {
         try (Optimizer optimizer = Optimizer.builder().build()) {
             Parameter parameter = optimizer.addGroup(algorithm).allocate(n).getFirst();
-            parameter.grad().fill((byte) 0);
             for (long i = 0; i < n; i++) {
                 parameter.grad().setAtIndex(ValueLayout.JAVA_FLOAT, i, 1);
             }
