@@ -63,7 +63,7 @@ public final class GenerateOptimizers {
     /** One section: an optimizer. */
     record Optimizer(String name, Map<String, String> pyTorchNames, String reference, boolean keepsStep,
                      boolean eagerState, List<String> requires, List<String> checkOrder, List<HyperParameter> hyperParameters,
-                     List<Buffer> buffers, List<String> after113, List<String> dtypes, boolean ownFirstStep) {
+                     List<Buffer> buffers, List<String> after113, boolean ownFirstStep) {
         boolean reproducesPyTorch() {
             return reference.equals("pytorch");
         }
@@ -118,7 +118,6 @@ public final class GenerateOptimizers {
         List<HyperParameter> rows = new ArrayList<>();
         List<Buffer> buffers = new ArrayList<>();
         List<String> after113 = new ArrayList<>();
-        List<String> dtypes = new ArrayList<>();
         boolean ownFirstStep = false;
         int number = 0;
         for (String line : Files.readAllLines(declarations)) {
@@ -131,7 +130,7 @@ public final class GenerateOptimizers {
             if (text.startsWith("[")) {
                 if (name != null) {
                     optimizers.add(optimizer(at, name, pyTorchNames, reference, keepsStep, eagerState, requires, checkOrder, rows,
-                            buffers, after113, dtypes, ownFirstStep));
+                            buffers, after113, ownFirstStep));
                 }
                 name = text.substring(1, text.indexOf(']'));
                 pyTorchNames = new LinkedHashMap<>();
@@ -143,7 +142,6 @@ public final class GenerateOptimizers {
                 rows = new ArrayList<>();
                 buffers = new ArrayList<>();
                 after113 = new ArrayList<>();
-                dtypes = new ArrayList<>();
                 ownFirstStep = false;
                 continue;
             }
@@ -175,7 +173,6 @@ public final class GenerateOptimizers {
                     }
                     ownFirstStep = true;
                 }
-                case "dtypes" -> dtypes.addAll(List.of(text.substring("dtypes".length()).strip().split("\\s+")));
                 case "after" -> {
                     if (!words[1].equals("1.13") || words.length < 3) {
                         throw new IllegalArgumentException(at + "an after line is \"after 1.13 NAMES\": " + text);
@@ -195,7 +192,7 @@ public final class GenerateOptimizers {
             optimizers.add(
                     optimizer(declarations + ": ", name, pyTorchNames, reference, keepsStep, eagerState, requires,
                             checkOrder, rows,
-                            buffers, after113, dtypes, ownFirstStep));
+                            buffers, after113, ownFirstStep));
         }
         return optimizers;
     }
@@ -204,7 +201,7 @@ public final class GenerateOptimizers {
                                        boolean keepsStep, boolean eagerState, List<String> requires,
                                        List<String> checkOrder,
                                        List<HyperParameter> rows, List<Buffer> buffers, List<String> after113,
-                                       List<String> dtypes, boolean ownFirstStep) {
+                                       boolean ownFirstStep) {
         if (pyTorchNames.isEmpty() || reference == null || rows.stream().noneMatch(r -> r.pyTorchName().equals("lr"))) {
             throw new IllegalArgumentException(at + "section " + name + " needs a pytorch line, a reference and lr");
         }
@@ -228,10 +225,6 @@ public final class GenerateOptimizers {
                         + buffer.when() + ", which is no hyper-parameter of it");
             }
         }
-        if (!dtypes.isEmpty() && !dtypes.equals(List.of("float32", "bfloat16", "float16"))) {
-            throw new IllegalArgumentException(at + "in " + name + ", a dtypes line is \"dtypes float32 bfloat16"
-                    + " float16\" (float32 alone needs none): " + String.join(" ", dtypes));
-        }
         for (String added : after113) {
             if (rows.stream().noneMatch(row -> row.pyTorchName().equals(added))) {
                 throw new IllegalArgumentException(at + "in " + name + ", " + added + " came after 1.13, but it is no "
@@ -242,7 +235,7 @@ public final class GenerateOptimizers {
             throw new IllegalArgumentException(at + "in " + name + ", a typed step takes three buffers at most");
         }
         return new Optimizer(name, pyTorchNames, reference, keepsStep, eagerState, requires, checkOrder, rows,
-                buffers, List.copyOf(after113), dtypes.isEmpty() ? List.of("float32") : List.copyOf(dtypes), ownFirstStep);
+                buffers, List.copyOf(after113), ownFirstStep);
     }
 
     /** {@code state NAME [when HYPER_PARAMETER] [: DOC]} or {@code scalar NAME [: DOC]}. */
@@ -326,11 +319,11 @@ public final class GenerateOptimizers {
         StringBuilder out = new StringBuilder();
         out.append("// Generated from src/main/declarations/optimizers.txt by src/build/GenerateOptimizers.java: edit those.\n");
         out.append("package ").append(PACKAGE).append(";\n\n");
-        out.append(optimizer.dtypes().size() > 1 ? "import dev.vecoptim.kernel.Format;\n" : "")
+        out.append("import dev.vecoptim.kernel.Format;\n")
                 .append("import dev.vecoptim.kernel.KernelFamily;\nimport dev.vecoptim.kernel.").append(name)
-                .append("Kernel;\n").append(optimizer.dtypes().size() > 1 ? "import dev.vecoptim.kernel.ScalarOperands;\n" : "")
+                .append("Kernel;\n").append("import dev.vecoptim.kernel.ScalarOperands;\n")
                 .append("import dev.vecoptim.kernel.UpdateKernel;\n")
-                .append(optimizer.dtypes().size() > 1 ? "import dev.vecoptim.kernel.Vectorization;\n" : "")
+                .append("import dev.vecoptim.kernel.Vectorization;\n")
                 .append("import dev.vecoptim.step.StepChecks;\n"
                         + "import dev.vecoptim.step.StepUpdate;\nimport java.lang.foreign.MemorySegment;\n"
                         + "import java.util.LinkedHashMap;\nimport java.util.List;\nimport java.util.Map;\n\n");
@@ -357,10 +350,8 @@ public final class GenerateOptimizers {
         }
         out.append(fields(rows, "    ", false));
         out.append("    private final List<String> stateNames;\n");
-        if (optimizer.dtypes().size() > 1) {
-            out.append("    /** Its float32 kernels at its width, one per variant ({@link #variant}). */\n")
-                    .append("    private final List<UpdateKernel<").append(name).append("Kernel.Coefficients>> float32Kernels;\n");
-        }
+        out.append("    /** Its float32 kernels at its width, one per variant ({@link #variant}). */\n")
+                .append("    private final List<UpdateKernel<").append(name).append("Kernel.Coefficients>> float32Kernels;\n");
         out.append('\n');
         out.append("    ").append(type).append("(Builder builder) {\n").append(checks(optimizer));
         out.append("        super(builder);\n");
@@ -373,10 +364,8 @@ public final class GenerateOptimizers {
         states(optimizer).forEach(buffer -> kept.add(buffer.when() == null ? buffer.constant()
                 : condition(optimizer, buffer) + " ? " + buffer.constant() + " : null"));
         out.append("        stateNames = kept(").append(kept).append(");\n");
-        if (optimizer.dtypes().size() > 1) {
-            // The kernels depend on the hyper-parameters alone, all set above.
-            out.append("        float32Kernels = kernels(vectorBits(), Format.FLOAT32);\n");
-        }
+        // The kernels depend on the hyper-parameters alone, all set above.
+        out.append("        float32Kernels = kernels(vectorBits(), Format.FLOAT32);\n");
         out.append("    }\n\n");
         out.append("""
                     /**
@@ -566,20 +555,13 @@ public final class GenerateOptimizers {
 
                     """);
         }
-        if (optimizer.dtypes().size() > 1) {
-            out.append(sixteenBitMembers(coefficients));
-            return out.toString();
-        }
-        out.append("    /**\n     * Works this step's coefficients out into {@code c}, once per group and step, and")
-                .append(" returns the kernel\n     * whose flags this step needs.\n     */\n");
-        out.append("    abstract UpdateKernel<").append(coefficients).append("> prepare(double lr, long step, ")
-                .append(coefficients).append(" c);\n\n");
+        out.append(sixteenBitMembers(coefficients));
         return out.toString();
     }
 
     /**
-     * For an optimizer declared on 16-bit dtypes: its update on such tensors by its scalar reference, over the
-     * hand-written {@code coefficients} and {@code kernel} (which take the dtype).
+     * Its float32 update and its update on 16-bit tensors by its scalar reference, over the hand-written
+     * {@code coefficients} and {@code kernel} (which take the dtype).
      */
     private static String sixteenBitMembers(String coefficients) {
         return """

@@ -32,6 +32,9 @@ nothing here changes for a new optimizer:
     /usr/bin/python3 src/test/python/make_golden.py --reference <class name> <reference implementation>.py
 
 (the class name is the declaration's pytorch line's; the optimizer's javadoc says where its reference is).
+With --dtype bfloat16 or --dtype float16 after it, as below, the same cases are recorded on tensors of that dtype
+into resources/golden/reference/<Name>-<version>-<dtype>.bin: the reference's operations round to 16 bits as the
+PyTorch running it does, which 1.13 and 2.x do differently, so each version records its own file.
 
 With --dtype bfloat16 or --dtype float16 the same cases are recorded on tensors of that dtype (parameter,
 gradients and so the state; drawn as float32 and rounded, so each has its float32 twin's inputs) into
@@ -333,8 +336,8 @@ def record_reference(class_name, path):
             for e, element in enumerate(v):
                 flat[row["name"] + ("[%d]" % e if row["type"] == "pair" else "")] = element
         recorded.append((class_name.lower(), flat, lambda params, kwargs=kwargs: cls(params, **kwargs), {}, 6))
-    out = os.path.join(GOLDEN, "reference", class_name + ".bin")
-    write(out, recorded, rng)
+    suffix = "" if DTYPE == torch.float32 else "-%s-%s" % (VERSION, str(DTYPE).split(".")[1])
+    write(os.path.join(GOLDEN, "reference", class_name + suffix + ".bin"), recorded, rng)
 
 
 def torch_optim_cases():
@@ -407,7 +410,11 @@ def main():
     if VERSION != "1.13" and torch.backends.cpu.get_cpu_capability() not in ("AVX2", "AVX512"):
         sys.exit("PyTorch runs its %s kernels, which do not fuse: mount /proc in the chroot"
                  % torch.backends.cpu.get_cpu_capability())
-    if len(sys.argv) == 4 and sys.argv[1] == "--reference":
+    if len(sys.argv) in (4, 6) and sys.argv[1] == "--reference":
+        if len(sys.argv) == 6:
+            if sys.argv[4] != "--dtype" or sys.argv[5] not in ("bfloat16", "float16"):
+                sys.exit("usage: make_golden.py --reference CLASS_NAME REFERENCE.py [--dtype bfloat16|float16]")
+            DTYPE = getattr(torch, sys.argv[5])
         record_reference(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 1:
         write(os.path.join(GOLDEN, "pytorch-%s.bin" % VERSION), torch_optim_cases(), random.Random(20261125))
@@ -422,7 +429,8 @@ def main():
         write(os.path.join(GOLDEN, "pytorch-%s-fused-%s.bin" % (VERSION, sys.argv[2])), torch_optim_cases(),
               random.Random(20261125))
     else:
-        sys.exit("usage: make_golden.py [--reference CLASS_NAME REFERENCE.py | --dtype bfloat16|float16 "
+        sys.exit("usage: make_golden.py [--reference CLASS_NAME REFERENCE.py [--dtype bfloat16|float16] "
+                 "| --dtype bfloat16|float16 "
                  "| --fused bfloat16|float16 (PyTorch 2.x)]")
 
 if __name__ == "__main__":

@@ -354,7 +354,7 @@ public abstract class Algorithm {
      *     step 1 sets from param (an array passed here is not kept)
      * @throws IllegalArgumentException if step &lt; 1, there are not as many state buffers as state and scalar
      *     names (and master), or the buffers differ in size, are not whole elements, overlap, or a written one is
-     *     read-only; or if this optimizer runs on float32 tensors only, or keeps split masters and dtype is float16
+     *     read-only; or if this optimizer keeps split masters and dtype is float16
      * @throws IllegalStateException if a buffer's arena is closed
      * @throws WrongThreadException if a buffer is confined to another thread
      * @throws NullPointerException if dtype or a buffer is null
@@ -470,8 +470,7 @@ public abstract class Algorithm {
      * on 16-bit ones the float32 update rounded once at each store if {@link #fused()}, else PyTorch's single-tensor
      * update on them.
      *
-     * @throws IllegalArgumentException for a 16-bit dtype that this optimizer's single-tensor step does not run on,
-     *     or split master weights of a float16 parameter
+     * @throws IllegalArgumentException for split master weights of a float16 parameter
      */
     final StepUpdate<?> newStepUpdate(Dtype dtype) {
         if (dtype == Dtype.FLOAT32 && stateDtype(dtype) == dtype) {
@@ -487,18 +486,10 @@ public abstract class Algorithm {
     }
 
     /**
-     * Its update on tensors of {@code dtype} by its scalar reference: PyTorch's single-tensor step on such tensors,
-     * which the 16-bit layouts run (and their golden vectors replay) ahead of their vector kernels and API.
-     *
-     * @throws IllegalArgumentException for an optimizer whose kernels run on float32 only
+     * Its update on tensors of {@code dtype} by its scalar reference: PyTorch's single-tensor step on such tensors
+     * (or its reference's, for an optimizer from outside {@code torch.optim}).
      */
-    StepUpdate<?> scalarUpdate(Format dtype) {
-        if (dtype != Format.FLOAT32) {
-            throw new IllegalArgumentException(name() + "'s single-tensor step runs on float32 tensors only, not on "
-                    + dtype + " ones; fused(true) steps them in float32, rounded once");
-        }
-        return newStepUpdate();
-    }
+    abstract StepUpdate<?> scalarUpdate(Format dtype);
 
     /**
      * Its float32 update on buffers stored as {@code storage} says: each element widened, stepped in float32 and

@@ -1,15 +1,20 @@
 package dev.vecoptim;
 
+import dev.vecoptim.kernel.Format;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.LionKernel;
+import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.UpdateKernel;
 
 /**
  * Lion, EvoLved Sign Momentum (Chen et al., "Symbolic Discovery of Optimization Algorithms", 2023), with decoupled
  * weight decay: bit for bit equal to its authors' PyTorch reference implementation, {@code lion/lion_pytorch.py} in
  * <a href="https://github.com/google/automl/blob/master/lion/lion_pytorch.py">google/automl</a>, on float32, under
- * PyTorch 1.13 and 2.x alike (it runs no operation whose rounding changed: its golden vectors, recorded under both,
- * are the same bytes). {@code torch.optim} has no Lion; {@link Semantics} does not change it.
+ * PyTorch 1.13 and 2.x alike (it runs no operation whose rounding changed on float32: its golden vectors, recorded
+ * under both, are the same bytes). {@code torch.optim} has no Lion; on float32 {@link Semantics} does not change it.
+ * On bfloat16 and float16 tensors it is the reference's step on such tensors, each operation rounded to the dtype,
+ * whose operands 1.13 and 2.x round differently (a factor of {@code mul} is rounded to the dtype in 1.13, a float in
+ * 2.x; docs/semantics.md): {@link Semantics} picks which, and golden vectors recorded under each hold it there.
  *
  * <p>For each element, with p the parameter, g the gradient, m the {@code exp_avg}, {@code rn} one rounding to
  * float, {@code fma} one rounding and {@code f(x)} the double expression x rounded once to float:
@@ -27,21 +32,24 @@ import dev.vecoptim.kernel.UpdateKernel;
  * Instances are thread-safe; a step must not run concurrently with another step on the same buffers.
  */
 public final class Lion extends LionHyperParameters {
-    private final UpdateKernel<LionKernel.Coefficients> kernel;
 
     Lion(Builder builder) {
         super(builder);
-        kernel = Kernels.kernel(LionKernel.FAMILY, vectorBits(), new LionKernel.Flags(weightDecay() != 0));
     }
 
     @Override
-    UpdateKernel<LionKernel.Coefficients> prepare(double lr, long step, LionKernel.Coefficients c) {
-        c.decayFactor = (float) (1 - lr * weightDecay());
-        c.beta1 = (float) beta1();
-        c.beta1Complement = (float) (1 - beta1());
-        c.beta2 = (float) beta2();
-        c.beta2Complement = (float) (1 - beta2());
-        c.negativeLr = (float) -lr;
-        return kernel;
+    UpdateKernel<LionKernel.Coefficients> kernel(int variant, int bits, Format dtype) {
+        return Kernels.kernel(LionKernel.FAMILY, bits, dtype, new LionKernel.Flags(weightDecay() != 0));
+    }
+
+    @Override
+    void coefficients(double lr, long step, LionKernel.Coefficients c, ScalarOperands operands) {
+        c.decayFactor = operands.factor(1 - lr * weightDecay());
+        c.beta1 = operands.factor(beta1());
+        c.beta1Complement = operands.factor(1 - beta1());
+        c.beta2 = operands.factor(beta2());
+        c.beta2Complement = operands.rounded(1 - beta2());
+        c.negativeLr = operands.rounded(-lr);
+        c.operands = operands;
     }
 }

@@ -65,9 +65,8 @@ public final class ParameterGroup {
      * @param value the parameter's elements, updated in place by each step
      * @param grad its gradient, as many elements
      * @return the registered parameter, with its state at PyTorch's initial values
-     * @throws IllegalArgumentException as {@link #add(MemorySegment, MemorySegment)} does, or if this group's
-     *     optimizer has no single-tensor step on such tensors (one from outside {@code torch.optim} may run on
-     *     float32 only; fused(true) steps it on any dtype)
+     * @throws IllegalArgumentException as {@link #add(MemorySegment, MemorySegment)} does, or for split master
+     *     weights of a float16 parameter
      * @throws IllegalStateException if a segment's arena is closed, or the optimizer is
      * @throws WrongThreadException if a segment is confined to another thread
      */

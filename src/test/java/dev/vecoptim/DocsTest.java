@@ -216,7 +216,11 @@ class DocsTest {
         }
         List<String> promised = Stream.of("README.md", "src/main/declarations/optimizers.txt",
                 "src/main/java/dev/vecoptim/<Name>.java", "src/main/java/dev/vecoptim/kernel/<Name>Kernel.java",
-                "src/main/java/dev/vecoptim/kernel/<Name>Vector.java", "src/test/resources/golden/reference/<Name>.bin")
+                "src/main/java/dev/vecoptim/kernel/<Name>Vector.java", "src/test/resources/golden/reference/<Name>.bin",
+                "src/test/resources/golden/reference/<Name>-1.13-bfloat16.bin",
+                "src/test/resources/golden/reference/<Name>-1.13-float16.bin",
+                "src/test/resources/golden/reference/<Name>-2.6-bfloat16.bin",
+                "src/test/resources/golden/reference/<Name>-2.6-float16.bin")
                 .map(path -> path.replace("<Name>", latest)).sorted().toList();
         assertEquals(promised, files.stream().sorted().toList(), latest + " is written out beyond the five files and "
                 + "the README");

@@ -50,12 +50,23 @@ record GoldenCase(String name, Semantics semantics, String optimizer, Map<String
 
     /**
      * PyTorch's recording of the version {@code semantics} reproduces, on tensors of a 16-bit {@code dtype}
-     * ({@code make_golden.py --dtype}): every value a 16-bit one, widened to float.
+     * ({@code make_golden.py --dtype}), and that of every optimizer from outside {@code torch.optim} on such tensors
+     * under that version: every value a 16-bit one, widened to float.
      */
     static List<GoldenCase> read(Semantics semantics, dev.vecoptim.kernel.Format dtype) {
-        String resource = RESOURCES.get(semantics).replace(".bin", "-" + dtype.name().toLowerCase(java.util.Locale.ROOT)
-                + ".bin");
-        return read(semantics, resource, " --dtype " + dtype.name().toLowerCase(java.util.Locale.ROOT));
+        String name = dtype.name().toLowerCase(java.util.Locale.ROOT);
+        String resource = RESOURCES.get(semantics);
+        List<GoldenCase> cases = new ArrayList<>(read(semantics, resource.replace(".bin", "-" + name + ".bin"),
+                " --dtype " + name));
+        // The version, as in pytorch-1.13.bin: a reference's operations round 16-bit tensors as that PyTorch does.
+        String version = resource.substring(resource.indexOf('-') + 1, resource.lastIndexOf('.'));
+        for (TestedOptimizers.Kind kind : TestedOptimizers.ALL) {
+            if (!kind.prototype().reproducesPyTorch()) {
+                cases.addAll(read(semantics, "/golden/reference/" + kind.name() + "-" + version + "-" + name + ".bin",
+                        " --reference " + kind.name() + " <its reference implementation>.py --dtype " + name));
+            }
+        }
+        return cases;
     }
 
     /**

@@ -52,12 +52,6 @@ public record KernelFamily<K, F extends Record>(Class<?> declaring, Class<K> typ
         return of(declaring, updateKernels(), scalar);
     }
 
-    /** {@link #update(Class, BiFunction)} for a family whose kernels run on float32 only. */
-    public static <C, F extends Record> KernelFamily<UpdateKernel<C>, F> update(Class<?> declaring,
-                                                                               Function<F, UpdateKernel<C>> scalar) {
-        return of(declaring, updateKernels(), scalar);
-    }
-
     // Safe: UpdateKernel<C> is UpdateKernel once erased, and the scalar reference gives UpdateKernel<C>.
     @SuppressWarnings("unchecked")
     private static <C> Class<UpdateKernel<C>> updateKernels() {

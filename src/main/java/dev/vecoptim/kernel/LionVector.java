@@ -11,7 +11,7 @@ final class LionVector implements UpdateKernel<LionKernel.Coefficients> {
     private static final VectorSpecies<Float> SPECIES = PanamaKernels.species(MethodHandles.lookup());
     private static final LionKernel.Flags FLAGS = PanamaKernels.flags(MethodHandles.lookup(), LionKernel.Flags.class);
     private static final boolean WEIGHT_DECAY = FLAGS.weightDecay();
-    private static final LionKernel.Scalar TAIL = new LionKernel.Scalar(FLAGS);
+    private static final LionKernel.Scalar TAIL = new LionKernel.Scalar(FLAGS, Format.FLOAT32);
 
     @Override
     public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, LionKernel.Coefficients c,
