@@ -70,8 +70,10 @@ public final class BenchmarkSelfCheck {
             checkWholeModel(arena, "flat");
             checkArenaSwitch(arena);
             checkParallelRoofline(arena);
-            for (String storage : StorageBenchmark.STORAGES.keySet()) {
-                checkStorage(storage);
+            for (Workload workload : Workload.values()) {
+                for (Layout layout : Layout.values()) {
+                    checkLayout(workload, layout);
+                }
             }
         } catch (AssertionError e) {
             System.err.println("benchmark body wrong: " + e.getMessage());
@@ -80,8 +82,8 @@ public final class BenchmarkSelfCheck {
         long withBaselines = Workload.values().stream().filter(Workload::hasBaselines).count();
         System.out.println("checked " + checked + " benchmark bodies of " + workloads.size() + " workloads ("
                 + withBaselines + " with hand-written baselines) at " + widths().size()
-                + " widths, whole models, an arena switch, the roofline on 2 threads and "
-                + StorageBenchmark.STORAGES.size() + " storages");
+                + " widths, whole models, an arena switch, the roofline on 2 threads and " + Layout.values().length
+                + " layouts");
     }
 
     private static List<String> widths() {
@@ -115,19 +117,19 @@ public final class BenchmarkSelfCheck {
     }
 
     /**
-     * Adam on a storage: its vector step equals the same step with the scalar reference's kernel and conversions,
-     * and its roofline moved every buffer by the gradient.
+     * An optimizer on a layout: its step at the preferred width equals the same step at the scalar width, and its
+     * roofline moved every buffer by the gradient.
      */
-    private static void checkStorage(String storage) {
-        StorageBenchmark vector = storageBenchmark(storage, VectorWidth.PREFERRED.resolveBits());
-        StorageBenchmark scalar = storageBenchmark(storage, VectorWidth.SCALAR.resolveBits());
+    private static void checkLayout(Workload workload, Layout layout) {
+        LayoutBenchmark vector = layoutBenchmark(workload, layout, VectorWidth.PREFERRED);
+        LayoutBenchmark scalar = layoutBenchmark(workload, layout, VectorWidth.SCALAR);
         vector.step();
         scalar.step();
-        String what = "Adam on " + storage + " storage";
-        assertBytes(what + " param", scalar.param, vector.param);
-        assertBytes(what + " grad", scalar.grad, vector.grad);
-        for (int s = 0; s < vector.state.length; s++) {
-            assertBytes(what + " state " + s, scalar.state[s], vector.state[s]);
+        String what = workload.id() + " on " + layout.id();
+        assertBytes(what + " param", scalar.buffers.param(), vector.buffers.param());
+        assertBytes(what + " grad", scalar.buffers.grad(), vector.buffers.grad());
+        for (int s = 0; s < vector.buffers.state().length; s++) {
+            assertBytes(what + " state " + s, scalar.buffers.state()[s], vector.buffers.state()[s]);
         }
         checked++;
         MemorySegment[] before = new MemorySegment[vector.rooflineBuffers.length];
@@ -150,11 +152,13 @@ public final class BenchmarkSelfCheck {
         scalar.tearDown();
     }
 
-    private static StorageBenchmark storageBenchmark(String storage, int bits) {
-        StorageBenchmark benchmark = new StorageBenchmark();
-        benchmark.storage = storage;
+    private static LayoutBenchmark layoutBenchmark(Workload workload, Layout layout, VectorWidth width) {
+        LayoutBenchmark benchmark = new LayoutBenchmark();
+        benchmark.optimizer = workload.id();
+        benchmark.layout = layout.id();
         benchmark.elements = ELEMENTS + 3;
-        benchmark.prepare(bits);
+        benchmark.width = width;
+        benchmark.prepare();
         return benchmark;
     }
 

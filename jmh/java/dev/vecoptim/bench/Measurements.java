@@ -114,7 +114,16 @@ final class Measurements {
 
     /** What {@code benchmark} (simple class name) measured with exactly these parameters among its own. */
     Optional<Measurement> find(Class<?> benchmark, Map<String, String> params) {
-        return entries.stream().filter(e -> e.benchmark().startsWith(benchmark.getSimpleName() + ".")
+        return find(benchmark.getSimpleName() + ".", params);
+    }
+
+    /** What the method {@code method} of {@code benchmark} measured with exactly these parameters among its own. */
+    Optional<Measurement> find(Class<?> benchmark, Map<String, String> params, String method) {
+        return find(benchmark.getSimpleName() + "." + method, params);
+    }
+
+    private Optional<Measurement> find(String prefix, Map<String, String> params) {
+        return entries.stream().filter(e -> e.benchmark().startsWith(prefix)
                         && e.params().entrySet().containsAll(params.entrySet()))
                 .map(Entry::measured).reduce((first, second) -> second);
     }

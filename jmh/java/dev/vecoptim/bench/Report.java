@@ -28,8 +28,9 @@ import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
  * The project's main job: a JMH sweep of vecoptim against its roofline, the scalar reference, a plain
- * {@code float[]} loop and a hard-coded static final species, and whole models through {@code Optimizer.step()}
- * against the kernel on one buffer and the roofline on as many threads, all in one run; PyTorch beside them
+ * {@code float[]} loop and a hard-coded static final species, whole models through {@code Optimizer.step()}
+ * against the kernel on one buffer and the roofline on as many threads, and each optimizer on every 16-bit
+ * {@link Layout} against the roofline of its bytes, all in one run; PyTorch beside them
  * when it is installed. Prints a progress line per trial, then one table per optimizer, the whole models, the
  * targets (rows that are not measurements of compiled code are marked INVALID and not judged); JMH's log, its
  * JSON and a chart per optimizer go under {@code target/report}.
@@ -85,9 +86,16 @@ public final class Report {
             runs.add(wholeModels(options, threads, WholeModelTable.SCALING_FLOATS, List.of(1), List.of("flat"), false,
                     out.resolve("jmh-scaling.json")));
         }
+        if (!options.layouts().isEmpty()) {
+            runs.add(layouts(options, options.optimizers(), "step", out.resolve("jmh-layouts.json")));
+            runs.add(layouts(options, LayoutTable.rooflineWorkloads(options.optimizers()), "roofline",
+                    out.resolve("jmh-layout-rooflines.json")));
+        }
         int trials = sweepTrials(options, widths) + (options.wholeModels()
                 ? 1 + threads.size() * (1 + WholeModelTable.CUTS.size() * WholeModelTable.STORAGE.size())
-                + threads.size() : 0);
+                + threads.size() : 0) + (options.optimizers().size()
+                + LayoutTable.rooflineWorkloads(options.optimizers()).size()) * options.layouts().size()
+                * options.sizes().size();
         System.out.println("Measuring " + trials + " trials; JMH's own output goes to " + log);
         Measurements measurements = new Measurements();
         PrintStream console = System.out;
@@ -120,6 +128,10 @@ public final class Report {
             report.append(WholeModelTable.render(threads, measurements));
             targets.addAll(WholeModelTable.targets(cores, measurements));
         }
+        if (!options.layouts().isEmpty()) {
+            report.append(LayoutTable.render(options, measurements));
+            targets.addAll(LayoutTable.targets(options, measurements));
+        }
         int widest = ReportTable.widest(widthBits);
         report.append(torch.map(t -> PyTorchTable.render(options, threads, widest, t, measurements)).orElse(
                 "\nPyTorch: " + (options.python().equals("none") ? "not asked for" : options.python()
@@ -134,6 +146,9 @@ public final class Report {
         for (Workload workload : options.optimizers()) {
             System.out.println("chart: " + ReportChart.write(out, workload, options.sizes(), widthBits, measurements,
                     machine));
+            if (!options.layouts().isEmpty()) {
+                System.out.println("chart: " + ReportChart.writeLayouts(out, workload, options, measurements, machine));
+            }
         }
         System.out.println("JMH's log and JSON: " + out);
     }
@@ -216,6 +231,19 @@ public final class Report {
                     .include(only(VecoptimBenchmark.class)).include(only(ParallelRooflineBenchmark.class));
         }
         return jmh.build();
+    }
+
+    /**
+     * {@link LayoutBenchmark}'s {@code method} for {@code workloads} on every layout and size asked for, at the
+     * preferred width.
+     */
+    private static Options layouts(ReportOptions options, List<Workload> workloads, String method, Path json) {
+        return common(options, json)
+                .param("optimizer", workloads.stream().map(Workload::id).toArray(String[]::new))
+                .param("layout", options.layouts().stream().map(Layout::id).toArray(String[]::new))
+                .param("elements", options.sizes().stream().map(String::valueOf).toArray(String[]::new))
+                .include(only(LayoutBenchmark.class) + method + "$")
+                .build();
     }
 
     /**

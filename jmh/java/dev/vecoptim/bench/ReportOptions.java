@@ -11,12 +11,12 @@ import java.util.stream.Collectors;
 /**
  * What the report measures and how long. The defaults: one configuration of each optimizer, at 4K and 64K
  * floats (in cache) and 16M (beyond every cache), at every width from 128 bits up to the machine's; the whole
- * models; PyTorch beside them when {@code python3} has it. Every trial first runs its body until C2 has compiled
+ * models; each optimizer on every {@link Layout} at those sizes; PyTorch beside them when {@code python3} has it. Every trial first runs its body until C2 has compiled
  * it ({@link CompiledWarmup}); four measured iterations give JMH an error bar that says something.
  */
 record ReportOptions(List<Workload> optimizers, List<Integer> sizes, List<String> widths, List<String> memory,
                      int warmupIterations, int warmupMillis, int measureIterations, int measureMillis,
-                     boolean wholeModels, String python, Path out) {
+                     boolean wholeModels, List<Layout> layouts, String python, Path out) {
 
     static final String USAGE = """
             Report options (each also as --name=value):
@@ -31,6 +31,8 @@ record ReportOptions(List<Workload> optimizers, List<Integer> sizes, List<String
                                  at least 5:500)
               --whole-models B   true or false: Adam over 16M floats cut into 1, 4096 and 65536 parameters
                                  through Optimizer.step(), on 1 thread and every core (default true)
+              --layouts LIST     of %s, or none: each optimizer on one parameter of
+                                 each layout at every size, the preferred width (default all)
               --python PATH      a python3 with torch, to run PyTorch's optimizers beside vecoptim's, or
                                  none (default /usr/bin/python3, skipped when it has no torch)
               --out DIR          where the log, the JSON and the charts go (default target/report)
@@ -38,7 +40,8 @@ record ReportOptions(List<Workload> optimizers, List<Integer> sizes, List<String
             String.join(",", Workload.onePerOptimizer().stream().map(Workload::id).toList()),
             Vectorization.WIDTHS.stream().map(String::valueOf).collect(Collectors.joining(", ")),
             Vectorization.PREFERABLE_WIDTHS.stream().map(String::valueOf)
-                    .collect(Collectors.joining(",")));
+                    .collect(Collectors.joining(",")),
+            Arrays.stream(Layout.values()).map(Layout::id).collect(Collectors.joining(", ")));
 
     static ReportOptions parse(String... args) {
         List<Workload> optimizers = Workload.onePerOptimizer();
@@ -48,6 +51,7 @@ record ReportOptions(List<Workload> optimizers, List<Integer> sizes, List<String
         int[] warmup = {1, 300};
         int[] measure = {4, 250};
         boolean wholeModels = true;
+        List<Layout> layouts = List.of(Layout.values());
         String python = "/usr/bin/python3";
         Path out = Path.of("target", "report");
         List<String> rest = new ArrayList<>();
@@ -71,13 +75,15 @@ record ReportOptions(List<Workload> optimizers, List<Integer> sizes, List<String
                 case "--warmup" -> warmup = iterations(value);
                 case "--measure" -> measure = iterations(value);
                 case "--whole-models" -> wholeModels = bool(value);
+                case "--layouts" -> layouts = value.equals("none") ? List.of()
+                        : list(value).stream().map(Layout::named).toList();
                 case "--python" -> python = value;
                 case "--out" -> out = Path.of(value);
                 default -> throw new IllegalArgumentException("unknown option " + name + "\n" + USAGE);
             }
         }
         return new ReportOptions(optimizers, sizes, widths, memory, warmup[0], warmup[1], measure[0], measure[1],
-                wholeModels, python, out);
+                wholeModels, layouts, python, out);
     }
 
     private static List<String> list(String value) {

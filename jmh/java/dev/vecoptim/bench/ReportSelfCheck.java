@@ -21,6 +21,7 @@ public final class ReportSelfCheck {
         try {
             checkValidity();
             checkVerdicts();
+            checkLayoutVerdicts();
             checkPyTorchAnswers();
         } catch (AssertionError e) {
             System.err.println("report check wrong: " + e.getMessage());
@@ -72,6 +73,40 @@ public final class ReportSelfCheck {
                 new Measurement(2e6, 1e4, 0, ITERATION_SECONDS));
         expect(Report.summary(clean, options, System.nanoTime()).contains("All 1 rows are measurements of compiled"),
                 "a clean summary");
+    }
+
+    /**
+     * The layouts' targets: Adam's speed-up over its float32 layout, judged per layout against its own goal; the
+     * share of the layout's roofline, measured for the first optimizer writing as many buffers; an INVALID row
+     * not judged.
+     */
+    private static void checkLayoutVerdicts() {
+        Measurements m = new Measurements();
+        Map<String, Double> adam = Map.of("float32", 100.0, "bfloat16-fused", 150.0, "bfloat16-state", 140.0,
+                "bfloat16-split", 80.0);
+        adam.forEach((layout, steps) -> m.add("LayoutBenchmark.step", Map.of("optimizer", "adam", "layout", layout,
+                "elements", "16777216"), new Measurement(steps, 1, 40, ITERATION_SECONDS)));
+        m.add("LayoutBenchmark.roofline", Map.of("optimizer", "adam", "layout", "bfloat16-fused", "elements",
+                "16777216"), new Measurement(200, 1, 0, ITERATION_SECONDS));
+        m.add("LayoutBenchmark.step", Map.of("optimizer", "adamw", "layout", "bfloat16-fused", "elements",
+                "16777216"), new Measurement(190, 1, 41_291_406, ITERATION_SECONDS));
+        ReportOptions options = ReportOptions.parse("--optimizers", "adam,adamw", "--sizes", "16M", "--layouts",
+                "float32,bfloat16-fused,bfloat16-state,bfloat16-split");
+        List<String> targets = LayoutTable.targets(options, m);
+        expect(targets.contains("[MISSED] adam bfloat16-fused 16M: 1.50x ± 0.02 float32 Adam, beyond the caches"
+                + " (target >= 1.8x)"), "bfloat16 against its 1.8x: " + targets);
+        expect(targets.contains("[met] adam bfloat16-state 16M: 1.40x ± 0.02 float32 Adam, beyond the caches"
+                + " (target >= 1.3x)"), "bfloat16 state against its 1.3x: " + targets);
+        expect(targets.stream().anyMatch(t -> t.startsWith("[MISSED] adam bfloat16-split 16M: 0.80x")),
+                "the split master against its 1.0x: " + targets);
+        expect(targets.stream().anyMatch(t -> t.startsWith("[MISSED] adam bfloat16-fused 16M: 0.75x")
+                && t.contains("of its layout's roofline")), "the roofline's share: " + targets);
+        expect(targets.stream().noneMatch(t -> t.contains("adamw bfloat16-fused 16M") && !t.startsWith(
+                "[not judged]")) && targets.contains("[not judged] adamw bfloat16-fused 16M: of its layout's"
+                + " roofline, beyond the caches (target >= 0.9x): a row is INVALID"),
+                "adamw, whose row is INVALID, is not judged against adam's roofline: " + targets);
+        String table = LayoutTable.render(options, m);
+        expect(table.contains("bfloat16-fused     16M        150.0      1.50x       75%"), "the table: " + table);
     }
 
     private static void checkPyTorchAnswers() {
