@@ -20,6 +20,9 @@ after steps 3, 6 and 7, <version>/<dtype/><optimizer>/pytorch-state-<t>.safetens
 <version>/<dtype/><optimizer>/pytorch-params-<t>.safetensors (tensors "param.<i>"); <version> is 2.6 or 1.13, and
 <dtype/> is empty for float32 tensors, bfloat16/ or float16/ for the single-tensor step on such tensors (an
 optimizer that this PyTorch does not run on a dtype, as 1.13 refuses most on float16, has no files there).
+With PyTorch 2.x, record also writes <version>/Adam-GradScaler/: Adam on float32 tensors through a
+GradScaler (scaled gradients, two infinite ones, growth), each state file saved with the scaler's state; check
+resumes it with the scaler and compares the scaler's state too.
 check: loads vecoptim's <version>/<optimizer>/vecoptim-state-6 and vecoptim-params-6 (vecoptim's export after it
 resumed PyTorch's step 3 and made steps 4, 5, 6) into a fresh PyTorch optimizer, steps once more, and demands
 that every parameter and state tensor equal PyTorch's own uninterrupted step 7, bit for bit.
@@ -136,6 +139,74 @@ def record(out):
                     save_params(params, os.path.join(where, "pytorch-params-%d.safetensors" % t))
             recorded.append(name)
         print("recorded %s on %s with PyTorch %s" % (", ".join(recorded), dtype, torch.__version__))
+    if VERSION != "1.13":  # 1.13's GradScaler runs on CUDA only
+        record_scaled(out)
+
+
+# A GradScaler's run (PyTorch 2.3+ has one for the CPU): Adam on float32 tensors (PyTorch's scaler refuses to
+# unscale float16 gradients), gradients scaled as a scaled loss's backward pass gives them (exactly: powers of two
+# times multiples of 1/16), an infinite gradient at steps 2 and 5 (skipped, the scale backed off), growth every 2
+# good steps; saved with the scaler's state.
+SCALED = "Adam-GradScaler"
+SCALED_DTYPE = "float32"
+INFINITE_AT = (2, 5)
+
+
+def scaler():
+    return torch.amp.GradScaler("cpu", init_scale=1024.0, growth_interval=2)
+
+
+def scaled_step(opt, grad_scaler, params, t):
+    grad_scaler.scale(torch.ones(()))  # the loss, scaled: which is also what makes the scaler start its scale
+    for i, p in enumerate(params):
+        n = p.numel()
+        scaled = [gradient(i, k, t) * grad_scaler.get_scale() for k in range(n)]
+        if i == 0 and t in INFINITE_AT:
+            scaled[0] = float("inf")
+        p.grad = torch.tensor(scaled, dtype=p.dtype).reshape(p.shape)
+    grad_scaler.step(opt)
+    grad_scaler.update()
+
+
+def record_scaled(out):
+    params = parameters(SCALED_DTYPE)
+    opt = optimizer("Adam", params)
+    grad_scaler = scaler()
+    where = directory(out, SCALED_DTYPE, SCALED)
+    os.makedirs(where, exist_ok=True)
+    for t in range(1, STEPS + 1):
+        scaled_step(opt, grad_scaler, params, t)
+        if t in (RESUMED_AT, HANDED_BACK_AT, STEPS):
+            state_dict.save(opt, os.path.join(where, "pytorch-state-%d.safetensors" % t), grad_scaler)
+            save_params(params, os.path.join(where, "pytorch-params-%d.safetensors" % t))
+    print("recorded Adam on %s with a GradScaler, PyTorch %s: scale %s after step %d"
+          % (SCALED_DTYPE, torch.__version__, grad_scaler.get_scale(), STEPS))
+
+
+def resumed_scaled(where, writer):
+    """resumed() for the GradScaler's run: its step 7 after loading writer's files, and the scaler's state."""
+    params = parameters(SCALED_DTYPE)
+    _, handed = state_dict.read(os.path.join(where, "%s-params-%d.safetensors" % (writer, HANDED_BACK_AT)))
+    with torch.no_grad():
+        for i, p in enumerate(params):
+            p.copy_(state_dict.from_numpy(handed["param.%d" % i]).reshape(p.shape))
+    opt = optimizer("Adam", params)
+    grad_scaler = scaler()
+    state_dict.load(opt, os.path.join(where, "%s-state-%d.safetensors" % (writer, HANDED_BACK_AT)), grad_scaler)
+    scaled_step(opt, grad_scaler, params, STEPS)
+    saved = os.path.join(where, "resumed-from-%s-state-%d.safetensors" % (writer, STEPS))
+    state_dict.save(opt, saved, grad_scaler)
+    metadata, state = state_dict.read(saved)
+    values = {"param.%d" % i: state_dict.to_numpy(p) for i, p in enumerate(params)}
+    return values, state, [json.loads(metadata["param_groups"]), json.loads(metadata["grad_scaler"])]
+
+
+def check_scaled(where):
+    """check_one() for the GradScaler's run: the scaler's state is compared too."""
+    wrong = differences(resumed_scaled(where, "vecoptim"), resumed_scaled(where, "pytorch"))
+    print("%-8s %-8s %s" % (SCALED, SCALED_DTYPE, "step 7 after vecoptim's steps 4-6 equals PyTorch's own, bit for"
+                            " bit, the scaler's state too" if not wrong else "DIFFERS: %s" % wrong))
+    return int(bool(wrong))
 
 
 def same_bits(a, b):
@@ -153,6 +224,10 @@ def check(out):
             if os.path.isdir(where):
                 checked += 1
                 failures += check_one(where, dtype, name)
+    scaled = directory(out, SCALED_DTYPE, SCALED)
+    if os.path.isdir(scaled):
+        checked += 1
+        failures += check_scaled(scaled)
     print("PyTorch %s; %d of %d optimizers and dtypes differ" % (torch.__version__, failures, checked))
     return failures
 

@@ -142,19 +142,81 @@ class StateDictFixturesTest {
                 resumed.step();
             }
 
-            Path written = Files.createDirectories(WRITTEN.resolve(name));
-            Path state = written.resolve("vecoptim-state-" + HANDED_BACK_AT + ".safetensors");
-            Path values = written.resolve("vecoptim-params-" + HANDED_BACK_AT + ".safetensors");
-            resumed.saveStateDict(state);
-            writeParameters(parameters, values);
+            handBack(name, parameters, resumed::saveStateDict);
+        }
+    }
 
-            assertSameTensors(fixture(name, "pytorch-params-" + HANDED_BACK_AT), values);
-            assertSameTensors(fixture(name, "pytorch-state-" + HANDED_BACK_AT), state);
-            // The export PyTorch was checked against: the same tensors and metadata, all but the checksum, which
-            // a NaN of another sign changes (the float16 Adam of 2.6 divides 0 by an eps that rounds to 0).
-            assertSameTensors(fixture(name, "vecoptim-state-" + HANDED_BACK_AT), state);
-            assertSameMetadata(fixture(name, "vecoptim-state-" + HANDED_BACK_AT), state);
-            assertSameTensors(fixture(name, "vecoptim-params-" + HANDED_BACK_AT), values);
+    /** How vecoptim exports its state dict: with a scaler or without. */
+    private interface Export {
+        void save(Path file) throws IOException;
+    }
+
+    /**
+     * Writes vecoptim's step-6 state (by {@code export}) and parameters where the script's check finds them, and
+     * demands PyTorch's step-6 tensors in them, and the export PyTorch was checked against: the same tensors and
+     * metadata, all but the checksum, which a NaN of another sign changes (the float16 Adam of 2.6 divides 0 by an
+     * eps that rounds to 0). Returns the state's file.
+     */
+    private static Path handBack(String name, List<Parameter> parameters, Export export) throws Exception {
+        Path written = Files.createDirectories(WRITTEN.resolve(name));
+        Path state = written.resolve("vecoptim-state-" + HANDED_BACK_AT + ".safetensors");
+        Path values = written.resolve("vecoptim-params-" + HANDED_BACK_AT + ".safetensors");
+        export.save(state);
+        writeParameters(parameters, values);
+        assertSameTensors(fixture(name, "pytorch-params-" + HANDED_BACK_AT), values);
+        assertSameTensors(fixture(name, "pytorch-state-" + HANDED_BACK_AT), state);
+        assertSameTensors(fixture(name, "vecoptim-state-" + HANDED_BACK_AT), state);
+        assertSameMetadata(fixture(name, "vecoptim-state-" + HANDED_BACK_AT), state);
+        assertSameTensors(fixture(name, "vecoptim-params-" + HANDED_BACK_AT), values);
+        return state;
+    }
+
+    /**
+     * The script's GradScaler run under PyTorch 2.6: Adam on float32 tensors, gradients scaled, infinite ones at
+     * steps 2 and 5, the scale grown every 2 good steps. vecoptim loads PyTorch's step-3 file with a scaler (its
+     * scale 512, tracker 1), steps 4 to 6 through the scaler (5 skipped and backed off), and must then hold
+     * PyTorch's step-6 parameters, state and scaler state exactly; its export is the one PyTorch resumed, by hand, to
+     * its own step 7 and scaler state (the script's {@code check}).
+     */
+    @org.junit.jupiter.api.Test
+    void vecoptimResumesPyTorchsStepsThroughAGradScalerAndHandsBothBack() throws Exception {
+        String name = "2.6/Adam-GradScaler";
+        Map<String, Object> group = recordedGroup(name);
+        Map<String, Object> named = new LinkedHashMap<>(Optimizers.defaults("Adam").namedHyperParameters());
+        named.replaceAll((key, value) -> group.containsKey(key) ? typed(group.get(key)) : value);
+        Algorithm adam = Optimizers.defaults("Adam").withNamedHyperParameters(named);
+        GradScaler scaler = GradScaler.builder().initScale(1024).growthInterval(2).build();
+        try (Arena arena = Arena.ofConfined(); Optimizer resumed = Optimizer.builder().build()) {
+            List<Parameter> parameters = new ArrayList<>();
+            for (int[] sizes : SIZES) {
+                ParameterGroup added = resumed.addGroup(adam);
+                for (int size : sizes) {
+                    parameters.add(added.add(arena.allocate(4L * size, 64), arena.allocate(4L * size, 64)));
+                }
+            }
+            setParameters(parameters, fixture(name, "pytorch-params-" + RESUMED_AT));
+            resumed.loadStateDict(fixture(name, "pytorch-state-" + RESUMED_AT), scaler);
+            assertEquals(512f, scaler.scale());
+            assertEquals(1, scaler.growthTracker());
+            for (int t = RESUMED_AT + 1; t <= HANDED_BACK_AT; t++) {
+                for (int i = 0; i < parameters.size(); i++) {
+                    Parameter parameter = parameters.get(i);
+                    for (long k = 0; k < parameter.elementCount(); k++) {
+                        Dtype.FLOAT32.set(parameter.grad(), k, i == 0 && k == 0 && t == 5 ? Float.POSITIVE_INFINITY
+                                : gradient(i, k, t) * scaler.scale());
+                    }
+                }
+                assertEquals(t == 5, scaler.step(resumed).skipped(), "step " + t);
+                scaler.update();
+            }
+
+            Path state = handBack(name, parameters, file -> resumed.saveStateDict(file, scaler));
+            try (Arena files = Arena.ofConfined()) {
+                assertEquals(Json.parse(SafetensorsEdit.read(fixture(name, "pytorch-state-" + HANDED_BACK_AT), files)
+                                .metadata().get("grad_scaler").getBytes(StandardCharsets.UTF_8)),
+                        Json.parse(SafetensorsEdit.read(state, files).metadata().get("grad_scaler")
+                                .getBytes(StandardCharsets.UTF_8)), "the scaler's state");
+            }
         }
     }
 
