@@ -46,6 +46,12 @@ public final class BenchmarkSelfCheck {
                 System.exit(1);
             }
         }
+        List<String> layoutParams = List.of(LayoutBenchmark.class.getField("layout").getAnnotation(Param.class).value());
+        List<String> layouts = java.util.Arrays.stream(Layout.values()).map(Layout::id).toList();
+        if (!layoutParams.equals(layouts)) {
+            System.err.println("LayoutBenchmark's @Param layout " + layoutParams + " is not " + layouts);
+            System.exit(1);
+        }
         try (Arena arena = Arena.ofConfined()) {
             for (Workload workload : Workload.values()) {
                 for (String width : widths()) {
