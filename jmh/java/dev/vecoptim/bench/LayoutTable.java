@@ -34,21 +34,26 @@ final class LayoutTable {
                     "size", "steps/s", "x float32", "roofline", "B/op"));
             for (int elements : options.sizes()) {
                 for (Layout layout : options.layouts()) {
-                    step(m, workload, layout, elements).ifPresent(measured -> out.append(String.format(Locale.ROOT,
-                            "%-16s %5s %12.1f %10s %9s %6s%s%n", layout.id(), ReportOptions.label(elements),
-                            measured.opsPerSecond(), ratio(measured, step(m, workload, Layout.FLOAT32, elements),
-                                    "%.2fx"), ratio(measured, roofline(m, options.optimizers(), workload, layout, elements),
-                                    "%.0f%%"),
-                            ReportTable.bytesPerOp(measured), ReportTable.note(measured, m))));
+                    out.append(row(options, m, workload, layout, elements));
                 }
             }
         }
         return out.toString();
     }
 
-    private static String ratio(Measurement measured, Optional<Measurement> reference, String format) {
-        return Measurements.ratio(Optional.of(measured), reference)
-                .map(r -> String.format(Locale.ROOT, format, format.endsWith("%%") ? 100 * r : r)).orElse("-");
+    /** One layout's line: its steps per second, and its ratios to float32 and to its roofline; nothing unmeasured. */
+    private static String row(ReportOptions options, Measurements m, Workload workload, Layout layout, int elements) {
+        return step(m, workload, layout, elements).map(measured -> {
+            Optional<Double> float32 = Measurements.ratio(Optional.of(measured),
+                    step(m, workload, Layout.FLOAT32, elements));
+            Optional<Double> roofline = Measurements.ratio(Optional.of(measured),
+                    roofline(m, options.optimizers(), workload, layout, elements));
+            return String.format(Locale.ROOT, "%-16s %5s %12.1f %10s %9s %6s%s%n", layout.id(),
+                    ReportOptions.label(elements), measured.opsPerSecond(),
+                    float32.map(r -> String.format(Locale.ROOT, "%.2fx", r)).orElse("-"),
+                    roofline.map(r -> String.format(Locale.ROOT, "%.0f%%", 100 * r)).orElse("-"),
+                    ReportTable.bytesPerOp(measured), ReportTable.note(measured, m));
+        }).orElse("");
     }
 
     /** The 16-bit targets this run measured: Adam's speed-ups over float32, every layout's share of its roofline. */
