@@ -4,8 +4,9 @@
  * to PyTorch's CPU results (2.x's, or 1.13's), and an optimizer object around them.
  *
  * <p>Only {@code dev.vecoptim} is exported. Below it, and never importing it: {@code dev.vecoptim.step} (threads,
- * memory and checks of a step), {@code dev.vecoptim.io} (files) and {@code dev.vecoptim.kernel} (the kernels, the
- * only package that touches {@code jdk.incubator.vector}). Jackson's streaming core reads and writes the
+ * memory and checks of a step), {@code dev.vecoptim.io} (files), {@code dev.vecoptim.kernel} (the kernels, the
+ * only package that touches {@code jdk.incubator.vector}) and {@code dev.vecoptim.mpi} (the processes of a job, over
+ * Open MPI's C library, loaded at run time through the FFM API: run with {@code --enable-native-access=dev.vecoptim}). Jackson's streaming core reads and writes the
  * safetensors state dicts' JSON headers.
  */
 module dev.vecoptim {

@@ -1,0 +1,217 @@
+package dev.vecoptim.mpi;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * The job's processes through Open MPI's C library ({@code libmpi.so.40}, Open MPI 4.x), called through the FFM
+ * API on the caller's segments: no JNI, no copies. Started with {@code mpirun}, each process calls {@link #world()}
+ * once; it initializes MPI ({@code MPI_Init}) and {@link #close()} finalizes it, after which MPI cannot start again
+ * in that process (MPI's own rule). Open MPI's handles ({@code MPI_COMM_WORLD}, {@code MPI_FLOAT},
+ * {@code MPI_SUM}, ...) are the addresses of the symbols {@code ompi_mpi_comm_world}, {@code ompi_mpi_float},
+ * {@code ompi_mpi_op_sum}; {@code MPI_IN_PLACE} is the address 1. MPI's default error handler aborts the job on an
+ * error, so a failed call does not return; a non-zero return code is reported as an exception all the same. The
+ * JVM warns of the native calls unless started with {@code --enable-native-access} for this library's module (or
+ * {@code ALL-UNNAMED} on the class path).
+ */
+public final class OpenMpi implements Communicator {
+    /** The shared library of Open MPI 4.x. */
+    static final String LIBRARY = "libmpi.so.40";
+    /** MPI counts are C ints: longer buffers go in pieces of this many elements. */
+    private static final int MOST_ELEMENTS = 1 << 30;
+    private static OpenMpi world;
+    private static boolean finalized;
+
+    private final MethodHandle commRank;
+    private final MethodHandle commSize;
+    private final MethodHandle barrier;
+    private final MethodHandle allReduce;
+    private final MethodHandle broadcast;
+    private final MethodHandle finalizeMpi;
+    private final MemorySegment commWorld;
+    private final MemorySegment floatType;
+    private final MemorySegment byteType;
+    private final MemorySegment sum;
+    private final int rank;
+    private final int size;
+
+    private OpenMpi(SymbolLookup mpi) {
+        Linker linker = Linker.nativeLinker();
+        MethodHandle initialized = function(linker, mpi, "MPI_Initialized", ADDRESS);
+        MethodHandle init = function(linker, mpi, "MPI_Init", ADDRESS, ADDRESS);
+        commRank = function(linker, mpi, "MPI_Comm_rank", ADDRESS, ADDRESS);
+        commSize = function(linker, mpi, "MPI_Comm_size", ADDRESS, ADDRESS);
+        barrier = function(linker, mpi, "MPI_Barrier", ADDRESS);
+        allReduce = function(linker, mpi, "MPI_Allreduce", ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
+        broadcast = function(linker, mpi, "MPI_Bcast", ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS);
+        finalizeMpi = function(linker, mpi, "MPI_Finalize");
+        commWorld = handle(mpi, "ompi_mpi_comm_world");
+        floatType = handle(mpi, "ompi_mpi_float");
+        byteType = handle(mpi, "ompi_mpi_byte");
+        sum = handle(mpi, "ompi_mpi_op_sum");
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment flag = arena.allocate(JAVA_INT);
+            check("MPI_Initialized", (int) initialized.invokeExact(flag));
+            if (flag.get(JAVA_INT, 0) == 0) {
+                check("MPI_Init", (int) init.invokeExact(MemorySegment.NULL, MemorySegment.NULL));
+            }
+            MemorySegment value = arena.allocate(JAVA_INT);
+            check("MPI_Comm_rank", (int) commRank.invokeExact(commWorld, value));
+            rank = value.get(JAVA_INT, 0);
+            check("MPI_Comm_size", (int) commSize.invokeExact(commWorld, value));
+            size = value.get(JAVA_INT, 0);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("MPI could not start", t);
+        }
+    }
+
+    /**
+     * This process's communicator over every process of the job ({@code MPI_COMM_WORLD}), MPI initialized on the
+     * first call; the same one on every call until it is closed.
+     *
+     * @throws IllegalStateException if Open MPI is not installed (naming the packages to install), or MPI was
+     *     finalized in this process
+     */
+    public static synchronized OpenMpi world() {
+        return world(LIBRARY);
+    }
+
+    /** {@link #world()} from the library {@code library}. */
+    static synchronized OpenMpi world(String library) {
+        if (finalized) {
+            throw new IllegalStateException("MPI was finalized in this process, and cannot start again");
+        }
+        if (world == null) {
+            world = new OpenMpi(load(library));
+        }
+        return world;
+    }
+
+    // Restricted: loading a native library; the class javadoc says how a JVM enables it.
+    @SuppressWarnings("restricted")
+    private static SymbolLookup load(String library) {
+        try {
+            return SymbolLookup.libraryLookup(library, Arena.global());
+        } catch (IllegalArgumentException notFound) {
+            throw new IllegalStateException("Open MPI is not installed: " + library + " was not found (on Debian or"
+                    + " Ubuntu: apt-get install openmpi-bin libopenmpi-dev)", notFound);
+        }
+    }
+
+    // Restricted: a call into native code, whose descriptor must be MPI's C signature (int return, pointers, ints).
+    @SuppressWarnings("restricted")
+    private static MethodHandle function(Linker linker, SymbolLookup mpi, String name,
+                                         java.lang.foreign.MemoryLayout... arguments) {
+        return linker.downcallHandle(symbol(mpi, name), FunctionDescriptor.of(JAVA_INT, arguments));
+    }
+
+    private static MemorySegment handle(SymbolLookup mpi, String name) {
+        return symbol(mpi, name);
+    }
+
+    private static MemorySegment symbol(SymbolLookup mpi, String name) {
+        return mpi.find(name).orElseThrow(() -> new IllegalStateException(LIBRARY + " has no " + name
+                + ": it is not Open MPI 4"));
+    }
+
+    @Override
+    public int rank() {
+        return rank;
+    }
+
+    @Override
+    public int size() {
+        return size;
+    }
+
+    @Override
+    public void barrier() {
+        try {
+            check("MPI_Barrier", (int) barrier.invokeExact(commWorld));
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    @Override
+    public void allReduceSum(MemorySegment floats) {
+        long count = elements(floats, Float.BYTES, "floats");
+        for (long start = 0; start < count; start += MOST_ELEMENTS) {
+            int n = (int) Math.min(MOST_ELEMENTS, count - start);
+            MemorySegment piece = floats.asSlice(start * Float.BYTES, (long) n * Float.BYTES);
+            try {
+                check("MPI_Allreduce", (int) allReduce.invokeExact(MemorySegment.ofAddress(1), piece, n, floatType,
+                        sum, commWorld));
+            } catch (RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+    }
+
+    @Override
+    public void broadcast(MemorySegment bytes, int root) {
+        if (root < 0 || root >= size) {
+            throw new IllegalArgumentException("process " + root + " is no process of " + size);
+        }
+        long count = elements(bytes, 1, "bytes");
+        for (long start = 0; start < count; start += MOST_ELEMENTS) {
+            int n = (int) Math.min(MOST_ELEMENTS, count - start);
+            try {
+                check("MPI_Bcast", (int) broadcast.invokeExact(bytes.asSlice(start, n), n, byteType, root, commWorld));
+            } catch (RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        synchronized (OpenMpi.class) {
+            if (finalized) {
+                return;
+            }
+            finalized = true;
+            world = null;
+        }
+        try {
+            check("MPI_Finalize", (int) finalizeMpi.invokeExact());
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** The elements of {@code segment}, which MPI can read and write only when it is native memory. */
+    private static long elements(MemorySegment segment, int elementBytes, String what) {
+        if (!segment.isNative()) {
+            throw new IllegalArgumentException("MPI reads and writes native memory only, not a heap segment of "
+                    + segment.byteSize() + " bytes");
+        }
+        if (segment.byteSize() % elementBytes != 0) {
+            throw new IllegalArgumentException("a segment of " + segment.byteSize() + " bytes holds no whole " + what);
+        }
+        return segment.byteSize() / elementBytes;
+    }
+
+    private static void check(String function, int code) {
+        if (code != 0) {
+            throw new IllegalStateException(function + " failed with MPI error code " + code);
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package dev.vecoptim.mpi;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * {@link OpenMpi} between real processes: jobs of 1 to 4 JVMs started by {@code mpirun} (oversubscribed on a
+ * machine of fewer cores, allowed to run as root as CI does) sum floats and broadcast bytes, each process reporting
+ * what it got. Where Open MPI is not installed the jobs are skipped, unless {@code VECOPTIM_REQUIRE_MPI} is set (as
+ * {@code .ci/run} sets it, after installing Open MPI): then its absence fails. Each job is bounded in time.
+ */
+class OpenMpiTest {
+    private static final long JOB_SECONDS = 120;
+
+    @ParameterizedTest(name = "{0} processes")
+    @ValueSource(ints = {1, 2, 3, 4})
+    void theProcessesOfAJobSumAndBroadcastOverMpi(int processes) throws Exception {
+        Path mpirun = mpirun();
+        List<String> command = new ArrayList<>(List.of(mpirun.toString(), "--allow-run-as-root", "--oversubscribe",
+                "-np", String.valueOf(processes),
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("vecoptim.classes", "target/classes") + File.pathSeparator
+                        + System.getProperty("vecoptim.testClasses", "target/test-classes"),
+                MpiRank.class.getName()));
+        Path output = Files.createTempFile("mpi", ".out");
+        try {
+            Process job = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile())
+                    .start();
+            if (!job.waitFor(JOB_SECONDS, TimeUnit.SECONDS)) {
+                job.descendants().forEach(ProcessHandle::destroyForcibly);
+                job.destroyForcibly();
+                throw new AssertionError("the job of " + processes + " did not end in " + JOB_SECONDS + " s:\n"
+                        + Files.readString(output));
+            }
+            String printed = Files.readString(output, StandardCharsets.UTF_8);
+            assertEquals(0, job.exitValue(), printed);
+            List<String> lines = printed.lines().filter(line -> line.startsWith("rank ")).sorted().toList();
+            assertEquals(IntStream.range(0, processes).mapToObj(rank -> "rank " + rank + " of " + processes
+                    + ": sum OK, broadcast OK").toList(), lines, printed);
+        } finally {
+            Files.delete(output);
+        }
+    }
+
+    @Test
+    void aMissingLibraryIsRefusedNamingWhatToInstall() {
+        IllegalStateException refused = assertThrows(IllegalStateException.class,
+                () -> OpenMpi.world("libmpi-not-here.so.40"));
+        assertEquals("Open MPI is not installed: libmpi-not-here.so.40 was not found (on Debian or Ubuntu: apt-get"
+                + " install openmpi-bin libopenmpi-dev)", refused.getMessage());
+    }
+
+    /** Open MPI's launcher, or the test skipped where it is missing and not required. */
+    private static Path mpirun() throws IOException {
+        Path found = List.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)).stream()
+                .map(dir -> Path.of(dir, "mpirun")).filter(Files::isExecutable).findFirst().orElse(null);
+        if (found == null && System.getenv("VECOPTIM_REQUIRE_MPI") != null) {
+            throw new AssertionError("VECOPTIM_REQUIRE_MPI is set, but mpirun is not on the PATH (apt-get install"
+                    + " openmpi-bin libopenmpi-dev)");
+        }
+        Assumptions.assumeTrue(found != null, "Open MPI is not installed: no mpirun on the PATH");
+        assertTrue(Files.isExecutable(found));
+        return found;
+    }
+}
