@@ -29,6 +29,30 @@ public interface Communicator extends AutoCloseable {
     void allReduceSum(MemorySegment floats);
 
     /**
+     * Sums {@code floats} over every process and leaves each process its own shard of the sums: the floats are cut
+     * in order into {@code counts[0]}, {@code counts[1]}, ... floats, and shard {@link #rank()} of {@code floats}
+     * then holds the sums of its elements (as {@link #allReduceSum} would); the other elements of {@code floats}
+     * are left undefined.
+     *
+     * @param floats native memory of as many floats as {@code counts} adds up to, on every process
+     * @param counts each process's shard, in floats, the same on every process
+     * @throws IllegalArgumentException if {@code floats} is not native, or {@code counts} does not have one
+     *     non-negative count per process adding up to its floats
+     */
+    void reduceScatterSum(MemorySegment floats, int[] counts);
+
+    /**
+     * Gathers each process's shard of {@code floats} into every process: the floats are cut as {@link
+     * #reduceScatterSum} cuts them, and after the call every shard of {@code floats} holds what its process had
+     * there.
+     *
+     * @param floats native memory of as many floats as {@code counts} adds up to, on every process
+     * @param counts each process's shard, in floats, the same on every process
+     * @throws IllegalArgumentException as {@link #reduceScatterSum} does
+     */
+    void allGather(MemorySegment floats, int[] counts);
+
+    /**
      * Copies {@code bytes} of process {@code root} into {@code bytes} of every other.
      *
      * @param bytes native memory, the same size on every process

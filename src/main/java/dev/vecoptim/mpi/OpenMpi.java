@@ -29,16 +29,17 @@ public final class OpenMpi implements Communicator {
     private static OpenMpi world;
     private static boolean finalized;
 
-    private final MethodHandle commRank;
-    private final MethodHandle commSize;
     private final MethodHandle barrier;
     private final MethodHandle allReduce;
     private final MethodHandle broadcast;
+    private final MethodHandle reduceScatter;
+    private final MethodHandle allGatherV;
     private final MethodHandle finalizeMpi;
     private final MemorySegment commWorld;
     private final MemorySegment floatType;
     private final MemorySegment byteType;
     private final MemorySegment sum;
+    private final MemorySegment noType;
     private final int rank;
     private final int size;
 
@@ -46,31 +47,33 @@ public final class OpenMpi implements Communicator {
         Linker linker = Linker.nativeLinker();
         MethodHandle initialized = function(linker, mpi, "MPI_Initialized", ADDRESS);
         MethodHandle init = function(linker, mpi, "MPI_Init", ADDRESS, ADDRESS);
-        commRank = function(linker, mpi, "MPI_Comm_rank", ADDRESS, ADDRESS);
-        commSize = function(linker, mpi, "MPI_Comm_size", ADDRESS, ADDRESS);
+        MethodHandle commRank = function(linker, mpi, "MPI_Comm_rank", ADDRESS, ADDRESS);
+        MethodHandle commSize = function(linker, mpi, "MPI_Comm_size", ADDRESS, ADDRESS);
         barrier = function(linker, mpi, "MPI_Barrier", ADDRESS);
         allReduce = function(linker, mpi, "MPI_Allreduce", ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
         broadcast = function(linker, mpi, "MPI_Bcast", ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS);
+        reduceScatter = function(linker, mpi, "MPI_Reduce_scatter", ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS,
+                ADDRESS);
+        allGatherV = function(linker, mpi, "MPI_Allgatherv", ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS,
+                ADDRESS, ADDRESS);
         finalizeMpi = function(linker, mpi, "MPI_Finalize");
-        commWorld = handle(mpi, "ompi_mpi_comm_world");
-        floatType = handle(mpi, "ompi_mpi_float");
-        byteType = handle(mpi, "ompi_mpi_byte");
-        sum = handle(mpi, "ompi_mpi_op_sum");
+        // Open MPI's handles are the addresses of these exported objects.
+        commWorld = symbol(mpi, "ompi_mpi_comm_world");
+        floatType = symbol(mpi, "ompi_mpi_float");
+        byteType = symbol(mpi, "ompi_mpi_byte");
+        sum = symbol(mpi, "ompi_mpi_op_sum");
+        noType = symbol(mpi, "ompi_mpi_datatype_null");
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment flag = arena.allocate(JAVA_INT);
-            check("MPI_Initialized", (int) initialized.invokeExact(flag));
+            call("MPI_Initialized", () -> (int) initialized.invokeExact(flag));
             if (flag.get(JAVA_INT, 0) == 0) {
-                check("MPI_Init", (int) init.invokeExact(MemorySegment.NULL, MemorySegment.NULL));
+                call("MPI_Init", () -> (int) init.invokeExact(MemorySegment.NULL, MemorySegment.NULL));
             }
             MemorySegment value = arena.allocate(JAVA_INT);
-            check("MPI_Comm_rank", (int) commRank.invokeExact(commWorld, value));
+            call("MPI_Comm_rank", () -> (int) commRank.invokeExact(commWorld, value));
             rank = value.get(JAVA_INT, 0);
-            check("MPI_Comm_size", (int) commSize.invokeExact(commWorld, value));
+            call("MPI_Comm_size", () -> (int) commSize.invokeExact(commWorld, value));
             size = value.get(JAVA_INT, 0);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("MPI could not start", t);
         }
     }
 
@@ -114,10 +117,6 @@ public final class OpenMpi implements Communicator {
         return linker.downcallHandle(symbol(mpi, name), FunctionDescriptor.of(JAVA_INT, arguments));
     }
 
-    private static MemorySegment handle(SymbolLookup mpi, String name) {
-        return symbol(mpi, name);
-    }
-
     private static MemorySegment symbol(SymbolLookup mpi, String name) {
         return mpi.find(name).orElseThrow(() -> new IllegalStateException(LIBRARY + " has no " + name
                 + ": it is not Open MPI 4"));
@@ -135,13 +134,7 @@ public final class OpenMpi implements Communicator {
 
     @Override
     public void barrier() {
-        try {
-            check("MPI_Barrier", (int) barrier.invokeExact(commWorld));
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        call("MPI_Barrier", () -> (int) barrier.invokeExact(commWorld));
     }
 
     @Override
@@ -150,15 +143,70 @@ public final class OpenMpi implements Communicator {
         for (long start = 0; start < count; start += MOST_ELEMENTS) {
             int n = (int) Math.min(MOST_ELEMENTS, count - start);
             MemorySegment piece = floats.asSlice(start * Float.BYTES, (long) n * Float.BYTES);
-            try {
-                check("MPI_Allreduce", (int) allReduce.invokeExact(MemorySegment.ofAddress(1), piece, n, floatType,
-                        sum, commWorld));
-            } catch (RuntimeException | Error e) {
-                throw e;
-            } catch (Throwable t) {
-                throw new IllegalStateException(t);
-            }
+            call("MPI_Allreduce", () -> (int) allReduce.invokeExact(MemorySegment.ofAddress(1), piece, n, floatType,
+                    sum, commWorld));
         }
+    }
+
+    /**
+     * {@inheritDoc} MPI leaves the sums of an in-place reduce-scatter at the start of the buffer; they are then
+     * moved to the process's own shard, a copy of one shard.
+     */
+    @Override
+    public void reduceScatterSum(MemorySegment floats, int[] counts) {
+        long offset = shardStart(floats, counts);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment shards = arena.allocateFrom(JAVA_INT, counts);
+            call("MPI_Reduce_scatter", () -> (int) reduceScatter.invokeExact(MemorySegment.ofAddress(1), floats,
+                    shards, floatType, sum, commWorld));
+        }
+        MemorySegment.copy(floats, 0, floats, offset * Float.BYTES, (long) counts[rank] * Float.BYTES);
+    }
+
+    @Override
+    public void allGather(MemorySegment floats, int[] counts) {
+        shardStart(floats, counts);
+        int[] starts = new int[counts.length];
+        for (int p = 1; p < counts.length; p++) {
+            starts[p] = starts[p - 1] + counts[p - 1];
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment shards = arena.allocateFrom(JAVA_INT, counts);
+            MemorySegment displacements = arena.allocateFrom(JAVA_INT, starts);
+            call("MPI_Allgatherv", () -> (int) allGatherV.invokeExact(MemorySegment.ofAddress(1), 0, noType, floats,
+                    shards, displacements, floatType, commWorld));
+        }
+    }
+
+    /**
+     * Checks a cut of {@code floats} into shards of {@code counts} floats, and returns where this process's starts.
+     * MPI's counts and displacements of the collectives over shards are C ints: the whole is at most 2^31 − 1 floats.
+     */
+    private long shardStart(MemorySegment floats, int[] counts) {
+        long total = elements(floats, Float.BYTES, "floats");
+        if (total > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("MPI cuts at most " + Integer.MAX_VALUE + " floats into shards, not "
+                    + total);
+        }
+        if (counts.length != size) {
+            throw new IllegalArgumentException(counts.length + " shards for " + size + " processes");
+        }
+        long added = 0;
+        long start = 0;
+        for (int p = 0; p < counts.length; p++) {
+            if (counts[p] < 0) {
+                throw new IllegalArgumentException("shard " + p + " has a negative count, " + counts[p]);
+            }
+            if (p == rank) {
+                start = added;
+            }
+            added += counts[p];
+        }
+        if (added != total) {
+            throw new IllegalArgumentException("the shards add up to " + added + " floats, and the segment holds "
+                    + total);
+        }
+        return start;
     }
 
     @Override
@@ -169,13 +217,8 @@ public final class OpenMpi implements Communicator {
         long count = elements(bytes, 1, "bytes");
         for (long start = 0; start < count; start += MOST_ELEMENTS) {
             int n = (int) Math.min(MOST_ELEMENTS, count - start);
-            try {
-                check("MPI_Bcast", (int) broadcast.invokeExact(bytes.asSlice(start, n), n, byteType, root, commWorld));
-            } catch (RuntimeException | Error e) {
-                throw e;
-            } catch (Throwable t) {
-                throw new IllegalStateException(t);
-            }
+            MemorySegment piece = bytes.asSlice(start, n);
+            call("MPI_Bcast", () -> (int) broadcast.invokeExact(piece, n, byteType, root, commWorld));
         }
     }
 
@@ -188,13 +231,7 @@ public final class OpenMpi implements Communicator {
             finalized = true;
             world = null;
         }
-        try {
-            check("MPI_Finalize", (int) finalizeMpi.invokeExact());
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        call("MPI_Finalize", () -> (int) finalizeMpi.invokeExact());
     }
 
     /** The elements of {@code segment}, which MPI can read and write only when it is native memory. */
@@ -209,7 +246,21 @@ public final class OpenMpi implements Communicator {
         return segment.byteSize() / elementBytes;
     }
 
-    private static void check(String function, int code) {
+    /** A call of an MPI function, which returns its error code. */
+    private interface MpiCall {
+        int invoke() throws Throwable;
+    }
+
+    /** Makes {@code call}, of the MPI function {@code function}, and fails unless it returned success (0). */
+    private static void call(String function, MpiCall call) {
+        int code;
+        try {
+            code = call.invoke();
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(function + " could not be called", t);
+        }
         if (code != 0) {
             throw new IllegalStateException(function + " failed with MPI error code " + code);
         }

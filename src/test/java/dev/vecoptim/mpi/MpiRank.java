@@ -6,13 +6,65 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * One process of {@link OpenMpiTest}'s job, started by {@code mpirun}: sums floats over every process, takes the
- * last process's bytes, and prints what it got as one line, {@code rank R of N: sum OK|WRONG, broadcast OK|WRONG}.
+ * last process's bytes, reduce-scatters and all-gathers uneven shards, tries bad arguments, and prints what it got
+ * as one line, {@code rank R of N: sum OK, broadcast OK, shards OK, refusals OK} (WRONG for what went wrong).
  */
 public final class MpiRank {
     /** Elements per process: more than one MPI message, not a multiple of any vector. */
     static final int FLOATS = 100_003;
 
     private MpiRank() {
+    }
+
+    /**
+     * Uneven shards, the last process's empty when there are several: reduce-scatter leaves each process the sums of
+     * its own shard, and all-gather then gives every process every shard.
+     */
+    private static boolean shardsRight(Communicator world, Arena arena) {
+        int size = world.size();
+        int[] counts = new int[size];
+        for (int p = 0; p < size; p++) {
+            counts[p] = size > 1 && p == size - 1 ? 0 : FLOATS / size + p;
+        }
+        int total = java.util.Arrays.stream(counts).sum();
+        int start = java.util.Arrays.stream(counts, 0, world.rank()).sum();
+        MemorySegment floats = arena.allocate((long) total * Float.BYTES, 64);
+        for (int i = 0; i < total; i++) {
+            floats.setAtIndex(ValueLayout.JAVA_FLOAT, i, (world.rank() + 1) * (float) (i % 777));
+        }
+        world.reduceScatterSum(floats, counts);
+        boolean right = true;
+        for (int i = start; i < start + counts[world.rank()]; i++) {
+            right &= floats.getAtIndex(ValueLayout.JAVA_FLOAT, i) == size * (size + 1) / 2f * (i % 777);
+        }
+        world.allGather(floats, counts);
+        for (int i = 0; i < total; i++) {
+            right &= floats.getAtIndex(ValueLayout.JAVA_FLOAT, i) == size * (size + 1) / 2f * (i % 777);
+        }
+        return right;
+    }
+
+    /** Bad arguments are refused before MPI is called, the same on every process, so none waits for the others. */
+    private static boolean refusalsRight(Communicator world, Arena arena) {
+        int size = world.size();
+        MemorySegment floats = arena.allocate(4L * size);
+        return refused(() -> world.allGather(floats, new int[size + 1]), size + 1 + " shards for " + size
+                + " processes")
+                && refused(() -> world.reduceScatterSum(floats, new int[size]), "the shards add up to 0 floats, and the"
+                + " segment holds " + size)
+                && refused(() -> world.allReduceSum(MemorySegment.ofArray(new float[4])), "MPI reads and writes native"
+                + " memory only, not a heap segment of 16 bytes")
+                && refused(() -> world.allReduceSum(arena.allocate(6)), "a segment of 6 bytes holds no whole floats")
+                && refused(() -> world.broadcast(floats, size), "process " + size + " is no process of " + size);
+    }
+
+    private static boolean refused(Runnable call, String message) {
+        try {
+            call.run();
+            return false;
+        } catch (IllegalArgumentException e) {
+            return e.getMessage().equals(message);
+        }
     }
 
     public static void main(String[] args) {
@@ -36,7 +88,8 @@ public final class MpiRank {
             boolean broadcastRight = bytes.elements(ValueLayout.JAVA_BYTE)
                     .allMatch(b -> b.get(ValueLayout.JAVA_BYTE, 0) == (byte) (size - 1));
             System.out.println("rank " + rank + " of " + size + ": sum " + (sumRight ? "OK" : "WRONG") + ", broadcast "
-                    + (broadcastRight ? "OK" : "WRONG"));
+                    + (broadcastRight ? "OK" : "WRONG") + ", shards " + (shardsRight(world, arena) ? "OK" : "WRONG")
+                    + ", refusals " + (refusalsRight(world, arena) ? "OK" : "WRONG"));
         }
     }
 }

@@ -20,8 +20,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@link OpenMpi} between real processes: jobs of 1 to 4 JVMs started by {@code mpirun} (oversubscribed on a
- * machine of fewer cores, allowed to run as root as CI does) sum floats and broadcast bytes, each process reporting
- * what it got. Where Open MPI is not installed the jobs are skipped, unless {@code VECOPTIM_REQUIRE_MPI} is set (as
+ * machine of fewer cores, allowed to run as root as CI does) sum floats, broadcast bytes, reduce-scatter and
+ * all-gather uneven shards and refuse bad arguments, each process reporting what it got. Where Open MPI is not installed the jobs are skipped, unless {@code VECOPTIM_REQUIRE_MPI} is set (as
  * {@code .ci/run} sets it, after installing Open MPI): then its absence fails. Each job is bounded in time.
  */
 class OpenMpiTest {
@@ -51,7 +51,7 @@ class OpenMpiTest {
             assertEquals(0, job.exitValue(), printed);
             List<String> lines = printed.lines().filter(line -> line.startsWith("rank ")).sorted().toList();
             assertEquals(IntStream.range(0, processes).mapToObj(rank -> "rank " + rank + " of " + processes
-                    + ": sum OK, broadcast OK").toList(), lines, printed);
+                    + ": sum OK, broadcast OK, shards OK, refusals OK").toList(), lines, printed);
         } finally {
             Files.delete(output);
         }
