@@ -67,10 +67,17 @@ public final class MpiRank {
         }
     }
 
+    /**
+     * With the argument {@code die}, the last process exits at once, without a word to MPI, and the others go on to
+     * the collectives, where they would wait for it forever if nothing ended the job.
+     */
     public static void main(String[] args) {
         try (Communicator world = OpenMpi.world(); Arena arena = Arena.ofConfined()) {
             int rank = world.rank();
             int size = world.size();
+            if (args.length > 0 && args[0].equals("die") && rank == size - 1) {
+                Runtime.getRuntime().halt(3);
+            }
             MemorySegment floats = arena.allocate((long) FLOATS * Float.BYTES, 64);
             for (int i = 0; i < FLOATS; i++) {
                 floats.setAtIndex(ValueLayout.JAVA_FLOAT, i, (rank + 1) * (float) (i % 1000));

@@ -30,13 +30,39 @@ class OpenMpiTest {
     @ParameterizedTest(name = "{0} processes")
     @ValueSource(ints = {1, 2, 3, 4})
     void theProcessesOfAJobSumAndBroadcastOverMpi(int processes) throws Exception {
-        Path mpirun = mpirun();
-        List<String> command = new ArrayList<>(List.of(mpirun.toString(), "--allow-run-as-root", "--oversubscribe",
+        Job job = run(processes);
+        assertEquals(0, job.exitValue(), job.printed());
+        List<String> lines = job.printed().lines().filter(line -> line.startsWith("rank ")).sorted().toList();
+        assertEquals(IntStream.range(0, processes).mapToObj(rank -> "rank " + rank + " of " + processes
+                + ": sum OK, broadcast OK, shards OK, refusals OK").toList(), lines, job.printed());
+    }
+
+    /**
+     * A process that dies before a collective does not leave the others waiting in it: {@code mpirun} sees it end
+     * without finalizing MPI, kills the rest of the job and exits with an error, well within the bound.
+     */
+    @Test
+    void aProcessThatDiesEndsTheWholeJob() throws Exception {
+        Job job = run(3, "die");
+        assertTrue(job.exitValue() != 0, job.printed());
+        assertTrue(job.printed().lines().noneMatch(line -> line.startsWith("rank ")), job.printed());
+        assertTrue(job.printed().contains("exited on signal") || job.printed().contains("non-zero status")
+                || job.printed().contains("without calling \"finalize\""), job.printed());
+    }
+
+    /** What a job printed (both streams of every process and of {@code mpirun}), and how it ended. */
+    private record Job(int exitValue, String printed) {
+    }
+
+    /** Runs {@link MpiRank} in {@code processes} processes with {@code arguments}, or fails past the bound. */
+    private static Job run(int processes, String... arguments) throws Exception {
+        List<String> command = new ArrayList<>(List.of(mpirun().toString(), "--allow-run-as-root", "--oversubscribe",
                 "-np", String.valueOf(processes),
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("vecoptim.classes", "target/classes") + File.pathSeparator
                         + System.getProperty("vecoptim.testClasses", "target/test-classes"),
                 MpiRank.class.getName()));
+        command.addAll(List.of(arguments));
         Path output = Files.createTempFile("mpi", ".out");
         try {
             Process job = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile())
@@ -47,11 +73,7 @@ class OpenMpiTest {
                 throw new AssertionError("the job of " + processes + " did not end in " + JOB_SECONDS + " s:\n"
                         + Files.readString(output));
             }
-            String printed = Files.readString(output, StandardCharsets.UTF_8);
-            assertEquals(0, job.exitValue(), printed);
-            List<String> lines = printed.lines().filter(line -> line.startsWith("rank ")).sorted().toList();
-            assertEquals(IntStream.range(0, processes).mapToObj(rank -> "rank " + rank + " of " + processes
-                    + ": sum OK, broadcast OK, shards OK, refusals OK").toList(), lines, printed);
+            return new Job(job.exitValue(), Files.readString(output, StandardCharsets.UTF_8));
         } finally {
             Files.delete(output);
         }
