@@ -174,11 +174,9 @@ public final class Parameter {
                     + " bytes; its " + elements + " floats need " + elements * Float.BYTES);
         }
         MemorySegment master = floats.asSlice(0, elements * Float.BYTES);
-        for (MemorySegment own : state) {
-            if (own.asOverlappingSlice(master).isPresent() || value.asOverlappingSlice(master).isPresent()) {
-                throw new IllegalArgumentException("the segment for " + label() + "'s master overlaps its value or"
-                        + " state");
-            }
+        if (value.asOverlappingSlice(master).isPresent()
+                || Arrays.stream(state).anyMatch(own -> own.asOverlappingSlice(master).isPresent())) {
+            throw new IllegalArgumentException("the segment for " + label() + "'s master overlaps its value or state");
         }
         masterWeights.copy(dtype, value, masterBuffer(), stepCount() > 0, master, group.algorithm().vectorBits());
     }

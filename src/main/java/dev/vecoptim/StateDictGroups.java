@@ -67,8 +67,13 @@ final class StateDictGroups {
     static Map<String, Object> rounding(Algorithm algorithm) {
         Map<String, Object> rounding = new LinkedHashMap<>();
         rounding.put(FUSED, algorithm.fused());
-        rounding.put(SEED, algorithm.stochasticRounding() == null ? null : algorithm.stochasticRounding().seed());
+        rounding.put(SEED, seed(algorithm));
         return rounding;
+    }
+
+    /** {@return the seed of {@code algorithm}'s stochastic rounding, or null where it rounds to nearest} */
+    private static Long seed(Algorithm algorithm) {
+        return algorithm.stochasticRounding() == null ? null : algorithm.stochasticRounding().seed();
     }
 
     /**
@@ -119,8 +124,7 @@ final class StateDictGroups {
                         + " and runs fused=" + (here.fused() ? "True" : "False") + " here, whose 16-bit updates round"
                         + " otherwise; build it with .fused(" + fused + ") to go on with the writer's bits");
             }
-            Long mine = here.stochasticRounding() == null ? null : here.stochasticRounding().seed();
-            if (!Objects.equals(seed, mine)) {
+            if (!Objects.equals(seed, seed(here))) {
                 StochasticRounding written = seed == null ? null : new StochasticRounding(seed);
                 warnings.add(at + " was written by " + writer + " rounding its state "
                         + StochasticRounding.describe(written) + " and rounds it "
