@@ -53,6 +53,20 @@ public interface Communicator extends AutoCloseable {
     void allGather(MemorySegment floats, int[] counts);
 
     /**
+     * Gives this process every process's copy of its own shard, so that it can add them in an order of its choosing
+     * (as a reduce-scatter does in the engine's order): {@code floats} is cut as {@link #reduceScatterSum} cuts it,
+     * and after the call {@code copies} holds, process by process in order of rank, the {@code counts[rank()]}
+     * floats that each had in shard {@link #rank()} of its {@code floats}. {@code floats} is not changed.
+     *
+     * @param floats native memory of as many floats as {@code counts} adds up to, on every process
+     * @param counts each process's shard, in floats, the same on every process
+     * @param copies native memory of {@code size() · counts[rank()]} floats, not overlapping {@code floats}
+     * @throws IllegalArgumentException as {@link #reduceScatterSum} does, or if {@code copies} is not native or not
+     *     of that size
+     */
+    void gatherOwnShard(MemorySegment floats, int[] counts, MemorySegment copies);
+
+    /**
      * Copies {@code bytes} of process {@code root} into {@code bytes} of every other.
      *
      * @param bytes native memory, the same size on every process

@@ -34,6 +34,7 @@ public final class OpenMpi implements Communicator {
     private final MethodHandle broadcast;
     private final MethodHandle reduceScatter;
     private final MethodHandle allGatherV;
+    private final MethodHandle allToAllV;
     private final MethodHandle finalizeMpi;
     private final MemorySegment commWorld;
     private final MemorySegment floatType;
@@ -56,6 +57,8 @@ public final class OpenMpi implements Communicator {
                 ADDRESS);
         allGatherV = function(linker, mpi, "MPI_Allgatherv", ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS,
                 ADDRESS, ADDRESS);
+        allToAllV = function(linker, mpi, "MPI_Alltoallv", ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS,
+                ADDRESS, ADDRESS, ADDRESS);
         finalizeMpi = function(linker, mpi, "MPI_Finalize");
         // Open MPI's handles are the addresses of these exported objects.
         commWorld = symbol(mpi, "ompi_mpi_comm_world");
@@ -166,16 +169,51 @@ public final class OpenMpi implements Communicator {
     @Override
     public void allGather(MemorySegment floats, int[] counts) {
         shardStart(floats, counts);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment shards = arena.allocateFrom(JAVA_INT, counts);
+            MemorySegment displacements = arena.allocateFrom(JAVA_INT, starts(counts));
+            call("MPI_Allgatherv", () -> (int) allGatherV.invokeExact(MemorySegment.ofAddress(1), 0, noType, floats,
+                    shards, displacements, floatType, commWorld));
+        }
+    }
+
+    @Override
+    public void gatherOwnShard(MemorySegment floats, int[] counts, MemorySegment copies) {
+        shardStart(floats, counts);
+        long expected = (long) size * counts[rank];
+        if (elements(copies, Float.BYTES, "floats") != expected) {
+            throw new IllegalArgumentException("the copies of a shard of " + counts[rank] + " floats from " + size
+                    + " processes take " + expected + " floats, not " + copies.byteSize() / Float.BYTES);
+        }
+        if (expected > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("MPI places at most " + Integer.MAX_VALUE + " floats, not " + expected);
+        }
+        if (floats.asOverlappingSlice(copies).isPresent()) {
+            throw new IllegalArgumentException("the copies overlap the floats they are copied from");
+        }
+        int[] received = new int[size];
+        int[] placed = new int[size];
+        for (int p = 0; p < size; p++) {
+            received[p] = counts[rank];
+            placed[p] = p * counts[rank];
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment sent = arena.allocateFrom(JAVA_INT, counts);
+            MemorySegment sentFrom = arena.allocateFrom(JAVA_INT, starts(counts));
+            MemorySegment receivedCounts = arena.allocateFrom(JAVA_INT, received);
+            MemorySegment receivedAt = arena.allocateFrom(JAVA_INT, placed);
+            call("MPI_Alltoallv", () -> (int) allToAllV.invokeExact(floats, sent, sentFrom, floatType, copies,
+                    receivedCounts, receivedAt, floatType, commWorld));
+        }
+    }
+
+    /** Where each shard of {@code counts} starts, in floats: checked by {@link #shardStart} to fit an int. */
+    private static int[] starts(int[] counts) {
         int[] starts = new int[counts.length];
         for (int p = 1; p < counts.length; p++) {
             starts[p] = starts[p - 1] + counts[p - 1];
         }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment shards = arena.allocateFrom(JAVA_INT, counts);
-            MemorySegment displacements = arena.allocateFrom(JAVA_INT, starts);
-            call("MPI_Allgatherv", () -> (int) allGatherV.invokeExact(MemorySegment.ofAddress(1), 0, noType, floats,
-                    shards, displacements, floatType, commWorld));
-        }
+        return starts;
     }
 
     /**

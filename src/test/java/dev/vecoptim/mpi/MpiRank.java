@@ -17,8 +17,9 @@ public final class MpiRank {
     }
 
     /**
-     * Uneven shards, the last process's empty when there are several: reduce-scatter leaves each process the sums of
-     * its own shard, and all-gather then gives every process every shard.
+     * Uneven shards, the last process's empty when there are several: each process gathers every process's copy of
+     * its own shard, reduce-scatter leaves it the sums of its own shard, and all-gather then gives every process
+     * every shard.
      */
     private static boolean shardsRight(Communicator world, Arena arena) {
         int size = world.size();
@@ -32,8 +33,17 @@ public final class MpiRank {
         for (int i = 0; i < total; i++) {
             floats.setAtIndex(ValueLayout.JAVA_FLOAT, i, (world.rank() + 1) * (float) (i % 777));
         }
-        world.reduceScatterSum(floats, counts);
+        int own = counts[world.rank()];
+        MemorySegment copies = arena.allocate((long) size * own * Float.BYTES, 64);
+        world.gatherOwnShard(floats, counts, copies);
         boolean right = true;
+        for (int p = 0; p < size; p++) {
+            for (int i = 0; i < own; i++) {
+                right &= copies.getAtIndex(ValueLayout.JAVA_FLOAT, (long) p * own + i) == (p + 1) * (float) ((start + i)
+                        % 777);
+            }
+        }
+        world.reduceScatterSum(floats, counts);
         for (int i = start; i < start + counts[world.rank()]; i++) {
             right &= floats.getAtIndex(ValueLayout.JAVA_FLOAT, i) == size * (size + 1) / 2f * (i % 777);
         }
@@ -55,7 +65,18 @@ public final class MpiRank {
                 && refused(() -> world.allReduceSum(MemorySegment.ofArray(new float[4])), "MPI reads and writes native"
                 + " memory only, not a heap segment of 16 bytes")
                 && refused(() -> world.allReduceSum(arena.allocate(6)), "a segment of 6 bytes holds no whole floats")
-                && refused(() -> world.broadcast(floats, size), "process " + size + " is no process of " + size);
+                && refused(() -> world.broadcast(floats, size), "process " + size + " is no process of " + size)
+                && refused(() -> world.gatherOwnShard(floats, ones(size), arena.allocate(4L * size + 4)),
+                "the copies of a shard of 1 floats from " + size + " processes take " + size + " floats, not "
+                        + (size + 1))
+                && refused(() -> world.gatherOwnShard(floats, ones(size), floats), "the copies overlap the floats they"
+                + " are copied from");
+    }
+
+    private static int[] ones(int size) {
+        int[] counts = new int[size];
+        java.util.Arrays.fill(counts, 1);
+        return counts;
     }
 
     private static boolean refused(Runnable call, String message) {

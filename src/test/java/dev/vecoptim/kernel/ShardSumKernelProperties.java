@@ -1,0 +1,66 @@
+package dev.vecoptim.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.Generate.longRange;
+import static org.quicktheories.generators.Generate.range;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The scaled sums of a shard's copies in order of rank: the same bits at every width, length, misalignment and count.
+ */
+class ShardSumKernelProperties {
+
+    @Test
+    void theSumsInOrderOfRankAreTheSameBitsAtEveryWidth() {
+        qt().withExamples(400).forAll(KernelCase.lengths(), range(0, 63), range(1, 6),
+                longRange(Long.MIN_VALUE, Long.MAX_VALUE)).checkAssert((length, offset, count, seed) -> {
+                    try (Arena arena = Arena.ofConfined()) {
+                        long stride = length + seed % 3 + 2;
+                        MemorySegment copies = arena.allocate(4L * stride * count + offset, 64)
+                                .asSlice(offset, 4L * stride * count);
+                        TestFloats.fill(copies, new SplittableRandom(seed), seed % 2 == 0 ? 64 : Integer.MAX_VALUE);
+                        int from = length == 0 ? 0 : (int) Math.floorMod(seed, (long) length);
+                        MemorySegment expected = arena.allocate(4L * length);
+                        float factor = 1f / count;
+                        new ShardSumKernel.Scalar().addInOrder(copies, stride, count, factor, expected, from, length);
+                        for (int bits : KernelCase.WIDTHS) {
+                            MemorySegment sums = arena.allocate(4L * length + offset).asSlice(offset, 4L * length);
+                            Kernels.kernel(ShardSumKernel.FAMILY, bits, new NoFlags())
+                                    .addInOrder(copies, stride, count, factor, sums, from, length);
+                            for (int i = 0; i < length; i++) {
+                                assertEquals(Float.floatToRawIntBits(expected.getAtIndex(TestFloats.FLOAT, i)),
+                                        Float.floatToRawIntBits(sums.getAtIndex(TestFloats.FLOAT, i)),
+                                        bits + "-bit sum " + i + " of " + count + " copies");
+                            }
+                        }
+                    }
+                });
+    }
+
+    @Test
+    void theCopiesAreAddedInOrderOfRank() {
+        // 1 + 1 + 2^24 is 2^24 + 2 added from the left, 2^24 added from the right (ties to even): the order shows.
+        try (Arena arena = Arena.ofConfined()) {
+            float[] addends = {1, 1, 1 << 24};
+            MemorySegment copies = arena.allocate(4L * 3 * 17);
+            for (int copy = 0; copy < 3; copy++) {
+                for (int i = 0; i < 17; i++) {
+                    copies.setAtIndex(TestFloats.FLOAT, copy * 17L + i, addends[copy]);
+                }
+            }
+            for (int bits : java.util.List.of(0, 64, 128, 256, 512)) {
+                MemorySegment sums = arena.allocate(4L * 17);
+                Kernels.kernel(ShardSumKernel.FAMILY, bits, new NoFlags()).addInOrder(copies, 17, 3, 1, sums, 0,
+                        17);
+                for (int i = 0; i < 17; i++) {
+                    assertEquals((1 << 24) + 2f, sums.getAtIndex(TestFloats.FLOAT, i), bits + "-bit sum " + i);
+                }
+            }
+        }
+    }
+}
