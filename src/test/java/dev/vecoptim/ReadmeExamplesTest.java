@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.vecoptim.mpi.MpiJob;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,8 +52,8 @@ class ReadmeExamplesTest {
                 }
             }));
         }
-        assertEquals(8, tests.size(),
-                "the quick start, the optimizer object's, flat storage's, bfloat16's, float16's and three kernels'");
+        assertEquals(9, tests.size(), "the quick start, the optimizer object's, flat storage's, bfloat16's,"
+                + " float16's, more than one process's and three kernels'");
         return tests.stream();
     }
 
@@ -137,10 +138,21 @@ class ReadmeExamplesTest {
         return dir;
     }
 
-    /** Runs the example on the class path with the incubator module, in its directory. */
-    private static String run(Path dir, String className) {
-        return JdkTool.runIn(dir, JdkTool.command("java", "--add-modules", "jdk.incubator.vector", "-cp",
-                JdkTool.classPath(absolute(JdkTool.CLASSES), JdkTool.jackson(), dir.toString()), className)).stdout();
+    /**
+     * Runs the example on the class path with the incubator module, in its directory; one that joins a job of
+     * processes ({@code World.join()}) in two processes under {@code mpirun}, as the README runs it.
+     */
+    private static String run(Path dir, String className) throws IOException {
+        List<String> java = JdkTool.command("java", "--add-modules", "jdk.incubator.vector",
+                "--enable-native-access=ALL-UNNAMED", "-cp", JdkTool.classPath(absolute(JdkTool.CLASSES),
+                        JdkTool.jackson(), dir.toString()), className);
+        if (Files.readString(dir.resolve(className + ".java")).contains("World.join()")) {
+            List<String> job = new ArrayList<>(List.of(MpiJob.mpirun().toString(), "--allow-run-as-root",
+                    "--oversubscribe", "-np", "2"));
+            job.addAll(java);
+            java = job;
+        }
+        return JdkTool.runIn(dir, java).stdout();
     }
 
     private static String absolute(String path) {

@@ -1,0 +1,129 @@
+package dev.vecoptim;
+
+import dev.vecoptim.mpi.Communicator;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What the processes of a sharded step agree on before they start it, and after they reduce the gradients: small
+ * facts of each process (whether its checks passed, what its optimizer looks like, whether its shard's gradients
+ * are finite), which one all-reduce of a few floats per process shows to every process. A process whose checks
+ * failed thus makes every process throw the same exception, before any of them enters a collective that the
+ * failed one would never join.
+ */
+final class Agreement {
+    /** A fact per process: small integers, which floats hold exactly, and which add up to themselves beside zeros. */
+    private static final int FACTS = 5;
+    /** The most bytes of a failure's message that are sent to the other processes. */
+    private static final int MESSAGE_BYTES = 4096;
+    /** The exceptions a failed check may throw, sent as their index here; any other is sent as the last. */
+    private static final List<Class<? extends RuntimeException>> KINDS = List.of(IllegalArgumentException.class,
+            IllegalStateException.class, ArithmeticException.class, WrongThreadException.class,
+            RuntimeException.class);
+
+    private final Communicator world;
+    private final MemorySegment facts;
+    private final MemorySegment message;
+
+    Agreement(Communicator world, Arena arena) {
+        this.world = world;
+        facts = arena.allocate((long) world.size() * FACTS * Float.BYTES, 64);
+        message = arena.allocate(MESSAGE_BYTES);
+    }
+
+    /**
+     * Shares this process's readiness for a step: {@code failure}, the exception its checks threw (or null), and the
+     * {@code fingerprint} of its optimizer (groups, sizes, step count). Returns when every process is ready and their
+     * fingerprints agree; else throws, on every process, the failure of the first process that failed (same class,
+     * its message prefixed with its process), or an {@link IllegalStateException} naming the processes whose
+     * optimizer differs from process 0's.
+     */
+    void ready(RuntimeException failure, long fingerprint) {
+        float[] mine = {failure == null ? 0 : 1, failure == null ? 0 : kind(failure), fingerprint & 0xFFFF,
+            (fingerprint >>> 16) & 0xFFFF, (fingerprint >>> 32) & 0xFFFF};
+        float[][] everyone = share(mine);
+        for (int p = 0; p < everyone.length; p++) {
+            if (everyone[p][0] != 0) {
+                throw failureOf(p, (int) everyone[p][1], failure);
+            }
+        }
+        List<Integer> differing = new ArrayList<>();
+        for (int p = 1; p < everyone.length; p++) {
+            for (int fact = 2; fact < FACTS; fact++) {
+                if (everyone[p][fact] != everyone[0][fact]) {
+                    differing.add(p);
+                    break;
+                }
+            }
+        }
+        if (!differing.isEmpty()) {
+            throw new IllegalStateException("the processes' sharded optimizers differ (in their groups, the groups'"
+                    + " optimizers or sizes, or their step counts): process" + (differing.size() > 1 ? "es " : " ")
+                    + differing + " from process 0; every process must build the same one and step it as often;"
+                    + " nothing was changed");
+        }
+    }
+
+    /**
+     * Shares one small non-negative integer (at most 2<sup>24</sup>) of this process's: {@return every process's, in
+     * order of rank}
+     */
+    int[] share(int value) {
+        float[][] everyone = share(new float[] {value});
+        int[] values = new int[everyone.length];
+        for (int p = 0; p < values.length; p++) {
+            values[p] = (int) everyone[p][0];
+        }
+        return values;
+    }
+
+    /** Every process's {@code mine}, in order of rank, through one all-reduce in which the others' rows are 0. */
+    private float[][] share(float[] mine) {
+        facts.fill((byte) 0);
+        MemorySegment.copy(mine, 0, facts, ValueLayout.JAVA_FLOAT, (long) world.rank() * FACTS * Float.BYTES,
+                mine.length);
+        world.allReduceSum(facts);
+        float[][] everyone = new float[world.size()][mine.length];
+        for (int p = 0; p < everyone.length; p++) {
+            MemorySegment.copy(facts, ValueLayout.JAVA_FLOAT, (long) p * FACTS * Float.BYTES, everyone[p], 0,
+                    mine.length);
+        }
+        return everyone;
+    }
+
+    private static int kind(RuntimeException failure) {
+        for (int k = 0; k < KINDS.size() - 1; k++) {
+            if (KINDS.get(k).isInstance(failure)) {
+                return k;
+            }
+        }
+        return KINDS.size() - 1;
+    }
+
+    /** The failure of process {@code failed}, as every process throws it: its message is broadcast from it. */
+    private RuntimeException failureOf(int failed, int kind, RuntimeException own) {
+        message.fill((byte) 0);
+        if (world.rank() == failed) {
+            String text = own.getMessage() == null ? own.getClass().getName() : own.getMessage();
+            byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+            MemorySegment.copy(bytes, 0, message, ValueLayout.JAVA_BYTE, 0, Math.min(bytes.length, MESSAGE_BYTES));
+        }
+        world.broadcast(message, failed);
+        String text = "process " + failed + " of " + world.size() + ": " + message.getString(0, StandardCharsets.UTF_8);
+        RuntimeException thrown = switch (kind) {
+            case 0 -> new IllegalArgumentException(text);
+            case 1 -> new IllegalStateException(text);
+            case 2 -> new ArithmeticException(text);
+            case 3 -> new WrongThreadException(text);
+            default -> new IllegalStateException(text);
+        };
+        if (world.rank() == failed) {
+            thrown.initCause(own);
+        }
+        return thrown;
+    }
+}

@@ -1,0 +1,370 @@
+package dev.vecoptim;
+
+import dev.vecoptim.kernel.Kernels;
+import dev.vecoptim.kernel.NoFlags;
+import dev.vecoptim.kernel.NormKernel;
+import dev.vecoptim.kernel.ShardSumKernel;
+import dev.vecoptim.kernel.Vectorization;
+import dev.vecoptim.mpi.Communicator;
+import dev.vecoptim.step.OneThreadAtATime;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+import java.util.OptionalDouble;
+import java.util.zip.CRC32C;
+
+/**
+ * An optimizer for data-parallel training whose state is cut among the processes of a {@link World}, as ZeRO
+ * (stages 1 and 2) and PyTorch's {@code ZeroRedundancyOptimizer} cut it: every process holds the whole model's
+ * values and gradients (flat storage, one buffer per group, which {@link #addGroup} allocates), computes its own
+ * gradients on its own data, and owns the optimizer state of one shard of each group only, about
+ * {@code 1/size} of it. Every process builds the same groups, in the same order, and calls {@link #step()} as
+ * often.
+ *
+ * <p>A step: the processes check that each is ready and that their optimizers agree (a failed check, a closed
+ * optimizer, a schedule's invalid learning rate, other groups on one process, is thrown on every process as the
+ * same exception, before anything changes); each process multiplies its gradients by {@code rn(1/size)} (float32),
+ * and each shard's products are summed over the processes (the average of the gradients, as
+ * {@code DistributedDataParallel} averages them); with {@link NonFiniteGradients#SKIP} or
+ * {@link NonFiniteGradients#THROW}, every process skips or throws if any shard's average holds a NaN or an
+ * infinity; each process steps its own shard with its own state, the learning rates from each group's schedule
+ * as in one process; every process then gathers every shard's updated values.
+ *
+ * <p>{@linkplain Builder#inRankOrder In rank order}, each average is
+ * {@code rn(…rn(rn(g₀·f) + rn(g₁·f)) + … + rn(gₙ₋₁·f))} with {@code f = rn(1/size)}, summed in order of rank by the
+ * process that owns it. The values after a step are then, bit for bit, those of an {@link Optimizer} of one
+ * process stepping the same groups with those averaged gradients, whatever the number of processes (a group's
+ * parameters, stepped as one range of its flat buffer, get the bits of each stepped alone). Otherwise MPI sums in
+ * the order its algorithm chooses (Open MPI's reduce-scatter), which for three processes or more may round
+ * differently from one step to the next and from rank order, in the last bits of some elements; every process
+ * still ends the step with the same values.
+ *
+ * <p>Each shard of a group's buffer starts at a multiple of 16 elements (64 bytes) and the shards differ by at most
+ * 16 elements, so a process's state is at most 16 elements per group beyond {@code 1/size} of the whole.
+ * {@linkplain Builder#zeroStage ZeRO stage 2} (the default) leaves each process the averaged gradients of its own
+ * shard only; stage 1 gathers every shard's averages into every process, at the cost of an all-gather of the
+ * gradients. Float32 parameters; not thread-safe (one thread at a time, as {@link Optimizer}).
+ */
+public final class ShardedOptimizer implements AutoCloseable {
+    /** Shards start at multiples of this many elements: 64 bytes, the widest vector and a cache line. */
+    static final int ALIGNMENT = 16;
+
+    private final OneThreadAtATime guard = new OneThreadAtATime();
+    private final World world;
+    private final Communicator communicator;
+    private final Optimizer shardOptimizer;
+    private final Agreement agreement;
+    private final NonFiniteGradients nonFiniteGradients;
+    private final boolean inRankOrder;
+    private final int zeroStage;
+    private final List<ShardedGroup> groups = new ArrayList<>();
+    /** Values and gradients of every group, and the shards' copies: freed by {@link #close()}. */
+    private final Arena arena = Arena.ofShared();
+    private final NormKernel norm;
+    private final ShardSumKernel sum;
+    /** Every process's copy of this process's shard of a group, when summing in rank order: the largest group's. */
+    private MemorySegment copies = MemorySegment.NULL;
+    private boolean closed;
+
+    private ShardedOptimizer(Builder builder) {
+        world = builder.world;
+        communicator = world.communicator();
+        nonFiniteGradients = builder.nonFiniteGradients;
+        inRankOrder = builder.inRankOrder;
+        zeroStage = builder.zeroStage;
+        shardOptimizer = builder.shardOptimizer.build();
+        // Its memory outlives a close, so that a closed optimizer still takes part in the agreement of a step.
+        agreement = new Agreement(communicator, Arena.ofAuto());
+        int bits = VectorWidth.PREFERRED.resolveBits();
+        norm = Kernels.kernel(NormKernel.FAMILY, Vectorization.normBits(bits), new NoFlags());
+        sum = Kernels.kernel(ShardSumKernel.FAMILY, bits, new NoFlags());
+    }
+
+    /**
+     * {@return a builder of a sharded optimizer over the processes of {@code world}, at the default options}
+     *
+     * @param world the job's processes, which every process's optimizer steps together
+     */
+    public static Builder builder(World world) {
+        return new Builder(Objects.requireNonNull(world, "world"));
+    }
+
+    /**
+     * Adds a group of parameters of {@code floats[0]}, {@code floats[1]}, ... floats, laid out one after another in
+     * one buffer of values and one of gradients (zero at first), and this process's shard of its state. Every process
+     * adds the same groups in the same order; a difference is found, and thrown on every process, at the next step.
+     *
+     * @param hyperParameters the group's optimizer and hyper-parameters, the same optimizer in every group
+     * @param floats each parameter's size in floats, ≥ 0, at most 2<sup>31</sup> − 1 in all
+     * @return the new group
+     * @throws IllegalArgumentException if a size is negative, the sizes add up beyond 2<sup>31</sup> − 1, another
+     *     group has another optimizer, or the optimizer's update depends on an element's position in its tensor
+     *     (stochastic rounding), which a shard would change
+     * @throws IllegalStateException if the optimizer is closed
+     */
+    public ShardedGroup addGroup(Algorithm hyperParameters, long... floats) {
+        Objects.requireNonNull(hyperParameters, "hyperParameters");
+        guard.enter("addGroup()");
+        try {
+            checkOpen();
+            if (!hyperParameters.positionIndependent(Dtype.FLOAT32)) {
+                throw new IllegalArgumentException(hyperParameters.name() + " with " + hyperParameters.stateDtype()
+                        + " state and stochastic rounding updates an element by its position in its tensor, which a"
+                        + " shard changes: it cannot be sharded");
+            }
+            long elements = 0;
+            for (long size : floats) {
+                if (size < 0) {
+                    throw new IllegalArgumentException("a parameter's size must be >= 0, was " + size);
+                }
+                elements += size;
+                if (elements > Integer.MAX_VALUE) {
+                    throw new IllegalArgumentException("a sharded group holds at most " + Integer.MAX_VALUE
+                            + " floats (MPI counts them in ints)");
+                }
+            }
+            Shards shards = Shards.balanced(elements, world.size(), ALIGNMENT);
+            ShardedGroup group = new ShardedGroup(groups.size(), shardOptimizer.addGroup(hyperParameters),
+                    shards, world.rank(), floats.clone(), arena);
+            groups.add(group);
+            if (inRankOrder) {
+                long copiesBytes = (long) world.size() * shards.count(world.rank()) * Float.BYTES;
+                if (copiesBytes > copies.byteSize()) {
+                    copies = arena.allocate(copiesBytes, 64);
+                }
+            }
+            return group;
+        } finally {
+            guard.exit();
+        }
+    }
+
+    /** {@return the groups, in the order they were added} */
+    public List<ShardedGroup> groups() {
+        return Collections.unmodifiableList(groups);
+    }
+
+    /** {@return steps completed (not skipped) so far, the same on every process} */
+    public long stepCount() {
+        return shardOptimizer.stepCount();
+    }
+
+    /**
+     * Makes one step of every process together, as the class describes; every process calls it.
+     *
+     * @return what the step did: its number, whether it was skipped; no gradient norm
+     * @throws IllegalStateException if the optimizer of any process is closed, or the processes' optimizers differ
+     *     (groups, sizes, optimizers, step counts); thrown on every process, before anything changed
+     * @throws IllegalArgumentException if a schedule of any process gives an invalid learning rate; likewise
+     * @throws ArithmeticException with {@link NonFiniteGradients#THROW}, if an averaged gradient is not finite:
+     *     on every process, the parameters and state unchanged, the gradients holding their averages
+     */
+    public StepReport step() {
+        guard.enter("step()");
+        try {
+            RuntimeException failure = null;
+            try {
+                checkOpen();
+                for (ShardedGroup group : groups) {
+                    group.shard().lrForStep(stepCount());
+                }
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+            agreement.ready(failure, fingerprint());
+            for (ShardedGroup group : groups) {
+                average(group);
+            }
+            if (nonFiniteGradients != NonFiniteGradients.PROPAGATE && anyNonFinite()) {
+                return new StepReport(stepCount(), true, OptionalDouble.empty());
+            }
+            StepReport report = shardOptimizer.step();
+            for (ShardedGroup group : groups) {
+                communicator.allGather(group.valueBuffer(), group.shards().counts());
+            }
+            return report;
+        } finally {
+            guard.exit();
+        }
+    }
+
+    /** Replaces this process's shard of the group's gradients by their average over every process. */
+    private void average(ShardedGroup group) {
+        int size = world.size();
+        if (size == 1) {
+            return;
+        }
+        MemorySegment grads = group.gradBuffer();
+        int[] counts = group.shards().counts();
+        float factor = 1f / size;
+        if (inRankOrder) {
+            int own = counts[world.rank()];
+            MemorySegment shardCopies = copies.asSlice(0, (long) size * own * Float.BYTES);
+            communicator.gatherOwnShard(grads, counts, shardCopies);
+            sum.addInOrder(shardCopies, own, size, factor, group.ownGrads(), 0, own);
+        } else {
+            norm.scale(grads, factor, 0, group.shards().elements());
+            communicator.reduceScatterSum(grads, counts);
+        }
+        if (zeroStage == 1) {
+            communicator.allGather(grads, counts);
+        }
+    }
+
+    /**
+     * Whether any process's shard of an averaged gradient holds a NaN or an infinity: then every process skips the
+     * step, or throws the same exception.
+     */
+    private boolean anyNonFinite() {
+        int firstNonFinite = 0;
+        for (int g = groups.size() - 1; g >= 0; g--) {
+            MemorySegment own = groups.get(g).ownGrads();
+            if (!Double.isFinite(norm.sumOfSquares(own, 0, own.byteSize() / Float.BYTES))) {
+                firstNonFinite = g + 1;
+            }
+        }
+        int[] everyone = agreement.share(firstNonFinite);
+        for (int p = 0; p < everyone.length; p++) {
+            if (everyone[p] != 0 && nonFiniteGradients == NonFiniteGradients.THROW) {
+                throw new ArithmeticException("the averaged gradient of group " + (everyone[p] - 1) + " holds a NaN or"
+                        + " an infinity in process " + p + "'s shard at step " + (stepCount() + 1) + "; the"
+                        + " parameters and state were not changed (the gradients hold their averages)");
+            }
+            if (everyone[p] != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** What every process's optimizer must agree on before a step, as a 48-bit hash. */
+    private long fingerprint() {
+        StringBuilder description = new StringBuilder().append(stepCount()).append(' ').append(inRankOrder)
+                .append(zeroStage).append(nonFiniteGradients);
+        for (ShardedGroup group : groups) {
+            description.append('|').append(group.hyperParameters().name()).append(group.hyperParameters()
+                    .stateNames()).append(group.sizes());
+        }
+        CRC32C crc = new CRC32C();
+        byte[] bytes = description.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        crc.update(bytes);
+        return crc.getValue() | (long) (description.toString().hashCode() & 0xFFFF) << 32;
+    }
+
+    /** Sets every gradient of this process to +0.0; no other process is involved. */
+    public void zeroGrad() {
+        guard.enter("zeroGrad()");
+        try {
+            checkOpen();
+            for (ShardedGroup group : groups) {
+                group.gradBuffer().fill((byte) 0);
+            }
+        } finally {
+            guard.exit();
+        }
+    }
+
+    void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("the sharded optimizer is closed");
+        }
+    }
+
+    /**
+     * Frees this process's values, gradients and state; the optimizer cannot be used afterwards (the world stays
+     * open). Not a collective: a process may close its optimizer at any time, and the next step of the others
+     * throws on every process.
+     */
+    @Override
+    public void close() {
+        guard.enter("close()");
+        try {
+            if (!closed) {
+                closed = true;
+                shardOptimizer.close();
+                arena.close();
+            }
+        } finally {
+            guard.exit();
+        }
+    }
+
+    /** The options of a sharded optimizer. */
+    public static final class Builder {
+        private final World world;
+        private NonFiniteGradients nonFiniteGradients = NonFiniteGradients.PROPAGATE;
+        private boolean inRankOrder;
+        private int zeroStage = 2;
+        /** What steps this process's shards: its threads are the sharded optimizer's. */
+        private final Optimizer.Builder shardOptimizer = Optimizer.builder();
+
+        private Builder(World world) {
+            this.world = world;
+        }
+
+        /**
+         * What a step does when an averaged gradient holds a NaN or an infinity, decided for every process together;
+         * default {@link NonFiniteGradients#PROPAGATE}.
+         *
+         * @param policy the policy
+         * @return this builder
+         */
+        public Builder nonFiniteGradients(NonFiniteGradients policy) {
+            this.nonFiniteGradients = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /**
+         * Whether the gradients are summed in order of rank (deterministic: the bits of one process stepping the
+         * same averages, at any number of processes) or in MPI's order (default: Open MPI's reduce-scatter). Both
+         * move the same bytes between processes; in rank order, each process needs memory for every process's copy
+         * of its shard of the largest group (about the group's size) and makes one more pass over it.
+         *
+         * @param inRankOrder true for the deterministic sums
+         * @return this builder
+         */
+        public Builder inRankOrder(boolean inRankOrder) {
+            this.inRankOrder = inRankOrder;
+            return this;
+        }
+
+        /**
+         * ZeRO's stage: 2 (default) leaves each process the averaged gradients of its own shard after a step, the
+         * rest of its gradients undefined; 1 gives every process the whole averaged gradients, by one more
+         * all-gather. The optimizer state is sharded in both.
+         *
+         * @param stage 1 or 2
+         * @return this builder
+         */
+        public Builder zeroStage(int stage) {
+            if (stage != 1 && stage != 2) {
+                throw new IllegalArgumentException("ZeRO's stages here are 1 (state sharded) and 2 (state and"
+                        + " gradients sharded), not " + stage);
+            }
+            this.zeroStage = stage;
+            return this;
+        }
+
+        /**
+         * Steps this process's shards on up to {@code threads} threads, the calling one included, as
+         * {@link Optimizer.Builder#threads}; default: the common fork-join pool's parallelism plus one. With several
+         * processes on one machine, their threads share its cores.
+         *
+         * @param threads the threads a step may use, ≥ 1
+         * @return this builder
+         * @throws IllegalArgumentException if {@code threads} is below 1
+         */
+        public Builder threads(int threads) {
+            shardOptimizer.threads(threads);
+            return this;
+        }
+
+        /** {@return a new sharded optimizer with these options, holding no group yet} */
+        public ShardedOptimizer build() {
+            return new ShardedOptimizer(this);
+        }
+    }
+}

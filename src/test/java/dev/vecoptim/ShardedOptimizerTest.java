@@ -1,0 +1,80 @@
+package dev.vecoptim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.Generate.range;
+import static org.quicktheories.generators.SourceDSL.lists;
+
+import java.util.Collections;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * {@link ShardedOptimizer} in jobs of threads ({@link ThreadedJob}), without MPI: any optimizer, any sizes, 1 to 5
+ * processes, equal bit for bit to one process stepping the averaged gradients; {@link ShardedScenarios}' failures;
+ * and the refusals of the builder and of {@link ShardedOptimizer#addGroup}.
+ */
+class ShardedOptimizerTest {
+
+    @Test
+    void anyOptimizerOnAnySizesEqualsOneProcessAtAnyNumberOfProcesses() {
+        List<String> names = Optimizers.pyTorchNames();
+        qt().withExamples(200).forAll(range(1, 5), lists().of(range(0, 70)).ofSizeBetween(1, 4),
+                lists().of(range(0, 40)).ofSizeBetween(0, 2), range(0, 2 * names.size() - 1))
+                .checkAssert((processes, first, second, optimizerAndStage) -> {
+                    Algorithm algorithm = Optimizers.defaults(names.get(optimizerAndStage / 2));
+                    int stage = 1 + optimizerAndStage % 2;
+                    List<String> verdicts = ThreadedJob.run(processes, world -> String.valueOf(
+                            ShardedScenarios.stepBeside(world, algorithm, stage, true, sizes(first), sizes(second))));
+                    assertEquals(Collections.nCopies(processes, "null"), verdicts, algorithm + " on " + first + " and "
+                            + second + " in " + processes + " processes, stage " + stage);
+                });
+    }
+
+    private static long[] sizes(List<Integer> sizes) {
+        return sizes.stream().mapToLong(Integer::longValue).toArray();
+    }
+
+    @ParameterizedTest(name = "{0} processes")
+    @ValueSource(ints = {1, 2, 3})
+    void failuresAreDecidedByEveryProcessTogether(int processes) {
+        assertEquals(Collections.nCopies(processes, "OK OK"), ThreadedJob.run(processes, world ->
+                ShardedScenarios.nonFiniteDecidedTogether(world) + " " + ShardedScenarios.refusedOnEveryProcess(world)));
+    }
+
+    @Test
+    void badOptionsAndGroupsAreRefused() {
+        ThreadedJob.run(1, world -> {
+            assertEquals("ZeRO's stages here are 1 (state sharded) and 2 (state and gradients sharded), not 3",
+                    assertThrows(IllegalArgumentException.class, () -> ShardedOptimizer.builder(world).zeroStage(3))
+                            .getMessage());
+            assertEquals("threads must be >= 1 (the calling thread counts), was 0", assertThrows(
+                    IllegalArgumentException.class, () -> ShardedOptimizer.builder(world).threads(0)).getMessage());
+            ShardedOptimizer optimizer = ShardedOptimizer.builder(world).build();
+            Algorithm adam = Adam.builder().build();
+            assertEquals("a parameter's size must be >= 0, was -1", assertThrows(IllegalArgumentException.class,
+                    () -> optimizer.addGroup(adam, 3, -1)).getMessage());
+            assertEquals("a sharded group holds at most 2147483647 floats (MPI counts them in ints)",
+                    assertThrows(IllegalArgumentException.class,
+                            () -> optimizer.addGroup(adam, Integer.MAX_VALUE, 1)).getMessage());
+            Algorithm rounded = Adam.builder().stateDtype(Dtype.BFLOAT16).stochasticRounding(7).build();
+            assertEquals("Adam with BFLOAT16 state and stochastic rounding updates an element by its position in"
+                    + " its tensor, which a shard changes: it cannot be sharded", assertThrows(
+                            IllegalArgumentException.class, () -> optimizer.addGroup(rounded, 8)).getMessage());
+            optimizer.addGroup(adam, 8);
+            assertEquals("this optimizer runs Adam; SGD needs an optimizer of its own", assertThrows(
+                    IllegalArgumentException.class, () -> optimizer.addGroup(Sgd.builder().build(), 8))
+                    .getMessage());
+            assertEquals(1, optimizer.groups().size());
+            optimizer.close();
+            assertEquals("the sharded optimizer is closed", assertThrows(IllegalStateException.class,
+                    () -> optimizer.addGroup(adam, 8)).getMessage());
+            assertEquals("the sharded optimizer is closed", assertThrows(IllegalStateException.class,
+                    optimizer::zeroGrad).getMessage());
+            return null;
+        });
+    }
+}
