@@ -18,7 +18,7 @@ import java.util.List;
 final class Agreement {
     /** A fact per process: small integers, which floats hold exactly, and which add up to themselves beside zeros. */
     private static final int FACTS = 5;
-    /** The most bytes of a failure's message that are sent to the other processes. */
+    /** The bytes of a failure's message sent to the other processes, its terminating zero included. */
     private static final int MESSAGE_BYTES = 4096;
     /** The exceptions a failed check may throw, sent as their index here; any other is sent as the last. */
     private static final List<Class<? extends RuntimeException>> KINDS = List.of(IllegalArgumentException.class,
@@ -110,7 +110,8 @@ final class Agreement {
         if (world.rank() == failed) {
             String text = own.getMessage() == null ? own.getClass().getName() : own.getMessage();
             byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-            MemorySegment.copy(bytes, 0, message, ValueLayout.JAVA_BYTE, 0, Math.min(bytes.length, MESSAGE_BYTES));
+            MemorySegment.copy(bytes, 0, message, ValueLayout.JAVA_BYTE, 0,
+                    Math.min(bytes.length, MESSAGE_BYTES - 1));
         }
         world.broadcast(message, failed);
         String text = "process " + failed + " of " + world.size() + ": " + message.getString(0, StandardCharsets.UTF_8);

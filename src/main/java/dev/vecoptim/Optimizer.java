@@ -534,11 +534,16 @@ public final class Optimizer implements AutoCloseable {
          * @return this builder
          */
         public Builder maxGradNorm(double maxNorm) {
+            this.maxGradNorm = checkedMaxGradNorm(maxNorm);
+            return this;
+        }
+
+        /** {@return {@code maxNorm}, a clipping norm that is positive and finite} */
+        static double checkedMaxGradNorm(double maxNorm) {
             if (!(maxNorm > 0) || Double.isInfinite(maxNorm)) {
                 throw new IllegalArgumentException("maxGradNorm must be positive and finite, was " + maxNorm);
             }
-            this.maxGradNorm = maxNorm;
-            return this;
+            return maxNorm;
         }
 
         /**

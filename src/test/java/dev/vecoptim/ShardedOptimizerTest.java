@@ -20,17 +20,19 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ShardedOptimizerTest {
 
     @Test
-    void anyOptimizerOnAnySizesEqualsOneProcessAtAnyNumberOfProcesses() {
+    void anyOptimizerOnAnySizesClippedOrNotEqualsOneProcessAtAnyNumberOfProcesses() {
         List<String> names = Optimizers.pyTorchNames();
         qt().withExamples(200).forAll(range(1, 5), lists().of(range(0, 70)).ofSizeBetween(1, 4),
-                lists().of(range(0, 40)).ofSizeBetween(0, 2), range(0, 2 * names.size() - 1))
-                .checkAssert((processes, first, second, optimizerAndStage) -> {
-                    Algorithm algorithm = Optimizers.defaults(names.get(optimizerAndStage / 2));
-                    int stage = 1 + optimizerAndStage % 2;
-                    List<String> verdicts = ThreadedJob.run(processes, world -> String.valueOf(
-                            ShardedScenarios.stepBeside(world, algorithm, stage, true, sizes(first), sizes(second))));
+                lists().of(range(0, 40)).ofSizeBetween(0, 2), range(0, 4 * names.size() - 1))
+                .checkAssert((processes, first, second, optimizerStageAndClipping) -> {
+                    Algorithm algorithm = Optimizers.defaults(names.get(optimizerStageAndClipping / 4));
+                    int stage = 1 + optimizerStageAndClipping % 2;
+                    double maxGradNorm = optimizerStageAndClipping / 2 % 2 == 1 ? ShardedScenarios.CLIPPING : 0;
+                    List<String> verdicts = ThreadedJob.run(processes, world -> String.valueOf(ShardedScenarios
+                            .stepBeside(world, algorithm, stage, true, maxGradNorm, sizes(first), sizes(second))));
                     assertEquals(Collections.nCopies(processes, "null"), verdicts, algorithm + " on " + first + " and "
-                            + second + " in " + processes + " processes, stage " + stage);
+                            + second + " in " + processes + " processes, stage " + stage + ", maxGradNorm "
+                            + maxGradNorm);
                 });
     }
 

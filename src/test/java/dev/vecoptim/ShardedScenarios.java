@@ -18,14 +18,17 @@ import java.util.function.Supplier;
  */
 final class ShardedScenarios {
     private static final long SEED = 20261207;
+    /** A norm that the test's gradients (about 20) exceed, so that clipping scales them. */
+    static final double CLIPPING = 0.5;
 
     private ShardedScenarios() {
     }
 
     /**
-     * Every optimizer, at ZeRO stages 1 and 2, summing in rank order or MPI's: the values after each step equal an
-     * {@link Optimizer} of one process stepping the averaged gradients, bit for bit in rank order (and in MPI's with
-     * two processes, whose sum has one order), within rounding otherwise; and the same on every process.
+     * Every optimizer, at ZeRO stages 1 and 2, summing in rank order or MPI's, clipping or not (in rank order): the
+     * values after each step equal an {@link Optimizer} of one process stepping the averaged gradients, bit for bit
+     * in rank order (and in MPI's with two processes, whose sum has one order), within rounding otherwise; and the
+     * same on every process.
      */
     static String equalToOneProcess(World world) {
         List<Algorithm> algorithms = new ArrayList<>();
@@ -36,11 +39,14 @@ final class ShardedScenarios {
         List<String> wrong = new ArrayList<>();
         for (Algorithm algorithm : algorithms) {
             for (int stage = 1; stage <= 2; stage++) {
-                for (boolean inRankOrder : new boolean[] {true, false}) {
-                    String verdict = stepBeside(world, algorithm, stage, inRankOrder, firstGroup(), secondGroup());
+                for (int variant = 0; variant < 3; variant++) {
+                    boolean inRankOrder = variant != 1;
+                    double maxGradNorm = variant == 2 ? CLIPPING : 0;
+                    String verdict = stepBeside(world, algorithm, stage, inRankOrder, maxGradNorm, firstGroup(),
+                            secondGroup());
                     if (verdict != null) {
-                        wrong.add(algorithm.name() + " stage " + stage + (inRankOrder ? " in rank order" : "") + ": "
-                                + verdict);
+                        wrong.add(algorithm.name() + " stage " + stage + (inRankOrder ? " in rank order" : "")
+                                + (maxGradNorm > 0 ? " clipped" : "") + ": " + verdict);
                     }
                 }
             }
@@ -50,13 +56,20 @@ final class ShardedScenarios {
 
     /**
      * Steps a sharded optimizer and its one-process reference, two groups of parameters of these sizes (the second at
-     * half the learning rate, on a schedule); null if they agree, else where they differ.
+     * half the learning rate, on a schedule), clipping at {@code maxGradNorm} if positive; null if they agree, else
+     * where they differ.
      */
-    static String stepBeside(World world, Algorithm algorithm, int stage, boolean inRankOrder, long[] firstSizes,
-                             long[] secondSizes) {
+    static String stepBeside(World world, Algorithm algorithm, int stage, boolean inRankOrder, double maxGradNorm,
+                             long[] firstSizes, long[] secondSizes) {
         boolean exact = inRankOrder || world.size() <= 2;
-        try (ShardedOptimizer sharded = ShardedOptimizer.builder(world).zeroStage(stage).inRankOrder(inRankOrder)
-                .threads(1).build(); Optimizer reference = Optimizer.builder().threads(1).build()) {
+        ShardedOptimizer.Builder shardedBuilder = ShardedOptimizer.builder(world).zeroStage(stage)
+                .inRankOrder(inRankOrder).threads(1);
+        Optimizer.Builder referenceBuilder = Optimizer.builder().threads(1);
+        if (maxGradNorm > 0) {
+            shardedBuilder.maxGradNorm(maxGradNorm);
+            referenceBuilder.maxGradNorm(maxGradNorm);
+        }
+        try (ShardedOptimizer sharded = shardedBuilder.build(); Optimizer reference = referenceBuilder.build()) {
             Algorithm halfLr = algorithm.withLr(algorithm.lr() / 2);
             ShardedGroup[] groups = {sharded.addGroup(algorithm, firstSizes), sharded.addGroup(halfLr, secondSizes)};
             List<Parameter> first = reference.addGroup(algorithm).allocate(firstSizes);
@@ -75,9 +88,10 @@ final class ShardedScenarios {
                     fillAverage(segments(references.get(g), Parameter::grad), SEED + g, step, world.size());
                 }
                 StepReport report = sharded.step();
-                reference.step();
-                if (report.step() != step || report.skipped()) {
-                    verdict = verdict != null ? verdict : "step " + step + " reported " + report;
+                StepReport expectedReport = reference.step();
+                if (exact && !report.equals(expectedReport) || report.step() != step || report.skipped()) {
+                    verdict = verdict != null ? verdict : "step " + step + " reported " + report + ", one process "
+                            + expectedReport;
                 }
                 for (int g = 0; g < 2; g++) {
                     // Every process makes the same collectives whatever it finds, so that none waits for another.
