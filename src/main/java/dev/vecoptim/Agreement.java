@@ -1,6 +1,7 @@
 package dev.vecoptim;
 
 import dev.vecoptim.mpi.Communicator;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -21,9 +22,9 @@ final class Agreement {
     /** The bytes of a failure's message sent to the other processes, its terminating zero included. */
     private static final int MESSAGE_BYTES = 4096;
     /** The exceptions a failed check may throw, sent as their index here; any other is sent as the last. */
-    private static final List<Class<? extends RuntimeException>> KINDS = List.of(IllegalArgumentException.class,
+    private static final List<Class<? extends Exception>> KINDS = List.of(IllegalArgumentException.class,
             IllegalStateException.class, ArithmeticException.class, WrongThreadException.class,
-            RuntimeException.class);
+            CheckpointException.class, IOException.class, RuntimeException.class);
 
     private final Communicator world;
     private final MemorySegment facts;
@@ -48,7 +49,8 @@ final class Agreement {
         float[][] everyone = share(mine);
         for (int p = 0; p < everyone.length; p++) {
             if (everyone[p][0] != 0) {
-                throw failureOf(p, (int) everyone[p][1], failure);
+                // A check's failure is unchecked, and so is its kind.
+                throw (RuntimeException) failureOf(p, (int) everyone[p][1], failure);
             }
         }
         List<Integer> differing = new ArrayList<>();
@@ -65,6 +67,24 @@ final class Agreement {
                     + " optimizers or sizes, or their step counts): process" + (differing.size() > 1 ? "es " : " ")
                     + differing + " from process 0; every process must build the same one and step it as often;"
                     + " nothing was changed");
+        }
+    }
+
+    /**
+     * Shares the outcome of this process's part in reading or writing a file: returns when no process failed, else
+     * throws on every process the failure of the first that failed, as {@link #ready} does (a {@link
+     * CheckpointException} or other {@link IOException} as one of the same class).
+     */
+    void done(Exception failure) throws IOException {
+        float[][] everyone = share(new float[] {failure == null ? 0 : 1, failure == null ? 0 : kind(failure)});
+        for (int p = 0; p < everyone.length; p++) {
+            if (everyone[p][0] != 0) {
+                Exception thrown = failureOf(p, (int) everyone[p][1], failure);
+                if (thrown instanceof IOException io) {
+                    throw io;
+                }
+                throw (RuntimeException) thrown;
+            }
         }
     }
 
@@ -95,7 +115,7 @@ final class Agreement {
         return everyone;
     }
 
-    private static int kind(RuntimeException failure) {
+    private static int kind(Exception failure) {
         for (int k = 0; k < KINDS.size() - 1; k++) {
             if (KINDS.get(k).isInstance(failure)) {
                 return k;
@@ -105,7 +125,7 @@ final class Agreement {
     }
 
     /** The failure of process {@code failed}, as every process throws it: its message is broadcast from it. */
-    private RuntimeException failureOf(int failed, int kind, RuntimeException own) {
+    private Exception failureOf(int failed, int kind, Exception own) {
         message.fill((byte) 0);
         if (world.rank() == failed) {
             String text = own.getMessage() == null ? own.getClass().getName() : own.getMessage();
@@ -115,11 +135,13 @@ final class Agreement {
         }
         world.broadcast(message, failed);
         String text = "process " + failed + " of " + world.size() + ": " + message.getString(0, StandardCharsets.UTF_8);
-        RuntimeException thrown = switch (kind) {
+        Exception thrown = switch (kind) {
             case 0 -> new IllegalArgumentException(text);
             case 1 -> new IllegalStateException(text);
             case 2 -> new ArithmeticException(text);
             case 3 -> new WrongThreadException(text);
+            case 4 -> new CheckpointException(text);
+            case 5 -> new IOException(text);
             default -> new IllegalStateException(text);
         };
         if (world.rank() == failed) {

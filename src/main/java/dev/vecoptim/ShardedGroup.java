@@ -162,4 +162,13 @@ public final class ShardedGroup {
     String sizes() {
         return java.util.Arrays.toString(sizes);
     }
+
+    long[] sizeArray() {
+        return sizes.clone();
+    }
+
+    /** This process's shard as a parameter of the optimizer that steps it. */
+    Parameter ownShard() {
+        return ownShard;
+    }
 }

@@ -8,8 +8,10 @@ import dev.vecoptim.kernel.ShardSumKernel;
 import dev.vecoptim.kernel.Vectorization;
 import dev.vecoptim.mpi.Communicator;
 import dev.vecoptim.step.OneThreadAtATime;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -169,16 +171,7 @@ public final class ShardedOptimizer implements AutoCloseable {
     public StepReport step() {
         guard.enter("step()");
         try {
-            RuntimeException failure = null;
-            try {
-                checkOpen();
-                for (ShardedGroup group : groups) {
-                    group.shard().lrForStep(stepCount());
-                }
-            } catch (RuntimeException e) {
-                failure = e;
-            }
-            agreement.ready(failure, fingerprint());
+            agreeReady(true);
             for (ShardedGroup group : groups) {
                 average(group);
             }
@@ -293,6 +286,134 @@ public final class ShardedOptimizer implements AutoCloseable {
         byte[] bytes = description.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
         crc.update(bytes);
         return crc.getValue() | (long) (description.toString().hashCode() & 0xFFFF) << 32;
+    }
+
+    /**
+     * Saves the state of every shard, and the values, to {@code file} as {@link Optimizer#save(Path)} saves one
+     * process's, atomically: the checkpoint of a one-process {@link Optimizer} whose groups are this optimizer's,
+     * each its parameters allocated as one block ({@link ParameterGroup#allocate}), which {@link #load} loads at any
+     * number of processes, and such an optimizer too. Every process calls it; the shards are gathered into every
+     * process (which needs memory for one process's whole state meanwhile), and process 0 writes the file. A failure
+     * of the write is thrown on every process.
+     *
+     * @param file the checkpoint to write or replace, on process 0
+     * @throws IllegalStateException if an optimizer of the processes is closed, or they differ
+     * @throws java.nio.file.FileSystemException as {@link Optimizer#save(Path)}, on every process
+     */
+    public void save(Path file) throws IOException {
+        Objects.requireNonNull(file, "file");
+        written("save()", whole -> whole.save(file));
+    }
+
+    /**
+     * Loads a checkpoint that {@link #save} wrote, at any number of processes, or that a one-process
+     * {@link Optimizer} of the same groups (each allocated as one block) saved: every shard's state, step counts,
+     * hyper-parameters and the values, as {@link Optimizer#load(Path)} loads them. Every process calls it, and reads
+     * the file (a shared file system, or a copy at the same path on each machine). A file that any process cannot
+     * load is refused on every process, and nothing is loaded on any.
+     *
+     * @param file a checkpoint
+     * @throws CheckpointException as {@link Optimizer#load(Path)}, on every process
+     * @throws IllegalStateException if an optimizer of the processes is closed, or they differ
+     */
+    public void load(Path file) throws IOException {
+        Objects.requireNonNull(file, "file");
+        read("load()", whole -> whole.load(file));
+    }
+
+    /**
+     * Writes the state of every shard as PyTorch's {@code optimizer.state_dict()} of one process, as
+     * {@link Optimizer#saveStateDict(Path)} writes it: each parameter numbered as PyTorch numbers them, group by
+     * group. Gathered and written as {@link #save} is.
+     *
+     * @param file the state dict to write or replace, on process 0
+     * @throws IllegalStateException if an optimizer of the processes is closed, or they differ
+     * @throws java.nio.file.FileSystemException as {@link Optimizer#saveStateDict(Path)}, on every process
+     */
+    public void saveStateDict(Path file) throws IOException {
+        Objects.requireNonNull(file, "file");
+        written("saveStateDict()", whole -> whole.saveStateDict(file));
+    }
+
+    /**
+     * Loads a state dict of one process's optimizer, as {@link Optimizer#loadStateDict(Path)} loads it (PyTorch's,
+     * vecoptim's, or {@link #saveStateDict}'s at any number of processes), into every shard; read and refused as
+     * {@link #load} is. The values are not in a state dict, and stay as they are.
+     *
+     * @param file a safetensors state dict
+     * @throws CheckpointException as {@link Optimizer#loadStateDict(Path)}, on every process
+     * @throws IllegalStateException if an optimizer of the processes is closed, or they differ
+     */
+    public void loadStateDict(Path file) throws IOException {
+        Objects.requireNonNull(file, "file");
+        read("loadStateDict()", whole -> whole.loadStateDict(file));
+    }
+
+    /** What is done with a file through the one-process optimizer of the whole state. */
+    private interface FileAction {
+        void run(Optimizer whole) throws IOException;
+    }
+
+    /** Gathers the whole state into every process, where process 0 hands it to {@code write}. */
+    private void written(String call, FileAction write) throws IOException {
+        guard.enter(call);
+        try {
+            agreeReady(false);
+            Exception failure = null;
+            try (Optimizer whole = WholeOptimizer.gather(groups, stepCount(), communicator)) {
+                if (world.rank() == 0) {
+                    write.run(whole);
+                }
+            } catch (IOException | RuntimeException e) {
+                failure = e;
+            }
+            agreement.done(failure);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    /** Has every process {@code read} into a one-process optimizer, then takes its shard from it if all could. */
+    private void read(String call, FileAction read) throws IOException {
+        guard.enter(call);
+        try {
+            agreeReady(false);
+            Exception failure = null;
+            Optimizer whole = null;
+            try {
+                whole = WholeOptimizer.like(groups);
+                read.run(whole);
+            } catch (IOException | RuntimeException e) {
+                failure = e;
+            }
+            try {
+                agreement.done(failure);
+                WholeOptimizer.scatter(whole, groups, shardOptimizer);
+            } finally {
+                if (whole != null) {
+                    whole.close();
+                }
+            }
+        } finally {
+            guard.exit();
+        }
+    }
+
+    /**
+     * Checks that this process is open (and, for a step, that its schedules give valid learning rates), and that
+     * every process is ready and has the same optimizer: else throws on every process.
+     */
+    private void agreeReady(boolean step) {
+        RuntimeException failure = null;
+        try {
+            checkOpen();
+            for (ShardedGroup group : step ? groups : List.<ShardedGroup>of()) {
+                group.shard().lrForStep(stepCount());
+            }
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        agreement.ready(failure, fingerprint());
     }
 
     /** Sets every gradient of this process to +0.0; no other process is involved. */

@@ -3,7 +3,11 @@ package dev.vecoptim;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.vecoptim.mpi.MpiJob;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -21,5 +25,18 @@ class ShardedOptimizerMpiTest {
         assertEquals(0, job.exitValue(), job.printed());
         assertEquals(IntStream.range(0, processes).mapToObj(rank -> "rank " + rank + " of " + processes
                 + ": equal OK, nonfinite OK, refusals OK").toList(), job.lines("rank "), job.printed());
+    }
+
+    /** A job of 3 saves; jobs of 1, 2 and 4 resume from its files, as one process does. */
+    @Test
+    void aJobResumesFromTheFilesOfAJobOfAnotherSize(@TempDir Path dir) throws Exception {
+        MpiJob saved = MpiJob.run(ShardedRank.class, 3, "save=" + dir);
+        assertEquals(List.of("rank 0 of 3: save OK", "rank 1 of 3: save OK", "rank 2 of 3: save OK"),
+                saved.lines("rank "), saved.printed());
+        for (int processes : new int[] {1, 2, 4}) {
+            MpiJob resumed = MpiJob.run(ShardedRank.class, processes, "resume=" + dir);
+            assertEquals(IntStream.range(0, processes).mapToObj(rank -> "rank " + rank + " of " + processes
+                    + ": resume OK").toList(), resumed.lines("rank "), resumed.printed());
+        }
     }
 }

@@ -6,9 +6,11 @@ import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.Generate.range;
 import static org.quicktheories.generators.SourceDSL.lists;
 
+import java.nio.file.Path;
 import java.util.Collections;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -45,6 +47,21 @@ class ShardedOptimizerTest {
     void failuresAreDecidedByEveryProcessTogether(int processes) {
         assertEquals(Collections.nCopies(processes, "OK OK"), ThreadedJob.run(processes, world ->
                 ShardedScenarios.nonFiniteDecidedTogether(world) + " " + ShardedScenarios.refusedOnEveryProcess(world)));
+    }
+
+    /**
+     * A job of 3 threads saves; jobs of 1, 2 and 5 resume from its files, as one process does; a file that one process
+     * cannot load is refused on all.
+     */
+    @Test
+    void aJobResumesFromTheFilesOfAJobOfAnotherSize(@TempDir Path dir) {
+        assertEquals(Collections.nCopies(3, "OK"), ThreadedJob.run(3, world -> ShardedFileScenarios.save(world, dir)));
+        for (int processes : new int[] {1, 2, 5}) {
+            assertEquals(Collections.nCopies(processes, "OK"), ThreadedJob.run(processes,
+                    world -> ShardedFileScenarios.resume(world, dir)), processes + " processes");
+        }
+        assertEquals(Collections.nCopies(2, "OK"), ThreadedJob.run(2,
+                world -> ShardedFileScenarios.refusedOnEveryProcess(world, dir)));
     }
 
     @Test

@@ -10,7 +10,8 @@ import java.util.SplittableRandom;
  * One process of {@link ShardedOptimizerMpiTest}'s job, started by {@code mpirun}: steps {@link ShardedOptimizer}s
  * with gradients that differ from process to process, beside an {@link Optimizer} of its own that steps the same
  * groups with the averaged gradients (every process can compute every process's gradients, which are drawn from
- * the process's number), and prints one line per scenario, {@code rank R of N: <scenario> OK} or what went wrong.
+ * the process's number), and prints one line per scenario, {@code rank R of N: <scenario> OK} or what went wrong;
+ * {@code save=<directory>} and {@code resume=<directory>} name the directory of the files they share.
  */
 public final class ShardedRank {
     /** Odd sizes, an empty parameter among them, so that shards cut parameters anywhere. */
@@ -27,16 +28,19 @@ public final class ShardedRank {
             for (String scenario : args) {
                 String verdict;
                 try {
-                    verdict = switch (scenario) {
+                    String[] nameAndDirectory = scenario.split("=", 2);
+                    verdict = switch (nameAndDirectory[0]) {
                         case "equal" -> ShardedScenarios.equalToOneProcess(world);
                         case "nonfinite" -> ShardedScenarios.nonFiniteDecidedTogether(world);
                         case "refusals" -> ShardedScenarios.refusedOnEveryProcess(world);
+                        case "save" -> ShardedFileScenarios.save(world, java.nio.file.Path.of(nameAndDirectory[1]));
+                        case "resume" -> ShardedFileScenarios.resume(world, java.nio.file.Path.of(nameAndDirectory[1]));
                         default -> "no scenario " + scenario;
                     };
                 } catch (RuntimeException | AssertionError e) {
                     verdict = "threw " + e;
                 }
-                verdicts.add(scenario + " " + verdict);
+                verdicts.add(scenario.split("=")[0] + " " + verdict);
             }
             System.out.println("rank " + world.rank() + " of " + world.size() + ": " + String.join(", ", verdicts));
         }

@@ -17,7 +17,7 @@ import java.util.function.Supplier;
  * this process. Each process builds the same optimizers and steps them as often, as the API asks.
  */
 final class ShardedScenarios {
-    private static final long SEED = 20261207;
+    static final long SEED = 20261207;
     /** A norm that the test's gradients (about 20) exceed, so that clipping scales them. */
     static final double CLIPPING = 0.5;
 
@@ -114,15 +114,15 @@ final class ShardedScenarios {
         }
     }
 
-    private interface Buffer extends java.util.function.Function<Parameter, MemorySegment> {
+    interface Buffer extends java.util.function.Function<Parameter, MemorySegment> {
     }
 
-    private static List<MemorySegment> segments(List<Parameter> parameters, Buffer buffer) {
+    static List<MemorySegment> segments(List<Parameter> parameters, Buffer buffer) {
         return parameters.stream().map(buffer).toList();
     }
 
     /** Where {@code actual} differs from {@code expected}: any bit if {@code exact}, else beyond rounding. */
-    private static String differs(List<MemorySegment> actual, List<MemorySegment> expected, boolean exact) {
+    static String differs(List<MemorySegment> actual, List<MemorySegment> expected, boolean exact) {
         long i = 0;
         for (int p = 0; p < actual.size(); p++) {
             for (long e = 0; e < actual.get(p).byteSize() / Float.BYTES; e++, i++) {
@@ -139,7 +139,7 @@ final class ShardedScenarios {
     }
 
     /** Where this process's shard of each state buffer differs from the reference's state of those elements. */
-    private static String stateDiffers(ShardedGroup group, List<Parameter> reference) {
+    static String stateDiffers(ShardedGroup group, List<Parameter> reference) {
         for (String name : group.hyperParameters().stateNames()) {
             MemorySegment shard = group.state(name);
             long start = group.shardStart();
@@ -271,7 +271,7 @@ final class ShardedScenarios {
     }
 
     /** Null if {@code call} throws {@code type} with {@code message}, else what it did. */
-    private static String thrown(Class<? extends RuntimeException> type, String message, Supplier<?> call) {
+    static String thrown(Class<? extends RuntimeException> type, String message, Supplier<?> call) {
         try {
             return "no exception, but " + call.get();
         } catch (RuntimeException e) {

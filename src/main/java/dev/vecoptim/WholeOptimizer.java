@@ -1,0 +1,94 @@
+package dev.vecoptim;
+
+import dev.vecoptim.mpi.Communicator;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * A {@link ShardedOptimizer} as one process's {@link Optimizer}: the same groups, each its parameters allocated as
+ * one block (flat storage), with every shard's state and the values: what a sharded optimizer's files hold, so that
+ * they are the files of one process, which any number of processes can load again. It holds one process's whole
+ * state while it lives.
+ */
+final class WholeOptimizer {
+    private WholeOptimizer() {
+    }
+
+    /** {@return a one-process optimizer of the sharded groups' structure and hyper-parameters, its state as it starts} */
+    static Optimizer like(List<ShardedGroup> groups) {
+        Optimizer whole = Optimizer.builder().threads(1).build();
+        for (ShardedGroup group : groups) {
+            ParameterGroup wholeGroup = whole.addGroup(group.hyperParameters());
+            group.schedule().ifPresent(wholeGroup::schedule);
+            wholeGroup.allocate(group.sizeArray());
+        }
+        return whole;
+    }
+
+    /**
+     * {@return every process's shards of the state, and the values, gathered into a one-process optimizer on every
+     * process} A collective: every process calls it.
+     */
+    static Optimizer gather(List<ShardedGroup> groups, long steps, Communicator communicator) {
+        Optimizer whole = like(groups);
+        for (int g = 0; g < groups.size(); g++) {
+            ShardedGroup group = groups.get(g);
+            List<Parameter> members = whole.groups().get(g).parameters();
+            if (members.isEmpty()) {
+                continue;
+            }
+            Parameter block = members.getFirst().block().whole();
+            block.value().copyFrom(group.valueBuffer());
+            MemorySegment[] own = group.ownShard().stateBuffers();
+            MemorySegment[] buffers = block.stateBuffers();
+            long start = group.shardStart() * Float.BYTES;
+            for (int s = 0; s < group.hyperParameters().stateNames().size(); s++) {
+                MemorySegment.copy(own[s], 0, buffers[s], start, own[s].byteSize());
+                communicator.allGather(buffers[s], group.shards().counts());
+            }
+            for (Parameter member : members) {
+                copyScalars(own, member.stateBuffers(), group.hyperParameters());
+                member.stepCount(steps);
+            }
+        }
+        whole.restored(steps);
+        return whole;
+    }
+
+    /**
+     * Gives the sharded groups what {@code whole} holds: hyper-parameters and learning rates, a schedule for a group
+     * that has none, the values, and this process's shard of the state, its step count and scalars.
+     */
+    static void scatter(Optimizer whole, List<ShardedGroup> groups, Optimizer shardOptimizer) {
+        for (int g = 0; g < groups.size(); g++) {
+            ShardedGroup group = groups.get(g);
+            ParameterGroup wholeGroup = whole.groups().get(g);
+            group.hyperParameters(wholeGroup.hyperParameters());
+            group.lr(wholeGroup.lr());
+            if (group.schedule().isEmpty()) {
+                wholeGroup.schedule().ifPresent(group::schedule);
+            }
+            List<Parameter> members = wholeGroup.parameters();
+            MemorySegment[] own = group.ownShard().stateBuffers();
+            if (!members.isEmpty()) {
+                Parameter block = members.getFirst().block().whole();
+                group.valueBuffer().copyFrom(block.value());
+                MemorySegment[] buffers = block.stateBuffers();
+                for (int s = 0; s < group.hyperParameters().stateNames().size(); s++) {
+                    MemorySegment.copy(buffers[s], group.shardStart() * Float.BYTES, own[s], 0, own[s].byteSize());
+                }
+                copyScalars(members.getFirst().stateBuffers(), own, group.hyperParameters());
+            }
+            group.ownShard().stepCount(whole.stepCount());
+        }
+        shardOptimizer.restored(whole.stepCount());
+    }
+
+    /** Copies the scalars (ASGD's {@code eta}, NAdam's {@code mu_product}, ...) of one parameter's state to another's. */
+    private static void copyScalars(MemorySegment[] from, MemorySegment[] to, Algorithm algorithm) {
+        int first = algorithm.stateNames().size();
+        for (int s = first; s < first + algorithm.scalarNames().size(); s++) {
+            Algorithm.scalar(to[s], Algorithm.scalar(from[s]));
+        }
+    }
+}

@@ -1,0 +1,163 @@
+package dev.vecoptim;
+
+import static dev.vecoptim.ShardedRank.fill;
+import static dev.vecoptim.ShardedRank.fillAverage;
+import static dev.vecoptim.ShardedRank.firstGroup;
+import static dev.vecoptim.ShardedRank.secondGroup;
+import static dev.vecoptim.ShardedScenarios.SEED;
+import static dev.vecoptim.ShardedScenarios.differs;
+import static dev.vecoptim.ShardedScenarios.segments;
+import static dev.vecoptim.ShardedScenarios.stateDiffers;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What {@link ShardedRank}'s processes check of a sharded optimizer's files: a job saves after two steps, and a job
+ * of any number of processes (or one process's {@link Optimizer}) resumes from the files, bit for bit as one process
+ * that stepped all along. Both sides step NAdam, whose {@code mu_product} is a scalar of the state.
+ */
+final class ShardedFileScenarios {
+    private static final String CHECKPOINT = "sharded.ckpt";
+    private static final String STATE_DICT = "sharded.safetensors";
+    private static final String ONE_PROCESS = "one-process.ckpt";
+
+    private ShardedFileScenarios() {
+    }
+
+    /** Two groups of NAdam, the second at half the learning rate. */
+    static List<ShardedGroup> groups(ShardedOptimizer sharded) {
+        Algorithm nadam = NAdam.builder().lr(0.01).build();
+        return List.of(sharded.addGroup(nadam, firstGroup()), sharded.addGroup(nadam.withLr(0.005), secondGroup()));
+    }
+
+    /** The same groups in one process, allocated as blocks, as a sharded optimizer's files hold them. */
+    static List<List<Parameter>> groups(Optimizer reference) {
+        Algorithm nadam = NAdam.builder().lr(0.01).build();
+        return List.of(reference.addGroup(nadam).allocate(firstGroup()),
+                reference.addGroup(nadam.withLr(0.005)).allocate(secondGroup()));
+    }
+
+    /** Steps {@code from} to {@code to} of a sharded optimizer with this process's gradients. */
+    static void step(ShardedOptimizer sharded, List<ShardedGroup> groups, World world, int from, int to) {
+        for (int step = from; step <= to; step++) {
+            for (int g = 0; g < groups.size(); g++) {
+                fill(groups.get(g).grads(), SEED + g, step, world.rank());
+            }
+            sharded.step();
+        }
+    }
+
+    /** Steps {@code from} to {@code to} of one process with the averages of {@code processes}' gradients. */
+    static void step(Optimizer reference, List<List<Parameter>> groups, int processes, int from, int to) {
+        for (int step = from; step <= to; step++) {
+            for (int g = 0; g < groups.size(); g++) {
+                fillAverage(segments(groups.get(g), Parameter::grad), SEED + g, step, processes);
+            }
+            reference.step();
+        }
+    }
+
+    /**
+     * Steps 1 and 2, then saves a checkpoint and a state dict into {@code dir}; the state dict is, byte for byte, the
+     * one of one process that made the same steps.
+     */
+    static String save(World world, Path dir) {
+        try (ShardedOptimizer sharded = ShardedOptimizer.builder(world).threads(1).build();
+             Optimizer reference = Optimizer.builder().threads(1).build()) {
+            List<ShardedGroup> groups = groups(sharded);
+            List<List<Parameter>> references = groups(reference);
+            for (int g = 0; g < groups.size(); g++) {
+                fill(groups.get(g).values(), SEED - g, 0, 0);
+                fill(segments(references.get(g), Parameter::value), SEED - g, 0, 0);
+            }
+            step(sharded, groups, world, 1, 2);
+            step(reference, references, world.size(), 1, 2);
+            sharded.save(dir.resolve(CHECKPOINT));
+            sharded.saveStateDict(dir.resolve(STATE_DICT));
+            Path own = dir.resolve("one-process-" + world.rank() + ".safetensors");
+            reference.saveStateDict(own);
+            if (world.rank() == 0) {
+                reference.save(dir.resolve(ONE_PROCESS));
+            }
+            world.barrier();
+            return Files.mismatch(own, dir.resolve(STATE_DICT)) < 0 ? "OK" : "the state dict is not one process's";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Loads the checkpoint {@link #save} wrote with {@code savedBy} processes, and steps 3 and 4 with this job's
+     * gradients: values and state equal one process that loaded the same file and made the same steps. A sharded
+     * optimizer that loads the state dict, or the checkpoint of the one process that {@link #save} stepped beside,
+     * holds the same state as one that loads the sharded checkpoint.
+     */
+    static String resume(World world, Path dir) {
+        try (ShardedOptimizer sharded = ShardedOptimizer.builder(world).threads(1).build();
+             ShardedOptimizer fromStateDict = ShardedOptimizer.builder(world).threads(1).build();
+             ShardedOptimizer fromOneProcess = ShardedOptimizer.builder(world).threads(1).build();
+             Optimizer reference = Optimizer.builder().threads(1).build()) {
+            List<ShardedGroup> groups = groups(sharded);
+            List<ShardedGroup> stateDictGroups = groups(fromStateDict);
+            List<ShardedGroup> oneProcessGroups = groups(fromOneProcess);
+            List<List<Parameter>> references = groups(reference);
+            sharded.load(dir.resolve(CHECKPOINT));
+            fromStateDict.loadStateDict(dir.resolve(STATE_DICT));
+            fromOneProcess.load(dir.resolve(ONE_PROCESS));
+            reference.load(dir.resolve(CHECKPOINT));
+            List<String> wrong = new ArrayList<>();
+            for (int g = 0; g < groups.size(); g++) {
+                wrong.add(stateDiffers(groups.get(g), references.get(g)));
+                wrong.add(stateDiffers(stateDictGroups.get(g), references.get(g)));
+                wrong.add(stateDiffers(oneProcessGroups.get(g), references.get(g)));
+                wrong.add(differs(oneProcessGroups.get(g).values(), segments(references.get(g), Parameter::value),
+                        true));
+            }
+            if (sharded.stepCount() != 2 || fromStateDict.stepCount() != 2) {
+                wrong.add("loaded step counts " + sharded.stepCount() + " and " + fromStateDict.stepCount());
+            }
+            step(sharded, groups, world, 3, 4);
+            step(reference, references, world.size(), 3, 4);
+            for (int g = 0; g < groups.size(); g++) {
+                wrong.add(differs(groups.get(g).values(), segments(references.get(g), Parameter::value), true));
+                wrong.add(stateDiffers(groups.get(g), references.get(g)));
+            }
+            wrong.removeIf(java.util.Objects::isNull);
+            return wrong.isEmpty() ? "OK" : wrong.toString();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The last process loads a damaged copy of the checkpoint, the others the checkpoint: every process throws the
+     * same {@link CheckpointException}, naming the last process, and none loaded anything (its step count is 0).
+     */
+    static String refusedOnEveryProcess(World world, Path dir) {
+        int last = world.size() - 1;
+        try (ShardedOptimizer sharded = ShardedOptimizer.builder(world).threads(1).build()) {
+            groups(sharded);
+            Path checkpoint = dir.resolve(CHECKPOINT);
+            Path damaged = dir.resolve("damaged-" + world.rank() + ".ckpt");
+            byte[] bytes = Files.readAllBytes(checkpoint);
+            bytes[bytes.length / 2] ^= 1;
+            Files.write(damaged, bytes);
+            try {
+                sharded.load(world.rank() == last ? damaged : checkpoint);
+                return "the damaged copy was loaded";
+            } catch (CheckpointException refused) {
+                String expected = "process " + last + " of " + world.size() + ": " + dir.resolve("damaged-" + last
+                        + ".ckpt");
+                return refused.getMessage().startsWith(expected) && sharded.stepCount() == 0 ? "OK"
+                        : "refused with " + refused.getMessage() + " at step " + sharded.stepCount();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
