@@ -1,23 +1,15 @@
 package dev.vecoptim;
 
-import dev.vecoptim.kernel.Format;
-import dev.vecoptim.kernel.Kernels;
-import dev.vecoptim.kernel.NoFlags;
-import dev.vecoptim.kernel.NormKernel;
-import dev.vecoptim.kernel.ShardSumKernel;
-import dev.vecoptim.kernel.Vectorization;
-import dev.vecoptim.mpi.Communicator;
 import dev.vecoptim.step.OneThreadAtATime;
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
-import java.util.OptionalDouble;
-import java.util.zip.CRC32C;
 
 /**
  * An optimizer for data-parallel training whose state is cut among the processes of a {@link World}, as ZeRO
@@ -34,8 +26,9 @@ import java.util.zip.CRC32C;
  * {@code DistributedDataParallel} averages them); with {@link NonFiniteGradients#SKIP} or
  * {@link NonFiniteGradients#THROW}, every process skips or throws if any shard's average holds a NaN or an
  * infinity; with {@linkplain Builder#maxGradNorm clipping}, the averages are clipped by their global norm as one
- * process clips them; each process steps its own shard with its own state, the learning rates from each group's schedule
- * as in one process; every process then gathers every shard's updated values.
+ * process clips them; each process steps its own shard with its own state, the learning rates from each group's
+ * schedule as in one process; every process then gathers every shard's updated values. {@link #stepGroups} steps
+ * some groups only.
  *
  * <p>By default ({@linkplain Builder#inRankOrder in rank order}), each average is
  * {@code rn(…rn(rn(g₀·f) + rn(g₁·f)) + … + rn(gₙ₋₁·f))} with {@code f = rn(1/size)}, summed in order of rank by the
@@ -58,35 +51,18 @@ public final class ShardedOptimizer implements AutoCloseable {
 
     private final OneThreadAtATime guard = new OneThreadAtATime();
     private final World world;
-    private final Communicator communicator;
     private final Optimizer shardOptimizer;
-    private final Agreement agreement;
-    private final NonFiniteGradients nonFiniteGradients;
-    private final double maxGradNorm;
-    private final boolean inRankOrder;
-    private final int zeroStage;
     private final List<ShardedGroup> groups = new ArrayList<>();
+    private final ShardedStepper stepper;
     /** Values and gradients of every group, and the shards' copies: freed by {@link #close()}. */
     private final Arena arena = Arena.ofShared();
-    private final NormKernel norm;
-    private final ShardSumKernel sum;
-    /** Every process's copy of this process's shard of a group, when summing in rank order: the largest group's. */
-    private MemorySegment copies = MemorySegment.NULL;
     private boolean closed;
 
     private ShardedOptimizer(Builder builder) {
         world = builder.world;
-        communicator = world.communicator();
-        nonFiniteGradients = builder.nonFiniteGradients;
-        maxGradNorm = builder.maxGradNorm;
-        inRankOrder = builder.inRankOrder;
-        zeroStage = builder.zeroStage;
         shardOptimizer = builder.shardOptimizer.build();
-        // Its memory outlives a close, so that a closed optimizer still takes part in the agreement of a step.
-        agreement = new Agreement(communicator, Arena.ofAuto());
-        int bits = VectorWidth.PREFERRED.resolveBits();
-        norm = Kernels.kernel(NormKernel.FAMILY, Vectorization.normBits(bits), new NoFlags());
-        sum = Kernels.kernel(ShardSumKernel.FAMILY, bits, new NoFlags());
+        stepper = new ShardedStepper(world.communicator(), shardOptimizer, groups, builder.nonFiniteGradients,
+                builder.maxGradNorm, builder.inRankOrder, builder.zeroStage);
     }
 
     /**
@@ -136,12 +112,7 @@ public final class ShardedOptimizer implements AutoCloseable {
             ShardedGroup group = new ShardedGroup(groups.size(), shardOptimizer.addGroup(hyperParameters),
                     shards, world.rank(), floats.clone(), arena);
             groups.add(group);
-            if (inRankOrder) {
-                long copiesBytes = (long) world.size() * shards.count(world.rank()) * Float.BYTES;
-                if (copiesBytes > copies.byteSize()) {
-                    copies = arena.allocate(copiesBytes, 64);
-                }
-            }
+            stepper.groupAdded(group, arena);
             return group;
         } finally {
             guard.exit();
@@ -171,121 +142,34 @@ public final class ShardedOptimizer implements AutoCloseable {
     public StepReport step() {
         guard.enter("step()");
         try {
-            agreeReady(true);
-            for (ShardedGroup group : groups) {
-                average(group);
-            }
-            if (nonFiniteGradients != NonFiniteGradients.PROPAGATE && anyNonFinite()) {
-                return new StepReport(stepCount(), true, OptionalDouble.empty());
-            }
-            OptionalDouble norm = maxGradNorm > 0 ? OptionalDouble.of(clip()) : OptionalDouble.empty();
-            StepReport report = shardOptimizer.step();
-            for (ShardedGroup group : groups) {
-                communicator.allGather(group.valueBuffer(), group.shards().counts());
-            }
-            return new StepReport(report.step(), false, norm);
+            return stepper.step(this::checkOpen);
         } finally {
             guard.exit();
         }
     }
 
-    /** Replaces this process's shard of the group's gradients by their average over every process. */
-    private void average(ShardedGroup group) {
-        int size = world.size();
-        if (size == 1) {
-            return;
-        }
-        MemorySegment grads = group.gradBuffer();
-        int[] counts = group.shards().counts();
-        float factor = 1f / size;
-        if (inRankOrder) {
-            int own = counts[world.rank()];
-            MemorySegment shardCopies = copies.asSlice(0, (long) size * own * Float.BYTES);
-            communicator.gatherOwnShard(grads, counts, shardCopies);
-            sum.addInOrder(shardCopies, own, size, factor, group.ownGrads(), 0, own);
-        } else {
-            norm.scale(grads, factor, 0, group.shards().elements());
-            communicator.reduceScatterSum(grads, counts);
-        }
-        if (zeroStage == 1) {
-            communicator.allGather(grads, counts);
-        }
-    }
-
     /**
-     * Clips the averaged gradients as {@link Optimizer.Builder#maxGradNorm} clips one process's, bit for bit:
-     * PyTorch's norm of each parameter's whole gradient, then of those norms, group by group. A parameter's norm is
-     * one sequential reduction over its elements, which no cut into shards can share out, so every process first
-     * gathers every shard's averages (as at ZeRO stage 1) and computes the norm alone; then it scales its shard, or
-     * every shard at stage 1. {@return the norm}
+     * Steps the groups of {@code part} only, as {@link Optimizer#stepParameters} steps some parameters: for programs
+     * that step each group as soon as its gradients are ready (a layer's, while backward goes on), so that the
+     * average of its gradients can overlap the rest. Each group gets the bits a whole step would give it; the step
+     * count advances once every group has been stepped, and {@link #step()} steps the groups not yet stepped. Every
+     * process calls it with the same groups. Refused when clipping or checking gradients, which need every gradient;
+     * until the step is complete, no file can be saved or loaded.
+     *
+     * @param part groups of this optimizer, each at most once, none stepped yet in this step
+     * @return what the step did: the optimizer's count of completed steps after it
+     * @throws IllegalArgumentException if a group is not one of this optimizer's, or is given twice, on any process
+     * @throws IllegalStateException if the optimizer clips or checks gradients, a group was already stepped in this
+     *     step, the processes gave other groups, or an optimizer of the processes is closed; on every process
      */
-    private float clip() {
-        boolean pyTorch113 = groups.getFirst().hyperParameters().semantics() == Semantics.PYTORCH_1_13;
-        int parameters = 0;
-        for (ShardedGroup group : groups) {
-            parameters += group.grads().size();
-            if (zeroStage == 2) {
-                communicator.allGather(group.gradBuffer(), group.shards().counts());
-            }
+    public StepReport stepGroups(Collection<ShardedGroup> part) {
+        Objects.requireNonNull(part, "part");
+        guard.enter("stepGroups()");
+        try {
+            return stepper.stepPart(this::checkOpen, Arrays.asList(part.toArray(ShardedGroup[]::new)));
+        } finally {
+            guard.exit();
         }
-        float[] norms = new float[parameters];
-        int p = 0;
-        for (ShardedGroup group : groups) {
-            for (MemorySegment grad : group.grads()) {
-                norms[p++] = (float) Math.sqrt(norm.pyTorchSumOfSquares(grad, 0, grad.byteSize() / Float.BYTES,
-                        pyTorch113));
-            }
-        }
-        float total = (float) Math.sqrt(new NormKernel.Scalar().pyTorchSumOfSquares(MemorySegment.ofArray(norms), 0,
-                parameters, pyTorch113));
-        float coefficient = GradientNorm.clipCoefficient(total, maxGradNorm, Format.FLOAT32, pyTorch113);
-        if (!(coefficient >= 1)) {
-            for (ShardedGroup group : groups) {
-                MemorySegment scaled = zeroStage == 1 ? group.gradBuffer() : group.ownGrads();
-                norm.scale(scaled, coefficient, 0, scaled.byteSize() / Float.BYTES);
-            }
-        }
-        return total;
-    }
-
-    /**
-     * Whether any process's shard of an averaged gradient holds a NaN or an infinity: then every process skips the
-     * step, or throws the same exception.
-     */
-    private boolean anyNonFinite() {
-        int firstNonFinite = 0;
-        for (int g = groups.size() - 1; g >= 0; g--) {
-            MemorySegment own = groups.get(g).ownGrads();
-            if (!Double.isFinite(norm.sumOfSquares(own, 0, own.byteSize() / Float.BYTES))) {
-                firstNonFinite = g + 1;
-            }
-        }
-        int[] everyone = agreement.share(firstNonFinite);
-        for (int p = 0; p < everyone.length; p++) {
-            if (everyone[p] != 0 && nonFiniteGradients == NonFiniteGradients.THROW) {
-                throw new ArithmeticException("the averaged gradient of group " + (everyone[p] - 1) + " holds a NaN or"
-                        + " an infinity in process " + p + "'s shard at step " + (stepCount() + 1) + "; the"
-                        + " parameters and state were not changed (the gradients hold their averages)");
-            }
-            if (everyone[p] != 0) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** What every process's optimizer must agree on before a step, as a 48-bit hash. */
-    private long fingerprint() {
-        StringBuilder description = new StringBuilder().append(stepCount()).append(' ').append(inRankOrder)
-                .append(zeroStage).append(nonFiniteGradients).append(maxGradNorm);
-        for (ShardedGroup group : groups) {
-            description.append('|').append(group.hyperParameters().name()).append(group.hyperParameters()
-                    .stateNames()).append(group.sizes());
-        }
-        CRC32C crc = new CRC32C();
-        byte[] bytes = description.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        crc.update(bytes);
-        return crc.getValue() | (long) (description.toString().hashCode() & 0xFFFF) << 32;
     }
 
     /**
@@ -358,16 +242,16 @@ public final class ShardedOptimizer implements AutoCloseable {
     private void written(String call, FileAction write) throws IOException {
         guard.enter(call);
         try {
-            agreeReady(false);
+            stepper.ready(this::checkFile, call, null);
             Exception failure = null;
-            try (Optimizer whole = WholeOptimizer.gather(groups, stepCount(), communicator)) {
+            try (Optimizer whole = WholeOptimizer.gather(groups, stepCount(), world.communicator())) {
                 if (world.rank() == 0) {
                     write.run(whole);
                 }
             } catch (IOException | RuntimeException e) {
                 failure = e;
             }
-            agreement.done(failure);
+            stepper.agreement().done(failure);
         } finally {
             guard.exit();
         }
@@ -377,7 +261,7 @@ public final class ShardedOptimizer implements AutoCloseable {
     private void read(String call, FileAction read) throws IOException {
         guard.enter(call);
         try {
-            agreeReady(false);
+            stepper.ready(this::checkFile, call, null);
             Exception failure = null;
             Optimizer whole = null;
             try {
@@ -387,7 +271,7 @@ public final class ShardedOptimizer implements AutoCloseable {
                 failure = e;
             }
             try {
-                agreement.done(failure);
+                stepper.agreement().done(failure);
                 WholeOptimizer.scatter(whole, groups, shardOptimizer);
             } finally {
                 if (whole != null) {
@@ -397,23 +281,6 @@ public final class ShardedOptimizer implements AutoCloseable {
         } finally {
             guard.exit();
         }
-    }
-
-    /**
-     * Checks that this process is open (and, for a step, that its schedules give valid learning rates), and that
-     * every process is ready and has the same optimizer: else throws on every process.
-     */
-    private void agreeReady(boolean step) {
-        RuntimeException failure = null;
-        try {
-            checkOpen();
-            for (ShardedGroup group : step ? groups : List.<ShardedGroup>of()) {
-                group.shard().lrForStep(stepCount());
-            }
-        } catch (RuntimeException e) {
-            failure = e;
-        }
-        agreement.ready(failure, fingerprint());
     }
 
     /** Sets every gradient of this process to +0.0; no other process is involved. */
@@ -433,6 +300,12 @@ public final class ShardedOptimizer implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("the sharded optimizer is closed");
         }
+    }
+
+    /** An open optimizer, with no step half made, can save and load. */
+    private void checkFile() {
+        checkOpen();
+        stepper.checkNoStepBegun("saved or loaded");
     }
 
     /**

@@ -14,7 +14,7 @@ final class WholeOptimizer {
     private WholeOptimizer() {
     }
 
-    /** {@return a one-process optimizer of the sharded groups' structure and hyper-parameters, its state as it starts} */
+    /** {@return a one-process optimizer of the sharded groups' structure and hyper-parameters, its state at start} */
     static Optimizer like(List<ShardedGroup> groups) {
         Optimizer whole = Optimizer.builder().threads(1).build();
         for (ShardedGroup group : groups) {
@@ -84,7 +84,7 @@ final class WholeOptimizer {
         shardOptimizer.restored(whole.stepCount());
     }
 
-    /** Copies the scalars (ASGD's {@code eta}, NAdam's {@code mu_product}, ...) of one parameter's state to another's. */
+    /** Copies the scalars (ASGD's {@code eta}, NAdam's {@code mu_product}, ...) of one parameter to another. */
     private static void copyScalars(MemorySegment[] from, MemorySegment[] to, Algorithm algorithm) {
         int first = algorithm.stateNames().size();
         for (int s = first; s < first + algorithm.scalarNames().size(); s++) {

@@ -20,11 +20,11 @@ class ShardedOptimizerMpiTest {
 
     @ParameterizedTest(name = "{0} processes")
     @ValueSource(ints = {1, 2, 3, 4})
-    void shardedStepsEqualOneProcessAndFailTogether(int processes) throws Exception {
-        MpiJob job = MpiJob.run(ShardedRank.class, processes, "equal", "nonfinite", "refusals");
+    void shardedStepsEqualOneProcessAndFailTogether(int processes, @TempDir Path dir) throws Exception {
+        MpiJob job = MpiJob.run(ShardedRank.class, processes, "equal", "nonfinite", "refusals", "partial=" + dir);
         assertEquals(0, job.exitValue(), job.printed());
         assertEquals(IntStream.range(0, processes).mapToObj(rank -> "rank " + rank + " of " + processes
-                + ": equal OK, nonfinite OK, refusals OK").toList(), job.lines("rank "), job.printed());
+                + ": equal OK, nonfinite OK, refusals OK, partial OK").toList(), job.lines("rank "), job.printed());
     }
 
     /** A job of 3 saves; jobs of 1, 2 and 4 resume from its files, as one process does. */

@@ -46,7 +46,8 @@ class ShardedOptimizerTest {
     @ValueSource(ints = {1, 2, 3})
     void failuresAreDecidedByEveryProcessTogether(int processes) {
         assertEquals(Collections.nCopies(processes, "OK OK"), ThreadedJob.run(processes, world ->
-                ShardedScenarios.nonFiniteDecidedTogether(world) + " " + ShardedScenarios.refusedOnEveryProcess(world)));
+                ShardedScenarios.nonFiniteDecidedTogether(world) + " "
+                        + ShardedScenarios.refusedOnEveryProcess(world)));
     }
 
     /**
@@ -62,6 +63,13 @@ class ShardedOptimizerTest {
         }
         assertEquals(Collections.nCopies(2, "OK"), ThreadedJob.run(2,
                 world -> ShardedFileScenarios.refusedOnEveryProcess(world, dir)));
+    }
+
+    @ParameterizedTest(name = "{0} processes")
+    @ValueSource(ints = {1, 3})
+    void stepsOfSomeGroupsEqualOneProcessStepsOfSomeParameters(int processes, @TempDir Path dir) {
+        assertEquals(Collections.nCopies(processes, "OK"), ThreadedJob.run(processes,
+                world -> ShardedScenarios.partialStepsEqualOneProcess(world, dir)));
     }
 
     @Test

@@ -35,6 +35,8 @@ public final class ShardedRank {
                         case "refusals" -> ShardedScenarios.refusedOnEveryProcess(world);
                         case "save" -> ShardedFileScenarios.save(world, java.nio.file.Path.of(nameAndDirectory[1]));
                         case "resume" -> ShardedFileScenarios.resume(world, java.nio.file.Path.of(nameAndDirectory[1]));
+                        case "partial" -> ShardedScenarios.partialStepsEqualOneProcess(world,
+                                java.nio.file.Path.of(nameAndDirectory[1]));
                         default -> "no scenario " + scenario;
                     };
                 } catch (RuntimeException | AssertionError e) {

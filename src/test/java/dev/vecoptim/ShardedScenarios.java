@@ -250,8 +250,8 @@ final class ShardedScenarios {
             fill(group.grads(), SEED, 1, world.rank());
             fillAverage(segments(parameters, Parameter::grad), SEED, 1, world.size());
             group.schedule(completed -> world.rank() == last ? Double.NaN : 1e-3);
-            wrong.add(thrown(IllegalArgumentException.class, prefix + "Invalid learning rate: nan from group 0's schedule at"
-                    + " step 1", sharded::step));
+            wrong.add(thrown(IllegalArgumentException.class, prefix + "Invalid learning rate: nan from group 0's"
+                    + " schedule at step 1", sharded::step));
             group.schedule(null);
             if (world.size() > 1) {
                 try (ShardedOptimizer other = ShardedOptimizer.builder(world).build()) {
@@ -277,5 +277,62 @@ final class ShardedScenarios {
         } catch (RuntimeException e) {
             return type.isInstance(e) && message.equals(e.getMessage()) ? null : "threw " + e + ", not " + message;
         }
+    }
+
+    /**
+     * Each step first steps the second group alone, then the rest, on the sharded optimizer and on one process (its
+     * parameters through {@link Optimizer#stepParameters}): the same bits after every step. Stepping the group again
+     * in the same step, saving while the step is half made, and a step of some groups while clipping are refused on
+     * every process.
+     */
+    static String partialStepsEqualOneProcess(World world, java.nio.file.Path dir) {
+        List<String> wrong = new ArrayList<>();
+        try (ShardedOptimizer sharded = ShardedOptimizer.builder(world).threads(1).build();
+             Optimizer reference = Optimizer.builder().threads(1).build()) {
+            Algorithm adam = Adam.adamWBuilder().build();
+            List<ShardedGroup> groups = List.of(sharded.addGroup(adam, firstGroup()), sharded.addGroup(adam,
+                    secondGroup()));
+            List<List<Parameter>> references = List.of(reference.addGroup(adam).allocate(firstGroup()),
+                    reference.addGroup(adam).allocate(secondGroup()));
+            for (int step = 1; step <= 3; step++) {
+                for (int g = 0; g < 2; g++) {
+                    fill(groups.get(g).grads(), SEED + g, step, world.rank());
+                    fillAverage(segments(references.get(g), Parameter::grad), SEED + g, step, world.size());
+                }
+                StepReport part = sharded.stepGroups(List.of(groups.get(1)));
+                reference.stepParameters(references.get(1));
+                if (part.step() != step - 1) {
+                    wrong.add("a step of one group reported " + part);
+                }
+                if (step == 2) {
+                    String first = "process 0 of " + world.size() + ": ";
+                    wrong.add(thrown(IllegalStateException.class, first + "group 1 was already stepped in step 2,"
+                            + " which is complete once every group has been; nothing was changed",
+                            () -> sharded.stepGroups(List.of(groups.get(1)))));
+                    wrong.add(thrown(IllegalStateException.class, first + "step 2 has stepped 1 of 2 groups; nothing"
+                            + " can be saved or loaded until step() or stepGroups() completes it", () -> {
+                                try {
+                                    sharded.save(dir.resolve("half-made.ckpt"));
+                                    return "saved";
+                                } catch (java.io.IOException e) {
+                                    throw new java.io.UncheckedIOException(e);
+                                }
+                            }));
+                }
+                sharded.step();
+                reference.step();
+                for (int g = 0; g < 2; g++) {
+                    wrong.add(differs(groups.get(g).values(), segments(references.get(g), Parameter::value), true));
+                }
+            }
+        }
+        try (ShardedOptimizer clipping = ShardedOptimizer.builder(world).maxGradNorm(1).build()) {
+            ShardedGroup group = clipping.addGroup(Adam.builder().build(), secondGroup());
+            wrong.add(thrown(IllegalStateException.class, "process 0 of " + world.size() + ": a step of some groups"
+                    + " cannot see every gradient, so it cannot clip them; step() steps every group",
+                    () -> clipping.stepGroups(List.of(group))));
+        }
+        wrong.removeIf(java.util.Objects::isNull);
+        return wrong.isEmpty() ? "OK" : wrong.toString();
     }
 }
