@@ -373,7 +373,7 @@ public final class ShardedOptimizer implements AutoCloseable {
          * stepping the same averages at any number of processes) or in MPI's order (Open MPI's reduce-scatter). Both
          * move the same bytes between processes; in rank order, each process needs memory for every process's copy
          * of its shard of the largest group (about the group's size). Measured on one machine of 2 cores, the
-         * sharded step in rank order was also the faster, by 1.7 to 2.8 times (docs/distributed.md).
+         * sharded step in rank order was also the faster, by 2.1 to 2.8 times (docs/distributed.md).
          *
          * @param inRankOrder true for the deterministic sums
          * @return this builder

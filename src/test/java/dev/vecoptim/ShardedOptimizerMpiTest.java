@@ -1,6 +1,7 @@
 package dev.vecoptim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vecoptim.mpi.MpiJob;
 import java.nio.file.Path;
@@ -25,6 +26,17 @@ class ShardedOptimizerMpiTest {
         assertEquals(0, job.exitValue(), job.printed());
         assertEquals(IntStream.range(0, processes).mapToObj(rank -> "rank " + rank + " of " + processes
                 + ": equal OK, nonfinite OK, refusals OK, partial OK").toList(), job.lines("rank "), job.printed());
+    }
+
+    /**
+     * A process that dies between two steps does not leave the others waiting in the second: {@code mpirun} ends the
+     * job with an error, within the bound.
+     */
+    @Test
+    void aProcessThatDiesBetweenStepsEndsTheJob() throws Exception {
+        MpiJob job = MpiJob.run(ShardedRank.class, 3, "die");
+        assertTrue(job.exitValue() != 0, job.printed());
+        assertEquals(List.of(), job.lines("rank "), job.printed());
     }
 
     /** A job of 3 saves; jobs of 1, 2 and 4 resume from its files, as one process does. */

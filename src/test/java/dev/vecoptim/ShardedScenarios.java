@@ -335,4 +335,22 @@ final class ShardedScenarios {
         wrong.removeIf(java.util.Objects::isNull);
         return wrong.isEmpty() ? "OK" : wrong.toString();
     }
+
+    /**
+     * The last process exits, without a word to MPI, after the first step; the others go on to the second, where they
+     * would wait for it forever if nothing ended the job. Returns only if no process died.
+     */
+    static String lastProcessDiesInAStep(World world) {
+        try (ShardedOptimizer sharded = ShardedOptimizer.builder(world).threads(1).build()) {
+            ShardedGroup group = sharded.addGroup(Adam.builder().build(), firstGroup());
+            for (int step = 1; step <= 2; step++) {
+                fill(group.grads(), SEED, step, world.rank());
+                if (step == 2 && world.rank() == world.size() - 1) {
+                    Runtime.getRuntime().halt(3);
+                }
+                sharded.step();
+            }
+        }
+        return "the job went on";
+    }
 }
