@@ -233,6 +233,52 @@ public final class ShardedOptimizer implements AutoCloseable {
         read("loadStateDict()", whole -> whole.loadStateDict(file));
     }
 
+    /**
+     * Saves as {@link #save} does, but shard by shard, so that no process holds more than its shard: each process
+     * writes its shard's values and state to a file of its own beside {@code manifest}
+     * ({@code <manifest>.<save>.<process>-of-<processes>}, each atomically and checksummed, as a checkpoint of one
+     * process), then process 0 replaces {@code manifest}, which names every file with its size and CRC32C, and
+     * deletes the files of the save it replaces. A save that does not finish leaves the previous manifest and its
+     * files whole. The directory must be one that every process writes and reads (a shared file system). A failure of
+     * any process's part is thrown on every process.
+     *
+     * @param manifest the manifest to write or replace
+     * @throws IllegalStateException if an optimizer of the processes is closed, they differ, or a step is half made
+     * @throws java.nio.file.FileSystemException as {@link Optimizer#save(Path)}, on every process
+     */
+    public void saveShards(Path manifest) throws IOException {
+        Objects.requireNonNull(manifest, "manifest");
+        guard.enter("saveShards()");
+        try {
+            stepper.ready(this::checkFile, "saveShards()", null);
+            ShardedCheckpoint.save(manifest, groups, stepCount(), world.communicator(), stepper.agreement());
+        } finally {
+            guard.exit();
+        }
+    }
+
+    /**
+     * Loads what {@link #saveShards} wrote, at any number of processes: each process reads the files of the saved
+     * shards that overlap its own, checks each against the manifest (there, of its size and CRC32C, of the manifest's
+     * step) and as {@link Optimizer#load(Path)} checks a checkpoint, and takes its range of values and state; every
+     * process then gathers every shard's values. A manifest or file that any process cannot load is refused on every
+     * process, and nothing is loaded on any.
+     *
+     * @param manifest a manifest {@link #saveShards} wrote
+     * @throws CheckpointException naming the manifest or file and what is wrong, on every process
+     * @throws IllegalStateException if an optimizer of the processes is closed, they differ, or a step is half made
+     */
+    public void loadShards(Path manifest) throws IOException {
+        Objects.requireNonNull(manifest, "manifest");
+        guard.enter("loadShards()");
+        try {
+            stepper.ready(this::checkFile, "loadShards()", null);
+            ShardedCheckpoint.load(manifest, groups, shardOptimizer, world.communicator(), stepper.agreement());
+        } finally {
+            guard.exit();
+        }
+    }
+
     /** What is done with a file through the one-process optimizer of the whole state. */
     private interface FileAction {
         void run(Optimizer whole) throws IOException;

@@ -56,32 +56,47 @@ final class WholeOptimizer {
     }
 
     /**
-     * Gives the sharded groups what {@code whole} holds: hyper-parameters and learning rates, a schedule for a group
-     * that has none, the values, and this process's shard of the state, its step count and scalars.
+     * Gives the sharded groups what {@code whole} holds: the values, this process's shard of the state, and the
+     * settings of {@link #restoreSettings}.
      */
     static void scatter(Optimizer whole, List<ShardedGroup> groups, Optimizer shardOptimizer) {
         for (int g = 0; g < groups.size(); g++) {
             ShardedGroup group = groups.get(g);
-            ParameterGroup wholeGroup = whole.groups().get(g);
-            group.hyperParameters(wholeGroup.hyperParameters());
-            group.lr(wholeGroup.lr());
-            if (group.schedule().isEmpty()) {
-                wholeGroup.schedule().ifPresent(group::schedule);
-            }
-            List<Parameter> members = wholeGroup.parameters();
-            MemorySegment[] own = group.ownShard().stateBuffers();
+            List<Parameter> members = whole.groups().get(g).parameters();
             if (!members.isEmpty()) {
                 Parameter block = members.getFirst().block().whole();
                 group.valueBuffer().copyFrom(block.value());
+                MemorySegment[] own = group.ownShard().stateBuffers();
                 MemorySegment[] buffers = block.stateBuffers();
                 for (int s = 0; s < group.hyperParameters().stateNames().size(); s++) {
                     MemorySegment.copy(buffers[s], group.shardStart() * Float.BYTES, own[s], 0, own[s].byteSize());
                 }
-                copyScalars(members.getFirst().stateBuffers(), own, group.hyperParameters());
             }
-            group.ownShard().stepCount(whole.stepCount());
         }
-        shardOptimizer.restored(whole.stepCount());
+        restoreSettings(whole, groups, shardOptimizer);
+    }
+
+    /**
+     * Gives the sharded groups what {@code source}'s groups hold besides values and state buffers: hyper-parameters
+     * and learning rates, a schedule for a group that has none, the scalars of the group's first parameter, and the
+     * step count.
+     */
+    static void restoreSettings(Optimizer source, List<ShardedGroup> groups, Optimizer shardOptimizer) {
+        for (int g = 0; g < groups.size(); g++) {
+            ShardedGroup group = groups.get(g);
+            ParameterGroup sourceGroup = source.groups().get(g);
+            group.hyperParameters(sourceGroup.hyperParameters());
+            group.lr(sourceGroup.lr());
+            if (group.schedule().isEmpty()) {
+                sourceGroup.schedule().ifPresent(group::schedule);
+            }
+            if (!sourceGroup.parameters().isEmpty()) {
+                copyScalars(sourceGroup.parameters().getFirst().stateBuffers(), group.ownShard().stateBuffers(),
+                        group.hyperParameters());
+            }
+            group.ownShard().stepCount(source.stepCount());
+        }
+        shardOptimizer.restored(source.stepCount());
     }
 
     /** Copies the scalars (ASGD's {@code eta}, NAdam's {@code mu_product}, ...) of one parameter to another. */

@@ -25,6 +25,7 @@ final class ShardedFileScenarios {
     private static final String CHECKPOINT = "sharded.ckpt";
     private static final String STATE_DICT = "sharded.safetensors";
     private static final String ONE_PROCESS = "one-process.ckpt";
+    private static final String MANIFEST = "sharded.manifest";
 
     private ShardedFileScenarios() {
     }
@@ -79,6 +80,7 @@ final class ShardedFileScenarios {
             step(reference, references, world.size(), 1, 2);
             sharded.save(dir.resolve(CHECKPOINT));
             sharded.saveStateDict(dir.resolve(STATE_DICT));
+            sharded.saveShards(dir.resolve(MANIFEST));
             Path own = dir.resolve("one-process-" + world.rank() + ".safetensors");
             reference.saveStateDict(own);
             if (world.rank() == 0) {
@@ -94,21 +96,24 @@ final class ShardedFileScenarios {
     /**
      * Loads the checkpoint {@link #save} wrote with {@code savedBy} processes, and steps 3 and 4 with this job's
      * gradients: values and state equal one process that loaded the same file and made the same steps. A sharded
-     * optimizer that loads the state dict, or the checkpoint of the one process that {@link #save} stepped beside,
-     * holds the same state as one that loads the sharded checkpoint.
+     * optimizer that loads the state dict, the checkpoint of the one process that {@link #save} stepped beside, or the
+     * shards' files, holds the same state as one that loads the sharded checkpoint.
      */
     static String resume(World world, Path dir) {
         try (ShardedOptimizer sharded = ShardedOptimizer.builder(world).threads(1).build();
              ShardedOptimizer fromStateDict = ShardedOptimizer.builder(world).threads(1).build();
              ShardedOptimizer fromOneProcess = ShardedOptimizer.builder(world).threads(1).build();
+             ShardedOptimizer fromShards = ShardedOptimizer.builder(world).threads(1).build();
              Optimizer reference = Optimizer.builder().threads(1).build()) {
             List<ShardedGroup> groups = groups(sharded);
             List<ShardedGroup> stateDictGroups = groups(fromStateDict);
             List<ShardedGroup> oneProcessGroups = groups(fromOneProcess);
+            List<ShardedGroup> shardsGroups = groups(fromShards);
             List<List<Parameter>> references = groups(reference);
             sharded.load(dir.resolve(CHECKPOINT));
             fromStateDict.loadStateDict(dir.resolve(STATE_DICT));
             fromOneProcess.load(dir.resolve(ONE_PROCESS));
+            fromShards.loadShards(dir.resolve(MANIFEST));
             reference.load(dir.resolve(CHECKPOINT));
             List<String> wrong = new ArrayList<>();
             for (int g = 0; g < groups.size(); g++) {
@@ -117,9 +122,12 @@ final class ShardedFileScenarios {
                 wrong.add(stateDiffers(oneProcessGroups.get(g), references.get(g)));
                 wrong.add(differs(oneProcessGroups.get(g).values(), segments(references.get(g), Parameter::value),
                         true));
+                wrong.add(stateDiffers(shardsGroups.get(g), references.get(g)));
+                wrong.add(differs(shardsGroups.get(g).values(), segments(references.get(g), Parameter::value), true));
             }
-            if (sharded.stepCount() != 2 || fromStateDict.stepCount() != 2) {
-                wrong.add("loaded step counts " + sharded.stepCount() + " and " + fromStateDict.stepCount());
+            if (sharded.stepCount() != 2 || fromStateDict.stepCount() != 2 || fromShards.stepCount() != 2) {
+                wrong.add("loaded step counts " + sharded.stepCount() + ", " + fromStateDict.stepCount() + " and "
+                        + fromShards.stepCount());
             }
             step(sharded, groups, world, 3, 4);
             step(reference, references, world.size(), 3, 4);
@@ -158,6 +166,52 @@ final class ShardedFileScenarios {
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Files written shard by shard, in a directory of their own: after a second save, the first save's files are gone
+     * and its manifest (a copy kept) is refused as naming a missing file; a shard file damaged on disk is refused. Both
+     * on every process, with nothing loaded.
+     */
+    static String shardFilesRefusedOnEveryProcess(World world, Path dir) {
+        List<String> wrong = new ArrayList<>();
+        try (ShardedOptimizer sharded = ShardedOptimizer.builder(world).threads(1).build()) {
+            List<ShardedGroup> groups = groups(sharded);
+            step(sharded, groups, world, 1, 1);
+            Path manifest = dir.resolve("refusals.manifest");
+            Path first = dir.resolve("first.manifest");
+            sharded.saveShards(manifest);
+            if (world.rank() == 0) {
+                Files.copy(manifest, first);
+            }
+            step(sharded, groups, world, 2, 2);
+            sharded.saveShards(manifest);
+            wrong.add(refusedLoad(world, first, "is missing: the sharded checkpoint's manifest names it"));
+            if (world.rank() == 0) {
+                Path last = dir.resolve(dev.vecoptim.io.ShardManifest.read(manifest).shards().get(world.size() - 1)
+                        .file());
+                byte[] bytes = Files.readAllBytes(last);
+                bytes[bytes.length - 1] ^= 1;
+                Files.write(last, bytes);
+            }
+            world.barrier();
+            wrong.add(refusedLoad(world, manifest, "is not the file the manifest names"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        wrong.removeIf(java.util.Objects::isNull);
+        return wrong.isEmpty() ? "OK" : wrong.toString();
+    }
+
+    /** Null if a fresh sharded optimizer's load of {@code manifest} is refused with {@code part} in its message. */
+    private static String refusedLoad(World world, Path manifest, String part) throws IOException {
+        try (ShardedOptimizer fresh = ShardedOptimizer.builder(world).threads(1).build()) {
+            groups(fresh);
+            fresh.loadShards(manifest);
+            return "loaded " + manifest;
+        } catch (CheckpointException refused) {
+            return refused.getMessage().contains(part) ? null : "refused with " + refused.getMessage();
         }
     }
 }

@@ -63,6 +63,8 @@ class ShardedOptimizerTest {
         }
         assertEquals(Collections.nCopies(2, "OK"), ThreadedJob.run(2,
                 world -> ShardedFileScenarios.refusedOnEveryProcess(world, dir)));
+        assertEquals(Collections.nCopies(3, "OK"), ThreadedJob.run(3,
+                world -> ShardedFileScenarios.shardFilesRefusedOnEveryProcess(world, dir)));
     }
 
     @ParameterizedTest(name = "{0} processes")
