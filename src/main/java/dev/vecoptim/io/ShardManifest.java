@@ -47,8 +47,8 @@ public record ShardManifest(int processes, long stepCount, List<long[]> groupCou
     public record Shard(String file, long bytes, int crc32c) {
         /** {@return this shard's record of {@code file}, read whole} */
         public static Shard of(Path file) throws IOException {
-            byte[] bytes = Files.readAllBytes(file);
-            return new Shard(file.getFileName().toString(), bytes.length, crc(bytes));
+            long[] sizeAndCrc = sizeAndCrc(file);
+            return new Shard(file.getFileName().toString(), sizeAndCrc[0], (int) sizeAndCrc[1]);
         }
 
         /**
@@ -57,15 +57,15 @@ public record ShardManifest(int processes, long stepCount, List<long[]> groupCou
          * @throws RefusedFileException naming the file and what differs
          */
         public void check(Path file) throws IOException {
-            byte[] bytes;
+            long[] sizeAndCrc;
             try {
-                bytes = Files.readAllBytes(file);
+                sizeAndCrc = sizeAndCrc(file);
             } catch (NoSuchFileException missing) {
                 throw new RefusedFileException(file + " is missing: the sharded checkpoint's manifest names it");
             }
-            if (bytes.length != this.bytes || crc(bytes) != crc32c) {
-                throw new RefusedFileException(file + " is not the file the manifest names: " + bytes.length
-                        + " bytes of CRC32C " + hex(crc(bytes)) + ", not " + this.bytes + " of " + hex(crc32c)
+            if (sizeAndCrc[0] != bytes || (int) sizeAndCrc[1] != crc32c) {
+                throw new RefusedFileException(file + " is not the file the manifest names: " + sizeAndCrc[0]
+                        + " bytes of CRC32C " + hex((int) sizeAndCrc[1]) + ", not " + bytes + " of " + hex(crc32c)
                         + " (damaged, changed, or of another save)");
             }
         }
@@ -158,11 +158,27 @@ public record ShardManifest(int processes, long stepCount, List<long[]> groupCou
             shards.add(new Shard(name, (Long) shard.get("bytes"), HexFormat.fromHexDigits((String) shard.get(
                     "crc32c"))));
         }
-        if (shards.size() != processes || stepCount < 0) {
+        if (processes < 1 || shards.size() != processes || stepCount < 0) {
             throw new IllegalArgumentException(shards.size() + " files for " + processes + " processes, at step "
                     + stepCount);
         }
         return new ShardManifest(processes, stepCount, groupCounts, shards);
+    }
+
+    /** The size and CRC32C of {@code file}, read in pieces: a shard's file may hold more than an array can. */
+    private static long[] sizeAndCrc(Path file) throws IOException {
+        CRC32C crc = new CRC32C();
+        long size = 0;
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
+            for (int read = channel.read(buffer); read >= 0; read = channel.read(buffer)) {
+                buffer.flip();
+                size += buffer.remaining();
+                crc.update(buffer);
+                buffer.clear();
+            }
+        }
+        return new long[] {size, crc.getValue()};
     }
 
     private static int crc(byte[] bytes) {

@@ -47,6 +47,9 @@ class ShardManifestTest {
                 .getMessage());
         Files.writeString(file, "{}");
         assertThrows(RefusedFileException.class, () -> ShardManifest.read(file));
+        new ShardManifest(0, 0, List.of(), List.of()).write(file);
+        assertEquals(file + " is not a sharded checkpoint's manifest: 0 files for 0 processes, at step 0",
+                assertThrows(RefusedFileException.class, () -> ShardManifest.read(file)).getMessage());
         assertEquals(directory.resolve("none") + " does not exist", assertThrows(RefusedFileException.class,
                 () -> ShardManifest.read(directory.resolve("none"))).getMessage());
     }
