@@ -130,8 +130,12 @@ final class Agreement {
         if (world.rank() == failed) {
             String text = own.getMessage() == null ? own.getClass().getName() : own.getMessage();
             byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-            MemorySegment.copy(bytes, 0, message, ValueLayout.JAVA_BYTE, 0,
-                    Math.min(bytes.length, MESSAGE_BYTES - 1));
+            // Cut before its terminating zero, at the start of a character: never inside one's UTF-8 bytes.
+            int length = Math.min(bytes.length, MESSAGE_BYTES - 1);
+            while (length < bytes.length && (bytes[length] & 0xC0) == 0x80) {
+                length--;
+            }
+            MemorySegment.copy(bytes, 0, message, ValueLayout.JAVA_BYTE, 0, length);
         }
         world.broadcast(message, failed);
         String text = "process " + failed + " of " + world.size() + ": " + message.getString(0, StandardCharsets.UTF_8);

@@ -55,8 +55,9 @@ public final class World implements AutoCloseable {
     }
 
     /**
-     * Leaves the job ({@code MPI_Finalize}): every process calls it, once every collective is over. MPI cannot be
-     * joined again in this process afterwards.
+     * Leaves the job ({@code MPI_Finalize}): every process calls it, once every collective is over, after closing its
+     * {@link ShardedOptimizer}s (a try-with-resources statement that opens the world first closes it last). MPI
+     * cannot be joined again in this process afterwards, and a collective called after it aborts the process.
      */
     @Override
     public void close() {
