@@ -131,24 +131,24 @@ final class ThreadedJob {
         }
 
         @Override
-        public void allGather(MemorySegment floats, int[] counts) {
-            post(floats);
+        public void allGather(MemorySegment elements, int[] counts, int elementBytes) {
+            post(elements);
             for (int p = 0; p < size; p++) {
-                long bytes = (long) counts[p] * Float.BYTES;
+                long bytes = (long) counts[p] * elementBytes;
                 if (p != rank) {
-                    MemorySegment.copy(posted[p], start(counts, p) * Float.BYTES, floats,
-                            start(counts, p) * Float.BYTES, bytes);
+                    MemorySegment.copy(posted[p], start(counts, p) * elementBytes, elements,
+                            start(counts, p) * elementBytes, bytes);
                 }
             }
             await();
         }
 
         @Override
-        public void gatherOwnShard(MemorySegment floats, int[] counts, MemorySegment copies) {
-            post(floats);
-            long bytes = (long) counts[rank] * Float.BYTES;
+        public void gatherOwnShard(MemorySegment elements, int[] counts, MemorySegment copies, int elementBytes) {
+            post(elements);
+            long bytes = (long) counts[rank] * elementBytes;
             for (int p = 0; p < size; p++) {
-                MemorySegment.copy(posted[p], start(counts, rank) * Float.BYTES, copies, p * bytes, bytes);
+                MemorySegment.copy(posted[p], start(counts, rank) * elementBytes, copies, p * bytes, bytes);
             }
             await();
         }

@@ -50,7 +50,17 @@ public interface Communicator extends AutoCloseable {
      * @param counts each process's shard, in floats, the same on every process
      * @throws IllegalArgumentException as {@link #reduceScatterSum} does
      */
-    void allGather(MemorySegment floats, int[] counts);
+    default void allGather(MemorySegment floats, int[] counts) {
+        allGather(floats, counts, Float.BYTES);
+    }
+
+    /**
+     * {@link #allGather(MemorySegment, int[])} of elements of {@code elementBytes} bytes each (2 for bfloat16 and
+     * float16), which are copied as they are.
+     *
+     * @throws IllegalArgumentException as {@link #allGather(MemorySegment, int[])} does, for such elements
+     */
+    void allGather(MemorySegment elements, int[] counts, int elementBytes);
 
     /**
      * Gives this process every process's copy of its own shard, so that it can add them in an order of its choosing
@@ -64,7 +74,17 @@ public interface Communicator extends AutoCloseable {
      * @throws IllegalArgumentException as {@link #reduceScatterSum} does, or if {@code copies} is not native or not
      *     of that size
      */
-    void gatherOwnShard(MemorySegment floats, int[] counts, MemorySegment copies);
+    default void gatherOwnShard(MemorySegment floats, int[] counts, MemorySegment copies) {
+        gatherOwnShard(floats, counts, copies, Float.BYTES);
+    }
+
+    /**
+     * {@link #gatherOwnShard(MemorySegment, int[], MemorySegment)} of elements of {@code elementBytes} bytes each,
+     * copied as they are.
+     *
+     * @throws IllegalArgumentException as {@link #gatherOwnShard(MemorySegment, int[], MemorySegment)} does
+     */
+    void gatherOwnShard(MemorySegment elements, int[] counts, MemorySegment copies, int elementBytes);
 
     /**
      * Copies {@code bytes} of process {@code root} into {@code bytes} of every other.

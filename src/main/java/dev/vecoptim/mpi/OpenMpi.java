@@ -167,44 +167,55 @@ public final class OpenMpi implements Communicator {
     }
 
     @Override
-    public void allGather(MemorySegment floats, int[] counts) {
-        shardStart(floats, counts);
+    public void allGather(MemorySegment elements, int[] counts, int elementBytes) {
+        shardStart(elements, counts, elementBytes);
+        int[] sent = inType(counts, elementBytes);
+        MemorySegment type = elementBytes == Float.BYTES ? floatType : byteType;
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment shards = arena.allocateFrom(JAVA_INT, counts);
-            MemorySegment displacements = arena.allocateFrom(JAVA_INT, starts(counts));
-            call("MPI_Allgatherv", () -> (int) allGatherV.invokeExact(MemorySegment.ofAddress(1), 0, noType, floats,
-                    shards, displacements, floatType, commWorld));
+            MemorySegment shards = arena.allocateFrom(JAVA_INT, sent);
+            MemorySegment displacements = arena.allocateFrom(JAVA_INT, starts(sent));
+            call("MPI_Allgatherv", () -> (int) allGatherV.invokeExact(MemorySegment.ofAddress(1), 0, noType, elements,
+                    shards, displacements, type, commWorld));
         }
     }
 
     @Override
-    public void gatherOwnShard(MemorySegment floats, int[] counts, MemorySegment copies) {
-        shardStart(floats, counts);
+    public void gatherOwnShard(MemorySegment elements, int[] counts, MemorySegment copies, int elementBytes) {
+        shardStart(elements, counts, elementBytes);
         long expected = (long) size * counts[rank];
-        if (elements(copies, Float.BYTES, "floats") != expected) {
-            throw new IllegalArgumentException("the copies of a shard of " + counts[rank] + " floats from " + size
-                    + " processes take " + expected + " floats, not " + copies.byteSize() / Float.BYTES);
+        if (elements(copies, elementBytes, "elements") != expected) {
+            throw new IllegalArgumentException("the copies of a shard of " + counts[rank] + " elements from " + size
+                    + " processes take " + expected + " elements, not " + copies.byteSize() / elementBytes);
         }
-        if (expected > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("MPI places at most " + Integer.MAX_VALUE + " floats, not " + expected);
+        if (expected * elementBytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("MPI places at most " + Integer.MAX_VALUE + " bytes of copies, not "
+                    + expected * elementBytes);
         }
-        if (floats.asOverlappingSlice(copies).isPresent()) {
-            throw new IllegalArgumentException("the copies overlap the floats they are copied from");
+        if (elements.asOverlappingSlice(copies).isPresent()) {
+            throw new IllegalArgumentException("the copies overlap the elements they are copied from");
         }
+        int[] sent = inType(counts, elementBytes);
         int[] received = new int[size];
         int[] placed = new int[size];
         for (int p = 0; p < size; p++) {
-            received[p] = counts[rank];
-            placed[p] = p * counts[rank];
+            received[p] = sent[rank];
+            placed[p] = p * sent[rank];
         }
+        MemorySegment type = elementBytes == Float.BYTES ? floatType : byteType;
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment sent = arena.allocateFrom(JAVA_INT, counts);
-            MemorySegment sentFrom = arena.allocateFrom(JAVA_INT, starts(counts));
+            MemorySegment sentCounts = arena.allocateFrom(JAVA_INT, sent);
+            MemorySegment sentFrom = arena.allocateFrom(JAVA_INT, starts(sent));
             MemorySegment receivedCounts = arena.allocateFrom(JAVA_INT, received);
             MemorySegment receivedAt = arena.allocateFrom(JAVA_INT, placed);
-            call("MPI_Alltoallv", () -> (int) allToAllV.invokeExact(floats, sent, sentFrom, floatType, copies,
-                    receivedCounts, receivedAt, floatType, commWorld));
+            call("MPI_Alltoallv", () -> (int) allToAllV.invokeExact(elements, sentCounts, sentFrom, type, copies,
+                    receivedCounts, receivedAt, type, commWorld));
         }
+    }
+
+    /** Counts of elements as counts of MPI's type for them: floats as they are, other elements in bytes. */
+    private static int[] inType(int[] counts, int elementBytes) {
+        return elementBytes == Float.BYTES ? counts : java.util.Arrays.stream(counts).map(n -> n * elementBytes)
+                .toArray();
     }
 
     /** Where each shard of {@code counts} starts, in floats: checked by {@link #shardStart} to fit an int. */
@@ -221,10 +232,19 @@ public final class OpenMpi implements Communicator {
      * MPI's counts and displacements of the collectives over shards are C ints: the whole is at most 2^31 − 1 floats.
      */
     private long shardStart(MemorySegment floats, int[] counts) {
-        long total = elements(floats, Float.BYTES, "floats");
-        if (total > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("MPI cuts at most " + Integer.MAX_VALUE + " floats into shards, not "
-                    + total);
+        return shardStart(floats, counts, Float.BYTES);
+    }
+
+    /**
+     * {@link #shardStart(MemorySegment, int[])} for elements of {@code elementBytes}: other than floats, MPI moves
+     * them as bytes, at most 2^31 − 1 of them.
+     */
+    private long shardStart(MemorySegment floats, int[] counts, int elementBytes) {
+        long total = elements(floats, elementBytes, elementBytes == Float.BYTES ? "floats" : "elements");
+        if (total * (elementBytes == Float.BYTES ? 1 : elementBytes) > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("MPI cuts at most " + Integer.MAX_VALUE + (elementBytes == Float.BYTES
+                    ? " floats" : " bytes") + " into shards, not " + total * (elementBytes == Float.BYTES ? 1
+                    : elementBytes));
         }
         if (counts.length != size) {
             throw new IllegalArgumentException(counts.length + " shards for " + size + " processes");

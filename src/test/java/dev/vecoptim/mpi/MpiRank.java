@@ -51,6 +51,21 @@ public final class MpiRank {
         for (int i = 0; i < total; i++) {
             right &= floats.getAtIndex(ValueLayout.JAVA_FLOAT, i) == size * (size + 1) / 2f * (i % 777);
         }
+        // Elements of 2 bytes (bfloat16, float16) move as they are: each process's shard of its own, then all.
+        MemorySegment halves = arena.allocate((long) total * Short.BYTES, 64);
+        for (int i = start; i < start + own; i++) {
+            halves.setAtIndex(ValueLayout.JAVA_SHORT, i, (short) (i * 31 + 7));
+        }
+        MemorySegment halfCopies = arena.allocate((long) size * own * Short.BYTES, 64);
+        world.gatherOwnShard(halves, counts, halfCopies, Short.BYTES);
+        for (int i = 0; i < own; i++) {
+            right &= halfCopies.getAtIndex(ValueLayout.JAVA_SHORT, (long) world.rank() * own + i) == (short) ((start
+                    + i) * 31 + 7);
+        }
+        world.allGather(halves, counts, Short.BYTES);
+        for (int i = 0; i < total; i++) {
+            right &= halves.getAtIndex(ValueLayout.JAVA_SHORT, i) == (short) (i * 31 + 7);
+        }
         return right;
     }
 
@@ -67,10 +82,10 @@ public final class MpiRank {
                 && refused(() -> world.allReduceSum(arena.allocate(6)), "a segment of 6 bytes holds no whole floats")
                 && refused(() -> world.broadcast(floats, size), "process " + size + " is no process of " + size)
                 && refused(() -> world.gatherOwnShard(floats, ones(size), arena.allocate(4L * size + 4)),
-                "the copies of a shard of 1 floats from " + size + " processes take " + size + " floats, not "
+                "the copies of a shard of 1 elements from " + size + " processes take " + size + " elements, not "
                         + (size + 1))
-                && refused(() -> world.gatherOwnShard(floats, ones(size), floats), "the copies overlap the floats they"
-                + " are copied from");
+                && refused(() -> world.gatherOwnShard(floats, ones(size), floats), "the copies overlap the elements"
+                + " they are copied from");
     }
 
     private static int[] ones(int size) {
