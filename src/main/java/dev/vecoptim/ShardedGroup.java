@@ -18,30 +18,33 @@ public final class ShardedGroup {
     private final ParameterGroup shard;
     private final Parameter ownShard;
     private final Shards shards;
+    private final Dtype dtype;
     private final long[] sizes;
     private final MemorySegment values;
     private final MemorySegment grads;
     private final List<MemorySegment> parameterValues;
     private final List<MemorySegment> parameterGrads;
 
-    ShardedGroup(int index, ParameterGroup shard, Shards shards, int rank, long[] sizes,
+    ShardedGroup(int index, ParameterGroup shard, Shards shards, int rank, Dtype dtype, long[] sizes,
                  Arena arena) {
         this.index = index;
         this.rank = rank;
         this.shard = shard;
         this.shards = shards;
+        this.dtype = dtype;
         this.sizes = sizes;
-        values = arena.allocate(shards.elements() * Float.BYTES, 64);
-        grads = arena.allocate(shards.elements() * Float.BYTES, 64);
-        long from = shards.start(rank) * Float.BYTES;
-        long bytes = (long) shards.count(rank) * Float.BYTES;
-        ownShard = shard.add(values.asSlice(from, bytes), grads.asSlice(from, bytes));
+        int elementBytes = dtype.bytes();
+        values = arena.allocate(shards.elements() * elementBytes, 64);
+        grads = arena.allocate(shards.elements() * elementBytes, 64);
+        long from = shards.start(rank) * elementBytes;
+        long bytes = (long) shards.count(rank) * elementBytes;
+        ownShard = shard.add(dtype, values.asSlice(from, bytes), grads.asSlice(from, bytes));
         List<MemorySegment> valueSlices = new ArrayList<>(sizes.length);
         List<MemorySegment> gradSlices = new ArrayList<>(sizes.length);
         long offset = 0;
         for (long size : sizes) {
-            valueSlices.add(values.asSlice(offset * Float.BYTES, size * Float.BYTES));
-            gradSlices.add(grads.asSlice(offset * Float.BYTES, size * Float.BYTES));
+            valueSlices.add(values.asSlice(offset * elementBytes, size * elementBytes));
+            gradSlices.add(grads.asSlice(offset * elementBytes, size * elementBytes));
             offset += size;
         }
         parameterValues = Collections.unmodifiableList(valueSlices);
@@ -51,6 +54,11 @@ public final class ShardedGroup {
     /** {@return its position among the optimizer's groups, from 0} */
     public int index() {
         return index;
+    }
+
+    /** {@return what its values and gradients hold} */
+    public Dtype dtype() {
+        return dtype;
     }
 
     /**
@@ -69,12 +77,12 @@ public final class ShardedGroup {
         return parameterGrads;
     }
 
-    /** {@return where this process's shard starts in the group's buffers, in floats from the first parameter's} */
+    /** {@return where this process's shard starts in the group's buffers, in elements from the first parameter's} */
     public long shardStart() {
         return shards.start(rank);
     }
 
-    /** {@return how many floats this process's shard holds, and so how many each of its state buffers holds} */
+    /** {@return how many elements this process's shard holds, and so how many each of its state buffers holds} */
     public long shardElements() {
         return ownShard.elementCount();
     }

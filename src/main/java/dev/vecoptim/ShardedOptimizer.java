@@ -43,7 +43,8 @@ import java.util.Objects;
  * 16 elements, so a process's state is at most 16 elements per group beyond {@code 1/size} of the whole.
  * {@linkplain Builder#zeroStage ZeRO stage 2} (the default) leaves each process the averaged gradients of its own
  * shard only; stage 1 gathers every shard's averages into every process, at the cost of an all-gather of the
- * gradients. Float32 parameters; not thread-safe (one thread at a time, as {@link Optimizer}).
+ * gradients. Float32 parameters, and 16-bit ones ({@link #addGroup(Algorithm, Dtype, long...)}); not thread-safe
+ * (one thread at a time, as {@link Optimizer}).
  */
 public final class ShardedOptimizer implements AutoCloseable {
     /** Shards start at multiples of this many elements: 64 bytes, the widest vector and a cache line. */
@@ -88,29 +89,51 @@ public final class ShardedOptimizer implements AutoCloseable {
      * @throws IllegalStateException if the optimizer is closed
      */
     public ShardedGroup addGroup(Algorithm hyperParameters, long... floats) {
+        return addGroup(hyperParameters, Dtype.FLOAT32, floats);
+    }
+
+    /**
+     * {@link #addGroup(Algorithm, long...)} for parameters of {@code dtype}: their values, gradients and state hold
+     * elements of it (or the dtypes {@link Algorithm#stateDtype()} and {@link Algorithm#masterWeights()} say). A
+     * 16-bit group's gradients are averaged as float32 ones are, from their exact float32 values, each average
+     * rounded once to the dtype: {@code rn16(rn(…rn(rn(g₀·f) + rn(g₁·f)) + …))}, in rank order. Its update must not
+     * depend on where an element lies in its tensor, so that a shard gets the bits of the whole: a {@linkplain
+     * Algorithm#fused() fused} update, or one with master weights or state of another dtype (PyTorch's single-tensor
+     * step on a 16-bit tensor rounds its last {@code n % 32} elements its own way). Not yet with clipping, Open MPI's
+     * order of sums, or files.
+     *
+     * @param hyperParameters the group's optimizer and hyper-parameters, the same optimizer in every group
+     * @param dtype what the values and gradients hold
+     * @param elements each parameter's size in elements, ≥ 0; in all at most 2<sup>31</sup> − 1 float32 elements, or
+     *     2<sup>30</sup> − 1 of 16 bits (MPI counts their bytes in ints)
+     * @return the new group
+     * @throws IllegalArgumentException as {@link #addGroup(Algorithm, long...)}, for a 16-bit update that depends on
+     *     positions, or a 16-bit group with clipping or Open MPI's order of sums
+     * @throws IllegalStateException if the optimizer is closed
+     */
+    public ShardedGroup addGroup(Algorithm hyperParameters, Dtype dtype, long... elements) {
         Objects.requireNonNull(hyperParameters, "hyperParameters");
+        Objects.requireNonNull(dtype, "dtype");
         guard.enter("addGroup()");
         try {
             checkOpen();
-            if (!hyperParameters.positionIndependent(Dtype.FLOAT32)) {
-                throw new IllegalArgumentException(hyperParameters.name() + " with " + hyperParameters.stateDtype()
-                        + " state and stochastic rounding updates an element by its position in its tensor, which a"
-                        + " shard changes: it cannot be sharded");
-            }
-            long elements = 0;
-            for (long size : floats) {
+            stepper.checkShardable(hyperParameters, dtype);
+            long total = 0;
+            long most = Integer.MAX_VALUE / (dtype == Dtype.FLOAT32 ? 1 : dtype.bytes());
+            for (long size : elements) {
                 if (size < 0) {
                     throw new IllegalArgumentException("a parameter's size must be >= 0, was " + size);
                 }
-                elements += size;
-                if (elements > Integer.MAX_VALUE) {
-                    throw new IllegalArgumentException("a sharded group holds at most " + Integer.MAX_VALUE
-                            + " floats (MPI counts them in ints)");
+                total += size;
+                if (total > most) {
+                    throw new IllegalArgumentException("a sharded group holds at most " + most + (dtype == Dtype.FLOAT32
+                            ? " floats (MPI counts them in ints)" : " " + dtype + " elements (MPI counts their bytes"
+                            + " in ints)"));
                 }
             }
-            Shards shards = Shards.balanced(elements, world.size(), ALIGNMENT);
+            Shards shards = Shards.balanced(total, world.size(), ALIGNMENT);
             ShardedGroup group = new ShardedGroup(groups.size(), shardOptimizer.addGroup(hyperParameters),
-                    shards, world.rank(), floats.clone(), arena);
+                    shards, world.rank(), dtype, elements.clone(), arena);
             groups.add(group);
             stepper.groupAdded(group, arena);
             return group;
@@ -348,10 +371,16 @@ public final class ShardedOptimizer implements AutoCloseable {
         }
     }
 
-    /** An open optimizer, with no step half made, can save and load. */
+    /** An open optimizer, with no step half made and no 16-bit group, can save and load. */
     private void checkFile() {
         checkOpen();
         stepper.checkNoStepBegun("saved or loaded");
+        for (ShardedGroup group : groups) {
+            if (group.dtype() != Dtype.FLOAT32) {
+                throw new IllegalStateException("group " + group.index() + " holds " + group.dtype() + " elements,"
+                        + " and the files of 16-bit sharded groups are not built yet; nothing was saved or loaded");
+            }
+        }
     }
 
     /**

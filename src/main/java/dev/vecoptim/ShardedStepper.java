@@ -58,9 +58,29 @@ final class ShardedStepper {
         return agreement;
     }
 
+    /**
+     * Refuses a group whose update a shard would change, and what is not built for 16-bit groups yet.
+     *
+     * @throws IllegalArgumentException naming why
+     */
+    void checkShardable(Algorithm algorithm, Dtype dtype) {
+        if (!algorithm.positionIndependent(dtype)) {
+            throw new IllegalArgumentException(dtype == Dtype.FLOAT32 || algorithm.stochasticRoundingSeed().isPresent()
+                    ? algorithm.name() + " with " + algorithm.stateDtype() + " state and stochastic rounding updates an"
+                    + " element by its position in its tensor, which a shard changes: it cannot be sharded"
+                    : algorithm.name() + "'s single-tensor step on " + dtype + " rounds the last n % 32 elements of"
+                    + " each tensor its own way, which a shard changes: shard it fused (fused(true)) or with"
+                    + " masterWeights(MasterWeights.FLOAT32)");
+        }
+        if (dtype != Dtype.FLOAT32 && (maxGradNorm > 0 || !inRankOrder)) {
+            throw new IllegalArgumentException(dtype + " groups are not yet sharded with "
+                    + (maxGradNorm > 0 ? "clipping (maxGradNorm)" : "Open MPI's order of sums (inRankOrder(false))"));
+        }
+    }
+
     /** A group was added: the copies of its shard, when summing in rank order, must fit. */
     void groupAdded(ShardedGroup group, Arena arena) {
-        long copiesBytes = (long) communicator.size() * group.shardElements() * Float.BYTES;
+        long copiesBytes = (long) communicator.size() * group.shardElements() * group.dtype().bytes();
         if (inRankOrder && copiesBytes > copies.byteSize()) {
             copies = arena.allocate(copiesBytes, 64);
         }
@@ -105,7 +125,7 @@ final class ShardedStepper {
         OptionalDouble gradNorm = maxGradNorm > 0 ? OptionalDouble.of(clip()) : OptionalDouble.empty();
         StepReport report = shardOptimizer.step();
         for (ShardedGroup group : groups) {
-            communicator.allGather(group.valueBuffer(), group.shards().counts());
+            communicator.allGather(group.valueBuffer(), group.shards().counts(), group.dtype().bytes());
         }
         return new StepReport(report.step(), false, gradNorm);
     }
@@ -120,7 +140,7 @@ final class ShardedStepper {
         }
         StepReport report = shardOptimizer.stepParameters(shards);
         for (ShardedGroup group : part) {
-            communicator.allGather(group.valueBuffer(), group.shards().counts());
+            communicator.allGather(group.valueBuffer(), group.shards().counts(), group.dtype().bytes());
         }
         steppedThisStep.addAll(part);
         if (steppedThisStep.size() == groups.size()) {
@@ -171,18 +191,21 @@ final class ShardedStepper {
         }
         MemorySegment grads = group.gradBuffer();
         int[] counts = group.shards().counts();
+        int elementBytes = group.dtype().bytes();
         float factor = 1f / size;
         if (inRankOrder) {
             int own = counts[communicator.rank()];
-            MemorySegment shardCopies = copies.asSlice(0, (long) size * own * Float.BYTES);
-            communicator.gatherOwnShard(grads, counts, shardCopies);
-            sum.addInOrder(shardCopies, own, size, factor, group.ownGrads(), 0, own);
+            MemorySegment shardCopies = copies.asSlice(0, (long) size * own * elementBytes);
+            communicator.gatherOwnShard(grads, counts, shardCopies, elementBytes);
+            ShardSumKernel summed = group.dtype() == Dtype.FLOAT32 ? sum
+                    : Kernels.kernel(ShardSumKernel.FAMILY, 0, group.dtype().format(), new NoFlags());
+            summed.addInOrder(shardCopies, own, size, factor, group.ownGrads(), 0, own);
         } else {
             norm.scale(grads, factor, 0, group.shards().elements());
             communicator.reduceScatterSum(grads, counts);
         }
         if (zeroStage == 1) {
-            communicator.allGather(grads, counts);
+            communicator.allGather(grads, counts, elementBytes);
         }
     }
 
@@ -229,8 +252,7 @@ final class ShardedStepper {
     private boolean anyNonFinite() {
         int firstNonFinite = 0;
         for (int g = groups.size() - 1; g >= 0; g--) {
-            MemorySegment own = groups.get(g).ownGrads();
-            if (!Double.isFinite(norm.sumOfSquares(own, 0, own.byteSize() / Float.BYTES))) {
+            if (!finite(groups.get(g))) {
                 firstNonFinite = g + 1;
             }
         }
@@ -248,6 +270,22 @@ final class ShardedStepper {
         return false;
     }
 
+    /** Whether this process's shard of the group's averaged gradients holds only finite numbers. */
+    private boolean finite(ShardedGroup group) {
+        MemorySegment own = group.ownGrads();
+        long elements = group.shardElements();
+        if (group.dtype() == Dtype.FLOAT32) {
+            return Double.isFinite(norm.sumOfSquares(own, 0, elements));
+        }
+        Format format = group.dtype().format();
+        for (long i = 0; i < elements; i++) {
+            if (!Float.isFinite(format.load(own, i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** What every process must agree on before a call, as a 48-bit hash: the optimizer, the call, its groups. */
     private long fingerprint(String call, List<ShardedGroup> part) {
         StringBuilder description = new StringBuilder().append(shardOptimizer.stepCount()).append(' ')
@@ -257,7 +295,7 @@ final class ShardedStepper {
         }
         for (ShardedGroup group : groups) {
             description.append('|').append(group.hyperParameters().name()).append(group.hyperParameters()
-                    .stateNames()).append(group.sizes());
+                    .stateNames()).append(group.dtype()).append(group.sizes());
         }
         CRC32C crc = new CRC32C();
         crc.update(description.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));

@@ -22,10 +22,11 @@ class ShardedOptimizerMpiTest {
     @ParameterizedTest(name = "{0} processes")
     @ValueSource(ints = {1, 2, 3, 4})
     void shardedStepsEqualOneProcessAndFailTogether(int processes, @TempDir Path dir) throws Exception {
-        MpiJob job = MpiJob.run(ShardedRank.class, processes, "equal", "nonfinite", "refusals", "partial=" + dir);
+        MpiJob job = MpiJob.run(ShardedRank.class, processes, "equal", "nonfinite", "refusals", "partial=" + dir,
+                "sixteen");
         assertEquals(0, job.exitValue(), job.printed());
         assertEquals(IntStream.range(0, processes).mapToObj(rank -> "rank " + rank + " of " + processes
-                + ": equal OK, nonfinite OK, refusals OK, partial OK").toList(), job.lines("rank "), job.printed());
+                + ": equal OK, nonfinite OK, refusals OK, partial OK, sixteen OK").toList(), job.lines("rank "), job.printed());
     }
 
     /**

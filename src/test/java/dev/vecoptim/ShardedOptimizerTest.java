@@ -38,6 +38,25 @@ class ShardedOptimizerTest {
                 });
     }
 
+    @Test
+    void sixteenBitGroupsEqualOneProcessSteppingTheirAverages() {
+        List<Algorithm> algorithms = List.of(Adam.adamWBuilder().fused(true).build(),
+                Adam.adamWBuilder().masterWeights(MasterWeights.FLOAT32).build(),
+                Sgd.builder(0.1).momentum(0.9).fused(true).build(), NAdam.builder().fused(true).build(),
+                RmsProp.builder().stateDtype(Dtype.FLOAT32).build());
+        List<Dtype> dtypes = List.of(Dtype.BFLOAT16, Dtype.FLOAT16);
+        qt().withExamples(80).forAll(range(1, 4), lists().of(range(0, 70)).ofSizeBetween(1, 3),
+                range(0, algorithms.size() * dtypes.size() - 1), range(1, 2))
+                .checkAssert((processes, sizes, algorithmAndDtype, stage) -> {
+                    Algorithm algorithm = algorithms.get(algorithmAndDtype / dtypes.size());
+                    Dtype dtype = dtypes.get(algorithmAndDtype % dtypes.size());
+                    List<String> verdicts = ThreadedJob.run(processes, world -> String.valueOf(ShardedScenarios
+                            .sixteenBitStepBeside(world, algorithm, dtype, stage, sizes(sizes))));
+                    assertEquals(Collections.nCopies(processes, "null"), verdicts, algorithm + " on " + dtype + " "
+                            + sizes + " in " + processes + " processes, stage " + stage);
+                });
+    }
+
     private static long[] sizes(List<Integer> sizes) {
         return sizes.stream().mapToLong(Integer::longValue).toArray();
     }
@@ -97,6 +116,10 @@ class ShardedOptimizerTest {
             assertEquals("this optimizer runs Adam; SGD needs an optimizer of its own", assertThrows(
                     IllegalArgumentException.class, () -> optimizer.addGroup(Sgd.builder().build(), 8))
                     .getMessage());
+            assertEquals("AdamW's single-tensor step on BFLOAT16 rounds the last n % 32 elements of each tensor its own"
+                    + " way, which a shard changes: shard it fused (fused(true)) or with"
+                    + " masterWeights(MasterWeights.FLOAT32)", assertThrows(IllegalArgumentException.class,
+                            () -> optimizer.addGroup(Adam.adamWBuilder().build(), Dtype.BFLOAT16, 8)).getMessage());
             assertEquals(1, optimizer.groups().size());
             optimizer.close();
             assertEquals("the sharded optimizer is closed", assertThrows(IllegalStateException.class,

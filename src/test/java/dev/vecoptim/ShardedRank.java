@@ -35,6 +35,7 @@ public final class ShardedRank {
                         case "refusals" -> ShardedScenarios.refusedOnEveryProcess(world);
                         case "save" -> ShardedFileScenarios.save(world, java.nio.file.Path.of(nameAndDirectory[1]));
                         case "resume" -> ShardedFileScenarios.resume(world, java.nio.file.Path.of(nameAndDirectory[1]));
+                        case "sixteen" -> ShardedScenarios.sixteenBitEqualToOneProcess(world);
                         case "die" -> ShardedScenarios.lastProcessDiesInAStep(world);
                         case "partial" -> ShardedScenarios.partialStepsEqualOneProcess(world,
                                 java.nio.file.Path.of(nameAndDirectory[1]));

@@ -353,4 +353,77 @@ final class ShardedScenarios {
         }
         return "the job went on";
     }
+
+    /**
+     * A group of {@code dtype} stepped sharded and by one process whose gradients are the averages as the sharded
+     * optimizer defines them for 16 bits (each process's gradient widened exactly, scaled, summed in rank order in
+     * float32, rounded once): null if the values agree bit for bit after each of 3 steps, else where they differ.
+     */
+    static String sixteenBitStepBeside(World world, Algorithm algorithm, Dtype dtype, int stage, long[] sizes) {
+        dev.vecoptim.kernel.Format format = dtype.format();
+        try (ShardedOptimizer sharded = ShardedOptimizer.builder(world).zeroStage(stage).threads(1).build();
+             Optimizer reference = Optimizer.builder().threads(1).build()) {
+            ShardedGroup group = sharded.addGroup(algorithm, dtype, sizes);
+            List<Parameter> parameters = reference.addGroup(algorithm).allocate(dtype, sizes);
+            storeEach(group.values(), i -> ShardedRank.gradient(SEED, 0, 0, i), format);
+            storeEach(segments(parameters, Parameter::value), i -> ShardedRank.gradient(SEED, 0, 0, i), format);
+            float factor = 1f / world.size();
+            String verdict = null;
+            for (int step = 1; step <= 3; step++) {
+                int current = step;
+                storeEach(group.grads(), i -> ShardedRank.gradient(SEED, current, world.rank(), i), format);
+                storeEach(segments(parameters, Parameter::grad), i -> {
+                    float sum = 0;
+                    for (int p = 0; p < world.size(); p++) {
+                        float own = format.round(ShardedRank.gradient(SEED, current, p, i));
+                        sum = p == 0 ? own * factor : sum + own * factor;
+                    }
+                    return sum;
+                }, format);
+                sharded.step();
+                reference.step();
+                List<MemorySegment> expected = segments(parameters, Parameter::value);
+                long i = 0;
+                for (int p = 0; verdict == null && p < expected.size(); p++) {
+                    for (long e = 0; e < expected.get(p).byteSize() / dtype.bytes(); e++, i++) {
+                        if (group.values().get(p).getAtIndex(ValueLayout.JAVA_SHORT, e)
+                                != expected.get(p).getAtIndex(ValueLayout.JAVA_SHORT, e)) {
+                            verdict = "element " + i + " after step " + step + " is " + format.load(group.values()
+                                    .get(p), e) + ", one process gives " + format.load(expected.get(p), e);
+                            break;
+                        }
+                    }
+                }
+            }
+            return verdict;
+        }
+    }
+
+    /** Element {@code i} of the group, over its parameters' segments, set to {@code value(i)} rounded to format. */
+    private static void storeEach(List<MemorySegment> segments, java.util.function.LongFunction<Float> value,
+                                  dev.vecoptim.kernel.Format format) {
+        long i = 0;
+        for (MemorySegment segment : segments) {
+            for (long e = 0; e < segment.byteSize() / format.bytes(); e++, i++) {
+                format.store(segment, e, value.apply(i));
+            }
+        }
+    }
+
+    /** {@link #sixteenBitStepBeside} for fused AdamW and AdamW with float32 masters, on both 16-bit dtypes. */
+    static String sixteenBitEqualToOneProcess(World world) {
+        List<String> wrong = new ArrayList<>();
+        for (Algorithm algorithm : List.of(Adam.adamWBuilder().fused(true).build(),
+                Adam.adamWBuilder().masterWeights(MasterWeights.FLOAT32).build())) {
+            for (Dtype dtype : List.of(Dtype.BFLOAT16, Dtype.FLOAT16)) {
+                for (int stage = 1; stage <= 2; stage++) {
+                    String verdict = sixteenBitStepBeside(world, algorithm, dtype, stage, firstGroup());
+                    if (verdict != null) {
+                        wrong.add(algorithm + " on " + dtype + " stage " + stage + ": " + verdict);
+                    }
+                }
+            }
+        }
+        return wrong.isEmpty() ? "OK" : wrong.toString();
+    }
 }

@@ -1,7 +1,5 @@
 package dev.vecoptim.kernel;
 
-import static dev.vecoptim.kernel.Floats.FLOAT;
-
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -13,7 +11,7 @@ import java.lang.foreign.MemorySegment;
 public interface ShardSumKernel {
 
     KernelFamily<ShardSumKernel, NoFlags> FAMILY = KernelFamily.of(ShardSumKernel.class, ShardSumKernel.class,
-            flags -> new Scalar());
+            (NoFlags flags, Format format) -> new Scalar(format));
 
     /**
      * Writes the sums of elements {@code [from, to)} of {@code count ≥ 1} copies, {@code stride} floats apart in
@@ -22,17 +20,26 @@ public interface ShardSumKernel {
     void addInOrder(MemorySegment copies, long stride, int count, float factor, MemorySegment sums, long from,
                     long to);
 
-    /** The scalar reference: the definition, element by element. */
+    /**
+     * The scalar reference: the definition, element by element. On copies and sums of bfloat16 or float16, each copy
+     * is widened exactly to float32, the products and sums are float32's, and each sum is rounded once to the dtype.
+     */
     final class Scalar implements ShardSumKernel {
+        private final Format format;
+
+        public Scalar(Format format) {
+            this.format = format;
+        }
+
         @Override
         public void addInOrder(MemorySegment copies, long stride, int count, float factor, MemorySegment sums,
                                long from, long to) {
             for (long i = from; i < to; i++) {
-                float sum = copies.getAtIndex(FLOAT, i) * factor;
+                float sum = format.load(copies, i) * factor;
                 for (int copy = 1; copy < count; copy++) {
-                    sum += copies.getAtIndex(FLOAT, copy * stride + i) * factor;
+                    sum += format.load(copies, copy * stride + i) * factor;
                 }
-                sums.setAtIndex(FLOAT, i, sum);
+                format.store(sums, i, sum);
             }
         }
     }

@@ -9,7 +9,7 @@ import jdk.incubator.vector.VectorSpecies;
  * order. */
 final class ShardSumVector implements ShardSumKernel {
     private static final VectorSpecies<Float> FLOATS = PanamaKernels.species(MethodHandles.lookup());
-    private static final ShardSumKernel TAIL = new Scalar();
+    private static final ShardSumKernel TAIL = new Scalar(Format.FLOAT32);
 
     @Override
     public void addInOrder(MemorySegment copies, long stride, int count, float factor, MemorySegment sums, long from,

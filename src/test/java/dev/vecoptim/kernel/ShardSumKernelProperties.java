@@ -27,7 +27,7 @@ class ShardSumKernelProperties {
                         int from = length == 0 ? 0 : (int) Math.floorMod(seed, (long) length);
                         MemorySegment expected = arena.allocate(4L * length);
                         float factor = 1f / count;
-                        new ShardSumKernel.Scalar().addInOrder(copies, stride, count, factor, expected, from, length);
+                        new ShardSumKernel.Scalar(Format.FLOAT32).addInOrder(copies, stride, count, factor, expected, from, length);
                         for (int bits : KernelCase.WIDTHS) {
                             MemorySegment sums = arena.allocate(4L * length + offset).asSlice(offset, 4L * length);
                             Kernels.kernel(ShardSumKernel.FAMILY, bits, new NoFlags())
@@ -61,6 +61,22 @@ class ShardSumKernelProperties {
                     assertEquals((1 << 24) + 2f, sums.getAtIndex(TestFloats.FLOAT, i), bits + "-bit sum " + i);
                 }
             }
+        }
+    }
+
+    @Test
+    void sixteenBitCopiesAreSummedInFloatAndRoundedOnce() {
+        // 1 + 3·2^-9 is 1 + 2^-7 in bfloat16 rounded once; rounded after each addition, every 2^-9 would be lost.
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment copies = arena.allocate(2L * 4);
+            float[] addends = {1, 0x1p-9f, 0x1p-9f, 0x1p-9f};
+            for (int copy = 0; copy < 4; copy++) {
+                Format.BFLOAT16.store(copies, copy, addends[copy]);
+            }
+            MemorySegment sums = arena.allocate(2);
+            Kernels.kernel(ShardSumKernel.FAMILY, 0, Format.BFLOAT16, new NoFlags()).addInOrder(copies, 1, 4, 1, sums,
+                    0, 1);
+            assertEquals(1 + 0x1p-7f, Format.BFLOAT16.load(sums, 0));
         }
     }
 }
