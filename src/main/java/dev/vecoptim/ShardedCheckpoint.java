@@ -151,7 +151,7 @@ final class ShardedCheckpoint {
             }
             WholeOptimizer.restoreSettings(pieces.getFirst(), groups, shardOptimizer);
             for (ShardedGroup group : groups) {
-                communicator.allGather(group.valueBuffer(), group.shards().counts());
+                communicator.allGather(group.valueBuffer(), group.shards().counts(), group.dtype().bytes());
             }
         } finally {
             for (Optimizer piece : pieces) {
@@ -204,7 +204,7 @@ final class ShardedCheckpoint {
         for (int g = 0; g < groups.size(); g++) {
             ParameterGroup pieceGroup = piece.addGroup(groups.get(g).hyperParameters());
             groups.get(g).schedule().ifPresent(pieceGroup::schedule);
-            pieceGroup.allocate(counts[g]);
+            pieceGroup.allocate(groups.get(g).dtype(), counts[g]);
         }
         return piece;
     }
@@ -214,8 +214,9 @@ final class ShardedCheckpoint {
         for (int g = 0; g < groups.size(); g++) {
             ShardedGroup group = groups.get(g);
             Parameter parameter = piece.groups().get(g).parameters().getFirst();
-            long bytes = group.shardElements() * Float.BYTES;
-            MemorySegment.copy(group.valueBuffer(), group.shardStart() * Float.BYTES, parameter.value(), 0, bytes);
+            int elementBytes = group.dtype().bytes();
+            MemorySegment.copy(group.valueBuffer(), group.shardStart() * elementBytes, parameter.value(), 0,
+                    group.shardElements() * elementBytes);
             MemorySegment[] own = group.ownShard().stateBuffers();
             MemorySegment[] state = parameter.stateBuffers();
             for (int s = 0; s < own.length; s++) {
@@ -238,14 +239,14 @@ final class ShardedCheckpoint {
                 continue;
             }
             Parameter parameter = piece.groups().get(g).parameters().getFirst();
-            long bytes = (to - from) * Float.BYTES;
-            MemorySegment.copy(parameter.value(), (from - savedFrom) * Float.BYTES, group.valueBuffer(),
-                    from * Float.BYTES, bytes);
+            int valueBytes = group.dtype().bytes();
+            MemorySegment.copy(parameter.value(), (from - savedFrom) * valueBytes, group.valueBuffer(),
+                    from * valueBytes, (to - from) * valueBytes);
             MemorySegment[] own = group.ownShard().stateBuffers();
             MemorySegment[] state = parameter.stateBuffers();
-            for (int s = 0; s < group.hyperParameters().stateNames().size(); s++) {
-                MemorySegment.copy(state[s], (from - savedFrom) * Float.BYTES, own[s],
-                        (from - group.shardStart()) * Float.BYTES, bytes);
+            for (int[] buffer : WholeOptimizer.elementBuffers(group)) {
+                MemorySegment.copy(state[buffer[0]], (from - savedFrom) * buffer[1], own[buffer[0]],
+                        (from - group.shardStart()) * buffer[1], (to - from) * buffer[1]);
             }
         }
     }

@@ -99,8 +99,8 @@ public final class ShardedOptimizer implements AutoCloseable {
      * rounded once to the dtype: {@code rn16(rn(…rn(rn(g₀·f) + rn(g₁·f)) + …))}, in rank order. Its update must not
      * depend on where an element lies in its tensor, so that a shard gets the bits of the whole: a {@linkplain
      * Algorithm#fused() fused} update, or one with master weights or state of another dtype (PyTorch's single-tensor
-     * step on a 16-bit tensor rounds its last {@code n % 32} elements its own way). Not yet with clipping, Open MPI's
-     * order of sums, or files.
+     * step on a 16-bit tensor rounds its last {@code n % 32} elements its own way). Not yet with clipping or Open
+     * MPI's order of sums.
      *
      * @param hyperParameters the group's optimizer and hyper-parameters, the same optimizer in every group
      * @param dtype what the values and gradients hold
@@ -371,16 +371,10 @@ public final class ShardedOptimizer implements AutoCloseable {
         }
     }
 
-    /** An open optimizer, with no step half made and no 16-bit group, can save and load. */
+    /** An open optimizer, with no step half made, can save and load. */
     private void checkFile() {
         checkOpen();
         stepper.checkNoStepBegun("saved or loaded");
-        for (ShardedGroup group : groups) {
-            if (group.dtype() != Dtype.FLOAT32) {
-                throw new IllegalStateException("group " + group.index() + " holds " + group.dtype() + " elements,"
-                        + " and the files of 16-bit sharded groups are not built yet; nothing was saved or loaded");
-            }
-        }
     }
 
     /**

@@ -59,7 +59,8 @@ final class ShardedStepper {
     }
 
     /**
-     * Refuses a group whose update a shard would change, and what is not built for 16-bit groups yet.
+     * Refuses a group whose update a shard would change, and what is not built for 16-bit groups yet (clipping, MPI's
+     * order of sums).
      *
      * @throws IllegalArgumentException naming why
      */

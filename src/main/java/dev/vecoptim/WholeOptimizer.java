@@ -20,7 +20,7 @@ final class WholeOptimizer {
         for (ShardedGroup group : groups) {
             ParameterGroup wholeGroup = whole.addGroup(group.hyperParameters());
             group.schedule().ifPresent(wholeGroup::schedule);
-            wholeGroup.allocate(group.sizeArray());
+            wholeGroup.allocate(group.dtype(), group.sizeArray());
         }
         return whole;
     }
@@ -41,10 +41,10 @@ final class WholeOptimizer {
             block.value().copyFrom(group.valueBuffer());
             MemorySegment[] own = group.ownShard().stateBuffers();
             MemorySegment[] buffers = block.stateBuffers();
-            long start = group.shardStart() * Float.BYTES;
-            for (int s = 0; s < group.hyperParameters().stateNames().size(); s++) {
-                MemorySegment.copy(own[s], 0, buffers[s], start, own[s].byteSize());
-                communicator.allGather(buffers[s], group.shards().counts());
+            for (int[] buffer : elementBuffers(group)) {
+                int s = buffer[0];
+                MemorySegment.copy(own[s], 0, buffers[s], group.shardStart() * buffer[1], own[s].byteSize());
+                communicator.allGather(buffers[s], group.shards().counts(), buffer[1]);
             }
             for (Parameter member : members) {
                 copyScalars(own, member.stateBuffers(), group.hyperParameters());
@@ -68,8 +68,9 @@ final class WholeOptimizer {
                 group.valueBuffer().copyFrom(block.value());
                 MemorySegment[] own = group.ownShard().stateBuffers();
                 MemorySegment[] buffers = block.stateBuffers();
-                for (int s = 0; s < group.hyperParameters().stateNames().size(); s++) {
-                    MemorySegment.copy(buffers[s], group.shardStart() * Float.BYTES, own[s], 0, own[s].byteSize());
+                for (int[] buffer : elementBuffers(group)) {
+                    int s = buffer[0];
+                    MemorySegment.copy(buffers[s], group.shardStart() * buffer[1], own[s], 0, own[s].byteSize());
                 }
             }
         }
@@ -97,6 +98,24 @@ final class WholeOptimizer {
             group.ownShard().stepCount(source.stepCount());
         }
         shardOptimizer.restored(source.stepCount());
+    }
+
+    /**
+     * The entries of a group's parameters' state that hold one element per element of the parameter: its state
+     * buffers, then its master if it keeps one (not its scalars), each as {@code {index, bytes of an element}}.
+     */
+    static int[][] elementBuffers(ShardedGroup group) {
+        Algorithm algorithm = group.hyperParameters();
+        int names = algorithm.stateNames().size();
+        int entries = group.ownShard().stateBuffers().length;
+        List<int[]> buffers = new java.util.ArrayList<>();
+        for (int s = 0; s < names; s++) {
+            buffers.add(new int[] {s, Parameter.bufferDtype(algorithm, group.dtype(), s).bytes()});
+        }
+        if (entries > names + algorithm.scalarNames().size()) {
+            buffers.add(new int[] {entries - 1, Parameter.bufferDtype(algorithm, group.dtype(), names).bytes()});
+        }
+        return buffers.toArray(int[][]::new);
     }
 
     /** Copies the scalars (ASGD's {@code eta}, NAdam's {@code mu_product}, ...) of one parameter to another. */

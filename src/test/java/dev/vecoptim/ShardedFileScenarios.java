@@ -214,4 +214,62 @@ final class ShardedFileScenarios {
             return refused.getMessage().contains(part) ? null : "refused with " + refused.getMessage();
         }
     }
+
+    /** bfloat16 AdamW with float32 masters: the 16-bit group of the files' scenarios. */
+    private static ShardedGroup sixteenBitGroup(ShardedOptimizer sharded) {
+        return sharded.addGroup(sixteenBitAdamW(), Dtype.BFLOAT16, firstGroup());
+    }
+
+    private static Algorithm sixteenBitAdamW() {
+        return Adam.adamWBuilder().lr(0.01).masterWeights(MasterWeights.FLOAT32).build();
+    }
+
+    /**
+     * A bfloat16 group with float32 masters: {@code save} steps twice and saves a checkpoint and shard files into
+     * {@code dir}; otherwise the files are loaded (at this job's size) and the values, masters included in the state,
+     * equal one process that loaded the checkpoint, before and after one more step.
+     */
+    static String sixteenBitFiles(World world, Path dir, boolean save) {
+        dev.vecoptim.kernel.Format format = Dtype.BFLOAT16.format();
+        try (ShardedOptimizer sharded = ShardedOptimizer.builder(world).threads(1).build();
+             ShardedOptimizer fromShards = ShardedOptimizer.builder(world).threads(1).build();
+             Optimizer reference = Optimizer.builder().threads(1).build()) {
+            ShardedGroup group = sixteenBitGroup(sharded);
+            ShardedGroup shardsGroup = sixteenBitGroup(fromShards);
+            List<Parameter> parameters = reference.addGroup(sixteenBitAdamW()).allocate(Dtype.BFLOAT16,
+                    firstGroup());
+            if (save) {
+                ShardedScenarios.storeEach(group.values(), i -> ShardedRank.gradient(SEED, 0, 0, i), format);
+                ShardedScenarios.storeEach(segments(parameters, Parameter::value),
+                        i -> ShardedRank.gradient(SEED, 0, 0, i), format);
+                for (int step = 1; step <= 2; step++) {
+                    ShardedScenarios.stepSixteenBit(world, sharded, group, reference, parameters, step);
+                }
+                sharded.save(dir.resolve("sixteen.ckpt"));
+                sharded.saveShards(dir.resolve("sixteen.manifest"));
+                // The checkpoint is one process's, byte for byte: masters and all.
+                Path own = dir.resolve("sixteen-one-process-" + world.rank() + ".ckpt");
+                reference.save(own);
+                String differs = ShardedScenarios.sixteenBitDiffers(group, parameters, 2);
+                return differs != null ? differs : Files.mismatch(own, dir.resolve("sixteen.ckpt")) < 0 ? "OK"
+                        : "the checkpoint is not one process's";
+            }
+            sharded.load(dir.resolve("sixteen.ckpt"));
+            fromShards.loadShards(dir.resolve("sixteen.manifest"));
+            reference.load(dir.resolve("sixteen.ckpt"));
+            List<String> wrong = new ArrayList<>();
+            wrong.add(ShardedScenarios.sixteenBitDiffers(group, parameters, 2));
+            wrong.add(ShardedScenarios.sixteenBitDiffers(shardsGroup, parameters, 2));
+            ShardedScenarios.stepSixteenBit(world, sharded, group, reference, parameters, 3);
+            ShardedScenarios.storeEach(shardsGroup.grads(), i -> ShardedRank.gradient(SEED, 3, world.rank(), i),
+                    format);
+            fromShards.step();
+            wrong.add(ShardedScenarios.sixteenBitDiffers(group, parameters, 3));
+            wrong.add(ShardedScenarios.sixteenBitDiffers(shardsGroup, parameters, 3));
+            wrong.removeIf(java.util.Objects::isNull);
+            return wrong.isEmpty() ? "OK" : wrong.toString();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 }

@@ -84,6 +84,12 @@ class ShardedOptimizerTest {
                 world -> ShardedFileScenarios.refusedOnEveryProcess(world, dir)));
         assertEquals(Collections.nCopies(3, "OK"), ThreadedJob.run(3,
                 world -> ShardedFileScenarios.shardFilesRefusedOnEveryProcess(world, dir)));
+        assertEquals(Collections.nCopies(3, "OK"), ThreadedJob.run(3,
+                world -> ShardedFileScenarios.sixteenBitFiles(world, dir, true)));
+        for (int processes : new int[] {1, 2, 4}) {
+            assertEquals(Collections.nCopies(processes, "OK"), ThreadedJob.run(processes,
+                    world -> ShardedFileScenarios.sixteenBitFiles(world, dir, false)), processes + " processes");
+        }
     }
 
     @ParameterizedTest(name = "{0} processes")

@@ -33,8 +33,12 @@ public final class ShardedRank {
                         case "equal" -> ShardedScenarios.equalToOneProcess(world);
                         case "nonfinite" -> ShardedScenarios.nonFiniteDecidedTogether(world);
                         case "refusals" -> ShardedScenarios.refusedOnEveryProcess(world);
-                        case "save" -> ShardedFileScenarios.save(world, java.nio.file.Path.of(nameAndDirectory[1]));
-                        case "resume" -> ShardedFileScenarios.resume(world, java.nio.file.Path.of(nameAndDirectory[1]));
+                        case "save" -> both(ShardedFileScenarios.save(world, java.nio.file.Path.of(nameAndDirectory[1])),
+                                ShardedFileScenarios.sixteenBitFiles(world, java.nio.file.Path.of(nameAndDirectory[1]),
+                                        true));
+                        case "resume" -> both(ShardedFileScenarios.resume(world,
+                                java.nio.file.Path.of(nameAndDirectory[1])), ShardedFileScenarios.sixteenBitFiles(world,
+                                java.nio.file.Path.of(nameAndDirectory[1]), false));
                         case "sixteen" -> ShardedScenarios.sixteenBitEqualToOneProcess(world);
                         case "die" -> ShardedScenarios.lastProcessDiesInAStep(world);
                         case "partial" -> ShardedScenarios.partialStepsEqualOneProcess(world,
@@ -48,6 +52,11 @@ public final class ShardedRank {
             }
             System.out.println("rank " + world.rank() + " of " + world.size() + ": " + String.join(", ", verdicts));
         }
+    }
+
+    /** {@return OK when both verdicts are, else both} */
+    private static String both(String first, String second) {
+        return first.equals("OK") && second.equals("OK") ? "OK" : first + "; " + second;
     }
 
     /** Process {@code process}'s gradient at step {@code step}: the same numbers whichever process draws them. */

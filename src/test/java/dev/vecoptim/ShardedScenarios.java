@@ -367,40 +367,55 @@ final class ShardedScenarios {
             List<Parameter> parameters = reference.addGroup(algorithm).allocate(dtype, sizes);
             storeEach(group.values(), i -> ShardedRank.gradient(SEED, 0, 0, i), format);
             storeEach(segments(parameters, Parameter::value), i -> ShardedRank.gradient(SEED, 0, 0, i), format);
-            float factor = 1f / world.size();
             String verdict = null;
             for (int step = 1; step <= 3; step++) {
-                int current = step;
-                storeEach(group.grads(), i -> ShardedRank.gradient(SEED, current, world.rank(), i), format);
-                storeEach(segments(parameters, Parameter::grad), i -> {
-                    float sum = 0;
-                    for (int p = 0; p < world.size(); p++) {
-                        float own = format.round(ShardedRank.gradient(SEED, current, p, i));
-                        sum = p == 0 ? own * factor : sum + own * factor;
-                    }
-                    return sum;
-                }, format);
-                sharded.step();
-                reference.step();
-                List<MemorySegment> expected = segments(parameters, Parameter::value);
-                long i = 0;
-                for (int p = 0; verdict == null && p < expected.size(); p++) {
-                    for (long e = 0; e < expected.get(p).byteSize() / dtype.bytes(); e++, i++) {
-                        if (group.values().get(p).getAtIndex(ValueLayout.JAVA_SHORT, e)
-                                != expected.get(p).getAtIndex(ValueLayout.JAVA_SHORT, e)) {
-                            verdict = "element " + i + " after step " + step + " is " + format.load(group.values()
-                                    .get(p), e) + ", one process gives " + format.load(expected.get(p), e);
-                            break;
-                        }
-                    }
-                }
+                stepSixteenBit(world, sharded, group, reference, parameters, step);
+                verdict = verdict != null ? verdict : sixteenBitDiffers(group, parameters, step);
             }
             return verdict;
         }
     }
 
+    /**
+     * Step {@code step} of a 16-bit group with this process's gradients, and of its one-process reference with their
+     * averages (each process's gradient rounded to the dtype, widened, scaled, summed in float32, rounded once).
+     */
+    static void stepSixteenBit(World world, ShardedOptimizer sharded, ShardedGroup group, Optimizer reference,
+                               List<Parameter> parameters, int step) {
+        dev.vecoptim.kernel.Format format = group.dtype().format();
+        float factor = 1f / world.size();
+        storeEach(group.grads(), i -> ShardedRank.gradient(SEED, step, world.rank(), i), format);
+        storeEach(segments(parameters, Parameter::grad), i -> {
+            float sum = 0;
+            for (int p = 0; p < world.size(); p++) {
+                float own = format.round(ShardedRank.gradient(SEED, step, p, i));
+                sum = p == 0 ? own * factor : sum + own * factor;
+            }
+            return sum;
+        }, format);
+        sharded.step();
+        reference.step();
+    }
+
+    /** Where a 16-bit group's values differ from its reference's, after {@code step}; or null. */
+    static String sixteenBitDiffers(ShardedGroup group, List<Parameter> parameters, int step) {
+        dev.vecoptim.kernel.Format format = group.dtype().format();
+        List<MemorySegment> expected = segments(parameters, Parameter::value);
+        long i = 0;
+        for (int p = 0; p < expected.size(); p++) {
+            for (long e = 0; e < expected.get(p).byteSize() / format.bytes(); e++, i++) {
+                if (group.values().get(p).getAtIndex(ValueLayout.JAVA_SHORT, e)
+                        != expected.get(p).getAtIndex(ValueLayout.JAVA_SHORT, e)) {
+                    return "element " + i + " after step " + step + " is " + format.load(group.values().get(p), e)
+                            + ", one process gives " + format.load(expected.get(p), e);
+                }
+            }
+        }
+        return null;
+    }
+
     /** Element {@code i} of the group, over its parameters' segments, set to {@code value(i)} rounded to format. */
-    private static void storeEach(List<MemorySegment> segments, java.util.function.LongFunction<Float> value,
+    static void storeEach(List<MemorySegment> segments, java.util.function.LongFunction<Float> value,
                                   dev.vecoptim.kernel.Format format) {
         long i = 0;
         for (MemorySegment segment : segments) {
