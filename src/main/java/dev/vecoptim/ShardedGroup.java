@@ -143,6 +143,12 @@ public final class ShardedGroup {
         return shard.schedule();
     }
 
+    /** {@return the group as messages name it: its position, dtype and parameters' sizes} */
+    @Override
+    public String toString() {
+        return "group " + index + " of " + dtype + " parameters " + sizes();
+    }
+
     ParameterGroup shard() {
         return shard;
     }

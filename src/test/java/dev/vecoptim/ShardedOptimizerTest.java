@@ -127,6 +127,12 @@ class ShardedOptimizerTest {
                     + " masterWeights(MasterWeights.FLOAT32)", assertThrows(IllegalArgumentException.class,
                             () -> optimizer.addGroup(Adam.adamWBuilder().build(), Dtype.BFLOAT16, 8)).getMessage());
             assertEquals(1, optimizer.groups().size());
+            try (ShardedOptimizer other = ShardedOptimizer.builder(world).build()) {
+                ShardedGroup foreign = other.addGroup(adam, 3, 4);
+                assertEquals("process 0 of 1: group 0 of FLOAT32 parameters [3, 4] is not a group of this optimizer",
+                        assertThrows(IllegalArgumentException.class, () -> optimizer.stepGroups(List.of(foreign)))
+                                .getMessage());
+            }
             optimizer.close();
             assertEquals("the sharded optimizer is closed", assertThrows(IllegalStateException.class,
                     () -> optimizer.addGroup(adam, 8)).getMessage());
