@@ -13,9 +13,6 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
-import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 
 /**
  * The global L2 norm of all gradients, two ways, and clipping by it.
@@ -38,14 +35,10 @@ import java.util.stream.IntStream;
  */
 final class GradientNorm {
     static final long BLOCK = 1 << 16;
-    /**
-     * The order of PyTorch 2.x's groups of CPU gradients by dtype, for each order in which the dtypes first occur
-     * among the gradients: a function of that order alone, measured with 2.6 (float32 F, bfloat16 B, float16 H).
-     */
-    private static final Map<String, String> PYTORCH_2_GROUPS = Map.ofEntries(Map.entry("FB", "BF"),
-            Map.entry("BF", "FB"), Map.entry("FH", "HF"), Map.entry("HF", "FH"), Map.entry("BH", "HB"),
-            Map.entry("HB", "BH"), Map.entry("FBH", "HBF"), Map.entry("FHB", "HBF"), Map.entry("BFH", "HFB"),
-            Map.entry("BHF", "HFB"), Map.entry("HFB", "BFH"), Map.entry("HBF", "FBH"));
+    /** Why PyTorch 1.13's clipping of float16 gradients is refused. */
+    static final String PYTORCH_113_FLOAT16 = "PyTorch 1.13 clips no float16 gradients as vecoptim can reproduce"
+            + " (alone it refuses: \"clamp_max_scalar_cpu\" not implemented for 'Half'; among others it sums their"
+            + " squares in float16)";
     /** The float32 scratch a 16-bit gradient is widened into: 2 KiB per thread, inside any L1 data cache. */
     private static final int WIDENED = 512;
     private static final ThreadLocal<MemorySegment> SCRATCH = ThreadLocal.withInitial(
@@ -53,9 +46,6 @@ final class GradientNorm {
 
     private final NormKernel kernel = Kernels.kernel(NormKernel.FAMILY,
             Vectorization.normBits(VectorWidth.PREFERRED.resolveBits()), new NoFlags());
-
-    /** The norms of norms: too few for a vector loop to pay, and a heap segment at its call site would slow it. */
-    private final NormKernel ofNorms = new NormKernel.Scalar();
 
     /** Every parameter cut into blocks, in registration order; block {@code i}'s sum of squares is sums[i]. */
     private final List<Chunk<Parameter>> blocks = new ArrayList<>();
@@ -67,28 +57,18 @@ final class GradientNorm {
     private float runFactor;
     private final ChunkRunner.Action<Parameter> sumBlock = block -> this.sums[block.index()] = sumOfSquares(
             block.parameter(), block.from(), block.to());
-    private final ChunkRunner.Action<Parameter> normOfWhole = whole -> this.norms[whole.index()] =
-            pyTorchNorm(whole.parameter(), runLaneFma);
-    private final ChunkRunner.Action<Parameter> scaleChunk = chunk -> scale(chunk, runFactor);
+    private final ChunkRunner.Action<Parameter> normOfWhole = whole -> this.stack.norms()[whole.index()] =
+            pyTorchNorm(kernel, whole.parameter().grad(), whole.parameter().dtype().format(), runLaneFma);
+    private final ChunkRunner.Action<Parameter> scaleChunk = chunk -> scale(kernel, chunk.parameter().grad(),
+            chunk.parameter().dtype().format(), runFactor, runRoundsFactor, chunk.from(), chunk.to());
 
     /** Every parameter, in registration order. */
     private final List<Parameter> parameters = new ArrayList<>();
-    /** Every parameter whole, in PyTorch's order (group by group); parameter {@code i}'s norm is norms[i]. */
+    /** Every parameter whole, in PyTorch's order (group by group). */
     private final List<Chunk<Parameter>> wholes = new ArrayList<>();
     private boolean wholesOrdered = true;
-    /** The dtype PyTorch stacks the norms in: the gradients' when they share one, else float32. */
-    private Format normsFormat = Format.FLOAT32;
-    private float[] norms = new float[0];
-    /**
-     * The norms in the order PyTorch 2.x stacks them: it groups the gradients by dtype, each group in order, the
-     * groups in the order its {@code _group_tensors_by_device_and_dtype} gives, a C++ hash map's
-     * ({@link #PYTORCH_2_GROUPS}); 1.13 stacks them in order. {@code stacked[k] = norms[byDtype[k]]}; null while
-     * every gradient is of one dtype, when both stack in order.
-     */
-    private int[] byDtype;
-    private float[] stacked = new float[0];
-    private MemorySegment stackedSegment = MemorySegment.ofArray(stacked);
-    private MemorySegment normsSegment = MemorySegment.ofArray(norms);
+    /** The norms of the wholes, in their order, stacked as PyTorch stacks them. */
+    private NormStack stack = new NormStack(List.of());
 
     /** Adds a parameter's blocks after the others'. */
     void add(Parameter parameter) {
@@ -150,54 +130,35 @@ final class GradientNorm {
         for (Parameter parameter : ordered) {
             wholes.add(new Chunk<>(parameter, 0, parameter.elementCount(), wholes.size(), parameter.confined()));
         }
-        norms = new float[wholes.size()];
-        normsSegment = MemorySegment.ofArray(norms);
-        List<Format> formats = wholes.stream().map(w -> w.parameter().dtype().format()).distinct().toList();
-        normsFormat = formats.size() == 1 ? formats.getFirst() : Format.FLOAT32;
-        String firstOccurring = formats.stream().map(GradientNorm::letter).collect(Collectors.joining());
-        String groups = PYTORCH_2_GROUPS.getOrDefault(firstOccurring, firstOccurring);
-        byDtype = formats.size() == 1 ? null : IntStream.range(0, wholes.size()).boxed()
-                .sorted(Comparator.comparingInt(w -> groups.indexOf(letter(
-                        wholes.get(w).parameter().dtype().format()))))
-                .mapToInt(Integer::intValue).toArray();
-        stacked = new float[wholes.size()];
-        stackedSegment = MemorySegment.ofArray(stacked);
-    }
-
-    private static String letter(Format format) {
-        return switch (format) {
-            case FLOAT32 -> "F";
-            case BFLOAT16 -> "B";
-            case FLOAT16 -> "H";
-        };
+        stack = new NormStack(wholes.stream().map(w -> w.parameter().dtype().format()).toList());
     }
 
     /** {@return the dtype the total norm and the clipping coefficient are computed in} */
     Format normsFormat() {
         orderWholes();
-        return normsFormat;
+        return stack.format();
     }
 
-    /** One parameter's norm as PyTorch's {@code vector_norm} gives it, in its gradient's dtype. */
-    private float pyTorchNorm(Parameter parameter, boolean laneFma) {
-        Format format = parameter.dtype().format();
+    /** {@return a gradient's norm as PyTorch's {@code vector_norm} gives it, in its dtype} */
+    static float pyTorchNorm(NormKernel kernel, MemorySegment grad, Format format, boolean laneFma) {
+        long elements = grad.byteSize() / format.bytes();
         float sum = format == Format.FLOAT32
-                ? kernel.pyTorchSumOfSquares(parameter.grad(), 0, parameter.elementCount(), laneFma)
-                : NormKernel.Scalar.pyTorchSumOfSquares(parameter.grad(), format, 0, parameter.elementCount(), laneFma);
+                ? kernel.pyTorchSumOfSquares(grad, 0, elements, laneFma)
+                : NormKernel.Scalar.pyTorchSumOfSquares(grad, format, 0, elements, laneFma);
         return format.round((float) Math.sqrt(sum));
     }
 
     /**
-     * {@code g = rn(g · factor)} over a chunk, in float32, rounded to the gradient's dtype; PyTorch 1.13 first rounds
-     * a float32 coefficient to a 16-bit gradient's dtype (measured on recorded mixes), 2.x does not.
+     * {@code g = rn(g · factor)} over elements [from, to) of a gradient of {@code format}, in float32, rounded to it;
+     * {@code roundsFactor}: the factor first rounded to a 16-bit gradient's dtype, as PyTorch 1.13's clipping does
+     * (measured on recorded mixes), 2.x's and the gradient scaler's do not.
      */
-    private void scale(Chunk<Parameter> chunk, float factor) {
-        Format format = chunk.parameter().dtype().format();
+    static void scale(NormKernel kernel, MemorySegment grad, Format format, float factor, boolean roundsFactor,
+                      long from, long to) {
         if (format == Format.FLOAT32) {
-            kernel.scale(chunk.parameter().grad(), factor, chunk.from(), chunk.to());
+            kernel.scale(grad, factor, from, to);
         } else {
-            NormKernel.Scalar.scale(chunk.parameter().grad(), format, runRoundsFactor ? format.round(factor) : factor,
-                    chunk.from(), chunk.to());
+            NormKernel.Scalar.scale(grad, format, roundsFactor ? format.round(factor) : factor, from, to);
         }
     }
 
@@ -210,14 +171,7 @@ final class GradientNorm {
         orderWholes();
         runLaneFma = laneFma;
         runner.run(wholes, elements, normOfWhole);
-        MemorySegment stack = normsSegment;
-        if (!laneFma && byDtype != null) {
-            for (int k = 0; k < stacked.length; k++) {
-                stacked[k] = norms[byDtype[k]];
-            }
-            stack = stackedSegment;
-        }
-        return normsFormat.round((float) Math.sqrt(ofNorms.pyTorchSumOfSquares(stack, 0, norms.length, laneFma)));
+        return stack.total(laneFma);
     }
 
     /** Σ g² over every gradient; each block's sum is kept for {@link #firstNonFinite}. */

@@ -96,11 +96,13 @@ public final class ShardedOptimizer implements AutoCloseable {
      * {@link #addGroup(Algorithm, long...)} for parameters of {@code dtype}: their values, gradients and state hold
      * elements of it (or the dtypes {@link Algorithm#stateDtype()} and {@link Algorithm#masterWeights()} say). A
      * 16-bit group's gradients are averaged as float32 ones are, from their exact float32 values, each average
-     * rounded once to the dtype: {@code rn16(rn(…rn(rn(g₀·f) + rn(g₁·f)) + …))}, in rank order. Its update must not
+     * rounded once to the dtype: {@code rn16(rn(…rn(rn(g₀·f) + rn(g₁·f)) + …))}, in rank order (in MPI's order, the
+     * widened gradients are reduce-scattered as float32 ones, and the sums rounded once). Its update must not
      * depend on where an element lies in its tensor, so that a shard gets the bits of the whole: a {@linkplain
      * Algorithm#fused() fused} update, or one with master weights or state of another dtype (PyTorch's single-tensor
-     * step on a 16-bit tensor rounds its last {@code n % 32} elements its own way). Not yet with clipping or Open
-     * MPI's order of sums.
+     * step on a 16-bit tensor rounds its last {@code n % 32} elements its own way). Clipping clips it as one
+     * process clips it ({@link Optimizer#clipGradNorm}: norms in its dtype, the gradients scaled in float32 and
+     * rounded to it), except float16 under PyTorch 1.13, which no PyTorch clips reproducibly.
      *
      * @param hyperParameters the group's optimizer and hyper-parameters, the same optimizer in every group
      * @param dtype what the values and gradients hold
@@ -108,7 +110,7 @@ public final class ShardedOptimizer implements AutoCloseable {
      *     2<sup>30</sup> − 1 of 16 bits (MPI counts their bytes in ints)
      * @return the new group
      * @throws IllegalArgumentException as {@link #addGroup(Algorithm, long...)}, for a 16-bit update that depends on
-     *     positions, or a 16-bit group with clipping or Open MPI's order of sums
+     *     positions, or a float16 group clipped under PyTorch 1.13
      * @throws IllegalStateException if the optimizer is closed
      */
     public ShardedGroup addGroup(Algorithm hyperParameters, Dtype dtype, long... elements) {
@@ -441,7 +443,9 @@ public final class ShardedOptimizer implements AutoCloseable {
          * Whether the gradients are summed in order of rank (the default: deterministic, the bits of one process
          * stepping the same averages at any number of processes) or in MPI's order (Open MPI's reduce-scatter). Both
          * move the same bytes between processes; in rank order, each process needs memory for every process's copy
-         * of its shard of the largest group (about the group's size). Measured on one machine of 2 cores, the
+         * of its shard of the largest group (about the group's size); in MPI's order, a 16-bit group's gradients are
+         * widened to float32 first, into memory of the largest such group's size in floats. Measured on one machine
+         * of 2 cores, the
          * sharded step in rank order was also the faster, by 2.1 to 2.8 times (docs/distributed.md).
          *
          * @param inRankOrder true for the deterministic sums

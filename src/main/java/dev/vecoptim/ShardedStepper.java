@@ -1,6 +1,7 @@
 package dev.vecoptim;
 
 import dev.vecoptim.kernel.Format;
+import dev.vecoptim.kernel.HalfKernel;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.NoFlags;
 import dev.vecoptim.kernel.NormKernel;
@@ -31,12 +32,18 @@ final class ShardedStepper {
     private final boolean inRankOrder;
     private final int zeroStage;
     private final List<ShardedGroup> groups;
+    private final int bits;
     private final NormKernel norm;
-    private final ShardSumKernel sum;
+    /** The kernels that sum the copies of a shard, by {@link Dtype#ordinal()}: made for a dtype's first group. */
+    private final ShardSumKernel[] sums = new ShardSumKernel[Dtype.values().length];
     /** The groups that steps of some groups have stepped since the step count last advanced. */
     private final Set<ShardedGroup> steppedThisStep = Collections.newSetFromMap(new IdentityHashMap<>());
     /** Every process's copy of this process's shard of a group, when summing in rank order: the largest group's. */
     private MemorySegment copies = MemorySegment.NULL;
+    /** A 16-bit group's gradients widened to float32, when summing in MPI's order: the largest group's. */
+    private MemorySegment widened = MemorySegment.NULL;
+    /** The norms of every group's gradients, when clipping. */
+    private NormStack normStack = new NormStack(List.of());
 
     ShardedStepper(Communicator communicator, Optimizer shardOptimizer, List<ShardedGroup> groups,
                    NonFiniteGradients nonFiniteGradients, double maxGradNorm, boolean inRankOrder, int zeroStage) {
@@ -49,9 +56,8 @@ final class ShardedStepper {
         this.zeroStage = zeroStage;
         // Its memory outlives a close, so that a closed optimizer still takes part in the agreement of a call.
         agreement = new Agreement(communicator, Arena.ofAuto());
-        int bits = VectorWidth.PREFERRED.resolveBits();
+        bits = VectorWidth.PREFERRED.resolveBits();
         norm = Kernels.kernel(NormKernel.FAMILY, Vectorization.normBits(bits), new NoFlags());
-        sum = Kernels.kernel(ShardSumKernel.FAMILY, bits, new NoFlags());
     }
 
     Agreement agreement() {
@@ -59,8 +65,7 @@ final class ShardedStepper {
     }
 
     /**
-     * Refuses a group whose update a shard would change, and what is not built for 16-bit groups yet (clipping, MPI's
-     * order of sums).
+     * Refuses a group whose update a shard would change, and what PyTorch 1.13 cannot clip.
      *
      * @throws IllegalArgumentException naming why
      */
@@ -73,17 +78,34 @@ final class ShardedStepper {
                     + " each tensor its own way, which a shard changes: shard it fused (fused(true)) or with"
                     + " masterWeights(MasterWeights.FLOAT32)");
         }
-        if (dtype != Dtype.FLOAT32 && (maxGradNorm > 0 || !inRankOrder)) {
-            throw new IllegalArgumentException(dtype + " groups are not yet sharded with "
-                    + (maxGradNorm > 0 ? "clipping (maxGradNorm)" : "Open MPI's order of sums (inRankOrder(false))"));
+        if (dtype == Dtype.FLOAT16 && maxGradNorm > 0 && algorithm.semantics() == Semantics.PYTORCH_1_13) {
+            throw new IllegalArgumentException(GradientNorm.PYTORCH_113_FLOAT16 + ", and this optimizer clips"
+                    + " (maxGradNorm)");
         }
     }
 
-    /** A group was added: the copies of its shard, when summing in rank order, must fit. */
+    /**
+     * A group was added: the copies of its shard, when summing in rank order, or its widened gradients, when summing
+     * a 16-bit group in MPI's order, must fit.
+     */
     void groupAdded(ShardedGroup group, Arena arena) {
         long copiesBytes = (long) communicator.size() * group.shardElements() * group.dtype().bytes();
         if (inRankOrder && copiesBytes > copies.byteSize()) {
             copies = arena.allocate(copiesBytes, 64);
+        }
+        if (inRankOrder && sums[group.dtype().ordinal()] == null) {
+            sums[group.dtype().ordinal()] = ShardSumKernel.of(bits, group.dtype().format());
+        }
+        long widenedBytes = group.shards().elements() * Float.BYTES;
+        if (!inRankOrder && group.dtype() != Dtype.FLOAT32 && widenedBytes > widened.byteSize()) {
+            widened = arena.allocate(widenedBytes, 64);
+        }
+        if (maxGradNorm > 0) {
+            List<Format> formats = new ArrayList<>();
+            for (ShardedGroup each : groups) {
+                formats.addAll(Collections.nCopies(each.grads().size(), each.dtype().format()));
+            }
+            normStack = new NormStack(formats);
         }
     }
 
@@ -198,12 +220,19 @@ final class ShardedStepper {
             int own = counts[communicator.rank()];
             MemorySegment shardCopies = copies.asSlice(0, (long) size * own * elementBytes);
             communicator.gatherOwnShard(grads, counts, shardCopies, elementBytes);
-            ShardSumKernel summed = group.dtype() == Dtype.FLOAT32 ? sum
-                    : Kernels.kernel(ShardSumKernel.FAMILY, 0, group.dtype().format(), new NoFlags());
-            summed.addInOrder(shardCopies, own, size, factor, group.ownGrads(), 0, own);
-        } else {
+            sums[group.dtype().ordinal()].addInOrder(shardCopies, own, size, factor, group.ownGrads(), 0, own);
+        } else if (group.dtype() == Dtype.FLOAT32) {
             norm.scale(grads, factor, 0, group.shards().elements());
             communicator.reduceScatterSum(grads, counts);
+        } else {
+            long elements = group.shards().elements();
+            MemorySegment floats = widened.asSlice(0, elements * Float.BYTES);
+            HalfKernel conversions = Kernels.kernel(HalfKernel.FAMILY, bits, new HalfKernel.Flags(
+                    group.dtype().format()));
+            conversions.widen(grads, 0, floats, 0, elements);
+            norm.scale(floats, factor, 0, elements);
+            communicator.reduceScatterSum(floats, counts);
+            conversions.narrow(floats, group.shardStart(), grads, group.shardStart(), group.shardElements());
         }
         if (zeroStage == 1) {
             communicator.allGather(grads, counts, elementBytes);
@@ -212,35 +241,31 @@ final class ShardedStepper {
 
     /**
      * Clips the averaged gradients as {@link Optimizer.Builder#maxGradNorm} clips one process's, bit for bit:
-     * PyTorch's norm of each parameter's whole gradient, then of those norms, group by group. A parameter's norm is
-     * one sequential reduction over its elements, which no cut into shards can share out, so every process first
-     * gathers every shard's averages (as at ZeRO stage 1) and computes the norm alone; then it scales its shard, or
-     * every shard at stage 1. {@return the norm}
+     * PyTorch's norm of each parameter's whole gradient, then of those norms ({@link NormStack}), then the gradients
+     * scaled, in their dtype ({@link GradientNorm}). A parameter's norm is one sequential reduction over its
+     * elements, which no cut into shards can share out, so every process first gathers every shard's averages (as at
+     * ZeRO stage 1) and computes the norm alone; then it scales its shard, or every shard at stage 1. {@return the
+     * norm}
      */
     private float clip() {
         boolean pyTorch113 = groups.getFirst().hyperParameters().semantics() == Semantics.PYTORCH_1_13;
-        int parameters = 0;
-        for (ShardedGroup group : groups) {
-            parameters += group.grads().size();
-            if (zeroStage == 2) {
-                communicator.allGather(group.gradBuffer(), group.shards().counts());
-            }
-        }
-        float[] norms = new float[parameters];
+        float[] norms = normStack.norms();
         int p = 0;
         for (ShardedGroup group : groups) {
+            if (zeroStage == 2) {
+                communicator.allGather(group.gradBuffer(), group.shards().counts(), group.dtype().bytes());
+            }
             for (MemorySegment grad : group.grads()) {
-                norms[p++] = (float) Math.sqrt(norm.pyTorchSumOfSquares(grad, 0, grad.byteSize() / Float.BYTES,
-                        pyTorch113));
+                norms[p++] = GradientNorm.pyTorchNorm(norm, grad, group.dtype().format(), pyTorch113);
             }
         }
-        float total = (float) Math.sqrt(new NormKernel.Scalar().pyTorchSumOfSquares(MemorySegment.ofArray(norms), 0,
-                parameters, pyTorch113));
-        float coefficient = GradientNorm.clipCoefficient(total, maxGradNorm, Format.FLOAT32, pyTorch113);
+        float total = normStack.total(pyTorch113);
+        float coefficient = GradientNorm.clipCoefficient(total, maxGradNorm, normStack.format(), pyTorch113);
         if (!(coefficient >= 1)) {
             for (ShardedGroup group : groups) {
                 MemorySegment scaled = zeroStage == 1 ? group.gradBuffer() : group.ownGrads();
-                norm.scale(scaled, coefficient, 0, scaled.byteSize() / Float.BYTES);
+                GradientNorm.scale(norm, scaled, group.dtype().format(), coefficient, pyTorch113, 0,
+                        scaled.byteSize() / group.dtype().bytes());
             }
         }
         return total;

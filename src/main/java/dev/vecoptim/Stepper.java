@@ -205,9 +205,8 @@ final class Stepper {
      */
     private void checkClippable() {
         if (pyTorch113() && registry.parameters().stream().anyMatch(p -> p.dtype() == Dtype.FLOAT16)) {
-            throw new IllegalStateException("PyTorch 1.13 clips no float16 gradients as vecoptim can reproduce (alone"
-                    + " it refuses: \"clamp_max_scalar_cpu\" not implemented for 'Half'; among others it sums their"
-                    + " squares in float16), and this optimizer reproduces PyTorch 1.13; nothing was changed");
+            throw new IllegalStateException(GradientNorm.PYTORCH_113_FLOAT16 + ", and this optimizer reproduces"
+                    + " PyTorch 1.13; nothing was changed");
         }
     }
 

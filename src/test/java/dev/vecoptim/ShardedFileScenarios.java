@@ -8,6 +8,7 @@ import static dev.vecoptim.ShardedScenarios.SEED;
 import static dev.vecoptim.ShardedScenarios.differs;
 import static dev.vecoptim.ShardedScenarios.segments;
 import static dev.vecoptim.ShardedScenarios.stateDiffers;
+import static dev.vecoptim.ShardedSixteenBitScenarios.storeEach;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -239,18 +240,18 @@ final class ShardedFileScenarios {
             List<Parameter> parameters = reference.addGroup(sixteenBitAdamW()).allocate(Dtype.BFLOAT16,
                     firstGroup());
             if (save) {
-                ShardedScenarios.storeEach(group.values(), i -> ShardedRank.gradient(SEED, 0, 0, i), format);
-                ShardedScenarios.storeEach(segments(parameters, Parameter::value),
-                        i -> ShardedRank.gradient(SEED, 0, 0, i), format);
+                storeEach(group.values(), i -> ShardedRank.gradient(SEED, 0, 0, i), format);
+                storeEach(segments(parameters, Parameter::value), i -> ShardedRank.gradient(SEED, 0, 0, i), format);
                 for (int step = 1; step <= 2; step++) {
-                    ShardedScenarios.stepSixteenBit(world, sharded, group, reference, parameters, step);
+                    ShardedSixteenBitScenarios.step(world, sharded, List.of(group), reference, List.of(parameters),
+                            step);
                 }
                 sharded.save(dir.resolve("sixteen.ckpt"));
                 sharded.saveShards(dir.resolve("sixteen.manifest"));
                 // The checkpoint is one process's, byte for byte: masters and all.
                 Path own = dir.resolve("sixteen-one-process-" + world.rank() + ".ckpt");
                 reference.save(own);
-                String differs = ShardedScenarios.sixteenBitDiffers(group, parameters, 2);
+                String differs = ShardedSixteenBitScenarios.differs(group, parameters, 2, true);
                 return differs != null ? differs : Files.mismatch(own, dir.resolve("sixteen.ckpt")) < 0 ? "OK"
                         : "the checkpoint is not one process's";
             }
@@ -258,14 +259,13 @@ final class ShardedFileScenarios {
             fromShards.loadShards(dir.resolve("sixteen.manifest"));
             reference.load(dir.resolve("sixteen.ckpt"));
             List<String> wrong = new ArrayList<>();
-            wrong.add(ShardedScenarios.sixteenBitDiffers(group, parameters, 2));
-            wrong.add(ShardedScenarios.sixteenBitDiffers(shardsGroup, parameters, 2));
-            ShardedScenarios.stepSixteenBit(world, sharded, group, reference, parameters, 3);
-            ShardedScenarios.storeEach(shardsGroup.grads(), i -> ShardedRank.gradient(SEED, 3, world.rank(), i),
-                    format);
+            wrong.add(ShardedSixteenBitScenarios.differs(group, parameters, 2, true));
+            wrong.add(ShardedSixteenBitScenarios.differs(shardsGroup, parameters, 2, true));
+            ShardedSixteenBitScenarios.step(world, sharded, List.of(group), reference, List.of(parameters), 3);
+            storeEach(shardsGroup.grads(), i -> ShardedRank.gradient(SEED, 3, world.rank(), i), format);
             fromShards.step();
-            wrong.add(ShardedScenarios.sixteenBitDiffers(group, parameters, 3));
-            wrong.add(ShardedScenarios.sixteenBitDiffers(shardsGroup, parameters, 3));
+            wrong.add(ShardedSixteenBitScenarios.differs(group, parameters, 3, true));
+            wrong.add(ShardedSixteenBitScenarios.differs(shardsGroup, parameters, 3, true));
             wrong.removeIf(java.util.Objects::isNull);
             return wrong.isEmpty() ? "OK" : wrong.toString();
         } catch (IOException e) {

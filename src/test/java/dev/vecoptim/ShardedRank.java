@@ -39,7 +39,7 @@ public final class ShardedRank {
                         case "resume" -> both(ShardedFileScenarios.resume(world,
                                 java.nio.file.Path.of(nameAndDirectory[1])), ShardedFileScenarios.sixteenBitFiles(world,
                                 java.nio.file.Path.of(nameAndDirectory[1]), false));
-                        case "sixteen" -> ShardedScenarios.sixteenBitEqualToOneProcess(world);
+                        case "sixteen" -> ShardedSixteenBitScenarios.equalToOneProcess(world);
                         case "die" -> ShardedScenarios.lastProcessDiesInAStep(world);
                         case "partial" -> ShardedScenarios.partialStepsEqualOneProcess(world,
                                 java.nio.file.Path.of(nameAndDirectory[1]));

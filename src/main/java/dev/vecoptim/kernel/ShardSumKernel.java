@@ -14,6 +14,19 @@ public interface ShardSumKernel {
             (NoFlags flags, Format format) -> new Scalar(format));
 
     /**
+     * {@return the kernel of width {@code bits} ({@link Vectorization#SCALAR} for the scalar reference) on copies and
+     * sums of {@code format}: a 16-bit one at a vector width widens blocks of the copies into float32 scratch
+     * ({@link WidenedShardSum})}
+     */
+    static ShardSumKernel of(int bits, Format format) {
+        if (format == Format.FLOAT32 || bits == Vectorization.SCALAR) {
+            return Kernels.kernel(FAMILY, bits, format, new NoFlags());
+        }
+        return new WidenedShardSum(Kernels.kernel(FAMILY, bits, new NoFlags()),
+                Kernels.kernel(HalfKernel.FAMILY, bits, new HalfKernel.Flags(format)));
+    }
+
+    /**
      * Writes the sums of elements {@code [from, to)} of {@code count ≥ 1} copies, {@code stride} floats apart in
      * {@code copies}, each multiplied by {@code factor}, to the same elements of {@code sums}.
      */

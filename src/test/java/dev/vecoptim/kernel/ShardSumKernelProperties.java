@@ -7,11 +7,13 @@ import static org.quicktheories.generators.Generate.range;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The scaled sums of a shard's copies in order of rank: the same bits at every width, length, misalignment and count.
+ * The scaled sums of a shard's copies in order of rank: the same bits at every width, length, misalignment and count,
+ * on float32 and on 16-bit copies.
  */
 class ShardSumKernelProperties {
 
@@ -36,6 +38,44 @@ class ShardSumKernelProperties {
                                 assertEquals(Float.floatToRawIntBits(expected.getAtIndex(TestFloats.FLOAT, i)),
                                         Float.floatToRawIntBits(sums.getAtIndex(TestFloats.FLOAT, i)),
                                         bits + "-bit sum " + i + " of " + count + " copies");
+                            }
+                        }
+                    }
+                });
+    }
+
+    @Test
+    void sixteenBitSumsAreTheScalarReferencesBitsAtEveryWidth() {
+        qt().withExamples(200).forAll(range(0, 1600), range(0, 31), range(1, 5),
+                longRange(Long.MIN_VALUE, Long.MAX_VALUE)).checkAssert((length, offset, count, seed) -> {
+                    Format format = seed % 2 == 0 ? Format.BFLOAT16 : Format.FLOAT16;
+                    SplittableRandom random = new SplittableRandom(seed);
+                    try (Arena arena = Arena.ofConfined()) {
+                        long stride = length + random.nextInt(3);
+                        MemorySegment copies = arena.allocate(2L * stride * count + 2L * offset)
+                                .asSlice(2L * offset, 2L * stride * count);
+                        for (long i = 0; i < stride * count; i++) {
+                            // One element in 50 any bits at all: NaNs, infinities, subnormals.
+                            if (random.nextInt(50) == 0) {
+                                copies.setAtIndex(ValueLayout.JAVA_SHORT, i, (short) random.nextInt());
+                            } else {
+                                format.store(copies, i, (float) random.nextDouble(-1e4, 1e4));
+                            }
+                        }
+                        int from = length == 0 ? 0 : random.nextInt(length);
+                        float factor = 1f / count;
+                        MemorySegment expected = arena.allocate(2L * Math.max(1, length));
+                        new ShardSumKernel.Scalar(format).addInOrder(copies, stride, count, factor, expected, from,
+                                length);
+                        for (int bits : KernelCase.WIDTHS) {
+                            MemorySegment sums = arena.allocate(2L * length + 2L * offset).asSlice(2L * offset,
+                                    2L * length);
+                            ShardSumKernel.of(bits, format).addInOrder(copies, stride, count, factor, sums, from,
+                                    length);
+                            for (int i = from; i < length; i++) {
+                                assertEquals(expected.getAtIndex(ValueLayout.JAVA_SHORT, i),
+                                        sums.getAtIndex(ValueLayout.JAVA_SHORT, i),
+                                        bits + "-bit " + format + " sum " + i + " of " + count + " copies");
                             }
                         }
                     }
