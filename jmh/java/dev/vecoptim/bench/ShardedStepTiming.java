@@ -32,7 +32,8 @@ import java.util.SplittableRandom;
  * first brought to C2 on small buffers without MPI, then each operation runs {@link #WARM_UP} times and is timed
  * {@link #TIMED} times at full size, each time from a barrier; a time is the slowest process's, and the figure is
  * the median of them. Process 0 prints one Markdown row per size: the sizes, the times in milliseconds, their ratios
- * to the all-reduce, and the optimizer state per process against one process's.
+ * to the all-reduce, and the optimizer state per process against one process's; then a second table of what overlap
+ * could win ({@link #overlapMillis}).
  */
 public final class ShardedStepTiming {
     private static final int WARM_UP = 3;
@@ -51,16 +52,31 @@ public final class ShardedStepTiming {
                         + " | in rank order ms | × all-reduce | state per process MiB | one process's MiB |");
                 System.out.println("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
             }
-            for (String size : args) {
-                long floats = ReportOptions.size(size);
-                double allReduce = allReduceMillis(world, communicator, floats);
+            double[] allReduces = new double[args.length];
+            for (int s = 0; s < args.length; s++) {
+                long floats = ReportOptions.size(args[s]);
+                allReduces[s] = allReduceMillis(world, communicator, floats);
                 double[] mpiOrder = shardedMillis(world, communicator, floats, false);
                 double[] rankOrder = shardedMillis(world, communicator, floats, true);
                 if (world.rank() == 0) {
-                    System.out.printf("| %s | %d | %.1f | %.1f | %s | %.1f | %s | %.1f | %.1f |%n", size, world.size(),
-                            allReduce, mpiOrder[0], ratio(mpiOrder[0], allReduce), rankOrder[0],
-                            ratio(rankOrder[0], allReduce), mpiOrder[1] / (1 << 20),
+                    System.out.printf("| %s | %d | %.1f | %.1f | %s | %.1f | %s | %.1f | %.1f |%n", args[s],
+                            world.size(), allReduces[s], mpiOrder[0], ratio(mpiOrder[0], allReduces[s]),
+                            rankOrder[0], ratio(rankOrder[0], allReduces[s]), mpiOrder[1] / (1 << 20),
                             floats * 2.0 * Float.BYTES / (1 << 20));
+                }
+            }
+            // After the steps: with more processes than cores, this measure slowed whatever ran after it.
+            if (world.rank() == 0) {
+                System.out.println();
+                System.out.println("| parameters | processes | all-reduce ms | shard's step alone ms"
+                        + " | all-reduce beside it ms | × all-reduce |");
+                System.out.println("| --- | --- | --- | --- | --- | --- |");
+            }
+            for (int s = 0; s < args.length; s++) {
+                double[] overlap = overlapMillis(world, communicator, ReportOptions.size(args[s]));
+                if (world.rank() == 0) {
+                    System.out.printf("| %s | %d | %.1f | %.1f | %.1f | %s |%n", args[s], world.size(),
+                            allReduces[s], overlap[0], overlap[1], ratio(overlap[1], allReduces[s]));
                 }
             }
         }
@@ -100,6 +116,36 @@ public final class ShardedStepTiming {
             MemorySegment grads = arena.allocate(floats * Float.BYTES, 64);
             fill(grads, world.rank());
             return medianMillis(communicator, () -> communicator.allReduceSum(grads));
+        }
+    }
+
+    /**
+     * What overlapping communication with the step could win at best: the step of a shard's AdamW alone (one
+     * process's optimizer of {@code floats / N} elements on one thread, no communication), then an all-reduce of all
+     * the gradients on the calling thread while another thread of each process runs that step. A sharded step moves
+     * the same bytes as the all-reduce and steps the shard; if the all-reduce beside the step takes as long as the
+     * two one after the other, no overlap of them can make the sharded step cheaper on this machine. {@return the
+     * medians in milliseconds: the step alone, the all-reduce beside it}
+     */
+    private static double[] overlapMillis(World world, Communicator communicator, long floats) {
+        try (Arena arena = Arena.ofShared(); Optimizer shard = Optimizer.builder().threads(1).build()) {
+            Parameter parameter = shard.addGroup(Adam.adamWBuilder().build()).allocate(floats / world.size())
+                    .getFirst();
+            fill(parameter.grad(), world.rank());
+            MemorySegment grads = arena.allocate(floats * Float.BYTES, 64);
+            fill(grads, world.rank());
+            double alone = medianMillis(communicator, shard::step);
+            double beside = medianMillis(communicator, () -> {
+                Thread stepping = Thread.ofPlatform().start(shard::step);
+                communicator.allReduceSum(grads);
+                try {
+                    stepping.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
+            });
+            return new double[] {alone, beside};
         }
     }
 

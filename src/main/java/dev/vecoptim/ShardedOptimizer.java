@@ -63,7 +63,7 @@ public final class ShardedOptimizer implements AutoCloseable {
         world = builder.world;
         shardOptimizer = builder.shardOptimizer.build();
         stepper = new ShardedStepper(world.communicator(), shardOptimizer, groups, builder.nonFiniteGradients,
-                builder.maxGradNorm, builder.inRankOrder, builder.zeroStage);
+                builder.maxGradNorm, builder.inRankOrder, builder.zeroStage, builder.part);
     }
 
     /**
@@ -405,6 +405,7 @@ public final class ShardedOptimizer implements AutoCloseable {
         private double maxGradNorm;
         private boolean inRankOrder = true;
         private int zeroStage = 2;
+        private int part;
         /** What steps this process's shards: its threads are the sharded optimizer's. */
         private final Optimizer.Builder shardOptimizer = Optimizer.builder();
 
@@ -442,10 +443,9 @@ public final class ShardedOptimizer implements AutoCloseable {
         /**
          * Whether the gradients are summed in order of rank (the default: deterministic, the bits of one process
          * stepping the same averages at any number of processes) or in MPI's order (Open MPI's reduce-scatter). Both
-         * move the same bytes between processes; in rank order, each process needs memory for every process's copy
-         * of its shard of the largest group (about the group's size); in MPI's order, a 16-bit group's gradients are
-         * widened to float32 first, into memory of the largest such group's size in floats. Measured on one machine
-         * of 2 cores, the
+         * move the same bytes between processes, a part of each shard at a time, so that the scratch memory of every
+         * process's copies of a part (in rank order), or of a 16-bit part widened to float32 (in MPI's order), stays
+         * near 16 MiB. Measured on one machine of 2 cores, the
          * sharded step in rank order was also the faster, by 2.1 to 2.8 times (docs/distributed.md).
          *
          * @param inRankOrder true for the deterministic sums
@@ -484,6 +484,20 @@ public final class ShardedOptimizer implements AutoCloseable {
          */
         public Builder threads(int threads) {
             shardOptimizer.threads(threads);
+            return this;
+        }
+
+        /**
+         * Averages the gradients at most {@code elements} of each shard at a time (default: a part that keeps the
+         * scratch memory near {@value GradientAverage#SCRATCH_ELEMENTS} elements); tests make it small, so that small
+         * groups are averaged in parts.
+         */
+        Builder part(int elements) {
+            if (elements <= 0 || elements % ALIGNMENT != 0) {
+                throw new IllegalArgumentException("a part is a positive multiple of " + ALIGNMENT + " elements, not "
+                        + elements);
+            }
+            this.part = elements;
             return this;
         }
 

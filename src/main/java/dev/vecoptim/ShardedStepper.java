@@ -1,11 +1,9 @@
 package dev.vecoptim;
 
 import dev.vecoptim.kernel.Format;
-import dev.vecoptim.kernel.HalfKernel;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.NoFlags;
 import dev.vecoptim.kernel.NormKernel;
-import dev.vecoptim.kernel.ShardSumKernel;
 import dev.vecoptim.kernel.Vectorization;
 import dev.vecoptim.mpi.Communicator;
 import java.lang.foreign.Arena;
@@ -32,21 +30,16 @@ final class ShardedStepper {
     private final boolean inRankOrder;
     private final int zeroStage;
     private final List<ShardedGroup> groups;
-    private final int bits;
     private final NormKernel norm;
-    /** The kernels that sum the copies of a shard, by {@link Dtype#ordinal()}: made for a dtype's first group. */
-    private final ShardSumKernel[] sums = new ShardSumKernel[Dtype.values().length];
+    private final GradientAverage average;
     /** The groups that steps of some groups have stepped since the step count last advanced. */
     private final Set<ShardedGroup> steppedThisStep = Collections.newSetFromMap(new IdentityHashMap<>());
-    /** Every process's copy of this process's shard of a group, when summing in rank order: the largest group's. */
-    private MemorySegment copies = MemorySegment.NULL;
-    /** A 16-bit group's gradients widened to float32, when summing in MPI's order: the largest group's. */
-    private MemorySegment widened = MemorySegment.NULL;
     /** The norms of every group's gradients, when clipping. */
     private NormStack normStack = new NormStack(List.of());
 
     ShardedStepper(Communicator communicator, Optimizer shardOptimizer, List<ShardedGroup> groups,
-                   NonFiniteGradients nonFiniteGradients, double maxGradNorm, boolean inRankOrder, int zeroStage) {
+                   NonFiniteGradients nonFiniteGradients, double maxGradNorm, boolean inRankOrder, int zeroStage,
+                   int part) {
         this.communicator = communicator;
         this.shardOptimizer = shardOptimizer;
         this.groups = groups;
@@ -56,8 +49,9 @@ final class ShardedStepper {
         this.zeroStage = zeroStage;
         // Its memory outlives a close, so that a closed optimizer still takes part in the agreement of a call.
         agreement = new Agreement(communicator, Arena.ofAuto());
-        bits = VectorWidth.PREFERRED.resolveBits();
+        int bits = VectorWidth.PREFERRED.resolveBits();
         norm = Kernels.kernel(NormKernel.FAMILY, Vectorization.normBits(bits), new NoFlags());
+        average = new GradientAverage(communicator, inRankOrder, part, ShardedOptimizer.ALIGNMENT, bits, norm);
     }
 
     Agreement agreement() {
@@ -84,22 +78,9 @@ final class ShardedStepper {
         }
     }
 
-    /**
-     * A group was added: the copies of its shard, when summing in rank order, or its widened gradients, when summing
-     * a 16-bit group in MPI's order, must fit.
-     */
+    /** A group was added: the averages' scratch memory and the norms, when clipping, must fit it. */
     void groupAdded(ShardedGroup group, Arena arena) {
-        long copiesBytes = (long) communicator.size() * group.shardElements() * group.dtype().bytes();
-        if (inRankOrder && copiesBytes > copies.byteSize()) {
-            copies = arena.allocate(copiesBytes, 64);
-        }
-        if (inRankOrder && sums[group.dtype().ordinal()] == null) {
-            sums[group.dtype().ordinal()] = ShardSumKernel.of(bits, group.dtype().format());
-        }
-        long widenedBytes = group.shards().elements() * Float.BYTES;
-        if (!inRankOrder && group.dtype() != Dtype.FLOAT32 && widenedBytes > widened.byteSize()) {
-            widened = arena.allocate(widenedBytes, 64);
-        }
+        average.groupAdded(group, arena);
         if (maxGradNorm > 0) {
             List<Format> formats = new ArrayList<>();
             for (ShardedGroup each : groups) {
@@ -206,36 +187,14 @@ final class ShardedStepper {
         }
     }
 
-    /** Replaces this process's shard of the group's gradients by their average over every process. */
+    /**
+     * Replaces this process's shard of the group's gradients by their average over every process, and at ZeRO stage
+     * 1 gathers every shard's averages.
+     */
     private void average(ShardedGroup group) {
-        int size = communicator.size();
-        if (size == 1) {
-            return;
-        }
-        MemorySegment grads = group.gradBuffer();
-        int[] counts = group.shards().counts();
-        int elementBytes = group.dtype().bytes();
-        float factor = 1f / size;
-        if (inRankOrder) {
-            int own = counts[communicator.rank()];
-            MemorySegment shardCopies = copies.asSlice(0, (long) size * own * elementBytes);
-            communicator.gatherOwnShard(grads, counts, shardCopies, elementBytes);
-            sums[group.dtype().ordinal()].addInOrder(shardCopies, own, size, factor, group.ownGrads(), 0, own);
-        } else if (group.dtype() == Dtype.FLOAT32) {
-            norm.scale(grads, factor, 0, group.shards().elements());
-            communicator.reduceScatterSum(grads, counts);
-        } else {
-            long elements = group.shards().elements();
-            MemorySegment floats = widened.asSlice(0, elements * Float.BYTES);
-            HalfKernel conversions = Kernels.kernel(HalfKernel.FAMILY, bits, new HalfKernel.Flags(
-                    group.dtype().format()));
-            conversions.widen(grads, 0, floats, 0, elements);
-            norm.scale(floats, factor, 0, elements);
-            communicator.reduceScatterSum(floats, counts);
-            conversions.narrow(floats, group.shardStart(), grads, group.shardStart(), group.shardElements());
-        }
-        if (zeroStage == 1) {
-            communicator.allGather(grads, counts, elementBytes);
+        average.average(group);
+        if (zeroStage == 1 && communicator.size() > 1) {
+            communicator.allGather(group.gradBuffer(), group.shards().counts(), group.dtype().bytes());
         }
     }
 

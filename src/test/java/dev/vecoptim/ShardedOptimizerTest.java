@@ -22,19 +22,19 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ShardedOptimizerTest {
 
     @Test
-    void anyOptimizerOnAnySizesClippedOrNotEqualsOneProcessAtAnyNumberOfProcesses() {
+    void anyOptimizerOnAnySizesClippedOrNotInPartsOrNotEqualsOneProcessAtAnyNumberOfProcesses() {
         List<String> names = Optimizers.pyTorchNames();
         qt().withExamples(200).forAll(range(1, 5), lists().of(range(0, 70)).ofSizeBetween(1, 4),
-                lists().of(range(0, 40)).ofSizeBetween(0, 2), range(0, 4 * names.size() - 1))
-                .checkAssert((processes, first, second, optimizerStageAndClipping) -> {
-                    Algorithm algorithm = Optimizers.defaults(names.get(optimizerStageAndClipping / 4));
-                    int stage = 1 + optimizerStageAndClipping % 2;
-                    double maxGradNorm = optimizerStageAndClipping / 2 % 2 == 1 ? ShardedScenarios.CLIPPING : 0;
+                lists().of(range(0, 40)).ofSizeBetween(0, 2), range(0, 8 * names.size() - 1))
+                .checkAssert((processes, first, second, optimizerAndOptions) -> {
+                    Algorithm algorithm = Optimizers.defaults(names.get(optimizerAndOptions / 8));
+                    ShardedOptions options = new ShardedOptions(1 + optimizerAndOptions % 2,
+                            optimizerAndOptions / 2 % 2 == 1 ? ShardedScenarios.CLIPPING : 0, true,
+                            optimizerAndOptions / 4 % 2 * 16);
                     List<String> verdicts = ThreadedJob.run(processes, world -> String.valueOf(ShardedScenarios
-                            .stepBeside(world, algorithm, stage, true, maxGradNorm, sizes(first), sizes(second))));
+                            .stepBeside(world, algorithm, options, sizes(first), sizes(second))));
                     assertEquals(Collections.nCopies(processes, "null"), verdicts, algorithm + " on " + first + " and "
-                            + second + " in " + processes + " processes, stage " + stage + ", maxGradNorm "
-                            + maxGradNorm);
+                            + second + " in " + processes + " processes, " + options);
                 });
     }
 
@@ -48,19 +48,18 @@ class ShardedOptimizerTest {
         List<List<Dtype>> mixes = List.of(List.of(Dtype.BFLOAT16), List.of(Dtype.FLOAT16),
                 List.of(Dtype.BFLOAT16, Dtype.FLOAT32), List.of(Dtype.FLOAT16, Dtype.BFLOAT16, Dtype.FLOAT32));
         qt().withExamples(120).forAll(range(1, 4), lists().of(range(0, 70)).ofSizeBetween(1, 3),
-                range(0, algorithms.size() * mixes.size() - 1), range(0, 7))
-                .checkAssert((processes, sizes, algorithmAndMix, stageClippingAndOrder) -> {
+                range(0, algorithms.size() * mixes.size() - 1), range(0, 15))
+                .checkAssert((processes, sizes, algorithmAndMix, options) -> {
                     Algorithm algorithm = algorithms.get(algorithmAndMix / mixes.size());
                     List<Dtype> dtypes = mixes.get(algorithmAndMix % mixes.size());
-                    boolean clipping = stageClippingAndOrder / 2 % 2 == 1 && !(dtypes.contains(Dtype.FLOAT16)
+                    boolean clipping = options / 2 % 2 == 1 && !(dtypes.contains(Dtype.FLOAT16)
                             && algorithm.semantics() == Semantics.PYTORCH_1_13);
-                    ShardedSixteenBitScenarios.Options options = new ShardedSixteenBitScenarios.Options(
-                            1 + stageClippingAndOrder % 2, clipping ? ShardedScenarios.CLIPPING : 0,
-                            stageClippingAndOrder < 4);
+                    ShardedOptions built = new ShardedOptions(1 + options % 2, clipping ? ShardedScenarios.CLIPPING
+                            : 0, options / 4 % 2 == 0, options / 8 * 16);
                     List<String> verdicts = ThreadedJob.run(processes, world -> String.valueOf(
-                            ShardedSixteenBitScenarios.stepBeside(world, algorithm, dtypes, options, sizes(sizes))));
+                            ShardedSixteenBitScenarios.stepBeside(world, algorithm, dtypes, built, sizes(sizes))));
                     assertEquals(Collections.nCopies(processes, "null"), verdicts, algorithm + " on " + dtypes + " "
-                            + sizes + " in " + processes + " processes, " + options);
+                            + sizes + " in " + processes + " processes, " + built);
                 });
     }
 
@@ -115,11 +114,21 @@ class ShardedOptimizerTest {
     }
 
     @Test
+    void theDefaultPartKeepsTheScratchMemoryNearItsBudget() {
+        assertEquals(1 << 22, GradientAverage.defaultPart(1, 16));
+        assertEquals(1_398_096, GradientAverage.defaultPart(3, 16));
+        assertEquals(1 << 16, GradientAverage.defaultPart(64, 16));
+        assertEquals(1 << 16, GradientAverage.defaultPart(1000, 16));
+    }
+
+    @Test
     void badOptionsAndGroupsAreRefused() {
         ThreadedJob.run(1, world -> {
             assertEquals("ZeRO's stages here are 1 (state sharded) and 2 (state and gradients sharded), not 3",
                     assertThrows(IllegalArgumentException.class, () -> ShardedOptimizer.builder(world).zeroStage(3))
                             .getMessage());
+            assertEquals("a part is a positive multiple of 16 elements, not 24", assertThrows(
+                    IllegalArgumentException.class, () -> ShardedOptimizer.builder(world).part(24)).getMessage());
             assertEquals("threads must be >= 1 (the calling thread counts), was 0", assertThrows(
                     IllegalArgumentException.class, () -> ShardedOptimizer.builder(world).threads(0)).getMessage());
             ShardedOptimizer optimizer = ShardedOptimizer.builder(world).build();

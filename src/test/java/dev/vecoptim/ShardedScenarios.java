@@ -40,13 +40,12 @@ final class ShardedScenarios {
         for (Algorithm algorithm : algorithms) {
             for (int stage = 1; stage <= 2; stage++) {
                 for (int variant = 0; variant < 3; variant++) {
-                    boolean inRankOrder = variant != 1;
-                    double maxGradNorm = variant == 2 ? CLIPPING : 0;
-                    String verdict = stepBeside(world, algorithm, stage, inRankOrder, maxGradNorm, firstGroup(),
-                            secondGroup());
+                    // At stage 2 the shards are averaged 48 elements at a time.
+                    ShardedOptions options = new ShardedOptions(stage, variant == 2 ? CLIPPING : 0, variant != 1,
+                            stage == 2 ? 48 : 0);
+                    String verdict = stepBeside(world, algorithm, options, firstGroup(), secondGroup());
                     if (verdict != null) {
-                        wrong.add(algorithm.name() + " stage " + stage + (inRankOrder ? " in rank order" : "")
-                                + (maxGradNorm > 0 ? " clipped" : "") + ": " + verdict);
+                        wrong.add(algorithm.name() + " " + options + ": " + verdict);
                     }
                 }
             }
@@ -59,17 +58,12 @@ final class ShardedScenarios {
      * half the learning rate, on a schedule), clipping at {@code maxGradNorm} if positive; null if they agree, else
      * where they differ.
      */
-    static String stepBeside(World world, Algorithm algorithm, int stage, boolean inRankOrder, double maxGradNorm,
-                             long[] firstSizes, long[] secondSizes) {
-        boolean exact = inRankOrder || world.size() <= 2;
-        ShardedOptimizer.Builder shardedBuilder = ShardedOptimizer.builder(world).zeroStage(stage)
-                .inRankOrder(inRankOrder).threads(1);
-        Optimizer.Builder referenceBuilder = Optimizer.builder().threads(1);
-        if (maxGradNorm > 0) {
-            shardedBuilder.maxGradNorm(maxGradNorm);
-            referenceBuilder.maxGradNorm(maxGradNorm);
-        }
-        try (ShardedOptimizer sharded = shardedBuilder.build(); Optimizer reference = referenceBuilder.build()) {
+    static String stepBeside(World world, Algorithm algorithm, ShardedOptions options, long[] firstSizes,
+                             long[] secondSizes) {
+        boolean exact = options.exact(world);
+        int stage = options.stage();
+        try (ShardedOptimizer sharded = options.sharded(world).build();
+             Optimizer reference = options.reference().build()) {
             Algorithm halfLr = algorithm.withLr(algorithm.lr() / 2);
             ShardedGroup[] groups = {sharded.addGroup(algorithm, firstSizes), sharded.addGroup(halfLr, secondSizes)};
             List<Parameter> first = reference.addGroup(algorithm).allocate(firstSizes);

@@ -22,25 +22,16 @@ final class ShardedSixteenBitScenarios {
     private ShardedSixteenBitScenarios() {
     }
 
-    /** How the sharded optimizer of a scenario is built: its ZeRO stage, its clipping norm (0: none), its order. */
-    record Options(int stage, double maxGradNorm, boolean inRankOrder) {
-    }
-
     /**
      * One group per dtype, each of parameters of these sizes, stepped 3 times sharded and by one process: null if the
      * values agree after each step, bit for bit where the sums have one order (rank order, or at most 2 processes),
      * else within rounding; else where they differ.
      */
-    static String stepBeside(World world, Algorithm algorithm, List<Dtype> dtypes, Options options, long[] sizes) {
-        ShardedOptimizer.Builder shardedBuilder = ShardedOptimizer.builder(world).zeroStage(options.stage())
-                .inRankOrder(options.inRankOrder()).threads(1);
-        Optimizer.Builder referenceBuilder = Optimizer.builder().threads(1);
-        if (options.maxGradNorm() > 0) {
-            shardedBuilder.maxGradNorm(options.maxGradNorm());
-            referenceBuilder.maxGradNorm(options.maxGradNorm());
-        }
-        boolean exact = options.inRankOrder() || world.size() <= 2;
-        try (ShardedOptimizer sharded = shardedBuilder.build(); Optimizer reference = referenceBuilder.build()) {
+    static String stepBeside(World world, Algorithm algorithm, List<Dtype> dtypes, ShardedOptions options,
+                             long[] sizes) {
+        boolean exact = options.exact(world);
+        try (ShardedOptimizer sharded = options.sharded(world).build();
+             Optimizer reference = options.reference().build()) {
             List<ShardedGroup> groups = new ArrayList<>();
             List<List<Parameter>> parameters = new ArrayList<>();
             for (Dtype dtype : dtypes) {
@@ -135,23 +126,23 @@ final class ShardedSixteenBitScenarios {
         for (Algorithm algorithm : List.of(Adam.adamWBuilder().fused(true).build(), masters)) {
             for (Dtype dtype : List.of(Dtype.BFLOAT16, Dtype.FLOAT16)) {
                 for (int stage = 1; stage <= 2; stage++) {
-                    check(wrong, world, algorithm, List.of(dtype), new Options(stage, 0, true));
+                    check(wrong, world, algorithm, List.of(dtype), new ShardedOptions(stage, 0, true, stage == 2 ? 32 : 0));
                 }
             }
         }
         Algorithm masters113 = Adam.adamWBuilder().masterWeights(MasterWeights.FLOAT32)
                 .semantics(Semantics.PYTORCH_1_13).build();
         for (int stage = 1; stage <= 2; stage++) {
-            Options clipped = new Options(stage, ShardedScenarios.CLIPPING, true);
+            ShardedOptions clipped = new ShardedOptions(stage, ShardedScenarios.CLIPPING, true, 0);
             check(wrong, world, masters, List.of(Dtype.FLOAT16, Dtype.FLOAT32, Dtype.BFLOAT16), clipped);
             check(wrong, world, masters113, List.of(Dtype.BFLOAT16, Dtype.FLOAT32), clipped);
-            check(wrong, world, masters, List.of(Dtype.BFLOAT16, Dtype.FLOAT16), new Options(stage, 0, false));
+            check(wrong, world, masters, List.of(Dtype.BFLOAT16, Dtype.FLOAT16), new ShardedOptions(stage, 0, false, stage == 2 ? 32 : 0));
         }
         return wrong.isEmpty() ? "OK" : wrong.toString();
     }
 
     private static void check(List<String> wrong, World world, Algorithm algorithm, List<Dtype> dtypes,
-                              Options options) {
+                              ShardedOptions options) {
         String verdict = stepBeside(world, algorithm, dtypes, options, firstGroup());
         if (verdict != null) {
             wrong.add(algorithm + " on " + dtypes + " " + options + ": " + verdict);

@@ -144,11 +144,13 @@ final class ThreadedJob {
         }
 
         @Override
-        public void gatherOwnShard(MemorySegment elements, int[] counts, MemorySegment copies, int elementBytes) {
+        public void gatherOwnShard(MemorySegment elements, int[] counts, int from, int most, MemorySegment copies,
+                                   int elementBytes) {
             post(elements);
-            long bytes = (long) counts[rank] * elementBytes;
+            long bytes = (long) Math.min(most, Math.max(0, counts[rank] - from)) * elementBytes;
+            long at = (start(counts, rank) + Math.min(from, counts[rank])) * elementBytes;
             for (int p = 0; p < size; p++) {
-                MemorySegment.copy(posted[p], start(counts, rank) * elementBytes, copies, p * bytes, bytes);
+                MemorySegment.copy(posted[p], at, copies, p * bytes, bytes);
             }
             await();
         }

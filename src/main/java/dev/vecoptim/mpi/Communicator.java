@@ -84,7 +84,24 @@ public interface Communicator extends AutoCloseable {
      *
      * @throws IllegalArgumentException as {@link #gatherOwnShard(MemorySegment, int[], MemorySegment)} does
      */
-    void gatherOwnShard(MemorySegment elements, int[] counts, MemorySegment copies, int elementBytes);
+    default void gatherOwnShard(MemorySegment elements, int[] counts, MemorySegment copies, int elementBytes) {
+        gatherOwnShard(elements, counts, 0, Integer.MAX_VALUE, copies, elementBytes);
+    }
+
+    /**
+     * {@link #gatherOwnShard(MemorySegment, int[], MemorySegment, int)} of a part of each shard: elements
+     * {@code [from, from + most)} of it, as far as it reaches, so that a large shard's copies can be gathered and
+     * added a part at a time, in memory of the part's size. {@code copies} then holds, process by process, the
+     * {@code piece = min(most, max(0, counts[rank()] − from))} elements that each had there.
+     *
+     * @param from where the part starts in each shard, ≥ 0, the same on every process
+     * @param most the most elements of the part, ≥ 0, the same on every process
+     * @param copies native memory of {@code size() · piece} elements, not overlapping {@code elements}
+     * @throws IllegalArgumentException as {@link #gatherOwnShard(MemorySegment, int[], MemorySegment)} does, or if
+     *     {@code from} or {@code most} is negative
+     */
+    void gatherOwnShard(MemorySegment elements, int[] counts, int from, int most, MemorySegment copies,
+                        int elementBytes);
 
     /**
      * Copies {@code bytes} of process {@code root} into {@code bytes} of every other.

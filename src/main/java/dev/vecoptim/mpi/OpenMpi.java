@@ -180,12 +180,24 @@ public final class OpenMpi implements Communicator {
     }
 
     @Override
-    public void gatherOwnShard(MemorySegment elements, int[] counts, MemorySegment copies, int elementBytes) {
+    public void gatherOwnShard(MemorySegment elements, int[] counts, int from, int most, MemorySegment copies,
+                               int elementBytes) {
         shardStart(elements, counts, elementBytes);
-        long expected = (long) size * counts[rank];
+        if (from < 0 || most < 0) {
+            throw new IllegalArgumentException("a part of a shard starts at an element >= 0 and holds >= 0 elements,"
+                    + " not " + most + " from " + from);
+        }
+        int[] pieces = new int[size];
+        int[] starts = starts(counts);
+        for (int p = 0; p < size; p++) {
+            pieces[p] = Math.min(most, Math.max(0, counts[p] - from));
+            starts[p] += Math.min(from, counts[p]);
+        }
+        long expected = (long) size * pieces[rank];
         if (elements(copies, elementBytes, "elements") != expected) {
-            throw new IllegalArgumentException("the copies of a shard of " + counts[rank] + " elements from " + size
-                    + " processes take " + expected + " elements, not " + copies.byteSize() / elementBytes);
+            throw new IllegalArgumentException("the copies of " + pieces[rank] + (pieces[rank] == 1 ? " element"
+                    : " elements") + " of a shard from " + size + " processes take " + expected + " elements, not "
+                    + copies.byteSize() / elementBytes);
         }
         if (expected * elementBytes > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("MPI places at most " + Integer.MAX_VALUE + " bytes of copies, not "
@@ -194,7 +206,7 @@ public final class OpenMpi implements Communicator {
         if (elements.asOverlappingSlice(copies).isPresent()) {
             throw new IllegalArgumentException("the copies overlap the elements they are copied from");
         }
-        int[] sent = inType(counts, elementBytes);
+        int[] sent = inType(pieces, elementBytes);
         int[] received = new int[size];
         int[] placed = new int[size];
         for (int p = 0; p < size; p++) {
@@ -204,7 +216,7 @@ public final class OpenMpi implements Communicator {
         MemorySegment type = elementBytes == Float.BYTES ? floatType : byteType;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment sentCounts = arena.allocateFrom(JAVA_INT, sent);
-            MemorySegment sentFrom = arena.allocateFrom(JAVA_INT, starts(sent));
+            MemorySegment sentFrom = arena.allocateFrom(JAVA_INT, inType(starts, elementBytes));
             MemorySegment receivedCounts = arena.allocateFrom(JAVA_INT, received);
             MemorySegment receivedAt = arena.allocateFrom(JAVA_INT, placed);
             call("MPI_Alltoallv", () -> (int) allToAllV.invokeExact(elements, sentCounts, sentFrom, type, copies,

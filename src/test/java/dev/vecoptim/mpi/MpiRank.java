@@ -12,6 +12,8 @@ import java.lang.foreign.ValueLayout;
 public final class MpiRank {
     /** Elements per process: more than one MPI message, not a multiple of any vector. */
     static final int FLOATS = 100_003;
+    /** The most elements of a part of a shard gathered at a time: no shard of {@link #FLOATS} a multiple of it. */
+    private static final int PART = 4099;
 
     private MpiRank() {
     }
@@ -41,6 +43,19 @@ public final class MpiRank {
             for (int i = 0; i < own; i++) {
                 right &= copies.getAtIndex(ValueLayout.JAVA_FLOAT, (long) p * own + i) == (p + 1) * (float) ((start + i)
                         % 777);
+            }
+        }
+        // A part of each shard at a time, as far as each shard reaches; every process makes as many calls.
+        int longest = java.util.Arrays.stream(counts).max().orElse(0);
+        for (int from = 0; from <= longest; from += PART) {
+            int piece = Math.min(PART, Math.max(0, own - from));
+            MemorySegment part = arena.allocate((long) size * piece * Float.BYTES, 64);
+            world.gatherOwnShard(floats, counts, from, PART, part, Float.BYTES);
+            for (int p = 0; p < size; p++) {
+                for (int i = 0; i < piece; i++) {
+                    right &= part.getAtIndex(ValueLayout.JAVA_FLOAT, (long) p * piece + i) == (p + 1)
+                            * (float) ((start + from + i) % 777);
+                }
             }
         }
         world.reduceScatterSum(floats, counts);
@@ -82,8 +97,10 @@ public final class MpiRank {
                 && refused(() -> world.allReduceSum(arena.allocate(6)), "a segment of 6 bytes holds no whole floats")
                 && refused(() -> world.broadcast(floats, size), "process " + size + " is no process of " + size)
                 && refused(() -> world.gatherOwnShard(floats, ones(size), arena.allocate(4L * size + 4)),
-                "the copies of a shard of 1 elements from " + size + " processes take " + size + " elements, not "
+                "the copies of 1 element of a shard from " + size + " processes take " + size + " elements, not "
                         + (size + 1))
+                && refused(() -> world.gatherOwnShard(floats, ones(size), -1, 1, arena.allocate(0), Float.BYTES),
+                "a part of a shard starts at an element >= 0 and holds >= 0 elements, not 1 from -1")
                 && refused(() -> world.gatherOwnShard(floats, ones(size), floats), "the copies overlap the elements"
                 + " they are copied from");
     }
