@@ -97,7 +97,7 @@ final class SavedSchedule {
     }
 
     /** The schedule a description (parsed JSON) describes, made by the factories, so checked as they check. */
-    private static DescribedSchedule rebuild(Object parsed) {
+    static DescribedSchedule rebuild(Object parsed) {
         if (!(parsed instanceof Map<?, ?> described) || !(described.get("name") instanceof String name)) {
             throw new IllegalArgumentException("a schedule is not described as {\"name\": ..., ...}: " + parsed);
         }
@@ -112,6 +112,20 @@ final class SavedSchedule {
                     arguments.count("T_max"), arguments.number("eta_min"));
             case "LinearWarmup" -> LearningRateSchedule.linearWarmup(arguments.count("warmup_steps"),
                     arguments.number("start_factor"), rebuild(described.get("then")));
+            case "torch.optim.lr_scheduler.StepLR" -> Schedulers.stepLR(arguments.number("lr"),
+                    arguments.count("step_size"), arguments.number("gamma"));
+            case "torch.optim.lr_scheduler.MultiStepLR" -> Schedulers.multiStepLR(arguments.number("lr"),
+                    arguments.counts("milestones"), arguments.number("gamma"));
+            case "torch.optim.lr_scheduler.ConstantLR" -> Schedulers.constantLR(arguments.number("lr"),
+                    arguments.number("factor"), arguments.count("total_iters"));
+            case "torch.optim.lr_scheduler.LinearLR" -> Schedulers.linearLR(arguments.number("lr"),
+                    arguments.number("start_factor"), arguments.number("end_factor"), arguments.count("total_iters"));
+            case "torch.optim.lr_scheduler.ExponentialLR" -> Schedulers.exponentialLR(arguments.number("lr"),
+                    arguments.number("gamma"));
+            case "torch.optim.lr_scheduler.PolynomialLR" -> Schedulers.polynomialLR(arguments.number("lr"),
+                    arguments.count("total_iters"), arguments.number("power"));
+            case "torch.optim.lr_scheduler.CosineAnnealingLR" -> Schedulers.cosineAnnealingLR(
+                    arguments.number("lr"), arguments.count("T_max"), arguments.number("eta_min"));
             default -> throw new IllegalArgumentException("no schedule is named " + name);
         };
         if (described.size() != ((DescribedSchedule) rebuilt).arguments().size() + 1) {
@@ -137,6 +151,15 @@ final class SavedSchedule {
                         + described.get(argument));
             }
             return count;
+        }
+
+        java.util.List<Long> counts(String argument) {
+            if (!(described.get(argument) instanceof java.util.List<?> list)
+                    || !list.stream().allMatch(Long.class::isInstance)) {
+                throw new IllegalArgumentException("schedule " + name + "'s " + argument + " is not a list of"
+                        + " integers: " + described.get(argument));
+            }
+            return list.stream().map(Long.class::cast).toList();
         }
     }
 }

@@ -86,6 +86,32 @@ class SavedScheduleTest {
         }
     }
 
+    /** Each of {@link Schedulers}' is saved by its arguments and rebuilt equal: a resumed run goes on at its rates. */
+    @ParameterizedTest
+    @ValueSource(strings = {"checkpoint", "state dict"})
+    void pyTorchsSchedulersAreRestoredAndGoOnAtTheSameRates(String format) throws IOException {
+        for (LearningRateSchedule schedule : List.of(Schedulers.stepLR(0.01, 3, 0.5),
+                Schedulers.multiStepLR(0.01, List.of(4L, 2L, 4L), 0.1), Schedulers.constantLR(0.01, 0.25, 7),
+                Schedulers.linearLR(0.01, 0.5, 0.1, 6), Schedulers.exponentialLR(0.01, 0.9),
+                Schedulers.polynomialLR(0.01, 8, 2), Schedulers.cosineAnnealingLR(0.01, 4, 1e-4))) {
+            try (Arena arena = Arena.ofShared(); Optimizer trained = model(arena, Optional.of(schedule), 5);
+                 Optimizer resumed = model(arena, Optional.empty(), 0)) {
+                RecordingLogger log = new RecordingLogger();
+                load(resumed, saved(trained, format), format, log);
+                assertEquals(List.of(), log.lines);
+                assertEquals(Optional.of(schedule), resumed.groups().getFirst().schedule());
+                for (int s = 0; s < 6; s++) {
+                    trained.step();
+                    resumed.step();
+                    assertEquals(trained.groups().getFirst().lr(), resumed.groups().getFirst().lr(), schedule + " step "
+                            + s);
+                }
+            }
+        }
+        assertEquals("torch.optim.lr_scheduler.MultiStepLR(lr=0.01, milestones=[2, 4, 4], gamma=0.1)",
+                Schedulers.multiStepLR(0.01, List.of(4L, 2L, 4L), 0.1).toString());
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"checkpoint", "state dict"})
     void theSameScheduleLoadsAndAnotherIsRefused(String format) throws IOException {

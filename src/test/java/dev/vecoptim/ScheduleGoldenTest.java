@@ -1,0 +1,64 @@
+package dev.vecoptim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.vecoptim.io.Json;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * {@link Schedulers}' rates equal PyTorch's chainable schedulers' bit for bit, on sequences recorded from PyTorch
+ * 1.13 and 2.6 ({@code schedules-<version>.json}, {@code src/test/python/make_schedule_golden.py}): each schedule is
+ * rebuilt from its saved description, as a load rebuilds it, and asked for its rates in order, then out of order.
+ */
+class ScheduleGoldenTest {
+
+    @SuppressWarnings("unchecked")
+    static Stream<Arguments> cases() throws IOException {
+        List<Arguments> cases = new ArrayList<>();
+        for (String version : List.of("1.13", "2.6")) {
+            try (InputStream in = ScheduleGoldenTest.class.getResourceAsStream("/golden/schedules-" + version
+                    + ".json")) {
+                Map<String, Object> file = (Map<String, Object>) Json.parse(in.readAllBytes());
+                for (Map<String, Object> recorded : (List<Map<String, Object>>) file.get("cases")) {
+                    cases.add(Arguments.of(version, recorded.get("name") + " " + recorded.get("arguments"),
+                            recorded));
+                }
+            }
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("cases")
+    @SuppressWarnings("unchecked")
+    void chainableRatesArePyTorchsBitForBit(String version, String label, Map<String, Object> recorded) {
+        Map<String, Object> description = new LinkedHashMap<>();
+        description.put("name", "torch.optim.lr_scheduler." + recorded.get("name"));
+        description.put("lr", recorded.get("lr"));
+        description.putAll((Map<String, Object>) recorded.get("arguments"));
+        LearningRateSchedule schedule = SavedSchedule.rebuild(description);
+        List<String> rates = (List<String>) recorded.get("lrs");
+        List<String> wrong = new ArrayList<>();
+        for (int t = 0; t < rates.size(); t++) {
+            double expected = Double.parseDouble(rates.get(t));
+            double actual = schedule.lr(t);
+            if (Double.doubleToRawLongBits(expected) != Double.doubleToRawLongBits(actual)) {
+                wrong.add("step " + t + ": " + actual + ", PyTorch " + version + " " + expected + " ("
+                        + Math.round((actual - expected) / Math.ulp(expected)) + " ulp)");
+            }
+        }
+        assertEquals(List.of(), wrong, label);
+        for (int t : new int[] {rates.size() / 2, 3, 0, rates.size() - 1}) {
+            assertEquals(Double.parseDouble(rates.get(t)), schedule.lr(t), "step " + t + " asked out of order");
+        }
+    }
+}
