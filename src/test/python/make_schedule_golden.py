@@ -10,7 +10,8 @@ Run by hand with PyTorch 1.13 (Debian 12's python3-torch) and 2.6 (Debian 13's, 
     cp $D/schedules-2.6.json src/test/resources/golden/
 
 Each case: an SGD optimizer of one parameter at the case's lr, the scheduler made with the case's arguments (PyTorch's
-names), and STEPS times: the group's lr recorded (the rate of that optimizer step), optimizer.step(),
+names; a composite's schedulers made first, in order; a function of LambdaLR's or MultiplicativeLR's by its name in
+LAMBDAS), and STEPS times: the group's lr recorded (the rate of that optimizer step), optimizer.step(),
 scheduler.step() -- the loop of PyTorch's documentation. Rates are written as float.hex, exactly.
 """
 import json
@@ -42,13 +43,66 @@ CASES = [
     ("CosineAnnealingLR", 0.05, {"T_max": 7, "eta_min": 1e-4}),
     ("CosineAnnealingLR", 1e-3, {"T_max": 3, "eta_min": 1e-5}),
     ("CosineAnnealingLR", 0.3, {"T_max": 25, "eta_min": 0.01}),
+    ("CosineAnnealingWarmRestarts", 0.1, {"T_0": 5, "T_mult": 1, "eta_min": 0.0}),
+    ("CosineAnnealingWarmRestarts", 0.05, {"T_0": 3, "T_mult": 2, "eta_min": 1e-4}),
+    ("CosineAnnealingWarmRestarts", 0.2, {"T_0": 4, "T_mult": 3, "eta_min": 0.01}),
+    ("SequentialLR", 0.1, {"schedulers": [("LinearLR", {"start_factor": 0.1, "end_factor": 1.0, "total_iters": 5}),
+                                          ("CosineAnnealingLR", {"T_max": 20, "eta_min": 1e-4})],
+                           "milestones": [5]}),
+    ("SequentialLR", 0.05, {"schedulers": [("ConstantLR", {"factor": 0.5, "total_iters": 3}),
+                                           ("ExponentialLR", {"gamma": 0.9}),
+                                           ("StepLR", {"step_size": 4, "gamma": 0.5})],
+                            "milestones": [4, 12]}),
+    ("SequentialLR", 0.3, {"schedulers": [("ExponentialLR", {"gamma": 0.95}),
+                                          ("CosineAnnealingWarmRestarts", {"T_0": 6, "T_mult": 2, "eta_min": 0.0})],
+                           "milestones": [10]}),
+    ("SequentialLR", 0.02, {"schedulers": [("LinearLR", {"start_factor": 0.5, "end_factor": 1.0, "total_iters": 3}),
+                                           ("MultiStepLR", {"milestones": [0, 2, 5], "gamma": 0.5}),
+                                           ("ConstantLR", {"factor": 0.25, "total_iters": 0}),
+                                           ("CosineAnnealingLR", {"T_max": 9, "eta_min": 0.003})],
+                            "milestones": [3, 11, 20]}),
+    ("ChainedScheduler", 0.1, {"schedulers": [("ConstantLR", {"factor": 0.1, "total_iters": 4}),
+                                              ("ExponentialLR", {"gamma": 0.9})]}),
+    ("ChainedScheduler", 0.04, {"schedulers": [("LinearLR", {"start_factor": 0.2, "end_factor": 1.0,
+                                                             "total_iters": 6}),
+                                               ("CosineAnnealingLR", {"T_max": 15, "eta_min": 1e-3}),
+                                               ("StepLR", {"step_size": 5, "gamma": 0.7})]}),
+    ("LambdaLR", 0.1, {"lr_lambda": "warmup"}),
+    ("LambdaLR", 0.03, {"lr_lambda": "inverse"}),
+    ("MultiplicativeLR", 0.1, {"lr_lambda": "every third"}),
 ]
+
+# The functions of LambdaLR and MultiplicativeLR cases, by name; ScheduleGoldenTest holds the same in Java.
+LAMBDAS = {
+    "warmup": lambda t: min(1.0, (t + 1) / 8),
+    "inverse": lambda t: 1 / (1 + t),
+    "every third": lambda t: 0.5 if t % 3 == 0 else 1.0,
+}
+
+
+def make(optimizer, name, arguments):
+    """The scheduler name on the optimizer; a composite's schedulers are made first, in order, as a program does."""
+    arguments = dict(arguments)
+    if "schedulers" in arguments:
+        arguments["schedulers"] = [make(optimizer, inner, inner_arguments)
+                                   for inner, inner_arguments in arguments["schedulers"]]
+    if "lr_lambda" in arguments:
+        arguments["lr_lambda"] = LAMBDAS[arguments["lr_lambda"]]
+    if name == "ChainedScheduler":
+        return lr_scheduler.ChainedScheduler(arguments["schedulers"])
+    return getattr(lr_scheduler, name)(optimizer, **arguments)
+
+
+def described(arguments):
+    """The case's arguments as JSON: a composite's schedulers as {"name": ..., "arguments": ...}."""
+    return {key: [{"name": inner, "arguments": inner_arguments} for inner, inner_arguments in value]
+            if key == "schedulers" else value for key, value in arguments.items()}
 
 
 def sequence(name, lr, arguments):
     parameter = torch.zeros(1, requires_grad=True)
     optimizer = torch.optim.SGD([parameter], lr=lr)
-    scheduler = getattr(lr_scheduler, name)(optimizer, **arguments)
+    scheduler = make(optimizer, name, arguments)
     rates = []
     for _ in range(STEPS):
         rates.append(float(optimizer.param_groups[0]["lr"]).hex())
@@ -59,7 +113,7 @@ def sequence(name, lr, arguments):
 
 def main(out):
     warnings.simplefilter("ignore")
-    cases = [{"name": name, "lr": lr, "arguments": arguments, "lrs": sequence(name, lr, arguments)}
+    cases = [{"name": name, "lr": lr, "arguments": described(arguments), "lrs": sequence(name, lr, arguments)}
              for name, lr, arguments in CASES]
     with open(out, "w") as f:
         json.dump({"torch_version": torch.__version__, "steps": STEPS, "cases": cases}, f, indent=1)

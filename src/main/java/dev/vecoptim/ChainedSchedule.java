@@ -1,29 +1,57 @@
 package dev.vecoptim;
 
+import java.util.function.DoubleUnaryOperator;
+
 /**
- * A schedule in PyTorch's chainable form: the rate at step 0 is {@code first}, and each step's rate is computed from
- * the rate before it ({@code group['lr']} in PyTorch's {@code get_lr()}), in double as Python computes it. The rates
- * are a function of the step alone, so a resumed run gets them again from the schedule and the step count; they are
- * computed forward from the last one asked for (steps come in order), or from step 0 for an earlier step.
+ * A schedule in PyTorch's chainable form: the rates its scheduler writes to the group's {@code lr} when made and at
+ * each {@code step()} after, computed from the rate already there ({@code group['lr']} in PyTorch's
+ * {@code get_lr()}), in double as Python computes it. The rates are a function of the step alone, so a resumed run
+ * gets them again from the schedule and the step count; they are computed forward from the last one asked for (steps
+ * come in order), or from step 0 for an earlier step.
  */
 final class ChainedSchedule implements LearningRateSchedule {
 
-    /** The rate of step {@code step} ≥ 1 from the rate of the step before it. */
+    /** The rate of step {@code step} ≥ 1 from the group's rate before it. */
     @FunctionalInterface
     interface Recurrence {
         double next(double previous, long step);
     }
 
-    private final double first;
-    private final Recurrence recurrence;
+    /**
+     * What one of PyTorch's schedulers writes to the group's rate {@code lr}.
+     *
+     * @param first at its construction (its {@code get_lr()} at step 0)
+     * @param next at each {@code step()} after
+     * @param restart at {@code step(0)}, which {@code SequentialLR} calls at a milestone: its closed form at step 0
+     *     where PyTorch has one (from the group's initial rate), else its {@code get_lr()} at step 0
+     */
+    record Chainable(DoubleUnaryOperator first, Recurrence next, DoubleUnaryOperator restart) {
+
+        /** A scheduler whose {@code step(0)} is its {@code get_lr()} at step 0. */
+        Chainable(DoubleUnaryOperator first, Recurrence next) {
+            this(first, next, first);
+        }
+    }
+
+    private final double base;
+    private final Chainable chainable;
     // The last rate computed and its step: guarded by this, as groups sharing the schedule may ask from two threads.
     private long lastStep;
     private double lastLr;
 
-    ChainedSchedule(double first, Recurrence recurrence) {
-        this.first = first;
-        this.recurrence = recurrence;
-        this.lastLr = first;
+    /** The schedule of {@code chainable} on a group whose rate is {@code base} when the scheduler is made. */
+    ChainedSchedule(double base, Chainable chainable) {
+        this.base = base;
+        this.chainable = chainable;
+        this.lastLr = chainable.first().applyAsDouble(base);
+    }
+
+    double base() {
+        return base;
+    }
+
+    Chainable chainable() {
+        return chainable;
     }
 
     @Override
@@ -33,10 +61,10 @@ final class ChainedSchedule implements LearningRateSchedule {
         }
         if (completedSteps < lastStep) {
             lastStep = 0;
-            lastLr = first;
+            lastLr = chainable.first().applyAsDouble(base);
         }
         for (long step = lastStep + 1; step <= completedSteps; step++) {
-            lastLr = recurrence.next(lastLr, step);
+            lastLr = chainable.next().next(lastLr, step);
         }
         lastStep = completedSteps;
         return lastLr;

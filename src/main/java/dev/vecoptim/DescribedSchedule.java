@@ -26,7 +26,7 @@ final class DescribedSchedule implements LearningRateSchedule {
 
     /**
      * A schedule {@code name} computing {@code function}, whose arguments are {@code namesAndValues}: name, value,
-     * name, value... (a value is a Double, a Long, or a nested schedule).
+     * name, value... (a value is a Double, a Long, a nested schedule, or a list of Longs or of schedules).
      */
     static DescribedSchedule of(String name, LearningRateSchedule function, Object... namesAndValues) {
         Map<String, Object> arguments = new LinkedHashMap<>();
@@ -44,6 +44,11 @@ final class DescribedSchedule implements LearningRateSchedule {
         return arguments;
     }
 
+    /** {@return what computes its rates} */
+    LearningRateSchedule function() {
+        return function;
+    }
+
     @Override
     public double lr(long completedSteps) {
         return function.lr(completedSteps);
@@ -51,7 +56,8 @@ final class DescribedSchedule implements LearningRateSchedule {
 
     /** Whether every schedule it nests was made by the factories too, so that its description is whole. */
     boolean complete() {
-        return arguments.values().stream().allMatch(value -> !(value instanceof LearningRateSchedule nested)
+        return arguments.values().stream().flatMap(value -> value instanceof List<?> list ? list.stream()
+                : java.util.stream.Stream.of(value)).allMatch(value -> !(value instanceof LearningRateSchedule nested)
                 || nested instanceof DescribedSchedule known && known.complete());
     }
 
@@ -59,9 +65,14 @@ final class DescribedSchedule implements LearningRateSchedule {
     Map<String, Object> describe() {
         Map<String, Object> described = new LinkedHashMap<>();
         described.put("name", name);
-        arguments.forEach((argument, value) -> described.put(argument, value instanceof LearningRateSchedule nested
-                ? (nested instanceof DescribedSchedule known ? known.describe() : null) : value));
+        arguments.forEach((argument, value) -> described.put(argument, value instanceof List<?> list
+                ? list.stream().map(DescribedSchedule::described).toList() : described(value)));
         return described;
+    }
+
+    private static Object described(Object value) {
+        return value instanceof LearningRateSchedule nested
+                ? (nested instanceof DescribedSchedule known ? known.describe() : null) : value;
     }
 
     @Override

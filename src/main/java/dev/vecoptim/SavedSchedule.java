@@ -126,6 +126,12 @@ final class SavedSchedule {
                     arguments.count("total_iters"), arguments.number("power"));
             case "torch.optim.lr_scheduler.CosineAnnealingLR" -> Schedulers.cosineAnnealingLR(
                     arguments.number("lr"), arguments.count("T_max"), arguments.number("eta_min"));
+            case "torch.optim.lr_scheduler.CosineAnnealingWarmRestarts" -> Schedulers.cosineAnnealingWarmRestarts(
+                    arguments.number("lr"), arguments.count("T_0"), arguments.count("T_mult"),
+                    arguments.number("eta_min"));
+            case "torch.optim.lr_scheduler.SequentialLR" -> Schedulers.sequentialLR(arguments.schedules(),
+                    arguments.counts("milestones"));
+            case "torch.optim.lr_scheduler.ChainedScheduler" -> Schedulers.chainedScheduler(arguments.schedules());
             default -> throw new IllegalArgumentException("no schedule is named " + name);
         };
         if (described.size() != ((DescribedSchedule) rebuilt).arguments().size() + 1) {
@@ -151,6 +157,14 @@ final class SavedSchedule {
                         + described.get(argument));
             }
             return count;
+        }
+
+        java.util.List<LearningRateSchedule> schedules() {
+            if (!(described.get("schedulers") instanceof java.util.List<?> list)) {
+                throw new IllegalArgumentException("schedule " + name + "'s schedulers are not a list: "
+                        + described.get("schedulers"));
+            }
+            return list.stream().<LearningRateSchedule>map(SavedSchedule::rebuild).toList();
         }
 
         java.util.List<Long> counts(String argument) {

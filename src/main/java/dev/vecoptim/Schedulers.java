@@ -1,7 +1,11 @@
 package dev.vecoptim;
 
+import dev.vecoptim.ChainedSchedule.Chainable;
+import dev.vecoptim.ChainedSchedule.Recurrence;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
+import java.util.function.LongToDoubleFunction;
 
 /**
  * PyTorch's learning-rate schedulers ({@code torch.optim.lr_scheduler}), bit for bit: the rate of each optimizer step
@@ -12,7 +16,8 @@ import java.util.List;
  * schedule to set on a {@link ParameterGroup}: its rate at step {@code t} (0 for the first step) is written
  * {@code η_t}, the group's learning rate {@code lr} is {@code η₀} unless said otherwise. A schedule is a function of
  * the step count alone, so checkpoints and state dicts save it by its arguments, and a run resumed from them goes on
- * at the same rates.
+ * at the same rates ({@link #lambdaLR} and {@link #multiplicativeLR} excepted: their functions are the program's
+ * own). {@link #sequentialLR} and {@link #chainedScheduler} combine them as PyTorch's do.
  */
 public final class Schedulers {
     private static final String PREFIX = "torch.optim.lr_scheduler.";
@@ -34,8 +39,9 @@ public final class Schedulers {
         HyperParameterChecks.lr(lr);
         atLeastOne("stepSize", stepSize);
         factor("gamma", gamma);
-        return described("StepLR", new ChainedSchedule(lr, (previous, t) -> t % stepSize == 0 ? previous * gamma
-                : previous), "lr", lr, "step_size", stepSize, "gamma", gamma);
+        return chained("StepLR", lr, new Chainable(same -> same, (previous, t) -> t % stepSize == 0
+                ? previous * gamma : previous, group -> lr), "step_size", stepSize,
+                "gamma", gamma);
     }
 
     /**
@@ -56,21 +62,13 @@ public final class Schedulers {
             throw new IllegalArgumentException("milestones must be >= 0, were " + milestones);
         }
         factor("gamma", gamma);
-        return described("MultiStepLR", new ChainedSchedule(lr, (previous, t) -> {
-            int at = Arrays.binarySearch(sorted, t);
-            if (at < 0) {
-                return previous;
-            }
-            int first = at;
-            int last = at;
-            while (first > 0 && sorted[first - 1] == t) {
-                first--;
-            }
-            while (last < sorted.length - 1 && sorted[last + 1] == t) {
-                last++;
-            }
-            return previous * StrictMath.pow(gamma, last - first + 1);
-        }), "lr", lr, "milestones", List.of(Arrays.stream(sorted).boxed().toArray(Long[]::new)), "gamma", gamma);
+        Recurrence decay = (previous, t) -> {
+            long times = Arrays.stream(sorted).filter(milestone -> milestone == t).count();
+            return times == 0 ? previous : previous * StrictMath.pow(gamma, times);
+        };
+        return chained("MultiStepLR", lr, new Chainable(same -> same, decay, group -> lr * StrictMath.pow(gamma,
+                Arrays.stream(sorted).filter(milestone -> milestone <= 0).count())), "milestones",
+                List.of(Arrays.stream(sorted).boxed().toArray(Long[]::new)), "gamma", gamma);
     }
 
     /**
@@ -89,8 +87,9 @@ public final class Schedulers {
             throw new IllegalArgumentException("factor must be in (0, 1], was " + factor);
         }
         atLeastZero("totalIters", totalIters);
-        return described("ConstantLR", new ChainedSchedule(lr * factor, (previous, t) -> t == totalIters
-                ? previous * (1.0 / factor) : previous), "lr", lr, "factor", factor, "total_iters", totalIters);
+        return chained("ConstantLR", lr, new Chainable(group -> group * factor, (previous, t) -> t == totalIters
+                ? previous * (1.0 / factor) : previous, group -> lr * (factor + (totalIters <= 0 ? 1 - factor
+                : 0.0))), "factor", factor, "total_iters", totalIters);
     }
 
     /**
@@ -114,10 +113,10 @@ public final class Schedulers {
             throw new IllegalArgumentException("endFactor must be in [0, 1], was " + endFactor);
         }
         atLeastOne("totalIters", totalIters);
-        return described("LinearLR", new ChainedSchedule(lr * startFactor, (previous, t) -> t > totalIters
+        return chained("LinearLR", lr, new Chainable(group -> group * startFactor, (previous, t) -> t > totalIters
                 ? previous : previous * (1.0 + (endFactor - startFactor) / (totalIters * startFactor
-                + (t - 1) * (endFactor - startFactor)))), "lr", lr, "start_factor", startFactor, "end_factor",
-                endFactor, "total_iters", totalIters);
+                + (t - 1) * (endFactor - startFactor))), group -> lr * startFactor), "start_factor", startFactor,
+                "end_factor", endFactor, "total_iters", totalIters);
     }
 
     /**
@@ -131,8 +130,8 @@ public final class Schedulers {
     public static LearningRateSchedule exponentialLR(double lr, double gamma) {
         HyperParameterChecks.lr(lr);
         factor("gamma", gamma);
-        return described("ExponentialLR", new ChainedSchedule(lr, (previous, t) -> previous * gamma), "lr", lr,
-                "gamma", gamma);
+        return chained("ExponentialLR", lr, new Chainable(same -> same, (previous, t) -> previous * gamma,
+                group -> lr), "gamma", gamma);
     }
 
     /**
@@ -150,9 +149,9 @@ public final class Schedulers {
         HyperParameterChecks.lr(lr);
         atLeastOne("totalIters", totalIters);
         factor("power", power);
-        return described("PolynomialLR", new ChainedSchedule(lr, (previous, t) -> t > totalIters ? previous
+        return chained("PolynomialLR", lr, new Chainable(same -> same, (previous, t) -> t > totalIters ? previous
                 : previous * StrictMath.pow((1.0 - (double) t / totalIters) / (1.0 - (double) (t - 1) / totalIters),
-                power)), "lr", lr, "total_iters", totalIters, "power", power);
+                power), group -> lr), "total_iters", totalIters, "power", power);
     }
 
     /**
@@ -171,14 +170,183 @@ public final class Schedulers {
         HyperParameterChecks.lr(lr);
         atLeastOne("tMax", tMax);
         HyperParameterChecks.lr(etaMin);
-        return described("CosineAnnealingLR", new ChainedSchedule(lr, (previous, t) -> Math.floorMod(t - 1 - tMax,
-                2 * tMax) == 0 ? previous + (lr - etaMin) * (1 - Math.cos(Math.PI / tMax)) / 2
+        Recurrence cosine = (previous, t) -> Math.floorMod(t - 1 - tMax, 2 * tMax) == 0
+                ? previous + (lr - etaMin) * (1 - Math.cos(Math.PI / tMax)) / 2
                 : (1 + Math.cos(Math.PI * t / tMax)) / (1 + Math.cos(Math.PI * (t - 1) / tMax)) * (previous - etaMin)
-                + etaMin), "lr", lr, "T_max", tMax, "eta_min", etaMin);
+                + etaMin;
+        return chained("CosineAnnealingLR", lr, new Chainable(same -> same, cosine,
+                group -> etaMin + (lr - etaMin) * (1 + Math.cos(Math.PI * 0 / tMax)) / 2), "T_max", tMax, "eta_min",
+                etaMin);
     }
 
-    private static DescribedSchedule described(String name, LearningRateSchedule schedule, Object... arguments) {
-        return DescribedSchedule.of(PREFIX + name, schedule, arguments);
+    /**
+     * {@code CosineAnnealingWarmRestarts(T_0, T_mult, eta_min)}, stepped once per optimizer step: {@code η_t = etaMin
+     * + (lr − etaMin) · (1 + cos(π·T_cur / T_i)) / 2}, where {@code T_cur} counts the steps since the last restart and
+     * {@code T_i} is the current period: {@code T_0} at first, multiplied by {@code T_mult} at each restart.
+     *
+     * @param lr the rate of step 0, finite and ≥ 0
+     * @param t0 the first period, ≥ 1
+     * @param tMult the factor of each period over the one before, ≥ 1
+     * @param etaMin the lowest rate, finite and ≥ 0
+     * @return the schedule
+     * @throws IllegalArgumentException for an argument out of its range
+     */
+    public static LearningRateSchedule cosineAnnealingWarmRestarts(double lr, long t0, long tMult, double etaMin) {
+        HyperParameterChecks.lr(lr);
+        atLeastOne("t0", t0);
+        atLeastOne("tMult", tMult);
+        HyperParameterChecks.lr(etaMin);
+        Recurrence restarted = (previous, t) -> {
+            long period = t0;
+            long current = tMult == 1 ? t % t0 : t;
+            while (current >= period) {
+                current -= period;
+                period = Math.multiplyExact(period, tMult);
+            }
+            return etaMin + (lr - etaMin) * (1 + Math.cos(Math.PI * current / period)) / 2;
+        };
+        return chained("CosineAnnealingWarmRestarts", lr, new Chainable(group -> restarted.next(group, 0),
+                restarted), "T_0", t0, "T_mult", tMult, "eta_min", etaMin);
+    }
+
+    /**
+     * {@code LambdaLR(lr_lambda)}: {@code η_t = lr · lambda(t)}. A function of the program's own, so a file cannot hold
+     * it: set it again before loading, as any schedule of the program's own.
+     *
+     * @param lr the group's rate
+     * @param lambda the factor of each step
+     * @return the schedule
+     * @throws IllegalArgumentException if {@code lr} is not finite and ≥ 0
+     */
+    public static LearningRateSchedule lambdaLR(double lr, LongToDoubleFunction lambda) {
+        HyperParameterChecks.lr(lr);
+        Objects.requireNonNull(lambda, "lambda");
+        return new ChainedSchedule(lr, new Chainable(group -> lr * lambda.applyAsDouble(0),
+                (previous, t) -> lr * lambda.applyAsDouble(t)));
+    }
+
+    /**
+     * {@code MultiplicativeLR(lr_lambda)}: {@code η₀ = lr}, {@code η_t = η_{t−1} · lambda(t)}. A function of the
+     * program's own, as {@link #lambdaLR}'s.
+     *
+     * @param lr the rate of step 0
+     * @param lambda the factor of each step over the one before
+     * @return the schedule
+     * @throws IllegalArgumentException if {@code lr} is not finite and ≥ 0
+     */
+    public static LearningRateSchedule multiplicativeLR(double lr, LongToDoubleFunction lambda) {
+        HyperParameterChecks.lr(lr);
+        Objects.requireNonNull(lambda, "lambda");
+        return new ChainedSchedule(lr, new Chainable(same -> same, (previous, t) -> previous
+                * lambda.applyAsDouble(t)));
+    }
+
+    /**
+     * {@code SequentialLR(schedulers, milestones)}: the first schedule's rates until the first milestone, then from
+     * each milestone the next schedule's, from its own step 0: at the milestone, its {@code step(0)} (its closed form
+     * at step 0, where PyTorch has one), then its chainable steps on the rate there. Made after the schedules, it
+     * sets the group's rate back to {@code lr} and makes the first one's step 0 again, as PyTorch's does.
+     *
+     * @param schedules one or more of this class's schedules, all made with the same {@code lr}
+     * @param milestones the steps at which the next schedule takes over, increasing, each ≥ 1, one fewer than the
+     *     schedules
+     * @return the schedule
+     * @throws IllegalArgumentException for schedules not made here or not of one {@code lr}, a
+     *     {@code sequentialLR} or {@code chainedScheduler} among them, or milestones not as said
+     */
+    public static LearningRateSchedule sequentialLR(List<LearningRateSchedule> schedules, List<Long> milestones) {
+        List<ChainedSchedule> parts = parts("sequentialLR", schedules);
+        if (milestones.size() != schedules.size() - 1) {
+            throw new IllegalArgumentException("sequentialLR needs one milestone fewer than schedules, not "
+                    + milestones.size() + " for " + schedules.size());
+        }
+        long[] at = milestones.stream().mapToLong(Long::longValue).toArray();
+        for (int m = 0; m < at.length; m++) {
+            if (at[m] < 1 || m > 0 && at[m] <= at[m - 1]) {
+                throw new IllegalArgumentException("milestones must be increasing and >= 1, were " + milestones);
+            }
+        }
+        if (parts.stream().anyMatch(part -> part.chainable().restart() == null)) {
+            throw new IllegalArgumentException("a sequentialLR cannot hold a sequentialLR or a chainedScheduler:"
+                    + " PyTorch's SequentialLR starts each of its schedulers again, which they cannot be");
+        }
+        Recurrence next = (previous, t) -> {
+            int index = 0;
+            while (index < at.length && at[index] <= t) {
+                index++;
+            }
+            Chainable part = parts.get(index).chainable();
+            if (index > 0 && at[index - 1] == t) {
+                return part.restart().applyAsDouble(previous);
+            }
+            return part.next().next(previous, index == 0 ? t : t - at[index - 1]);
+        };
+        return composite("SequentialLR", parts, new Chainable(parts.getFirst().chainable().first(), next, null),
+                "schedulers", List.copyOf(schedules), "milestones", List.copyOf(milestones));
+    }
+
+    /**
+     * {@code ChainedScheduler(schedulers)}: every schedule's step in turn on the group's rate, each from the rate the
+     * one before it wrote, at their construction and at each step.
+     *
+     * @param schedules one or more of this class's schedules, made in this order, with the same {@code lr}
+     * @return the schedule
+     * @throws IllegalArgumentException for schedules not made here or not of one {@code lr}
+     */
+    public static LearningRateSchedule chainedScheduler(List<LearningRateSchedule> schedules) {
+        List<ChainedSchedule> parts = parts("chainedScheduler", schedules);
+        List<Chainable> chain = parts.stream().map(ChainedSchedule::chainable).toList();
+        Chainable chained = new Chainable(group -> {
+            double rate = group;
+            for (Chainable each : chain) {
+                rate = each.first().applyAsDouble(rate);
+            }
+            return rate;
+        }, (previous, t) -> {
+            double rate = previous;
+            for (Chainable each : chain) {
+                rate = each.next().next(rate, t);
+            }
+            return rate;
+        }, null);
+        return composite("ChainedScheduler", parts, chained, "schedulers",
+                List.copyOf(schedules));
+    }
+
+    /** The chainable schedules inside {@code schedules}, made here with one {@code lr}. */
+    private static List<ChainedSchedule> parts(String what, List<LearningRateSchedule> schedules) {
+        if (schedules.isEmpty()) {
+            throw new IllegalArgumentException(what + " needs at least one schedule");
+        }
+        List<ChainedSchedule> parts = schedules.stream().map(schedule -> {
+            if (!((schedule instanceof DescribedSchedule known ? known.function() : schedule)
+                    instanceof ChainedSchedule chained)) {
+                throw new IllegalArgumentException(what + " takes the schedules of Schedulers, not " + schedule);
+            }
+            return chained;
+        }).toList();
+        for (ChainedSchedule part : parts) {
+            if (Double.doubleToLongBits(part.base()) != Double.doubleToLongBits(parts.getFirst().base())) {
+                throw new IllegalArgumentException(what + "'s schedules are of one group and start from one lr, not "
+                        + parts.getFirst().base() + " and " + part.base());
+            }
+        }
+        return parts;
+    }
+
+    private static DescribedSchedule composite(String name, List<ChainedSchedule> parts, Chainable chainable,
+                                               Object... arguments) {
+        return DescribedSchedule.of(PREFIX + name, new ChainedSchedule(parts.getFirst().base(), chainable),
+                arguments);
+    }
+
+    /** Scheduler {@code name} of PyTorch's on a group of rate {@code lr}, described by {@code lr} and its arguments. */
+    private static DescribedSchedule chained(String name, double lr, Chainable chainable, Object... arguments) {
+        Object[] described = new Object[arguments.length + 2];
+        described[0] = "lr";
+        described[1] = lr;
+        System.arraycopy(arguments, 0, described, 2, arguments.length);
+        return DescribedSchedule.of(PREFIX + name, new ChainedSchedule(lr, chainable), described);
     }
 
     private static void atLeastOne(String name, long value) {

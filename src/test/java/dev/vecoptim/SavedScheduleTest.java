@@ -93,7 +93,12 @@ class SavedScheduleTest {
         for (LearningRateSchedule schedule : List.of(Schedulers.stepLR(0.01, 3, 0.5),
                 Schedulers.multiStepLR(0.01, List.of(4L, 2L, 4L), 0.1), Schedulers.constantLR(0.01, 0.25, 7),
                 Schedulers.linearLR(0.01, 0.5, 0.1, 6), Schedulers.exponentialLR(0.01, 0.9),
-                Schedulers.polynomialLR(0.01, 8, 2), Schedulers.cosineAnnealingLR(0.01, 4, 1e-4))) {
+                Schedulers.polynomialLR(0.01, 8, 2), Schedulers.cosineAnnealingLR(0.01, 4, 1e-4),
+                Schedulers.cosineAnnealingWarmRestarts(0.01, 2, 3, 1e-4),
+                Schedulers.sequentialLR(List.of(Schedulers.linearLR(0.01, 0.1, 1, 3),
+                        Schedulers.cosineAnnealingLR(0.01, 6, 0)), List.of(3L)),
+                Schedulers.chainedScheduler(List.of(Schedulers.constantLR(0.01, 0.5, 4),
+                        Schedulers.exponentialLR(0.01, 0.9))))) {
             try (Arena arena = Arena.ofShared(); Optimizer trained = model(arena, Optional.of(schedule), 5);
                  Optimizer resumed = model(arena, Optional.empty(), 0)) {
                 RecordingLogger log = new RecordingLogger();

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongToDoubleFunction;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -17,7 +18,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * {@link Schedulers}' rates equal PyTorch's chainable schedulers' bit for bit, on sequences recorded from PyTorch
  * 1.13 and 2.6 ({@code schedules-<version>.json}, {@code src/test/python/make_schedule_golden.py}): each schedule is
- * rebuilt from its saved description, as a load rebuilds it, and asked for its rates in order, then out of order.
+ * rebuilt from its saved description, as a load rebuilds it (nested ones too), or made with the recording's
+ * functions, and asked for its rates in order, then out of order.
  */
 class ScheduleGoldenTest {
 
@@ -41,11 +43,8 @@ class ScheduleGoldenTest {
     @MethodSource("cases")
     @SuppressWarnings("unchecked")
     void chainableRatesArePyTorchsBitForBit(String version, String label, Map<String, Object> recorded) {
-        Map<String, Object> description = new LinkedHashMap<>();
-        description.put("name", "torch.optim.lr_scheduler." + recorded.get("name"));
-        description.put("lr", recorded.get("lr"));
-        description.putAll((Map<String, Object>) recorded.get("arguments"));
-        LearningRateSchedule schedule = SavedSchedule.rebuild(description);
+        LearningRateSchedule schedule = schedule((String) recorded.get("name"), (Double) recorded.get("lr"),
+                (Map<String, Object>) recorded.get("arguments"));
         List<String> rates = (List<String>) recorded.get("lrs");
         List<String> wrong = new ArrayList<>();
         for (int t = 0; t < rates.size(); t++) {
@@ -60,5 +59,36 @@ class ScheduleGoldenTest {
         for (int t : new int[] {rates.size() / 2, 3, 0, rates.size() - 1}) {
             assertEquals(Double.parseDouble(rates.get(t)), schedule.lr(t), "step " + t + " asked out of order");
         }
+    }
+
+    /**
+     * The schedule of a recorded case: LambdaLR and MultiplicativeLR with {@code LAMBDAS}' functions of the recording
+     * script, the others rebuilt from their description.
+     */
+    private static LearningRateSchedule schedule(String name, double lr, Map<String, Object> arguments) {
+        if (arguments.get("lr_lambda") instanceof String function) {
+            LongToDoubleFunction lambda = switch (function) {
+                case "warmup" -> t -> Math.min(1.0, (t + 1) / 8.0);
+                case "inverse" -> t -> 1.0 / (1 + t);
+                case "every third" -> t -> t % 3 == 0 ? 0.5 : 1.0;
+                default -> throw new IllegalArgumentException("no function " + function);
+            };
+            return name.equals("LambdaLR") ? Schedulers.lambdaLR(lr, lambda) : Schedulers.multiplicativeLR(lr, lambda);
+        }
+        return SavedSchedule.rebuild(description(name, lr, arguments));
+    }
+
+    /** A case's scheduler as a file describes it: its name, lr, arguments, and its schedulers so described. */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> description(String name, double lr, Map<String, Object> arguments) {
+        Map<String, Object> description = new LinkedHashMap<>();
+        description.put("name", "torch.optim.lr_scheduler." + name);
+        if (!arguments.containsKey("schedulers")) {
+            description.put("lr", lr);
+        }
+        arguments.forEach((argument, value) -> description.put(argument, !argument.equals("schedulers") ? value
+                : ((List<Map<String, Object>>) value).stream().map(inner -> description((String) inner.get("name"),
+                        lr, (Map<String, Object>) inner.get("arguments"))).toList()));
+        return description;
     }
 }

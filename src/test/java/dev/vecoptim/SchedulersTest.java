@@ -32,6 +32,23 @@ class SchedulersTest {
         for (int t = 0; t < expected.size(); t++) {
             assertEquals(expected.get(t), cosine.get(t), 1e-15, "down to 0 at T_max, up again after: step " + t);
         }
+        List<Double> restarts = rates(Schedulers.cosineAnnealingWarmRestarts(1, 2, 2, 0), 7);
+        List<Double> periods = List.of(1.0, 0.5, 1.0, (1 + Math.sqrt(0.5)) / 2, 0.5, (1 - Math.sqrt(0.5)) / 2, 1.0);
+        for (int t = 0; t < periods.size(); t++) {
+            assertEquals(periods.get(t), restarts.get(t), 1e-15, "periods of 2, then 4: step " + t);
+        }
+        assertEquals(List.of(1.0, 0.5, 1.0 / 3, 0.25, 0.2), rates(Schedulers.lambdaLR(1, t -> 1.0 / (1 + t)), 5));
+        assertEquals(List.of(1.0, 0.5, 0.25), rates(Schedulers.multiplicativeLR(1, t -> 0.5), 3));
+    }
+
+    @Test
+    void compositesStepTheirSchedulesAsPyTorchsDo() {
+        // At the milestone the next schedule starts from its closed form at step 0: the group's initial rate.
+        assertEquals(List.of(0.5, 0.5, 1.0, 0.5, 0.25), rates(Schedulers.sequentialLR(List.of(
+                Schedulers.constantLR(1, 0.5, 10), Schedulers.exponentialLR(1, 0.5)), List.of(2L)), 5));
+        // Each schedule steps the rate the one before it wrote.
+        assertEquals(List.of(0.5, 0.25, 0.25, 0.125), rates(Schedulers.chainedScheduler(List.of(
+                Schedulers.constantLR(1, 0.5, 2), Schedulers.exponentialLR(1, 0.5))), 4));
     }
 
     @Test
@@ -49,6 +66,23 @@ class SchedulersTest {
         refused("tMax must be >= 1, was 0", () -> Schedulers.cosineAnnealingLR(0.1, 0, 0));
         refused("Invalid learning rate: -1.0", () -> Schedulers.cosineAnnealingLR(0.1, 3, -1));
         refused("completedSteps must be >= 0, was -1", () -> Schedulers.exponentialLR(0.1, 0.5).lr(-1));
+        refused("tMult must be >= 1, was 0", () -> Schedulers.cosineAnnealingWarmRestarts(0.1, 3, 0, 0));
+        LearningRateSchedule first = Schedulers.exponentialLR(0.1, 0.5);
+        LearningRateSchedule second = Schedulers.stepLR(0.1, 2, 0.5);
+        refused("milestones must be increasing and >= 1, were [0]", () -> Schedulers.sequentialLR(List.of(first,
+                second), List.of(0L)));
+        refused("milestones must be increasing and >= 1, were [4, 4]", () -> Schedulers.sequentialLR(List.of(first,
+                second, first), List.of(4L, 4L)));
+        refused("sequentialLR needs one milestone fewer than schedules, not 2 for 2", () -> Schedulers.sequentialLR(
+                List.of(first, second), List.of(2L, 5L)));
+        refused("chainedScheduler's schedules are of one group and start from one lr, not 0.1 and 0.2",
+                () -> Schedulers.chainedScheduler(List.of(first, Schedulers.stepLR(0.2, 2, 0.5))));
+        refused("a sequentialLR cannot hold a sequentialLR or a chainedScheduler: PyTorch's SequentialLR starts each of"
+                + " its schedulers again, which they cannot be", () -> Schedulers.sequentialLR(List.of(first,
+                        Schedulers.chainedScheduler(List.of(second))), List.of(3L)));
+        refused("chainedScheduler needs at least one schedule", () -> Schedulers.chainedScheduler(List.of()));
+        refused("sequentialLR takes the schedules of Schedulers, not constant(lr=0.1)", () -> Schedulers.sequentialLR(
+                List.of(LearningRateSchedule.constant(0.1)), List.of()));
     }
 
     private static void refused(String message, Supplier<?> call) {
