@@ -10,7 +10,7 @@ Run by hand with PyTorch 1.13 (Debian 12's python3-torch) and 2.6 (Debian 13's, 
     cp $D/schedules-2.6.json src/test/resources/golden/
 
 Each case: an SGD optimizer of one parameter at the case's lr, the scheduler made with the case's arguments (PyTorch's
-names; a composite's schedulers made first, in order; a function of LambdaLR's or MultiplicativeLR's by its name in
+names; a composite's schedulers made first, in order; CyclicLR and OneCycleLR with cycle_momentum=False; a function of LambdaLR's or MultiplicativeLR's by its name in
 LAMBDAS), and STEPS times: the group's lr recorded (the rate of that optimizer step), optimizer.step(),
 scheduler.step() -- the loop of PyTorch's documentation. Rates are written as float.hex, exactly.
 """
@@ -67,6 +67,21 @@ CASES = [
                                                              "total_iters": 6}),
                                                ("CosineAnnealingLR", {"T_max": 15, "eta_min": 1e-3}),
                                                ("StepLR", {"step_size": 5, "gamma": 0.7})]}),
+    ("CyclicLR", 0.1, {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 5, "step_size_down": 3,
+                       "mode": "triangular", "gamma": 1.0, "cycle_momentum": False}),
+    ("CyclicLR", 0.1, {"base_lr": 0.001, "max_lr": 0.05, "step_size_up": 4, "step_size_down": 4,
+                       "mode": "triangular2", "gamma": 1.0, "cycle_momentum": False}),
+    ("CyclicLR", 0.1, {"base_lr": 0.01, "max_lr": 0.2, "step_size_up": 6, "step_size_down": 10,
+                       "mode": "exp_range", "gamma": 0.97, "cycle_momentum": False}),
+    ("OneCycleLR", 0.1, {"max_lr": 0.1, "total_steps": STEPS - 1, "pct_start": 0.3, "anneal_strategy": "cos",
+                         "div_factor": 25.0, "final_div_factor": 1e4, "three_phase": False, "cycle_momentum": False}),
+    ("OneCycleLR", 0.1, {"max_lr": 0.05, "total_steps": STEPS - 1, "pct_start": 0.25, "anneal_strategy": "linear",
+                         "div_factor": 10.0, "final_div_factor": 100.0, "three_phase": False,
+                         "cycle_momentum": False}),
+    ("OneCycleLR", 0.1, {"max_lr": 0.2, "total_steps": STEPS - 1, "pct_start": 0.3, "anneal_strategy": "cos",
+                         "div_factor": 25.0, "final_div_factor": 1e4, "three_phase": True, "cycle_momentum": False}),
+    ("OneCycleLR", 0.1, {"max_lr": 0.01, "total_steps": STEPS - 1, "pct_start": 0.5, "anneal_strategy": "linear",
+                         "div_factor": 5.0, "final_div_factor": 1e3, "three_phase": True, "cycle_momentum": False}),
     ("LambdaLR", 0.1, {"lr_lambda": "warmup"}),
     ("LambdaLR", 0.03, {"lr_lambda": "inverse"}),
     ("MultiplicativeLR", 0.1, {"lr_lambda": "every third"}),
@@ -104,10 +119,11 @@ def sequence(name, lr, arguments):
     optimizer = torch.optim.SGD([parameter], lr=lr)
     scheduler = make(optimizer, name, arguments)
     rates = []
-    for _ in range(STEPS):
+    for step in range(STEPS):
         rates.append(float(optimizer.param_groups[0]["lr"]).hex())
         optimizer.step()
-        scheduler.step()
+        if step < STEPS - 1:  # the last rate is recorded; OneCycleLR of STEPS - 1 steps refuses a step after it
+            scheduler.step()
     return rates
 
 

@@ -132,6 +132,15 @@ final class SavedSchedule {
             case "torch.optim.lr_scheduler.SequentialLR" -> Schedulers.sequentialLR(arguments.schedules(),
                     arguments.counts("milestones"));
             case "torch.optim.lr_scheduler.ChainedScheduler" -> Schedulers.chainedScheduler(arguments.schedules());
+            case "torch.optim.lr_scheduler.CyclicLR" -> Schedulers.cyclicLR(arguments.number("base_lr"),
+                    arguments.number("max_lr"), arguments.count("step_size_up"), arguments.count("step_size_down"),
+                    Schedulers.CyclicMode.valueOf(arguments.text("mode").toUpperCase(java.util.Locale.ROOT)),
+                    arguments.number("gamma"));
+            case "torch.optim.lr_scheduler.OneCycleLR" -> Schedulers.oneCycleLR(arguments.number("max_lr"),
+                    arguments.count("total_steps"), arguments.number("pct_start"),
+                    Schedulers.Anneal.valueOf(arguments.text("anneal_strategy").toUpperCase(java.util.Locale.ROOT)),
+                    arguments.number("div_factor"), arguments.number("final_div_factor"),
+                    arguments.flag("three_phase"));
             default -> throw new IllegalArgumentException("no schedule is named " + name);
         };
         if (described.size() != ((DescribedSchedule) rebuilt).arguments().size() + 1) {
@@ -157,6 +166,22 @@ final class SavedSchedule {
                         + described.get(argument));
             }
             return count;
+        }
+
+        String text(String argument) {
+            if (!(described.get(argument) instanceof String text)) {
+                throw new IllegalArgumentException("schedule " + name + "'s " + argument + " is not a string: "
+                        + described.get(argument));
+            }
+            return text;
+        }
+
+        boolean flag(String argument) {
+            if (!(described.get(argument) instanceof Boolean flag)) {
+                throw new IllegalArgumentException("schedule " + name + "'s " + argument + " is not true or false: "
+                        + described.get(argument));
+            }
+            return flag;
         }
 
         java.util.List<LearningRateSchedule> schedules() {

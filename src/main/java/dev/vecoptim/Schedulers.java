@@ -64,9 +64,9 @@ public final class Schedulers {
         factor("gamma", gamma);
         Recurrence decay = (previous, t) -> {
             long times = Arrays.stream(sorted).filter(milestone -> milestone == t).count();
-            return times == 0 ? previous : previous * StrictMath.pow(gamma, times);
+            return times == 0 ? previous : previous * Math.pow(gamma, times);
         };
-        return chained("MultiStepLR", lr, new Chainable(same -> same, decay, group -> lr * StrictMath.pow(gamma,
+        return chained("MultiStepLR", lr, new Chainable(same -> same, decay, group -> lr * Math.pow(gamma,
                 Arrays.stream(sorted).filter(milestone -> milestone <= 0).count())), "milestones",
                 List.of(Arrays.stream(sorted).boxed().toArray(Long[]::new)), "gamma", gamma);
     }
@@ -150,7 +150,7 @@ public final class Schedulers {
         atLeastOne("totalIters", totalIters);
         factor("power", power);
         return chained("PolynomialLR", lr, new Chainable(same -> same, (previous, t) -> t > totalIters ? previous
-                : previous * StrictMath.pow((1.0 - (double) t / totalIters) / (1.0 - (double) (t - 1) / totalIters),
+                : previous * Math.pow((1.0 - (double) t / totalIters) / (1.0 - (double) (t - 1) / totalIters),
                 power), group -> lr), "total_iters", totalIters, "power", power);
     }
 
@@ -207,6 +207,129 @@ public final class Schedulers {
         };
         return chained("CosineAnnealingWarmRestarts", lr, new Chainable(group -> restarted.next(group, 0),
                 restarted), "T_0", t0, "T_mult", tMult, "eta_min", etaMin);
+    }
+
+    /** How {@link #cyclicLR} scales the height of each cycle: PyTorch's {@code mode}. */
+    public enum CyclicMode {
+        /** {@code "triangular"}: every cycle as high as the first. */
+        TRIANGULAR,
+        /** {@code "triangular2"}: each cycle half as high as the one before, {@code 1 / 2^(cycle − 1)}. */
+        TRIANGULAR2,
+        /** {@code "exp_range"}: the height times {@code gamma^t}, {@code t} the step. */
+        EXP_RANGE;
+
+        String pyTorchName() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /**
+     * {@code CyclicLR(base_lr, max_lr, step_size_up, step_size_down, mode, gamma, cycle_momentum=False)}: the rate
+     * rises from {@code baseLr} towards {@code maxLr} over {@code stepSizeUp} steps and falls back over
+     * {@code stepSizeDown}, again and again. With {@code T = stepSizeUp + stepSizeDown}, {@code cycle = ⌊1 + t/T⌋},
+     * {@code x = 1 + t/T − cycle} and {@code r = stepSizeUp / T}: {@code s = x / r} while {@code x ≤ r}, else
+     * {@code (x − 1) / (r − 1)}, and {@code η_t = baseLr + (maxLr − baseLr) · s · scale}, {@code scale} as the mode
+     * says. It sets the group's rate itself: the group's {@code lr} is not used. PyTorch's default
+     * {@code cycle_momentum=True} also cycles the momentum, which vecoptim does not yet: this is
+     * {@code cycle_momentum=False}.
+     *
+     * @param baseLr the lowest rate, finite and ≥ 0
+     * @param maxLr the highest rate of the first cycle, finite and ≥ 0
+     * @param stepSizeUp the steps of each rise, ≥ 1
+     * @param stepSizeDown the steps of each fall, ≥ 1 (PyTorch's default: {@code stepSizeUp})
+     * @param mode how each cycle's height is scaled
+     * @param gamma {@link CyclicMode#EXP_RANGE}'s factor per step, finite and ≥ 0 (PyTorch's default 1)
+     * @return the schedule
+     * @throws IllegalArgumentException for an argument out of its range
+     */
+    public static LearningRateSchedule cyclicLR(double baseLr, double maxLr, long stepSizeUp, long stepSizeDown,
+                                                CyclicMode mode, double gamma) {
+        HyperParameterChecks.lr(baseLr);
+        HyperParameterChecks.lr(maxLr);
+        atLeastOne("stepSizeUp", stepSizeUp);
+        atLeastOne("stepSizeDown", stepSizeDown);
+        Objects.requireNonNull(mode, "mode");
+        factor("gamma", gamma);
+        double totalSize = (double) stepSizeUp + stepSizeDown;
+        double stepRatio = stepSizeUp / totalSize;
+        Recurrence cyclic = (previous, t) -> {
+            long cycle = (long) Math.floor(1 + t / totalSize);
+            double x = 1.0 + t / totalSize - cycle;
+            double scaleFactor = x <= stepRatio ? x / stepRatio : (x - 1) / (stepRatio - 1);
+            double scale = switch (mode) {
+                case TRIANGULAR -> 1.0;
+                case TRIANGULAR2 -> 1 / Math.pow(2.0, cycle - 1);
+                case EXP_RANGE -> Math.pow(gamma, t);
+            };
+            return baseLr + (maxLr - baseLr) * scaleFactor * scale;
+        };
+        return DescribedSchedule.of(PREFIX + "CyclicLR", new ChainedSchedule(baseLr, new Chainable(
+                group -> cyclic.next(group, 0), cyclic)), "base_lr", baseLr, "max_lr", maxLr, "step_size_up",
+                stepSizeUp, "step_size_down", stepSizeDown, "mode", mode.pyTorchName(), "gamma", gamma);
+    }
+
+    /** How {@link #oneCycleLR} moves between two rates: PyTorch's {@code anneal_strategy}. */
+    public enum Anneal {
+        /** {@code "cos"}: {@code end + (start − end) / 2 · (cos(π·pct) + 1)}. */
+        COS,
+        /** {@code "linear"}: {@code (end − start) · pct + start}. */
+        LINEAR
+    }
+
+    /**
+     * {@code OneCycleLR(max_lr, total_steps)} with PyTorch's defaults: {@code pct_start=0.3}, cosine, {@code
+     * div_factor=25}, {@code final_div_factor=1e4}, two phases.
+     *
+     * @param maxLr the highest rate, finite and ≥ 0
+     * @param totalSteps the steps of the cycle, ≥ 1
+     * @return the schedule
+     * @throws IllegalArgumentException as {@link #oneCycleLR(double, long, double, Anneal, double, double, boolean)}
+     */
+    public static LearningRateSchedule oneCycleLR(double maxLr, long totalSteps) {
+        return oneCycleLR(maxLr, totalSteps, 0.3, Anneal.COS, 25, 1e4, false);
+    }
+
+    /**
+     * {@code OneCycleLR(max_lr, total_steps, pct_start, anneal_strategy, div_factor, final_div_factor, three_phase,
+     * cycle_momentum=False)}: from {@code initial = maxLr / divFactor} up to {@code maxLr} until step
+     * {@code pctStart · totalSteps − 1}, then down to {@code initial / finalDivFactor} at step {@code totalSteps − 1}
+     * (three phases: back to {@code initial} at {@code 2 · pctStart · totalSteps − 2} first), each phase annealed from
+     * its start to its end as {@code pct} = the fraction of it done. PyTorch's scheduler accepts {@code totalSteps}
+     * steps after its construction: the rates of steps 0 to {@code totalSteps} (the last, cosine, going back up);
+     * a later step is refused, as PyTorch's {@code step()} raises. It sets the group's rate itself: the group's
+     * {@code lr} is not used. PyTorch's default {@code cycle_momentum=True} also cycles the momentum, which vecoptim
+     * does not yet: this is {@code cycle_momentum=False}.
+     *
+     * @param maxLr the highest rate, finite and ≥ 0
+     * @param totalSteps the steps of the cycle, ≥ 1
+     * @param pctStart the fraction of the steps spent rising, in [0, 1]
+     * @param anneal how each phase moves between its rates
+     * @param divFactor {@code maxLr} over the first rate, positive and finite
+     * @param finalDivFactor the first rate over the last, positive and finite
+     * @param threePhase whether the rate comes back to the first before falling to the last
+     * @return the schedule
+     * @throws IllegalArgumentException for an argument out of its range, or phases that would make PyTorch divide
+     *     by zero (a phase of no length in which a step falls)
+     */
+    public static LearningRateSchedule oneCycleLR(double maxLr, long totalSteps, double pctStart, Anneal anneal,
+                                                  double divFactor, double finalDivFactor, boolean threePhase) {
+        HyperParameterChecks.lr(maxLr);
+        atLeastOne("totalSteps", totalSteps);
+        if (!(pctStart >= 0 && pctStart <= 1)) {
+            throw new IllegalArgumentException("pctStart must be in [0, 1], was " + pctStart);
+        }
+        Objects.requireNonNull(anneal, "anneal");
+        for (double divisor : new double[] {divFactor, finalDivFactor}) {
+            if (!(divisor > 0) || Double.isInfinite(divisor)) {
+                throw new IllegalArgumentException("divFactor and finalDivFactor must be positive and finite, were "
+                        + divFactor + " and " + finalDivFactor);
+            }
+        }
+        OneCycle cycle = new OneCycle(maxLr, totalSteps, pctStart, anneal, divFactor, finalDivFactor, threePhase);
+        return DescribedSchedule.of(PREFIX + "OneCycleLR", new ChainedSchedule(cycle.initial(), new Chainable(
+                group -> cycle.lr(0), (previous, t) -> cycle.lr(t))), "max_lr", maxLr, "total_steps", totalSteps,
+                "pct_start", pctStart, "anneal_strategy", anneal.name().toLowerCase(java.util.Locale.ROOT),
+                "div_factor", divFactor, "final_div_factor", finalDivFactor, "three_phase", threePhase);
     }
 
     /**

@@ -98,7 +98,9 @@ class SavedScheduleTest {
                 Schedulers.sequentialLR(List.of(Schedulers.linearLR(0.01, 0.1, 1, 3),
                         Schedulers.cosineAnnealingLR(0.01, 6, 0)), List.of(3L)),
                 Schedulers.chainedScheduler(List.of(Schedulers.constantLR(0.01, 0.5, 4),
-                        Schedulers.exponentialLR(0.01, 0.9))))) {
+                        Schedulers.exponentialLR(0.01, 0.9))),
+                Schedulers.cyclicLR(0.001, 0.01, 3, 2, Schedulers.CyclicMode.EXP_RANGE, 0.9),
+                Schedulers.oneCycleLR(0.01, 20, 0.3, Schedulers.Anneal.COS, 25, 1e4, true))) {
             try (Arena arena = Arena.ofShared(); Optimizer trained = model(arena, Optional.of(schedule), 5);
                  Optimizer resumed = model(arena, Optional.empty(), 0)) {
                 RecordingLogger log = new RecordingLogger();

@@ -39,6 +39,13 @@ class SchedulersTest {
         }
         assertEquals(List.of(1.0, 0.5, 1.0 / 3, 0.25, 0.2), rates(Schedulers.lambdaLR(1, t -> 1.0 / (1 + t)), 5));
         assertEquals(List.of(1.0, 0.5, 0.25), rates(Schedulers.multiplicativeLR(1, t -> 0.5), 3));
+        assertEquals(List.of(0.0, 0.5, 1.0, 0.5, 0.0, 0.5), rates(Schedulers.cyclicLR(0, 1, 2, 2,
+                Schedulers.CyclicMode.TRIANGULAR, 1), 6));
+        assertEquals(List.of(0.0, 1.0, 0.0, 0.5, 0.0, 0.25), rates(Schedulers.cyclicLR(0, 1, 1, 1,
+                Schedulers.CyclicMode.TRIANGULAR2, 1), 6), "each cycle half as high");
+        // Linear, two phases: 1/4 up to 1 at step 1, down to 1/16 at step 3, and on down past it at step 4.
+        assertEquals(List.of(0.25, 1.0, 0.53125, 0.0625, -0.40625), rates(Schedulers.oneCycleLR(1, 4, 0.5,
+                Schedulers.Anneal.LINEAR, 4, 4, false), 5));
     }
 
     @Test
@@ -81,6 +88,17 @@ class SchedulersTest {
                 + " its schedulers again, which they cannot be", () -> Schedulers.sequentialLR(List.of(first,
                         Schedulers.chainedScheduler(List.of(second))), List.of(3L)));
         refused("chainedScheduler needs at least one schedule", () -> Schedulers.chainedScheduler(List.of()));
+        refused("OneCycleLR was made for 4 steps: it has the rates of steps 0 to 4, not of step 5 (PyTorch's"
+                + " scheduler.step() raises)", () -> Schedulers.oneCycleLR(0.1, 4).lr(5));
+        refused("OneCycleLR's phases end at steps [0.0, 9.0]: a phase of no length that a step falls in (PyTorch"
+                + " divides by zero there); change pctStart or totalSteps", () -> Schedulers.oneCycleLR(0.1, 10, 0.1,
+                        Schedulers.Anneal.COS, 25, 1e4, false));
+        refused("pctStart must be in [0, 1], was 1.5", () -> Schedulers.oneCycleLR(0.1, 10, 1.5,
+                Schedulers.Anneal.COS, 25, 1e4, false));
+        refused("divFactor and finalDivFactor must be positive and finite, were 0.0 and 10000.0",
+                () -> Schedulers.oneCycleLR(0.1, 10, 0.3, Schedulers.Anneal.COS, 0, 1e4, false));
+        refused("stepSizeDown must be >= 1, was 0", () -> Schedulers.cyclicLR(0.01, 0.1, 3, 0,
+                Schedulers.CyclicMode.TRIANGULAR, 1));
         refused("sequentialLR takes the schedules of Schedulers, not constant(lr=0.1)", () -> Schedulers.sequentialLR(
                 List.of(LearningRateSchedule.constant(0.1)), List.of()));
     }
