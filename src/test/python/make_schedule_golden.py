@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Golden learning-rate sequences of torch.optim.lr_scheduler's chainable schedulers, for ScheduleGoldenTest.
+"""Golden learning-rate sequences of torch.optim.lr_scheduler's schedulers and swa_utils.SWALR, for ScheduleGoldenTest.
 
 Run by hand with PyTorch 1.13 (Debian 12's python3-torch) and 2.6 (Debian 13's, in the chroot that
 ../shared/tools/pytorch2-chroot.sh builds, with /proc mounted):
@@ -19,7 +19,7 @@ import sys
 import warnings
 
 import torch
-from torch.optim import lr_scheduler
+from torch.optim import lr_scheduler, swa_utils
 
 STEPS = 60
 
@@ -82,6 +82,9 @@ CASES = [
                          "div_factor": 25.0, "final_div_factor": 1e4, "three_phase": True, "cycle_momentum": False}),
     ("OneCycleLR", 0.1, {"max_lr": 0.01, "total_steps": STEPS - 1, "pct_start": 0.5, "anneal_strategy": "linear",
                          "div_factor": 5.0, "final_div_factor": 1e3, "three_phase": True, "cycle_momentum": False}),
+    ("SWALR", 0.1, {"swa_lr": 0.01, "anneal_epochs": 10, "anneal_strategy": "cos"}),
+    ("SWALR", 0.05, {"swa_lr": 0.2, "anneal_epochs": 7, "anneal_strategy": "linear"}),
+    ("SWALR", 0.03, {"swa_lr": 0.001, "anneal_epochs": 0, "anneal_strategy": "cos"}),
     ("LambdaLR", 0.1, {"lr_lambda": "warmup"}),
     ("LambdaLR", 0.03, {"lr_lambda": "inverse"}),
     ("MultiplicativeLR", 0.1, {"lr_lambda": "every third"}),
@@ -105,6 +108,8 @@ def make(optimizer, name, arguments):
         arguments["lr_lambda"] = LAMBDAS[arguments["lr_lambda"]]
     if name == "ChainedScheduler":
         return lr_scheduler.ChainedScheduler(arguments["schedulers"])
+    if name == "SWALR":
+        return swa_utils.SWALR(optimizer, **arguments)
     return getattr(lr_scheduler, name)(optimizer, **arguments)
 
 

@@ -136,6 +136,9 @@ final class SavedSchedule {
                     arguments.number("max_lr"), arguments.count("step_size_up"), arguments.count("step_size_down"),
                     Schedulers.CyclicMode.valueOf(arguments.text("mode").toUpperCase(java.util.Locale.ROOT)),
                     arguments.number("gamma"));
+            case "torch.optim.swa_utils.SWALR" -> Schedulers.swaLR(arguments.number("lr"), arguments.number("swa_lr"),
+                    arguments.count("anneal_epochs"), Schedulers.Anneal.valueOf(arguments.text("anneal_strategy")
+                            .toUpperCase(java.util.Locale.ROOT)));
             case "torch.optim.lr_scheduler.OneCycleLR" -> Schedulers.oneCycleLR(arguments.number("max_lr"),
                     arguments.count("total_steps"), arguments.number("pct_start"),
                     Schedulers.Anneal.valueOf(arguments.text("anneal_strategy").toUpperCase(java.util.Locale.ROOT)),

@@ -5,6 +5,7 @@ import dev.vecoptim.ChainedSchedule.Recurrence;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.DoubleUnaryOperator;
 import java.util.function.LongToDoubleFunction;
 
 /**
@@ -268,7 +269,7 @@ public final class Schedulers {
                 stepSizeUp, "step_size_down", stepSizeDown, "mode", mode.pyTorchName(), "gamma", gamma);
     }
 
-    /** How {@link #oneCycleLR} moves between two rates: PyTorch's {@code anneal_strategy}. */
+    /** How {@link #oneCycleLR} and {@link #swaLR} move between two rates: PyTorch's {@code anneal_strategy}. */
     public enum Anneal {
         /** {@code "cos"}: {@code end + (start − end) / 2 · (cos(π·pct) + 1)}. */
         COS,
@@ -333,6 +334,39 @@ public final class Schedulers {
     }
 
     /**
+     * {@code torch.optim.swa_utils.SWALR(swa_lr, anneal_epochs, anneal_strategy)}: from the group's rate to
+     * {@code swaLr} over {@code annealEpochs} steps, annealed: at step {@code t}, {@code α_t = a(min(1, t / max(1,
+     * annealEpochs)))} ({@code a(x) = (1 − cos(π·x)) / 2}, or {@code x} linearly); the rate before, taken back to its
+     * start as {@code ρ = (η_{t−1} − α_{t−1}·swaLr) / (1 − α_{t−1})} ({@code swaLr} once {@code α_{t−1} = 1}), gives
+     * {@code η_t = swaLr·α_t + ρ·(1 − α_t)}. With {@code annealEpochs = 0} every step counts as at least the first.
+     *
+     * @param lr the group's rate when the scheduler is made, finite and ≥ 0
+     * @param swaLr the rate annealed to, finite and ≥ 0
+     * @param annealEpochs the steps of the annealing, ≥ 0
+     * @param anneal how the rate moves
+     * @return the schedule
+     * @throws IllegalArgumentException for an argument out of its range
+     */
+    public static LearningRateSchedule swaLR(double lr, double swaLr, long annealEpochs, Anneal anneal) {
+        HyperParameterChecks.lr(lr);
+        HyperParameterChecks.lr(swaLr);
+        atLeastZero("annealEpochs", annealEpochs);
+        Objects.requireNonNull(anneal, "anneal");
+        DoubleUnaryOperator annealed = x -> anneal == Anneal.COS ? (1 - Math.cos(Math.PI * x)) / 2 : x;
+        double steps = Math.max(1, annealEpochs);
+        Recurrence swa = (previous, t) -> {
+            long step = annealEpochs == 0 ? Math.max(1, t) : t;
+            double previousAlpha = annealed.applyAsDouble(Math.max(0, Math.min(1, (step - 1) / steps)));
+            double start = previousAlpha == 1 ? swaLr : (previous - previousAlpha * swaLr) / (1 - previousAlpha);
+            double alpha = annealed.applyAsDouble(Math.max(0, Math.min(1, step / steps)));
+            return swaLr * alpha + start * (1 - alpha);
+        };
+        return DescribedSchedule.of("torch.optim.swa_utils.SWALR", new ChainedSchedule(lr, new Chainable(
+                group -> swa.next(group, 0), swa, null)), "lr", lr, "swa_lr", swaLr, "anneal_epochs", annealEpochs,
+                "anneal_strategy", anneal.name().toLowerCase(java.util.Locale.ROOT));
+    }
+
+    /**
      * {@code LambdaLR(lr_lambda)}: {@code η_t = lr · lambda(t)}. A function of the program's own, so a file cannot hold
      * it: set it again before loading, as any schedule of the program's own.
      *
@@ -375,7 +409,8 @@ public final class Schedulers {
      *     schedules
      * @return the schedule
      * @throws IllegalArgumentException for schedules not made here or not of one {@code lr}, a
-     *     {@code sequentialLR} or {@code chainedScheduler} among them, or milestones not as said
+     *     {@code sequentialLR}, {@code chainedScheduler} or {@code swaLR} among them (PyTorch's {@code step(0)} of
+     *     them does not start them again), or milestones not as said
      */
     public static LearningRateSchedule sequentialLR(List<LearningRateSchedule> schedules, List<Long> milestones) {
         List<ChainedSchedule> parts = parts("sequentialLR", schedules);
@@ -390,8 +425,9 @@ public final class Schedulers {
             }
         }
         if (parts.stream().anyMatch(part -> part.chainable().restart() == null)) {
-            throw new IllegalArgumentException("a sequentialLR cannot hold a sequentialLR or a chainedScheduler:"
-                    + " PyTorch's SequentialLR starts each of its schedulers again, which they cannot be");
+            throw new IllegalArgumentException("a sequentialLR cannot hold a sequentialLR, a chainedScheduler or a"
+                    + " swaLR: PyTorch's SequentialLR starts each of its schedulers again, which they cannot be as"
+                    + " the others are");
         }
         Recurrence next = (previous, t) -> {
             int index = 0;

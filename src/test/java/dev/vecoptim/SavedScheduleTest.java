@@ -100,7 +100,8 @@ class SavedScheduleTest {
                 Schedulers.chainedScheduler(List.of(Schedulers.constantLR(0.01, 0.5, 4),
                         Schedulers.exponentialLR(0.01, 0.9))),
                 Schedulers.cyclicLR(0.001, 0.01, 3, 2, Schedulers.CyclicMode.EXP_RANGE, 0.9),
-                Schedulers.oneCycleLR(0.01, 20, 0.3, Schedulers.Anneal.COS, 25, 1e4, true))) {
+                Schedulers.oneCycleLR(0.01, 20, 0.3, Schedulers.Anneal.COS, 25, 1e4, true),
+                Schedulers.swaLR(0.01, 0.05, 4, Schedulers.Anneal.LINEAR))) {
             try (Arena arena = Arena.ofShared(); Optimizer trained = model(arena, Optional.of(schedule), 5);
                  Optimizer resumed = model(arena, Optional.empty(), 0)) {
                 RecordingLogger log = new RecordingLogger();

@@ -86,7 +86,7 @@ class ScheduleGoldenTest {
     @SuppressWarnings("unchecked")
     private static Map<String, Object> description(String name, double lr, Map<String, Object> arguments) {
         Map<String, Object> description = new LinkedHashMap<>();
-        description.put("name", "torch.optim.lr_scheduler." + name);
+        description.put("name", (name.equals("SWALR") ? "torch.optim.swa_utils." : "torch.optim.lr_scheduler.") + name);
         if (!arguments.containsKey("schedulers") && !arguments.containsKey("max_lr")) {
             description.put("lr", lr);
         }

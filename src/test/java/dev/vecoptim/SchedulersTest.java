@@ -43,6 +43,9 @@ class SchedulersTest {
                 Schedulers.CyclicMode.TRIANGULAR, 1), 6));
         assertEquals(List.of(0.0, 1.0, 0.0, 0.5, 0.0, 0.25), rates(Schedulers.cyclicLR(0, 1, 1, 1,
                 Schedulers.CyclicMode.TRIANGULAR2, 1), 6), "each cycle half as high");
+        // Linear over 2 steps from 1 to 0: 1/2 at step 1, then 0; with no annealing, 0 at once.
+        assertEquals(List.of(1.0, 0.5, 0.0, 0.0), rates(Schedulers.swaLR(1, 0, 2, Schedulers.Anneal.LINEAR), 4));
+        assertEquals(List.of(0.0, 0.0), rates(Schedulers.swaLR(1, 0, 0, Schedulers.Anneal.COS), 2));
         // Linear, two phases: 1/4 up to 1 at step 1, down to 1/16 at step 3, and on down past it at step 4.
         assertEquals(List.of(0.25, 1.0, 0.53125, 0.0625, -0.40625), rates(Schedulers.oneCycleLR(1, 4, 0.5,
                 Schedulers.Anneal.LINEAR, 4, 4, false), 5));
@@ -84,9 +87,11 @@ class SchedulersTest {
                 List.of(first, second), List.of(2L, 5L)));
         refused("chainedScheduler's schedules are of one group and start from one lr, not 0.1 and 0.2",
                 () -> Schedulers.chainedScheduler(List.of(first, Schedulers.stepLR(0.2, 2, 0.5))));
-        refused("a sequentialLR cannot hold a sequentialLR or a chainedScheduler: PyTorch's SequentialLR starts each of"
-                + " its schedulers again, which they cannot be", () -> Schedulers.sequentialLR(List.of(first,
-                        Schedulers.chainedScheduler(List.of(second))), List.of(3L)));
+        refused("a sequentialLR cannot hold a sequentialLR, a chainedScheduler or a swaLR: PyTorch's SequentialLR"
+                + " starts each of its schedulers again, which they cannot be as the others are",
+                () -> Schedulers.sequentialLR(List.of(first, Schedulers.chainedScheduler(List.of(second))),
+                        List.of(3L)));
+        refused("annealEpochs must be >= 0, was -1", () -> Schedulers.swaLR(0.1, 0.05, -1, Schedulers.Anneal.COS));
         refused("chainedScheduler needs at least one schedule", () -> Schedulers.chainedScheduler(List.of()));
         refused("OneCycleLR was made for 4 steps: it has the rates of steps 0 to 4, not of step 5 (PyTorch's"
                 + " scheduler.step() raises)", () -> Schedulers.oneCycleLR(0.1, 4).lr(5));
