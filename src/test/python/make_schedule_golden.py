@@ -46,6 +46,10 @@ CASES = [
     ("CosineAnnealingWarmRestarts", 0.1, {"T_0": 5, "T_mult": 1, "eta_min": 0.0}),
     ("CosineAnnealingWarmRestarts", 0.05, {"T_0": 3, "T_mult": 2, "eta_min": 1e-4}),
     ("CosineAnnealingWarmRestarts", 0.2, {"T_0": 4, "T_mult": 3, "eta_min": 0.01}),
+    ("CosineAnnealingWarmRestarts", 0.1, {"T_0": 3, "T_mult": 1, "eta_min": 0.0, "steps_per_epoch": 4}),
+    ("CosineAnnealingWarmRestarts", 0.05, {"T_0": 2, "T_mult": 2, "eta_min": 1e-4, "steps_per_epoch": 5}),
+    ("CosineAnnealingWarmRestarts", 0.2, {"T_0": 1, "T_mult": 3, "eta_min": 0.01, "steps_per_epoch": 3}),
+    ("CosineAnnealingWarmRestarts", 0.3, {"T_0": 4, "T_mult": 2, "eta_min": 0.0, "steps_per_epoch": 7}),
     ("SequentialLR", 0.1, {"schedulers": [("LinearLR", {"start_factor": 0.1, "end_factor": 1.0, "total_iters": 5}),
                                           ("CosineAnnealingLR", {"T_max": 20, "eta_min": 1e-4})],
                            "milestones": [5]}),
@@ -120,6 +124,10 @@ def described(arguments):
 
 
 def sequence(name, lr, arguments):
+    """The rates; with steps_per_epoch (vecoptim's), stepped as PyTorch's documentation steps
+    CosineAnnealingWarmRestarts within epochs: scheduler.step(epoch + i / iters) after batch i of epoch."""
+    arguments = dict(arguments)
+    iters = arguments.pop("steps_per_epoch", None)
     parameter = torch.zeros(1, requires_grad=True)
     optimizer = torch.optim.SGD([parameter], lr=lr)
     scheduler = make(optimizer, name, arguments)
@@ -127,7 +135,9 @@ def sequence(name, lr, arguments):
     for step in range(STEPS):
         rates.append(float(optimizer.param_groups[0]["lr"]).hex())
         optimizer.step()
-        if step < STEPS - 1:  # the last rate is recorded; OneCycleLR of STEPS - 1 steps refuses a step after it
+        if iters is not None:
+            scheduler.step(step // iters + step % iters / iters)
+        elif step < STEPS - 1:  # the last rate is recorded; OneCycleLR of STEPS - 1 steps refuses a step after it
             scheduler.step()
     return rates
 

@@ -58,7 +58,7 @@ final class OneCycle {
             if (step <= ends[phase] || phase == ends.length - 1) {
                 double pct = (step - start) / (ends[phase] - start);
                 return anneal == Schedulers.Anneal.COS
-                        ? to[phase] + (from[phase] - to[phase]) / 2.0 * (Math.cos(Math.PI * pct) + 1)
+                        ? to[phase] + (from[phase] - to[phase]) / 2.0 * (CMath.cos(Math.PI * pct) + 1)
                         : (to[phase] - from[phase]) * pct + from[phase];
             }
             start = ends[phase];

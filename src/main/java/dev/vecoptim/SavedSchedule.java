@@ -126,9 +126,11 @@ final class SavedSchedule {
                     arguments.count("total_iters"), arguments.number("power"));
             case "torch.optim.lr_scheduler.CosineAnnealingLR" -> Schedulers.cosineAnnealingLR(
                     arguments.number("lr"), arguments.count("T_max"), arguments.number("eta_min"));
-            case "torch.optim.lr_scheduler.CosineAnnealingWarmRestarts" -> Schedulers.cosineAnnealingWarmRestarts(
-                    arguments.number("lr"), arguments.count("T_0"), arguments.count("T_mult"),
-                    arguments.number("eta_min"));
+            case "torch.optim.lr_scheduler.CosineAnnealingWarmRestarts" -> described.containsKey("steps_per_epoch")
+                    ? Schedulers.cosineAnnealingWarmRestarts(arguments.number("lr"), arguments.count("T_0"),
+                    arguments.count("T_mult"), arguments.number("eta_min"), arguments.count("steps_per_epoch"))
+                    : Schedulers.cosineAnnealingWarmRestarts(arguments.number("lr"), arguments.count("T_0"),
+                    arguments.count("T_mult"), arguments.number("eta_min"));
             case "torch.optim.lr_scheduler.SequentialLR" -> Schedulers.sequentialLR(arguments.schedules(),
                     arguments.counts("milestones"));
             case "torch.optim.lr_scheduler.ChainedScheduler" -> Schedulers.chainedScheduler(arguments.schedules());

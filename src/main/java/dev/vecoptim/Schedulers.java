@@ -19,6 +19,12 @@ import java.util.function.LongToDoubleFunction;
  * the step count alone, so checkpoints and state dicts save it by its arguments, and a run resumed from them goes on
  * at the same rates ({@link #lambdaLR} and {@link #multiplicativeLR} excepted: their functions are the program's
  * own). {@link #sequentialLR} and {@link #chainedScheduler} combine them as PyTorch's do.
+ *
+ * <p>Python computes the cosines, powers and logarithms of the schedules with the C library's {@code cos},
+ * {@code pow} and {@code log}; so do these when the JVM grants vecoptim native access
+ * ({@code --enable-native-access=dev.vecoptim}, or {@code ALL-UNNAMED} on the class path), which makes their rates
+ * PyTorch's on the same machine. Without it they use Java's {@code Math} functions, which differ from glibc's by an
+ * ulp on about one argument in 500.
  */
 public final class Schedulers {
     private static final String PREFIX = "torch.optim.lr_scheduler.";
@@ -65,9 +71,9 @@ public final class Schedulers {
         factor("gamma", gamma);
         Recurrence decay = (previous, t) -> {
             long times = Arrays.stream(sorted).filter(milestone -> milestone == t).count();
-            return times == 0 ? previous : previous * Math.pow(gamma, times);
+            return times == 0 ? previous : previous * CMath.pow(gamma, times);
         };
-        return chained("MultiStepLR", lr, new Chainable(same -> same, decay, group -> lr * Math.pow(gamma,
+        return chained("MultiStepLR", lr, new Chainable(same -> same, decay, group -> lr * CMath.pow(gamma,
                 Arrays.stream(sorted).filter(milestone -> milestone <= 0).count())), "milestones",
                 List.of(Arrays.stream(sorted).boxed().toArray(Long[]::new)), "gamma", gamma);
     }
@@ -151,7 +157,7 @@ public final class Schedulers {
         atLeastOne("totalIters", totalIters);
         factor("power", power);
         return chained("PolynomialLR", lr, new Chainable(same -> same, (previous, t) -> t > totalIters ? previous
-                : previous * Math.pow((1.0 - (double) t / totalIters) / (1.0 - (double) (t - 1) / totalIters),
+                : previous * CMath.pow((1.0 - (double) t / totalIters) / (1.0 - (double) (t - 1) / totalIters),
                 power), group -> lr), "total_iters", totalIters, "power", power);
     }
 
@@ -172,11 +178,11 @@ public final class Schedulers {
         atLeastOne("tMax", tMax);
         HyperParameterChecks.lr(etaMin);
         Recurrence cosine = (previous, t) -> Math.floorMod(t - 1 - tMax, 2 * tMax) == 0
-                ? previous + (lr - etaMin) * (1 - Math.cos(Math.PI / tMax)) / 2
-                : (1 + Math.cos(Math.PI * t / tMax)) / (1 + Math.cos(Math.PI * (t - 1) / tMax)) * (previous - etaMin)
+                ? previous + (lr - etaMin) * (1 - CMath.cos(Math.PI / tMax)) / 2
+                : (1 + CMath.cos(Math.PI * t / tMax)) / (1 + CMath.cos(Math.PI * (t - 1) / tMax)) * (previous - etaMin)
                 + etaMin;
         return chained("CosineAnnealingLR", lr, new Chainable(same -> same, cosine,
-                group -> etaMin + (lr - etaMin) * (1 + Math.cos(Math.PI * 0 / tMax)) / 2), "T_max", tMax, "eta_min",
+                group -> etaMin + (lr - etaMin) * (1 + CMath.cos(Math.PI * 0 / tMax)) / 2), "T_max", tMax, "eta_min",
                 etaMin);
     }
 
@@ -204,10 +210,57 @@ public final class Schedulers {
                 current -= period;
                 period = Math.multiplyExact(period, tMult);
             }
-            return etaMin + (lr - etaMin) * (1 + Math.cos(Math.PI * current / period)) / 2;
+            return etaMin + (lr - etaMin) * (1 + CMath.cos(Math.PI * current / period)) / 2;
         };
         return chained("CosineAnnealingWarmRestarts", lr, new Chainable(group -> restarted.next(group, 0),
                 restarted), "T_0", t0, "T_mult", tMult, "eta_min", etaMin);
+    }
+
+    /**
+     * {@link #cosineAnnealingWarmRestarts(double, long, long, double)} stepped as PyTorch's documentation steps it
+     * within epochs: {@code scheduler.step(epoch + i / iters)} after the optimizer step of batch {@code i} of
+     * {@code epoch}, {@code iters = stepsPerEpoch}. The rate after optimizer step {@code k} (counted from 0) is then
+     * that of the fractional epoch {@code e = ⌊k / iters⌋ + (k mod iters) / iters}: with {@code T_mult = 1}, {@code
+     * T_cur = e mod T_0} (once {@code e ≥ T_0}; {@code e} before) and {@code T_i = T_0}; else {@code n =
+     * ⌊log(e / T_0 · (T_mult − 1) + 1) / log(T_mult)⌋}, {@code T_cur = e − T_0 · (T_mult^n − 1) / (T_mult − 1)},
+     * {@code T_i = T_0 · T_mult^n}; and {@code η = etaMin + (lr − etaMin) · (1 + cos(π·T_cur / T_i)) / 2}, PyTorch's
+     * arithmetic in doubles. The first call passes epoch 0 again, so steps 0 and 1 have the same rate.
+     *
+     * @param lr the rate of step 0, finite and ≥ 0
+     * @param t0 the first period, in epochs, ≥ 1
+     * @param tMult the factor of each period over the one before, ≥ 1
+     * @param etaMin the lowest rate, finite and ≥ 0
+     * @param stepsPerEpoch the optimizer steps of an epoch ({@code iters}), ≥ 1
+     * @return the schedule
+     * @throws IllegalArgumentException for an argument out of its range
+     */
+    public static LearningRateSchedule cosineAnnealingWarmRestarts(double lr, long t0, long tMult, double etaMin,
+                                                                   long stepsPerEpoch) {
+        HyperParameterChecks.lr(lr);
+        atLeastOne("t0", t0);
+        atLeastOne("tMult", tMult);
+        HyperParameterChecks.lr(etaMin);
+        atLeastOne("stepsPerEpoch", stepsPerEpoch);
+        Recurrence withinEpochs = (previous, t) -> {
+            long k = Math.max(0, t - 1);
+            double epoch = k / stepsPerEpoch + (double) (k % stepsPerEpoch) / stepsPerEpoch;
+            double current = epoch;
+            double period = t0;
+            if (epoch >= t0 && tMult == 1) {
+                current = epoch % t0;
+            } else if (epoch >= t0) {
+                int n = (int) (CMath.log(epoch / t0 * (tMult - 1) + 1) / CMath.log(tMult));
+                long power = 1;
+                for (int times = 0; times < n; times++) {
+                    power = Math.multiplyExact(power, tMult);
+                }
+                current = epoch - t0 * (power - 1) / (double) (tMult - 1);
+                period = t0 * power;
+            }
+            return etaMin + (lr - etaMin) * (1 + CMath.cos(Math.PI * current / period)) / 2;
+        };
+        return chained("CosineAnnealingWarmRestarts", lr, new Chainable(group -> withinEpochs.next(group, 0),
+                withinEpochs), "T_0", t0, "T_mult", tMult, "eta_min", etaMin, "steps_per_epoch", stepsPerEpoch);
     }
 
     /** How {@link #cyclicLR} scales the height of each cycle: PyTorch's {@code mode}. */
@@ -259,8 +312,8 @@ public final class Schedulers {
             double scaleFactor = x <= stepRatio ? x / stepRatio : (x - 1) / (stepRatio - 1);
             double scale = switch (mode) {
                 case TRIANGULAR -> 1.0;
-                case TRIANGULAR2 -> 1 / Math.pow(2.0, cycle - 1);
-                case EXP_RANGE -> Math.pow(gamma, t);
+                case TRIANGULAR2 -> 1 / CMath.pow(2.0, cycle - 1);
+                case EXP_RANGE -> CMath.pow(gamma, t);
             };
             return baseLr + (maxLr - baseLr) * scaleFactor * scale;
         };
@@ -352,7 +405,7 @@ public final class Schedulers {
         HyperParameterChecks.lr(swaLr);
         atLeastZero("annealEpochs", annealEpochs);
         Objects.requireNonNull(anneal, "anneal");
-        DoubleUnaryOperator annealed = x -> anneal == Anneal.COS ? (1 - Math.cos(Math.PI * x)) / 2 : x;
+        DoubleUnaryOperator annealed = x -> anneal == Anneal.COS ? (1 - CMath.cos(Math.PI * x)) / 2 : x;
         double steps = Math.max(1, annealEpochs);
         Recurrence swa = (previous, t) -> {
             long step = annealEpochs == 0 ? Math.max(1, t) : t;

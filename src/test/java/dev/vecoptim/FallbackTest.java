@@ -1,6 +1,7 @@
 package dev.vecoptim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vecoptim.probe.Probe;
@@ -10,7 +11,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * How the library chooses between vector and scalar loops, seen from JVMs started the ways users start
- * them. Whatever runs, the bits are the same.
+ * them. Whatever runs, the bits are the same. And how the schedules choose between the C library's functions and
+ * Java's.
  */
 class FallbackTest {
     private static final String CLASSES = JdkTool.CLASSES;
@@ -67,6 +69,18 @@ class FallbackTest {
         assertEquals("refused: vector width 256 bits is wider than this machine's 128-bit vectors; the Vector "
                 + "API would run it 10-100x slower, in Java", run.value("width256"));
         assertEquals(String.valueOf(EXPECTED_CHECKSUM), run.value("checksum"));
+    }
+
+    @Test
+    void theSchedulesCallTheCLibraryWithNativeAccessAndJavasMathWithout() {
+        Run with = java("--enable-native-access=ALL-UNNAMED", "-cp", CLASS_PATH, PROBE);
+        assertEquals("0.0482699337882353", with.value("scheduleRate"), "PyTorch's, recorded with 1.13 and 2.6");
+        Run without = java("-cp", CLASS_PATH, PROBE);
+        // The same rate with Java's Math.cos: epoch 10 + 1/3, in the third period (9 epochs long) since 4.
+        double epoch = 10 + 1 / 3.0;
+        double javas = 0.01 + (0.2 - 0.01) * (1 + Math.cos(Math.PI * (epoch - 4.0) / 9)) / 2;
+        assertEquals(String.valueOf(javas), without.value("scheduleRate"));
+        assertFalse(without.stderr().contains("restricted method"), without.stderr());
     }
 
     private record Run(Map<String, String> values, String stderr) {

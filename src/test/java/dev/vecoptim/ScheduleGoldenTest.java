@@ -1,6 +1,7 @@
 package dev.vecoptim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vecoptim.io.Json;
 import java.io.IOException;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.LongToDoubleFunction;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -37,6 +39,15 @@ class ScheduleGoldenTest {
             }
         }
         return cases.stream();
+    }
+
+    /** The tests run with native access, so that the schedules call the C library's functions, as Python does. */
+    @Test
+    void theSchedulesCallTheCLibrarysFunctions() {
+        assertTrue(CMath.fromC(), "run the tests with --enable-native-access=dev.vecoptim (or ALL-UNNAMED)");
+        assertEquals(Math.cos(1e22), CMath.cos(1e22), 1e-15);
+        assertEquals(0.25, CMath.pow(0.5, 2));
+        assertEquals(0.0, CMath.log(1));
     }
 
     @ParameterizedTest(name = "{0} {1}")

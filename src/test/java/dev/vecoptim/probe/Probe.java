@@ -29,6 +29,8 @@ public final class Probe {
         } catch (RuntimeException e) {
             System.out.println("width256=refused: " + e.getMessage());
         }
+        // A rate that Java's Math.cos misses by an ulp, and the C library's cos does not (a recorded case).
+        System.out.println("scheduleRate=" + Schedulers.cosineAnnealingWarmRestarts(0.2, 1, 3, 0.01, 3).lr(32));
     }
 
     /** A hash of every parameter and state bit after three steps of SGD, RMSProp and AdamW. */
