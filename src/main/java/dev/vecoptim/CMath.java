@@ -54,14 +54,12 @@ final class CMath {
 
     /** {@return the C library's {@code cos(x)}, or {@code Math.cos(x)} without native access} */
     static double cos(double x) {
-        if (COS == null) {
-            return Math.cos(x);
-        }
-        try {
-            return (double) COS.invokeExact(x);
-        } catch (Throwable impossible) {
-            throw new IllegalStateException("the C library's cos failed", impossible);
-        }
+        return COS == null ? Math.cos(x) : unary(COS, x);
+    }
+
+    /** {@return the C library's {@code log(x)}, or {@code Math.log(x)} without native access} */
+    static double log(double x) {
+        return LOG == null ? Math.log(x) : unary(LOG, x);
     }
 
     /** {@return the C library's {@code pow(x, y)}, or {@code Math.pow(x, y)} without native access} */
@@ -76,15 +74,11 @@ final class CMath {
         }
     }
 
-    /** {@return the C library's {@code log(x)}, or {@code Math.log(x)} without native access} */
-    static double log(double x) {
-        if (LOG == null) {
-            return Math.log(x);
-        }
+    private static double unary(MethodHandle function, double x) {
         try {
-            return (double) LOG.invokeExact(x);
+            return (double) function.invokeExact(x);
         } catch (Throwable impossible) {
-            throw new IllegalStateException("the C library's log failed", impossible);
+            throw new IllegalStateException("the C library's " + function + " failed", impossible);
         }
     }
 }
