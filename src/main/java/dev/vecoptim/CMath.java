@@ -21,27 +21,24 @@ final class CMath {
     private static final MethodHandle LOG;
 
     static {
-        MethodHandle cos = null;
-        MethodHandle pow = null;
-        MethodHandle log = null;
-        if (CMath.class.getModule().isNativeAccessEnabled()) {
-            Linker linker = Linker.nativeLinker();
-            var library = linker.defaultLookup();
-            var cosSymbol = library.find("cos");
-            var powSymbol = library.find("pow");
-            var logSymbol = library.find("log");
-            if (cosSymbol.isPresent() && powSymbol.isPresent() && logSymbol.isPresent()) {
-                cos = linker.downcallHandle(cosSymbol.get(), FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE,
-                        ValueLayout.JAVA_DOUBLE));
-                pow = linker.downcallHandle(powSymbol.get(), FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE,
-                        ValueLayout.JAVA_DOUBLE, ValueLayout.JAVA_DOUBLE));
-                log = linker.downcallHandle(logSymbol.get(), FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE,
-                        ValueLayout.JAVA_DOUBLE));
-            }
-        }
-        COS = cos;
-        POW = pow;
-        LOG = log;
+        boolean granted = CMath.class.getModule().isNativeAccessEnabled();
+        MethodHandle cos = granted ? function("cos", 1) : null;
+        MethodHandle pow = granted ? function("pow", 2) : null;
+        MethodHandle log = granted ? function("log", 1) : null;
+        boolean all = cos != null && pow != null && log != null;
+        COS = all ? cos : null;
+        POW = all ? pow : null;
+        LOG = all ? log : null;
+    }
+
+    // Restricted: a call into native code, whose descriptor must be the C function's: doubles in, a double out.
+    @SuppressWarnings("restricted")
+    private static MethodHandle function(String name, int arguments) {
+        Linker linker = Linker.nativeLinker();
+        ValueLayout[] doubles = new ValueLayout[arguments];
+        java.util.Arrays.fill(doubles, ValueLayout.JAVA_DOUBLE);
+        return linker.defaultLookup().find(name).map(symbol -> linker.downcallHandle(symbol,
+                FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE, doubles))).orElse(null);
     }
 
     private CMath() {
