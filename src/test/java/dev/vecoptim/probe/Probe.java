@@ -2,6 +2,7 @@ package dev.vecoptim.probe;
 
 import dev.vecoptim.Adam;
 import dev.vecoptim.RmsProp;
+import dev.vecoptim.Schedulers;
 import dev.vecoptim.Sgd;
 import dev.vecoptim.VectorWidth;
 import java.lang.foreign.Arena;
