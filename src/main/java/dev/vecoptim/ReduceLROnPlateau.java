@@ -1,0 +1,312 @@
+package dev.vecoptim;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * PyTorch's {@code torch.optim.lr_scheduler.ReduceLROnPlateau}, bit for bit (1.13 and 2.6, on recorded metrics): after
+ * each epoch the program gives it a metric ({@link #step(double)}); once the metric has not improved for more than
+ * {@code patience} epochs, it multiplies every group's learning rate by {@code factor}, not below the group's
+ * {@code min_lr}, and waits {@code cooldown} epochs before counting again. A metric improves on the best so far
+ * ({@code best}) when, in {@link Mode#MIN}, it is below {@code best · (1 − threshold)} ({@link ThresholdMode#REL}) or
+ * {@code best − threshold} ({@link ThresholdMode#ABS}); in {@link Mode#MAX}, above {@code best · (1 + threshold)} or
+ * {@code best + threshold}. A reduction smaller than {@code eps} is not made. Its rates are the groups' own
+ * ({@link ParameterGroup#lr(double)}): a group with a schedule is refused, since the schedule would set its rate
+ * again at the next step. Its state, by PyTorch's names, is {@link #stateDict()}.
+ */
+public final class ReduceLROnPlateau {
+
+    /** Whether a lower metric is better (a loss) or a higher one (an accuracy): PyTorch's {@code mode}. */
+    public enum Mode { MIN, MAX }
+
+    /** How {@code threshold} measures an improvement: PyTorch's {@code threshold_mode}. */
+    public enum ThresholdMode { REL, ABS }
+
+    private final Optimizer optimizer;
+    private final Mode mode;
+    private final double factor;
+    private final long patience;
+    private final double threshold;
+    private final ThresholdMode thresholdMode;
+    private final long cooldown;
+    private final List<Double> minLrs;
+    private final double eps;
+    private double best;
+    private long badEpochs;
+    private long cooldownCounter;
+    private long lastEpoch;
+
+    private ReduceLROnPlateau(Builder builder, Optimizer optimizer) {
+        this.optimizer = optimizer;
+        this.mode = builder.mode;
+        this.factor = builder.factor;
+        this.patience = builder.patience;
+        this.threshold = builder.threshold;
+        this.thresholdMode = builder.thresholdMode;
+        this.cooldown = builder.cooldown;
+        this.eps = builder.eps;
+        int groups = optimizer.groups().size();
+        if (builder.minLrs != null && builder.minLrs.size() != groups) {
+            throw new IllegalArgumentException("expected " + groups + " min_lrs, one per group, got "
+                    + builder.minLrs.size());
+        }
+        this.minLrs = builder.minLrs != null ? builder.minLrs : java.util.Collections.nCopies(groups, builder.minLr);
+        this.best = worst();
+    }
+
+    /** {@return a builder with PyTorch's defaults: MIN, factor 0.1, patience 10, threshold 1e-4 REL, no cooldown} */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    private double worst() {
+        return mode == Mode.MIN ? Double.POSITIVE_INFINITY : Double.NEGATIVE_INFINITY;
+    }
+
+    /**
+     * Ends an epoch whose metric is {@code metric}: counts it as an improvement or not, and reduces every group's
+     * rate when the epochs without one exceed the patience.
+     *
+     * @param metric the epoch's loss, accuracy or other measure (a NaN never improves)
+     * @throws IllegalStateException if a group has a schedule, or the groups are not those it was made for; nothing
+     *     is changed then
+     */
+    public void step(double metric) {
+        List<ParameterGroup> groups = optimizer.groups();
+        if (groups.size() != minLrs.size()) {
+            throw new IllegalStateException("ReduceLROnPlateau was made for " + minLrs.size() + " groups, and the"
+                    + " optimizer has " + groups.size() + "; nothing was changed");
+        }
+        for (ParameterGroup group : groups) {
+            if (group.schedule().isPresent()) {
+                throw new IllegalStateException("group " + group.index() + " has a schedule, which sets its rate at"
+                        + " every step over ReduceLROnPlateau's; nothing was changed");
+            }
+        }
+        lastEpoch++;
+        if (better(metric)) {
+            best = metric;
+            badEpochs = 0;
+        } else {
+            badEpochs++;
+        }
+        if (cooldownCounter > 0) {
+            cooldownCounter--;
+            badEpochs = 0;
+        }
+        if (badEpochs > patience) {
+            for (ParameterGroup group : groups) {
+                double old = group.lr();
+                double reduced = Math.max(old * factor, minLrs.get(group.index()));
+                if (old - reduced > eps) {
+                    group.lr(reduced);
+                }
+            }
+            cooldownCounter = cooldown;
+            badEpochs = 0;
+        }
+    }
+
+    private boolean better(double metric) {
+        return switch (mode) {
+            case MIN -> thresholdMode == ThresholdMode.REL ? metric < best * (1.0 - threshold)
+                    : metric < best - threshold;
+            case MAX -> thresholdMode == ThresholdMode.REL ? metric > best * (threshold + 1.0)
+                    : metric > best + threshold;
+        };
+    }
+
+    /**
+     * {@return its state by PyTorch's names, as its {@code state_dict()} holds them (the numbers; {@code mode} and
+     * {@code threshold_mode} as PyTorch's strings): {@code best}, {@code num_bad_epochs}, {@code cooldown_counter},
+     * {@code last_epoch}, {@code _last_lr} and the arguments}
+     */
+    public Map<String, Object> stateDict() {
+        Map<String, Object> state = new LinkedHashMap<>();
+        state.put("factor", factor);
+        state.put("min_lrs", List.copyOf(minLrs));
+        state.put("patience", patience);
+        state.put("cooldown", cooldown);
+        state.put("cooldown_counter", cooldownCounter);
+        state.put("mode", mode.name().toLowerCase(java.util.Locale.ROOT));
+        state.put("threshold", threshold);
+        state.put("threshold_mode", thresholdMode.name().toLowerCase(java.util.Locale.ROOT));
+        state.put("best", best);
+        state.put("num_bad_epochs", badEpochs);
+        state.put("mode_worse", worst());
+        state.put("eps", eps);
+        state.put("last_epoch", lastEpoch);
+        List<Double> lastLr = new ArrayList<>();
+        for (ParameterGroup group : optimizer.groups()) {
+            lastLr.add(group.lr());
+        }
+        state.put("_last_lr", lastLr);
+        return state;
+    }
+
+    /**
+     * Restores {@code best}, {@code num_bad_epochs}, {@code cooldown_counter} and {@code last_epoch} from a
+     * {@link #stateDict()}, whose arguments must be this one's.
+     *
+     * @param state a state dict of a ReduceLROnPlateau with these arguments
+     * @throws IllegalArgumentException if an argument differs, or a counter is missing or not a number; nothing is
+     *     changed then
+     */
+    public void loadStateDict(Map<String, Object> state) {
+        Map<String, Object> mine = stateDict();
+        for (String argument : List.of("factor", "min_lrs", "patience", "cooldown", "mode", "threshold",
+                "threshold_mode", "eps")) {
+            if (!Objects.equals(mine.get(argument), state.get(argument))) {
+                throw new IllegalArgumentException("ReduceLROnPlateau's " + argument + " is " + mine.get(argument)
+                        + " here and " + state.get(argument) + " in the state; nothing was loaded");
+            }
+        }
+        double loadedBest = number(state, "best").doubleValue();
+        long loadedBad = count(state, "num_bad_epochs");
+        long loadedCooldown = count(state, "cooldown_counter");
+        long loadedEpoch = count(state, "last_epoch");
+        best = loadedBest;
+        badEpochs = loadedBad;
+        cooldownCounter = loadedCooldown;
+        lastEpoch = loadedEpoch;
+    }
+
+    private static Number number(Map<String, Object> state, String key) {
+        if (!(state.get(key) instanceof Number number)) {
+            throw new IllegalArgumentException("ReduceLROnPlateau's " + key + " is not a number in the state: "
+                    + state.get(key) + "; nothing was loaded");
+        }
+        return number;
+    }
+
+    private static long count(Map<String, Object> state, String key) {
+        if (!(number(state, key) instanceof Long count) || count < 0) {
+            throw new IllegalArgumentException("ReduceLROnPlateau's " + key + " is not a count in the state: "
+                    + state.get(key) + "; nothing was loaded");
+        }
+        return count;
+    }
+
+    /** The arguments of a {@link ReduceLROnPlateau}, by PyTorch's names. */
+    public static final class Builder {
+        private Mode mode = Mode.MIN;
+        private double factor = 0.1;
+        private long patience = 10;
+        private double threshold = 1e-4;
+        private ThresholdMode thresholdMode = ThresholdMode.REL;
+        private long cooldown;
+        private double minLr;
+        private List<Double> minLrs;
+        private double eps = 1e-8;
+
+        private Builder() {
+        }
+
+        /** {@return this builder} with {@code mode}. */
+        public Builder mode(Mode mode) {
+            this.mode = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        /**
+         * {@return this builder} with {@code factor}, in [0, 1).
+         *
+         * @throws IllegalArgumentException otherwise
+         */
+        public Builder factor(double factor) {
+            if (!(factor >= 0 && factor < 1)) {
+                throw new IllegalArgumentException("factor must be in [0, 1), was " + factor);
+            }
+            this.factor = factor;
+            return this;
+        }
+
+        /**
+         * {@return this builder} with {@code patience}, the epochs without improvement it waits, ≥ 0.
+         *
+         * @throws IllegalArgumentException otherwise
+         */
+        public Builder patience(long patience) {
+            this.patience = atLeastZero("patience", patience);
+            return this;
+        }
+
+        /**
+         * {@return this builder} with {@code threshold} and {@code thresholdMode}; threshold finite and ≥ 0.
+         *
+         * @throws IllegalArgumentException otherwise
+         */
+        public Builder threshold(double threshold, ThresholdMode thresholdMode) {
+            if (!(threshold >= 0) || Double.isInfinite(threshold)) {
+                throw new IllegalArgumentException("threshold must be finite and >= 0, was " + threshold);
+            }
+            this.threshold = threshold;
+            this.thresholdMode = Objects.requireNonNull(thresholdMode, "thresholdMode");
+            return this;
+        }
+
+        /**
+         * {@return this builder} with {@code cooldown}, the epochs after a reduction before counting again, ≥ 0.
+         *
+         * @throws IllegalArgumentException otherwise
+         */
+        public Builder cooldown(long cooldown) {
+            this.cooldown = atLeastZero("cooldown", cooldown);
+            return this;
+        }
+
+        /**
+         * {@return this builder} with one {@code min_lr} for every group, finite and ≥ 0.
+         *
+         * @throws IllegalArgumentException otherwise
+         */
+        public Builder minLr(double minLr) {
+            this.minLr = HyperParameterChecks.lr(minLr);
+            this.minLrs = null;
+            return this;
+        }
+
+        /**
+         * {@return this builder} with a {@code min_lr} per group, in order, each finite and ≥ 0.
+         *
+         * @throws IllegalArgumentException otherwise
+         */
+        public Builder minLrs(List<Double> minLrs) {
+            minLrs.forEach(HyperParameterChecks::lr);
+            this.minLrs = List.copyOf(minLrs);
+            return this;
+        }
+
+        /**
+         * {@return this builder} with {@code eps}, the smallest reduction made, finite and ≥ 0.
+         *
+         * @throws IllegalArgumentException otherwise
+         */
+        public Builder eps(double eps) {
+            if (!(eps >= 0) || Double.isInfinite(eps)) {
+                throw new IllegalArgumentException("eps must be finite and >= 0, was " + eps);
+            }
+            this.eps = eps;
+            return this;
+        }
+
+        /**
+         * {@return a ReduceLROnPlateau of {@code optimizer}'s groups, as they are now}
+         *
+         * @throws IllegalArgumentException if per-group min_lrs were given for another number of groups
+         */
+        public ReduceLROnPlateau build(Optimizer optimizer) {
+            return new ReduceLROnPlateau(this, Objects.requireNonNull(optimizer, "optimizer"));
+        }
+
+        private static long atLeastZero(String name, long value) {
+            if (value < 0) {
+                throw new IllegalArgumentException(name + " must be >= 0, was " + value);
+            }
+            return value;
+        }
+    }
+}
