@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.vecoptim.io.Json;
-import java.io.IOException;
-import java.io.InputStream;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,20 +20,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class ReduceLROnPlateauTest {
 
-    @SuppressWarnings("unchecked")
-    static Stream<Arguments> cases() throws IOException {
-        List<Arguments> cases = new ArrayList<>();
-        for (String version : List.of("1.13", "2.6")) {
-            try (InputStream in = ReduceLROnPlateauTest.class.getResourceAsStream("/golden/plateau-" + version
-                    + ".json")) {
-                Map<String, Object> file = (Map<String, Object>) Json.parse(in.readAllBytes());
-                for (Map<String, Object> recorded : (List<Map<String, Object>>) file.get("cases")) {
-                    cases.add(Arguments.of(version, String.valueOf(recorded.get("arguments")), file.get("metrics"),
-                            recorded));
-                }
-            }
-        }
-        return cases.stream();
+    static Stream<Arguments> cases() {
+        return GoldenJson.cases("plateau", (version, file, recorded) -> Arguments.of(version,
+                String.valueOf(recorded.get("arguments")), file.get("metrics"), recorded)).stream();
     }
 
     /** Two groups of SGD at 0.1 and 0.05, as the recording's. */

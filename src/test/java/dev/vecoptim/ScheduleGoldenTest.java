@@ -3,9 +3,6 @@ package dev.vecoptim;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.vecoptim.io.Json;
-import java.io.IOException;
-import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,20 +22,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class ScheduleGoldenTest {
 
-    @SuppressWarnings("unchecked")
-    static Stream<Arguments> cases() throws IOException {
-        List<Arguments> cases = new ArrayList<>();
-        for (String version : List.of("1.13", "2.6")) {
-            try (InputStream in = ScheduleGoldenTest.class.getResourceAsStream("/golden/schedules-" + version
-                    + ".json")) {
-                Map<String, Object> file = (Map<String, Object>) Json.parse(in.readAllBytes());
-                for (Map<String, Object> recorded : (List<Map<String, Object>>) file.get("cases")) {
-                    cases.add(Arguments.of(version, recorded.get("name") + " " + recorded.get("arguments"),
-                            recorded));
-                }
-            }
-        }
-        return cases.stream();
+    static Stream<Arguments> cases() {
+        return GoldenJson.cases("schedules", (version, file, recorded) -> Arguments.of(version, recorded.get("name")
+                + " " + recorded.get("arguments"), recorded)).stream();
     }
 
     /** The tests run with native access, so that the schedules call the C library's functions, as Python does. */
