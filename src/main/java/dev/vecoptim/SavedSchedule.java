@@ -110,6 +110,8 @@ final class SavedSchedule {
                     arguments.number("gamma"));
             case "CosineAnnealingLR" -> LearningRateSchedule.cosineAnnealing(arguments.number("lr"),
                     arguments.count("T_max"), arguments.number("eta_min"));
+            case "PerEpoch" -> Schedulers.perEpoch(rebuild(described.get("schedule")),
+                    arguments.count("steps_per_epoch"));
             case "LinearWarmup" -> LearningRateSchedule.linearWarmup(arguments.count("warmup_steps"),
                     arguments.number("start_factor"), rebuild(described.get("then")));
             case "torch.optim.lr_scheduler.StepLR" -> Schedulers.stepLR(arguments.number("lr"),

@@ -452,6 +452,23 @@ public final class Schedulers {
     }
 
     /**
+     * A schedule stepped once per epoch of {@code stepsPerEpoch} optimizer steps, as PyTorch programs often step
+     * their scheduler ({@code scheduler.step()} after each epoch's last batch): the rate of optimizer step {@code t} is
+     * {@code schedule}'s rate of epoch {@code ⌊t / stepsPerEpoch⌋}, the same bits.
+     *
+     * @param schedule the schedule of epochs, one of this class's or any
+     * @param stepsPerEpoch the optimizer steps of an epoch, ≥ 1
+     * @return the schedule of optimizer steps (saved with the optimizer when {@code schedule} can be)
+     * @throws IllegalArgumentException if {@code stepsPerEpoch} is below 1
+     */
+    public static LearningRateSchedule perEpoch(LearningRateSchedule schedule, long stepsPerEpoch) {
+        Objects.requireNonNull(schedule, "schedule");
+        atLeastOne("stepsPerEpoch", stepsPerEpoch);
+        return DescribedSchedule.of("PerEpoch", completed -> schedule.lr(completed / stepsPerEpoch), "schedule",
+                schedule, "steps_per_epoch", stepsPerEpoch);
+    }
+
+    /**
      * {@code SequentialLR(schedulers, milestones)}: the first schedule's rates until the first milestone, then from
      * each milestone the next schedule's, from its own step 0: at the milestone, its {@code step(0)} (its closed form
      * at step 0, where PyTorch has one), then its chainable steps on the rate there. Made after the schedules, it

@@ -101,7 +101,8 @@ class SavedScheduleTest {
                         Schedulers.exponentialLR(0.01, 0.9))),
                 Schedulers.cyclicLR(0.001, 0.01, 3, 2, Schedulers.CyclicMode.EXP_RANGE, 0.9),
                 Schedulers.oneCycleLR(0.01, 20, 0.3, Schedulers.Anneal.COS, 25, 1e4, true),
-                Schedulers.swaLR(0.01, 0.05, 4, Schedulers.Anneal.LINEAR))) {
+                Schedulers.swaLR(0.01, 0.05, 4, Schedulers.Anneal.LINEAR),
+                Schedulers.perEpoch(Schedulers.stepLR(0.01, 2, 0.5), 3))) {
             try (Arena arena = Arena.ofShared(); Optimizer trained = model(arena, Optional.of(schedule), 5);
                  Optimizer resumed = model(arena, Optional.empty(), 0)) {
                 RecordingLogger log = new RecordingLogger();

@@ -52,6 +52,15 @@ class SchedulersTest {
     }
 
     @Test
+    void aSchedulePerEpochHoldsEachEpochsRateForItsSteps() {
+        LearningRateSchedule epochs = Schedulers.exponentialLR(1, 0.5);
+        assertEquals(List.of(1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25), rates(Schedulers.perEpoch(epochs, 3), 7));
+        assertEquals("PerEpoch(schedule=torch.optim.lr_scheduler.ExponentialLR(lr=1.0, gamma=0.5), steps_per_epoch=3)",
+                Schedulers.perEpoch(epochs, 3).toString());
+        refused("stepsPerEpoch must be >= 1, was 0", () -> Schedulers.perEpoch(epochs, 0));
+    }
+
+    @Test
     void compositesStepTheirSchedulesAsPyTorchsDo() {
         // At the milestone the next schedule starts from its closed form at step 0: the group's initial rate.
         assertEquals(List.of(0.5, 0.5, 1.0, 0.5, 0.25), rates(Schedulers.sequentialLR(List.of(
