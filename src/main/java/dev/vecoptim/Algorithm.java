@@ -111,6 +111,27 @@ public abstract class Algorithm {
     }
 
     /**
+     * The same with another {@code momentum}, or β1 for an optimizer of {@code betas}: what PyTorch's CyclicLR and
+     * OneCycleLR set at each step when they cycle the momentum.
+     *
+     * @throws IllegalArgumentException for an optimizer of neither, in PyTorch's words
+     */
+    final Algorithm withMomentum(double momentum) {
+        Map<String, Object> named = new LinkedHashMap<>(namedHyperParameters());
+        if (named.containsKey("momentum")) {
+            named.put("momentum", momentum);
+        } else if (named.get("betas") instanceof double[] betas) {
+            double[] cycled = betas.clone();
+            cycled[0] = momentum;
+            named.put("betas", cycled);
+        } else {
+            throw new IllegalArgumentException("optimizer must support momentum or beta1 with `cycle_momentum` option"
+                    + " enabled: " + name() + " has neither");
+        }
+        return withNamedHyperParameters(named);
+    }
+
+    /**
      * The same hyper-parameters at another vector width: the same bits, at another speed.
      *
      * @param vectorWidth the width to run at

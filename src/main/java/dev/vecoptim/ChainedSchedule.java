@@ -35,15 +35,46 @@ final class ChainedSchedule implements LearningRateSchedule {
 
     private final double base;
     private final Chainable chainable;
+    /** The momentum it sets at each step, or null for none. */
+    private final Momentum momentum;
     // The last rate computed and its step: guarded by this, as groups sharing the schedule may ask from two threads.
     private long lastStep;
     private double lastLr;
 
+    /**
+     * The momentum a scheduler that cycles it sets at each step ({@code cycle_momentum=True}), a function of the
+     * step, between {@code lowest} and {@code highest}.
+     *
+     * @param ofStep the momentum of each step
+     * @param betasUnder113 whether PyTorch 1.13's scheduler cycles β1 too (OneCycleLR's does, CyclicLR's refuses)
+     */
+    record Momentum(java.util.function.LongToDoubleFunction ofStep, double lowest, double highest,
+                    boolean betasUnder113) {
+    }
+
     /** The schedule of {@code chainable} on a group whose rate is {@code base} when the scheduler is made. */
     ChainedSchedule(double base, Chainable chainable) {
+        this(base, chainable, null);
+    }
+
+    /** The same, setting {@code momentum} at each step too (null: none). */
+    ChainedSchedule(double base, Chainable chainable, Momentum momentum) {
         this.base = base;
         this.chainable = chainable;
+        this.momentum = momentum;
         this.lastLr = chainable.first().applyAsDouble(base);
+    }
+
+    /** {@return the momentum {@code schedule} sets, if it is one of these (or describes one) that cycles it; or null} */
+    static Momentum cycledMomentum(LearningRateSchedule schedule) {
+        LearningRateSchedule function = schedule instanceof DescribedSchedule known ? known.function() : schedule;
+        return function instanceof ChainedSchedule chained ? chained.momentum : null;
+    }
+
+    @Override
+    public java.util.OptionalDouble momentum(long completedSteps) {
+        return momentum == null ? java.util.OptionalDouble.empty()
+                : java.util.OptionalDouble.of(momentum.ofStep().applyAsDouble(completedSteps));
     }
 
     double base() {

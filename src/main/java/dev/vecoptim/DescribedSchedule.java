@@ -54,6 +54,11 @@ final class DescribedSchedule implements LearningRateSchedule {
         return function.lr(completedSteps);
     }
 
+    @Override
+    public java.util.OptionalDouble momentum(long completedSteps) {
+        return function.momentum(completedSteps);
+    }
+
     /** Whether every schedule it nests was made by the factories too, so that its description is whole. */
     boolean complete() {
         return arguments.values().stream().flatMap(value -> value instanceof List<?> list ? list.stream()

@@ -22,6 +22,19 @@ public interface LearningRateSchedule {
     double lr(long completedSteps);
 
     /**
+     * The momentum (SGD's and RMSprop's {@code momentum}, or β1 of an optimizer of {@code betas}) of the step that
+     * follows {@code completedSteps} steps, for a schedule that cycles it ({@link Schedulers#cyclicLR} and
+     * {@link Schedulers#oneCycleLR} with a momentum range, as PyTorch's {@code cycle_momentum=True}); empty for the
+     * others, which leave the momentum as it is.
+     *
+     * @param completedSteps the steps the optimizer has completed before this one
+     * @return the momentum of the next step, if this schedule sets it
+     */
+    default java.util.OptionalDouble momentum(long completedSteps) {
+        return java.util.OptionalDouble.empty();
+    }
+
+    /**
      * {@code lr} at every step.
      *
      * @param lr the rate of every step

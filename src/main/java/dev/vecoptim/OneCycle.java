@@ -13,9 +13,13 @@ final class OneCycle {
     private final double[] ends;
     private final double[] from;
     private final double[] to;
+    /** The momentum each phase moves from and to, when it cycles the momentum. */
+    private final double[] momentumFrom;
+    private final double[] momentumTo;
 
+    /** The cycle; its momenta are NaN when it does not cycle the momentum. */
     OneCycle(double maxLr, long totalSteps, double pctStart, Schedulers.Anneal anneal, double divFactor,
-             double finalDivFactor, boolean threePhase) {
+             double finalDivFactor, boolean threePhase, double baseMomentum, double maxMomentum) {
         this.totalSteps = totalSteps;
         this.anneal = anneal;
         initial = maxLr / divFactor;
@@ -25,10 +29,14 @@ final class OneCycle {
             ends = new double[] {pctStart * totalSteps - 1, 2 * pctStart * totalSteps - 2, last};
             from = new double[] {initial, maxLr, initial};
             to = new double[] {maxLr, initial, min};
+            momentumFrom = new double[] {maxMomentum, baseMomentum, maxMomentum};
+            momentumTo = new double[] {baseMomentum, maxMomentum, maxMomentum};
         } else {
             ends = new double[] {pctStart * totalSteps - 1, last};
             from = new double[] {initial, maxLr};
             to = new double[] {maxLr, min};
+            momentumFrom = new double[] {maxMomentum, baseMomentum};
+            momentumTo = new double[] {baseMomentum, maxMomentum};
         }
         // Step 0 falls in a first phase ending at 0, every last step in the last phase: PyTorch divides by zero there.
         if (ends[0] == 0 || ends[ends.length - 1] == ends[ends.length - 2]) {
@@ -49,6 +57,19 @@ final class OneCycle {
      * @throws IllegalArgumentException beyond step {@code totalSteps}, where PyTorch's {@code step()} raises
      */
     double lr(long step) {
+        return annealed(step, from, to);
+    }
+
+    /**
+     * {@return the momentum of step {@code step}: from the maximum down as the rate rises, and back}
+     *
+     * @throws IllegalArgumentException beyond step {@code totalSteps}, where PyTorch's {@code step()} raises
+     */
+    double momentum(long step) {
+        return annealed(step, momentumFrom, momentumTo);
+    }
+
+    private double annealed(long step, double[] from, double[] to) {
         if (step > totalSteps) {
             throw new IllegalArgumentException("OneCycleLR was made for " + totalSteps + " steps: it has the rates of"
                     + " steps 0 to " + totalSteps + ", not of step " + step + " (PyTorch's scheduler.step() raises)");

@@ -222,9 +222,61 @@ public final class ParameterGroup {
     public void schedule(LearningRateSchedule schedule) {
         optimizer.enter("schedule()");
         try {
+            checkCycledMomentum(schedule);
             this.schedule = schedule;
         } finally {
             optimizer.exit();
+        }
+    }
+
+    /**
+     * Refuses a schedule that cycles the momentum of an optimizer it cannot: one of neither momentum nor betas, β1
+     * under PyTorch 1.13's CyclicLR, or a momentum whose range would change the state the parameters keep (SGD keeps
+     * a {@code momentum_buffer} only while its momentum is not 0).
+     */
+    private void checkCycledMomentum(LearningRateSchedule schedule) {
+        ChainedSchedule.Momentum momentum = schedule == null ? null : ChainedSchedule.cycledMomentum(schedule);
+        if (momentum == null) {
+            return;
+        }
+        boolean betas = hyperParameters.namedHyperParameters().containsKey("betas");
+        if (betas && !momentum.betasUnder113() && hyperParameters.semantics() == Semantics.PYTORCH_1_13) {
+            throw new IllegalArgumentException("optimizer must support momentum with `cycle_momentum` option enabled"
+                    + " (PyTorch 1.13's CyclicLR): " + hyperParameters.name() + " has betas");
+        }
+        for (double bound : new double[] {momentum.lowest(), momentum.highest()}) {
+            Algorithm cycled = hyperParameters.withMomentum(bound);
+            if (!cycled.stateNames().equals(hyperParameters.stateNames())) {
+                throw new IllegalArgumentException("group " + index + "'s parameters keep "
+                        + hyperParameters.stateNames() + ", and at momentum " + bound + " " + hyperParameters.name()
+                        + " keeps " + cycled.stateNames() + ": build it with a momentum the schedule keeps, or cycle"
+                        + " none");
+            }
+        }
+    }
+
+    /**
+     * The hyper-parameters of the step after {@code completedSteps} at the momentum the schedule cycles, checked; or
+     * null when it cycles none.
+     */
+    Algorithm cycledForStep(long completedSteps) {
+        if (schedule == null) {
+            return null;
+        }
+        java.util.OptionalDouble momentum = schedule.momentum(completedSteps);
+        try {
+            return momentum.isPresent() ? hyperParameters.withMomentum(momentum.getAsDouble()) : null;
+        } catch (IllegalArgumentException invalid) {
+            throw new IllegalArgumentException(invalid.getMessage() + " from group " + index + "'s schedule at step "
+                    + (completedSteps + 1), invalid);
+        }
+    }
+
+    /** Sets the momentum of the step about to start ({@link #cycledForStep}), as PyTorch's scheduler sets it. */
+    void setCycledForStep(Algorithm cycled) {
+        if (cycled != null) {
+            hyperParameters = cycled;
+            atLr = null;
         }
     }
 

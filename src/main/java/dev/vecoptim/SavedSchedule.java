@@ -136,18 +136,23 @@ final class SavedSchedule {
             case "torch.optim.lr_scheduler.SequentialLR" -> Schedulers.sequentialLR(arguments.schedules(),
                     arguments.counts("milestones"));
             case "torch.optim.lr_scheduler.ChainedScheduler" -> Schedulers.chainedScheduler(arguments.schedules());
-            case "torch.optim.lr_scheduler.CyclicLR" -> Schedulers.cyclicLR(arguments.number("base_lr"),
-                    arguments.number("max_lr"), arguments.count("step_size_up"), arguments.count("step_size_down"),
-                    Schedulers.CyclicMode.valueOf(arguments.text("mode").toUpperCase(java.util.Locale.ROOT)),
+            case "torch.optim.lr_scheduler.CyclicLR" -> described.containsKey("base_momentum")
+                    ? Schedulers.cyclicLR(arguments.number("base_lr"), arguments.number("max_lr"),
+                    arguments.count("step_size_up"), arguments.count("step_size_down"), arguments.cyclicMode(),
+                    arguments.number("gamma"), arguments.number("base_momentum"), arguments.number("max_momentum"))
+                    : Schedulers.cyclicLR(arguments.number("base_lr"), arguments.number("max_lr"),
+                    arguments.count("step_size_up"), arguments.count("step_size_down"), arguments.cyclicMode(),
                     arguments.number("gamma"));
             case "torch.optim.swa_utils.SWALR" -> Schedulers.swaLR(arguments.number("lr"), arguments.number("swa_lr"),
-                    arguments.count("anneal_epochs"), Schedulers.Anneal.valueOf(arguments.text("anneal_strategy")
-                            .toUpperCase(java.util.Locale.ROOT)));
-            case "torch.optim.lr_scheduler.OneCycleLR" -> Schedulers.oneCycleLR(arguments.number("max_lr"),
-                    arguments.count("total_steps"), arguments.number("pct_start"),
-                    Schedulers.Anneal.valueOf(arguments.text("anneal_strategy").toUpperCase(java.util.Locale.ROOT)),
-                    arguments.number("div_factor"), arguments.number("final_div_factor"),
-                    arguments.flag("three_phase"));
+                    arguments.count("anneal_epochs"), arguments.anneal());
+            case "torch.optim.lr_scheduler.OneCycleLR" -> described.containsKey("base_momentum")
+                    ? Schedulers.oneCycleLR(arguments.number("max_lr"), arguments.count("total_steps"),
+                    arguments.number("pct_start"), arguments.anneal(), arguments.number("div_factor"),
+                    arguments.number("final_div_factor"), arguments.flag("three_phase"),
+                    arguments.number("base_momentum"), arguments.number("max_momentum"))
+                    : Schedulers.oneCycleLR(arguments.number("max_lr"), arguments.count("total_steps"),
+                    arguments.number("pct_start"), arguments.anneal(), arguments.number("div_factor"),
+                    arguments.number("final_div_factor"), arguments.flag("three_phase"));
             default -> throw new IllegalArgumentException("no schedule is named " + name);
         };
         if (described.size() != ((DescribedSchedule) rebuilt).arguments().size() + 1) {
@@ -181,6 +186,14 @@ final class SavedSchedule {
                         + described.get(argument));
             }
             return text;
+        }
+
+        Schedulers.Anneal anneal() {
+            return Schedulers.Anneal.valueOf(text("anneal_strategy").toUpperCase(java.util.Locale.ROOT));
+        }
+
+        Schedulers.CyclicMode cyclicMode() {
+            return Schedulers.CyclicMode.valueOf(text("mode").toUpperCase(java.util.Locale.ROOT));
         }
 
         boolean flag(String argument) {

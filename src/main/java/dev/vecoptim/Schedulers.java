@@ -283,9 +283,9 @@ public final class Schedulers {
      * {@code stepSizeDown}, again and again. With {@code T = stepSizeUp + stepSizeDown}, {@code cycle = ⌊1 + t/T⌋},
      * {@code x = 1 + t/T − cycle} and {@code r = stepSizeUp / T}: {@code s = x / r} while {@code x ≤ r}, else
      * {@code (x − 1) / (r − 1)}, and {@code η_t = baseLr + (maxLr − baseLr) · s · scale}, {@code scale} as the mode
-     * says. It sets the group's rate itself: the group's {@code lr} is not used. PyTorch's default
-     * {@code cycle_momentum=True} also cycles the momentum, which vecoptim does not yet: this is
-     * {@code cycle_momentum=False}.
+     * says. It sets the group's rate itself: the group's {@code lr} is not used. This is {@code cycle_momentum=False};
+     * PyTorch's default {@code cycle_momentum=True}, which cycles the momentum too, is
+     * {@link #cyclicLR(double, double, long, long, CyclicMode, double, double, double)}.
      *
      * @param baseLr the lowest rate, finite and ≥ 0
      * @param maxLr the highest rate of the first cycle, finite and ≥ 0
@@ -298,28 +298,59 @@ public final class Schedulers {
      */
     public static LearningRateSchedule cyclicLR(double baseLr, double maxLr, long stepSizeUp, long stepSizeDown,
                                                 CyclicMode mode, double gamma) {
+        return cyclic(baseLr, maxLr, stepSizeUp, stepSizeDown, mode, gamma, Double.NaN, Double.NaN);
+    }
+
+    /**
+     * {@link #cyclicLR(double, double, long, long, CyclicMode, double)} that also cycles the momentum, as PyTorch's
+     * default {@code cycle_momentum=True}: at step {@code t}, {@code maxMomentum − (maxMomentum − baseMomentum) · s ·
+     * scale}, falling as the rate rises. It sets SGD's and RMSprop's {@code momentum}, or β1 of an optimizer of
+     * {@code betas} (PyTorch 2.x's; 1.13's CyclicLR refuses those), before each step, and the group keeps it, as
+     * PyTorch's {@code param_group} does.
+     *
+     * @param baseMomentum the momentum at the top of the rate, finite and ≥ 0 (PyTorch's default 0.8)
+     * @param maxMomentum the momentum at the bottom of the rate, finite and ≥ 0 (PyTorch's default 0.9)
+     * @return the schedule
+     * @throws IllegalArgumentException for an argument out of its range
+     */
+    public static LearningRateSchedule cyclicLR(double baseLr, double maxLr, long stepSizeUp, long stepSizeDown,
+                                                CyclicMode mode, double gamma, double baseMomentum,
+                                                double maxMomentum) {
+        momenta(baseMomentum, maxMomentum);
+        return cyclic(baseLr, maxLr, stepSizeUp, stepSizeDown, mode, gamma, baseMomentum, maxMomentum);
+    }
+
+    private static LearningRateSchedule cyclic(double baseLr, double maxLr, long stepSizeUp, long stepSizeDown,
+                                               CyclicMode mode, double gamma, double baseMomentum,
+                                               double maxMomentum) {
         HyperParameterChecks.lr(baseLr);
         HyperParameterChecks.lr(maxLr);
         atLeastOne("stepSizeUp", stepSizeUp);
         atLeastOne("stepSizeDown", stepSizeDown);
         Objects.requireNonNull(mode, "mode");
         factor("gamma", gamma);
-        double totalSize = (double) stepSizeUp + stepSizeDown;
-        double stepRatio = stepSizeUp / totalSize;
-        Recurrence cyclic = (previous, t) -> {
-            long cycle = (long) Math.floor(1 + t / totalSize);
-            double x = 1.0 + t / totalSize - cycle;
-            double scaleFactor = x <= stepRatio ? x / stepRatio : (x - 1) / (stepRatio - 1);
-            double scale = switch (mode) {
-                case TRIANGULAR -> 1.0;
-                case TRIANGULAR2 -> 1 / CMath.pow(2.0, cycle - 1);
-                case EXP_RANGE -> CMath.pow(gamma, t);
-            };
-            return baseLr + (maxLr - baseLr) * scaleFactor * scale;
-        };
+        Cyclic cyclic = new Cyclic(baseLr, maxLr, stepSizeUp, stepSizeDown, mode, gamma);
+        boolean cycles = !Double.isNaN(baseMomentum);
+        ChainedSchedule.Momentum momentum = cycles ? new ChainedSchedule.Momentum(t -> cyclic.momentum(t,
+                baseMomentum, maxMomentum), Math.min(baseMomentum, maxMomentum), Math.max(baseMomentum, maxMomentum),
+                false) : null;
+        List<Object> arguments = new java.util.ArrayList<>(List.of("base_lr", baseLr, "max_lr", maxLr,
+                "step_size_up", stepSizeUp, "step_size_down", stepSizeDown, "mode", mode.pyTorchName(), "gamma",
+                gamma));
+        if (cycles) {
+            arguments.addAll(List.of("base_momentum", baseMomentum, "max_momentum", maxMomentum));
+        }
         return DescribedSchedule.of(PREFIX + "CyclicLR", new ChainedSchedule(baseLr, new Chainable(
-                group -> cyclic.next(group, 0), cyclic)), "base_lr", baseLr, "max_lr", maxLr, "step_size_up",
-                stepSizeUp, "step_size_down", stepSizeDown, "mode", mode.pyTorchName(), "gamma", gamma);
+                group -> cyclic.lr(0), (previous, t) -> cyclic.lr(t)), momentum), arguments.toArray());
+    }
+
+    private static void momenta(double baseMomentum, double maxMomentum) {
+        for (double momentum : new double[] {baseMomentum, maxMomentum}) {
+            if (!(momentum >= 0) || Double.isInfinite(momentum)) {
+                throw new IllegalArgumentException("baseMomentum and maxMomentum must be finite and >= 0, were "
+                        + baseMomentum + " and " + maxMomentum);
+            }
+        }
     }
 
     /** How {@link #oneCycleLR} and {@link #swaLR} move between two rates: PyTorch's {@code anneal_strategy}. */
@@ -351,8 +382,8 @@ public final class Schedulers {
      * its start to its end as {@code pct} = the fraction of it done. PyTorch's scheduler accepts {@code totalSteps}
      * steps after its construction: the rates of steps 0 to {@code totalSteps} (the last, cosine, going back up);
      * a later step is refused, as PyTorch's {@code step()} raises. It sets the group's rate itself: the group's
-     * {@code lr} is not used. PyTorch's default {@code cycle_momentum=True} also cycles the momentum, which vecoptim
-     * does not yet: this is {@code cycle_momentum=False}.
+     * {@code lr} is not used. This is {@code cycle_momentum=False}; PyTorch's default {@code cycle_momentum=True},
+     * which cycles the momentum too, is the overload of momenta.
      *
      * @param maxLr the highest rate, finite and ≥ 0
      * @param totalSteps the steps of the cycle, ≥ 1
@@ -367,6 +398,33 @@ public final class Schedulers {
      */
     public static LearningRateSchedule oneCycleLR(double maxLr, long totalSteps, double pctStart, Anneal anneal,
                                                   double divFactor, double finalDivFactor, boolean threePhase) {
+        return oneCycle(maxLr, totalSteps, pctStart, anneal, divFactor, finalDivFactor, threePhase, Double.NaN,
+                Double.NaN);
+    }
+
+    /**
+     * {@link #oneCycleLR(double, long, double, Anneal, double, double, boolean)} that also cycles the momentum, as
+     * PyTorch's default {@code cycle_momentum=True}: each phase anneals it as it anneals the rate, from
+     * {@code maxMomentum} down to {@code baseMomentum} while the rate rises, and back (with three phases, held at
+     * {@code maxMomentum} in the last). It sets SGD's and RMSprop's {@code momentum}, or β1 of an optimizer of
+     * {@code betas}, before each step, and the group keeps it, as PyTorch's {@code param_group} does.
+     *
+     * @param baseMomentum the momentum at the top of the rate, finite and ≥ 0 (PyTorch's default 0.85)
+     * @param maxMomentum the momentum at its bottom, finite and ≥ 0 (PyTorch's default 0.95)
+     * @return the schedule
+     * @throws IllegalArgumentException as the other, or for a momentum out of its range
+     */
+    public static LearningRateSchedule oneCycleLR(double maxLr, long totalSteps, double pctStart, Anneal anneal,
+                                                  double divFactor, double finalDivFactor, boolean threePhase,
+                                                  double baseMomentum, double maxMomentum) {
+        momenta(baseMomentum, maxMomentum);
+        return oneCycle(maxLr, totalSteps, pctStart, anneal, divFactor, finalDivFactor, threePhase, baseMomentum,
+                maxMomentum);
+    }
+
+    private static LearningRateSchedule oneCycle(double maxLr, long totalSteps, double pctStart, Anneal anneal,
+                                                 double divFactor, double finalDivFactor, boolean threePhase,
+                                                 double baseMomentum, double maxMomentum) {
         HyperParameterChecks.lr(maxLr);
         atLeastOne("totalSteps", totalSteps);
         if (!(pctStart >= 0 && pctStart <= 1)) {
@@ -379,11 +437,19 @@ public final class Schedulers {
                         + divFactor + " and " + finalDivFactor);
             }
         }
-        OneCycle cycle = new OneCycle(maxLr, totalSteps, pctStart, anneal, divFactor, finalDivFactor, threePhase);
-        return DescribedSchedule.of(PREFIX + "OneCycleLR", new ChainedSchedule(cycle.initial(), new Chainable(
-                group -> cycle.lr(0), (previous, t) -> cycle.lr(t))), "max_lr", maxLr, "total_steps", totalSteps,
+        OneCycle cycle = new OneCycle(maxLr, totalSteps, pctStart, anneal, divFactor, finalDivFactor, threePhase,
+                baseMomentum, maxMomentum);
+        boolean cycles = !Double.isNaN(baseMomentum);
+        ChainedSchedule.Momentum momentum = cycles ? new ChainedSchedule.Momentum(cycle::momentum,
+                Math.min(baseMomentum, maxMomentum), Math.max(baseMomentum, maxMomentum), true) : null;
+        List<Object> arguments = new java.util.ArrayList<>(List.of("max_lr", maxLr, "total_steps", totalSteps,
                 "pct_start", pctStart, "anneal_strategy", anneal.name().toLowerCase(java.util.Locale.ROOT),
-                "div_factor", divFactor, "final_div_factor", finalDivFactor, "three_phase", threePhase);
+                "div_factor", divFactor, "final_div_factor", finalDivFactor, "three_phase", threePhase));
+        if (cycles) {
+            arguments.addAll(List.of("base_momentum", baseMomentum, "max_momentum", maxMomentum));
+        }
+        return DescribedSchedule.of(PREFIX + "OneCycleLR", new ChainedSchedule(cycle.initial(), new Chainable(
+                group -> cycle.lr(0), (previous, t) -> cycle.lr(t)), momentum), arguments.toArray());
     }
 
     /**
@@ -464,6 +530,9 @@ public final class Schedulers {
     public static LearningRateSchedule perEpoch(LearningRateSchedule schedule, long stepsPerEpoch) {
         Objects.requireNonNull(schedule, "schedule");
         atLeastOne("stepsPerEpoch", stepsPerEpoch);
+        if (ChainedSchedule.cycledMomentum(schedule) != null) {
+            throw new IllegalArgumentException("perEpoch of a schedule that cycles the momentum is not built yet");
+        }
         return DescribedSchedule.of("PerEpoch", completed -> schedule.lr(completed / stepsPerEpoch), "schedule",
                 schedule, "steps_per_epoch", stepsPerEpoch);
     }
@@ -542,7 +611,7 @@ public final class Schedulers {
                 List.copyOf(schedules));
     }
 
-    /** The chainable schedules inside {@code schedules}, made here with one {@code lr}. */
+    /** The chainable schedules inside {@code schedules}, made here with one {@code lr}, none cycling the momentum. */
     private static List<ChainedSchedule> parts(String what, List<LearningRateSchedule> schedules) {
         if (schedules.isEmpty()) {
             throw new IllegalArgumentException(what + " needs at least one schedule");
@@ -554,6 +623,9 @@ public final class Schedulers {
             }
             return chained;
         }).toList();
+        if (schedules.stream().anyMatch(schedule -> ChainedSchedule.cycledMomentum(schedule) != null)) {
+            throw new IllegalArgumentException(what + " of a schedule that cycles the momentum is not built yet");
+        }
         for (ChainedSchedule part : parts) {
             if (Double.doubleToLongBits(part.base()) != Double.doubleToLongBits(parts.getFirst().base())) {
                 throw new IllegalArgumentException(what + "'s schedules are of one group and start from one lr, not "

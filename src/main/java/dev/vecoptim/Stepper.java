@@ -28,6 +28,8 @@ final class Stepper {
     private boolean replanWhenComplete;
     /** Each group's learning rate for the step being made, by group index. */
     private double[] stepLrs = new double[0];
+    /** Each group's hyper-parameters at the momentum its schedule cycles, for the step being made; or null. */
+    private Algorithm[] stepCycled = new Algorithm[0];
     private long steps;
 
     Stepper(NonFiniteGradients nonFiniteGradients, double maxGradNorm, ChunkRunner<Parameter> runner, Optimizer owner,
@@ -53,6 +55,7 @@ final class Stepper {
     /** A group was added: the learning rates of a step have one more entry. */
     void groupAdded() {
         stepLrs = new double[groups.size()];
+        stepCycled = new Algorithm[groups.size()];
     }
 
     StepReport step() {
@@ -101,9 +104,11 @@ final class Stepper {
         // Every schedule is asked before any group changes, so a schedule that throws changes nothing.
         for (int g = 0; g < groups.size(); g++) {
             stepLrs[g] = groups.get(g).lrForStep(steps);
+            stepCycled[g] = groups.get(g).cycledForStep(steps);
         }
         for (int g = 0; g < groups.size(); g++) {
             groups.get(g).setLrForStep(stepLrs[g]);
+            groups.get(g).setCycledForStep(stepCycled[g]);
         }
     }
 

@@ -102,7 +102,8 @@ class SavedScheduleTest {
                 Schedulers.cyclicLR(0.001, 0.01, 3, 2, Schedulers.CyclicMode.EXP_RANGE, 0.9),
                 Schedulers.oneCycleLR(0.01, 20, 0.3, Schedulers.Anneal.COS, 25, 1e4, true),
                 Schedulers.swaLR(0.01, 0.05, 4, Schedulers.Anneal.LINEAR),
-                Schedulers.perEpoch(Schedulers.stepLR(0.01, 2, 0.5), 3))) {
+                Schedulers.perEpoch(Schedulers.stepLR(0.01, 2, 0.5), 3),
+                Schedulers.cyclicLR(0.001, 0.01, 3, 2, Schedulers.CyclicMode.TRIANGULAR, 1, 0.8, 0.9))) {
             try (Arena arena = Arena.ofShared(); Optimizer trained = model(arena, Optional.of(schedule), 5);
                  Optimizer resumed = model(arena, Optional.empty(), 0)) {
                 RecordingLogger log = new RecordingLogger();
@@ -114,6 +115,8 @@ class SavedScheduleTest {
                     resumed.step();
                     assertEquals(trained.groups().getFirst().lr(), resumed.groups().getFirst().lr(), schedule + " step "
                             + s);
+                    assertEquals(trained.groups().getFirst().hyperParameters(),
+                            resumed.groups().getFirst().hyperParameters(), "the momentum too, at step " + s);
                 }
             }
         }
