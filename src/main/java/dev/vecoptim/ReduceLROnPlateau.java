@@ -20,10 +20,20 @@ import java.util.Objects;
 public final class ReduceLROnPlateau {
 
     /** Whether a lower metric is better (a loss) or a higher one (an accuracy): PyTorch's {@code mode}. */
-    public enum Mode { MIN, MAX }
+    public enum Mode {
+        /** {@code "min"}: a lower metric is better. */
+        MIN,
+        /** {@code "max"}: a higher metric is better. */
+        MAX
+    }
 
     /** How {@code threshold} measures an improvement: PyTorch's {@code threshold_mode}. */
-    public enum ThresholdMode { REL, ABS }
+    public enum ThresholdMode {
+        /** {@code "rel"}: by a fraction of the best. */
+        REL,
+        /** {@code "abs"}: by an amount. */
+        ABS
+    }
 
     private final Optimizer optimizer;
     private final Mode mode;
@@ -205,15 +215,22 @@ public final class ReduceLROnPlateau {
         private Builder() {
         }
 
-        /** {@return this builder} with {@code mode}. */
+        /**
+         * Whether a lower or a higher metric is better; default {@link Mode#MIN}.
+         *
+         * @param mode PyTorch's {@code mode}
+         * @return this builder
+         */
         public Builder mode(Mode mode) {
             this.mode = Objects.requireNonNull(mode, "mode");
             return this;
         }
 
         /**
-         * {@return this builder} with {@code factor}, in [0, 1).
+         * What a reduction multiplies the rates by; default 0.1.
          *
+         * @param factor PyTorch's {@code factor}, in [0, 1)
+         * @return this builder
          * @throws IllegalArgumentException otherwise
          */
         public Builder factor(double factor) {
@@ -225,8 +242,10 @@ public final class ReduceLROnPlateau {
         }
 
         /**
-         * {@return this builder} with {@code patience}, the epochs without improvement it waits, ≥ 0.
+         * The epochs without improvement it waits before reducing; default 10.
          *
+         * @param patience PyTorch's {@code patience}, ≥ 0
+         * @return this builder
          * @throws IllegalArgumentException otherwise
          */
         public Builder patience(long patience) {
@@ -235,8 +254,11 @@ public final class ReduceLROnPlateau {
         }
 
         /**
-         * {@return this builder} with {@code threshold} and {@code thresholdMode}; threshold finite and ≥ 0.
+         * How much better than the best a metric must be to count as an improvement; default 1e-4, relative.
          *
+         * @param threshold PyTorch's {@code threshold}, finite and ≥ 0
+         * @param thresholdMode PyTorch's {@code threshold_mode}
+         * @return this builder
          * @throws IllegalArgumentException otherwise
          */
         public Builder threshold(double threshold, ThresholdMode thresholdMode) {
@@ -249,8 +271,10 @@ public final class ReduceLROnPlateau {
         }
 
         /**
-         * {@return this builder} with {@code cooldown}, the epochs after a reduction before counting again, ≥ 0.
+         * The epochs after a reduction before counting again; default 0.
          *
+         * @param cooldown PyTorch's {@code cooldown}, ≥ 0
+         * @return this builder
          * @throws IllegalArgumentException otherwise
          */
         public Builder cooldown(long cooldown) {
@@ -259,8 +283,10 @@ public final class ReduceLROnPlateau {
         }
 
         /**
-         * {@return this builder} with one {@code min_lr} for every group, finite and ≥ 0.
+         * The lowest rate of every group; default 0.
          *
+         * @param minLr PyTorch's {@code min_lr}, finite and ≥ 0
+         * @return this builder
          * @throws IllegalArgumentException otherwise
          */
         public Builder minLr(double minLr) {
@@ -270,8 +296,10 @@ public final class ReduceLROnPlateau {
         }
 
         /**
-         * {@return this builder} with a {@code min_lr} per group, in order, each finite and ≥ 0.
+         * The lowest rate of each group, in order.
          *
+         * @param minLrs PyTorch's {@code min_lr} as a list, each finite and ≥ 0, one per group
+         * @return this builder
          * @throws IllegalArgumentException otherwise
          */
         public Builder minLrs(List<Double> minLrs) {
@@ -281,8 +309,10 @@ public final class ReduceLROnPlateau {
         }
 
         /**
-         * {@return this builder} with {@code eps}, the smallest reduction made, finite and ≥ 0.
+         * The smallest reduction made; default 1e-8.
          *
+         * @param eps PyTorch's {@code eps}, finite and ≥ 0
+         * @return this builder
          * @throws IllegalArgumentException otherwise
          */
         public Builder eps(double eps) {
@@ -294,8 +324,10 @@ public final class ReduceLROnPlateau {
         }
 
         /**
-         * {@return a ReduceLROnPlateau of {@code optimizer}'s groups, as they are now}
+         * A ReduceLROnPlateau of {@code optimizer}'s groups, as they are now.
          *
+         * @param optimizer the optimizer whose groups' rates it lowers
+         * @return the scheduler, no epoch counted yet
          * @throws IllegalArgumentException if per-group min_lrs were given for another number of groups
          */
         public ReduceLROnPlateau build(Optimizer optimizer) {

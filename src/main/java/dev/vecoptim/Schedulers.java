@@ -308,6 +308,12 @@ public final class Schedulers {
      * {@code betas} (PyTorch 2.x's; 1.13's CyclicLR refuses those), before each step, and the group keeps it, as
      * PyTorch's {@code param_group} does.
      *
+     * @param baseLr the lowest rate, finite and ≥ 0
+     * @param maxLr the highest rate of the first cycle, finite and ≥ 0
+     * @param stepSizeUp the steps of each rise, ≥ 1
+     * @param stepSizeDown the steps of each fall, ≥ 1
+     * @param mode how each cycle's height is scaled
+     * @param gamma {@link CyclicMode#EXP_RANGE}'s factor per step, finite and ≥ 0
      * @param baseMomentum the momentum at the top of the rate, finite and ≥ 0 (PyTorch's default 0.8)
      * @param maxMomentum the momentum at the bottom of the rate, finite and ≥ 0 (PyTorch's default 0.9)
      * @return the schedule
@@ -409,6 +415,13 @@ public final class Schedulers {
      * {@code maxMomentum} in the last). It sets SGD's and RMSprop's {@code momentum}, or β1 of an optimizer of
      * {@code betas}, before each step, and the group keeps it, as PyTorch's {@code param_group} does.
      *
+     * @param maxLr the highest rate, finite and ≥ 0
+     * @param totalSteps the steps of the cycle, ≥ 1
+     * @param pctStart the fraction of the steps spent rising, in [0, 1]
+     * @param anneal how each phase moves between its rates
+     * @param divFactor {@code maxLr} over the first rate, positive and finite
+     * @param finalDivFactor the first rate over the last, positive and finite
+     * @param threePhase whether the rate comes back to the first before falling to the last
      * @param baseMomentum the momentum at the top of the rate, finite and ≥ 0 (PyTorch's default 0.85)
      * @param maxMomentum the momentum at its bottom, finite and ≥ 0 (PyTorch's default 0.95)
      * @return the schedule
