@@ -264,12 +264,23 @@ public final class ParameterGroup {
             return null;
         }
         java.util.OptionalDouble momentum = schedule.momentum(completedSteps);
-        try {
-            return momentum.isPresent() ? hyperParameters.withMomentum(momentum.getAsDouble()) : null;
-        } catch (IllegalArgumentException invalid) {
-            throw new IllegalArgumentException(invalid.getMessage() + " from group " + index + "'s schedule at step "
-                    + (completedSteps + 1), invalid);
+        if (momentum.isEmpty()) {
+            return null;
         }
+        String at = " from group " + index + "'s schedule at step " + (completedSteps + 1);
+        Algorithm cycled;
+        try {
+            cycled = hyperParameters.withMomentum(momentum.getAsDouble());
+        } catch (IllegalArgumentException invalid) {
+            throw new IllegalArgumentException(invalid.getMessage() + at, invalid);
+        }
+        // A schedule restored from a file was not checked by schedule(): its momentum must not change the state.
+        if (!cycled.stateNames().equals(hyperParameters.stateNames())) {
+            throw new IllegalArgumentException("momentum " + momentum.getAsDouble() + " would make " + cycled.name()
+                    + " keep " + cycled.stateNames() + " where group " + index + "'s parameters keep "
+                    + hyperParameters.stateNames() + at + "; nothing was changed");
+        }
+        return cycled;
     }
 
     /** Sets the momentum of the step about to start ({@link #cycledForStep}), as PyTorch's scheduler sets it. */

@@ -126,6 +126,12 @@ class CycledMomentumTest {
                     + " a momentum the schedule keeps, or cycle none", assertThrows(IllegalArgumentException.class,
                             () -> plain.schedule(cycling)).getMessage());
             assertEquals(java.util.Optional.empty(), plain.schedule());
+            // As a load restores it, unchecked: the step refuses it and changes nothing.
+            plain.restoreSchedule(cycling);
+            assertEquals("momentum 0.95 would make SGD keep [momentum_buffer] where group 0's parameters keep [] from"
+                    + " group 0's schedule at step 1; nothing was changed", assertThrows(
+                            IllegalArgumentException.class, sgd::step).getMessage());
+            assertEquals(0, sgd.stepCount());
             assertEquals("sequentialLR of a schedule that cycles the momentum is not built yet", assertThrows(
                     IllegalArgumentException.class, () -> Schedulers.sequentialLR(List.of(cycling), List.of()))
                     .getMessage());
