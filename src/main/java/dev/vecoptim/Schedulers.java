@@ -368,8 +368,10 @@ public final class Schedulers {
     }
 
     /**
-     * {@code OneCycleLR(max_lr, total_steps)} with PyTorch's defaults: {@code pct_start=0.3}, cosine, {@code
-     * div_factor=25}, {@code final_div_factor=1e4}, two phases.
+     * {@code OneCycleLR(max_lr, total_steps, cycle_momentum=False)} with PyTorch's other defaults: {@code
+     * pct_start=0.3}, cosine, {@code div_factor=25}, {@code final_div_factor=1e4}, two phases. PyTorch's default
+     * also cycles the momentum between 0.85 and 0.95: that is
+     * {@link #oneCycleLR(double, long, double, Anneal, double, double, boolean, double, double)} with those.
      *
      * @param maxLr the highest rate, finite and ≥ 0
      * @param totalSteps the steps of the cycle, ≥ 1
@@ -389,7 +391,8 @@ public final class Schedulers {
      * steps after its construction: the rates of steps 0 to {@code totalSteps} (the last, cosine, going back up);
      * a later step is refused, as PyTorch's {@code step()} raises. It sets the group's rate itself: the group's
      * {@code lr} is not used. This is {@code cycle_momentum=False}; PyTorch's default {@code cycle_momentum=True},
-     * which cycles the momentum too, is the overload of momenta.
+     * which cycles the momentum too, is
+     * {@link #oneCycleLR(double, long, double, Anneal, double, double, boolean, double, double)}.
      *
      * @param maxLr the highest rate, finite and ≥ 0
      * @param totalSteps the steps of the cycle, ≥ 1

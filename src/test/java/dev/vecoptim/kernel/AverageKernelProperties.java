@@ -37,12 +37,8 @@ class AverageKernelProperties {
                             averaged.copyFrom(start);
                             run(Kernels.kernel(AverageKernel.FAMILY, bits, new NoFlags()), ema == 1, averaged,
                                     current, count, weight, from, length);
-                            for (int i = 0; i < length; i++) {
-                                assertEquals(Float.floatToRawIntBits(expected.getAtIndex(TestFloats.FLOAT, i)),
-                                        Float.floatToRawIntBits(averaged.getAtIndex(TestFloats.FLOAT, i)),
-                                        bits + "-bit " + (ema == 1 ? "EMA at " + weight : "SWA at " + count)
-                                                + ", element " + i);
-                            }
+                            TestFloats.assertSameBits(bits + "-bit " + (ema == 1 ? "EMA at " + weight : "SWA at "
+                                    + count), expected, averaged);
                         }
                     }
                 });
