@@ -52,8 +52,8 @@ class ReadmeExamplesTest {
                 }
             }));
         }
-        assertEquals(9, tests.size(), "the quick start, the optimizer object's, flat storage's, bfloat16's,"
-                + " float16's, more than one process's and three kernels'");
+        assertEquals(10, tests.size(), "the quick start, the optimizer object's, a ported schedule's, flat"
+                + " storage's, bfloat16's, float16's, more than one process's and three kernels'");
         return tests.stream();
     }
 
