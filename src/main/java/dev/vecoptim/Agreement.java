@@ -101,6 +101,25 @@ final class Agreement {
         return values;
     }
 
+    /**
+     * Compares a 64-bit value of every process's (a double's bits) with process 0's, in 16-bit pieces through one
+     * all-reduce. {@return the processes whose value differs from process 0's, in order of rank}
+     */
+    List<Integer> differing(long value) {
+        float[] mine = new float[4];
+        for (int piece = 0; piece < mine.length; piece++) {
+            mine[piece] = (value >>> (16 * piece)) & 0xFFFF;
+        }
+        float[][] everyone = share(mine);
+        List<Integer> differing = new ArrayList<>();
+        for (int p = 1; p < everyone.length; p++) {
+            if (!java.util.Arrays.equals(everyone[p], everyone[0])) {
+                differing.add(p);
+            }
+        }
+        return differing;
+    }
+
     /** Every process's {@code mine}, in order of rank, through one all-reduce in which the others' rows are 0. */
     private float[][] share(float[] mine) {
         facts.fill((byte) 0);

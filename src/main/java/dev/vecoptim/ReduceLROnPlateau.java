@@ -36,6 +36,8 @@ public final class ReduceLROnPlateau {
     }
 
     private final Optimizer optimizer;
+    /** Refuses a metric that differs among the processes of a sharded optimizer; nothing for one process. */
+    private final java.util.function.DoubleConsumer sameOnEveryProcess;
     private final Mode mode;
     private final double factor;
     private final long patience;
@@ -49,8 +51,10 @@ public final class ReduceLROnPlateau {
     private long cooldownCounter;
     private long lastEpoch;
 
-    private ReduceLROnPlateau(Builder builder, Optimizer optimizer) {
+    private ReduceLROnPlateau(Builder builder, Optimizer optimizer,
+                              java.util.function.DoubleConsumer sameOnEveryProcess) {
         this.optimizer = optimizer;
+        this.sameOnEveryProcess = sameOnEveryProcess;
         this.mode = builder.mode;
         this.factor = builder.factor;
         this.patience = builder.patience;
@@ -80,11 +84,15 @@ public final class ReduceLROnPlateau {
      * Ends an epoch whose metric is {@code metric}: counts it as an improvement or not, and reduces every group's
      * rate when the epochs without one exceed the patience.
      *
-     * @param metric the epoch's loss, accuracy or other measure (a NaN never improves)
+     * @param metric the epoch's loss, accuracy or other measure (a NaN never improves); for a sharded optimizer, the
+     *     same on every process (the job's, averaged over its processes)
      * @throws IllegalStateException if a group has a schedule, or the groups are not those it was made for; nothing
      *     is changed then
+     * @throws IllegalArgumentException for a sharded optimizer, on every process, if the processes gave other
+     *     metrics; nothing is changed then
      */
     public void step(double metric) {
+        sameOnEveryProcess.accept(metric);
         List<ParameterGroup> groups = optimizer.groups();
         if (groups.size() != minLrs.size()) {
             throw new IllegalStateException("ReduceLROnPlateau was made for " + minLrs.size() + " groups, and the"
@@ -331,7 +339,21 @@ public final class ReduceLROnPlateau {
          * @throws IllegalArgumentException if per-group min_lrs were given for another number of groups
          */
         public ReduceLROnPlateau build(Optimizer optimizer) {
-            return new ReduceLROnPlateau(this, Objects.requireNonNull(optimizer, "optimizer"));
+            return new ReduceLROnPlateau(this, Objects.requireNonNull(optimizer, "optimizer"), metric -> {
+            });
+        }
+
+        /**
+         * A ReduceLROnPlateau of a sharded optimizer's groups, as they are now: every process makes one and steps it
+         * with the same metric each epoch, and the groups' rates stay the same on every process.
+         *
+         * @param sharded the sharded optimizer whose groups' rates it lowers
+         * @return the scheduler, no epoch counted yet
+         * @throws IllegalArgumentException if per-group min_lrs were given for another number of groups
+         */
+        public ReduceLROnPlateau build(ShardedOptimizer sharded) {
+            Objects.requireNonNull(sharded, "sharded");
+            return new ReduceLROnPlateau(this, sharded.shardOptimizer(), sharded::requireSameOnEveryProcess);
         }
 
         private static long atLeastZero(String name, long value) {

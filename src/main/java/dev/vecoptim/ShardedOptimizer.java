@@ -144,6 +144,26 @@ public final class ShardedOptimizer implements AutoCloseable {
         }
     }
 
+    /** {@return the optimizer of this process's shards, whose groups hold the groups' rates} */
+    Optimizer shardOptimizer() {
+        return shardOptimizer;
+    }
+
+    /**
+     * Refuses, on every process, a value that is not the same on every process (a metric of ReduceLROnPlateau's), so
+     * that no process changes its rates where another does not.
+     *
+     * @throws IllegalArgumentException naming the processes that differ from process 0
+     */
+    void requireSameOnEveryProcess(double value) {
+        List<Integer> differing = stepper.agreement().differing(Double.doubleToRawLongBits(value));
+        if (!differing.isEmpty()) {
+            throw new IllegalArgumentException("process" + (differing.size() > 1 ? "es " : " ") + differing + " gave"
+                    + " another metric than process 0; give every process the same (the job's, averaged over its"
+                    + " processes); nothing was changed");
+        }
+    }
+
     /** {@return the groups, in the order they were added} */
     public List<ShardedGroup> groups() {
         return Collections.unmodifiableList(groups);

@@ -102,6 +102,27 @@ class ReduceLROnPlateauTest {
         }
     }
 
+    /** In a job of threads: every process lowers its rates together, and a metric that differs is refused on all. */
+    @Test
+    void aShardedOptimizersRatesStayTheSameOnEveryProcess() {
+        List<String> verdicts = ThreadedJob.run(3, world -> {
+            try (ShardedOptimizer sharded = ShardedOptimizer.builder(world).threads(1).build()) {
+                sharded.addGroup(Sgd.builder(0.1).build(), 8, 3);
+                ReduceLROnPlateau plateau = ReduceLROnPlateau.builder().patience(0).build(sharded);
+                plateau.step(1.0);
+                plateau.step(2.0);
+                String reduced = String.valueOf(sharded.groups().getFirst().lr());
+                String refused = assertThrows(IllegalArgumentException.class,
+                        () -> plateau.step(world.rank() == 1 ? 5.0 : 3.0)).getMessage();
+                return reduced + "; " + refused + "; " + sharded.groups().getFirst().lr() + " "
+                        + plateau.stateDict().get("last_epoch");
+            }
+        });
+        assertEquals(java.util.Collections.nCopies(3, "0.010000000000000002; process [1] gave another metric than"
+                + " process 0; give every process the same (the job's, averaged over its processes); nothing was"
+                + " changed; 0.010000000000000002 2"), verdicts);
+    }
+
     @Test
     void badArgumentsAndGroupsItCannotSetAreRefused() {
         refused("factor must be in [0, 1), was 1.0", () -> ReduceLROnPlateau.builder().factor(1));
