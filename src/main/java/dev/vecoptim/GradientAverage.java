@@ -29,6 +29,8 @@ final class GradientAverage {
     private final NormKernel norm;
     /** The kernels that sum the copies of a shard, by {@link Dtype#ordinal()}: made for a dtype's first group. */
     private final ShardSumKernel[] sums = new ShardSumKernel[Dtype.values().length];
+    /** The conversions of each 16-bit dtype, by {@link Dtype#ordinal()}, when summing in MPI's order. */
+    private final HalfKernel[] conversions = new HalfKernel[Dtype.values().length];
     /** Every process's copy of a part of this process's shard, when summing in rank order. */
     private MemorySegment copies = MemorySegment.NULL;
     /** A part of every shard of a 16-bit group's gradients widened to float32, when summing in MPI's order. */
@@ -67,6 +69,10 @@ final class GradientAverage {
             }
         } else if (dtype != Dtype.FLOAT32) {
             widened = atLeast(widened, size * partElements * Float.BYTES, arena);
+            if (conversions[dtype.ordinal()] == null) {
+                conversions[dtype.ordinal()] = Kernels.kernel(HalfKernel.FAMILY, bits, new HalfKernel.Flags(
+                        dtype.format()));
+            }
         }
     }
 
@@ -118,8 +124,7 @@ final class GradientAverage {
      * after the other, scales and reduce-scatters them, and rounds this process's piece of the sums once to the dtype.
      */
     private void reduceWidened(ShardedGroup group, int from, int[] pieces, float factor) {
-        HalfKernel conversions = Kernels.kernel(HalfKernel.FAMILY, bits, new HalfKernel.Flags(group.dtype()
-                .format()));
+        HalfKernel conversions = this.conversions[group.dtype().ordinal()];
         long packed = 0;
         long own = 0;
         for (int p = 0; p < pieces.length; p++) {

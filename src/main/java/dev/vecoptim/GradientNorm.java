@@ -79,16 +79,23 @@ final class GradientNorm {
 
     /** Σ g² over elements [from, to) of a parameter's gradient, in double, in an order fixed by the data alone. */
     private double sumOfSquares(Parameter parameter, long from, long to) {
-        Dtype dtype = parameter.dtype();
+        return sumOfSquares(kernel, parameter.grad(), parameter.dtype(), from, to);
+    }
+
+    /**
+     * Σ g² over elements [from, to) of a gradient of {@code dtype}, in double, in an order fixed by the data alone:
+     * a 16-bit one widened exactly, {@value #WIDENED} elements at a time. Infinite or NaN exactly when an element is.
+     */
+    static double sumOfSquares(NormKernel kernel, MemorySegment grad, Dtype dtype, long from, long to) {
         if (dtype == Dtype.FLOAT32) {
-            return kernel.sumOfSquares(parameter.grad(), from, to);
+            return kernel.sumOfSquares(grad, from, to);
         }
         HalfKernel conversions = Widening.OF[dtype.ordinal()];
         MemorySegment floats = SCRATCH.get();
         double sum = 0;
         for (long start = from; start < to; start += WIDENED) {
             int count = (int) Math.min(WIDENED, to - start);
-            conversions.widen(parameter.grad(), start, floats, 0, count);
+            conversions.widen(grad, start, floats, 0, count);
             sum += kernel.sumOfSquares(floats, 0, count);
         }
         return sum;

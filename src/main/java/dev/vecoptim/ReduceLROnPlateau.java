@@ -36,8 +36,8 @@ public final class ReduceLROnPlateau {
     }
 
     private final Optimizer optimizer;
-    /** Refuses a metric that differs among the processes of a sharded optimizer; nothing for one process. */
-    private final java.util.function.DoubleConsumer sameOnEveryProcess;
+    /** How a step's checks and metric are agreed on: by every process of a sharded optimizer, or by this one. */
+    private final Agreeing agreement;
     private final Mode mode;
     private final double factor;
     private final long patience;
@@ -51,10 +51,15 @@ public final class ReduceLROnPlateau {
     private long cooldownCounter;
     private long lastEpoch;
 
-    private ReduceLROnPlateau(Builder builder, Optimizer optimizer,
-                              java.util.function.DoubleConsumer sameOnEveryProcess) {
+    /** Throws a check's failure, of this process or another's, or a metric that differs among the processes. */
+    @FunctionalInterface
+    interface Agreeing {
+        void agree(RuntimeException failure, double metric);
+    }
+
+    private ReduceLROnPlateau(Builder builder, Optimizer optimizer, Agreeing agreement) {
         this.optimizer = optimizer;
-        this.sameOnEveryProcess = sameOnEveryProcess;
+        this.agreement = agreement;
         this.mode = builder.mode;
         this.factor = builder.factor;
         this.patience = builder.patience;
@@ -89,21 +94,22 @@ public final class ReduceLROnPlateau {
      * @throws IllegalStateException if a group has a schedule, or the groups are not those it was made for; nothing
      *     is changed then
      * @throws IllegalArgumentException for a sharded optimizer, on every process, if the processes gave other
-     *     metrics; nothing is changed then
+     *     metrics; nothing is changed then (and a check that fails on one process is thrown on every one)
      */
     public void step(double metric) {
-        sameOnEveryProcess.accept(metric);
         List<ParameterGroup> groups = optimizer.groups();
+        IllegalStateException refused = null;
         if (groups.size() != minLrs.size()) {
-            throw new IllegalStateException("ReduceLROnPlateau was made for " + minLrs.size() + " groups, and the"
+            refused = new IllegalStateException("ReduceLROnPlateau was made for " + minLrs.size() + " groups, and the"
                     + " optimizer has " + groups.size() + "; nothing was changed");
         }
         for (ParameterGroup group : groups) {
-            if (group.schedule().isPresent()) {
-                throw new IllegalStateException("group " + group.index() + " has a schedule, which sets its rate at"
-                        + " every step over ReduceLROnPlateau's; nothing was changed");
+            if (refused == null && group.schedule().isPresent()) {
+                refused = new IllegalStateException("group " + group.index() + " has a schedule, which sets its rate"
+                        + " at every step over ReduceLROnPlateau's; nothing was changed");
             }
         }
+        agreement.agree(refused, metric);
         lastEpoch++;
         if (better(metric)) {
             best = metric;
@@ -339,7 +345,10 @@ public final class ReduceLROnPlateau {
          * @throws IllegalArgumentException if per-group min_lrs were given for another number of groups
          */
         public ReduceLROnPlateau build(Optimizer optimizer) {
-            return new ReduceLROnPlateau(this, Objects.requireNonNull(optimizer, "optimizer"), metric -> {
+            return new ReduceLROnPlateau(this, Objects.requireNonNull(optimizer, "optimizer"), (failure, metric) -> {
+                if (failure != null) {
+                    throw failure;
+                }
             });
         }
 
@@ -353,7 +362,7 @@ public final class ReduceLROnPlateau {
          */
         public ReduceLROnPlateau build(ShardedOptimizer sharded) {
             Objects.requireNonNull(sharded, "sharded");
-            return new ReduceLROnPlateau(this, sharded.shardOptimizer(), sharded::requireSameOnEveryProcess);
+            return new ReduceLROnPlateau(this, sharded.shardOptimizer(), sharded::agreeOnEpoch);
         }
 
         private static long atLeastZero(String name, long value) {

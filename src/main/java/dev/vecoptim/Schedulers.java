@@ -182,7 +182,7 @@ public final class Schedulers {
                 : (1 + CMath.cos(Math.PI * t / tMax)) / (1 + CMath.cos(Math.PI * (t - 1) / tMax)) * (previous - etaMin)
                 + etaMin;
         return chained("CosineAnnealingLR", lr, new Chainable(same -> same, cosine,
-                group -> etaMin + (lr - etaMin) * (1 + CMath.cos(Math.PI * 0 / tMax)) / 2), "T_max", tMax, "eta_min",
+                group -> cosine(lr, etaMin, 0, tMax)), "T_max", tMax, "eta_min",
                 etaMin);
     }
 
@@ -210,7 +210,7 @@ public final class Schedulers {
                 current -= period;
                 period = Math.multiplyExact(period, tMult);
             }
-            return etaMin + (lr - etaMin) * (1 + CMath.cos(Math.PI * current / period)) / 2;
+            return cosine(lr, etaMin, current, period);
         };
         return chained("CosineAnnealingWarmRestarts", lr, new Chainable(group -> restarted.next(group, 0),
                 restarted), "T_0", t0, "T_mult", tMult, "eta_min", etaMin);
@@ -257,7 +257,7 @@ public final class Schedulers {
                 current = epoch - t0 * (power - 1) / (double) (tMult - 1);
                 period = t0 * power;
             }
-            return etaMin + (lr - etaMin) * (1 + CMath.cos(Math.PI * current / period)) / 2;
+            return cosine(lr, etaMin, current, period);
         };
         return chained("CosineAnnealingWarmRestarts", lr, new Chainable(group -> withinEpochs.next(group, 0),
                 withinEpochs), "T_0", t0, "T_mult", tMult, "eta_min", etaMin, "steps_per_epoch", stepsPerEpoch);
@@ -664,6 +664,14 @@ public final class Schedulers {
         described[1] = lr;
         System.arraycopy(arguments, 0, described, 2, arguments.length);
         return DescribedSchedule.of(PREFIX + name, new ChainedSchedule(lr, chainable), described);
+    }
+
+    /**
+     * {@return the cosine between {@code lr} and {@code etaMin} at {@code current} of {@code period}: {@code etaMin +
+     * (lr − etaMin) · (1 + cos(π·current / period)) / 2}, in PyTorch's order of operations}
+     */
+    private static double cosine(double lr, double etaMin, double current, double period) {
+        return etaMin + (lr - etaMin) * (1 + CMath.cos(Math.PI * current / period)) / 2;
     }
 
     private static void atLeastOne(String name, long value) {

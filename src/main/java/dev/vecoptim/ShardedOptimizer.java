@@ -150,13 +150,15 @@ public final class ShardedOptimizer implements AutoCloseable {
     }
 
     /**
-     * Refuses, on every process, a value that is not the same on every process (a metric of ReduceLROnPlateau's), so
-     * that no process changes its rates where another does not.
+     * Agrees on an epoch of ReduceLROnPlateau's, so that no process changes its rates where another does not: throws
+     * on every process the first process's {@code failure} (a check of its own that failed), or a {@code metric}
+     * that is not the same on every process.
      *
-     * @throws IllegalArgumentException naming the processes that differ from process 0
+     * @throws IllegalArgumentException naming the processes whose metric differs from process 0's
      */
-    void requireSameOnEveryProcess(double value) {
-        List<Integer> differing = stepper.agreement().differing(Double.doubleToRawLongBits(value));
+    void agreeOnEpoch(RuntimeException failure, double metric) {
+        stepper.agreement().ready(failure, 0);
+        List<Integer> differing = stepper.agreement().differing(Double.doubleToRawLongBits(metric));
         if (!differing.isEmpty()) {
             throw new IllegalArgumentException("process" + (differing.size() > 1 ? "es " : " ") + differing + " gave"
                     + " another metric than process 0; give every process the same (the job's, averaged over its"

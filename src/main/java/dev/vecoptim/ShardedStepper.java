@@ -257,18 +257,8 @@ final class ShardedStepper {
 
     /** Whether this process's shard of the group's averaged gradients holds only finite numbers. */
     private boolean finite(ShardedGroup group) {
-        MemorySegment own = group.ownGrads();
-        long elements = group.shardElements();
-        if (group.dtype() == Dtype.FLOAT32) {
-            return Double.isFinite(norm.sumOfSquares(own, 0, elements));
-        }
-        Format format = group.dtype().format();
-        for (long i = 0; i < elements; i++) {
-            if (!Float.isFinite(format.load(own, i))) {
-                return false;
-            }
-        }
-        return true;
+        return Double.isFinite(GradientNorm.sumOfSquares(norm, group.ownGrads(), group.dtype(), 0,
+                group.shardElements()));
     }
 
     /** What every process must agree on before a call, as a 48-bit hash: the optimizer, the call, its groups. */

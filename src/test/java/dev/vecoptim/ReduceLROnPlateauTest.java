@@ -102,7 +102,10 @@ class ReduceLROnPlateauTest {
         }
     }
 
-    /** In a job of threads: every process lowers its rates together, and a metric that differs is refused on all. */
+    /**
+     * In a job of threads: every process lowers its rates together; a metric that differs, or a check that fails on one
+     * process, is refused on all.
+     */
     @Test
     void aShardedOptimizersRatesStayTheSameOnEveryProcess() {
         List<String> verdicts = ThreadedJob.run(3, world -> {
@@ -114,13 +117,20 @@ class ReduceLROnPlateauTest {
                 String reduced = String.valueOf(sharded.groups().getFirst().lr());
                 String refused = assertThrows(IllegalArgumentException.class,
                         () -> plateau.step(world.rank() == 1 ? 5.0 : 3.0)).getMessage();
-                return reduced + "; " + refused + "; " + sharded.groups().getFirst().lr() + " "
+                // A group with a schedule on one process only: every process refuses the epoch.
+                if (world.rank() == 2) {
+                    sharded.groups().getFirst().schedule(LearningRateSchedule.constant(0.1));
+                }
+                String oneRefused = assertThrows(IllegalStateException.class, () -> plateau.step(3.0)).getMessage();
+                return reduced + "; " + refused + "; " + oneRefused + "; " + sharded.groups().getFirst().lr() + " "
                         + plateau.stateDict().get("last_epoch");
             }
         });
         assertEquals(java.util.Collections.nCopies(3, "0.010000000000000002; process [1] gave another metric than"
                 + " process 0; give every process the same (the job's, averaged over its processes); nothing was"
-                + " changed; 0.010000000000000002 2"), verdicts);
+                + " changed; process 2 of 3: group 0 has a schedule, which sets its rate at every step over"
+                + " ReduceLROnPlateau's;"
+                + " nothing was changed; 0.010000000000000002 2"), verdicts);
     }
 
     @Test
