@@ -23,18 +23,19 @@ import org.junit.jupiter.api.Test;
  * the README introduces every optimizer of the registry, and the README's test command is what CI runs.
  */
 class DocsTest {
-    private static final Path BASE = Path.of(System.getProperty("vecoptim.basedir", ".")).toAbsolutePath().normalize();
+    /** The repository, where the documents are; the paths they name start from it (core/src/..., docs/...). */
+    private static final Path BASE = Path.of(System.getProperty("vecoptim.root", "..")).toAbsolutePath().normalize();
     private static final Pattern LINK = Pattern.compile("\\]\\(([^)\\s]+)\\)");
     private static final Pattern CODE = Pattern.compile("`([^`\\n]+)`");
     private static final Pattern HEADING = Pattern.compile("(?m)^#{1,6} (.+)$");
     /** The optimizers added last, which no other code uses as an example: where they appear, each one must. */
     private static final List<String> PROBE_OPTIMIZERS = List.of("Rprop", "Adamax", "Lion");
-    private static final List<String> SOURCE_ROOTS = List.of("src/main", "src/test/java", "src/test/python", "jmh",
-            "python", "pom.xml", "README.md");
+    private static final List<String> SOURCE_ROOTS = List.of("core/src/main", "core/src/test/java", "core/src/test/python",
+            "core/jmh", "core/pom.xml", "examples/src", "python", "README.md");
 
     private static List<Path> documents() {
         List<Path> documents = new ArrayList<>(List.of(BASE.resolve("README.md"), BASE.resolve("CONTRIBUTING.md"),
-                BASE.resolve("CHANGELOG.md"), BASE.resolve("src/test/resources/state_dict/README.md")));
+                BASE.resolve("CHANGELOG.md"), BASE.resolve("core/src/test/resources/state_dict/README.md")));
         try (Stream<Path> docs = Files.list(BASE.resolve("docs"))) {
             docs.filter(p -> p.toString().endsWith(".md")).sorted().forEach(documents::add);
         } catch (IOException e) {
@@ -104,7 +105,7 @@ class DocsTest {
     void everyFileTheDocumentsNameExists() {
         Set<String> fileNames = new TreeSet<>();
         try (Stream<Path> tree = Files.walk(BASE)) {
-            tree.filter(p -> !p.startsWith(BASE.resolve("target")) && !p.startsWith(BASE.resolve(".git")))
+            tree.filter(p -> !BASE.relativize(p).toString().matches("(.*/)?(target|\\.git)(/.*)?"))
                     .forEach(p -> fileNames.add(p.getFileName().toString()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -117,7 +118,8 @@ class DocsTest {
                 if (token.contains("<") || token.contains(" ") || token.contains("*")) {
                     continue;
                 }
-                boolean repositoryPath = token.matches("(src|jmh|python|docs|\\.ci|\\.mvn)/.+");
+                boolean repositoryPath = token.matches("(core|examples|python|docs|\\.ci|\\.mvn)/.+")
+                        && !token.matches("\\w+/target/.*");
                 if (repositoryPath && !Files.exists(BASE.resolve(token))) {
                     missing.add(relative(document) + ": " + token);
                 } else if (!token.contains("/") && token.matches("[\\w-]+\\.(java|py|md|xml)")
@@ -133,7 +135,7 @@ class DocsTest {
     void theContributorGuideDescribesEveryTestClassAndNamesNoOther() throws IOException {
         String guide = read(BASE.resolve("CONTRIBUTING.md"));
         Set<String> testClasses = new TreeSet<>();
-        try (Stream<Path> tests = Files.walk(BASE.resolve("src/test/java"))) {
+        try (Stream<Path> tests = Stream.of("core", "examples").flatMap(DocsTest::testSources)) {
             tests.map(p -> p.getFileName().toString())
                     .filter(name -> name.endsWith("Test.java") || name.endsWith("Properties.java"))
                     .forEach(name -> testClasses.add(name.substring(0, name.length() - ".java".length())));
@@ -209,18 +211,19 @@ class DocsTest {
         assertTrue(claim.find(), "the guide no longer names the latest optimizer added by following it");
         String latest = claim.group(1);
         List<String> files = new ArrayList<>(filesNaming(latest).stream().map(DocsTest::relative).toList());
-        try (Stream<Path> resources = Files.walk(BASE.resolve("src/test/resources"))) {
+        try (Stream<Path> resources = Files.walk(BASE.resolve("core/src/test/resources"))) {
             resources.filter(Files::isRegularFile)
                     .filter(p -> Pattern.compile("(?i)\\b" + latest + "\\b").matcher(relative(p) + latin1(p)).find())
                     .map(DocsTest::relative).forEach(files::add);
         }
-        List<String> promised = Stream.of("README.md", "src/main/declarations/optimizers.txt",
-                "src/main/java/dev/vecoptim/<Name>.java", "src/main/java/dev/vecoptim/kernel/<Name>Kernel.java",
-                "src/main/java/dev/vecoptim/kernel/<Name>Vector.java", "src/test/resources/golden/reference/<Name>.bin",
-                "src/test/resources/golden/reference/<Name>-1.13-bfloat16.bin",
-                "src/test/resources/golden/reference/<Name>-1.13-float16.bin",
-                "src/test/resources/golden/reference/<Name>-2.6-bfloat16.bin",
-                "src/test/resources/golden/reference/<Name>-2.6-float16.bin")
+        List<String> promised = Stream.of("README.md", "core/src/main/declarations/optimizers.txt",
+                "core/src/main/java/dev/vecoptim/<Name>.java", "core/src/main/java/dev/vecoptim/kernel/<Name>Kernel.java",
+                "core/src/main/java/dev/vecoptim/kernel/<Name>Vector.java",
+                "core/src/test/resources/golden/reference/<Name>.bin",
+                "core/src/test/resources/golden/reference/<Name>-1.13-bfloat16.bin",
+                "core/src/test/resources/golden/reference/<Name>-1.13-float16.bin",
+                "core/src/test/resources/golden/reference/<Name>-2.6-bfloat16.bin",
+                "core/src/test/resources/golden/reference/<Name>-2.6-float16.bin")
                 .map(path -> path.replace("<Name>", latest)).sorted().toList();
         assertEquals(promised, files.stream().sorted().toList(), latest + " is written out beyond the five files and "
                 + "the README");
@@ -239,6 +242,14 @@ class DocsTest {
             }
         }
         return files;
+    }
+
+    private static Stream<Path> testSources(String module) {
+        try {
+            return Files.walk(BASE.resolve(module).resolve("src/test/java"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static String section(String markdown, String heading) {

@@ -1,13 +1,13 @@
 #!/usr/bin/python3
-"""Writes src/test/resources/golden/pytorch-<version>.bin: PyTorch's own results for every optimizer and flag.
+"""Writes core/src/test/resources/golden/pytorch-<version>.bin: PyTorch's own results for every optimizer and flag.
 
 Run by hand, not by the build, once with each PyTorch whose bits vecoptim matches: Debian 12's 1.13.1
 (apt-get install python3-torch) and Debian 13's 2.6 (in the chroot that ../shared/tools/pytorch2-chroot.sh
 builds, with /proc mounted):
 
-    /usr/bin/python3 src/test/python/make_golden.py                      # writes pytorch-1.13.bin
-    cp src/test/python/make_golden.py /tmp/trixie/tmp/ && chroot /tmp/trixie python3 /tmp/make_golden.py \
-        && cp /tmp/trixie/resources/golden/pytorch-2.6.bin src/test/resources/golden/
+    /usr/bin/python3 core/src/test/python/make_golden.py                      # writes pytorch-1.13.bin
+    cp core/src/test/python/make_golden.py /tmp/trixie/tmp/ && chroot /tmp/trixie python3 /tmp/make_golden.py \
+        && cp /tmp/trixie/resources/golden/pytorch-2.6.bin core/src/test/resources/golden/
 
 Each case starts from a parameter of random floats (lengths that are not multiples of 16, special values
 at some indices), state as PyTorch creates it, and runs a few steps of torch.optim's single-tensor path
@@ -23,13 +23,13 @@ when /proc is not mounted in a chroot).
 Both versions record the same cases from the same random seed (1.13 leaves out those with a hyper-parameter
 it lacks); cases were only ever appended, so that every case keeps its inputs when the list grows.
 
-An optimizer from outside torch.optim (its section in src/main/declarations/optimizers.txt has a reference
+An optimizer from outside torch.optim (its section in core/src/main/declarations/optimizers.txt has a reference
 other than pytorch) is recorded from the reference implementation its declaration names, a Python file given
 on the command line, into resources/golden/reference/<Name>.bin. Its cases come from the declaration alone:
 its defaults, each end of each hyper-parameter's TESTED ranges in turn, and random draws from them, so that
 nothing here changes for a new optimizer:
 
-    /usr/bin/python3 src/test/python/make_golden.py --reference <class name> <reference implementation>.py
+    /usr/bin/python3 core/src/test/python/make_golden.py --reference <class name> <reference implementation>.py
 
 (the class name is the declaration's pytorch line's; the optimizer's javadoc says where its reference is).
 With --dtype bfloat16 or --dtype float16 after it, as below, the same cases are recorded on tensors of that dtype
@@ -42,7 +42,7 @@ resources/golden/pytorch-<version>-<dtype>.bin, every value widened exactly to f
 A case this PyTorch cannot run on such tensors is left out and named on stderr (1.13 runs only SGD and ASGD on
 float16 on the CPU):
 
-    /usr/bin/python3 src/test/python/make_golden.py --dtype bfloat16
+    /usr/bin/python3 core/src/test/python/make_golden.py --dtype bfloat16
 
 With --fused bfloat16 or --fused float16 (PyTorch 2.6 only), the cases of Adam and AdamW are recorded again on
 tensors of that dtype through fused=True, PyTorch's fused CPU kernel, which computes in float32 and rounds each

@@ -4,9 +4,9 @@
 Run by hand with Debian 13's PyTorch 2.6, in the chroot that ../shared/tools/pytorch2-chroot.sh builds (with /proc
 mounted); PyTorch 1.13 has no CPU GradScaler:
 
-    D=/tmp/trixie/tmp/scaler; mkdir -p $D && cp src/test/python/make_scaler_golden.py $D/
+    D=/tmp/trixie/tmp/scaler; mkdir -p $D && cp core/src/test/python/make_scaler_golden.py $D/
     chroot /tmp/trixie python3 /tmp/scaler/make_scaler_golden.py /tmp/scaler/scaler-2.6.json
-    cp $D/scaler-2.6.json src/test/resources/golden/
+    cp $D/scaler-2.6.json core/src/test/resources/golden/
 
 Each case: an SGD optimizer (lr 0.5) over two parameters of one dtype (float32 or bfloat16; PyTorch's GradScaler
 refuses float16 gradients), a GradScaler of small init_scale and growth_interval so that the scale grows and

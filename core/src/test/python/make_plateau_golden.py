@@ -4,10 +4,10 @@
 Run by hand with PyTorch 1.13 (Debian 12's python3-torch) and 2.6 (Debian 13's, in the chroot that
 ../shared/tools/pytorch2-chroot.sh builds, with /proc mounted):
 
-    /usr/bin/python3 src/test/python/make_plateau_golden.py src/test/resources/golden/plateau-1.13.json
-    D=/tmp/trixie/tmp/plateau; mkdir -p $D && cp src/test/python/make_plateau_golden.py $D/
+    /usr/bin/python3 core/src/test/python/make_plateau_golden.py core/src/test/resources/golden/plateau-1.13.json
+    D=/tmp/trixie/tmp/plateau; mkdir -p $D && cp core/src/test/python/make_plateau_golden.py $D/
     chroot /tmp/trixie python3 /tmp/plateau/make_plateau_golden.py /tmp/plateau/plateau-2.6.json
-    cp $D/plateau-2.6.json src/test/resources/golden/
+    cp $D/plateau-2.6.json core/src/test/resources/golden/
 
 Each case: an SGD optimizer of two groups (lr 0.1 and 0.05), a ReduceLROnPlateau of the case's arguments (PyTorch's
 names), and one step(metric) per epoch over METRICS (a loss that falls, stalls, wobbles within the threshold, and

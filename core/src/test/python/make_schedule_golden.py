@@ -4,10 +4,10 @@
 Run by hand with PyTorch 1.13 (Debian 12's python3-torch) and 2.6 (Debian 13's, in the chroot that
 ../shared/tools/pytorch2-chroot.sh builds, with /proc mounted):
 
-    /usr/bin/python3 src/test/python/make_schedule_golden.py src/test/resources/golden/schedules-1.13.json
-    D=/tmp/trixie/tmp/schedules; mkdir -p $D && cp src/test/python/make_schedule_golden.py $D/
+    /usr/bin/python3 core/src/test/python/make_schedule_golden.py core/src/test/resources/golden/schedules-1.13.json
+    D=/tmp/trixie/tmp/schedules; mkdir -p $D && cp core/src/test/python/make_schedule_golden.py $D/
     chroot /tmp/trixie python3 /tmp/schedules/make_schedule_golden.py /tmp/schedules/schedules-2.6.json
-    cp $D/schedules-2.6.json src/test/resources/golden/
+    cp $D/schedules-2.6.json core/src/test/resources/golden/
 
 Each case: an SGD optimizer of one parameter at the case's lr, the scheduler made with the case's arguments (PyTorch's
 names; a composite's schedulers made first, in order; CyclicLR and OneCycleLR with cycle_momentum=False; a function of LambdaLR's or MultiplicativeLR's by its name in

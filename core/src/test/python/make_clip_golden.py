@@ -1,11 +1,11 @@
 #!/usr/bin/python3
-"""Writes src/test/resources/golden/clip-<version>.bin: torch.nn.utils.clip_grad_norm_'s own results.
+"""Writes core/src/test/resources/golden/clip-<version>.bin: torch.nn.utils.clip_grad_norm_'s own results.
 
 Run by hand, not by the build, with each PyTorch whose bits vecoptim matches, as make_golden.py is run:
 
-    /usr/bin/python3 src/test/python/make_clip_golden.py                 # writes clip-1.13.bin
-    cp src/test/python/make_clip_golden.py /tmp/trixie/tmp/ && chroot /tmp/trixie python3 /tmp/make_clip_golden.py \\
-        && cp /tmp/trixie/resources/golden/clip-2.6.bin src/test/resources/golden/
+    /usr/bin/python3 core/src/test/python/make_clip_golden.py                 # writes clip-1.13.bin
+    cp core/src/test/python/make_clip_golden.py /tmp/trixie/tmp/ && chroot /tmp/trixie python3 /tmp/make_clip_golden.py \\
+        && cp /tmp/trixie/resources/golden/clip-2.6.bin core/src/test/resources/golden/
 
 PyTorch's norm is a float32 reduction whose order is its CPU kernel's: pinned to AVX2, as make_golden.py pins
 it (1.13's AVX-512 kernels, used only when asked for, sum 16 lanes and round otherwise; the pre-AVX2 "default"

@@ -5,10 +5,10 @@ CycledMomentumTest.
 Run by hand with PyTorch 1.13 (Debian 12's python3-torch) and 2.6 (Debian 13's, in the chroot that
 ../shared/tools/pytorch2-chroot.sh builds, with /proc mounted):
 
-    /usr/bin/python3 src/test/python/make_cycle_golden.py src/test/resources/golden/cycle-1.13.json
-    D=/tmp/trixie/tmp/cycle; mkdir -p $D && cp src/test/python/make_cycle_golden.py $D/
+    /usr/bin/python3 core/src/test/python/make_cycle_golden.py core/src/test/resources/golden/cycle-1.13.json
+    D=/tmp/trixie/tmp/cycle; mkdir -p $D && cp core/src/test/python/make_cycle_golden.py $D/
     chroot /tmp/trixie python3 /tmp/cycle/make_cycle_golden.py /tmp/cycle/cycle-2.6.json
-    cp $D/cycle-2.6.json src/test/resources/golden/
+    cp $D/cycle-2.6.json core/src/test/resources/golden/
 
 Each case: an optimizer (single-tensor, foreach=False) of two float32 parameters (SIZES), a scheduler cycling the
 momentum, and STEPS times: the gradients of the step set (gradient(k, i, t), as the test computes them),

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes src/test/resources/golden/half-<version>.txt: PyTorch's conversions between float32 and bfloat16 and
+"""Writes core/src/test/resources/golden/half-<version>.txt: PyTorch's conversions between float32 and bfloat16 and
 float16, over every float32 bit pattern and every 16-bit pattern, as CRC-32s of the results in order.
 
 Run by hand, not by the build, once with each PyTorch whose bits vecoptim matches (see make_golden.py for the
@@ -55,7 +55,7 @@ def main():
         widened = patterns.to(torch.float32).numpy()
         lines.append("%s widen %08x" % (name, zlib.crc32(canonical_floats(widened).astype("<u4").tobytes())))
     with open(OUT, "w") as f:
-        f.write("# CRC-32s of PyTorch %s's conversions, by src/test/python/make_half_golden.py\n" % torch.__version__)
+        f.write("# CRC-32s of PyTorch %s's conversions, by core/src/test/python/make_half_golden.py\n" % torch.__version__)
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines), file=sys.stderr)
 

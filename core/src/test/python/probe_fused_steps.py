@@ -4,7 +4,7 @@
 Run by hand, not by the build, with PyTorch 2.6 (in the chroot that ../shared/tools/pytorch2-chroot.sh builds, as
 make_golden.py is run); PyTorch 1.13 has no fused CPU step:
 
-    cp src/test/python/probe_fused_steps.py /tmp/trixie/tmp/ && chroot /tmp/trixie python3 /tmp/probe_fused_steps.py
+    cp core/src/test/python/probe_fused_steps.py /tmp/trixie/tmp/ && chroot /tmp/trixie python3 /tmp/probe_fused_steps.py
 
 It prints, for fused SGD and Adagrad on bfloat16 and float16 tensors of 100 and 64 elements, which parameters three
 steps changed and where they differ from the float32 step rounded once at each store (vecoptim's fused(true));

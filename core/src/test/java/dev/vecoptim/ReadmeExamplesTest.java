@@ -24,14 +24,14 @@ import org.junit.jupiter.api.TestFactory;
  * installed, the README's Python script finds the quick start's state equal to PyTorch's own.
  */
 class ReadmeExamplesTest {
-    private static final Path BASE = Path.of(System.getProperty("vecoptim.basedir", "."));
+    private static final Path ROOT = Path.of(System.getProperty("vecoptim.root", ".."));
     private static final Pattern JAVA_BLOCK = Pattern.compile("```java\n(.*?)```", Pattern.DOTALL);
     private static final Pattern PYTHON_BLOCK = Pattern.compile("```python\n(.*?)```", Pattern.DOTALL);
     private static final Pattern CLASS_NAME = Pattern.compile("public class (\\w+)");
     private static final String PYTHON = "/usr/bin/python3";
 
     private static String readme() throws IOException {
-        return Files.readString(BASE.resolve("README.md"));
+        return Files.readString(ROOT.resolve("README.md"));
     }
 
     @TestFactory
@@ -83,7 +83,7 @@ class ReadmeExamplesTest {
         Path dir = compile("QuickStart", source);
         run(dir, "QuickStart");
         run(dir, "QuickStart");
-        Files.copy(BASE.resolve("python/state_dict.py"), dir.resolve("state_dict.py"));
+        Files.copy(ROOT.resolve("python/state_dict.py"), dir.resolve("state_dict.py"));
         Files.writeString(dir.resolve("check.py"), script);
         return JdkTool.runIn(dir, List.of(PYTHON, "check.py"));
     }

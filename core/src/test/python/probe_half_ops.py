@@ -3,8 +3,8 @@
 
 Run by hand, not by the build, with each PyTorch vecoptim matches (as make_golden.py is run):
 
-    /usr/bin/python3 src/test/python/probe_half_ops.py
-    cp src/test/python/probe_half_ops.py /tmp/trixie/tmp/ && chroot /tmp/trixie python3 /tmp/probe_half_ops.py
+    /usr/bin/python3 core/src/test/python/probe_half_ops.py
+    cp core/src/test/python/probe_half_ops.py /tmp/trixie/tmp/ && chroot /tmp/trixie python3 /tmp/probe_half_ops.py
 
 For each operation torch.optim's single-tensor optimizers run, on 16-bit tensors of random values, it compares
 PyTorch's result with models that differ in two things: whether a Python scalar operand is first rounded to

@@ -4,10 +4,10 @@
 Run by hand with PyTorch 1.13 (Debian 12's python3-torch) and 2.6 (Debian 13's, in the chroot that
 ../shared/tools/pytorch2-chroot.sh builds, with /proc mounted):
 
-    /usr/bin/python3 src/test/python/make_average_golden.py src/test/resources/golden/average-1.13.json
-    D=/tmp/trixie/tmp/average; mkdir -p $D && cp src/test/python/make_average_golden.py $D/
+    /usr/bin/python3 core/src/test/python/make_average_golden.py core/src/test/resources/golden/average-1.13.json
+    D=/tmp/trixie/tmp/average; mkdir -p $D && cp core/src/test/python/make_average_golden.py $D/
     chroot /tmp/trixie python3 /tmp/average/make_average_golden.py /tmp/average/average-2.6.json
-    cp $D/average-2.6.json src/test/resources/golden/
+    cp $D/average-2.6.json core/src/test/resources/golden/
 
 Each case: a module of three float32 parameters (SIZES), an AveragedModel of it (the default SWA; with 2.6 also
 get_ema_multi_avg_fn(decay) for each of DECAYS), and UPDATES times: the parameters set to values of the update

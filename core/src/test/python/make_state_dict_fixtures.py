@@ -5,15 +5,15 @@ Run by hand with each PyTorch whose bits vecoptim matches, in two stages around 
 StateDictFixturesTest: Debian 13's 2.6, in the chroot that ../shared/tools/pytorch2-chroot.sh builds (with
 /proc mounted), and Debian 12's 1.13.1 (apt-get install python3-torch):
 
-    D=/tmp/trixie/tmp/fixtures; mkdir -p $D && cp python/state_dict.py src/test/python/make_state_dict_fixtures.py $D/
+    D=/tmp/trixie/tmp/fixtures; mkdir -p $D && cp python/state_dict.py core/src/test/python/make_state_dict_fixtures.py $D/
     chroot /tmp/trixie python3 /tmp/fixtures/make_state_dict_fixtures.py record /tmp/fixtures/out
-    /usr/bin/python3 src/test/python/make_state_dict_fixtures.py record $D/out
-    cp -r $D/out/* src/test/resources/state_dict/
-    ./mvnw test -Dtest=StateDictFixturesTest   # writes target/state_dict/*/*/vecoptim-*; fails until committed
-    cp -r target/state_dict/* $D/out/
+    /usr/bin/python3 core/src/test/python/make_state_dict_fixtures.py record $D/out
+    cp -r $D/out/* core/src/test/resources/state_dict/
+    ./mvnw test -Dtest=StateDictFixturesTest   # writes core/target/state_dict/*/*/vecoptim-*; fails until committed
+    cp -r core/target/state_dict/* $D/out/
     chroot /tmp/trixie python3 /tmp/fixtures/make_state_dict_fixtures.py check /tmp/fixtures/out
-    /usr/bin/python3 src/test/python/make_state_dict_fixtures.py check $D/out
-    (cd target/state_dict && for f in */*/vecoptim-*; do cp $f ../../src/test/resources/state_dict/$f; done)
+    /usr/bin/python3 core/src/test/python/make_state_dict_fixtures.py check $D/out
+    (cd core/target/state_dict && for f in */*/vecoptim-*; do cp $f ../../src/test/resources/state_dict/$f; done)
 
 record: for each dtype and optimizer, PyTorch runs 7 steps from the same parameters and gradients and writes,
 after steps 3, 6 and 7, <version>/<dtype/><optimizer>/pytorch-state-<t>.safetensors (state_dict.save) and
