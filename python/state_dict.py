@@ -15,7 +15,8 @@ NAdam's mu_product, ASGD's eta and mu 0-dim float32), and in the header's __meta
 hyper-parameters by PyTorch's names and each group's "params" indices), "optimizers" (JSON, each group's
 optimizer class name), "crc32" (the CRC-32 of every byte of the file, these 8 hexadecimal digits read as
 zeros: verified when present), "torch_version" (torch.__version__ of the PyTorch that wrote it, from here),
-"grad_scaler" (a GradScaler's state_dict(), when saved with one: save and load here take a scaler for it) and,
+"grad_scaler" (a GradScaler's state_dict(), when saved with one: save and load here take a scaler for it),
+"reduce_lr_on_plateau" (a ReduceLROnPlateau's state_dict(), when saved with one: save and load take a plateau) and,
 from vecoptim, "step_count" (its optimizer's step count; PyTorch keeps none), "semantics" (each group's
 Semantics: PyTorch 2.x's roundings or 1.13's) and "rounding" (each group's fused and stochastic rounding seed).
 Loading a file written under other roundings than the running PyTorch's, or fused where the optimizer's group is
@@ -131,9 +132,11 @@ def _plain(value):
     return value
 
 
-def save(optimizer, path, scaler=None):
+def save(optimizer, path, scaler=None, plateau=None):
     """Writes optimizer.state_dict() as a file that vecoptim's Optimizer.loadStateDict reads; with a
-    torch.amp.GradScaler, its state_dict() too ("grad_scaler"), for loadStateDict(path, scaler)."""
+    torch.amp.GradScaler, its state_dict() too ("grad_scaler"), for loadStateDict(path, scaler); with a
+    torch.optim.lr_scheduler.ReduceLROnPlateau, its state_dict() ("reduce_lr_on_plateau"), which vecoptim's
+    loadStateDict restores into the ReduceLROnPlateau built on its optimizer."""
     state_dict = optimizer.state_dict()
     groups = [{key: _plain(value) for key, value in group.items()} for group in state_dict["param_groups"]]
     tensors = {}
@@ -157,6 +160,8 @@ def save(optimizer, path, scaler=None):
                 "torch_version": torch.__version__}
     if scaler is not None:
         metadata["grad_scaler"] = json.dumps(_grad_scaler_state(scaler))
+    if plateau is not None:
+        metadata["reduce_lr_on_plateau"] = json.dumps(plateau.state_dict())
     write(path, metadata, tensors)
 
 
@@ -265,9 +270,10 @@ def _warn_of_other_fused(path, metadata, own):
                           % (path, index, bool(written.get("fused")), bool(group.get("fused"))))
 
 
-def load(optimizer, path, scaler=None):
+def load(optimizer, path, scaler=None, plateau=None):
     """Loads a file that vecoptim's Optimizer.saveStateDict wrote into optimizer; with a GradScaler, the state that
-    saveStateDict(path, scaler) wrote into it too. As vecoptim does, refuses a file whose scaler state it would drop
+    saveStateDict(path, scaler) wrote into it too, and with a ReduceLROnPlateau the state of the one built on vecoptim's
+    optimizer. As vecoptim does, refuses a file whose scaler or plateau state it would drop
     or miss."""
     metadata, tensors = read(path)
     saved = metadata.get("grad_scaler")
@@ -275,9 +281,16 @@ def load(optimizer, path, scaler=None):
         raise ValueError("%s holds a GradScaler's state %s; load it with load(optimizer, path, scaler)" % (path, saved))
     if saved is None and scaler is not None:
         raise ValueError("%s holds no GradScaler's state: it was saved without one" % path)
+    saved_plateau = metadata.get("reduce_lr_on_plateau")
+    if saved_plateau is not None and plateau is None:
+        raise ValueError("%s holds a ReduceLROnPlateau's state; load it with load(optimizer, path, plateau=...)" % path)
+    if saved_plateau is None and plateau is not None:
+        raise ValueError("%s holds no ReduceLROnPlateau's state: it was saved without one" % path)
     optimizer.load_state_dict(_state_dict(path, metadata, tensors, optimizer))
     if scaler is not None:
         scaler.load_state_dict(json.loads(saved))
+    if plateau is not None:
+        plateau.load_state_dict(json.loads(saved_plateau))
 
 
 def _show(path):

@@ -113,7 +113,7 @@ final class Checkpoint {
                 gradScaler.put(entry.getKey(), ((Number) entry.getValue()).doubleValue());
             }
         }
-        return new CheckpointHeader(optimizer.stepCount(), groups, gradScaler);
+        return new CheckpointHeader(optimizer.stepCount(), groups, gradScaler, SavedPlateau.describe(optimizer));
     }
 
     /** Reads a header of format {@code version}: format 1's state buffers are those its optimizer keeps. */
@@ -175,6 +175,16 @@ final class Checkpoint {
             if (mismatch == null) {
                 mismatch = GradScaler.fileRefusal("the checkpoint", header.gradScaler(), scaler);
             }
+            Map<String, Object> plateau = null;
+            try {
+                plateau = SavedPlateau.parse(header.plateau());
+            } catch (IllegalArgumentException malformed) {
+                mismatch = mismatch != null ? mismatch : "its ReduceLROnPlateau state is malformed: "
+                        + malformed.getMessage();
+            }
+            if (mismatch == null) {
+                mismatch = SavedPlateau.refusal("the checkpoint", plateau, optimizer);
+            }
             if (mismatch != null) {
                 throw reader.refusal(mismatch);
             }
@@ -206,6 +216,7 @@ final class Checkpoint {
             if (scaler != null) {
                 scaler.restore(header.gradScaler());
             }
+            SavedPlateau.restore(plateau, optimizer);
             SavedSchedule.apply(optimizer, schedules, file, log);
         }
     }

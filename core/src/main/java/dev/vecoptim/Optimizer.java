@@ -61,6 +61,8 @@ public final class Optimizer implements AutoCloseable {
     private final ParameterRegistry registry;
     private final Stepper stepper;
     private boolean closed;
+    /** The ReduceLROnPlateau built on it, whose state its files hold, or null. */
+    private ReduceLROnPlateau plateau;
 
     private Optimizer(Builder builder) {
         ChunkRunner<Parameter> runner = new ChunkRunner<>(builder.executor, builder.helpers, builder.parallelThreshold);
@@ -267,7 +269,8 @@ public final class Optimizer implements AutoCloseable {
      * @param file a checkpoint written by {@link #save(Path)}
      * @throws CheckpointException if the file is not a regular file, is damaged, truncated, changed while read,
      *     of another format version, does not match this optimizer, or holds a {@link GradScaler}'s state (load it
-     *     with {@link #load(Path, GradScaler)}); nothing is loaded then
+     *     with {@link #load(Path, GradScaler)}), or a {@link ReduceLROnPlateau}'s that this optimizer's cannot take
+     *     (it has none, or one of other arguments), or none where it has one; nothing is loaded then
      * @throws WrongThreadException if parameters' memory, and so their state, is confined to another thread
      */
     public void load(Path file) throws IOException {
@@ -364,7 +367,8 @@ public final class Optimizer implements AutoCloseable {
      *     {@code "torch.optim state_dict"} format, other groups, parameters, sizes, flags, state names or dtypes,
      *     a missing, malformed or unknown entry, a step count that is not one, a checksum that does not match, a
      *     change while it was read, memory that cannot be allocated, a {@link GradScaler}'s state (load it with
-     *     {@link #loadStateDict(Path, GradScaler)}); nothing is loaded then
+     *     {@link #loadStateDict(Path, GradScaler)}), a {@link ReduceLROnPlateau}'s state as {@link #load(Path)}
+     *     refuses it; nothing is loaded then
      * @throws IllegalStateException if the optimizer is closed, or a partial step is
      *     under way
      * @throws WrongThreadException if parameters' memory, and so their state, is confined to another thread
@@ -467,6 +471,23 @@ public final class Optimizer implements AutoCloseable {
         } finally {
             exit();
         }
+    }
+
+    /** Makes {@code plateau}, built on this optimizer, the one whose state its files hold. */
+    void attach(ReduceLROnPlateau plateau) {
+        whileOpen("ReduceLROnPlateau.Builder.build()", () -> {
+            if (this.plateau != null) {
+                throw new IllegalStateException("this optimizer has a ReduceLROnPlateau already, whose state its files"
+                        + " hold; an optimizer has one at most");
+            }
+            this.plateau = plateau;
+            return null;
+        });
+    }
+
+    /** {@return the ReduceLROnPlateau built on it, or null} */
+    ReduceLROnPlateau plateau() {
+        return plateau;
     }
 
     void enter(String call) {

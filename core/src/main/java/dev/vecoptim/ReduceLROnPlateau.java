@@ -16,6 +16,13 @@ import java.util.Objects;
  * {@code best + threshold}. A reduction smaller than {@code eps} is not made. Its rates are the groups' own
  * ({@link ParameterGroup#lr(double)}): a group with a schedule is refused, since the schedule would set its rate
  * again at the next step. Its state, by PyTorch's names, is {@link #stateDict()}.
+ *
+ * <p>It is saved with its optimizer: {@link Optimizer#save} and {@link Optimizer#saveStateDict} write its state dict
+ * beside the optimizer's (a state dict's {@code __metadata__} entry {@code reduce_lr_on_plateau}), and
+ * {@link Optimizer#load} and {@link Optimizer#loadStateDict} restore it, all or nothing, into the one built on the
+ * optimizer that loads, which must have the saved arguments. A file with such state is refused by an optimizer that
+ * has no ReduceLROnPlateau, and a file without by one that has, so that its counters are never dropped, nor left as
+ * they were, silently. An optimizer has one at most. The same holds for a {@link ShardedOptimizer}'s files.
  */
 public final class ReduceLROnPlateau {
 
@@ -34,6 +41,11 @@ public final class ReduceLROnPlateau {
         /** {@code "abs"}: by an amount. */
         ABS
     }
+
+    /** The arguments of its state dict, which a loaded one must share; the rest are its counters. */
+    private static final List<String> ARGUMENTS = List.of("factor", "min_lrs", "patience", "cooldown", "mode",
+            "threshold", "threshold_mode", "eps");
+    private static final List<String> COUNTERS = List.of("num_bad_epochs", "cooldown_counter", "last_epoch");
 
     private final Optimizer optimizer;
     /** How a step's checks and metric are agreed on: by every process of a sharded optimizer, or by this one. */
@@ -57,6 +69,13 @@ public final class ReduceLROnPlateau {
         void agree(RuntimeException failure, double metric);
     }
 
+    /** The agreement of one process with itself: its own check's failure is thrown. */
+    private static final Agreeing ALONE = (failure, metric) -> {
+        if (failure != null) {
+            throw failure;
+        }
+    };
+
     private ReduceLROnPlateau(Builder builder, Optimizer optimizer, Agreeing agreement) {
         this.optimizer = optimizer;
         this.agreement = agreement;
@@ -74,6 +93,31 @@ public final class ReduceLROnPlateau {
         }
         this.minLrs = builder.minLrs != null ? builder.minLrs : java.util.Collections.nCopies(groups, builder.minLr);
         this.best = worst();
+    }
+
+    /** One with {@code original}'s arguments and counters, of {@code other}'s groups, which agrees with itself. */
+    private ReduceLROnPlateau(ReduceLROnPlateau original, Optimizer other) {
+        this.optimizer = other;
+        this.agreement = ALONE;
+        this.mode = original.mode;
+        this.factor = original.factor;
+        this.patience = original.patience;
+        this.threshold = original.threshold;
+        this.thresholdMode = original.thresholdMode;
+        this.cooldown = original.cooldown;
+        this.minLrs = original.minLrs;
+        this.eps = original.eps;
+        restore(original.stateDict());
+    }
+
+    /**
+     * A copy of this one on {@code other}, an optimizer of the same groups, attached to it: what a sharded optimizer
+     * saves and loads through the one-process optimizer of its whole state.
+     */
+    ReduceLROnPlateau attachCopy(Optimizer other) {
+        ReduceLROnPlateau copy = new ReduceLROnPlateau(this, other);
+        other.attach(copy);
+        return copy;
     }
 
     /** {@return a builder with PyTorch's defaults: MIN, factor 0.1, patience 10, threshold 1e-4 REL, no cooldown} */
@@ -180,38 +224,57 @@ public final class ReduceLROnPlateau {
      *     changed then
      */
     public void loadStateDict(Map<String, Object> state) {
+        String refusal = refusal(state);
+        if (refusal != null) {
+            throw new IllegalArgumentException(refusal + "; nothing was loaded");
+        }
+        restore(state);
+    }
+
+    /**
+     * Why {@code state} cannot be loaded into this one, or null: an argument differs (numbers compared by value, as
+     * PyTorch writes an integer {@code min_lr} as one), or a counter is missing or not a count.
+     */
+    String refusal(Map<String, Object> state) {
         Map<String, Object> mine = stateDict();
-        for (String argument : List.of("factor", "min_lrs", "patience", "cooldown", "mode", "threshold",
-                "threshold_mode", "eps")) {
-            if (!Objects.equals(mine.get(argument), state.get(argument))) {
-                throw new IllegalArgumentException("ReduceLROnPlateau's " + argument + " is " + mine.get(argument)
-                        + " here and " + state.get(argument) + " in the state; nothing was loaded");
+        for (String argument : ARGUMENTS) {
+            if (!sameArgument(mine.get(argument), state.get(argument))) {
+                return "ReduceLROnPlateau's " + argument + " is " + mine.get(argument) + " here and "
+                        + state.get(argument) + " in the state";
             }
         }
-        double loadedBest = number(state, "best").doubleValue();
-        long loadedBad = count(state, "num_bad_epochs");
-        long loadedCooldown = count(state, "cooldown_counter");
-        long loadedEpoch = count(state, "last_epoch");
-        best = loadedBest;
-        badEpochs = loadedBad;
-        cooldownCounter = loadedCooldown;
-        lastEpoch = loadedEpoch;
+        if (!(state.get("best") instanceof Number)) {
+            return "ReduceLROnPlateau's best is not a number in the state: " + state.get("best");
+        }
+        for (String counter : COUNTERS) {
+            if (!(state.get(counter) instanceof Long count) || count < 0) {
+                return "ReduceLROnPlateau's " + counter + " is not a count in the state: " + state.get(counter);
+            }
+        }
+        return null;
     }
 
-    private static Number number(Map<String, Object> state, String key) {
-        if (!(state.get(key) instanceof Number number)) {
-            throw new IllegalArgumentException("ReduceLROnPlateau's " + key + " is not a number in the state: "
-                    + state.get(key) + "; nothing was loaded");
+    private static boolean sameArgument(Object mine, Object saved) {
+        if (mine instanceof Number number && saved instanceof Number other) {
+            return Double.compare(number.doubleValue(), other.doubleValue()) == 0;
         }
-        return number;
+        if (mine instanceof List<?> list && saved instanceof List<?> others && list.size() == others.size()) {
+            for (int i = 0; i < list.size(); i++) {
+                if (!sameArgument(list.get(i), others.get(i))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        return Objects.equals(mine, saved);
     }
 
-    private static long count(Map<String, Object> state, String key) {
-        if (!(number(state, key) instanceof Long count) || count < 0) {
-            throw new IllegalArgumentException("ReduceLROnPlateau's " + key + " is not a count in the state: "
-                    + state.get(key) + "; nothing was loaded");
-        }
-        return count;
+    /** Restores the counters of {@code state}, which {@link #refusal} accepts. */
+    void restore(Map<String, Object> state) {
+        best = ((Number) state.get("best")).doubleValue();
+        badEpochs = (Long) state.get("num_bad_epochs");
+        cooldownCounter = (Long) state.get("cooldown_counter");
+        lastEpoch = (Long) state.get("last_epoch");
     }
 
     /** The arguments of a {@link ReduceLROnPlateau}, by PyTorch's names. */
@@ -343,13 +406,13 @@ public final class ReduceLROnPlateau {
          * @param optimizer the optimizer whose groups' rates it lowers
          * @return the scheduler, no epoch counted yet
          * @throws IllegalArgumentException if per-group min_lrs were given for another number of groups
+         * @throws IllegalStateException if the optimizer has a ReduceLROnPlateau already, or is closed
          */
         public ReduceLROnPlateau build(Optimizer optimizer) {
-            return new ReduceLROnPlateau(this, Objects.requireNonNull(optimizer, "optimizer"), (failure, metric) -> {
-                if (failure != null) {
-                    throw failure;
-                }
-            });
+            ReduceLROnPlateau plateau = new ReduceLROnPlateau(this, Objects.requireNonNull(optimizer, "optimizer"),
+                    ALONE);
+            optimizer.attach(plateau);
+            return plateau;
         }
 
         /**
@@ -359,10 +422,13 @@ public final class ReduceLROnPlateau {
          * @param sharded the sharded optimizer whose groups' rates it lowers
          * @return the scheduler, no epoch counted yet
          * @throws IllegalArgumentException if per-group min_lrs were given for another number of groups
+         * @throws IllegalStateException if the sharded optimizer has a ReduceLROnPlateau already, or is closed
          */
         public ReduceLROnPlateau build(ShardedOptimizer sharded) {
             Objects.requireNonNull(sharded, "sharded");
-            return new ReduceLROnPlateau(this, sharded.shardOptimizer(), sharded::agreeOnEpoch);
+            ReduceLROnPlateau plateau = new ReduceLROnPlateau(this, sharded.shardOptimizer(), sharded::agreeOnEpoch);
+            sharded.shardOptimizer().attach(plateau);
+            return plateau;
         }
 
         private static long atLeastZero(String name, long value) {

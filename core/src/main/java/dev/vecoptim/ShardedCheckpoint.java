@@ -29,14 +29,14 @@ final class ShardedCheckpoint {
     }
 
     /** Writes this process's shard, and on process 0 the manifest, as above; a collective. */
-    static void save(Path manifest, List<ShardedGroup> groups, long steps, Communicator communicator,
-                     Agreement agreement) throws IOException {
+    static void save(Path manifest, List<ShardedGroup> groups, Optimizer shardOptimizer, long steps,
+                     Communicator communicator, Agreement agreement) throws IOException {
         int processes = communicator.size();
         String prefix = manifest.getFileName() + "." + saveName(communicator) + ".";
         Path own = manifest.resolveSibling(prefix + communicator.rank() + "-of-" + processes);
         Exception failure = null;
         MemorySegment records = Arena.ofAuto().allocate((long) processes * 4 * Integer.BYTES);
-        try (Optimizer piece = piece(groups, ownCounts(groups))) {
+        try (Optimizer piece = piece(groups, ownCounts(groups), shardOptimizer)) {
             copyOwnShard(groups, piece, steps);
             piece.save(own);
             ShardManifest.Shard shard = ShardManifest.Shard.of(own);
@@ -128,7 +128,7 @@ final class ShardedCheckpoint {
             for (int q = 0; q < contents.processes(); q++) {
                 if (overlaps(contents, q, groups) || q == 0) {
                     contents.shards().get(q).check(manifest.resolveSibling(contents.shards().get(q).file()));
-                    Optimizer piece = piece(groups, countsOf(contents, q));
+                    Optimizer piece = piece(groups, countsOf(contents, q), shardOptimizer);
                     pieces.add(piece);
                     read.add(q);
                     piece.load(manifest.resolveSibling(contents.shards().get(q).file()));
@@ -198,13 +198,19 @@ final class ShardedCheckpoint {
         return groups.stream().mapToLong(ShardedGroup::shardElements).toArray();
     }
 
-    /** A one-process optimizer of the groups' hyper-parameters, each group one parameter of {@code counts[g]}. */
-    private static Optimizer piece(List<ShardedGroup> groups, long[] counts) {
+    /**
+     * A one-process optimizer of the groups' hyper-parameters, each group one parameter of {@code counts[g]}, with a
+     * copy of {@code shardOptimizer}'s ReduceLROnPlateau if it has one: every file of a save holds its state.
+     */
+    private static Optimizer piece(List<ShardedGroup> groups, long[] counts, Optimizer shardOptimizer) {
         Optimizer piece = Optimizer.builder().threads(1).build();
         for (int g = 0; g < groups.size(); g++) {
             ParameterGroup pieceGroup = piece.addGroup(groups.get(g).hyperParameters());
             groups.get(g).schedule().ifPresent(pieceGroup::schedule);
             pieceGroup.allocate(groups.get(g).dtype(), counts[g]);
+        }
+        if (shardOptimizer.plateau() != null) {
+            shardOptimizer.plateau().attachCopy(piece);
         }
         return piece;
     }

@@ -298,7 +298,8 @@ public final class ShardedOptimizer implements AutoCloseable {
         guard.enter("saveShards()");
         try {
             stepper.ready(this::checkFile, "saveShards()", null);
-            ShardedCheckpoint.save(manifest, groups, stepCount(), world.communicator(), stepper.agreement());
+            ShardedCheckpoint.save(manifest, groups, shardOptimizer, stepCount(), world.communicator(),
+                    stepper.agreement());
         } finally {
             guard.exit();
         }
@@ -337,7 +338,8 @@ public final class ShardedOptimizer implements AutoCloseable {
         try {
             stepper.ready(this::checkFile, call, null);
             Exception failure = null;
-            try (Optimizer whole = WholeOptimizer.gather(groups, stepCount(), world.communicator())) {
+            try (Optimizer whole = WholeOptimizer.gather(groups, shardOptimizer, stepCount(),
+                    world.communicator())) {
                 if (world.rank() == 0) {
                     write.run(whole);
                 }
@@ -358,7 +360,7 @@ public final class ShardedOptimizer implements AutoCloseable {
             Exception failure = null;
             Optimizer whole = null;
             try {
-                whole = WholeOptimizer.like(groups);
+                whole = WholeOptimizer.like(groups, shardOptimizer);
                 read.run(whole);
             } catch (IOException | RuntimeException e) {
                 failure = e;

@@ -96,6 +96,10 @@ final class StateDictFile {
         metadata.put(StateDictLayout.SEMANTICS, new String(Json.write(semantics), StandardCharsets.UTF_8));
         metadata.put(StateDictLayout.ROUNDING, new String(Json.write(roundings), StandardCharsets.UTF_8));
         metadata.put(StateDictLayout.SCHEDULES, new String(Json.write(schedules), StandardCharsets.UTF_8));
+        String plateau = SavedPlateau.describe(optimizer);
+        if (!plateau.isEmpty()) {
+            metadata.put(StateDictLayout.REDUCE_LR_ON_PLATEAU, plateau);
+        }
         if (scaler != null) {
             metadata.put(StateDictLayout.GRAD_SCALER,
                     new String(Json.write(scaler.stateDict()), StandardCharsets.UTF_8));
@@ -187,6 +191,7 @@ final class StateDictFile {
             if (scaler != null) {
                 scaler.restore(plan.gradScaler());
             }
+            SavedPlateau.restore(plan.plateau(), optimizer);
             for (String warning : plan.warnings()) {
                 log.log(System.Logger.Level.WARNING, file + ": " + warning);
             }
@@ -197,7 +202,7 @@ final class StateDictFile {
     /** What a file's header says to load: each group's hyper-parameters, each parameter's entries, the count. */
     private record Plan(List<Algorithm> hyperParameters, Map<Integer, Map<String, Safetensors.Tensor>> state,
                         Long declaredSteps, List<String> warnings, List<SavedSchedule.Decision> schedules,
-                        Map<String, Object> gradScaler) {
+                        Map<String, Object> gradScaler, Map<String, Object> plateau) {
     }
 
     /** Decides from the header alone whether the file fits this optimizer, and what it would load. */
@@ -210,6 +215,11 @@ final class StateDictFile {
         if (scalerRefusal != null) {
             throw Safetensors.refused(file, scalerRefusal);
         }
+        Map<String, Object> plateau = StateDictLayout.jsonObject(file, metadata, StateDictLayout.REDUCE_LR_ON_PLATEAU);
+        String plateauRefusal = SavedPlateau.refusal("the state dict", plateau, optimizer);
+        if (plateauRefusal != null) {
+            throw Safetensors.refused(file, plateauRefusal);
+        }
         List<Algorithm> hyperParameters = StateDictGroups.hyperParameters(file, optimizer, metadata);
         Map<Integer, Map<String, Safetensors.Tensor>> state = stateByParameter(file, parameters, header.tensors());
         for (int i = 0; i < parameters.size(); i++) {
@@ -217,7 +227,7 @@ final class StateDictFile {
         }
         return new Plan(hyperParameters, state, StateDictLayout.declaredSteps(file, metadata),
                 StateDictGroups.warnings(file, optimizer, metadata),
-                StateDictGroups.schedules(file, optimizer, metadata), gradScaler);
+                StateDictGroups.schedules(file, optimizer, metadata), gradScaler, plateau);
     }
 
     /** The most header bytes a state dict of these parameters can need ({@link StateDictLayout#maxHeaderBytes}). */

@@ -14,13 +14,19 @@ final class WholeOptimizer {
     private WholeOptimizer() {
     }
 
-    /** {@return a one-process optimizer of the sharded groups' structure and hyper-parameters, its state at start} */
-    static Optimizer like(List<ShardedGroup> groups) {
+    /**
+     * {@return a one-process optimizer of the sharded groups' structure and hyper-parameters, its state at start, with
+     * a copy of {@code shardOptimizer}'s ReduceLROnPlateau if it has one}
+     */
+    static Optimizer like(List<ShardedGroup> groups, Optimizer shardOptimizer) {
         Optimizer whole = Optimizer.builder().threads(1).build();
         for (ShardedGroup group : groups) {
             ParameterGroup wholeGroup = whole.addGroup(group.hyperParameters());
             group.schedule().ifPresent(wholeGroup::schedule);
             wholeGroup.allocate(group.dtype(), group.sizeArray());
+        }
+        if (shardOptimizer.plateau() != null) {
+            shardOptimizer.plateau().attachCopy(whole);
         }
         return whole;
     }
@@ -29,8 +35,9 @@ final class WholeOptimizer {
      * {@return every process's shards of the state, and the values, gathered into a one-process optimizer on every
      * process} A collective: every process calls it.
      */
-    static Optimizer gather(List<ShardedGroup> groups, long steps, Communicator communicator) {
-        Optimizer whole = like(groups);
+    static Optimizer gather(List<ShardedGroup> groups, Optimizer shardOptimizer, long steps,
+                            Communicator communicator) {
+        Optimizer whole = like(groups, shardOptimizer);
         for (int g = 0; g < groups.size(); g++) {
             ShardedGroup group = groups.get(g);
             List<Parameter> members = whole.groups().get(g).parameters();
@@ -80,7 +87,7 @@ final class WholeOptimizer {
     /**
      * Gives the sharded groups what {@code source}'s groups hold besides values and state buffers: hyper-parameters
      * and learning rates, a schedule for a group that has none, the scalars of the group's first parameter, and the
-     * step count.
+     * step count; and the shard optimizer's ReduceLROnPlateau, if it has one, the counters of {@code source}'s copy.
      */
     static void restoreSettings(Optimizer source, List<ShardedGroup> groups, Optimizer shardOptimizer) {
         for (int g = 0; g < groups.size(); g++) {
@@ -98,6 +105,9 @@ final class WholeOptimizer {
             group.ownShard().stepCount(source.stepCount());
         }
         shardOptimizer.restored(source.stepCount());
+        if (shardOptimizer.plateau() != null) {
+            shardOptimizer.plateau().restore(source.plateau().stateDict());
+        }
     }
 
     /**

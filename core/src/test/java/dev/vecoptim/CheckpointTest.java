@@ -449,7 +449,7 @@ class CheckpointTest {
             byte[] magic = new byte[8];
             bytes.get(magic);
             assertArrayEquals("VECOPTIM".getBytes(StandardCharsets.US_ASCII), magic);
-            assertEquals(6, bytes.getInt(), "format version");
+            assertEquals(7, bytes.getInt(), "format version");
             int headerLength = bytes.getInt();
             assertEquals(4, bytes.getLong(), "optimizer steps");
             assertEquals(2, bytes.getInt(), "groups");
@@ -476,21 +476,30 @@ class CheckpointTest {
     }
 
     /**
-     * A GradScaler's state ends the header: the header of the same optimizer saved alone ends in a 0 byte, and saved
-     * with a scaler in a 1 and its five values by PyTorch's names, each a number.
+     * A GradScaler's state, then a ReduceLROnPlateau's, end the header: the header of an optimizer saved alone ends in
+     * a 0 byte and an empty text (a u32 0); saved with a scaler, the 0 is a 1 and the scaler's five values by
+     * PyTorch's names follow, each a number; with a ReduceLROnPlateau, the text is its state dict as JSON.
      */
     @Test
-    void aGradScalersStateEndsTheHeader() throws IOException {
+    void aGradScalersStateThenAReduceLrOnPlateausEndTheHeader() throws IOException {
         GradScaler scaler = GradScaler.builder().initScale(256).growthInterval(7).build();
+        Map<String, Object> plateauState;
         try (Arena arena = Arena.ofShared(); Optimizer optimizer = trained(arena, 2)) {
             optimizer.save(directory.resolve("alone.ckpt"));
             optimizer.save(directory.resolve("scaled.ckpt"), scaler);
+            ReduceLROnPlateau plateau = ReduceLROnPlateau.builder().build(optimizer);
+            plateau.step(0.5);
+            plateauState = plateau.stateDict();
+            optimizer.save(directory.resolve("plateau.ckpt"));
         }
         ByteBuffer alone = header(directory.resolve("alone.ckpt"));
         ByteBuffer scaled = header(directory.resolve("scaled.ckpt"));
-        assertEquals(0, alone.get(alone.limit() - 1), "no scaler");
-        assertEquals(alone.slice(0, alone.limit() - 1), scaled.slice(0, alone.limit() - 1));
-        scaled.position(alone.limit() - 1);
+        ByteBuffer withPlateau = header(directory.resolve("plateau.ckpt"));
+        int groupsEnd = alone.limit() - 5;
+        assertEquals(0, alone.get(groupsEnd), "no scaler");
+        assertEquals(0, alone.getInt(groupsEnd + 1), "no ReduceLROnPlateau");
+        assertEquals(alone.slice(0, groupsEnd), scaled.slice(0, groupsEnd));
+        scaled.position(groupsEnd);
         assertEquals(1, scaled.get(), "a scaler");
         assertEquals(5, scaled.getInt(), "its values");
         Map<String, Double> values = new java.util.LinkedHashMap<>();
@@ -501,7 +510,14 @@ class CheckpointTest {
         }
         assertEquals(Map.of("scale", 256.0, "growth_factor", 2.0, "backoff_factor", 0.5, "growth_interval", 7.0,
                 "_growth_tracker", 0.0), values);
+        assertEquals(0, scaled.getInt(), "no ReduceLROnPlateau");
         assertEquals(0, scaled.remaining(), "the header ends there");
+        assertEquals(alone.slice(0, groupsEnd + 1), withPlateau.slice(0, groupsEnd + 1));
+        withPlateau.position(groupsEnd + 1);
+        byte[] json = new byte[withPlateau.getInt()];
+        withPlateau.get(json);
+        assertEquals(plateauState, dev.vecoptim.io.Json.parse(json));
+        assertEquals(0, withPlateau.remaining(), "the header ends there");
     }
 
     /** The header of a checkpoint, little-endian, from its first byte to its last. */

@@ -438,7 +438,7 @@ class StateDictFileTest {
                 "param_groups[0] has the params null and this optimizer's group 0 [0, 1]");
         assertRefusedAfter(tensors(edit -> edit.metadata.put("steps_count", "4")), "its __metadata__ has steps_count,"
                 + " which a state dict does not have (it has format, param_groups, optimizers, step_count, semantics,"
-                + " rounding, schedules, grad_scaler, torch_version, crc32)");
+                + " rounding, schedules, grad_scaler, reduce_lr_on_plateau, torch_version, crc32)");
         assertRefusedAfter(tensors(edit -> edit.metadata.put("optimizers", "[null,null]")),
                 "its optimizers [null, null] are not PyTorch class names");
         assertRefusedAfter(tensors(edit -> edit.metadata.put("step_count", "NaN")), "its step_count \"NaN\" is not a count");

@@ -14,10 +14,12 @@ import java.util.Map;
 
 /**
  * What a checkpoint's header says: the optimizer's step count and, per group, its optimizer, hyper-parameters,
- * schedule and parameters. Written in format 6; formats 1 to 5 are still read. All numbers little-endian; a
- * string is a u16 byte length and its UTF-8 bytes.
+ * schedule and parameters. Written in format 7; formats 1 to 6 are still read. All numbers little-endian; a
+ * string is a u16 byte length and its UTF-8 bytes, a text a u32 byte length and its UTF-8 bytes.
  *
  * <pre>
+ * format 7:  format 6, and after the grad scaler: text ReduceLROnPlateau (its state dict as JSON, by PyTorch's names,
+ *            or empty for none); formats 1 to 6 hold none
  * format 6:  format 5, and per group after its master weights: u8 stochastic rounding (1: its bfloat16 state
  *            rounds stochastically, and an i64 seed follows); formats 1 to 5 round to nearest; after the groups: u8
  *            grad scaler (1: a GradScaler's state follows, as a u32 count of named values, each a string name and
@@ -46,7 +48,7 @@ import java.util.Map;
  *              u32 parameters, each: u64 floats, u64 steps; every group is of PYTORCH_1_13's semantics
  * </pre>
  */
-public record CheckpointHeader(long steps, List<Group> groups, Map<String, Object> gradScaler)
+public record CheckpointHeader(long steps, List<Group> groups, Map<String, Object> gradScaler, String plateau)
         implements CheckpointReader.Header {
     /** The semantics of every group of format 1, which knew only PyTorch 1.13's: {@code Semantics}' name for it. */
     public static final String FORMAT_1_SEMANTICS = "PYTORCH_1_13";
@@ -62,9 +64,9 @@ public record CheckpointHeader(long steps, List<Group> groups, Map<String, Objec
     private static final String[][] VERSION_1_FLAGS = {{"nesterov", "maximize"}, {"centered", "maximize"},
         {"amsgrad", "maximize"}};
 
-    /** A header without a GradScaler's state. */
+    /** A header without a GradScaler's or a ReduceLROnPlateau's state. */
     public CheckpointHeader(long steps, List<Group> groups) {
-        this(steps, groups, null);
+        this(steps, groups, null, "");
     }
 
     /**
@@ -150,6 +152,7 @@ public record CheckpointHeader(long steps, List<Group> groups, Map<String, Objec
         if (gradScaler != null) {
             out.named(gradScaler);
         }
+        out.text(plateau);
         return out.bytes.flip();
     }
 
@@ -218,7 +221,8 @@ public record CheckpointHeader(long steps, List<Group> groups, Map<String, Objec
                     stochasticRounding));
         }
         Map<String, Object> gradScaler = version >= 6 && flag(in) ? named(in, "the GradScaler", "values") : null;
-        return new CheckpointHeader(steps, groups, gradScaler);
+        String plateau = version >= 7 ? text(in) : "";
+        return new CheckpointHeader(steps, groups, gradScaler, plateau);
     }
 
     /** A u32 count of named values, each a string name and a value; {@code owner} names none twice. */
@@ -330,6 +334,17 @@ public record CheckpointHeader(long steps, List<Group> groups, Map<String, Objec
         return new String(utf8, StandardCharsets.UTF_8);
     }
 
+    private static String text(ByteBuffer in) throws MalformedHeaderException {
+        int length = in.getInt();
+        if (length < 0 || length > in.remaining()) {
+            throw new MalformedHeaderException("it holds a text of " + Integer.toUnsignedString(length) + " bytes, "
+                    + "more than is left of it");
+        }
+        byte[] utf8 = new byte[length];
+        in.get(utf8);
+        return new String(utf8, StandardCharsets.UTF_8);
+    }
+
     private static Object value(ByteBuffer in) throws MalformedHeaderException {
         byte type = in.get();
         return switch (type) {
@@ -372,7 +387,16 @@ public record CheckpointHeader(long steps, List<Group> groups, Map<String, Objec
 
         void string(String text) {
             byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+            if (utf8.length > 0xFFFF) {
+                throw new IllegalArgumentException("a checkpoint holds strings of at most 65535 bytes, and this one has "
+                        + utf8.length + ": " + text.substring(0, 80) + "...");
+            }
             room(Short.BYTES + utf8.length).putShort((short) utf8.length).put(utf8);
+        }
+
+        void text(String text) {
+            byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+            room(Integer.BYTES + utf8.length).putInt(utf8.length).put(utf8);
         }
 
         void named(Map<String, Object> values) {

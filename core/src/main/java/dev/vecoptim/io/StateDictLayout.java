@@ -27,6 +27,7 @@ import java.util.regex.Pattern;
  *               rounding       JSON: each group's {"fused": …, "stochastic_rounding_seed": … or null} (vecoptim's)
  *               schedules      JSON: each group's learning-rate schedule, or null
  *               grad_scaler    JSON: the state of the GradScaler saved with the optimizer, PyTorch's state_dict()
+ *               reduce_lr_on_plateau  JSON: the state of the optimizer's ReduceLROnPlateau, PyTorch's state_dict()
  *               torch_version  the PyTorch that wrote it (state_dict.py)
  *               crc32          the file's checksum ({@link Safetensors})
  * </pre>
@@ -41,6 +42,7 @@ public final class StateDictLayout {
     public static final String ROUNDING = "rounding";
     public static final String SCHEDULES = "schedules";
     public static final String GRAD_SCALER = "grad_scaler";
+    public static final String REDUCE_LR_ON_PLATEAU = "reduce_lr_on_plateau";
     public static final String TORCH_VERSION = "torch_version";
     /** The name of a parameter's step count among its entries. */
     public static final String STEP = "step";
@@ -49,7 +51,7 @@ public final class StateDictLayout {
             .getBytes(StandardCharsets.UTF_8);
     /** The entries of {@code __metadata__} a state dict may have, {@code format} and {@code param_groups} always. */
     private static final List<String> METADATA_KEYS = List.of("format", PARAM_GROUPS, OPTIMIZERS, STEP_COUNT,
-            SEMANTICS, ROUNDING, SCHEDULES, GRAD_SCALER, TORCH_VERSION, Safetensors.CHECKSUM);
+            SEMANTICS, ROUNDING, SCHEDULES, GRAD_SCALER, REDUCE_LR_ON_PLATEAU, TORCH_VERSION, Safetensors.CHECKSUM);
     private static final Set<String> NUMBER_DTYPES = Set.of("F32", "F64", "I32", "I64");
     private static final long HEADER_BASE_BYTES = 1 << 16;
     private static final long HEADER_GROUP_BYTES = 1 << 12;
