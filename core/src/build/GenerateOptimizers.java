@@ -15,6 +15,9 @@ import java.util.StringJoiner;
  */
 public final class GenerateOptimizers {
     private static final String PACKAGE = "dev.vecoptim";
+    /** The state buffers a typed step takes at most (Adan keeps four). */
+    private static final int MAX_BUFFERS = 4;
+    private static final List<String> ORDINALS = List.of("the first", "the second", "the third");
 
     private GenerateOptimizers() {
     }
@@ -32,17 +35,26 @@ public final class GenerateOptimizers {
             return pyTorchName.startsWith("(") && pyTorchName.endsWith(")");
         }
 
-        boolean pair() {
-            return type.equals("pair");
+        /** How many numbers it holds: a pair two, a triple three (tuples such as betas), else one. */
+        int values() {
+            return switch (type) {
+                case "pair" -> 2;
+                case "triple" -> 3;
+                default -> 1;
+            };
+        }
+
+        boolean tuple() {
+            return values() > 1;
         }
 
         String javaType() {
             return type.equals("flag") ? "boolean" : "double";
         }
 
-        /** The setter's name: PyTorch's name in camel case for a pair (betas, stepSizes), else the field's. */
+        /** The setter's name: PyTorch's name in camel case for a tuple (betas, stepSizes), else the field's. */
         String setter() {
-            return pair() ? camel(pyTorchName) : javaNames.getFirst();
+            return tuple() ? camel(pyTorchName) : javaNames.getFirst();
         }
     }
 
@@ -206,17 +218,17 @@ public final class GenerateOptimizers {
             throw new IllegalArgumentException(at + "section " + name + " needs a pytorch line, a reference and lr");
         }
         for (HyperParameter row : rows) {
-            int values = row.pair() ? 2 : 1;
-            if (!List.of("number", "pair", "flag").contains(row.type()) || row.javaNames().size() != values
+            int values = row.values();
+            if (!List.of("number", "pair", "triple", "flag").contains(row.type()) || row.javaNames().size() != values
                     || row.defaults().size() != values) {
                 throw new IllegalArgumentException(at + "in " + name + ", " + row.pyTorchName()
-                        + " is a number, a pair or a flag, with as many names and defaults as values");
+                        + " is a number, a pair, a triple or a flag, with as many names and defaults as values");
             }
             boolean testedFits = row.tested().equals("-") || (row.type().equals("flag") ? row.tested().equals("any")
                     : row.tested().split(",").length == values && !row.tested().contains("any"));
             if (!testedFits) {
                 throw new IllegalArgumentException(at + "in " + name + ", " + row.pyTorchName() + " is tested with "
-                        + row.tested() + ": a flag's TESTED is any or -, a number's or pair's a value or range each");
+                        + row.tested() + ": a flag's TESTED is any or -, a number's or tuple's a value or range each");
             }
         }
         for (Buffer buffer : buffers) {
@@ -231,8 +243,9 @@ public final class GenerateOptimizers {
                         + "hyper-parameter of it");
             }
         }
-        if (buffers.size() > 3) {
-            throw new IllegalArgumentException(at + "in " + name + ", a typed step takes three buffers at most");
+        if (buffers.size() > MAX_BUFFERS) {
+            throw new IllegalArgumentException(at + "in " + name + ", a typed step takes " + MAX_BUFFERS
+                    + " buffers at most");
         }
         return new Optimizer(name, pyTorchNames, reference, keepsStep, eagerState, requires, checkOrder, rows,
                 buffers, List.copyOf(after113), ownFirstStep);
@@ -261,7 +274,7 @@ public final class GenerateOptimizers {
     }
 
     private static String defaultText(HyperParameter row) {
-        return row.pair() ? "(" + row.defaults().get(0) + ", " + row.defaults().get(1) + ")" : row.defaults().getFirst();
+        return row.tuple() ? "(" + String.join(", ", row.defaults()) + ")" : row.defaults().getFirst();
     }
 
     /** A Java literal of a default: {@code 50} as {@code 50.0}, {@code 1e6} as it is. */
@@ -399,7 +412,7 @@ public final class GenerateOptimizers {
                     continue;
                 }
                 String what = row.internal() ? row.doc()
-                        : "PyTorch's {@code " + row.pyTorchName() + "}" + (row.pair() ? "[" + v + "]" : "");
+                        : "PyTorch's {@code " + row.pyTorchName() + "}" + (row.tuple() ? "[" + v + "]" : "");
                 out.append("    /** {@return ").append(what).append("} */\n    ")
                         .append("public final ").append(row.javaType()).append(' ')
                         .append(field).append("() {\n        return ").append(field).append(";\n    }\n\n");
@@ -411,8 +424,7 @@ public final class GenerateOptimizers {
             if (row.internal()) {
                 continue;
             }
-            String value = row.pair()
-                    ? "new double[] {" + row.javaNames().get(0) + ", " + row.javaNames().get(1) + "}"
+            String value = row.tuple() ? "new double[] {" + String.join(", ", row.javaNames()) + "}"
                     : row.javaNames().getFirst();
             out.append("        named.put(\"").append(row.pyTorchName()).append("\", ").append(value).append(");\n");
         }
@@ -433,12 +445,12 @@ public final class GenerateOptimizers {
             if (row.internal()) {
                 continue;
             }
-            if (row.pair()) {
-                String pair = camel(row.pyTorchName());
-                out.append("        double[] ").append(pair).append(" = values.pair(\"").append(row.pyTorchName())
-                        .append("\");\n");
-                for (int v = 0; v < 2; v++) {
-                    out.append("        builder.").append(row.javaNames().get(v)).append(" = ").append(pair)
+            if (row.tuple()) {
+                String tuple = camel(row.pyTorchName());
+                out.append("        double[] ").append(tuple).append(" = values.tuple(\"").append(row.pyTorchName())
+                        .append("\", ").append(row.values()).append(");\n");
+                for (int v = 0; v < row.values(); v++) {
+                    out.append("        builder.").append(row.javaNames().get(v)).append(" = ").append(tuple)
                             .append('[').append(v).append("];\n");
                 }
             } else {
@@ -471,9 +483,8 @@ public final class GenerateOptimizers {
             out.append("        /**\n         * ").append(doc).append(".\n         *\n");
             StringJoiner parameters = new StringJoiner(", ");
             for (String field : row.javaNames()) {
-                out.append("         * @param ").append(field).append(' ').append(row.pair()
-                        ? (field.equals(row.javaNames().getFirst()) ? "the first" : "the second") + " of PyTorch's {@code "
-                                + row.pyTorchName() + "}"
+                out.append("         * @param ").append(field).append(' ').append(row.tuple()
+                        ? ORDINALS.get(row.javaNames().indexOf(field)) + " of PyTorch's {@code " + row.pyTorchName() + "}"
                         : Character.toLowerCase(doc.charAt(0)) + doc.substring(1)).append('\n');
                 parameters.add(row.javaType() + " " + field);
             }
@@ -656,7 +667,7 @@ public final class GenerateOptimizers {
             named.add(buffer.constant() + ", " + segment);
             if (named.size() == states(optimizer).size()) {
                 List<String> checked = new ArrayList<>(named);
-                while (checked.size() < 3) {
+                while (checked.size() < MAX_BUFFERS) {
                     checked.add("null, null");
                 }
                 out.append("        long elements = StepChecks.elements(step, stateDtype(Dtype.FLOAT32).bytes(), param,"
@@ -664,7 +675,7 @@ public final class GenerateOptimizers {
                         .append(String.join(", ", checked)).append(");\n");
             }
         }
-        while (passed.size() < 3) {
+        while (passed.size() < MAX_BUFFERS) {
             passed.add("null");
         }
         out.append("        stepTyped(step, elements, param, grad, ").append(String.join(", ", passed))

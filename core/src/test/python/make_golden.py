@@ -62,6 +62,7 @@ tensors besides step: NAdam's mu_product, ASGD's eta and mu). A str is a u16 byt
 Format 1 (VOGOLD01) had no scalars; the cases it held are byte for byte the same otherwise.
 """
 import importlib.util
+import inspect
 import itertools
 import math
 import os
@@ -242,6 +243,7 @@ def pack_floats(tensor):
     return struct.pack("<%df" % tensor.numel(), *tensor.float().tolist())
 
 
+TUPLES = ("pair", "triple")
 DECLARATIONS = os.path.join(os.path.dirname(__file__), "..", "..", "main", "declarations", "optimizers.txt")
 
 
@@ -262,7 +264,7 @@ def declaration(class_name):
                 section = class_name
             elif words[0] == "reference":
                 reference = text[len("reference"):].strip()
-            elif len(words) == 7 and words[2] in ("number", "pair", "flag") and words[0] != "-" \
+            elif len(words) == 7 and words[2] in ("number", "pair", "triple", "flag") and words[0] != "-" \
                     and not words[0].startswith("("):
                 # A hyper-parameter row that the reference takes (a PyTorch name of - or in parentheses is not one).
                 rows.append(dict(name=words[0], type=words[2], default=words[3].split(","), tested=words[4]))
@@ -329,12 +331,14 @@ def record_reference(class_name, path):
     rng = random.Random(20261206)
     recorded = []
     for case in reference_cases(rows, rng):
-        kwargs = {row["name"]: tuple(v) if row["type"] == "pair" else v[0] for row, v in zip(rows, case)}
-        # Pairs are recorded element by element, as betas[0] and betas[1]; flags as 0 or 1.
+        kwargs = {row["name"]: tuple(v) if row["type"] in TUPLES else v[0] for row, v in zip(rows, case)}
+        if "foreach" in inspect.signature(cls).parameters:
+            kwargs["foreach"] = False  # the single-tensor step, as torch.optim's cases record
+        # Tuples are recorded element by element, as betas[0], betas[1], ...; flags as 0 or 1.
         flat = {}
         for row, v in zip(rows, case):
             for e, element in enumerate(v):
-                flat[row["name"] + ("[%d]" % e if row["type"] == "pair" else "")] = element
+                flat[row["name"] + ("[%d]" % e if row["type"] in TUPLES else "")] = element
         recorded.append((class_name.lower(), flat, lambda params, kwargs=kwargs: cls(params, **kwargs), {}, 6))
     suffix = "" if DTYPE == torch.float32 else "-%s-%s" % (VERSION, str(DTYPE).split(".")[1])
     write(os.path.join(GOLDEN, "reference", class_name + suffix + ".bin"), recorded, rng)
@@ -389,7 +393,11 @@ def record_case(name, kind, hp, opt, param, grads, steps):
         param.grad = grad.clone()
         opt.step()
         state = opt.state[param]
-        buffers = [(key, state[key]) for key in STATE_NAMES if state.get(key) is not None]
+        # torch.optim's buffers in this order; then any other buffer a reference keeps, in its own order.
+        names = [key for key in STATE_NAMES if state.get(key) is not None] + [
+            key for key, value in state.items() if key not in STATE_NAMES and key not in SCALAR_NAMES
+            and isinstance(value, torch.Tensor) and value.dim() > 0]
+        buffers = [(key, state[key]) for key in names]
         body += pack_floats(grad) + pack_floats(param.detach()) + struct.pack("<H", len(buffers))
         for key, tensor in buffers:
             body += pack_str(key) + pack_floats(tensor)

@@ -69,8 +69,8 @@ public class LayoutBenchmark extends ForkedBenchmark {
         buffers = buffers(elements);
         long bytes = (long) elements * (2L * dtype.bytes() + dtype.bytes() + 2L * stateBuffers() * stateDtype().bytes()
                 + (master() == MasterWeights.NONE ? 0 : 2L * masterDtype().bytes()));
-        // As many streams as the step moves, up to the roofline loop's four written ones.
-        RooflineShape shape = new RooflineShape(Math.min(4, 1 + stateBuffers() + (master() == MasterWeights.NONE ? 0
+        // As many streams as the step moves, up to the roofline loop's five written ones.
+        RooflineShape shape = new RooflineShape(Math.min(5, 1 + stateBuffers() + (master() == MasterWeights.NONE ? 0
                 : 1)));
         roofline = Kernels.vector(RooflineKernel.FAMILY, VectorWidth.PREFERRED.resolveBits(), shape);
         long rooflineFloats = bytes / shape.bytesPerElement();
@@ -134,11 +134,11 @@ public class LayoutBenchmark extends ForkedBenchmark {
 
     /** The roofline loop over the first {@code floats} floats of its buffers. */
     private void touch(long floats) {
-        roofline.touch(rooflineBuffers[0], rooflineBuffer(1), rooflineBuffer(2), rooflineBuffer(3), rooflineBuffer(4), 0,
-                floats);
+        roofline.touch(rooflineBuffers[0], rooflineBuffer(1), rooflineBuffer(2), rooflineBuffer(3), rooflineBuffer(4),
+                rooflineBuffer(5), 0, floats);
     }
 
-    /** Roofline buffer {@code b}, or null past the last: the roofline takes four written ones, used or not. */
+    /** Roofline buffer {@code b}, or null past the last: the roofline takes five written ones, used or not. */
     MemorySegment rooflineBuffer(int b) {
         return b < rooflineBuffers.length ? rooflineBuffers[b] : null;
     }

@@ -72,8 +72,8 @@ public class ParallelRooflineBenchmark extends ForkedBenchmark {
     }
 
     private void touch(BenchmarkBuffers over, long from, long to) {
-        roofline.touch(over.grad, over.param, over.writtenOrNull(1), over.writtenOrNull(2), over.writtenOrNull(3), from,
-                to);
+        roofline.touch(over.grad, over.param, over.writtenOrNull(1), over.writtenOrNull(2), over.writtenOrNull(3),
+                over.writtenOrNull(4), from, to);
     }
 
     @TearDown

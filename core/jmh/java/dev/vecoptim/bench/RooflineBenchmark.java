@@ -25,8 +25,8 @@ public class RooflineBenchmark extends OptimizerBenchmark {
 
     @Override
     void stepOver(BenchmarkBuffers over) {
-        roofline.touch(over.grad, over.param, over.writtenOrNull(1), over.writtenOrNull(2), over.writtenOrNull(3), 0,
-                over.grad.byteSize() / Float.BYTES);
+        roofline.touch(over.grad, over.param, over.writtenOrNull(1), over.writtenOrNull(2), over.writtenOrNull(3),
+                over.writtenOrNull(4), 0, over.grad.byteSize() / Float.BYTES);
     }
 
     @Benchmark

@@ -9,7 +9,7 @@ public interface RooflineKernel {
     KernelFamily<RooflineKernel, RooflineShape> FAMILY = new KernelFamily<>(RooflineKernel.class,
             RooflineKernel.class, null);
 
-    /** {@code a}, {@code b}, {@code c}, {@code d}: the written buffers, the unused ones null. */
-    void touch(MemorySegment grad, MemorySegment a, MemorySegment b, MemorySegment c, MemorySegment d,
+    /** {@code a} to {@code e}: the written buffers, the unused ones null. */
+    void touch(MemorySegment grad, MemorySegment a, MemorySegment b, MemorySegment c, MemorySegment d, MemorySegment e,
                long from, long to);
 }

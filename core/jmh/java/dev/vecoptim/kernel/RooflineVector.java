@@ -20,7 +20,7 @@ final class RooflineVector implements RooflineKernel {
 
     @Override
     public void touch(MemorySegment grad, MemorySegment a, MemorySegment b, MemorySegment c, MemorySegment d,
-                      long from, long to) {
+                      MemorySegment e, long from, long to) {
         long vectorEnd = from + SPECIES.loopBound(to - from);
         for (long i = from; i < vectorEnd; i += SPECIES.length()) {
             FloatVector g = PanamaLanes.load(SPECIES, grad, i);
@@ -34,6 +34,9 @@ final class RooflineVector implements RooflineKernel {
             if (WRITTEN > 3) {
                 PanamaLanes.store(PanamaLanes.load(SPECIES, d, i).add(g), d, i);
             }
+            if (WRITTEN > 4) {
+                PanamaLanes.store(PanamaLanes.load(SPECIES, e, i).add(g), e, i);
+            }
         }
         for (long i = vectorEnd; i < to; i++) {
             float g = grad.getAtIndex(FLOAT, i);
@@ -46,6 +49,9 @@ final class RooflineVector implements RooflineKernel {
             }
             if (WRITTEN > 3) {
                 d.setAtIndex(FLOAT, i, d.getAtIndex(FLOAT, i) + g);
+            }
+            if (WRITTEN > 4) {
+                e.setAtIndex(FLOAT, i, e.getAtIndex(FLOAT, i) + g);
             }
         }
     }

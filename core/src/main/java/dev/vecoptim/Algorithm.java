@@ -401,10 +401,10 @@ public abstract class Algorithm {
      * empties after, so that a typed step allocates nothing and keeps no reference to the caller's memory.
      */
     final void stepTyped(long step, long elements, MemorySegment param, MemorySegment grad, MemorySegment a,
-                         MemorySegment b, MemorySegment c) {
+                         MemorySegment b, MemorySegment c, MemorySegment d) {
         StepUpdate<?> update = directUpdate(Dtype.FLOAT32);
         MemorySegment[] state = update.typedState();
-        keep(state, keep(state, keep(state, 0, a), b), c);
+        keep(state, keep(state, keep(state, keep(state, 0, a), b), c), d);
         try {
             stepChecked(update, step, param, grad, state, elements);
         } finally {

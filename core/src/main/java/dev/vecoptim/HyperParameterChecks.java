@@ -34,12 +34,11 @@ final class HyperParameterChecks {
     }
 
     /** Adam's and its relatives' {@code betas}: each in [0, 1), checked in order. */
-    static void betas(double beta1, double beta2) {
-        if (!(beta1 >= 0 && beta1 < 1)) {
-            throw invalid("beta parameter at index 0", beta1);
-        }
-        if (!(beta2 >= 0 && beta2 < 1)) {
-            throw invalid("beta parameter at index 1", beta2);
+    static void betas(double... betas) {
+        for (int i = 0; i < betas.length; i++) {
+            if (!(betas[i] >= 0 && betas[i] < 1)) {
+                throw invalid("beta parameter at index " + i, betas[i]);
+            }
         }
     }
 

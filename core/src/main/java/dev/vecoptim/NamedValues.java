@@ -9,6 +9,8 @@ import java.util.Map;
  * clear message for a missing entry, an entry of another type, or one the optimizer does not have.
  */
 final class NamedValues {
+    /** A tuple's size in words, by size. */
+    private static final List<String> NUMBERS = List.of("no", "one", "two", "three");
     private final String optimizer;
     private final Map<String, Object> named;
     private final Map<String, Object> unread;
@@ -28,11 +30,11 @@ final class NamedValues {
         return get(key, Boolean.class, kind(true));
     }
 
-    double[] pair(String key) {
-        double[] tuple = get(key, double[].class, kind(new double[2]));
-        if (tuple.length != 2) {
-            throw new IllegalArgumentException(optimizer + "'s " + key + " must be a tuple of two numbers, not "
-                    + repr(tuple));
+    double[] tuple(String key, int size) {
+        double[] tuple = get(key, double[].class, kind(new double[size]));
+        if (tuple.length != size) {
+            throw new IllegalArgumentException(optimizer + "'s " + key + " must be " + kind(new double[size])
+                    + ", not " + repr(tuple));
         }
         return tuple;
     }
@@ -93,7 +95,7 @@ final class NamedValues {
     static String kind(Object example) {
         return switch (example) {
             case Boolean _ -> "True or False";
-            case double[] _ -> "a tuple of two numbers";
+            case double[] tuple -> "a tuple of " + NUMBERS.get(tuple.length) + " numbers";
             default -> "a number";
         };
     }

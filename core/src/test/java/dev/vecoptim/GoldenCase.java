@@ -156,7 +156,7 @@ record GoldenCase(String name, Semantics semantics, String optimizer, Map<String
 
     /**
      * How PyTorch's recordings spell each tuple: one number per element, by the names PyTorch's code gives them.
-     * A reference's recording spells any tuple {@code name[0]}, {@code name[1]}.
+     * A reference's recording spells any tuple {@code name[0]}, {@code name[1]}, ...
      */
     private static final Map<String, List<String>> TUPLES = Map.of("betas", List.of("beta1", "beta2"),
             "etas", List.of("etaminus", "etaplus"), "step_sizes", List.of("step_size_min", "step_size_max"));
@@ -171,7 +171,8 @@ record GoldenCase(String name, Semantics semantics, String optimizer, Map<String
         Map<String, Object> named = new java.util.LinkedHashMap<>();
         prototype.namedHyperParameters().forEach((key, value) -> named.put(key, switch (value) {
             case Boolean flag -> flag(key);
-            case double[] tuple -> (hyperParameters.containsKey(key + "[0]") ? List.of(key + "[0]", key + "[1]")
+            case double[] tuple -> (hyperParameters.containsKey(key + "[0]")
+                    ? java.util.stream.IntStream.range(0, tuple.length).mapToObj(e -> key + "[" + e + "]").toList()
                     : TUPLES.get(key)).stream().mapToDouble(this::hp).toArray();
             default -> hp(key);
         }));

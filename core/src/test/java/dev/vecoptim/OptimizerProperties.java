@@ -20,6 +20,9 @@ import org.quicktheories.core.Gen;
  * averages never go negative.
  */
 class OptimizerProperties {
+    /** As many state buffers as any optimizer keeps: each case's optimizer takes the first it needs. */
+    private static final int STATE_BUFFERS = TestedOptimizers.ALL.stream()
+            .mapToInt(kind -> kind.everyBuffer().stateNames().size()).max().orElseThrow();
 
     record Case(long optimizerSeed, int length, int steps, long dataSeed) {
         Algorithm optimizer() {
@@ -27,7 +30,7 @@ class OptimizerProperties {
         }
 
         Buffers buffers(Arena arena) {
-            return Buffers.nativeFilled(arena, length, 3, (int) (dataSeed & 63), dataSeed).zeroState();
+            return Buffers.nativeFilled(arena, length, STATE_BUFFERS, (int) (dataSeed & 63), dataSeed).zeroState();
         }
     }
 

@@ -111,7 +111,7 @@ final class TestedOptimizers {
                 String[] values = tested.substring(tested.indexOf('=') + 1).split(",");
                 named.put(hyperParameter, switch (named.get(hyperParameter)) {
                     case Boolean flag -> r.nextBoolean();
-                    case double[] pair -> new double[] {draw(values[0], r), draw(values[1], r)};
+                    case double[] tuple -> java.util.Arrays.stream(values).mapToDouble(v -> draw(v, r)).toArray();
                     default -> draw(values[0], r);
                 });
             }

@@ -25,8 +25,8 @@ public final class StepChecks {
      * other) and returns the element count.
      */
     public static long elements(long step, int stateBytes, MemorySegment param, MemorySegment grad,
-                         String name1, MemorySegment state1, String name2, MemorySegment state2,
-                         String name3, MemorySegment state3) {
+                                String name1, MemorySegment state1, String name2, MemorySegment state2,
+                                String name3, MemorySegment state3, String name4, MemorySegment state4) {
         if (step < 1) {
             throw new IllegalArgumentException("step must be >= 1 (PyTorch counts steps from 1), was " + step);
         }
@@ -34,26 +34,33 @@ public final class StepChecks {
         required(grad, "grad", "");
         long bytes = usable("param", param, true, Float.BYTES);
         sameSize("grad", usable("grad", grad, false, Float.BYTES), bytes, Float.BYTES, Float.BYTES);
-        if (state1 != null) {
-            sameSize(name1, usable(name1, state1, true, stateBytes), bytes, Float.BYTES, stateBytes);
-        }
-        if (state2 != null) {
-            sameSize(name2, usable(name2, state2, true, stateBytes), bytes, Float.BYTES, stateBytes);
-        }
-        if (state3 != null) {
-            sameSize(name3, usable(name3, state3, true, stateBytes), bytes, Float.BYTES, stateBytes);
-        }
+        sameSizeIfGiven(name1, state1, bytes, stateBytes);
+        sameSizeIfGiven(name2, state2, bytes, stateBytes);
+        sameSizeIfGiven(name3, state3, bytes, stateBytes);
+        sameSizeIfGiven(name4, state4, bytes, stateBytes);
         disjoint("param", param, "grad", grad);
-        disjoint("param", param, name1, state1);
-        disjoint("param", param, name2, state2);
-        disjoint("param", param, name3, state3);
-        disjoint("grad", grad, name1, state1);
-        disjoint("grad", grad, name2, state2);
-        disjoint("grad", grad, name3, state3);
-        disjoint(name1, state1, name2, state2);
-        disjoint(name1, state1, name3, state3);
-        disjoint(name2, state2, name3, state3);
+        disjointFromEach("param", param, name1, state1, name2, state2, name3, state3, name4, state4);
+        disjointFromEach("grad", grad, name1, state1, name2, state2, name3, state3, name4, state4);
+        disjointFromEach(name1, state1, name2, state2, name3, state3, name4, state4, null, null);
+        disjointFromEach(name2, state2, name3, state3, name4, state4, null, null, null, null);
+        disjoint(name3, state3, name4, state4);
         return bytes / Float.BYTES;
+    }
+
+    private static void sameSizeIfGiven(String name, MemorySegment state, long paramBytes, int stateBytes) {
+        if (state != null) {
+            sameSize(name, usable(name, state, true, stateBytes), paramBytes, Float.BYTES, stateBytes);
+        }
+    }
+
+    /** Checks {@code segment} against each of four others (any of them null: not given). */
+    private static void disjointFromEach(String name, MemorySegment segment, String name1, MemorySegment other1,
+                                         String name2, MemorySegment other2, String name3, MemorySegment other3,
+                                         String name4, MemorySegment other4) {
+        disjoint(name, segment, name1, other1);
+        disjoint(name, segment, name2, other2);
+        disjoint(name, segment, name3, other3);
+        disjoint(name, segment, name4, other4);
     }
 
     /**
