@@ -63,10 +63,12 @@ public final class TrainSpirals {
             List<Parameter> b = biases.allocate(HIDDEN, 1);
             Mlp model = new Mlp(w.get(0), b.get(0), w.get(1), b.get(1));
             model.initialize(SEED);
-            // Warm-up to MAX_LR over the first 30% of the steps, cosine annealing to MAX_LR / 10⁴ after, and Adam's β1
-            // cycled from 0.95 down to 0.85 and back, as PyTorch's OneCycleLR does by default.
-            weights.schedule(Schedulers.oneCycleLR(MAX_LR, TOTAL_STEPS));
-            biases.schedule(Schedulers.oneCycleLR(MAX_LR, TOTAL_STEPS));
+            // PyTorch's OneCycleLR defaults: warm-up from MAX_LR / 25 to MAX_LR over the first 30% of the steps, cosine
+            // annealing to MAX_LR / (25 · 10⁴) after, and Adam's β1 cycled from 0.95 down to 0.85 and back.
+            for (ParameterGroup group : List.of(weights, biases)) {
+                group.schedule(Schedulers.oneCycleLR(MAX_LR, TOTAL_STEPS, 0.3, Schedulers.Anneal.COS, 25, 1e4, false,
+                        0.85, 0.95));
+            }
             if (Files.exists(checkpoint)) {
                 optimizer.load(checkpoint); // the values, AdamW's state, β1, the step count and so the schedule
                 out.printf("resumed at step %d%n", optimizer.stepCount());
