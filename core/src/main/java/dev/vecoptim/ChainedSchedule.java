@@ -50,6 +50,21 @@ final class ChainedSchedule implements LearningRateSchedule {
      */
     record Momentum(java.util.function.LongToDoubleFunction ofStep, double lowest, double highest,
                     boolean betasUnder113) {
+
+        /**
+         * {@return the momentum a composite of schedules sets, {@code ofStep}, between the lowest and highest of its
+         * parts' that cycle it ({@code parts}, null for a part that does not), cycling β1 under 1.13 where every one
+         * of them does; null when none of them cycles it}
+         */
+        static Momentum of(java.util.List<Momentum> parts, java.util.function.LongToDoubleFunction ofStep) {
+            java.util.List<Momentum> cycling = parts.stream().filter(java.util.Objects::nonNull).toList();
+            if (cycling.isEmpty()) {
+                return null;
+            }
+            return new Momentum(ofStep, cycling.stream().mapToDouble(Momentum::lowest).min().orElseThrow(),
+                    cycling.stream().mapToDouble(Momentum::highest).max().orElseThrow(),
+                    cycling.stream().allMatch(Momentum::betasUnder113));
+        }
     }
 
     /** The schedule of {@code chainable} on a group whose rate is {@code base} when the scheduler is made. */
@@ -65,10 +80,22 @@ final class ChainedSchedule implements LearningRateSchedule {
         this.lastLr = chainable.first().applyAsDouble(base);
     }
 
-    /** {@return the momentum {@code schedule} sets, if it is one of these (or describes one) that cycles it; or null} */
+    /**
+     * {@return the momentum {@code schedule} sets, if it is one of these or a {@link PerEpoch} of one (or describes
+     * one) that cycles it; or null}
+     */
     static Momentum cycledMomentum(LearningRateSchedule schedule) {
         LearningRateSchedule function = schedule instanceof DescribedSchedule known ? known.function() : schedule;
-        return function instanceof ChainedSchedule chained ? chained.momentum : null;
+        return switch (function) {
+            case ChainedSchedule chained -> chained.momentum;
+            case PerEpoch perEpoch -> perEpoch.cycledMomentum();
+            default -> null;
+        };
+    }
+
+    /** {@return the momentum it sets, or null} */
+    Momentum momentum() {
+        return momentum;
     }
 
     @Override

@@ -536,7 +536,8 @@ public final class Schedulers {
     /**
      * A schedule stepped once per epoch of {@code stepsPerEpoch} optimizer steps, as PyTorch programs often step
      * their scheduler ({@code scheduler.step()} after each epoch's last batch): the rate of optimizer step {@code t} is
-     * {@code schedule}'s rate of epoch {@code ⌊t / stepsPerEpoch⌋}, the same bits.
+     * {@code schedule}'s rate of epoch {@code ⌊t / stepsPerEpoch⌋}, the same bits, and so is the momentum of one that
+     * cycles it.
      *
      * @param schedule the schedule of epochs, one of this class's or any
      * @param stepsPerEpoch the optimizer steps of an epoch, ≥ 1
@@ -546,18 +547,20 @@ public final class Schedulers {
     public static LearningRateSchedule perEpoch(LearningRateSchedule schedule, long stepsPerEpoch) {
         Objects.requireNonNull(schedule, "schedule");
         atLeastOne("stepsPerEpoch", stepsPerEpoch);
-        if (ChainedSchedule.cycledMomentum(schedule) != null) {
-            throw new IllegalArgumentException("perEpoch of a schedule that cycles the momentum is not built yet");
-        }
-        return DescribedSchedule.of("PerEpoch", completed -> schedule.lr(completed / stepsPerEpoch), "schedule",
-                schedule, "steps_per_epoch", stepsPerEpoch);
+        return DescribedSchedule.of("PerEpoch", new PerEpoch(schedule, stepsPerEpoch), "schedule", schedule,
+                "steps_per_epoch", stepsPerEpoch);
     }
 
     /**
      * {@code SequentialLR(schedulers, milestones)}: the first schedule's rates until the first milestone, then from
      * each milestone the next schedule's, from its own step 0: at the milestone, its {@code step(0)} (its closed form
      * at step 0, where PyTorch has one), then its chainable steps on the rate there. Made after the schedules, it
-     * sets the group's rate back to {@code lr} and makes the first one's step 0 again, as PyTorch's does.
+     * sets the group's rate back to {@code lr} and makes the first one's step 0 again, as PyTorch's does. Where
+     * schedules cycle the momentum, it is what the last of them to set it wrote, as in PyTorch: the active one's at
+     * its step; past it, the last value of the last one before it that cycles it; before any, the step-0 value of the
+     * last one that does, which set it when it was made (PyTorch's schedulers are made in the list's order). PyTorch's
+     * OneCycleLR writes the group's {@code initial_lr}, which the group's rate is set back to and the schedules
+     * before and after it start from: make those with {@code maxLr / divFactor}.
      *
      * @param schedules one or more of this class's schedules, all made with the same {@code lr}
      * @param milestones the steps at which the next schedule takes over, increasing, each ≥ 1, one fewer than the
@@ -565,7 +568,7 @@ public final class Schedulers {
      * @return the schedule
      * @throws IllegalArgumentException for schedules not made here or not of one {@code lr}, a
      *     {@code sequentialLR}, {@code chainedScheduler} or {@code swaLR} among them (PyTorch's {@code step(0)} of
-     *     them does not start them again), or milestones not as said
+     *     them does not start them again), more than one {@code oneCycleLR}, or milestones not as said
      */
     public static LearningRateSchedule sequentialLR(List<LearningRateSchedule> schedules, List<Long> milestones) {
         List<ChainedSchedule> parts = parts("sequentialLR", schedules);
@@ -585,27 +588,53 @@ public final class Schedulers {
                     + " the others are");
         }
         Recurrence next = (previous, t) -> {
-            int index = 0;
-            while (index < at.length && at[index] <= t) {
-                index++;
-            }
+            int index = phase(at, t);
             Chainable part = parts.get(index).chainable();
             if (index > 0 && at[index - 1] == t) {
                 return part.restart().applyAsDouble(previous);
             }
             return part.next().next(previous, index == 0 ? t : t - at[index - 1]);
         };
+        List<ChainedSchedule.Momentum> cycled = parts.stream().map(ChainedSchedule::momentum).toList();
+        // The momentum is what the last scheduler to set it wrote: the active one at its own step, or the last one
+        // before it that cycles it, at its last step; before any, the last made of all, at its construction.
+        ChainedSchedule.Momentum momentum = ChainedSchedule.Momentum.of(cycled, t -> {
+            int index = phase(at, t);
+            for (int part = index; part >= 0; part--) {
+                long start = part == 0 ? 0 : at[part - 1];
+                if (cycled.get(part) != null) {
+                    return cycled.get(part).ofStep().applyAsDouble(part == index ? t - start : at[part] - start - 1);
+                }
+            }
+            return lastCycling(cycled).ofStep().applyAsDouble(0);
+        });
         return composite("SequentialLR", parts, new Chainable(parts.getFirst().chainable().first(), next, null),
-                "schedulers", List.copyOf(schedules), "milestones", List.copyOf(milestones));
+                momentum, "schedulers", List.copyOf(schedules), "milestones", List.copyOf(milestones));
+    }
+
+    /** {@return the index of the schedule of a sequentialLR active at step {@code t}, past milestones {@code at}} */
+    private static int phase(long[] at, long t) {
+        int index = 0;
+        while (index < at.length && at[index] <= t) {
+            index++;
+        }
+        return index;
+    }
+
+    /** {@return the last of {@code cycled} that is not null} */
+    private static ChainedSchedule.Momentum lastCycling(List<ChainedSchedule.Momentum> cycled) {
+        return cycled.reversed().stream().filter(Objects::nonNull).findFirst().orElseThrow();
     }
 
     /**
      * {@code ChainedScheduler(schedulers)}: every schedule's step in turn on the group's rate, each from the rate the
-     * one before it wrote, at their construction and at each step.
+     * one before it wrote, at their construction and at each step; the momentum, where schedules cycle it, is the last
+     * such one's.
      *
      * @param schedules one or more of this class's schedules, made in this order, with the same {@code lr}
      * @return the schedule
-     * @throws IllegalArgumentException for schedules not made here or not of one {@code lr}
+     * @throws IllegalArgumentException for schedules not made here or not of one {@code lr}, or more than one
+     *     {@code oneCycleLR} (PyTorch's share their group's keys)
      */
     public static LearningRateSchedule chainedScheduler(List<LearningRateSchedule> schedules) {
         List<ChainedSchedule> parts = parts("chainedScheduler", schedules);
@@ -623,11 +652,14 @@ public final class Schedulers {
             }
             return rate;
         }, null);
-        return composite("ChainedScheduler", parts, chained, "schedulers",
-                List.copyOf(schedules));
+        // Each step steps every scheduler in turn: the last that cycles the momentum sets it, as at construction.
+        List<ChainedSchedule.Momentum> cycled = parts.stream().map(ChainedSchedule::momentum).toList();
+        ChainedSchedule.Momentum momentum = ChainedSchedule.Momentum.of(cycled,
+                t -> lastCycling(cycled).ofStep().applyAsDouble(t));
+        return composite("ChainedScheduler", parts, chained, momentum, "schedulers", List.copyOf(schedules));
     }
 
-    /** The chainable schedules inside {@code schedules}, made here with one {@code lr}, none cycling the momentum. */
+    /** The chainable schedules inside {@code schedules}, made here with one {@code lr}. */
     private static List<ChainedSchedule> parts(String what, List<LearningRateSchedule> schedules) {
         if (schedules.isEmpty()) {
             throw new IllegalArgumentException(what + " needs at least one schedule");
@@ -639,8 +671,11 @@ public final class Schedulers {
             }
             return chained;
         }).toList();
-        if (schedules.stream().anyMatch(schedule -> ChainedSchedule.cycledMomentum(schedule) != null)) {
-            throw new IllegalArgumentException(what + " of a schedule that cycles the momentum is not built yet");
+        if (schedules.stream().filter(schedule -> schedule instanceof DescribedSchedule known
+                && known.name().equals(PREFIX + "OneCycleLR")).count() > 1) {
+            throw new IllegalArgumentException(what + " of more than one oneCycleLR: PyTorch's OneCycleLRs keep their"
+                    + " max_lr, initial_lr, min_lr and momenta in the group, where the last one made overwrites the"
+                    + " others', which vecoptim does not reproduce");
         }
         for (ChainedSchedule part : parts) {
             if (Double.doubleToLongBits(part.base()) != Double.doubleToLongBits(parts.getFirst().base())) {
@@ -652,8 +687,8 @@ public final class Schedulers {
     }
 
     private static DescribedSchedule composite(String name, List<ChainedSchedule> parts, Chainable chainable,
-                                               Object... arguments) {
-        return DescribedSchedule.of(PREFIX + name, new ChainedSchedule(parts.getFirst().base(), chainable),
+                                               ChainedSchedule.Momentum momentum, Object... arguments) {
+        return DescribedSchedule.of(PREFIX + name, new ChainedSchedule(parts.getFirst().base(), chainable, momentum),
                 arguments);
     }
 
