@@ -92,6 +92,18 @@ CASES = [
     ("LambdaLR", 0.1, {"lr_lambda": "warmup"}),
     ("LambdaLR", 0.03, {"lr_lambda": "inverse"}),
     ("MultiplicativeLR", 0.1, {"lr_lambda": "every third"}),
+    # SWALR in SequentialLR: after a milestone, its own count (_step_count, which its construction advanced and
+    # step(0) does not reset) is one ahead of the steps since the milestone; first, it starts as alone.
+    ("SequentialLR", 0.1, {"schedulers": [("CosineAnnealingLR", {"T_max": 10, "eta_min": 0.01}),
+                                          ("SWALR", {"swa_lr": 0.05, "anneal_epochs": 5, "anneal_strategy": "cos"})],
+                           "milestones": [8]}),
+    ("SequentialLR", 0.05, {"schedulers": [("SWALR", {"swa_lr": 0.01, "anneal_epochs": 4,
+                                                      "anneal_strategy": "linear"}),
+                                           ("ConstantLR", {"factor": 0.5, "total_iters": 3})],
+                            "milestones": [6]}),
+    ("SequentialLR", 0.2, {"schedulers": [("LinearLR", {"start_factor": 0.5, "end_factor": 1.0, "total_iters": 3}),
+                                          ("SWALR", {"swa_lr": 0.02, "anneal_epochs": 0, "anneal_strategy": "cos"})],
+                           "milestones": [5]}),
 ]
 
 # The functions of LambdaLR and MultiplicativeLR cases, by name; ScheduleGoldenTest holds the same in Java.

@@ -23,13 +23,21 @@ final class ChainedSchedule implements LearningRateSchedule {
      * @param first at its construction (its {@code get_lr()} at step 0)
      * @param next at each {@code step()} after
      * @param restart at {@code step(0)}, which {@code SequentialLR} calls at a milestone: its closed form at step 0
-     *     where PyTorch has one (from the group's initial rate), else its {@code get_lr()} at step 0
+     *     where PyTorch has one (from the group's initial rate), else its {@code get_lr()} at step 0; null for one
+     *     that a {@code SequentialLR} cannot start again
+     * @param inSequence at each {@code step()} after that, by the steps since the milestone: {@code next}, but for
+     *     SWALR, which counts its own steps ({@code _step_count}), one ahead there
      */
-    record Chainable(DoubleUnaryOperator first, Recurrence next, DoubleUnaryOperator restart) {
+    record Chainable(DoubleUnaryOperator first, Recurrence next, DoubleUnaryOperator restart, Recurrence inSequence) {
 
         /** A scheduler whose {@code step(0)} is its {@code get_lr()} at step 0. */
         Chainable(DoubleUnaryOperator first, Recurrence next) {
             this(first, next, first);
+        }
+
+        /** A scheduler that goes on in a {@code SequentialLR} as it does alone. */
+        Chainable(DoubleUnaryOperator first, Recurrence next, DoubleUnaryOperator restart) {
+            this(first, next, restart, next);
         }
     }
 

@@ -4,6 +4,7 @@ import dev.vecoptim.ChainedSchedule.Chainable;
 import dev.vecoptim.ChainedSchedule.Recurrence;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.DoubleUnaryOperator;
 import java.util.function.LongToDoubleFunction;
@@ -474,6 +475,8 @@ public final class Schedulers {
      * annealEpochs)))} ({@code a(x) = (1 − cos(π·x)) / 2}, or {@code x} linearly); the rate before, taken back to its
      * start as {@code ρ = (η_{t−1} − α_{t−1}·swaLr) / (1 − α_{t−1})} ({@code swaLr} once {@code α_{t−1} = 1}), gives
      * {@code η_t = swaLr·α_t + ρ·(1 − α_t)}. With {@code annealEpochs = 0} every step counts as at least the first.
+     * Inside a {@link #sequentialLR}, past a milestone, it is one step ahead, as PyTorch's: SWALR counts its own
+     * steps ({@code _step_count}), which its construction advanced and the milestone's {@code step(0)} advances.
      *
      * @param lr the group's rate when the scheduler is made, finite and ≥ 0
      * @param swaLr the rate annealed to, finite and ≥ 0
@@ -496,9 +499,12 @@ public final class Schedulers {
             double alpha = annealed.applyAsDouble(Math.max(0, Math.min(1, step / steps)));
             return swaLr * alpha + start * (1 - alpha);
         };
+        // PyTorch's SWALR counts its steps in _step_count, which its construction advanced and which SequentialLR's
+        // step(0) at a milestone advances again: there it is at its step 1, and one ahead after.
         return DescribedSchedule.of("torch.optim.swa_utils.SWALR", new ChainedSchedule(lr, new Chainable(
-                group -> swa.next(group, 0), swa, null)), "lr", lr, "swa_lr", swaLr, "anneal_epochs", annealEpochs,
-                "anneal_strategy", anneal.name().toLowerCase(java.util.Locale.ROOT));
+                group -> swa.next(group, 0), swa, previous -> swa.next(previous, 1),
+                (previous, t) -> swa.next(previous, t + 1))), "lr", lr, "swa_lr", swaLr, "anneal_epochs",
+                annealEpochs, "anneal_strategy", anneal.name().toLowerCase(java.util.Locale.ROOT));
     }
 
     /**
@@ -567,8 +573,8 @@ public final class Schedulers {
      *     schedules
      * @return the schedule
      * @throws IllegalArgumentException for schedules not made here or not of one {@code lr}, a
-     *     {@code sequentialLR}, {@code chainedScheduler} or {@code swaLR} among them (PyTorch's {@code step(0)} of
-     *     them does not start them again), more than one {@code oneCycleLR}, or milestones not as said
+     *     {@code sequentialLR} or {@code chainedScheduler} among them (PyTorch's {@code step(0)} of them does not
+     *     start them again), more than one {@code oneCycleLR} or {@code swaLR}, or milestones not as said
      */
     public static LearningRateSchedule sequentialLR(List<LearningRateSchedule> schedules, List<Long> milestones) {
         List<ChainedSchedule> parts = parts("sequentialLR", schedules);
@@ -583,9 +589,9 @@ public final class Schedulers {
             }
         }
         if (parts.stream().anyMatch(part -> part.chainable().restart() == null)) {
-            throw new IllegalArgumentException("a sequentialLR cannot hold a sequentialLR, a chainedScheduler or a"
-                    + " swaLR: PyTorch's SequentialLR starts each of its schedulers again, which they cannot be as"
-                    + " the others are");
+            throw new IllegalArgumentException("a sequentialLR cannot hold a sequentialLR or a chainedScheduler:"
+                    + " PyTorch's SequentialLR starts each of its schedulers again, which they cannot be as the others"
+                    + " are");
         }
         Recurrence next = (previous, t) -> {
             int index = phase(at, t);
@@ -593,7 +599,7 @@ public final class Schedulers {
             if (index > 0 && at[index - 1] == t) {
                 return part.restart().applyAsDouble(previous);
             }
-            return part.next().next(previous, index == 0 ? t : t - at[index - 1]);
+            return index == 0 ? part.next().next(previous, t) : part.inSequence().next(previous, t - at[index - 1]);
         };
         List<ChainedSchedule.Momentum> cycled = parts.stream().map(ChainedSchedule::momentum).toList();
         // The momentum is what the last scheduler to set it wrote: the active one at its own step, or the last one
@@ -634,7 +640,7 @@ public final class Schedulers {
      * @param schedules one or more of this class's schedules, made in this order, with the same {@code lr}
      * @return the schedule
      * @throws IllegalArgumentException for schedules not made here or not of one {@code lr}, or more than one
-     *     {@code oneCycleLR} (PyTorch's share their group's keys)
+     *     {@code oneCycleLR} or {@code swaLR} (PyTorch's share their group's keys)
      */
     public static LearningRateSchedule chainedScheduler(List<LearningRateSchedule> schedules) {
         List<ChainedSchedule> parts = parts("chainedScheduler", schedules);
@@ -671,12 +677,17 @@ public final class Schedulers {
             }
             return chained;
         }).toList();
-        if (schedules.stream().filter(schedule -> schedule instanceof DescribedSchedule known
-                && known.name().equals(PREFIX + "OneCycleLR")).count() > 1) {
-            throw new IllegalArgumentException(what + " of more than one oneCycleLR: PyTorch's OneCycleLRs keep their"
-                    + " max_lr, initial_lr, min_lr and momenta in the group, where the last one made overwrites the"
-                    + " others', which vecoptim does not reproduce");
-        }
+        // PyTorch's schedulers that keep their arguments in the group's dict, which one made after another overwrites.
+        Map<String, String> keptInTheGroup = Map.of(PREFIX + "OneCycleLR", "oneCycleLR: PyTorch's OneCycleLRs keep"
+                + " their max_lr, initial_lr, min_lr and momenta", "torch.optim.swa_utils.SWALR", "swaLR: PyTorch's"
+                + " SWALRs keep their swa_lr");
+        keptInTheGroup.forEach((name, which) -> {
+            if (schedules.stream().filter(schedule -> schedule instanceof DescribedSchedule known
+                    && known.name().equals(name)).count() > 1) {
+                throw new IllegalArgumentException(what + " of more than one " + which + " in the group, where the last"
+                        + " one made overwrites the others', which vecoptim does not reproduce");
+            }
+        });
         for (ChainedSchedule part : parts) {
             if (Double.doubleToLongBits(part.base()) != Double.doubleToLongBits(parts.getFirst().base())) {
                 throw new IllegalArgumentException(what + "'s schedules are of one group and start from one lr, not "

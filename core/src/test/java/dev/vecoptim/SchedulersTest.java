@@ -46,6 +46,9 @@ class SchedulersTest {
         // Linear over 2 steps from 1 to 0: 1/2 at step 1, then 0; with no annealing, 0 at once.
         assertEquals(List.of(1.0, 0.5, 0.0, 0.0), rates(Schedulers.swaLR(1, 0, 2, Schedulers.Anneal.LINEAR), 4));
         assertEquals(List.of(0.0, 0.0), rates(Schedulers.swaLR(1, 0, 0, Schedulers.Anneal.COS), 2));
+        // After a milestone, one step ahead, as PyTorch's SWALR counts its own steps: 1/2 at the milestone, then 0.
+        assertEquals(List.of(1.0, 1.0, 0.5, 0.0, 0.0), rates(Schedulers.sequentialLR(List.of(Schedulers.stepLR(1, 100,
+                0.5), Schedulers.swaLR(1, 0, 2, Schedulers.Anneal.LINEAR)), List.of(2L)), 5));
         // Linear, two phases: 1/4 up to 1 at step 1, down to 1/16 at step 3, and on down past it at step 4.
         assertEquals(List.of(0.25, 1.0, 0.53125, 0.0625, -0.40625), rates(Schedulers.oneCycleLR(1, 4, 0.5,
                 Schedulers.Anneal.LINEAR, 4, 4, false), 5));
@@ -96,12 +99,16 @@ class SchedulersTest {
                 List.of(first, second), List.of(2L, 5L)));
         refused("chainedScheduler's schedules are of one group and start from one lr, not 0.1 and 0.2",
                 () -> Schedulers.chainedScheduler(List.of(first, Schedulers.stepLR(0.2, 2, 0.5))));
-        refused("a sequentialLR cannot hold a sequentialLR, a chainedScheduler or a swaLR: PyTorch's SequentialLR"
-                + " starts each of its schedulers again, which they cannot be as the others are",
+        refused("a sequentialLR cannot hold a sequentialLR or a chainedScheduler: PyTorch's SequentialLR starts each"
+                + " of its schedulers again, which they cannot be as the others are",
                 () -> Schedulers.sequentialLR(List.of(first, Schedulers.chainedScheduler(List.of(second))),
                         List.of(3L)));
         refused("annealEpochs must be >= 0, was -1", () -> Schedulers.swaLR(0.1, 0.05, -1, Schedulers.Anneal.COS));
         refused("chainedScheduler needs at least one schedule", () -> Schedulers.chainedScheduler(List.of()));
+        refused("sequentialLR of more than one swaLR: PyTorch's SWALRs keep their swa_lr in the group, where the last"
+                + " one made overwrites the others', which vecoptim does not reproduce", () -> Schedulers.sequentialLR(
+                        List.of(Schedulers.swaLR(1, 0, 2, Schedulers.Anneal.COS), Schedulers.swaLR(1, 0.5, 2,
+                                Schedulers.Anneal.COS)), List.of(3L)));
         refused("OneCycleLR was made for 4 steps: it has the rates of steps 0 to 4, not of step 5 (PyTorch's"
                 + " scheduler.step() raises)", () -> Schedulers.oneCycleLR(0.1, 4).lr(5));
         refused("OneCycleLR's phases end at steps [0.0, 9.0]: a phase of no length that a step falls in (PyTorch"
