@@ -188,8 +188,8 @@ class DocsTest {
     void readmesTableNamesEveryOptimizerOfTheRegistryWithItsState() {
         String readme = read(BASE.resolve("README.md"));
         for (TestedOptimizers.Kind kind : TestedOptimizers.ALL) {
-            Matcher row = Pattern.compile("(?m)^\\| " + Pattern.quote(kind.name()) + " \\| `(\\w+)\\.[^|]*\\| ([^|]*) \\|$")
-                    .matcher(readme);
+            Matcher row = Pattern.compile("(?m)^\\| " + Pattern.quote(kind.name())
+                    + " \\| `(\\w+)\\.[^|]*\\| ([^|]*) \\| ([^|]*) \\|$").matcher(readme);
             assertTrue(row.find(), "README's table of optimizers has no row for " + kind.name());
             assertEquals(kind.prototype().getClass().getSimpleName(), row.group(1), kind.name() + "'s builder");
             List<String> named = new ArrayList<>();
@@ -200,6 +200,12 @@ class DocsTest {
             List<String> state = new ArrayList<>(kind.everyBuffer().stateNames());
             state.addAll(kind.everyBuffer().scalarNames());
             assertEquals(state, named, kind.name() + "'s state in README's table");
+            Algorithm prototype = kind.prototype();
+            // torch.optim's class, or the repository of the reference the declaration names: "(owner/name, path)".
+            String reproduced = prototype.reproducesPyTorch() ? "`torch.optim." + kind.name() + "`"
+                    : prototype.reference().replaceAll(".*\\(([^,]+),.*", "$1");
+            assertTrue(row.group(3).contains(reproduced), kind.name() + " reproduces " + reproduced + ", which README's"
+                    + " table does not say: " + row.group(3));
         }
     }
 
