@@ -1,10 +1,13 @@
 package dev.vecoptim;
 
+import dev.vecoptim.io.RefusedFileException;
 import dev.vecoptim.kernel.AverageKernel;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.NoFlags;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -20,7 +23,8 @@ import java.util.Objects;
  *     1 − decay)}, ATen's lerp with the weight rounded to float32.
  * </ul>
  * The averages live in memory of this object's, freed by {@link #close()}; a vector loop of the preferred width
- * computes them, with the bits of the scalar definition. Not thread-safe.
+ * computes them, with the bits of the scalar definition. {@link #save} and {@link #load} keep them in a file as
+ * {@code AveragedModel.state_dict()} lays them out. Not thread-safe.
  */
 public final class AveragedParameters implements AutoCloseable {
     private final List<MemorySegment> values;
@@ -28,12 +32,14 @@ public final class AveragedParameters implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     /** The EMA's weight {@code 1 − decay} in float32, or NaN for SWA. */
     private final float weight;
+    /** How it averages, as its files say: "swa", or "ema" and the decay. */
+    private final String averaging;
     private final AverageKernel kernel = Kernels.kernel(AverageKernel.FAMILY, VectorWidth.PREFERRED.resolveBits(),
             new NoFlags());
     private long count;
     private boolean closed;
 
-    private AveragedParameters(List<MemorySegment> values, float weight) {
+    private AveragedParameters(List<MemorySegment> values, float weight, String averaging) {
         List<MemorySegment> own = new ArrayList<>(values.size());
         for (MemorySegment value : values) {
             Objects.requireNonNull(value, "a value segment");
@@ -47,6 +53,7 @@ public final class AveragedParameters implements AutoCloseable {
         }
         this.averages = own;
         this.weight = weight;
+        this.averaging = averaging;
     }
 
     /**
@@ -57,7 +64,7 @@ public final class AveragedParameters implements AutoCloseable {
      * @throws IllegalArgumentException if a segment holds no whole floats
      */
     public static AveragedParameters swa(List<MemorySegment> values) {
-        return new AveragedParameters(values, Float.NaN);
+        return new AveragedParameters(values, Float.NaN, "swa");
     }
 
     /**
@@ -75,7 +82,7 @@ public final class AveragedParameters implements AutoCloseable {
             throw new IllegalArgumentException("Invalid decay value " + decay + " provided. Please provide a value in"
                     + " [0,1] range.");
         }
-        return new AveragedParameters(values, (float) (1 - decay));
+        return new AveragedParameters(values, (float) (1 - decay), "ema, decay " + decay);
     }
 
     /**
@@ -113,6 +120,43 @@ public final class AveragedParameters implements AutoCloseable {
     /** {@return how many updates the averages hold: PyTorch's {@code n_averaged}} */
     public long count() {
         return count;
+    }
+
+    /**
+     * Writes the averages and their count to {@code file}, atomically, as {@code AveragedModel.state_dict()} lays them
+     * out in a safetensors file: tensors {@code module.<i>} (the average of the i-th value segment, F32, flat) and
+     * {@code n_averaged} (a 0-dim I64); its {@code __metadata__} says how they average ({@code averaging}: {@code
+     * "swa"}, or {@code "ema, decay <decay>"}) and holds the file's CRC-32 ({@code crc32}). PyTorch's
+     * {@code AveragedModel} takes them with its module's parameter names for {@code <i>}.
+     *
+     * @param file the file to write or replace
+     * @throws IllegalStateException if closed
+     * @throws java.nio.file.FileSystemException naming the file, if it is a directory or another non-regular file, or
+     *     cannot be created or written
+     */
+    public void save(Path file) throws IOException {
+        Objects.requireNonNull(file, "file");
+        checkOpen();
+        AveragedParametersFile.save(file, averages, count, averaging);
+    }
+
+    /**
+     * Restores the averages and their count from a file that {@link #save} wrote, all or nothing: it is read whole and
+     * checked (its checksum, that it did not change while read, that it averages as these do, over as many value
+     * segments of the same sizes) before anything changes.
+     *
+     * @param file a file {@link #save} wrote
+     * @throws CheckpointException naming the file and what is wrong; nothing is loaded then
+     * @throws IllegalStateException if closed
+     */
+    public void load(Path file) throws IOException {
+        Objects.requireNonNull(file, "file");
+        checkOpen();
+        try {
+            count = AveragedParametersFile.load(file, averages, averaging);
+        } catch (RefusedFileException refused) {
+            throw new CheckpointException(refused.getMessage(), refused);
+        }
     }
 
     /** Frees the averages; their segments can no longer be read. */

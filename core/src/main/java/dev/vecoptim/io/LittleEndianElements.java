@@ -10,15 +10,17 @@ import java.nio.channels.FileChannel;
 import java.util.zip.Checksum;
 
 /**
- * Elements as vecoptim's files hold them, little-endian whatever the platform's order: floats (4 bytes) and 16-bit
- * elements (bfloat16 and float16, 2 bytes, moved as their bits): the layout to read floats with, and how state
- * buffers go out and come in, through a buffer of {@link #COPY_FLOATS} floats' bytes at a time (checkpoints and
- * safetensors state dicts alike).
+ * Elements as vecoptim's files hold them, little-endian whatever the platform's order: floats (4 bytes), 16-bit
+ * elements (bfloat16 and float16, 2 bytes, moved as their bits) and counts (int64, 8 bytes): the layout to read
+ * floats with, and how state buffers go out and come in, through a buffer of {@link #COPY_FLOATS} floats' bytes at a
+ * time (checkpoints and safetensors files alike).
  */
 public final class LittleEndianElements {
     public static final ValueLayout.OfFloat LAYOUT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** 16-bit elements, as their bits. */
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Counts, int64 (AveragedModel's {@code n_averaged}). */
+    private static final ValueLayout.OfLong COUNT = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Floats copied per write (twice as many 16-bit elements). */
     public static final int COPY_FLOATS = 1 << 18;
 
@@ -45,7 +47,7 @@ public final class LittleEndianElements {
     }
 
     /**
-     * Writes the native-order elements of {@code elements}, each {@code elementBytes} bytes (4 or 2), to
+     * Writes the native-order elements of {@code elements}, each {@code elementBytes} bytes (4, 2 or 8), to
      * {@code sink}, little-endian, through {@code buffer}.
      */
     public static void write(MemorySegment elements, int elementBytes, MemorySegment buffer, Sink sink)
@@ -61,7 +63,7 @@ public final class LittleEndianElements {
     }
 
     /**
-     * Copies {@code count} little-endian elements of {@code elementBytes} bytes (4 or 2) at byte {@code offset} of
+     * Copies {@code count} little-endian elements of {@code elementBytes} bytes (4, 2 or 8) at byte {@code offset} of
      * {@code file} (a file's bytes in memory) into {@code elements}, in the platform's order.
      */
     public static void read(MemorySegment file, long offset, MemorySegment elements, int elementBytes, long count) {
@@ -72,6 +74,7 @@ public final class LittleEndianElements {
         return switch (elementBytes) {
             case Float.BYTES -> LAYOUT;
             case Short.BYTES -> HALF;
+            case Long.BYTES -> COUNT;
             default -> throw new IllegalArgumentException("elements of " + elementBytes + " bytes");
         };
     }

@@ -89,14 +89,14 @@ public final class Safetensors {
     }
 
     /**
-     * A tensor to write: its dtype ({@value #F32}, {@code BF16} or {@code F16}) and its elements, in the platform's
-     * order, written little-endian.
+     * A tensor to write: its dtype ({@value #F32}, {@code BF16}, {@code F16}, or {@code I64} for a count) and its
+     * elements, in the platform's order, written little-endian.
      */
     public record Output(String name, String dtype, long[] shape, MemorySegment data) {
-        /** Refuses a dtype other than those three. */
+        /** Refuses a dtype other than those four. */
         public Output {
-            if (!List.of(F32, "BF16", "F16").contains(dtype)) {
-                throw new IllegalArgumentException("vecoptim writes F32, BF16 and F16 tensors, not " + dtype);
+            if (!List.of(F32, "BF16", "F16", "I64").contains(dtype)) {
+                throw new IllegalArgumentException("vecoptim writes F32, BF16, F16 and I64 tensors, not " + dtype);
             }
         }
 
