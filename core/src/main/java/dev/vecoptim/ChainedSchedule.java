@@ -1,6 +1,10 @@
 package dev.vecoptim;
 
+import java.util.List;
+import java.util.Objects;
+import java.util.OptionalDouble;
 import java.util.function.DoubleUnaryOperator;
+import java.util.function.LongToDoubleFunction;
 
 /**
  * A schedule in PyTorch's chainable form: the rates its scheduler writes to the group's {@code lr} when made and at
@@ -56,7 +60,7 @@ final class ChainedSchedule implements LearningRateSchedule {
      * @param ofStep the momentum of each step
      * @param betasUnder113 whether PyTorch 1.13's scheduler cycles β1 too (OneCycleLR's does, CyclicLR's refuses)
      */
-    record Momentum(java.util.function.LongToDoubleFunction ofStep, double lowest, double highest,
+    record Momentum(LongToDoubleFunction ofStep, double lowest, double highest,
                     boolean betasUnder113) {
 
         /**
@@ -64,8 +68,8 @@ final class ChainedSchedule implements LearningRateSchedule {
          * parts' that cycle it ({@code parts}, null for a part that does not), cycling β1 under 1.13 where every one
          * of them does; null when none of them cycles it}
          */
-        static Momentum of(java.util.List<Momentum> parts, java.util.function.LongToDoubleFunction ofStep) {
-            java.util.List<Momentum> cycling = parts.stream().filter(java.util.Objects::nonNull).toList();
+        static Momentum of(List<Momentum> parts, LongToDoubleFunction ofStep) {
+            List<Momentum> cycling = parts.stream().filter(Objects::nonNull).toList();
             if (cycling.isEmpty()) {
                 return null;
             }
@@ -107,9 +111,9 @@ final class ChainedSchedule implements LearningRateSchedule {
     }
 
     @Override
-    public java.util.OptionalDouble momentum(long completedSteps) {
-        return momentum == null ? java.util.OptionalDouble.empty()
-                : java.util.OptionalDouble.of(momentum.ofStep().applyAsDouble(completedSteps));
+    public OptionalDouble momentum(long completedSteps) {
+        return momentum == null ? OptionalDouble.empty()
+                : OptionalDouble.of(momentum.ofStep().applyAsDouble(completedSteps));
     }
 
     double base() {

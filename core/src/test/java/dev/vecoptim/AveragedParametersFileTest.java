@@ -137,7 +137,8 @@ class AveragedParametersFileTest {
             byte[] damaged = Files.readAllBytes(file);
             damaged[damaged.length - 3] ^= 1;
             Files.write(file, damaged);
-            assertRefused(arena, values2 -> AveragedParameters.ema(values2, 0.9), SIZES, file, "crc");
+            assertRefused(arena, values2 -> AveragedParameters.ema(values2, 0.9), SIZES, file,
+                    "is damaged, truncated, or was changed while it was read: its crc32 does not match its contents");
         }
     }
 

@@ -65,8 +65,7 @@ public final class AdamKernel {
                     v = Math.max(dtype.load(maxExpAvgSq, i), v);
                     dtype.store(maxExpAvgSq, i, v);
                 }
-                float denom = dtype.round(dtype.round(dtype.round((float) Math.sqrt(v)) / c.biasCorrection2Sqrt)
-                        + c.eps);
+                float denom = Moments.denominator(dtype, v, c.biasCorrection2Sqrt, c.eps);
                 dtype.store(param, i, dtype.round(p + c.negativeStepSize * m / denom));
             }
         }

@@ -85,8 +85,7 @@ public final class AdanKernel {
                 dtype.store(expAvg, i, m);
                 dtype.store(expAvgDiff, i, d);
                 dtype.store(expAvgSq, i, v);
-                float denom = dtype.round(dtype.round(dtype.round((float) Math.sqrt(v)) / c.biasCorrection3Sqrt)
-                        + c.eps);
+                float denom = Moments.denominator(dtype, v, c.biasCorrection3Sqrt, c.eps);
                 float p = dtype.load(param, i);
                 if (flags.weightDecay() && flags.noProx()) {
                     p = dtype.round(p * c.decayFactor);

@@ -4,10 +4,19 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The first half of a step of Adam's family (Adam and AdamW, NAdam, RAdam) on one element, as their scalar
- * references share it: the decoupled decay of the parameter, the effective gradient and both moments.
+ * references share it: the decoupled decay of the parameter, the effective gradient and both moments; and the
+ * bias-corrected denominator that Adam and optimizers after it divide by.
  */
 final class Moments {
     private Moments() {
+    }
+
+    /**
+     * {@return {@code (v.sqrt() / biasCorrectionSqrt).add_(eps)}, each operation rounded to {@code dtype}: the
+     * denominator of Adam and of the optimizers built on its second moment}
+     */
+    static float denominator(Format dtype, float v, float biasCorrectionSqrt, float eps) {
+        return dtype.round(dtype.round(dtype.round((float) Math.sqrt(v)) / biasCorrectionSqrt) + eps);
     }
 
     /** {@return the parameter {@code p} after its decoupled weight decay, rounded to {@code dtype}, or itself} */
