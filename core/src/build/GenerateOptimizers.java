@@ -75,7 +75,7 @@ public final class GenerateOptimizers {
     /** One section: an optimizer. */
     record Optimizer(String name, Map<String, String> pyTorchNames, String reference, boolean keepsStep,
                      boolean eagerState, List<String> requires, List<String> checkOrder, List<HyperParameter> hyperParameters,
-                     List<Buffer> buffers, List<String> after113, boolean ownFirstStep) {
+                     List<Buffer> buffers, List<String> after113, boolean ownFirstStep, String benchmark) {
         boolean reproducesPyTorch() {
             return reference.equals("pytorch");
         }
@@ -131,6 +131,7 @@ public final class GenerateOptimizers {
         List<Buffer> buffers = new ArrayList<>();
         List<String> after113 = new ArrayList<>();
         boolean ownFirstStep = false;
+        String benchmark = "";
         int number = 0;
         for (String line : Files.readAllLines(declarations)) {
             number++;
@@ -142,7 +143,7 @@ public final class GenerateOptimizers {
             if (text.startsWith("[")) {
                 if (name != null) {
                     optimizers.add(optimizer(at, name, pyTorchNames, reference, keepsStep, eagerState, requires, checkOrder, rows,
-                            buffers, after113, ownFirstStep));
+                            buffers, after113, ownFirstStep, benchmark));
                 }
                 name = text.substring(1, text.indexOf(']'));
                 pyTorchNames = new LinkedHashMap<>();
@@ -155,6 +156,7 @@ public final class GenerateOptimizers {
                 buffers = new ArrayList<>();
                 after113 = new ArrayList<>();
                 ownFirstStep = false;
+                benchmark = "";
                 continue;
             }
             if (name == null) {
@@ -185,6 +187,7 @@ public final class GenerateOptimizers {
                     }
                     ownFirstStep = true;
                 }
+                case "benchmark" -> benchmark = text.substring("benchmark".length()).strip();
                 case "after" -> {
                     if (!words[1].equals("1.13") || words.length < 3) {
                         throw new IllegalArgumentException(at + "an after line is \"after 1.13 NAMES\": " + text);
@@ -204,7 +207,7 @@ public final class GenerateOptimizers {
             optimizers.add(
                     optimizer(declarations + ": ", name, pyTorchNames, reference, keepsStep, eagerState, requires,
                             checkOrder, rows,
-                            buffers, after113, ownFirstStep));
+                            buffers, after113, ownFirstStep, benchmark));
         }
         return optimizers;
     }
@@ -213,7 +216,7 @@ public final class GenerateOptimizers {
                                        boolean keepsStep, boolean eagerState, List<String> requires,
                                        List<String> checkOrder,
                                        List<HyperParameter> rows, List<Buffer> buffers, List<String> after113,
-                                       boolean ownFirstStep) {
+                                       boolean ownFirstStep, String benchmark) {
         if (pyTorchNames.isEmpty() || reference == null || rows.stream().noneMatch(r -> r.pyTorchName().equals("lr"))) {
             throw new IllegalArgumentException(at + "section " + name + " needs a pytorch line, a reference and lr");
         }
@@ -247,8 +250,22 @@ public final class GenerateOptimizers {
             throw new IllegalArgumentException(at + "in " + name + ", a typed step takes " + MAX_BUFFERS
                     + " buffers at most");
         }
+        java.util.regex.Matcher call = java.util.regex.Pattern.compile("\\.?(\\w+)\\([^()]*\\)").matcher(benchmark);
+        int end = 0;
+        while (call.find() && call.start() == end) {
+            String setter = call.group(1);
+            if (rows.stream().noneMatch(row -> row.setter().equals(setter))) {
+                throw new IllegalArgumentException(at + "in " + name + ", the benchmark line calls " + setter
+                        + ", which is no setter of its builder");
+            }
+            end = call.end();
+        }
+        if (end != benchmark.length()) {
+            throw new IllegalArgumentException(at + "in " + name + ", a benchmark line is builder calls such as"
+                    + " momentum(0.9).weightDecay(1e-4): " + benchmark);
+        }
         return new Optimizer(name, pyTorchNames, reference, keepsStep, eagerState, requires, checkOrder, rows,
-                buffers, List.copyOf(after113), ownFirstStep);
+                buffers, List.copyOf(after113), ownFirstStep, benchmark);
     }
 
     /** {@code state NAME [when HYPER_PARAMETER] [: DOC]} or {@code scalar NAME [: DOC]}. */
@@ -686,11 +703,18 @@ public final class GenerateOptimizers {
     private static String registry(List<Optimizer> optimizers) {
         StringBuilder names = new StringBuilder();
         StringBuilder cases = new StringBuilder();
+        StringBuilder benchmarked = new StringBuilder();
         for (Optimizer optimizer : optimizers) {
             optimizer.pyTorchNames().forEach((pyTorchName, factory) -> {
                 names.append(names.isEmpty() ? "" : ", ").append('"').append(pyTorchName).append('"');
                 cases.append("            case \"").append(pyTorchName).append("\" -> ").append(optimizer.name())
                         .append('.').append(factory).append("().build();\n");
+                if (!optimizer.benchmark().isEmpty()) {
+                    benchmarked.append("            case \"").append(pyTorchName).append("\" -> ")
+                            .append(optimizer.name()).append('.').append(factory).append("()")
+                            .append(optimizer.benchmark().startsWith(".") ? "" : ".").append(optimizer.benchmark())
+                            .append(".build();\n");
+                }
             });
         }
         return """
@@ -729,8 +753,23 @@ public final class GenerateOptimizers {
                                     + PYTORCH_NAMES);
                         };
                     }
+
+                    /**
+                     * The optimizer PyTorch calls {@code pyTorchName}, with the hyper-parameters the benchmarks measure
+                     * it at: its {@link #defaults}, unless its declaration names others (a {@code benchmark} line), where
+                     * the defaults skip what its steps cost.
+                     *
+                     * @param pyTorchName one of {@link #pyTorchNames()}
+                     * @return its hyper-parameters for the benchmarks
+                     * @throws IllegalArgumentException naming the optimizers there are, for another name
+                     */
+                    public static Algorithm benchmarked(String pyTorchName) {
+                        return switch (pyTorchName) {
+                %s            default -> defaults(pyTorchName);
+                        };
+                    }
                 }
-                """.formatted(PACKAGE, names, cases);
+                """.formatted(PACKAGE, names, cases, benchmarked);
     }
 
     private static String testedValues(List<Optimizer> optimizers) {

@@ -25,9 +25,12 @@ it lacks); cases were only ever appended, so that every case keeps its inputs wh
 
 An optimizer from outside torch.optim (its section in core/src/main/declarations/optimizers.txt has a reference
 other than pytorch) is recorded from the reference implementation its declaration names, a Python file given
-on the command line, into resources/golden/reference/<Name>.bin. Its cases come from the declaration alone:
-its defaults, each end of each hyper-parameter's TESTED ranges in turn, and random draws from them, so that
-nothing here changes for a new optimizer:
+on the command line, into resources/golden/reference/<Name>-<version>.bin (where both versions wrote the same bytes,
+as for Lion and Adan, the tests read one file, <Name>.bin). Its cases come from the declaration alone:
+its defaults, each end of each hyper-parameter's TESTED ranges in turn, and random draws from them (a combination
+the reference refuses left out or drawn again), then each of them again for 24 steps with finite gradients only (a
+layer-wise optimizer's norms are NaN from a parameter's first non-finite gradient on), so that nothing here changes for a new
+optimizer:
 
     /usr/bin/python3 core/src/test/python/make_golden.py --reference <class name> <reference implementation>.py
 
@@ -95,9 +98,9 @@ def values(rng, n, scale):
     return [rng.gauss(0.0, 1.0) * scale for _ in range(n)]
 
 
-def grad_for(rng, n, step, overrides):
+def grad_for(rng, n, step, overrides, special=True):
     grad = values(rng, n, 10.0 ** rng.randint(-4, 1))
-    for index, value in SPECIAL_GRADS.items():
+    for index, value in (SPECIAL_GRADS if special else {}).items():
         # Each special value in a different step, so the state has finite history before it arrives.
         if index < n and index % STEPS == step:
             grad[index] = value
@@ -294,32 +297,45 @@ def drawn(rng, tested):
     return float("%.4g" % rng.uniform(low, high))
 
 
-def reference_cases(rows, rng, draws=8):
-    """Defaults; each end of each TESTED range of one hyper-parameter, the others at their defaults; random draws."""
+def reference_cases(rows, rng, accepts, draws=8):
+    """Defaults; each end of each TESTED range of one hyper-parameter, the others at their defaults; random draws.
+    A case the reference refuses (Nesterov momentum without momentum) is left out, and a draw it refuses drawn again."""
     defaults = [[value(v) for v in row["default"]] for row in rows]
     yield defaults
     for r, row in enumerate(rows):
         if row["tested"] == "-":
             continue
         if row["type"] == "flag":
-            yield [[not d[0]] if i == r else d for i, d in enumerate(defaults)]
+            flipped = [[not d[0]] if i == r else d for i, d in enumerate(defaults)]
+            while not accepts(flipped):
+                # Refused alone (Nesterov momentum needs a momentum): flipped with numbers drawn, other flags kept.
+                flipped = [[not d[0]] if i == r else d if rows[i]["type"] == "flag" else value
+                           for i, (d, value) in enumerate(zip(defaults, random_case(rows, defaults, rng)))]
+            yield flipped
             continue
         for e, tested in enumerate(row["tested"].split(",")):
             for end in tested_ends(tested):
                 case = [list(d) for d in defaults]
                 case[r][e] = end
-                if case != defaults:
+                if case != defaults and accepts(case):
                     yield case
     for _ in range(draws):
-        case = []
-        for row, default in zip(rows, defaults):
-            if row["tested"] == "-":
-                case.append(default)
-            elif row["type"] == "flag":
-                case.append([rng.random() < 0.5])
-            else:
-                case.append([drawn(rng, tested) for tested in row["tested"].split(",")])
+        case = random_case(rows, defaults, rng)
+        while not accepts(case):
+            case = random_case(rows, defaults, rng)
         yield case
+
+
+def random_case(rows, defaults, rng):
+    case = []
+    for row, default in zip(rows, defaults):
+        if row["tested"] == "-":
+            case.append(default)
+        elif row["type"] == "flag":
+            case.append([rng.random() < 0.5])
+        else:
+            case.append([drawn(rng, tested) for tested in row["tested"].split(",")])
+    return case
 
 
 def record_reference(class_name, path):
@@ -330,17 +346,33 @@ def record_reference(class_name, path):
     cls = getattr(module, class_name)
     rng = random.Random(20261206)
     recorded = []
-    for case in reference_cases(rows, rng):
+
+    def arguments(case):
         kwargs = {row["name"]: tuple(v) if row["type"] in TUPLES else v[0] for row, v in zip(rows, case)}
         if "foreach" in inspect.signature(cls).parameters:
             kwargs["foreach"] = False  # the single-tensor step, as torch.optim's cases record
+        return kwargs
+
+    def accepts(case):
+        try:
+            cls([torch.zeros(1, requires_grad=True)], **arguments(case))
+            return True
+        except ValueError:
+            return False
+
+    for case in reference_cases(rows, rng, accepts):
+        kwargs = arguments(case)
         # Tuples are recorded element by element, as betas[0], betas[1], ...; flags as 0 or 1.
         flat = {}
         for row, v in zip(rows, case):
             for e, element in enumerate(v):
                 flat[row["name"] + ("[%d]" % e if row["type"] in TUPLES else "")] = element
-        recorded.append((class_name.lower(), flat, lambda params, kwargs=kwargs: cls(params, **kwargs), {}, 6))
-    suffix = "" if DTYPE == torch.float32 else "-%s-%s" % (VERSION, str(DTYPE).split(".")[1])
+        recorded.append((class_name.lower(), flat, lambda params, kwargs=kwargs: cls(params, **kwargs), {}, 6, True))
+    # Each case again after all of them, with no NaN or infinite gradient and for longer: a norm of a whole parameter
+    # (a layer-wise optimizer's) is NaN from the first non-finite gradient on, which would leave the rest of a case
+    # untested, and a norm's last bit shows in few steps.
+    recorded += [case[:4] + (24, False) for case in recorded]
+    suffix = "-" + VERSION + ("" if DTYPE == torch.float32 else "-" + str(DTYPE).split(".")[1])
     write(os.path.join(GOLDEN, "reference", class_name + suffix + ".bin"), recorded, rng)
 
 
@@ -349,19 +381,20 @@ def torch_optim_cases():
         kind, hp = case[0], case[1]
         overrides = case[2] if len(case) > 2 else {}
         steps = case[3] if len(case) > 3 else STEPS
-        yield kind, hp, (lambda params, kind=kind, hp=hp: optimizer(kind, params, hp)), overrides, steps
+        yield kind, hp, (lambda params, kind=kind, hp=hp: optimizer(kind, params, hp)), overrides, steps, True
 
 
 def write(path, recorded, rng):
     out = bytearray(b"VOGOLD02")
     body = bytearray()
     count = 0
-    for kind, hp, make, overrides, steps in recorded:
+    for kind, hp, make, overrides, steps, special in recorded:
         n = rng.choice([19, 37, 53, 77, 101])
-        name = kind + "(" + ", ".join("%s=%r" % item for item in hp.items()) + ")"
+        name = kind + "(" + ", ".join("%s=%r" % item for item in hp.items()) + ")" + (
+            "" if special else " with finite gradients")
         # Drawn as float32 and rounded to the case's dtype, so that a 16-bit case has its float32 twin's inputs.
         param = torch.tensor(values(rng, n, 1.0), dtype=torch.float32).to(DTYPE).requires_grad_()
-        grads = [torch.tensor(grad_for(rng, n, step, overrides), dtype=torch.float32).to(DTYPE)
+        grads = [torch.tensor(grad_for(rng, n, step, overrides, special), dtype=torch.float32).to(DTYPE)
                  for step in range(steps)]
         if not recorded_here(kind, hp) or (FUSED and kind not in FUSED_KINDS):
             continue  # its random numbers are drawn all the same, so that later cases keep theirs

@@ -97,14 +97,18 @@ public final class Workload {
                 () -> plainArrayLoop.apply(algorithm.apply(VectorWidth.SCALAR)));
     }
 
-    /** The chosen configurations, then the registry's optimizers that none of them runs, at their defaults. */
+    /**
+     * The chosen configurations, then the registry's optimizers that none of them runs, at the hyper-parameters their
+     * declarations give the benchmarks ({@link Optimizers#benchmarked}: their defaults, unless those skip what a step
+     * costs).
+     */
     private static List<Workload> all() {
         List<Workload> all = new ArrayList<>(CHOSEN);
         Set<String> run = CHOSEN.stream().map(w -> w.algorithm(VectorWidth.SCALAR).name()).collect(Collectors.toSet());
         for (String name : Optimizers.pyTorchNames()) {
             if (!run.contains(name)) {
                 all.add(new Workload(name.toLowerCase(Locale.ROOT), SCALAR_TARGET,
-                        width -> Optimizers.defaults(name).withVectorWidth(width), null, null));
+                        width -> Optimizers.benchmarked(name).withVectorWidth(width), null, null));
             }
         }
         return List.copyOf(all);
@@ -152,8 +156,12 @@ public final class Workload {
         return algorithm(VectorWidth.SCALAR).scalarNames().size();
     }
 
+    /**
+     * Its step's bytes: the gradient read, the written buffers read and written, and for a layer-wise optimizer the
+     * parameter and the gradient read once more before, for their norms.
+     */
     public RooflineShape rooflineShape() {
-        return new RooflineShape(writtenBuffers());
+        return new RooflineShape(writtenBuffers(), algorithm(VectorWidth.SCALAR).layerwise() ? 2 : 0);
     }
 
     /** Bytes one step reads and writes per element: the gradient once, every written buffer twice. */

@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -14,14 +15,21 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class RooflineVector implements RooflineKernel {
     private static final VectorSpecies<Float> SPECIES = PanamaKernels.species(MethodHandles.lookup());
-    private static final int WRITTEN = PanamaKernels.flags(MethodHandles.lookup(), RooflineShape.class)
-            .writtenBuffers();
+    private static final RooflineShape SHAPE = PanamaKernels.flags(MethodHandles.lookup(), RooflineShape.class);
+    private static final int WRITTEN = SHAPE.writtenBuffers();
+    private static final int PREPARED_READS = SHAPE.preparedReads();
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    /** The sum {@link #readBefore} read last, kept where the compiler cannot prove it unread. */
+    @SuppressWarnings("unused")
+    private static float readSum;
 
     @Override
     public void touch(MemorySegment grad, MemorySegment a, MemorySegment b, MemorySegment c, MemorySegment d,
                       MemorySegment e, long from, long to) {
         long vectorEnd = from + SPECIES.loopBound(to - from);
+        if (PREPARED_READS > 0) {
+            readBefore(grad, a, from, vectorEnd, to);
+        }
         for (long i = from; i < vectorEnd; i += SPECIES.length()) {
             FloatVector g = PanamaLanes.load(SPECIES, grad, i);
             PanamaLanes.store(PanamaLanes.load(SPECIES, a, i).add(g), a, i);
@@ -54,5 +62,24 @@ final class RooflineVector implements RooflineKernel {
                 e.setAtIndex(FLOAT, i, e.getAtIndex(FLOAT, i) + g);
             }
         }
+    }
+
+    /**
+     * Reads the gradient and, with two reads, {@code a} over the range, as a layer-wise optimizer reads them for their
+     * norms, and keeps their sum, so that the reads are not optimized away.
+     */
+    private static void readBefore(MemorySegment grad, MemorySegment a, long from, long vectorEnd, long to) {
+        FloatVector sums = FloatVector.zero(SPECIES);
+        for (long i = from; i < vectorEnd; i += SPECIES.length()) {
+            sums = sums.add(PanamaLanes.load(SPECIES, grad, i));
+            if (PREPARED_READS > 1) {
+                sums = sums.add(PanamaLanes.load(SPECIES, a, i));
+            }
+        }
+        float sum = sums.reduceLanes(VectorOperators.ADD);
+        for (long i = vectorEnd; i < to; i++) {
+            sum += grad.getAtIndex(FLOAT, i) + (PREPARED_READS > 1 ? a.getAtIndex(FLOAT, i) : 0);
+        }
+        readSum = sum;
     }
 }

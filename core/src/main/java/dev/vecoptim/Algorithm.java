@@ -438,6 +438,7 @@ public abstract class Algorithm {
             initializeScalars(lr(), state);
         }
         update.prepare(lr(), step);
+        update.prepareParameter(param, grad, state, elements);
         update.apply(param, grad, state, 0, elements);
         advanceScalars(lr(), state, step);
     }
@@ -478,7 +479,19 @@ public abstract class Algorithm {
      * each tensor its own way.
      */
     final boolean positionIndependent(Dtype dtype) {
-        return dtype == Dtype.FLOAT32 && stateDtype(dtype) == dtype || storesOnce(dtype) && stochasticRounding == null;
+        return !layerwise() && (dtype == Dtype.FLOAT32 && stateDtype(dtype) == dtype || storesOnce(dtype) && stochasticRounding == null);
+    }
+
+    /**
+     * Whether its update of a parameter depends on norms of the whole parameter (a trust ratio): an
+     * {@link Optimizer} then works each parameter's norms out whole, one parameter per thread, before any chunk of
+     * it steps (a step reads the parameter and its gradient once more for them), and a {@link ShardedOptimizer}
+     * refuses it, since no shard holds a whole parameter. False for an element-wise optimizer.
+     *
+     * @return whether its update is layer-wise
+     */
+    public boolean layerwise() {
+        return false;
     }
 
     /** Whether the update of a parameter of {@code dtype} computes in float32 and rounds each stored result once. */

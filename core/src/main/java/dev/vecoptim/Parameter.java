@@ -39,6 +39,7 @@ public final class Parameter {
     private long steps;
     /** Its own update, for a step in which its step number is not its group's; made on first need. */
     private StepUpdate<?> ownUpdate;
+    private Chunk<Parameter> whole;
     private Algorithm ownUpdateFor;
 
     /**
@@ -318,10 +319,26 @@ public final class Parameter {
         ownUpdate.prepare(group.lr(), step);
     }
 
-    /** The update of step number {@code step} for this parameter: its group's, or its own when the group's is not. */
+    /**
+     * Whether step number {@code step} runs this parameter's own update rather than its group's: when the group's was
+     * worked out for another step number, and always for a layer-wise optimizer, whose coefficients are each
+     * parameter's.
+     */
+    boolean ownsUpdate(long step) {
+        return group.algorithm().layerwise() || group.prepared(step, dtype) == null;
+    }
+
+    /** The update of step number {@code step} for this parameter: its group's, or its own ({@link #ownsUpdate}). */
     StepUpdate<?> update(long step) {
-        StepUpdate<?> groupUpdate = group.prepared(step, dtype);
-        return groupUpdate != null ? groupUpdate : ownUpdate;
+        return ownsUpdate(step) ? ownUpdate : group.prepared(step, dtype);
+    }
+
+    /** {@return this parameter whole, one unit of work} */
+    Chunk<Parameter> whole() {
+        if (whole == null) {
+            whole = new Chunk<>(this, 0, elements, 0, confined());
+        }
+        return whole;
     }
 
     ParameterBlock block() {

@@ -85,7 +85,8 @@ public final class ShardedOptimizer implements AutoCloseable {
      * @return the new group
      * @throws IllegalArgumentException if a size is negative, the sizes add up beyond 2<sup>31</sup> − 1, another
      *     group has another optimizer, or the optimizer's update depends on an element's position in its tensor
-     *     (stochastic rounding), which a shard would change
+     *     (stochastic rounding), which a shard would change, or on norms of whole parameters (a layer-wise one), which no shard
+     *     holds
      * @throws IllegalStateException if the optimizer is closed
      */
     public ShardedGroup addGroup(Algorithm hyperParameters, long... floats) {

@@ -64,6 +64,10 @@ final class ShardedStepper {
      * @throws IllegalArgumentException naming why
      */
     void checkShardable(Algorithm algorithm, Dtype dtype) {
+        if (algorithm.layerwise()) {
+            throw new IllegalArgumentException(algorithm.name() + " steps each parameter by norms of the whole of it,"
+                    + " which no shard holds: it cannot be sharded");
+        }
         if (!algorithm.positionIndependent(dtype)) {
             throw new IllegalArgumentException(dtype == Dtype.FLOAT32 || algorithm.stochasticRoundingSeed().isPresent()
                     ? algorithm.name() + " with " + algorithm.stateDtype() + " state and stochastic rounding updates an"

@@ -31,6 +31,8 @@ final class Stepper {
     /** Each group's hyper-parameters at the momentum its schedule cycles, for the step being made; or null. */
     private Algorithm[] stepCycled = new Algorithm[0];
     private long steps;
+    /** The wholes of the layer-wise parameters a step prepares, in its order: emptied and refilled by each step. */
+    private final List<Chunk<Parameter>> layerwise = new ArrayList<>();
 
     Stepper(NonFiniteGradients nonFiniteGradients, double maxGradNorm, ChunkRunner<Parameter> runner, Optimizer owner,
             ParameterRegistry registry, List<ParameterGroup> groups) {
@@ -175,10 +177,11 @@ final class Stepper {
                 parameter.startMaster();
             }
             group.prepare(steps + 1, parameter.dtype());
-            if (group.prepared(steps + 1, parameter.dtype()) == null) {
+            if (parameter.ownsUpdate(steps + 1)) {
                 parameter.prepareOwnUpdate(steps + 1);
             }
         }
+        prepareLayerwise(updated);
         runner.run(chunks, chunkElements, chunk -> {
             Parameter parameter = chunk.parameter();
             parameter.update(parameter.stepCount() + 1).apply(parameter.value(), parameter.grad(),
@@ -194,6 +197,29 @@ final class Stepper {
                     parameter.block().shareScalars();
                 }
             }
+        }
+    }
+
+    /**
+     * Prepares each layer-wise parameter of {@code updated} whole, on its own update, before any chunk of it steps:
+     * one parameter per thread, as its norms are reduced in one order.
+     */
+    private void prepareLayerwise(List<Parameter> updated) {
+        layerwise.clear();
+        long elements = 0;
+        for (int p = 0; p < updated.size(); p++) {
+            Parameter parameter = updated.get(p);
+            if (parameter.group().algorithm().layerwise()) {
+                layerwise.add(parameter.whole());
+                elements += parameter.elementCount();
+            }
+        }
+        if (!layerwise.isEmpty()) {
+            runner.run(layerwise, elements, whole -> {
+                Parameter parameter = whole.parameter();
+                parameter.update(parameter.stepCount() + 1).prepareParameter(parameter.value(), parameter.grad(),
+                        parameter.stateBuffers(), parameter.elementCount());
+            });
         }
     }
 

@@ -35,17 +35,26 @@ record GoldenCase(String name, Semantics semantics, String optimizer, Map<String
 
     /**
      * The cases to replay under {@code semantics}: PyTorch's recording of that version, and the recording of every
-     * optimizer from outside {@code torch.optim}, whose bits no semantics changes.
+     * optimizer from outside {@code torch.optim} under that version ({@code <Name>-<version>.bin}), or under both
+     * where they wrote the same bytes ({@code <Name>.bin}, for an optimizer whose bits no semantics changes).
      */
     static List<GoldenCase> read(Semantics semantics) {
-        List<GoldenCase> cases = new ArrayList<>(read(semantics, RESOURCES.get(semantics), ""));
+        String resource = RESOURCES.get(semantics);
+        List<GoldenCase> cases = new ArrayList<>(read(semantics, resource, ""));
         for (TestedOptimizers.Kind kind : TestedOptimizers.ALL) {
             if (!kind.prototype().reproducesPyTorch()) {
-                cases.addAll(read(semantics, "/golden/reference/" + kind.name() + ".bin",
+                String ofVersion = "/golden/reference/" + kind.name() + "-" + version(resource) + ".bin";
+                cases.addAll(read(semantics, GoldenCase.class.getResource(ofVersion) != null ? ofVersion
+                        : "/golden/reference/" + kind.name() + ".bin",
                         " --reference " + kind.name() + " <its reference implementation>.py"));
             }
         }
         return cases;
+    }
+
+    /** The version of PyTorch's recording {@code resource}, as in pytorch-1.13.bin. */
+    private static String version(String resource) {
+        return resource.substring(resource.indexOf('-') + 1, resource.lastIndexOf('.'));
     }
 
     /**
@@ -58,8 +67,8 @@ record GoldenCase(String name, Semantics semantics, String optimizer, Map<String
         String resource = RESOURCES.get(semantics);
         List<GoldenCase> cases = new ArrayList<>(read(semantics, resource.replace(".bin", "-" + name + ".bin"),
                 " --dtype " + name));
-        // The version, as in pytorch-1.13.bin: a reference's operations round 16-bit tensors as that PyTorch does.
-        String version = resource.substring(resource.indexOf('-') + 1, resource.lastIndexOf('.'));
+        // A reference's operations round 16-bit tensors as that PyTorch does.
+        String version = version(resource);
         for (TestedOptimizers.Kind kind : TestedOptimizers.ALL) {
             if (!kind.prototype().reproducesPyTorch()) {
                 cases.addAll(read(semantics, "/golden/reference/" + kind.name() + "-" + version + "-" + name + ".bin",

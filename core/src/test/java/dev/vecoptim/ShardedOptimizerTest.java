@@ -1,6 +1,7 @@
 package dev.vecoptim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.Generate.range;
@@ -23,7 +24,9 @@ class ShardedOptimizerTest {
 
     @Test
     void anyOptimizerOnAnySizesClippedOrNotInPartsOrNotEqualsOneProcessAtAnyNumberOfProcesses() {
-        List<String> names = Optimizers.pyTorchNames();
+        // A layer-wise optimizer's norms are of whole parameters, which no shard holds: it refuses to be sharded.
+        List<String> names = Optimizers.pyTorchNames().stream().filter(name -> !Optimizers.defaults(name).layerwise())
+                .toList();
         qt().withExamples(200).forAll(range(1, 5), lists().of(range(0, 70)).ofSizeBetween(1, 4),
                 lists().of(range(0, 40)).ofSizeBetween(0, 2), range(0, 8 * names.size() - 1))
                 .checkAssert((processes, first, second, optimizerAndOptions) -> {
@@ -142,6 +145,14 @@ class ShardedOptimizerTest {
             assertEquals("Adam with BFLOAT16 state and stochastic rounding updates an element by its position in"
                     + " its tensor, which a shard changes: it cannot be sharded", assertThrows(
                             IllegalArgumentException.class, () -> optimizer.addGroup(rounded, 8)).getMessage());
+            List<Algorithm> layerwise = Optimizers.pyTorchNames().stream().map(Optimizers::defaults)
+                    .filter(Algorithm::layerwise).toList();
+            assertFalse(layerwise.isEmpty(), "no layer-wise optimizer in the registry");
+            for (Algorithm algorithm : layerwise) {
+                assertEquals(algorithm.name() + " steps each parameter by norms of the whole of it, which no shard"
+                        + " holds: it cannot be sharded", assertThrows(IllegalArgumentException.class,
+                                () -> optimizer.addGroup(algorithm, 8)).getMessage());
+            }
             optimizer.addGroup(adam, 8);
             assertEquals("this optimizer runs Adam; SGD needs an optimizer of its own", assertThrows(
                     IllegalArgumentException.class, () -> optimizer.addGroup(Sgd.builder().build(), 8))

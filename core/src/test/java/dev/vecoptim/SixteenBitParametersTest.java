@@ -39,13 +39,32 @@ class SixteenBitParametersTest {
      */
     @Test
     void theOptimizerStepsEachTensorAsADirectStepDoesAtAnyThreadCountAndLayout() {
-        SplittableRandom random = new SplittableRandom(23);
-        for (int trial = 0; trial < 60; trial++) {
+        assertStepsAsDirectOnes(new SplittableRandom(23), 60, TestedOptimizers::random, 300);
+    }
+
+    /**
+     * The same for every layer-wise optimizer of the registry, on tensors long enough that a step cuts them
+     * into chunks on several threads: each parameter is stepped by the norms of its whole, not of a chunk or of a
+     * flat block.
+     */
+    @Test
+    void aLayerwiseOptimizerStepsEachTensorByItsOwnNormsAtAnyThreadCountAndLayout() {
+        List<TestedOptimizers.Kind> layerwise = TestedOptimizers.ALL.stream()
+                .filter(kind -> kind.prototype().layerwise()).toList();
+        assertFalse(layerwise.isEmpty(), "no layer-wise optimizer in the registry");
+        assertStepsAsDirectOnes(new SplittableRandom(29), 40, r -> TestedOptimizers.randomized(
+                layerwise.get(r.nextInt(layerwise.size())).random().apply(r), r), 3000);
+    }
+
+    private static void assertStepsAsDirectOnes(SplittableRandom random, int trials,
+                                                java.util.function.Function<SplittableRandom, Algorithm> draw,
+                                                int maxSize) {
+        for (int trial = 0; trial < trials; trial++) {
             Dtype dtype = Dtype.values()[random.nextInt(3)];
             Dtype stateDtype = random.nextInt(3) == 0 ? Dtype.values()[random.nextInt(3)] : null;
-            Algorithm drawn = TestedOptimizers.random(random).toBuilder().stateDtype(stateDtype).build();
+            Algorithm drawn = draw.apply(random).toBuilder().stateDtype(stateDtype).build();
             Algorithm algorithm = drawn.withFused(random.nextBoolean());
-            RandomLayout layout = RandomLayout.draw(random, 300);
+            RandomLayout layout = RandomLayout.draw(random, maxSize);
             String at = "trial " + trial + ": " + algorithm + " on " + dtype + ", " + layout;
             try (Arena arena = Arena.ofShared(); Optimizer optimizer = layout.optimizer()) {
                 ParameterGroup group = optimizer.addGroup(algorithm);

@@ -79,11 +79,14 @@ final class TestedOptimizers {
 
     /**
      * The same hyper-parameters at lr = 0, and for Rprop, whose lr is only where its step sizes start, a minimum
-     * step size of 0 too: a configuration that must leave every parameter as it is.
+     * step size of 0 too, and no clipping of a trust ratio by lr (trust_clip): a configuration that must leave every
+     * parameter as it is.
      */
     static Algorithm frozen(Algorithm algorithm) {
         Map<String, Object> named = new LinkedHashMap<>(algorithm.withLr(0).namedHyperParameters());
         named.computeIfPresent("step_sizes", (name, sizes) -> new double[] {0, ((double[]) sizes)[1]});
+        // LARC's clipping divides the trust ratio by lr: at lr = 0 a ratio of 0 (a norm that overflows) is 0 / 0.
+        named.computeIfPresent("trust_clip", (name, clip) -> false);
         return algorithm.withNamedHyperParameters(named);
     }
 

@@ -97,6 +97,29 @@ final class NormVector implements NormKernel {
         return Scalar.pyTorchTail(sum, grad, Format.FLOAT32, lanesEnd, to);
     }
 
+    @Override
+    public void addPyTorchLanes(MemorySegment x, float[] xLanes, MemorySegment y, float[] yLanes, long from, long to,
+                                boolean laneFma) {
+        FloatVector xLow = FloatVector.fromArray(EIGHT, xLanes, 0);
+        FloatVector xHigh = HALVES ? FloatVector.fromArray(EIGHT, xLanes, EIGHT.length()) : xLow;
+        FloatVector yLow = FloatVector.fromArray(EIGHT, yLanes, 0);
+        FloatVector yHigh = HALVES ? FloatVector.fromArray(EIGHT, yLanes, EIGHT.length()) : yLow;
+        for (long i = from; i < to; i += PYTORCH_LANES) {
+            xLow = squaresAdded(xLow, PanamaLanes.load(EIGHT, x, i), laneFma);
+            yLow = squaresAdded(yLow, PanamaLanes.load(EIGHT, y, i), laneFma);
+            if (HALVES) {
+                xHigh = squaresAdded(xHigh, PanamaLanes.load(EIGHT, x, i + EIGHT.length()), laneFma);
+                yHigh = squaresAdded(yHigh, PanamaLanes.load(EIGHT, y, i + EIGHT.length()), laneFma);
+            }
+        }
+        xLow.intoArray(xLanes, 0);
+        yLow.intoArray(yLanes, 0);
+        if (HALVES) {
+            xHigh.intoArray(xLanes, EIGHT.length());
+            yHigh.intoArray(yLanes, EIGHT.length());
+        }
+    }
+
     private static FloatVector squaresAdded(FloatVector lanes, FloatVector g, boolean fused) {
         return fused ? g.fma(g, lanes) : lanes.add(g.mul(g));
     }

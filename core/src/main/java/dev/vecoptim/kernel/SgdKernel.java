@@ -25,6 +25,11 @@ public final class SgdKernel {
      */
     public record Flags(boolean maximize, boolean weightDecay, boolean momentum, boolean nesterov, boolean firstStep) {
         public Flags {
+            checkMomentum(momentum, nesterov, firstStep);
+        }
+
+        /** Refuses nesterov or firstStep without momentum: flags of SGD's momentum, wherever it is used, are canonical. */
+        static void checkMomentum(boolean momentum, boolean nesterov, boolean firstStep) {
             if (!momentum && (nesterov || firstStep)) {
                 throw new IllegalArgumentException("nesterov and firstStep need momentum: " + nesterov + ", "
                         + firstStep);
@@ -36,7 +41,7 @@ public final class SgdKernel {
      * SGD's coefficients for one step: on float32 tensors each is {@code f(x)}; on 16-bit ones each is what
      * PyTorch's operation computes with ({@link ScalarOperands}).
      */
-    public static final class Coefficients {
+    public static class Coefficients {
         /** {@code weight_decay}, an alpha. */
         public float weightDecay;
         /** {@code momentum}, the factor of the buffer. */
@@ -68,16 +73,28 @@ public final class SgdKernel {
                 float p = dtype.load(param, i);
                 float g = Gradient.effective(dtype, dtype.load(grad, i), p, flags.maximize(), flags.weightDecay(),
                         c.weightDecay, roundedProduct);
-                if (flags.momentum()) {
-                    float buf = flags.firstStep()
-                            ? g
-                            : RunningAverage.of(dtype, dtype.load(momentumBuffer, i), g, false, c.momentum,
-                                    c.dampeningComplement, roundedProduct);
-                    dtype.store(momentumBuffer, i, buf);
-                    g = flags.nesterov() ? ScaledAdd.of(dtype, g, buf, c.nesterovMomentum, roundedProduct) : buf;
-                }
-                dtype.store(param, i, ScaledAdd.of(dtype, p, g, c.negativeLr, roundedProduct));
+                dtype.store(param, i, descend(dtype, p, g, momentumBuffer, i, flags.nesterov(), flags.firstStep(), c,
+                        roundedProduct));
             }
         }
+    }
+
+    /**
+     * SGD's update of element {@code i} from its gradient {@code g}, as PyTorch's step rounds it on tensors of
+     * {@code dtype}: the momentum buffer (unless null) set to g at the first step, else {@code b·μ + g·(1 −
+     * dampening)}, g then the buffer or Nesterov's look-ahead; returns the parameter moved by {@code −lr · g}. The
+     * scalar references' one copy, for SGD and an optimizer built on its momentum.
+     */
+    static float descend(Format dtype, float p, float g, MemorySegment momentumBuffer, long i, boolean nesterov,
+                         boolean firstStep, Coefficients c, boolean roundedProduct) {
+        if (momentumBuffer != null) {
+            float buf = firstStep
+                    ? g
+                    : RunningAverage.of(dtype, dtype.load(momentumBuffer, i), g, false, c.momentum,
+                            c.dampeningComplement, roundedProduct);
+            dtype.store(momentumBuffer, i, buf);
+            g = nesterov ? ScaledAdd.of(dtype, g, buf, c.nesterovMomentum, roundedProduct) : buf;
+        }
+        return ScaledAdd.of(dtype, p, g, c.negativeLr, roundedProduct);
     }
 }

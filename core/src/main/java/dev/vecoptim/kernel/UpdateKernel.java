@@ -23,4 +23,27 @@ public interface UpdateKernel<C> {
      * @param coefficients this step's coefficients, only read
      */
     void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, C coefficients, long from, long to);
+
+    /**
+     * Works out what this parameter's update needs from all of it, before {@link #step} runs over any range of it: a
+     * layer-wise optimizer's norms of the whole parameter and of its gradient, and from them its trust ratio, written
+     * into {@code coefficients}, which are then this parameter's own. Called over consecutive ranges that cover the
+     * parameter in order, as many as its caller keeps in memory at once: {@code [from, to)} of the segments given
+     * holds the next elements of the parameter, the first call says {@code first} and the last {@code last}, and
+     * every range but the last holds a multiple of {@value #PREPARED_MULTIPLE} elements, so that an element's
+     * position in its range is its position in the parameter modulo {@value #PREPARED_MULTIPLE}. Reads the parameter
+     * and the gradient only. Nothing for an element-wise update, the default.
+     *
+     * @param param elements of the parameter, float32 for a float32 kernel
+     * @param grad the same elements of its gradient
+     * @param state as for {@link #step}, but for the state buffers, which may be null (a widened update does not
+     *     widen them for this); a {@link WidenedKernel} finds its master there
+     * @param coefficients this step's coefficients, completed for this parameter
+     */
+    default void prepareParameter(MemorySegment param, MemorySegment grad, MemorySegment[] state, C coefficients,
+                                  long from, long to, boolean first, boolean last) {
+    }
+
+    /** What every range but the last that {@link #prepareParameter} is given holds a multiple of. */
+    int PREPARED_MULTIPLE = 64;
 }

@@ -93,23 +93,19 @@ public final class WidenedKernel<C> implements UpdateKernel<C> {
                      long to) {
         Scratch scratch = SCRATCH.get();
         MemorySegment floatParam = scratch.block(0);
-        MemorySegment floatGrad = scratch.block(1);
-        int masters = master == Master.NONE ? 0 : 1;
-        MemorySegment masterValue = masters == 0 ? null : state[state.length - 1];
-        MemorySegment[] floatState = scratch.state(state.length - masters);
+        MemorySegment masterValue = masterValue(state);
+        MemorySegment[] floatState = floatState(scratch, state);
         for (int b = 0; b < buffers; b++) {
             floatState[b] = scratch.block(2 + b);
         }
-        System.arraycopy(state, buffers, floatState, buffers, floatState.length - buffers);
         try {
             for (long start = from; start < to; start += BLOCK) {
                 long count = Math.min(BLOCK, to - start);
-                widenParam(param, masterValue, start, floatParam, count);
-                widen(this.grad, grad, start, floatGrad, count);
+                widenInputs(param, masterValue, grad, scratch, start, count);
                 for (int b = 0; b < buffers; b++) {
                     widen(this.state, state[b], start, floatState[b], count);
                 }
-                floats.step(floatParam, floatGrad, floatState, coefficients, 0, count);
+                floats.step(floatParam, scratch.block(1), floatState, coefficients, 0, count);
                 narrowParam(floatParam, param, masterValue, start, count);
                 for (int b = 0; b < buffers; b++) {
                     if (stochastic != null) {
@@ -123,6 +119,50 @@ public final class WidenedKernel<C> implements UpdateKernel<C> {
             // The scratch must not keep the caller's segments (and their memory) reachable.
             Arrays.fill(floatState, buffers, floatState.length, null);
         }
+    }
+
+    /**
+     * The float32 kernel's preparation of the parameter (its master, if any) and the gradient widened block by block,
+     * the blocks in order: the float32 values it would step. The state buffers are not widened (null).
+     */
+    @Override
+    public void prepareParameter(MemorySegment param, MemorySegment grad, MemorySegment[] state, C coefficients,
+                                 long from, long to, boolean first, boolean last) {
+        Scratch scratch = SCRATCH.get();
+        MemorySegment masterValue = masterValue(state);
+        MemorySegment[] floatState = floatState(scratch, state);
+        try {
+            for (long start = from; start < to; start += BLOCK) {
+                long count = Math.min(BLOCK, to - start);
+                widenInputs(param, masterValue, grad, scratch, start, count);
+                floats.prepareParameter(scratch.block(0), scratch.block(1), floatState, coefficients, 0, count,
+                        first && start == from, last && start + count == to);
+            }
+        } finally {
+            Arrays.fill(floatState, null);
+        }
+    }
+
+    /** The master in a step's state, its last segment, or null without one. */
+    private MemorySegment masterValue(MemorySegment[] state) {
+        return master == Master.NONE ? null : state[state.length - 1];
+    }
+
+    /**
+     * This thread's array for the float32 kernel's state: the buffers' places left to the caller, the per-parameter
+     * scalars after them as they are, the master left out.
+     */
+    private MemorySegment[] floatState(Scratch scratch, MemorySegment[] state) {
+        MemorySegment[] floatState = scratch.state(state.length - (master == Master.NONE ? 0 : 1));
+        System.arraycopy(state, buffers, floatState, buffers, floatState.length - buffers);
+        return floatState;
+    }
+
+    /** Widens the parameter's float32 values (its master's, if any) into block 0, the gradient into block 1. */
+    private void widenInputs(MemorySegment param, MemorySegment masterValue, MemorySegment grad, Scratch scratch,
+                             long start, long count) {
+        widenParam(param, masterValue, start, scratch.block(0), count);
+        widen(this.grad, grad, start, scratch.block(1), count);
     }
 
     private void widenParam(MemorySegment param, MemorySegment masterValue, long index, MemorySegment floats,

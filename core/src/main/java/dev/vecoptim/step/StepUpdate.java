@@ -71,6 +71,15 @@ public final class StepUpdate<C> {
         }, typedState.length);
     }
 
+    /**
+     * Works out, from the whole of a parameter of {@code elements} elements, what the step prepared last needs of
+     * it ({@link UpdateKernel#prepareParameter}): for a layer-wise update, before any range of it is applied, and on
+     * an update that is this parameter's alone.
+     */
+    public void prepareParameter(MemorySegment param, MemorySegment grad, MemorySegment[] state, long elements) {
+        kernel.prepareParameter(param, grad, state, coefficients, 0, elements, true, true);
+    }
+
     /** Applies the step prepared last to elements [from, to) of buffers already checked. */
     public void apply(MemorySegment param, MemorySegment grad, MemorySegment[] state, long from, long to) {
         kernel.step(param, grad, state, coefficients, from, to);

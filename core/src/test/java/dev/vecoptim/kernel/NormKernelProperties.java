@@ -56,6 +56,41 @@ class NormKernelProperties {
                 });
     }
 
+    /** PyTorch's sum of squares of a tensor given in ranges of whole lanes, at random widths, is the same bits. */
+    @Test
+    void pyTorchsSumOfSquaresInRangesIsTheSumOfTheWhole() {
+        qt().withExamples(500).forAll(KernelCase.lengths(), range(0, 63), longRange(Long.MIN_VALUE, Long.MAX_VALUE))
+                .checkAssert((length, offset, seed) -> {
+                    try (Arena arena = Arena.ofConfined()) {
+                        MemorySegment grad = arena.allocate(4L * length + offset, 64).asSlice(offset, 4L * length);
+                        SplittableRandom random = new SplittableRandom(seed);
+                        TestFloats.fill(grad, random, seed % 2 == 0 ? 64 : Integer.MAX_VALUE);
+                        long lanesEnd = length / NormKernel.PYTORCH_LANES * NormKernel.PYTORCH_LANES;
+                        MemorySegment reversed = arena.allocate(4L * length, 64);
+                        for (long i = 0; i < length; i++) {
+                            reversed.setAtIndex(TestFloats.FLOAT, i, grad.getAtIndex(TestFloats.FLOAT, length - 1 - i));
+                        }
+                        for (boolean laneFma : new boolean[] {false, true}) {
+                            float[] lanes = new float[NormKernel.PYTORCH_LANES];
+                            float[] reversedLanes = new float[NormKernel.PYTORCH_LANES];
+                            for (long from = 0; from < lanesEnd; ) {
+                                long to = Math.min(lanesEnd, from + NormKernel.PYTORCH_LANES * (1 + random.nextInt(9)));
+                                norm(KernelCase.WIDTHS.get(random.nextInt(KernelCase.WIDTHS.size())))
+                                        .addPyTorchLanes(grad, lanes, reversed, reversedLanes, from, to, laneFma);
+                                from = to;
+                            }
+                            for (MemorySegment tensor : List.of(grad, reversed)) {
+                                float total = NormKernel.Scalar.pyTorchTotal(tensor == grad ? lanes : reversedLanes,
+                                        tensor, Format.FLOAT32, lanesEnd, length);
+                                float whole = new NormKernel.Scalar().pyTorchSumOfSquares(tensor, 0, length, laneFma);
+                                assertEquals(Float.floatToIntBits(whole), Float.floatToIntBits(total),
+                                        "in ranges " + total + ", whole " + whole + (laneFma ? " (1.13)" : ""));
+                            }
+                        }
+                    }
+                });
+    }
+
     @Test
     void pyTorchsSumOfSquaresFollowsItsDefinition() {
         // 15 elements: 8 lanes of one element each, folded in order; then 7: 4 added plainly, the last 3 fused.

@@ -188,6 +188,24 @@ class TemplateMutantsTest {
                                 != Float.floatToIntBits(reference.pyTorchSumOfSquares(expected, 0, length, laneFma))) {
                             return true;
                         }
+                        float[] mutantLanes = new float[NormKernel.PYTORCH_LANES];
+                        for (int lane = 0; lane < mutantLanes.length; lane++) {
+                            mutantLanes[lane] = TestFloats.coefficient(random);
+                        }
+                        float[] referenceLanes = mutantLanes.clone();
+                        float[] mutantOthers = mutantLanes.clone();
+                        java.util.Collections.reverse(java.util.Arrays.asList(mutantOthers));
+                        float[] referenceOthers = mutantOthers.clone();
+                        long lanesEnd = length / NormKernel.PYTORCH_LANES * NormKernel.PYTORCH_LANES;
+                        MemorySegment other = arena.allocate(4L * length, 64);
+                        TestFloats.fill(other, random, 20);
+                        mutant.addPyTorchLanes(actual, mutantLanes, other, mutantOthers, 0, lanesEnd, laneFma);
+                        reference.addPyTorchLanes(expected, referenceLanes, other, referenceOthers, 0, lanesEnd,
+                                laneFma);
+                        if (!java.util.Arrays.equals(mutantLanes, referenceLanes)
+                                || !java.util.Arrays.equals(mutantOthers, referenceOthers)) {
+                            return true;
+                        }
                     }
                     float factor = TestFloats.coefficient(random);
                     mutant.scale(actual, factor, 0, length);

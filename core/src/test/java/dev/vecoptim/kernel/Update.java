@@ -239,6 +239,16 @@ public record Update<C, F extends Record>(Family<C, F> family, F flags, C coeffi
         kernel.step(buffers.param(), buffers.grad(), state(buffers), coefficients, from, to);
     }
 
+    /**
+     * Prepares the step numbered {@code step} for the whole parameter of {@code buffers}, {@code elements} long, with
+     * the kernel of width bits ({@link UpdateKernel#prepareParameter}: a layer-wise family's norms), as a step does
+     * before it applies any range.
+     */
+    public void prepare(int bits, Buffers buffers, long step, long elements) {
+        Kernels.kernel(family.kernels(), bits, flags(step)).prepareParameter(buffers.param(), buffers.grad(),
+                state(buffers), coefficients, 0, elements, true, true);
+    }
+
     /** Applies the step numbered {@code step} (from 1) to elements [from, to) with the kernel of width bits. */
     public void apply(int bits, Buffers buffers, long step, long from, long to) {
         run(Kernels.kernel(family.kernels(), bits, flags(step)), buffers, from, to);

@@ -22,9 +22,11 @@ class VectorKernelProperties {
                     vector[w] = scalar.copy(arena);
                 }
                 for (int step = 1; step <= c.steps(); step++) {
+                    c.update().prepare(0, scalar, step, c.length());
                     c.update().apply(0, scalar, step, 0, c.length());
                     for (int w = 0; w < vector.length; w++) {
                         int bits = KernelCase.WIDTHS.get(w);
+                        c.update().prepare(bits, vector[w], step, c.length());
                         c.update().apply(bits, vector[w], step, 0, c.length());
                         vector[w].assertSameBits(bits + "-bit step " + step, scalar);
                     }
@@ -41,7 +43,9 @@ class VectorKernelProperties {
                 Buffers chunked = whole.copy(arena);
                 SplittableRandom random = new SplittableRandom(c.dataSeed());
                 for (int step = 1; step <= c.steps(); step++) {
+                    c.update().prepare(0, whole, step, c.length());
                     c.update().apply(0, whole, step, 0, c.length());
+                    c.update().prepare(KernelCase.WIDTHS.get(random.nextInt(4)), chunked, step, c.length());
                     long from = 0;
                     while (from < c.length()) {
                         long to = Math.min(c.length(), from + 1 + random.nextInt(Math.max(1, c.length() / 3)));
@@ -64,7 +68,9 @@ class VectorKernelProperties {
                 Buffers nativeCopy = heap.copy(arena);
                 int bits = KernelCase.WIDTHS.get(c.byteOffset() % 4);
                 for (int step = 1; step <= c.steps(); step++) {
+                    c.update().prepare(bits, heap, step, c.length());
                     c.update().apply(bits, heap, step, 0, c.length());
+                    c.update().prepare(bits, nativeCopy, step, c.length());
                     c.update().apply(bits, nativeCopy, step, 0, c.length());
                     heap.assertSameBits(bits + "-bit heap step " + step, nativeCopy);
                 }
