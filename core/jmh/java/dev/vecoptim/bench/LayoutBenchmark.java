@@ -68,10 +68,10 @@ public class LayoutBenchmark extends ForkedBenchmark {
         arena = Arena.ofShared();
         buffers = buffers(elements);
         long bytes = (long) elements * (2L * dtype.bytes() + dtype.bytes() + 2L * stateBuffers() * stateDtype().bytes()
-                + (master() == MasterWeights.NONE ? 0 : 2L * masterDtype().bytes()));
+                + (master() == MasterWeights.NONE ? 0 : 2L * masterDtype().bytes()) + preparedBytes());
         // As many streams as the step moves, up to the roofline loop's five written ones.
         RooflineShape shape = new RooflineShape(Math.min(5, 1 + stateBuffers() + (master() == MasterWeights.NONE ? 0
-                : 1)));
+                : 1)), algorithm.layerwise() ? 2 : 0);
         roofline = Kernels.vector(RooflineKernel.FAMILY, VectorWidth.PREFERRED.resolveBits(), shape);
         long rooflineFloats = bytes / shape.bytesPerElement();
         rooflineBuffers = new MemorySegment[1 + shape.writtenBuffers()];
@@ -93,6 +93,21 @@ public class LayoutBenchmark extends ForkedBenchmark {
         Buffers made = new Buffers(filled(dtype, count, 0.1f), filled(dtype, count, 0.01f), state);
         algorithm.step(dtype, 1, made.param(), made.grad(), made.state());
         return made;
+    }
+
+    /**
+     * The bytes of an element a layer-wise step reads once more before, for its norms: the gradient and the
+     * parameter's float32 value (its master, a split one with the parameter's upper halves), none otherwise.
+     */
+    private long preparedBytes() {
+        if (!algorithm.layerwise()) {
+            return 0;
+        }
+        return dtype.bytes() + switch (master()) {
+            case NONE -> dtype.bytes();
+            case FLOAT32 -> masterDtype().bytes();
+            case SPLIT -> dtype.bytes() + masterDtype().bytes();
+        };
     }
 
     private int stateBuffers() {
