@@ -75,7 +75,8 @@ public final class GenerateOptimizers {
     /** One section: an optimizer. */
     record Optimizer(String name, Map<String, String> pyTorchNames, String reference, boolean keepsStep,
                      boolean eagerState, List<String> requires, List<String> checkOrder, List<HyperParameter> hyperParameters,
-                     List<Buffer> buffers, List<String> after113, boolean ownFirstStep, String benchmark) {
+                     List<Buffer> buffers, List<String> after113, boolean ownFirstStep, String benchmark,
+                     boolean layerwise) {
         boolean reproducesPyTorch() {
             return reference.equals("pytorch");
         }
@@ -132,6 +133,7 @@ public final class GenerateOptimizers {
         List<String> after113 = new ArrayList<>();
         boolean ownFirstStep = false;
         String benchmark = "";
+        boolean layerwise = false;
         int number = 0;
         for (String line : Files.readAllLines(declarations)) {
             number++;
@@ -143,7 +145,7 @@ public final class GenerateOptimizers {
             if (text.startsWith("[")) {
                 if (name != null) {
                     optimizers.add(optimizer(at, name, pyTorchNames, reference, keepsStep, eagerState, requires, checkOrder, rows,
-                            buffers, after113, ownFirstStep, benchmark));
+                            buffers, after113, ownFirstStep, benchmark, layerwise));
                 }
                 name = text.substring(1, text.indexOf(']'));
                 pyTorchNames = new LinkedHashMap<>();
@@ -157,6 +159,7 @@ public final class GenerateOptimizers {
                 after113 = new ArrayList<>();
                 ownFirstStep = false;
                 benchmark = "";
+                layerwise = false;
                 continue;
             }
             if (name == null) {
@@ -187,7 +190,19 @@ public final class GenerateOptimizers {
                     }
                     ownFirstStep = true;
                 }
+                case "layerwise" -> {
+                    if (!text.equals("layerwise")) {
+                        throw new IllegalArgumentException(at + "a layerwise line is \"layerwise\": " + text);
+                    }
+                    layerwise = true;
+                }
                 case "benchmark" -> benchmark = text.substring("benchmark".length()).strip();
+                case "recorded" -> {
+                    if (!text.matches("recorded with( \\w+=\\S+)+")) {
+                        throw new IllegalArgumentException(at + "a recorded line is \"recorded with NAME=VALUE ...\": "
+                                + text);
+                    }
+                }
                 case "after" -> {
                     if (!words[1].equals("1.13") || words.length < 3) {
                         throw new IllegalArgumentException(at + "an after line is \"after 1.13 NAMES\": " + text);
@@ -207,7 +222,7 @@ public final class GenerateOptimizers {
             optimizers.add(
                     optimizer(declarations + ": ", name, pyTorchNames, reference, keepsStep, eagerState, requires,
                             checkOrder, rows,
-                            buffers, after113, ownFirstStep, benchmark));
+                            buffers, after113, ownFirstStep, benchmark, layerwise));
         }
         return optimizers;
     }
@@ -216,7 +231,7 @@ public final class GenerateOptimizers {
                                        boolean keepsStep, boolean eagerState, List<String> requires,
                                        List<String> checkOrder,
                                        List<HyperParameter> rows, List<Buffer> buffers, List<String> after113,
-                                       boolean ownFirstStep, String benchmark) {
+                                       boolean ownFirstStep, String benchmark, boolean layerwise) {
         if (pyTorchNames.isEmpty() || reference == null || rows.stream().noneMatch(r -> r.pyTorchName().equals("lr"))) {
             throw new IllegalArgumentException(at + "section " + name + " needs a pytorch line, a reference and lr");
         }
@@ -265,7 +280,7 @@ public final class GenerateOptimizers {
                     + " momentum(0.9).weightDecay(1e-4): " + benchmark);
         }
         return new Optimizer(name, pyTorchNames, reference, keepsStep, eagerState, requires, checkOrder, rows,
-                buffers, List.copyOf(after113), ownFirstStep, benchmark);
+                buffers, List.copyOf(after113), ownFirstStep, benchmark, layerwise);
     }
 
     /** {@code state NAME [when HYPER_PARAMETER] [: DOC]} or {@code scalar NAME [: DOC]}. */
@@ -568,6 +583,16 @@ public final class GenerateOptimizers {
         String coefficients = optimizer.name() + "Kernel.Coefficients";
         out.append("    @Override\n    final StepUpdate<?> newStepUpdate() {\n        return stepUpdate(new ")
                 .append(coefficients).append("(), this::prepare);\n    }\n\n");
+        if (optimizer.layerwise()) {
+            out.append("""
+                        /** {@return true: its update of a parameter depends on norms of the whole parameter} */
+                        @Override
+                        public final boolean layerwise() {
+                            return true;
+                        }
+
+                    """);
+        }
         if (optimizer.ownFirstStep()) {
             out.append("""
                         /** Two kernels: PyTorch's first step, which starts the state its own way (1), and every other (0). */

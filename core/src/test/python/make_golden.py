@@ -24,13 +24,13 @@ Both versions record the same cases from the same random seed (1.13 leaves out t
 it lacks); cases were only ever appended, so that every case keeps its inputs when the list grows.
 
 An optimizer from outside torch.optim (its section in core/src/main/declarations/optimizers.txt has a reference
-other than pytorch) is recorded from the reference implementation its declaration names, a Python file given
-on the command line, into resources/golden/reference/<Name>-<version>.bin (where both versions wrote the same bytes,
-as for Lion and Adan, the tests read one file, <Name>.bin). Its cases come from the declaration alone:
-its defaults, each end of each hyper-parameter's TESTED ranges in turn, and random draws from them (a combination
-the reference refuses left out or drawn again), then each of them again for 24 steps with finite gradients only (a
-layer-wise optimizer's norms are NaN from a parameter's first non-finite gradient on), so that nothing here changes for a new
-optimizer:
+other than pytorch) is recorded from the reference implementation its declaration names, a Python file given on the
+command line, into resources/golden/reference/<Name>-<version>.bin (where both versions wrote the same bytes, the
+tests read one file, <Name>.bin). Its cases come from the declaration alone: its defaults, each end of each
+hyper-parameter's TESTED ranges in turn, and random draws from them (a combination the reference refuses left out or
+drawn again; the arguments of its section's recorded line passed too), then each of them again for 24 steps with
+finite gradients only (a layer-wise optimizer's norms are NaN from a parameter's first non-finite gradient on), so
+that nothing here changes for a new optimizer:
 
     /usr/bin/python3 core/src/test/python/make_golden.py --reference <class name> <reference implementation>.py
 
@@ -64,6 +64,7 @@ u16 state count and (str name, f32[n]) pairs, u16 scalar count and (str name, f3
 tensors besides step: NAdam's mu_product, ASGD's eta and mu). A str is a u16 byte length and UTF-8 bytes.
 Format 1 (VOGOLD01) had no scalars; the cases it held are byte for byte the same otherwise.
 """
+import ast
 import importlib.util
 import inspect
 import itertools
@@ -251,8 +252,9 @@ DECLARATIONS = os.path.join(os.path.dirname(__file__), "..", "..", "main", "decl
 
 
 def declaration(class_name):
-    """The hyper-parameter rows of the section whose pytorch line names class_name; refuses torch.optim's."""
-    section, reference, rows = None, None, []
+    """The hyper-parameter rows of the section whose pytorch line names class_name, and the arguments its recorded
+    line fixes (options vecoptim does not offer, turned off); refuses torch.optim's."""
+    section, reference, rows, fixed = None, None, [], {}
     with open(DECLARATIONS) as f:
         for line in f:
             text = line.strip()
@@ -262,11 +264,14 @@ def declaration(class_name):
             if text.startswith("["):
                 if section == class_name:
                     break
-                section, reference, rows = None, None, []
+                section, reference, rows, fixed = None, None, [], {}
             elif words[0] == "pytorch" and words[1] == class_name:
                 section = class_name
             elif words[0] == "reference":
                 reference = text[len("reference"):].strip()
+            elif words[0] == "recorded" and words[1] == "with":
+                fixed = {name: ast.literal_eval(literal) for name, literal in
+                         (argument.split("=", 1) for argument in text.split()[2:])}
             elif len(words) == 7 and words[2] in ("number", "pair", "triple", "flag") and words[0] != "-" \
                     and not words[0].startswith("("):
                 # A hyper-parameter row that the reference takes (a PyTorch name of - or in parentheses is not one).
@@ -275,7 +280,7 @@ def declaration(class_name):
         sys.exit("no section of %s declares %s" % (DECLARATIONS, class_name))
     if reference == "pytorch":
         sys.exit("%s is torch.optim's: its cases are in cases()" % class_name)
-    return rows
+    return rows, fixed
 
 
 def value(text):
@@ -339,7 +344,7 @@ def random_case(rows, defaults, rng):
 
 
 def record_reference(class_name, path):
-    rows = declaration(class_name)
+    rows, fixed = declaration(class_name)
     spec = importlib.util.spec_from_file_location("reference", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -351,6 +356,7 @@ def record_reference(class_name, path):
         kwargs = {row["name"]: tuple(v) if row["type"] in TUPLES else v[0] for row, v in zip(rows, case)}
         if "foreach" in inspect.signature(cls).parameters:
             kwargs["foreach"] = False  # the single-tensor step, as torch.optim's cases record
+        kwargs.update(fixed)
         return kwargs
 
     def accepts(case):

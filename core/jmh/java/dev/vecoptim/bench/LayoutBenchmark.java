@@ -71,7 +71,7 @@ public class LayoutBenchmark extends ForkedBenchmark {
                 + (master() == MasterWeights.NONE ? 0 : 2L * masterDtype().bytes()) + preparedBytes());
         // As many streams as the step moves, up to the roofline loop's five written ones.
         RooflineShape shape = new RooflineShape(Math.min(5, 1 + stateBuffers() + (master() == MasterWeights.NONE ? 0
-                : 1)), algorithm.layerwise() ? 2 : 0);
+                : 1)), Math.min(2 + stateBuffers(), algorithm.wholeParameterReads()));
         roofline = Kernels.vector(RooflineKernel.FAMILY, VectorWidth.PREFERRED.resolveBits(), shape);
         long rooflineFloats = bytes / shape.bytesPerElement();
         rooflineBuffers = new MemorySegment[1 + shape.writtenBuffers()];
@@ -96,18 +96,24 @@ public class LayoutBenchmark extends ForkedBenchmark {
     }
 
     /**
-     * The bytes of an element a layer-wise step reads once more before, for its norms: the gradient and the
-     * parameter's float32 value (its master, a split one with the parameter's upper halves), none otherwise.
+     * The bytes of an element a layer-wise step reads once more before ({@link Algorithm#wholeParameterReads()}): the
+     * gradient, the parameter's float32 value (its master, a split one with the parameter's upper halves), then state
+     * buffers; none otherwise. Widened, a step reads every state buffer before it, as it widens them all.
      */
     private long preparedBytes() {
-        if (!algorithm.layerwise()) {
+        int reads = algorithm.wholeParameterReads();
+        if (reads == 0) {
             return 0;
         }
-        return dtype.bytes() + switch (master()) {
+        long value = switch (master()) {
             case NONE -> dtype.bytes();
             case FLOAT32 -> masterDtype().bytes();
             case SPLIT -> dtype.bytes() + masterDtype().bytes();
         };
+        boolean widened = stateDtype() != dtype || master() != MasterWeights.NONE
+                || algorithm.fused() && dtype != Dtype.FLOAT32;
+        int stateReads = widened ? stateBuffers() : reads - 2;
+        return dtype.bytes() + value + (long) stateReads * stateDtype().bytes();
     }
 
     private int stateBuffers() {

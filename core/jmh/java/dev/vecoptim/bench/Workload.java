@@ -157,11 +157,11 @@ public final class Workload {
     }
 
     /**
-     * Its step's bytes: the gradient read, the written buffers read and written, and for a layer-wise optimizer the
-     * parameter and the gradient read once more before, for their norms.
+     * Its step's bytes: the gradient read, the written buffers read and written, and for a layer-wise optimizer those
+     * it reads once more before ({@link Algorithm#wholeParameterReads()}).
      */
     public RooflineShape rooflineShape() {
-        return new RooflineShape(writtenBuffers(), algorithm(VectorWidth.SCALAR).layerwise() ? 2 : 0);
+        return new RooflineShape(writtenBuffers(), algorithm(VectorWidth.SCALAR).wholeParameterReads());
     }
 
     /** Bytes one step reads and writes per element: the gradient once, every written buffer twice. */

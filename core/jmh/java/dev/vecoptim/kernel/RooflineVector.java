@@ -28,7 +28,7 @@ final class RooflineVector implements RooflineKernel {
                       MemorySegment e, long from, long to) {
         long vectorEnd = from + SPECIES.loopBound(to - from);
         if (PREPARED_READS > 0) {
-            readBefore(grad, a, from, vectorEnd, to);
+            readBefore(grad, a, b, c, d, from, vectorEnd, to);
         }
         for (long i = from; i < vectorEnd; i += SPECIES.length()) {
             FloatVector g = PanamaLanes.load(SPECIES, grad, i);
@@ -65,20 +65,30 @@ final class RooflineVector implements RooflineKernel {
     }
 
     /**
-     * Reads the gradient and, with two reads, {@code a} over the range, as a layer-wise optimizer reads them for their
-     * norms, and keeps their sum, so that the reads are not optimized away.
+     * Reads the first {@code PREPARED_READS} of the gradient and the written buffers over the range, as a layer-wise
+     * optimizer reads them before its step, and keeps their sum, so that the reads are not optimized away.
      */
-    private static void readBefore(MemorySegment grad, MemorySegment a, long from, long vectorEnd, long to) {
+    private static void readBefore(MemorySegment grad, MemorySegment a, MemorySegment b, MemorySegment c,
+                                   MemorySegment d, long from, long vectorEnd, long to) {
         FloatVector sums = FloatVector.zero(SPECIES);
         for (long i = from; i < vectorEnd; i += SPECIES.length()) {
             sums = sums.add(PanamaLanes.load(SPECIES, grad, i));
             if (PREPARED_READS > 1) {
                 sums = sums.add(PanamaLanes.load(SPECIES, a, i));
             }
+            if (PREPARED_READS > 2) {
+                sums = sums.add(PanamaLanes.load(SPECIES, b, i));
+            }
+            if (PREPARED_READS > 3) {
+                sums = sums.add(PanamaLanes.load(SPECIES, c, i));
+            }
+            if (PREPARED_READS > 4) {
+                sums = sums.add(PanamaLanes.load(SPECIES, d, i));
+            }
         }
         float sum = sums.reduceLanes(VectorOperators.ADD);
         for (long i = vectorEnd; i < to; i++) {
-            sum += grad.getAtIndex(FLOAT, i) + (PREPARED_READS > 1 ? a.getAtIndex(FLOAT, i) : 0);
+            sum += grad.getAtIndex(FLOAT, i);
         }
         readSum = sum;
     }

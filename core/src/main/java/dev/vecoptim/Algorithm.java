@@ -2,10 +2,14 @@ package dev.vecoptim;
 
 import dev.vecoptim.kernel.Format;
 import dev.vecoptim.kernel.KernelFamily;
+import dev.vecoptim.kernel.Kernels;
+import dev.vecoptim.kernel.NoFlags;
+import dev.vecoptim.kernel.NormKernel;
 import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.StochasticRounding;
 import dev.vecoptim.kernel.Storage;
 import dev.vecoptim.kernel.UpdateKernel;
+import dev.vecoptim.kernel.Vectorization;
 import dev.vecoptim.step.StepChecks;
 import dev.vecoptim.step.StepUpdate;
 import java.lang.foreign.MemorySegment;
@@ -38,6 +42,7 @@ public abstract class Algorithm {
     private final MasterWeights masterWeights;
     private final StochasticRounding stochasticRounding;
     private final int vectorBits;
+    private final NormKernel norms;
     /**
      * Each thread's updates for steps called directly, one per {@link Dtype}, each made on first need: a direct step
      * allocates nothing.
@@ -70,6 +75,7 @@ public abstract class Algorithm {
                     : stateDtype.pyTorchName()));
         }
         this.vectorBits = vectorWidth.resolveBits();
+        this.norms = Kernels.kernel(NormKernel.FAMILY, Vectorization.normBits(vectorBits), new NoFlags());
     }
 
     /**
@@ -494,6 +500,18 @@ public abstract class Algorithm {
         return false;
     }
 
+    /**
+     * How many of a step's buffers a layer-wise update reads once more, whole, before it steps a parameter: the
+     * parameter and the gradient for norms of them, and the state too where it computes the update again from it;
+     * 0 for an element-wise update, or a layer-wise one that this configuration does not adapt. Bytes a step moves
+     * beyond an element-wise one's, which the benchmarks' roofline counts.
+     *
+     * @return the buffers read before the step, 0 to 4
+     */
+    public int wholeParameterReads() {
+        return 0;
+    }
+
     /** Whether the update of a parameter of {@code dtype} computes in float32 and rounds each stored result once. */
     private boolean storesOnce(Dtype dtype) {
         return fused || stateDtype(dtype) != dtype || master(dtype) != MasterWeights.NONE || stochasticRounding != null;
@@ -573,6 +591,11 @@ public abstract class Algorithm {
 
     /** Moves the scalars, after the state buffers in {@code state}, past step {@code step} at learning rate lr. */
     void advanceScalars(double lr, MemorySegment[] state, long step) {
+    }
+
+    /** PyTorch's norms at this configuration's width, made once: what a layer-wise update's coefficients sum with. */
+    final NormKernel norms() {
+        return norms;
     }
 
     /** The float a scalar's segment holds. */

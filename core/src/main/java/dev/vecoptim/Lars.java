@@ -3,11 +3,8 @@ package dev.vecoptim;
 import dev.vecoptim.kernel.Format;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.LarsKernel;
-import dev.vecoptim.kernel.NoFlags;
-import dev.vecoptim.kernel.NormKernel;
 import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.UpdateKernel;
-import dev.vecoptim.kernel.Vectorization;
 
 /**
  * LARS, layer-wise adaptive rate scaling (You, Gitman and Ginsburg, "Large Batch Training of Convolutional Networks",
@@ -54,16 +51,14 @@ import dev.vecoptim.kernel.Vectorization;
  * must not run concurrently with another step on the same buffers.
  */
 public final class Lars extends LarsHyperParameters {
-    private final NormKernel norms = Kernels.kernel(NormKernel.FAMILY, Vectorization.normBits(vectorBits()),
-            new NoFlags());
-
     Lars(Builder builder) {
         super(builder);
     }
 
+    /** {@return the parameter and the gradient, whose norms it takes when it adapts} */
     @Override
-    public boolean layerwise() {
-        return true;
+    public int wholeParameterReads() {
+        return weightDecay() != 0 || alwaysAdapt() ? 2 : 0;
     }
 
     @Override
@@ -86,7 +81,7 @@ public final class Lars extends LarsHyperParameters {
         c.dampeningComplement = operands.rounded(1 - dampening());
         c.negativeLr = operands.rounded(-lr);
         c.operands = operands;
-        c.norms = norms;
+        c.norms = norms();
         c.laneFma = semantics() == Semantics.PYTORCH_1_13;
     }
 }

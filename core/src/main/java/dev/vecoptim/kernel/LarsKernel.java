@@ -102,9 +102,12 @@ public final class LarsKernel {
                 java.util.Arrays.fill(c.gradLanes, 0);
             }
             long lanesEnd = last ? from + (to - from) / NormKernel.PYTORCH_LANES * NormKernel.PYTORCH_LANES : to;
-            if (pyTorch113Float16(c)) {
-                c.paramLanes[0] = NormKernel.Scalar.pyTorch113Float16SumOfSquares(c.paramLanes[0], param, from, to);
-                c.gradLanes[0] = NormKernel.Scalar.pyTorch113Float16SumOfSquares(c.gradLanes[0], grad, from, to);
+            boolean float16Sequential = dtype == Format.FLOAT16 && c.operands.pyTorch113();
+            if (float16Sequential) {
+                c.paramLanes[0] = NormKernel.Scalar.pyTorch113Float16SumOfSquares(c.paramLanes[0], param, dtype, from,
+                        to);
+                c.gradLanes[0] = NormKernel.Scalar.pyTorch113Float16SumOfSquares(c.gradLanes[0], grad, dtype, from,
+                        to);
             } else if (dtype == Format.FLOAT32) {
                 c.norms.addPyTorchLanes(param, c.paramLanes, grad, c.gradLanes, from, lanesEnd, c.laneFma);
             } else {
@@ -114,23 +117,12 @@ public final class LarsKernel {
             if (!last) {
                 return;
             }
-            float w = norm(param, c.paramLanes, c, lanesEnd, to);
-            float g = norm(grad, c.gradLanes, c, lanesEnd, to);
+            float w = NormKernel.Scalar.pyTorchNorm(c.paramLanes, param, dtype, lanesEnd, to, dtype, float16Sequential);
+            float g = NormKernel.Scalar.pyTorchNorm(c.gradLanes, grad, dtype, lanesEnd, to, dtype, float16Sequential);
             float ratio = dtype.round(dtype.round(c.trustCoeff * w)
                     / dtype.round(dtype.round(g + dtype.round(w * c.weightDecayFactor)) + c.eps));
             ratio = w > 0 && g > 0 ? ratio : 1;
             c.trustRatio = c.trustClip ? Math.min(dtype.round(ratio / c.lrDivisor), 1) : ratio;
-        }
-
-        /** The norm of a tensor whose squares {@code lanes} hold but for its tail [lanesEnd, to). */
-        private float norm(MemorySegment tensor, float[] lanes, Coefficients c, long lanesEnd, long to) {
-            float sumOfSquares = pyTorch113Float16(c) ? lanes[0]
-                    : NormKernel.Scalar.pyTorchTotal(lanes, tensor, dtype, lanesEnd, to);
-            return dtype.round((float) Math.sqrt(sumOfSquares));
-        }
-
-        private boolean pyTorch113Float16(Coefficients c) {
-            return dtype == Format.FLOAT16 && c.operands.pyTorch113();
         }
     }
 }

@@ -101,11 +101,13 @@ public interface NormKernel {
         /**
          * PyTorch 1.13's sum of squares of a float16 tensor ({@code torch.norm}'s), which its kernels compute in float16,
          * in order: {@code sum = rn16(sum + rn16(g · g))} (measured with 1.13.1 on 600 tensors of 1 to 3,001
-         * elements, every one equal); {@code sum} the sum of the elements before {@code from}.
+         * elements, every one equal); {@code sum} the sum of the elements before {@code from}, which {@code grad}
+         * holds as {@code format} (float16 values, or float32 ones that float16 holds exactly).
          */
-        public static float pyTorch113Float16SumOfSquares(float sum, MemorySegment grad, long from, long to) {
+        public static float pyTorch113Float16SumOfSquares(float sum, MemorySegment grad, Format format, long from,
+                                                          long to) {
             for (long i = from; i < to; i++) {
-                float g = Format.FLOAT16.load(grad, i);
+                float g = format.load(grad, i);
                 sum = Format.FLOAT16.round(sum + Format.FLOAT16.round(g * g));
             }
             return sum;
@@ -140,6 +142,18 @@ public interface NormKernel {
                 float g = format.load(grad, i);
                 lanes[lane] = laneFma ? Math.fma(g, g, lanes[lane]) : lanes[lane] + g * g;
             }
+        }
+
+        /**
+         * {@code torch.norm} of a tensor of {@code dtype} whose squares {@code lanes} hold ({@link #addPyTorchLanes}),
+         * its last {@code [lanesEnd, to)} still in {@code tensor} as {@code storage}: the square root of their total,
+         * rounded to the dtype; with {@code float16Sequential} (PyTorch 1.13 on float16), lane 0 holds the whole
+         * sum ({@link #pyTorch113Float16SumOfSquares}).
+         */
+        public static float pyTorchNorm(float[] lanes, MemorySegment tensor, Format storage, long lanesEnd, long to,
+                                        Format dtype, boolean float16Sequential) {
+            float sumOfSquares = float16Sequential ? lanes[0] : pyTorchTotal(lanes, tensor, storage, lanesEnd, to);
+            return dtype.round((float) Math.sqrt(sumOfSquares));
         }
 
         /** The sum of PyTorch's {@code lanes} in order, then the squares of its tail {@code [from, to)}, fewer than 8. */

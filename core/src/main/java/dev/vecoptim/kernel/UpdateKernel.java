@@ -31,13 +31,13 @@ public interface UpdateKernel<C> {
      * parameter in order, as many as its caller keeps in memory at once: {@code [from, to)} of the segments given
      * holds the next elements of the parameter, the first call says {@code first} and the last {@code last}, and
      * every range but the last holds a multiple of {@value #PREPARED_MULTIPLE} elements, so that an element's
-     * position in its range is its position in the parameter modulo {@value #PREPARED_MULTIPLE}. Reads the parameter
-     * and the gradient only. Nothing for an element-wise update, the default.
+     * position in its range is its position in the parameter modulo {@value #PREPARED_MULTIPLE}. Writes none of the
+     * buffers: what it needs of the step (the update a trust ratio scales) it computes again as the step will. Nothing
+     * for an element-wise update, the default.
      *
      * @param param elements of the parameter, float32 for a float32 kernel
      * @param grad the same elements of its gradient
-     * @param state as for {@link #step}, but for the state buffers, which may be null (a widened update does not
-     *     widen them for this); a {@link WidenedKernel} finds its master there
+     * @param state as for {@link #step}, only read; a {@link WidenedKernel} finds its master there
      * @param coefficients this step's coefficients, completed for this parameter
      */
     default void prepareParameter(MemorySegment param, MemorySegment grad, MemorySegment[] state, C coefficients,

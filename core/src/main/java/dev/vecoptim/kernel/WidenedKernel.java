@@ -95,16 +95,10 @@ public final class WidenedKernel<C> implements UpdateKernel<C> {
         MemorySegment floatParam = scratch.block(0);
         MemorySegment masterValue = masterValue(state);
         MemorySegment[] floatState = floatState(scratch, state);
-        for (int b = 0; b < buffers; b++) {
-            floatState[b] = scratch.block(2 + b);
-        }
         try {
             for (long start = from; start < to; start += BLOCK) {
                 long count = Math.min(BLOCK, to - start);
-                widenInputs(param, masterValue, grad, scratch, start, count);
-                for (int b = 0; b < buffers; b++) {
-                    widen(this.state, state[b], start, floatState[b], count);
-                }
+                widenBlock(param, masterValue, grad, state, scratch, floatState, start, count);
                 floats.step(floatParam, scratch.block(1), floatState, coefficients, 0, count);
                 narrowParam(floatParam, param, masterValue, start, count);
                 for (int b = 0; b < buffers; b++) {
@@ -122,8 +116,8 @@ public final class WidenedKernel<C> implements UpdateKernel<C> {
     }
 
     /**
-     * The float32 kernel's preparation of the parameter (its master, if any) and the gradient widened block by block,
-     * the blocks in order: the float32 values it would step. The state buffers are not widened (null).
+     * The float32 kernel's preparation of the parameter (its master, if any), the gradient and the state buffers
+     * widened block by block, the blocks in order: the float32 values it would step.
      */
     @Override
     public void prepareParameter(MemorySegment param, MemorySegment grad, MemorySegment[] state, C coefficients,
@@ -134,12 +128,12 @@ public final class WidenedKernel<C> implements UpdateKernel<C> {
         try {
             for (long start = from; start < to; start += BLOCK) {
                 long count = Math.min(BLOCK, to - start);
-                widenInputs(param, masterValue, grad, scratch, start, count);
+                widenBlock(param, masterValue, grad, state, scratch, floatState, start, count);
                 floats.prepareParameter(scratch.block(0), scratch.block(1), floatState, coefficients, 0, count,
                         first && start == from, last && start + count == to);
             }
         } finally {
-            Arrays.fill(floatState, null);
+            Arrays.fill(floatState, buffers, floatState.length, null);
         }
     }
 
@@ -149,20 +143,29 @@ public final class WidenedKernel<C> implements UpdateKernel<C> {
     }
 
     /**
-     * This thread's array for the float32 kernel's state: the buffers' places left to the caller, the per-parameter
-     * scalars after them as they are, the master left out.
+     * This thread's array for the float32 kernel's state: its blocks for the buffers, the per-parameter scalars
+     * after them as they are, the master left out.
      */
     private MemorySegment[] floatState(Scratch scratch, MemorySegment[] state) {
         MemorySegment[] floatState = scratch.state(state.length - (master == Master.NONE ? 0 : 1));
+        for (int b = 0; b < buffers; b++) {
+            floatState[b] = scratch.block(2 + b);
+        }
         System.arraycopy(state, buffers, floatState, buffers, floatState.length - buffers);
         return floatState;
     }
 
-    /** Widens the parameter's float32 values (its master's, if any) into block 0, the gradient into block 1. */
-    private void widenInputs(MemorySegment param, MemorySegment masterValue, MemorySegment grad, Scratch scratch,
-                             long start, long count) {
+    /**
+     * Widens a block: the parameter's float32 values (its master's, if any) into block 0, the gradient into block 1,
+     * each state buffer into its block of {@code floatState}.
+     */
+    private void widenBlock(MemorySegment param, MemorySegment masterValue, MemorySegment grad, MemorySegment[] state,
+                            Scratch scratch, MemorySegment[] floatState, long start, long count) {
         widenParam(param, masterValue, start, scratch.block(0), count);
         widen(this.grad, grad, start, scratch.block(1), count);
+        for (int b = 0; b < buffers; b++) {
+            widen(this.state, state[b], start, floatState[b], count);
+        }
     }
 
     private void widenParam(MemorySegment param, MemorySegment masterValue, long index, MemorySegment floats,

@@ -67,14 +67,17 @@ class TemplateMutantsTest {
     private boolean updateKilled(Update.Family<?, ?> family, byte[] bytes) {
         SplittableRandom random = new SplittableRandom(family.kernels().template().hashCode());
         for (Update<?, ?> update : family.everyFlagCombination(random)) {
-            if (killed(update, bytes, random)) {
+            // First with the coefficients as drawn, then with each parameter prepared as a step prepares it (a
+            // layer-wise kernel's trust ratio worked out of the data, which overwrites the one drawn).
+            if (killed(update, bytes, random, false) || killed(update, bytes, random, true)) {
                 return true;
             }
         }
         return false;
     }
 
-    private <C, F extends Record> boolean killed(Update<C, F> update, byte[] bytes, SplittableRandom random) {
+    private <C, F extends Record> boolean killed(Update<C, F> update, byte[] bytes, SplittableRandom random,
+                                                 boolean prepared) {
         for (int bits : KernelCase.WIDTHS) {
             List<UpdateKernel<C>> kernels = new ArrayList<>();
             for (int step = 1; step <= STEPS; step++) {
@@ -88,8 +91,16 @@ class TemplateMutantsTest {
                     Buffers actual = expected.copy(arena);
                     // After every step: a mutant may differ after one step and agree again after the next.
                     for (int step = 1; step <= STEPS; step++) {
-                        update.apply(0, expected, step, 0, length);
+                        // The mutant first: a preparation's scratch, which it may leave unwritten, holds the last
+                        // step's values then, not this one's.
+                        if (prepared) {
+                            update.prepare(kernels.get(step - 1), actual, length);
+                        }
                         update.run(kernels.get(step - 1), actual, 0, length);
+                        if (prepared) {
+                            update.prepare(0, expected, step, length);
+                        }
+                        update.apply(0, expected, step, 0, length);
                         if (!actual.sameBits(expected)) {
                             return true;
                         }

@@ -245,8 +245,12 @@ public record Update<C, F extends Record>(Family<C, F> family, F flags, C coeffi
      * before it applies any range.
      */
     public void prepare(int bits, Buffers buffers, long step, long elements) {
-        Kernels.kernel(family.kernels(), bits, flags(step)).prepareParameter(buffers.param(), buffers.grad(),
-                state(buffers), coefficients, 0, elements, true, true);
+        prepare(Kernels.kernel(family.kernels(), bits, flags(step)), buffers, elements);
+    }
+
+    /** Prepares with {@code kernel}, one of this update's family made with its flags, as {@link #prepare} does. */
+    public void prepare(UpdateKernel<C> kernel, Buffers buffers, long elements) {
+        kernel.prepareParameter(buffers.param(), buffers.grad(), state(buffers), coefficients, 0, elements, true, true);
     }
 
     /** Applies the step numbered {@code step} (from 1) to elements [from, to) with the kernel of width bits. */
