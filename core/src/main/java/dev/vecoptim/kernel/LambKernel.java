@@ -1,6 +1,5 @@
 package dev.vecoptim.kernel;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -15,8 +14,7 @@ public final class LambKernel {
 
     /** Elements of a block whose parameter and update {@link #prepareInBlocks} computes into scratch at once. */
     static final int BLOCK = 512;
-    private static final ThreadLocal<MemorySegment> SCRATCH = ThreadLocal.withInitial(
-            () -> Arena.ofAuto().allocate(2L * BLOCK * Float.BYTES, 64));
+    private static final ScratchMemory SCRATCH = new ScratchMemory(2L * BLOCK * Float.BYTES);
 
     private LambKernel() {
     }
@@ -65,17 +63,6 @@ public final class LambKernel {
         public final float[] updateLanes = new float[NormKernel.PYTORCH_LANES];
     }
 
-    /** How a kernel computes, for a block, the parameter its norm is of and the update, as float32 values. */
-    interface PreparedValues {
-        /**
-         * Writes element {@code from + k}'s parameter after its decoupled decay into {@code params} and its update
-         * before the trust ratio into {@code updates}, at index {@code at + k}, for k below {@code count}, writing no
-         * buffer of the step.
-         */
-        void compute(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
-                     int count, MemorySegment params, MemorySegment updates, int at);
-    }
-
     /**
      * {@link UpdateKernel#prepareParameter} for both kernels: the values of each block of the range computed by
      * {@code values} into this thread's scratch, their squares added to PyTorch's lanes there, and at the last range
@@ -85,7 +72,7 @@ public final class LambKernel {
      * ratio = min(ratio, 1)                             (trust_clip)
      * </pre>
      */
-    static void prepareInBlocks(PreparedValues values, Flags flags, Format dtype, MemorySegment param,
+    static void prepareInBlocks(PreparedValues<Coefficients> values, Flags flags, Format dtype, MemorySegment param,
                                 MemorySegment grad, MemorySegment[] state, Coefficients c, long from, long to,
                                 boolean first, boolean last) {
         if (!flags.adapt()) {
@@ -95,7 +82,7 @@ public final class LambKernel {
             java.util.Arrays.fill(c.paramLanes, 0);
             java.util.Arrays.fill(c.updateLanes, 0);
         }
-        MemorySegment scratch = SCRATCH.get();
+        MemorySegment scratch = SCRATCH.beside(param);
         MemorySegment params = scratch.asSlice(0, (long) BLOCK * Float.BYTES);
         MemorySegment updates = scratch.asSlice((long) BLOCK * Float.BYTES);
         boolean float16Sequential = dtype == Format.FLOAT16 && c.operands.pyTorch113();
@@ -128,7 +115,7 @@ public final class LambKernel {
      * in float and its result rounded to the tensors' {@code dtype}, products rounded first where PyTorch's scalar
      * tail and 1.13's float16 round them ({@link Format#pyTorchTail}).
      */
-    public record Scalar(Flags flags, Format dtype) implements UpdateKernel<Coefficients>, PreparedValues {
+    public record Scalar(Flags flags, Format dtype) implements UpdateKernel<Coefficients>, PreparedValues<Coefficients> {
         @Override
         public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, Coefficients c, long from,
                          long to) {

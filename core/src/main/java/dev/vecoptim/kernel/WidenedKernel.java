@@ -30,7 +30,11 @@ public final class WidenedKernel<C> implements UpdateKernel<C> {
      * at 4K at 0.66, 0.53, 0.49 and 0.54.
      */
     static final int BLOCK = 512;
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    /** Each thread's scratch of no owner, and confined to it: of the kind of the memory it widens ({@link ScratchMemory}). */
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(() -> new Scratch(Arena.ofAuto()));
+    // Never closed: freed when the JVM exits, at most one a thread.
+    private static final ThreadLocal<Scratch> CONFINED_SCRATCH = ThreadLocal.withInitial(
+            () -> new Scratch(Arena.ofConfined()));
 
     private final UpdateKernel<C> floats;
     private final int buffers;
@@ -91,7 +95,7 @@ public final class WidenedKernel<C> implements UpdateKernel<C> {
     @Override
     public void step(MemorySegment param, MemorySegment grad, MemorySegment[] state, C coefficients, long from,
                      long to) {
-        Scratch scratch = SCRATCH.get();
+        Scratch scratch = scratch(param);
         MemorySegment floatParam = scratch.block(0);
         MemorySegment masterValue = masterValue(state);
         MemorySegment[] floatState = floatState(scratch, state);
@@ -122,7 +126,7 @@ public final class WidenedKernel<C> implements UpdateKernel<C> {
     @Override
     public void prepareParameter(MemorySegment param, MemorySegment grad, MemorySegment[] state, C coefficients,
                                  long from, long to, boolean first, boolean last) {
-        Scratch scratch = SCRATCH.get();
+        Scratch scratch = scratch(param);
         MemorySegment masterValue = masterValue(state);
         MemorySegment[] floatState = floatState(scratch, state);
         try {
@@ -135,6 +139,15 @@ public final class WidenedKernel<C> implements UpdateKernel<C> {
         } finally {
             Arrays.fill(floatState, buffers, floatState.length, null);
         }
+    }
+
+    /**
+     * This thread's scratch of the kind of {@code param}'s memory: a loop over confined memory and scratch of no owner
+     * is compiled again and again (bfloat16 Adam, fused, over confined buffers of 4K: 18 ns an element, against 2.0
+     * with confined scratch).
+     */
+    private static Scratch scratch(MemorySegment param) {
+        return (ScratchMemory.confined(param) ? CONFINED_SCRATCH : SCRATCH).get();
     }
 
     /** The master in a step's state, its last segment, or null without one. */
@@ -209,9 +222,13 @@ public final class WidenedKernel<C> implements UpdateKernel<C> {
 
     /** A thread's float32 blocks, made on first need and kept while the thread lives. */
     private static final class Scratch {
-        private final Arena arena = Arena.ofAuto();
+        private final Arena arena;
         private MemorySegment[] blocks = new MemorySegment[0];
         private MemorySegment[][] stateArrays = new MemorySegment[0][];
+
+        Scratch(Arena arena) {
+            this.arena = arena;
+        }
 
         MemorySegment block(int index) {
             if (index >= blocks.length) {

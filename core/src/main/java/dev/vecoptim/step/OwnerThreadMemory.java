@@ -1,5 +1,6 @@
 package dev.vecoptim.step;
 
+import dev.vecoptim.kernel.ScratchMemory;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -16,9 +17,6 @@ import java.lang.foreign.MemorySegment;
  * the hoisted check, whatever the profile says.
  */
 public final class OwnerThreadMemory {
-    /** A thread that owns no segment: a segment it may access is not confined to one thread. */
-    private static final Thread NO_OWNER = new Thread(() -> { });
-
     private final Thread owner;
     private final Arena arena;
     private final StateMemory memory;
@@ -32,7 +30,7 @@ public final class OwnerThreadMemory {
 
     /** Whether {@code segment} may be accessed only by one thread, its owner. */
     public static boolean confined(MemorySegment segment) {
-        return !segment.isAccessibleBy(NO_OWNER);
+        return ScratchMemory.confined(segment);
     }
 
     public Thread owner() {

@@ -88,17 +88,27 @@ class TemplateMutantsTest {
                 try (Arena arena = Arena.ofConfined()) {
                     Buffers expected = Buffers.nativeFilled(arena, length, update.stateBuffers(), 4 * (length % 3),
                             random.nextLong());
+                    if (prepared) {
+                        // Finite inputs, whose norms are finite: one NaN or infinity makes a whole sum so.
+                        expected.finiteInputs(1e15f);
+                    }
                     Buffers actual = expected.copy(arena);
                     // After every step: a mutant may differ after one step and agree again after the next.
                     for (int step = 1; step <= STEPS; step++) {
                         // The mutant first: a preparation's scratch, which it may leave unwritten, holds the last
                         // step's values then, not this one's.
+                        List<Object> mutantPrepared = null;
                         if (prepared) {
                             update.prepare(kernels.get(step - 1), actual, length);
+                            mutantPrepared = update.coefficientValues();
                         }
                         update.run(kernels.get(step - 1), actual, 0, length);
                         if (prepared) {
                             update.prepare(0, expected, step, length);
+                            if (!mutantPrepared.equals(update.coefficientValues())
+                                    || preparedValuesDiffer(update, kernels.get(step - 1), step, expected, arena)) {
+                                return true;
+                            }
                         }
                         update.apply(0, expected, step, 0, length);
                         if (!actual.sameBits(expected)) {
@@ -177,6 +187,30 @@ class TemplateMutantsTest {
             }
         }
         return false;
+    }
+
+    /**
+     * Whether a kernel whose preparation computes values ({@link PreparedValues}) computes others than the scalar
+     * reference over {@code buffers}: a norm of them would hide a last bit.
+     */
+    @SuppressWarnings("unchecked")
+    private static <C, F extends Record> boolean preparedValuesDiffer(Update<C, F> update, UpdateKernel<C> mutant,
+                                                                      long step, Buffers buffers, Arena arena) {
+        UpdateKernel<C> reference = Kernels.kernel(update.family().kernels(), 0, update.flags(step));
+        if (!(mutant instanceof PreparedValues<?>)) {
+            return false;
+        }
+        int length = (int) (buffers.param().byteSize() / Float.BYTES);
+        MemorySegment[] outputs = new MemorySegment[4];
+        for (int o = 0; o < outputs.length; o++) {
+            outputs[o] = arena.allocate(4L * Math.max(1, length), 64);
+        }
+        MemorySegment[] state = update.state(buffers);
+        ((PreparedValues<C>) mutant).compute(buffers.param(), buffers.grad(), state, update.coefficients(), 0, length,
+                outputs[0], outputs[1], 0);
+        ((PreparedValues<C>) reference).compute(buffers.param(), buffers.grad(), state, update.coefficients(), 0,
+                length, outputs[2], outputs[3], 0);
+        return !TestFloats.sameBits(outputs[2], outputs[0]) || !TestFloats.sameBits(outputs[3], outputs[1]);
     }
 
     /** Whether a mutated norm template gives another sum of squares or other scaled bits anywhere. */

@@ -248,6 +248,29 @@ public record Update<C, F extends Record>(Family<C, F> family, F flags, C coeffi
         prepare(Kernels.kernel(family.kernels(), bits, flags(step)), buffers, elements);
     }
 
+    /**
+     * The coefficients' values, each float (and each element of a float array) by its bits, NaNs alike: what a
+     * preparation worked out, to compare.
+     */
+    public List<Object> coefficientValues() {
+        List<Object> values = new ArrayList<>();
+        try {
+            for (Field field : coefficients.getClass().getFields()) {
+                Object value = field.get(coefficients);
+                if (value instanceof float[] floats) {
+                    for (float f : floats) {
+                        values.add(Float.floatToIntBits(f));
+                    }
+                } else {
+                    values.add(value instanceof Float f ? (Object) Float.floatToIntBits(f) : value);
+                }
+            }
+        } catch (IllegalAccessException e) {
+            throw new AssertionError(e);
+        }
+        return values;
+    }
+
     /** Prepares with {@code kernel}, one of this update's family made with its flags, as {@link #prepare} does. */
     public void prepare(UpdateKernel<C> kernel, Buffers buffers, long elements) {
         kernel.prepareParameter(buffers.param(), buffers.grad(), state(buffers), coefficients, 0, elements, true, true);
