@@ -39,8 +39,9 @@ public final class Parameter {
     private long steps;
     /** Its own update, for a step in which its step number is not its group's; made on first need. */
     private StepUpdate<?> ownUpdate;
-    private Chunk<Parameter> whole;
     private Algorithm ownUpdateFor;
+    /** This parameter whole, as a layer-wise step prepares it; made on first need. */
+    private Chunk<Parameter> whole;
 
     /**
      * A parameter whose state buffers are {@code buffers} (its own, or its slices of a {@link ParameterBlock}'s, as

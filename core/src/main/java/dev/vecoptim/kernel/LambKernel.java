@@ -14,7 +14,9 @@ public final class LambKernel {
 
     /** Elements of a block whose parameter and update {@link #prepareInBlocks} computes into scratch at once. */
     static final int BLOCK = 512;
-    private static final ScratchMemory SCRATCH = new ScratchMemory(2L * BLOCK * Float.BYTES);
+    /** A block's parameters and updates: two scratch segments, not slices of one, whose making would allocate. */
+    private static final ScratchMemory PARAMS = new ScratchMemory((long) BLOCK * Float.BYTES);
+    private static final ScratchMemory UPDATES = new ScratchMemory((long) BLOCK * Float.BYTES);
 
     private LambKernel() {
     }
@@ -82,9 +84,8 @@ public final class LambKernel {
             java.util.Arrays.fill(c.paramLanes, 0);
             java.util.Arrays.fill(c.updateLanes, 0);
         }
-        MemorySegment scratch = SCRATCH.beside(param);
-        MemorySegment params = scratch.asSlice(0, (long) BLOCK * Float.BYTES);
-        MemorySegment updates = scratch.asSlice((long) BLOCK * Float.BYTES);
+        MemorySegment params = PARAMS.beside(param);
+        MemorySegment updates = UPDATES.beside(param);
         boolean float16Sequential = dtype == Format.FLOAT16 && c.operands.pyTorch113();
         long lanesEnd = last ? from + (to - from) / NormKernel.PYTORCH_LANES * NormKernel.PYTORCH_LANES : to;
         for (long start = from; start < to; start += BLOCK) {
