@@ -24,7 +24,9 @@ import java.util.Objects;
  * </ul>
  * The averages live in memory of this object's, freed by {@link #close()}; a vector loop of the preferred width
  * computes them, with the bits of the scalar definition. {@link #save} and {@link #load} keep them in a file as
- * {@code AveragedModel.state_dict()} lays them out. Not thread-safe.
+ * {@code AveragedModel.state_dict()} lays them out. Not thread-safe. With a {@link ShardedOptimizer}, average its
+ * groups' {@link ShardedGroup#values()} on every process: every step leaves them the same on each, so every process
+ * holds the same averages, those of a one-process optimizer stepping the averaged gradients.
  */
 public final class AveragedParameters implements AutoCloseable {
     private final List<MemorySegment> values;

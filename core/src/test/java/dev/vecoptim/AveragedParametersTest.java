@@ -65,6 +65,65 @@ class AveragedParametersTest {
         }
     }
 
+    /**
+     * The averages of a {@link ShardedOptimizer}'s values, which every step leaves the same on every process: each
+     * process averaging them holds the same bits, those of a one-process {@link Optimizer} stepping the averaged
+     * gradients.
+     */
+    @Test
+    void aShardedOptimizersValuesAverageOnEveryProcessAsOneProcessTheirs() {
+        long[] sizes = {37, 100};
+        int processes = 3;
+        List<List<Integer>> byProcess = ThreadedJob.run(processes, world -> {
+            try (ShardedOptimizer optimizer = ShardedOptimizer.builder(world).build()) {
+                ShardedGroup group = optimizer.addGroup(Adam.builder().build(), sizes);
+                start(group.values());
+                try (AveragedParameters swa = AveragedParameters.swa(group.values())) {
+                    for (int step = 1; step <= 3; step++) {
+                        ShardedRank.fill(group.grads(), 7, step, world.rank());
+                        optimizer.step();
+                        swa.update();
+                    }
+                    return bits(swa.averages());
+                }
+            }
+        });
+        try (Optimizer one = Optimizer.builder().build()) {
+            List<Parameter> parameters = one.addGroup(Adam.builder().build()).allocate(Dtype.FLOAT32, sizes);
+            List<MemorySegment> values = parameters.stream().map(Parameter::value).toList();
+            start(values);
+            try (AveragedParameters swa = AveragedParameters.swa(values)) {
+                for (int step = 1; step <= 3; step++) {
+                    ShardedRank.fillAverage(parameters.stream().map(Parameter::grad).toList(), 7, step, processes);
+                    one.step();
+                    swa.update();
+                }
+                for (int rank = 0; rank < processes; rank++) {
+                    assertEquals(bits(swa.averages()), byProcess.get(rank), "process " + rank);
+                }
+            }
+        }
+    }
+
+    private static void start(List<MemorySegment> values) {
+        int i = 0;
+        for (MemorySegment value : values) {
+            for (long e = 0; e < value.byteSize() / Float.BYTES; e++, i++) {
+                value.setAtIndex(ValueLayout.JAVA_FLOAT, e, (float) Math.sin(i));
+            }
+        }
+    }
+
+    private static List<Integer> bits(List<MemorySegment> segments) {
+        List<Integer> bits = new ArrayList<>();
+        for (MemorySegment segment : segments) {
+            for (long e = 0; e < segment.byteSize() / Float.BYTES; e++) {
+                bits.add(segment.getAtIndex(ValueLayout.JAVA_INT, e));
+            }
+        }
+        return bits;
+    }
+
     @Test
     void badArgumentsAndAClosedAverageAreRefused() {
         assertEquals("Invalid decay value 1.5 provided. Please provide a value in [0,1] range.", assertThrows(
