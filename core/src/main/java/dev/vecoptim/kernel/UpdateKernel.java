@@ -26,14 +26,14 @@ public interface UpdateKernel<C> {
 
     /**
      * Works out what this parameter's update needs from all of it, before {@link #step} runs over any range of it: a
-     * layer-wise optimizer's norms of the whole parameter and of its gradient, and from them its trust ratio, written
-     * into {@code coefficients}, which are then this parameter's own. Called over consecutive ranges that cover the
-     * parameter in order, as many as its caller keeps in memory at once: {@code [from, to)} of the segments given
-     * holds the next elements of the parameter, the first call says {@code first} and the last {@code last}, and
-     * every range but the last holds a multiple of {@value #PREPARED_MULTIPLE} elements, so that an element's
-     * position in its range is its position in the parameter modulo {@value #PREPARED_MULTIPLE}. Writes none of the
-     * buffers: what it needs of the step (the update a trust ratio scales) it computes again as the step will. Nothing
-     * for an element-wise update, the default.
+     * layer-wise optimizer's norms of the whole parameter and of its gradient or update, and from them its trust ratio,
+     * written into {@code coefficients}, which are then this parameter's own. Called over consecutive ranges that cover
+     * the parameter in order, as many as its caller keeps in memory at once: {@code [from, to)} of the segments given
+     * holds the next elements of the parameter, the first call says {@code first} and the last {@code last}, and every
+     * range but the last holds a multiple of {@value #PREPARED_MULTIPLE} elements, so that an element's position in its
+     * range is its position in the parameter modulo {@value #PREPARED_MULTIPLE}. Writes none of the buffers: what it
+     * needs of the step (the update a trust ratio scales) it computes again as the step will. Nothing for an
+     * element-wise update, the default.
      *
      * @param param elements of the parameter, float32 for a float32 kernel
      * @param grad the same elements of its gradient
