@@ -3,6 +3,7 @@ package dev.vecoptim.kernel;
 import static org.quicktheories.QuickTheory.qt;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -76,5 +77,40 @@ class VectorKernelProperties {
                 }
             }
         });
+    }
+
+    /**
+     * A layer-wise kernel's prepared values ({@link PreparedValues}), of which its norms are taken, are the scalar
+     * reference's bit for bit at every width: a norm would hide a last bit.
+     */
+    @Test
+    void preparedValuesEqualTheScalarReferencesBitwise() {
+        qt().withExamples(1000).forAll(KernelCase.any()).checkAssert(c -> preparedValuesAgree(c.update(), c));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <C, F extends Record> void preparedValuesAgree(Update<C, F> update, KernelCase c) {
+        if (!(Kernels.kernel(update.family().kernels(), 0, update.flags(1)) instanceof PreparedValues<?> reference)) {
+            return;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            Buffers buffers = c.buffers(arena);
+            int length = c.length();
+            MemorySegment expectedParams = arena.allocate(4L * Math.max(1, length), 64);
+            MemorySegment expectedUpdates = arena.allocate(4L * Math.max(1, length), 64);
+            ((PreparedValues<C>) reference).compute(buffers.param(), buffers.grad(), update.state(buffers),
+                    update.coefficients(), 0, length, expectedParams, expectedUpdates, 0);
+            for (int bits : KernelCase.WIDTHS) {
+                PreparedValues<C> vector = (PreparedValues<C>) Kernels.kernel(update.family().kernels(), bits,
+                        update.flags(1));
+                MemorySegment params = arena.allocate(4L * Math.max(1, length), 64);
+                MemorySegment updates = arena.allocate(4L * Math.max(1, length), 64);
+                vector.compute(buffers.param(), buffers.grad(), update.state(buffers), update.coefficients(), 0,
+                        length, params, updates, 0);
+                if (!TestFloats.sameBits(expectedParams, params) || !TestFloats.sameBits(expectedUpdates, updates)) {
+                    throw new AssertionError(bits + "-bit prepared values differ from the scalar reference's");
+                }
+            }
+        }
     }
 }
