@@ -59,10 +59,8 @@ public final class LambKernel {
         public boolean laneFma;
         /** This parameter's trust ratio, of the tensors' dtype: set by {@link UpdateKernel#prepareParameter}. */
         public float trustRatio;
-        /** The parameter's squares in PyTorch's lanes, while {@link UpdateKernel#prepareParameter} adds them up. */
-        public final float[] paramLanes = new float[NormKernel.PYTORCH_LANES];
-        /** The update's, likewise. */
-        public final float[] updateLanes = new float[NormKernel.PYTORCH_LANES];
+        /** The norms of the parameter and of its update, while {@link UpdateKernel#prepareParameter} sums them. */
+        public final PyTorchNormPair normPair = new PyTorchNormPair();
     }
 
     /**
@@ -80,31 +78,17 @@ public final class LambKernel {
         if (!flags.adapt()) {
             return;
         }
-        if (first) {
-            java.util.Arrays.fill(c.paramLanes, 0);
-            java.util.Arrays.fill(c.updateLanes, 0);
-        }
         MemorySegment params = PARAMS.beside(param);
         MemorySegment updates = UPDATES.beside(param);
-        boolean float16Sequential = dtype == Format.FLOAT16 && c.operands.pyTorch113();
-        long lanesEnd = last ? from + (to - from) / NormKernel.PYTORCH_LANES * NormKernel.PYTORCH_LANES : to;
         for (long start = from; start < to; start += BLOCK) {
             int count = (int) Math.min(BLOCK, to - start);
             values.compute(param, grad, state, c, start, count, params, updates, 0);
-            int lanes = (int) Math.max(0, Math.min(count, lanesEnd - start));
-            if (float16Sequential) {
-                c.paramLanes[0] = NormKernel.Scalar.pyTorch113Float16SumOfSquares(c.paramLanes[0], params,
-                        Format.FLOAT32, 0, count);
-                c.updateLanes[0] = NormKernel.Scalar.pyTorch113Float16SumOfSquares(c.updateLanes[0], updates,
-                        Format.FLOAT32, 0, count);
-            } else {
-                c.norms.addPyTorchLanes(params, c.paramLanes, updates, c.updateLanes, 0, lanes, c.laneFma);
-            }
-            if (last && start + count == to) {
-                float w = NormKernel.Scalar.pyTorchNorm(c.paramLanes, params, Format.FLOAT32, lanes, count, dtype,
-                        float16Sequential);
-                float g = NormKernel.Scalar.pyTorchNorm(c.updateLanes, updates, Format.FLOAT32, lanes, count, dtype,
-                        float16Sequential);
+            boolean lastBlock = last && start + count == to;
+            c.normPair.add(c.norms, params, updates, Format.FLOAT32, dtype, c.laneFma, 0, count, first && start == from,
+                    lastBlock);
+            if (lastBlock) {
+                float w = c.normPair.first();
+                float g = c.normPair.second();
                 float ratio = w > 0 && g > 0 ? dtype.round(w / g) : 1;
                 c.trustRatio = c.trustClip ? Math.min(ratio, 1) : ratio;
             }

@@ -52,10 +52,8 @@ public final class LarsKernel {
         public boolean laneFma;
         /** This parameter's trust ratio, of the tensors' dtype: set by {@link UpdateKernel#prepareParameter}. */
         public float trustRatio;
-        /** The parameter's squares in PyTorch's lanes, while {@link UpdateKernel#prepareParameter} adds them up. */
-        public final float[] paramLanes = new float[NormKernel.PYTORCH_LANES];
-        /** The gradient's, likewise. */
-        public final float[] gradLanes = new float[NormKernel.PYTORCH_LANES];
+        /** The norms of the parameter and of its gradient, while {@link UpdateKernel#prepareParameter} sums them. */
+        public final PyTorchNormPair normPair = new PyTorchNormPair();
     }
 
     /**
@@ -97,28 +95,12 @@ public final class LarsKernel {
             if (!flags.adapt()) {
                 return;
             }
-            if (first) {
-                java.util.Arrays.fill(c.paramLanes, 0);
-                java.util.Arrays.fill(c.gradLanes, 0);
-            }
-            long lanesEnd = last ? from + (to - from) / NormKernel.PYTORCH_LANES * NormKernel.PYTORCH_LANES : to;
-            boolean float16Sequential = dtype == Format.FLOAT16 && c.operands.pyTorch113();
-            if (float16Sequential) {
-                c.paramLanes[0] = NormKernel.Scalar.pyTorch113Float16SumOfSquares(c.paramLanes[0], param, dtype, from,
-                        to);
-                c.gradLanes[0] = NormKernel.Scalar.pyTorch113Float16SumOfSquares(c.gradLanes[0], grad, dtype, from,
-                        to);
-            } else if (dtype == Format.FLOAT32) {
-                c.norms.addPyTorchLanes(param, c.paramLanes, grad, c.gradLanes, from, lanesEnd, c.laneFma);
-            } else {
-                NormKernel.Scalar.addPyTorchLanes(param, dtype, from, lanesEnd, c.paramLanes, c.laneFma);
-                NormKernel.Scalar.addPyTorchLanes(grad, dtype, from, lanesEnd, c.gradLanes, c.laneFma);
-            }
+            c.normPair.add(c.norms, param, grad, dtype, dtype, c.laneFma, from, to, first, last);
             if (!last) {
                 return;
             }
-            float w = NormKernel.Scalar.pyTorchNorm(c.paramLanes, param, dtype, lanesEnd, to, dtype, float16Sequential);
-            float g = NormKernel.Scalar.pyTorchNorm(c.gradLanes, grad, dtype, lanesEnd, to, dtype, float16Sequential);
+            float w = c.normPair.first();
+            float g = c.normPair.second();
             float ratio = dtype.round(dtype.round(c.trustCoeff * w)
                     / dtype.round(dtype.round(g + dtype.round(w * c.weightDecayFactor)) + c.eps));
             ratio = w > 0 && g > 0 ? ratio : 1;
