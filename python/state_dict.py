@@ -197,6 +197,14 @@ def _state_dict(path, metadata, tensors, optimizer):
         raise ValueError("%s has %d param_groups and the optimizer %d" % (path, len(saved), len(own)))
     groups = []
     for index, (mine, theirs) in enumerate(zip(own, saved)):
+        # State the file holds per parameter that this optimizer keeps in its groups (Schedule-Free's weight_sum):
+        # vecoptim writes the group's entry too, unless the group's parameters differ in it, which a group cannot hold.
+        kept = {name.split(".", 2)[2] for name in tensors if int(name.split(".", 2)[1]) in theirs.get("params", [])}
+        lost = sorted(key for key in mine if key not in theirs and key in kept)
+        if lost:
+            raise ValueError("%s: param_groups[%d] holds no %s, which its parameters hold each their own of and this"
+                             " %s keeps one of a group: they differ, and no group of it can hold them"
+                             % (path, index, ", ".join(lost), type(optimizer).__name__))
         group = dict(mine)
         for key, value in theirs.items():
             if key not in mine:

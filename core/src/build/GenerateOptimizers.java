@@ -61,8 +61,9 @@ public final class GenerateOptimizers {
     /**
      * A state buffer or scalar of an optimizer, by PyTorch's name: kept always, or only {@code when} the
      * hyper-parameter of that PyTorch name is set (a flag true, a number not 0); {@code doc} adds to its description.
+     * A scalar is a float, or a double where it is {@code wide}.
      */
-    record Buffer(String name, boolean scalar, String when, String doc) {
+    record Buffer(String name, boolean scalar, boolean wide, String when, String doc) {
         String constant() {
             return name.toUpperCase(java.util.Locale.ROOT);
         }
@@ -283,17 +284,18 @@ public final class GenerateOptimizers {
                 buffers, List.copyOf(after113), ownFirstStep, benchmark, layerwise);
     }
 
-    /** {@code state NAME [when HYPER_PARAMETER] [: DOC]} or {@code scalar NAME [: DOC]}. */
+    /** {@code state NAME [when HYPER_PARAMETER] [: DOC]} or {@code scalar NAME [double] [: DOC]}. */
     private static Buffer buffer(String at, String text) {
         String[] declaration = text.split(":", 2);
         String[] words = declaration[0].strip().split("\\s+");
         boolean scalar = words[0].equals("scalar");
         boolean conditional = words.length == 4 && words[2].equals("when") && !scalar;
-        if (words.length != 2 && !conditional) {
+        boolean wide = words.length == 3 && words[2].equals("double") && scalar;
+        if (words.length != 2 && !conditional && !wide) {
             throw new IllegalArgumentException(at + "a state line is state NAME [when HYPER_PARAMETER] [: DOC], a "
-                    + "scalar line scalar NAME [: DOC]: " + text);
+                    + "scalar line scalar NAME [double] [: DOC]: " + text);
         }
-        return new Buffer(words[1], scalar, conditional ? words[3] : null,
+        return new Buffer(words[1], scalar, wide, conditional ? words[3] : null,
                 declaration.length > 1 ? declaration[1].strip() : "");
     }
 
@@ -573,6 +575,10 @@ public final class GenerateOptimizers {
             out.append("    /** {@return {@code ").append(scalars.stream().map(Buffer::name).toList())
                     .append("}} */\n    @Override\n    public final List<String> scalarNames() {\n")
                     .append("        return List.of(").append(scalarNames).append(");\n    }\n\n");
+            StringJoiner scalarBytes = new StringJoiner(", ");
+            scalars.forEach(buffer -> scalarBytes.add(buffer.wide() ? "Double.BYTES" : "Float.BYTES"));
+            out.append("    @Override\n    public final List<Integer> scalarBytes() {\n")
+                    .append("        return List.of(").append(scalarBytes).append(");\n    }\n\n");
         }
         String pyTorchName = optimizer.pyTorchNames().keySet().iterator().next();
         if (optimizer.pyTorchNames().size() == 1) {
@@ -663,7 +669,8 @@ public final class GenerateOptimizers {
         out.append("     * @param param the parameter, updated in place\n     * @param grad its gradient, only read\n");
         StringJoiner parameters = new StringJoiner(", ");
         for (Buffer buffer : buffers) {
-            String doc = buffer.scalar() ? "a segment of one float, updated in place"
+            String doc = buffer.scalar() ? "a segment of one " + (buffer.wide() ? "double" : "float")
+                    + ", updated in place"
                     : "as many floats as param, updated in place";
             if (buffer.when() != null) {
                 doc += "; needed " + whenText(optimizer, buffer) + ", else neither read nor written (it may be null)";
@@ -688,11 +695,13 @@ public final class GenerateOptimizers {
         for (Buffer buffer : buffers) {
             String segment = buffer.parameter();
             if (buffer.scalar()) {
-                List<String> others = new ArrayList<>(named.subList(Math.max(0, named.size() - 2), named.size()));
-                while (others.size() < 2) {
+                // Every buffer and scalar named before it: at most MAX_BUFFERS - 1.
+                List<String> others = new ArrayList<>(named);
+                while (others.size() < MAX_BUFFERS - 1) {
                     others.add("null, null");
                 }
-                out.append("        StepChecks.scalar(").append(buffer.constant()).append(", ").append(segment)
+                out.append("        StepChecks.scalar(").append(buffer.constant()).append(", ")
+                        .append(buffer.wide() ? "Double.BYTES" : "Float.BYTES").append(", ").append(segment)
                         .append(", param, grad, ").append(String.join(", ", others)).append(");\n");
             } else if (buffer.when() == null) {
                 out.append("        StepChecks.required(").append(segment).append(", ").append(buffer.constant())

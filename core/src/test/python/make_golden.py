@@ -235,6 +235,8 @@ def recorded_here(kind, hp):
 STATE_NAMES = ["momentum_buffer", "square_avg", "grad_avg", "exp_avg", "exp_avg_sq", "max_exp_avg_sq", "sum",
                "acc_delta", "exp_inf", "prev", "step_size", "ax"]
 SCALAR_NAMES = ["mu_product", "eta", "mu"]
+# The pseudo-buffer that holds a parameter's eval value after a step, for a reference with train and eval modes.
+EVAL_PARAM = "eval_param"
 
 
 def pack_str(text):
@@ -428,6 +430,11 @@ def record_case(name, kind, hp, opt, param, grads, steps):
     for key, hp_value in hp.items():
         body += pack_str(key) + struct.pack("<d", float(hp_value))
     body += struct.pack("<IH", param.numel(), steps) + pack_floats(param.detach())
+    # A reference whose parameters have train and eval values (Schedule-Free) steps in train mode; after each step
+    # its eval value is recorded too, as the buffer EVAL_PARAM, and the parameter moved back to train.
+    modes = callable(getattr(opt, "train", None)) and callable(getattr(opt, "eval", None))
+    if modes:
+        opt.train()
     for grad in grads:
         param.grad = grad.clone()
         opt.step()
@@ -436,8 +443,16 @@ def record_case(name, kind, hp, opt, param, grads, steps):
         names = [key for key in STATE_NAMES if state.get(key) is not None] + [
             key for key, value in state.items() if key not in STATE_NAMES and key not in SCALAR_NAMES
             and isinstance(value, torch.Tensor) and value.dim() > 0]
-        buffers = [(key, state[key]) for key in names]
-        body += pack_floats(grad) + pack_floats(param.detach()) + struct.pack("<H", len(buffers))
+        buffers = [(key, state[key].clone()) for key in names]
+        if modes:
+            after_step = param.detach().clone()
+            opt.eval()
+            buffers.append((EVAL_PARAM, param.detach().clone()))
+            opt.train()
+            param_after = after_step
+        else:
+            param_after = param.detach()
+        body += pack_floats(grad) + pack_floats(param_after) + struct.pack("<H", len(buffers))
         for key, tensor in buffers:
             body += pack_str(key) + pack_floats(tensor)
         scalars = [(key, state[key]) for key in SCALAR_NAMES if key in state]

@@ -6,7 +6,7 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * A parameter's buffers for one benchmark: param, grad, up to three state buffers and the optimizer's scalars
- * (one float each), native (64-byte aligned, as the library recommends) or on the heap over {@code float[]},
+ * (one float or one double each), native (64-byte aligned, as the library recommends) or on the heap over {@code float[]},
  * filled with values of an optimizer in mid-training: parameters near ±0.1, gradients near ±0.01, state and
  * scalars near 1e-4 (or, for the subnormal case, gradients and state below {@link Float#MIN_NORMAL}).
  */
@@ -20,21 +20,28 @@ public final class BenchmarkBuffers {
     private final int written;
 
     /**
-     * @param heap over {@code float[]} (kept in {@link #arrays}: param, grad, state...) instead of native memory
+     * @param heap over {@code float[]} (kept in {@link #arrays}: param, grad, state, float scalars) instead of native
+     *     memory; a double scalar over a {@code double[]}
      * @param subnormal gradients and state in the subnormal range, where some CPUs slow down
      */
     public BenchmarkBuffers(Arena arena, Workload workload, int elements, boolean heap, boolean subnormal) {
         written = workload.writtenBuffers();
-        int count = 1 + written + workload.scalars();
+        java.util.List<Integer> scalarBytes = workload.scalarBytes();
+        int count = 1 + written + scalarBytes.size();
         arrays = heap ? new float[count][] : null;
         MemorySegment[] all = new MemorySegment[count];
         for (int b = 0; b < count; b++) {
+            float scale = b == 0 ? 0.1f : b == 1 ? 0.01f : 1e-4f;
+            if (b > written && scalarBytes.get(b - written - 1) == Double.BYTES) {
+                all[b] = heap ? MemorySegment.ofArray(new double[1]) : skewed(arena, Double.BYTES, b);
+                all[b].set(ValueLayout.JAVA_DOUBLE_UNALIGNED, 0, scale);
+                continue;
+            }
             int length = b <= written ? elements : 1;
             if (heap) {
                 arrays[b] = new float[length];
             }
             all[b] = heap ? MemorySegment.ofArray(arrays[b]) : skewed(arena, (long) length * Float.BYTES, b);
-            float scale = b == 0 ? 0.1f : b == 1 ? 0.01f : 1e-4f;
             fill(all[b], subnormal && b > 0 ? scale * 1e-37f : scale, b, b > 1);
         }
         param = all[0];

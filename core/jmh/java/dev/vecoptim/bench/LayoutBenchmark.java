@@ -88,7 +88,8 @@ public class LayoutBenchmark extends ForkedBenchmark {
                 : 1)];
         for (int s = 0; s < state.length; s++) {
             state[s] = s < stateBuffers() ? filled(stateDtype(), count, 1e-4f)
-                    : s < stateBuffers() + scalars ? filled(Dtype.FLOAT32, 1, 1e-4f) : filled(masterDtype(), count, 0);
+                    : s < stateBuffers() + scalars ? arena.allocate(algorithm.scalarBytes().get(s - stateBuffers()), 64)
+                    : filled(masterDtype(), count, 0);
         }
         Buffers made = new Buffers(filled(dtype, count, 0.1f), filled(dtype, count, 0.01f), state);
         algorithm.step(dtype, 1, made.param(), made.grad(), made.state());

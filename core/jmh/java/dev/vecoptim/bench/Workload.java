@@ -151,9 +151,9 @@ public final class Workload {
         return 1 + algorithm(VectorWidth.SCALAR).stateNames().size();
     }
 
-    /** The scalars the optimizer keeps per parameter, after the state buffers in a step's state array. */
-    public int scalars() {
-        return algorithm(VectorWidth.SCALAR).scalarNames().size();
+    /** The size of each scalar the optimizer keeps per parameter, after the state buffers in a step's state array. */
+    public java.util.List<Integer> scalarBytes() {
+        return algorithm(VectorWidth.SCALAR).scalarBytes();
     }
 
     /**

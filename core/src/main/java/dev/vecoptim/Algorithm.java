@@ -336,12 +336,24 @@ public abstract class Algorithm {
     /**
      * The scalars this optimizer keeps per parameter beside its state buffers, by PyTorch's names: where PyTorch
      * keeps a 0-dimensional float32 tensor ({@code mu_product} for NAdam, {@code eta} and {@code mu} for ASGD),
-     * vecoptim keeps a segment of one float. Empty for most optimizers. At step 1 they are set to PyTorch's
+     * vecoptim keeps a segment of one float; where a reference keeps a Python float, a segment of one double
+     * ({@link #scalarBytes()}). Empty for most optimizers. At step 1 they are set to PyTorch's
      * initial values before the update, whatever they hold, as PyTorch creates them at the first step.
      *
      * @return the scalars' names, in order; empty for most optimizers
      */
     public List<String> scalarNames() {
+        return List.of();
+    }
+
+    /**
+     * The size of each of {@link #scalarNames()}, in order: {@link Float#BYTES} where PyTorch keeps a 0-dimensional
+     * float32 tensor, {@link Double#BYTES} where the reference keeps a Python float (a double) that it never rounds to
+     * float32. A segment of exactly that size holds it.
+     *
+     * @return each scalar's size in bytes, 4 or 8, in order; empty for most optimizers
+     */
+    public List<Integer> scalarBytes() {
         return List.of();
     }
 
@@ -353,7 +365,8 @@ public abstract class Algorithm {
      *
      * @param step this step's number, counting from 1
      * @param state as many buffers as {@link #stateNames()} names, each as many floats as param, then one segment
-     *     of one float per name of {@link #scalarNames()} (an array passed here is not kept)
+     *     per name of {@link #scalarNames()}, of one float or, where the reference keeps a double, one double (an
+     *     array passed here is not kept)
      * @param param the parameter, updated in place
      * @param grad its gradient, read only
      * @throws IllegalArgumentException if step &lt; 1, there are not as many state buffers as state and scalar
@@ -369,15 +382,15 @@ public abstract class Algorithm {
     /**
      * {@link #step(long, MemorySegment, MemorySegment, MemorySegment...)} on tensors of {@code dtype}: the parameter,
      * its gradient and its state buffers hold elements of that dtype (as PyTorch's state is {@code zeros_like} the
-     * parameter), the scalars stay one float each; {@link #fused()} says how the update rounds.
+     * parameter), the scalars stay as they are; {@link #fused()} says how the update rounds.
      *
      * @param dtype what the parameter, gradient and state buffers hold
      * @param step this step's number, counting from 1
      * @param param the parameter, updated in place
      * @param grad its gradient, read only
      * @param state as many buffers as {@link #stateNames()} names, each as many elements as param, then one segment
-     *     of one float per name of {@link #scalarNames()}, then, for a 16-bit dtype under {@link #masterWeights()},
-     *     the master's buffer: as many float32s as param (or bfloat16s holding a split master's lower halves), which
+     *     per name of {@link #scalarNames()} (one float, or one double where the reference keeps one), then, for a
+     *     16-bit dtype under {@link #masterWeights()}, the master's buffer: as many float32s as param (or bfloat16s holding a split master's lower halves), which
      *     step 1 sets from param (an array passed here is not kept)
      * @throws IllegalArgumentException if step &lt; 1, there are not as many state buffers as state and scalar
      *     names (and master), or the buffers differ in size, are not whole elements, overlap, or a written one is
@@ -392,7 +405,7 @@ public abstract class Algorithm {
         MasterWeights master = master(dtype);
         long elements = StepChecks.elements(step, dtype.bytes(), stateDtype(dtype).bytes(),
                 master == MasterWeights.NONE ? 0 : master.bufferDtype().bytes(), param, grad, stateNames(),
-                scalarNames(), state);
+                scalarNames(), scalarBytes(), state);
         StepUpdate<?> update = directUpdate(dtype);
         if (step == 1 && master != MasterWeights.NONE) {
             master.start(dtype, param, state[state.length - 1], elements, vectorBits);
@@ -512,6 +525,85 @@ public abstract class Algorithm {
         return 0;
     }
 
+    /**
+     * Whether its parameters have two values, one that gradients are taken at and one to evaluate (Schedule-Free's y
+     * and x), between which {@link Optimizer#train()} and {@link Optimizer#eval()} move them, as {@link #toTrain} and
+     * {@link #toEval} move one parameter: {@code p = lerp(p, z, W)}, z its first state buffer, W a weight of the
+     * hyper-parameters. False for most optimizers, whose parameters have one value.
+     *
+     * @return whether it has train and eval modes
+     */
+    public boolean hasModes() {
+        return false;
+    }
+
+    /**
+     * The state its reference keeps in each parameter group rather than per parameter (Schedule-Free's {@code k},
+     * {@code weight_sum} and {@code lr_max}), by the group entry's name, in order: each entry is the per-parameter
+     * state named, {@code step} for the step count. vecoptim keeps it per parameter, and a state dict holds it both
+     * ways ({@link GroupState}). Empty for most optimizers.
+     */
+    Map<String, String> groupEntries() {
+        return Map.of();
+    }
+
+    /** The weight W of {@link #hasModes()}'s lerp: to the train value if {@code training}, else to the eval value. */
+    double modeWeight(boolean training) {
+        throw new IllegalStateException(name() + " has no train and eval modes");
+    }
+
+    /**
+     * Moves one parameter from its train value to its eval value ({@link #hasModes()}), in place, as the reference's
+     * {@code eval()} does: for a parameter that has stepped, with its state buffers and scalars (and master) as
+     * {@link #step(Dtype, long, MemorySegment, MemorySegment, MemorySegment...)} takes them, none written.
+     *
+     * @param dtype what the parameter and its state buffers hold
+     * @param param the parameter, moved in place
+     * @param state its state, as a step takes it
+     * @throws IllegalStateException for an optimizer without modes, or if a buffer's arena is closed
+     * @throws IllegalArgumentException if the buffers are not as a step takes them
+     * @throws WrongThreadException if a buffer is confined to another thread
+     * @throws NullPointerException if dtype or a buffer is null
+     */
+    public final void toEval(Dtype dtype, MemorySegment param, MemorySegment... state) {
+        moveMode(dtype, param, state, false);
+    }
+
+    /**
+     * Moves one parameter from its eval value back to its train value ({@link #hasModes()}), in place, as the
+     * reference's {@code train()} does; as {@link #toEval}.
+     *
+     * @param dtype what the parameter and its state buffers hold
+     * @param param the parameter, moved in place
+     * @param state its state, as a step takes it
+     * @throws IllegalStateException for an optimizer without modes, or if a buffer's arena is closed
+     * @throws IllegalArgumentException if the buffers are not as a step takes them
+     * @throws WrongThreadException if a buffer is confined to another thread
+     * @throws NullPointerException if dtype or a buffer is null
+     */
+    public final void toTrain(Dtype dtype, MemorySegment param, MemorySegment... state) {
+        moveMode(dtype, param, state, true);
+    }
+
+    private void moveMode(Dtype dtype, MemorySegment param, MemorySegment[] state, boolean training) {
+        Objects.requireNonNull(dtype, "dtype");
+        if (!hasModes()) {
+            modeWeight(training);
+        }
+        MasterWeights master = master(dtype);
+        long elements = StepChecks.elementsWithoutGradient(dtype.bytes(), stateDtype(dtype).bytes(),
+                master == MasterWeights.NONE ? 0 : master.bufferDtype().bytes(), param, stateNames(), scalarNames(),
+                scalarBytes(), state);
+        moveMode(dtype, elements, param, state, training);
+    }
+
+    /** {@link #toEval} or {@link #toTrain} of buffers already checked, of a parameter that has stepped. */
+    final void moveMode(Dtype dtype, long elements, MemorySegment param, MemorySegment[] state, boolean training) {
+        int buffers = stateNames().size() + scalarNames().size();
+        ModeSwitch.apply(this, dtype, elements, param, state[0], state.length > buffers ? state[buffers] : null,
+                training);
+    }
+
     /** Whether the update of a parameter of {@code dtype} computes in float32 and rounds each stored result once. */
     private boolean storesOnce(Dtype dtype) {
         return fused || stateDtype(dtype) != dtype || master(dtype) != MasterWeights.NONE || stochasticRounding != null;
@@ -598,13 +690,28 @@ public abstract class Algorithm {
         return norms;
     }
 
-    /** The float a scalar's segment holds. */
-    static float scalar(MemorySegment scalar) {
-        return scalar.get(ValueLayout.JAVA_FLOAT_UNALIGNED, 0);
+    /** The value a scalar's segment holds: a double if it has 8 bytes, else a float. */
+    static double scalar(MemorySegment scalar) {
+        return scalar.byteSize() == Double.BYTES ? scalar.get(ValueLayout.JAVA_DOUBLE_UNALIGNED, 0)
+                : scalar.get(ValueLayout.JAVA_FLOAT_UNALIGNED, 0);
     }
 
-    static void scalar(MemorySegment scalar, float value) {
-        scalar.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 0, value);
+    /** Sets a scalar's segment to {@code value}: as a double if it has 8 bytes, else rounded to a float. */
+    static void scalar(MemorySegment scalar, double value) {
+        if (scalar.byteSize() == Double.BYTES) {
+            scalar.set(ValueLayout.JAVA_DOUBLE_UNALIGNED, 0, value);
+        } else {
+            scalar.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 0, (float) value);
+        }
+    }
+
+    /**
+     * Whether {@code value} is one that scalar number {@code s} can hold exactly: any double for a double's, a float's
+     * value for a float's; a file holding another was not written by vecoptim or PyTorch.
+     */
+    final boolean scalarHolds(int s, double value) {
+        return scalarBytes().get(s) == Double.BYTES
+                || Double.doubleToRawLongBits((float) value) == Double.doubleToRawLongBits(value);
     }
 
     /** The value the state buffer {@code name} starts at, PyTorch's; 0 unless the optimizer says otherwise. */

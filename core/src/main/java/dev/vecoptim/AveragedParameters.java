@@ -103,7 +103,7 @@ public final class AveragedParameters implements AutoCloseable {
             } else if (Float.isNaN(weight)) {
                 kernel.swa(average, value, count + 1, 0, elements);
             } else {
-                kernel.ema(average, value, weight, 0, elements);
+                kernel.ema(average, value, weight, false, 0, elements);
             }
         }
         count++;

@@ -96,7 +96,7 @@ final class Checkpoint {
             for (Parameter parameter : group.parameters()) {
                 Map<String, Double> scalars = new LinkedHashMap<>();
                 for (String name : parameter.scalarNames()) {
-                    scalars.put(name, (double) parameter.scalar(name));
+                    scalars.put(name, parameter.scalar(name));
                 }
                 parameters.add(new CheckpointHeader.Entry(parameter.elementCount(), parameter.dtype().format(),
                         parameter.stateDtype().format(), parameter.stepCount(), parameter.stateNames(), scalars,
@@ -113,7 +113,8 @@ final class Checkpoint {
                 gradScaler.put(entry.getKey(), ((Number) entry.getValue()).doubleValue());
             }
         }
-        return new CheckpointHeader(optimizer.stepCount(), groups, gradScaler, SavedPlateau.describe(optimizer));
+        return new CheckpointHeader(optimizer.stepCount(), groups, gradScaler, SavedPlateau.describe(optimizer),
+                optimizer.training());
     }
 
     /** Reads a header of format {@code version}: format 1's state buffers are those its optimizer keeps. */
@@ -297,10 +298,11 @@ final class Checkpoint {
                     return parameter.label() + " keeps the scalars " + new TreeSet<>(entry.scalars().keySet())
                             + " in the checkpoint and " + new TreeSet<>(parameter.scalarNames()) + " here";
                 }
-                for (Map.Entry<String, Double> scalar : entry.scalars().entrySet()) {
-                    double value = scalar.getValue();
-                    if (Double.doubleToRawLongBits((float) value) != Double.doubleToRawLongBits(value)) {
-                        return parameter.label() + "'s " + scalar.getKey() + " is " + value
+                List<String> scalarNames = parameter.scalarNames();
+                for (int s = 0; s < scalarNames.size(); s++) {
+                    double value = entry.scalars().get(scalarNames.get(s));
+                    if (!parameter.group().algorithm().scalarHolds(s, value)) {
+                        return parameter.label() + "'s " + scalarNames.get(s) + " is " + value
                                 + " in the checkpoint, which no float is: the file was not written by vecoptim";
                     }
                 }
@@ -347,10 +349,11 @@ final class Checkpoint {
                 List<String> scalarNames = parameter.scalarNames();
                 for (int s = 0; s < scalarNames.size(); s++) {
                     Algorithm.scalar(parameter.stateBuffers()[parameter.stateNames().size() + s],
-                            (float) (double) entry.scalars().get(scalarNames.get(s)));
+                            entry.scalars().get(scalarNames.get(s)));
                 }
             }
         }
+        optimizer.restoreMode(header.training());
         optimizer.restored(header.steps());
     }
 }

@@ -83,6 +83,6 @@ public final class NAdam extends NAdamHyperParameters {
 
     @Override
     void advanceScalars(double lr, MemorySegment[] state, long step) {
-        scalar(state[2], advanced(scalar(state[2]), step));
+        scalar(state[2], advanced((float) scalar(state[2]), step));
     }
 }

@@ -63,6 +63,12 @@ public final class Optimizer implements AutoCloseable {
     private boolean closed;
     /** The ReduceLROnPlateau built on it, whose state its files hold, or null. */
     private ReduceLROnPlateau plateau;
+    /**
+     * Whether its parameters are at their train values ({@link #train()}). It starts in train mode, where the reference
+     * starts in eval mode and refuses to step until {@code train()}: before its first step no parameter has an eval
+     * value, so the two modes hold the same values then.
+     */
+    private boolean training = true;
 
     private Optimizer(Builder builder) {
         ChunkRunner<Parameter> runner = new ChunkRunner<>(builder.executor, builder.helpers, builder.parallelThreshold);
@@ -114,11 +120,13 @@ public final class Optimizer implements AutoCloseable {
      * @throws WrongThreadException if a buffer is confined to another thread
      * @throws IllegalArgumentException if a schedule gives an invalid learning rate
      * @throws ArithmeticException with {@link NonFiniteGradients#THROW}, if a gradient is not finite
+     * @throws IllegalStateException for an optimizer with train and eval modes in eval mode ({@link #train()})
      */
     public StepReport step() {
         enter("step()");
         try {
             checkOpen();
+            checkTrainMode();
             return stepper.step();
         } finally {
             exit();
@@ -145,7 +153,8 @@ public final class Optimizer implements AutoCloseable {
      * @return what the step did: the optimizer's count of completed steps after it, no norm
      * @throws IllegalArgumentException if a parameter is not one of this optimizer's, or is given twice
      * @throws IllegalStateException if the optimizer clips or checks gradients, a parameter was already stepped
-     *     in this step, a buffer's arena is closed, or the optimizer is
+     *     in this step, a buffer's arena is closed, or the optimizer is, or it has train and eval modes and is in
+     *     eval mode
      * @throws WrongThreadException if a buffer is confined to another thread
      */
     public StepReport stepParameters(Collection<Parameter> parameters) {
@@ -156,9 +165,76 @@ public final class Optimizer implements AutoCloseable {
             // yields more on a second pass) must not make the checks and the work see different parameters.
             List<Parameter> part = Arrays.asList(parameters.toArray(Parameter[]::new));
             checkOpen();
+            checkTrainMode();
             return stepper.stepPart(part);
         } finally {
             exit();
+        }
+    }
+
+    /**
+     * Puts every parameter that has stepped at the value gradients are taken at, for an optimizer whose parameters
+     * have train and eval values ({@link Algorithm#hasModes()}, Schedule-Free), as its reference's
+     * {@code optimizer.train()} does: {@code p = lerp(p, z, W)} ({@link Algorithm#toTrain}). Such an optimizer steps
+     * only in train mode, as the reference does: call {@link #eval()} before evaluating the model or saving it, and this
+     * before training on. It starts in train mode (the reference starts in eval mode and needs this call first; before
+     * any step the two modes are the same values). Nothing moves if it is in train mode already. For any other
+     * optimizer it only records the mode, so that a training loop may call it whatever the optimizer.
+     *
+     * @throws IllegalStateException if the optimizer is closed, a step is half made by partial steps, or a buffer's
+     *     arena is closed; nothing has moved then
+     * @throws WrongThreadException if a buffer is confined to another thread; nothing has moved then
+     */
+    public void train() {
+        moveTo(true, "train()");
+    }
+
+    /**
+     * Puts every parameter that has stepped at the value to evaluate, as the reference's {@code optimizer.eval()}
+     * does: {@code p = lerp(p, z, W)} ({@link Algorithm#toEval}); the inverse of {@link #train()}, to the last
+     * rounding. Steps are refused until {@link #train()}.
+     *
+     * @throws IllegalStateException if the optimizer is closed, a step is half made by partial steps, or a buffer's
+     *     arena is closed; nothing has moved then
+     * @throws WrongThreadException if a buffer is confined to another thread; nothing has moved then
+     */
+    public void eval() {
+        moveTo(false, "eval()");
+    }
+
+    /** {@return whether it is in train mode ({@link #train()}, as it starts), which files save} */
+    public boolean training() {
+        return training;
+    }
+
+    private void moveTo(boolean train, String call) {
+        enter(call);
+        try {
+            checkOpen();
+            stepper.checkNoStepBegun("moved to " + (train ? "train" : "eval") + " mode");
+            registry.checkStateOwner(call);
+            registry.checkUsable(false);
+            if (training != train) {
+                for (Parameter parameter : registry.parameters()) {
+                    parameter.moveMode(train);
+                }
+                training = train;
+            }
+        } finally {
+            exit();
+        }
+    }
+
+    /** Sets the mode a file holds, with the parameters where the file's writer left them. */
+    void restoreMode(boolean train) {
+        training = train;
+    }
+
+    private void checkTrainMode() {
+        if (!training && !groups.isEmpty() && groups.getFirst().algorithm().hasModes()) {
+            throw new IllegalStateException(groups.getFirst().algorithm().name() + " steps in train mode only, as its"
+                    + " reference does: call optimizer.train() before stepping, and eval() before evaluating or"
+                    + " saving the model");
         }
     }
 

@@ -118,7 +118,8 @@ public final class Parameter {
     private static MemorySegment[] newScalars(Algorithm algorithm, Arena arena) {
         MemorySegment[] scalars = new MemorySegment[algorithm.scalarNames().size()];
         for (int s = 0; s < scalars.length; s++) {
-            scalars[s] = arena.allocate(ValueLayout.JAVA_FLOAT);
+            scalars[s] = algorithm.scalarBytes().get(s) == Double.BYTES ? arena.allocate(ValueLayout.JAVA_DOUBLE)
+                    : arena.allocate(ValueLayout.JAVA_FLOAT);
         }
         return scalars;
     }
@@ -240,7 +241,8 @@ public final class Parameter {
 
     /**
      * A read-only view of one state buffer, e.g. {@code state("exp_avg")}, or of one scalar (a segment of one
-     * float), e.g. {@code state("mu_product")}; valid until the optimizer is closed.
+     * float, or of one double: {@link Algorithm#scalarBytes()}), e.g. {@code state("mu_product")}; valid until the
+     * optimizer is closed.
      *
      * @param name the buffer's or scalar's PyTorch name
      * @return a read-only view of it
@@ -261,20 +263,29 @@ public final class Parameter {
     }
 
     /**
-     * The value of one of its scalars, e.g. {@code scalar("mu_product")}.
+     * The value of one of its scalars, e.g. {@code scalar("mu_product")}: a float's value for a scalar that
+     * PyTorch keeps in float32, a double for one its reference keeps as a Python float.
      *
      * @param name the scalar's PyTorch name
      * @return its value now
      * @throws IllegalArgumentException if this parameter keeps no such scalar
      * @throws IllegalStateException if the optimizer was closed, which freed the state
      */
-    public float scalar(String name) {
+    public double scalar(String name) {
         if (!scalarNames.contains(name)) {
             throw new IllegalArgumentException(label() + " keeps no scalar " + name + "; its scalars are "
                     + scalarNames);
         }
         checkStateKept();
         return Algorithm.scalar(state[stateNames.size() + scalarNames.indexOf(name)]);
+    }
+
+    /** Moves it to its train or eval value if it has stepped (its optimizer has modes): {@link Optimizer#train()}. */
+    void moveMode(boolean train) {
+        Algorithm algorithm = group.algorithm();
+        if (algorithm.hasModes() && stepCount() > 0) {
+            algorithm.moveMode(dtype, elementCount(), value(), state, train);
+        }
     }
 
     /** Fails once the optimizer, which owns the state, has been closed and has freed it. */

@@ -136,8 +136,8 @@ final class ParameterBlock {
                 return false;
             }
             for (int s = buffers; s < buffers + first.scalarNames().size(); s++) {
-                if (Float.floatToRawIntBits(Algorithm.scalar(member.stateBuffers()[s]))
-                        != Float.floatToRawIntBits(Algorithm.scalar(first.stateBuffers()[s]))) {
+                if (Double.doubleToRawLongBits(Algorithm.scalar(member.stateBuffers()[s]))
+                        != Double.doubleToRawLongBits(Algorithm.scalar(first.stateBuffers()[s]))) {
                     return false;
                 }
             }

@@ -58,6 +58,11 @@ final class ShardedStepper {
         return agreement;
     }
 
+    /** Whether a {@link ShardedOptimizer} runs {@code algorithm} at all (on some dtype): {@link #checkShardable}. */
+    static boolean shardable(Algorithm algorithm) {
+        return !algorithm.layerwise() && !algorithm.hasModes();
+    }
+
     /**
      * Refuses a group whose update a shard would change, and what PyTorch 1.13 cannot clip.
      *
@@ -67,6 +72,10 @@ final class ShardedStepper {
         if (algorithm.layerwise()) {
             throw new IllegalArgumentException(algorithm.name() + " steps each parameter by norms of the whole of it,"
                     + " which no shard holds: it cannot be sharded");
+        }
+        if (algorithm.hasModes()) {
+            throw new IllegalArgumentException(algorithm.name() + "'s parameters move between their train and eval"
+                    + " values, which a ShardedOptimizer does not do yet: it cannot be sharded");
         }
         if (!algorithm.positionIndependent(dtype)) {
             throw new IllegalArgumentException(dtype == Dtype.FLOAT32 || algorithm.stochasticRoundingSeed().isPresent()

@@ -31,9 +31,9 @@ import java.util.function.Supplier;
  *                   or F16, as PyTorch's state is of its parameter's dtype)
  * state.&lt;i&gt;.step    its step count: F32 0-dim as PyTorch 2.x keeps it, so at most 2^24, where PyTorch's
  *                   count stops (and every formula's); SGD keeps none
- * state.&lt;i&gt;.&lt;name&gt;  its scalars (mu_product, eta, mu): F32 0-dim
+ * state.&lt;i&gt;.&lt;name&gt;  its scalars (mu_product, eta, mu): F32 0-dim; F64 for a double one (Algorithm.scalarBytes)
  * param_groups      hyper-parameters by PyTorch's names, "params" the indices i of each group's parameters
- *                   ({@link StateDictGroups})
+ *                   ({@link StateDictGroups}), and the state a reference keeps there ({@link GroupState})
  * step_count        the optimizer's step count (vecoptim's; PyTorch keeps none)
  * </pre>
  * Parameters are numbered as PyTorch numbers them: group by group, each group's parameters in order. A
@@ -81,6 +81,7 @@ final class StateDictFile {
                 indices.add(index++);
             }
             named.put("params", indices);
+            named.putAll(GroupState.entries(group, optimizer.training()));
             groups.add(named);
             optimizers.add(group.algorithm().name());
             semantics.add(group.algorithm().semantics().name());
@@ -138,8 +139,8 @@ final class StateDictFile {
         }
         List<String> scalars = parameter.scalarNames();
         for (int s = 0; s < scalars.size(); s++) {
-            tensors.add(new Safetensors.Output(prefix + scalars.get(s), Safetensors.F32, new long[0],
-                    state[names.size() + s]));
+            tensors.add(new Safetensors.Output(prefix + scalars.get(s), algorithm.scalarBytes().get(s) == Double.BYTES
+                    ? Safetensors.F64 : Safetensors.F32, new long[0], state[names.size() + s]));
         }
     }
 
@@ -178,7 +179,8 @@ final class StateDictFile {
             long steps = plan.declaredSteps() != null ? plan.declaredSteps() : 0;
             for (int i = 0; i < counts.length; i++) {
                 Map<String, Safetensors.Tensor> tensors = plan.state().getOrDefault(i, Map.of());
-                counts[i] = checkValues(file, "state." + i, parameters.get(i), tensors, data, plan.declaredSteps());
+                counts[i] = checkValues(file, "state." + i, parameters.get(i), tensors, data, plan.declaredSteps(),
+                        plan.ofGroup(parameters.get(i)));
                 steps = plan.declaredSteps() != null ? steps : Math.max(steps, counts[i]);
             }
             for (int i = 0; i < counts.length; i++) {
@@ -187,7 +189,7 @@ final class StateDictFile {
                             + steps + " (step_count)");
                 }
             }
-            apply(optimizer, plan.hyperParameters(), parameters, plan.state(), counts, data, steps);
+            apply(optimizer, plan, parameters, counts, data, steps);
             if (scaler != null) {
                 scaler.restore(plan.gradScaler());
             }
@@ -199,10 +201,18 @@ final class StateDictFile {
         }
     }
 
-    /** What a file's header says to load: each group's hyper-parameters, each parameter's entries, the count. */
+    /**
+     * What a file's header says to load: each group's hyper-parameters, each parameter's entries, the count; the
+     * state its groups hold for their parameters ({@link GroupState}) and the mode, null without modes.
+     */
     private record Plan(List<Algorithm> hyperParameters, Map<Integer, Map<String, Safetensors.Tensor>> state,
                         Long declaredSteps, List<String> warnings, List<SavedSchedule.Decision> schedules,
-                        Map<String, Object> gradScaler, Map<String, Object> plateau) {
+                        Map<String, Object> gradScaler, Map<String, Object> plateau, List<Map<String, Double>> groupState,
+                        Boolean trainMode) {
+        /** The state {@code parameter}'s group holds for it, by per-parameter name: where the group's entries win. */
+        Map<String, Double> ofGroup(Parameter parameter) {
+            return groupState.get(parameter.group().index());
+        }
     }
 
     /** Decides from the header alone whether the file fits this optimizer, and what it would load. */
@@ -221,13 +231,17 @@ final class StateDictFile {
             throw Safetensors.refused(file, plateauRefusal);
         }
         List<Algorithm> hyperParameters = StateDictGroups.hyperParameters(file, optimizer, metadata);
+        List<?> groups = StateDictLayout.jsonList(file, metadata, StateDictLayout.PARAM_GROUPS, true);
+        List<Map<String, Double>> groupState = GroupState.read(file, optimizer, groups);
         Map<Integer, Map<String, Safetensors.Tensor>> state = stateByParameter(file, parameters, header.tensors());
         for (int i = 0; i < parameters.size(); i++) {
-            checkEntries(file, "state." + i, parameters.get(i), state.getOrDefault(i, Map.of()));
+            checkEntries(file, "state." + i, parameters.get(i), state.getOrDefault(i, Map.of()),
+                    groupState.get(parameters.get(i).group().index()).keySet());
         }
         return new Plan(hyperParameters, state, StateDictLayout.declaredSteps(file, metadata),
                 StateDictGroups.warnings(file, optimizer, metadata),
-                StateDictGroups.schedules(file, optimizer, metadata), gradScaler, plateau);
+                StateDictGroups.schedules(file, optimizer, metadata), gradScaler, plateau, groupState,
+                GroupState.trainMode(file, optimizer, groups));
     }
 
     /** The most header bytes a state dict of these parameters can need ({@link StateDictLayout#maxHeaderBytes}). */
@@ -264,14 +278,18 @@ final class StateDictFile {
         return names;
     }
 
-    /** Checks what the header says of parameter {@code parameter}'s entries: their names, dtypes and sizes. */
-    private static void checkEntries(Path file, String at, Parameter parameter, Map<String, Safetensors.Tensor> tensors)
-            throws RefusedFileException {
+    /**
+     * Checks what the header says of parameter {@code parameter}'s entries: their names, dtypes and sizes. Those its
+     * group holds ({@code inGroup}) it may lack.
+     */
+    private static void checkEntries(Path file, String at, Parameter parameter, Map<String, Safetensors.Tensor> tensors,
+                                     Set<String> inGroup) throws RefusedFileException {
         if (tensors.isEmpty()) {
             return;
         }
         Set<String> missing = keptNames(parameter);
         missing.removeAll(tensors.keySet());
+        missing.removeAll(inGroup);
         if (!missing.isEmpty()) {
             throw refused(file, at + " has " + new TreeSet<>(tensors.keySet()) + " but no " + missing);
         }
@@ -285,12 +303,15 @@ final class StateDictFile {
         }
         for (String name : parameter.scalarNames()) {
             Safetensors.Tensor scalar = tensors.get(name);
-            if (!scalar.dtype().equals(Safetensors.F32) && !scalar.dtype().equals("F64")) {
+            if (scalar == null) {
+                continue;
+            }
+            if (!scalar.dtype().equals(Safetensors.F32) && !scalar.dtype().equals(Safetensors.F64)) {
                 throw refused(file, at + "." + name + " is " + scalar.dtype() + ", not F32 or F64");
             }
             StateDictLayout.checkOneNumber(file, at + "." + name, scalar);
         }
-        if (parameter.group().algorithm().keepsStep()) {
+        if (parameter.group().algorithm().keepsStep() && tensors.containsKey(STEP)) {
             StateDictLayout.checkOneNumber(file, at + "." + STEP, tensors.get(STEP));
         }
     }
@@ -311,12 +332,14 @@ final class StateDictFile {
      * least 1).
      */
     private static long checkValues(Path file, String at, Parameter parameter, Map<String, Safetensors.Tensor> tensors,
-                                    MemorySegment data, Long declared) throws RefusedFileException {
+                                    MemorySegment data, Long declared, Map<String, Double> inGroup)
+            throws RefusedFileException {
         if (!tensors.isEmpty()) {
-            for (String name : parameter.scalarNames()) {
-                double value = StateDictLayout.number(tensors.get(name), data);
-                if (Double.doubleToRawLongBits((float) value) != Double.doubleToRawLongBits(value)) {
-                    throw refused(file, at + "." + name + " is " + value + ", which no float32 is");
+            List<String> scalars = parameter.scalarNames();
+            for (int s = 0; s < scalars.size(); s++) {
+                double value = scalar(tensors, data, inGroup, scalars.get(s));
+                if (!parameter.group().algorithm().scalarHolds(s, value)) {
+                    throw refused(file, at + "." + scalars.get(s) + " is " + value + ", which no float32 is");
                 }
             }
         }
@@ -327,7 +350,7 @@ final class StateDictFile {
         if (tensors.isEmpty()) {
             return 0;
         }
-        double steps = StateDictLayout.number(tensors.get(STEP), data);
+        double steps = inGroup.containsKey(STEP) ? inGroup.get(STEP) : StateDictLayout.number(tensors.get(STEP), data);
         if (!(steps >= 0 && steps == Math.rint(steps) && steps < 0x1p63)) {
             throw refused(file, at + "." + STEP + " is " + steps + ", not a step count");
         }
@@ -335,26 +358,35 @@ final class StateDictFile {
     }
 
     /** Copies what was checked into the optimizer; nothing here can fail. */
-    private static void apply(Optimizer optimizer, List<Algorithm> hyperParameters, List<Parameter> parameters,
-                              Map<Integer, Map<String, Safetensors.Tensor>> state, long[] counts, MemorySegment data,
-                              long steps) {
+    private static void apply(Optimizer optimizer, Plan plan, List<Parameter> parameters, long[] counts,
+                              MemorySegment data, long steps) {
         for (ParameterGroup group : optimizer.groups()) {
-            group.restore(hyperParameters.get(group.index()));
+            group.restore(plan.hyperParameters().get(group.index()));
         }
         for (int i = 0; i < parameters.size(); i++) {
             Parameter parameter = parameters.get(i);
-            Map<String, Safetensors.Tensor> tensors = state.getOrDefault(i, Map.of());
+            Map<String, Safetensors.Tensor> tensors = plan.state().getOrDefault(i, Map.of());
             if (tensors.isEmpty()) {
                 parameter.startState();
             } else {
-                copyState(parameter, tensors, data);
+                copyState(parameter, tensors, data, plan.ofGroup(parameter));
             }
             parameter.stepCount(counts[i]);
+        }
+        if (plan.trainMode() != null) {
+            optimizer.restoreMode(plan.trainMode());
         }
         optimizer.restored(steps);
     }
 
-    private static void copyState(Parameter parameter, Map<String, Safetensors.Tensor> tensors, MemorySegment data) {
+    /** Scalar {@code name}: its group's entry if the group holds it, else its own entry. */
+    private static double scalar(Map<String, Safetensors.Tensor> tensors, MemorySegment data,
+                                 Map<String, Double> inGroup, String name) {
+        return inGroup.containsKey(name) ? inGroup.get(name) : StateDictLayout.number(tensors.get(name), data);
+    }
+
+    private static void copyState(Parameter parameter, Map<String, Safetensors.Tensor> tensors, MemorySegment data,
+                                  Map<String, Double> inGroup) {
         MemorySegment[] buffers = parameter.stateBuffers();
         List<String> names = parameter.stateNames();
         for (int s = 0; s < names.size(); s++) {
@@ -363,8 +395,8 @@ final class StateDictFile {
         }
         List<String> scalars = parameter.scalarNames();
         for (int s = 0; s < scalars.size(); s++) {
-            // F32 or F64, checked to hold a float.
-            Algorithm.scalar(buffers[names.size() + s], (float) StateDictLayout.number(tensors.get(scalars.get(s)), data));
+            // F32 or F64, checked to hold what the scalar can.
+            Algorithm.scalar(buffers[names.size() + s], scalar(tensors, data, inGroup, scalars.get(s)));
         }
         MasterWeights master = parameter.masterWeights();
         if (master != MasterWeights.NONE) {

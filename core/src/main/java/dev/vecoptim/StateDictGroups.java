@@ -29,7 +29,8 @@ final class StateDictGroups {
     private static final String SEED = "stochastic_rounding_seed";
     /** The param_groups entries that choose how PyTorch runs or what its schedulers remember, not the update. */
     private static final Set<String> NOT_HYPER_PARAMETERS = Set.of("params", "param_names", "foreach", "capturable",
-            "differentiable", "fused", "initial_lr", "max_lr", "min_lr", "base_lr", "base_momentum", "max_momentum");
+            "differentiable", "fused", "initial_lr", "max_lr", "min_lr", "base_lr", "base_momentum", "max_momentum",
+            "scheduled_lr");
 
     private StateDictGroups() {
     }
@@ -225,7 +226,7 @@ final class StateDictGroups {
         Map<String, Object> read = new LinkedHashMap<>();
         for (Map.Entry<?, ?> entry : saved.entrySet()) {
             String key = (String) entry.getKey();
-            if (NOT_HYPER_PARAMETERS.contains(key)) {
+            if (NOT_HYPER_PARAMETERS.contains(key) || GroupState.isGroupState(algorithm, key)) {
                 continue;
             }
             if (identifying.containsKey(key)) {

@@ -38,11 +38,17 @@ class BadInputTest {
 
     /**
      * An optimizer with every state buffer in use, a way to step it, and the names of its buffers in order: param,
-     * grad, the state buffers (N floats each), then the scalars (one float each) from {@code firstScalar} on.
+     * grad, the state buffers (N floats each), then the scalars (one float or one double each,
+     * {@code scalarBytes}) from {@code firstScalar} on.
      */
-    private record Family(String name, List<String> buffers, int firstScalar, Step step) {
-        int floats(int buffer) {
-            return buffer < firstScalar ? N : 1;
+    private record Family(String name, List<String> buffers, int firstScalar, List<Integer> scalarBytes, Step step) {
+        /** The size of an element of buffer {@code buffer}: a float, or a scalar's. */
+        int unit(int buffer) {
+            return buffer < firstScalar ? Float.BYTES : scalarBytes.get(buffer - firstScalar);
+        }
+
+        long bytes(int buffer) {
+            return buffer < firstScalar ? 4L * N : unit(buffer);
         }
     }
 
@@ -61,9 +67,9 @@ class BadInputTest {
             buffers.addAll(algorithm.stateNames());
             int firstScalar = buffers.size();
             buffers.addAll(algorithm.scalarNames());
-            families.add(new Family(algorithm + ", typed", buffers, firstScalar,
+            families.add(new Family(algorithm + ", typed", buffers, firstScalar, algorithm.scalarBytes(),
                     (b, t) -> kind.typedStep().step(algorithm, b, t)));
-            families.add(new Family(algorithm + ", generic", buffers, firstScalar,
+            families.add(new Family(algorithm + ", generic", buffers, firstScalar, algorithm.scalarBytes(),
                     (b, t) -> algorithm.step(t, b[0], b[1], Arrays.copyOfRange(b, 2, b.length))));
         }
         return families;
@@ -77,21 +83,21 @@ class BadInputTest {
                 int b = bad;
                 String name = family.buffers().get(b);
                 String at = family.name() + ", " + name + " ";
-                int floats = family.floats(b);
-                tests.add(dynamicTest(at + "one float short", () -> refused(family, IllegalArgumentException.class,
-                        name, arena -> buffers -> replace(buffers, b, buffers[b].asSlice(0, 4L * (floats - 1))))));
-                if (floats == 1) {
+                long bytes = family.bytes(b);
+                tests.add(dynamicTest(at + "one element short", () -> refused(family, IllegalArgumentException.class,
+                        name, arena -> buffers -> replace(buffers, b, buffers[b].asSlice(0, bytes - family.unit(b))))));
+                if (b >= family.firstScalar()) {
                     tests.add(dynamicTest(at + "as long as param", () -> refused(family,
                             IllegalArgumentException.class, name, arena -> buffers -> replace(buffers, b,
-                                    floats(arena, N)))));
+                                    bytes(arena, 4L * N)))));
                 }
-                tests.add(dynamicTest(at + "not whole floats", () -> refused(family, IllegalArgumentException.class,
-                        name, arena -> buffers -> replace(buffers, b, floats(arena, floats).asSlice(0, 4L * floats - 2)))));
+                tests.add(dynamicTest(at + "not whole elements", () -> refused(family, IllegalArgumentException.class,
+                        name, arena -> buffers -> replace(buffers, b, bytes(arena, bytes).asSlice(0, bytes - 2)))));
                 tests.add(dynamicTest(at + "arena closed", () -> refused(family, IllegalStateException.class,
-                        name, arena -> buffers -> replace(buffers, b, closedSegment(floats)))));
+                        name, arena -> buffers -> replace(buffers, b, closedSegment(bytes)))));
                 tests.add(dynamicTest(at + "confined to another thread", () -> refused(family,
                         WrongThreadException.class, name, arena -> buffers -> replace(buffers, b,
-                                foreignSegment(floats)))));
+                                foreignSegment(bytes)))));
                 tests.add(dynamicTest(at + "null", () -> refused(family, NullPointerException.class, name,
                         arena -> buffers -> replace(buffers, b, null))));
                 for (int other = 0; other < family.buffers().size(); other++) {
@@ -99,7 +105,7 @@ class BadInputTest {
                     if (o != b) {
                         tests.add(dynamicTest(at + "overlaps " + family.buffers().get(o), () -> refused(family,
                                 IllegalArgumentException.class, name,
-                                arena -> buffers -> overlapping(arena, buffers, family.floats(b), b, family.floats(o), o))));
+                                arena -> buffers -> overlapping(arena, buffers, family.bytes(b), b, family.bytes(o), o))));
                     }
                 }
                 if (b != 1) {
@@ -117,7 +123,7 @@ class BadInputTest {
     void aSizeMismatchIsReportedInFloatsAndBytes() {
         try (Arena arena = Arena.ofConfined()) {
             IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
-                    () -> Sgd.builder(0.1).build().step(floats(arena, N), floats(arena, N - 1), null, 1));
+                    () -> Sgd.builder(0.1).build().step(bytes(arena, 4L * N), bytes(arena, 4L * (N - 1)), null, 1));
             assertEquals("grad has 36 floats (144 bytes) but param has 37 floats (148 bytes); every buffer of a "
                     + "parameter must have param's size", refused.getMessage());
         }
@@ -165,16 +171,16 @@ class BadInputTest {
     private static MemorySegment[] filled(Arena arena, Family family) {
         MemorySegment[] buffers = new MemorySegment[family.buffers().size()];
         for (int i = 0; i < buffers.length; i++) {
-            buffers[i] = floats(arena, family.floats(i));
-            for (int j = 0; j < family.floats(i); j++) {
+            buffers[i] = bytes(arena, family.bytes(i));
+            for (int j = 0; j < family.bytes(i) / Float.BYTES; j++) {
                 buffers[i].setAtIndex(ValueLayout.JAVA_FLOAT, j, 0.25f * (i + 1) + j);
             }
         }
         return buffers;
     }
 
-    private static MemorySegment floats(Arena arena, int n) {
-        return arena.allocate(4L * n, 64);
+    private static MemorySegment bytes(Arena arena, long bytes) {
+        return arena.allocate(bytes, 64);
     }
 
     private static MemorySegment[] replace(MemorySegment[] buffers, int index, MemorySegment replacement) {
@@ -183,24 +189,24 @@ class BadInputTest {
     }
 
     /** Buffers {@code a} and {@code b}, of their sizes, become two views of one allocation sharing one float. */
-    private static MemorySegment[] overlapping(Arena arena, MemorySegment[] buffers, int aFloats, int a, int bFloats,
+    private static MemorySegment[] overlapping(Arena arena, MemorySegment[] buffers, long aBytes, int a, long bBytes,
                                                int b) {
-        MemorySegment shared = floats(arena, aFloats + bFloats - 1);
-        buffers[a] = shared.asSlice(0, 4L * aFloats);
-        buffers[b] = shared.asSlice(4L * (aFloats - 1), 4L * bFloats);
+        MemorySegment shared = bytes(arena, aBytes + bBytes - Float.BYTES);
+        buffers[a] = shared.asSlice(0, aBytes);
+        buffers[b] = shared.asSlice(aBytes - Float.BYTES, bBytes);
         return buffers;
     }
 
-    private static MemorySegment closedSegment(int floats) {
+    private static MemorySegment closedSegment(long bytes) {
         Arena closed = Arena.ofConfined();
-        MemorySegment segment = floats(closed, floats);
+        MemorySegment segment = bytes(closed, bytes);
         closed.close();
         return segment;
     }
 
     /** A segment of a confined arena that another thread owns. */
-    private static MemorySegment foreignSegment(int floats) {
-        return onOwner(() -> floats(foreign, floats));
+    private static MemorySegment foreignSegment(long bytes) {
+        return onOwner(() -> bytes(foreign, bytes));
     }
 
     @BeforeAll

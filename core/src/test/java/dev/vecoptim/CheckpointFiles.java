@@ -79,7 +79,7 @@ final class CheckpointFiles {
                     state.add(name + " " + stateBuffer.apply(parameter.state(name)));
                 }
                 for (String name : parameter.scalarNames()) {
-                    state.add(name + " " + Float.floatToRawIntBits(parameter.scalar(name)));
+                    state.add(name + " " + Double.doubleToRawLongBits(parameter.scalar(name)));
                 }
             }
         }

@@ -449,7 +449,7 @@ class CheckpointTest {
             byte[] magic = new byte[8];
             bytes.get(magic);
             assertArrayEquals("VECOPTIM".getBytes(StandardCharsets.US_ASCII), magic);
-            assertEquals(7, bytes.getInt(), "format version");
+            assertEquals(8, bytes.getInt(), "format version");
             int headerLength = bytes.getInt();
             assertEquals(4, bytes.getLong(), "optimizer steps");
             assertEquals(2, bytes.getInt(), "groups");
@@ -476,9 +476,10 @@ class CheckpointTest {
     }
 
     /**
-     * A GradScaler's state, then a ReduceLROnPlateau's, end the header: the header of an optimizer saved alone ends in
-     * a 0 byte and an empty text (a u32 0); saved with a scaler, the 0 is a 1 and the scaler's five values by
-     * PyTorch's names follow, each a number; with a ReduceLROnPlateau, the text is its state dict as JSON.
+     * A GradScaler's state, then a ReduceLROnPlateau's, then the mode end the header: the header of an optimizer saved
+     * alone ends in a 0 byte, an empty text (a u32 0) and a 1 (train mode); saved with a scaler, the 0 is a 1 and the
+     * scaler's five values by PyTorch's names follow, each a number; with a ReduceLROnPlateau, the text is its state
+     * dict as JSON; in eval mode, the last byte is 0.
      */
     @Test
     void aGradScalersStateThenAReduceLrOnPlateausEndTheHeader() throws IOException {
@@ -491,13 +492,18 @@ class CheckpointTest {
             plateau.step(0.5);
             plateauState = plateau.stateDict();
             optimizer.save(directory.resolve("plateau.ckpt"));
+            optimizer.eval();
+            optimizer.save(directory.resolve("eval.ckpt"));
         }
         ByteBuffer alone = header(directory.resolve("alone.ckpt"));
         ByteBuffer scaled = header(directory.resolve("scaled.ckpt"));
         ByteBuffer withPlateau = header(directory.resolve("plateau.ckpt"));
-        int groupsEnd = alone.limit() - 5;
+        ByteBuffer inEval = header(directory.resolve("eval.ckpt"));
+        int groupsEnd = alone.limit() - 6;
         assertEquals(0, alone.get(groupsEnd), "no scaler");
         assertEquals(0, alone.getInt(groupsEnd + 1), "no ReduceLROnPlateau");
+        assertEquals(1, alone.get(groupsEnd + 5), "train mode");
+        assertEquals(0, inEval.get(inEval.limit() - 1), "eval mode");
         assertEquals(alone.slice(0, groupsEnd), scaled.slice(0, groupsEnd));
         scaled.position(groupsEnd);
         assertEquals(1, scaled.get(), "a scaler");
@@ -511,12 +517,14 @@ class CheckpointTest {
         assertEquals(Map.of("scale", 256.0, "growth_factor", 2.0, "backoff_factor", 0.5, "growth_interval", 7.0,
                 "_growth_tracker", 0.0), values);
         assertEquals(0, scaled.getInt(), "no ReduceLROnPlateau");
+        assertEquals(1, scaled.get(), "train mode");
         assertEquals(0, scaled.remaining(), "the header ends there");
         assertEquals(alone.slice(0, groupsEnd + 1), withPlateau.slice(0, groupsEnd + 1));
         withPlateau.position(groupsEnd + 1);
         byte[] json = new byte[withPlateau.getInt()];
         withPlateau.get(json);
         assertEquals(plateauState, dev.vecoptim.io.Json.parse(json));
+        assertEquals(1, withPlateau.get(), "train mode");
         assertEquals(0, withPlateau.remaining(), "the header ends there");
     }
 

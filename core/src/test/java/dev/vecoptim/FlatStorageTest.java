@@ -226,8 +226,8 @@ class FlatStorageTest {
                 TestFloats.assertSameBits(at + name, want.get(p).state(name), got.get(p).state(name));
             }
             for (String name : want.get(p).scalarNames()) {
-                assertEquals(Float.floatToRawIntBits(want.get(p).scalar(name)),
-                        Float.floatToRawIntBits(got.get(p).scalar(name)), at + name);
+                assertEquals(Double.doubleToRawLongBits(want.get(p).scalar(name)),
+                        Double.doubleToRawLongBits(got.get(p).scalar(name)), at + name);
             }
         }
     }

@@ -14,13 +14,23 @@ import java.util.Map;
 /**
  * One case recorded by {@code src/test/python/make_golden.py}, from {@code torch.optim} or, for an optimizer from
  * outside it, from the reference implementation its declaration names: hyper-parameters, the initial parameter,
- * and per step the gradient given and the parameter, state buffers and scalars the recorded code produced.
+ * and per step the gradient given and the parameter, state buffers and scalars the recorded code produced; for an
+ * optimizer with train and eval modes ({@link Algorithm#hasModes()}), also the parameter's eval value after the step,
+ * {@link Step#evalParam()} (the recorded code moved it back to its train value before the next step).
  */
 record GoldenCase(String name, Semantics semantics, String optimizer, Map<String, Double> hyperParameters,
                   float[] initialParam, List<Step> steps) {
 
-    record Step(float[] grad, float[] param, Map<String, float[]> state, Map<String, Float> scalars) {
+    /**
+     * One step's recording: {@code scalars} are those the recorded code keeps per parameter, as float32 tensors;
+     * {@code evalParam} is null for an optimizer without modes.
+     */
+    record Step(float[] grad, float[] param, Map<String, float[]> state, Map<String, Float> scalars,
+                float[] evalParam) {
     }
+
+    /** The buffer of a recording that holds a parameter's eval value: make_golden.py's {@code EVAL_PARAM}. */
+    private static final String EVAL_PARAM = "eval_param";
 
     /** The recordings, each of one PyTorch, by the semantics that reproduce it. */
     static final Map<Semantics, String> RESOURCES = Map.of(Semantics.PYTORCH_1_13, "/golden/pytorch-1.13.bin",
@@ -133,7 +143,8 @@ record GoldenCase(String name, Semantics semantics, String optimizer, Map<String
             for (int k = data.getShort(); k > 0; k--) {
                 scalars.put(string(data), data.getFloat());
             }
-            steps.add(new Step(grad, param, state, scalars));
+            float[] evalParam = state.remove(EVAL_PARAM);
+            steps.add(new Step(grad, param, state, scalars, evalParam));
         }
         return new GoldenCase(name, semantics, optimizer, hyperParameters, initialParam, steps);
     }

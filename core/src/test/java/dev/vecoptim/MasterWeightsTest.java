@@ -361,7 +361,8 @@ class MasterWeightsTest {
             List<String> names = float32.stateNames();
             state = new MemorySegment[names.size() + float32.scalarNames().size()];
             for (int s = 0; s < state.length; s++) {
-                state[s] = arena.allocate(s < names.size() ? elements * stateDtype.bytes() : Float.BYTES);
+                state[s] = arena.allocate(s < names.size() ? elements * stateDtype.bytes()
+                        : float32.scalarBytes().get(s - names.size()));
                 for (long i = 0; s < names.size() && i < elements; i++) {
                     stateDtype.set(state[s], i, float32.initialState(names.get(s)));
                 }

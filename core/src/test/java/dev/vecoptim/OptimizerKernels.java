@@ -18,11 +18,11 @@ public final class OptimizerKernels {
      *
      * @param family the kernels
      * @param stateBuffers how many state buffers its kernels may read: as many as its optimizers keep at most
-     * @param scalars how many per-parameter scalars follow them
+     * @param scalarBytes the size of each per-parameter scalar that follows them ({@link Algorithm#scalarBytes()})
      */
     // Tests only: the kernel tests of dev.vecoptim.kernel read it, in the module the tests are patched into.
     @SuppressWarnings("exports")
-    public record Layout(KernelFamily<?, ?> family, int stateBuffers, int scalars) {
+    public record Layout(KernelFamily<?, ?> family, int stateBuffers, List<Integer> scalarBytes) {
     }
 
     /** {@return every family the registry's optimizers run (Adam and AdamW share one), in the registry's order} */
@@ -31,7 +31,7 @@ public final class OptimizerKernels {
         for (TestedOptimizers.Kind kind : TestedOptimizers.ALL) {
             Algorithm algorithm = kind.everyBuffer();
             layouts.merge(algorithm.kernelFamily(), new Layout(algorithm.kernelFamily(), algorithm.stateNames().size(),
-                    algorithm.scalarNames().size()), (a, b) -> a.stateBuffers() >= b.stateBuffers() ? a : b);
+                    algorithm.scalarBytes()), (a, b) -> a.stateBuffers() >= b.stateBuffers() ? a : b);
         }
         return List.copyOf(layouts.values());
     }

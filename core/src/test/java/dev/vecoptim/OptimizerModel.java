@@ -120,7 +120,8 @@ final class OptimizerModel {
         }
         MemorySegment[] scalars = new MemorySegment[states[p].length];
         for (int s = kept; s < states[p].length; s++) {
-            states[p][s] = new float[1];
+            // A double scalar is held as the two floats of its bytes.
+            states[p][s] = new float[algorithm.scalarBytes().get(s - kept) / Float.BYTES];
             scalars[s] = MemorySegment.ofArray(states[p][s]);
         }
         algorithm.initializeScalars(lrs[g], scalars);
@@ -227,12 +228,19 @@ final class OptimizerModel {
                     continue;
                 }
                 MemorySegment[] state = new MemorySegment[states[p].length];
+                int kept = structure.groups().get(g).stateNames().size();
                 for (int s = 0; s < state.length; s++) {
-                    state[s] = MemorySegment.ofArray(states[p][s]);
+                    // A scalar is stepped in bytes (a double's two floats are no float[] a step takes), then copied back.
+                    state[s] = s < kept ? MemorySegment.ofArray(states[p][s])
+                            : MemorySegment.ofArray(new byte[4 * states[p][s].length])
+                                    .copyFrom(MemorySegment.ofArray(states[p][s]));
                 }
                 parameterSteps[p]++;
                 ScalarReference.step(structure.groups().get(g), lrs[g], MemorySegment.ofArray(values[p]),
                         MemorySegment.ofArray(grads[p]), state, parameterSteps[p]);
+                for (int s = kept; s < state.length; s++) {
+                    MemorySegment.ofArray(states[p][s]).copyFrom(state[s]);
+                }
             }
         }
         steps++;

@@ -73,7 +73,7 @@ class OptimizerTest {
                         copy[0] = arena.allocate(4 * 19, 64).copyFrom(value);
                         copy[1] = arena.allocate(4 * 19, 64);
                         for (int s = 2; s < copy.length; s++) {
-                            copy[s] = arena.allocate(s < 2 + joined.stateNames().size() ? 4 * 19 : 4, 64)
+                            copy[s] = arena.allocate(joined.stateBuffers()[s - 2].byteSize(), 64)
                                     .copyFrom(joined.stateBuffers()[s - 2]);
                         }
                         alone.add(copy);

@@ -150,7 +150,7 @@ class PlateauFilesTest {
             optimizer.save(file);
             for (String malformed : List.of("{\"best\": 0.5", "[1, 2]")) {
                 CheckpointFiles.rewriteHeader(file, header -> new dev.vecoptim.io.CheckpointHeader(header.steps(),
-                        header.groups(), header.gradScaler(), malformed));
+                        header.groups(), header.gradScaler(), malformed, header.training()));
                 String message = assertThrows(CheckpointException.class, () -> optimizer.load(file)).getMessage();
                 assertTrue(message.contains("its ReduceLROnPlateau state is malformed: "), message);
             }

@@ -24,9 +24,8 @@ class ShardedOptimizerTest {
 
     @Test
     void anyOptimizerOnAnySizesClippedOrNotInPartsOrNotEqualsOneProcessAtAnyNumberOfProcesses() {
-        // A layer-wise optimizer's norms are of whole parameters, which no shard holds: it refuses to be sharded.
-        List<String> names = Optimizers.pyTorchNames().stream().filter(name -> !Optimizers.defaults(name).layerwise())
-                .toList();
+        List<String> names = Optimizers.pyTorchNames().stream()
+                .filter(name -> ShardedStepper.shardable(Optimizers.defaults(name))).toList();
         qt().withExamples(200).forAll(range(1, 5), lists().of(range(0, 70)).ofSizeBetween(1, 4),
                 lists().of(range(0, 40)).ofSizeBetween(0, 2), range(0, 8 * names.size() - 1))
                 .checkAssert((processes, first, second, optimizerAndOptions) -> {
@@ -152,6 +151,14 @@ class ShardedOptimizerTest {
                 assertEquals(algorithm.name() + " steps each parameter by norms of the whole of it, which no shard"
                         + " holds: it cannot be sharded", assertThrows(IllegalArgumentException.class,
                                 () -> optimizer.addGroup(algorithm, 8)).getMessage());
+            }
+            List<Algorithm> withModes = Optimizers.pyTorchNames().stream().map(Optimizers::defaults)
+                    .filter(Algorithm::hasModes).toList();
+            assertFalse(withModes.isEmpty(), "no optimizer with modes in the registry");
+            for (Algorithm algorithm : withModes) {
+                assertEquals(algorithm.name() + "'s parameters move between their train and eval values, which a"
+                        + " ShardedOptimizer does not do yet: it cannot be sharded", assertThrows(
+                                IllegalArgumentException.class, () -> optimizer.addGroup(algorithm, 8)).getMessage());
             }
             optimizer.addGroup(adam, 8);
             assertEquals("this optimizer runs Adam; SGD needs an optimizer of its own", assertThrows(

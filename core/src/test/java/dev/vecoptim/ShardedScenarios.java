@@ -33,8 +33,7 @@ final class ShardedScenarios {
     static String equalToOneProcess(World world) {
         List<Algorithm> algorithms = new ArrayList<>();
         for (String name : Optimizers.pyTorchNames()) {
-            // A layer-wise optimizer's norms are of whole parameters, which no shard holds: it refuses to be sharded.
-            if (!Optimizers.defaults(name).layerwise()) {
+            if (ShardedStepper.shardable(Optimizers.defaults(name))) {
                 algorithms.add(Optimizers.defaults(name));
             }
         }

@@ -109,7 +109,8 @@ class SixteenBitParametersTest {
             long elements = initial.byteSize() / dtype.bytes();
             state = new MemorySegment[names.size() + algorithm.scalarNames().size()];
             for (int s = 0; s < state.length; s++) {
-                state[s] = arena.allocate(s < names.size() ? elements * stateDtype.bytes() : Float.BYTES);
+                state[s] = arena.allocate(s < names.size() ? elements * stateDtype.bytes()
+                        : algorithm.scalarBytes().get(s - names.size()));
                 for (long i = 0; s < names.size() && i < elements; i++) {
                     stateDtype.set(state[s], i, algorithm.initialState(names.get(s)));
                 }

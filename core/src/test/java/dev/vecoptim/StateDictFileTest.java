@@ -659,8 +659,8 @@ class StateDictFileTest {
             assertEquals(before, state(target));
 
             trained.saveStateDict(file);
-            float muProduct = Checkpoint.inGroupOrder(trained).get(0).scalar("mu_product");
-            SafetensorsEdit.of(file).scalar("state.0.mu_product", "F64", (double) muProduct)
+            double muProduct = Checkpoint.inGroupOrder(trained).get(0).scalar("mu_product");
+            SafetensorsEdit.of(file).scalar("state.0.mu_product", "F64", muProduct)
                     .scalar("state.0.step", "I64", 3).write(file);
             target.loadStateDict(file);
             assertEquals(state(trained), state(target), "F64 scalars that are floats and I64 steps load");

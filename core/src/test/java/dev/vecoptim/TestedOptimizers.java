@@ -95,7 +95,7 @@ final class TestedOptimizers {
         int kept = algorithm.stateNames().size();
         MemorySegment[] state = Arrays.copyOf(buffers.state(), kept + algorithm.scalarNames().size());
         for (int s = kept; s < state.length; s++) {
-            state[s] = buffers.scalar(s - kept);
+            state[s] = buffers.scalar(s - kept, algorithm.scalarBytes().get(s - kept));
         }
         algorithm.step(step, buffers.param(), buffers.grad(), state);
     }

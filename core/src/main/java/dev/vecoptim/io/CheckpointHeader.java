@@ -14,10 +14,12 @@ import java.util.Map;
 
 /**
  * What a checkpoint's header says: the optimizer's step count and, per group, its optimizer, hyper-parameters,
- * schedule and parameters. Written in format 7; formats 1 to 6 are still read. All numbers little-endian; a
+ * schedule and parameters. Written in format 8; formats 1 to 7 are still read. All numbers little-endian; a
  * string is a u16 byte length and its UTF-8 bytes, a text a u32 byte length and its UTF-8 bytes.
  *
  * <pre>
+ * format 8:  format 7, and after the ReduceLROnPlateau: u8 train mode (1: the parameters are at their train values,
+ *            0: at their eval values, for an optimizer with modes such as Schedule-Free's); formats 1 to 7 train
  * format 7:  format 6, and after the grad scaler: text ReduceLROnPlateau (its state dict as JSON, by PyTorch's names,
  *            or empty for none); formats 1 to 6 hold none
  * format 6:  format 5, and per group after its master weights: u8 stochastic rounding (1: its bfloat16 state
@@ -48,8 +50,8 @@ import java.util.Map;
  *              u32 parameters, each: u64 floats, u64 steps; every group is of PYTORCH_1_13's semantics
  * </pre>
  */
-public record CheckpointHeader(long steps, List<Group> groups, Map<String, Object> gradScaler, String plateau)
-        implements CheckpointReader.Header {
+public record CheckpointHeader(long steps, List<Group> groups, Map<String, Object> gradScaler, String plateau,
+                               boolean training) implements CheckpointReader.Header {
     /** The semantics of every group of format 1, which knew only PyTorch 1.13's: {@code Semantics}' name for it. */
     public static final String FORMAT_1_SEMANTICS = "PYTORCH_1_13";
     private static final byte NUMBER = 1;
@@ -64,9 +66,9 @@ public record CheckpointHeader(long steps, List<Group> groups, Map<String, Objec
     private static final String[][] VERSION_1_FLAGS = {{"nesterov", "maximize"}, {"centered", "maximize"},
         {"amsgrad", "maximize"}};
 
-    /** A header without a GradScaler's or a ReduceLROnPlateau's state. */
+    /** A header without a GradScaler's or a ReduceLROnPlateau's state, in train mode. */
     public CheckpointHeader(long steps, List<Group> groups) {
-        this(steps, groups, null, "");
+        this(steps, groups, null, "", true);
     }
 
     /**
@@ -153,6 +155,7 @@ public record CheckpointHeader(long steps, List<Group> groups, Map<String, Objec
             out.named(gradScaler);
         }
         out.text(plateau);
+        out.flag(training);
         return out.bytes.flip();
     }
 
@@ -222,7 +225,8 @@ public record CheckpointHeader(long steps, List<Group> groups, Map<String, Objec
         }
         Map<String, Object> gradScaler = version >= 6 && flag(in) ? named(in, "the GradScaler", "values") : null;
         String plateau = version >= 7 ? text(in) : "";
-        return new CheckpointHeader(steps, groups, gradScaler, plateau);
+        boolean training = version < 8 || flag(in);
+        return new CheckpointHeader(steps, groups, gradScaler, plateau, training);
     }
 
     /** A u32 count of named values, each a string name and a value; {@code owner} names none twice. */

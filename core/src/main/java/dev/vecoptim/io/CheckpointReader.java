@@ -38,7 +38,7 @@ public final class CheckpointReader<H extends CheckpointReader.Header> implement
 
 
     public static final byte[] MAGIC = {'V', 'E', 'C', 'O', 'P', 'T', 'I', 'M'};
-    public static final int VERSION = 7;
+    public static final int VERSION = 8;
     public static final int PREAMBLE = MAGIC.length + 2 * Integer.BYTES;
     public static final int ALIGNMENT = 64;
     private static final int CRC_BYTES = Integer.BYTES;

@@ -37,12 +37,13 @@ public final class Safetensors {
     public static final String METADATA = "__metadata__";
     public static final String CHECKSUM = "crc32";
     public static final String F32 = "F32";
+    public static final String F64 = "F64";
     public static final int LENGTH_BYTES = Long.BYTES;
     public static final int ALIGNMENT = 8;
     private static final int CHECKSUM_DIGITS = 8;
     private static final byte[] UNSIGNED_DIGITS = "0".repeat(CHECKSUM_DIGITS).getBytes(StandardCharsets.US_ASCII);
     /** The bytes of one element of each dtype safetensors defines. */
-    private static final Map<String, Integer> DTYPE_BYTES = Map.ofEntries(Map.entry("F64", 8), Map.entry(F32, 4),
+    private static final Map<String, Integer> DTYPE_BYTES = Map.ofEntries(Map.entry(F64, 8), Map.entry(F32, 4),
             Map.entry("F16", 2), Map.entry("BF16", 2), Map.entry("I64", 8), Map.entry("I32", 4), Map.entry("I16", 2),
             Map.entry("I8", 1), Map.entry("U64", 8), Map.entry("U32", 4), Map.entry("U16", 2), Map.entry("U8", 1),
             Map.entry("BOOL", 1), Map.entry("F8_E4M3", 1), Map.entry("F8_E5M2", 1));
@@ -89,14 +90,14 @@ public final class Safetensors {
     }
 
     /**
-     * A tensor to write: its dtype ({@value #F32}, {@code BF16}, {@code F16}, or {@code I64} for a count) and its
-     * elements, in the platform's order, written little-endian.
+     * A tensor to write: its dtype ({@value #F32}, {@code BF16}, {@code F16}, {@value #F64} for a double scalar, or
+     * {@code I64} for a count) and its elements, in the platform's order, written little-endian.
      */
     public record Output(String name, String dtype, long[] shape, MemorySegment data) {
-        /** Refuses a dtype other than those four. */
+        /** Refuses a dtype other than those five. */
         public Output {
-            if (!List.of(F32, "BF16", "F16", "I64").contains(dtype)) {
-                throw new IllegalArgumentException("vecoptim writes F32, BF16, F16 and I64 tensors, not " + dtype);
+            if (!List.of(F32, "BF16", "F16", F64, "I64").contains(dtype)) {
+                throw new IllegalArgumentException("vecoptim writes F32, BF16, F16, F64 and I64 tensors, not " + dtype);
             }
         }
 

@@ -22,15 +22,16 @@ final class AverageVector implements AverageKernel {
     }
 
     @Override
-    public void ema(MemorySegment averaged, MemorySegment current, float weight, long from, long to) {
+    public void ema(MemorySegment averaged, MemorySegment current, float weight, boolean pyTorch113, long from,
+                    long to) {
         FloatVector weights = FloatVector.broadcast(FLOATS, weight);
         FloatVector weightsMinusOne = FloatVector.broadcast(FLOATS, weight - 1);
-        boolean lowWeight = Lerp.lowWeight(weight);
+        boolean lowWeight = Lerp.lowWeight(weight, pyTorch113);
         long vectorEnd = from + FLOATS.loopBound(to - from);
         for (long i = from; i < vectorEnd; i += FLOATS.length()) {
             PanamaLanes.store(PanamaLanes.lerp(PanamaLanes.load(FLOATS, averaged, i),
                     PanamaLanes.load(FLOATS, current, i), weights, weightsMinusOne, lowWeight), averaged, i);
         }
-        TAIL.ema(averaged, current, weight, vectorEnd, to);
+        TAIL.ema(averaged, current, weight, pyTorch113, vectorEnd, to);
     }
 }

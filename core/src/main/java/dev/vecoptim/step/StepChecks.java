@@ -65,14 +65,33 @@ public final class StepChecks {
 
     /**
      * {@link #elements(long, MemorySegment, MemorySegment, String, MemorySegment, String, MemorySegment, String,
-     * MemorySegment)} for any number of state buffers, named by {@code names}, followed by one-float scalars named
-     * by {@code scalarNames}, and then by a master of {@code masterBytes} bytes an element unless that is 0; the
+     * MemorySegment)} for any number of state buffers, named by {@code names}, followed by scalars named by
+     * {@code scalarNames}, each of its {@code scalarBytes} (a float or a double), and then by a master of
+     * {@code masterBytes} bytes an element unless that is 0; the
      * parameter and its gradient hold elements of {@code elementBytes} bytes, its state buffers of
      * {@code stateBytes}.
      */
     public static long elements(long step, int elementBytes, int stateBytes, int masterBytes, MemorySegment param,
                                 MemorySegment grad, List<String> names, List<String> scalarNames,
-                                MemorySegment[] state) {
+                                List<Integer> scalarBytes, MemorySegment[] state) {
+        return elements(step, elementBytes, stateBytes, masterBytes, param, grad, true, names, scalarNames, scalarBytes,
+                state);
+    }
+
+    /**
+     * {@link #elements(long, int, int, int, MemorySegment, MemorySegment, List, List, List, MemorySegment[])} for a
+     * call that reads no gradient, only the parameter and its state: a move between train and eval values.
+     */
+    public static long elementsWithoutGradient(int elementBytes, int stateBytes, int masterBytes, MemorySegment param,
+                                               List<String> names, List<String> scalarNames,
+                                               List<Integer> scalarBytes, MemorySegment[] state) {
+        return elements(1, elementBytes, stateBytes, masterBytes, param, null, false, names, scalarNames, scalarBytes,
+                state);
+    }
+
+    private static long elements(long step, int elementBytes, int stateBytes, int masterBytes, MemorySegment param,
+                                 MemorySegment grad, boolean readsGradient, List<String> names,
+                                 List<String> scalarNames, List<Integer> scalarBytes, MemorySegment[] state) {
         if (step < 1) {
             throw new IllegalArgumentException("step must be >= 1 (PyTorch counts steps from 1), was " + step);
         }
@@ -88,19 +107,20 @@ public final class StepChecks {
             required(state[s], name(names, scalarNames, s), "");
         }
         required(param, "param", "");
-        required(grad, "grad", "");
         long paramBytes = usable("param", param, true, elementBytes);
-        sameSize("grad", usable("grad", grad, false, elementBytes), paramBytes, elementBytes, elementBytes);
-        disjoint("param", param, "grad", grad);
+        if (readsGradient) {
+            required(grad, "grad", "");
+            sameSize("grad", usable("grad", grad, false, elementBytes), paramBytes, elementBytes, elementBytes);
+            disjoint("param", param, "grad", grad);
+        }
         for (int s = 0; s < state.length; s++) {
             String name = name(names, scalarNames, s);
             boolean master = s == buffers + scalarNames.size();
             int bufferBytes = master ? masterBytes : stateBytes;
-            long bytes = usable(name, state[s], true, s < buffers || master ? bufferBytes : Float.BYTES);
             if (s < buffers || master) {
-                sameSize(name, bytes, paramBytes, elementBytes, bufferBytes);
+                sameSize(name, usable(name, state[s], true, bufferBytes), paramBytes, elementBytes, bufferBytes);
             } else {
-                oneFloat(name, bytes);
+                oneScalar(name, scalarBytes.get(s - buffers), state[s]);
             }
             disjoint("param", param, name, state[s]);
             disjoint("grad", grad, name, state[s]);
@@ -112,17 +132,19 @@ public final class StepChecks {
     }
 
     /**
-     * Checks a scalar of a typed step: one writable float, alive, accessible from this thread and disjoint from
-     * the other buffers of the step (null ones are those it does not use).
+     * Checks a scalar of a typed step: one writable float or double ({@code bytes}), alive, accessible from this
+     * thread and disjoint from the other buffers of the step (null ones are those it does not use).
      */
-    public static void scalar(String name, MemorySegment scalar, MemorySegment param, MemorySegment grad,
-                       String otherName1, MemorySegment other1, String otherName2, MemorySegment other2) {
+    public static void scalar(String name, int bytes, MemorySegment scalar, MemorySegment param, MemorySegment grad,
+                              String otherName1, MemorySegment other1, String otherName2, MemorySegment other2,
+                              String otherName3, MemorySegment other3) {
         required(scalar, name, "");
-        oneFloat(name, usable(name, scalar, true, Float.BYTES));
+        oneScalar(name, bytes, scalar);
         disjoint("param", param, name, scalar);
         disjoint("grad", grad, name, scalar);
         disjoint(otherName1, other1, name, scalar);
         disjoint(otherName2, other2, name, scalar);
+        disjoint(otherName3, other3, name, scalar);
     }
 
     private static String name(List<String> names, List<String> scalarNames, int s) {
@@ -130,10 +152,11 @@ public final class StepChecks {
                 : s < names.size() + scalarNames.size() ? scalarNames.get(s - names.size()) : "master";
     }
 
-    private static void oneFloat(String name, long bytes) {
-        if (bytes != Float.BYTES) {
-            throw new IllegalArgumentException(name + " has " + bytes + " bytes, but it is a scalar: one float ("
-                    + Float.BYTES + " bytes)");
+    private static void oneScalar(String name, int bytes, MemorySegment scalar) {
+        long given = usable(name, scalar, true, bytes);
+        if (given != bytes) {
+            throw new IllegalArgumentException(name + " has " + given + " bytes, but it is a scalar: one "
+                    + (bytes == Double.BYTES ? "double" : "float") + " (" + bytes + " bytes)");
         }
     }
 
@@ -159,7 +182,8 @@ public final class StepChecks {
 
     /** {@return what elements of {@code elementBytes} bytes are called in a message: floats, or 2-byte elements} */
     private static String unit(int elementBytes) {
-        return elementBytes == Float.BYTES ? "floats" : elementBytes + "-byte elements";
+        return elementBytes == Float.BYTES ? "floats" : elementBytes == Double.BYTES ? "doubles"
+                : elementBytes + "-byte elements";
     }
 
     /**
@@ -178,12 +202,15 @@ public final class StepChecks {
     public static void elementsOf(String name, MemorySegment buffer, int elementBytes) {
         if (!buffer.isNative()) {
             Object array = buffer.heapBase().orElse(null);
-            boolean floats = elementBytes == Float.BYTES;
-            if (array != null && !(array instanceof byte[])
-                    && !(floats ? array instanceof float[] : array instanceof short[])) {
+            Class<?> elements = switch (elementBytes) {
+                case Float.BYTES -> float[].class;
+                case Double.BYTES -> double[].class;
+                default -> short[].class;
+            };
+            if (array != null && !(array instanceof byte[]) && !elements.isInstance(array)) {
                 throw new IllegalArgumentException(name + " is a segment over a " + array.getClass().getSimpleName()
                         + ", but holds " + unit(elementBytes) + " for vecoptim: use memory over a "
-                        + (floats ? "float[]" : "short[]") + " (MemorySegment.ofArray), a byte[] or native memory");
+                        + elements.getSimpleName() + " (MemorySegment.ofArray), a byte[] or native memory");
             }
         }
     }

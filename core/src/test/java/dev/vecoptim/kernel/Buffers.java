@@ -7,15 +7,17 @@ import java.util.SplittableRandom;
 /**
  * A parameter's buffers for kernel tests: param, grad and state, each {@code length} floats, sliced at
  * {@code byteOffset} from a 64-byte aligned base so that tests reach every misalignment; and {@link #SCALARS}
- * floats for the per-parameter scalars of the public API's optimizers (NAdam's {@code mu_product}, ...).
+ * floats and as many doubles for the per-parameter scalars of the public API's optimizers (NAdam's float
+ * {@code mu_product}, Schedule-Free's double {@code weight_sum}, ...).
  */
 public record Buffers(MemorySegment param, MemorySegment grad, MemorySegment[] state, MemorySegment scalars) {
     /** As many scalars as any optimizer keeps, and more. */
     public static final int SCALARS = 4;
 
-    /** Scalar number {@code index}: a segment of one float. */
-    public MemorySegment scalar(int index) {
-        return scalars.asSlice((long) index * Float.BYTES, Float.BYTES);
+    /** Scalar number {@code index} of {@code bytes} bytes: a segment of one float, or of one double. */
+    public MemorySegment scalar(int index, int bytes) {
+        return bytes == Float.BYTES ? scalars.asSlice((long) index * Float.BYTES, Float.BYTES)
+                : scalars.asSlice((long) SCALARS * Float.BYTES + (long) index * Double.BYTES, Double.BYTES);
     }
 
     public MemorySegment state(int index) {
@@ -43,7 +45,8 @@ public record Buffers(MemorySegment param, MemorySegment grad, MemorySegment[] s
         for (int i = 0; i < stateCount; i++) {
             state[i] = segment.get();
         }
-        return new Buffers(segment.get(), segment.get(), state, MemorySegment.ofArray(new float[SCALARS]));
+        return new Buffers(segment.get(), segment.get(), state,
+                MemorySegment.ofArray(new byte[SCALARS * (Float.BYTES + Double.BYTES)]));
     }
 
     private void fill(long seed) {
@@ -54,7 +57,9 @@ public record Buffers(MemorySegment param, MemorySegment grad, MemorySegment[] s
             TestFloats.fill(s, random, 12);
         }
         for (int s = 0; s < SCALARS; s++) {
-            scalar(s).set(TestFloats.FLOAT, 0, TestFloats.coefficient(random));
+            scalar(s, Float.BYTES).set(TestFloats.FLOAT, 0, TestFloats.coefficient(random));
+            scalar(s, Double.BYTES).set(java.lang.foreign.ValueLayout.JAVA_DOUBLE_UNALIGNED, 0,
+                    TestFloats.coefficient(random));
         }
     }
 

@@ -43,11 +43,11 @@ public record Update<C, F extends Record>(Family<C, F> family, F flags, C coeffi
      * A kernel family as the tests know it.
      *
      * @param stateBuffers how many state buffers its kernels may read (all, whatever the flags)
-     * @param scalars how many per-parameter scalars follow them in the state
+     * @param scalarBytes the size of each per-parameter scalar that follows them in the state
      * @param tweak adjusts random coefficients to what its kernels assume, when they assume more
      */
     public record Family<C, F extends Record>(KernelFamily<UpdateKernel<C>, F> kernels, Class<F> flagsType,
-                                             Supplier<C> newCoefficients, int stateBuffers, int scalars,
+                                             Supplier<C> newCoefficients, int stateBuffers, List<Integer> scalarBytes,
                                              Tweak<? super C> tweak) {
         /** For a family whose kernels assume nothing of their coefficients. */
         static final Tweak<Object> NONE = new Tweak<>() {
@@ -78,7 +78,7 @@ public record Update<C, F extends Record>(Family<C, F> family, F flags, C coeffi
                 }
             };
             return new Family<>((KernelFamily<UpdateKernel<Object>, Record>) kernels,
-                    (Class<Record>) nested(kernels, "Flags"), newCoefficients, layout.stateBuffers(), layout.scalars(),
+                    (Class<Record>) nested(kernels, "Flags"), newCoefficients, layout.stateBuffers(), layout.scalarBytes(),
                     (Tweak<Object>) TWEAKS.getOrDefault(kernels.name(), NONE));
         }
 
@@ -92,18 +92,24 @@ public record Update<C, F extends Record>(Family<C, F> family, F flags, C coeffi
         public Update<C, F> random(SplittableRandom random) {
             List<F> combinations = flagCombinations();
             return new Update<>(this, combinations.get(random.nextInt(combinations.size())),
-                    coefficients(random, random.nextBoolean(), random.nextInt(tweak.variants())),
+                    coefficients(random, random.nextBoolean(), random.nextInt(tweak.variants()), false),
                     random.nextBoolean());
         }
 
-        /** An update of each flag combination and variant, once with lerp weights above 0.5 and once below. */
+        /**
+         * An update of each flag combination and variant, once with lerp weights above 0.5 and once below; then each
+         * once more with every other coefficient near 1 (a learning rate of 1 lets the last bit of an update reach
+         * the parameter, which small ones round away).
+         */
         public List<Update<?, ?>> everyFlagCombination(SplittableRandom random) {
             List<Update<?, ?>> updates = new ArrayList<>();
-            for (F flags : flagCombinations()) {
-                for (int variant = 0; variant < tweak.variants(); variant++) {
-                    for (boolean highWeights : new boolean[] {false, true}) {
-                        updates.add(new Update<>(this, flags, coefficients(random, highWeights, variant),
-                                random.nextBoolean()));
+            for (boolean nearOne : new boolean[] {false, true}) {
+                for (F flags : flagCombinations()) {
+                    for (int variant = 0; variant < tweak.variants(); variant++) {
+                        for (boolean highWeights : nearOne ? new boolean[] {true} : new boolean[] {false, true}) {
+                            updates.add(new Update<>(this, flags, coefficients(random, highWeights, variant, nearOne),
+                                    random.nextBoolean()));
+                        }
                     }
                 }
             }
@@ -158,13 +164,13 @@ public record Update<C, F extends Record>(Family<C, F> family, F flags, C coeffi
             }
         }
 
-        C coefficients(SplittableRandom random, boolean highWeights, int variant) {
+        C coefficients(SplittableRandom random, boolean highWeights, int variant, boolean nearOne) {
             C coefficients = newCoefficients.get();
             try {
                 for (Field field : coefficients.getClass().getFields()) {
                     // Numbers only: ASGD's operands stay float32's, the only dtype the vector loops run on.
                     if (!Modifier.isStatic(field.getModifiers()) && field.getType().isPrimitive()) {
-                        field.set(coefficients, randomValue(field, random, highWeights));
+                        field.set(coefficients, randomValue(field, random, highWeights, nearOne));
                     }
                 }
             } catch (IllegalAccessException e) {
@@ -174,12 +180,13 @@ public record Update<C, F extends Record>(Family<C, F> family, F flags, C coeffi
             return coefficients;
         }
 
-        private static Object randomValue(Field field, SplittableRandom random, boolean highWeights) {
+        private static Object randomValue(Field field, SplittableRandom random, boolean highWeights,
+                                          boolean nearOne) {
             if (field.getType() == boolean.class) {
                 return random.nextBoolean();
             }
             String name = field.getName();
-            float value = TestFloats.coefficient(random);
+            float value = nearOne ? (float) random.nextDouble(0.5, 2) : TestFloats.coefficient(random);
             if (name.endsWith("Complement")) {
                 float weight = (float) random.nextDouble(0.5);
                 value = highWeights ? 0.5f + weight : weight;
@@ -227,9 +234,11 @@ public record Update<C, F extends Record>(Family<C, F> family, F flags, C coeffi
 
     /** The state the kernels read: the first {@link #stateBuffers} of the buffers' state, then their scalars. */
     public MemorySegment[] state(Buffers buffers) {
-        MemorySegment[] state = new MemorySegment[family.stateBuffers() + family.scalars()];
+        int buffered = family.stateBuffers();
+        MemorySegment[] state = new MemorySegment[buffered + family.scalarBytes().size()];
         for (int s = 0; s < state.length; s++) {
-            state[s] = s < family.stateBuffers() ? buffers.state(s) : buffers.scalar(s - family.stateBuffers());
+            state[s] = s < buffered ? buffers.state(s) : buffers.scalar(s - buffered,
+                    family.scalarBytes().get(s - buffered));
         }
         return state;
     }

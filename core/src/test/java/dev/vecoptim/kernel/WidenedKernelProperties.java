@@ -122,11 +122,12 @@ class WidenedKernelProperties {
 
         /** The buffers, then the scalars, then the master if {@code master} is not null. */
         private MemorySegment[] kernelState(MemorySegment[] buffers, MemorySegment master) {
-            int scalars = c.update().family().scalars();
-            MemorySegment[] kernelState = new MemorySegment[buffers.length + scalars + (master == null ? 0 : 1)];
+            java.util.List<Integer> scalarBytes = c.update().family().scalarBytes();
+            MemorySegment[] kernelState = new MemorySegment[buffers.length + scalarBytes.size()
+                    + (master == null ? 0 : 1)];
             System.arraycopy(buffers, 0, kernelState, 0, buffers.length);
-            for (int s = 0; s < scalars; s++) {
-                kernelState[buffers.length + s] = floats.scalar(s);
+            for (int s = 0; s < scalarBytes.size(); s++) {
+                kernelState[buffers.length + s] = floats.scalar(s, scalarBytes.get(s));
             }
             if (master != null) {
                 kernelState[kernelState.length - 1] = master;
