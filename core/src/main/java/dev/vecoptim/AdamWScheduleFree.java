@@ -106,6 +106,7 @@ public final class AdamWScheduleFree extends AdamWScheduleFreeHyperParameters {
         c.beta1 = beta1();
         c.stepPower = stepPower(step);
         c.weightLrPower = weightLrPower();
+        c.weightAtLr = AdamWScheduleFreeKernel.weight(c.stepPower, c.lr, c.weightLrPower);
         c.beta2 = operands.factor(beta2());
         c.beta2Complement = operands.value(1 - beta2());
         c.biasCorrection2 = operands.factor(1 - StrictMath.pow(beta2(), step));

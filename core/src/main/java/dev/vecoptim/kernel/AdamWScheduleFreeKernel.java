@@ -40,6 +40,12 @@ public final class AdamWScheduleFreeKernel {
         public double stepPower;
         /** {@code weight_lr_power}. */
         public double weightLrPower;
+        /**
+         * The step's averaging weight where {@code lr_max} is this step's lr, as it is unless a schedule lowered lr:
+         * {@code (k+1)^r · lr^weight_lr_power}, worked out once a step rather than once a call (a widened step calls
+         * the kernel every 512 elements).
+         */
+        public double weightAtLr;
         /** {@code β2}, a factor. */
         public float beta2;
         /** {@code 1 − β2}, the value of {@code addcmul}. */
@@ -57,7 +63,8 @@ public final class AdamWScheduleFreeKernel {
 
         /** {@code ckp1 = weight / weight_sum}, or 0 where weight_sum is 0 (Python's ZeroDivisionError, caught). */
         double averagingWeight(double weightSumBefore, double lrMaxBefore) {
-            double weight = weight(stepPower, lrMax(lr, lrMaxBefore), weightLrPower);
+            double lrMax = lrMax(lr, lrMaxBefore);
+            double weight = lrMax == lr ? weightAtLr : weight(stepPower, lrMax, weightLrPower);
             double weightSum = weightSumBefore + weight;
             return weightSum == 0 ? 0 : weight / weightSum;
         }
