@@ -211,6 +211,10 @@ def _state_dict(path, metadata, tensors, optimizer):
                 # A flag this PyTorch is older than (1.13's NAdam has no decoupled_weight_decay): off is what it does.
                 if value is False or value is None:
                     continue
+                # A reference that counts steps in its groups makes group['step'] at its first step.
+                if key == "step":
+                    group[key] = value
+                    continue
                 raise ValueError("%s: param_groups[%d] has %s=%r, which this PyTorch's %s does not have"
                                  % (path, index, key, value, type(optimizer).__name__))
             group[key] = tuple(value) if isinstance(mine.get(key), tuple) else value

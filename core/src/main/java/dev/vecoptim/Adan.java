@@ -5,6 +5,7 @@ import dev.vecoptim.kernel.Format;
 import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.UpdateKernel;
+import java.util.Map;
 
 /**
  * Adan, ADAptive Nesterov momentum (Xie et al., "Adan: Adaptive Nesterov Momentum Algorithm for Faster Optimizing Deep
@@ -33,9 +34,9 @@ import dev.vecoptim.kernel.UpdateKernel;
  * n = 0 − g                                         (exact: −g, and +0 for a zero gradient)
  * </pre>
  * The moments start at zero, as the reference's do. The reference keeps its step count in each parameter group
- * ({@code group['step']}) where vecoptim keeps one per parameter; they agree for parameters that step together, but a
- * state dict vecoptim writes holds the per-parameter count ({@code state.<i>.step}), which the reference does not
- * read: a program resuming the reference from it sets each group's {@code 'step'} itself. Its
+ * ({@code group['step']}) where vecoptim keeps one per parameter; they agree for parameters that step together, and a
+ * state dict holds it both ways ({@link #groupEntries()}), so that the reference resumes from vecoptim's files at its
+ * step and vecoptim from the reference's. Its
  * {@code max_grad_norm} (a clipping of its own, by {@code max_grad_norm / (norm + eps)}) is not offered: with its
  * default 0, the one recorded, it clips nothing; {@link Optimizer.Builder#maxGradNorm} clips as
  * {@code torch.nn.utils.clip_grad_norm_} does instead. Its {@code foreach} and {@code fused} choose how PyTorch runs
@@ -49,6 +50,12 @@ public final class Adan extends AdanHyperParameters {
 
     Adan(Builder builder) {
         super(builder);
+    }
+
+    /** {@return the reference's {@code group['step']}: the step count} */
+    @Override
+    Map<String, String> groupEntries() {
+        return Map.of("step", "step");
     }
 
     @Override

@@ -10,11 +10,11 @@ import java.util.Map;
 
 /**
  * The state a reference keeps in its {@code param_groups} rather than per parameter, as state dicts hold it: the
- * entries of {@link Algorithm#groupEntries()} (Schedule-Free's {@code k}, {@code weight_sum}, {@code lr_max}), which
- * vecoptim keeps per parameter, and {@code train_mode} for an optimizer with modes ({@link Algorithm#hasModes()}),
- * which it keeps per optimizer. A file holds both the group's entries, for the reference, and each parameter's, and a
- * load takes the group's where they are: the reference, having stepped, updates its group's entries and leaves the
- * per-parameter ones it does not know as they were.
+ * entries of {@link Algorithm#groupEntries()} (a step count, or Schedule-Free's {@code k}, {@code weight_sum},
+ * {@code lr_max}), which vecoptim keeps per parameter, and {@code train_mode} for an optimizer
+ * with modes ({@link Algorithm#hasModes()}), which it keeps per optimizer. A file holds both the group's entries, for
+ * the reference, and each parameter's, and a load takes the group's where they are: the reference, having stepped,
+ * updates its group's entries and leaves the per-parameter ones it does not know as they were.
  */
 final class GroupState {
     /** The reference's {@code param_groups} entry that says whether its parameters are at their train values. */

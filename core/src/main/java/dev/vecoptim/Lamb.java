@@ -5,6 +5,7 @@ import dev.vecoptim.kernel.Kernels;
 import dev.vecoptim.kernel.LambKernel;
 import dev.vecoptim.kernel.ScalarOperands;
 import dev.vecoptim.kernel.UpdateKernel;
+import java.util.Map;
 
 /**
  * LAMB, layer-wise adaptive moments (You et al., "Large Batch Optimization for Deep Learning: Training BERT in 76
@@ -49,7 +50,8 @@ import dev.vecoptim.kernel.UpdateKernel;
  * {@code max_norm / (‖all gradients‖ + 1e-6)}), and its {@code caution} (off by default). A program porting
  * {@code Lamb(params)} from timm therefore clips there and not here unless it says so. The reference keeps its step
  * count in each parameter group ({@code group['step']}), a Python integer, where vecoptim keeps one per parameter; they
- * agree for parameters that step together, and a state dict vecoptim writes holds the per-parameter count.
+ * agree for parameters that step together, and a state dict holds it both ways ({@link #groupEntries()}), so that the
+ * reference resumes from vecoptim's files at its step and vecoptim from the reference's.
  *
  * <p>Its hyper-parameters, their defaults and their checks: {@link LambHyperParameters}; the reference checks none, and
  * vecoptim refuses a negative or non-finite {@code lr}, {@code eps} or {@code weight_decay}, and {@code betas} outside
@@ -59,6 +61,12 @@ import dev.vecoptim.kernel.UpdateKernel;
 public final class Lamb extends LambHyperParameters {
     Lamb(Builder builder) {
         super(builder);
+    }
+
+    /** {@return the reference's {@code group['step']}: the step count} */
+    @Override
+    Map<String, String> groupEntries() {
+        return Map.of("step", "step");
     }
 
     /** {@return the parameter, the gradient and both moments, from which it computes its update again, when it adapts} */
