@@ -230,7 +230,8 @@ public final class Optimizer implements AutoCloseable {
         training = train;
     }
 
-    private void checkTrainMode() {
+    /** Fails for an optimizer with modes in eval mode: steps are refused there, as the reference refuses them. */
+    void checkTrainMode() {
         if (!training && !groups.isEmpty() && groups.getFirst().algorithm().hasModes()) {
             throw new IllegalStateException(groups.getFirst().algorithm().name() + " steps in train mode only, as its"
                     + " reference does: call optimizer.train() before stepping, and eval() before evaluating or"

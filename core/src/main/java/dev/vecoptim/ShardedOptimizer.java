@@ -197,6 +197,44 @@ public final class ShardedOptimizer implements AutoCloseable {
     }
 
     /**
+     * Puts every value at the point gradients are taken at, for an optimizer whose parameters have train and eval
+     * values ({@link Algorithm#hasModes()}, Schedule-Free), as {@link Optimizer#train()} does on one process: each
+     * process moves its shard by its shard of the state, then every process gathers the values, which are then those
+     * of a one-process optimizer's {@code train()}. Every process calls it. For other optimizers it records the mode.
+     *
+     * @throws IllegalStateException if an optimizer of the processes is closed, they differ, or a step is half made
+     *     by {@link #stepGroups}; on every process, before anything moved
+     */
+    public void train() {
+        moveTo(true, "train()");
+    }
+
+    /**
+     * Puts every value at the point to evaluate, as {@link Optimizer#eval()} does; as {@link #train()}. Steps are
+     * refused until {@link #train()}.
+     *
+     * @throws IllegalStateException if an optimizer of the processes is closed, they differ, or a step is half made
+     *     by {@link #stepGroups}; on every process, before anything moved
+     */
+    public void eval() {
+        moveTo(false, "eval()");
+    }
+
+    /** {@return whether it is in train mode, as it starts ({@link Optimizer#training()})} */
+    public boolean training() {
+        return shardOptimizer.training();
+    }
+
+    private void moveTo(boolean train, String call) {
+        guard.enter(call);
+        try {
+            stepper.moveTo(this::checkOpen, train, call);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    /**
      * Steps the groups of {@code part} only, as {@link Optimizer#stepParameters} steps some parameters: for programs
      * that step each group as soon as its gradients are ready (a layer's, while backward goes on), so that the
      * average of its gradients can overlap the rest. Each group gets the bits a whole step would give it; the step

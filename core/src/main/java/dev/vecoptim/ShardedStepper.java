@@ -60,7 +60,7 @@ final class ShardedStepper {
 
     /** Whether a {@link ShardedOptimizer} runs {@code algorithm} at all (on some dtype): {@link #checkShardable}. */
     static boolean shardable(Algorithm algorithm) {
-        return !algorithm.layerwise() && !algorithm.hasModes();
+        return !algorithm.layerwise();
     }
 
     /**
@@ -72,10 +72,6 @@ final class ShardedStepper {
         if (algorithm.layerwise()) {
             throw new IllegalArgumentException(algorithm.name() + " steps each parameter by norms of the whole of it,"
                     + " which no shard holds: it cannot be sharded");
-        }
-        if (algorithm.hasModes()) {
-            throw new IllegalArgumentException(algorithm.name() + "'s parameters move between their train and eval"
-                    + " values, which a ShardedOptimizer does not do yet: it cannot be sharded");
         }
         if (!algorithm.positionIndependent(dtype)) {
             throw new IllegalArgumentException(dtype == Dtype.FLOAT32 || algorithm.stochasticRoundingSeed().isPresent()
@@ -121,6 +117,39 @@ final class ShardedStepper {
         agreement.ready(failure, fingerprint(call, part));
     }
 
+    /** {@code checks}, then that a step may run in the shard optimizer's mode ({@link Optimizer#train()}). */
+    private Runnable inTrainMode(Runnable checks) {
+        return () -> {
+            checks.run();
+            shardOptimizer.checkTrainMode();
+        };
+    }
+
+    /**
+     * Moves every process's shards of the values to their train or eval values ({@link Algorithm#hasModes()}), then
+     * gathers the values on every process; checks {@link #ready} first, and that no step is half made.
+     */
+    void moveTo(Runnable checks, boolean train, String call) {
+        ready(() -> {
+            checks.run();
+            if (!steppedThisStep.isEmpty()) {
+                throw new IllegalStateException("stepGroups() has stepped " + steppedThisStep.size() + " of "
+                        + groups.size() + " groups; " + call + " waits until step() completes the step");
+            }
+        }, call, null);
+        if (shardOptimizer.training() == train) {
+            return;
+        }
+        if (train) {
+            shardOptimizer.train();
+        } else {
+            shardOptimizer.eval();
+        }
+        for (ShardedGroup group : groups) {
+            communicator.allGather(group.valueBuffer(), group.shards().counts(), group.dtype().bytes());
+        }
+    }
+
     /** Steps every group, or the groups a step of some groups has not stepped; checks {@link #ready} first. */
     StepReport step(Runnable checks) {
         if (!steppedThisStep.isEmpty()) {
@@ -132,7 +161,7 @@ final class ShardedStepper {
             }
             return stepPart(checks, rest);
         }
-        ready(checks, "step()", groups);
+        ready(inTrainMode(checks), "step()", groups);
         for (ShardedGroup group : groups) {
             average(group);
         }
@@ -149,7 +178,7 @@ final class ShardedStepper {
 
     /** Steps the groups of {@code part} only, as {@link Optimizer#stepParameters} steps some parameters. */
     StepReport stepPart(Runnable checks, List<ShardedGroup> part) {
-        ready(checks, "stepGroups()", part);
+        ready(inTrainMode(checks), "stepGroups()", part);
         List<Parameter> shards = new ArrayList<>();
         for (ShardedGroup group : part) {
             average(group);

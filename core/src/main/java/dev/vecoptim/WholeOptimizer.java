@@ -28,6 +28,7 @@ final class WholeOptimizer {
         if (shardOptimizer.plateau() != null) {
             shardOptimizer.plateau().attachCopy(whole);
         }
+        whole.restoreMode(shardOptimizer.training());
         return whole;
     }
 
@@ -87,7 +88,8 @@ final class WholeOptimizer {
     /**
      * Gives the sharded groups what {@code source}'s groups hold besides values and state buffers: hyper-parameters
      * and learning rates, a schedule for a group that has none, the scalars of the group's first parameter, and the
-     * step count; and the shard optimizer's ReduceLROnPlateau, if it has one, the counters of {@code source}'s copy.
+     * step count; the shard optimizer's mode; and its ReduceLROnPlateau, if it has one, the counters of
+     * {@code source}'s copy.
      */
     static void restoreSettings(Optimizer source, List<ShardedGroup> groups, Optimizer shardOptimizer) {
         for (int g = 0; g < groups.size(); g++) {
@@ -105,6 +107,7 @@ final class WholeOptimizer {
             group.ownShard().stepCount(source.stepCount());
         }
         shardOptimizer.restored(source.stepCount());
+        shardOptimizer.restoreMode(source.training());
         if (shardOptimizer.plateau() != null) {
             shardOptimizer.plateau().restore(source.plateau().stateDict());
         }

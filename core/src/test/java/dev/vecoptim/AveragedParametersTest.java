@@ -77,7 +77,7 @@ class AveragedParametersTest {
         List<List<Integer>> byProcess = ThreadedJob.run(processes, world -> {
             try (ShardedOptimizer optimizer = ShardedOptimizer.builder(world).build()) {
                 ShardedGroup group = optimizer.addGroup(Adam.builder().build(), sizes);
-                start(group.values());
+                ShardedRank.start(group.values());
                 try (AveragedParameters swa = AveragedParameters.swa(group.values())) {
                     for (int step = 1; step <= 3; step++) {
                         ShardedRank.fill(group.grads(), 7, step, world.rank());
@@ -91,7 +91,7 @@ class AveragedParametersTest {
         try (Optimizer one = Optimizer.builder().build()) {
             List<Parameter> parameters = one.addGroup(Adam.builder().build()).allocate(Dtype.FLOAT32, sizes);
             List<MemorySegment> values = parameters.stream().map(Parameter::value).toList();
-            start(values);
+            ShardedRank.start(values);
             try (AveragedParameters swa = AveragedParameters.swa(values)) {
                 for (int step = 1; step <= 3; step++) {
                     ShardedRank.fillAverage(parameters.stream().map(Parameter::grad).toList(), 7, step, processes);
@@ -101,15 +101,6 @@ class AveragedParametersTest {
                 for (int rank = 0; rank < processes; rank++) {
                     assertEquals(bits(swa.averages()), byProcess.get(rank), "process " + rank);
                 }
-            }
-        }
-    }
-
-    private static void start(List<MemorySegment> values) {
-        int i = 0;
-        for (MemorySegment value : values) {
-            for (long e = 0; e < value.byteSize() / Float.BYTES; e++, i++) {
-                value.setAtIndex(ValueLayout.JAVA_FLOAT, e, (float) Math.sin(i));
             }
         }
     }

@@ -152,14 +152,6 @@ class ShardedOptimizerTest {
                         + " holds: it cannot be sharded", assertThrows(IllegalArgumentException.class,
                                 () -> optimizer.addGroup(algorithm, 8)).getMessage());
             }
-            List<Algorithm> withModes = Optimizers.pyTorchNames().stream().map(Optimizers::defaults)
-                    .filter(Algorithm::hasModes).toList();
-            assertFalse(withModes.isEmpty(), "no optimizer with modes in the registry");
-            for (Algorithm algorithm : withModes) {
-                assertEquals(algorithm.name() + "'s parameters move between their train and eval values, which a"
-                        + " ShardedOptimizer does not do yet: it cannot be sharded", assertThrows(
-                                IllegalArgumentException.class, () -> optimizer.addGroup(algorithm, 8)).getMessage());
-            }
             optimizer.addGroup(adam, 8);
             assertEquals("this optimizer runs Adam; SGD needs an optimizer of its own", assertThrows(
                     IllegalArgumentException.class, () -> optimizer.addGroup(Sgd.builder().build(), 8))

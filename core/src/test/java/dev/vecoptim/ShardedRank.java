@@ -76,6 +76,16 @@ public final class ShardedRank {
         return STEPS;
     }
 
+    /** Starts a group's {@code values} where every process starts them: element {@code i} of the group at sin(i). */
+    static void start(List<MemorySegment> values) {
+        int i = 0;
+        for (MemorySegment value : values) {
+            for (long e = 0; e < value.byteSize() / Float.BYTES; e++, i++) {
+                value.setAtIndex(ValueLayout.JAVA_FLOAT, e, (float) Math.sin(i));
+            }
+        }
+    }
+
     /** Fills {@code grads} with process {@code process}'s gradients, element {@code i} of the group its {@code i}. */
     static void fill(List<MemorySegment> grads, long seed, int step, int process) {
         long i = 0;

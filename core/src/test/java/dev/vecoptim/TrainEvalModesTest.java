@@ -269,6 +269,77 @@ class TrainEvalModesTest {
         }
     }
 
+    /**
+     * A {@link ShardedOptimizer} at 3 processes moves each process's shard and gathers the values: after 3 steps its
+     * eval values, and after train() and a fourth step its values, equal a one-process optimizer's stepping the
+     * averaged gradients, on every process; a step in eval mode is refused on every process; its checkpoint and
+     * state dict, saved in eval mode, load into one process in eval mode.
+     */
+    @Test
+    void aShardedOptimizerMovesAsOneProcessDoes(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+        Algorithm algorithm = TestedOptimizers.ALL.stream().map(TestedOptimizers.Kind::prototype)
+                .filter(Algorithm::hasModes).findFirst().orElseThrow().withLr(0.05);
+        long[] sizes = {37, 100};
+        int processes = 3;
+        List<List<List<Integer>>> byProcess = ThreadedJob.run(processes, world -> {
+            try (ShardedOptimizer optimizer = ShardedOptimizer.builder(world).build()) {
+                ShardedGroup group = optimizer.addGroup(algorithm, sizes);
+                ShardedRank.start(group.values());
+                for (int step = 1; step <= 3; step++) {
+                    ShardedRank.fill(group.grads(), 7, step, world.rank());
+                    optimizer.step();
+                }
+                optimizer.eval();
+                List<Integer> evalValues = bits(group.values());
+                assertThrows(IllegalStateException.class, optimizer::step);
+                try {
+                    optimizer.save(dir.resolve("sharded.ckpt"));
+                    optimizer.saveStateDict(dir.resolve("sharded.safetensors"));
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                optimizer.train();
+                ShardedRank.fill(group.grads(), 7, 4, world.rank());
+                optimizer.step();
+                return List.of(evalValues, bits(group.values()));
+            }
+        });
+        try (Optimizer one = Optimizer.builder().build()) {
+            List<Parameter> parameters = one.addGroup(algorithm).allocate(Dtype.FLOAT32, sizes);
+            List<MemorySegment> values = parameters.stream().map(Parameter::value).toList();
+            List<MemorySegment> grads = parameters.stream().map(Parameter::grad).toList();
+            ShardedRank.start(values);
+            for (int step = 1; step <= 3; step++) {
+                ShardedRank.fillAverage(grads, 7, step, processes);
+                one.step();
+            }
+            one.eval();
+            List<Integer> evalValues = bits(values);
+            one.train();
+            ShardedRank.fillAverage(grads, 7, 4, processes);
+            one.step();
+            for (int rank = 0; rank < processes; rank++) {
+                assertEquals(List.of(evalValues, bits(values)), byProcess.get(rank), "process " + rank);
+            }
+        }
+        for (String file : List.of("sharded.ckpt", "sharded.safetensors")) {
+            try (Optimizer loaded = Optimizer.builder().build()) {
+                loaded.addGroup(algorithm).allocate(Dtype.FLOAT32, sizes);
+                if (file.endsWith(".ckpt")) {
+                    loaded.load(dir.resolve(file));
+                } else {
+                    loaded.loadStateDict(dir.resolve(file));
+                }
+                assertFalse(loaded.training(), file + " lost the eval mode");
+            }
+        }
+    }
+
+    private static List<Integer> bits(List<MemorySegment> segments) {
+        return segments.stream().flatMap(segment -> java.util.Arrays.stream(segment.toArray(ValueLayout.JAVA_INT))
+                .boxed()).toList();
+    }
+
     private static MemorySegment filled(Arena arena, Dtype dtype, int elements, SplittableRandom random) {
         MemorySegment segment = arena.allocate((long) elements * dtype.bytes(), 64);
         fill(segment, dtype, random);
