@@ -23,7 +23,10 @@ Loading a file written under other roundings than the running PyTorch's, or fuse
 not (or the other way round), warns.
 
 load() gives each state tensor its parameter's shape and keeps the optimizer's own entries of param_groups
-that the file lacks (foreach, fused, ...), so that the optimizer goes on running as it was built.
+that the file lacks (foreach, fused, ...), so that the optimizer goes on running as it was built. State that a
+reference keeps in its groups (a step count, Schedule-Free's k, weight_sum, lr_max and train_mode) is in the file's
+param_groups and loads with them; vecoptim leaves it out of a group whose parameters hold it each their own (they
+made different numbers of steps), and load() then refuses rather than keep the optimizer's own.
 """
 import json
 import os

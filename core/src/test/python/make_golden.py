@@ -35,6 +35,9 @@ that nothing here changes for a new optimizer:
     /usr/bin/python3 core/src/test/python/make_golden.py --reference <class name> <reference implementation>.py
 
 (the class name is the declaration's pytorch line's; the optimizer's javadoc says where its reference is).
+A reference whose parameters have train and eval values (its train() and eval() methods, as Schedule-Free's) steps
+in train mode; after each step its eval() value is recorded too, as the buffer eval_param, and train() moves it back
+before the next step, so that its cases hold both moves.
 With --dtype bfloat16 or --dtype float16 after it, as below, the same cases are recorded on tensors of that dtype
 into resources/golden/reference/<Name>-<version>-<dtype>.bin: the reference's operations round to 16 bits as the
 PyTorch running it does, which 1.13 and 2.x do differently, so each version records its own file.
