@@ -6,9 +6,9 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * A parameter's buffers for one benchmark: param, grad, up to three state buffers and the optimizer's scalars
- * (one float or one double each), native (64-byte aligned, as the library recommends) or on the heap over {@code float[]},
- * filled with values of an optimizer in mid-training: parameters near ±0.1, gradients near ±0.01, state and
- * scalars near 1e-4 (or, for the subnormal case, gradients and state below {@link Float#MIN_NORMAL}).
+ * (one float or one double each), native (64-byte aligned, as the library recommends) or on the heap over
+ * {@code float[]}, filled with values of an optimizer in mid-training: parameters near ±0.1, gradients near ±0.01,
+ * state and scalars near 1e-4 (or, for the subnormal case, gradients and state below {@link Float#MIN_NORMAL}).
  */
 public final class BenchmarkBuffers {
     public final MemorySegment param;

@@ -90,7 +90,7 @@ public final class AdamWScheduleFree extends AdamWScheduleFreeHyperParameters {
         return GROUP_ENTRIES;
     }
 
-    /** {@code 1 − β1} to the train value, {@code 1 − 1/β1} to the eval value: the reference's {@code lerp_} weights. */
+    /** {@code 1 − β1} to the train value, {@code 1 − 1/β1} to the eval value: the reference's lerp weights. */
     @Override
     double modeWeight(boolean training) {
         return training ? 1 - beta1() : 1 - 1 / beta1();

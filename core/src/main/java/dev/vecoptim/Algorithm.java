@@ -390,8 +390,8 @@ public abstract class Algorithm {
      * @param grad its gradient, read only
      * @param state as many buffers as {@link #stateNames()} names, each as many elements as param, then one segment
      *     per name of {@link #scalarNames()} (one float, or one double where the reference keeps one), then, for a
-     *     16-bit dtype under {@link #masterWeights()}, the master's buffer: as many float32s as param (or bfloat16s holding a split master's lower halves), which
-     *     step 1 sets from param (an array passed here is not kept)
+     *     16-bit dtype under {@link #masterWeights()}, the master's buffer: as many float32s as param (or bfloat16s
+     *     holding a split master's lower halves), which step 1 sets from param (an array passed here is not kept)
      * @throws IllegalArgumentException if step &lt; 1, there are not as many state buffers as state and scalar
      *     names (and master), or the buffers differ in size, are not whole elements, overlap, or a written one is
      *     read-only; or if this optimizer keeps split masters and dtype is float16
@@ -538,8 +538,8 @@ public abstract class Algorithm {
     }
 
     /**
-     * The state its reference keeps in each parameter group rather than per parameter (Schedule-Free's {@code k},
-     * {@code weight_sum} and {@code lr_max}), by the group entry's name, in order: each entry is the per-parameter
+     * The state its reference keeps in each parameter group rather than per parameter (a step count, or
+     * Schedule-Free's {@code k}, {@code weight_sum} and {@code lr_max}), by the group entry's name, in order: each entry is the per-parameter
      * state named, {@code step} for the step count. vecoptim keeps it per parameter, and a state dict holds it both
      * ways ({@link GroupState}). Empty for most optimizers.
      */

@@ -67,9 +67,8 @@ public final class StepChecks {
      * {@link #elements(long, MemorySegment, MemorySegment, String, MemorySegment, String, MemorySegment, String,
      * MemorySegment)} for any number of state buffers, named by {@code names}, followed by scalars named by
      * {@code scalarNames}, each of its {@code scalarBytes} (a float or a double), and then by a master of
-     * {@code masterBytes} bytes an element unless that is 0; the
-     * parameter and its gradient hold elements of {@code elementBytes} bytes, its state buffers of
-     * {@code stateBytes}.
+     * {@code masterBytes} bytes an element unless that is 0; the parameter and its gradient hold elements of
+     * {@code elementBytes} bytes, its state buffers of {@code stateBytes}.
      */
     public static long elements(long step, int elementBytes, int stateBytes, int masterBytes, MemorySegment param,
                                 MemorySegment grad, List<String> names, List<String> scalarNames,
