@@ -212,6 +212,7 @@ final class ShardedCheckpoint {
         if (shardOptimizer.plateau() != null) {
             shardOptimizer.plateau().attachCopy(piece);
         }
+        piece.restoreMode(shardOptimizer.training());
         return piece;
     }
 

@@ -246,6 +246,18 @@ class TrainEvalModesTest {
         assertTrue(differing > 100, "the two semantics differ in " + differing + " of 1000 elements");
     }
 
+    /** Both weights are finite, and hyper-parameters that would make one infinite (β1 = 0: 1 − 1/β1) are refused. */
+    @Test
+    void theWeightsAreFiniteAndAMomentumOfZeroIsRefused() {
+        for (Algorithm algorithm : TestedOptimizers.ALL.stream().map(TestedOptimizers.Kind::prototype)
+                .filter(Algorithm::hasModes).toList()) {
+            assertTrue(Double.isFinite(algorithm.modeWeight(true)) && Double.isFinite(algorithm.modeWeight(false)));
+            IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+                    () -> algorithm.withMomentum(0));
+            assertTrue(refused.getMessage().contains("eval() divides by beta1"), refused.getMessage());
+        }
+    }
+
     @Test
     void theDirectMovesCheckTheirBuffers() {
         Algorithm algorithm = TestedOptimizers.ALL.stream().map(TestedOptimizers.Kind::prototype)
@@ -273,7 +285,7 @@ class TrainEvalModesTest {
      * A {@link ShardedOptimizer} at 3 processes moves each process's shard and gathers the values: after 3 steps its
      * eval values, and after train() and a fourth step its values, equal a one-process optimizer's stepping the
      * averaged gradients, on every process; a step in eval mode is refused on every process; its checkpoint and
-     * state dict, saved in eval mode, load into one process in eval mode.
+     * state dict, saved in eval mode, load into one process in eval mode, and its shards' files into 2 processes.
      */
     @Test
     void aShardedOptimizerMovesAsOneProcessDoes(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
@@ -295,6 +307,7 @@ class TrainEvalModesTest {
                 try {
                     optimizer.save(dir.resolve("sharded.ckpt"));
                     optimizer.saveStateDict(dir.resolve("sharded.safetensors"));
+                    optimizer.saveShards(dir.resolve("shards.manifest"));
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
@@ -333,6 +346,16 @@ class TrainEvalModesTest {
                 assertFalse(loaded.training(), file + " lost the eval mode");
             }
         }
+        List<Boolean> resumed = ThreadedJob.run(2, world -> {
+            try (ShardedOptimizer optimizer = ShardedOptimizer.builder(world).build()) {
+                optimizer.addGroup(algorithm, sizes);
+                optimizer.loadShards(dir.resolve("shards.manifest"));
+                return optimizer.training();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        assertEquals(List.of(false, false), resumed, "the shards' files lost the eval mode");
     }
 
     private static List<Integer> bits(List<MemorySegment> segments) {
